@@ -1,0 +1,73 @@
+"""The system of record: every table of the product (SQLModel), imported here so metadata is complete."""
+
+from models.activity import (
+    AuditLog,
+    EmailAttempt,
+    EmailMessage,
+    Notification,
+    NotificationPreference,
+    PortalEvent,
+    SavedView,
+    UserPreference,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from models.auth import ApiKey, LoginAttempt, UserSession
+from models.base import UTCDateTime, utcnow
+from models.commercial import (
+    IdempotencyKey,
+    QuoteCargoLine,
+    QuoteOption,
+    QuoteOptionCharge,
+    QuoteRequest,
+    RateCard,
+    RateCharge,
+)
+from models.documents import Document
+from models.finance import Invoice, InvoiceLine, Payment
+from models.ops import OpsException, Task
+from models.org import Branch, Company, Team, User
+from models.reference import (
+    AppSetting,
+    Carrier,
+    DocumentRequirement,
+    ExceptionRule,
+    Location,
+    MilestoneTemplate,
+    MilestoneTemplateStep,
+    SlaPolicy,
+)
+from models.shipments import (
+    CargoLine,
+    ChangeRequest,
+    Container,
+    EtaChange,
+    Milestone,
+    Shipment,
+    ShipmentCharge,
+    ShipmentFollower,
+    ShipmentReference,
+    ShipmentUpdate,
+    TrackingEvent,
+)
+from models.support import (
+    CannedReply,
+    HelpArticle,
+    HelpSearch,
+    Ticket,
+    TicketAttachment,
+    TicketFollower,
+    TicketMessage,
+)
+
+__all__ = [
+    "ApiKey", "AppSetting", "AuditLog", "Branch", "CannedReply", "CargoLine", "Carrier", "ChangeRequest",
+    "Company", "Container", "Document", "DocumentRequirement", "EmailAttempt", "EmailMessage", "EtaChange",
+    "ExceptionRule", "HelpArticle", "HelpSearch", "IdempotencyKey", "Invoice", "InvoiceLine", "Location",
+    "LoginAttempt", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",
+    "NotificationPreference", "OpsException", "Payment", "PortalEvent", "QuoteCargoLine", "QuoteOption",
+    "QuoteOptionCharge", "QuoteRequest", "RateCard", "RateCharge", "SavedView", "Shipment", "ShipmentCharge",
+    "ShipmentFollower", "ShipmentReference", "ShipmentUpdate", "SlaPolicy", "Task", "Team", "Ticket",
+    "TicketAttachment", "TicketFollower", "TicketMessage", "TrackingEvent", "UTCDateTime", "User", "UserPreference", "UserSession",
+    "WebhookDelivery", "WebhookSubscription", "utcnow",
+]

@@ -1,0 +1,64 @@
+"""Configuration, read once from environment variables (see README, "Configuration").
+
+Nothing here is edited per installation: every value comes from the environment, with a default that makes a
+single-machine install work out of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw and raw.strip() else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    session_hours: int
+    seed_demo: bool
+    cookie_secure: bool
+    login_max_failures: int
+    login_lockout_minutes: int
+    login_ip_limit: int
+    login_ip_window_minutes: int
+
+    @property
+    def files_dir(self) -> Path:
+        """Private storage for customer files; never served without an authenticated route."""
+        return self.data_dir / "files"
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    default_db = f"sqlite:///{data_dir / 'portal.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("REFLEX_DB_URL") or default_db,
+        redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+        session_hours=_int("PORTAL_SESSION_HOURS", 12),
+        seed_demo=_bool("PORTAL_SEED_DEMO", True),
+        cookie_secure=_bool("PORTAL_COOKIE_SECURE", False),
+        login_max_failures=_int("PORTAL_LOGIN_MAX_FAILURES", 5),
+        login_lockout_minutes=_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
+        login_ip_limit=_int("PORTAL_LOGIN_IP_LIMIT", 30),
+        login_ip_window_minutes=_int("PORTAL_LOGIN_IP_WINDOW_MINUTES", 10),
+    )
+
+
+settings = load_settings()
