@@ -1,11 +1,29 @@
+"""The Reflex app: the HTTP API in front, then every page of the portal and the tower."""
+
 import reflex as rx
 
-import models  # noqa: F401  (registers every table for migrations)
+import models  # noqa: F401  (every table, for migrations)
+from portal_app.api.app import build_api
+from portal_app.auth.login_page import LoginState, login_page
+from portal_app.components.layout import PAGES
+from portal_app.not_found import not_found_page
+from portal_app.portal import home as _portal_home  # noqa: F401  (registers pages)
+from portal_app.portal import shipments as _portal_shipments  # noqa: F401
+from portal_app.tower import home as _tower_home  # noqa: F401
+from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 
 
 def index() -> rx.Component:
-    return rx.el.main(rx.heading("Hello"))
+    return rx.fragment()
 
 
-app = rx.App()
-app.add_page(index, route="/")
+app = rx.App(
+    api_transformer=build_api(),
+    stylesheets=["/portal.css"],
+    head_components=[rx.el.meta(name="color-scheme", content="light")],
+)
+app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
+app.add_page(index, route="/", title="Freight portal", on_load=rx.redirect("/portal"))
+for page, route, title, on_load in PAGES:
+    app.add_page(page, route=route, title=title, on_load=on_load)
+app.add_page(not_found_page, route="404", title="Page not found")

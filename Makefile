@@ -1,0 +1,62 @@
+# Two commands for people: `make run` (install, migrate, seed the demo, serve on http://localhost:3000)
+# and `make test` (install test tools and Chromium, run the whole suite). See README.md.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+PORTAL_HOST ?= 127.0.0.1
+PORTAL_PORT ?= 3000
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_USE_NPM := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run install install-test migrate seed test bench browsers clean-web
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browsers
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own browsers here).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from Debian's packages..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+migrate: install
+	$(VENV)/bin/reflex db migrate
+
+seed: migrate
+	@if [ "$${PORTAL_SEED_DEMO:-1}" != "0" ] && [ "$${PORTAL_SEED_DEMO:-1}" != "false" ]; then \
+	  $(PY) -m seed --if-empty; else echo "Demo seeding is off (PORTAL_SEED_DEMO)."; fi
+
+# `exec` hands the terminal's Ctrl-C and a SIGTERM straight to the server.
+run: seed
+	NPM_CONFIG_REGISTRY="$${NPM_CONFIG_REGISTRY:-$$($(VENV)/bin/npm config get registry 2>/dev/null)}" \
+	  exec $(VENV)/bin/reflex run --env prod --backend-host $(PORTAL_HOST) \
+	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test migrate
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean-web:
+	rm -rf .web

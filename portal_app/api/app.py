@@ -1,0 +1,39 @@
+"""The HTTP API mounted in front of the Reflex app (health, auth, REST v1, OpenAPI)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from portal_app.api import auth_routes, v1_shipments
+from portal_app.api.errors import install_error_handlers
+from portal_app.db import database_ok
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="Freight portal API",
+        version="1.0",
+        description=(
+            "Authenticate with the session cookie from `POST /api/auth/login` or `Authorization: Bearer <api key>`. "
+            "A customer's session or key sees only its own company's records; not found and not yours are both 404. "
+            'Errors are `{"error": {"code", "message", "saved"}}`.'
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(api)
+
+    @api.get("/api/health", tags=["health"])
+    def health() -> JSONResponse:
+        """200 with `{"status": "ok", "database": "ok"}` when healthy; 503 when the database is unreachable."""
+        ok = database_ok()
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unavailable"},
+            status_code=200 if ok else 503,
+        )
+
+    api.include_router(auth_routes.router)
+    api.include_router(v1_shipments.router)
+    return api

@@ -1,0 +1,151 @@
+"""Sign-in, sign-out and password change over HTTP. Only these routes set or clear the session cookie."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from portal_app.api.deps import client_ip, current_principal, get_db
+from portal_app.auth import sessions
+from portal_app.auth.principal import Principal
+from portal_app.services.errors import ServiceError, ValidationFailed
+from portal_app.settings import settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+    otp: str | None = Field(default=None, max_length=12)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    company_id: int
+    company_name: str
+
+
+class LoginOut(BaseModel):
+    user: UserOut
+    expires_at: str
+
+
+class PasswordChangeBody(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+def user_out(p: Principal) -> UserOut:
+    return UserOut(
+        id=p.user_id, email=p.email, full_name=p.full_name, role=p.role.value,
+        company_id=p.company_id, company_name=p.company_name,
+    )
+
+
+def safe_next(target: str | None, principal: Principal | None = None) -> str:
+    """Only same-site paths are followed after sign-in; anything else goes to the user's home."""
+    home = "/tower" if principal is not None and principal.is_staff else "/portal"
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    if principal is not None and principal.is_customer and target.startswith("/tower"):
+        return home
+    return target
+
+
+def _set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        sessions.SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+def _clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Too many attempts"}},
+)
+async def login(request: Request, db: Session = Depends(get_db)) -> Response:
+    """Sign in with JSON `{"email", "password"}` (API) or a form post from the login page (redirects back)."""
+    is_form = request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+    if is_form:
+        form = await request.form()
+        email, password, next_url = str(form.get("email", "")), str(form.get("password", "")), str(form.get("next", ""))
+    else:
+        try:
+            body = LoginBody.model_validate(await request.json())
+        except Exception as exc:  # noqa: BLE001 - any unreadable body is the caller's input problem
+            raise ValidationFailed('Send JSON like {"email": "...", "password": "..."}.') from exc
+        email, password, next_url = body.email, body.password, ""
+    try:
+        result = await _run(sessions.login, db, email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    except ServiceError as exc:
+        if not is_form:
+            raise
+        target = f"/login?error={quote(exc.code)}"
+        if next_url:
+            target += f"&next={quote(next_url, safe='')}"
+        if email:
+            target += f"&email={quote(email[:254], safe='')}"
+        return RedirectResponse(target, status_code=303)
+    if is_form:
+        response: Response = RedirectResponse(safe_next(next_url, result.principal), status_code=303)
+    else:
+        response = JSONResponse(
+            LoginOut(user=user_out(result.principal), expires_at=result.expires_at.isoformat()).model_dump()
+        )
+    _set_session_cookie(response, result.token)
+    return response
+
+
+@router.post("/logout", status_code=200)
+async def logout(request: Request, db: Session = Depends(get_db)) -> Response:
+    """End the current session. A form post from the pages is sent back to the login page."""
+    await _run(sessions.logout, db, request.cookies.get(sessions.SESSION_COOKIE))
+    is_form = request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+    response: Response = (
+        RedirectResponse("/login?signed_out=1", status_code=303) if is_form else JSONResponse({"signed_out": True})
+    )
+    _clear_session_cookie(response)
+    return response
+
+
+@router.get("/me", response_model=UserOut)
+def me(principal: Principal = Depends(current_principal)) -> UserOut:
+    return user_out(principal)
+
+
+@router.post("/password")
+def change_password(
+    body: PasswordChangeBody, principal: Principal = Depends(current_principal), db: Session = Depends(get_db)
+) -> dict:
+    """Change your own password. Your other sessions end; this one stays signed in."""
+    ended = sessions.change_password(db, principal, body.current_password, body.new_password)
+    return {"changed": True, "other_sessions_ended": ended}
+
+
+async def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+    """Run blocking database and argon2 work in a worker thread so the event loop stays free."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args, **kwargs)

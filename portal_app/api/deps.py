@@ -1,0 +1,45 @@
+"""Request dependencies: a database session per request and the acting principal from cookie or API key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from portal_app.auth.principal import Principal
+from portal_app.auth.sessions import SESSION_COOKIE, principal_from_api_key, resolve_session
+from portal_app.db import get_engine
+from portal_app.services.errors import NotAuthenticated
+
+
+def get_db() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    key = bearer_token(request)
+    if key is not None:
+        return principal_from_api_key(db, key)
+    return resolve_session(db, request.cookies.get(SESSION_COOKIE))
+
+
+def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Sign in first (or send a valid API key); your session may have ended.")
+    return principal
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

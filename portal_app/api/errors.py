@@ -1,0 +1,58 @@
+"""Every API error in one JSON shape: {"error": {"code", "message", "saved"}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from portal_app.services.errors import RateLimited, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, saved: bool = False) -> dict:
+    return {"error": {"code": code, "message": message, "saved": saved}}
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid value')}")
+    return "Some input is not valid (" + "; ".join(parts) + "). Correct it and send again; nothing was saved."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_input", _describe_validation(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {
+            404: "There is nothing at this address. Check the URL against the API description at /api/openapi.json.",
+            405: "This address does not accept that method. See /api/openapi.json for the allowed ones.",
+        }
+        message = messages.get(exc.status_code, str(exc.detail))
+        return JSONResponse(error_body(f"http_{exc.status_code}", message), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled API error", exc_info=exc)
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                "Something went wrong on our side and nothing was saved. Try again in a minute; "
+                "if it keeps happening, contact your forwarder.",
+            ),
+            status_code=500,
+        )

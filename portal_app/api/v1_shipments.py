@@ -1,0 +1,124 @@
+"""REST v1: shipments, scoped to the caller (a customer's session or key sees only its company)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from portal_app.api.deps import current_principal, get_db
+from portal_app.auth.principal import Principal
+from portal_app.services import shipments as svc
+
+router = APIRouter(prefix="/api/v1", tags=["shipments"])
+
+
+class ShipmentOut(BaseModel):
+    reference: str
+    company_name: str
+    mode: str
+    status: str
+    origin: str
+    origin_name: str
+    destination: str
+    destination_name: str
+    carrier: str | None
+    etd: datetime | None
+    eta: datetime | None
+    ata: datetime | None
+    delay_minutes: int
+    customer_po: str | None
+    updated_at: datetime
+
+
+class ShipmentPageOut(BaseModel):
+    items: list[ShipmentOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class MilestoneOut(BaseModel):
+    sequence: int
+    code: str
+    name: str
+    event_code: str | None
+    location: str | None
+    planned_at: datetime | None
+    estimated_at: datetime | None
+    actual_at: datetime | None
+    source: str
+
+
+class ContainerOut(BaseModel):
+    number: str
+    size_type: str
+    seal_number: str | None
+
+
+class ShipmentDetailOut(ShipmentOut):
+    incoterm: str | None
+    shipper_name: str | None
+    consignee_name: str | None
+    vessel_name: str | None
+    voyage_number: str | None
+    flight_number: str | None
+    booking_number: str | None
+    mbl_number: str | None
+    hbl_number: str | None
+    awb_number: str | None
+    cargo_description: str | None
+    packages: int | None
+    gross_weight_kg: float | None
+    volume_cbm: float | None
+    version: int
+    milestones: list[MilestoneOut]
+    containers: list[ContainerOut]
+
+
+@router.get("/shipments", response_model=ShipmentPageOut)
+def list_shipments(
+    principal: Annotated[Principal, Depends(current_principal)],
+    db: Annotated[Session, Depends(get_db)],
+    status: Annotated[list[str] | None, Query(description="Repeat to match any of several statuses")] = None,
+    mode: Annotated[str | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=40, description="Any reference: shipment, booking, BL, AWB, container, PO")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 25,
+    sort: Annotated[str, Query()] = "updated",
+) -> ShipmentPageOut:
+    result = svc.list_shipments(
+        db,
+        principal,
+        svc.ShipmentFilters(statuses=tuple(status or ()), mode=mode, search=q),
+        page=page,
+        page_size=page_size,
+        sort=sort,
+    )
+    return ShipmentPageOut(
+        items=[ShipmentOut(**r.__dict__) for r in result.rows],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+        pages=result.pages,
+    )
+
+
+@router.get("/shipments/{reference}", response_model=ShipmentDetailOut, responses={404: {"description": "Not found"}})
+def get_shipment(
+    reference: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    db: Annotated[Session, Depends(get_db)],
+) -> ShipmentDetailOut:
+    d = svc.get_shipment(db, principal, reference)
+    fields = {k: v for k, v in d.__dict__.items() if k not in ("row", "milestones", "containers")}
+    return ShipmentDetailOut(
+        **d.row.__dict__,
+        **fields,
+        milestones=[MilestoneOut(**m.__dict__) for m in d.milestones],
+        containers=[ContainerOut(**c.__dict__) for c in d.containers],
+    )

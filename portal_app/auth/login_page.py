@@ -1,0 +1,94 @@
+"""The sign-in page. The form posts to /api/auth/login, which sets the HttpOnly cookie and redirects."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import reflex as rx
+
+from portal_app.api.auth_routes import safe_next
+from portal_app.auth.sessions import INVALID_CREDENTIALS
+from portal_app.auth.state import SessionState
+from portal_app.components.layout import PRODUCT_NAME
+from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout, labelled_input, primary_button
+from portal_app.settings import settings
+
+LOGIN_ERRORS = {
+    "invalid_credentials": INVALID_CREDENTIALS,
+    "account_locked": (
+        "Sign-in for this account is paused after repeated failed attempts. Wait "
+        f"{settings.login_lockout_minutes} minutes and try again, or ask your administrator to reset your password."
+    ),
+    "rate_limited": "Too many failed sign-ins from your network. Wait a few minutes, then try again.",
+    "invalid_input": "Enter your email address and your password, then select Sign in.",
+}
+UNKNOWN_ERROR = "Sign-in did not work. Try again; if it keeps failing, contact your forwarder."
+
+
+class LoginState(SessionState):
+    error_message: str = ""
+    notice: str = ""
+    next_url: str = ""
+    email_prefill: str = ""
+
+    async def load(self):  # noqa: ANN201
+        params = parse_qs(self.router.url.query)
+        first = lambda key: (params.get(key) or [""])[0]  # noqa: E731
+        code = first("error")
+        self.error_message = LOGIN_ERRORS.get(code, UNKNOWN_ERROR) if code else ""
+        self.notice = "You are signed out." if first("signed_out") else ""
+        self.next_url = first("next")[:500]
+        self.email_prefill = first("email")[:254]
+        principal = await self._principal()
+        if principal is not None and not code:
+            return rx.redirect(safe_next(self.next_url, principal))
+        self.auth_status = "anonymous"
+        return None
+
+
+def _login_form() -> rx.Component:
+    return rx.el.form(
+        rx.vstack(
+            labelled_input("Email", "email", type="email", auto_complete="username", required=True,
+                           default_value=LoginState.email_prefill, key=LoginState.email_prefill, size="3"),
+            labelled_input("Password", "password", type="password", auto_complete="current-password",
+                           required=True, size="3"),
+            rx.el.input(type="hidden", name="next", value=LoginState.next_url),
+            primary_button("Sign in", type="submit", size="3", width="100%"),
+            spacing="4",
+            width="100%",
+        ),
+        action="/api/auth/login",
+        method="post",
+        aria_label="Sign in",
+    )
+
+
+def login_page() -> rx.Component:
+    return rx.box(
+        rx.el.main(
+            rx.card(
+                rx.vstack(
+                    rx.heading(PRODUCT_NAME, size="3", as_="p", color=MUTED_TEXT),
+                    rx.heading("Sign in", size="7", as_="h1"),
+                    rx.cond(LoginState.error_message != "", error_callout(LoginState.error_message), rx.fragment()),
+                    rx.cond(LoginState.notice != "", info_callout(LoginState.notice), rx.fragment()),
+                    _login_form(),
+                    rx.text(
+                        "Forgot your password? Ask your company's portal administrator or your forwarder to reset it.",
+                        size="2",
+                        color=MUTED_TEXT,
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                width="100%",
+                max_width="420px",
+                size="4",
+            ),
+            id="main",
+            style={"display": "flex", "justify_content": "center", "padding": "64px 16px"},
+        ),
+        min_height="100vh",
+        background="#f6f8fa",
+    )

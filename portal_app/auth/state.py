@@ -1,0 +1,85 @@
+"""The Reflex side of authentication: every page state inherits from SessionState.
+
+The principal is rebuilt from the HttpOnly session cookie on the server, on page load and in every handler; it is
+never taken from an event argument or the URL and never stored in a browser-visible var.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+import reflex as rx
+
+from portal_app.auth.permissions import ROLE_LABELS, Permission
+from portal_app.auth.principal import Principal
+from portal_app.auth.sessions import SESSION_COOKIE, resolve_session
+from portal_app.db import session_scope
+
+AREA_PERMISSION = {"portal": Permission.USE_PORTAL, "tower": Permission.USE_TOWER}
+
+
+def token_from_cookie_header(header: str) -> str | None:
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value.strip('"')
+    return None
+
+
+def _resolve(token: str | None) -> Principal | None:
+    with session_scope() as db:
+        return resolve_session(db, token)
+
+
+async def run_db(fn, *args, **kwargs):  # noqa: ANN001, ANN201
+    """Run a service call with its own database session in a worker thread (keeps the event loop free)."""
+
+    def call():  # noqa: ANN202
+        with session_scope() as db:
+            return fn(db, *args, **kwargs)
+
+    return await asyncio.to_thread(call)
+
+
+class SessionState(rx.State):
+    """Who is signed in, for display only. Authorisation always re-reads the cookie on the server."""
+
+    auth_status: str = "checking"  # checking | ok | anonymous | forbidden
+    user_name: str = ""
+    user_email: str = ""
+    role_label: str = ""
+    company_name: str = ""
+    is_staff: bool = False
+    can_manage_config: bool = False
+
+    async def _principal(self) -> Principal | None:
+        return await asyncio.to_thread(_resolve, token_from_cookie_header(self.router.headers.cookie))
+
+    async def _authorize(self, area: str) -> Principal | None:
+        """The verified principal if it may use ``area`` ("portal" or "tower"); otherwise None and a status set."""
+        principal = await self._principal()
+        if principal is None:
+            self.auth_status = "anonymous"
+            self.user_name = self.user_email = self.role_label = self.company_name = ""
+            self.is_staff = self.can_manage_config = False
+            return None
+        self.user_name = principal.full_name
+        self.user_email = principal.email
+        self.role_label = ROLE_LABELS[principal.role]
+        self.company_name = principal.company_name
+        self.is_staff = principal.is_staff
+        self.can_manage_config = principal.can(Permission.MANAGE_CONFIG)
+        if not principal.can(AREA_PERMISSION[area]):
+            self.auth_status = "forbidden"
+            return None
+        self.auth_status = "ok"
+        return principal
+
+    def _refused(self):  # noqa: ANN202
+        """What a handler returns when _authorize gave None: anonymous users go to sign-in and come back."""
+        if self.auth_status == "anonymous":
+            url = self.router.url
+            target = url.path + (f"?{url.query}" if url.query else "")
+            return rx.redirect(f"/login?next={quote(target, safe='')}")
+        return None

@@ -1,0 +1,55 @@
+"""Turning service DTOs into the small string dicts pages keep in state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal_app.services.shipments import ShipmentRow
+
+MODE_LABELS = {
+    "ocean_fcl": "Ocean FCL",
+    "ocean_lcl": "Ocean LCL",
+    "air": "Air",
+    "road_ftl": "Road FTL",
+    "road_ltl": "Road LTL",
+}
+
+
+def fmt_date(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+
+
+def fmt_delay(minutes: int) -> str:
+    if minutes <= 0:
+        return "On time"
+    days, rem = divmod(minutes, 1440)
+    hours = rem // 60
+    if days:
+        return f"{days} d {hours} h late" if hours else f"{days} d late"
+    return f"{max(hours, 1)} h late"
+
+
+def status_label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def shipment_row_view(row: ShipmentRow) -> dict[str, str]:
+    return {
+        "reference": row.reference,
+        "company": row.company_name,
+        "mode": MODE_LABELS.get(row.mode, row.mode),
+        "status": status_label(row.status),
+        "origin": f"{row.origin_name} ({row.origin})",
+        "destination": f"{row.destination_name} ({row.destination})",
+        "carrier": row.carrier or "—",
+        "etd": fmt_date(row.etd),
+        "eta": fmt_date(row.ata or row.eta),
+        "eta_kind": "Arrived" if row.ata else "ETA",
+        "delay": fmt_delay(row.delay_minutes),
+        "late": "yes" if row.delay_minutes > 0 else "no",
+        "po": row.customer_po or "—",
+    }

@@ -1,0 +1,137 @@
+"""The page shell for the portal and the tower: skip link, header, navigation by role, a main landmark,
+and the refusal page shown when the signed-in user may not use the area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState
+from portal_app.components.ui import ACCENT, MUTED_TEXT, primary_button
+
+PRODUCT_NAME = "Harbor & Sky Portal"
+
+PORTAL_NAV = [("Home", "/portal"), ("Shipments", "/portal/shipments")]
+TOWER_NAV = [("Overview", "/tower"), ("Shipments", "/tower/shipments")]
+
+
+def _skip_link() -> rx.Component:
+    return rx.el.a(
+        "Skip to main content",
+        href="#main",
+        class_name="skip-link",
+    )
+
+
+def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            *[rx.link(text, href=href, weight="medium", color=ACCENT, padding_x="8px") for text, href in items],
+            spacing="2",
+            wrap="wrap",
+        ),
+        aria_label=label,
+    )
+
+
+def _sign_out() -> rx.Component:
+    return rx.el.form(
+        rx.button("Sign out", type="submit", variant="outline", color=ACCENT, cursor="pointer", size="2"),
+        action="/api/auth/logout",
+        method="post",
+    )
+
+
+def _header(area: str) -> rx.Component:
+    nav = PORTAL_NAV if area == "portal" else TOWER_NAV
+    area_name = "Customer portal" if area == "portal" else "Ops tower"
+    return rx.el.header(
+        rx.hstack(
+            rx.hstack(
+                rx.link(rx.heading(PRODUCT_NAME, size="4", as_="p"), href=f"/{area}", underline="none", color="inherit"),
+                rx.badge(area_name, variant="soft", high_contrast=True),
+                align="center",
+                spacing="3",
+            ),
+            rx.cond(SessionState.auth_status == "ok", _nav(nav, f"{area_name} navigation"), rx.fragment()),
+            rx.spacer(),
+            rx.cond(
+                SessionState.user_name != "",
+                rx.hstack(
+                    rx.vstack(
+                        rx.text(SessionState.user_name, weight="medium", size="2"),
+                        rx.text(SessionState.company_name, " · ", SessionState.role_label, size="1", color=MUTED_TEXT),
+                        spacing="0",
+                        align="end",
+                    ),
+                    _sign_out(),
+                    align="center",
+                ),
+                rx.fragment(),
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+            spacing="4",
+        ),
+        style={"border_bottom": "1px solid #d0d7de", "padding": "12px 24px", "background": "white"},
+    )
+
+
+def _forbidden(area: str) -> rx.Component:
+    other = "/portal" if area == "tower" else "/tower"
+    return rx.vstack(
+        rx.heading("You do not have access to this page", size="6", as_="h1"),
+        rx.text(
+            "The ops tower is for the forwarder's staff. Your account can use the customer portal."
+            if area == "tower"
+            else "The customer portal is for customer accounts. Staff work in the ops tower.",
+        ),
+        rx.text("Nothing was changed. If you think you need access, ask your administrator.", color=MUTED_TEXT),
+        rx.link(primary_button("Go to your home page"), href=rx.cond(SessionState.is_staff, "/tower", other)),
+        spacing="3",
+        role="alert",
+        data_testid="access-denied",
+    )
+
+
+def _checking() -> rx.Component:
+    return rx.hstack(rx.spinner(), rx.text("Checking your session…"), role="status", align="center")
+
+
+def page_shell(area: str, content: rx.Component) -> rx.Component:
+    return rx.box(
+        _skip_link(),
+        _header(area),
+        rx.el.main(
+            rx.match(
+                SessionState.auth_status,
+                ("ok", content),
+                ("forbidden", _forbidden(area)),
+                _checking(),
+            ),
+            id="main",
+            tab_index=-1,
+            style={"padding": "24px", "max_width": "1280px", "margin": "0 auto"},
+        ),
+        min_height="100vh",
+        background="#f6f8fa",
+    )
+
+
+def area_page(area: str, route: str, title: str, on_load: Callable) -> Callable:
+    """Register a page of the portal or tower: ``@area_page("portal", "/portal", "Home", State.load)``."""
+
+    def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            return page_shell(area, render())
+
+        page.__name__ = render.__name__
+        PAGES.append((page, route, f"{title} · {PRODUCT_NAME}", on_load))
+        return page
+
+    return decorator
+
+
+PAGES: list[tuple[Callable, str, str, Callable]] = []

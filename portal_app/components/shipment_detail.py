@@ -1,0 +1,163 @@
+"""One shipment: references, route, carrier, cargo, containers and the milestone timeline."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
+from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge
+from portal_app.services import shipments as svc
+from portal_app.services.errors import ServiceError
+
+
+def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:
+    late = ""
+    latest = m.actual_at or m.estimated_at
+    if latest and m.planned_at and latest > m.planned_at:
+        late = fmt_delay(int((latest - m.planned_at).total_seconds() // 60))
+    return {
+        "name": m.name,
+        "code": m.event_code or "",
+        "location": m.location or "—",
+        "planned": fmt_datetime(m.planned_at),
+        "estimated": fmt_datetime(m.estimated_at),
+        "actual": fmt_datetime(m.actual_at),
+        "done": "yes" if m.actual_at else "no",
+        "late": late,
+        "source": m.source,
+    }
+
+
+class ShipmentDetailBase(SessionState):
+    _area: str = "portal"
+
+    summary: dict[str, str] = {}
+    facts: list[list[str]] = []
+    milestones: list[dict[str, str]] = []
+    containers: list[dict[str, str]] = []
+    not_found: str = ""
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize(self._area)
+        if principal is None:
+            return self._refused()
+        reference = str(self.router.page.params.get("reference", ""))[:40]
+        try:
+            d = await run_db(svc.get_shipment, principal, reference)
+        except ServiceError as exc:
+            self.not_found = exc.message
+            self.summary, self.facts, self.milestones, self.containers = {}, [], [], []
+            return None
+        self.not_found = ""
+        self.summary = shipment_row_view(d.row)
+        pairs = [
+            ("Mode", MODE_LABELS.get(d.row.mode, d.row.mode)),
+            ("Incoterm", d.incoterm),
+            ("Shipper", d.shipper_name),
+            ("Consignee", d.consignee_name),
+            ("Carrier", d.row.carrier),
+            ("Vessel / voyage", f"{d.vessel_name} / {d.voyage_number}" if d.vessel_name else None),
+            ("Flight", d.flight_number),
+            ("Booking", d.booking_number),
+            ("Master BL", d.mbl_number),
+            ("House BL", d.hbl_number),
+            ("Air waybill", d.awb_number),
+            ("Customer PO", d.row.customer_po),
+            ("Cargo", d.cargo_description),
+            ("Packages", str(d.packages) if d.packages else None),
+            ("Gross weight", f"{d.gross_weight_kg:,.1f} kg" if d.gross_weight_kg else None),
+            ("Volume", f"{d.volume_cbm:,.2f} m³" if d.volume_cbm else None),
+        ]
+        self.facts = [[label, value] for label, value in pairs if value]
+        self.milestones = [_milestone_view(m) for m in d.milestones]
+        self.containers = [{"number": c.number, "size_type": c.size_type, "seal": c.seal_number or "—"} for c in d.containers]
+        return None
+
+
+def _facts(state: type[ShipmentDetailBase]) -> rx.Component:
+    return rx.data_list.root(
+        rx.foreach(
+            state.facts,
+            lambda f: rx.data_list.item(rx.data_list.label(f[0]), rx.data_list.value(f[1])),
+        ),
+        size="2",
+    )
+
+
+def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
+    headers = ["Milestone", "Location", "Planned", "Estimated", "Actual", "Late by", "Source"]
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+        rx.table.body(
+            rx.foreach(
+                state.milestones,
+                lambda m: rx.table.row(
+                    rx.table.row_header_cell(
+                        rx.hstack(
+                            rx.cond(m["done"] == "yes", rx.icon("circle_check", color="#1a7f37", aria_label="done"),
+                                    rx.icon("circle", color=MUTED_TEXT, aria_label="not yet")),
+                            rx.text(m["name"]),
+                            rx.text(m["code"], size="1", color=MUTED_TEXT),
+                            align="center",
+                        )
+                    ),
+                    rx.table.cell(m["location"]),
+                    rx.table.cell(m["planned"]),
+                    rx.table.cell(m["estimated"]),
+                    rx.table.cell(m["actual"]),
+                    rx.table.cell(rx.text(m["late"], color="#b42318")),
+                    rx.table.cell(m["source"]),
+                ),
+            )
+        ),
+        variant="surface",
+        width="100%",
+        aria_label="Milestones",
+    )
+
+
+def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
+    return rx.cond(
+        state.not_found != "",
+        rx.vstack(
+            rx.heading("Shipment not found", size="7", as_="h1"),
+            error_callout(state.not_found),
+            rx.link("Back to shipments", href=list_href),
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Shipment ", state.summary["reference"], size="7", as_="h1"),
+                status_badge(state.summary["status"]),
+                align="center",
+            ),
+            rx.text(
+                state.summary["origin"], " → ", state.summary["destination"], " · ",
+                state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],
+                color=MUTED_TEXT,
+            ),
+            rx.grid(
+                rx.card(rx.heading("Details", size="4", as_="h2"), _facts(state)),
+                rx.card(
+                    rx.heading("Containers", size="4", as_="h2"),
+                    rx.cond(
+                        state.containers.length() > 0,
+                        rx.vstack(
+                            rx.foreach(
+                                state.containers,
+                                lambda c: rx.text(c["number"], " · ", c["size_type"], " · seal ", c["seal"]),
+                            )
+                        ),
+                        rx.text("No containers on this shipment.", color=MUTED_TEXT),
+                    ),
+                ),
+                columns=rx.breakpoints(initial="1", md="2"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.heading("Milestones", size="5", as_="h2"),
+            _timeline(state),
+            spacing="4",
+            width="100%",
+        ),
+    )

@@ -1,0 +1,28 @@
+"""Portal: the company's shipments list and one shipment's detail."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.components.layout import area_page
+from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
+from portal_app.components.shipment_list import ShipmentListBase, shipments_table
+
+
+class PortalShipmentsState(ShipmentListBase):
+    _area = "portal"
+    _detail_base = "/portal/shipments"
+
+
+class PortalShipmentDetailState(ShipmentDetailBase):
+    _area = "portal"
+
+
+@area_page("portal", "/portal/shipments", "Shipments", PortalShipmentsState.load)
+def portal_shipments() -> rx.Component:
+    return shipments_table(PortalShipmentsState, show_company=False, heading="Your shipments")
+
+
+@area_page("portal", "/portal/shipments/[reference]", "Shipment", PortalShipmentDetailState.load)
+def portal_shipment_detail() -> rx.Component:
+    return shipment_detail_view(PortalShipmentDetailState, "/portal/shipments")

@@ -1,0 +1,46 @@
+"""Tower overview: counts across every customer company."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.layout import area_page
+from portal_app.components.ui import MUTED_TEXT, stat_card
+from portal_app.services.overview import tower_summary
+
+
+class TowerHomeState(SessionState):
+    figures: dict[str, int] = {}
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        self.figures = dict((await run_db(tower_summary, principal)).__dict__)
+        return None
+
+
+@area_page("tower", "/tower", "Overview", TowerHomeState.load)
+def tower_home() -> rx.Component:
+    f = TowerHomeState.figures
+    return rx.vstack(
+        rx.heading("Operations overview", size="7", as_="h1"),
+        rx.text("All customers, live.", color=MUTED_TEXT),
+        rx.grid(
+            stat_card("Active shipments", f["active_shipments"], "/tower/shipments"),
+            stat_card("Awaiting confirmation", f["awaiting_confirmation"], "/tower/shipments?status=booked"),
+            stat_card("In transit", f["in_transit"], "/tower/shipments?status=in_transit"),
+            stat_card("Delayed", f["delayed_shipments"], "/tower/shipments"),
+            stat_card("Open exceptions", f["open_exceptions"], "/tower"),
+            stat_card("SLA breached", f["sla_breached"], "/tower"),
+            stat_card("Open requests", f["open_requests"], "/tower"),
+            stat_card("Overdue invoices", f["overdue_invoices"], "/tower"),
+            stat_card("Customers with active shipments", f["customers_with_active_shipments"], "/tower/shipments"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,57 @@
+"""Test configuration: every test session gets its own data directory and SQLite database.
+
+The environment is set before the application is imported, exactly as an installation configures it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
+os.environ["PORTAL_DATA_DIR"] = str(_TMP / "data")
+os.environ["REFLEX_DB_URL"] = f"sqlite:///{_TMP / 'data' / 'portal.db'}"
+os.environ.setdefault("PORTAL_LOGIN_IP_LIMIT", "1000")
+(_TMP / "data").mkdir(parents=True, exist_ok=True)
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+import models  # noqa: E402,F401
+from portal_app.db import get_engine  # noqa: E402
+from tests.factories import World, build_world  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def engine() -> sa.Engine:
+    eng = get_engine()
+    SQLModel.metadata.create_all(eng)
+    return eng
+
+
+@pytest.fixture(scope="session")
+def world(engine: sa.Engine) -> World:
+    """Two customer companies and the forwarder, one user per role, shipments with every kind of reference."""
+    with Session(engine, expire_on_commit=False) as db:
+        w = build_world(db)
+        db.commit()
+    return w
+
+
+@pytest.fixture()
+def db(engine: sa.Engine, world: World):
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_history(engine: sa.Engine):
+    """Lockout counts failures per email; each test starts with no failed attempts on record."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(models.LoginAttempt))
+    yield
