@@ -55,8 +55,8 @@ def safe_next(target: str | None, principal: Principal | None = None) -> str:
     home = "/tower" if principal is not None and principal.is_staff else "/portal"
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return home
-    if principal is not None and principal.is_customer and target.startswith("/tower"):
-        return home
+    if principal is not None and not target.startswith(home):
+        return home  # each role has its area: customers the portal, staff the tower
     return target
 
 

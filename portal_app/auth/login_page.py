@@ -10,7 +10,14 @@ from portal_app.api.auth_routes import safe_next
 from portal_app.auth.sessions import INVALID_CREDENTIALS
 from portal_app.auth.state import SessionState
 from portal_app.components.layout import PRODUCT_NAME
-from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout, labelled_input, primary_button
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    labelled_input,
+    native_post_form,
+    primary_button,
+)
 from portal_app.settings import settings
 
 LOGIN_ERRORS = {
@@ -47,7 +54,7 @@ class LoginState(SessionState):
 
 
 def _login_form() -> rx.Component:
-    return rx.el.form(
+    return native_post_form(
         rx.vstack(
             labelled_input("Email", "email", type="email", auto_complete="username", required=True,
                            default_value=LoginState.email_prefill, key=LoginState.email_prefill, size="3"),
@@ -59,7 +66,8 @@ def _login_form() -> rx.Component:
             width="100%",
         ),
         action="/api/auth/login",
-        method="post",
+        form_id="sign-in-form",
+        style={"width": "100%"},
         aria_label="Sign in",
     )
 

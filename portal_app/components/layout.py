@@ -8,7 +8,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from portal_app.auth.state import SessionState
-from portal_app.components.ui import ACCENT, MUTED_TEXT, primary_button
+from portal_app.components.ui import ACCENT, MUTED_TEXT, native_post_form, primary_button
 
 PRODUCT_NAME = "Harbor & Sky Portal"
 
@@ -36,10 +36,10 @@ def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
 
 
 def _sign_out() -> rx.Component:
-    return rx.el.form(
+    return native_post_form(
         rx.button("Sign out", type="submit", variant="outline", color=ACCENT, cursor="pointer", size="2"),
         action="/api/auth/logout",
-        method="post",
+        form_id="sign-out-form",
     )
 
 
@@ -65,6 +65,7 @@ def _header(area: str) -> rx.Component:
                         spacing="0",
                         align="end",
                     ),
+                    rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
                     _sign_out(),
                     align="center",
                 ),

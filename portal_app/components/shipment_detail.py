@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
 from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge
 from portal_app.services import shipments as svc
@@ -29,8 +31,8 @@ def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:
     }
 
 
-class ShipmentDetailBase(SessionState):
-    _area: str = "portal"
+class ShipmentDetailBase(rx.State, mixin=True):
+    AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
 
     summary: dict[str, str] = {}
     facts: list[list[str]] = []
@@ -39,7 +41,7 @@ class ShipmentDetailBase(SessionState):
     not_found: str = ""
 
     async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         reference = str(self.router.page.params.get("reference", ""))[:40]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from typing import ClassVar
+
 import reflex as rx
 
 from models.enums import Mode, ShipmentStatus
-from portal_app.auth.state import SessionState, run_db
+from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, shipment_row_view, status_label
 from portal_app.components.ui import MUTED_TEXT, error_callout, primary_button, secondary_button, status_badge
 from portal_app.services import shipments as svc
@@ -20,11 +22,10 @@ PAGE_SIZE = 25
 ALL = "all"
 
 
-class ShipmentListBase(SessionState):
-    """Shared by the portal and tower lists; each subclass sets ``_area`` and ``_detail_base``."""
+class ShipmentListBase(rx.State, mixin=True):
+    """Shared by the portal and tower lists; each subclass sets ``AREA``."""
 
-    _area: str = "portal"
-    _detail_base: str = "/portal/shipments"
+    AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
 
     rows: list[dict[str, str]] = []
     total: int = 0
@@ -37,7 +38,7 @@ class ShipmentListBase(SessionState):
     loading: bool = False
 
     async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         params = parse_qs(self.router.url.query)
@@ -51,7 +52,7 @@ class ShipmentListBase(SessionState):
         return None
 
     async def apply_filters(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.search = str(form.get("q", ""))[:40]
@@ -60,7 +61,7 @@ class ShipmentListBase(SessionState):
         return None
 
     async def set_status_filter(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.status, self.page = value, 1
@@ -68,7 +69,7 @@ class ShipmentListBase(SessionState):
         return None
 
     async def set_mode_filter(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.mode, self.page = value, 1
@@ -76,7 +77,7 @@ class ShipmentListBase(SessionState):
         return None
 
     async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self._area)
+        principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.page = max(1, min(self.pages, self.page + int(delta)))
@@ -96,7 +97,7 @@ class ShipmentListBase(SessionState):
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
         else:
             self.error = ""
-            self.rows = [{**shipment_row_view(r), "href": f"{self._detail_base}/{r.reference}"} for r in result.rows]
+            self.rows = [{**shipment_row_view(r), "href": f"/{self.AREA}/shipments/{r.reference}"} for r in result.rows]
             self.total, self.pages = result.total, result.pages
         finally:
             self.loading = False

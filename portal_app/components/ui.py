@@ -76,3 +76,19 @@ def status_badge(status: rx.Var) -> rx.Component:
         variant="soft",
         high_contrast=True,
     )
+
+
+def native_post_form(*children: rx.Component, action: str, form_id: str, **props) -> rx.Component:
+    """A form that really posts to an HTTP route (sign-in, sign-out), so the server's response sets cookies.
+
+    Reflex forms always cancel the browser's submit; ``form.submit()`` sends it natively without re-entering
+    that handler.
+    """
+    return rx.el.form(
+        *children,
+        id=form_id,
+        action=action,
+        method="post",
+        on_submit=rx.call_script(f"document.getElementById('{form_id}').submit()"),
+        **props,
+    )

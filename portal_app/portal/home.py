@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
+from portal_app.components.password_change import PasswordChangeBase, password_change_view
 from portal_app.components.ui import MUTED_TEXT, stat_card
 from portal_app.services.overview import portal_summary
 
@@ -38,9 +41,9 @@ def portal_home() -> rx.Component:
         rx.heading("Welcome, ", PortalHomeState.user_name, size="7", as_="h1"),
         rx.text("Figures for ", PortalHomeState.company_name, ", live from our operations record.", color=MUTED_TEXT),
         rx.grid(
-            stat_card("Active shipments", PortalHomeState.active_shipments, "/portal/shipments?status=in_transit",
+            stat_card("Active shipments", PortalHomeState.active_shipments, "/portal/shipments",
                       "Booked, confirmed, in transit or arrived"),
-            stat_card("Arriving in the next 7 days", PortalHomeState.arriving_this_week, "/portal/shipments?sort=eta"),
+            stat_card("Arriving in the next 7 days", PortalHomeState.arriving_this_week, "/portal/shipments?status=in_transit"),
             stat_card("Delayed", PortalHomeState.delayed_shipments, "/portal/shipments"),
             stat_card("Open invoices", PortalHomeState.open_invoices, "/portal", "Overdue: " + PortalHomeState.overdue_invoices.to_string()),
             columns=rx.breakpoints(initial="1", sm="2", lg="4"),
@@ -66,3 +69,12 @@ def portal_home() -> rx.Component:
         spacing="4",
         width="100%",
     )
+
+
+class PortalPasswordState(PasswordChangeBase, SessionState):
+    AREA: ClassVar[str] = "portal"
+
+
+@area_page("portal", "/portal/password", "Change password", PortalPasswordState.load)
+def portal_password() -> rx.Component:
+    return password_change_view(PortalPasswordState)

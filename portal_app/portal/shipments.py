@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
+from portal_app.auth.state import SessionState
 from portal_app.components.layout import area_page
 from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
 
 
-class PortalShipmentsState(ShipmentListBase):
-    _area = "portal"
-    _detail_base = "/portal/shipments"
+class PortalShipmentsState(ShipmentListBase, SessionState):
+    AREA: ClassVar[str] = "portal"
 
 
-class PortalShipmentDetailState(ShipmentDetailBase):
-    _area = "portal"
+class PortalShipmentDetailState(ShipmentDetailBase, SessionState):
+    AREA: ClassVar[str] = "portal"
 
 
 @area_page("portal", "/portal/shipments", "Shipments", PortalShipmentsState.load)

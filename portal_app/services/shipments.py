@@ -5,7 +5,7 @@ Every query is scoped by :func:`portal_app.services.scope.company_filter` from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -175,8 +175,9 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
     return clauses
 
 
-def _to_row(r: sa.Row) -> ShipmentRow:
-    return ShipmentRow(*r)
+def _aware_row(r: sa.Row | tuple) -> ShipmentRow:
+    row = ShipmentRow(*r)
+    return replace(row, etd=_utc(row.etd), eta=_utc(row.eta), ata=_utc(row.ata))
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -186,6 +187,28 @@ def _utc(value: datetime | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def list_statements(
+    principal: Principal, filters: ShipmentFilters, *, page: int, page_size: int, sort: str
+) -> tuple[sa.Select, sa.Select]:
+    """The count and the page query for a list request (also used by the benchmark to time raw SQL)."""
+    if sort not in SORTS:
+        raise ValidationFailed(f"Unknown sort {sort!r}. Use one of: {', '.join(SORTS)}.")
+    if page < 1:
+        raise ValidationFailed("Page numbers start at 1.")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationFailed(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+    clauses = _where(principal, filters)
+    count = select(sa.func.count()).select_from(Shipment).where(*clauses)
+    rows = (
+        _joined(select(*_row_columns()).select_from(Shipment))
+        .where(*clauses)
+        .order_by(SORTS[sort], Shipment.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return count, rows
 
 
 def list_shipments(
@@ -198,27 +221,9 @@ def list_shipments(
     sort: str = "updated",
 ) -> Page:
     """One page of the shipments the principal may see, newest change first by default."""
-    if sort not in SORTS:
-        raise ValidationFailed(f"Unknown sort {sort!r}. Use one of: {', '.join(SORTS)}.")
-    if page < 1:
-        raise ValidationFailed("Page numbers start at 1.")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-    clauses = _where(principal, filters)
-    total = db.exec(select(sa.func.count()).select_from(Shipment).where(*clauses)).one()
-    stmt = (
-        _joined(select(*_row_columns()).select_from(Shipment))
-        .where(*clauses)
-        .order_by(SORTS[sort], Shipment.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
-    rows = []
-    for r in db.exec(stmt).all():
-        row = _to_row(r)
-        rows.append(
-            ShipmentRow(**{**row.__dict__, "etd": _utc(row.etd), "eta": _utc(row.eta), "ata": _utc(row.ata)})
-        )
+    count, stmt = list_statements(principal, filters, page=page, page_size=page_size, sort=sort)
+    total = db.exec(count).one()
+    rows = [_aware_row(r) for r in db.exec(stmt).all()]
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
@@ -233,8 +238,7 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
     if found is None:
         raise NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
     shipment: Shipment = found[0]
-    row = _to_row(found[1:])
-    row = ShipmentRow(**{**row.__dict__, "etd": _utc(row.etd), "eta": _utc(row.eta), "ata": _utc(row.ata)})
+    row = _aware_row(tuple(found[1:]))
     milestone_rows = db.exec(
         select(Milestone, Location.code)
         .outerjoin(Location, Location.id == Milestone.location_id)

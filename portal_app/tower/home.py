@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
+from portal_app.components.password_change import PasswordChangeBase, password_change_view
 from portal_app.components.ui import MUTED_TEXT, stat_card
 from portal_app.services.overview import tower_summary
 
@@ -44,3 +47,12 @@ def tower_home() -> rx.Component:
         spacing="4",
         width="100%",
     )
+
+
+class TowerPasswordState(PasswordChangeBase, SessionState):
+    AREA: ClassVar[str] = "tower"
+
+
+@area_page("tower", "/tower/password", "Change password", TowerPasswordState.load)
+def tower_password() -> rx.Component:
+    return password_change_view(TowerPasswordState)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
+from portal_app.auth.state import SessionState
 from portal_app.components.layout import area_page
 from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
 
 
-class TowerShipmentsState(ShipmentListBase):
-    _area = "tower"
-    _detail_base = "/tower/shipments"
+class TowerShipmentsState(ShipmentListBase, SessionState):
+    AREA: ClassVar[str] = "tower"
 
 
-class TowerShipmentDetailState(ShipmentDetailBase):
-    _area = "tower"
+class TowerShipmentDetailState(ShipmentDetailBase, SessionState):
+    AREA: ClassVar[str] = "tower"
 
 
 @area_page("tower", "/tower/shipments", "Shipments board", TowerShipmentsState.load)

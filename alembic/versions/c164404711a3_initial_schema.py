@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 22eaf75df33f
+Revision ID: c164404711a3
 Revises: 
-Create Date: 2026-11-22 07:35:40.250369
+Create Date: 2026-11-22 07:44:57.474104
 
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import models.base
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = '22eaf75df33f'
+revision: str = 'c164404711a3'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -905,7 +905,7 @@ def upgrade() -> None:
     sa.Column('shipment_id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('value', sa.String(length=40).with_variant(sa.String(length=40, collation='C'), 'postgresql'), nullable=False),
     sa.Column('display_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
     sa.ForeignKeyConstraint(['shipment_id'], ['shipment.id'], ),

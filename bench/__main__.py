@@ -1,0 +1,77 @@
+"""`python -m bench`: seed the scale data set and measure. Writes bench/results.json and prints a table.
+
+Figures (name, value, unit):
+- seed time for N shipments;
+- the shipment-list API (HTTP through the real ASGI app, signed in as a customer and as staff) p50/p95;
+- the same list queries run as raw SQL on the same database, p50/p95, beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--shipments", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="requests per measured API scenario")
+    parser.add_argument("--reuse", action="store_true", help="reuse an existing scale database instead of re-seeding")
+    parser.add_argument("--database-url", default=None, help="default: a SQLite file under bench/data/")
+    args = parser.parse_args(argv)
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    url = args.database_url or f"sqlite:///{DATA / f'scale-{args.shipments}.db'}"
+    os.environ["REFLEX_DB_URL"] = url
+    os.environ["PORTAL_DATA_DIR"] = str(DATA)
+    os.environ["PORTAL_LOGIN_IP_LIMIT"] = "100000"
+
+    # Import after the environment is set: settings are read once.
+    from bench import scenarios
+
+    results: list[dict] = []
+    if args.reuse and scenarios.has_data(url):
+        print(f"Reusing {url}")
+    else:
+        seconds = scenarios.seed_fresh(url, args.shipments)
+        results.append({"name": f"seed_{args.shipments}_shipments", "value": round(seconds, 1), "unit": "s"})
+
+    for name, timings in scenarios.measure_list_api(args.requests).items():
+        results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
+        results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
+    for name, timings in scenarios.measure_raw_sql(args.requests).items():
+        results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
+        results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
+
+    meta = {
+        "shipments": args.shipments,
+        "database": url.split(":", 1)[0],
+        "requests_per_scenario": args.requests,
+        "python": sys.version.split()[0],
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (HERE / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    width = max(len(r["name"]) for r in results)
+    print(f"\n{'figure'.ljust(width)}  {'value':>10}  unit")
+    for r in results:
+        print(f"{r['name'].ljust(width)}  {r['value']:>10}  {r['unit']}")
+    print(f"\nWritten to {HERE / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,568 @@
+"""Rows that do not scale with the number of shipments: places, carriers, configuration, organisation, people,
+rate cards and help content."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from seed import config_data as cfg
+from seed import org_data as org
+from seed.reference_data import CarrierInfo, Place, ReferenceData
+from seed.writer import Batch, IdAllocator
+
+
+@dataclass
+class CompanyCtx:
+    id: int
+    code: str
+    name: str
+    currency: str
+    country: str
+    payment_terms_days: int
+    profile: org.Customer | None
+    user_ids: list[int] = field(default_factory=list)
+    admin_ids: list[int] = field(default_factory=list)
+    user_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class StaticContext:
+    """Ids and lookups the shipment generator needs."""
+
+    location_ids: dict[str, int] = field(default_factory=dict)
+    carrier_ids: dict[str, int] = field(default_factory=dict)
+    carriers: dict[str, CarrierInfo] = field(default_factory=dict)
+    branch_ids: dict[str, int] = field(default_factory=dict)
+    team_ids: dict[str, int] = field(default_factory=dict)
+    team_branch: dict[str, int] = field(default_factory=dict)  # team name -> branch id
+    agents_by_team: dict[str, list[int]] = field(default_factory=dict)
+    agent_weights_by_team: dict[str, list[int]] = field(default_factory=dict)
+    staff_ids: dict[str, int] = field(default_factory=dict)  # email -> id
+    staff_team: dict[int, str | None] = field(default_factory=dict)
+    forwarder_id: int = 0
+    customers: list[CompanyCtx] = field(default_factory=list)
+    users: list[tuple[int, str, int]] = field(default_factory=list)  # id, role, company id
+    user_created: dict[int, datetime] = field(default_factory=dict)
+    manager_id: int = 0
+    admin_id: int = 0
+    rate_cards: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (mode, origin, dest) -> id
+
+
+def _dt(d: date, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC)
+
+
+def add_reference_rows(ref: ReferenceData, ids: IdAllocator, batch: Batch, ctx: StaticContext) -> None:
+    place: Place
+    for place in ref.places:
+        lid = ids.next("location")
+        ctx.location_ids[place.code] = lid
+        batch.add(
+            "location",
+            {
+                "id": lid,
+                "code": place.code,
+                "unlocode": place.unlocode,
+                "iata_code": place.iata_code,
+                "name": place.name,
+                "country": place.country,
+                "kind": place.kind,
+                "timezone": place.timezone,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            },
+        )
+    for carrier in ref.carriers:
+        cid = ids.next("carrier")
+        ctx.carrier_ids[carrier.code] = cid
+        ctx.carriers[carrier.code] = carrier
+        batch.add(
+            "carrier",
+            {
+                "id": cid,
+                "code": carrier.code,
+                "name": carrier.name,
+                "mode": carrier.mode,
+                "awb_prefix": carrier.awb_prefix,
+                "is_active": True,
+            },
+        )
+
+
+def add_config_rows(ids: IdAllocator, batch: Batch, now: datetime) -> dict[str, int]:
+    """Templates, requirements, rules, policies, help and replies; returns help article ids by slug."""
+    article_ids: dict[str, int] = {}
+    config_time = now - timedelta(days=200)
+    for template in cfg.TEMPLATES.values():
+        tid = ids.next("milestonetemplate")
+        batch.add(
+            "milestonetemplate",
+            {
+                "id": tid,
+                "mode": template.mode,
+                "name": template.name,
+                "is_active": True,
+                "version": 1,
+                "updated_at": config_time,
+            },
+        )
+        for seq, step in enumerate(template.steps, start=1):
+            batch.add(
+                "milestonetemplatestep",
+                {
+                    "id": ids.next("milestonetemplatestep"),
+                    "template_id": tid,
+                    "sequence": seq,
+                    "code": step.code,
+                    "name": step.name,
+                    "event_code": step.event_code,
+                    "customer_visible": step.customer_visible,
+                    "offset_days": step.offset_days,
+                    "anchor": step.anchor,
+                },
+            )
+    for mode, incoterm, doc_type, due_days, provided_by in cfg.DOCUMENT_REQUIREMENTS:
+        batch.add(
+            "documentrequirement",
+            {
+                "id": ids.next("documentrequirement"),
+                "mode": mode,
+                "incoterm": incoterm,
+                "doc_type": doc_type,
+                "due_days_before_departure": due_days,
+                "provided_by": provided_by,
+                "is_active": True,
+            },
+        )
+    for kind, (name, hours, days, severity) in cfg.EXCEPTION_RULES.items():
+        batch.add(
+            "exceptionrule",
+            {
+                "id": ids.next("exceptionrule"),
+                "kind": kind,
+                "name": name,
+                "threshold_hours": hours,
+                "threshold_days": days,
+                "severity": severity,
+                "is_active": True,
+                "updated_at": config_time,
+                "version": 1,
+            },
+        )
+    for subject, kind, severity, first, resolution in cfg.SLA_POLICIES:
+        batch.add(
+            "slapolicy",
+            {
+                "id": ids.next("slapolicy"),
+                "subject": subject,
+                "kind": kind,
+                "severity": severity,
+                "first_response_hours": first,
+                "resolution_hours": resolution,
+                "is_active": True,
+            },
+        )
+    for article in cfg.HELP_ARTICLES:
+        article_ids[article["slug"]] = ids.peek("helparticle")
+        batch.add(
+            "helparticle",
+            {
+                "id": ids.next("helparticle"),
+                "slug": article["slug"],
+                "title": article["title"],
+                "body_markdown": article["body_markdown"],
+                "audience": article["audience"],
+                "keywords": article["keywords"],
+                "is_published": True,
+                "updated_at": config_time,
+                "version": 1,
+            },
+        )
+    for reply in cfg.CANNED_REPLIES:
+        batch.add(
+            "cannedreply",
+            {
+                "id": ids.next("cannedreply"),
+                "title": reply["title"],
+                "body": reply["body"],
+                "category": reply["category"],
+            },
+        )
+    return article_ids
+
+
+def add_org_rows(
+    ids: IdAllocator, batch: Batch, ctx: StaticContext, now: datetime, password_hash: str, rng: random.Random
+) -> None:
+    founded = now - timedelta(days=730)
+    fid = ids.next("company")
+    ctx.forwarder_id = fid
+    batch.add(
+        "company",
+        {
+            "id": fid,
+            "code": org.FORWARDER["code"],
+            "name": org.FORWARDER["name"],
+            "kind": "forwarder",
+            "country": org.FORWARDER["country"],
+            "billing_currency": org.FORWARDER["currency"],
+            "payment_terms_days": 30,
+            "is_active": True,
+            "created_at": founded,
+            "updated_at": founded,
+            "version": 1,
+        },
+    )
+    for code, name, locode, tz in org.BRANCHES:
+        bid = ids.next("branch")
+        ctx.branch_ids[code] = bid
+        batch.add("branch", {"id": bid, "code": code, "name": name, "location_code": locode, "timezone": tz})
+    for team, branch in org.TEAMS.items():
+        tid = ids.next("team")
+        ctx.team_ids[team] = tid
+        ctx.team_branch[team] = ctx.branch_ids[branch]
+        batch.add("team", {"id": tid, "name": team, "branch_id": ctx.branch_ids[branch]})
+        ctx.agents_by_team[team] = []
+        ctx.agent_weights_by_team[team] = []
+
+    branch_tz = {code: tz for code, _n, _l, tz in org.BRANCHES}
+
+    def user_row(
+        uid: int,
+        email: str,
+        name: str,
+        role: str,
+        company_id: int,
+        branch: str | None,
+        team: str | None,
+        phone: str | None,
+        tz: str,
+        created: datetime,
+    ) -> dict:
+        return {
+            "id": uid,
+            "email": email.lower(),
+            "full_name": name,
+            "role": role,
+            "company_id": company_id,
+            "branch_id": ctx.branch_ids[branch] if branch else None,
+            "team_id": ctx.team_ids[team] if team else None,
+            "password_hash": password_hash,
+            "password_changed_at": created,
+            "mfa_secret": None,
+            "oidc_subject": None,
+            "is_active": True,
+            "failed_login_count": 0,
+            "locked_until": None,
+            "last_login_at": None,  # filled in by the activity generator
+            "phone": phone,
+            "locale": "en",
+            "timezone": tz,
+            "created_at": created,
+            "updated_at": created,
+            "version": 1,
+        }
+
+    for email, name, role, branch, team, phone in org.STAFF:
+        uid = ids.next("app_user")
+        created = founded + timedelta(days=rng.randint(0, 300), hours=rng.randint(8, 17))
+        ctx.staff_ids[email] = uid
+        ctx.staff_team[uid] = team
+        ctx.users.append((uid, role, fid))
+        ctx.user_created[uid] = created
+        if team and role == "ops_agent":
+            ctx.agents_by_team[team].append(uid)
+            ctx.agent_weights_by_team[team].append(2 if email == "agent@harborsky.example" else 1)
+        batch.add("app_user", user_row(uid, email, name, role, fid, branch, team, phone, branch_tz[branch], created))
+    ctx.manager_id = ctx.staff_ids["manager@harborsky.example"]
+    ctx.admin_id = ctx.staff_ids["admin@harborsky.example"]
+
+    for customer in org.CUSTOMERS:
+        cid = ids.next("company")
+        since = founded + timedelta(days=rng.randint(10, 360))
+        company = CompanyCtx(
+            id=cid,
+            code=customer.code,
+            name=customer.name,
+            currency=customer.currency,
+            country=customer.country,
+            payment_terms_days=customer.payment_terms_days,
+            profile=customer,
+        )
+        ctx.customers.append(company)
+        batch.add(
+            "company",
+            {
+                "id": cid,
+                "code": customer.code,
+                "name": customer.name,
+                "kind": "customer",
+                "country": customer.country,
+                "billing_currency": customer.currency,
+                "payment_terms_days": customer.payment_terms_days,
+                "is_active": True,
+                "created_at": since,
+                "updated_at": since,
+                "version": 1,
+            },
+        )
+        for n, (email, name, role) in enumerate(customer.users):
+            uid = ids.next("app_user")
+            created = since + timedelta(days=n * rng.randint(1, 40), hours=rng.randint(8, 17))
+            company.user_ids.append(uid)
+            company.user_names[uid] = name
+            if role == "customer_admin":
+                company.admin_ids.append(uid)
+            ctx.users.append((uid, role, cid))
+            ctx.user_created[uid] = created
+            phone = f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100000, 999999)}"
+            tz = org.TIMEZONE_BY_COUNTRY.get(customer.country, "UTC")
+            batch.add("app_user", user_row(uid, email, name, role, cid, None, None, phone, tz, created))
+
+    for key, value in cfg.APP_SETTINGS.items():
+        batch.add(
+            "appsetting",
+            {"key": key, "value": value, "updated_at": now - timedelta(days=200), "updated_by_id": ctx.admin_id},
+        )
+
+
+# Rate cards: (mode, origin, destination, carrier code or None, currency, transit days, charges)
+# charge: (code, description, basis, size_type, min_quantity, rate, minimum_charge, percent_of)
+_RATE_CARDS: list[tuple[str, str, str, str | None, str, int, list[tuple]]] = [
+    (
+        "ocean_fcl",
+        "CNSHA",
+        "NLRTM",
+        "MAEU",
+        "USD",
+        32,
+        [
+            ("FRT", "Ocean freight", "per_container", "22G1", None, "1850", None, None),
+            ("FRT", "Ocean freight", "per_container", "42G1", None, "2950", None, None),
+            ("FRT", "Ocean freight", "per_container", "45G1", None, "3050", None, None),
+            ("BAF", "Bunker adjustment factor", "per_container", None, None, "420", None, None),
+            ("THC", "Terminal handling, destination", "per_container", None, None, "285", None, None),
+            ("DOC", "Documentation fee", "per_shipment", None, None, "65", None, None),
+            ("INS", "Cargo insurance", "percent", None, None, "0.35", "35", "cargo_value"),
+        ],
+    ),
+    (
+        "ocean_fcl",
+        "CNNGB",
+        "GBFXT",
+        "MSCU",
+        "USD",
+        34,
+        [
+            ("FRT", "Ocean freight", "per_container", "22G1", None, "1790", None, None),
+            ("FRT", "Ocean freight", "per_container", "45G1", None, "2890", None, None),
+            ("BAF", "Bunker adjustment factor", "per_container", None, None, "410", None, None),
+            ("THC", "Terminal handling, destination", "per_container", None, None, "260", None, None),
+            ("DOC", "Documentation fee", "per_shipment", None, None, "60", None, None),
+        ],
+    ),
+    (
+        "ocean_fcl",
+        "CNYTN",
+        "DEHAM",
+        "HLCU",
+        "EUR",
+        33,
+        [
+            ("FRT", "Ocean freight", "per_container", "22G1", None, "1700", None, None),
+            ("FRT", "Ocean freight", "per_container", "45G1", None, "2750", None, None),
+            ("BAF", "Bunker adjustment factor", "per_container", None, None, "390", None, None),
+            ("THC", "Terminal handling, destination", "per_container", None, None, "275", None, None),
+            ("DOC", "Documentation fee", "per_shipment", None, None, "55", None, None),
+        ],
+    ),
+    (
+        "ocean_fcl",
+        "CNYTN",
+        "USLAX",
+        "COSU",
+        "USD",
+        16,
+        [
+            ("FRT", "Ocean freight", "per_container", "22G1", None, "1450", None, None),
+            ("FRT", "Ocean freight", "per_container", "45G1", None, "2150", None, None),
+            ("BAF", "Bunker adjustment factor", "per_container", None, None, "310", None, None),
+            ("DOC", "Documentation fee", "per_shipment", None, None, "65", None, None),
+        ],
+    ),
+    (
+        "ocean_lcl",
+        "SGSIN",
+        "NLRTM",
+        None,
+        "USD",
+        28,
+        [
+            ("FRT", "Ocean freight (W/M)", "per_wm", None, None, "62", "62", None),
+            ("CFS", "CFS handling, destination", "per_wm", None, None, "28", "45", None),
+            ("DOC", "Documentation fee", "per_shipment", None, None, "65", None, None),
+        ],
+    ),
+    (
+        "air",
+        "PVG",
+        "FRA",
+        "LH",
+        "EUR",
+        2,
+        [
+            ("FRT", "Air freight", "per_kg", None, "0", "4.80", "120", None),
+            ("FRT", "Air freight", "per_kg", None, "45", "3.90", None, None),
+            ("FRT", "Air freight", "per_kg", None, "100", "3.40", None, None),
+            ("FRT", "Air freight", "per_kg", None, "300", "3.05", None, None),
+            ("FRT", "Air freight", "per_kg", None, "500", "2.85", None, None),
+            ("FRT", "Air freight", "per_kg", None, "1000", "2.60", None, None),
+            ("FSC", "Fuel surcharge", "per_kg", None, None, "0.95", None, None),
+            ("SSC", "Security surcharge", "per_kg", None, None, "0.18", None, None),
+            ("AWB", "Air waybill fee", "per_shipment", None, None, "35", None, None),
+        ],
+    ),
+    (
+        "air",
+        "HKG",
+        "LHR",
+        "CX",
+        "USD",
+        2,
+        [
+            ("FRT", "Air freight", "per_kg", None, "0", "5.10", "130", None),
+            ("FRT", "Air freight", "per_kg", None, "100", "3.70", None, None),
+            ("FRT", "Air freight", "per_kg", None, "500", "3.10", None, None),
+            ("FSC", "Fuel surcharge", "per_kg", None, None, "1.05", None, None),
+            ("AWB", "Air waybill fee", "per_shipment", None, None, "35", None, None),
+        ],
+    ),
+    (
+        "air",
+        "ICN",
+        "ORD",
+        "KE",
+        "USD",
+        2,
+        [
+            ("FRT", "Air freight", "per_kg", None, "0", "4.60", "110", None),
+            ("FRT", "Air freight", "per_kg", None, "300", "3.20", None, None),
+            ("FSC", "Fuel surcharge", "per_kg", None, None, "0.90", None, None),
+            ("AWB", "Air waybill fee", "per_shipment", None, None, "35", None, None),
+        ],
+    ),
+    (
+        "road_ftl",
+        "NLRTM",
+        "DEMUC",
+        "VDTR",
+        "EUR",
+        2,
+        [
+            ("FRT", "Road freight, full truck", "per_shipment", None, None, "1480", None, None),
+            ("TOLL", "Road toll", "per_shipment", None, None, "145", None, None),
+        ],
+    ),
+    (
+        "road_ltl",
+        "DEDUI",
+        "PLWAW",
+        "VIST",
+        "EUR",
+        3,
+        [
+            ("FRT", "Groupage freight", "per_kg", None, "0", "0.21", "95", None),
+            ("FRT", "Groupage freight", "per_kg", None, "1000", "0.16", None, None),
+            ("FSC", "Fuel surcharge", "percent", None, None, "12", None, "freight"),
+        ],
+    ),
+]
+
+
+def add_rate_cards(ids: IdAllocator, batch: Batch, ctx: StaticContext, today: date, now: datetime) -> None:
+    for n, (mode, origin, dest, carrier, currency, transit, charges) in enumerate(_RATE_CARDS):
+        rid = ids.next("ratecard")
+        expired = n == 3  # one lane with an expired card, to show validity handling
+        valid_from = today - timedelta(days=120 if expired else 45)
+        valid_to = today - timedelta(days=5) if expired else today + timedelta(days=60 + 5 * n)
+        created = _dt(valid_from) - timedelta(days=7)
+        o, d = ctx.location_ids[origin], ctx.location_ids[dest]
+        if not expired:
+            ctx.rate_cards[(mode, o, d)] = rid
+        batch.add(
+            "ratecard",
+            {
+                "id": rid,
+                "mode": mode,
+                "origin_id": o,
+                "destination_id": d,
+                "carrier_id": ctx.carrier_ids[carrier] if carrier else None,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "currency": currency,
+                "transit_days": transit,
+                "is_active": not expired,
+                "notes": "Contract rate, subject to space and equipment availability" if not expired else "Expired",
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+            },
+        )
+        for code, desc, basis, size_type, min_qty, rate, minimum, percent_of in charges:
+            batch.add(
+                "ratecharge",
+                {
+                    "id": ids.next("ratecharge"),
+                    "rate_card_id": rid,
+                    "code": code,
+                    "description": desc,
+                    "basis": basis,
+                    "size_type": size_type,
+                    "min_quantity": Decimal(min_qty) if min_qty is not None else None,
+                    "rate": Decimal(rate),
+                    "minimum_charge": Decimal(minimum) if minimum else None,
+                    "percent_of": percent_of,
+                },
+            )
+
+
+_HELP_QUERIES = [
+    ("where is my container", "track-a-shipment", 0.82, False),
+    ("change delivery address", None, 0.21, True),
+    ("download invoice pdf", "invoices-and-payments", 0.74, False),
+    ("what does DEPA mean", "milestones-explained", 0.67, False),
+    ("FOB air freight", "incoterms-2020", 0.58, False),
+    ("upload packing list", "upload-documents", 0.88, False),
+    ("co2 emissions report", None, 0.12, True),
+    ("demurrage charges", None, 0.18, True),
+    ("awb check digit", "container-and-awb-numbers", 0.71, False),
+    ("add a colleague", None, 0.24, True),
+]
+
+
+def add_help_searches(
+    ids: IdAllocator, batch: Batch, ctx: StaticContext, now: datetime, rng: random.Random, article_ids: dict[str, int]
+) -> None:
+    customer_users = [u for c in ctx.customers for u in c.user_ids]
+    for query, slug, score, gap in _HELP_QUERIES:
+        for _ in range(rng.randint(1, 4)):
+            batch.add(
+                "helpsearch",
+                {
+                    "id": ids.next("helpsearch"),
+                    "query": query,
+                    "user_id": rng.choice(customer_users),
+                    "top_article_id": article_ids.get(slug) if slug else None,
+                    "top_score": score,
+                    "is_gap": gap,
+                    "created_at": now - timedelta(days=rng.uniform(0.5, 60)),
+                },
+            )
+
+
+def branding_json() -> str:
+    return json.dumps(cfg.BRANDING)

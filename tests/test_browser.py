@@ -1,0 +1,183 @@
+"""End to end in Debian's Chromium against the app started exactly as `make run` starts it.
+
+A demo customer signs in, sees only its company's shipments, is refused the tower, and signing out ends access.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _process_tree_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REFLEX_DB_URL", "PORTAL_DATA_DIR")}
+    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PORTAL_LOGIN_IP_LIMIT="1000")
+    log_path = data_dir / "make-run.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 900
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"`make run` exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200 and \
+                        httpx.get(f"{url}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app did not start in time:\n{log_path.read_text()[-4000:]}")
+            time.sleep(2)
+        yield url
+    finally:
+        # Stop it the way a service manager does: SIGTERM to `make run` alone; everything must go away.
+        proc.send_signal(signal.SIGTERM)
+        stopped = False
+        for _ in range(60):
+            if not _process_tree_alive(proc.pid):
+                stopped = True
+                break
+            time.sleep(0.5)
+        if not stopped:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        assert stopped, f"`make run` did not stop on SIGTERM:\n{log_path.read_text()[-3000:]}"
+
+
+@pytest.fixture()
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-quic", "--no-first-run", "--disable-sync"],
+        )
+        context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_customer_signs_in_sees_own_shipments_is_refused_the_tower_and_signs_out(page, app_url):
+    from playwright.sync_api import expect
+
+    # Not signed in: sent to sign-in, then back where they were going.
+    page.goto("/portal/shipments")
+    page.wait_for_url("**/login?next=*")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    page.get_by_label("Email").fill(DEMO_CUSTOMER[0])
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    page.screenshot(path=ARTIFACTS / "login-failed.png")
+
+    page.get_by_label("Password").fill(DEMO_CUSTOMER[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/portal/shipments")
+    expect(page.get_by_role("heading", name="Your shipments")).to_be_visible()
+    expect(page.get_by_role("main")).to_be_visible()
+    rows = page.get_by_role("table", name="Your shipments").locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "portal-shipments.png", full_page=True)
+
+    # Everything on the page belongs to Acme: compare with the API as this same signed-in browser.
+    api = page.request.get("/api/v1/shipments?page_size=200").json()
+    assert api["total"] > 0 and {i["company_name"] for i in api["items"]} == {"Acme Home Goods Ltd"}
+    shown = rows.locator("th").all_inner_texts()
+    assert shown and set(shown) <= {i["reference"] for i in api["items"]}
+    everyone = page.request.get(f"/api/v1/shipments?page_size=1&q={shown[0]}").json()
+    assert everyone["total"] == 1
+
+    # Search by a container or PO shown in the detail finds the shipment.
+    rows.first.locator("a").click()
+    page.wait_for_url(f"**/portal/shipments/{shown[0]}")
+    expect(page.get_by_role("heading", name=f"Shipment {shown[0]}")).to_be_visible()
+    expect(page.get_by_role("table", name="Milestones")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "portal-shipment-detail.png", full_page=True)
+
+    # Home shows the company's figures.
+    page.goto("/portal")
+    expect(page.get_by_role("heading", name="Welcome, Alice Archer")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "portal-home.png", full_page=True)
+
+    # The tower refuses a customer with a clear page.
+    page.goto("/tower")
+    expect(page.get_by_test_id("access-denied")).to_be_visible()
+    expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "tower-refused.png")
+    page.goto("/tower/shipments")
+    expect(page.get_by_test_id("access-denied")).to_be_visible()
+    expect(page.get_by_text("Nordwind")).to_have_count(0)
+
+    # Signing out ends access, in the page and for the old cookie.
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    page.goto("/portal")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login?signed_out=1")
+    page.goto("/portal/shipments")
+    page.wait_for_url("**/login?next=*")
+    replay = httpx.get(f"{app_url}/api/v1/shipments", cookies=cookies)
+    assert replay.status_code == 401
+
+
+def test_staff_signs_in_to_the_tower(page):
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill("agent@harborsky.example")
+    page.get_by_label("Password").fill("demo-Pass-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/tower")
+    expect(page.get_by_role("heading", name="Operations overview")).to_be_visible()
+    page.goto("/tower/shipments")
+    expect(page.get_by_role("table", name="Shipments board").locator("tbody tr").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "tower-shipments.png", full_page=True)
+
+
+def test_unknown_page_shows_not_found(page):
+    from playwright.sync_api import expect
+
+    page.goto("/no/such/page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
