@@ -77,7 +77,7 @@ def login_page() -> rx.Component:
         rx.el.main(
             rx.card(
                 rx.vstack(
-                    rx.heading(PRODUCT_NAME, size="3", as_="p", color=MUTED_TEXT),
+                    rx.text(PRODUCT_NAME, size="3", weight="bold", color=MUTED_TEXT),
                     rx.heading("Sign in", size="7", as_="h1"),
                     rx.cond(LoginState.error_message != "", error_callout(LoginState.error_message), rx.fragment()),
                     rx.cond(LoginState.notice != "", info_callout(LoginState.notice), rx.fragment()),

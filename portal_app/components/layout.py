@@ -49,7 +49,7 @@ def _header(area: str) -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.hstack(
-                rx.link(rx.heading(PRODUCT_NAME, size="4", as_="p"), href=f"/{area}", underline="none", color="inherit"),
+                rx.link(rx.text(PRODUCT_NAME, size="4", weight="bold"), href=f"/{area}", underline="none", color="inherit"),
                 rx.badge(area_name, variant="soft", high_contrast=True),
                 align="center",
                 spacing="3",

@@ -8,7 +8,7 @@ import reflex as rx
 
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
-from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge
+from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge, table_caption
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
 
@@ -90,6 +90,7 @@ def _facts(state: type[ShipmentDetailBase]) -> rx.Component:
 def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
     headers = ["Milestone", "Location", "Planned", "Estimated", "Actual", "Late by", "Source"]
     return rx.table.root(
+        table_caption("Milestones"),
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
         rx.table.body(
             rx.foreach(
@@ -115,7 +116,6 @@ def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
         ),
         variant="surface",
         width="100%",
-        aria_label="Milestones",
     )
 
 

@@ -14,7 +14,14 @@ import reflex as rx
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, shipment_row_view, status_label
-from portal_app.components.ui import MUTED_TEXT, error_callout, primary_button, secondary_button, status_badge
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    error_callout,
+    primary_button,
+    secondary_button,
+    status_badge,
+    table_caption,
+)
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
 
@@ -181,11 +188,11 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
             color=MUTED_TEXT, role="status", data_testid="shipment-count",
         ),
         rx.table.root(
+            table_caption(heading),
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
             rx.table.body(rx.foreach(state.rows, lambda r: _row(r, show_company))),
             variant="surface",
             width="100%",
-            aria_label=heading,
         ),
         rx.cond(
             state.total == 0,
