@@ -66,6 +66,7 @@ class DocumentRequirement(SQLModel, table=True):
     doc_type: str = Field(max_length=40)
     due_days_before_departure: int = 3
     provided_by: str = Field(default="customer", max_length=12)
+    dangerous_goods_only: bool = Field(default=False, description="Required only when the cargo is dangerous goods")
     is_active: bool = True
 
 

@@ -13,7 +13,7 @@ from models.base import dt_field, money_field, qty_field
 
 class Shipment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    reference: str = Field(max_length=20, unique=True, description="Forwarder's shipment reference, e.g. SH-2026-000123")
+    reference: str = Field(max_length=20, unique=True, description="Forwarder's shipment reference, e.g. SH0000123")
     company_id: int = Field(foreign_key="company.id", description="The customer that owns this shipment")
     quote_option_id: int | None = Field(default=None, foreign_key="quoteoption.id", index=True)
     mode: str = Field(max_length=12)
@@ -67,7 +67,10 @@ class Shipment(SQLModel, table=True):
         sa.Index("ix_shipment_company_status", "company_id", "status"),
         sa.Index("ix_shipment_company_updated", "company_id", "updated_at"),
         sa.Index("ix_shipment_company_eta", "company_id", "eta_estimated"),
+        sa.Index("ix_shipment_company_mode", "company_id", "mode"),
         sa.Index("ix_shipment_status_mode", "status", "mode"),
+        sa.Index("ix_shipment_status_updated", "status", "updated_at"),
+        sa.Index("ix_shipment_mode_updated", "mode", "updated_at"),
     )
 
 

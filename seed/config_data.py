@@ -137,7 +137,7 @@ TEMPLATES: dict[str, Template] = {t.mode: t for t in (OCEAN_FCL, OCEAN_LCL, AIR,
 
 # (mode, incoterm or None for every Incoterm, doc_type, due days before departure, provided_by)
 # provided_by: customer (uploaded in the portal) or forwarder (issued by ops).
-# dangerous_goods_declaration applies only to shipments flagged as dangerous goods (see README in seed/).
+# dangerous_goods_declaration rows are stored with dangerous_goods_only=True: required only for DG cargo.
 DOCUMENT_REQUIREMENTS: list[tuple[str, str | None, str, int, str]] = []
 for _mode in ("ocean_fcl", "ocean_lcl"):
     DOCUMENT_REQUIREMENTS += [

@@ -135,6 +135,7 @@ def add_config_rows(ids: IdAllocator, batch: Batch, now: datetime) -> dict[str, 
                 "doc_type": doc_type,
                 "due_days_before_departure": due_days,
                 "provided_by": provided_by,
+                "dangerous_goods_only": doc_type == "dangerous_goods_declaration",
                 "is_active": True,
             },
         )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c164404711a3
+Revision ID: cffc27016d5d
 Revises: 
-Create Date: 2026-11-22 07:44:57.474104
+Create Date: 2026-11-22 08:33:43.921440
 
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import models.base
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = 'c164404711a3'
+revision: str = 'cffc27016d5d'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -78,6 +78,7 @@ def upgrade() -> None:
     sa.Column('doc_type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('due_days_before_departure', sa.Integer(), nullable=False),
     sa.Column('provided_by', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('dangerous_goods_only', sa.Boolean(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -657,6 +658,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shipment_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_carrier_id'), ['carrier_id'], unique=False)
         batch_op.create_index('ix_shipment_company_eta', ['company_id', 'eta_estimated'], unique=False)
+        batch_op.create_index('ix_shipment_company_mode', ['company_id', 'mode'], unique=False)
         batch_op.create_index('ix_shipment_company_status', ['company_id', 'status'], unique=False)
         batch_op.create_index('ix_shipment_company_updated', ['company_id', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_customer_po'), ['customer_po'], unique=False)
@@ -665,10 +667,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shipment_hawb_number'), ['hawb_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_hbl_number'), ['hbl_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_mbl_number'), ['mbl_number'], unique=False)
+        batch_op.create_index('ix_shipment_mode_updated', ['mode', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_origin_id'), ['origin_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_quote_option_id'), ['quote_option_id'], unique=False)
         batch_op.create_index('ix_shipment_status_mode', ['status', 'mode'], unique=False)
+        batch_op.create_index('ix_shipment_status_updated', ['status', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_team_id'), ['team_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_updated_at'), ['updated_at'], unique=False)
 
@@ -1204,10 +1208,12 @@ def downgrade() -> None:
     with op.batch_alter_table('shipment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shipment_updated_at'))
         batch_op.drop_index(batch_op.f('ix_shipment_team_id'))
+        batch_op.drop_index('ix_shipment_status_updated')
         batch_op.drop_index('ix_shipment_status_mode')
         batch_op.drop_index(batch_op.f('ix_shipment_quote_option_id'))
         batch_op.drop_index(batch_op.f('ix_shipment_owner_id'))
         batch_op.drop_index(batch_op.f('ix_shipment_origin_id'))
+        batch_op.drop_index('ix_shipment_mode_updated')
         batch_op.drop_index(batch_op.f('ix_shipment_mbl_number'))
         batch_op.drop_index(batch_op.f('ix_shipment_hbl_number'))
         batch_op.drop_index(batch_op.f('ix_shipment_hawb_number'))
@@ -1216,6 +1222,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipment_customer_po'))
         batch_op.drop_index('ix_shipment_company_updated')
         batch_op.drop_index('ix_shipment_company_status')
+        batch_op.drop_index('ix_shipment_company_mode')
         batch_op.drop_index('ix_shipment_company_eta')
         batch_op.drop_index(batch_op.f('ix_shipment_carrier_id'))
         batch_op.drop_index(batch_op.f('ix_shipment_branch_id'))
