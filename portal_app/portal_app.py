@@ -5,6 +5,7 @@ import reflex as rx
 import models  # noqa: F401  (every table, for migrations)
 from portal_app.api.app import build_api
 from portal_app.auth.login_page import LoginState, login_page
+from portal_app.auth.state import HomeRedirectState
 from portal_app.components.layout import PAGES
 from portal_app.not_found import not_found_page
 from portal_app.portal import home as _portal_home  # noqa: F401  (registers pages)
@@ -23,7 +24,7 @@ app = rx.App(
     head_components=[rx.el.meta(name="color-scheme", content="light")],
 )
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
-app.add_page(index, route="/", title="Freight portal", on_load=rx.redirect("/portal"))
+app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
 for page, route, title, on_load in PAGES:
     app.add_page(page, route=route, title=title, on_load=on_load)
 app.add_page(not_found_page, route="404", title="Page not found")

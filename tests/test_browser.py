@@ -189,6 +189,8 @@ def test_staff_signs_in_to_the_tower(page):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(_at("/tower"))
     expect(page.get_by_role("heading", name="Operations overview")).to_be_visible()
+    page.goto("/")
+    page.wait_for_url(_at("/tower"))
     page.goto("/tower/shipments")
     expect(page.get_by_role("table", name="Shipments board").locator("tbody tr").first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "tower-shipments.png", full_page=True)
@@ -199,3 +201,31 @@ def test_unknown_page_shows_not_found(page):
 
     page.goto("/no/such/page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+
+def test_customer_changes_password_from_the_portal(page):
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill("bob@acme.example")
+    page.get_by_label("Password").fill("demo-Pass-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(_at("/portal"))
+    page.get_by_role("link", name="Change password").click()
+    page.wait_for_url(_at("/portal/password"))
+    page.get_by_label("Current password").fill("wrong-one-123")
+    page.get_by_label("New password", exact=True).fill("Brand-new-pass-42")
+    page.get_by_label("Repeat the new password").fill("Brand-new-pass-42")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_contain_text("was not changed")
+    page.get_by_label("Current password").fill("demo-Pass-2026")
+    page.get_by_label("New password", exact=True).fill("Brand-new-pass-42")
+    page.get_by_label("Repeat the new password").fill("Brand-new-pass-42")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status").filter(has_text="changed and saved")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(_at("/login", query=True))
+    page.get_by_label("Email").fill("bob@acme.example")
+    page.get_by_label("Password").fill("Brand-new-pass-42")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(_at("/portal"))

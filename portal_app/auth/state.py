@@ -83,3 +83,11 @@ class SessionState(rx.State):
             target = url.path + (f"?{url.query}" if url.query else "")
             return rx.redirect(f"/login?next={quote(target, safe='')}")
         return None
+
+
+class HomeRedirectState(SessionState):
+    """The site root sends each user to their area: staff to the tower, everyone else to the portal."""
+
+    async def go_home(self):  # noqa: ANN201
+        principal = await self._principal()
+        return rx.redirect("/tower" if principal is not None and principal.is_staff else "/portal")
