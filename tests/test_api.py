@@ -101,6 +101,7 @@ def test_detail_and_other_companys_reference_is_404(alfa, world):
     detail = own.json()
     assert detail["reference"] == world.shipments["ALFA"][0]
     assert detail["containers"] and detail["containers"][0]["size_type"] == "45G1"
+    assert detail["updated_at"].endswith(("Z", "+00:00")) and detail["eta"].endswith(("Z", "+00:00"))  # UTC, aware
     theirs = alfa.get(f"/api/v1/shipments/{world.shipments['BETA'][0]}")
     missing = alfa.get("/api/v1/shipments/SH9999999")
     assert theirs.status_code == missing.status_code == 404

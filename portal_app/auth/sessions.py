@@ -53,10 +53,7 @@ def _failures_since(db: Session, column: sa.ColumnElement, value: str, since: da
             LoginAttempt.created_at >= since,
         )
     ).one()
-    latest = row[1]
-    if latest is not None and latest.tzinfo is None:  # aggregate results bypass the column type on SQLite
-        latest = datetime.fromisoformat(str(latest)).replace(tzinfo=clock.now().tzinfo)
-    return int(row[0]), latest
+    return int(row[0]), row[1]
 
 
 def _record_failure(db: Session, email: str, user: User | None, ip: str | None, reason: str) -> None:

@@ -5,8 +5,8 @@ Every query is scoped by :func:`portal_app.services.scope.company_filter` from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -175,18 +175,8 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
     return clauses
 
 
-def _aware_row(r: sa.Row | tuple) -> ShipmentRow:
-    row = ShipmentRow(*r)
-    return replace(row, etd=_utc(row.etd), eta=_utc(row.eta), ata=_utc(row.ata))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """coalesce() results bypass the column type on SQLite; make them aware UTC again."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def _to_row(r: sa.Row | tuple) -> ShipmentRow:
+    return ShipmentRow(*r)
 
 
 def list_statements(
@@ -223,7 +213,7 @@ def list_shipments(
     """One page of the shipments the principal may see, newest change first by default."""
     count, stmt = list_statements(principal, filters, page=page, page_size=page_size, sort=sort)
     total = db.exec(count).one()
-    rows = [_aware_row(r) for r in db.exec(stmt).all()]
+    rows = [_to_row(r) for r in db.exec(stmt).all()]
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
@@ -238,7 +228,7 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
     if found is None:
         raise NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
     shipment: Shipment = found[0]
-    row = _aware_row(tuple(found[1:]))
+    row = _to_row(tuple(found[1:]))
     milestone_rows = db.exec(
         select(Milestone, Location.code)
         .outerjoin(Location, Location.id == Milestone.location_id)
