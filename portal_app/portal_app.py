@@ -8,7 +8,10 @@ from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.layout import PAGES
 from portal_app.not_found import not_found_page
-from portal_app.portal import home as _portal_home  # noqa: F401  (registers pages)
+from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
+from portal_app.portal import documents as _portal_documents  # noqa: F401
+from portal_app.portal import home as _portal_home  # noqa: F401
+from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import home as _tower_home  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401

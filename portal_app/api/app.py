@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from portal_app.api import auth_routes, v1_shipments
+from portal_app.api import auth_routes, v1_account, v1_documents, v1_finance, v1_shipments
 from portal_app.api.errors import install_error_handlers
 from portal_app.db import database_ok
 
@@ -35,5 +35,6 @@ def build_api() -> FastAPI:
         )
 
     api.include_router(auth_routes.router)
-    api.include_router(v1_shipments.router)
+    for module in (v1_shipments, v1_documents, v1_finance, v1_account):
+        api.include_router(module.router)
     return api

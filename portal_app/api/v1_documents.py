@@ -1,0 +1,7 @@
+"""REST v1: documents (scoped to the caller)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
