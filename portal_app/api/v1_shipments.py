@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.principal import Principal
+from portal_app.api import exports
+from portal_app.db import session_scope
+from portal_app.services import clock
 from portal_app.services import shipments as svc
 
 router = APIRouter(prefix="/api/v1", tags=["shipments"])
@@ -80,25 +84,36 @@ class ShipmentDetailOut(ShipmentOut):
     containers: list[ContainerOut]
 
 
+def filters_from(request: Request) -> svc.ShipmentFilters:
+    """Filters from the query string (any company parameter is ignored: the principal decides)."""
+    params = {key: request.query_params.getlist(key) for key in svc.FILTER_PARAMS}
+    return svc.ShipmentFilters.from_params(params)
+
+
+Text = Annotated[str | None, Query(max_length=40)]
+Day = Annotated[str | None, Query(description="YYYY-MM-DD")]
+
+
 @router.get("/shipments", response_model=ShipmentPageOut)
 def list_shipments(
+    request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     db: Annotated[Session, Depends(get_db)],
     status: Annotated[list[str] | None, Query(description="Repeat to match any of several statuses")] = None,
     mode: Annotated[str | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=40, description="Any reference: shipment, booking, BL, AWB, container, PO")] = None,
+    origin: Text = None,
+    destination: Text = None,
+    etd_from: Day = None,
+    etd_to: Day = None,
+    eta_from: Day = None,
+    eta_to: Day = None,
+    delayed: Annotated[bool, Query(description="Only shipments running late")] = False,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 25,
     sort: Annotated[str, Query()] = "updated",
 ) -> ShipmentPageOut:
-    result = svc.list_shipments(
-        db,
-        principal,
-        svc.ShipmentFilters(statuses=tuple(status or ()), mode=mode, search=q),
-        page=page,
-        page_size=page_size,
-        sort=sort,
-    )
+    result = svc.list_shipments(db, principal, filters_from(request), page=page, page_size=page_size, sort=sort)
     return ShipmentPageOut(
         items=[ShipmentOut(**r.__dict__) for r in result.rows],
         total=result.total,
@@ -106,6 +121,31 @@ def list_shipments(
         page_size=result.page_size,
         pages=result.pages,
     )
+
+
+@router.get(
+    "/shipments/export",
+    responses={200: {"content": {exports.CSV_TYPE: {}, exports.XLSX_TYPE: {}}}},
+    response_class=Response,
+)
+def export_shipments(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",  # noqa: A002
+    sort: Annotated[str, Query()] = "updated",
+) -> Response:
+    """The filtered list (same filters as the list) as CSV (streamed) or Excel."""
+    filters = filters_from(request)
+    svc.list_statements(principal, filters, page=1, page_size=1, sort=sort)  # validate before streaming starts
+
+    def chunks():  # noqa: ANN202 - runs while the response streams, with its own session
+        with session_scope() as db:
+            yield from svc.export_chunks(db, principal, filters, sort=sort)
+
+    stamp = clock.now().strftime("%Y%m%d-%H%M")
+    if format == "xlsx":
+        return exports.xlsx_response(chunks(), svc.EXPORT_COLUMNS, f"shipments-{stamp}.xlsx", "Shipments")
+    return exports.csv_stream(chunks(), svc.EXPORT_COLUMNS, f"shipments-{stamp}.csv")
 
 
 @router.get("/shipments/{reference}", response_model=ShipmentDetailOut, responses={404: {"description": "Not found"}})

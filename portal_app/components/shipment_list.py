@@ -1,13 +1,13 @@
 """The shipments list used by the portal (one company) and the tower (all companies).
 
-Filtering, sorting and paging run in the database; state holds one page of small string rows.
+Filtering, sorting and paging run in the database; state holds one page of small string rows. The current
+filters live in the URL's query-string form (``params``), so links, saved views and exports share one format.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from typing import ClassVar
+from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
 
@@ -17,11 +17,13 @@ from portal_app.components.formatting import MODE_LABELS, shipment_row_view, sta
 from portal_app.components.ui import (
     MUTED_TEXT,
     error_callout,
+    labelled_input,
     primary_button,
     secondary_button,
     status_badge,
     table_caption,
 )
+from portal_app.services import saved_views
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
 
@@ -30,57 +32,53 @@ ALL = "all"
 
 
 class ShipmentListBase(rx.State, mixin=True):
-    """Shared by the portal and tower lists; each subclass sets ``AREA``."""
+    """Shared by the portal and tower lists; each concrete state sets ``AREA``."""
 
-    AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
+    AREA: ClassVar[str] = "portal"
 
     rows: list[dict[str, str]] = []
     total: int = 0
     page: int = 1
     pages: int = 1
-    search: str = ""
-    status: str = ALL
-    mode: str = ALL
+    params: dict[str, str] = {}
+    views: list[dict[str, str]] = []
     error: str = ""
+    notice: str = ""
     loading: bool = False
+    form_key: int = 0
+
+    @rx.var
+    def export_query(self) -> str:
+        return urlencode(self.params)
+
+    @rx.var
+    def filters_active(self) -> bool:
+        return bool(self.params)
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
-        params = parse_qs(self.router.url.query)
-        self.search = (params.get("q") or [""])[0][:40]
-        status = (params.get("status") or [ALL])[0]
-        self.status = status if status in ShipmentStatus._value2member_map_ else ALL
-        mode = (params.get("mode") or [ALL])[0]
-        self.mode = mode if mode in Mode._value2member_map_ else ALL
-        self.page = 1
-        await self._fetch(principal)
+        self.page, self.notice = 1, ""
+        query = {k: v for k, v in parse_qs(self.router.url.query).items() if k in svc.FILTER_PARAMS}
+        await self._use_params(principal, query)
+        await self._load_views(principal)
         return None
 
     async def apply_filters(self, form: dict):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
-        self.search = str(form.get("q", ""))[:40]
-        self.page = 1
-        await self._fetch(principal)
+        self.page, self.notice = 1, ""
+        await self._use_params(principal, {k: str(v) for k, v in form.items() if k in svc.FILTER_PARAMS})
         return None
 
-    async def set_status_filter(self, value: str):  # noqa: ANN201
+    async def clear_filters(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
-        self.status, self.page = value, 1
-        await self._fetch(principal)
-        return None
-
-    async def set_mode_filter(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        self.mode, self.page = value, 1
-        await self._fetch(principal)
+        self.page, self.notice = 1, ""
+        await self._use_params(principal, {})
         return None
 
     async def go_to_page(self, delta: int):  # noqa: ANN201
@@ -91,14 +89,68 @@ class ShipmentListBase(rx.State, mixin=True):
         await self._fetch(principal)
         return None
 
+    async def save_view(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        try:
+            view = await run_db(saved_views.save_view, principal, self._views_page(), str(form.get("view_name", "")), self.params)
+        except ServiceError as exc:
+            self.error = exc.message
+            return None
+        self.error, self.notice = "", f"Saved the view “{view.name}”. Pick it from Saved views any time."
+        await self._load_views(principal)
+        return None
+
+    async def apply_view(self, view_id: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        chosen = next((v for v in self.views if v["id"] == view_id), None)
+        if chosen is None:
+            self.error = "That saved view no longer exists. Reload the page."
+            return None
+        views = await run_db(saved_views.list_views, principal, self._views_page())
+        stored = next((v for v in views if str(v.id) == view_id), None)  # the server's copy, not the browser's
+        self.page, self.notice = 1, f"Showing your view “{chosen['name']}”."
+        await self._use_params(principal, dict(stored.params) if stored else {})
+        return None
+
+    async def delete_view(self, view_id: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        try:
+            await run_db(saved_views.delete_view, principal, int(view_id))
+        except (ServiceError, ValueError):
+            self.error = "That saved view no longer exists. Reload the page."
+            return None
+        self.notice = "The view was deleted."
+        await self._load_views(principal)
+        return None
+
+    def _views_page(self) -> str:
+        return f"{self.AREA}_shipments"
+
+    async def _load_views(self, principal) -> None:  # noqa: ANN001
+        views = await run_db(saved_views.list_views, principal, self._views_page())
+        self.views = [{"id": str(v.id), "name": v.name} for v in views]
+
+    async def _use_params(self, principal, params: dict) -> None:  # noqa: ANN001
+        try:
+            filters = svc.ShipmentFilters.from_params(params)
+            filters.validate()
+        except ServiceError as exc:
+            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
+            return
+        self.params = filters.to_params()
+        self.form_key += 1  # re-render the form with these values
+        await self._fetch(principal)
+
     async def _fetch(self, principal) -> None:  # noqa: ANN001
-        filters = svc.ShipmentFilters(
-            statuses=(self.status,) if self.status != ALL else (),
-            mode=self.mode if self.mode != ALL else None,
-            search=self.search or None,
-        )
         self.loading = True
         try:
+            filters = svc.ShipmentFilters.from_params(self.params)
             result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
         except ServiceError as exc:
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
@@ -110,50 +162,101 @@ class ShipmentListBase(rx.State, mixin=True):
             self.loading = False
 
 
+def _select(label: str, name: str, items: list[tuple[str, str]], state: type[ShipmentListBase]) -> rx.Component:
+    return rx.box(
+        rx.el.label(label, html_for=f"filter-{name}", style={"font_weight": "600", "display": "block"}),
+        rx.select.root(
+            rx.select.trigger(id=f"filter-{name}", aria_label=label),
+            rx.select.content(*[rx.select.item(text, value=value) for value, text in items]),
+            name=name,
+            default_value=state.params.get(name, ALL),
+        ),
+    )
+
+
 def _filters(state: type[ShipmentListBase]) -> rx.Component:
     status_items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in ShipmentStatus]
     mode_items = [(ALL, "All modes")] + [(m.value, MODE_LABELS[m.value]) for m in Mode]
-    return rx.hstack(
-        rx.el.form(
+    p = state.params
+    return rx.form(
+        rx.flex(
+            rx.box(
+                labelled_input("Search by any reference", "q", id="shipment-search", default_value=p.get("q", ""),
+                               placeholder="Shipment, booking, BL, AWB, container or PO"),
+                width="320px",
+            ),
+            _select("Status", "status", status_items, state),
+            _select("Mode", "mode", mode_items, state),
+            rx.box(labelled_input("From (port code)", "origin", default_value=p.get("origin", ""), max_length=5,
+                                  placeholder="e.g. CNSHA"), width="140px"),
+            rx.box(labelled_input("To (port code)", "destination", default_value=p.get("destination", ""), max_length=5,
+                                  placeholder="e.g. NLRTM"), width="140px"),
+            rx.box(labelled_input("Departure from", "etd_from", type="date", default_value=p.get("etd_from", ""))),
+            rx.box(labelled_input("Departure to", "etd_to", type="date", default_value=p.get("etd_to", ""))),
+            rx.box(labelled_input("Arrival from", "eta_from", type="date", default_value=p.get("eta_from", ""))),
+            rx.box(labelled_input("Arrival to", "eta_to", type="date", default_value=p.get("eta_to", ""))),
+            rx.el.label(
+                rx.checkbox(name="delayed", default_checked=p.get("delayed", "") == "1", id="filter-delayed"),
+                " Delayed only",
+                html_for="filter-delayed",
+                style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
+            ),
             rx.hstack(
-                rx.box(
-                    rx.el.label("Search by any reference", html_for="shipment-search", style={"font_weight": "600"}),
-                    rx.input(
-                        id="shipment-search",
-                        name="q",
-                        default_value=state.search,
-                        key=state.search,
-                        placeholder="Shipment, booking, BL, AWB, container or PO",
-                        width="340px",
+                primary_button("Apply filters", type="submit"),
+                secondary_button("Clear", type="button", on_click=state.clear_filters),
+            ),
+            gap="3",
+            wrap="wrap",
+            align="end",
+        ),
+        on_submit=state.apply_filters,
+        key=state.form_key,
+        role="search",
+        aria_label="Filter shipments",
+        width="100%",
+    )
+
+
+def _views(state: type[ShipmentListBase]) -> rx.Component:
+    return rx.flex(
+        rx.cond(
+            state.views.length() > 0,
+            rx.hstack(
+                rx.text("Saved views:", weight="medium"),
+                rx.foreach(
+                    state.views,
+                    lambda v: rx.hstack(
+                        rx.button(v["name"], variant="soft", size="1", on_click=state.apply_view(v["id"]),
+                                  aria_label="Show view " + v["name"]),
+                        rx.icon_button(rx.icon("x", size=12), variant="ghost", size="1",
+                                       on_click=state.delete_view(v["id"]), aria_label="Delete view " + v["name"]),
+                        spacing="1",
                     ),
                 ),
-                primary_button("Search", type="submit"),
+                wrap="wrap",
+                align="center",
+            ),
+            rx.fragment(),
+        ),
+        rx.spacer(),
+        rx.form(
+            rx.hstack(
+                rx.box(labelled_input("Save these filters as", "view_name", placeholder="View name", max_length=80)),
+                secondary_button("Save view", type="submit"),
                 align="end",
             ),
-            on_submit=state.apply_filters,
-            role="search",
+            on_submit=state.save_view,
+            reset_on_submit=True,
         ),
-        rx.box(
-            rx.el.label("Status", html_for="status-filter", style={"font_weight": "600", "display": "block"}),
-            rx.select.root(
-                rx.select.trigger(id="status-filter", aria_label="Status"),
-                rx.select.content(*[rx.select.item(label, value=value) for value, label in status_items]),
-                value=state.status,
-                on_change=state.set_status_filter,
-            ),
+        rx.hstack(
+            rx.link(secondary_button("Export CSV"), href="/api/v1/shipments/export?format=csv&" + state.export_query),
+            rx.link(secondary_button("Export Excel"), href="/api/v1/shipments/export?format=xlsx&" + state.export_query),
+            align="end",
         ),
-        rx.box(
-            rx.el.label("Mode", html_for="mode-filter", style={"font_weight": "600", "display": "block"}),
-            rx.select.root(
-                rx.select.trigger(id="mode-filter", aria_label="Mode"),
-                rx.select.content(*[rx.select.item(label, value=value) for value, label in mode_items]),
-                value=state.mode,
-                on_change=state.set_mode_filter,
-            ),
-        ),
-        align="end",
+        gap="4",
         wrap="wrap",
-        spacing="4",
+        align="end",
+        width="100%",
     )
 
 
@@ -182,9 +285,12 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
     return rx.vstack(
         rx.heading(heading, size="7", as_="h1"),
         _filters(state),
+        _views(state),
         rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
+        rx.cond(state.notice != "", rx.callout(state.notice, icon="info", role="status", width="100%"), rx.fragment()),
         rx.text(
-            state.total, " shipments", rx.cond(state.loading, " · loading…", ""),
+            state.total, " shipments", rx.cond(state.filters_active, " match these filters", ""),
+            rx.cond(state.loading, " · loading…", ""),
             color=MUTED_TEXT, role="status", data_testid="shipment-count",
         ),
         rx.table.root(
@@ -196,7 +302,7 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
         ),
         rx.cond(
             state.total == 0,
-            rx.text("No shipments match these filters. Clear the search or choose another status.", color=MUTED_TEXT),
+            rx.text("No shipments match these filters. Select Clear, or change the search.", color=MUTED_TEXT),
             rx.fragment(),
         ),
         rx.hstack(

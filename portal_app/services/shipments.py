@@ -6,7 +6,8 @@ Every query is scoped by :func:`portal_app.services.scope.company_filter` from t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -31,11 +32,32 @@ SORTS = {
 }
 
 
+FILTER_PARAMS = ("q", "status", "mode", "origin", "destination", "etd_from", "etd_to", "eta_from", "eta_to", "delayed")
+
+
+def _parse_date(name: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"{name} {value!r} is not a date. Use the form YYYY-MM-DD, e.g. 2026-11-30.") from None
+
+
 @dataclass(frozen=True)
 class ShipmentFilters:
+    """What a list page or API call asks for. Never identity: the company comes from the principal."""
+
     statuses: tuple[str, ...] = ()
     mode: str | None = None
     search: str | None = None
+    origin: str | None = None  # location code (UN/LOCODE or IATA)
+    destination: str | None = None
+    etd_from: date | None = None
+    etd_to: date | None = None
+    eta_from: date | None = None
+    eta_to: date | None = None
+    delayed_only: bool = False
     company_id: int | None = None  # staff only; ignored scope-wise for customers (they never leave their company)
 
     def validate(self) -> None:
@@ -46,6 +68,52 @@ class ShipmentFilters:
         if self.mode and self.mode not in Mode._value2member_map_:
             allowed = ", ".join(m.value for m in Mode)
             raise ValidationFailed(f"Unknown mode {self.mode!r}. Use one of: {allowed}.")
+        for label, start, end in (("Departure", self.etd_from, self.etd_to), ("Arrival", self.eta_from, self.eta_to)):
+            if start and end and start > end:
+                raise ValidationFailed(f"{label} dates: the 'from' date is after the 'to' date. Swap them and try again.")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str | list[str] | None]) -> ShipmentFilters:
+        """Build filters from query-string style values (URL, API query, saved view)."""
+
+        def one(key: str) -> str | None:
+            value = params.get(key)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            value = (value or "").strip()
+            return value or None
+
+        status = params.get("status")
+        statuses = tuple(v for v in (status if isinstance(status, list) else [status]) if v and v != "all")
+        mode = one("mode")
+        return cls(
+            statuses=statuses,
+            mode=None if mode == "all" else mode,
+            search=one("q"),
+            origin=(one("origin") or "").upper()[:5] or None,
+            destination=(one("destination") or "").upper()[:5] or None,
+            etd_from=_parse_date("Departure from", one("etd_from")),
+            etd_to=_parse_date("Departure to", one("etd_to")),
+            eta_from=_parse_date("Arrival from", one("eta_from")),
+            eta_to=_parse_date("Arrival to", one("eta_to")),
+            delayed_only=(one("delayed") or "").lower() in {"1", "true", "yes", "on"},
+        )
+
+    def to_params(self) -> dict[str, str]:
+        """The query-string form (inverse of from_params), without empty values."""
+        out = {
+            "q": self.search or "",
+            "status": self.statuses[0] if len(self.statuses) == 1 else "",
+            "mode": self.mode or "",
+            "origin": self.origin or "",
+            "destination": self.destination or "",
+            "etd_from": self.etd_from.isoformat() if self.etd_from else "",
+            "etd_to": self.etd_to.isoformat() if self.etd_to else "",
+            "eta_from": self.eta_from.isoformat() if self.eta_from else "",
+            "eta_to": self.eta_to.isoformat() if self.eta_to else "",
+            "delayed": "1" if self.delayed_only else "",
+        }
+        return {k: v for k, v in out.items() if v}
 
 
 @dataclass(frozen=True)
@@ -164,6 +232,18 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
         clauses.append(Shipment.status.in_(filters.statuses))
     if filters.mode:
         clauses.append(Shipment.mode == filters.mode)
+    for column, code in ((Shipment.origin_id, filters.origin), (Shipment.destination_id, filters.destination)):
+        if code:
+            clauses.append(column == select(Location.id).where(Location.code == code).scalar_subquery())
+    etd = sa.func.coalesce(Shipment.atd, Shipment.etd_estimated, Shipment.etd_planned)
+    eta = sa.func.coalesce(Shipment.ata, Shipment.eta_estimated, Shipment.eta_planned)
+    for column, start, end in ((etd, filters.etd_from, filters.etd_to), (eta, filters.eta_from, filters.eta_to)):
+        if start:
+            clauses.append(column >= _day_start(start))
+        if end:
+            clauses.append(column < _day_start(end) + timedelta(days=1))
+    if filters.delayed_only:
+        clauses.append(Shipment.delay_minutes > 0)
     term = normalize_reference(filters.search or "")
     if term:
         refs = select(ShipmentReference.shipment_id).where(
@@ -173,6 +253,10 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
         )
         clauses.append(Shipment.id.in_(refs))
     return clauses
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _to_row(r: sa.Row | tuple) -> ShipmentRow:
@@ -270,3 +354,34 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
         ],
         containers=[ContainerView(c.number, c.size_type, c.seal_number) for c in containers],
     )
+
+
+EXPORT_COLUMNS = {
+    "reference": "Shipment",
+    "company_name": "Customer",
+    "mode": "Mode",
+    "status": "Status",
+    "origin": "Origin",
+    "origin_name": "Origin name",
+    "destination": "Destination",
+    "destination_name": "Destination name",
+    "carrier": "Carrier",
+    "etd": "Departure (UTC)",
+    "eta": "Arrival estimate (UTC)",
+    "ata": "Arrived (UTC)",
+    "delay_minutes": "Delay (minutes)",
+    "customer_po": "Customer PO",
+    "updated_at": "Last update (UTC)",
+}
+MAX_EXPORT_ROWS = 200_000
+
+
+def export_chunks(
+    db: Session, principal: Principal, filters: ShipmentFilters, *, sort: str = "updated", chunk_size: int = 2000
+) -> Iterator[list[ShipmentRow]]:
+    """Every shipment matching the filters, in chunks, streamed from the database (never all in memory)."""
+    _, stmt = list_statements(principal, filters, page=1, page_size=1, sort=sort)
+    stmt = stmt.limit(MAX_EXPORT_ROWS).offset(None)
+    result = db.execute(stmt.execution_options(yield_per=chunk_size))
+    for part in result.partitions(chunk_size):
+        yield [_to_row(r) for r in part]
