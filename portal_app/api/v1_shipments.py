@@ -15,6 +15,7 @@ from portal_app.auth.principal import Principal
 from portal_app.api import exports
 from portal_app.db import session_scope
 from portal_app.services import clock
+from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 
 router = APIRouter(prefix="/api/v1", tags=["shipments"])
@@ -162,3 +163,54 @@ def get_shipment(
         milestones=[MilestoneOut(**m.__dict__) for m in d.milestones],
         containers=[ContainerOut(**c.__dict__) for c in d.containers],
     )
+
+
+class EtaChangeOut(BaseModel):
+    changed_at: datetime
+    previous_eta: datetime | None
+    new_eta: datetime
+    shift_hours: float | None
+    reason_code: str
+    reason: str
+    source: str
+
+
+class UpdateOut(BaseModel):
+    created_at: datetime
+    body: str
+    author: str
+    visibility: str
+
+
+class FollowOut(BaseModel):
+    following: bool
+
+
+@router.get("/shipments/{reference}/eta-changes", response_model=list[EtaChangeOut])
+def eta_changes(
+    reference: str, principal: Annotated[Principal, Depends(current_principal)], db: Annotated[Session, Depends(get_db)]
+) -> list[EtaChangeOut]:
+    """Every change of the estimated arrival, newest first, with its reason."""
+    return [EtaChangeOut(**c.__dict__) for c in activity.eta_history(db, principal, reference)]
+
+
+@router.get("/shipments/{reference}/updates", response_model=list[UpdateOut])
+def shipment_updates(
+    reference: str, principal: Annotated[Principal, Depends(current_principal)], db: Annotated[Session, Depends(get_db)]
+) -> list[UpdateOut]:
+    """The status narrative ops writes; customers receive only customer-visible updates."""
+    return [UpdateOut(**u.__dict__) for u in activity.updates(db, principal, reference)]
+
+
+@router.put("/shipments/{reference}/follow", response_model=FollowOut)
+def follow(
+    reference: str, principal: Annotated[Principal, Depends(current_principal)], db: Annotated[Session, Depends(get_db)]
+) -> FollowOut:
+    return FollowOut(following=activity.set_following(db, principal, reference, True))
+
+
+@router.delete("/shipments/{reference}/follow", response_model=FollowOut)
+def unfollow(
+    reference: str, principal: Annotated[Principal, Depends(current_principal)], db: Annotated[Session, Depends(get_db)]
+) -> FollowOut:
+    return FollowOut(following=activity.set_following(db, principal, reference, False))

@@ -9,6 +9,7 @@ import reflex as rx
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
 from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge, table_caption
+from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
 
@@ -38,7 +39,12 @@ class ShipmentDetailBase(rx.State, mixin=True):
     facts: list[list[str]] = []
     milestones: list[dict[str, str]] = []
     containers: list[dict[str, str]] = []
+    eta_changes: list[dict[str, str]] = []
+    updates: list[dict[str, str]] = []
+    requests: list[dict[str, str]] = []
+    following: bool = False
     not_found: str = ""
+    action_error: str = ""
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
@@ -74,7 +80,47 @@ class ShipmentDetailBase(rx.State, mixin=True):
         self.facts = [[label, value] for label, value in pairs if value]
         self.milestones = [_milestone_view(m) for m in d.milestones]
         self.containers = [{"number": c.number, "size_type": c.size_type, "seal": c.seal_number or "—"} for c in d.containers]
+        await self._load_activity(principal, d.row.reference)
         return None
+
+    async def toggle_follow(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        reference = self.summary.get("reference", "")
+        try:
+            self.following = await run_db(activity.set_following, principal, reference, not self.following)
+        except ServiceError as exc:
+            self.action_error = exc.message
+        else:
+            self.action_error = ""
+        return None
+
+    async def _load_activity(self, principal, reference: str) -> None:  # noqa: ANN001
+        changes = await run_db(activity.eta_history, principal, reference)
+        self.eta_changes = [
+            {
+                "at": fmt_datetime(c.changed_at),
+                "previous": fmt_datetime(c.previous_eta),
+                "new": fmt_datetime(c.new_eta),
+                "shift": "—" if c.shift_hours is None else f"{c.shift_hours:+.0f} h",
+                "reason": c.reason,
+            }
+            for c in changes
+        ]
+        narrative = await run_db(activity.updates, principal, reference)
+        self.updates = [
+            {"at": fmt_datetime(u.created_at), "body": u.body, "author": u.author,
+             "internal": "yes" if u.visibility == "internal" else "no"}
+            for u in narrative
+        ]
+        related = await run_db(activity.requests_for, principal, reference)
+        self.requests = [
+            {"reference": r.reference, "subject": r.subject, "status": r.status.replace("_", " "),
+             "updated": fmt_datetime(r.updated_at)}
+            for r in related
+        ]
+        self.following = await run_db(activity.is_following, principal, reference)
 
 
 def _facts(state: type[ShipmentDetailBase]) -> rx.Component:
@@ -119,6 +165,56 @@ def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
     )
 
 
+def _updates(state: type[ShipmentDetailBase]) -> rx.Component:
+    return rx.cond(
+        state.updates.length() > 0,
+        rx.vstack(
+            rx.foreach(
+                state.updates,
+                lambda u: rx.box(
+                    rx.hstack(
+                        rx.text(u["at"], size="1", color=MUTED_TEXT),
+                        rx.text(u["author"], size="1", color=MUTED_TEXT),
+                        rx.cond(u["internal"] == "yes", rx.badge("Internal note, not shown to the customer",
+                                                                  color_scheme="amber", variant="soft", high_contrast=True),
+                                rx.fragment()),
+                    ),
+                    rx.text(u["body"]),
+                    padding_left="8px",
+                    border_left=rx.cond(u["internal"] == "yes", "3px solid #b54708", "3px solid #0b5cad"),
+                ),
+            ),
+            spacing="3",
+        ),
+        rx.text("No updates yet.", color=MUTED_TEXT),
+    )
+
+
+def _eta_changes(state: type[ShipmentDetailBase]) -> rx.Component:
+    return rx.cond(
+        state.eta_changes.length() > 0,
+        rx.table.root(
+            table_caption("ETA changes"),
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                           for h in ("Changed", "From", "To", "Shift", "Reason")])),
+            rx.table.body(rx.foreach(state.eta_changes, lambda c: rx.table.row(
+                rx.table.cell(c["at"]), rx.table.cell(c["previous"]), rx.table.cell(c["new"]),
+                rx.table.cell(c["shift"]), rx.table.cell(c["reason"])))),
+            size="1",
+        ),
+        rx.text("The estimated arrival has not changed.", color=MUTED_TEXT),
+    )
+
+
+def _requests(state: type[ShipmentDetailBase]) -> rx.Component:
+    return rx.cond(
+        state.requests.length() > 0,
+        rx.vstack(rx.foreach(state.requests, lambda r: rx.text(
+            rx.text.strong(r["reference"]), " · ", r["subject"], " · ", r["status"], " · ", r["updated"]))),
+        rx.text("No requests about this shipment.", color=MUTED_TEXT),
+    )
+
+
 def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
     return rx.cond(
         state.not_found != "",
@@ -131,8 +227,18 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
             rx.hstack(
                 rx.heading("Shipment ", state.summary["reference"], size="7", as_="h1"),
                 status_badge(state.summary["status"]),
+                rx.spacer(),
+                rx.button(
+                    rx.cond(state.following, "Unfollow", "Follow"),
+                    on_click=state.toggle_follow,
+                    variant=rx.cond(state.following, "soft", "outline"),
+                    aria_pressed=state.following,
+                    title="Following sends you this shipment's updates",
+                ),
                 align="center",
+                width="100%",
             ),
+            rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
             rx.text(
                 state.summary["origin"], " → ", state.summary["destination"], " · ",
                 state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],
@@ -159,6 +265,14 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
             ),
             rx.heading("Milestones", size="5", as_="h2"),
             _timeline(state),
+            rx.grid(
+                rx.card(rx.heading("Updates", size="4", as_="h2"), _updates(state)),
+                rx.card(rx.heading("ETA changes", size="4", as_="h2"), _eta_changes(state)),
+                columns=rx.breakpoints(initial="1", md="2"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.card(rx.heading("Requests about this shipment", size="4", as_="h2"), _requests(state), width="100%"),
             spacing="4",
             width="100%",
         ),

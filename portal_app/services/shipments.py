@@ -301,6 +301,23 @@ def list_shipments(
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
+def not_found(reference: str) -> NotFound:
+    return NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
+
+
+def resolve_shipment_id(db: Session, principal: Principal, reference: str) -> int:
+    """The id of a shipment the principal may see, by reference; NotFound otherwise (also for other companies)."""
+    principal.require(Permission.VIEW_SHIPMENTS)
+    found = db.exec(
+        select(Shipment.id).where(
+            Shipment.reference == (reference or "").strip().upper(), company_filter(Shipment.company_id, principal)
+        )
+    ).first()
+    if found is None:
+        raise not_found(reference)
+    return int(found)
+
+
 def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentDetail:
     """One shipment by its reference. Another company's shipment raises NotFound, exactly like a missing one."""
     principal.require(Permission.VIEW_SHIPMENTS)
@@ -310,7 +327,7 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
     )
     found = db.exec(stmt).first()
     if found is None:
-        raise NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
+        raise not_found(reference)
     shipment: Shipment = found[0]
     row = _to_row(tuple(found[1:]))
     milestone_rows = db.exec(
