@@ -2,69 +2,207 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 import reflex as rx
 
+from models.enums import ACTIVE_SHIPMENT_STATUSES
 from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import (
+    fmt_date,
+    fmt_datetime,
+    fmt_delay,
+    status_label,
+)
 from portal_app.components.layout import area_page
-from portal_app.components.password_change import PasswordChangeBase, password_change_view
-from portal_app.components.ui import MUTED_TEXT, stat_card
-from portal_app.services.overview import portal_summary
+from portal_app.components.password_change import (
+    PasswordChangeBase,
+    password_change_view,
+)
+from portal_app.components.ui import MUTED_TEXT, error_callout
+from portal_app.services import clock
+from portal_app.services import dashboard as dash
+from portal_app.services.errors import ServiceError
 
 
 class PortalHomeState(SessionState):
-    active_shipments: int = 0
-    arriving_this_week: int = 0
-    delayed_shipments: int = 0
-    open_invoices: int = 0
-    overdue_invoices: int = 0
+    layout: list[dict[str, str]] = []
+    by_status: list[dict[str, str]] = []
+    arriving: list[dict[str, str]] = []
+    delayed: list[dict[str, str]] = []
+    figures: dict[str, str] = {}
     balances: list[dict[str, str]] = []
+    updates: list[dict[str, str]] = []
+    layout_error: str = ""
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize("portal")
         if principal is None:
             return self._refused()
-        s = await run_db(portal_summary, principal)
-        self.active_shipments = s.active_shipments
-        self.arriving_this_week = s.arriving_this_week
-        self.delayed_shipments = s.delayed_shipments
-        self.open_invoices = s.open_invoices
-        self.overdue_invoices = s.overdue_invoices
+        d = await run_db(dash.dashboard, principal)
+        s = d.summary
+        self.by_status = [
+            {"status": st.value, "label": status_label(st.value).capitalize(), "count": str(d.by_status.get(st.value, 0))}
+            for st in ACTIVE_SHIPMENT_STATUSES
+        ]
+        today = clock.today()
+        self.figures = {
+            "active": str(s.active_shipments),
+            "arriving": str(s.arriving_this_week),
+            "arriving_href": f"/portal/shipments?eta_from={today.isoformat()}&eta_to={(today + timedelta(days=7)).isoformat()}",
+            "delayed": str(s.delayed_shipments),
+            "open_invoices": str(s.open_invoices),
+            "overdue_invoices": str(s.overdue_invoices),
+            "documents_owed": str(d.documents_owed),
+            "open_requests": str(d.open_requests),
+        }
+        self.arriving = [_line(x) for x in d.arriving]
+        self.delayed = [_line(x) for x in d.delayed]
         self.balances = [{"currency": b.currency, "amount": f"{b.amount:,.2f}", "count": str(b.count)} for b in s.balances]
+        self.updates = [
+            {"reference": u.reference, "body": u.body, "at": fmt_datetime(u.created_at),
+             "href": f"/portal/shipments/{u.reference}"}
+            for u in d.latest_updates
+        ]
+        await self._show_layout(await run_db(dash.get_layout, principal))
         return None
+
+    async def move_widget(self, widget_id: str, delta: int):  # noqa: ANN201
+        await self._change_layout(widget_id, move=int(delta))
+
+    async def hide_widget(self, widget_id: str):  # noqa: ANN201
+        await self._change_layout(widget_id, visible=False)
+
+    async def show_widget(self, widget_id: str):  # noqa: ANN201
+        await self._change_layout(widget_id, visible=True)
+
+    async def _change_layout(self, widget_id: str, *, move: int = 0, visible: bool | None = None) -> None:
+        principal = await self._authorize("portal")
+        if principal is None:
+            return
+        current = await run_db(dash.get_layout, principal)  # the stored layout, not the browser's copy
+        order = [w.id for w in current]
+        hidden = {w.id for w in current if not w.visible}
+        if widget_id not in order:
+            self.layout_error = "That widget does not exist. Reload the page; nothing was changed."
+            return
+        if move:
+            i = order.index(widget_id)
+            j = max(0, min(len(order) - 1, i + move))
+            order[i], order[j] = order[j], order[i]
+        if visible is True:
+            hidden.discard(widget_id)
+        elif visible is False:
+            hidden.add(widget_id)
+        try:
+            saved = await run_db(dash.save_layout, principal, order, sorted(hidden))
+        except ServiceError as exc:
+            self.layout_error = exc.message
+            return
+        self.layout_error = ""
+        await self._show_layout(saved)
+
+    async def _show_layout(self, layout: list[dash.WidgetSetting]) -> None:
+        self.layout = [{"id": w.id, "title": w.title, "visible": "yes" if w.visible else "no"} for w in layout]
+
+
+def _line(x: dash.ShipmentLine) -> dict[str, str]:
+    return {"reference": x.reference, "eta": fmt_date(x.eta), "delay": fmt_delay(x.delay_minutes),
+            "href": f"/portal/shipments/{x.reference}"}
+
+
+def _big_link(value: rx.Var, href: rx.Var | str, label: str) -> rx.Component:
+    return rx.link(rx.text(value, size="8", weight="bold"), href=href, aria_label=label, underline="hover")
+
+
+def _shipment_lines(items: rx.Var, empty: str) -> rx.Component:
+    return rx.cond(
+        items.length() > 0,
+        rx.vstack(rx.foreach(items, lambda x: rx.hstack(
+            rx.link(x["reference"], href=x["href"], weight="medium"), rx.text("ETA ", x["eta"], color=MUTED_TEXT),
+            rx.text(x["delay"], color=rx.cond(x["delay"] == "On time", MUTED_TEXT, "#b42318")), spacing="3")),
+            spacing="1"),
+        rx.text(empty, color=MUTED_TEXT),
+    )
+
+
+def _widget_body(widget_id: rx.Var) -> rx.Component:
+    s = PortalHomeState
+    f = s.figures
+    return rx.match(
+        widget_id,
+        ("status", rx.hstack(rx.foreach(s.by_status, lambda b: rx.vstack(
+            rx.link(rx.text(b["count"], size="7", weight="bold"), href="/portal/shipments?status=" + b["status"],
+                    aria_label=b["label"] + ": " + b["count"] + " shipments, open the list"),
+            rx.text(b["label"], size="2", color=MUTED_TEXT), spacing="0")), spacing="6", wrap="wrap")),
+        ("arriving", rx.vstack(_big_link(f["arriving"], f["arriving_href"], "Arriving in the next 7 days: open the list"),
+                               _shipment_lines(s.arriving, "Nothing arrives in the next 7 days."))),
+        ("delayed", rx.vstack(_big_link(f["delayed"], "/portal/shipments?delayed=1", "Delayed shipments: open the list"),
+                              _shipment_lines(s.delayed, "Nothing is running late."))),
+        ("documents", rx.vstack(
+            _big_link(f["documents_owed"], "/portal/documents", "Documents still needed: open documents"),
+            rx.text("Required documents not yet received for shipments that have not departed.", size="2", color=MUTED_TEXT))),
+        ("invoices", rx.vstack(
+            rx.hstack(
+                rx.vstack(_big_link(f["open_invoices"], "/portal/invoices", "Open invoices: open the list"),
+                          rx.text("open", size="2", color=MUTED_TEXT), spacing="0"),
+                rx.vstack(_big_link(f["overdue_invoices"], "/portal/invoices?status=overdue", "Overdue invoices: open the list"),
+                          rx.text("overdue", size="2", color=MUTED_TEXT), spacing="0"),
+                spacing="6"),
+            rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b["currency"], " ", b["amount"]), " due on ",
+                                                      b["count"], " invoices", data_testid="balance-amount")),
+            rx.link("See your statement", href="/portal/statement"))),
+        ("requests", _big_link(f["open_requests"], "/portal", "Open requests")),
+        ("updates", rx.cond(s.updates.length() > 0, rx.vstack(rx.foreach(s.updates, lambda u: rx.box(
+            rx.hstack(rx.link(u["reference"], href=u["href"], weight="medium"), rx.text(u["at"], size="1", color=MUTED_TEXT)),
+            rx.text(u["body"], size="2"))), spacing="3"), rx.text("No updates yet.", color=MUTED_TEXT))),
+        rx.fragment(),
+    )
+
+
+def _widget(w: rx.Var) -> rx.Component:
+    s = PortalHomeState
+    return rx.cond(
+        w["visible"] == "yes",
+        rx.card(
+            rx.hstack(
+                rx.heading(w["title"], size="4", as_="h2"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("arrow_up", size=14), variant="ghost", size="1",
+                               on_click=s.move_widget(w["id"], -1), aria_label="Move " + w["title"] + " up"),
+                rx.icon_button(rx.icon("arrow_down", size=14), variant="ghost", size="1",
+                               on_click=s.move_widget(w["id"], 1), aria_label="Move " + w["title"] + " down"),
+                rx.icon_button(rx.icon("eye_off", size=14), variant="ghost", size="1",
+                               on_click=s.hide_widget(w["id"]), aria_label="Hide " + w["title"]),
+                align="center",
+                width="100%",
+            ),
+            _widget_body(w["id"]),
+            width="100%",
+            data_testid="widget-" + w["id"],
+        ),
+        rx.fragment(),
+    )
 
 
 @area_page("portal", "/portal", "Home", PortalHomeState.load)
 def portal_home() -> rx.Component:
+    s = PortalHomeState
     return rx.vstack(
-        rx.heading("Welcome, ", PortalHomeState.user_name, size="7", as_="h1"),
-        rx.text("Figures for ", PortalHomeState.company_name, ", live from our operations record.", color=MUTED_TEXT),
-        rx.grid(
-            stat_card("Active shipments", PortalHomeState.active_shipments, "/portal/shipments",
-                      "Booked, confirmed, in transit or arrived"),
-            stat_card("Arriving in the next 7 days", PortalHomeState.arriving_this_week, "/portal/shipments?status=in_transit"),
-            stat_card("Delayed", PortalHomeState.delayed_shipments, "/portal/shipments"),
-            stat_card("Open invoices", PortalHomeState.open_invoices, "/portal", "Overdue: " + PortalHomeState.overdue_invoices.to_string()),
-            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
-            spacing="4",
-            width="100%",
-        ),
-        rx.heading("Balance due", size="5", as_="h2"),
-        rx.cond(
-            PortalHomeState.balances.length() > 0,
-            rx.hstack(
-                rx.foreach(
-                    PortalHomeState.balances,
-                    lambda b: rx.card(
-                        rx.text(b["currency"], weight="bold"),
-                        rx.text(b["amount"], size="6", data_testid="balance-amount"),
-                        rx.text(b["count"], " open invoices", size="1", color=MUTED_TEXT),
-                    ),
-                ),
-                wrap="wrap",
-            ),
-            rx.text("Nothing is due. Thank you!", color=MUTED_TEXT),
+        rx.heading("Welcome, ", s.user_name, size="7", as_="h1"),
+        rx.text("Figures for ", s.company_name, ", live from our operations record. Every figure opens the list behind it.",
+                color=MUTED_TEXT),
+        rx.cond(s.layout_error != "", error_callout(s.layout_error), rx.fragment()),
+        rx.grid(rx.foreach(s.layout, _widget), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+        rx.hstack(
+            rx.text("Hidden widgets:", weight="medium"),
+            rx.foreach(s.layout, lambda w: rx.cond(
+                w["visible"] == "no",
+                rx.button("Show " + w["title"], variant="outline", size="1", on_click=s.show_widget(w["id"])),
+                rx.fragment())),
+            wrap="wrap",
+            align="center",
         ),
         spacing="4",
         width="100%",

@@ -1,0 +1,167 @@
+"""The customer dashboard: which widgets a user shows, in which order, and the figures behind them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import Document, DocumentRequirement, Shipment, ShipmentUpdate, Ticket, UserPreference
+from models.enums import ACTIVE_SHIPMENT_STATUSES, DocumentStatus, ShipmentStatus, TicketStatus, Visibility
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import clock
+from portal_app.services.errors import ValidationFailed
+from portal_app.services.overview import PortalSummary, portal_summary
+from portal_app.services.scope import company_filter
+
+WIDGETS: dict[str, str] = {
+    "status": "Active shipments by status",
+    "arriving": "Arriving in the next 7 days",
+    "delayed": "Delayed shipments",
+    "documents": "Documents we still need from you",
+    "invoices": "Open and overdue invoices",
+    "requests": "Open requests",
+    "updates": "Latest updates",
+}
+PREF_KEY = "dashboard"
+
+
+@dataclass(frozen=True)
+class WidgetSetting:
+    id: str
+    title: str
+    visible: bool
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    reference: str
+    eta: object
+    delay_minutes: int
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    reference: str
+    body: str
+    created_at: object
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summary: PortalSummary
+    by_status: dict[str, int]
+    arriving: list[ShipmentLine]
+    delayed: list[ShipmentLine]
+    open_requests: int
+    documents_owed: int
+    latest_updates: list[UpdateLine]
+
+
+def get_layout(db: Session, principal: Principal) -> list[WidgetSetting]:
+    """The user's widgets in their order; widgets added to the product later appear at the end, visible."""
+    row = db.get(UserPreference, (principal.user_id, PREF_KEY))
+    stored = json.loads(row.value) if row else {}
+    order = [w for w in stored.get("order", []) if w in WIDGETS]
+    order += [w for w in WIDGETS if w not in order]
+    hidden = set(stored.get("hidden", []))
+    return [WidgetSetting(w, WIDGETS[w], w not in hidden) for w in order]
+
+
+def save_layout(db: Session, principal: Principal, order: list[str], hidden: list[str]) -> list[WidgetSetting]:
+    unknown = [w for w in [*order, *hidden] if w not in WIDGETS]
+    if unknown or len(set(order)) != len(order):
+        raise ValidationFailed("The dashboard layout names unknown or repeated widgets. Reload the page; nothing was saved.")
+    value = json.dumps({"order": order, "hidden": sorted(set(hidden))})
+    row = db.get(UserPreference, (principal.user_id, PREF_KEY))
+    if row is None:
+        row = UserPreference(user_id=principal.user_id, key=PREF_KEY, value=value)
+    row.value = value
+    db.add(row)
+    db.commit()
+    return get_layout(db, principal)
+
+
+def dashboard(db: Session, principal: Principal) -> Dashboard:
+    principal.require(Permission.USE_PORTAL)
+    now = clock.now()
+    mine = company_filter(Shipment.company_id, principal)
+    active = Shipment.status.in_(ACTIVE_SHIPMENT_STATUSES)
+    by_status = dict(
+        db.exec(select(Shipment.status, sa.func.count()).where(mine, active).group_by(Shipment.status)).all()
+    )
+    arriving = db.exec(
+        select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
+        .where(mine, active, Shipment.ata.is_(None), Shipment.eta_estimated >= now,
+               Shipment.eta_estimated < now + timedelta(days=7))
+        .order_by(Shipment.eta_estimated)
+        .limit(5)
+    ).all()
+    delayed = db.exec(
+        select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
+        .where(mine, active, Shipment.delay_minutes > 0)
+        .order_by(Shipment.delay_minutes.desc())
+        .limit(5)
+    ).all()
+    open_requests = db.exec(
+        select(sa.func.count()).select_from(Ticket).where(
+            company_filter(Ticket.company_id, principal),
+            Ticket.status.notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]),
+        )
+    ).one()
+    updates = db.exec(
+        select(Shipment.reference, ShipmentUpdate.body, ShipmentUpdate.created_at)
+        .join(Shipment, Shipment.id == ShipmentUpdate.shipment_id)
+        .where(mine, ShipmentUpdate.visibility == Visibility.CUSTOMER)
+        .order_by(ShipmentUpdate.created_at.desc())
+        .limit(5)
+    ).all()
+    return Dashboard(
+        documents_owed=documents_owed(db, principal),
+        summary=portal_summary(db, principal),
+        by_status={str(k): int(v) for k, v in by_status.items()},
+        arriving=[ShipmentLine(*r) for r in arriving],
+        delayed=[ShipmentLine(*r) for r in delayed],
+        open_requests=int(open_requests),
+        latest_updates=[UpdateLine(*r) for r in updates],
+    )
+
+
+def documents_owed(db: Session, principal: Principal) -> int:
+    """Required customer documents of not-yet-departed shipments with no received or approved version.
+
+    One SQL statement: shipments x matching requirements, minus those with a usable document.
+    """
+    usable = (
+        select(Document.id)
+        .where(
+            Document.shipment_id == Shipment.id,
+            Document.doc_type == DocumentRequirement.doc_type,
+            Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.APPROVED]),
+        )
+        .exists()
+    )
+    stmt = (
+        select(sa.func.count())
+        .select_from(Shipment)
+        .join(
+            DocumentRequirement,
+            sa.and_(
+                DocumentRequirement.mode == Shipment.mode,
+                DocumentRequirement.is_active.is_(True),
+                DocumentRequirement.provided_by == "customer",
+                sa.or_(DocumentRequirement.incoterm.is_(None), DocumentRequirement.incoterm == Shipment.incoterm),
+                sa.or_(DocumentRequirement.dangerous_goods_only.is_(False), Shipment.is_dangerous_goods.is_(True)),
+            ),
+        )
+        .where(
+            company_filter(Shipment.company_id, principal),
+            Shipment.status.in_([ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED]),
+            ~usable,
+        )
+    )
+    return int(db.exec(stmt).one())
