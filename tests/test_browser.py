@@ -229,3 +229,31 @@ def test_customer_changes_password_from_the_portal(page):
     page.get_by_label("Password").fill("Brand-new-pass-42")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(_at("/portal"))
+
+
+def test_customer_finds_a_shipment_by_container_number(page, app_url):
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(DEMO_CUSTOMER[0])
+    page.get_by_label("Password").fill(DEMO_CUSTOMER[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(_at("/portal"))
+    fcl = page.request.get("/api/v1/shipments?mode=ocean_fcl&page_size=5").json()["items"]
+    detail = page.request.get(f"/api/v1/shipments/{fcl[0]['reference']}").json()
+    container = detail["containers"][0]["number"]
+
+    page.goto("/portal/shipments")
+    page.get_by_label("Search by any reference").fill(f"{container[:4]} {container[4:]}".lower())
+    page.get_by_role("button", name="Apply filters").click()
+    rows = page.get_by_role("table", name="Your shipments").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(fcl[0]["reference"])
+    expect(page.get_by_test_id("shipment-count")).to_contain_text("1 shipments match these filters")
+
+    # The timeline shows planned, estimated and actual times for each milestone.
+    rows.first.locator("a").click()
+    timeline = page.get_by_role("table", name="Milestones")
+    expect(timeline.get_by_role("columnheader", name="Planned")).to_be_visible()
+    expect(timeline.locator("tbody tr").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "portal-search-container.png", full_page=True)
