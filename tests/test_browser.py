@@ -257,3 +257,18 @@ def test_customer_finds_a_shipment_by_container_number(page, app_url):
     expect(timeline.get_by_role("columnheader", name="Planned")).to_be_visible()
     expect(timeline.locator("tbody tr").first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "portal-search-container.png", full_page=True)
+
+
+def test_a_failure_can_be_handed_to_a_person_with_its_context(page):
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill("bob@acme.example")
+    page.get_by_label("Password").fill("demo-Pass-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(_at("/portal"))
+    page.goto("/portal/shipments/SH9999999")
+    expect(page.get_by_role("alert")).to_contain_text("No shipment")
+    page.get_by_label("Anything to add? (optional)").fill("Our supplier gave us this reference.")
+    page.get_by_role("button", name="Send to our team").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to our team as request REQ-")).to_be_visible()

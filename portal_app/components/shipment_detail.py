@@ -8,6 +8,7 @@ import reflex as rx
 
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
+from portal_app.components.handoff import HandoffBase, handoff_offer
 from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge, table_caption
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
@@ -32,7 +33,7 @@ def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:
     }
 
 
-class ShipmentDetailBase(rx.State, mixin=True):
+class ShipmentDetailBase(HandoffBase, mixin=True):
     AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
 
     summary: dict[str, str] = {}
@@ -56,8 +57,11 @@ class ShipmentDetailBase(rx.State, mixin=True):
         except ServiceError as exc:
             self.not_found = exc.message
             self.summary, self.facts, self.milestones, self.containers = {}, [], [], []
+            if principal.is_customer:
+                self._offer_handoff(attempted=f"open shipment {reference}", error=exc.message, category="tracking")
             return None
         self.not_found = ""
+        self._clear_handoff()
         self.summary = shipment_row_view(d.row)
         pairs = [
             ("Mode", MODE_LABELS.get(d.row.mode, d.row.mode)),
@@ -92,6 +96,9 @@ class ShipmentDetailBase(rx.State, mixin=True):
             self.following = await run_db(activity.set_following, principal, reference, not self.following)
         except ServiceError as exc:
             self.action_error = exc.message
+            if principal.is_customer:
+                self._offer_handoff(attempted=f"follow shipment {reference}", error=exc.message,
+                                    category="tracking", shipment_reference=reference)
         else:
             self.action_error = ""
         return None
@@ -221,6 +228,7 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
         rx.vstack(
             rx.heading("Shipment not found", size="7", as_="h1"),
             error_callout(state.not_found),
+            handoff_offer(state),
             rx.link("Back to shipments", href=list_href),
         ),
         rx.vstack(
@@ -239,6 +247,7 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
                 width="100%",
             ),
             rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
+            handoff_offer(state),
             rx.text(
                 state.summary["origin"], " → ", state.summary["destination"], " · ",
                 state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],

@@ -1,1 +1,463 @@
-"""Portal pages: account."""
+"""Portal: your account (profile, notification preferences, password link) and, for customer admins, colleagues.
+
+Every handler re-authorizes from the session cookie. A colleague's id in a handler argument only says which row
+was clicked; the service looks it up inside the admin's own company.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from models.enums import Role
+from portal_app.auth.permissions import ROLE_LABELS, Permission
+from portal_app.auth.principal import Principal
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import fmt_datetime
+from portal_app.components.layout import area_page
+from portal_app.components.ui import (
+    ACCENT,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    labelled_input,
+    primary_button,
+    secondary_button,
+    table_caption,
+)
+from portal_app.services import accounts as svc
+from portal_app.services import notification_prefs as prefs
+from portal_app.services.errors import PermissionDenied, ServiceError
+
+THRESHOLD_FIELD = "eta_threshold_hours"
+THRESHOLD_KIND = "eta_changed"
+ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
+FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
+SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
+                "background": "white", "min_height": "32px"}
+
+
+def _pref_field(kind: str, channel: str) -> str:
+    return f"pref_{kind}_{channel}"
+
+
+def _checked(value: Any) -> bool:
+    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"on", "true", "1", "yes"}
+    return bool(value)
+
+
+class PortalAccountState(SessionState):
+    profile: dict[str, str] = {}
+    profile_version: int = 0
+    profile_error: str = ""
+    profile_done: str = ""
+    profile_key: int = 0
+    channels_on: dict[str, bool] = {}
+    eta_threshold: str = str(prefs.DEFAULT_ETA_THRESHOLD_HOURS)
+    prefs_error: str = ""
+    prefs_done: str = ""
+    prefs_key: int = 0
+    can_manage_colleagues: bool = False
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.profile_error = self.profile_done = self.prefs_error = self.prefs_done = ""
+        self.can_manage_colleagues = principal.can(Permission.MANAGE_COMPANY_USERS)
+        try:
+            self._show_profile(await run_db(svc.get_profile, principal))
+            self._show_prefs(await run_db(prefs.get_preferences, principal))
+        except ServiceError as exc:
+            self.profile_error = exc.message
+        return None
+
+    async def save_profile(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        try:
+            profile = await run_db(
+                svc.update_profile, principal, str(form.get("full_name", "")), str(form.get("phone", "")),
+                str(form.get("timezone", "")), str(form.get("locale", "")), expected_version=self.profile_version,
+            )
+        except ServiceError as exc:
+            self.profile_error, self.profile_done = exc.message, ""
+            return None
+        self._show_profile(profile)
+        self.profile_error, self.profile_done = "", "Your profile is saved."
+        return None
+
+    async def save_preferences(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        raw = str(form.get(THRESHOLD_FIELD, "")).strip()
+        if not raw.isdigit():
+            self.prefs_error, self.prefs_done = (
+                f"The ETA threshold must be a whole number of hours from {prefs.MIN_THRESHOLD_HOURS} to "
+                f"{prefs.MAX_THRESHOLD_HOURS}. Nothing was saved.",
+                "",
+            )
+            return None
+        matrix = [
+            prefs.Preference(kind, channel, _checked(form.get(_pref_field(kind, channel))),
+                             int(raw) if kind in prefs.THRESHOLD_KINDS else None)
+            for kind in prefs.EVENT_KINDS
+            for channel in prefs.CHANNELS
+        ]
+        try:
+            saved = await run_db(prefs.save_preferences, principal, matrix)
+        except ServiceError as exc:
+            self.prefs_error, self.prefs_done = exc.message, ""
+            return None
+        self._show_prefs(saved)
+        self.prefs_error, self.prefs_done = "", "Your notification preferences are saved."
+        return None
+
+    def _show_profile(self, p: svc.Profile) -> None:
+        self.profile = {
+            "full_name": p.full_name, "email": p.email, "phone": p.phone or "", "timezone": p.timezone,
+            "locale": p.locale, "role": p.role_label, "company": p.company_name,
+        }
+        self.profile_version = p.version
+        self.user_name = p.full_name  # the header shows the saved name at once
+        self.profile_key += 1  # re-renders the form with the saved values
+
+    def _show_prefs(self, items: list[prefs.Preference]) -> None:
+        self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}
+        thresholds = [p.threshold_hours for p in items if p.event_kind == THRESHOLD_KIND and p.threshold_hours]
+        self.eta_threshold = str(max(thresholds, default=prefs.DEFAULT_ETA_THRESHOLD_HOURS))
+        self.prefs_key += 1
+
+
+def _labelled_select(label: str, name: str, options: list[tuple[str, str]], value: rx.Var | str) -> rx.Component:
+    field_id = f"field-{name}"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=FIELD_LABEL_STYLE),
+        rx.el.select(
+            *[rx.el.option(text, value=val) for val, text in options],
+            id=field_id, name=name, default_value=value, style=SELECT_STYLE,
+        ),
+        width="100%",
+    )
+
+
+def _messages(error: rx.Var, done: rx.Var) -> rx.Component:
+    return rx.fragment(
+        rx.cond(error != "", error_callout(error), rx.fragment()),
+        rx.cond(done != "", info_callout(done), rx.fragment()),
+    )
+
+
+def _profile_section() -> rx.Component:
+    s = PortalAccountState
+    return rx.el.section(
+        rx.heading("Profile", size="5", as_="h2", id="profile-heading"),
+        rx.text("Signed in as ", rx.text.strong(s.profile["email"]), " · ", s.profile["role"], " at ",
+                s.profile["company"], color=MUTED_TEXT),
+        _messages(s.profile_error, s.profile_done),
+        rx.form(
+            rx.vstack(
+                labelled_input("Full name", "full_name", default_value=s.profile["full_name"], required=True,
+                               auto_complete="name", max_length=svc.NAME_MAX),
+                labelled_input("Phone", "phone", default_value=s.profile["phone"], type="tel", auto_complete="tel",
+                               placeholder="+31 10 123 4567"),
+                _labelled_select("Time zone", "timezone", [(z, z) for z in svc.timezones()], s.profile["timezone"]),
+                _labelled_select("Language", "locale", list(svc.LOCALES.items()), s.profile["locale"]),
+                primary_button("Save profile", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.save_profile,
+            key=s.profile_key,
+            max_width="480px",
+            width="100%",
+        ),
+        aria_labelledby="profile-heading",
+        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},
+    )
+
+
+def _pref_cell(kind: str, channel: str) -> rx.Component:
+    field = _pref_field(kind, channel)
+    return rx.table.cell(
+        rx.el.label(f"{prefs.CHANNEL_LABELS[channel]} for {prefs.KIND_LABELS[kind]}", html_for=field,
+                    class_name="sr-only"),
+        rx.el.input(type="checkbox", id=field, name=field, default_checked=PortalAccountState.channels_on[f"{kind}:{channel}"],
+                    style={"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}),
+    )
+
+
+def _prefs_section() -> rx.Component:
+    s = PortalAccountState
+    return rx.el.section(
+        rx.heading("Notification preferences", size="5", as_="h2", id="prefs-heading"),
+        rx.text("Choose what we tell you about, in the portal and by email.", color=MUTED_TEXT),
+        _messages(s.prefs_error, s.prefs_done),
+        rx.form(
+            rx.vstack(
+                rx.table.root(
+                    table_caption("Notification preferences"),
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Event", scope="col"),
+                        *[rx.table.column_header_cell(prefs.CHANNEL_LABELS[c], scope="col") for c in prefs.CHANNELS],
+                    )),
+                    rx.table.body(*[
+                        rx.table.row(
+                            rx.table.row_header_cell(prefs.KIND_LABELS[kind], scope="row"),
+                            *[_pref_cell(kind, channel) for channel in prefs.CHANNELS],
+                        )
+                        for kind in prefs.EVENT_KINDS
+                    ]),
+                    variant="surface",
+                    max_width="520px",
+                ),
+                labelled_input(
+                    "Tell me about ETA changes only when the ETA moves by more than (hours)", THRESHOLD_FIELD,
+                    type="number", min=prefs.MIN_THRESHOLD_HOURS, max=prefs.MAX_THRESHOLD_HOURS, step=1,
+                    default_value=s.eta_threshold, required=True, max_width="200px",
+                ),
+                primary_button("Save notification preferences", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.save_preferences,
+            key=s.prefs_key,
+            width="100%",
+        ),
+        aria_labelledby="prefs-heading",
+        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},
+    )
+
+
+@area_page("portal", "/portal/account", "Your account", PortalAccountState.load)
+def portal_account() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your account", size="7", as_="h1"),
+        _profile_section(),
+        _prefs_section(),
+        rx.el.section(
+            rx.heading("Sign-in", size="5", as_="h2"),
+            rx.hstack(
+                rx.link("Change password", href="/portal/password", color=ACCENT, weight="medium"),
+                rx.cond(
+                    PortalAccountState.can_manage_colleagues,
+                    rx.link("Manage colleagues", href="/portal/account/users", color=ACCENT, weight="medium"),
+                    rx.fragment(),
+                ),
+                spacing="5",
+            ),
+        ),
+        spacing="6",
+        width="100%",
+    )
+
+
+# --- colleagues ---------------------------------------------------------------------------------------------------
+
+
+def _colleague_view(u: svc.CompanyUser) -> dict[str, str]:
+    return {
+        "id": str(u.id),
+        "full_name": u.full_name,
+        "email": u.email,
+        "role": u.role,
+        "role_label": ROLE_LABELS[Role(u.role)],
+        "active": "yes" if u.is_active else "no",
+        "status": "Active" if u.is_active else "Deactivated",
+        "last_login": fmt_datetime(u.last_login_at) if u.last_login_at else "Never",
+        "is_you": "yes" if u.is_you else "no",
+    }
+
+
+class PortalColleaguesState(SessionState):
+    colleagues: list[dict[str, str]] = []
+    allowed: bool = False
+    error: str = ""
+    done: str = ""
+    new_password: str = ""  # the temporary password of the colleague just added; shown once
+    add_key: int = 0
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.error = self.done = self.new_password = ""
+        await self._fetch(principal)
+        return None
+
+    async def add_colleague(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.new_password = ""
+        try:
+            created = await run_db(
+                svc.create_company_user, principal, str(form.get("new_email", "")),
+                str(form.get("new_full_name", "")), str(form.get("new_role", "")),
+            )
+        except ServiceError as exc:
+            self.error, self.done = exc.message, ""
+            return None
+        self.error = ""
+        self.done = f"{created.user.full_name} ({created.user.email}) is added."
+        self.new_password = created.temporary_password
+        self.add_key += 1
+        await self._fetch(principal)
+        return None
+
+    async def set_colleague_level(self, colleague: str, level: str):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        await self._change(principal, colleague, role=str(level))
+        return None
+
+    async def set_colleague_active(self, colleague: str, active: bool):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        await self._change(principal, colleague, active=bool(active))
+        return None
+
+    async def _change(self, principal: Principal, colleague: str, **change: Any) -> None:
+        self.new_password = ""
+        if not str(colleague).isdigit():
+            self.error, self.done = "That colleague is not in the list. Reload the page; nothing was changed.", ""
+            return
+        try:
+            row = await run_db(svc.update_company_user, principal, int(colleague), **change)
+        except ServiceError as exc:
+            self.error, self.done = exc.message, ""
+        else:
+            view = _colleague_view(row)
+            self.error = ""
+            self.done = f"Saved: {view['full_name']} is now {view['role_label'].lower()}, {view['status'].lower()}."
+        await self._fetch(principal)
+
+    async def _fetch(self, principal: Principal) -> None:
+        try:
+            rows = await run_db(svc.list_company_users, principal)
+        except PermissionDenied:
+            self.allowed, self.colleagues = False, []
+            self.error = ("Only a customer admin of your company can manage colleagues. Ask one of them to add "
+                          "or change people; nothing was changed.")
+            return
+        except ServiceError as exc:
+            self.allowed, self.colleagues, self.error = False, [], exc.message
+            return
+        self.allowed = True
+        self.colleagues = [_colleague_view(u) for u in rows]
+
+
+def _colleague_row(row: rx.Var) -> rx.Component:
+    s = PortalColleaguesState
+    is_you = row["is_you"] == "yes"
+    return rx.table.row(
+        rx.table.row_header_cell(row["full_name"], rx.cond(is_you, " (you)", ""), scope="row"),
+        rx.table.cell(row["email"]),
+        rx.table.cell(
+            rx.el.select(
+                *[rx.el.option(text, value=val) for val, text in ROLE_CHOICES],
+                value=row["role"],
+                on_change=lambda value: s.set_colleague_level(row["id"], value),
+                disabled=is_you,
+                aria_label=f"Role of {row['full_name']}",
+                style=SELECT_STYLE,
+            ),
+        ),
+        rx.table.cell(row["status"]),
+        rx.table.cell(row["last_login"]),
+        rx.table.cell(
+            rx.cond(
+                is_you,
+                rx.text("—", color=MUTED_TEXT),
+                rx.cond(
+                    row["active"] == "yes",
+                    secondary_button("Deactivate", size="1", aria_label=f"Deactivate {row['full_name']}",
+                                     on_click=s.set_colleague_active(row["id"], False)),
+                    secondary_button("Activate", size="1", aria_label=f"Activate {row['full_name']}",
+                                     on_click=s.set_colleague_active(row["id"], True)),
+                ),
+            ),
+        ),
+    )
+
+
+def _add_colleague_form() -> rx.Component:
+    s = PortalColleaguesState
+    return rx.el.section(
+        rx.heading("Add a colleague", size="5", as_="h2", id="add-heading"),
+        rx.text("They get a temporary password, shown here once. Share it securely; they should change it at "
+                "first sign-in (Change password, at the top of every page).", color=MUTED_TEXT),
+        rx.form(
+            rx.vstack(
+                labelled_input("Full name", "new_full_name", required=True, auto_complete="off",
+                               max_length=svc.NAME_MAX),
+                labelled_input("Email", "new_email", type="email", required=True, auto_complete="off"),
+                _labelled_select("Role", "new_role", ROLE_CHOICES, svc.CUSTOMER_ROLE_VALUES[0]),
+                primary_button("Add colleague", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.add_colleague,
+            key=s.add_key,
+            max_width="480px",
+            width="100%",
+        ),
+        aria_labelledby="add-heading",
+        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},
+    )
+
+
+def _new_password_notice() -> rx.Component:
+    s = PortalColleaguesState
+    return rx.cond(
+        s.new_password != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key_round")),
+            rx.callout.text(
+                "Temporary password: ", rx.code(s.new_password, data_testid="temporary-password", size="4"),
+                ". It is shown only now. Share it securely; they should change it at first sign-in.",
+            ),
+            role="status",
+            width="100%",
+        ),
+        rx.fragment(),
+    )
+
+
+@area_page("portal", "/portal/account/users", "Colleagues", PortalColleaguesState.load)
+def portal_colleagues() -> rx.Component:
+    s = PortalColleaguesState
+    headers = ["Name", "Email", "Role", "Status", "Last sign-in", "Access"]
+    return rx.vstack(
+        rx.heading("Colleagues", size="7", as_="h1"),
+        rx.link("Back to your account", href="/portal/account", color=ACCENT),
+        _messages(s.error, s.done),
+        _new_password_notice(),
+        rx.cond(
+            s.allowed,
+            rx.vstack(
+                rx.text("People of ", s.company_name, " who can sign in to this portal. Deactivated colleagues "
+                        "are signed out at once and cannot sign in until activated again.", color=MUTED_TEXT),
+                rx.table.root(
+                    table_caption("Colleagues"),
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+                    rx.table.body(rx.foreach(s.colleagues, _colleague_row)),
+                    variant="surface",
+                    width="100%",
+                ),
+                _add_colleague_form(),
+                spacing="5",
+                width="100%",
+            ),
+            rx.fragment(),
+        ),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,92 @@
+"""'Ask a person': after a failure, the user can send it to the team as a request with the context attached.
+
+The context (page, record, what was attempted, the error) is recorded on the server when the failure happens,
+in a backend-only var, so the request carries what really happened, not what the browser claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from portal_app.auth.state import run_db
+from portal_app.components.ui import error_callout, info_callout, primary_button
+from portal_app.services.errors import ServiceError
+from portal_app.services.requests import open_request
+
+
+class HandoffBase(rx.State, mixin=True):
+    handoff_offered: bool = False
+    handoff_done: str = ""
+    handoff_error: str = ""
+    _handoff_context: dict[str, Any] = {}
+
+    def _offer_handoff(self, *, attempted: str, error: str, category: str = "other",
+                       shipment_reference: str | None = None) -> None:
+        self._handoff_context = {
+            "page": self.router.url.path,
+            "attempted": attempted,
+            "error": error,
+            "category": category,
+            "shipment": shipment_reference,
+        }
+        self.handoff_offered, self.handoff_done, self.handoff_error = True, "", ""
+
+    def _clear_handoff(self) -> None:
+        self._handoff_context = {}
+        self.handoff_offered = False
+
+    async def send_handoff(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        ctx = dict(self._handoff_context)
+        if not ctx:
+            self.handoff_error = "There is nothing to send any more. Reload the page and try again."
+            return None
+        note = str(form.get("note", "")).strip()
+        body = (note + "\n\n" if note else "") + f"Tried to {ctx['attempted']}. The portal said: {ctx['error']}"
+        try:
+            ticket = await run_db(
+                open_request, principal, category=ctx["category"], subject=f"Help needed: {ctx['attempted']}"[:200],
+                body=body, context=ctx, shipment_reference=ctx.get("shipment"),
+            )
+        except ServiceError as exc:
+            self.handoff_error = exc.message
+            return None
+        self._clear_handoff()
+        self.handoff_done = (f"Sent to our team as request {ticket.reference}, with the page and what you tried. "
+                             "We will answer in the portal and by email.")
+        return None
+
+
+def handoff_offer(state: type[HandoffBase]) -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            state.handoff_offered,
+            rx.form(
+                rx.vstack(
+                    rx.text("Would you like a person to look at this? We attach the page and what you tried.",
+                            weight="medium"),
+                    rx.el.label("Anything to add? (optional)", html_for="handoff-note"),
+                    rx.text_area(id="handoff-note", name="note", max_length=2000, width="100%"),
+                    primary_button("Send to our team", type="submit"),
+                    rx.cond(state.handoff_error != "", error_callout(state.handoff_error), rx.fragment()),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=state.send_handoff,
+                reset_on_submit=True,
+                width="100%",
+                border="1px solid #d0d7de",
+                border_radius="8px",
+                padding="12px",
+                background="white",
+            ),
+            rx.fragment(),
+        ),
+        rx.cond(state.handoff_done != "", info_callout(state.handoff_done), rx.fragment()),
+    )
+
+

@@ -1,0 +1,174 @@
+"""Notification preferences: which events reach a user, on which channel.
+
+The one place that names the event kinds, the channels and the defaults. The account pages and API edit them
+here, and the notification sender reads them here (:func:`preferences_for_user`, :func:`wants`), so what a user
+set is exactly what they get.
+
+Defaults (used for every kind and channel a user has not saved):
+
+- **In-app**: on for every kind. It is a quiet list inside the portal, so nothing important is missed.
+- **Email**: on for what usually needs action or money: ETA changed, document rejected, invoice issued and
+  invoice overdue. Off for milestone reached and document added, which happen often on every shipment and would
+  flood an inbox; users switch them on when they want them.
+- **ETA changed** notifies only when the ETA moves by more than 24 hours (1 to 720 hours may be chosen), so
+  small carrier re-estimates do not cause noise. The threshold is kept per channel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import AuditLog, NotificationPreference
+from models.enums import Channel
+from portal_app.auth.principal import Principal
+from portal_app.services.errors import ValidationFailed
+
+KIND_LABELS: dict[str, str] = {
+    "milestone_reached": "Milestone reached",
+    "eta_changed": "ETA changed",
+    "document_added": "Document added",
+    "document_rejected": "Document rejected",
+    "invoice_issued": "Invoice issued",
+    "invoice_overdue": "Invoice overdue",
+}
+EVENT_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
+CHANNEL_LABELS: dict[str, str] = {Channel.IN_APP.value: "In-app", Channel.EMAIL.value: "Email"}
+CHANNELS: tuple[str, ...] = tuple(CHANNEL_LABELS)
+
+THRESHOLD_KINDS = frozenset({"eta_changed"})  # kinds that carry "only when it moves by more than N hours"
+DEFAULT_ETA_THRESHOLD_HOURS = 24
+MIN_THRESHOLD_HOURS = 1
+MAX_THRESHOLD_HOURS = 720  # 30 days
+
+_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added"})
+
+
+@dataclass(frozen=True)
+class Preference:
+    event_kind: str
+    channel: str
+    enabled: bool
+    threshold_hours: int | None = None  # only for kinds in THRESHOLD_KINDS; None elsewhere
+
+
+def default_preference(event_kind: str, channel: str) -> Preference:
+    enabled = not (channel == Channel.EMAIL and event_kind in _EMAIL_OFF_BY_DEFAULT)
+    threshold = DEFAULT_ETA_THRESHOLD_HOURS if event_kind in THRESHOLD_KINDS else None
+    return Preference(event_kind, channel, enabled, threshold)
+
+
+def _from_row(row: NotificationPreference) -> Preference:
+    threshold = None
+    if row.event_kind in THRESHOLD_KINDS:
+        threshold = row.threshold_hours if row.threshold_hours is not None else DEFAULT_ETA_THRESHOLD_HOURS
+    return Preference(row.event_kind, row.channel, bool(row.enabled), threshold)
+
+
+def _stored(db: Session, user_id: int) -> dict[tuple[str, str], NotificationPreference]:
+    rows = db.exec(select(NotificationPreference).where(NotificationPreference.user_id == user_id)).all()
+    return {(r.event_kind, r.channel): r for r in rows}
+
+
+def preferences_for_user(db: Session, user_id: int) -> dict[tuple[str, str], Preference]:
+    """Every kind × channel for one recipient, stored values over defaults.
+
+    For the notification sender, which decides for a recipient it already chose from the event's company;
+    request handlers use :func:`get_preferences`, which takes the user from the principal.
+    """
+    stored = _stored(db, user_id)
+    return {
+        (kind, channel): _from_row(stored[(kind, channel)]) if (kind, channel) in stored
+        else default_preference(kind, channel)
+        for kind in EVENT_KINDS
+        for channel in CHANNELS
+    }
+
+
+def wants(preference: Preference, eta_shift_hours: float | None = None) -> bool:
+    """Whether this preference asks for a notification; ETA changes also need a shift beyond the threshold."""
+    if not preference.enabled:
+        return False
+    if preference.event_kind in THRESHOLD_KINDS and eta_shift_hours is not None:
+        return abs(eta_shift_hours) > (preference.threshold_hours or DEFAULT_ETA_THRESHOLD_HOURS)
+    return True
+
+
+def get_preferences(db: Session, principal: Principal) -> list[Preference]:
+    """The acting user's full matrix in display order (kinds, then channels), defaults for rows not stored."""
+    return list(preferences_for_user(db, principal.user_id).values())
+
+
+def _field(item: Preference | Mapping[str, Any], name: str) -> Any:
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def _validated(item: Preference | Mapping[str, Any]) -> Preference:
+    kind, channel = _field(item, "event_kind"), _field(item, "channel")
+    enabled, threshold = _field(item, "enabled"), _field(item, "threshold_hours")
+    if kind not in KIND_LABELS:
+        raise ValidationFailed(
+            f"Unknown event kind {kind!r}. Use one of: {', '.join(EVENT_KINDS)}. Nothing was saved."
+        )
+    if channel not in CHANNEL_LABELS:
+        raise ValidationFailed(f"Unknown channel {channel!r}. Use one of: {', '.join(CHANNELS)}. Nothing was saved.")
+    if not isinstance(enabled, bool):
+        raise ValidationFailed(f"'enabled' for {kind} / {channel} must be true or false. Nothing was saved.")
+    if kind in THRESHOLD_KINDS:
+        if threshold is None:
+            threshold = DEFAULT_ETA_THRESHOLD_HOURS
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or not (
+            MIN_THRESHOLD_HOURS <= threshold <= MAX_THRESHOLD_HOURS
+        ):
+            raise ValidationFailed(
+                f"The threshold for {KIND_LABELS[kind]} must be a whole number of hours from {MIN_THRESHOLD_HOURS} "
+                f"to {MAX_THRESHOLD_HOURS}. Nothing was saved."
+            )
+    elif threshold is not None:
+        raise ValidationFailed(
+            f"{KIND_LABELS[kind]} has no hour threshold; leave threshold_hours empty. Nothing was saved."
+        )
+    return Preference(kind, channel, enabled, threshold)
+
+
+def save_preferences(
+    db: Session, principal: Principal, matrix: Iterable[Preference | Mapping[str, Any]]
+) -> list[Preference]:
+    """Validate every entry, then upsert them for the acting user only; kinds and channels left out keep their
+    current values. All or nothing: one bad entry saves none. Returns the full matrix after saving."""
+    wanted: dict[tuple[str, str], Preference] = {}
+    for item in matrix:
+        pref = _validated(item)
+        key = (pref.event_kind, pref.channel)
+        if key in wanted:
+            raise ValidationFailed(
+                f"{pref.event_kind} / {pref.channel} is listed twice. Send each kind and channel once. Nothing was saved."
+            )
+        wanted[key] = pref
+    before = preferences_for_user(db, principal.user_id)
+    changed = {key: pref for key, pref in wanted.items() if before[key] != pref}
+    if changed:
+        stored = _stored(db, principal.user_id)
+        for (kind, channel), pref in changed.items():
+            row = stored.get((kind, channel)) or NotificationPreference(
+                user_id=principal.user_id, event_kind=kind, channel=channel
+            )
+            row.enabled, row.threshold_hours = pref.enabled, pref.threshold_hours
+            db.add(row)
+        db.add(
+            AuditLog(
+                actor_id=principal.user_id,
+                company_id=principal.company_id,
+                action="notification_preferences_updated",
+                entity_type="user",
+                entity_id=str(principal.user_id),
+                before=json.dumps([asdict(before[k]) for k in changed]),
+                after=json.dumps([asdict(p) for p in changed.values()]),
+            )
+        )
+        db.commit()
+    return get_preferences(db, principal)
