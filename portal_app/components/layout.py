@@ -12,7 +12,13 @@ from portal_app.components.ui import ACCENT, MUTED_TEXT, native_post_form, prima
 
 PRODUCT_NAME = "Harbor & Sky Portal"
 
-PORTAL_NAV = [("Home", "/portal"), ("Shipments", "/portal/shipments")]
+PORTAL_NAV = [
+    ("Home", "/portal"),
+    ("Shipments", "/portal/shipments"),
+    ("Invoices", "/portal/invoices"),
+    ("Statement", "/portal/statement"),
+    ("Account", "/portal/account"),
+]
 TOWER_NAV = [("Overview", "/tower"), ("Shipments", "/tower/shipments")]
 
 

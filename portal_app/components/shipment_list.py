@@ -13,9 +13,14 @@ import reflex as rx
 
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.state import run_db
-from portal_app.components.formatting import MODE_LABELS, shipment_row_view, status_label
+from portal_app.components.formatting import (
+    MODE_LABELS,
+    shipment_row_view,
+    status_label,
+)
 from portal_app.components.ui import (
     MUTED_TEXT,
+    download_link,
     error_callout,
     labelled_input,
     primary_button,
@@ -249,8 +254,8 @@ def _views(state: type[ShipmentListBase]) -> rx.Component:
             reset_on_submit=True,
         ),
         rx.hstack(
-            rx.link(secondary_button("Export CSV"), href="/api/v1/shipments/export?format=csv&" + state.export_query),
-            rx.link(secondary_button("Export Excel"), href="/api/v1/shipments/export?format=xlsx&" + state.export_query),
+            download_link("Export CSV", "/api/v1/shipments/export?format=csv&" + state.export_query),
+            download_link("Export Excel", "/api/v1/shipments/export?format=xlsx&" + state.export_query),
             align="end",
         ),
         gap="4",

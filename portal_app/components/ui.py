@@ -97,3 +97,15 @@ def native_post_form(*children: rx.Component, action: str, form_id: str, **props
 def table_caption(text: str) -> rx.Component:
     """Names a table for assistive technology (and tests) without repeating the visible heading."""
     return rx.el.caption(text, class_name="sr-only")
+
+
+def download_link(text: str, href: rx.Var | str) -> rx.Component:
+    """A plain document link (not client-side routing), so the browser fetches the file from the API route with
+    the session cookie and saves it."""
+    return rx.el.a(
+        text,
+        href=href,
+        download="",
+        reload_document=True,
+        style={"color": ACCENT, "font_weight": "600", "text_decoration": "underline"},
+    )

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from models import AuditLog, Company, User
 from models.enums import Role
 from portal_app.auth.passwords import hash_password, password_problem
-from portal_app.auth.permissions import CUSTOMER_ROLES, ROLE_LABELS, Permission
+from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import normalize_email, revoke_user_sessions
 from portal_app.services import clock
