@@ -339,7 +339,7 @@ def test_a_dispute_failing_halfway_leaves_nothing(db, books, them, monkeypatch):
     def broken(_ticket_id: int) -> str:
         raise RuntimeError("storage went away")
 
-    monkeypatch.setattr(svc, "_ticket_reference", broken)
+    monkeypatch.setattr(svc, "ticket_reference", broken)
     with pytest.raises(RuntimeError):
         svc.dispute_invoice(db, them, number, "The weight on this invoice is wrong.")
     db.expire_all()
