@@ -1,7 +1,195 @@
-"""REST v1: documents (scoped to the caller)."""
+"""REST v1: documents (scoped to the caller): lists, the required-documents checklist, upload and download.
+
+Downloads are served only here, after the tenancy check, from private storage; never from a public folder.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+
+from portal_app.api.deps import current_principal, get_db
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import documents as svc
+from portal_app.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Db = Annotated[Session, Depends(get_db)]
+MULTIPART_OVERHEAD = 64 * 1024  # room for the form's boundaries and the doc_type field
+
+
+class DocumentOut(BaseModel):
+    id: int
+    shipment_reference: str
+    doc_type: str
+    doc_type_name: str
+    version_no: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    status: str
+    rejection_reason: str | None
+    visibility: str
+    uploaded_at: datetime
+    download_url: str
+
+
+class DocumentPageOut(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ChecklistItemOut(BaseModel):
+    doc_type: str
+    doc_type_name: str
+    provided_by: str
+    state: str
+    document_id: int | None
+    version_no: int | None
+    rejection_reason: str | None
+    due_at: datetime | None
+    overdue: bool
+
+
+class ShipmentDocumentsOut(DocumentPageOut):
+    checklist: list[ChecklistItemOut]
+
+
+class UploadTooLarge(ValidationFailed):
+    status_code = 413
+    code = "too_large"
+
+
+def document_out(row: svc.DocumentRow) -> DocumentOut:
+    return DocumentOut(**row.__dict__, download_url=f"/api/v1/documents/{row.id}/download")
+
+
+def page_out(result: svc.DocumentPage) -> dict:
+    return {
+        "items": [document_out(r) for r in result.rows],
+        "total": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+    }
+
+
+Status = Annotated[str | None, Query(description="received, approved, rejected, superseded, or current (all but superseded)")]
+PageNo = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)]
+
+
+@router.get("/documents", response_model=DocumentPageOut)
+def list_documents(
+    principal: Caller,
+    db: Db,
+    status: Status = None,
+    doc_type: Annotated[str | None, Query(max_length=40)] = None,
+    shipment: Annotated[str | None, Query(max_length=20, description="A shipment reference")] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
+) -> DocumentPageOut:
+    """The caller's documents across shipments, newest first."""
+    result = svc.list_documents(
+        db, principal, shipment_reference=shipment, status=status, doc_type=doc_type, page=page, page_size=page_size
+    )
+    return DocumentPageOut(**page_out(result))
+
+
+@router.get("/shipments/{reference}/documents", response_model=ShipmentDocumentsOut, responses={404: {}})
+def shipment_documents(
+    reference: str, principal: Caller, db: Db, status: Status = None, page: PageNo = 1, page_size: PageSize = 50
+) -> ShipmentDocumentsOut:
+    """One shipment's documents (every version) and its required-documents checklist."""
+    checklist = svc.document_checklist(db, principal, reference)
+    result = svc.list_documents(
+        db, principal, shipment_reference=reference, status=status, page=page, page_size=page_size
+    )
+    return ShipmentDocumentsOut(**page_out(result), checklist=[ChecklistItemOut(**i.__dict__) for i in checklist])
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["doc_type", "file"],
+                    "properties": {
+                        "doc_type": {"type": "string", "enum": list(svc.DOCUMENT_TYPE_NAMES)},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/shipments/{reference}/documents",
+    status_code=201,
+    response_model=DocumentOut,
+    openapi_extra=_UPLOAD_BODY,
+    responses={404: {}, 413: {}, 422: {}},
+)
+async def upload_document(reference: str, request: Request, principal: Caller, db: Db) -> DocumentOut:
+    """Upload a new version of a document (multipart: `doc_type`, `file`). The type is checked from the content;
+    files over `PORTAL_MAX_UPLOAD_MB` are refused (by their declared length before the body is read)."""
+    principal.require(Permission.UPLOAD_DOCUMENTS)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > svc.max_upload_bytes() + MULTIPART_OVERHEAD:
+        raise UploadTooLarge(
+            f"The upload is larger than the {svc.max_upload_mb()} MB limit. Make the file smaller (for example "
+            f"scan at a lower resolution, or split it) and upload it again. {svc.NOTHING_STORED}"
+        )
+    form = await request.form(max_files=1, max_fields=4)
+    try:
+        file, doc_type = form.get("file"), form.get("doc_type")
+        if not isinstance(file, UploadFile) or not isinstance(doc_type, str):
+            raise ValidationFailed(
+                "Send a multipart form with the file in the field 'file' and the document type in 'doc_type'. "
+                f"{svc.NOTHING_STORED}"
+            )
+        row = await run_in_threadpool(
+            svc.upload_document, db, principal, reference, doc_type, file.filename, file.file
+        )
+    finally:
+        await form.close()
+    return document_out(row)
+
+
+@router.get(
+    "/documents/{document_id}/download",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: {}},
+)
+def download_document(document_id: int, principal: Caller, db: Db) -> FileResponse:
+    """The stored file, as an attachment with its stored content type."""
+    doc = svc.get_document_for_download(db, principal, document_id)
+    return FileResponse(
+        doc.path,
+        media_type=doc.content_type,
+        filename=doc.filename,
+        content_disposition_type="attachment",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{doc.sha256}"',
+        },
+    )

@@ -15,6 +15,7 @@ PRODUCT_NAME = "Harbor & Sky Portal"
 PORTAL_NAV = [
     ("Home", "/portal"),
     ("Shipments", "/portal/shipments"),
+    ("Documents", "/portal/documents"),
     ("Invoices", "/portal/invoices"),
     ("Statement", "/portal/statement"),
     ("Account", "/portal/account"),

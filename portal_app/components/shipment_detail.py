@@ -85,6 +85,9 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         self.milestones = [_milestone_view(m) for m in d.milestones]
         self.containers = [{"number": c.number, "size_type": c.size_type, "seal": c.seal_number or "—"} for c in d.containers]
         await self._load_activity(principal, d.row.reference)
+        load_documents = getattr(self, "_load_documents", None)  # pages that include the documents block
+        if load_documents is not None:
+            await load_documents(principal, d.row.reference)
         return None
 
     async def toggle_follow(self):  # noqa: ANN201

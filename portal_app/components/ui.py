@@ -99,13 +99,15 @@ def table_caption(text: str) -> rx.Component:
     return rx.el.caption(text, class_name="sr-only")
 
 
-def download_link(text: str, href: rx.Var | str) -> rx.Component:
+def download_link(text: str, href: rx.Var | str, label: rx.Var | str | None = None) -> rx.Component:
     """A plain document link (not client-side routing), so the browser fetches the file from the API route with
-    the session cookie and saves it."""
+    the session cookie and saves it. ``label`` is the accessible name when the text alone is ambiguous."""
+    extra = {"aria_label": label} if label is not None else {}
     return rx.el.a(
         text,
         href=href,
         download="",
         reload_document=True,
+        **extra,
         style={"color": ACCENT, "font_weight": "600", "text_decoration": "underline"},
     )

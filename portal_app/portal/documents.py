@@ -1,1 +1,108 @@
-"""Portal pages: documents."""
+"""Portal: the company's documents across shipments, filtered by status, one page at a time."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from urllib.parse import parse_qs
+
+import reflex as rx
+
+from models.enums import DocumentStatus
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.document_upload import document_row_view, documents_table
+from portal_app.components.layout import area_page
+from portal_app.components.ui import MUTED_TEXT, error_callout, secondary_button
+from portal_app.services import documents as docs
+from portal_app.services.errors import ServiceError
+
+PAGE_SIZE = 25
+STATUS_CHOICES: list[tuple[str, str]] = [(docs.CURRENT, "Current versions"), ("all", "All versions")] + [
+    (s.value, s.value.capitalize()) for s in DocumentStatus
+]
+
+
+class PortalDocumentsState(SessionState):
+    AREA: ClassVar[str] = "portal"
+
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    status: str = docs.CURRENT
+    error: str = ""
+    loading: bool = False
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        wanted = (parse_qs(self.router.url.query).get("status") or [docs.CURRENT])[0]
+        self.status = wanted if wanted in dict(STATUS_CHOICES) else docs.CURRENT
+        self.page = 1
+        await self._fetch(principal)
+        return None
+
+    async def filter_status(self, value: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.status = value if value in dict(STATUS_CHOICES) else docs.CURRENT
+        self.page = 1
+        await self._fetch(principal)
+        return None
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.page = max(1, min(self.pages, self.page + int(delta)))
+        await self._fetch(principal)
+        return None
+
+    async def _fetch(self, principal) -> None:  # noqa: ANN001
+        self.loading = True
+        try:
+            result = await run_db(docs.list_documents, principal, status=self.status, page=self.page, page_size=PAGE_SIZE)
+        except ServiceError as exc:
+            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
+        else:
+            self.error = ""
+            self.rows = [document_row_view(r, self.AREA) for r in result.rows]
+            self.total, self.pages = result.total, result.pages
+        finally:
+            self.loading = False
+
+
+def _status_filter() -> rx.Component:
+    return rx.box(
+        rx.el.label("Status", html_for="documents-status", style={"display": "block", "font_weight": "600"}),
+        rx.select.root(
+            rx.select.trigger(id="documents-status", aria_label="Status"),
+            rx.select.content(*[rx.select.item(text, value=value) for value, text in STATUS_CHOICES]),
+            value=PortalDocumentsState.status,
+            on_change=PortalDocumentsState.filter_status,
+        ),
+    )
+
+
+@area_page("portal", "/portal/documents", "Documents", PortalDocumentsState.load)
+def portal_documents() -> rx.Component:
+    state = PortalDocumentsState
+    return rx.vstack(
+        rx.heading("Your documents", size="7", as_="h1"),
+        rx.text("Documents of all your shipments. To upload one, open the shipment.", color=MUTED_TEXT),
+        _status_filter(),
+        rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
+        rx.text(state.total, " documents", rx.cond(state.loading, " · loading…", ""), color=MUTED_TEXT, role="status",
+                data_testid="document-count"),
+        documents_table(state.rows, "Your documents", show_shipment=True),
+        rx.cond(state.total == 0, rx.text("No documents with this status.", color=MUTED_TEXT), rx.fragment()),
+        rx.hstack(
+            secondary_button("Previous page", on_click=state.go_to_page(-1), disabled=state.page <= 1),
+            rx.text("Page ", state.page, " of ", state.pages),
+            secondary_button("Next page", on_click=state.go_to_page(1), disabled=state.page >= state.pages),
+            align="center",
+        ),
+        spacing="4",
+        width="100%",
+    )

@@ -7,8 +7,15 @@ from typing import ClassVar
 import reflex as rx
 
 from portal_app.auth.state import SessionState
+from portal_app.components.document_upload import (
+    ShipmentDocumentsBase,
+    documents_for_shipment_view,
+)
 from portal_app.components.layout import area_page
-from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
+from portal_app.components.shipment_detail import (
+    ShipmentDetailBase,
+    shipment_detail_view,
+)
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
 
 
@@ -16,7 +23,7 @@ class PortalShipmentsState(ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
-class PortalShipmentDetailState(ShipmentDetailBase, SessionState):
+class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
@@ -27,4 +34,10 @@ def portal_shipments() -> rx.Component:
 
 @area_page("portal", "/portal/shipments/[reference]", "Shipment", PortalShipmentDetailState.load)
 def portal_shipment_detail() -> rx.Component:
-    return shipment_detail_view(PortalShipmentDetailState, "/portal/shipments")
+    state = PortalShipmentDetailState
+    return rx.vstack(
+        shipment_detail_view(state, "/portal/shipments"),
+        rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
+        width="100%",
+        spacing="5",
+    )

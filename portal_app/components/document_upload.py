@@ -1,0 +1,321 @@
+"""A shipment's documents: the required-documents checklist, every version with download links, and the upload
+block. Used on the shipment detail page (``ShipmentDocumentsBase`` mixin + ``documents_for_shipment_view``).
+
+Uploads go through ``rx.upload`` but are never saved into Reflex's public upload folder: the handler passes the
+received stream to the documents service, which checks it and writes it to private storage. Downloads use the
+authenticated API route ``/api/v1/documents/{id}/download``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from portal_app.auth.state import run_db
+from portal_app.components.formatting import fmt_date, fmt_datetime
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    download_link,
+    error_callout,
+    info_callout,
+    primary_button,
+    table_caption,
+)
+from portal_app.services import documents as docs
+from portal_app.services.errors import ServiceError
+from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
+
+log = logging.getLogger(__name__)
+
+UPLOAD_ID = "document-upload"
+MAX_ROWS = 100  # versions shown per shipment (newest first)
+
+
+def fmt_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def download_url(document_id: int) -> str:
+    return f"/api/v1/documents/{document_id}/download"
+
+
+def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, str]:
+    return {
+        "id": str(row.id),
+        "reference": row.shipment_reference,
+        "shipment_href": f"/{area}/shipments/{row.shipment_reference}",
+        "type": row.doc_type_name,
+        "version": str(row.version_no),
+        "filename": row.filename,
+        "size": fmt_size(row.size_bytes),
+        "status": row.status,
+        "reason": row.rejection_reason or "",
+        "internal": "yes" if row.visibility == "internal" else "",
+        "uploaded": fmt_datetime(row.uploaded_at),
+        "download": download_url(row.id),
+    }
+
+
+def checklist_row_view(item: docs.ChecklistItem) -> dict[str, str]:
+    return {
+        "type": item.doc_type_name,
+        "provided_by": "Customer" if item.provided_by == "customer" else "Forwarder",
+        "state": item.state,
+        "version": str(item.version_no or ""),
+        "reason": item.rejection_reason or "",
+        "due": fmt_date(item.due_at),
+        "overdue": "yes" if item.overdue else "",
+        "download": download_url(item.document_id) if item.document_id else "",
+    }
+
+
+class ShipmentDocumentsBase(rx.State, mixin=True):
+    """Documents of one shipment. Call ``await self._load_documents(principal, reference)`` from the page's load."""
+
+    AREA: ClassVar[str] = "portal"
+    DOC_TYPES: ClassVar[list[tuple[str, str]]] = list(docs.DOCUMENT_TYPE_NAMES.items())
+
+    doc_reference: str = ""
+    doc_rows: list[dict[str, str]] = []
+    doc_checklist: list[dict[str, str]] = []
+    doc_error: str = ""
+    upload_doc_type: str = "commercial_invoice"
+    upload_error: str = ""
+    upload_notice: str = ""
+    uploading: bool = False
+    upload_percent: int = 0
+
+    async def _load_documents(self, principal, reference: str) -> None:  # noqa: ANN001
+        self.doc_reference = reference
+        try:
+            checklist = await run_db(docs.document_checklist, principal, reference)
+            page = await run_db(docs.list_documents, principal, shipment_reference=reference, page_size=MAX_ROWS)
+        except ServiceError as exc:
+            self.doc_error, self.doc_rows, self.doc_checklist = exc.message, [], []
+            return
+        self.doc_error = ""
+        self.doc_checklist = [checklist_row_view(i) for i in checklist]
+        self.doc_rows = [document_row_view(r, self.AREA) for r in page.rows]
+
+    async def choose_upload_type(self, value: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.upload_doc_type = value if value in docs.DOCUMENT_TYPE_NAMES else self.upload_doc_type
+        return None
+
+    async def upload_progressed(self, progress: dict[str, Any]):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        # Progress events travel over the websocket and can arrive after the upload's own answer; the last one
+        # (100 %) must not bring "Uploading…" back or wipe the result message.
+        percent = max(0, min(100, int(float(progress.get("progress") or 0) * 100)))
+        self.uploading = 0 < percent < 100
+        self.upload_percent = percent if self.uploading else 0
+        return None
+
+    async def upload_rejected(self, rejected: list[dict[str, Any]]):  # noqa: ANN201
+        """The browser refused the chosen file before sending it (too big or more than one)."""
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.upload_notice = ""
+        self.upload_error = (
+            f"That file cannot be sent: choose one file of at most {docs.max_upload_mb()} MB "
+            f"({ACCEPTED}). Nothing was stored."
+        )
+        return rx.clear_selected_files(UPLOAD_ID)
+
+    async def upload_document(self, files: list[rx.UploadFile], reference: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.upload_error = self.upload_notice = ""
+        try:
+            if len(files) != 1:
+                self.upload_error = "Choose one file to upload first (one at a time). Nothing was stored."
+                return None
+            row = await run_db(
+                docs.upload_document, principal, reference, self.upload_doc_type, files[0].filename, files[0].file
+            )
+        except ServiceError as exc:
+            self.upload_error = exc.message
+        except Exception:  # a failure on our side must still end with a clear message
+            log.exception("document upload failed")
+            self.upload_error = "The upload failed on our side. Nothing was stored. Try again in a minute."
+        else:
+            self.upload_notice = (
+                f"Saved “{row.filename}” as {row.doc_type_name}, version {row.version_no}. "
+                "Your forwarder will review it."
+            )
+            await self._load_documents(principal, reference)
+        finally:
+            self.uploading, self.upload_percent = False, 0
+        return rx.clear_selected_files(UPLOAD_ID)
+
+
+def document_status_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(
+            status,
+            ("approved", "green"),
+            ("received", "blue"),
+            ("rejected", "red"),
+            ("missing", "amber"),
+            ("superseded", "gray"),
+            "gray",
+        ),
+        variant="soft",
+        high_contrast=True,
+    )
+
+
+def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool) -> rx.Component:
+    """Document versions with a download link each (the link goes to the authenticated API route)."""
+    headers = (["Shipment"] if show_shipment else []) + ["Type", "Version", "File", "Status", "Uploaded", "Download"]
+
+    def row(r: rx.Var) -> rx.Component:
+        cells = [rx.table.cell(rx.link(r["reference"], href=r["shipment_href"], weight="bold"))] if show_shipment else []
+        cells += [
+            rx.table.row_header_cell(r["type"], rx.cond(r["internal"] == "yes", rx.text(" (internal)", as_="span"), "")),
+            rx.table.cell(r["version"]),
+            rx.table.cell(rx.text(r["filename"], " · ", r["size"])),
+            rx.table.cell(
+                document_status_badge(r["status"]),
+                rx.cond(r["reason"] != "", rx.text(r["reason"], size="1", color=MUTED_TEXT), rx.fragment()),
+            ),
+            rx.table.cell(r["uploaded"]),
+            rx.table.cell(download_link("Download", r["download"], "Download " + r["filename"])),
+        ]
+        return rx.table.row(*cells)
+
+    return rx.table.root(
+        table_caption(caption),
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        variant="surface",
+        width="100%",
+    )
+
+
+def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
+    headers = ["Document", "Provided by", "Status", "Due", "Note"]
+    return rx.table.root(
+        table_caption("Required documents"),
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+        rx.table.body(
+            rx.foreach(
+                state.doc_checklist,
+                lambda c: rx.table.row(
+                    rx.table.row_header_cell(c["type"]),
+                    rx.table.cell(c["provided_by"]),
+                    rx.table.cell(document_status_badge(c["state"])),
+                    rx.table.cell(
+                        rx.text(c["due"], rx.cond(c["overdue"] == "yes", " · overdue", ""),
+                                color=rx.cond(c["overdue"] == "yes", "#b42318", "inherit"))
+                    ),
+                    rx.table.cell(c["reason"]),
+                ),
+            )
+        ),
+        variant="surface",
+        width="100%",
+    )
+
+
+def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var | str) -> rx.Component:
+    """Choose a type and one file, then upload it to ``reference``; the service checks everything again."""
+    limit = docs.max_upload_mb()
+    return rx.card(
+        rx.vstack(
+            rx.heading("Upload a document", size="4", as_="h3"),
+            rx.box(
+                rx.el.label("Document type", html_for="upload-doc-type",
+                            style={"display": "block", "font_weight": "600", "margin_bottom": "4px"}),
+                rx.select.root(
+                    rx.select.trigger(id="upload-doc-type", aria_label="Document type"),
+                    rx.select.content(*[rx.select.item(name, value=key) for key, name in state.DOC_TYPES]),
+                    value=state.upload_doc_type,
+                    on_change=state.choose_upload_type,
+                ),
+            ),
+            rx.el.label(  # wraps the dropzone's file input, so the input is named "File to upload"
+                rx.text("File to upload", weight="bold", as_="span"),
+                rx.upload.root(
+                    rx.vstack(
+                        rx.icon("upload", aria_hidden="true"),
+                        rx.text("Choose a file or drop it here", as_="span"),
+                        rx.text(f"{ACCEPTED}; up to {limit} MB.", size="1", color=MUTED_TEXT, as_="span"),
+                        align="center",
+                        spacing="1",
+                    ),
+                    id=UPLOAD_ID,
+                    multiple=False,
+                    max_files=1,
+                    max_size=limit * 1024 * 1024,
+                    no_click=True,  # the surrounding label opens the file dialog
+                    on_drop_rejected=state.upload_rejected,
+                    border="1px dashed #8c959f",
+                    border_radius="8px",
+                    padding="20px",
+                    cursor="pointer",
+                    width="100%",
+                ),
+                style={"display": "block", "width": "100%"},
+            ),
+            rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.text("Selected: ", name, data_testid="selected-file")),
+            rx.hstack(
+                primary_button(
+                    rx.cond(state.uploading, "Uploading…", "Upload document"),
+                    on_click=state.upload_document(
+                        rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=state.upload_progressed), reference
+                    ),
+                    disabled=state.uploading,
+                ),
+                rx.cond(
+                    state.uploading,
+                    rx.hstack(rx.progress(value=state.upload_percent, width="160px", aria_label="Upload progress"),
+                              rx.text("Uploading… ", state.upload_percent, "%", role="status"), align="center"),
+                    rx.fragment(),
+                ),
+                align="center",
+            ),
+            rx.cond(state.upload_error != "", error_callout(state.upload_error), rx.fragment()),
+            rx.cond(state.upload_notice != "", info_callout(state.upload_notice), rx.fragment()),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def documents_for_shipment_view(state: type[ShipmentDocumentsBase], reference: rx.Var | str | None = None) -> rx.Component:
+    """The shipment's documents section: checklist, versions with downloads, upload block."""
+    target = state.doc_reference if reference is None else reference
+    return rx.vstack(
+        rx.heading("Documents", size="5", as_="h2"),
+        rx.cond(state.doc_error != "", error_callout(state.doc_error), rx.fragment()),
+        rx.heading("Required documents", size="3", as_="h3"),
+        rx.cond(
+            state.doc_checklist.length() > 0,
+            _checklist(state),
+            rx.text("No documents are required from you for this shipment.", color=MUTED_TEXT),
+        ),
+        rx.heading("Uploaded documents", size="3", as_="h3"),
+        rx.cond(
+            state.doc_rows.length() > 0,
+            documents_table(state.doc_rows, "Shipment documents", show_shipment=False),
+            rx.text("No documents yet.", color=MUTED_TEXT),
+        ),
+        document_upload_block(state, target),
+        spacing="3",
+        width="100%",
+    )
