@@ -91,3 +91,11 @@ class HomeRedirectState(SessionState):
     async def go_home(self):  # noqa: ANN201
         principal = await self._principal()
         return rx.redirect("/tower" if principal is not None and principal.is_staff else "/portal")
+
+
+def last_path_segment(path: str) -> str:
+    """The record key at the end of a detail page's URL (/portal/shipments/SH0000123 -> SH0000123).
+
+    It only names which record to show; the service decides whether the user may see it.
+    """
+    return path.rstrip("/").rsplit("/", 1)[-1]

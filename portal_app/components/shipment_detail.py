@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import run_db
+from portal_app.auth.state import last_path_segment, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
 from portal_app.components.handoff import HandoffBase, handoff_offer
 from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge, table_caption
@@ -51,7 +51,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
-        reference = str(self.router.page.params.get("reference", ""))[:40]
+        reference = last_path_segment(self.router.url.path)[:40]
         try:
             d = await run_db(svc.get_shipment, principal, reference)
         except ServiceError as exc:

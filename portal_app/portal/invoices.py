@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import InvoiceStatus
-from portal_app.auth.state import SessionState, run_db
+from portal_app.auth.state import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_datetime, status_label
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -269,7 +269,7 @@ class PortalInvoiceDetailState(SessionState):
     form_key: int = 0
 
     def _number(self) -> str:
-        return str(self.router.page.params.get("number", ""))[:20]
+        return last_path_segment(self.router.url.path)[:20]
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize("portal")
