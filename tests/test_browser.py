@@ -263,7 +263,7 @@ def test_a_failure_can_be_handed_to_a_person_with_its_context(page):
     from playwright.sync_api import expect
 
     page.goto("/login")
-    page.get_by_label("Email").fill("bob@acme.example")
+    page.get_by_label("Email").fill("omar@nordwind.example")  # bob changes his password in another test
     page.get_by_label("Password").fill("demo-Pass-2026")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(_at("/portal"))
