@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from portal_app.api import auth_routes, v1_account, v1_documents, v1_finance, v1_shipments
+from portal_app.api import (
+    auth_routes,
+    v1_account,
+    v1_documents,
+    v1_finance,
+    v1_shipments,
+)
 from portal_app.api.errors import install_error_handlers
 from portal_app.db import database_ok
 

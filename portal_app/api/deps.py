@@ -8,7 +8,11 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
-from portal_app.auth.sessions import SESSION_COOKIE, principal_from_api_key, resolve_session
+from portal_app.auth.sessions import (
+    SESSION_COOKIE,
+    principal_from_api_key,
+    resolve_session,
+)
 from portal_app.db import get_engine
 from portal_app.services.errors import NotAuthenticated
 

@@ -20,6 +20,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc
 from portal_app.services.errors import ValidationFailed
+from portal_app.services.paging import Page
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -78,7 +79,7 @@ def document_out(row: svc.DocumentRow) -> DocumentOut:
     return DocumentOut(**row.__dict__, download_url=f"/api/v1/documents/{row.id}/download")
 
 
-def page_out(result: svc.DocumentPage) -> dict:
+def page_out(result: Page) -> dict:
     return {
         "items": [document_out(r) for r in result.rows],
         "total": result.total,

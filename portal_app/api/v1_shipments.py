@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.principal import Principal
-from portal_app.api import exports
 from portal_app.db import session_scope
 from portal_app.services import clock
 from portal_app.services import shipment_activity as activity

@@ -17,7 +17,12 @@ from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
-from portal_app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from portal_app.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.errors import NotAuthenticated, RateLimited, ValidationFailed

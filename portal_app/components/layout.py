@@ -8,7 +8,12 @@ from collections.abc import Callable
 import reflex as rx
 
 from portal_app.auth.state import SessionState
-from portal_app.components.ui import ACCENT, MUTED_TEXT, native_post_form, primary_button
+from portal_app.components.ui import (
+    ACCENT,
+    MUTED_TEXT,
+    native_post_form,
+    primary_button,
+)
 
 PRODUCT_NAME = "Harbor & Sky Portal"
 

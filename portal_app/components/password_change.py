@@ -8,7 +8,13 @@ import reflex as rx
 
 from portal_app.auth.sessions import change_password
 from portal_app.auth.state import run_db
-from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout, labelled_input, primary_button
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    labelled_input,
+    primary_button,
+)
 from portal_app.services.errors import ServiceError
 
 

@@ -7,9 +7,19 @@ from typing import ClassVar
 import reflex as rx
 
 from portal_app.auth.state import last_path_segment, run_db
-from portal_app.components.formatting import MODE_LABELS, fmt_datetime, fmt_delay, shipment_row_view
+from portal_app.components.formatting import (
+    MODE_LABELS,
+    fmt_datetime,
+    fmt_delay,
+    shipment_row_view,
+)
 from portal_app.components.handoff import HandoffBase, handoff_offer
-from portal_app.components.ui import MUTED_TEXT, error_callout, status_badge, table_caption
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    error_callout,
+    status_badge,
+    table_caption,
+)
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError

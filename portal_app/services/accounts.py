@@ -26,7 +26,12 @@ from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import normalize_email, revoke_user_sessions
 from portal_app.services import clock
-from portal_app.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from portal_app.services.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from portal_app.services.scope import company_filter
 
 LOCALES: dict[str, str] = {

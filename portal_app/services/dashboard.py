@@ -9,8 +9,21 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Document, DocumentRequirement, Shipment, ShipmentUpdate, Ticket, UserPreference
-from models.enums import ACTIVE_SHIPMENT_STATUSES, DocumentStatus, ShipmentStatus, TicketStatus, Visibility
+from models import (
+    Document,
+    DocumentRequirement,
+    Shipment,
+    ShipmentUpdate,
+    Ticket,
+    UserPreference,
+)
+from models.enums import (
+    ACTIVE_SHIPMENT_STATUSES,
+    DocumentStatus,
+    ShipmentStatus,
+    TicketStatus,
+    Visibility,
+)
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock

@@ -23,7 +23,13 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import file_storage as storage
-from portal_app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from portal_app.services.errors import (
+    Conflict,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
+from portal_app.services.paging import Page, check_paging
 from portal_app.services.scope import company_filter
 from portal_app.services.shipments import not_found as shipment_not_found
 
@@ -87,18 +93,6 @@ class DocumentRow:
     rejection_reason: str | None
     visibility: str
     uploaded_at: datetime
-
-
-@dataclass(frozen=True)
-class DocumentPage:
-    rows: list[DocumentRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass(frozen=True)
@@ -322,13 +316,10 @@ def list_documents(
     doc_type: str | None = None,
     page: int = 1,
     page_size: int = 25,
-) -> DocumentPage:
+) -> Page:
     """One page of the documents the principal may see, newest first. ``status`` may be "current" (not superseded)."""
     principal.require(Permission.VIEW_SHIPMENTS)
-    if page < 1:
-        raise ValidationFailed("Page numbers start at 1.")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+    check_paging(page, page_size, MAX_PAGE_SIZE)
     clauses = [company_filter(Document.company_id, principal), _visible(principal)]
     if shipment_reference:
         clauses.append(Document.shipment_id == _shipment(db, principal, shipment_reference).id)
@@ -351,7 +342,7 @@ def list_documents(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    return DocumentPage(rows=[_row(d, ref) for d, ref in found], total=int(total), page=page, page_size=page_size)
+    return Page(rows=[_row(d, ref) for d, ref in found], total=int(total), page=page, page_size=page_size)
 
 
 def get_document_for_download(db: Session, principal: Principal, document_id: int) -> Download:

@@ -20,12 +20,23 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditLog, Company, Invoice, InvoiceLine, Payment, Shipment, Ticket, TicketFollower, TicketMessage
+from models import (
+    AuditLog,
+    Company,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Shipment,
+    Ticket,
+    TicketFollower,
+    TicketMessage,
+)
 from models.enums import OPEN_INVOICE_STATUSES, InvoiceStatus, TicketCategory
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
+from portal_app.services.paging import Page, check_paging
 from portal_app.services.requests import ticket_reference
 from portal_app.services.scope import company_filter
 
@@ -64,18 +75,6 @@ class InvoiceRow:
     total: Decimal
     balance: Decimal
     days_overdue: int
-
-
-@dataclass(frozen=True)
-class InvoicePage:
-    rows: list[InvoiceRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass(frozen=True)
@@ -234,15 +233,12 @@ def list_invoices(
     search: str | None = None,
     page: int = 1,
     page_size: int = 25,
-) -> InvoicePage:
+) -> Page:
     """One page of invoices the principal may see, newest issue date first.
 
     ``search`` matches the start of an invoice number or of the shipment reference.
     """
-    if page < 1:
-        raise ValidationFailed("Page numbers start at 1.")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+    check_paging(page, page_size, MAX_PAGE_SIZE)
     today = clock.today()
     clauses = _visible(principal)
     if status and status != "all":
@@ -265,7 +261,7 @@ def list_invoices(
         .limit(page_size)
     )
     rows = [_to_row(r, today) for r in db.exec(stmt).all()]
-    return InvoicePage(rows=rows, total=int(total), page=page, page_size=page_size)
+    return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 
 def _find(db: Session, principal: Principal, number: str) -> tuple[Invoice, str | None, str]:

@@ -5,19 +5,28 @@ Every query is scoped by :func:`portal_app.services.scope.company_filter` from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from models import Carrier, Company, Container, Location, Milestone, Shipment, ShipmentReference
+from models import (
+    Carrier,
+    Company,
+    Container,
+    Location,
+    Milestone,
+    Shipment,
+    ShipmentReference,
+)
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services.errors import NotFound, ValidationFailed
+from portal_app.services.paging import Page, check_paging
 from portal_app.services.references import normalize_reference, prefix_upper_bound
 from portal_app.services.scope import company_filter
 
@@ -133,18 +142,6 @@ class ShipmentRow:
     delay_minutes: int
     customer_po: str | None
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[ShipmentRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass(frozen=True)
@@ -269,10 +266,7 @@ def list_statements(
     """The count and the page query for a list request (also used by the benchmark to time raw SQL)."""
     if sort not in SORTS:
         raise ValidationFailed(f"Unknown sort {sort!r}. Use one of: {', '.join(SORTS)}.")
-    if page < 1:
-        raise ValidationFailed("Page numbers start at 1.")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+    check_paging(page, page_size, MAX_PAGE_SIZE)
     clauses = _where(principal, filters)
     count = select(sa.func.count()).select_from(Shipment).where(*clauses)
     rows = (

@@ -8,7 +8,10 @@ import reflex as rx
 
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
-from portal_app.components.password_change import PasswordChangeBase, password_change_view
+from portal_app.components.password_change import (
+    PasswordChangeBase,
+    password_change_view,
+)
 from portal_app.components.ui import MUTED_TEXT, stat_card
 from portal_app.services.overview import tower_summary
 

@@ -8,7 +8,10 @@ import reflex as rx
 
 from portal_app.auth.state import SessionState
 from portal_app.components.layout import area_page
-from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
+from portal_app.components.shipment_detail import (
+    ShipmentDetailBase,
+    shipment_detail_view,
+)
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
 
 
