@@ -116,3 +116,27 @@ def measure_raw_sql(requests: int) -> dict[str, list[float]]:
                     timings.append(time.perf_counter() - start)
             out[f"shipment_list_raw_sql_{who}"] = timings
     return out
+
+
+def measure_portal_services(runs: int = 30) -> dict[str, list[float]]:
+    """Service-level timings of the customer's heavier pages: dashboard, invoices list, aged statement."""
+    from portal_app.services import dashboard, finance
+
+    out: dict[str, list[float]] = {"portal_dashboard": [], "portal_invoice_list": [], "portal_statement": []}
+    with Session(get_engine()) as db:
+        user = db.exec(sa.select(models.User).where(models.User.email == CUSTOMER[0])).one()[0]
+        company = db.get(models.Company, user.company_id)
+        principal = Principal(user.id, user.company_id, models.enums.Role(user.role), user.email, user.full_name,
+                              company.name)
+        calls = {
+            "portal_dashboard": lambda: dashboard.dashboard(db, principal),
+            "portal_invoice_list": lambda: finance.list_invoices(db, principal, page=1, page_size=25),
+            "portal_statement": lambda: finance.statement(db, principal),
+        }
+        for name, call in calls.items():
+            call()  # warm the database cache once
+            for _ in range(runs):
+                start = time.perf_counter()
+                call()
+                out[name].append(time.perf_counter() - start)
+    return out

@@ -186,12 +186,16 @@ class ShipmentUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     shipment_id: int = Field(foreign_key="shipment.id")
+    company_id: int = Field(foreign_key="company.id", description="The shipment's company, for company-wide feeds")
     visibility: str = Field(default="customer", max_length=10)
     body: str = Field(sa_type=sa.Text)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = dt_field(nullable=False, default_now=True)
 
-    __table_args__ = (sa.Index("ix_shipmentupdate_shipment_created", "shipment_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_shipmentupdate_shipment_created", "shipment_id", "created_at"),
+        sa.Index("ix_shipmentupdate_company_feed", "company_id", "visibility", "created_at"),
+    )
 
 
 class ShipmentFollower(SQLModel, table=True):

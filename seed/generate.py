@@ -789,6 +789,7 @@ class ShipmentGenerator:
                 {
                     "id": self.ids.next("shipmentupdate"),
                     "shipment_id": sid,
+                    "company_id": company.id,
                     "visibility": visibility,
                     "body": body,
                     "author_id": author,

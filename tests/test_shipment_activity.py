@@ -27,14 +27,15 @@ def story(world: World, engine):
     ref = world.shipments["ALFA"][3]
     with Session(engine) as db:
         sid = db.exec(select(Shipment.id).where(Shipment.reference == ref)).one()
+        cid = world.companies["ALFA"]
         base = datetime(2026, 11, 20, 8, tzinfo=UTC)
         db.add(EtaChange(shipment_id=sid, previous_eta=base, new_eta=base + timedelta(days=2), reason_code="WEATHER",
                          created_at=base - timedelta(days=3)))
         db.add(EtaChange(shipment_id=sid, previous_eta=base + timedelta(days=2), new_eta=base + timedelta(days=3),
                          reason_code="PORT_CONGESTION", reason_text="Berth window missed at Rotterdam",
                          created_at=base - timedelta(days=1)))
-        db.add(ShipmentUpdate(shipment_id=sid, visibility="customer", body="Vessel delayed by weather in the Bay of Biscay."))
-        db.add(ShipmentUpdate(shipment_id=sid, visibility="internal", body="INTERNAL: carrier owes us a credit note."))
+        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="customer", body="Vessel delayed by weather in the Bay of Biscay."))
+        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="internal", body="INTERNAL: carrier owes us a credit note."))
         db.commit()
     return ref
 

@@ -129,7 +129,7 @@ def dashboard(db: Session, principal: Principal) -> Dashboard:
     updates = db.exec(
         select(Shipment.reference, ShipmentUpdate.body, ShipmentUpdate.created_at)
         .join(Shipment, Shipment.id == ShipmentUpdate.shipment_id)
-        .where(mine, ShipmentUpdate.visibility == Visibility.CUSTOMER)
+        .where(company_filter(ShipmentUpdate.company_id, principal), ShipmentUpdate.visibility == Visibility.CUSTOMER)
         .order_by(ShipmentUpdate.created_at.desc())
         .limit(5)
     ).all()

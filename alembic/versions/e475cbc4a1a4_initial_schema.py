@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cffc27016d5d
+Revision ID: e475cbc4a1a4
 Revises: 
-Create Date: 2026-11-22 08:33:43.921440
+Create Date: 2026-11-22 09:23:43.111376
 
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import models.base
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = 'cffc27016d5d'
+revision: str = 'e475cbc4a1a4'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -924,15 +924,18 @@ def upgrade() -> None:
     op.create_table('shipmentupdate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shipment_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('visibility', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['app_user.id'], ),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
     sa.ForeignKeyConstraint(['shipment_id'], ['shipment.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('shipmentupdate', schema=None) as batch_op:
+        batch_op.create_index('ix_shipmentupdate_company_feed', ['company_id', 'visibility', 'created_at'], unique=False)
         batch_op.create_index('ix_shipmentupdate_shipment_created', ['shipment_id', 'created_at'], unique=False)
 
     op.create_table('trackingevent',
@@ -1141,6 +1144,7 @@ def downgrade() -> None:
     op.drop_table('trackingevent')
     with op.batch_alter_table('shipmentupdate', schema=None) as batch_op:
         batch_op.drop_index('ix_shipmentupdate_shipment_created')
+        batch_op.drop_index('ix_shipmentupdate_company_feed')
 
     op.drop_table('shipmentupdate')
     with op.batch_alter_table('shipmentreference', schema=None) as batch_op:

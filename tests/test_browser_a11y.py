@@ -1,0 +1,42 @@
+"""Accessibility in a real browser: axe-core finds no serious or critical WCAG 2 AA violations on the main pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.frontend import axe_violations
+from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
+                "/portal/account"]
+
+
+def _sign_in(pg, email: str) -> None:  # noqa: ANN001
+    pg.goto("/login")
+    assert axe_violations(pg) == [], "login page"
+    pg.get_by_label("Email").fill(email)
+    pg.get_by_label("Password").fill(DEMO_CUSTOMER[1])
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url(_at("/tower" if "harborsky" in email else "/portal"))
+
+
+def _check(pg, path: str) -> list[dict]:  # noqa: ANN001
+    pg.goto(path)
+    pg.get_by_role("main").get_by_role("heading", level=1).first.wait_for()
+    pg.wait_for_load_state("networkidle")
+    return axe_violations(pg)
+
+
+def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+    _sign_in(page, DEMO_CUSTOMER[0])
+    reference = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
+    found = {path: _check(page, path) for path in [*PORTAL_PAGES, f"/portal/shipments/{reference}"]}
+    assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_tower_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+    _sign_in(page, "agent@harborsky.example")
+    found = {path: _check(page, path) for path in ["/tower", "/tower/shipments"]}
+    assert {p: v for p, v in found.items() if v} == {}
