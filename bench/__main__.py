@@ -50,13 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         seconds = scenarios.seed_fresh(url, args.shipments)
         results.append({"name": f"seed_{args.shipments}_shipments", "value": round(seconds, 1), "unit": "s"})
 
-    for name, timings in scenarios.measure_list_api(args.requests).items():
-        results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
-        results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
-    for name, timings in scenarios.measure_portal_services().items():
-        results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
-        results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
-    for name, timings in scenarios.measure_raw_sql(args.requests).items():
+    timed = {
+        **scenarios.measure_list_api(args.requests),
+        **scenarios.measure_portal_services(),
+        **scenarios.measure_raw_sql(args.requests),
+    }
+    for name, timings in timed.items():
         results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
         results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
 
