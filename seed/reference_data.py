@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+# One definition of which Incoterms suit which mode, shared with the quote forms (re-exported for the seed).
+from portal_app.services.trade_codes import SEA_ONLY_INCOTERMS, incoterm_valid_for_mode  # noqa: F401
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Countries whose places can be linked by road inside one region.
@@ -167,14 +170,6 @@ def load() -> ReferenceData:
     return data
 
 
-SEA_ONLY_INCOTERMS = frozenset({"FAS", "FOB", "CFR", "CIF"})
-
-
-def incoterm_valid_for_mode(incoterm: str | None, mode: str) -> bool:
-    """Incoterms 2020: FAS, FOB, CFR and CIF are for sea and inland waterway transport only."""
-    if incoterm is None:
-        return True
-    return mode.startswith("ocean") or incoterm not in SEA_ONLY_INCOTERMS
 
 
 def distance_km(a: Place, b: Place) -> float:
