@@ -51,6 +51,9 @@ class RateCharge(SQLModel, table=True):
     rate: Decimal = Field(sa_type=sa.Numeric(16, 4))
     minimum_charge: Decimal | None = money_field(None, nullable=True)
     percent_of: str | None = Field(default=None, max_length=12, description="freight or cargo_value")
+    service: str | None = Field(
+        default=None, max_length=12, description="pickup, customs, insurance or delivery: charged only when asked for"
+    )
 
 
 class QuoteRequest(SQLModel, table=True):
@@ -70,6 +73,7 @@ class QuoteRequest(SQLModel, table=True):
     customer_reference: str | None = Field(default=None, max_length=40)
     is_manual: bool = Field(default=False, description="No rate matched: priced by ops")
     manual_due_at: datetime | None = dt_field()
+    submitted_at: datetime | None = dt_field()
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1
@@ -77,6 +81,8 @@ class QuoteRequest(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_quoterequest_company_status", "company_id", "status"),
         sa.Index("ix_quoterequest_company_updated", "company_id", "updated_at"),
+        sa.Index("ix_quoterequest_user_status", "requested_by_id", "status"),
+        sa.Index("ix_quoterequest_status_due", "status", "manual_due_at"),
     )
 
 
@@ -107,6 +113,7 @@ class QuoteOption(SQLModel, table=True):
     valid_until: datetime = dt_field(nullable=False)
     status: str = Field(default="offered", max_length=10, description="offered, accepted, expired, declined")
     accepted_at: datetime | None = dt_field()
+    notes: str | None = Field(default=None, max_length=400, description="What the price leaves out, or ops' remarks")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1
 

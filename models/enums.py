@@ -195,6 +195,7 @@ class PortalEventKind(StrEnum):
     QUOTE_STARTED = "quote_started"
     QUOTE_SUBMITTED = "quote_submitted"
     QUOTE_ABANDONED = "quote_abandoned"
+    QUOTE_FAILED = "quote_failed"
     BOOKING_STARTED = "booking_started"
     BOOKING_SUBMITTED = "booking_submitted"
     BOOKING_ABANDONED = "booking_abandoned"

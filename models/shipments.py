@@ -15,7 +15,10 @@ class Shipment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=20, unique=True, description="Forwarder's shipment reference, e.g. SH0000123")
     company_id: int = Field(foreign_key="company.id", description="The customer that owns this shipment")
-    quote_option_id: int | None = Field(default=None, foreign_key="quoteoption.id", index=True)
+    quote_option_id: int | None = Field(
+        default=None, foreign_key="quoteoption.id", index=True, unique=True,
+        description="The accepted quote option; unique, so one option becomes at most one booking",
+    )
     mode: str = Field(max_length=12)
     status: str = Field(max_length=12)
     incoterm: str | None = Field(default=None, max_length=3)
@@ -212,7 +215,7 @@ class ShipmentCharge(SQLModel, table=True):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
     quantity: Decimal = qty_field(Decimal("1"), nullable=False)
-    unit_price: Decimal = money_field()
+    unit_price: Decimal = Field(default=Decimal("0"), sa_type=sa.Numeric(16, 4), description="Rate as quoted")
     amount: Decimal = money_field()
     currency: str = Field(max_length=3)
 

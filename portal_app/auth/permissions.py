@@ -17,8 +17,11 @@ class Permission(StrEnum):
     VIEW_INVOICES = "view_invoices"
     UPLOAD_DOCUMENTS = "upload_documents"
     REVIEW_DOCUMENTS = "review_documents"
-    REQUEST_QUOTES = "request_quotes"
-    BOOK = "book"
+    REQUEST_QUOTES = "request_quotes"              # draft, submit, decline the company's quote requests
+    VIEW_QUOTES = "view_quotes"                    # read quote requests and their options (and the quote PDF)
+    PRICE_QUOTES = "price_quotes"                  # price a request by hand when no rate card matched
+    BOOK = "book"                                  # accept an option into a booking; ask to amend or cancel it
+    MANAGE_BOOKINGS = "manage_bookings"            # confirm or reject bookings, decide amend/cancel requests
     RAISE_REQUESTS = "raise_requests"
     HANDLE_REQUESTS = "handle_requests"
     MANAGE_EXCEPTIONS = "manage_exceptions"
@@ -37,6 +40,7 @@ _CUSTOMER = {
     Permission.VIEW_INVOICES,
     Permission.UPLOAD_DOCUMENTS,
     Permission.REQUEST_QUOTES,
+    Permission.VIEW_QUOTES,
     Permission.BOOK,
     Permission.RAISE_REQUESTS,
 }
@@ -50,6 +54,9 @@ _OPS_AGENT = {
     Permission.REVIEW_DOCUMENTS,
     Permission.HANDLE_REQUESTS,
     Permission.MANAGE_EXCEPTIONS,
+    Permission.VIEW_QUOTES,
+    Permission.PRICE_QUOTES,
+    Permission.MANAGE_BOOKINGS,
 }
 _OPS_MANAGER = _OPS_AGENT | {
     Permission.ASSIGN_WORK,

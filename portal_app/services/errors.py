@@ -55,3 +55,21 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after_seconds = retry_after_seconds
+
+
+class FormInvalid(ValidationFailed):
+    """Several fields of a form are wrong: ``fields`` maps each field to what is wrong with it, in plain words.
+
+    The API adds ``fields`` to the error body, so a client can show each message beside its field.
+    """
+
+    code = "invalid_form"
+
+    def __init__(self, message: str, fields: dict[str, str], *, code: str | None = None, saved: bool = False) -> None:
+        super().__init__(message, code=code, saved=saved)
+        self.fields = dict(fields)
+
+    def to_dict(self) -> dict:
+        body = super().to_dict()
+        body["error"]["fields"] = dict(self.fields)
+        return body
