@@ -2,69 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import json
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlmodel import Session, select
+from reportlab.platypus import Paragraph, Spacer
+from sqlmodel import Session
 
-from models import AppSetting, Company
-from models.enums import CompanyKind
 from portal_app.auth.principal import Principal
 from portal_app.services.finance import InvoiceDetail, get_invoice
+from portal_app.services.pdf import DEFAULT_ISSUER, issuer_name, render
+from portal_app.services.pdf import money as _money
+from portal_app.services.pdf import styles as _styles
+from portal_app.services.pdf import table as _table
 
-DEFAULT_ISSUER = "Your forwarder"
-
-
-def issuer_name(db: Session) -> str:
-    """The name printed at the top: branding's product name, else the forwarder company, else a default."""
-    setting = db.get(AppSetting, "branding")
-    if setting is not None:
-        try:
-            name = json.loads(setting.value).get("product_name")
-        except (ValueError, AttributeError):
-            name = None
-        if isinstance(name, str) and name.strip():
-            return name.strip()
-    forwarder = db.exec(select(Company.name).where(Company.kind == CompanyKind.FORWARDER).limit(1)).first()
-    return forwarder or DEFAULT_ISSUER
-
-
-def _money(currency: str, amount: Decimal) -> str:
-    return f"{currency} {amount:,.2f}"
-
-
-def _table(data: list[list[str]], widths: list[float], *, header: bool = True, right_from: int = 1) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-    style = [
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-        ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-    ]
-    if header:
-        style.append(("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"))
-    table.setStyle(TableStyle(style))
-    return table
+__all__ = ["DEFAULT_ISSUER", "invoice_pdf", "issuer_name", "render_invoice_pdf"]
 
 
 def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, compress: bool = True) -> bytes:
     """The PDF bytes for one invoice. ``compress=False`` keeps text streams readable (used by tests)."""
     row = detail.row
     cur = row.currency
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, title=f"Invoice {row.number}", author=issuer,
-        leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
-        pageCompression=1 if compress else 0, invariant=1,
-    )
+    styles = _styles()
     story: list = [
         Paragraph(escape(issuer), styles["Title"]),
         Paragraph(f"Invoice {row.number}", styles["Heading2"]),
@@ -114,8 +72,7 @@ def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, compress: bool = T
         story.append(Paragraph("No payments received yet.", styles["BodyText"]))
     if detail.disputed_reason:
         story += [Spacer(1, 4 * mm), Paragraph(escape(f"Disputed: {detail.disputed_reason}"), styles["BodyText"])]
-    doc.build(story)
-    return buffer.getvalue()
+    return render(story, title=f"Invoice {row.number}", author=issuer, compress=compress)
 
 
 def invoice_pdf(db: Session, principal: Principal, number: str, *, compress: bool = True) -> tuple[str, bytes]:

@@ -1,0 +1,71 @@
+"""Building blocks shared by the product's PDFs (invoices, quotes): who issues them, the page template, tables
+and money formatting (reportlab)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
+from sqlmodel import Session, select
+
+from models import AppSetting, Company
+from models.enums import CompanyKind
+
+DEFAULT_ISSUER = "Your forwarder"
+
+
+def issuer_name(db: Session) -> str:
+    """The name printed at the top: branding's product name, else the forwarder company, else a default."""
+    setting = db.get(AppSetting, "branding")
+    if setting is not None:
+        try:
+            name = json.loads(setting.value).get("product_name")
+        except (ValueError, AttributeError):
+            name = None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    forwarder = db.exec(select(Company.name).where(Company.kind == CompanyKind.FORWARDER).limit(1)).first()
+    return forwarder or DEFAULT_ISSUER
+
+
+def money(currency: str, amount: Decimal) -> str:
+    """'USD 1,234.50' (two decimals; the rate engine's format_money knows other minor units)."""
+    return f"{currency} {amount:,.2f}"
+
+
+def table(data: list[list], widths: Sequence[float], *, header: bool = True, right_from: int = 1) -> Table:
+    """A plain table: small type, numbers right-aligned from column ``right_from``, a rule under the header."""
+    out = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
+    style = [
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+    ]
+    if header:
+        style.append(("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"))
+    out.setStyle(TableStyle(style))
+    return out
+
+
+def styles() -> StyleSheet1:
+    return getSampleStyleSheet()
+
+
+def render(story: list[Flowable], *, title: str, author: str, compress: bool = True) -> bytes:
+    """Build an A4 document from ``story``. ``compress=False`` keeps text streams readable (used by tests)."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, title=title, author=author,
+        leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+        pageCompression=1 if compress else 0, invariant=1,
+    )
+    doc.build(story)
+    return buffer.getvalue()
