@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from seed.org_data import FX_PER_USD
+
 
 @dataclass(frozen=True)
 class Step:
@@ -220,6 +222,11 @@ SLA_POLICIES: list[tuple[str, str, str, int | None, int]] = [
     ("ticket", "billing", "*", 8, 120),
     ("ticket", "tracking", "*", 4, 24),
     ("ticket", "booking_change", "*", 4, 24),
+    # quote requests no rate card matched: priced by hand (kind = transport mode)
+    ("quote", "*", "*", None, 24),
+    ("quote", "air", "*", None, 8),
+    ("quote", "road_ftl", "*", None, 8),
+    ("quote", "road_ltl", "*", None, 8),
 ]
 
 
@@ -233,7 +240,9 @@ def sla_hours(subject: str, kind: str, severity: str) -> tuple[int | None, int]:
 
 
 BRANDING = {"product_name": "Harbor & Sky Portal", "accent_color": "#0b5cad"}
-APP_SETTINGS: dict[str, str] = {"branding": json.dumps(BRANDING)}
+# Units of each currency per US dollar: compares quote options priced in different currencies and converts a
+# cargo value for insurance. Admins keep it current; the demo uses the seed's fixed demo rates.
+APP_SETTINGS: dict[str, str] = {"branding": json.dumps(BRANDING), "exchange_rates": json.dumps(FX_PER_USD)}
 
 HELP_ARTICLES: list[dict[str, str]] = [
     {

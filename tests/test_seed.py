@@ -404,7 +404,7 @@ def test_exceptions_open_keys_and_sla(session: Session) -> None:
         assert e.created_at <= NOW
     assert breached > 0
     policies = session.exec(select(SlaPolicy)).all()
-    assert {p.subject for p in policies} == {"exception", "ticket"}
+    assert {p.subject for p in policies} == {"exception", "ticket", "quote"}
     assert any(p.kind == "*" and p.severity == "*" for p in policies)
 
 
