@@ -8,8 +8,11 @@ from fastapi.responses import JSONResponse
 from portal_app.api import (
     auth_routes,
     v1_account,
+    v1_bookings,
     v1_documents,
     v1_finance,
+    v1_quotes,
+    v1_rates,
     v1_shipments,
 )
 from portal_app.api.errors import install_error_handlers
@@ -41,6 +44,6 @@ def build_api() -> FastAPI:
         )
 
     api.include_router(auth_routes.router)
-    for module in (v1_shipments, v1_documents, v1_finance, v1_account):
+    for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates):
         api.include_router(module.router)
     return api

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -96,6 +96,7 @@ def funnel(db: Session, principal: Principal, since: datetime, until: datetime |
     """Quote and booking funnel counts between ``since`` and ``until`` (default now), for staff with KPIs."""
     principal.require(Permission.VIEW_KPIS)
     until = until or clock.now()
+    since, until = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))
     if since >= until:
         raise ValidationFailed("The start of the period must be before its end.")
     hours = abandon_hours()

@@ -686,15 +686,21 @@ def _apply(db: Session, q: QuoteRequest, data: QuoteInput, problems: dict[str, s
 
 
 def save_draft(
-    db: Session, principal: Principal, data: QuoteInput, *, expected_version: int | None = None
+    db: Session, principal: Principal, data: QuoteInput, *, reference: str | None = None,
+    expected_version: int | None = None,
 ) -> QuoteView:
     """Save the acting user's draft (creating it on first save): half-filled is fine. Returns the draft with
     ``problems``: every field still missing or wrong, so the page can show them before submitting.
 
+    ``reference`` (optional) must name that draft (a stale page may not overwrite another request);
     ``expected_version`` (optional) refuses to overwrite a draft saved since in another tab."""
     principal.require(Permission.REQUEST_QUOTES)
     now = clock.now()
     q = _draft(db, principal)
+    if reference is not None and (q is None or q.reference != reference.strip().upper()):
+        _find(db, principal, reference)  # NotFound for a reference that is not the company's
+        raise Conflict(f"Quote {reference.strip().upper()} is not your draft any more (it was submitted or "
+                       "discarded). Open your quotes to see it. Nothing was saved.")
     created = q is None
     if q is None:
         q = QuoteRequest(

@@ -1,0 +1,159 @@
+"""REST v1: bookings and changes: ops confirm or reject requested bookings; customers ask to amend or cancel a
+booking and ops decide. Scoped to the caller (another company's shipment or request is 404)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from portal_app.api.deps import current_principal, get_db
+from portal_app.auth.principal import Principal
+from portal_app.services import bookings as svc
+
+router = APIRouter(prefix="/api/v1", tags=["bookings"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Db = Annotated[Session, Depends(get_db)]
+PageNo = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)]
+
+
+class BookingRowOut(BaseModel):
+    shipment_reference: str
+    quote_reference: str | None
+    company_name: str
+    mode: str
+    origin: str
+    destination: str
+    carrier: str | None
+    ready_date: date | None
+    etd: datetime | None
+    status: str
+    total_text: str | None
+    booked_by: str | None
+    created_at: datetime
+
+
+class BookingPageOut(BaseModel):
+    items: list[BookingRowOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ConfirmIn(BaseModel):
+    carrier_booking_number: str | None = Field(None, max_length=40)
+    note: str | None = Field(None, max_length=400, description="Shown to the customer with the confirmation")
+    expected_version: int | None = Field(None, description="The shipment version you saw (409 if it changed)")
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(max_length=400, description="Shown to the customer")
+    expected_version: int | None = None
+
+
+class DecisionOut(BaseModel):
+    shipment_reference: str
+    status: str
+
+
+class ChangeIn(BaseModel):
+    kind: Literal["amend", "cancel"]
+    changes: dict[str, str] = Field(default_factory=dict,
+                                    description="amend: field -> new value; fields: " + ", ".join(svc.AMENDABLE_FIELDS))
+    reason: str | None = Field(None, max_length=400, description="Why (required to cancel)")
+
+
+class ChangeOut(BaseModel):
+    id: int
+    shipment_reference: str
+    company_name: str
+    kind: str
+    status: str
+    changes: dict[str, str]
+    current: dict[str, str] = Field(description="The values when the change was requested")
+    reason: str | None
+    decision_reason: str | None
+    requested_by: str | None
+    decided_by: str | None
+    created_at: datetime | None
+    decided_at: datetime | None
+    version: int
+
+
+class ChangePageOut(BaseModel):
+    items: list[ChangeOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class DecideIn(BaseModel):
+    reason: str = Field(max_length=400, description="Shown to the customer")
+    expected_version: int | None = None
+
+
+@router.get("/bookings/pending", response_model=BookingPageOut)
+def pending_bookings(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> BookingPageOut:
+    """Ops: bookings waiting for confirmation, oldest first."""
+    result = svc.pending_bookings(db, principal, page=page, page_size=page_size)
+    return BookingPageOut(items=[BookingRowOut(**asdict(r)) for r in result.rows], total=result.total,
+                          page=result.page, page_size=result.page_size, pages=result.pages)
+
+
+@router.post("/bookings/{reference}/confirm", response_model=DecisionOut, responses={403: {}, 404: {}, 409: {}})
+def confirm_booking(reference: str, body: ConfirmIn, principal: Caller, db: Db) -> DecisionOut:
+    status = svc.confirm_booking(db, principal, reference, carrier_booking_number=body.carrier_booking_number,
+                                 note=body.note, expected_version=body.expected_version)
+    return DecisionOut(shipment_reference=reference.strip().upper(), status=status)
+
+
+@router.post("/bookings/{reference}/reject", response_model=DecisionOut, responses={403: {}, 404: {}, 409: {}})
+def reject_booking(reference: str, body: RejectIn, principal: Caller, db: Db) -> DecisionOut:
+    status = svc.reject_booking(db, principal, reference, body.reason, expected_version=body.expected_version)
+    return DecisionOut(shipment_reference=reference.strip().upper(), status=status)
+
+
+@router.get("/change-requests", response_model=ChangePageOut)
+def list_change_requests(
+    principal: Caller,
+    db: Db,
+    shipment: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(description="pending, approved, rejected")] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
+) -> ChangePageOut:
+    result = svc.list_change_requests(db, principal, shipment_reference=shipment, status=status, page=page,
+                                      page_size=page_size)
+    return ChangePageOut(items=[ChangeOut(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
+                         page_size=result.page_size, pages=result.pages)
+
+
+@router.post("/shipments/{reference}/change-requests", response_model=ChangeOut, status_code=201,
+             responses={404: {}, 409: {}, 422: {}})
+def request_change(reference: str, body: ChangeIn, principal: Caller, db: Db) -> ChangeOut:
+    """Ask to amend (ready date, cargo, parties) or cancel a booking. Nothing changes until ops approves."""
+    if body.kind == "cancel":
+        view = svc.request_cancellation(db, principal, reference, body.reason or "")
+    else:
+        view = svc.request_change(db, principal, reference, dict(body.changes), body.reason)
+    return ChangeOut(**asdict(view))
+
+
+@router.post("/change-requests/{change_id}/approve", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
+def approve_change(change_id: int, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
+    return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, True, body.reason,
+                                                expected_version=body.expected_version)))
+
+
+@router.post("/change-requests/{change_id}/reject", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
+def reject_change(change_id: int, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
+    return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, False, body.reason,
+                                                expected_version=body.expected_version)))

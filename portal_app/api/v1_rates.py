@@ -1,0 +1,219 @@
+"""REST v1: rate cards for ops managers: list, read, create, edit, deactivate, and import a CSV or Excel file
+(all or nothing, with a report of every bad row)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+
+from portal_app.api.deps import current_principal, get_db
+from portal_app.api.exports import CSV_TYPE
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import rate_cards as svc
+from portal_app.services.errors import ValidationFailed
+
+router = APIRouter(prefix="/api/v1", tags=["rate cards"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Db = Annotated[Session, Depends(get_db)]
+
+
+class RateChargeIn(BaseModel):
+    code: str = Field(max_length=20, description="FRT (freight, required), BAF, THC, DOC, CUS, INS, ...")
+    description: str = Field(max_length=120)
+    basis: str = Field(description="per_container, per_wm, per_kg, per_shipment, per_unit, percent")
+    rate: Decimal = Field(description="Amount per unit, or a percentage for percent (0.35 = 0.35 %)")
+    size_type: str | None = Field(None, max_length=4, description="per_container: ISO 6346 code, empty for any")
+    min_quantity: Decimal | None = Field(None, description="per_kg: weight break lower bound in kg")
+    minimum_charge: Decimal | None = None
+    percent_of: str | None = Field(None, description="percent: freight or cargo_value")
+    service: str | None = Field(None, description="pickup, customs, insurance or delivery: charged only when asked")
+
+
+class RateCardIn(BaseModel):
+    mode: str = Field(max_length=12)
+    origin: str = Field(max_length=10)
+    destination: str = Field(max_length=10)
+    valid_from: date
+    valid_to: date
+    currency: str = Field(max_length=3)
+    transit_days: int
+    charges: list[RateChargeIn] = Field(max_length=svc.MAX_CHARGES)
+    carrier_code: str | None = Field(None, max_length=10)
+    notes: str | None = Field(None, max_length=400)
+    expected_version: int | None = Field(None, description="Updates: the version you saw (409 if it changed)")
+
+    def to_input(self) -> svc.RateCardInput:
+        return svc.RateCardInput(
+            mode=self.mode, origin=self.origin, destination=self.destination, valid_from=self.valid_from,
+            valid_to=self.valid_to, currency=self.currency, transit_days=self.transit_days,
+            charges=tuple(svc.RateChargeInput(**c.model_dump()) for c in self.charges),
+            carrier_code=self.carrier_code, notes=self.notes,
+        )
+
+
+class RateChargeOut(BaseModel):
+    id: int
+    code: str
+    description: str
+    basis: str
+    basis_label: str
+    size_type: str | None
+    min_quantity: Decimal | None
+    rate: Decimal
+    minimum_charge: Decimal | None
+    percent_of: str | None
+    service: str | None
+
+
+class RateCardRowOut(BaseModel):
+    id: int
+    mode: str
+    origin: str
+    origin_name: str
+    destination: str
+    destination_name: str
+    carrier_code: str | None
+    carrier_name: str | None
+    valid_from: date
+    valid_to: date
+    currency: str
+    transit_days: int
+    is_active: bool
+    state: str = Field(description="active (valid today), expired, future, inactive")
+    charges: int
+    updated_at: datetime
+
+
+class RateCardOut(RateCardRowOut):
+    notes: str | None
+    version: int
+    charge_lines: list[RateChargeOut]
+
+
+class RateCardPageOut(BaseModel):
+    items: list[RateCardRowOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ImportProblemOut(BaseModel):
+    row: int = Field(description="Spreadsheet row: the header is row 1")
+    column: str
+    problem: str
+
+
+class ImportReportOut(BaseModel):
+    filename: str
+    rows: int
+    cards: int
+    charges: int
+    imported: bool
+    problems: list[ImportProblemOut]
+    card_ids: list[int]
+
+
+class ActiveIn(BaseModel):
+    expected_version: int | None = None
+
+
+def card_out(view: svc.RateCardView) -> RateCardOut:
+    return RateCardOut(**asdict(view.row), notes=view.notes, version=view.version,
+                       charge_lines=[RateChargeOut(**asdict(c)) for c in view.charges])
+
+
+@router.get("/rate-cards", response_model=RateCardPageOut)
+def list_rate_cards(
+    principal: Caller,
+    db: Db,
+    mode: Annotated[str | None, Query(max_length=12)] = None,
+    origin: Annotated[str | None, Query(max_length=5)] = None,
+    destination: Annotated[str | None, Query(max_length=5)] = None,
+    state: Annotated[str | None, Query(description="active, expired, future, inactive")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 50,
+) -> RateCardPageOut:
+    result = svc.list_rate_cards(db, principal, mode=mode, origin=origin, destination=destination, state=state,
+                                 page=page, page_size=page_size)
+    return RateCardPageOut(items=[RateCardRowOut(**asdict(r)) for r in result.rows], total=result.total,
+                           page=result.page, page_size=result.page_size, pages=result.pages)
+
+
+@router.get("/rate-cards/import-template.csv", response_class=Response, responses={200: {"content": {CSV_TYPE: {}}}})
+def import_template(principal: Caller) -> Response:
+    """An example file in the import layout (one row per charge)."""
+    principal.require(Permission.MANAGE_RATES)
+    return Response(svc.import_template_csv(), media_type=CSV_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="rate-cards-template.csv"'})
+
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "description": ".csv or .xlsx"}},
+        }}},
+    }
+}
+
+
+@router.post("/rate-cards/import", response_model=ImportReportOut, status_code=201, openapi_extra=_IMPORT_BODY,
+             responses={403: {}, 422: {"description": "Refused whole: `error.problems` lists row, column, problem"}})
+async def import_rate_cards(request: Request, principal: Caller, db: Db) -> ImportReportOut:
+    """Import rate cards from CSV or Excel (multipart field `file`). Any bad row refuses the whole file (422 with
+    every problem); nothing is imported."""
+    principal.require(Permission.MANAGE_RATES)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > svc.MAX_IMPORT_BYTES + 64 * 1024:
+        raise ValidationFailed(f"The file is larger than {svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into "
+                               f"several files. {svc.NOTHING_IMPORTED}")
+    form = await request.form(max_files=1, max_fields=2)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise ValidationFailed(f"Send a multipart form with the file in the field 'file'. {svc.NOTHING_IMPORTED}")
+        data = await file.read(svc.MAX_IMPORT_BYTES + 1)
+        report = await run_in_threadpool(svc.import_rate_cards, db, principal, file.filename or "rates.csv", data)
+    finally:
+        await form.close()
+    return ImportReportOut(**{**asdict(report), "problems": [], "card_ids": list(report.card_ids)})
+
+
+@router.get("/rate-cards/{card_id}", response_model=RateCardOut, responses={404: {}})
+def get_rate_card(card_id: int, principal: Caller, db: Db) -> RateCardOut:
+    return card_out(svc.get_rate_card(db, principal, card_id))
+
+
+@router.post("/rate-cards", response_model=RateCardOut, status_code=201, responses={403: {}, 422: {}})
+def create_rate_card(body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
+    return card_out(svc.create_rate_card(db, principal, body.to_input()))
+
+
+@router.put("/rate-cards/{card_id}", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}, 422: {}})
+def update_rate_card(card_id: int, body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
+    """Replace the card's fields and charges (options already offered keep their prices)."""
+    return card_out(svc.update_rate_card(db, principal, card_id, body.to_input(),
+                                         expected_version=body.expected_version))
+
+
+@router.post("/rate-cards/{card_id}/deactivate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
+def deactivate_rate_card(card_id: int, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
+    return card_out(svc.set_rate_card_active(db, principal, card_id, False, expected_version=body.expected_version))
+
+
+@router.post("/rate-cards/{card_id}/activate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
+def activate_rate_card(card_id: int, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
+    return card_out(svc.set_rate_card_active(db, principal, card_id, True, expected_version=body.expected_version))
