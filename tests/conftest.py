@@ -55,3 +55,7 @@ def _fresh_login_history(engine: sa.Engine):
     with engine.begin() as conn:
         conn.execute(sa.delete(models.LoginAttempt))
     yield
+
+
+# A separate database for the quote and booking tests (bookings create shipments; see tests/quote_world.py).
+from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401

@@ -1,0 +1,123 @@
+"""A database of its own for the quote and booking tests: the demo seed (places, carriers, templates, required
+documents, SLA policies, exchange rates, demo companies and people, demo rate cards), no shipments.
+
+Bookings made here create shipments; keeping them out of the shared test world leaves the other modules' counts
+of shipments untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+import seed
+from models import Company, User
+from models.enums import Role
+from portal_app.api.app import build_api
+from portal_app.api.deps import get_db
+from portal_app.auth.principal import Principal
+from portal_app.db import make_engine
+
+DEMO_PASSWORD = seed.DEMO_PASSWORD
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class QuoteWorld:
+    engine: sa.Engine
+    alice: Principal  # ACME customer admin
+    bob: Principal  # ACME customer user
+    nina: Principal  # NORD customer admin
+    agent: Principal  # ops agent
+    manager: Principal  # ops manager
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def client(self, email: str, password: str = DEMO_PASSWORD) -> TestClient:
+        """An API client signed in as ``email``, talking to this world's database."""
+        api = build_api()
+
+        def _db() -> Iterator[Session]:
+            with Session(self.engine, expire_on_commit=False) as s:
+                try:
+                    yield s
+                except BaseException:
+                    s.rollback()
+                    raise
+
+        api.dependency_overrides[get_db] = _db
+        client = TestClient(api)
+        resp = client.post("/api/auth/login", json={"email": email, "password": password})
+        assert resp.status_code == 200, resp.text
+        return client
+
+
+def principal_for(engine: sa.Engine, email: str) -> Principal:
+    with Session(engine) as db:
+        user = db.exec(select(User).where(User.email == email)).one()
+        company = db.get(Company, user.company_id)
+        return Principal(user.id, company.id, Role(user.role), user.email, user.full_name, company.name)
+
+
+def build_quote_world(url: str) -> QuoteWorld:
+    engine = make_engine(url)
+    seed.create_schema(engine)
+    seed.run(engine, shipments=0, write_files=False)
+    return QuoteWorld(
+        engine=engine,
+        alice=principal_for(engine, "alice@acme.example"),
+        bob=principal_for(engine, "bob@acme.example"),
+        nina=principal_for(engine, "nina@nordwind.example"),
+        agent=principal_for(engine, "agent@harborsky.example"),
+        manager=principal_for(engine, "manager@harborsky.example"),
+    )
+
+
+@pytest.fixture(scope="session")
+def qworld() -> Iterator[QuoteWorld]:
+    folder = Path(tempfile.mkdtemp(prefix="portal-quotes-"))
+    world = build_quote_world(f"sqlite:///{folder / 'quotes.db'}")
+    yield world
+    world.engine.dispose()
+
+
+def postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_qworld() -> Iterator[QuoteWorld]:
+    """The same world on a fresh PostgreSQL database (dropped afterwards)."""
+    if not postgres_available():
+        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"portal_quotes_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    world = build_quote_world(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+    try:
+        yield world
+    finally:
+        world.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
