@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,40 @@ def pg_qworld() -> Iterator[QuoteWorld]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def start_fresh(db: Session, principal: Principal) -> None:
+    """Discard the user's unfinished draft, if any, so a test starts from an empty form."""
+    from portal_app.services import quotes
+
+    draft = quotes.get_draft(db, principal)
+    if draft is not None:
+        quotes.discard_draft(db, principal, draft.reference)
+
+
+def submitted(db: Session, principal: Principal, data: object) -> object:
+    """Save ``data`` (a QuoteInput) as a new draft and submit it; returns the QuoteView."""
+    from portal_app.services import quotes
+
+    start_fresh(db, principal)
+    quotes.save_draft(db, principal, data)
+    return quotes.submit_quote(db, principal)
+
+
+def add_card(db: Session, world: QuoteWorld, mode: str, origin: str, destination: str, currency: str,
+             transit_days: int, charges: list[dict], *, carrier: str | None = None, valid_from: date | None = None,
+             valid_to: date | None = None, active: bool = True) -> int:
+    """A rate card made through the service; ``charges`` are RateChargeInput fields (description defaults to the
+    code). Valid from ten days ago for thirty days unless given. Returns its id."""
+    from portal_app.services import clock, rate_cards
+
+    today = clock.today()
+    view = rate_cards.create_rate_card(db, world.manager, rate_cards.RateCardInput(
+        mode=mode, origin=origin, destination=destination, valid_from=valid_from or today - timedelta(days=10),
+        valid_to=valid_to or today + timedelta(days=30), currency=currency, transit_days=transit_days,
+        carrier_code=carrier,
+        charges=tuple(rate_cards.RateChargeInput(**{"description": c["code"], **c}) for c in charges),
+    ))
+    if not active:
+        rate_cards.set_rate_card_active(db, world.manager, view.row.id, False)
+    return view.row.id

@@ -470,8 +470,8 @@ def _view(db: Session, q: QuoteRequest, *, sort: str = "cheapest", problems: Map
 def _check_place(db: Session, key: str, code: str | None, mode: str | None, role: str,
                  problems: dict[str, str]) -> Location | None:
     if not code:
-        where = place_word(mode) if mode else "place"
-        problems[key] = f"Enter where the cargo {role}: a {where}."
+        where = place_word(mode) if mode else "a port, airport or city"
+        problems[key] = f"Enter where the cargo {role}: {where}."
         return None
     loc = find_location(db, code)
     if loc is None:
@@ -480,7 +480,7 @@ def _check_place(db: Session, key: str, code: str | None, mode: str | None, role
         return None
     if mode and loc.kind not in location_kinds_for_mode(mode):
         kind = {"airport": "an airport", "seaport": "a seaport", "inland": "an inland place"}.get(loc.kind, loc.kind)
-        problems[key] = (f"{loc.code} ({loc.name}) is {kind}; {MODE_LABELS.get(mode, mode).lower()} needs a "
+        problems[key] = (f"{loc.code} ({loc.name}) is {kind}; {MODE_LABELS.get(mode, mode).lower()} needs "
                          f"{place_word(mode)}.")
         return None
     return loc

@@ -145,12 +145,12 @@ def location_kinds_for_mode(mode: str) -> tuple[str, ...]:
 
 
 def place_word(mode: str) -> str:
-    """How a form names the places of a mode."""
+    """How a form names the places of a mode, with its article."""
     if mode == Mode.AIR:
-        return "airport (IATA code, e.g. FRA)"
+        return "an airport (IATA code, e.g. FRA)"
     if is_ocean(mode):
-        return "seaport (UN/LOCODE, e.g. NLRTM)"
-    return "place (UN/LOCODE, e.g. DEDUI)"
+        return "a seaport (UN/LOCODE, e.g. NLRTM)"
+    return "a place with a UN/LOCODE (e.g. DEDUI)"
 
 
 MODE_LABELS: dict[str, str] = {
