@@ -1,6 +1,7 @@
 """Reflex configuration. Every installation-specific value comes from the environment (README, "Configuration")."""
 
 import reflex as rx
+from reflex.constants import StateManagerMode
 from reflex.plugins.sitemap import SitemapPlugin
 
 from portal_app.settings import settings
@@ -11,6 +12,9 @@ config = rx.Config(
     app_name="portal_app",
     db_url=settings.database_url,
     redis_url=settings.redis_url,
+    # Page state lives in this process's memory on one machine (never written to disk: it can hold customer
+    # rows) and in Redis when several workers share it. A restart only makes open pages reload their data.
+    state_manager_mode=StateManagerMode.REDIS if settings.redis_url else StateManagerMode.MEMORY,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],

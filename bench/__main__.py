@@ -3,7 +3,10 @@
 Figures (name, value, unit):
 - seed time for N shipments;
 - the shipment-list API (HTTP through the real ASGI app, signed in as a customer and as staff) p50/p95;
-- the same list queries run as raw SQL on the same database, p50/p95, beside it.
+- the same list queries run as raw SQL on the same database, p50/p95, beside it;
+- from the running app (`make run` on the same database, see bench/live.py): shipment-list websocket events for
+  one user, for 50 users at one event per second, capacity, server memory per session, the event's time over
+  its raw SQL, JavaScript per page (gzip) and Lighthouse mobile scores.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per measured API scenario")
     parser.add_argument("--reuse", action="store_true", help="reuse an existing scale database instead of re-seeding")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file under bench/data/")
+    parser.add_argument("--no-live", action="store_true", help="skip the figures that need the running app")
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -55,9 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         **scenarios.measure_portal_services(),
         **scenarios.measure_raw_sql(args.requests),
     }
+    values: list[tuple[str, float, str]] = []
+    if not args.no_live:
+        from bench.live import LiveOptions, measure_live
+
+        live = measure_live(url, DATA, LiveOptions(lighthouse=not args.no_lighthouse))
+        timed.update(live.timings)
+        values = live.values
     for name, timings in timed.items():
         results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
         results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
+    results += [{"name": name, "value": value, "unit": unit} for name, value, unit in values]
 
     meta = {
         "shipments": args.shipments,

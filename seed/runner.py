@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portal_app.db import refresh_planner_statistics
 from seed import activity, reference_data, static_rows
 from seed.generate import ShipmentGenerator, _midnight
 from seed.org_data import DEMO_PASSWORD
@@ -157,6 +158,7 @@ def run(
     with engine.begin() as conn:
         batch.flush(conn, check=check_rows)
     sync_sequences(engine)
+    refresh_planner_statistics(engine)
 
     summary.shipments = shipments
     summary.counts = dict(sorted(batch.counts.items()))

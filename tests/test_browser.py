@@ -5,16 +5,13 @@ A demo customer signs in, sees only its company's shipments, is refused the towe
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from bench.app_server import AppStartError, start_app, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -29,20 +26,6 @@ def _at(path: str, query: bool = False) -> re.Pattern:
     return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?" + (r"\?.*$" if query else r"$"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _process_tree_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 _START_FAILURE: list[str] = []
 
 
@@ -52,49 +35,14 @@ def app_url(tmp_path_factory):
         pytest.fail(_START_FAILURE[0])
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REFLEX_DB_URL", "PORTAL_DATA_DIR")}
-    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PORTAL_LOGIN_IP_LIMIT="1000")
-    log_path = data_dir / "make-run.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
     try:
-        while True:
-            if proc.poll() is not None:
-                _START_FAILURE.append(f"`make run` exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-                pytest.fail(_START_FAILURE[0])
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200 and \
-                        httpx.get(f"{url}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                _START_FAILURE.append(f"app did not start in time:\n{log_path.read_text()[-4000:]}")
-                pytest.fail(_START_FAILURE[0])
-            time.sleep(2)
-        yield url
-    finally:
-        # Stop it the way a service manager does: SIGTERM to `make run` alone; everything must go away.
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        stopped = False
-        for _ in range(20):
-            if proc.poll() is not None and not _process_tree_alive(proc.pid):
-                stopped = True
-                break
-            time.sleep(0.5)
-        if not stopped:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        assert stopped, f"`make run` did not stop on SIGTERM:\n{log_path.read_text()[-3000:]}"
+        app = start_app(tmp_path_factory.mktemp("browser-data"))
+    except AppStartError as exc:
+        _START_FAILURE.append(str(exc))
+        pytest.fail(str(exc))
+    yield app.url
+    # Stopped the way a service manager does: SIGTERM to `make run` alone; everything must go away.
+    assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
 
 
 @pytest.fixture()
@@ -272,3 +220,39 @@ def test_a_failure_can_be_handed_to_a_person_with_its_context(page):
     page.get_by_label("Anything to add? (optional)").fill("Our supplier gave us this reference.")
     page.get_by_role("button", name="Send to our team").click()
     expect(page.get_by_role("status").filter(has_text="Sent to our team as request REQ-")).to_be_visible()
+
+
+def test_list_events_over_the_websocket_answer_only_for_the_signed_in_company(app_url):
+    """The load client speaks the page's event protocol; what an event may see comes from the session cookie."""
+    import asyncio
+
+    from bench.event_client import EventClient, sign_in, state_delta
+    from bench.load_events import LIST_PATH, list_substate
+
+    def first_reference(email: str) -> str:
+        cookie = sign_in(app_url, email, DEMO_CUSTOMER[1])
+        resp = httpx.get(f"{app_url}/api/v1/shipments?page_size=1", cookies={"portal_session": cookie})
+        return resp.json()["items"][0]["reference"]
+
+    own, foreign = first_reference(DEMO_CUSTOMER[0]), first_reference("nina@nordwind.example")
+    substate = list_substate()
+
+    async def search(cookie: str, form: dict) -> tuple[dict, list[dict]]:
+        client = EventClient(app_url, cookie, LIST_PATH)
+        await client.connect()
+        try:
+            _, update = await client.send(substate, "apply_filters", {"form": form})
+            return state_delta(update, substate), update.get("events") or []
+        finally:
+            await client.close()
+
+    alice = sign_in(app_url, *DEMO_CUSTOMER)
+    delta, _ = asyncio.run(search(alice, {"q": own}))
+    assert delta["total_rx_state_"] == 1 and delta["rows_rx_state_"][0]["reference"] == own
+    # Another company's reference, and a company id smuggled into the form, change nothing.
+    delta, _ = asyncio.run(search(alice, {"q": foreign, "company_id": "1"}))
+    assert delta["total_rx_state_"] == 0 and delta["rows_rx_state_"] == []
+    # A socket without a valid session gets no rows and is sent to sign in.
+    delta, events = asyncio.run(search("not-a-session", {"q": own}))
+    assert not delta.get("rows_rx_state_")
+    assert any(e["name"] == "_redirect" and e["payload"]["path"].startswith("/login") for e in events)

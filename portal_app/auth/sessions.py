@@ -168,33 +168,41 @@ def _principal_for(db: Session, user: User, session_id: int | None, api_key_id: 
 
 
 def resolve_session(db: Session, token: str | None) -> Principal | None:
-    """The principal of a live session token, or None if missing, unknown, expired, revoked or deactivated."""
+    """The principal of a live session token, or None if missing, unknown, expired, revoked or deactivated.
+
+    Runs on every page event, so it reads only the columns it needs (no ORM objects) and writes at most once
+    every five minutes (last seen).
+    """
     if not token or len(token) > 200:
         return None
     now = clock.now()
     row = db.exec(
-        select(UserSession, User, Company)
+        select(
+            UserSession.id, UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at,
+            User.id, User.company_id, User.role, User.email, User.full_name, User.is_active,
+            Company.name, Company.is_active,
+        )
         .join(User, User.id == UserSession.user_id)
         .join(Company, Company.id == User.company_id)
         .where(UserSession.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
-    sess, user, company = row
-    if sess.revoked_at is not None or sess.expires_at <= now or not user.is_active or not company.is_active:
+    (session_id, revoked_at, expires_at, last_seen_at, user_id, company_id, role, email, full_name, user_active,
+     company_name, company_active) = row
+    if revoked_at is not None or expires_at <= now or not user_active or not company_active:
         return None
-    if sess.last_seen_at is None or now - sess.last_seen_at > timedelta(minutes=5):
-        sess.last_seen_at = now
-        db.add(sess)
+    if last_seen_at is None or now - last_seen_at > timedelta(minutes=5):
+        db.exec(sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
         db.commit()
     return Principal(
-        user_id=user.id,
-        company_id=user.company_id,
-        role=Role(user.role),
-        email=user.email,
-        full_name=user.full_name,
-        company_name=company.name,
-        session_id=sess.id,
+        user_id=user_id,
+        company_id=company_id,
+        role=Role(role),
+        email=email,
+        full_name=full_name,
+        company_name=company_name,
+        session_id=session_id,
     )
 
 

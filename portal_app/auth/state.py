@@ -60,21 +60,26 @@ class SessionState(rx.State):
         """The verified principal if it may use ``area`` ("portal" or "tower"); otherwise None and a status set."""
         principal = await self._principal()
         if principal is None:
-            self.auth_status = "anonymous"
-            self.user_name = self.user_email = self.role_label = self.company_name = ""
-            self.is_staff = self.can_manage_config = False
+            self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
+                       is_staff=False, can_manage_config=False)
             return None
-        self.user_name = principal.full_name
-        self.user_email = principal.email
-        self.role_label = ROLE_LABELS[principal.role]
-        self.company_name = principal.company_name
-        self.is_staff = principal.is_staff
-        self.can_manage_config = principal.can(Permission.MANAGE_CONFIG)
-        if not principal.can(AREA_PERMISSION[area]):
-            self.auth_status = "forbidden"
-            return None
-        self.auth_status = "ok"
-        return principal
+        allowed = principal.can(AREA_PERMISSION[area])
+        self._show(
+            user_name=principal.full_name,
+            user_email=principal.email,
+            role_label=ROLE_LABELS[principal.role],
+            company_name=principal.company_name,
+            is_staff=principal.is_staff,
+            can_manage_config=principal.can(Permission.MANAGE_CONFIG),
+            auth_status="ok" if allowed else "forbidden",
+        )
+        return principal if allowed else None
+
+    def _show(self, **values: str | bool) -> None:
+        """Assign only what changed: every assignment is sent to the browser with the event's answer."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _refused(self):  # noqa: ANN202
         """What a handler returns when _authorize gave None: anonymous users go to sign-in and come back."""

@@ -260,22 +260,25 @@ def _to_row(r: sa.Row | tuple) -> ShipmentRow:
     return ShipmentRow(*r)
 
 
+def _order(sort: str) -> tuple[sa.ColumnElement, ...]:
+    if sort not in SORTS:
+        raise ValidationFailed(f"Unknown sort {sort!r}. Use one of: {', '.join(SORTS)}.")
+    return SORTS[sort], Shipment.id.desc()
+
+
 def list_statements(
     principal: Principal, filters: ShipmentFilters, *, page: int, page_size: int, sort: str
 ) -> tuple[sa.Select, sa.Select]:
     """The count and the page query for a list request (also used by the benchmark to time raw SQL)."""
-    if sort not in SORTS:
-        raise ValidationFailed(f"Unknown sort {sort!r}. Use one of: {', '.join(SORTS)}.")
+    order = _order(sort)
     check_paging(page, page_size, MAX_PAGE_SIZE)
     clauses = _where(principal, filters)
     count = select(sa.func.count()).select_from(Shipment).where(*clauses)
-    rows = (
-        _joined(select(*_row_columns()).select_from(Shipment))
-        .where(*clauses)
-        .order_by(SORTS[sort], Shipment.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
+    # The page's ids come from the shipment table alone (an index walk in the sort order); only those rows are
+    # joined to their names. Joining first lets a planner start from the small company table and sort every
+    # shipment (400 ms instead of 1 ms for staff at 100,000 shipments).
+    page_ids = select(Shipment.id).where(*clauses).order_by(*order).offset((page - 1) * page_size).limit(page_size)
+    rows = _joined(select(*_row_columns()).select_from(Shipment)).where(Shipment.id.in_(page_ids)).order_by(*order)
     return count, rows
 
 
@@ -391,8 +394,13 @@ def export_chunks(
     db: Session, principal: Principal, filters: ShipmentFilters, *, sort: str = "updated", chunk_size: int = 2000
 ) -> Iterator[list[ShipmentRow]]:
     """Every shipment matching the filters, in chunks, streamed from the database (never all in memory)."""
-    _, stmt = list_statements(principal, filters, page=1, page_size=1, sort=sort)
-    stmt = stmt.limit(MAX_EXPORT_ROWS).offset(None)
+    order = _order(sort)
+    stmt = (
+        _joined(select(*_row_columns()).select_from(Shipment))
+        .where(*_where(principal, filters))
+        .order_by(*order)
+        .limit(MAX_EXPORT_ROWS)
+    )
     result = db.execute(stmt.execution_options(yield_per=chunk_size))
     for part in result.partitions(chunk_size):
         yield [_to_row(r) for r in part]

@@ -1,0 +1,174 @@
+"""Load on the shipments list through the real app's websocket events, as browsers send them.
+
+Every simulated user is its own signed-in session and Reflex client token (see event_client.py), connected to the
+running app on loopback. The figures:
+- one user sending list events back to back (filter, search, next page), p50/p95;
+- N users each sending one event per second for a bounded time: p50/p95 and errors;
+- capacity: users sending back to back for a bounded time, events per second completed;
+- server memory per connected session: resident memory of the app's processes before and after opening sessions
+  that have loaded the list page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from bench.event_client import EventClient, EventError, sign_in, state_delta
+
+LIST_PATH = "/portal/shipments"
+
+
+def list_substate() -> str:
+    from portal_app.portal.shipments import PortalShipmentsState
+
+    return PortalShipmentsState.get_full_name()
+
+
+@dataclass(frozen=True)
+class ListEvent:
+    """One list event and the filters and page it asks the database for (to time the same query as raw SQL)."""
+
+    handler: str
+    payload: dict
+    params: dict
+    page: int = 1
+
+
+def event_mix(terms: list[str]) -> list[ListEvent]:
+    """What a list page sends: first page, a status filter, a mode filter and its next page, searches by reference.
+
+    Run in order, each event's answer is the page its ``params`` and ``page`` describe.
+    """
+    mix = [
+        ListEvent("apply_filters", {"form": {}}, {}),
+        ListEvent("apply_filters", {"form": {"status": "in_transit"}}, {"status": "in_transit"}),
+        ListEvent("apply_filters", {"form": {"mode": "air"}}, {"mode": "air"}),
+        ListEvent("go_to_page", {"delta": 1}, {"mode": "air"}, page=2),
+    ]
+    mix += [ListEvent("apply_filters", {"form": {"q": t}}, {"q": t}) for t in terms[:10]]
+    return mix
+
+
+@dataclass
+class LoadResult:
+    timings: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.timings) / self.elapsed if self.elapsed else 0.0
+
+
+async def _open_sessions(url: str, cookies: list[str]) -> list[EventClient]:
+    clients = [EventClient(url, cookie, LIST_PATH) for cookie in cookies]
+    for start in range(0, len(clients), 10):  # connect in small waves, as a morning's logins arrive
+        await asyncio.gather(*(c.connect() for c in clients[start:start + 10]))
+    return clients
+
+
+async def _send_checked(client: EventClient, substate: str, event: ListEvent, result: LoadResult) -> None:
+    try:
+        seconds, update = await client.send(substate, event.handler, event.payload)
+    except EventError as exc:
+        result.errors.append(str(exc))
+        return
+    delta = state_delta(update, substate)
+    if "rows_rx_state_" not in delta and "total_rx_state_" not in delta:
+        result.errors.append(f"{event.handler}: the answer carried no list ({update.get('events')})")
+    elif delta.get("error_rx_state_"):
+        result.errors.append(f"{event.handler}: {delta['error_rx_state_']}")
+    else:
+        result.timings.append(seconds)
+
+
+async def single_user(url: str, cookie: str, terms: list[str], events: int) -> LoadResult:
+    substate = list_substate()
+    (client,) = await _open_sessions(url, [cookie])
+    mix, result = event_mix(terms), LoadResult()
+    for event in mix:  # warm up once through the whole mix
+        await client.send(substate, event.handler, event.payload)
+    start = time.perf_counter()
+    for i in range(events):
+        await _send_checked(client, substate, mix[i % len(mix)], result)
+    result.elapsed = time.perf_counter() - start
+    await client.close()
+    return result
+
+
+async def paced_users(url: str, cookies: list[str], terms: list[str], seconds: float, rate: float = 1.0) -> LoadResult:
+    """Each user sends ``rate`` events per second for ``seconds``, starting at a random offset within the first one."""
+    substate = list_substate()
+    clients = await _open_sessions(url, cookies)
+    mix, result = event_mix(terms), LoadResult()
+
+    async def user(client: EventClient, seed: int) -> None:
+        rnd = random.Random(seed)
+        interval = 1.0 / rate
+        next_at = time.perf_counter() + rnd.random() * interval
+        end = time.perf_counter() + seconds
+        while next_at < end:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            await _send_checked(client, substate, rnd.choice(mix), result)
+            next_at += interval
+
+    start = time.perf_counter()
+    await asyncio.gather(*(user(c, i) for i, c in enumerate(clients)))
+    result.elapsed = time.perf_counter() - start
+    await asyncio.gather(*(c.close() for c in clients))
+    return result
+
+
+async def saturating_users(url: str, cookies: list[str], terms: list[str], seconds: float) -> LoadResult:
+    """Every user sends its next event as soon as the last one is answered: events completed per second."""
+    substate = list_substate()
+    clients = await _open_sessions(url, cookies)
+    mix, result = event_mix(terms), LoadResult()
+
+    async def user(client: EventClient, offset: int) -> None:
+        i, end = offset, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            await _send_checked(client, substate, mix[i % len(mix)], result)
+            i += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(user(c, i) for i, c in enumerate(clients)))
+    result.elapsed = time.perf_counter() - start
+    await asyncio.gather(*(c.close() for c in clients))
+    return result
+
+
+def app_rss_bytes(leader_pid: int) -> int:
+    """Resident memory of `make run` and every process under it (the server and its workers)."""
+    leader = psutil.Process(leader_pid)
+    total = 0
+    for proc in [leader, *leader.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+async def memory_per_session(url: str, cookies: list[str], rss: Callable[[], int]) -> tuple[float, int]:
+    """Bytes of server memory per connected session that has loaded the list page; and the sessions opened."""
+    warm = await _open_sessions(url, cookies[:5])  # first-use costs (imports, caches) before the baseline
+    await asyncio.gather(*(c.close() for c in warm))
+    await asyncio.sleep(1)
+    before = rss()
+    clients = await _open_sessions(url, cookies)
+    await asyncio.sleep(1)
+    after = rss()
+    await asyncio.gather(*(c.close() for c in clients))
+    return (after - before) / len(clients), len(clients)
+
+
+def cookies_for(url: str, email: str, password: str, count: int) -> list[str]:
+    """``count`` separate signed-in sessions of one user (each browser signs in on its own)."""
+    return [sign_in(url, email, password) for _ in range(count)]
