@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--reset", action="store_true", help="delete ALL rows of ALL tables before seeding")
     parser.add_argument("--quiet", action="store_true", help="print only the final line")
+    parser.add_argument(
+        "--rate-lanes",
+        type=_non_negative,
+        default=0,
+        help="also add N generated rate-card lanes (load tests of quote pricing, e.g. 10000)",
+    )
     args = parser.parse_args(argv)
     if args.reset and args.if_empty:
         parser.error("--reset and --if-empty contradict each other; use one of them")
@@ -71,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if summary.skipped:
         return 0
+    if args.rate_lanes:
+        from portal_app.db import get_engine
+        from seed.rate_cards import add_rate_lanes
+
+        lanes = add_rate_lanes(get_engine(args.database_url), args.rate_lanes, today=args.today)
+        log(f"added {lanes} generated rate-card lanes")
     if not args.quiet:
         width = max(len(name) for name in summary.counts) if summary.counts else 0
         for name, count in summary.counts.items():
