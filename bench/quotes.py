@@ -33,7 +33,7 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def _principal(db, email: str):  # noqa: ANN001, ANN202
+def _principal(db, email: str):
     import sqlalchemy as sa
 
     import models
@@ -44,7 +44,7 @@ def _principal(db, email: str):  # noqa: ANN001, ANN202
     return Principal(user.id, company.id, models.enums.Role(user.role), user.email, user.full_name, company.name)
 
 
-def ensure_lanes(engine, lanes: int) -> int:  # noqa: ANN001
+def ensure_lanes(engine, lanes: int) -> int:
     """Top the rate cards up to ``lanes`` generated lanes; returns the number of rate cards in the database."""
     import sqlalchemy as sa
 
@@ -58,7 +58,7 @@ def ensure_lanes(engine, lanes: int) -> int:  # noqa: ANN001
         return int(conn.execute(sa.text("SELECT count(*) FROM ratecard")).scalar())
 
 
-def _request_for(db, rng: random.Random, card):  # noqa: ANN001, ANN202
+def _request_for(db, rng: random.Random, card):
     """An unsaved request on a live card's lane with cargo that suits its mode."""
     from decimal import Decimal
 
@@ -158,13 +158,13 @@ def measure_quotes(runs: int = 200, seed: int = 11) -> tuple[dict[str, list[floa
     return timings, values
 
 
-def _code(db, location_id: int) -> str:  # noqa: ANN001
+def _code(db, location_id: int) -> str:
     from models import Location
 
     return db.get(Location, location_id).code
 
 
-def concurrent_accepts(engine, option_id: int, alice, bob, booking, n: int = 20) -> tuple[int, int, float]:  # noqa: ANN001
+def concurrent_accepts(engine, option_id: int, alice, bob, booking, n: int = 20) -> tuple[int, int, float]:
     """``n`` threads accept one option at once (half with one shared key, half with their own). Returns the
     number of shipments made for the option, the number of calls that failed, and the wall time."""
     from sqlmodel import Session, select

@@ -4,6 +4,7 @@ decided by ops; another company's option answering 404."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from datetime import timedelta
@@ -60,7 +61,7 @@ def _loc(db: Session, code: str) -> int:
     return find_location(db, code).id
 
 
-def fcl_quote(world: QuoteWorld, principal=None, *, dangerous: bool = False) -> quotes.QuoteView:  # noqa: ANN001
+def fcl_quote(world: QuoteWorld, principal=None, *, dangerous: bool = False) -> quotes.QuoteView:
     make_lane(world)
     line = CargoLineInput(description="Bearings", container_size_type="22G1", container_count=2, weight_kg="30000",
                           is_dangerous_goods=dangerous, un_number="1263" if dangerous else None,
@@ -91,7 +92,7 @@ def test_accepting_an_option_makes_a_booking_ready_for_execution(qworld: QuoteWo
                         .order_by(MilestoneTemplateStep.sequence)).all()
         ms = db.exec(select(Milestone).where(Milestone.shipment_id == ship.id).order_by(Milestone.sequence)).all()
         assert [m.code for m in ms] == [s.code for s in steps]
-        assert all(a.planned_at <= b.planned_at for a, b in zip(ms, ms[1:], strict=False))
+        assert all(a.planned_at <= b.planned_at for a, b in itertools.pairwise(ms))
         departure = next(m for m in ms if m.code == "vessel_departure")
         arrival = next(m for m in ms if m.code == "vessel_arrival")
         assert ship.etd_planned == departure.planned_at and ship.eta_planned == arrival.planned_at

@@ -268,3 +268,24 @@ def test_totals_are_exact_sums_of_rounded_lines(n, length, width, height, kg, cu
     assert chargeable - max(kg, volume_kg) < D("0.5")
     assert (chargeable * 2) == (chargeable * 2).to_integral_value()
     assert p.total >= D("120") + D(35)  # never below the freight minimum plus the AWB fee
+
+
+def test_trade_codes_match_the_reference_files():
+    """The form's Incoterms and container types are the ones in the project's reference data (seed/data/)."""
+    import csv
+    from pathlib import Path
+
+    from portal_app.services import trade_codes
+
+    data = Path(__file__).resolve().parent.parent / "seed" / "data"
+    with open(data / "incoterms_2020.csv", newline="", encoding="utf-8") as fh:
+        terms = {r["code"]: r for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+    assert set(trade_codes.INCOTERMS) == set(terms)
+    assert {c for c, r in terms.items() if r["mode"] != "any"} == trade_codes.SEA_ONLY_INCOTERMS == {
+        "FAS", "FOB", "CFR", "CIF"}
+    assert all(trade_codes.INCOTERMS[c].name == r["name"] for c, r in terms.items())
+    with open(data / "iso6346_size_types.csv", newline="", encoding="utf-8") as fh:
+        sizes = {r["size_type_code"] for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+    assert set(trade_codes.SIZE_TYPES) == sizes
+    assert [t.code for t in trade_codes.incoterms_for_mode("air")] == ["EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP"]
+    assert trade_codes.normalize_un_number("UN 1263") == "1263" and trade_codes.normalize_un_number("126") is None

@@ -401,7 +401,8 @@ def accept_option(
     result = booking_svc.accept_option(
         db, principal, option_id, booking_svc.BookingInput(**body.model_dump()), idempotency_key=idempotency_key
     )
-    return JSONResponse(BookingOut(**asdict(result)).model_dump(mode="json"), status_code=201 if result.created else 200)
+    body = BookingOut(**asdict(result)).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if result.created else 200)
 
 
 @router.get("/funnel", response_model=FunnelOut)

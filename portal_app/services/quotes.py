@@ -300,13 +300,11 @@ def _services(q: QuoteRequest) -> tuple[str, ...]:
     return tuple(v for v in values if isinstance(v, str))
 
 
-def _find(db: Session, principal: Principal, reference: str, *, lock: bool = False) -> QuoteRequest:
+def _find(db: Session, principal: Principal, reference: str) -> QuoteRequest:
     principal.require(Permission.VIEW_QUOTES)
     stmt = select(QuoteRequest).where(
         QuoteRequest.reference == (reference or "").strip().upper(), company_filter(QuoteRequest.company_id, principal)
     )
-    if lock:
-        stmt = stmt.with_for_update()
     found = db.exec(stmt).first()
     if found is None:
         raise _not_found(reference)
@@ -450,7 +448,8 @@ def _view(db: Session, q: QuoteRequest, *, sort: str = "cheapest", problems: Map
         ready_date=q.ready_date, incoterm=q.incoterm, services=_services(q), cargo_value=q.cargo_value,
         cargo_currency=q.cargo_currency, customer_reference=q.customer_reference, is_manual=q.is_manual,
         manual_due_at=q.manual_due_at, submitted_at=q.submitted_at, created_at=q.created_at,
-        updated_at=q.updated_at, company_name=company.name if company else "", requested_by=user.full_name if user else "",
+        updated_at=q.updated_at, company_name=company.name if company else "",
+        requested_by=user.full_name if user else "",
         version=q.version, gross_weight_kg=_qty(cargo.gross_kg), volume_m3=_qty(cargo.volume_m3),
         chargeable_weight_kg=rating.chargeable_kg(q.mode, cargo) if q.mode in (Mode.AIR, Mode.ROAD_LTL) else None,
         revenue_tonnes=rating.revenue_tonnes(cargo.gross_kg, cargo.volume_m3) if q.mode == Mode.OCEAN_LCL else None,
@@ -510,7 +509,8 @@ def _check_line(i: int, ln: QuoteCargoLine, mode: str | None, problems: dict[str
         if ln.packages is None:
             problems[k + "packages"] = f"Line {n}: enter the number of packages (pallets, cartons, crates)."
         elif not 1 <= ln.packages <= MAX_PACKAGES_PER_LINE:
-            problems[k + "packages"] = f"Line {n}: the number of packages must be between 1 and {MAX_PACKAGES_PER_LINE}."
+            problems[k + "packages"] = (f"Line {n}: the number of packages must be between 1 and "
+                                        f"{MAX_PACKAGES_PER_LINE}.")
         for name, label in (("length_cm", "length"), ("width_cm", "width"), ("height_cm", "height")):
             value = getattr(ln, name)
             if value is None:
@@ -543,7 +543,8 @@ def _problems(db: Session, q: QuoteRequest, lines: Sequence[QuoteCargoLine], tod
     if not mode:
         p["mode"] = "Choose how the cargo travels: ocean FCL, ocean LCL, air, road FTL or road LTL."
     elif mode not in Mode._value2member_map_:
-        p["mode"] = f"{mode!r} is not a transport mode we offer. Choose ocean FCL, ocean LCL, air, road FTL or road LTL."
+        p["mode"] = (f"{mode!r} is not a transport mode we offer. Choose ocean FCL, ocean LCL, air, road FTL or "
+                     "road LTL.")
         mode = None
     origin = _check_place(db, "origin", _code(db, q.origin_id), mode, "starts", p)
     destination = _check_place(db, "destination", _code(db, q.destination_id), mode, "goes", p)
@@ -792,7 +793,8 @@ def candidate_cards(db: Session, mode: str, origin_id: int, destination_id: int,
         ))
     return [
         rating.CardRules(card_id=card.id, mode=card.mode, currency=card.currency, valid_from=card.valid_from,
-                         valid_to=card.valid_to, transit_days=card.transit_days, charges=tuple(charges.get(card.id, ())),
+                         valid_to=card.valid_to, transit_days=card.transit_days,
+                         charges=tuple(charges.get(card.id, ())),
                          carrier_id=card.carrier_id)
         for card in cards
     ]

@@ -294,7 +294,9 @@ def price_card(
             chosen, minimum = _pick_breaks(tiered[r.code], kg)
             if chosen is None or kg <= ZERO:
                 continue
-            label = f"{chosen.description} ({chosen.min_quantity.normalize():f}+ kg break)" if chosen.min_quantity else None
+            label = None
+            if chosen.min_quantity:
+                label = f"{chosen.description} ({chosen.min_quantity.normalize():f}+ kg break)"
             lines.append(_line(chosen, kg, currency, minimum=minimum, description=label))
             continue
         qty = _quantity(r, card.mode, cargo, kg)
