@@ -6,7 +6,9 @@ Figures (name, value, unit):
 - the same list queries run as raw SQL on the same database, p50/p95, beside it;
 - from the running app (`make run` on the same database, see bench/live.py): shipment-list websocket events for
   one user, for 50 users at one event per second, capacity, server memory per session, the event's time over
-  its raw SQL, JavaScript per page (gzip) and Lighthouse mobile scores.
+  its raw SQL, JavaScript per page (gzip) and Lighthouse mobile scores;
+- quote to booking (bench/quotes.py): pricing one request against 10,000 rate-card lanes, submitting a quote,
+  accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: a SQLite file under bench/data/")
     parser.add_argument("--no-live", action="store_true", help="skip the figures that need the running app")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
+    parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -61,12 +64,16 @@ def main(argv: list[str] | None = None) -> int:
         **scenarios.measure_raw_sql(args.requests),
     }
     values: list[tuple[str, float, str]] = []
+    if not args.no_quotes:
+        quote_timings, quote_values = scenarios.measure_quotes(args.requests)
+        timed.update(quote_timings)
+        values += quote_values
     if not args.no_live:
         from bench.live import LiveOptions, measure_live
 
         live = measure_live(url, DATA, LiveOptions(lighthouse=not args.no_lighthouse))
         timed.update(live.timings)
-        values = live.values
+        values += live.values
     for name, timings in timed.items():
         results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
         results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})

@@ -158,3 +158,12 @@ def measure_portal_services(runs: int = 30) -> dict[str, list[float]]:
                 call()
                 out[name].append(time.perf_counter() - start)
     return out
+
+
+def measure_quotes(runs: int = 200, lanes: int = 10_000) -> tuple[dict[str, list[float]], list[tuple[str, float, str]]]:
+    """Quote to booking (bench/quotes.py) on the scale database, after topping its rate cards up to ``lanes``
+    generated lanes: timings per scenario and plain values (cards, options per request, concurrent bookings)."""
+    from bench import quotes
+
+    quotes.ensure_lanes(get_engine(), lanes)
+    return quotes.measure_quotes(runs)
