@@ -5,6 +5,7 @@ from reflex.constants import StateManagerMode
 from reflex.plugins.sitemap import SitemapPlugin
 
 from portal_app.settings import settings
+from portal_app.theme import theme_plugin
 
 settings.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -18,5 +19,5 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo"))],
+    plugins=[theme_plugin()],
 )

@@ -6,6 +6,7 @@ import models  # noqa: F401  (every table, for migrations)
 from portal_app.api.app import build_api
 from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
+from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
 from portal_app.maintenance import keep_planner_statistics
 from portal_app.not_found import not_found_page
@@ -26,7 +27,10 @@ app = rx.App(
     api_transformer=build_api(),
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
+    toaster=None,
 )
+# The connection notice is a banner of our own, not Reflex's toast (whose library every page would download).
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
 app.register_lifespan_task(keep_planner_statistics)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)

@@ -65,7 +65,7 @@ def handoff_offer(state: type[HandoffBase]) -> rx.Component:
     return rx.fragment(
         rx.cond(
             state.handoff_offered,
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.text("Would you like a person to look at this? We attach the page and what you tried.",
                             weight="medium"),

@@ -61,7 +61,7 @@ def password_change_view(state: type[PasswordChangeBase]) -> rx.Component:
                 "Changing it signs you out everywhere else.", color=MUTED_TEXT),
         rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
         rx.cond(state.done != "", info_callout(state.done), rx.fragment()),
-        rx.form(
+        rx.el.form(
             rx.vstack(
                 labelled_input("Current password", "current_password", type="password",
                                auto_complete="current-password", required=True),

@@ -183,7 +183,7 @@ def _filters(state: type[ShipmentListBase]) -> rx.Component:
     status_items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in ShipmentStatus]
     mode_items = [(ALL, "All modes")] + [(m.value, MODE_LABELS[m.value]) for m in Mode]
     p = state.params
-    return rx.form(
+    return rx.el.form(
         rx.flex(
             rx.box(
                 labelled_input("Search by any reference", "q", id="shipment-search", default_value=p.get("q", ""),
@@ -244,7 +244,7 @@ def _views(state: type[ShipmentListBase]) -> rx.Component:
             rx.fragment(),
         ),
         rx.spacer(),
-        rx.form(
+        rx.el.form(
             rx.hstack(
                 rx.box(labelled_input("Save these filters as", "view_name", placeholder="View name", max_length=80)),
                 secondary_button("Save view", type="submit"),

@@ -160,7 +160,7 @@ def _profile_section() -> rx.Component:
         rx.text("Signed in as ", rx.text.strong(s.profile["email"]), " · ", s.profile["role"], " at ",
                 s.profile["company"], color=MUTED_TEXT),
         _messages(s.profile_error, s.profile_done),
-        rx.form(
+        rx.el.form(
             rx.vstack(
                 labelled_input("Full name", "full_name", default_value=s.profile["full_name"], required=True,
                                auto_complete="name", max_length=svc.NAME_MAX),
@@ -198,7 +198,7 @@ def _prefs_section() -> rx.Component:
         rx.heading("Notification preferences", size="5", as_="h2", id="prefs-heading"),
         rx.text("Choose what we tell you about, in the portal and by email.", color=MUTED_TEXT),
         _messages(s.prefs_error, s.prefs_done),
-        rx.form(
+        rx.el.form(
             rx.vstack(
                 rx.table.root(
                     table_caption("Notification preferences"),
@@ -394,7 +394,7 @@ def _add_colleague_form() -> rx.Component:
         rx.heading("Add a colleague", size="5", as_="h2", id="add-heading"),
         rx.text("They get a temporary password, shown here once. Share it securely; they should change it at "
                 "first sign-in (Change password, at the top of every page).", color=MUTED_TEXT),
-        rx.form(
+        rx.el.form(
             rx.vstack(
                 labelled_input("Full name", "new_full_name", required=True, auto_complete="off",
                                max_length=svc.NAME_MAX),

@@ -413,7 +413,7 @@ def _dispute_form() -> rx.Component:
         rx.cond(s.dispute_error != "", error_callout(s.dispute_error), rx.fragment()),
         rx.cond(
             s.can_dispute,
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.text(
                         "Something wrong on this invoice? Tell us what and why. The invoice is marked disputed, a "

@@ -1,0 +1,34 @@
+"""The look of every page: Radix Themes with indigo accents, loading only the colour scales the app uses.
+
+Radix's full stylesheet carries all 31 colour scales (about 800 KB before compression, render-blocking on every
+first visit). The app names its colours in one place, ``THEME_COLORS``; a test checks that every colour the
+code asks for is in it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+ACCENT = "indigo"
+GRAY = "slate"
+THEME_COLORS = ("indigo", "slate", "gray", "amber", "blue", "green", "orange", "red", "teal")
+
+
+@dataclasses.dataclass
+class PortalThemePlugin(rx.plugins.RadixThemesPlugin):
+    def get_stylesheet_paths(self, **context: Any) -> tuple[str, ...]:
+        if not self.enabled:
+            return ()
+        return (
+            "@radix-ui/themes/tokens/base.css",
+            *(f"@radix-ui/themes/tokens/colors/{color}.css" for color in THEME_COLORS),
+            "@radix-ui/themes/components.css",
+            "@radix-ui/themes/utilities.css",
+        )
+
+
+def theme_plugin() -> PortalThemePlugin:
+    return PortalThemePlugin(theme=rx.theme(appearance="light", accent_color=ACCENT, gray_color=GRAY))
