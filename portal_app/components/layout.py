@@ -55,6 +55,14 @@ def _sign_out() -> rx.Component:
     )
 
 
+NBSP = "\u00a0"
+
+
+def _or_blank(text: rx.Var) -> rx.Var:
+    """The text, or a no-break space that keeps its line's height while it is still unknown."""
+    return rx.cond(text != "", text, NBSP)
+
+
 def _header(area: str) -> rx.Component:
     nav = PORTAL_NAV if area == "portal" else TOWER_NAV
     area_name = "Customer portal" if area == "portal" else "Ops tower"
@@ -66,22 +74,28 @@ def _header(area: str) -> rx.Component:
                 align="center",
                 spacing="3",
             ),
-            rx.cond(SessionState.auth_status == "ok", _nav(nav, f"{area_name} navigation"), rx.fragment()),
+            # Navigation and the account block are in the page from its first paint (names fill in once the
+            # session is checked), so nothing below them moves when the page comes alive.
+            rx.cond(SessionState.auth_status == "forbidden", rx.fragment(), _nav(nav, f"{area_name} navigation")),
             rx.spacer(),
-            rx.cond(
-                SessionState.user_name != "",
-                rx.hstack(
-                    rx.vstack(
-                        rx.text(SessionState.user_name, weight="medium", size="2"),
-                        rx.text(SessionState.company_name, " · ", SessionState.role_label, size="1", color=MUTED_TEXT),
-                        spacing="0",
-                        align="end",
+            rx.hstack(
+                rx.vstack(
+                    rx.text(_or_blank(SessionState.user_name), weight="medium", size="2"),
+                    rx.text(
+                        rx.cond(
+                            SessionState.company_name != "",
+                            SessionState.company_name + " · " + SessionState.role_label,
+                            NBSP,
+                        ),
+                        size="1",
+                        color=MUTED_TEXT,
                     ),
-                    rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
-                    _sign_out(),
-                    align="center",
+                    spacing="0",
+                    align="end",
                 ),
-                rx.fragment(),
+                rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
+                _sign_out(),
+                align="center",
             ),
             align="center",
             width="100%",
