@@ -31,7 +31,7 @@ class Invoice(SQLModel, table=True):
     version: int = 1
 
     __table_args__ = (
-        sa.Index("ix_invoice_company_status", "company_id", "status"),
+        sa.Index("ix_invoice_company_status_balance", "company_id", "status", "currency", "balance"),
         sa.Index("ix_invoice_company_due", "company_id", "due_date"),
         sa.Index("ix_invoice_company_issued", "company_id", "issue_date"),
     )

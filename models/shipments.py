@@ -67,7 +67,7 @@ class Shipment(SQLModel, table=True):
     version: int = Field(default=1, description="Optimistic-lock counter, bumped on every change")
 
     __table_args__ = (
-        sa.Index("ix_shipment_company_status", "company_id", "status"),
+        sa.Index("ix_shipment_company_status_delay", "company_id", "status", "delay_minutes"),
         sa.Index("ix_shipment_company_updated", "company_id", "updated_at"),
         sa.Index("ix_shipment_company_eta", "company_id", "eta_estimated"),
         sa.Index("ix_shipment_company_mode", "company_id", "mode"),
