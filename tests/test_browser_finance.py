@@ -43,7 +43,12 @@ def test_customer_reads_statement_and_opens_an_invoice(page):  # noqa: F811
     assert "Aging bucket" in csv.text()
     page.screenshot(path=ARTIFACTS / "portal-statement.png", full_page=True)
 
+    # One page of the open invoices is on screen; the count says how many there are in all.
     open_invoices = page.get_by_role("table", name="Open invoices")
+    expect(open_invoices.locator("tbody tr").first).to_be_visible()
+    all_open = len(page.request.get("/api/v1/statement").json()["invoices"])
+    expect(page.get_by_test_id("open-invoice-count")).to_contain_text(f"{all_open} open invoices")
+    assert open_invoices.locator("tbody tr").count() == min(all_open, 25)
     number = open_invoices.locator("tbody tr th").first.inner_text().strip()
     open_invoices.get_by_role("link", name=number).click()
     page.wait_for_url(_at(f"/portal/invoices/{number}"))

@@ -175,6 +175,17 @@ def test_aging_buckets_and_totals_are_exact_to_the_cent(db, books, me):
     assert got["USD"].overdue == TOTALS["USD"] - D("130.10")
 
 
+def test_statement_page_holds_one_page_of_invoices_and_the_aging_of_all(db, books, me):
+    whole = svc.statement(db, me, AS_OF)
+    first, last = svc.statement(db, me, AS_OF, page=1, page_size=4), svc.statement(db, me, AS_OF, page=3, page_size=4)
+    assert whole.open_invoices == first.open_invoices == len(whole.invoices) == 9
+    assert [i.number for i in first.invoices] == [i.number for i in whole.invoices[:4]]
+    assert [i.number for i in last.invoices] == [i.number for i in whole.invoices[8:]]
+    assert first.currencies == whole.currencies  # the aging always covers every open invoice
+    with pytest.raises(ValidationFailed):
+        svc.statement(db, me, AS_OF, page=0)
+
+
 def test_statement_lists_open_invoices_with_their_bucket_and_nothing_else(db, books, me):
     st = svc.statement(db, me, AS_OF)
     by_number = {i.number: i for i in st.invoices}

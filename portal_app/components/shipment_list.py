@@ -23,6 +23,7 @@ from portal_app.components.ui import (
     download_link,
     error_callout,
     labelled_input,
+    pager,
     primary_button,
     secondary_button,
     status_badge,
@@ -310,12 +311,7 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
             rx.text("No shipments match these filters. Select Clear, or change the search.", color=MUTED_TEXT),
             rx.fragment(),
         ),
-        rx.hstack(
-            secondary_button("Previous page", on_click=state.go_to_page(-1), disabled=state.page <= 1),
-            rx.text("Page ", state.page, " of ", state.pages),
-            secondary_button("Next page", on_click=state.go_to_page(1), disabled=state.page >= state.pages),
-            align="center",
-        ),
+        pager(state),
         spacing="4",
         width="100%",
     )

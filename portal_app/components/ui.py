@@ -24,6 +24,16 @@ def secondary_button(text: str, **props) -> rx.Component:
     return rx.button(text, variant="outline", color=ACCENT, cursor="pointer", **props)
 
 
+def pager(state: type[rx.State]) -> rx.Component:
+    """Previous / Page n of m / Next for a state with ``page``, ``pages`` and a ``go_to_page(delta)`` handler."""
+    return rx.hstack(
+        secondary_button("Previous page", on_click=state.go_to_page(-1), disabled=state.page <= 1),
+        rx.text("Page ", state.page, " of ", state.pages),
+        secondary_button("Next page", on_click=state.go_to_page(1), disabled=state.page >= state.pages),
+        align="center",
+    )
+
+
 def labelled_input(label: str, name: str, **props) -> rx.Component:
     """A visible label tied to its input by id, so screen readers and tests find it by its name."""
     input_id = props.pop("id", f"field-{name}")

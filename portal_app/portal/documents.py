@@ -11,7 +11,7 @@ from models.enums import DocumentStatus
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.document_upload import document_row_view, documents_table
 from portal_app.components.layout import area_page
-from portal_app.components.ui import MUTED_TEXT, error_callout, secondary_button
+from portal_app.components.ui import MUTED_TEXT, error_callout, pager
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
 
@@ -97,12 +97,7 @@ def portal_documents() -> rx.Component:
                 data_testid="document-count"),
         documents_table(state.rows, "Your documents", show_shipment=True),
         rx.cond(state.total == 0, rx.text("No documents with this status.", color=MUTED_TEXT), rx.fragment()),
-        rx.hstack(
-            secondary_button("Previous page", on_click=state.go_to_page(-1), disabled=state.page <= 1),
-            rx.text("Page ", state.page, " of ", state.pages),
-            secondary_button("Next page", on_click=state.go_to_page(1), disabled=state.page >= state.pages),
-            align="center",
-        ),
+        pager(state),
         spacing="4",
         width="100%",
     )

@@ -21,8 +21,8 @@ from portal_app.components.ui import (
     download_link,
     error_callout,
     info_callout,
+    pager,
     primary_button,
-    secondary_button,
     table_caption,
 )
 from portal_app.services import finance as svc
@@ -243,12 +243,7 @@ def portal_invoices() -> rx.Component:
         ),
         rx.cond(s.total == 0, rx.text("No invoices match this status. Choose another status.", color=MUTED_TEXT),
                 rx.fragment()),
-        rx.hstack(
-            secondary_button("Previous page", on_click=s.go_to_page(-1), disabled=s.page <= 1),
-            rx.text("Page ", s.page, " of ", s.pages),
-            secondary_button("Next page", on_click=s.go_to_page(1), disabled=s.page >= s.pages),
-            align="center",
-        ),
+        pager(s),
         spacing="4",
         width="100%",
     )
@@ -501,22 +496,40 @@ def portal_invoice_detail() -> rx.Component:
 # ---------------------------------------------------------------------------------------------------- statement
 
 
+STATEMENT_PAGE_SIZE = 25
+
+
 class PortalStatementState(SessionState):
+    """The aging summary and one page of the open invoices behind it (all of them are in the exports)."""
+
     as_of: str = ""
     aging: list[dict[str, str]] = []
     invoices: list[dict[str, str]] = []
+    open_count: int = 0
+    page: int = 1
+    pages: int = 1
     error: str = ""
 
     async def load(self):  # noqa: ANN201
+        self.page = 1
+        return await self._fetch()
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        self.page = max(1, min(self.pages, self.page + int(delta)))
+        return await self._fetch()
+
+    async def _fetch(self):  # noqa: ANN202
         principal = await self._authorize("portal")
         if principal is None:
             return self._refused()
         try:
-            st = await run_db(svc.statement, principal)
+            st = await run_db(svc.statement, principal, page=self.page, page_size=STATEMENT_PAGE_SIZE)
         except ServiceError as exc:
             self.error, self.aging, self.invoices = exc.message, [], []
             return None
         self.error = ""
+        self.open_count = st.open_invoices
+        self.pages = max(1, -(-st.open_invoices // STATEMENT_PAGE_SIZE))
         self.as_of = _day(st.as_of)
         self.aging = [aging_row_view(c) for c in st.currencies]
         self.invoices = [
@@ -602,7 +615,18 @@ def portal_statement() -> rx.Component:
             rx.text("Nothing is open: you owe nothing today.", color=MUTED_TEXT),
         ),
         rx.heading("Open invoices", size="5", as_="h2"),
-        rx.cond(s.invoices.length() > 0, _open_invoices_table(), rx.text("No open invoices.", color=MUTED_TEXT)),
+        rx.cond(
+            s.invoices.length() > 0,
+            rx.vstack(
+                rx.text(s.open_count, " open invoices, the longest overdue first in each currency. The downloads hold "
+                        "all of them.", color=MUTED_TEXT, data_testid="open-invoice-count"),
+                _open_invoices_table(),
+                pager(s),
+                spacing="3",
+                width="100%",
+            ),
+            rx.text("No open invoices.", color=MUTED_TEXT),
+        ),
         spacing="4",
         width="100%",
     )

@@ -145,7 +145,8 @@ class CurrencyAging:
 class Statement:
     as_of: date
     currencies: list[CurrencyAging]
-    invoices: list[StatementInvoice]
+    invoices: list[StatementInvoice]  # every open invoice, or one page of them when a page was asked for
+    open_invoices: int = 0
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -349,13 +350,18 @@ def _decimal_sum(values: pd.Series) -> Decimal:
     return sum(values, ZERO)
 
 
-def statement(db: Session, principal: Principal, as_of: date | None = None) -> Statement:
+def statement(
+    db: Session, principal: Principal, as_of: date | None = None, *, page: int | None = None, page_size: int = 25
+) -> Statement:
     """Accounts-receivable aging per currency as of a day (default today, UTC).
 
     Each open invoice's current balance lands in one bucket by days past due: current (not yet due), 1-30,
-    31-60, 61-90, 90+. Totals are Decimal sums, exact to the cent.
+    31-60, 61-90, 90+. Totals are Decimal sums, exact to the cent. The aging covers every open invoice; the
+    invoice list is all of them (exports) or, with ``page``, one page in currency and due-date order.
     """
     as_of = as_of or clock.today()
+    if page is not None:
+        check_paging(page, page_size, MAX_PAGE_SIZE)
     frame = _add_buckets(_open_invoices_frame(db, principal, as_of), as_of)
     currencies: list[CurrencyAging] = []
     if not frame.empty:
@@ -372,9 +378,10 @@ def statement(db: Session, principal: Principal, as_of: date | None = None) -> S
             status=r.status, currency=r.currency, total=r.total, balance=r.balance,
             days_past_due=int(r.days_past_due), bucket=str(r.bucket),
         )
-        for r in frame.itertuples(index=False)
+        for r in (frame if page is None else frame.iloc[(page - 1) * page_size: page * page_size])
+        .itertuples(index=False)
     ]
-    return Statement(as_of=as_of, currencies=currencies, invoices=invoices)
+    return Statement(as_of=as_of, currencies=currencies, invoices=invoices, open_invoices=len(frame))
 
 
 EXPORT_INVOICE_COLUMNS = {
