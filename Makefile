@@ -13,6 +13,9 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_USE_NPM := 1
 export PYTHONUNBUFFERED := 1
+# The backend runs under gunicorn with uvicorn workers rather than Granian: each open page holds a websocket, and
+# Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
+export REFLEX_USE_GRANIAN ?= false
 
 .PHONY: run install install-test migrate seed test bench browsers clean-web
 
@@ -46,10 +49,13 @@ seed: migrate
 	@if [ "$${PORTAL_SEED_DEMO:-1}" != "0" ] && [ "$${PORTAL_SEED_DEMO:-1}" != "false" ]; then \
 	  $(PY) -m seed --if-empty; else echo "Demo seeding is off (PORTAL_SEED_DEMO)."; fi
 
-# `exec` hands the terminal's Ctrl-C and a SIGTERM straight to the server.
+# `exec` hands the terminal's Ctrl-C and a SIGTERM to portal_app/serve.py, which passes them to every server process.
+# Several worker processes only with Redis (without it, page state lives in the one process's memory).
 run: seed
+	if [ -n "$${REFLEX_REDIS_URL:-}" ]; then workers="$${PORTAL_WORKERS:-$$(( $$(nproc) * 2 + 1 ))}"; else workers=1; fi; \
+	export GUNICORN_CMD_ARGS="--workers $$workers --graceful-timeout 10 $${GUNICORN_CMD_ARGS:-}"; \
 	NPM_CONFIG_REGISTRY="$${NPM_CONFIG_REGISTRY:-$$($(VENV)/bin/npm config get registry 2>/dev/null)}" \
-	  exec $(VENV)/bin/reflex run --env prod --backend-host $(PORTAL_HOST) \
+	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
 
 test: install-test
