@@ -8,9 +8,13 @@ code asks for is in it.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import reflex as rx
+from reflex.utils.prerequisites import get_web_dir
+
+from portal_app.stylesheet_trim import trim_built_stylesheet
 
 ACCENT = "indigo"
 GRAY = "slate"
@@ -28,6 +32,11 @@ class PortalThemePlugin(rx.plugins.RadixThemesPlugin):
             "@radix-ui/themes/components.css",
             "@radix-ui/themes/utilities.css",
         )
+
+    def post_build(self, **context: Any) -> None:
+        """Drop the stylesheet rules no page can use (portal_app/stylesheet_trim.py)."""
+        static_dir = Path(context["static_dir"])
+        trim_built_stylesheet(static_dir, get_web_dir())
 
 
 def theme_plugin() -> PortalThemePlugin:

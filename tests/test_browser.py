@@ -256,3 +256,14 @@ def test_list_events_over_the_websocket_answer_only_for_the_signed_in_company(ap
     delta, events = asyncio.run(search("not-a-session", {"q": own}))
     assert not delta.get("rows_rx_state_")
     assert any(e["name"] == "_redirect" and e["payload"]["path"].startswith("/login") for e in events)
+
+
+def test_pages_load_the_trimmed_stylesheet(app_url):
+    """The build's post-step (portal_app/stylesheet_trim.py) replaced Radix's full stylesheet in every page."""
+    html = httpx.get(f"{app_url}/login/").text
+    hrefs = re.findall(r'href="(/assets/__reflex_global_styles-[^"]+\.css)"', html)
+    assert hrefs and all("-trim" in h for h in hrefs), hrefs
+    css = httpx.get(f"{app_url}{hrefs[0]}", headers={"Accept-Encoding": "gzip"})
+    assert css.status_code == 200
+    assert ".rt-Button" in css.text and ".rt-AvatarRoot" not in css.text and ".dark-theme" not in css.text
+    assert len(css.text) < 300_000, "the full Radix stylesheet is about 630 KB"

@@ -23,3 +23,9 @@ def test_every_colour_named_in_the_code_is_loaded():
     assert named, "the scan found no colour names at all"
     assert named <= set(THEME_COLORS), f"add to THEME_COLORS: {sorted(named - set(THEME_COLORS))}"
     assert {ACCENT, GRAY} <= set(THEME_COLORS)
+
+
+def test_no_page_uses_radix_breakpoint_props():
+    """Breakpoint utilities are trimmed from the shipped stylesheet; responsive columns use responsive_grid."""
+    offenders = [str(p.relative_to(SOURCE)) for p in SOURCE.rglob("*.py") if "rx.breakpoints(" in p.read_text()]
+    assert offenders == [], f"use components.ui.responsive_grid instead of rx.breakpoints in {offenders}"

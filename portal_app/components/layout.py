@@ -92,6 +92,7 @@ def _header(area: str) -> rx.Component:
                     ),
                     spacing="0",
                     align="end",
+                    class_name="account-block",
                 ),
                 rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
                 _sign_out(),

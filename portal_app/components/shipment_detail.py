@@ -17,6 +17,7 @@ from portal_app.components.handoff import HandoffBase, handoff_offer
 from portal_app.components.ui import (
     MUTED_TEXT,
     error_callout,
+    responsive_grid,
     status_badge,
     table_caption,
 )
@@ -266,7 +267,7 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
                 state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],
                 color=MUTED_TEXT,
             ),
-            rx.grid(
+            responsive_grid(
                 rx.card(rx.heading("Details", size="4", as_="h2"), _facts(state)),
                 rx.card(
                     rx.heading("Containers", size="4", as_="h2"),
@@ -281,18 +282,14 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
                         rx.text("No containers on this shipment.", color=MUTED_TEXT),
                     ),
                 ),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="4",
-                width="100%",
+                columns=2,
             ),
             rx.heading("Milestones", size="5", as_="h2"),
             _timeline(state),
-            rx.grid(
+            responsive_grid(
                 rx.card(rx.heading("Updates", size="4", as_="h2"), _updates(state)),
                 rx.card(rx.heading("ETA changes", size="4", as_="h2"), _eta_changes(state)),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="4",
-                width="100%",
+                columns=2,
             ),
             rx.card(rx.heading("Requests about this shipment", size="4", as_="h2"), _requests(state), width="100%"),
             spacing="4",

@@ -24,6 +24,17 @@ def secondary_button(text: str, **props) -> rx.Component:
     return rx.button(text, variant="outline", color=ACCENT, cursor="pointer", **props)
 
 
+def responsive_grid(*children: rx.Component, columns: int = 2, **props) -> rx.Component:
+    """A grid of one column on phones and ``columns`` (2 or 3) on wider screens, laid out by portal.css.
+
+    Radix's breakpoint props (``rx.breakpoints``) are not used: their utility rules are trimmed from the shipped
+    stylesheet (portal_app/stylesheet_trim.py).
+    """
+    if columns not in (2, 3):
+        raise ValueError("responsive_grid lays out 2 or 3 columns")
+    return rx.grid(*children, class_name=f"cols-{columns}", spacing="4", width="100%", **props)
+
+
 def pager(state: type[rx.State]) -> rx.Component:
     """Previous / Page n of m / Next for a state with ``page``, ``pages`` and a ``go_to_page(delta)`` handler."""
     return rx.hstack(

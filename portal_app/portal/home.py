@@ -20,7 +20,7 @@ from portal_app.components.password_change import (
     PasswordChangeBase,
     password_change_view,
 )
-from portal_app.components.ui import MUTED_TEXT, error_callout
+from portal_app.components.ui import MUTED_TEXT, error_callout, responsive_grid
 from portal_app.services import clock
 from portal_app.services import dashboard as dash
 from portal_app.services.errors import ServiceError
@@ -194,7 +194,7 @@ def portal_home() -> rx.Component:
         rx.text("Figures for ", s.company_name, ", live from our operations record. Every figure opens the list behind it.",
                 color=MUTED_TEXT),
         rx.cond(s.layout_error != "", error_callout(s.layout_error), rx.fragment()),
-        rx.grid(rx.foreach(s.layout, _widget), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+        responsive_grid(rx.foreach(s.layout, _widget), columns=2),
         rx.hstack(
             rx.text("Hidden widgets:", weight="medium"),
             rx.foreach(s.layout, lambda w: rx.cond(

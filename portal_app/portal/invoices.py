@@ -23,6 +23,7 @@ from portal_app.components.ui import (
     info_callout,
     pager,
     primary_button,
+    responsive_grid,
     table_caption,
 )
 from portal_app.services import finance as svc
@@ -479,12 +480,10 @@ def portal_invoice_detail() -> rx.Component:
             ),
             rx.heading("Lines", size="5", as_="h2"),
             _lines_table(),
-            rx.grid(
+            responsive_grid(
                 rx.card(rx.heading("Totals", size="4", as_="h2"), _totals()),
                 rx.card(rx.heading("Payments", size="4", as_="h2"), _payments()),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="4",
-                width="100%",
+                columns=2,
             ),
             _dispute_form(),
             spacing="4",

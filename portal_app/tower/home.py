@@ -12,7 +12,7 @@ from portal_app.components.password_change import (
     PasswordChangeBase,
     password_change_view,
 )
-from portal_app.components.ui import MUTED_TEXT, stat_card
+from portal_app.components.ui import MUTED_TEXT, responsive_grid, stat_card
 from portal_app.services.overview import tower_summary
 
 
@@ -33,7 +33,7 @@ def tower_home() -> rx.Component:
     return rx.vstack(
         rx.heading("Operations overview", size="7", as_="h1"),
         rx.text("All customers, live.", color=MUTED_TEXT),
-        rx.grid(
+        responsive_grid(
             stat_card("Active shipments", f["active_shipments"], "/tower/shipments"),
             stat_card("Awaiting confirmation", f["awaiting_confirmation"], "/tower/shipments?status=booked"),
             stat_card("In transit", f["in_transit"], "/tower/shipments?status=in_transit"),
@@ -43,9 +43,7 @@ def tower_home() -> rx.Component:
             stat_card("Open requests", f["open_requests"], "/tower"),
             stat_card("Overdue invoices", f["overdue_invoices"], "/tower"),
             stat_card("Customers with active shipments", f["customers_with_active_shipments"], "/tower/shipments"),
-            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
-            spacing="4",
-            width="100%",
+            columns=3,
         ),
         spacing="4",
         width="100%",
