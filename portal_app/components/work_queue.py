@@ -1,0 +1,164 @@
+"""Shared pieces of the tower's work queues (bookings, manual quotes, change requests, rate cards).
+
+``PagedQueueBase`` holds one page of small string rows and pages through a service's ``Page``; a concrete state
+implements ``_page(principal)`` (the service call) and ``_row(item)`` (the DTO as a string dict). The widgets give
+every field a visible label, an error line tied to it (``aria-describedby``) and the result announced in a
+status or alert region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from portal_app.auth.state import run_db
+from portal_app.components.ui import ACCENT, DANGER, MUTED_TEXT, error_callout, info_callout
+from portal_app.services.errors import ServiceError
+from portal_app.services.paging import Page
+
+PAGE_SIZE = 25
+LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
+NATIVE_SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
+                       "background": "white", "min_height": "32px"}
+
+
+def fmt_time_left(due: datetime | None, now: datetime) -> tuple[str, bool]:
+    """("5 h 20 min left" | "Breached 2 h 5 min ago" | "No SLA", breached?) for an SLA due time."""
+    if due is None:
+        return "No SLA", False
+    minutes = int((due - now).total_seconds() // 60)
+    span = abs(minutes)
+    days, rem = divmod(span, 1440)
+    hours, mins = divmod(rem, 60)
+    text = f"{days} d {hours} h" if days else f"{hours} h {mins} min" if hours else f"{mins} min"
+    return (f"{text} left", False) if minutes >= 0 else (f"Breached {text} ago", True)
+
+
+class PagedQueueBase(rx.State, mixin=True):
+    """One page of a tower queue. Handlers re-authorize on every event; the service decides what is visible."""
+
+    AREA: ClassVar[str] = "tower"
+
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    error: str = ""
+    notice: str = ""
+    selected: str = ""  # the key of the row being decided (only names the row; the service checks it)
+    field_errors: dict[str, str] = {}
+
+    def _query(self) -> tuple[Callable[..., Page], dict[str, Any]]:
+        """The service function for this list and its keyword arguments (filters, page, page size)."""
+        raise NotImplementedError
+
+    def _row(self, item: Any) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def _fetch(self, principal) -> None:  # noqa: ANN001
+        fn, kwargs = self._query()
+        try:
+            result = await run_db(fn, principal, **kwargs)
+        except ServiceError as exc:
+            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
+            return
+        if result.page > result.pages and result.page > 1:  # the last row of the last page just left
+            self.page = result.pages
+            await self._fetch(principal)
+            return
+        self.error = ""
+        self.rows = [self._row(r) for r in result.rows]
+        self.total, self.pages = result.total, result.pages
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.page = max(1, min(self.pages, self.page + int(delta)))
+        self.selected, self.field_errors = "", {}
+        await self._fetch(principal)
+        return None
+
+    async def select_row(self, key: str):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.selected, self.field_errors, self.notice = str(key)[:40], {}, ""
+        return None
+
+    async def close_panel(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.selected, self.field_errors = "", {}
+        return None
+
+
+def field_error(errors: rx.Var, key: str | rx.Var, error_id: str | rx.Var) -> rx.Component:
+    return rx.cond(
+        errors.contains(key),
+        rx.text(errors[key], id=error_id, color=DANGER, size="2", role="alert"),
+        rx.fragment(),
+    )
+
+
+def checked_input(label: str | rx.Var, name: str | rx.Var, errors: rx.Var, key: str | rx.Var | None = None, *,
+                  hint: str = "", input_id: str | rx.Var | None = None, **props) -> rx.Component:
+    """A labelled input with its error (from ``errors[key]``) right below it, announced and tied by id.
+
+    Inside ``rx.foreach`` pass ``name``, ``key`` and ``input_id`` as string Vars built from the index."""
+    key = name if key is None else key
+    input_id = f"field-{name}" if input_id is None else input_id
+    error_id = input_id + "-error"
+    return rx.box(
+        rx.el.label(label, html_for=input_id, style=LABEL_STYLE),
+        rx.input(id=input_id, name=name, width="100%", aria_describedby=error_id,
+                 aria_invalid=rx.cond(errors.contains(key), "true", "false"), **props),
+        rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
+        field_error(errors, key, error_id),
+        width="100%",
+    )
+
+
+def native_select(label: str, name: str, options: list[tuple[str, str]], *, value: rx.Var | str | None = None,
+                  select_id: str | None = None, errors: rx.Var | None = None, key: str | None = None) -> rx.Component:
+    """A plain ``<select>`` (submitted with its form) with a visible label."""
+    select_id = select_id or f"field-{name}"
+    extra: dict[str, Any] = {"default_value": value} if value is not None else {}
+    return rx.box(
+        rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
+        rx.el.select(*[rx.el.option(text, value=v) for v, text in options], id=select_id, name=name,
+                     style=NATIVE_SELECT_STYLE, **extra),
+        field_error(errors, key or name, f"{select_id}-error") if errors is not None else rx.fragment(),
+        width="100%",
+    )
+
+
+def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "decision-reason") -> rx.Component:
+    error_id = f"{field_id}-error"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL_STYLE),
+        rx.text_area(id=field_id, name="reason", rows="3", width="100%", aria_describedby=error_id,
+                     aria_invalid=rx.cond(errors.contains("reason"), "true", "false")),
+        rx.text(hint, size="1", color=MUTED_TEXT),
+        field_error(errors, "reason", error_id),
+        width="100%",
+    )
+
+
+def queue_messages(state: type[PagedQueueBase]) -> rx.Component:
+    """The page's result line (status) and error (alert), above the list."""
+    return rx.fragment(
+        rx.cond(state.notice != "", info_callout(state.notice, data_testid="queue-notice"), rx.fragment()),
+        rx.cond(state.error != "", error_callout(state.error, data_testid="queue-error"), rx.fragment()),
+    )
+
+
+def button_link(text: str, href: str) -> rx.Component:
+    """A link that looks like the primary button (a link inside a button would nest two controls)."""
+    return rx.link(text, href=href, underline="none", weight="medium",
+                   style={"background_color": ACCENT, "color": "white", "padding": "6px 14px", "border_radius": "6px",
+                          "_hover": {"background_color": "#084685"}})
