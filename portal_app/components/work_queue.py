@@ -15,7 +15,16 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from portal_app.auth.state import run_db
-from portal_app.components.ui import ACCENT, DANGER, MUTED_TEXT, error_callout, info_callout
+from portal_app.components.ui import (
+    ACCENT,
+    BUTTON_STYLE,
+    DANGER,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    pager,
+    table_caption,
+)
 from portal_app.services.errors import ServiceError
 from portal_app.services.paging import Page
 
@@ -72,6 +81,31 @@ class PagedQueueBase(rx.State, mixin=True):
         self.error = ""
         self.rows = [self._row(r) for r in result.rows]
         self.total, self.pages = result.total, result.pages
+
+    async def _decided(self, principal, notice: str) -> None:  # noqa: ANN001
+        """A decision was saved: announce it, close the panel and reload the page (the row leaves the list)."""
+        self.notice, self.error, self.selected, self.field_errors = notice, "", "", {}
+        await self._fetch(principal)
+
+    def _refusal(self, exc: ServiceError, field: str = "reason") -> None:
+        """Show why the service refused: beside ``field`` when the input was wrong, else above the list."""
+        self.notice = ""
+        if exc.status_code == 422:
+            self.field_errors, self.error = {field: exc.message}, ""
+        else:
+            self.error = exc.message
+
+    def _start(self, principal) -> None:  # noqa: ANN001
+        """What a page sets on load besides the paging (filters from the URL, what the role may do)."""
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
+        self._start(principal)
+        await self._fetch(principal)
+        return None
 
     async def go_to_page(self, delta: int):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
@@ -162,3 +196,57 @@ def button_link(text: str, href: str) -> rx.Component:
     return rx.link(text, href=href, underline="none", weight="medium",
                    style={"background_color": ACCENT, "color": "white", "padding": "6px 14px", "border_radius": "6px",
                           "_hover": {"background_color": "#084685"}})
+
+
+def queue_table(state: type[PagedQueueBase], caption: str, headers: list[str], row: Callable[[rx.Var], rx.Component],
+                empty: str) -> rx.Component:
+    """The page of rows as a table named ``caption`` (or ``empty`` when there are none), and the pager."""
+    return rx.fragment(
+        rx.cond(
+            state.rows.length() > 0,
+            rx.table.root(
+                table_caption(caption),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+                rx.table.body(rx.foreach(state.rows, row)),
+                variant="surface",
+                width="100%",
+            ),
+            rx.text(empty, color=MUTED_TEXT),
+        ),
+        pager(state),
+    )
+
+
+def queue_page(state: type[PagedQueueBase], heading: str, intro: rx.Component, panel: rx.Component,
+               table: rx.Component, *extra: rx.Component) -> rx.Component:
+    """A work queue: heading, a line about the list, ``extra`` (filters), messages, the decision panel while a
+    row is selected, then the table."""
+    return rx.vstack(
+        rx.heading(heading, size="7", as_="h1"),
+        intro,
+        *extra,
+        queue_messages(state),
+        rx.cond(state.selected != "", panel, rx.fragment()),
+        table,
+        spacing="4",
+        width="100%",
+    )
+
+
+def decision_panel(state: type[PagedQueueBase], heading: str, test_id: str, *children: rx.Component) -> rx.Component:
+    """The panel for the selected row: ``heading`` + the row's key, then the forms."""
+    return rx.card(
+        rx.vstack(rx.heading(heading, state.selected, size="5", as_="h2"), *children, spacing="3", width="100%"),
+        width="100%",
+        data_testid=test_id,
+    )
+
+
+def submit_or_close(state: type[PagedQueueBase], text: str) -> rx.Component:
+    return rx.hstack(
+        rx.button(text, type="submit", style=BUTTON_STYLE, cursor="pointer"),
+        rx.button("Close", type="button", variant="outline", color=ACCENT, cursor="pointer",
+                  on_click=state.close_panel),
+        spacing="3",
+        wrap="wrap",
+    )

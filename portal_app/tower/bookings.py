@@ -8,16 +8,18 @@ import reflex as rx
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
-from portal_app.components.ui import MUTED_TEXT, pager, primary_button, secondary_button, table_caption
+from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
 from portal_app.components.work_queue import (
     PAGE_SIZE,
     PagedQueueBase,
     checked_input,
-    queue_messages,
+    decision_panel,
+    queue_page,
+    queue_table,
     reason_field,
 )
 from portal_app.services import bookings as svc
-from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.errors import ServiceError
 
 
 def booking_row_view(row: svc.BookingRow) -> dict[str, str]:
@@ -43,14 +45,6 @@ class TowerBookingsState(PagedQueueBase, SessionState):
     def _row(self, item: svc.BookingRow) -> dict[str, str]:
         return booking_row_view(item)
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
-        await self._fetch(principal)
-        return None
-
     async def confirm(self, form: dict):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
@@ -61,12 +55,11 @@ class TowerBookingsState(PagedQueueBase, SessionState):
             await run_db(svc.confirm_booking, principal, reference, carrier_booking_number=number,
                          note=str(form.get("note", "")))
         except ServiceError as exc:
-            self.error, self.notice = exc.message, ""
+            self._refusal(exc, "booking_number")
             return None
         carrier = f" with carrier booking {number}" if number else ""
-        self.notice = f"Booking {reference} confirmed{carrier}. The customer sees the update and was notified."
-        self.error, self.selected, self.field_errors = "", "", {}
-        await self._fetch(principal)
+        await self._decided(principal, f"Booking {reference} confirmed{carrier}. The customer sees the update and "
+                                       "was notified.")
         return None
 
     async def reject(self, form: dict):  # noqa: ANN201
@@ -76,18 +69,11 @@ class TowerBookingsState(PagedQueueBase, SessionState):
         reference = self.selected
         try:
             await run_db(svc.reject_booking, principal, reference, str(form.get("reason", "")))
-        except FormInvalid as exc:
-            self.field_errors, self.notice = dict(exc.fields), ""
-            return None
         except ServiceError as exc:
-            if exc.status_code == 422:  # the reason is what was wrong: say so beside it
-                self.field_errors, self.error, self.notice = {"reason": exc.message}, "", ""
-            else:
-                self.error, self.notice = exc.message, ""
+            self._refusal(exc)
             return None
-        self.notice = f"Booking {reference} rejected and cancelled. The customer reads your reason and was notified."
-        self.error, self.selected, self.field_errors = "", "", {}
-        await self._fetch(principal)
+        await self._decided(principal, f"Booking {reference} rejected and cancelled. The customer reads your reason "
+                                       "and was notified.")
         return None
 
 
@@ -95,47 +81,41 @@ S = TowerBookingsState
 
 
 def _decision_panel() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Decide booking ", S.selected, size="5", as_="h2"),
-            rx.grid(
-                rx.form(
-                    rx.vstack(
-                        rx.heading("Confirm", size="3", as_="h3"),
-                        checked_input("Carrier's booking number", "booking_number", S.field_errors,
-                                      hint="As the carrier gave it; customers can search by it."),
-                        checked_input("Note for the customer (optional)", "note", S.field_errors),
-                        primary_button("Confirm booking", type="submit"),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    on_submit=S.confirm,
-                    reset_on_submit=True,
-                    aria_label="Confirm booking",
+    return decision_panel(
+        S, "Decide booking ", "booking-decision",
+        rx.grid(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Confirm", size="3", as_="h3"),
+                    checked_input("Carrier's booking number", "booking_number", S.field_errors,
+                                  hint="As the carrier gave it; customers can search by it."),
+                    checked_input("Note for the customer (optional)", "note", S.field_errors),
+                    primary_button("Confirm booking", type="submit"),
+                    spacing="3",
+                    width="100%",
                 ),
-                rx.form(
-                    rx.vstack(
-                        rx.heading("Reject", size="3", as_="h3"),
-                        reason_field("Reason for the customer", S.field_errors,
-                                     hint="Required. The customer reads it, e.g. “No space on the vessel that week.”"),
-                        rx.button("Reject booking", type="submit", color_scheme="red", variant="outline",
-                                  cursor="pointer"),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    on_submit=S.reject,
-                    aria_label="Reject booking",
-                ),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="5",
-                width="100%",
+                on_submit=S.confirm,
+                reset_on_submit=True,
+                aria_label="Confirm booking",
             ),
-            secondary_button("Close", on_click=S.close_panel, size="1"),
-            spacing="3",
+            rx.form(
+                rx.vstack(
+                    rx.heading("Reject", size="3", as_="h3"),
+                    reason_field("Reason for the customer", S.field_errors,
+                                 hint="Required. The customer reads it, e.g. “No space on the vessel that week.”"),
+                    rx.button("Reject booking", type="submit", color_scheme="red", variant="outline",
+                              cursor="pointer"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.reject,
+                aria_label="Reject booking",
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="5",
             width="100%",
         ),
-        width="100%",
-        data_testid="booking-decision",
+        secondary_button("Close", on_click=S.close_panel, size="1"),
     )
 
 
@@ -157,24 +137,11 @@ def _row(r: rx.Var) -> rx.Component:
 @area_page("tower", "/tower/bookings", "Bookings to confirm", TowerBookingsState.load)
 def tower_bookings() -> rx.Component:
     headers = ["Shipment", "Customer", "Mode", "Lane", "Carrier", "Ready", "Price", "Booked", "Action"]
-    return rx.vstack(
-        rx.heading("Bookings awaiting confirmation", size="7", as_="h1"),
+    return queue_page(
+        S, "Bookings awaiting confirmation",
         rx.text(S.total, " bookings wait for the carrier's confirmation, oldest first.", color=MUTED_TEXT,
                 data_testid="booking-count"),
-        queue_messages(S),
-        rx.cond(S.selected != "", _decision_panel(), rx.fragment()),
-        rx.cond(
-            S.rows.length() > 0,
-            rx.table.root(
-                table_caption("Bookings awaiting confirmation"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                variant="surface",
-                width="100%",
-            ),
-            rx.text("No bookings are waiting. New ones appear here when customers accept a quote.", color=MUTED_TEXT),
-        ),
-        pager(S),
-        spacing="4",
-        width="100%",
+        _decision_panel(),
+        queue_table(S, "Bookings awaiting confirmation", headers, _row,
+                    "No bookings are waiting. New ones appear here when customers accept a quote."),
     )

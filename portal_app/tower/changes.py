@@ -13,18 +13,18 @@ from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     MUTED_TEXT,
-    pager,
-    primary_button,
     secondary_button,
-    table_caption,
 )
 from portal_app.components.work_queue import (
     LABEL_STYLE,
     PAGE_SIZE,
     PagedQueueBase,
+    decision_panel,
     field_error,
-    queue_messages,
+    queue_page,
+    queue_table,
     reason_field,
+    submit_or_close,
 )
 from portal_app.services import bookings as svc
 from portal_app.services.errors import ServiceError
@@ -77,15 +77,9 @@ class TowerChangesState(PagedQueueBase, SessionState):
         await super()._fetch(principal)
         self.diffs = dict(self._diffs)
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    def _start(self, principal) -> None:  # noqa: ANN001
         status = (parse_qs(self.router.url.query).get("status") or ["pending"])[0]
         self.status = status if status in {s for s, _ in STATUS_CHOICES} else "pending"
-        self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
-        await self._fetch(principal)
-        return None
 
     async def set_status(self, value: str):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
@@ -112,17 +106,12 @@ class TowerChangesState(PagedQueueBase, SessionState):
             result = await run_db(svc.decide_change, principal, int(self.selected), approve,
                                   str(form.get("reason", "")))
         except ServiceError as exc:
-            if exc.status_code == 422:
-                self.field_errors, self.error, self.notice = {"reason": exc.message}, "", ""
-            else:
-                self.error, self.notice = exc.message, ""
+            self._refusal(exc)
             return None
         what = "Cancellation" if result.kind == "cancel" else "Change"
         outcome = ("approved: the shipment is updated" if approve else "rejected: the booking stays as it was")
-        self.notice = (f"{what} request #{result.id} on {result.shipment_reference} {outcome}. "
-                       "The customer reads your reason and was notified.")
-        self.error, self.selected, self.field_errors = "", "", {}
-        await self._fetch(principal)
+        await self._decided(principal, f"{what} request #{result.id} on {result.shipment_reference} {outcome}. "
+                                       "The customer reads your reason and was notified.")
         return None
 
 
@@ -153,10 +142,10 @@ def _choice(value: str, text: str) -> rx.Component:
 
 
 def _decision_panel() -> rx.Component:
-    return rx.card(
+    return decision_panel(
+        S, "Decide change request #", "change-decision",
         rx.form(
             rx.vstack(
-                rx.heading("Decide change request #", S.selected, size="5", as_="h2"),
                 _diff_table(S.diffs[S.selected], "What would change"),
                 rx.el.fieldset(
                     rx.el.legend("Decision", style=LABEL_STYLE),
@@ -172,20 +161,13 @@ def _decision_panel() -> rx.Component:
                 ),
                 reason_field("Reason for the customer", S.field_errors,
                              hint="Required either way; the customer reads it with the decision."),
-                rx.hstack(
-                    primary_button("Record decision", type="submit"),
-                    secondary_button("Close", type="button", on_click=S.close_panel),
-                    spacing="3",
-                    wrap="wrap",
-                ),
+                submit_or_close(S, "Record decision"),
                 spacing="3",
                 width="100%",
             ),
             on_submit=S.decide,
             aria_label="Decide change request",
         ),
-        width="100%",
-        data_testid="change-decision",
     )
 
 
@@ -214,10 +196,12 @@ def _row(r: rx.Var) -> rx.Component:
 @area_page("tower", "/tower/changes", "Change requests", TowerChangesState.load)
 def tower_changes() -> rx.Component:
     headers = ["Request", "Shipment", "Kind", "What would change", "Customer's reason", "Decision"]
-    return rx.vstack(
-        rx.heading("Change and cancellation requests", size="7", as_="h1"),
+    return queue_page(
+        S, "Change and cancellation requests",
         rx.text("Nothing changes on a booking until you approve. The customer reads your reason either way.",
                 color=MUTED_TEXT),
+        _decision_panel(),
+        queue_table(S, "Change requests", headers, _row, "No requests here."),
         rx.box(
             rx.el.label("Show", html_for="change-status-filter", style=LABEL_STYLE),
             rx.select.root(
@@ -228,21 +212,4 @@ def tower_changes() -> rx.Component:
             ),
         ),
         rx.text(S.total, " requests", color=MUTED_TEXT, data_testid="change-count"),
-        queue_messages(S),
-        rx.cond(S.selected != "", _decision_panel(), rx.fragment()),
-        rx.cond(
-            S.rows.length() > 0,
-            rx.table.root(
-                table_caption("Change requests"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                variant="surface",
-                width="100%",
-            ),
-            rx.text("No requests here.", color=MUTED_TEXT),
-        ),
-        pager(S),
-        spacing="4",
-        width="100%",
     )
-

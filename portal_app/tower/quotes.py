@@ -14,8 +14,6 @@ from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
-    pager,
-    primary_button,
     secondary_button,
     table_caption,
 )
@@ -23,10 +21,13 @@ from portal_app.components.work_queue import (
     PAGE_SIZE,
     PagedQueueBase,
     checked_input,
+    decision_panel,
     field_error,
     fmt_time_left,
     native_select,
-    queue_messages,
+    queue_page,
+    queue_table,
+    submit_or_close,
 )
 from portal_app.services import clock
 from portal_app.services import quotes as svc
@@ -110,14 +111,6 @@ class TowerQuotesState(PagedQueueBase, SessionState):
     def _row(self, item: svc.QuoteRow) -> dict[str, str]:
         return queue_row_view(item, clock.now())
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
-        await self._fetch(principal)
-        return None
-
     async def open_request(self, reference: str):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
@@ -183,9 +176,9 @@ class TowerQuotesState(PagedQueueBase, SessionState):
             return None
         option = next((o for o in q.options if o.is_manual), q.options[0] if q.options else None)
         price = f" at {option.total_text}" if option else ""
-        self.notice = f"Quote {q.reference} priced{price}; it now reads {q.status} and the customer was notified."
-        self.error, self.selected, self.field_errors, self.request, self.cargo = "", "", {}, {}, []
-        await self._fetch(principal)
+        self.request, self.cargo = {}, []
+        await self._decided(principal, f"Quote {q.reference} priced{price}; it now reads {q.status} and the customer "
+                                       "was notified.")
         return None
 
 
@@ -252,9 +245,9 @@ def _charge_line(i: rx.Var) -> rx.Component:
 
 
 def _pricing_form() -> rx.Component:
-    return rx.card(
+    return decision_panel(
+        S, "Price quote ", "pricing-form",
         rx.vstack(
-            rx.heading("Price quote ", S.selected, size="5", as_="h2"),
             _request_summary(),
             rx.form(
                 rx.vstack(
@@ -280,11 +273,7 @@ def _pricing_form() -> rx.Component:
                         width="100%",
                     ),
                     checked_input("Note for the customer (optional)", "notes", S.field_errors),
-                    rx.hstack(
-                        primary_button("Send the price", type="submit"),
-                        secondary_button("Close", type="button", on_click=S.close_panel),
-                        spacing="3",
-                    ),
+                    submit_or_close(S, "Send the price"),
                     spacing="3",
                     width="100%",
                 ),
@@ -296,8 +285,6 @@ def _pricing_form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        width="100%",
-        data_testid="pricing-form",
     )
 
 
@@ -321,24 +308,10 @@ def _row(r: rx.Var) -> rx.Component:
 @area_page("tower", "/tower/quotes", "Manual quotes", TowerQuotesState.load)
 def tower_quotes() -> rx.Component:
     headers = ["Quote", "Customer", "Mode", "Lane", "Ready", "SLA", "Action"]
-    return rx.vstack(
-        rx.heading("Quotes to price by hand", size="7", as_="h1"),
+    return queue_page(
+        S, "Quotes to price by hand",
         rx.text(S.total, " requests found no rate card; most urgent first.", color=MUTED_TEXT,
                 data_testid="quote-count"),
-        queue_messages(S),
-        rx.cond(S.selected != "", _pricing_form(), rx.fragment()),
-        rx.cond(
-            S.rows.length() > 0,
-            rx.table.root(
-                table_caption("Quotes to price"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                variant="surface",
-                width="100%",
-            ),
-            rx.text("Nothing to price by hand: every request found a rate card.", color=MUTED_TEXT),
-        ),
-        pager(S),
-        spacing="4",
-        width="100%",
+        _pricing_form(),
+        queue_table(S, "Quotes to price", headers, _row, "Nothing to price by hand: every request found a rate card."),
     )

@@ -18,7 +18,13 @@ from portal_app.components.ui import (
     primary_button,
     secondary_button,
 )
-from portal_app.components.work_queue import LABEL_STYLE, checked_input, field_error, native_select
+from portal_app.components.work_queue import (
+    LABEL_STYLE,
+    NATIVE_SELECT_STYLE,
+    checked_input,
+    field_error,
+    native_select,
+)
 from portal_app.services import rate_cards as svc
 from portal_app.services import rating
 from portal_app.services.errors import FormInvalid, ServiceError
@@ -209,9 +215,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
         return rx.box(
             rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
             rx.el.select(*[rx.el.option(t, value=v) for v, t in options], id=select_id,
-                         name="charge_" + field + "_" + n, default_value=c[field],
-                         style={"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e",
-                                "border_radius": "6px", "background": "white", "min_height": "32px"}),
+                         name="charge_" + field + "_" + n, default_value=c[field], style=NATIVE_SELECT_STYLE),
             field_error(S.field_errors, "charges." + n + "." + field, select_id + "-error"),
             width="100%",
         )

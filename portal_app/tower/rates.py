@@ -17,6 +17,7 @@ import reflex as rx
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
 from portal_app.auth.state import SessionState, run_db
+from portal_app.components.document_upload import file_dropzone
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -25,12 +26,11 @@ from portal_app.components.ui import (
     error_callout,
     info_callout,
     labelled_input,
-    pager,
     primary_button,
     secondary_button,
     table_caption,
 )
-from portal_app.components.work_queue import PagedQueueBase, button_link, native_select, queue_messages
+from portal_app.components.work_queue import PagedQueueBase, button_link, native_select, queue_page, queue_table
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ServiceError
 
@@ -43,6 +43,7 @@ MODE_CHOICES = [("all", "All modes")] + [(m.value, MODE_LABELS[m.value]) for m i
 STATE_CHOICES = [("all", "Any state"), ("active", "Active (valid today)"), ("future", "Starts later"),
                  ("expired", "Expired"), ("inactive", "Deactivated")]
 FILTERS = ("mode", "origin", "destination", "carrier", "state")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MANAGERS_ONLY = "Rate cards are changed by ops managers and admins. You can read them to price requests by hand."
 
 
@@ -86,16 +87,11 @@ class TowerRatesState(PagedQueueBase, SessionState):
     def _row(self, item: svc.RateCardRow) -> dict[str, str]:
         return rate_row_view(item)
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    def _start(self, principal) -> None:  # noqa: ANN001
         self.can_manage = principal.can(Permission.MANAGE_RATES)
-        self.page, self.notice, self.filters = 1, "", {}
+        self.filters = {}
         self.import_error = self.import_notice = ""
         self.import_problems = []
-        await self._fetch(principal)
-        return None
 
     async def apply_filters(self, form: dict):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
@@ -138,8 +134,10 @@ class TowerRatesState(PagedQueueBase, SessionState):
             data = await asyncio.to_thread(files[0].file.read, svc.MAX_IMPORT_BYTES + 1)
             report = await run_db(svc.import_rate_cards, principal, name, data)
         except svc.ImportRefused as exc:
-            self.import_error = (f"{exc.report.filename} was refused: {len(exc.report.problems)} problems in the "
-                                 f"report below. Fix them and import the whole file again. {svc.NOTHING_IMPORTED}")
+            count = len(exc.report.problems)
+            self.import_error = (f"{exc.report.filename} was refused: {count} {'problem' if count == 1 else 'problems'}"
+                                 f" in the report below. Fix the file and import all of it again. "
+                                 f"{svc.NOTHING_IMPORTED}")
             self.import_problems = [{"row": str(p.row), "column": p.column, "problem": p.problem}
                                     for p in exc.report.problems]
         except ServiceError as exc:
@@ -190,33 +188,8 @@ def _import_block() -> rx.Component:
             rx.text("A CSV (UTF-8) or Excel file, one row per charge. Every row is checked first: a file with any "
                     "bad row is refused whole and nothing is imported.", size="2"),
             download_link("Download the template (CSV)", TEMPLATE_URL),
-            rx.el.label(
-                rx.text("File to import", weight="bold", as_="span"),
-                rx.upload.root(
-                    rx.vstack(
-                        rx.icon("upload", aria_hidden="true"),
-                        rx.text("Choose a file or drop it here", as_="span"),
-                        rx.text(f".csv or .xlsx; up to {limit} MB.", size="1", color=MUTED_TEXT, as_="span"),
-                        align="center",
-                        spacing="1",
-                    ),
-                    id=UPLOAD_ID,
-                    multiple=False,
-                    max_files=1,
-                    max_size=svc.MAX_IMPORT_BYTES,
-                    accept={"text/csv": [".csv"],
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"]},
-                    no_click=True,
-                    on_drop_rejected=S.import_rejected,
-                    border="1px dashed #8c959f",
-                    border_radius="8px",
-                    padding="16px",
-                    cursor="pointer",
-                    width="100%",
-                ),
-                style={"display": "block", "width": "100%"},
-            ),
-            rx.foreach(rx.selected_files(UPLOAD_ID), lambda n: rx.text("Selected: ", n, data_testid="selected-file")),
+            file_dropzone("File to import", UPLOAD_ID, f".csv or .xlsx; up to {limit} MB.", svc.MAX_IMPORT_BYTES,
+                          S.import_rejected, accept={"text/csv": [".csv"], XLSX_TYPE: [".xlsx"]}),
             primary_button("Import file", on_click=S.import_file(rx.upload_files(upload_id=UPLOAD_ID))),
             rx.cond(S.import_error != "", error_callout(S.import_error, data_testid="import-error"), rx.fragment()),
             rx.cond(S.import_notice != "", info_callout(S.import_notice, data_testid="import-notice"), rx.fragment()),
@@ -259,29 +232,14 @@ def _row(r: rx.Var) -> rx.Component:
 def tower_rates() -> rx.Component:
     headers = ["Lane", "Mode", "Carrier", "Valid", "Currency", "Transit", "Charges", "State"]
     return rx.vstack(
-        rx.hstack(
-            rx.heading("Rate cards", size="7", as_="h1"),
-            rx.spacer(),
-            rx.cond(S.can_manage, button_link("New rate card", "/tower/rates/new"), rx.fragment()),
-            width="100%",
-            align="center",
+        queue_page(
+            S, "Rate cards",
+            rx.text(S.total, " rate cards match", color=MUTED_TEXT, data_testid="rate-count"),
+            rx.fragment(),
+            queue_table(S, "Rate cards", headers, _row, "No rate cards match these filters."),
+            rx.cond(S.can_manage, button_link("New rate card", "/tower/rates/new"), info_callout(MANAGERS_ONLY)),
+            _filters(),
         ),
-        rx.cond(S.can_manage, rx.fragment(), info_callout(MANAGERS_ONLY)),
-        _filters(),
-        rx.text(S.total, " rate cards match", color=MUTED_TEXT, data_testid="rate-count"),
-        queue_messages(S),
-        rx.cond(
-            S.rows.length() > 0,
-            rx.table.root(
-                table_caption("Rate cards"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                variant="surface",
-                width="100%",
-            ),
-            rx.text("No rate cards match these filters.", color=MUTED_TEXT),
-        ),
-        pager(S),
         rx.cond(S.can_manage, _import_block(), rx.fragment()),
         spacing="4",
         width="100%",
