@@ -84,7 +84,7 @@ def _decision_panel() -> rx.Component:
     return decision_panel(
         S, "Decide booking ", "booking-decision",
         rx.grid(
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.heading("Confirm", size="3", as_="h3"),
                     checked_input("Carrier's booking number", "booking_number", S.field_errors,
@@ -98,7 +98,7 @@ def _decision_panel() -> rx.Component:
                 reset_on_submit=True,
                 aria_label="Confirm booking",
             ),
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.heading("Reject", size="3", as_="h3"),
                     reason_field("Reason for the customer", S.field_errors,

@@ -144,7 +144,7 @@ def _choice(value: str, text: str) -> rx.Component:
 def _decision_panel() -> rx.Component:
     return decision_panel(
         S, "Decide change request #", "change-decision",
-        rx.form(
+        rx.el.form(
             rx.vstack(
                 _diff_table(S.diffs[S.selected], "What would change"),
                 rx.el.fieldset(

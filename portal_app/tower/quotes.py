@@ -249,7 +249,7 @@ def _pricing_form() -> rx.Component:
         S, "Price quote ", "pricing-form",
         rx.vstack(
             _request_summary(),
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.heading("Charges", size="3", as_="h3"),
                     rx.text("Each line is quantity × unit price in the option's currency; say in the description "
@@ -280,7 +280,7 @@ def _pricing_form() -> rx.Component:
                 on_submit=S.price,
                 key=S.form_key,
                 aria_label="Price the request",
-                width="100%",
+                style={"width": "100%"},
             ),
             spacing="4",
             width="100%",

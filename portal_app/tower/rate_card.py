@@ -244,7 +244,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
 def _card_form() -> rx.Component:
     c = S.card
     e = S.field_errors
-    return rx.form(
+    return rx.el.form(
         rx.vstack(
             rx.grid(
                 native_select("Mode", "mode", MODE_OPTIONS, value=c["mode"], errors=e, select_id="card-mode"),
@@ -282,7 +282,7 @@ def _card_form() -> rx.Component:
         on_submit=S.save,
         key=S.form_key,
         aria_label="Rate card",
-        width="100%",
+        style={"width": "100%"},
     )
 
 

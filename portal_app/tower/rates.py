@@ -156,7 +156,7 @@ S = TowerRatesState
 
 
 def _filters() -> rx.Component:
-    return rx.form(
+    return rx.el.form(
         rx.grid(
             native_select("Mode", "mode", MODE_CHOICES, select_id="rate-filter-mode"),
             labelled_input("Origin", "origin", id="rate-filter-origin", placeholder="CNSHA or PVG", max_length=5),
@@ -175,8 +175,9 @@ def _filters() -> rx.Component:
         ),
         on_submit=S.apply_filters,
         key=S.form_key,
+        role="search",
         aria_label="Filter rate cards",
-        width="100%",
+        style={"width": "100%"},
     )
 
 
