@@ -126,6 +126,7 @@ def test_manual_pricing_makes_the_request_quoted(page):  # noqa: F811
     expect(form.get_by_role("heading", name=f"Price quote {reference}")).to_be_visible()
     form.get_by_label("Code 1").fill("FRT")
     form.get_by_label("Description 1").fill("Freight all in")
+    form.get_by_label("Basis 1").select_option("per_shipment")
     form.get_by_label("Quantity 1").fill("1")
     form.get_by_label("Unit price 1").fill("-5")
     form.get_by_role("button", name="Add a charge line").click()
@@ -148,6 +149,8 @@ def test_manual_pricing_makes_the_request_quoted(page):  # noqa: F811
     quote = page.request.get(f"/api/v1/quote-requests/{reference}").json()
     assert quote["status"] == "quoted"
     assert [o["total_text"] for o in quote["options"]] == ["USD 1,895.00"]
+    assert [c["description"] for c in quote["options"][0]["charges"]] == [
+        "Freight all in (per shipment)", "Documentation (per shipment)"]
 
     # Agents read rate cards but do not change them.
     page.goto("/tower/rates/new")

@@ -131,6 +131,18 @@ class PagedQueueBase(rx.State, mixin=True):
         return None
 
 
+def line_errors(fields: dict[str, str], sent: list[int], prefix: str = "charges") -> dict[str, str]:
+    """Service errors keyed by the form's line numbers. The service numbers the lines it was sent
+    (``charges.1.rate``); the form leaves blank lines out, so ``sent[i]`` is the form line of sent line ``i``."""
+    out = {}
+    for key, text in fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(sent):
+            key = f"{prefix}.{sent[int(parts[1])]}.{parts[2]}"
+        out[key] = text
+    return out
+
+
 def field_error(errors: rx.Var, key: str | rx.Var, error_id: str | rx.Var) -> rx.Component:
     return rx.cond(
         errors.contains(key),
@@ -157,16 +169,18 @@ def checked_input(label: str | rx.Var, name: str | rx.Var, errors: rx.Var, key: 
     )
 
 
-def native_select(label: str, name: str, options: list[tuple[str, str]], *, value: rx.Var | str | None = None,
-                  select_id: str | None = None, errors: rx.Var | None = None, key: str | None = None) -> rx.Component:
+def native_select(label: str | rx.Var, name: str | rx.Var, options: list[tuple[str, str]], *,
+                  value: rx.Var | str | None = None, select_id: str | rx.Var | None = None,
+                  errors: rx.Var | None = None, key: str | rx.Var | None = None) -> rx.Component:
     """A plain ``<select>`` (submitted with its form) with a visible label."""
-    select_id = select_id or f"field-{name}"
+    select_id = f"field-{name}" if select_id is None else select_id
     extra: dict[str, Any] = {"default_value": value} if value is not None else {}
     return rx.box(
         rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
         rx.el.select(*[rx.el.option(text, value=v) for v, text in options], id=select_id, name=name,
                      style=NATIVE_SELECT_STYLE, **extra),
-        field_error(errors, key or name, f"{select_id}-error") if errors is not None else rx.fragment(),
+        field_error(errors, name if key is None else key, select_id + "-error") if errors is not None
+        else rx.fragment(),
         width="100%",
     )
 

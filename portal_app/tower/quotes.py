@@ -24,17 +24,19 @@ from portal_app.components.work_queue import (
     decision_panel,
     field_error,
     fmt_time_left,
+    line_errors,
     native_select,
     queue_page,
     queue_table,
     submit_or_close,
 )
-from portal_app.services import clock
+from portal_app.services import clock, rating
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.trade_codes import PRICING_CURRENCIES
 
 MAX_CHARGE_LINES = svc.MAX_LINES
+BASES = {b: rating.BASIS_LABELS[b] for b in ("per_shipment", "per_container", "per_kg", "per_wm", "per_unit")}
 CURRENCIES = [(c, c) for c in sorted(PRICING_CURRENCIES, key=lambda c: (c not in ("EUR", "USD", "GBP"), c))]
 
 
@@ -87,15 +89,21 @@ def cargo_line_view(ln: svc.CargoLineView) -> dict[str, str]:
     return {"description": ln.description or "—", "what": what, "weight": f"{_dec(ln.weight_kg)} kg", "dg": dg}
 
 
-def _charges_from(form: dict, lines: int) -> tuple[svc.ManualChargeInput, ...]:
-    out = []
+def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.ManualChargeInput, ...]]:
+    """The charge lines typed (blank lines left out) and the form line of each. The basis is not stored by the
+    service: it is added to the description the customer reads ("Ocean freight (per container)")."""
+    sent, out = [], []
     for i in range(lines):
         code, desc = str(form.get(f"code_{i}", "")).strip(), str(form.get(f"description_{i}", "")).strip()
         qty, price = str(form.get(f"quantity_{i}", "")).strip(), str(form.get(f"unit_price_{i}", "")).strip()
         if not any((code, desc, qty, price)):
             continue  # an empty extra line is not a charge
+        basis = BASES.get(str(form.get(f"basis_{i}", "")), "")
+        if desc and basis and basis not in desc:
+            desc = f"{desc} ({basis})"
+        sent.append(i)
         out.append(svc.ManualChargeInput(code=code, description=desc, quantity=qty, unit_price=price))
-    return tuple(out)
+    return sent, tuple(out)
 
 
 class TowerQuotesState(PagedQueueBase, SessionState):
@@ -156,7 +164,7 @@ class TowerQuotesState(PagedQueueBase, SessionState):
             valid_until = date.fromisoformat(str(form.get("valid_until", "")).strip())
         except ValueError:
             errors["valid_until"] = "Give the last day the price holds (a date)."
-        charges = _charges_from(form, len(self.charge_lines))
+        sent, charges = _charges_from(form, len(self.charge_lines))
         if errors:
             self.field_errors, self.error = errors, "Some fields need attention (marked below). Nothing was saved."
             return None
@@ -169,7 +177,7 @@ class TowerQuotesState(PagedQueueBase, SessionState):
         try:
             q = await run_db(svc.add_manual_option, principal, reference, data)
         except FormInvalid as exc:
-            self.field_errors, self.error, self.notice = dict(exc.fields), exc.message, ""
+            self.field_errors, self.error, self.notice = line_errors(exc.fields, sent), exc.message, ""
             return None
         except ServiceError as exc:
             self.error, self.notice = exc.message, ""
@@ -235,10 +243,11 @@ def _charge_line(i: rx.Var) -> rx.Component:
     return rx.grid(
         cell("Code", "code", "code", placeholder="FRT", max_length=20),
         cell("Description", "description", "description", placeholder="Ocean freight"),
+        native_select("Basis " + label_no, "basis_" + n, list(BASES.items()), select_id="charge-basis-" + n),
         cell("Quantity", "quantity", "quantity", placeholder="1", input_mode="decimal"),
         cell("Unit price", "unit_price", "unit_price", placeholder="1850.00", input_mode="decimal"),
         spacing="2",
-        style={"grid_template_columns": "1fr 3fr 1fr 1.5fr"},
+        style={"grid_template_columns": "1fr 2.5fr 1.5fr 1fr 1.5fr"},
         width="100%",
         data_testid="charge-line",
     )
@@ -252,8 +261,9 @@ def _pricing_form() -> rx.Component:
             rx.el.form(
                 rx.vstack(
                     rx.heading("Charges", size="3", as_="h3"),
-                    rx.text("Each line is quantity × unit price in the option's currency; say in the description "
-                            "what the quantity counts (containers, kg, shipment).", size="2", color=MUTED_TEXT),
+                    rx.text("Each line is quantity × unit price in the option's currency; the basis says what the "
+                            "quantity counts and is shown to the customer with the description.", size="2",
+                            color=MUTED_TEXT),
                     rx.foreach(S.charge_lines, _charge_line),
                     field_error(S.field_errors, "charges", "charges-error"),
                     rx.hstack(

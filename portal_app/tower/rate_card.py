@@ -19,10 +19,9 @@ from portal_app.components.ui import (
     secondary_button,
 )
 from portal_app.components.work_queue import (
-    LABEL_STYLE,
-    NATIVE_SELECT_STYLE,
     checked_input,
     field_error,
+    line_errors,
     native_select,
 )
 from portal_app.services import rate_cards as svc
@@ -155,7 +154,7 @@ class TowerRateCardState(SessionState):
                 view = await run_db(svc.update_rate_card, principal, int(self.card_key), data,
                                     expected_version=self.version)
         except FormInvalid as exc:
-            self.field_errors = {_form_key(k, used): v for k, v in exc.fields.items()}
+            self.field_errors = line_errors(exc.fields, used)
             self.error, self.notice = exc.message, ""
             return None
         except ServiceError as exc:
@@ -190,14 +189,6 @@ class TowerRateCardState(SessionState):
         return None
 
 
-def _form_key(key: str, used: list[int]) -> str:
-    """The service numbers charges as sent; the form numbers its lines (blank lines are not sent)."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "charges" and parts[1].isdigit() and int(parts[1]) < len(used):
-        return f"charges.{used[int(parts[1])]}.{parts[2]}"
-    return key
-
-
 S = TowerRateCardState
 
 
@@ -211,14 +202,9 @@ def _charge_line(i: rx.Var) -> rx.Component:
                              input_id="charge-" + field + "-" + n, default_value=c[field], **props)
 
     def select(label: str, field: str, options: list[tuple[str, str]]) -> rx.Component:
-        select_id = "charge-" + field + "-" + n
-        return rx.box(
-            rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
-            rx.el.select(*[rx.el.option(t, value=v) for v, t in options], id=select_id,
-                         name="charge_" + field + "_" + n, default_value=c[field], style=NATIVE_SELECT_STYLE),
-            field_error(S.field_errors, "charges." + n + "." + field, select_id + "-error"),
-            width="100%",
-        )
+        return native_select(label, "charge_" + field + "_" + n, options, value=c[field],
+                             select_id="charge-" + field + "-" + n, errors=S.field_errors,
+                             key="charges." + n + "." + field)
 
     return rx.el.fieldset(
         rx.el.legend("Charge ", no, style={"font_weight": "700"}),
