@@ -11,6 +11,7 @@ pytestmark = pytest.mark.browser
 
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
                 "/portal/account"]
+TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates"]
 
 
 def _sign_in(pg, email: str) -> None:  # noqa: ANN001
@@ -38,5 +39,12 @@ def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F
 
 def test_tower_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
     _sign_in(page, "agent@harborsky.example")
-    found = {path: _check(page, path) for path in ["/tower", "/tower/shipments"]}
+    found = {path: _check(page, path) for path in ["/tower", "/tower/shipments", *TOWER_WORK_PAGES]}
+    assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_tower_rate_card_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+    _sign_in(page, "manager@harborsky.example")
+    card = page.request.get("/api/v1/rate-cards?page_size=1").json()["items"][0]["id"]
+    found = {path: _check(page, path) for path in ["/tower/rates", "/tower/rates/new", f"/tower/rates/{card}"]}
     assert {p: v for p, v in found.items() if v} == {}

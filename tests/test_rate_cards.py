@@ -190,3 +190,17 @@ def test_the_template_imports_cleanly(qworld: QuoteWorld):
     with qworld.session() as db:
         report = svc.import_rate_cards(db, qworld.manager, "template.csv", svc.import_template_csv())
     assert report.imported and report.cards == 2
+
+
+def test_cards_are_listed_by_carrier(qworld: QuoteWorld):
+    with qworld.session() as db:
+        every = svc.list_rate_cards(db, qworld.manager, page_size=200)
+        carriers = {r.carrier_code for r in every.rows if r.carrier_code}
+        assert carriers, "the demo rate cards name carriers"
+        code = sorted(carriers)[0]
+        mine = svc.list_rate_cards(db, qworld.manager, carrier=code.lower(), page_size=200)
+        assert mine.total >= 1 and {r.carrier_code for r in mine.rows} == {code}
+        assert svc.list_rate_cards(db, qworld.manager, carrier="NOPE").total == 0
+    client = qworld.client("manager@harborsky.example")
+    body = client.get("/api/v1/rate-cards", params={"carrier": code}).json()
+    assert body["total"] == mine.total

@@ -142,11 +142,12 @@ def list_rate_cards(
     origin: Annotated[str | None, Query(max_length=5)] = None,
     destination: Annotated[str | None, Query(max_length=5)] = None,
     state: Annotated[str | None, Query(description="active, expired, future, inactive")] = None,
+    carrier: Annotated[str | None, Query(max_length=10, description="carrier code, e.g. MAEU or LH")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 50,
 ) -> RateCardPageOut:
     result = svc.list_rate_cards(db, principal, mode=mode, origin=origin, destination=destination, state=state,
-                                 page=page, page_size=page_size)
+                                 carrier=carrier, page=page, page_size=page_size)
     return RateCardPageOut(items=[RateCardRowOut(**asdict(r)) for r in result.rows], total=result.total,
                            page=result.page, page_size=result.page_size, pages=result.pages)
 

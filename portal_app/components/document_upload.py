@@ -231,6 +231,39 @@ def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
     )
 
 
+def file_dropzone(label: str, upload_id: str, hint: str, max_bytes: int, on_rejected: rx.EventHandler,
+                  accept: dict[str, list[str]] | None = None) -> rx.Component:
+    """One file, chosen with the dialog or dropped; the label wraps the dropzone's file input, so the input is
+    named by ``label``. The handler that receives the upload checks everything again."""
+    extra = {"accept": accept} if accept else {}
+    return rx.el.label(
+        rx.text(label, weight="bold", as_="span"),
+        rx.upload.root(
+            rx.vstack(
+                rx.icon("upload", aria_hidden="true"),
+                rx.text("Choose a file or drop it here", as_="span"),
+                rx.text(hint, size="1", color=MUTED_TEXT, as_="span"),
+                align="center",
+                spacing="1",
+            ),
+            id=upload_id,
+            multiple=False,
+            max_files=1,
+            max_size=max_bytes,
+            no_click=True,  # the surrounding label opens the file dialog
+            on_drop_rejected=on_rejected,
+            border="1px dashed #8c959f",
+            border_radius="8px",
+            padding="20px",
+            cursor="pointer",
+            width="100%",
+            **extra,
+        ),
+        rx.foreach(rx.selected_files(upload_id), lambda name: rx.text("Selected: ", name, data_testid="selected-file")),
+        style={"display": "block", "width": "100%"},
+    )
+
+
 def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var | str) -> rx.Component:
     """Choose a type and one file, then upload it to ``reference``; the service checks everything again."""
     limit = docs.max_upload_mb()
@@ -247,31 +280,8 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
                     on_change=state.choose_upload_type,
                 ),
             ),
-            rx.el.label(  # wraps the dropzone's file input, so the input is named "File to upload"
-                rx.text("File to upload", weight="bold", as_="span"),
-                rx.upload.root(
-                    rx.vstack(
-                        rx.icon("upload", aria_hidden="true"),
-                        rx.text("Choose a file or drop it here", as_="span"),
-                        rx.text(f"{ACCEPTED}; up to {limit} MB.", size="1", color=MUTED_TEXT, as_="span"),
-                        align="center",
-                        spacing="1",
-                    ),
-                    id=UPLOAD_ID,
-                    multiple=False,
-                    max_files=1,
-                    max_size=limit * 1024 * 1024,
-                    no_click=True,  # the surrounding label opens the file dialog
-                    on_drop_rejected=state.upload_rejected,
-                    border="1px dashed #8c959f",
-                    border_radius="8px",
-                    padding="20px",
-                    cursor="pointer",
-                    width="100%",
-                ),
-                style={"display": "block", "width": "100%"},
-            ),
-            rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.text("Selected: ", name, data_testid="selected-file")),
+            file_dropzone("File to upload", UPLOAD_ID, f"{ACCEPTED}; up to {limit} MB.", limit * 1024 * 1024,
+                          state.upload_rejected),
             rx.hstack(
                 primary_button(
                     rx.cond(state.uploading, "Uploading…", "Upload document"),

@@ -25,7 +25,14 @@ PORTAL_NAV = [
     ("Statement", "/portal/statement"),
     ("Account", "/portal/account"),
 ]
-TOWER_NAV = [("Overview", "/tower"), ("Shipments", "/tower/shipments")]
+TOWER_NAV = [
+    ("Overview", "/tower"),
+    ("Shipments", "/tower/shipments"),
+    ("Bookings", "/tower/bookings"),
+    ("Changes", "/tower/changes"),
+    ("Manual quotes", "/tower/quotes"),
+    ("Rate cards", "/tower/rates"),
+]
 
 
 def _skip_link() -> rx.Component:

@@ -459,10 +459,12 @@ def list_rate_cards(
     origin: str | None = None,
     destination: str | None = None,
     state: str | None = None,
+    carrier: str | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> Page:
-    """One page of rate cards by lane; ``state``: active (valid today), expired, future, inactive."""
+    """One page of rate cards by lane and carrier code; ``state``: active (valid today), expired, future,
+    inactive."""
     _require_read(principal)
     check_paging(page, page_size, MAX_PAGE_SIZE)
     today = clock.today()
@@ -475,6 +477,9 @@ def list_rate_cards(
         if code:
             clauses.append(column == select(Location.id).where(Location.code == code.strip().upper())
                            .scalar_subquery())
+    if carrier and carrier.strip():
+        clauses.append(RateCard.carrier_id == select(Carrier.id).where(Carrier.code == carrier.strip().upper())
+                       .scalar_subquery())
     if state and state != "all":
         states = {
             "active": sa.and_(RateCard.is_active.is_(True), RateCard.valid_from <= today, RateCard.valid_to >= today),

@@ -35,7 +35,7 @@ def tower_home() -> rx.Component:
         rx.text("All customers, live.", color=MUTED_TEXT),
         responsive_grid(
             stat_card("Active shipments", f["active_shipments"], "/tower/shipments"),
-            stat_card("Awaiting confirmation", f["awaiting_confirmation"], "/tower/shipments?status=booked"),
+            stat_card("Awaiting confirmation", f["awaiting_confirmation"], "/tower/bookings"),
             stat_card("In transit", f["in_transit"], "/tower/shipments?status=in_transit"),
             stat_card("Delayed", f["delayed_shipments"], "/tower/shipments"),
             stat_card("Open exceptions", f["open_exceptions"], "/tower"),

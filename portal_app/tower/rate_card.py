@@ -1,0 +1,315 @@
+"""Tower: one rate card (``/tower/rates/<id>``, or ``/tower/rates/new`` for a blank one). View and edit its lane,
+validity, currency, transit days and charges; deactivate or reactivate it. ``services/rate_cards.py`` checks
+every field (a message per field) and refuses anyone but ops managers and admins."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from models.enums import Mode
+from portal_app.auth.permissions import Permission
+from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.components.formatting import MODE_LABELS, fmt_date
+from portal_app.components.layout import area_page
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    primary_button,
+    secondary_button,
+)
+from portal_app.components.work_queue import (
+    checked_input,
+    field_error,
+    line_errors,
+    native_select,
+)
+from portal_app.services import rate_cards as svc
+from portal_app.services import rating
+from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.trade_codes import PRICING_CURRENCIES, SERVICES
+from portal_app.tower.rates import MANAGERS_ONLY, rate_state_badge
+
+NEW = "new"
+CARD_FIELDS = ("mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency", "transit_days",
+               "notes")
+CHARGE_FIELDS = ("code", "description", "basis", "size_type", "min_quantity", "rate", "minimum_charge",
+                 "percent_of", "service")
+MODE_OPTIONS = [(m.value, MODE_LABELS[m.value]) for m in Mode]
+CURRENCY_OPTIONS = [(c, c) for c in sorted(PRICING_CURRENCIES, key=lambda c: (c not in ("EUR", "USD", "GBP"), c))]
+BASIS_OPTIONS = [(b, rating.BASIS_LABELS.get(b, b)) for b in rating.BASES]
+PERCENT_OPTIONS = [("", "—")] + [(p, p.replace("_", " ")) for p in rating.PERCENT_OF]
+SERVICE_OPTIONS = [("", "Always charged")] + [(s, f"Only with {s}") for s in SERVICES]
+BLANK_CHARGE = dict.fromkeys(CHARGE_FIELDS, "")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def card_form_view(view: svc.RateCardView) -> tuple[dict[str, str], list[dict[str, str]]]:
+    r = view.row
+    card = {"mode": r.mode, "origin": r.origin, "destination": r.destination, "carrier": r.carrier_code or "",
+            "valid_from": r.valid_from.isoformat(), "valid_to": r.valid_to.isoformat(), "currency": r.currency,
+            "transit_days": str(r.transit_days), "notes": view.notes or "", "state": r.state,
+            "title": f"{r.origin} → {r.destination}", "names": f"{r.origin_name} to {r.destination_name}",
+            "valid": f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}", "active": "yes" if r.is_active else ""}
+    charges = [{k: _text(getattr(c, k)) for k in CHARGE_FIELDS} for c in view.charges]
+    return card, charges
+
+
+def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.RateChargeInput, ...]]:
+    """The charge lines typed (a line with neither code nor rate is left out) and the form index of each."""
+    used, out = [], []
+    for i in range(lines):
+        values = {k: str(form.get(f"charge_{k}_{i}", "")).strip() for k in CHARGE_FIELDS}
+        if not values["code"] and not values["rate"]:
+            continue
+        used.append(i)
+        out.append(svc.RateChargeInput(
+            code=values["code"], description=values["description"], basis=values["basis"], rate=values["rate"],
+            size_type=values["size_type"] or None, min_quantity=values["min_quantity"] or None,
+            minimum_charge=values["minimum_charge"] or None, percent_of=values["percent_of"] or None,
+            service=values["service"] or None))
+    return used, tuple(out)
+
+
+class TowerRateCardState(SessionState):
+    card_key: str = ""
+    card: dict[str, str] = {}
+    charges: list[dict[str, str]] = []
+    version: int = 0
+    can_manage: bool = False
+    error: str = ""
+    notice: str = ""
+    field_errors: dict[str, str] = {}
+    form_key: int = 0
+
+    @rx.var
+    def is_new(self) -> bool:
+        return self.card_key == NEW
+
+    @rx.var
+    def line_numbers(self) -> list[int]:
+        return list(range(len(self.charges)))
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        self.can_manage = principal.can(Permission.MANAGE_RATES)
+        self.card_key = last_path_segment(self.router.url.path)[:20]
+        self.error = self.notice = ""
+        self.field_errors = {}
+        self.form_key += 1
+        if self.card_key == NEW:
+            self.card = {"mode": Mode.OCEAN_FCL.value, "currency": "USD", "title": "New rate card"}
+            self.charges = [dict(BLANK_CHARGE, code="FRT", description="Freight", basis="per_container")]
+            self.version = 0
+            if not self.can_manage:
+                self.error = MANAGERS_ONLY
+            return None
+        if not self.card_key.isdigit():
+            self.error, self.card, self.charges = "No such rate card. Go back to the list and open one.", {}, []
+            return None
+        try:
+            view = await run_db(svc.get_rate_card, principal, int(self.card_key))
+        except ServiceError as exc:
+            self.error, self.card, self.charges = exc.message, {}, []
+            return None
+        self._show_card(view)
+        return None
+
+    def _show_card(self, view: svc.RateCardView) -> None:
+        self.card, self.charges = card_form_view(view)
+        self.version = view.version
+        self.card_key = str(view.row.id)
+
+    async def add_charge(self):  # noqa: ANN201
+        """Another charge line. The form's inputs are uncontrolled and keep what was typed; only a line is added."""
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        if len(self.charges) < svc.MAX_CHARGES:
+            self.charges = [*self.charges, dict(BLANK_CHARGE, basis="per_shipment")]
+        return None
+
+    async def save(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        used, charges = _charges_from(form, len(self.charges))
+        data = svc.RateCardInput(
+            mode=str(form.get("mode", "")), origin=str(form.get("origin", "")),
+            destination=str(form.get("destination", "")), valid_from=str(form.get("valid_from", "")),
+            valid_to=str(form.get("valid_to", "")), currency=str(form.get("currency", "")),
+            transit_days=str(form.get("transit_days", "")), charges=charges,
+            carrier_code=str(form.get("carrier", "")).strip() or None, notes=str(form.get("notes", "")) or None,
+        )
+        creating = self.card_key == NEW
+        try:
+            if creating:
+                view = await run_db(svc.create_rate_card, principal, data)
+            else:
+                view = await run_db(svc.update_rate_card, principal, int(self.card_key), data,
+                                    expected_version=self.version)
+        except FormInvalid as exc:
+            self.field_errors = line_errors(exc.fields, used)
+            self.error, self.notice = exc.message, ""
+            return None
+        except ServiceError as exc:
+            self.error, self.notice, self.field_errors = exc.message, "", {}
+            return None
+        self._show_card(view)
+        self.error, self.field_errors = "", {}
+        self.notice = (f"Rate card {view.row.id} created and active." if creating
+                       else f"Rate card {view.row.id} saved. Options already offered keep their prices.")
+        self.form_key += 1
+        return rx.call_script(f"window.history.replaceState(null, '', '/tower/rates/{view.row.id}')") if creating \
+            else None
+
+    async def set_active(self, active: bool):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        if not self.card_key.isdigit():
+            return None
+        try:
+            view = await run_db(svc.set_rate_card_active, principal, int(self.card_key), bool(active),
+                                expected_version=self.version)
+        except ServiceError as exc:
+            self.error, self.notice = exc.message, ""
+            return None
+        self._show_card(view)
+        self.error = ""
+        self.notice = (f"Rate card {view.row.id} is active again." if active else
+                       f"Rate card {view.row.id} is deactivated: new quotes no longer use it; options already offered "
+                       "keep their prices.")
+        self.form_key += 1
+        return None
+
+
+S = TowerRateCardState
+
+
+def _charge_line(i: rx.Var) -> rx.Component:
+    n = i.to_string()
+    c = S.charges[i]
+    no = (i + 1).to_string()
+
+    def text(label: str, field: str, **props) -> rx.Component:
+        return checked_input(label, "charge_" + field + "_" + n, S.field_errors, key="charges." + n + "." + field,
+                             input_id="charge-" + field + "-" + n, default_value=c[field], **props)
+
+    def select(label: str, field: str, options: list[tuple[str, str]]) -> rx.Component:
+        return native_select(label, "charge_" + field + "_" + n, options, value=c[field],
+                             select_id="charge-" + field + "-" + n, errors=S.field_errors,
+                             key="charges." + n + "." + field)
+
+    return rx.el.fieldset(
+        rx.el.legend("Charge ", no, style={"font_weight": "700"}),
+        rx.grid(
+            text("Code", "code", max_length=20),
+            text("Description", "description"),
+            select("Basis", "basis", BASIS_OPTIONS),
+            text("Rate", "rate", input_mode="decimal"),
+            text("Minimum charge", "minimum_charge", input_mode="decimal"),
+            text("Size-type (per container)", "size_type", max_length=4),
+            text("Weight break from kg (per kg)", "min_quantity", input_mode="decimal"),
+            select("Percent of", "percent_of", PERCENT_OPTIONS),
+            select("Service", "service", SERVICE_OPTIONS),
+            columns=rx.breakpoints(initial="2", md="5"),
+            spacing="2",
+            width="100%",
+        ),
+        style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "12px", "width": "100%"},
+        data_testid="rate-charge",
+    )
+
+
+def _card_form() -> rx.Component:
+    c = S.card
+    e = S.field_errors
+    return rx.el.form(
+        rx.vstack(
+            rx.grid(
+                native_select("Mode", "mode", MODE_OPTIONS, value=c["mode"], errors=e, select_id="card-mode"),
+                checked_input("Origin", "origin", e, default_value=c["origin"], hint="UN/LOCODE, or IATA for air"),
+                checked_input("Destination", "destination", e, default_value=c["destination"]),
+                checked_input("Carrier", "carrier", e, default_value=c["carrier"], hint="Code; empty for any"),
+                checked_input("Valid from", "valid_from", e, type="date", default_value=c["valid_from"]),
+                checked_input("Valid to", "valid_to", e, type="date", default_value=c["valid_to"]),
+                native_select("Currency", "currency", CURRENCY_OPTIONS, value=c["currency"], errors=e,
+                              select_id="card-currency"),
+                checked_input("Transit days", "transit_days", e, default_value=c["transit_days"],
+                              input_mode="numeric"),
+                columns=rx.breakpoints(initial="2", md="4"),
+                spacing="3",
+                width="100%",
+            ),
+            checked_input("Notes", "notes", e, default_value=c["notes"]),
+            rx.heading("Charges", size="4", as_="h2"),
+            rx.text("Every card needs its freight (FRT). Clear a line's code and rate to remove it.", size="2",
+                    color=MUTED_TEXT),
+            field_error(e, "charges", "charges-error"),
+            rx.foreach(S.line_numbers, _charge_line),
+            rx.cond(
+                S.can_manage,
+                rx.hstack(
+                    primary_button(rx.cond(S.is_new, "Create rate card", "Save rate card"), type="submit"),
+                    secondary_button("Add a charge line", type="button", on_click=S.add_charge),
+                    spacing="3",
+                ),
+                rx.fragment(),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.save,
+        key=S.form_key,
+        aria_label="Rate card",
+        style={"width": "100%"},
+    )
+
+
+@area_page("tower", "/tower/rates/[card_id]", "Rate card", TowerRateCardState.load)
+def tower_rate_card() -> rx.Component:
+    c = S.card
+    return rx.vstack(
+        rx.link("← All rate cards", href="/tower/rates"),
+        rx.heading(rx.cond(S.is_new, "New rate card", "Rate card " + S.card_key + ": " + c["title"]), size="7",
+                   as_="h1"),
+        rx.cond(
+            S.is_new,
+            rx.fragment(),
+            rx.hstack(rate_state_badge(c["state"]), rx.text(c["names"], " · ", c["valid"], color=MUTED_TEXT),
+                      align="center"),
+        ),
+        rx.cond(S.can_manage, rx.fragment(), info_callout(MANAGERS_ONLY)),
+        rx.cond(S.notice != "", info_callout(S.notice, data_testid="rate-notice"), rx.fragment()),
+        rx.cond(S.error != "", error_callout(S.error, data_testid="rate-error"), rx.fragment()),
+        rx.cond(c.contains("title"), _card_form(), rx.fragment()),
+        rx.cond(
+            S.can_manage & ~S.is_new & c.contains("title"),
+            rx.card(
+                rx.heading("Availability", size="4", as_="h2"),
+                rx.cond(
+                    c["active"] == "yes",
+                    rx.vstack(
+                        rx.text("Deactivate to stop new quotes using this card. Options already offered keep their "
+                                "prices.", size="2"),
+                        rx.button("Deactivate rate card", on_click=S.set_active(False), color_scheme="red",
+                                  variant="outline", cursor="pointer"),
+                    ),
+                    rx.vstack(
+                        rx.text("This card is deactivated; new quotes do not use it.", size="2"),
+                        secondary_button("Reactivate rate card", on_click=S.set_active(True)),
+                    ),
+                ),
+                width="100%",
+            ),
+            rx.fragment(),
+        ),
+        spacing="4",
+        width="100%",
+    )

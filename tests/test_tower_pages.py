@@ -1,0 +1,43 @@
+"""The tower pages' own small pieces: SLA time left, form lines to service input, errors back to form lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from portal_app.components.work_queue import fmt_time_left, line_errors
+from portal_app.services import bookings
+from portal_app.tower import changes, quotes
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_sla_time_left_and_breached():
+    assert fmt_time_left(NOW + timedelta(hours=5, minutes=20), NOW) == ("5 h 20 min left", False)
+    assert fmt_time_left(NOW + timedelta(minutes=9), NOW) == ("9 min left", False)
+    assert fmt_time_left(NOW - timedelta(days=2, hours=3), NOW) == ("Breached 2 d 3 h ago", True)
+    assert fmt_time_left(None, NOW) == ("No SLA", False)
+
+
+def test_blank_charge_lines_are_left_out_and_errors_come_back_to_the_form_line():
+    form = {"code_0": "FRT", "description_0": "Ocean freight", "basis_0": "per_container", "quantity_0": "2",
+            "unit_price_0": "1500", "code_2": "DOC", "description_2": "Documents", "basis_2": "per_shipment",
+            "quantity_2": "1", "unit_price_2": "-1"}
+    sent, charges = quotes._charges_from(form, 3)
+    assert sent == [0, 2]
+    assert [c.description for c in charges] == ["Ocean freight (per container)", "Documents (per shipment)"]
+    # the service numbers what it was sent: its line 1 is the form's line 2
+    assert line_errors({"charges.1.unit_price": "negative", "currency": "bad"}, sent) == {
+        "charges.2.unit_price": "negative", "currency": "bad"}
+
+
+def test_change_request_shows_now_and_requested():
+    amend = bookings.ChangeRequestView(id=4, shipment_reference="SH0000001", company_name="Acme", kind="amend",
+                                       status="pending", changes={"customer_po": "PO-2", "packages": "3"},
+                                       current={"customer_po": "PO-1"})
+    assert changes.diff_view(amend) == [
+        {"field": "Your reference (PO)", "current": "PO-1", "requested": "PO-2"},
+        {"field": "Packages", "current": "—", "requested": "3"},
+    ]
+    cancel = bookings.ChangeRequestView(id=5, shipment_reference="SH0000001", company_name="Acme", kind="cancel",
+                                        status="pending")
+    assert changes.diff_view(cancel) == [{"field": "Booking", "current": "Booked", "requested": "Cancelled"}]
