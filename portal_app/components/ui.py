@@ -24,15 +24,20 @@ def secondary_button(text: str, **props) -> rx.Component:
     return rx.button(text, variant="outline", color=ACCENT, cursor="pointer", **props)
 
 
-def responsive_grid(*children: rx.Component, columns: int = 2, **props) -> rx.Component:
-    """A grid of one column on phones and ``columns`` (2 or 3) on wider screens, laid out by portal.css.
+def responsive_grid(*children: rx.Component, narrow: int = 1, wide: int = 2, middle: int | None = None,
+                    **props) -> rx.Component:
+    """A grid of ``narrow`` columns on phones and ``wide`` from 1024 px (``middle`` from 768 px, if given),
+    laid out by portal.css through CSS variables.
 
     Radix's breakpoint props (``rx.breakpoints``) are not used: their utility rules are trimmed from the shipped
     stylesheet (portal_app/stylesheet_trim.py).
     """
-    if columns not in (2, 3):
-        raise ValueError("responsive_grid lays out 2 or 3 columns")
-    return rx.grid(*children, class_name=f"cols-{columns}", spacing="4", width="100%", **props)
+    columns = {"--cols-narrow": str(narrow), "--cols-wide": str(wide)}
+    if middle is not None:
+        columns["--cols-middle"] = str(middle)
+    props.setdefault("spacing", "4")
+    props.setdefault("width", "100%")
+    return rx.grid(*children, class_name="responsive-grid", style=columns, **props)
 
 
 def pager(state: type[rx.State]) -> rx.Component:

@@ -194,7 +194,7 @@ def portal_home() -> rx.Component:
         rx.text("Figures for ", s.company_name, ", live from our operations record. Every figure opens the list behind it.",
                 color=MUTED_TEXT),
         rx.cond(s.layout_error != "", error_callout(s.layout_error), rx.fragment()),
-        responsive_grid(rx.foreach(s.layout, _widget), columns=2),
+        responsive_grid(rx.foreach(s.layout, _widget), wide=2),
         rx.hstack(
             rx.text("Hidden widgets:", weight="medium"),
             rx.foreach(s.layout, lambda w: rx.cond(

@@ -483,7 +483,7 @@ def portal_invoice_detail() -> rx.Component:
             responsive_grid(
                 rx.card(rx.heading("Totals", size="4", as_="h2"), _totals()),
                 rx.card(rx.heading("Payments", size="4", as_="h2"), _payments()),
-                columns=2,
+                wide=2,
             ),
             _dispute_form(),
             spacing="4",

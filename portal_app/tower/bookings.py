@@ -8,7 +8,7 @@ import reflex as rx
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
-from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
+from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button
 from portal_app.components.work_queue import (
     PAGE_SIZE,
     PagedQueueBase,
@@ -83,7 +83,7 @@ S = TowerBookingsState
 def _decision_panel() -> rx.Component:
     return decision_panel(
         S, "Decide booking ", "booking-decision",
-        rx.grid(
+        responsive_grid(
             rx.el.form(
                 rx.vstack(
                     rx.heading("Confirm", size="3", as_="h3"),
@@ -111,7 +111,7 @@ def _decision_panel() -> rx.Component:
                 on_submit=S.reject,
                 aria_label="Reject booking",
             ),
-            columns=rx.breakpoints(initial="1", md="2"),
+            wide=2,
             spacing="5",
             width="100%",
         ),

@@ -43,7 +43,7 @@ def tower_home() -> rx.Component:
             stat_card("Open requests", f["open_requests"], "/tower"),
             stat_card("Overdue invoices", f["overdue_invoices"], "/tower"),
             stat_card("Customers with active shipments", f["customers_with_active_shipments"], "/tower/shipments"),
-            columns=3,
+            middle=2, wide=3,
         ),
         spacing="4",
         width="100%",

@@ -14,6 +14,7 @@ from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
+    responsive_grid,
     secondary_button,
     table_caption,
 )
@@ -200,7 +201,7 @@ def _fact(label: str, value: rx.Var) -> rx.Component:
 def _request_summary() -> rx.Component:
     r = S.request
     return rx.vstack(
-        rx.grid(
+        responsive_grid(
             _fact("Customer", r["company"] + " · " + r["requested_by"]),
             _fact("Mode", r["mode"]),
             _fact("From", r["origin"]),
@@ -213,7 +214,7 @@ def _request_summary() -> rx.Component:
             rx.cond(r["chargeable"] != "", _fact("Chargeable weight", r["chargeable"]), rx.fragment()),
             rx.cond(r["wm"] != "", _fact("Revenue tonnes (W/M)", r["wm"]), rx.fragment()),
             _fact("Customer reference", r["po"]),
-            columns=rx.breakpoints(initial="2", md="4"),
+            narrow=2, wide=4,
             spacing="3",
             width="100%",
         ),
@@ -271,14 +272,14 @@ def _pricing_form() -> rx.Component:
                         secondary_button("Remove the last line", type="button", on_click=S.remove_charge_line,
                                          size="1", disabled=S.charge_lines.length() <= 1),
                     ),
-                    rx.grid(
+                    responsive_grid(
                         native_select("Currency", "currency", CURRENCIES, errors=S.field_errors),
                         checked_input("Carrier code", "carrier_code", S.field_errors,
                                       hint="e.g. MAEU or LH; leave empty if not chosen yet."),
                         checked_input("Transit days", "transit_days", S.field_errors, input_mode="numeric"),
                         checked_input("Valid until", "valid_until", S.field_errors, type="date",
                                       default_value=S.default_valid_until),
-                        columns=rx.breakpoints(initial="1", md="4"),
+                        wide=4,
                         spacing="3",
                         width="100%",
                     ),

@@ -16,6 +16,7 @@ from portal_app.components.ui import (
     error_callout,
     info_callout,
     primary_button,
+    responsive_grid,
     secondary_button,
 )
 from portal_app.components.work_queue import (
@@ -208,7 +209,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
 
     return rx.el.fieldset(
         rx.el.legend("Charge ", no, style={"font_weight": "700"}),
-        rx.grid(
+        responsive_grid(
             text("Code", "code", max_length=20),
             text("Description", "description"),
             select("Basis", "basis", BASIS_OPTIONS),
@@ -218,7 +219,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
             text("Weight break from kg (per kg)", "min_quantity", input_mode="decimal"),
             select("Percent of", "percent_of", PERCENT_OPTIONS),
             select("Service", "service", SERVICE_OPTIONS),
-            columns=rx.breakpoints(initial="2", md="5"),
+            narrow=2, wide=5,
             spacing="2",
             width="100%",
         ),
@@ -232,7 +233,7 @@ def _card_form() -> rx.Component:
     e = S.field_errors
     return rx.el.form(
         rx.vstack(
-            rx.grid(
+            responsive_grid(
                 native_select("Mode", "mode", MODE_OPTIONS, value=c["mode"], errors=e, select_id="card-mode"),
                 checked_input("Origin", "origin", e, default_value=c["origin"], hint="UN/LOCODE, or IATA for air"),
                 checked_input("Destination", "destination", e, default_value=c["destination"]),
@@ -243,7 +244,7 @@ def _card_form() -> rx.Component:
                               select_id="card-currency"),
                 checked_input("Transit days", "transit_days", e, default_value=c["transit_days"],
                               input_mode="numeric"),
-                columns=rx.breakpoints(initial="2", md="4"),
+                narrow=2, wide=4,
                 spacing="3",
                 width="100%",
             ),

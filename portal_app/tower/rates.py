@@ -27,6 +27,7 @@ from portal_app.components.ui import (
     info_callout,
     labelled_input,
     primary_button,
+    responsive_grid,
     secondary_button,
     table_caption,
 )
@@ -157,14 +158,14 @@ S = TowerRatesState
 
 def _filters() -> rx.Component:
     return rx.el.form(
-        rx.grid(
+        responsive_grid(
             native_select("Mode", "mode", MODE_CHOICES, select_id="rate-filter-mode"),
             labelled_input("Origin", "origin", id="rate-filter-origin", placeholder="CNSHA or PVG", max_length=5),
             labelled_input("Destination", "destination", id="rate-filter-destination", placeholder="NLRTM or FRA",
                            max_length=5),
             labelled_input("Carrier", "carrier", id="rate-filter-carrier", placeholder="MAEU or LH", max_length=10),
             native_select("State", "state", STATE_CHOICES, select_id="rate-filter-state"),
-            columns=rx.breakpoints(initial="2", md="5"),
+            narrow=2, wide=5,
             spacing="3",
             width="100%",
         ),
