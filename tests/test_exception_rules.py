@@ -279,3 +279,42 @@ def test_racing_evaluations_open_one_exception_on_postgresql(pg_oworld: QuoteWor
         s = make_shipment(db, status="arrived", etd=T0 - 25 * D, ata=T0 - 50 * H)
         assert rules.evaluate_all(db, T0).opened >= 1
         assert len(_open(db, s.id, "customs_hold")) == 1
+
+
+def test_uploading_the_missing_document_resolves_its_exception(oworld: QuoteWorld, monkeypatch):
+    from portal_app.services import clock, documents
+    from tests.test_documents import pdf_bytes
+
+    monkeypatch.setattr(clock, "now", lambda: T0 + H)
+    with oworld.session() as db:
+        s = make_shipment(db, status="confirmed", etd=T0 + 4 * D)
+        rules.evaluate_shipment(db, s.id, T0)
+        assert len(_open(db, s.id, "document_missing")) == 2
+        documents.upload_document(db, oworld.alice, s.reference, "packing_list", "pl.pdf", pdf_bytes("pl"))
+        assert {e.cause_key for e in _open(db, s.id, "document_missing")} == {"commercial_invoice"}
+        _assert_resolved_by_itself(db, s.id, "document_missing", T0 + H)
+
+
+def test_the_scheduled_pass_records_when_it_ran(oworld: QuoteWorld):
+    from models import AppSetting
+    from portal_app import maintenance
+
+    with oworld.session() as db:
+        s = make_shipment(db, delay_hours=40)
+    result = maintenance.run_rule_pass(oworld.engine, T0)
+    assert result is not None and result.opened >= 1
+    with oworld.session() as db:
+        assert len(_open(db, s.id, "eta_slip")) == 1
+        assert T0.isoformat() in db.get(AppSetting, maintenance.RULES_LAST_PASS).value
+
+
+@pytest.mark.postgres
+def test_one_worker_runs_the_scheduled_pass_on_postgresql(pg_oworld: QuoteWorld):
+    from portal_app import maintenance
+
+    with pg_oworld.engine.connect() as other:
+        other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": maintenance.RULES_LOCK_KEY})
+        assert maintenance.run_rule_pass(pg_oworld.engine, T0) is None  # another worker is running it
+        other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": maintenance.RULES_LOCK_KEY})
+    assert maintenance.run_rule_pass(pg_oworld.engine, T0 + 2 * H) is not None
+    assert maintenance.run_rule_pass(pg_oworld.engine, T0 + 2 * H + timedelta(minutes=1)) is None  # ran just now
