@@ -252,7 +252,7 @@ def _text(value: str | None, limit: int) -> str:
     return " ".join((value or "").split())[:limit]
 
 
-def _staff(db: Session, user_id: int | None, what: str) -> int | None:
+def check_staff(db: Session, user_id: int | None, what: str) -> int | None:
     if user_id is None:
         return None
     user = db.get(User, int(user_id))
@@ -262,7 +262,7 @@ def _staff(db: Session, user_id: int | None, what: str) -> int | None:
     return user.id
 
 
-def _team(db: Session, team_id: int | None) -> int | None:
+def check_team(db: Session, team_id: int | None) -> int | None:
     if team_id is None:
         return None
     if db.get(Team, int(team_id)) is None:
@@ -317,8 +317,8 @@ def create_exception(db: Session, principal: Principal, data: ExceptionInput) ->
                            f"instead. {NOTHING_SAVED}")
     else:
         cause = _text(data.cause, 120) or f"manual:{uuid.uuid4().hex[:10]}"
-    owner = _staff(db, data.owner_id, "Owner") if data.owner_id is not None else shipment.owner_id
-    team = _team(db, data.team_id) if data.team_id is not None else shipment.team_id
+    owner = check_staff(db, data.owner_id, "Owner") if data.owner_id is not None else shipment.owner_id
+    team = check_team(db, data.team_id) if data.team_id is not None else shipment.team_id
     now = clock.now()
     hours = sla_policy.resolution_hours(db, SUBJECT, kind, severity, default=sla_policy.DEFAULT_EXCEPTION_HOURS)
     exc = OpsException(
@@ -349,7 +349,7 @@ def assign_exception(db: Session, principal: Principal, exception_id: int, *, ow
         principal.require(Permission.ASSIGN_WORK)
     if team_id != exc.team_id:
         principal.require(Permission.ASSIGN_WORK)
-    owner, team = _staff(db, owner_id, "Owner"), _team(db, team_id)
+    owner, team = check_staff(db, owner_id, "Owner"), check_team(db, team_id)
     before = _snapshot(exc)
     _change(db, exc, expected_version, owner_id=owner, team_id=team)
     audit.record(db, principal, "exception_assigned", "exception", exc.id, exc.company_id, before, _snapshot(exc))
