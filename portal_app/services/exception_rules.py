@@ -176,31 +176,44 @@ def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: int | 
     reqs = db.exec(select(DocumentRequirement).where(DocumentRequirement.is_active.is_(True),
                                                      DocumentRequirement.provided_by == "customer")).all()
     if shipment_id is not None:
-        ship = db.exec(select(Shipment.mode, Shipment.incoterm, Shipment.is_dangerous_goods, Shipment.status)
-                       .where(Shipment.id == shipment_id)).first()
-        if ship is None or ship.status not in BEFORE_ARRIVAL:
-            return []
-        reqs = [r for r in reqs if r.mode == ship.mode and r.incoterm in (None, ship.incoterm)
-                and (ship.is_dangerous_goods or not r.dangerous_goods_only)]
+        return _documents_of_one(db, rule, reqs, grace, now, shipment_id)
     etd = sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned)
     out: list[Cause] = []
     for req in reqs:
         provided = sa.exists().where(Document.shipment_id == Shipment.id, Document.doc_type == req.doc_type,
                                      Document.status.in_(PROVIDED))
         clauses = [Shipment.status.in_(BEFORE_ARRIVAL), Shipment.mode == req.mode, Shipment.atd.is_(None),
-                   etd <= now + timedelta(days=req.due_days_before_departure - grace), ~provided,
-                   *_scoped(shipment_id, Shipment.id)]
+                   etd <= now + timedelta(days=req.due_days_before_departure - grace), ~provided]
         if req.incoterm is not None:
             clauses.append(Shipment.incoterm == req.incoterm)
         if req.dangerous_goods_only:
             clauses.append(Shipment.is_dangerous_goods.is_(True))
-        name = req.doc_type.replace("_", " ").capitalize()
-        for r in db.exec(select(*_SHIP, etd.label("etd")).where(*clauses)).all():
-            due = r.etd - timedelta(days=req.due_days_before_departure)
-            out.append(_cause(r, rule.kind, req.doc_type, f"{name} missing for {r.reference}",
-                              f"Due {_fmt(due)} ({req.due_days_before_departure} day(s) before departure on "
-                              f"{_fmt(r.etd)}); not received."))
+        out += [_document_cause(r, rule, req, r.etd) for r in db.exec(select(*_SHIP, etd.label("etd"))
+                                                                      .where(*clauses)).all()]
     return out
+
+
+def _documents_of_one(db: Session, rule: Rule, reqs: list[DocumentRequirement], grace: int, now: datetime,
+                      shipment_id: int) -> list[Cause]:
+    """The same test for one shipment: its row and its received document types, then the checklist in memory."""
+    s = db.exec(select(*_SHIP, Shipment.mode, Shipment.incoterm, Shipment.is_dangerous_goods, Shipment.status,
+                       Shipment.atd, sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned).label("etd"))
+                .where(Shipment.id == shipment_id)).first()
+    if s is None or s.status not in BEFORE_ARRIVAL or s.atd is not None or s.etd is None:
+        return []
+    have = set(db.exec(select(Document.doc_type).where(Document.shipment_id == shipment_id,
+                                                       Document.status.in_(PROVIDED))).all())
+    return [_document_cause(s, rule, r, s.etd) for r in reqs
+            if r.mode == s.mode and r.incoterm in (None, s.incoterm) and r.doc_type not in have
+            and (s.is_dangerous_goods or not r.dangerous_goods_only)
+            and s.etd <= now + timedelta(days=r.due_days_before_departure - grace)]
+
+
+def _document_cause(row, rule: Rule, req: DocumentRequirement, etd: datetime) -> Cause:  # noqa: ANN001
+    due = etd - timedelta(days=req.due_days_before_departure)
+    return _cause(row, rule.kind, req.doc_type, f"{req.doc_type.replace('_', ' ').capitalize()} missing for "
+                  f"{row.reference}", f"Due {_fmt(due)} ({req.due_days_before_departure} day(s) before departure on "
+                  f"{_fmt(etd)}); not received.")
 
 
 def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
