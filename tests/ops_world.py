@@ -13,11 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import Company, Location, Milestone, Shipment, Team, User
-from tests.quote_world import PG_ADMIN_URL, QuoteWorld, build_quote_world, postgres_available
+from tests.quote_world import QuoteWorld, build_quote_world, fresh_pg_world
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 _refs = itertools.count(1)
@@ -33,20 +32,7 @@ def oworld() -> Iterator[QuoteWorld]:
 
 @pytest.fixture(scope="session")
 def pg_oworld() -> Iterator[QuoteWorld]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_ops_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    world = build_quote_world(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield world
-    finally:
-        world.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_pg_world("portal_ops")
 
 
 def user_id(db: Session, email: str) -> int:

@@ -28,6 +28,7 @@ from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.scope import company_filter
+from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100
 STATUS_FILTERS = ("active", "open", "in_progress", "resolved", "all")
@@ -276,18 +277,9 @@ def _snapshot(exc: OpsException) -> dict:
 
 
 def _change(db: Session, exc: OpsException, expected_version: int | None, **values: object) -> None:
-    """Apply ``values`` only if nobody changed the exception since the person looked (optimistic lock)."""
-    version = exc.version if expected_version is None else expected_version
-    changed = db.exec(
-        sa.update(OpsException).where(OpsException.id == exc.id, OpsException.version == version)
-        .values(**values, updated_at=clock.now(), version=OpsException.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.rollback()
-        raise Conflict(f"Exception #{exc.id} was changed by someone else since you opened it. Reload it and try "
-                       f"again. {NOTHING_SAVED}")
-    db.refresh(exc)
+    update_versioned(db, OpsException, exc, expected_version,
+                     f"Exception #{exc.id} was changed by someone else since you opened it. Reload it and try "
+                     f"again. {NOTHING_SAVED}", **values)
 
 
 def _link(exc: OpsException) -> str:

@@ -28,6 +28,7 @@ from portal_app.services.exceptions import (
 )
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.scope import company_filter
+from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100
 OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
@@ -215,17 +216,9 @@ def create_task(db: Session, principal: Principal, data: TaskInput) -> TaskRow:
 
 
 def _change(db: Session, task: Task, expected_version: int | None, **values: object) -> None:
-    version = task.version if expected_version is None else expected_version
-    changed = db.exec(
-        sa.update(Task).where(Task.id == task.id, Task.version == version)
-        .values(**values, updated_at=clock.now(), version=Task.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.rollback()
-        raise Conflict(f"Task #{task.id} was changed by someone else since you opened it. Reload it and try again. "
-                       f"{NOTHING_SAVED}")
-    db.refresh(task)
+    update_versioned(db, Task, task, expected_version,
+                     f"Task #{task.id} was changed by someone else since you opened it. Reload it and try again. "
+                     f"{NOTHING_SAVED}", **values)
 
 
 def set_status(db: Session, principal: Principal, task_id: int, status: str, *,
