@@ -8,7 +8,9 @@ Figures (name, value, unit):
   one user, for 50 users at one event per second, capacity, server memory per session, the event's time over
   its raw SQL, JavaScript per page (gzip) and Lighthouse mobile scores;
 - quote to booking (bench/quotes.py): pricing one request against 10,000 rate-card lanes, submitting a quote,
-  accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1).
+  accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1);
+- exception rules (bench/ops_rules.py): a full rule pass over the active shipments and the rules for one changed
+  shipment p50/p95, and the first pass's reconciliation of the seeded exceptions.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-live", action="store_true", help="skip the figures that need the running app")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
     parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
+    parser.add_argument("--no-rules", action="store_true", help="skip the exception-rule figures")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         quote_timings, quote_values = scenarios.measure_quotes(args.requests)
         timed.update(quote_timings)
         values += quote_values
+    if not args.no_rules:
+        from bench.ops_rules import measure_rules
+
+        rule_timings, rule_values = measure_rules()
+        timed.update(rule_timings)
+        values += rule_values
     if not args.no_live:
         from bench.live import LiveOptions, measure_live
 

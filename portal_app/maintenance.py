@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
+from portal_app.services import clock, exception_rules
+from portal_app.services.exception_rules import PassResult
+from portal_app.settings import settings
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_SECONDS = 6 * 3600
@@ -24,3 +33,55 @@ async def keep_planner_statistics() -> None:
         except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
             log.warning("Refreshing the database planner statistics failed", exc_info=True)
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
+
+
+RULES_LOCK_KEY = 0x6F70_7372  # PostgreSQL advisory lock id of the scheduled rule pass ("opsr")
+RULES_LAST_PASS = "rules_last_pass"  # AppSetting key: when the last scheduled pass started (ISO time, JSON)
+RULES_FIRST_DELAY_SECONDS = 30
+
+
+def run_rule_pass(engine: sa.Engine | None = None, now: datetime | None = None) -> PassResult | None:
+    """One scheduled pass of every exception rule, by one worker at a time.
+
+    On PostgreSQL the pass holds a transaction-level advisory lock, and skips when another worker holds it or ran
+    a pass less than half an interval ago (the start time is kept in AppSetting), so several workers and hosts
+    share the schedule instead of repeating it. SQLite serves one process, which simply runs it.
+    Returns None when skipped.
+    """
+    engine = engine or get_engine()
+    now = now or clock.now()
+    with Session(engine, expire_on_commit=False) as db:
+        if engine.dialect.name == "postgresql":
+            got = db.connection().execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                          {"k": RULES_LOCK_KEY}).scalar()
+            if not got:
+                return None
+            last = db.get(AppSetting, RULES_LAST_PASS)
+            minutes = max(settings.rules_every_minutes, 1)
+            if last is not None and now - datetime.fromisoformat(json.loads(last.value)) < timedelta(
+                    minutes=minutes / 2):
+                db.rollback()
+                return None
+        row = db.get(AppSetting, RULES_LAST_PASS) or AppSetting(key=RULES_LAST_PASS, value="")
+        row.value = json.dumps(now.isoformat())
+        row.updated_at = now
+        db.add(row)
+        db.flush()
+        return exception_rules.evaluate_all(db, now)
+
+
+async def keep_evaluating_rules() -> None:
+    """Run the exception rules over every active shipment every ``PORTAL_RULES_EVERY_MINUTES`` minutes."""
+    minutes = settings.rules_every_minutes
+    if minutes <= 0:
+        return
+    await asyncio.sleep(RULES_FIRST_DELAY_SECONDS)
+    while True:
+        try:
+            result = await asyncio.to_thread(run_rule_pass)
+            if result is not None:
+                log.info("Exception rules: %s opened, %s resolved, %s present (%.2f s)", result.opened,
+                         result.resolved, result.present, result.seconds)
+        except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
+            log.warning("The scheduled exception rule pass failed", exc_info=True)
+        await asyncio.sleep(minutes * 60)

@@ -8,7 +8,7 @@ from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
-from portal_app.maintenance import keep_planner_statistics
+from portal_app.maintenance import keep_evaluating_rules, keep_planner_statistics
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
@@ -37,6 +37,7 @@ app = rx.App(
 # The connection notice is a banner of our own, not Reflex's toast (whose library every page would download).
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
 app.register_lifespan_task(keep_planner_statistics)
+app.register_lifespan_task(keep_evaluating_rules)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
 for page, route, title, on_load in PAGES:

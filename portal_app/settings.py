@@ -37,6 +37,7 @@ class Settings:
     login_lockout_minutes: int
     login_ip_limit: int
     login_ip_window_minutes: int
+    rules_every_minutes: int
 
     @property
     def files_dir(self) -> Path:
@@ -58,6 +59,7 @@ def load_settings() -> Settings:
         login_lockout_minutes=_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
         login_ip_limit=_int("PORTAL_LOGIN_IP_LIMIT", 30),
         login_ip_window_minutes=_int("PORTAL_LOGIN_IP_WINDOW_MINUTES", 10),
+        rules_every_minutes=_int("PORTAL_RULES_EVERY_MINUTES", 15),
     )
 
 

@@ -58,7 +58,7 @@ from models.enums import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, funnel, rating
+from portal_app.services import clock, exception_rules, funnel, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
@@ -807,6 +807,8 @@ def decide_change(
            {"status": verdict, "reason": why, "shipment": _current(shipment) if approve else None,
             "shipment_status": shipment.status})
     db.commit()
+    # New dates or a cancellation change which documents are due and whether the shipment is still active.
+    exception_rules.evaluate_quietly(db, shipment.id, now)
     db.refresh(cr)
     company = db.get(Company, shipment.company_id)
     requester = db.get(User, cr.requested_by_id)

@@ -21,7 +21,7 @@ from models import Document, DocumentRequirement, PortalEvent, Shipment
 from models.enums import DocumentStatus, PortalEventKind, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.services import clock, exception_rules
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
     Conflict,
@@ -290,6 +290,8 @@ def upload_document(
                 f"the documents and upload it again if it is still needed. {NOTHING_STORED}"
             ) from None
         raise
+    # A received document may clear a missing-document exception.
+    exception_rules.evaluate_quietly(db, shipment.id)
     return _row(doc, shipment.reference)
 
 

@@ -1,0 +1,347 @@
+"""REST v1 for the ops tower: the exception queue, tasks and workload. Staff only: a customer's session or API key
+is refused (403) on every route here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from portal_app.api.deps import current_principal, get_db
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import exception_rules, shipments
+from portal_app.services import exceptions as exc_svc
+from portal_app.services import tasks as task_svc
+from portal_app.services import workload as work_svc
+from portal_app.services.paging import Page
+
+router = APIRouter(prefix="/api/v1", tags=["ops"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Db = Annotated[Session, Depends(get_db)]
+PageNo = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=exc_svc.MAX_PAGE_SIZE)]
+Errors = {403: {}, 404: {}, 409: {}, 422: {}}
+
+
+class TimerOut(BaseModel):
+    due_at: datetime | None = Field(description="UTC")
+    due_local: str = Field(description="The due time in the caller's time zone")
+    seconds_left: int | None = Field(description="Negative once breached")
+    breached: bool
+    label: str
+
+
+class ExceptionRowOut(BaseModel):
+    id: int
+    shipment_reference: str | None
+    company_name: str | None
+    kind: str
+    cause_key: str
+    severity: str
+    status: str
+    title: str
+    owner_id: int | None
+    owner_name: str | None
+    team_id: int | None
+    team_name: str | None
+    created_by_rule: bool
+    created_at: datetime
+    timer: TimerOut
+    version: int
+
+
+class ExceptionOut(ExceptionRowOut):
+    detail: str | None
+    resolution_note: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    auto_resolved: bool
+
+
+class ExceptionPageOut(BaseModel):
+    items: list[ExceptionRowOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ExceptionIn(BaseModel):
+    shipment_reference: str = Field(max_length=20)
+    kind: str = Field(description=", ".join(exc_svc.KINDS))
+    title: str = Field(max_length=200)
+    severity: str = Field("medium", description=", ".join(exc_svc.SEVERITIES))
+    detail: str | None = Field(None, max_length=4000)
+    cause: str | None = Field(None, max_length=120, description="What exactly; one open exception per cause")
+    owner_id: int | None = Field(None, description="Default: the shipment's owner")
+    team_id: int | None = Field(None, description="Default: the shipment's team")
+
+
+class Versioned(BaseModel):
+    expected_version: int | None = Field(None, description="The version you saw (409 if it changed since)")
+
+
+class AssignIn(Versioned):
+    owner_id: int | None
+    team_id: int | None
+
+
+class SeverityIn(Versioned):
+    severity: str
+
+
+class ResolveIn(Versioned):
+    note: str = Field(max_length=2000, description="Internal: what was done")
+    customer_message: str | None = Field(None, max_length=2000,
+                                         description="Optional: posted on the shipment for the customer to read")
+
+
+class ReopenIn(Versioned):
+    reason: str = Field(max_length=2000)
+
+
+class EvaluateIn(BaseModel):
+    shipment_reference: str = Field(max_length=20)
+
+
+class EvaluateOut(BaseModel):
+    opened: int
+    resolved: int
+    present: int
+
+
+class TaskOut(BaseModel):
+    id: int
+    title: str
+    detail: str | None
+    shipment_reference: str | None
+    exception_id: int | None
+    assignee_id: int | None
+    assignee_name: str | None
+    team_id: int | None
+    team_name: str | None
+    status: str
+    due: TimerOut
+    overdue: bool
+    completed_at: datetime | None
+    created_at: datetime
+    version: int
+
+
+class TaskPageOut(BaseModel):
+    items: list[TaskOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class TaskIn(BaseModel):
+    title: str = Field(max_length=200)
+    detail: str | None = Field(None, max_length=4000)
+    shipment_reference: str | None = Field(None, max_length=20)
+    exception_id: int | None = Field(None, description="Takes the exception's shipment, owner, team and SLA by default")
+    assignee_id: int | None = None
+    team_id: int | None = None
+    due_at: datetime | None = Field(None, description="With a time zone offset")
+
+
+class TaskStatusIn(Versioned):
+    status: Literal["open", "in_progress", "done", "cancelled"]
+
+
+class TaskAssignIn(Versioned):
+    assignee_id: int | None
+    team_id: int | None
+    due_at: datetime | None = None
+
+
+class WorkloadOut(BaseModel):
+    id: int | None
+    name: str
+    shipments_in_progress: int
+    open_exceptions: int
+    exceptions_by_severity: dict[str, int]
+    sla_breaches: int
+    overdue_tasks: int
+
+
+class ReassignIn(BaseModel):
+    from_user_id: int
+    to_user_id: int
+    what: list[Literal["exceptions", "tasks", "shipments"]] = Field(
+        default_factory=lambda: list(work_svc.REASSIGNABLE))
+
+
+class ReassignOut(BaseModel):
+    from_user_id: int
+    to_user_id: int
+    exceptions: int
+    tasks: int
+    shipments: int
+    message: str
+
+
+def _exception(view: exc_svc.ExceptionDetail) -> ExceptionOut:
+    data = asdict(view)
+    return ExceptionOut(**data.pop("row"), **data)
+
+
+def _page(result: Page, out: type[BaseModel], item: type[BaseModel]) -> BaseModel:
+    return out(items=[item(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
+               page_size=result.page_size, pages=result.pages)
+
+
+# ----------------------------------------------------------------------------------------------- exceptions
+
+
+@router.get("/exceptions", response_model=ExceptionPageOut, responses=Errors)
+def list_exceptions(
+    principal: Caller,
+    db: Db,
+    status: Annotated[str, Query(description=", ".join(exc_svc.STATUS_FILTERS))] = "active",
+    kind: str | None = None,
+    severity: str | None = None,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    unassigned: bool = False,
+    shipment: Annotated[str | None, Query(max_length=20)] = None,
+    company_id: Annotated[int | None, Query(description="The customer")] = None,
+    breached: bool | None = None,
+    breaching_within_hours: Annotated[int | None, Query(ge=1, le=720)] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
+) -> ExceptionPageOut:
+    """The exception queue, the nearest SLA first."""
+    filters = exc_svc.ExceptionFilters(status=status, kind=kind, severity=severity, owner_id=owner_id,
+                                       team_id=team_id, shipment_reference=shipment, company_id=company_id,
+                                       breached=breached, breaching_within_hours=breaching_within_hours,
+                                       unassigned=unassigned)
+    result = exc_svc.list_exceptions(db, principal, filters, page=page, page_size=page_size)
+    return _page(result, ExceptionPageOut, ExceptionRowOut)
+
+
+@router.post("/exceptions", response_model=ExceptionOut, status_code=201, responses=Errors)
+def create_exception(body: ExceptionIn, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.create_exception(db, principal, exc_svc.ExceptionInput(**body.model_dump())))
+
+
+@router.post("/exceptions/evaluate", response_model=EvaluateOut, responses=Errors)
+def evaluate_rules(body: EvaluateIn, principal: Caller, db: Db) -> EvaluateOut:
+    """Run every exception rule for one shipment now (they also run on every change and on a schedule)."""
+    principal.require(Permission.MANAGE_EXCEPTIONS)
+    shipment_id = shipments.resolve_shipment_id(db, principal, body.shipment_reference)
+    result = exception_rules.evaluate_shipment(db, shipment_id)
+    return EvaluateOut(opened=result.opened, resolved=result.resolved, present=result.present)
+
+
+@router.get("/exceptions/{exception_id}", response_model=ExceptionOut, responses=Errors)
+def get_exception(exception_id: int, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.get_exception(db, principal, exception_id))
+
+
+@router.post("/exceptions/{exception_id}/assign", response_model=ExceptionOut, responses=Errors)
+def assign_exception(exception_id: int, body: AssignIn, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.assign_exception(db, principal, exception_id, owner_id=body.owner_id,
+                                               team_id=body.team_id, expected_version=body.expected_version))
+
+
+@router.post("/exceptions/{exception_id}/severity", response_model=ExceptionOut, responses=Errors)
+def change_severity(exception_id: int, body: SeverityIn, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.change_severity(db, principal, exception_id, body.severity,
+                                              expected_version=body.expected_version))
+
+
+@router.post("/exceptions/{exception_id}/start", response_model=ExceptionOut, responses=Errors)
+def start_exception(exception_id: int, body: Versioned, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.start_exception(db, principal, exception_id, expected_version=body.expected_version))
+
+
+@router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionOut, responses=Errors)
+def resolve_exception(exception_id: int, body: ResolveIn, principal: Caller, db: Db) -> ExceptionOut:
+    """Resolve with an internal note and, optionally, a message the customer sees on the shipment."""
+    return _exception(exc_svc.resolve_exception(db, principal, exception_id, body.note,
+                                                customer_message=body.customer_message,
+                                                expected_version=body.expected_version))
+
+
+@router.post("/exceptions/{exception_id}/reopen", response_model=ExceptionOut, responses=Errors)
+def reopen_exception(exception_id: int, body: ReopenIn, principal: Caller, db: Db) -> ExceptionOut:
+    return _exception(exc_svc.reopen_exception(db, principal, exception_id, body.reason,
+                                               expected_version=body.expected_version))
+
+
+# ----------------------------------------------------------------------------------------------- tasks
+
+
+@router.get("/tasks/mine", response_model=TaskPageOut, responses=Errors)
+def my_queue(principal: Caller, db: Db, status: str = "active", page: PageNo = 1,
+             page_size: PageSize = 25) -> TaskPageOut:
+    """My queue: tasks assigned to me and my team's untaken tasks, overdue first."""
+    return _page(task_svc.my_queue(db, principal, status=status, page=page, page_size=page_size), TaskPageOut,
+                 TaskOut)
+
+
+@router.get("/tasks", response_model=TaskPageOut, responses=Errors)
+def list_tasks(
+    principal: Caller,
+    db: Db,
+    status: Annotated[str, Query(description=", ".join(task_svc.STATUS_FILTERS))] = "active",
+    assignee_id: int | None = None,
+    team_id: int | None = None,
+    shipment: Annotated[str | None, Query(max_length=20)] = None,
+    exception_id: int | None = None,
+    overdue: bool | None = None,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
+) -> TaskPageOut:
+    filters = task_svc.TaskFilters(status=status, assignee_id=assignee_id, team_id=team_id,
+                                   shipment_reference=shipment, exception_id=exception_id, overdue=overdue)
+    return _page(task_svc.list_tasks(db, principal, filters, page=page, page_size=page_size), TaskPageOut, TaskOut)
+
+
+@router.post("/tasks", response_model=TaskOut, status_code=201, responses=Errors)
+def create_task(body: TaskIn, principal: Caller, db: Db) -> TaskOut:
+    return TaskOut(**asdict(task_svc.create_task(db, principal, task_svc.TaskInput(**body.model_dump()))))
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut, responses=Errors)
+def get_task(task_id: int, principal: Caller, db: Db) -> TaskOut:
+    return TaskOut(**asdict(task_svc.get_task(db, principal, task_id)))
+
+
+@router.post("/tasks/{task_id}/status", response_model=TaskOut, responses=Errors)
+def set_task_status(task_id: int, body: TaskStatusIn, principal: Caller, db: Db) -> TaskOut:
+    return TaskOut(**asdict(task_svc.set_status(db, principal, task_id, body.status,
+                                                expected_version=body.expected_version)))
+
+
+@router.post("/tasks/{task_id}/assign", response_model=TaskOut, responses=Errors)
+def assign_task(task_id: int, body: TaskAssignIn, principal: Caller, db: Db) -> TaskOut:
+    return TaskOut(**asdict(task_svc.assign_task(db, principal, task_id, assignee_id=body.assignee_id,
+                                                 team_id=body.team_id, due_at=body.due_at,
+                                                 expected_version=body.expected_version)))
+
+
+# ----------------------------------------------------------------------------------------------- workload
+
+
+@router.get("/workload", response_model=list[WorkloadOut], responses=Errors)
+def workload(principal: Caller, db: Db,
+             by: Annotated[Literal["team", "branch", "person"], Query()] = "team") -> list[WorkloadOut]:
+    """Shipments in progress, open exceptions by severity, SLA breaches and overdue tasks per team, branch or
+    person."""
+    return [WorkloadOut(**asdict(r)) for r in work_svc.workload(db, principal, by)]
+
+
+@router.post("/workload/reassign", response_model=ReassignOut, responses=Errors)
+def reassign(body: ReassignIn, principal: Caller, db: Db) -> ReassignOut:
+    """Move one person's open exceptions, open tasks and active shipments to another, all or nothing."""
+    result = work_svc.reassign(db, principal, body.from_user_id, body.to_user_id, tuple(body.what))
+    return ReassignOut(**asdict(result))
