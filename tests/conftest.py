@@ -59,3 +59,4 @@ def _fresh_login_history(engine: sa.Engine):
 
 # A separate database for the quote and booking tests (bookings create shipments; see tests/quote_world.py).
 from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401
+from tests.tower_world import any_world, pg_tworld, tworld  # noqa: E402,F401
