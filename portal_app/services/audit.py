@@ -12,13 +12,17 @@ from models import AuditLog
 from portal_app.auth.principal import Principal
 
 
+def dumps(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
 def record(db: Session, principal: Principal, action: str, entity_type: str, entity_id: str, company_id: int | None,
            before: dict | None, after: dict | None, *, at: datetime | None = None) -> AuditLog:
     """Add one audit row to the session (the caller commits it with the change it describes)."""
     row = AuditLog(
         actor_id=principal.user_id, company_id=company_id, action=action, entity_type=entity_type,
-        entity_id=str(entity_id)[:40], before=json.dumps(before, default=str) if before is not None else None,
-        after=json.dumps(after, default=str) if after is not None else None,
+        entity_id=str(entity_id)[:40], before=dumps(before) if before is not None else None,
+        after=dumps(after) if after is not None else None,
     )
     if at is not None:
         row.created_at = at

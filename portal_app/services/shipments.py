@@ -69,6 +69,10 @@ class ShipmentFilters:
     delayed_only: bool = False
     company_id: int | None = None  # staff only; ignored scope-wise for customers (they never leave their company)
 
+    def extra_clauses(self, principal: Principal) -> list[sa.ColumnElement[bool]]:
+        """More WHERE clauses of a richer filter (the tower board's owner, team, exceptions, SLA); none here."""
+        return []
+
     def validate(self) -> None:
         bad = [s for s in self.statuses if s not in ShipmentStatus._value2member_map_]
         if bad:
@@ -249,6 +253,7 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
             company_filter(ShipmentReference.company_id, principal),
         )
         clauses.append(Shipment.id.in_(refs))
+    clauses += filters.extra_clauses(principal)
     return clauses
 
 

@@ -9,7 +9,7 @@ conditional UPDATE on ``Shipment.version``; when someone saved in between, nothi
 :class:`EditConflict` (HTTP 409) says what changed since (from the audit log) and hands the caller's input back.
 
 Edits are built in two steps so bulk actions (:mod:`portal_app.services.bulk`) reuse them inside a savepoint per
-shipment: an ``_plan_*`` function validates and adds the related rows, :func:`_apply` takes the lock and writes
+shipment: a ``plan_*`` function validates and adds the related rows, :func:`apply_plan` takes the lock and writes
 the audit row. Public functions commit; bulk commits once for the batch.
 """
 
@@ -162,7 +162,7 @@ def _delay_minutes(planned: datetime | None, latest: datetime | None) -> int:
     return int((latest - planned).total_seconds() // 60)
 
 
-def _apply(db: Session, principal: Principal, shipment: Shipment, expected_version: int, plan: Planned,
+def apply_plan(db: Session, principal: Principal, shipment: Shipment, expected_version: int, plan: Planned,
            now: datetime) -> Planned:
     """Write the plan if the shipment is still at ``expected_version``: one conditional UPDATE bumps the version;
     the audit row records the fields and the new version (what a later conflict reads)."""
@@ -226,7 +226,7 @@ def _edit(db: Session, principal: Principal, reference: str, expected_version: i
     try:
         if shipment.version != expected_version:
             raise StaleVersion
-        done = _apply(db, principal, shipment, expected_version, plan(shipment, now), now)
+        done = apply_plan(db, principal, shipment, expected_version, plan(shipment, now), now)
         db.commit()
     except StaleVersion:
         db.rollback()
@@ -322,7 +322,7 @@ def _shipment_columns(shipment: Shipment, code: str, times: dict[str, datetime |
     return values
 
 
-def _plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, changes: Mapping[str, object],
+def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, changes: Mapping[str, object],
                     *, source: str = MilestoneSource.OPS.value) -> Planned:
     unknown = [k for k in changes if k not in MILESTONE_FIELDS]
     if unknown or not changes:
@@ -377,7 +377,7 @@ def edit_milestone(db: Session, principal: Principal, reference: str, code: str,
     """
     your_input = {"milestone": code, **changes}
     done = _edit(db, principal, reference, expected_version, your_input,
-                 lambda s, now: _plan_milestone(db, s, now, code, changes))
+                 lambda s, now: plan_milestone(db, s, now, code, changes))
     shipment = load_shipment(db, principal, reference)
     return EditResult(shipment.reference, shipment.version, f"{done.result} saved.")
 
@@ -406,7 +406,7 @@ def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_
     return sent
 
 
-def _plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
+def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
               reason_code: str, reason_text: str | None) -> Planned:
     eta = _aware("New ETA", new_eta)
     if eta is None:
@@ -460,7 +460,7 @@ def change_eta(db: Session, principal: Principal, reference: str, new_eta: objec
     to each follower who wants it."""
     your_input = {"new_eta": new_eta, "reason_code": reason_code, "reason_text": reason_text}
     _edit(db, principal, reference, expected_version, your_input,
-          lambda s, now: _plan_eta(db, principal, s, now, new_eta, reason_code, reason_text))
+          lambda s, now: plan_eta(db, principal, s, now, new_eta, reason_code, reason_text))
     shipment = load_shipment(db, principal, reference)
     return EditResult(shipment.reference, shipment.version,
                       f"ETA changed to {shipment.eta_estimated:%d %b %Y %H:%M} UTC; the customer sees it.")
@@ -477,7 +477,7 @@ def _staff_user(db: Session, user_id: int) -> User:
     return user
 
 
-def _plan_assign(db: Session, shipment: Shipment, changes: Mapping[str, object]) -> Planned:
+def plan_assign(db: Session, shipment: Shipment, changes: Mapping[str, object]) -> Planned:
     unknown = [k for k in changes if k not in ASSIGN_FIELDS]
     if unknown or not changes:
         raise ValidationFailed(f"Set owner_id, team_id or both (null to clear). {NOTHING_SAVED}")
@@ -507,7 +507,7 @@ def assign(db: Session, principal: Principal, reference: str, changes: Mapping[s
            expected_version: int) -> EditResult:
     """Set the owner (a staff user id) and/or the team (its branch follows) of a shipment; None clears."""
     _edit(db, principal, reference, expected_version, dict(changes),
-          lambda s, now: _plan_assign(db, s, changes), permission=Permission.ASSIGN_WORK)
+          lambda s, now: plan_assign(db, s, changes), permission=Permission.ASSIGN_WORK)
     shipment = load_shipment(db, principal, reference)
     return EditResult(shipment.reference, shipment.version, "Assignment saved.")
 
@@ -529,7 +529,7 @@ class NoteResult:
     message: str
 
 
-def _add_update(db: Session, principal: Principal, shipment: Shipment, body: str, visibility: str,
+def add_update(db: Session, principal: Principal, shipment: Shipment, body: str, visibility: str,
                 now: datetime) -> ShipmentUpdate:
     text = (body or "").strip()
     if visibility not in Visibility._value2member_map_:
@@ -558,7 +558,7 @@ def add_note(db: Session, principal: Principal, reference: str, body: str, *,
     """
     _require_staff(principal, Permission.EDIT_SHIPMENTS)
     shipment = load_shipment(db, principal, reference)
-    _add_update(db, principal, shipment, body, visibility, clock.now())
+    add_update(db, principal, shipment, body, visibility, clock.now())
     db.commit()
     who = "Only staff see it." if visibility == Visibility.INTERNAL else "The customer sees it on the shipment."
     return NoteResult(shipment.reference, visibility, f"Saved. {who}")
