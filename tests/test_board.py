@@ -89,3 +89,46 @@ def test_board_refuses_customers_and_bad_input(tworld: QuoteWorld):
             board.list_board(db, w.agent, BoardFilters(sla="late"))
         with pytest.raises(ValidationFailed, match="number"):
             BoardFilters.from_params({"team": "sales"})
+
+
+TOWER_PREFIXES = ("/api/v1/tower", "/api/v1/kpis")
+
+
+def _tower_routes() -> list[tuple[str, str]]:
+    from portal_app.api.app import build_api
+
+    out = []
+    for path, operations in build_api().openapi()["paths"].items():
+        if path.startswith(TOWER_PREFIXES):
+            for method in sorted(operations):
+                filled = (path.replace("{reference}", "SH0000001").replace("{code}", "vessel_departure")
+                          .replace("{document_id}", "1").replace("{table}", "lanes"))
+                out.append((method.upper(), filled))
+    return out
+
+
+def test_every_tower_route_refuses_customer_sessions_and_keys(tworld: QuoteWorld):
+    import secrets
+
+    from models import ApiKey
+    from portal_app.auth.sessions import hash_token
+
+    routes = _tower_routes()
+    assert len(routes) >= 12
+    raw = "pk_" + secrets.token_urlsafe(24)
+    with tworld.session() as db:
+        db.add(ApiKey(name="ERP", prefix=raw[:8], key_hash=hash_token(raw), user_id=tworld.alice.user_id,
+                      company_id=tworld.alice.company_id))
+        db.commit()
+    session_client = tworld.client("bob@acme.example")
+    key_client = tworld.client("nina@nordwind.example")
+    key_client.cookies.clear()
+    for method, path in routes:
+        for client, headers in ((session_client, {}), (key_client, {"Authorization": f"Bearer {raw}"})):
+            resp = client.request(method, path, headers=headers, json={})
+            assert resp.status_code in (403, 404), (method, path, resp.status_code, resp.text)
+            assert resp.json()["error"]["saved"] is False
+    anonymous = tworld.client("omar@nordwind.example")
+    anonymous.cookies.clear()
+    for method, path in routes:
+        assert anonymous.request(method, path, json={}).status_code == 401

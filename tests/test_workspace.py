@@ -196,3 +196,38 @@ def test_customer_updates_are_written_for_the_customer_feed(tworld: QuoteWorld):
         workspace.add_note(db, w.agent, s.reference, "Customs cleared.", visibility="customer")
         row = db.exec(select(ShipmentUpdate).where(ShipmentUpdate.shipment_id == s.id)).one()
         assert row.visibility == "customer" and row.company_id == s.company_id
+
+
+def test_workspace_over_the_api_with_a_409_carrying_the_changes(tworld: QuoteWorld):
+    w = tworld
+    with w.session() as db:
+        s = make_shipment(db)
+    agent = w.client("agent@harborsky.example")
+    manager = w.client("manager@harborsky.example")
+    base = f"/api/v1/tower/shipments/{s.reference}"
+    reasons = agent.get("/api/v1/tower/eta-reasons").json()
+    assert {"code": "WEATHER", "label": "Weather"} in reasons
+    ok = agent.post(f"{base}/eta", json={"expected_version": s.version, "new_eta": "2026-11-23T08:00:00Z",
+                                         "reason_code": "WEATHER"})
+    assert ok.status_code == 200, ok.text
+    stale = manager.patch(f"{base}/milestones/vessel_departure",
+                          json={"expected_version": s.version, "actual_at": "2026-11-01T14:00:00Z"})
+    assert stale.status_code == 409
+    err = stale.json()["error"]
+    assert err["code"] == "edit_conflict" and err["saved"] is False and "Nothing was saved" in err["message"]
+    assert {c["field"] for c in err["changes"]} >= {"eta_estimated", "reason_code"}
+    assert err["changes"][0]["changed_by"] == "Olivia Agent"
+    assert err["your_input"]["actual_at"].startswith("2026-11-01T14:00")
+    again = manager.patch(f"{base}/milestones/vessel_departure",
+                          json={"expected_version": err["current_version"], "actual_at": "2026-11-01T14:00:00Z"})
+    assert again.status_code == 200, again.text
+    note = agent.post(f"{base}/notes", json={"body": "Secret: carrier penalty pending", "visibility": "internal"})
+    assert note.status_code == 201
+    trail = agent.get(f"{base}/audit", params={"page_size": 2}).json()
+    assert trail["total"] == 3 and trail["items"][0]["action"] == "internal_note"
+    customer = w.client("alice@acme.example")
+    seen = customer.get(f"/api/v1/shipments/{s.reference}/updates")
+    assert seen.status_code == 200 and "Secret" not in seen.text
+    assert any("Weather" in u["body"] for u in seen.json())
+    assert "Secret" in agent.get(f"/api/v1/shipments/{s.reference}/updates").text
+    assert customer.post(f"{base}/notes", json={"body": "x y z"}).status_code == 403
