@@ -11,6 +11,7 @@ from portal_app.api import (
     v1_bookings,
     v1_documents,
     v1_finance,
+    v1_kpis,
     v1_quotes,
     v1_rates,
     v1_shipments,
@@ -45,6 +46,7 @@ def build_api() -> FastAPI:
         )
 
     api.include_router(auth_routes.router)
-    for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates, v1_tower):
+    for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates, v1_tower,
+                   v1_kpis):
         api.include_router(module.router)
     return api

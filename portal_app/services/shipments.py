@@ -194,6 +194,12 @@ _Origin = aliased(Location, name="origin_loc")
 _Destination = aliased(Location, name="destination_loc")
 
 
+def customer_eta() -> sa.ColumnElement:
+    """The arrival estimate a customer is shown in the list and on the shipment (the latest estimate, else the
+    plan). The tower's mismatch check compares it with the ETA history."""
+    return sa.func.coalesce(Shipment.eta_estimated, Shipment.eta_planned)
+
+
 def _row_columns() -> tuple:
     return (
         Shipment.reference,
@@ -206,7 +212,7 @@ def _row_columns() -> tuple:
         _Destination.name,
         Carrier.name,
         sa.func.coalesce(Shipment.atd, Shipment.etd_estimated, Shipment.etd_planned),
-        sa.func.coalesce(Shipment.eta_estimated, Shipment.eta_planned),
+        customer_eta(),
         Shipment.ata,
         Shipment.delay_minutes,
         Shipment.customer_po,
