@@ -8,7 +8,9 @@ Figures (name, value, unit):
   one user, for 50 users at one event per second, capacity, server memory per session, the event's time over
   its raw SQL, JavaScript per page (gzip) and Lighthouse mobile scores;
 - quote to booking (bench/quotes.py): pricing one request against 10,000 rate-card lanes, submitting a quote,
-  accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1).
+  accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1);
+- the tower (bench/tower.py): the KPI computation (90 days; all, and one customer and mode) and the board's
+  filter mix (owner, team, customer, open exception, SLA breached or breaching) p50/p95.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-live", action="store_true", help="skip the figures that need the running app")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
     parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
+    parser.add_argument("--no-tower", action="store_true", help="skip the tower figures (KPIs, board filter)")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         quote_timings, quote_values = scenarios.measure_quotes(args.requests)
         timed.update(quote_timings)
         values += quote_values
+    if not args.no_tower:
+        from bench.tower import measure_tower
+
+        timed.update(measure_tower())
     if not args.no_live:
         from bench.live import LiveOptions, measure_live
 

@@ -43,6 +43,8 @@ class OpsException(SQLModel, table=True):
         sa.UniqueConstraint("open_key", name="uq_opsexception_open_key"),
         sa.Index("ix_opsexception_status_sla", "status", "sla_due_at"),
         sa.Index("ix_opsexception_kind_status", "kind", "status"),
+        sa.Index("ix_opsexception_created_kind", "created_at", "kind"),
+        sa.Index("ix_opsexception_resolved_kind", "resolved_at", "kind", "sla_due_at"),
     )
 
 

@@ -74,6 +74,11 @@ class Shipment(SQLModel, table=True):
         sa.Index("ix_shipment_status_mode", "status", "mode"),
         sa.Index("ix_shipment_status_updated", "status", "updated_at"),
         sa.Index("ix_shipment_mode_updated", "mode", "updated_at"),
+        # Tower KPIs read these alone: on-time departure (departed in a range), on-time arrival and transit
+        # time by lane (arrived in a range).
+        sa.Index("ix_shipment_departed_kpi", "atd", "etd_planned", "mode", "company_id"),
+        sa.Index("ix_shipment_arrived_kpi", "ata", "atd", "eta_planned", "mode", "origin_id", "destination_id",
+                 "company_id"),
     )
 
 
@@ -148,7 +153,8 @@ class Milestone(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("shipment_id", "sequence"),
-        sa.Index("ix_milestone_shipment_code", "shipment_id", "code"),
+        # With actual_at, "has this step happened" is answered from the index alone (the KPI mismatch check).
+        sa.Index("ix_milestone_shipment_code_actual", "shipment_id", "code", "actual_at"),
     )
 
 

@@ -57,10 +57,16 @@ NOTE_MAX = 2000
 REASON_MIN = 5
 FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little; an actual time further ahead is a mistake
 
-# Which template step is the shipment's departure, arrival and delivery (seed/config_data.py, per mode).
-DEPARTURE_STEPS = frozenset({"vessel_departure", "departed", "pickup_completed", "linehaul_departed"})
-ARRIVAL_STEPS = frozenset({"vessel_arrival", "arrived", "arrived_at_destination", "arrived_at_destination_hub"})
-DELIVERY_STEPS = frozenset({"delivered_to_consignee", "delivered"})
+# Which template step is the shipment's departure, arrival and delivery, per mode (seed/config_data.py).
+DEPARTURE_STEP = {"ocean_fcl": "vessel_departure", "ocean_lcl": "vessel_departure", "air": "departed",
+                  "road_ftl": "pickup_completed", "road_ltl": "linehaul_departed"}
+ARRIVAL_STEP = {"ocean_fcl": "vessel_arrival", "ocean_lcl": "vessel_arrival", "air": "arrived",
+                "road_ftl": "arrived_at_destination", "road_ltl": "arrived_at_destination_hub"}
+DELIVERY_STEP = {"ocean_fcl": "delivered_to_consignee", "ocean_lcl": "delivered_to_consignee", "air": "delivered",
+                 "road_ftl": "delivered", "road_ltl": "delivered"}
+DEPARTURE_STEPS = frozenset(DEPARTURE_STEP.values())
+ARRIVAL_STEPS = frozenset(ARRIVAL_STEP.values())
+DELIVERY_STEPS = frozenset(DELIVERY_STEP.values())
 MILESTONE_FIELDS = ("planned_at", "estimated_at", "actual_at", "location")
 ASSIGN_FIELDS = ("owner_id", "team_id")
 # The fixed list of reasons for an ETA change (code -> label the customer reads).
