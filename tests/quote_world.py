@@ -103,14 +103,14 @@ def postgres_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def pg_qworld() -> Iterator[QuoteWorld]:
-    """The same world on a fresh PostgreSQL database (dropped afterwards)."""
+def pg_world(prefix: str) -> Iterator[QuoteWorld]:
+    """A world on a fresh PostgreSQL database named ``<prefix>_<random>`` (dropped afterwards); skips the test
+    when PostgreSQL is not running (fails instead with PORTAL_REQUIRE_POSTGRES)."""
     if not postgres_available():
         if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_quotes_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -122,6 +122,12 @@ def pg_qworld() -> Iterator[QuoteWorld]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_qworld() -> Iterator[QuoteWorld]:
+    """The same world on a fresh PostgreSQL database (dropped afterwards)."""
+    yield from pg_world("portal_quotes")
 
 
 def start_fresh(db: Session, principal: Principal) -> None:

@@ -115,3 +115,27 @@ def test_flight_selection_by_number_and_date(tworld: QuoteWorld):
         found = bulk.voyage_shipments(db, w.agent, bulk.Voyage(flight="lh 8401", flight_date=T0.date()))
         assert [s.reference for s in found] == [on.reference]
         assert next_day.reference not in {s.reference for s in found}
+
+
+def test_bulk_over_the_api(tworld: QuoteWorld):
+    w = tworld
+    with w.session() as db:
+        on = make_shipment(db, vessel="APL OREGON", voyage="77E")
+        make_shipment(db, vessel="APL OREGON", voyage="78E")
+    agent = w.client("agent@harborsky.example")
+    resp = agent.post("/api/v1/tower/bulk/eta", json={"vessel": "APL Oregon", "voyage": "77E",
+                                                     "new_eta": "2026-11-25T06:00:00Z", "reason_code": "WEATHER"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["succeeded"] == [on.reference] and resp.json()["failed"] == []
+    resp = agent.post("/api/v1/tower/bulk/customer-update", json={"references": [on.reference, "SH0"],
+                                                                  "body": "Storm in the Bay of Biscay."})
+    body = resp.json()
+    assert body["succeeded"] == [on.reference] and body["failed"][0]["reference"] == "SH0"
+    assert "1 of 2 shipments changed" in body["message"]
+    refused = agent.post("/api/v1/tower/bulk/milestone", json={"vessel": "APL OREGON", "voyage": "77E",
+                                                               "milestone": "vessel_departure",
+                                                               "actual_at": "2030-01-01T00:00:00Z"})
+    assert refused.status_code == 200 and refused.json()["succeeded"] == []
+    assert "future" in refused.json()["failed"][0]["reason"]
+    assert agent.post("/api/v1/tower/bulk/assign", json={"references": [on.reference], "team_id": None}) \
+        .status_code == 403  # agents do not assign work

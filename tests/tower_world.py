@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import (
@@ -25,7 +24,7 @@ from models import (
 )
 from models.enums import ReferenceKind
 from portal_app.services.references import normalize_reference
-from tests.quote_world import PG_ADMIN_URL, QuoteWorld, build_quote_world, postgres_available
+from tests.quote_world import QuoteWorld, build_quote_world, pg_world
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 _serial = itertools.count(1)
@@ -41,20 +40,7 @@ def tworld() -> Iterator[QuoteWorld]:
 
 @pytest.fixture(scope="session")
 def pg_tworld() -> Iterator[QuoteWorld]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_tower_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    world = build_quote_world(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield world
-    finally:
-        world.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from pg_world("portal_tower")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -313,6 +313,16 @@ def not_found(reference: str) -> NotFound:
     return NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
 
 
+def shipment_record(db: Session, principal: Principal, reference: str) -> Shipment:
+    """The shipment row itself, for a service that changes it; another company's raises NotFound like a missing
+    one. (Permission checks are the caller's.)"""
+    found = db.exec(select(Shipment).where(Shipment.reference == (reference or "").strip().upper(),
+                                           company_filter(Shipment.company_id, principal))).first()
+    if found is None:
+        raise not_found(reference)
+    return found
+
+
 def resolve_shipment_id(db: Session, principal: Principal, reference: str) -> int:
     """The id of a shipment the principal may see, by reference; NotFound otherwise (also for other companies)."""
     principal.require(Permission.VIEW_SHIPMENTS)

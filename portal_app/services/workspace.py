@@ -45,9 +45,8 @@ from portal_app.services import audit, clock, notification_prefs
 from portal_app.services.documents import doc_type_name
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
 from portal_app.services.shipment_activity import REASON_LABELS
-from portal_app.services.shipments import not_found
+from portal_app.services.shipments import shipment_record
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +132,7 @@ def _require_staff(principal: Principal, permission: Permission) -> None:
     principal.require(permission)
 
 
-def load_shipment(db: Session, principal: Principal, reference: str) -> Shipment:
-    ref = (reference or "").strip().upper()
-    found = db.exec(select(Shipment).where(Shipment.reference == ref,
-                                           company_filter(Shipment.company_id, principal))).first()
-    if found is None:
-        raise not_found(reference)
-    return found
+load_shipment = shipment_record
 
 
 def _aware(name: str, value: object) -> datetime | None:
