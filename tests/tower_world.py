@@ -4,11 +4,9 @@ shipments, plus shipments each test makes with :func:`make_shipment`, so every f
 from __future__ import annotations
 
 import itertools
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -24,7 +22,7 @@ from models import (
 )
 from models.enums import ReferenceKind
 from portal_app.services.references import normalize_reference
-from tests.quote_world import QuoteWorld, build_quote_world, pg_world
+from tests.quote_world import QuoteWorld, pg_world, sqlite_world
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 _serial = itertools.count(1)
@@ -32,10 +30,7 @@ _serial = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def tworld() -> Iterator[QuoteWorld]:
-    folder = Path(tempfile.mkdtemp(prefix="portal-tower-"))
-    world = build_quote_world(f"sqlite:///{folder / 'tower.db'}")
-    yield world
-    world.engine.dispose()
+    yield from sqlite_world("portal-tower")
 
 
 @pytest.fixture(scope="session")
