@@ -11,6 +11,8 @@ Figures (name, value, unit):
   accepting an option p50/p95, and 20 concurrent accepts of one option (the number of bookings made, must be 1);
 - exception rules (bench/ops_rules.py): a full rule pass over the active shipments and the rules for one changed
   shipment p50/p95, and the first pass's reconciliation of the seeded exceptions.
+- the tower (bench/tower.py): the KPI computation (90 days; all, and one customer and mode) and the board's
+  filter mix (owner, team, customer, open exception, SLA breached or breaching) p50/p95.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
     parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
     parser.add_argument("--no-rules", action="store_true", help="skip the exception-rule figures")
+    parser.add_argument("--no-tower", action="store_true", help="skip the tower figures (KPIs, board filter)")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         rule_timings, rule_values = measure_rules()
         timed.update(rule_timings)
         values += rule_values
+    if not args.no_tower:
+        from bench.tower import measure_tower
+
+        timed.update(measure_tower())
     if not args.no_live:
         from bench.live import LiveOptions, measure_live
 

@@ -41,8 +41,11 @@ class OpsException(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("open_key", name="uq_opsexception_open_key"),
-        sa.Index("ix_opsexception_status_sla", "status", "sla_due_at"),
+        # With shipment_id, the board's "open exception" and SLA filters read the index alone.
+        sa.Index("ix_opsexception_status_sla_shipment", "status", "sla_due_at", "shipment_id"),
         sa.Index("ix_opsexception_kind_status", "kind", "status"),
+        sa.Index("ix_opsexception_created_kind", "created_at", "kind"),
+        sa.Index("ix_opsexception_resolved_kind", "resolved_at", "kind", "sla_due_at"),
     )
 
 

@@ -58,9 +58,9 @@ class Shipment(SQLModel, table=True):
     delivered_at: datetime | None = dt_field()
     delay_minutes: int = Field(default=0, description="Latest estimate or actual arrival minus planned, in minutes")
     last_tracking_at: datetime | None = dt_field()
-    owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
-    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
-    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True, index=True)
@@ -74,6 +74,15 @@ class Shipment(SQLModel, table=True):
         sa.Index("ix_shipment_status_mode", "status", "mode"),
         sa.Index("ix_shipment_status_updated", "status", "updated_at"),
         sa.Index("ix_shipment_mode_updated", "mode", "updated_at"),
+        # Tower KPIs read these alone: on-time departure (departed in a range), on-time arrival and transit
+        # time by lane (arrived in a range).
+        # The board's owner, team and branch filters walk these in the list's default order (newest change first).
+        sa.Index("ix_shipment_owner_updated", "owner_id", "updated_at"),
+        sa.Index("ix_shipment_team_updated", "team_id", "updated_at"),
+        sa.Index("ix_shipment_branch_updated", "branch_id", "updated_at"),
+        sa.Index("ix_shipment_departed_kpi", "atd", "etd_planned", "mode", "company_id"),
+        sa.Index("ix_shipment_arrived_kpi", "ata", "atd", "eta_planned", "mode", "origin_id", "destination_id",
+                 "company_id"),
     )
 
 
@@ -148,7 +157,8 @@ class Milestone(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("shipment_id", "sequence"),
-        sa.Index("ix_milestone_shipment_code", "shipment_id", "code"),
+        # With actual_at, "has this step happened" is answered from the index alone (the KPI mismatch check).
+        sa.Index("ix_milestone_shipment_code_actual", "shipment_id", "code", "actual_at"),
     )
 
 

@@ -61,3 +61,4 @@ def _fresh_login_history(engine: sa.Engine):
 # for the ops tower tests (tests/ops_world.py).
 from tests.ops_world import oworld, pg_oworld  # noqa: E402,F401
 from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401
+from tests.tower_world import any_world, pg_tworld, tworld  # noqa: E402,F401

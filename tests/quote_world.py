@@ -84,12 +84,17 @@ def build_quote_world(url: str) -> QuoteWorld:
     )
 
 
-@pytest.fixture(scope="session")
-def qworld() -> Iterator[QuoteWorld]:
-    folder = Path(tempfile.mkdtemp(prefix="portal-quotes-"))
-    world = build_quote_world(f"sqlite:///{folder / 'quotes.db'}")
+def sqlite_world(prefix: str) -> Iterator[QuoteWorld]:
+    """A world in a SQLite file of its own under a new temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    world = build_quote_world(f"sqlite:///{folder / 'world.db'}")
     yield world
     world.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def qworld() -> Iterator[QuoteWorld]:
+    yield from sqlite_world("portal-quotes")
 
 
 def postgres_available() -> bool:

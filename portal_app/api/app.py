@@ -11,10 +11,12 @@ from portal_app.api import (
     v1_bookings,
     v1_documents,
     v1_finance,
+    v1_kpis,
     v1_ops,
     v1_quotes,
     v1_rates,
     v1_shipments,
+    v1_tower,
 )
 from portal_app.api.errors import install_error_handlers
 from portal_app.db import database_ok
@@ -45,6 +47,7 @@ def build_api() -> FastAPI:
         )
 
     api.include_router(auth_routes.router)
-    for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates, v1_ops):
+    for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates, v1_ops,
+                   v1_tower, v1_kpis):
         api.include_router(module.router)
     return api

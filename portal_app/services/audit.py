@@ -1,9 +1,11 @@
-"""Writing the audit trail and in-app notifications, for the ops services (one shape for every entry)."""
+"""The audit log (who changed what, with before and after values as JSON, and reading it back) and in-app
+notifications, in one shape for every service."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -13,15 +15,22 @@ from portal_app.auth.principal import Principal
 from portal_app.services import clock
 
 
+def dumps(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
 def record(db: Session, principal: Principal | None, action: str, entity_type: str, entity_id: object,
-           company_id: int | None, before: dict | None, after: dict | None, *, at: datetime | None = None) -> None:
-    """One audit entry: who (None for the system), what, and the values before and after (JSON)."""
-    db.add(AuditLog(
+           company_id: int | None, before: dict | None, after: dict | None, *, at: datetime | None = None) -> AuditLog:
+    """Add one audit row to the session (the caller commits it with the change it describes); ``principal`` None
+    is the system (rules, schedules)."""
+    row = AuditLog(
         actor_id=principal.user_id if principal else None, company_id=company_id, action=action,
-        entity_type=entity_type, entity_id=str(entity_id),
-        before=json.dumps(before, default=str) if before is not None else None,
-        after=json.dumps(after, default=str) if after is not None else None, created_at=at or clock.now(),
-    ))
+        entity_type=entity_type, entity_id=str(entity_id)[:40],
+        before=dumps(before) if before is not None else None,
+        after=dumps(after) if after is not None else None, created_at=at or clock.now(),
+    )
+    db.add(row)
+    return row
 
 
 def notify(db: Session, user_ids: Iterable[int | None], kind: str, title: str, body: str | None, link: str,
@@ -31,3 +40,31 @@ def notify(db: Session, user_ids: Iterable[int | None], kind: str, title: str, b
     for uid in dict.fromkeys(u for u in user_ids if u is not None and u != skip):
         db.add(Notification(user_id=uid, event_kind=kind, title=title[:200], body=body, link=link[:300],
                             dedup_key=dedup[:200], created_at=now))
+
+
+def load(text: str | None) -> dict:
+    """A before/after column as a dict ({} when empty or not an object)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a record that changed: its old and new value, who changed it and when."""
+
+    field: str
+    old: object
+    new: object
+    changed_by: str
+    changed_at: datetime | None
+
+
+def field_changes(row: AuditLog, actor: str, *, skip: frozenset[str] = frozenset({"version"})) -> list[FieldChange]:
+    before, after = load(row.before), load(row.after)
+    keys = [k for k in dict.fromkeys([*after, *before]) if k not in skip]
+    return [FieldChange(k, before.get(k), after.get(k), actor, row.created_at) for k in keys]

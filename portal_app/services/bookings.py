@@ -64,7 +64,7 @@ from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
 from portal_app.services.references import normalize_reference
 from portal_app.services.scope import company_filter
-from portal_app.services.shipments import not_found as shipment_not_found
+from portal_app.services.shipments import shipment_record
 from portal_app.services.sla import DEFAULT_EXCEPTION_HOURS
 from portal_app.services.sla import due_at as sla_due_at
 
@@ -438,12 +438,7 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
 
 
 def _shipment(db: Session, principal: Principal, reference: str) -> Shipment:
-    ref = (reference or "").strip().upper()
-    found = db.exec(select(Shipment).where(Shipment.reference == ref,
-                                           company_filter(Shipment.company_id, principal))).first()
-    if found is None:
-        raise shipment_not_found(reference)
-    return found
+    return shipment_record(db, principal, reference)
 
 
 def _bump(db: Session, shipment: Shipment, expected_version: int | None, now: datetime, **values: object) -> None:

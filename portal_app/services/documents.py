@@ -31,7 +31,7 @@ from portal_app.services.errors import (
 )
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.scope import company_filter
-from portal_app.services.shipments import not_found as shipment_not_found
+from portal_app.services.shipments import shipment_record
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,7 @@ def _visible(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 def _shipment(db: Session, principal: Principal, reference: str) -> Shipment:
-    ref = (reference or "").strip().upper()
-    found = db.exec(select(Shipment).where(Shipment.reference == ref, company_filter(Shipment.company_id, principal))).first()
-    if found is None:
-        raise shipment_not_found(reference)
-    return found
+    return shipment_record(db, principal, reference)
 
 
 def _row(doc: Document, reference: str) -> DocumentRow:

@@ -69,6 +69,10 @@ class ShipmentFilters:
     delayed_only: bool = False
     company_id: int | None = None  # staff only; ignored scope-wise for customers (they never leave their company)
 
+    def extra_clauses(self, principal: Principal) -> list[sa.ColumnElement[bool]]:
+        """More WHERE clauses of a richer filter (the tower board's owner, team, exceptions, SLA); none here."""
+        return []
+
     def validate(self) -> None:
         bad = [s for s in self.statuses if s not in ShipmentStatus._value2member_map_]
         if bad:
@@ -190,6 +194,12 @@ _Origin = aliased(Location, name="origin_loc")
 _Destination = aliased(Location, name="destination_loc")
 
 
+def customer_eta() -> sa.ColumnElement:
+    """The arrival estimate a customer is shown in the list and on the shipment (the latest estimate, else the
+    plan). The tower's mismatch check compares it with the ETA history."""
+    return sa.func.coalesce(Shipment.eta_estimated, Shipment.eta_planned)
+
+
 def _row_columns() -> tuple:
     return (
         Shipment.reference,
@@ -202,7 +212,7 @@ def _row_columns() -> tuple:
         _Destination.name,
         Carrier.name,
         sa.func.coalesce(Shipment.atd, Shipment.etd_estimated, Shipment.etd_planned),
-        sa.func.coalesce(Shipment.eta_estimated, Shipment.eta_planned),
+        customer_eta(),
         Shipment.ata,
         Shipment.delay_minutes,
         Shipment.customer_po,
@@ -249,6 +259,7 @@ def _where(principal: Principal, filters: ShipmentFilters) -> list[sa.ColumnElem
             company_filter(ShipmentReference.company_id, principal),
         )
         clauses.append(Shipment.id.in_(refs))
+    clauses += filters.extra_clauses(principal)
     return clauses
 
 
@@ -300,6 +311,16 @@ def list_shipments(
 
 def not_found(reference: str) -> NotFound:
     return NotFound(f"No shipment {reference!r} was found in your account. Check the reference and try again.")
+
+
+def shipment_record(db: Session, principal: Principal, reference: str) -> Shipment:
+    """The shipment row itself, for a service that changes it; another company's raises NotFound like a missing
+    one. (Permission checks are the caller's.)"""
+    found = db.exec(select(Shipment).where(Shipment.reference == (reference or "").strip().upper(),
+                                           company_filter(Shipment.company_id, principal))).first()
+    if found is None:
+        raise not_found(reference)
+    return found
 
 
 def resolve_shipment_id(db: Session, principal: Principal, reference: str) -> int:

@@ -1,0 +1,187 @@
+"""The tower's shipments board: every shipment across companies with the staff filters (branch, team, owner,
+customer, open exception, SLA breached or breaching within N hours) and one page at a time.
+
+The filters extend the customer list's :class:`ShipmentFilters`, so the board shares its count and page queries
+(the "deferred join": the page's ids from one index walk, then names for those rows only); the board's extra
+columns (owner, team, open exceptions, the next SLA due) are read for the page's rows only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from models import Company, OpsException, Shipment, Team, User
+from models.enums import ExceptionStatus
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import clock
+from portal_app.services.errors import ValidationFailed
+from portal_app.services.paging import Page
+from portal_app.services.shipments import FILTER_PARAMS, ShipmentFilters, ShipmentRow, list_statements
+
+OPEN_EXCEPTION = (ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value)
+BOARD_PARAMS = (*FILTER_PARAMS, "branch", "team", "owner", "customer", "exception", "sla", "sla_hours")
+SLA_CHOICES = ("breached", "breaching")
+DEFAULT_SLA_HOURS = 4
+MAX_SLA_HOURS = 24 * 14
+UNASSIGNED = "none"
+
+
+def _int(name: str, value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be a number (an id from the list), not {value!r}.") from None
+
+
+@dataclass(frozen=True)
+class BoardFilters(ShipmentFilters):
+    """The board's filters. ``owner_id`` 0 means "no owner"; ``customer`` is a company id or code."""
+
+    branch_id: int | None = None
+    team_id: int | None = None
+    owner_id: int | None = None
+    customer: str | None = None
+    open_exception: bool = False
+    sla: str | None = None  # breached | breaching
+    sla_hours: int = DEFAULT_SLA_HOURS
+
+    def validate(self) -> None:
+        super().validate()
+        if self.sla and self.sla not in SLA_CHOICES:
+            raise ValidationFailed(f"Unknown SLA filter {self.sla!r}. Use 'breached' or 'breaching'.")
+        if not 1 <= self.sla_hours <= MAX_SLA_HOURS:
+            raise ValidationFailed(f"'Breaching within' takes 1 to {MAX_SLA_HOURS} hours.")
+
+    def extra_clauses(self, principal: Principal) -> list[sa.ColumnElement[bool]]:
+        principal.require(Permission.USE_TOWER)
+        out: list[sa.ColumnElement[bool]] = []
+        if self.branch_id is not None:
+            out.append(Shipment.branch_id == self.branch_id)
+        if self.team_id is not None:
+            out.append(Shipment.team_id == self.team_id)
+        if self.owner_id is not None:
+            out.append(Shipment.owner_id.is_(None) if self.owner_id == 0 else Shipment.owner_id == self.owner_id)
+        if self.customer:
+            if self.customer.isdigit():
+                out.append(Shipment.company_id == int(self.customer))
+            else:
+                code = self.customer.strip().upper()
+                out.append(Shipment.company_id == select(Company.id).where(Company.code == code).scalar_subquery())
+        if self.open_exception or self.sla:
+            opened = select(OpsException.shipment_id).where(OpsException.status.in_(OPEN_EXCEPTION),
+                                                            OpsException.shipment_id.is_not(None))
+            now = clock.now()
+            if self.sla == "breached":
+                opened = opened.where(OpsException.sla_due_at < now)
+            elif self.sla == "breaching":
+                opened = opened.where(OpsException.sla_due_at >= now,
+                                      OpsException.sla_due_at < now + timedelta(hours=self.sla_hours))
+            out.append(Shipment.id.in_(opened))
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str | list[str] | None], principal: Principal | None = None
+                    ) -> BoardFilters:
+        base = ShipmentFilters.from_params(params)
+
+        def one(key: str) -> str | None:
+            value = params.get(key)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            return (value or "").strip() or None
+
+        owner = one("owner")
+        if owner == "me" and principal is not None:
+            owner_id: int | None = principal.user_id
+        elif owner == UNASSIGNED:
+            owner_id = 0
+        else:
+            owner_id = _int("Owner", owner)
+        sla = one("sla")
+        return cls(
+            **{f.name: getattr(base, f.name) for f in fields(ShipmentFilters)},
+            branch_id=_int("Branch", one("branch")),
+            team_id=_int("Team", one("team")),
+            owner_id=owner_id,
+            customer=one("customer"),
+            open_exception=(one("exception") or "").lower() in {"1", "true", "yes", "on", "open"},
+            sla=None if sla in (None, "all") else sla,
+            sla_hours=_int("Breaching within (hours)", one("sla_hours")) or DEFAULT_SLA_HOURS,
+        )
+
+    def to_params(self) -> dict[str, str]:
+        out = super().to_params()
+        extra = {
+            "branch": "" if self.branch_id is None else str(self.branch_id),
+            "team": "" if self.team_id is None else str(self.team_id),
+            "owner": "" if self.owner_id is None else (UNASSIGNED if self.owner_id == 0 else str(self.owner_id)),
+            "customer": self.customer or "",
+            "exception": "1" if self.open_exception else "",
+            "sla": self.sla or "",
+            "sla_hours": str(self.sla_hours) if self.sla == "breaching" else "",
+        }
+        return {**out, **{k: v for k, v in extra.items() if v}}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    shipment: ShipmentRow
+    owner: str | None
+    team: str | None
+    open_exceptions: int
+    next_sla_due_at: datetime | None
+    sla_breached: bool
+
+
+def _extras(db: Session, references: list[str]) -> dict[str, tuple]:
+    if not references:
+        return {}
+    owner = aliased(User)
+    rows = db.exec(
+        select(Shipment.reference, owner.full_name, Team.name, Shipment.id)
+        .outerjoin(owner, owner.id == Shipment.owner_id).outerjoin(Team, Team.id == Shipment.team_id)
+        .where(Shipment.reference.in_(references))
+    ).all()
+    ids = {sid: ref for ref, _o, _t, sid in rows}
+    counts = {
+        sid: (n, due) for sid, n, due in db.exec(
+            select(OpsException.shipment_id, sa.func.count(), sa.func.min(OpsException.sla_due_at))
+            .where(OpsException.shipment_id.in_(list(ids)), OpsException.status.in_(OPEN_EXCEPTION))
+            .group_by(OpsException.shipment_id)
+        ).all()
+    }
+    return {ref: (o, t, *counts.get(sid, (0, None))) for ref, o, t, sid in rows}
+
+
+def list_board(db: Session, principal: Principal, filters: BoardFilters = BoardFilters(), *, page: int = 1,
+               page_size: int = 25, sort: str = "updated") -> Page:
+    """One page of the board for staff: the shipment row plus owner, team, open exceptions and SLA state."""
+    principal.require(Permission.USE_TOWER)
+    count, stmt = list_statements(principal, filters, page=page, page_size=page_size, sort=sort)
+    total = db.exec(count).one()
+    shipment_rows = [ShipmentRow(*r) for r in db.exec(stmt).all()]
+    extras = _extras(db, [r.reference for r in shipment_rows])
+    now = clock.now()
+    rows = []
+    for r in shipment_rows:
+        owner, team, n, due = extras.get(r.reference, (None, None, 0, None))
+        rows.append(BoardRow(r, owner, team, int(n), due, bool(due and due < now)))
+    return Page(rows=rows, total=int(total), page=page, page_size=page_size)
+
+
+def matching_ids(db: Session, principal: Principal, filters: BoardFilters, *, limit: int) -> list[int]:
+    """The ids of up to ``limit`` shipments matching the filters (the bulk actions' "whole filter" selection)."""
+    principal.require(Permission.USE_TOWER)
+    count, _rows = list_statements(principal, filters, page=1, page_size=1, sort="updated")
+    where = count.whereclause
+    stmt = select(Shipment.id).where(where) if where is not None else select(Shipment.id)
+    return [int(i) for i in db.exec(stmt.order_by(Shipment.id).limit(limit)).all()]

@@ -1,0 +1,222 @@
+"""Bulk actions of the tower's board: on a selection of shipments, on a whole board filter, or on every shipment
+of one vessel voyage or flight.
+
+Each shipment is changed in a savepoint of its own with the same code as the workspace (validation, the
+version lock, the audit row), so one refused shipment never blocks or half-writes the others. The report says
+which shipments succeeded and which did not, and why. One audit row records the batch and its outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import Shipment
+from models.enums import ShipmentStatus
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services import audit, clock
+from portal_app.services import workspace as ws
+from portal_app.services.board import BoardFilters, matching_ids
+from portal_app.services.errors import ServiceError, ValidationFailed
+from portal_app.services.scope import company_filter
+from portal_app.services.shipments import list_statements
+
+MAX_BULK = 500
+NOTHING_CHANGED = "Nothing was changed."
+CLOSED = (ShipmentStatus.CANCELLED.value, ShipmentStatus.CLOSED.value)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Either shipment references picked on the board or the board's whole filter (resolved on the server)."""
+
+    references: tuple[str, ...] = ()
+    filters: BoardFilters | None = None
+
+
+@dataclass(frozen=True)
+class Voyage:
+    """One vessel voyage (vessel name and voyage number) or one flight (flight number and departure date)."""
+
+    vessel: str | None = None
+    voyage: str | None = None
+    flight: str | None = None
+    flight_date: date | None = None
+
+    def describe(self) -> str:
+        if self.flight:
+            return f"flight {self.flight} on {self.flight_date}"
+        return f"{self.vessel} voyage {self.voyage}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    reference: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    action: str
+    requested: int
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        text = f"{len(self.succeeded)} of {self.requested} shipments changed."
+        if self.failed:
+            text += f" {len(self.failed)} not changed (see the reason beside each); the others are saved."
+        return text
+
+
+# --------------------------------------------------------------------------------------------------- selecting
+
+
+def _too_many(found: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"This selection has {found:,} shipments; a bulk action takes at most {MAX_BULK} at once. Narrow the "
+        f"filter (for example by customer, team or status) and try again. {NOTHING_CHANGED}"
+    )
+
+
+def select_shipments(db: Session, principal: Principal, selection: Selection) -> tuple[list[Shipment], list[Failure]]:
+    """The shipments of a selection, in a stable order, and the references that were not found."""
+    principal.require(Permission.USE_TOWER)
+    if selection.references and selection.filters is not None:
+        raise ValidationFailed(f"Send either references or a filter, not both. {NOTHING_CHANGED}")
+    if selection.filters is not None:
+        count, _rows = list_statements(principal, selection.filters, page=1, page_size=1, sort="updated")
+        total = int(db.exec(count).one())
+        if total > MAX_BULK:
+            raise _too_many(total)
+        ids = matching_ids(db, principal, selection.filters, limit=MAX_BULK)
+        found = db.exec(select(Shipment).where(Shipment.id.in_(ids)).order_by(Shipment.reference)).all()
+        return list(found), []
+    refs = list(dict.fromkeys(r.strip().upper() for r in selection.references if r and r.strip()))
+    if not refs:
+        raise ValidationFailed(f"Pick at least one shipment, or apply the action to the whole filter. "
+                               f"{NOTHING_CHANGED}")
+    if len(refs) > MAX_BULK:
+        raise _too_many(len(refs))
+    rows = db.exec(select(Shipment).where(Shipment.reference.in_(refs),
+                                          company_filter(Shipment.company_id, principal))).all()
+    by_ref = {s.reference: s for s in rows}
+    missing = [Failure(r, "No shipment with this reference was found.") for r in refs if r not in by_ref]
+    return [by_ref[r] for r in refs if r in by_ref], missing
+
+
+def _normal(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def voyage_shipments(db: Session, principal: Principal, voyage: Voyage) -> list[Shipment]:
+    """Every open shipment (not cancelled or closed) on one vessel voyage or one flight, by reference."""
+    principal.require(Permission.USE_TOWER)
+    clauses: list[sa.ColumnElement[bool]] = [Shipment.status.not_in(CLOSED),
+                                              company_filter(Shipment.company_id, principal)]
+    if voyage.flight:
+        if voyage.flight_date is None:
+            raise ValidationFailed(f"Give the flight's departure date as well as its number. {NOTHING_CHANGED}")
+        day = datetime(voyage.flight_date.year, voyage.flight_date.month, voyage.flight_date.day, tzinfo=UTC)
+        departure = sa.func.coalesce(Shipment.atd, Shipment.etd_estimated, Shipment.etd_planned)
+        clauses += [sa.func.upper(sa.func.replace(Shipment.flight_number, " ", "")) == _normal(voyage.flight),
+                    departure >= day, departure < day + timedelta(days=1)]
+    elif voyage.vessel and voyage.voyage:
+        clauses += [sa.func.upper(Shipment.vessel_name) == " ".join(voyage.vessel.split()).upper(),
+                    sa.func.upper(Shipment.voyage_number) == _normal(voyage.voyage)]
+    else:
+        raise ValidationFailed(f"Name the vessel and its voyage number, or the flight number and date. "
+                               f"{NOTHING_CHANGED}")
+    rows = db.exec(select(Shipment).where(*clauses).order_by(Shipment.reference).limit(MAX_BULK + 1)).all()
+    if len(rows) > MAX_BULK:
+        raise _too_many(len(rows))
+    if not rows:
+        raise ValidationFailed(f"No open shipment is on {voyage.describe()}. Check the names and numbers. "
+                               f"{NOTHING_CHANGED}")
+    return list(rows)
+
+
+# --------------------------------------------------------------------------------------------------- running
+
+
+def _run(db: Session, principal: Principal, action: str, shipments: list[Shipment], missing: list[Failure],
+         change: Callable[[Shipment, datetime], None], detail: Mapping[str, object]) -> BulkReport:
+    now = clock.now()
+    batch = audit.record(db, principal, f"bulk_{action}", "bulk", f"{action}:{now:%Y%m%dT%H%M%S}", None, None,
+                         {**detail, "requested": len(shipments) + len(missing)}, at=now)
+    db.flush()  # the batch row opens the transaction, so each savepoint below nests inside it
+    succeeded: list[Shipment] = []
+    failed = list(missing)
+    for shipment in shipments:
+        try:
+            with db.begin_nested():
+                change(shipment, now)
+            succeeded.append(shipment)
+        except ws.StaleVersion:
+            failed.append(Failure(shipment.reference, "Someone else changed this shipment at the same moment; "
+                                                      "run the action again for it."))
+        except ServiceError as exc:
+            failed.append(Failure(shipment.reference, exc.message.replace(f" {ws.NOTHING_SAVED}", "")))
+    report = BulkReport(action, len(shipments) + len(missing), [s.reference for s in succeeded], failed)
+    batch.after = audit.dumps({**detail, "requested": report.requested, "succeeded": report.succeeded,
+                               "failed": {f.reference: f.reason for f in failed}})
+    db.add(batch)
+    db.commit()
+    for shipment in succeeded:
+        ws._after_change(db, shipment, now)
+    return report
+
+
+def _locked(db: Session, principal: Principal, plan: Callable[[Shipment, datetime], ws.Planned]
+            ) -> Callable[[Shipment, datetime], None]:
+    def change(shipment: Shipment, now: datetime) -> None:
+        ws.apply_plan(db, principal, shipment, shipment.version, plan(shipment, now), now)
+    return change
+
+
+def bulk_assign(db: Session, principal: Principal, selection: Selection, changes: Mapping[str, object]
+                ) -> BulkReport:
+    """Set the owner and/or team of every selected shipment."""
+    principal.require(Permission.ASSIGN_WORK)
+    shipments, missing = select_shipments(db, principal, selection)
+    return _run(db, principal, "assign", shipments, missing,
+                _locked(db, principal, lambda s, now: ws.plan_assign(db, s, changes)), dict(changes))
+
+
+def bulk_customer_update(db: Session, principal: Principal, selection: Selection, body: str) -> BulkReport:
+    """Post one customer-visible update to every selected shipment."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    shipments, missing = select_shipments(db, principal, selection)
+
+    def change(shipment: Shipment, now: datetime) -> None:
+        ws.add_update(db, principal, shipment, body, "customer", now)
+        db.flush()
+
+    return _run(db, principal, "customer_update", shipments, missing, change, {"body": (body or "")[:200]})
+
+
+def bulk_milestone(db: Session, principal: Principal, voyage: Voyage, code: str, changes: Mapping[str, object]
+                   ) -> BulkReport:
+    """Record a milestone (usually its actual time and place) on every shipment of one voyage or flight."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    shipments = voyage_shipments(db, principal, voyage)
+    return _run(db, principal, "milestone", shipments, [],
+                _locked(db, principal, lambda s, now: ws.plan_milestone(db, s, now, code, changes)),
+                {"voyage": voyage.describe(), "milestone": code, **changes})
+
+
+def bulk_eta(db: Session, principal: Principal, voyage: Voyage, new_eta: object, reason_code: str,
+             reason_text: str | None = None) -> BulkReport:
+    """A new ETA with a reason for every shipment of one voyage or flight (history, timeline, followers)."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    shipments = voyage_shipments(db, principal, voyage)
+    return _run(db, principal, "eta", shipments, [],
+                _locked(db, principal,
+                        lambda s, now: ws.plan_eta(db, principal, s, now, new_eta, reason_code, reason_text)),
+                {"voyage": voyage.describe(), "new_eta": new_eta, "reason_code": reason_code})
