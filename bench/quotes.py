@@ -18,6 +18,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -173,6 +174,7 @@ def concurrent_accepts(engine, option_id: int, alice, bob, booking, n: int = 20)
     from portal_app.services import bookings
 
     barrier = threading.Barrier(n)
+    run = uuid.uuid4().hex[:8]  # keys unique to this run: a reused database keeps earlier runs' bookings
     failures: list[Exception] = []
 
     def worker(i: int) -> None:
@@ -180,7 +182,7 @@ def concurrent_accepts(engine, option_id: int, alice, bob, booking, n: int = 20)
             barrier.wait()
             try:
                 bookings.accept_option(db, alice if i % 2 else bob, option_id, booking,
-                                       idempotency_key="bench-same" if i < n // 2 else f"bench-tab-{i}")
+                                       idempotency_key=f"bench-same-{run}" if i < n // 2 else f"bench-tab-{run}-{i}")
             except Exception as exc:  # noqa: BLE001 (counted and reported)
                 failures.append(exc)
 
@@ -193,6 +195,8 @@ def concurrent_accepts(engine, option_id: int, alice, bob, booking, n: int = 20)
     elapsed = time.perf_counter() - start
     with Session(engine) as db:
         made = len(db.exec(select(Shipment.id).where(Shipment.quote_option_id == option_id)).all())
+    for exc in failures:  # what went wrong, on the console beside the figure
+        print(f"concurrent accept failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
     return made, len(failures), elapsed
 
 

@@ -163,6 +163,9 @@ def area_page(area: str, route: str, title: str, on_load: Callable) -> Callable:
             return page_shell(area, render())
 
         page.__name__ = render.__name__
+        # Reflex writes a page's memoized components to a file named after the page function's module; the
+        # page's own module keeps each page's components out of the bundle every other page loads.
+        page.__module__ = render.__module__
         PAGES.append((page, route, f"{title} · {PRODUCT_NAME}", on_load))
         return page
 
