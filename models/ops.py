@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from models import exception_summary
 from models.base import dt_field
 
 
@@ -47,6 +48,9 @@ class OpsException(SQLModel, table=True):
         sa.Index("ix_opsexception_created_kind", "created_at", "kind"),
         sa.Index("ix_opsexception_resolved_kind", "resolved_at", "kind", "sla_due_at"),
     )
+
+
+sa.event.listen(OpsException.__table__, "after_create", exception_summary.install)
 
 
 class Task(SQLModel, table=True):

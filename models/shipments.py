@@ -65,6 +65,10 @@ class Shipment(SQLModel, table=True):
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True, index=True)
     version: int = Field(default=1, description="Optimistic-lock counter, bumped on every change")
+    # Kept by database triggers on opsexception (models/exception_summary.py); never written by the services.
+    open_exceptions: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
+                                 description="Open exceptions of this shipment")
+    next_sla_due_at: datetime | None = dt_field()
 
     __table_args__ = (
         sa.Index("ix_shipment_company_status_delay", "company_id", "status", "delay_minutes"),
@@ -80,6 +84,16 @@ class Shipment(SQLModel, table=True):
         sa.Index("ix_shipment_owner_updated", "owner_id", "updated_at"),
         sa.Index("ix_shipment_team_updated", "team_id", "updated_at"),
         sa.Index("ix_shipment_branch_updated", "branch_id", "updated_at"),
+        # ... and count them with a status filter from the index alone.
+        sa.Index("ix_shipment_owner_status", "owner_id", "status"),
+        sa.Index("ix_shipment_team_status", "team_id", "status"),
+        sa.Index("ix_shipment_branch_status", "branch_id", "status"),
+        # The board's "open exception" and SLA filters: only shipments with an open exception, newest change first.
+        # The literal 0 matters: a planner can use a partial index only for a condition it can see.
+        # With the board's other filter columns, any mix of them with these filters reads this index alone.
+        sa.Index("ix_shipment_open_exceptions", "updated_at", "next_sla_due_at", "status", "mode", "company_id",
+                 "branch_id", "team_id", "owner_id", "open_exceptions",
+                 sqlite_where=sa.text("open_exceptions > 0"), postgresql_where=sa.text("open_exceptions > 0")),
         sa.Index("ix_shipment_departed_kpi", "atd", "etd_planned", "mode", "company_id"),
         sa.Index("ix_shipment_arrived_kpi", "ata", "atd", "eta_planned", "mode", "origin_id", "destination_id",
                  "company_id"),

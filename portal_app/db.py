@@ -8,14 +8,24 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import Session
 
 from portal_app.settings import settings
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """Renders ``Select.with_hint(table, "INDEXED BY ix_name", dialect_name="sqlite")``, which SQLAlchemy's own
+    SQLite compiler drops (see ``ShipmentFilters.sqlite_index``)."""
+
+    def get_from_hint_text(self, table, text):  # noqa: ANN001, ANN201
+        return text
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine.dialect.statement_compiler = _SQLiteCompiler
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -24,6 +34,9 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Read the file through memory mapping rather than a read() per page: index probes over the
+            # million-row milestone table cost a system call each otherwise (see docs/decisions.md).
+            cur.execute(f"PRAGMA mmap_size={max(0, settings.sqlite_mmap_mb) * 1024 * 1024}")
             cur.close()
 
         return engine

@@ -38,6 +38,7 @@ class Settings:
     login_ip_limit: int
     login_ip_window_minutes: int
     rules_every_minutes: int
+    sqlite_mmap_mb: int
 
     @property
     def files_dir(self) -> Path:
@@ -60,6 +61,7 @@ def load_settings() -> Settings:
         login_ip_limit=_int("PORTAL_LOGIN_IP_LIMIT", 30),
         login_ip_window_minutes=_int("PORTAL_LOGIN_IP_WINDOW_MINUTES", 10),
         rules_every_minutes=_int("PORTAL_RULES_EVERY_MINUTES", 15),
+        sqlite_mmap_mb=_int("PORTAL_SQLITE_MMAP_MB", 1024),
     )
 
 

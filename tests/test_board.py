@@ -132,3 +132,38 @@ def test_every_tower_route_refuses_customer_sessions_and_keys(tworld: QuoteWorld
     anonymous.cookies.clear()
     for method, path in routes:
         assert anonymous.request(method, path, json={}).status_code == 401
+
+
+def test_shipment_exception_summary_follows_every_write(any_world: QuoteWorld):
+    """The board's filters read each shipment's open-exception summary, which database triggers keep: ORM inserts,
+    bulk UPDATE statements (as the rule engine resolves), moves between shipments and deletes all count."""
+    import sqlalchemy as sa
+
+    from models import Shipment
+
+    w = any_world
+    with w.session() as db:
+        first, second = make_shipment(db, company="ACME"), make_shipment(db, company="NORD")
+
+        def summary(s) -> tuple:
+            db.expire_all()
+            row = db.get(Shipment, s.id)
+            return row.open_exceptions, row.next_sla_due_at
+
+        assert summary(first) == (0, None)
+        _exception(db, first, "eta_slip", NOW + timedelta(hours=5))
+        _exception(db, first, "customs_hold", NOW + timedelta(hours=2))
+        _exception(db, first, "no_tracking", NOW - timedelta(hours=9), status="resolved")
+        assert summary(first) == (2, NOW + timedelta(hours=2))
+        db.exec(sa.update(OpsException).where(OpsException.shipment_id == first.id, OpsException.kind == "customs_hold")
+                .values(status="resolved", open_key=None).execution_options(synchronize_session=False))
+        db.commit()
+        assert summary(first) == (1, NOW + timedelta(hours=5))
+        moved = db.exec(select(OpsException).where(OpsException.shipment_id == first.id,
+                                                   OpsException.kind == "eta_slip")).one()
+        moved.shipment_id, moved.open_key = second.id, f"{second.id}|eta_slip|t"
+        db.commit()
+        assert summary(first) == (0, None) and summary(second) == (1, NOW + timedelta(hours=5))
+        db.delete(moved)
+        db.commit()
+        assert summary(second) == (0, None)
