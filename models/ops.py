@@ -44,7 +44,9 @@ class OpsException(SQLModel, table=True):
         sa.UniqueConstraint("open_key", name="uq_opsexception_open_key"),
         # With shipment_id, the board's "open exception" and SLA filters read the index alone.
         sa.Index("ix_opsexception_status_sla_shipment", "status", "sla_due_at", "shipment_id"),
-        sa.Index("ix_opsexception_kind_status", "kind", "status"),
+        # By kind and status with the times the KPIs read (open by age, open and breached), from the index alone.
+        sa.Index("ix_opsexception_kind_status_times", "kind", "status", "created_at", "sla_due_at", "company_id",
+                 "shipment_id"),
         sa.Index("ix_opsexception_created_kind", "created_at", "kind"),
         sa.Index("ix_opsexception_resolved_kind", "resolved_at", "kind", "sla_due_at"),
     )

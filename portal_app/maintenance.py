@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
-from portal_app.services import clock, exception_rules
+from portal_app.services import clock, customer_view_audit, exception_rules
 from portal_app.services.exception_rules import PassResult
 from portal_app.settings import settings
 
@@ -67,7 +67,10 @@ def run_rule_pass(engine: sa.Engine | None = None, now: datetime | None = None) 
         row.updated_at = now
         db.add(row)
         db.flush()
-        return exception_rules.evaluate_all(db, now)
+        result = exception_rules.evaluate_all(db, now)
+        customer_view_audit.run(db, now)
+        db.commit()
+        return result
 
 
 async def keep_evaluating_rules() -> None:

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from models import Company, EtaChange, OpsException, PortalEvent, Ticket, User
-from portal_app.services import clock, kpis, workspace
+from portal_app import maintenance
+from portal_app.services import clock, customer_view_audit, kpis, workspace
 from portal_app.services.errors import PermissionDenied, ValidationFailed
 from tests.quote_world import QuoteWorld
 from tests.tower_world import T0, make_shipment
@@ -101,6 +102,7 @@ def test_kpis_match_hand_counted_figures(any_world: QuoteWorld):
         # The ETA changed through the workspace keeps the customer's view and the record in step...
         workspace.change_eta(db, w.agent, s3.reference, s3.eta_planned + 2 * D, "WEATHER",
                              expected_version=s3.version)
+        customer_view_audit.run(db)  # as the scheduled pass does
         assert kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer=co.code)) \
             .health_value("customer_view_mismatches") == 0
         # ...while writes behind its back show up: an ETA history the shipment does not show, and a status
@@ -109,8 +111,14 @@ def test_kpis_match_hand_counted_figures(any_world: QuoteWorld):
                          reason_code="WEATHER", created_at=NOW))
         make_shipment(db, company=co.code, status="confirmed", etd=T0 - 60 * D, atd=T0 - 60 * D)
         db.commit()
+        stale = kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer=co.code))
+        assert stale.health_value("customer_view_mismatches") == 0  # the kept audit, until the next pass
+        maintenance.run_rule_pass(w.engine)
         wrong = kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer=co.code))
         assert wrong.health_value("customer_view_mismatches") == 2
+        assert kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer="NORD")) \
+            .health_value("customer_view_mismatches") == 0  # scoped to the customer asked for
+        assert "checked 20" in next(r.detail for r in wrong.health if r.figure == "customer_view_mismatches")
 
 
 def test_kpis_refuse_agents_customers_and_bad_ranges(tworld: QuoteWorld):

@@ -1,6 +1,7 @@
 """Each shipment's open-exception summary (count and next SLA due time), kept by triggers on opsexception, and
 the board's partial index over shipments with an open exception (see models/exception_summary.py); shipments by
-owner, team and branch with their status, so the board counts such a filter from an index alone.
+owner, team and branch with their status, so the board counts such a filter from an index alone; exceptions by
+kind and status with the times the KPIs read.
 
 Revision ID: 9c3a7e5b1f20
 Revises: 4b8e2f61d0a7
@@ -35,6 +36,10 @@ def upgrade() -> None:
                     sqlite_where=OPEN, postgresql_where=OPEN)
     for column in ('owner', 'team', 'branch'):
         op.create_index(f'ix_shipment_{column}_status', 'shipment', [f'{column}_id', 'status'], unique=False)
+    with op.batch_alter_table('opsexception', schema=None) as batch_op:
+        batch_op.create_index('ix_opsexception_kind_status_times', ['kind', 'status', 'created_at', 'sla_due_at',
+                                                                    'company_id', 'shipment_id'], unique=False)
+        batch_op.drop_index('ix_opsexception_kind_status')
     dialect = op.get_bind().dialect.name
     op.execute(exception_summary.backfill_statement())
     for statement in exception_summary.create_statements(dialect):
@@ -45,6 +50,9 @@ def downgrade() -> None:
     """Downgrade schema."""
     for statement in exception_summary.drop_statements(op.get_bind().dialect.name):
         op.execute(statement)
+    with op.batch_alter_table('opsexception', schema=None) as batch_op:
+        batch_op.create_index('ix_opsexception_kind_status', ['kind', 'status'], unique=False)
+        batch_op.drop_index('ix_opsexception_kind_status_times')
     op.drop_index('ix_shipment_open_exceptions', table_name='shipment')
     for column in ('owner', 'team', 'branch'):
         op.drop_index(f'ix_shipment_{column}_status', table_name='shipment')

@@ -20,22 +20,18 @@ from sqlmodel import Session, select
 from models import (
     AppSetting,
     Company,
-    EtaChange,
     Location,
-    Milestone,
     OpsException,
     PortalEvent,
     Shipment,
     Ticket,
     User,
 )
-from models.enums import Mode, PortalEventKind, ShipmentStatus
+from models.enums import Mode, PortalEventKind
 from portal_app.auth.permissions import CUSTOMER_ROLES, Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, funnel
+from portal_app.services import clock, customer_view_audit, funnel
 from portal_app.services.errors import ValidationFailed
-from portal_app.services.shipments import customer_eta
-from portal_app.services.workspace import ARRIVAL_STEP, DEPARTURE_STEP
 
 TOLERANCE_SETTING = "kpi_on_time_tolerance_hours"
 DEFAULT_TOLERANCE_HOURS = 24
@@ -43,8 +39,6 @@ ACTIVE_USER_DAYS = 30
 MAX_RANGE_DAYS = 731
 AGE_BUCKETS = (("under_1_day", 0, 1), ("1_to_3_days", 1, 3), ("3_to_7_days", 3, 7), ("over_7_days", 7, None))
 OPEN_EXCEPTION = ("open", "in_progress")
-BEFORE_DEPARTURE = (ShipmentStatus.BOOKED.value, ShipmentStatus.CONFIRMED.value)
-BEFORE_ARRIVAL = (*BEFORE_DEPARTURE, ShipmentStatus.IN_TRANSIT.value)
 
 
 @dataclass(frozen=True)
@@ -303,35 +297,6 @@ def _requests(db: Session, q: KpiQuery, company_id: int | None) -> list[RequestR
     return [RequestRow(c, int(n)) for c, n in rows]
 
 
-def mismatches(db: Session, scope: list) -> dict[str, int]:
-    """Shipments where what the customer is shown disagrees with the record (zero when the design holds):
-
-    * ``eta``: the ETA the customer list shows (:func:`customer_eta`) is not the latest ETA change's new ETA
-      (shipments not yet arrived that have ETA history);
-    * the status checks probe the mode's departure (arrival) step only, from the milestone index alone;
-    * ``status_departure``: the status still says not departed while the departure milestone has an actual time;
-    * ``status_arrival``: the status says not arrived while the arrival milestone has an actual time.
-    """
-    latest = (select(EtaChange.shipment_id, sa.func.max(EtaChange.id).label("last_id"))
-              .group_by(EtaChange.shipment_id).subquery())
-    eta = db.exec(
-        select(sa.func.count()).select_from(Shipment)
-        .join(latest, latest.c.shipment_id == Shipment.id).join(EtaChange, EtaChange.id == latest.c.last_id)
-        .where(Shipment.ata.is_(None), customer_eta() != EtaChange.new_eta, *scope)
-    ).one()
-
-    def status_vs_step(statuses: tuple[str, ...], steps: dict[str, str]) -> int:
-        happened = (select(Milestone.id).where(Milestone.shipment_id == Shipment.id,
-                                               Milestone.code == sa.case(steps, value=Shipment.mode),
-                                               Milestone.actual_at.is_not(None))
-                    .exists())
-        return int(db.exec(select(sa.func.count()).select_from(Shipment)
-                           .where(Shipment.status.in_(statuses), happened, *scope)).one())
-
-    return {"eta": int(eta), "status_departure": status_vs_step(BEFORE_DEPARTURE, DEPARTURE_STEP),
-            "status_arrival": status_vs_step(BEFORE_ARRIVAL, ARRIVAL_STEP)}
-
-
 def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | None, scope: list,
             now: datetime) -> list[HealthRow]:
     users = [User.role.in_([r.value for r in CUSTOMER_ROLES]), User.is_active.is_(True)]
@@ -351,7 +316,8 @@ def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | No
     started = events(PortalEventKind.UPLOAD_STARTED)
     completed = events(PortalEventKind.UPLOAD_COMPLETED)
     failed = events(PortalEventKind.UPLOAD_FAILED)
-    wrong = mismatches(db, scope)
+    audit = customer_view_audit.latest(db, now)
+    wrong = customer_view_audit.counts_in_scope(db, audit, scope)
     return [
         HealthRow("active_customer_users_pct", _pct(int(active), int(total)) or 0.0,
                   f"{int(active)} of {int(total)} active customer users signed in within {ACTIVE_USER_DAYS} days"),
@@ -369,7 +335,8 @@ def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | No
         HealthRow("uploads_abandoned", max(0, started - completed - failed), "uploads started and never finished"),
         HealthRow("customer_view_mismatches", sum(wrong.values()),
                   "shipments where the customer's ETA or status disagrees with the record "
-                  f"(ETA {wrong['eta']}, departure {wrong['status_departure']}, arrival {wrong['status_arrival']})"),
+                  f"(ETA {wrong['eta']}, departure {wrong['status_departure']}, arrival {wrong['status_arrival']}; "
+                  f"checked {audit.checked_at:%Y-%m-%d %H:%M} UTC)"),
     ]
 
 
