@@ -43,8 +43,9 @@ def test_tower_pages_have_no_serious_accessibility_violations(page):  # noqa: F8
     assert {p: v for p, v in found.items() if v} == {}
 
 
-def test_tower_rate_card_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
     _sign_in(page, "manager@harborsky.example")
     card = page.request.get("/api/v1/rate-cards?page_size=1").json()["items"][0]["id"]
-    found = {path: _check(page, path) for path in ["/tower/rates", "/tower/rates/new", f"/tower/rates/{card}"]}
+    found = {path: _check(page, path) for path in ["/tower/rates", "/tower/rates/new", f"/tower/rates/{card}",
+                                                    "/tower/kpis"]}
     assert {p: v for p, v in found.items() if v} == {}

@@ -32,6 +32,7 @@ TOWER_NAV = [
     ("Changes", "/tower/changes"),
     ("Manual quotes", "/tower/quotes"),
     ("Rate cards", "/tower/rates"),
+    ("KPIs", "/tower/kpis"),
 ]
 
 

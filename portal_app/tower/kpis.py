@@ -1,0 +1,301 @@
+"""Tower: KPIs for a date range, a mode and a customer (``services/kpis.py`` computes them in SQL).
+
+Headline figures, three charts (on time and late, exceptions opened and closed, requests by category) and the
+tables behind them; every table downloads as CSV from ``/api/v1/kpis/<table>.csv`` with the same filters. The
+state holds the tables' display rows only, and of the lanes the busiest ``LANES_SHOWN`` (the CSV has them all).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import MODE_LABELS, fmt_datetime
+from portal_app.components.layout import area_page
+from portal_app.components.ui import (
+    ACCENT,
+    DANGER,
+    MUTED_TEXT,
+    download_link,
+    error_callout,
+    primary_button,
+    responsive_grid,
+    table_caption,
+)
+from portal_app.components.work_queue import LABEL_STYLE, native_select
+from portal_app.services import clock
+from portal_app.services import kpis as svc
+from portal_app.services.errors import PermissionDenied, ServiceError
+
+LANES_SHOWN = 20
+DEFAULT_DAYS = 30
+ON_TIME_COLOUR = "#1a7f37"  # green, 5.1:1 on white
+HEALTH_LABELS = {
+    "active_customer_users_pct": "Active customer users (%)",
+    "active_customer_users": "Active customer users",
+    "customer_users": "Customer users",
+    "failed_logins": "Failed sign-ins",
+    "quotes_started": "Quotes started",
+    "quotes_abandoned": "Quotes abandoned",
+    "bookings_started": "Bookings started",
+    "bookings_abandoned": "Bookings abandoned",
+    "uploads_started": "Uploads started",
+    "uploads_failed": "Uploads refused",
+    "uploads_abandoned": "Uploads abandoned",
+    "customer_view_mismatches": "Customer view vs record mismatches",
+}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ").capitalize().replace("Eta ", "ETA ")
+
+
+def table_view(result: svc.Kpis, name: str, limit: int | None = None) -> list[dict[str, str]]:
+    """A KPI table's rows as display strings, keyed by the CSV's attribute names."""
+    columns = svc.TABLES[name][1]
+    rows = svc.table_rows(result, name)[:limit]
+    out = []
+    for row in rows:
+        shown = {key: _text(getattr(row, key)) for key in columns}
+        for key in ("kind", "category", "measure"):
+            if key in shown:
+                shown[key] = _label(shown[key])
+        if name == "lanes":
+            shown["mode"] = MODE_LABELS.get(row.mode, row.mode)
+        if name == "health":
+            shown["figure"] = HEALTH_LABELS.get(row.figure, _label(row.figure))
+        out.append(shown)
+    return out
+
+
+def headline_view(result: svc.Kpis) -> dict[str, str]:
+    on_time = {r.measure: r for r in result.on_time}
+    overall = next((r for r in result.sla if r.kind == "all"), None)
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}%"
+
+    return {
+        "departure": pct(on_time["departure"].on_time_pct) if "departure" in on_time else "—",
+        "arrival": pct(on_time["arrival"].on_time_pct) if "arrival" in on_time else "—",
+        "sla": pct(overall.compliance_pct) if overall else "—",
+        "open_breached": str(overall.open_breached) if overall else "0",
+        "mismatches": f"{result.health_value('customer_view_mismatches'):g}",
+        "computed_at": fmt_datetime(result.computed_at),
+    }
+
+
+class TowerKpisState(SessionState):
+    since: str = ""
+    until: str = ""
+    mode: str = ""
+    customer: str = ""
+    error: str = ""
+    headline: dict[str, str] = {}
+    tables: dict[str, list[dict[str, str]]] = {}
+    lane_count: int = 0
+    on_time_chart: list[dict[str, str | int]] = []
+    exception_chart: list[dict[str, str | int]] = []
+    request_chart: list[dict[str, str | int]] = []
+    loading: bool = False
+
+    @rx.var
+    def export_query(self) -> str:
+        return urlencode({k: v for k, v in (("since", self.since), ("until", self.until), ("mode", self.mode),
+                                            ("customer", self.customer)) if v})
+
+    async def load(self):  # noqa: ANN201
+        if not self.since or not self.until:
+            today = clock.today()
+            self.since, self.until = (today - timedelta(days=DEFAULT_DAYS)).isoformat(), today.isoformat()
+        async for update in self._compute():
+            yield update
+
+    async def apply(self, form: dict):  # noqa: ANN201
+        self.since = str(form.get("since", "")).strip()
+        self.until = str(form.get("until", "")).strip()
+        self.mode = str(form.get("mode", "")).strip()
+        self.customer = str(form.get("customer", "")).strip()
+        async for update in self._compute():
+            yield update
+
+    async def _compute(self):  # noqa: ANN202
+        principal = await self._authorize("tower")
+        if principal is None:
+            yield self._refused()
+            return
+        try:
+            query = svc.KpiQuery(since=date.fromisoformat(self.since), until=date.fromisoformat(self.until),
+                                 mode=self.mode or None, customer=self.customer or None)
+        except ValueError:
+            self.error = "Enter both dates as a day (YYYY-MM-DD), then show the figures again. Nothing was changed."
+            return
+        self.loading = True
+        yield None
+        try:
+            result = await run_db(svc.compute, principal, query)
+        except PermissionDenied:
+            self.error = "KPIs are for ops managers and admins. Ask one of them for the figures you need."
+            return
+        except ServiceError as exc:
+            self.error = f"{exc} Nothing was changed."
+            return
+        finally:
+            self.loading = False
+        self.error = ""
+        self.headline = headline_view(result)
+        self.tables = {name: table_view(result, name, LANES_SHOWN if name == "lanes" else None)
+                       for name in svc.TABLES}
+        self.lane_count = len(result.lanes)
+        self.on_time_chart = [{"name": _label(r.measure), "on_time": r.on_time, "late": r.late}
+                              for r in result.on_time]
+        self.exception_chart = [{"name": _label(r.kind), "opened": r.opened, "closed": r.closed}
+                                for r in result.exceptions]
+        self.request_chart = [{"name": _label(r.category), "requests": r.requests} for r in result.requests]
+
+
+S = TowerKpisState
+
+
+def _field(label: str, control: rx.Component, control_id: str) -> rx.Component:
+    return rx.box(rx.el.label(label, html_for=control_id, style=LABEL_STYLE), control)
+
+
+def _filters() -> rx.Component:
+    modes = [("", "All modes"), *MODE_LABELS.items()]
+    return rx.form(
+        rx.flex(
+            _field("From", rx.input(id="kpi-since", name="since", type="date", default_value=S.since,
+                                    required=True), "kpi-since"),
+            _field("To (inclusive)", rx.input(id="kpi-until", name="until", type="date", default_value=S.until,
+                                              required=True), "kpi-until"),
+            rx.box(native_select("Mode", "mode", modes, value=S.mode, select_id="kpi-mode"), min_width="10rem"),
+            _field("Customer code", rx.input(id="kpi-customer", name="customer", default_value=S.customer,
+                                             placeholder="All customers", max_length=20), "kpi-customer"),
+            primary_button("Show figures", type="submit", loading=S.loading),
+            gap="3", wrap="wrap", align="end",
+        ),
+        on_submit=S.apply,
+        aria_label="KPI filters",
+    )
+
+
+def _figure(label: str, value: rx.Var, hint: str) -> rx.Component:
+    return rx.card(
+        rx.text(label, size="2", color=MUTED_TEXT),
+        rx.text(value, size="7", weight="bold"),
+        rx.text(hint, size="1", color=MUTED_TEXT),
+    )
+
+
+def _chart(title: str, chart: rx.Component, description: str) -> rx.Component:
+    """A chart with its title; the table below it carries the same figures for assistive technology."""
+    return rx.card(
+        rx.heading(title, size="4", as_="h2"),
+        rx.box(chart, role="img", aria_label=description, width="100%"),
+    )
+
+
+def _bar(**props) -> rx.Component:
+    """A bar drawn at once (no grow animation: it distracts, and a screenshot taken early shows empty axes)."""
+    return rx.recharts.bar(is_animation_active=False, **props)
+
+
+def _bar_chart(data: rx.Var, *bars: rx.Component) -> rx.Component:
+    return rx.recharts.bar_chart(
+        *bars,
+        rx.recharts.x_axis(data_key="name"),
+        rx.recharts.y_axis(allow_decimals=False),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=data,
+        width="100%",
+        height=260,
+    )
+
+
+def _table(name: str, columns: dict[str, str], heading: str, note: rx.Component | None = None) -> rx.Component:
+    rows = S.tables[name]
+    return rx.vstack(
+        rx.flex(
+            rx.heading(heading, size="4", as_="h2"),
+            download_link("Download CSV", f"/api/v1/kpis/{name}.csv?" + S.export_query,
+                          label=f"Download {heading} as CSV"),
+            justify="between", align="center", width="100%", wrap="wrap", gap="2",
+        ),
+        note or rx.fragment(),
+        rx.box(
+            rx.table.root(
+                table_caption(heading),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in columns.values()])),
+                rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
+                    *[rx.table.cell(row[key]) for key in columns]))),
+                variant="surface", size="1", width="100%",
+            ),
+            overflow_x="auto", width="100%",
+        ),
+        rx.cond(rows.length() == 0, rx.text("No figures for this range.", color=MUTED_TEXT)),
+        width="100%", spacing="2",
+    )
+
+
+@area_page("tower", "/tower/kpis", "KPIs", TowerKpisState.load)
+def tower_kpis() -> rx.Component:
+    h = S.headline
+    lanes_note = rx.text("The ", LANES_SHOWN, " busiest of ", S.lane_count, " lanes; the CSV has every lane.",
+                         color=MUTED_TEXT, size="2")
+    return rx.vstack(
+        rx.heading("KPIs", size="7", as_="h1"),
+        rx.text("On-time performance, transit times, exceptions, SLAs, requests and the portal's own health. "
+                "Dates are UTC days.", color=MUTED_TEXT),
+        _filters(),
+        rx.cond(S.error != "", error_callout(S.error)),
+        rx.cond(
+            S.headline.contains("computed_at"),
+            rx.vstack(
+                rx.text("Computed ", h["computed_at"], " UTC.", color=MUTED_TEXT, size="2"),
+                responsive_grid(
+                    _figure("On-time departure", h["departure"], "departed in the range"),
+                    _figure("On-time arrival", h["arrival"], "arrived in the range"),
+                    _figure("SLA compliance", h["sla"], "exceptions resolved in the range"),
+                    _figure("Open and breached", h["open_breached"], "exceptions past their SLA now"),
+                    _figure("Customer view mismatches", h["mismatches"], "zero when the record and the portal agree"),
+                    narrow=1, middle=3, wide=5,
+                ),
+                responsive_grid(
+                    _chart("On time and late", _bar_chart(
+                        S.on_time_chart,
+                        _bar(data_key="on_time", name="On time", fill=ON_TIME_COLOUR, stack_id="a"),
+                        _bar(data_key="late", name="Late", fill=DANGER, stack_id="a"),
+                    ), "Bar chart of shipments on time and late, for departure and arrival; figures in the table "
+                       "On-time departure and arrival."),
+                    _chart("Exceptions opened and closed", _bar_chart(
+                        S.exception_chart,
+                        _bar(data_key="opened", name="Opened", fill=DANGER),
+                        _bar(data_key="closed", name="Closed", fill=ACCENT),
+                    ), "Bar chart of exceptions opened and closed by kind; figures in the table Exceptions."),
+                    _chart("Requests by category", _bar_chart(
+                        S.request_chart,
+                        _bar(data_key="requests", name="Requests", fill=ACCENT),
+                    ), "Bar chart of requests by category; figures in the table Requests by category."),
+                    narrow=1, middle=2, wide=3,
+                ),
+                *[_table(name, columns, title, lanes_note if name == "lanes" else None)
+                  for name, (title, columns) in svc.TABLES.items()],
+                spacing="5", width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
