@@ -549,6 +549,16 @@ def _store(db: Session, checked: _Checked, now: datetime) -> RateCard:
     return card
 
 
+def _card_to_change(db: Session, card_id: int, expected_version: int | None) -> RateCard:
+    card = db.get(RateCard, int(card_id))
+    if card is None:
+        raise NotFound(f"No rate card {card_id}. It may have been removed; reload the list.")
+    if expected_version is not None and card.version != expected_version:
+        raise Conflict("Someone changed this rate card since you opened it. Reload it and make your change again. "
+                       "Nothing was saved.")
+    return card
+
+
 def create_rate_card(db: Session, principal: Principal, data: RateCardInput) -> RateCardView:
     """A new active card; every field is checked (FormInvalid lists what is wrong)."""
     _require_manage(principal)
@@ -564,12 +574,7 @@ def update_rate_card(
 ) -> RateCardView:
     """Replace a card's fields and charges. Options already offered keep the prices they were given."""
     _require_manage(principal)
-    card = db.get(RateCard, int(card_id))
-    if card is None:
-        raise NotFound(f"No rate card {card_id}. It may have been removed; reload the list.")
-    if expected_version is not None and card.version != expected_version:
-        raise Conflict("Someone changed this rate card since you opened it. Reload it and make your change again. "
-                       "Nothing was saved.")
+    card = _card_to_change(db, card_id, expected_version)
     checked = _check_input(db, data)
     before = _snapshot(card, [
         {"code": c.code, "basis": c.basis, "size_type": c.size_type, "min_quantity": c.min_quantity, "rate": c.rate}
@@ -603,11 +608,7 @@ def set_rate_card_active(
 ) -> RateCardView:
     """Deactivate (no new quotes use it) or reactivate a card. Idempotent."""
     _require_manage(principal)
-    card = db.get(RateCard, int(card_id))
-    if card is None:
-        raise NotFound(f"No rate card {card_id}. It may have been removed; reload the list.")
-    if expected_version is not None and card.version != expected_version:
-        raise Conflict("Someone changed this rate card since you opened it. Reload it and try again.")
+    card = _card_to_change(db, card_id, expected_version)
     if card.is_active != active:
         before = {"is_active": card.is_active}
         card.is_active = active
