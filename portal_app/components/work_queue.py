@@ -98,12 +98,16 @@ class PagedQueueBase(rx.State, mixin=True):
     def _start(self, principal) -> None:  # noqa: ANN001
         """What a page sets on load besides the paging (filters from the URL, what the role may do)."""
 
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        """What a page reads on load before its first page of rows (pickers' options, the viewer's zone)."""
+
     async def load(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
         self._start(principal)
+        await self._prepare(principal)
         await self._fetch(principal)
         return None
 
@@ -171,13 +175,16 @@ def checked_input(label: str | rx.Var, name: str | rx.Var, errors: rx.Var, key: 
 
 def native_select(label: str | rx.Var, name: str | rx.Var, options: list[tuple[str, str]], *,
                   value: rx.Var | str | None = None, select_id: str | rx.Var | None = None,
-                  errors: rx.Var | None = None, key: str | rx.Var | None = None) -> rx.Component:
-    """A plain ``<select>`` (submitted with its form) with a visible label."""
+                  errors: rx.Var | None = None, key: str | rx.Var | None = None,
+                  more: rx.Var | None = None) -> rx.Component:
+    """A plain ``<select>`` (submitted with its form) with a visible label. ``more``: options loaded into state,
+    a list of ``{"value", "label"}`` dicts, listed after the fixed ``options``."""
     select_id = f"field-{name}" if select_id is None else select_id
     extra: dict[str, Any] = {"default_value": value} if value is not None else {}
+    loaded = [rx.foreach(more, lambda o: rx.el.option(o["label"], value=o["value"]))] if more is not None else []
     return rx.box(
         rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
-        rx.el.select(*[rx.el.option(text, value=v) for v, text in options], id=select_id, name=name,
+        rx.el.select(*[rx.el.option(text, value=v) for v, text in options], *loaded, id=select_id, name=name,
                      style=NATIVE_SELECT_STYLE, **extra),
         field_error(errors, name if key is None else key, select_id + "-error") if errors is not None
         else rx.fragment(),
