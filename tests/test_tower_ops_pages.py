@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import User
+from models import AuditLog, User
 from portal_app.components.ops import id_or_none, parse_local, timer_view
 from portal_app.services import clock, tasks, workload
 from portal_app.services import exceptions as svc
@@ -129,3 +129,14 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
     assert workload_page.workload_row_view(workload.WorkloadRow(None, "Unassigned"), "person")["href"] == \
         "/tower/exceptions?owner=none"
     assert workload_page.workload_row_view(workload.WorkloadRow(3, "Rotterdam"), "branch")["href"] == ""
+
+
+def test_history_of_an_exception_without_audit_rows_still_shows_its_opening(oworld: QuoteWorld):
+    with oworld.session() as db:
+        s = make_shipment(db, status="booked", etd=T0 + timedelta(days=30))
+        made = svc.create_exception(db, oworld.agent, ExceptionInput(s.reference, "other", "Seal number wrong"))
+        db.exec(sa.delete(AuditLog).where(AuditLog.entity_type == "exception",
+                                          AuditLog.entity_id == str(made.row.id)))
+        db.commit()
+        [only] = svc.exception_history(db, oworld.agent, made.row.id)
+        assert (only.at, only.summary) == (T0, "Raised by hand; severity medium")

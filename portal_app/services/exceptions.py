@@ -506,6 +506,12 @@ def exception_history(db: Session, principal: Principal, exception_id: int) -> l
                 team_ids.add(snap["team_id"])
     users = dict(db.exec(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
     teams = dict(db.exec(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) if team_ids else {}
-    return [HistoryEntry(row.created_at, actor or "System", row.action, _describe(row.action, before, after, users,
-                                                                                  teams))
-            for row, actor, before, after in changes]
+    out = [HistoryEntry(row.created_at, actor or "System", row.action, _describe(row.action, before, after, users,
+                                                                                 teams))
+           for row, actor, before, after in changes]
+    if len(found) < HISTORY_LIMIT and not any(h.action in ("exception_opened", "exception_created") for h in out):
+        # Rows written without an audit entry (imported or seeded data) still show when they opened.
+        opened = "exception_opened" if exc.created_by_rule else "exception_created"
+        out.insert(0, HistoryEntry(exc.created_at, "System" if exc.created_by_rule else "Unknown", opened,
+                                   _describe(opened, {}, {"severity": exc.severity}, {}, {})))
+    return out

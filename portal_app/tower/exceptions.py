@@ -193,7 +193,7 @@ def _filters() -> rx.Component:
             native_select("SLA", "sla", SLA_CHOICES, value=f["sla"], select_id="exc-filter-sla"),
             labelled_input("Breaching within (hours)", "hours", id="exc-filter-hours", default_value=f["hours"],
                            input_mode="numeric", max_length=3),
-            narrow=2, middle=4, wide=7,
+            narrow=2, middle=4, wide=4,
             spacing="3",
         ),
         rx.hstack(
