@@ -16,6 +16,7 @@ from portal_app.auth.state import run_db
 from portal_app.components.ui import DANGER, MUTED_TEXT
 from portal_app.components.work_queue import fmt_time_left
 from portal_app.services import workload
+from portal_app.services.errors import ServiceError
 from portal_app.services.exceptions import SlaTimer, viewer_timezone
 
 KIND_LABELS = {
@@ -62,6 +63,12 @@ def sla_cell(r: rx.Var) -> rx.Component:
     )
 
 
+def refusal(exc: ServiceError, field: str) -> tuple[dict[str, str], str]:
+    """(field errors, page error) for a refused change: bad input or an unknown record shows beside ``field``,
+    anything else (a conflict, a permission) above the page."""
+    return ({field: exc.message}, "") if exc.status_code in (404, 422) else ({}, exc.message)
+
+
 def id_or_none(value: object) -> int | None:
     """A picker's value as an id: digits give the id, anything else (empty, "none") gives None."""
     text = str(value or "").strip()
@@ -86,6 +93,19 @@ def parse_local(text: str, tz: str) -> datetime | None:
 
 def _directory(db: Session, principal: Principal) -> tuple[workload.Directory, str]:
     return workload.directory(db, principal), viewer_timezone(db, principal)
+
+
+class HandMadeMixin(rx.State, mixin=True):
+    """A page with a "New ..." form opened and closed by a button."""
+
+    creating: bool = False
+
+    async def toggle_new(self):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        self.creating, self.field_errors = not self.creating, {}
+        return None
 
 
 class StaffDirectoryMixin(rx.State, mixin=True):

@@ -192,15 +192,52 @@ def native_select(label: str | rx.Var, name: str | rx.Var, options: list[tuple[s
     )
 
 
-def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "decision-reason") -> rx.Component:
+def text_field(label: str, name: str, field_id: str, errors: rx.Var | None = None, *, hint: str = "",
+               key: str | None = None, rows: str = "3") -> rx.Component:
+    """A labelled text area; with ``errors``, its error (``errors[key or name]``) below it, tied by id."""
+    key = key or name
     error_id = f"{field_id}-error"
+    checked = {} if errors is None else {
+        "aria_describedby": error_id, "aria_invalid": rx.cond(errors.contains(key), "true", "false")}
     return rx.box(
         rx.el.label(label, html_for=field_id, style=LABEL_STYLE),
-        rx.text_area(id=field_id, name="reason", rows="3", width="100%", aria_describedby=error_id,
-                     aria_invalid=rx.cond(errors.contains("reason"), "true", "false")),
-        rx.text(hint, size="1", color=MUTED_TEXT),
-        field_error(errors, "reason", error_id),
+        rx.text_area(id=field_id, name=name, rows=rows, width="100%", **checked),
+        rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
+        field_error(errors, key, error_id) if errors is not None else rx.fragment(),
         width="100%",
+    )
+
+
+def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "decision-reason") -> rx.Component:
+    return text_field(label, "reason", field_id, errors, hint=hint)
+
+
+def stacked_form(*children: rx.Component, on_submit: Any, label: str, **props) -> rx.Component:
+    """A full-width form of ``children`` one below the other, named ``label`` for assistive technology."""
+    return rx.el.form(
+        rx.vstack(*children, spacing="3", width="100%"),
+        on_submit=on_submit,
+        aria_label=label,
+        style={"width": "100%"},
+        **props,
+    )
+
+
+def filter_form(grid: rx.Component, state: type[rx.State], label: str, *, key: rx.Var) -> rx.Component:
+    """A search form: the filter fields, Apply (``state.apply_filters``) and Clear (``state.clear_filters``)."""
+    return rx.el.form(
+        grid,
+        rx.hstack(
+            rx.button("Apply filters", type="submit", style=BUTTON_STYLE, cursor="pointer"),
+            rx.button("Clear filters", type="button", variant="outline", color=ACCENT, cursor="pointer",
+                      on_click=state.clear_filters),
+            margin_top="12px",
+        ),
+        on_submit=state.apply_filters,
+        key=key,
+        role="search",
+        aria_label=label,
+        style={"width": "100%"},
     )
 
 

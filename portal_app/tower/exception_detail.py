@@ -16,6 +16,7 @@ from portal_app.components.ops import (
     StaffDirectoryMixin,
     id_or_none,
     parse_local,
+    refusal,
     severity_badge,
     timer_view,
 )
@@ -30,7 +31,7 @@ from portal_app.components.ui import (
     secondary_button,
     table_caption,
 )
-from portal_app.components.work_queue import LABEL_STYLE, checked_input, field_error, native_select
+from portal_app.components.work_queue import checked_input, native_select, stacked_form, text_field
 from portal_app.services import clock, tasks
 from portal_app.services import exceptions as svc
 from portal_app.services.errors import ServiceError
@@ -193,8 +194,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
             made = await run_db(tasks.create_task, principal, data)
         except ServiceError as exc:
             self.notice = ""
-            self.field_errors, self.error = ({"task_title": exc.message}, "") if exc.status_code == 422 else \
-                ({}, exc.message)
+            self.field_errors, self.error = refusal(exc, "task_title")
             return None
         self.error, self.field_errors = "", {}
         self.notice = f"Task #{made.id} created for {made.assignee_name or 'the team'}."
@@ -250,17 +250,8 @@ def _summary() -> rx.Component:
     )
 
 
-def _text_area(label: str, name: str, field_id: str, hint: str = "", key: str | None = None) -> rx.Component:
-    key = key or name
-    error_id = f"{field_id}-error"
-    return rx.box(
-        rx.el.label(label, html_for=field_id, style=LABEL_STYLE),
-        rx.text_area(id=field_id, name=name, rows="3", width="100%", aria_describedby=error_id,
-                     aria_invalid=rx.cond(S.field_errors.contains(key), "true", "false")),
-        rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
-        field_error(S.field_errors, key, error_id),
-        width="100%",
-    )
+def _note(label: str, name: str, field_id: str, hint: str) -> rx.Component:
+    return text_field(label, name, field_id, S.field_errors, hint=hint)
 
 
 def _section(title: str, test_id: str, *children: rx.Component) -> rx.Component:
@@ -282,24 +273,17 @@ def _assign_card() -> rx.Component:
         ),
         rx.cond(
             S.can_assign,
-            rx.el.form(
-                rx.vstack(
-                    responsive_grid(
-                        native_select("Owner", "owner_id", [("", "Nobody")], value=e["owner_id"],
-                                      select_id="assign-owner", more=S.people, errors=S.field_errors),
-                        native_select("Team", "team_id", [("", "No team")], value=e["team_id"], select_id="assign-team",
-                                      more=S.teams),
-                        wide=2,
-                        spacing="3",
-                    ),
-                    primary_button("Save owner and team", type="submit"),
+            stacked_form(
+                responsive_grid(
+                    native_select("Owner", "owner_id", [("", "Nobody")], value=e["owner_id"],
+                                  select_id="assign-owner", more=S.people, errors=S.field_errors),
+                    native_select("Team", "team_id", [("", "No team")], value=e["team_id"], select_id="assign-team",
+                                  more=S.teams),
+                    wide=2,
                     spacing="3",
-                    width="100%",
                 ),
-                on_submit=S.assign,
-                key=S.form_key,
-                aria_label="Assign owner and team",
-                style={"width": "100%"},
+                primary_button("Save owner and team", type="submit"),
+                on_submit=S.assign, label="Assign owner and team", key=S.form_key,
             ),
             rx.text("Ops managers assign exceptions to others; you can take it yourself.", size="2",
                     color=MUTED_TEXT),
@@ -310,21 +294,14 @@ def _assign_card() -> rx.Component:
 def _resolve_card() -> rx.Component:
     return _section(
         "Resolve", "resolve-exception",
-        rx.el.form(
-            rx.vstack(
-                _text_area("Resolution note (internal)", "note", "resolve-note",
-                           "What was done. Staff only; the customer never sees it."),
-                _text_area("Message to the customer (optional)", "customer_message", "resolve-message",
-                           "Leave empty to tell the customer nothing. Written here, it becomes an update on the "
-                           "shipment the customer reads, and they are notified."),
-                primary_button("Resolve exception", type="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=S.resolve,
-            key=S.form_key,
-            aria_label="Resolve exception",
-            style={"width": "100%"},
+        stacked_form(
+            _note("Resolution note (internal)", "note", "resolve-note",
+                  "What was done. Staff only; the customer never sees it."),
+            _note("Message to the customer (optional)", "customer_message", "resolve-message",
+                  "Leave empty to tell the customer nothing. Written here, it becomes an update on the shipment the "
+                  "customer reads, and they are notified."),
+            primary_button("Resolve exception", type="submit"),
+            on_submit=S.resolve, label="Resolve exception", key=S.form_key,
         ),
     )
 
@@ -332,17 +309,10 @@ def _resolve_card() -> rx.Component:
 def _reopen_card() -> rx.Component:
     return _section(
         "Reopen", "reopen-exception",
-        rx.el.form(
-            rx.vstack(
-                _text_area("Why it is reopened", "reason", "reopen-reason", "It gets a fresh SLA from now."),
-                secondary_button("Reopen exception", type="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=S.reopen,
-            key=S.form_key,
-            aria_label="Reopen exception",
-            style={"width": "100%"},
+        stacked_form(
+            _note("Why it is reopened", "reason", "reopen-reason", "It gets a fresh SLA from now."),
+            secondary_button("Reopen exception", type="submit"),
+            on_submit=S.reopen, label="Reopen exception", key=S.form_key,
         ),
     )
 
@@ -367,35 +337,24 @@ def _task_card() -> rx.Component:
             ),
             rx.text("No tasks yet.", color=MUTED_TEXT, size="2"),
         ),
-        rx.el.form(
-            rx.vstack(
-                rx.heading("New task", size="3", as_="h3"),
-                rx.text("Assignee, team and due time default to the exception's owner, team and SLA.", size="2",
-                        color=MUTED_TEXT),
-                checked_input("Task title", "task_title", S.field_errors, input_id="task-title", max_length=200),
-                responsive_grid(
-                    native_select("Assignee", "assignee_id", [("", "The exception's owner")],
-                                  select_id="task-assignee", more=S.people),
-                    native_select("Task team", "task_team_id", [("", "The exception's team")], select_id="task-team",
-                                  more=S.teams),
-                    checked_input("Due (your time zone)", "due_at", S.field_errors, key="task_due",
-                                  input_id="task-due", type="datetime-local"),
-                    wide=3,
-                    spacing="3",
-                ),
-                rx.box(
-                    rx.el.label("Task details (optional)", html_for="task-detail", style=LABEL_STYLE),
-                    rx.text_area(id="task-detail", name="task_detail", rows="2", width="100%"),
-                    width="100%",
-                ),
-                secondary_button("Create task", type="submit"),
+        stacked_form(
+            rx.heading("New task", size="3", as_="h3"),
+            rx.text("Assignee, team and due time default to the exception's owner, team and SLA.", size="2",
+                    color=MUTED_TEXT),
+            checked_input("Task title", "task_title", S.field_errors, input_id="task-title", max_length=200),
+            responsive_grid(
+                native_select("Assignee", "assignee_id", [("", "The exception's owner")],
+                              select_id="task-assignee", more=S.people),
+                native_select("Task team", "task_team_id", [("", "The exception's team")], select_id="task-team",
+                              more=S.teams),
+                checked_input("Due (your time zone)", "due_at", S.field_errors, key="task_due",
+                              input_id="task-due", type="datetime-local"),
+                wide=3,
                 spacing="3",
-                width="100%",
             ),
-            on_submit=S.add_task,
-            key=S.form_key,
-            aria_label="Create a task from this exception",
-            style={"width": "100%"},
+            text_field("Task details (optional)", "task_detail", "task-detail", rows="2"),
+            secondary_button("Create task", type="submit"),
+            on_submit=S.add_task, label="Create a task from this exception", key=S.form_key,
         ),
     )
 

@@ -20,8 +20,10 @@ from portal_app.components.ops import (
     KIND_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
+    HandMadeMixin,
     StaffDirectoryMixin,
     id_or_none,
+    refusal,
     severity_badge,
     sla_cell,
     timer_view,
@@ -37,9 +39,12 @@ from portal_app.components.work_queue import (
     PAGE_SIZE,
     PagedQueueBase,
     checked_input,
+    filter_form,
     native_select,
     queue_page,
     queue_table,
+    stacked_form,
+    text_field,
 )
 from portal_app.services import clock
 from portal_app.services import exceptions as svc
@@ -108,10 +113,9 @@ def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> dict[str, str]:  # 
     }
 
 
-class TowerExceptionsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
+class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
     form_key: int = 0
-    creating: bool = False
 
     def _query(self):  # noqa: ANN202
         return svc.list_exceptions, {"filters": service_filters(self.filters, self._me), "page": self.page,
@@ -145,13 +149,6 @@ class TowerExceptionsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         await self._fetch(principal)
         return None
 
-    async def toggle_new(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        self.creating, self.field_errors = not self.creating, {}
-        return None
-
     async def create(self, form: dict):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
@@ -165,12 +162,8 @@ class TowerExceptionsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         try:
             made = await run_db(svc.create_exception, principal, data)
         except ServiceError as exc:
-            field = "title" if "title" in exc.message else "shipment_reference"
-            self.notice, self.error = "", ""
-            if exc.status_code in (404, 422):
-                self.field_errors = {field: exc.message}
-            else:
-                self.field_errors, self.error = {}, exc.message
+            self.notice = ""
+            self.field_errors, self.error = refusal(exc, "title" if "title" in exc.message else "shipment_reference")
             return None
         self.creating, self.field_errors = False, {}
         return rx.redirect(f"/tower/exceptions/{made.row.id}")
@@ -181,7 +174,7 @@ S = TowerExceptionsState
 
 def _filters() -> rx.Component:
     f = S.filters
-    return rx.el.form(
+    return filter_form(
         responsive_grid(
             native_select("Status", "status", STATUS_CHOICES, value=f["status"], select_id="exc-filter-status"),
             native_select("Kind", "kind", KIND_CHOICES, value=f["kind"], select_id="exc-filter-kind"),
@@ -196,58 +189,39 @@ def _filters() -> rx.Component:
             narrow=2, middle=4, wide=4,
             spacing="3",
         ),
-        rx.hstack(
-            primary_button("Apply filters", type="submit"),
-            secondary_button("Clear filters", type="button", on_click=S.clear_filters),
-            margin_top="12px",
-        ),
-        on_submit=S.apply_filters,
-        key=S.form_key,
-        role="search",
-        aria_label="Filter exceptions",
-        style={"width": "100%"},
+        S, "Filter exceptions", key=S.form_key,
     )
 
 
 def _new_form() -> rx.Component:
     errors = S.field_errors
     return rx.card(
-        rx.el.form(
-            rx.vstack(
-                rx.heading("New exception", size="5", as_="h2"),
-                rx.text("For a problem the rules do not see. Owner and team default to the shipment's; the SLA "
-                        "comes from the policy for the kind and severity.", size="2", color=MUTED_TEXT),
-                responsive_grid(
-                    checked_input("Shipment reference", "shipment_reference", errors, placeholder="SH0000123",
-                                  max_length=40),
-                    native_select("Kind", "kind", list(KIND_LABELS.items()), value="other", select_id="new-exc-kind"),
-                    native_select("Severity", "severity", list(SEVERITY_LABELS.items()), value="medium",
-                                  select_id="new-exc-severity"),
-                    native_select("Owner", "owner_id", [("", "The shipment's owner")], select_id="new-exc-owner",
-                                  more=S.people),
-                    native_select("Team", "team_id", [("", "The shipment's team")], select_id="new-exc-team",
-                                  more=S.teams),
-                    narrow=1, middle=3, wide=5,
-                    spacing="3",
-                ),
-                checked_input("Title", "title", errors, placeholder="Container held for inspection", max_length=200),
-                rx.box(
-                    rx.el.label("Details (optional)", html_for="new-exc-detail",
-                                style={"display": "block", "font_weight": "600", "margin_bottom": "4px"}),
-                    rx.text_area(id="new-exc-detail", name="detail", rows="3", width="100%"),
-                    width="100%",
-                ),
-                rx.hstack(
-                    primary_button("Raise exception", type="submit"),
-                    secondary_button("Cancel", type="button", on_click=S.toggle_new),
-                    spacing="3",
-                ),
+        stacked_form(
+            rx.heading("New exception", size="5", as_="h2"),
+            rx.text("For a problem the rules do not see. Owner and team default to the shipment's; the SLA "
+                    "comes from the policy for the kind and severity.", size="2", color=MUTED_TEXT),
+            responsive_grid(
+                checked_input("Shipment reference", "shipment_reference", errors, placeholder="SH0000123",
+                              max_length=40),
+                native_select("Kind", "kind", list(KIND_LABELS.items()), value="other", select_id="new-exc-kind"),
+                native_select("Severity", "severity", list(SEVERITY_LABELS.items()), value="medium",
+                              select_id="new-exc-severity"),
+                native_select("Owner", "owner_id", [("", "The shipment's owner")], select_id="new-exc-owner",
+                              more=S.people),
+                native_select("Team", "team_id", [("", "The shipment's team")], select_id="new-exc-team",
+                              more=S.teams),
+                narrow=1, middle=3, wide=5,
                 spacing="3",
-                width="100%",
+            ),
+            checked_input("Title", "title", errors, placeholder="Container held for inspection", max_length=200),
+            text_field("Details (optional)", "detail", "new-exc-detail"),
+            rx.hstack(
+                primary_button("Raise exception", type="submit"),
+                secondary_button("Cancel", type="button", on_click=S.toggle_new),
+                spacing="3",
             ),
             on_submit=S.create,
-            aria_label="New exception",
-            style={"width": "100%"},
+            label="New exception",
         ),
         width="100%",
         data_testid="new-exception",

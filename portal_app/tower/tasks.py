@@ -12,9 +12,11 @@ from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
     STATUS_LABELS,
+    HandMadeMixin,
     StaffDirectoryMixin,
     id_or_none,
     parse_local,
+    refusal,
     sla_cell,
     timer_view,
 )
@@ -25,7 +27,6 @@ from portal_app.components.ui import (
     secondary_button,
 )
 from portal_app.components.work_queue import (
-    LABEL_STYLE,
     PAGE_SIZE,
     PagedQueueBase,
     checked_input,
@@ -33,7 +34,9 @@ from portal_app.components.work_queue import (
     native_select,
     queue_page,
     queue_table,
+    stacked_form,
     submit_or_close,
+    text_field,
 )
 from portal_app.services import clock
 from portal_app.services import tasks as svc
@@ -69,11 +72,10 @@ def task_row_view(t: svc.TaskRow, now) -> dict[str, str]:  # noqa: ANN001
     }
 
 
-class TowerTasksState(StaffDirectoryMixin, PagedQueueBase, SessionState):
+class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
     view: str = "mine"
     status: str = "active"
     team: str = ""
-    creating: bool = False
     form_key: int = 0
     _versions: dict[str, int] = {}
 
@@ -115,13 +117,6 @@ class TowerTasksState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         await self._fetch(principal)
         return None
 
-    async def toggle_new(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        self.creating, self.field_errors = not self.creating, {}
-        return None
-
     def _assignee(self, value: object) -> int | None:
         return self._me if str(value) == "me" else id_or_none(value)
 
@@ -141,12 +136,8 @@ class TowerTasksState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         try:
             made = await run_db(svc.create_task, principal, data)
         except ServiceError as exc:
-            field = "shipment_reference" if exc.status_code == 404 else "title"
             self.notice = ""
-            if exc.status_code in (404, 422):
-                self.field_errors, self.error = {field: exc.message}, ""
-            else:
-                self.field_errors, self.error = {}, exc.message
+            self.field_errors, self.error = refusal(exc, "shipment_reference" if exc.status_code == 404 else "title")
             return None
         self.creating, self.field_errors, self.form_key = False, {}, self.form_key + 1
         await self._decided(principal, f"Task #{made.id} created for {made.assignee_name or 'the team'}.")
@@ -192,7 +183,7 @@ S = TowerTasksState
 
 
 def _view_form() -> rx.Component:
-    return rx.el.form(
+    return stacked_form(
         responsive_grid(
             native_select("Show", "view", VIEW_CHOICES, value=S.view, select_id="task-view"),
             native_select("Team", "team", [("", "My team")], value=S.team, select_id="task-team-filter",
@@ -202,45 +193,31 @@ def _view_form() -> rx.Component:
             narrow=1, middle=2, wide=4,
             spacing="3",
         ),
-        on_submit=S.apply_view,
-        key=S.form_key,
-        role="search",
-        aria_label="Choose tasks",
-        style={"width": "100%"},
+        on_submit=S.apply_view, label="Choose tasks", key=S.form_key, role="search",
     )
 
 
 def _new_form() -> rx.Component:
     errors = S.field_errors
     return rx.card(
-        rx.el.form(
-            rx.vstack(
-                rx.heading("New task", size="5", as_="h2"),
-                checked_input("Title", "title", errors, input_id="new-task-title", max_length=200),
-                responsive_grid(
-                    checked_input("Shipment reference (optional)", "shipment_reference", errors,
-                                  input_id="new-task-shipment", placeholder="SH0000123", max_length=40),
-                    native_select("Assignee", "assignee_id", [("me", "Me"), ("", "Nobody yet (the team)")],
-                                  select_id="new-task-assignee", more=S.people),
-                    native_select("Team", "team_id", [("", "No team")], select_id="new-task-team", more=S.teams),
-                    checked_input("Due (your time zone, optional)", "due_at", errors, input_id="new-task-due",
-                                  type="datetime-local"),
-                    narrow=1, middle=2, wide=4,
-                    spacing="3",
-                ),
-                rx.box(
-                    rx.el.label("Details (optional)", html_for="new-task-detail", style=LABEL_STYLE),
-                    rx.text_area(id="new-task-detail", name="detail", rows="2", width="100%"),
-                    width="100%",
-                ),
-                rx.hstack(primary_button("Create task", type="submit"),
-                          secondary_button("Cancel", type="button", on_click=S.toggle_new), spacing="3"),
+        stacked_form(
+            rx.heading("New task", size="5", as_="h2"),
+            checked_input("Title", "title", errors, input_id="new-task-title", max_length=200),
+            responsive_grid(
+                checked_input("Shipment reference (optional)", "shipment_reference", errors,
+                              input_id="new-task-shipment", placeholder="SH0000123", max_length=40),
+                native_select("Assignee", "assignee_id", [("me", "Me"), ("", "Nobody yet (the team)")],
+                              select_id="new-task-assignee", more=S.people),
+                native_select("Team", "team_id", [("", "No team")], select_id="new-task-team", more=S.teams),
+                checked_input("Due (your time zone, optional)", "due_at", errors, input_id="new-task-due",
+                              type="datetime-local"),
+                narrow=1, middle=2, wide=4,
                 spacing="3",
-                width="100%",
             ),
-            on_submit=S.create,
-            aria_label="New task",
-            style={"width": "100%"},
+            text_field("Details (optional)", "detail", "new-task-detail", rows="2"),
+            rx.hstack(primary_button("Create task", type="submit"),
+                      secondary_button("Cancel", type="button", on_click=S.toggle_new), spacing="3"),
+            on_submit=S.create, label="New task",
         ),
         width="100%",
         data_testid="new-task",
@@ -251,29 +228,19 @@ def _panel() -> rx.Component:
     return decision_panel(
         S, "Change task #", "task-panel",
         responsive_grid(
-            rx.el.form(
-                rx.vstack(
-                    native_select("New status", "status", TASK_STATUSES, select_id="task-new-status"),
-                    primary_button("Save status", type="submit"),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=S.change_status,
-                aria_label="Change status",
+            stacked_form(
+                native_select("New status", "status", TASK_STATUSES, select_id="task-new-status"),
+                primary_button("Save status", type="submit"),
+                on_submit=S.change_status, label="Change status",
             ),
-            rx.el.form(
-                rx.vstack(
-                    native_select("Hand to", "assignee_id", [("me", "Me"), ("", "Nobody (the team)")],
-                                  select_id="task-hand-to", more=S.people),
-                    native_select("Team", "team_id", [("", "No team")], select_id="task-hand-team", more=S.teams),
-                    checked_input("New due time (optional)", "due_at", S.field_errors, key="reason",
-                                  input_id="task-new-due", type="datetime-local"),
-                    submit_or_close(S, "Hand on"),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=S.reassign,
-                aria_label="Hand the task on",
+            stacked_form(
+                native_select("Hand to", "assignee_id", [("me", "Me"), ("", "Nobody (the team)")],
+                              select_id="task-hand-to", more=S.people),
+                native_select("Team", "team_id", [("", "No team")], select_id="task-hand-team", more=S.teams),
+                checked_input("New due time (optional)", "due_at", S.field_errors, key="reason",
+                              input_id="task-new-due", type="datetime-local"),
+                submit_or_close(S, "Hand on"),
+                on_submit=S.reassign, label="Hand the task on",
             ),
             wide=2,
             spacing="5",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
-from portal_app.components.ops import SEVERITY_LABELS, StaffDirectoryMixin, id_or_none
+from portal_app.components.ops import SEVERITY_LABELS, StaffDirectoryMixin, id_or_none, refusal
 from portal_app.components.ui import (
     ACCENT,
     DANGER,
@@ -21,7 +21,7 @@ from portal_app.components.ui import (
     secondary_button,
     table_caption,
 )
-from portal_app.components.work_queue import LABEL_STYLE, field_error, native_select
+from portal_app.components.work_queue import LABEL_STYLE, field_error, native_select, stacked_form
 from portal_app.services import workload as svc
 from portal_app.services.errors import ServiceError
 
@@ -114,8 +114,7 @@ class TowerWorkloadState(StaffDirectoryMixin, SessionState):
             result = await run_db(svc.reassign, principal, source, target, what)
         except ServiceError as exc:
             self.notice = ""
-            self.field_errors, self.error = ({"move": exc.message}, "") if exc.status_code == 422 else \
-                ({}, exc.message)
+            self.field_errors, self.error = refusal(exc, "move")
             return None
         self.error, self.field_errors, self.move_from = "", {}, ""
         self.notice = f"{result.message} The new owner was notified."
@@ -169,41 +168,34 @@ def _table() -> rx.Component:
 
 def _move_form() -> rx.Component:
     return rx.card(
-        rx.el.form(
-            rx.vstack(
-                rx.heading("Move a person's work", size="4", as_="h2"),
-                rx.text("Their open exceptions, open tasks and active shipments (as ticked) go to the new owner in "
-                        "one step: all of it moves, or nothing does. The new owner is notified.", size="2",
-                        color=MUTED_TEXT),
-                responsive_grid(
-                    native_select("Move work of", "from_user_id", [("", "Choose a person")], value=S.move_from,
-                                  select_id="move-from", more=S.people),
-                    native_select("To", "to_user_id", [("", "Choose a person")], select_id="move-to", more=S.people),
-                    wide=2,
-                    spacing="3",
-                ),
-                rx.el.fieldset(
-                    rx.el.legend("What to move", style=LABEL_STYLE),
-                    rx.hstack(
-                        *[rx.el.label(rx.el.input(type="checkbox", name=f"move_{w}", id=f"move-{w}",
-                                                  default_checked=w != "shipments"),
-                                      rx.text(text, as_="span", margin_left="6px"), html_for=f"move-{w}",
-                                      style={"display": "inline-flex", "align_items": "center"})
-                          for w, text in WHAT_LABELS.items()],
-                        spacing="5",
-                        wrap="wrap",
-                    ),
-                    style={"border": "none", "padding": "0", "margin": "0"},
-                ),
-                field_error(S.field_errors, "move", "move-error"),
-                primary_button("Move work", type="submit", aria_describedby="move-error"),
+        stacked_form(
+            rx.heading("Move a person's work", size="4", as_="h2"),
+            rx.text("Their open exceptions, open tasks and active shipments (as ticked) go to the new owner in "
+                    "one step: all of it moves, or nothing does. The new owner is notified.", size="2",
+                    color=MUTED_TEXT),
+            responsive_grid(
+                native_select("Move work of", "from_user_id", [("", "Choose a person")], value=S.move_from,
+                              select_id="move-from", more=S.people),
+                native_select("To", "to_user_id", [("", "Choose a person")], select_id="move-to", more=S.people),
+                wide=2,
                 spacing="3",
-                width="100%",
             ),
-            on_submit=S.reassign,
-            key=S.form_key,
-            aria_label="Move a person's work",
-            style={"width": "100%"},
+            rx.el.fieldset(
+                rx.el.legend("What to move", style=LABEL_STYLE),
+                rx.hstack(
+                    *[rx.el.label(rx.el.input(type="checkbox", name=f"move_{w}", id=f"move-{w}",
+                                              default_checked=w != "shipments"),
+                                  rx.text(text, as_="span", margin_left="6px"), html_for=f"move-{w}",
+                                  style={"display": "inline-flex", "align_items": "center"})
+                      for w, text in WHAT_LABELS.items()],
+                    spacing="5",
+                    wrap="wrap",
+                ),
+                style={"border": "none", "padding": "0", "margin": "0"},
+            ),
+            field_error(S.field_errors, "move", "move-error"),
+            primary_button("Move work", type="submit", aria_describedby="move-error"),
+            on_submit=S.reassign, label="Move a person's work", key=S.form_key,
         ),
         width="100%",
         data_testid="move-work",
