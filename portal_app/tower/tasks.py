@@ -82,7 +82,7 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
     def _query(self):  # noqa: ANN202
         if self.view == "mine":
             return svc.my_queue, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
-        team = id_or_none(self.team) if self.view == "team" else None
+        team = (id_or_none(self.team) or self._my_team or None) if self.view == "team" else None
         return svc.list_tasks, {"filters": TaskFilters(status=self.status, team_id=team), "page": self.page,
                                 "page_size": PAGE_SIZE}
 
