@@ -17,12 +17,16 @@ from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
+from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401
+from portal_app.tower import exceptions as _tower_exceptions  # noqa: F401
 from portal_app.tower import home as _tower_home  # noqa: F401
 from portal_app.tower import kpis as _tower_kpis  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401
 from portal_app.tower import rate_card as _tower_rate_card  # noqa: F401
 from portal_app.tower import rates as _tower_rates  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
+from portal_app.tower import tasks as _tower_tasks  # noqa: F401
+from portal_app.tower import workload as _tower_workload  # noqa: F401
 
 
 def index() -> rx.Component:

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
                 "/portal/account"]
-TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates"]
+TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates", "/tower/exceptions",
+                    "/tower/tasks", "/tower/workload"]
 
 
 def _sign_in(pg, email: str) -> None:  # noqa: ANN001
@@ -40,6 +41,28 @@ def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F
 def test_tower_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
     _sign_in(page, "agent@harborsky.example")
     found = {path: _check(page, path) for path in ["/tower", "/tower/shipments", *TOWER_WORK_PAGES]}
+    assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_violations(page):  # noqa: F811
+    """The manager's view (owner pickers, the move-work form) with the hand-made forms open, and an exception."""
+    _sign_in(page, "manager@harborsky.example")
+    found = {}
+    for path, button in (("/tower/exceptions", "New exception"), ("/tower/tasks", "New task"),
+                         ("/tower/workload", None)):
+        page.goto(path)
+        page.get_by_role("main").get_by_role("heading", level=1).first.wait_for()
+        if button:
+            page.get_by_role("button", name=button).click()
+            page.get_by_role("heading", name=button, level=2).wait_for()
+        page.wait_for_load_state("networkidle")
+        found[path] = axe_violations(page)
+    reference = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
+    made = page.request.post("/api/v1/exceptions", data={"shipment_reference": reference, "kind": "other",
+                                                         "title": "Seal number differs from the booking"})
+    assert made.status == 201, made.text()
+    exception = made.json()["id"]
+    found["detail"] = _check(page, f"/tower/exceptions/{exception}")
     assert {p: v for p, v in found.items() if v} == {}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal_app.services.shipments import ShipmentRow
 
@@ -21,6 +22,18 @@ def fmt_date(value: datetime | None) -> str:
 
 def fmt_datetime(value: datetime | None) -> str:
     return value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+
+
+def fmt_local(value: datetime | None, tz: str | None) -> str:
+    """A time in the viewer's time zone (IANA name; unknown names fall back to UTC) with the zone's abbreviation
+    for that date: "10 Nov 2026 18:00 CET"."""
+    if value is None:
+        return "—"
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%d %b %Y %H:%M %Z")
 
 
 def fmt_delay(minutes: int) -> str:

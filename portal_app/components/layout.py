@@ -28,6 +28,9 @@ PORTAL_NAV = [
 TOWER_NAV = [
     ("Overview", "/tower"),
     ("Shipments", "/tower/shipments"),
+    ("Exceptions", "/tower/exceptions"),
+    ("Tasks", "/tower/tasks"),
+    ("Workload", "/tower/workload"),
     ("Bookings", "/tower/bookings"),
     ("Changes", "/tower/changes"),
     ("Manual quotes", "/tower/quotes"),

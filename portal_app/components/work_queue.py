@@ -98,12 +98,16 @@ class PagedQueueBase(rx.State, mixin=True):
     def _start(self, principal) -> None:  # noqa: ANN001
         """What a page sets on load besides the paging (filters from the URL, what the role may do)."""
 
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        """What a page reads on load before its first page of rows (pickers' options, the viewer's zone)."""
+
     async def load(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
         self._start(principal)
+        await self._prepare(principal)
         await self._fetch(principal)
         return None
 
@@ -171,13 +175,16 @@ def checked_input(label: str | rx.Var, name: str | rx.Var, errors: rx.Var, key: 
 
 def native_select(label: str | rx.Var, name: str | rx.Var, options: list[tuple[str, str]], *,
                   value: rx.Var | str | None = None, select_id: str | rx.Var | None = None,
-                  errors: rx.Var | None = None, key: str | rx.Var | None = None) -> rx.Component:
-    """A plain ``<select>`` (submitted with its form) with a visible label."""
+                  errors: rx.Var | None = None, key: str | rx.Var | None = None,
+                  more: rx.Var | None = None) -> rx.Component:
+    """A plain ``<select>`` (submitted with its form) with a visible label. ``more``: options loaded into state,
+    a list of ``{"value", "label"}`` dicts, listed after the fixed ``options``."""
     select_id = f"field-{name}" if select_id is None else select_id
     extra: dict[str, Any] = {"default_value": value} if value is not None else {}
+    loaded = [rx.foreach(more, lambda o: rx.el.option(o["label"], value=o["value"]))] if more is not None else []
     return rx.box(
         rx.el.label(label, html_for=select_id, style=LABEL_STYLE),
-        rx.el.select(*[rx.el.option(text, value=v) for v, text in options], id=select_id, name=name,
+        rx.el.select(*[rx.el.option(text, value=v) for v, text in options], *loaded, id=select_id, name=name,
                      style=NATIVE_SELECT_STYLE, **extra),
         field_error(errors, name if key is None else key, select_id + "-error") if errors is not None
         else rx.fragment(),
@@ -185,15 +192,52 @@ def native_select(label: str | rx.Var, name: str | rx.Var, options: list[tuple[s
     )
 
 
-def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "decision-reason") -> rx.Component:
+def text_field(label: str, name: str, field_id: str, errors: rx.Var | None = None, *, hint: str = "",
+               key: str | None = None, rows: str = "3") -> rx.Component:
+    """A labelled text area; with ``errors``, its error (``errors[key or name]``) below it, tied by id."""
+    key = key or name
     error_id = f"{field_id}-error"
+    checked = {} if errors is None else {
+        "aria_describedby": error_id, "aria_invalid": rx.cond(errors.contains(key), "true", "false")}
     return rx.box(
         rx.el.label(label, html_for=field_id, style=LABEL_STYLE),
-        rx.text_area(id=field_id, name="reason", rows="3", width="100%", aria_describedby=error_id,
-                     aria_invalid=rx.cond(errors.contains("reason"), "true", "false")),
-        rx.text(hint, size="1", color=MUTED_TEXT),
-        field_error(errors, "reason", error_id),
+        rx.text_area(id=field_id, name=name, rows=rows, width="100%", **checked),
+        rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
+        field_error(errors, key, error_id) if errors is not None else rx.fragment(),
         width="100%",
+    )
+
+
+def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "decision-reason") -> rx.Component:
+    return text_field(label, "reason", field_id, errors, hint=hint)
+
+
+def stacked_form(*children: rx.Component, on_submit: Any, label: str, **props) -> rx.Component:
+    """A full-width form of ``children`` one below the other, named ``label`` for assistive technology."""
+    return rx.el.form(
+        rx.vstack(*children, spacing="3", width="100%"),
+        on_submit=on_submit,
+        aria_label=label,
+        style={"width": "100%"},
+        **props,
+    )
+
+
+def filter_form(grid: rx.Component, state: type[rx.State], label: str, *, key: rx.Var) -> rx.Component:
+    """A search form: the filter fields, Apply (``state.apply_filters``) and Clear (``state.clear_filters``)."""
+    return rx.el.form(
+        grid,
+        rx.hstack(
+            rx.button("Apply filters", type="submit", style=BUTTON_STYLE, cursor="pointer"),
+            rx.button("Clear filters", type="button", variant="outline", color=ACCENT, cursor="pointer",
+                      on_click=state.clear_filters),
+            margin_top="12px",
+        ),
+        on_submit=state.apply_filters,
+        key=key,
+        role="search",
+        aria_label=label,
+        style={"width": "100%"},
     )
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from models import Company, OpsException, Shipment, ShipmentFollower, ShipmentUpdate, Team, User
+from models import AuditLog, Company, OpsException, Shipment, ShipmentFollower, ShipmentUpdate, Team, User
 from models.enums import ExceptionKind, ExceptionStatus, Severity, Visibility
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
@@ -439,3 +439,79 @@ def reopen_exception(db: Session, principal: Principal, exception_id: int, reaso
                  {**_snapshot(exc), "reason": why})
     db.commit()
     return get_exception(db, principal, exc.id)
+
+
+# ---------------------------------------------------------------------------------------------------- history
+
+HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str  # the person, or "System" for the rules
+    action: str  # e.g. "exception_assigned"
+    summary: str  # what happened, in words: "Owner: Olivia Agent → Li Wei"
+
+
+_HEADLINES = {
+    "exception_opened": "Opened by the rules",
+    "exception_created": "Raised by hand",
+    "exception_assigned": "Assignment changed",
+    "exception_severity": "Severity changed",
+    "exception_started": "Work started",
+    "exception_resolved": "Resolved",
+    "exception_auto_resolved": "Resolved automatically",
+    "exception_reopened": "Reopened",
+}
+
+
+def _describe(action: str, before: dict, after: dict, users: dict[int, str], teams: dict[int, str]) -> str:
+    parts = [_HEADLINES.get(action, action.replace("_", " ").capitalize())]
+
+    def name(key: str, value: object) -> str:
+        if value is None:
+            return "nobody" if key == "owner_id" else "no team"
+        table = users if key == "owner_id" else teams
+        return table.get(int(value), f"#{value}")  # type: ignore[arg-type]
+
+    for key, label in (("owner_id", "owner"), ("team_id", "team")):
+        if key in after and before and before.get(key) != after.get(key):
+            parts.append(f"{label} {name(key, before.get(key))} → {name(key, after.get(key))}")
+    if action in ("exception_severity", "exception_created", "exception_opened") and after.get("severity"):
+        old = before.get("severity") if before else None
+        parts.append(f"severity {old} → {after['severity']}" if old and old != after["severity"]
+                     else f"severity {after['severity']}")
+    for key, label in (("note", "note"), ("reason", "reason"), ("customer_message", "message to the customer")):
+        if after.get(key):
+            parts.append(f"{label}: {after[key]}")
+    return "; ".join(parts)
+
+
+def exception_history(db: Session, principal: Principal, exception_id: int) -> list[HistoryEntry]:
+    """What happened to the exception, oldest first, from the audit log (at most the last 100 entries)."""
+    exc = _load(db, principal, exception_id)
+    found = db.exec(
+        select(AuditLog, User.full_name).outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.entity_type == "exception", AuditLog.entity_id == str(exc.id))
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(HISTORY_LIMIT)
+    ).all()
+    changes = [(row, actor, audit.load(row.before), audit.load(row.after)) for row, actor in reversed(found)]
+    user_ids, team_ids = set(), set()
+    for _, _, before, after in changes:
+        for snap in (before, after):
+            if isinstance(snap.get("owner_id"), int):
+                user_ids.add(snap["owner_id"])
+            if isinstance(snap.get("team_id"), int):
+                team_ids.add(snap["team_id"])
+    users = dict(db.exec(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    teams = dict(db.exec(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) if team_ids else {}
+    out = [HistoryEntry(row.created_at, actor or "System", row.action, _describe(row.action, before, after, users,
+                                                                                 teams))
+           for row, actor, before, after in changes]
+    if len(found) < HISTORY_LIMIT and not any(h.action in ("exception_opened", "exception_created") for h in out):
+        # Rows written without an audit entry (imported or seeded data) still show when they opened.
+        opened = "exception_opened" if exc.created_by_rule else "exception_created"
+        out.insert(0, HistoryEntry(exc.created_at, "System" if exc.created_by_rule else "Unknown", opened,
+                                   _describe(opened, {}, {"severity": exc.severity}, {}, {})))
+    return out

@@ -209,7 +209,7 @@ def create_task(db: Session, principal: Principal, data: TaskInput) -> TaskRow:
     db.add(task)
     db.flush()
     audit.record(db, principal, "task_created", "task", task.id, None, None, {**_snapshot(task), "title": title})
-    audit.notify(db, [task.assignee_id], "task_assigned", title, task.detail, f"/tower/tasks/{task.id}",
+    audit.notify(db, [task.assignee_id], "task_assigned", title, task.detail, "/tower/tasks",
                  f"task:{task.id}", skip=principal.user_id)
     db.commit()
     return get_task(db, principal, task.id)
@@ -260,7 +260,7 @@ def assign_task(db: Session, principal: Principal, task_id: int, *, assignee_id:
     _change(db, task, expected_version, **values)
     audit.record(db, principal, "task_assigned", "task", task.id, None, before, _snapshot(task))
     if task.assignee_id != before["assignee_id"]:
-        audit.notify(db, [task.assignee_id], "task_assigned", task.title, task.detail, f"/tower/tasks/{task.id}",
+        audit.notify(db, [task.assignee_id], "task_assigned", task.title, task.detail, "/tower/tasks",
                      f"task:{task.id}:v{task.version}", skip=principal.user_id)
     db.commit()
     return get_task(db, principal, task.id)

@@ -42,6 +42,21 @@ class WorkloadRow:
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who work can go to: active staff (by name) and the teams, for the tower's owner and team pickers."""
+
+    people: list[StaffMember]
+    teams: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
 class ReassignResult:
     from_user_id: int
     to_user_id: int
@@ -59,6 +74,14 @@ def _names(db: Session, by: str) -> dict[int, str]:
     return dict(db.exec(select(User.id, User.full_name).where(User.role.in_([r.value for r in STAFF_ROLES]),
                                                                User.is_active.is_(True))
                         .order_by(User.full_name)).all())
+
+
+def directory(db: Session, principal: Principal) -> Directory:
+    principal.require(Permission.MANAGE_EXCEPTIONS)
+    people = db.exec(select(User.id, User.full_name, User.team_id)
+                     .where(User.role.in_([r.value for r in STAFF_ROLES]), User.is_active.is_(True))
+                     .order_by(User.full_name)).all()
+    return Directory([StaffMember(*p) for p in people], list(_names(db, "team").items()))
 
 
 def workload(db: Session, principal: Principal, by: str = "team") -> list[WorkloadRow]:
@@ -133,7 +156,7 @@ def reassign(db: Session, principal: Principal, from_user_id: int, to_user_id: i
         counts = {k: len(v) for k, v in moved.items()}
         summary = ", ".join(f"{n} {k}" for k, n in counts.items())
         audit.notify(db, [target], "work_assigned", f"{source.full_name}'s work is now yours", summary,
-                     "/tower/queue", f"reassign:{source.id}:{now.isoformat()}", skip=principal.user_id)
+                     "/tower/tasks", f"reassign:{source.id}:{now.isoformat()}", skip=principal.user_id)
         db.commit()
     except Exception:
         db.rollback()

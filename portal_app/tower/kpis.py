@@ -174,7 +174,7 @@ def _field(label: str, control: rx.Component, control_id: str) -> rx.Component:
 
 def _filters() -> rx.Component:
     modes = [("", "All modes"), *MODE_LABELS.items()]
-    return rx.form(
+    return rx.el.form(
         rx.flex(
             _field("From", rx.input(id="kpi-since", name="since", type="date", default_value=S.since,
                                     required=True), "kpi-since"),

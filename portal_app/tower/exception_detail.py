@@ -1,0 +1,407 @@
+"""Tower: one exception. Its cause, shipment and customer, SLA timer, history (the audit log in words) and the
+tasks made from it; take it or assign owner and team, start it, resolve it with a note and an optional message
+the customer reads on the shipment, reopen it, and make a task from it. Every change sends the version the person
+saw, so a change made meanwhile by someone else is refused with nothing saved (``services/exceptions.py``)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.components.formatting import fmt_local
+from portal_app.components.layout import area_page
+from portal_app.components.ops import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    StaffDirectoryMixin,
+    id_or_none,
+    parse_local,
+    refusal,
+    severity_badge,
+    timer_view,
+)
+from portal_app.components.ui import (
+    ACCENT,
+    DANGER,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+    table_caption,
+)
+from portal_app.components.work_queue import checked_input, native_select, stacked_form, text_field
+from portal_app.services import clock, tasks
+from portal_app.services import exceptions as svc
+from portal_app.services.errors import ServiceError
+from portal_app.services.tasks import TaskFilters, TaskInput
+
+SAVED_NOTHING = "Nothing was saved."
+
+
+def detail_view(d: svc.ExceptionDetail, now, tz: str, me: int = 0) -> dict[str, str]:  # noqa: ANN001
+    e = d.row
+    resolved = e.status == "resolved"
+    if d.auto_resolved:
+        resolved_by = "the rules (the cause cleared)"
+    else:
+        resolved_by = d.resolved_by or ""
+    return {
+        "id": str(e.id),
+        "title": e.title,
+        "kind": KIND_LABELS.get(e.kind, e.kind),
+        "cause": e.cause_key,
+        "detail": d.detail or "",
+        "severity": e.severity,
+        "status": e.status,
+        "status_label": STATUS_LABELS.get(e.status, e.status),
+        "reference": e.shipment_reference or "",
+        "shipment_href": f"/tower/shipments/{e.shipment_reference}" if e.shipment_reference else "",
+        "company": e.company_name or "—",
+        "owner": e.owner_name or "Nobody",
+        "owner_id": str(e.owner_id or ""),
+        "mine": "yes" if me and e.owner_id == me else "",
+        "team": e.team_name or "No team",
+        "team_id": str(e.team_id or ""),
+        "opened": fmt_local(e.created_at, tz),
+        "origin": "Opened by the rules" if e.created_by_rule else "Raised by hand",
+        "resolved": "yes" if resolved else "",
+        "resolved_at": fmt_local(d.resolved_at, tz) if d.resolved_at else "",
+        "resolved_by": resolved_by,
+        "resolution_note": d.resolution_note or "",
+        **timer_view(e.timer, now, not resolved),
+    }
+
+
+def history_view(h: svc.HistoryEntry, tz: str) -> dict[str, str]:
+    return {"at": fmt_local(h.at, tz), "actor": h.actor, "summary": h.summary}
+
+
+def task_view(t: tasks.TaskRow, tz: str) -> dict[str, str]:
+    return {"id": str(t.id), "title": t.title, "assignee": t.assignee_name or "Nobody",
+            "status": STATUS_LABELS.get(t.status, t.status), "due": fmt_local(t.due.due_at, tz) if t.due.due_at
+            else "No due time", "overdue": "yes" if t.overdue else ""}
+
+
+def _read(db, principal, exception_id: int):  # noqa: ANN001, ANN202
+    """The exception, its history and its tasks, in one trip to the worker thread."""
+    return (svc.get_exception(db, principal, exception_id), svc.exception_history(db, principal, exception_id),
+            tasks.list_tasks(db, principal, TaskFilters(status="all", exception_id=exception_id), page_size=50))
+
+
+class TowerExceptionState(StaffDirectoryMixin, SessionState):
+    exception: dict[str, str] = {}
+    history: list[dict[str, str]] = []
+    tasks: list[dict[str, str]] = []
+    error: str = ""
+    notice: str = ""
+    field_errors: dict[str, str] = {}
+    form_key: int = 0
+    _exception_id: int = 0
+    _version: int = 0
+
+    async def _reload(self, principal) -> bool:  # noqa: ANN001
+        try:
+            detail, history, found = await run_db(_read, principal, self._exception_id)
+        except ServiceError as exc:
+            self.exception, self.history, self.tasks, self.error = {}, [], [], exc.message
+            return False
+        now = clock.now()
+        self._version = detail.row.version
+        self.exception = detail_view(detail, now, self._tz, self._me)
+        self.history = [history_view(h, self._tz) for h in history]
+        self.tasks = [task_view(t, self._tz) for t in found.rows]
+        self.form_key += 1
+        return True
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        key = last_path_segment(self.router.url.path)
+        self.error, self.notice, self.field_errors = "", "", {}
+        if not key.isdigit():
+            self.exception, self.error = {}, "That is not an exception number. Go back to the queue and open one."
+            return None
+        self._exception_id = int(key)
+        await self._load_directory(principal)
+        await self._reload(principal)
+        return None
+
+    async def _save(self, call, done: str, field: str = "", **kwargs):  # noqa: ANN001, ANN202
+        """Run a change with the version the person saw; show the outcome and read the exception again."""
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        try:
+            await run_db(call, principal, self._exception_id, **kwargs)
+        except ServiceError as exc:
+            self.notice = ""
+            if exc.status_code == 422 and field:
+                self.field_errors, self.error = {field: exc.message}, ""
+            else:
+                self.field_errors, self.error = {}, exc.message
+            if exc.status_code == 409:  # show what is there now; the message says nothing was saved
+                await self._reload(principal)
+            return None
+        self.error, self.field_errors, self.notice = "", {}, done
+        await self._reload(principal)
+        return None
+
+    async def take(self):  # noqa: ANN201
+        return await self._save(svc.assign_exception, "You own this exception now.", owner_id=self._me,
+                                team_id=id_or_none(self.exception.get("team_id")), expected_version=self._version)
+
+    async def assign(self, form: dict):  # noqa: ANN201
+        owner, team = id_or_none(form.get("owner_id")), id_or_none(form.get("team_id"))
+        return await self._save(svc.assign_exception, "Owner and team saved; the new owner was notified.",
+                                "owner_id", owner_id=owner, team_id=team, expected_version=self._version)
+
+    async def start(self):  # noqa: ANN201
+        return await self._save(svc.start_exception, "Marked in progress.", expected_version=self._version)
+
+    async def resolve(self, form: dict):  # noqa: ANN201
+        message = str(form.get("customer_message", "")).strip()
+        done = ("Resolved. The customer sees your message in the shipment's updates and was notified."
+                if message else "Resolved. The customer was not told (no message).")
+        note = str(form.get("note", ""))
+        if len(note.strip()) < svc.NOTE_MIN:
+            self.field_errors = {"note": f"Write a resolution note (what was done). {SAVED_NOTHING}"}
+            self.notice = ""
+            return None
+        return await self._save(svc.resolve_exception, done, "customer_message", note=note,
+                                customer_message=message or None, expected_version=self._version)
+
+    async def reopen(self, form: dict):  # noqa: ANN201
+        return await self._save(svc.reopen_exception, "Reopened with a fresh SLA.", "reason",
+                                reason=str(form.get("reason", "")), expected_version=self._version)
+
+    async def add_task(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("tower")
+        if principal is None:
+            return self._refused()
+        try:
+            due = parse_local(str(form.get("due_at", "")), self._tz)
+        except ValueError:
+            self.field_errors = {"task_due": "Give the due time as a date and time, or leave it empty. "
+                                             + SAVED_NOTHING}
+            return None
+        data = TaskInput(title=str(form.get("task_title", "")), detail=str(form.get("task_detail", "")) or None,
+                         exception_id=self._exception_id, assignee_id=id_or_none(form.get("assignee_id")),
+                         team_id=id_or_none(form.get("task_team_id")), due_at=due)
+        try:
+            made = await run_db(tasks.create_task, principal, data)
+        except ServiceError as exc:
+            self.notice = ""
+            self.field_errors, self.error = refusal(exc, "task_title")
+            return None
+        self.error, self.field_errors = "", {}
+        self.notice = f"Task #{made.id} created for {made.assignee_name or 'the team'}."
+        await self._reload(principal)
+        return None
+
+
+S = TowerExceptionState
+
+
+def _fact(label: str, value: rx.Component | rx.Var | str) -> rx.Component:
+    return rx.box(rx.text(label, size="1", color=MUTED_TEXT, as_="div"), rx.box(value, font_weight="500"))
+
+
+def _summary() -> rx.Component:
+    e = S.exception
+    return rx.card(
+        rx.vstack(
+            responsive_grid(
+                _fact("Shipment", rx.cond(e["shipment_href"] != "",
+                                          rx.link(e["reference"], href=e["shipment_href"], color=ACCENT,
+                                                  data_testid="exception-shipment"),
+                                          rx.text("—"))),
+                _fact("Customer", e["company"]),
+                _fact("Kind", e["kind"]),
+                _fact("Cause", e["cause"]),
+                _fact("Severity", severity_badge(e["severity"])),
+                _fact("Status", rx.text(e["status_label"], data_testid="exception-status")),
+                _fact("Owner", rx.text(e["owner"], data_testid="exception-owner")),
+                _fact("Team", e["team"]),
+                _fact("SLA", rx.vstack(
+                    rx.text(e["left"], weight="bold", color=rx.cond(e["breached"] == "yes", DANGER, "inherit"),
+                            data_testid="sla-left"),
+                    rx.text("Due ", e["due"], size="1", color=MUTED_TEXT), spacing="0")),
+                _fact("Opened", rx.text(e["opened"], " · ", e["origin"])),
+                narrow=2, middle=3, wide=5,
+                spacing="3",
+            ),
+            rx.cond(e["detail"] != "", rx.text(e["detail"]), rx.fragment()),
+            rx.cond(
+                e["resolved"] == "yes",
+                rx.box(
+                    rx.text("Resolved ", e["resolved_at"], " by ", e["resolved_by"], weight="medium"),
+                    rx.text(e["resolution_note"], size="2"),
+                    data_testid="resolution",
+                ),
+                rx.fragment(),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _note(label: str, name: str, field_id: str, hint: str) -> rx.Component:
+    return text_field(label, name, field_id, S.field_errors, hint=hint)
+
+
+def _section(title: str, test_id: str, *children: rx.Component) -> rx.Component:
+    return rx.card(rx.vstack(rx.heading(title, size="4", as_="h2"), *children, spacing="3", width="100%"),
+                   width="100%", data_testid=test_id)
+
+
+def _assign_card() -> rx.Component:
+    e = S.exception
+    return _section(
+        "Owner and team", "assign-exception",
+        rx.hstack(
+            rx.cond(e["mine"] == "", secondary_button("Take it myself", type="button", on_click=S.take),
+                    rx.text("You own it.", size="2", color=MUTED_TEXT)),
+            rx.cond((e["status"] == "open"), secondary_button("Start work", type="button", on_click=S.start),
+                    rx.fragment()),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.cond(
+            S.can_assign,
+            stacked_form(
+                responsive_grid(
+                    native_select("Owner", "owner_id", [("", "Nobody")], value=e["owner_id"],
+                                  select_id="assign-owner", more=S.people, errors=S.field_errors),
+                    native_select("Team", "team_id", [("", "No team")], value=e["team_id"], select_id="assign-team",
+                                  more=S.teams),
+                    wide=2,
+                    spacing="3",
+                ),
+                primary_button("Save owner and team", type="submit"),
+                on_submit=S.assign, label="Assign owner and team", key=S.form_key,
+            ),
+            rx.text("Ops managers assign exceptions to others; you can take it yourself.", size="2",
+                    color=MUTED_TEXT),
+        ),
+    )
+
+
+def _resolve_card() -> rx.Component:
+    return _section(
+        "Resolve", "resolve-exception",
+        stacked_form(
+            _note("Resolution note (internal)", "note", "resolve-note",
+                  "What was done. Staff only; the customer never sees it."),
+            _note("Message to the customer (optional)", "customer_message", "resolve-message",
+                  "Leave empty to tell the customer nothing. Written here, it becomes an update on the shipment the "
+                  "customer reads, and they are notified."),
+            primary_button("Resolve exception", type="submit"),
+            on_submit=S.resolve, label="Resolve exception", key=S.form_key,
+        ),
+    )
+
+
+def _reopen_card() -> rx.Component:
+    return _section(
+        "Reopen", "reopen-exception",
+        stacked_form(
+            _note("Why it is reopened", "reason", "reopen-reason", "It gets a fresh SLA from now."),
+            secondary_button("Reopen exception", type="submit"),
+            on_submit=S.reopen, label="Reopen exception", key=S.form_key,
+        ),
+    )
+
+
+def _task_card() -> rx.Component:
+    return _section(
+        "Tasks from this exception", "exception-tasks",
+        rx.cond(
+            S.tasks.length() > 0,
+            rx.table.root(
+                table_caption("Tasks from this exception"),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("Task", "Assignee", "Due", "Status")])),
+                rx.table.body(rx.foreach(S.tasks, lambda t: rx.table.row(
+                    rx.table.row_header_cell("#", t["id"], " ", t["title"]),
+                    rx.table.cell(t["assignee"]),
+                    rx.table.cell(rx.text(t["due"], color=rx.cond(t["overdue"] == "yes", DANGER, "inherit"))),
+                    rx.table.cell(t["status"]),
+                ))),
+                size="1",
+                width="100%",
+            ),
+            rx.text("No tasks yet.", color=MUTED_TEXT, size="2"),
+        ),
+        stacked_form(
+            rx.heading("New task", size="3", as_="h3"),
+            rx.text("Assignee, team and due time default to the exception's owner, team and SLA.", size="2",
+                    color=MUTED_TEXT),
+            checked_input("Task title", "task_title", S.field_errors, input_id="task-title", max_length=200),
+            responsive_grid(
+                native_select("Assignee", "assignee_id", [("", "The exception's owner")],
+                              select_id="task-assignee", more=S.people),
+                native_select("Task team", "task_team_id", [("", "The exception's team")], select_id="task-team",
+                              more=S.teams),
+                checked_input("Due (your time zone)", "due_at", S.field_errors, key="task_due",
+                              input_id="task-due", type="datetime-local"),
+                wide=3,
+                spacing="3",
+            ),
+            text_field("Task details (optional)", "task_detail", "task-detail", rows="2"),
+            secondary_button("Create task", type="submit"),
+            on_submit=S.add_task, label="Create a task from this exception", key=S.form_key,
+        ),
+    )
+
+
+def _history() -> rx.Component:
+    return _section(
+        "History", "exception-history",
+        rx.cond(
+            S.history.length() > 0,
+            rx.el.ol(
+                rx.foreach(S.history, lambda h: rx.el.li(
+                    rx.text(h["summary"]),
+                    rx.text(h["at"], " · ", h["actor"], size="1", color=MUTED_TEXT),
+                    style={"margin_bottom": "8px"},
+                )),
+                style={"padding_left": "20px", "margin": "0"},
+            ),
+            rx.text("Nothing recorded yet.", color=MUTED_TEXT, size="2"),
+        ),
+    )
+
+
+@area_page("tower", "/tower/exceptions/[exception_id]", "Exception", TowerExceptionState.load)
+def tower_exception_detail() -> rx.Component:
+    e = S.exception
+    return rx.vstack(
+        rx.link("← Exceptions", href="/tower/exceptions", color=ACCENT),
+        rx.heading(rx.cond(e.contains("id"), "Exception #" + e["id"] + ": " + e["title"], "Exception"),
+                   size="7", as_="h1"),
+        rx.cond(S.notice != "", info_callout(S.notice, data_testid="exception-notice"), rx.fragment()),
+        rx.cond(S.error != "", error_callout(S.error, data_testid="exception-error"), rx.fragment()),
+        rx.cond(
+            e.contains("id"),
+            rx.vstack(
+                _summary(),
+                rx.cond(
+                    e["resolved"] == "yes",
+                    _reopen_card(),
+                    responsive_grid(_assign_card(), _resolve_card(), wide=2, spacing="4"),
+                ),
+                _task_card(),
+                _history(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.fragment(),
+        ),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,260 @@
+"""Tower: the exception queue. Filters (status, kind, severity, owner including "mine" and nobody, team, breached
+or breaching within N hours), the nearest SLA first, one page at a time from ``exceptions.list_exceptions``; each
+row has the shipment, customer, kind, severity, owner and team and the SLA timer computed on load in the viewer's
+time zone. "New exception" raises one by hand (``exceptions.create_exception``) and opens it.
+
+The filters can come from the address too (``?owner=me&sla=breached``), so other pages link to a filtered queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import fmt_local
+from portal_app.components.layout import area_page
+from portal_app.components.ops import (
+    KIND_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    HandMadeMixin,
+    StaffDirectoryMixin,
+    id_or_none,
+    refusal,
+    severity_badge,
+    sla_cell,
+    timer_view,
+)
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    labelled_input,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+)
+from portal_app.components.work_queue import (
+    PAGE_SIZE,
+    PagedQueueBase,
+    checked_input,
+    filter_form,
+    native_select,
+    queue_page,
+    queue_table,
+    stacked_form,
+    text_field,
+)
+from portal_app.services import clock
+from portal_app.services import exceptions as svc
+from portal_app.services.errors import ServiceError
+from portal_app.services.exceptions import ExceptionFilters, ExceptionInput
+
+STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),
+                  ("resolved", "Resolved"), ("all", "All")]
+KIND_CHOICES = [("", "Any kind"), *KIND_LABELS.items()]
+SEVERITY_CHOICES = [("", "Any severity"), *SEVERITY_LABELS.items()]
+OWNER_CHOICES = [("", "Anyone"), ("me", "Me"), ("none", "Nobody (unassigned)")]
+TEAM_CHOICES = [("", "Any team")]
+SLA_CHOICES = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching soon")]
+DEFAULT_SOON_HOURS = "4"
+FILTER_KEYS = ("status", "kind", "severity", "owner", "team", "sla", "hours")
+
+
+def clean_filters(raw: dict[str, Any]) -> dict[str, str]:
+    """The filters a person chose (form or address), each checked against its choices; unknown values dropped."""
+    def one(key: str) -> str:
+        value = raw.get(key, "")
+        value = value[0] if isinstance(value, list) and value else value
+        return str(value or "").strip()[:12]
+
+    out = {"status": one("status") if one("status") in dict(STATUS_CHOICES) else "active"}
+    for key, allowed in (("kind", KIND_LABELS), ("severity", SEVERITY_LABELS), ("sla", {"breached", "soon"})):
+        if one(key) in allowed:
+            out[key] = one(key)
+    owner = one("owner")
+    if owner in ("me", "none") or owner.isdigit():
+        out["owner"] = owner
+    if one("team").isdigit():
+        out["team"] = one("team")
+    hours = one("hours")
+    out["hours"] = hours if hours.isdigit() and 1 <= int(hours) <= 720 else DEFAULT_SOON_HOURS
+    return out
+
+
+def service_filters(f: dict[str, str], me: int) -> ExceptionFilters:
+    owner = f.get("owner", "")
+    return ExceptionFilters(
+        status=f.get("status", "active"), kind=f.get("kind") or None, severity=f.get("severity") or None,
+        owner_id=me if owner == "me" else id_or_none(owner), unassigned=owner == "none",
+        team_id=id_or_none(f.get("team")), breached=True if f.get("sla") == "breached" else None,
+        breaching_within_hours=int(f.get("hours", DEFAULT_SOON_HOURS)) if f.get("sla") == "soon" else None,
+    )
+
+
+def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> dict[str, str]:  # noqa: ANN001
+    active = e.status != "resolved"
+    return {
+        "id": str(e.id),
+        "href": f"/tower/exceptions/{e.id}",
+        "title": e.title,
+        "reference": e.shipment_reference or "—",
+        "shipment_href": f"/tower/shipments/{e.shipment_reference}" if e.shipment_reference else "",
+        "company": e.company_name or "—",
+        "kind": KIND_LABELS.get(e.kind, e.kind),
+        "severity": e.severity,
+        "status": STATUS_LABELS.get(e.status, e.status),
+        "owner": e.owner_name or "Nobody",
+        "team": e.team_name or "No team",
+        "opened": fmt_local(e.created_at, tz),
+        "origin": "rule" if e.created_by_rule else "by hand",
+        **timer_view(e.timer, now, active),
+    }
+
+
+class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
+    form_key: int = 0
+
+    def _query(self):  # noqa: ANN202
+        return svc.list_exceptions, {"filters": service_filters(self.filters, self._me), "page": self.page,
+                                     "page_size": PAGE_SIZE}
+
+    def _row(self, item: svc.ExceptionRow) -> dict[str, str]:
+        return exception_row_view(item, clock.now(), self._tz)
+
+    def _start(self, principal) -> None:  # noqa: ANN001
+        self.filters = clean_filters(parse_qs(self.router.url.query))
+        self.creating = False
+        self.form_key += 1
+
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        await self._load_directory(principal)
+
+    async def apply_filters(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.filters, self.page, self.notice = clean_filters(form), 1, ""
+        await self._fetch(principal)
+        return None
+
+    async def clear_filters(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.filters, self.page, self.notice = clean_filters({}), 1, ""
+        self.form_key += 1
+        await self._fetch(principal)
+        return None
+
+    async def create(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        data = ExceptionInput(
+            shipment_reference=str(form.get("shipment_reference", ""))[:40],
+            kind=str(form.get("kind", "other")), title=str(form.get("title", "")),
+            severity=str(form.get("severity", "medium")), detail=str(form.get("detail", "")) or None,
+            owner_id=id_or_none(form.get("owner_id")), team_id=id_or_none(form.get("team_id")),
+        )
+        try:
+            made = await run_db(svc.create_exception, principal, data)
+        except ServiceError as exc:
+            self.notice = ""
+            self.field_errors, self.error = refusal(exc, "title" if "title" in exc.message else "shipment_reference")
+            return None
+        self.creating, self.field_errors = False, {}
+        return rx.redirect(f"/tower/exceptions/{made.row.id}")
+
+
+S = TowerExceptionsState
+
+
+def _filters() -> rx.Component:
+    f = S.filters
+    return filter_form(
+        responsive_grid(
+            native_select("Status", "status", STATUS_CHOICES, value=f["status"], select_id="exc-filter-status"),
+            native_select("Kind", "kind", KIND_CHOICES, value=f["kind"], select_id="exc-filter-kind"),
+            native_select("Severity", "severity", SEVERITY_CHOICES, value=f["severity"],
+                          select_id="exc-filter-severity"),
+            native_select("Owner", "owner", OWNER_CHOICES, value=f["owner"], select_id="exc-filter-owner",
+                          more=S.people),
+            native_select("Team", "team", TEAM_CHOICES, value=f["team"], select_id="exc-filter-team", more=S.teams),
+            native_select("SLA", "sla", SLA_CHOICES, value=f["sla"], select_id="exc-filter-sla"),
+            labelled_input("Breaching within (hours)", "hours", id="exc-filter-hours", default_value=f["hours"],
+                           input_mode="numeric", max_length=3),
+            narrow=2, middle=4, wide=4,
+            spacing="3",
+        ),
+        S, "Filter exceptions", key=S.form_key,
+    )
+
+
+def _new_form() -> rx.Component:
+    errors = S.field_errors
+    return rx.card(
+        stacked_form(
+            rx.heading("New exception", size="5", as_="h2"),
+            rx.text("For a problem the rules do not see. Owner and team default to the shipment's; the SLA "
+                    "comes from the policy for the kind and severity.", size="2", color=MUTED_TEXT),
+            responsive_grid(
+                checked_input("Shipment reference", "shipment_reference", errors, placeholder="SH0000123",
+                              max_length=40),
+                native_select("Kind", "kind", list(KIND_LABELS.items()), value="other", select_id="new-exc-kind"),
+                native_select("Severity", "severity", list(SEVERITY_LABELS.items()), value="medium",
+                              select_id="new-exc-severity"),
+                native_select("Owner", "owner_id", [("", "The shipment's owner")], select_id="new-exc-owner",
+                              more=S.people),
+                native_select("Team", "team_id", [("", "The shipment's team")], select_id="new-exc-team",
+                              more=S.teams),
+                narrow=1, middle=3, wide=5,
+                spacing="3",
+            ),
+            checked_input("Title", "title", errors, placeholder="Container held for inspection", max_length=200),
+            text_field("Details (optional)", "detail", "new-exc-detail"),
+            rx.hstack(
+                primary_button("Raise exception", type="submit"),
+                secondary_button("Cancel", type="button", on_click=S.toggle_new),
+                spacing="3",
+            ),
+            on_submit=S.create,
+            label="New exception",
+        ),
+        width="100%",
+        data_testid="new-exception",
+    )
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.link("#", r["id"], href=r["href"], weight="bold",
+                    aria_label="Exception #" + r["id"] + ": " + r["title"]),
+            rx.text(r["title"], size="1"),
+        ),
+        rx.table.cell(rx.cond(r["shipment_href"] != "", rx.link(r["reference"], href=r["shipment_href"]),
+                              rx.text(r["reference"])),
+                      rx.text(r["company"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(r["kind"], rx.text(r["status"], " · ", r["origin"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(severity_badge(r["severity"])),
+        rx.table.cell(r["owner"], rx.text(r["team"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(sla_cell(r)),
+    )
+
+
+@area_page("tower", "/tower/exceptions", "Exceptions", TowerExceptionsState.load)
+def tower_exceptions() -> rx.Component:
+    headers = ["Exception", "Shipment and customer", "Kind", "Severity", "Owner and team", "SLA"]
+    return queue_page(
+        S, "Exceptions",
+        rx.text(S.total, " exceptions match; the nearest SLA first. Times are in your time zone.", color=MUTED_TEXT,
+                data_testid="exception-count"),
+        rx.fragment(),
+        queue_table(S, "Exceptions", headers, _row, "No exceptions match these filters."),
+        rx.cond(S.creating, _new_form(),
+                rx.box(primary_button("New exception", on_click=S.toggle_new, type="button"))),
+        _filters(),
+    )

@@ -1,0 +1,295 @@
+"""Tower: tasks. "My queue" (the default: my tasks and my team's untaken ones, overdue first), a team's tasks or
+all of them (``services/tasks.py``); each with assignee, team, due time in the viewer's zone and status, overdue
+ones marked. Mark a task done, change its status, hand it to someone else, or create one by hand."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.layout import area_page
+from portal_app.components.ops import (
+    STATUS_LABELS,
+    HandMadeMixin,
+    StaffDirectoryMixin,
+    id_or_none,
+    parse_local,
+    refusal,
+    sla_cell,
+    timer_view,
+)
+from portal_app.components.ui import (
+    MUTED_TEXT,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+)
+from portal_app.components.work_queue import (
+    PAGE_SIZE,
+    PagedQueueBase,
+    checked_input,
+    decision_panel,
+    native_select,
+    queue_page,
+    queue_table,
+    stacked_form,
+    submit_or_close,
+    text_field,
+)
+from portal_app.services import clock
+from portal_app.services import tasks as svc
+from portal_app.services.errors import ServiceError
+from portal_app.services.tasks import TaskFilters, TaskInput
+
+VIEW_CHOICES = [("mine", "My queue"), ("team", "A team's tasks"), ("all", "All tasks")]
+STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),
+                  ("done", "Done"), ("cancelled", "Cancelled"), ("all", "All")]
+TASK_STATUSES = [(s, STATUS_LABELS[s]) for s in svc.STATUSES]
+SAVED_NOTHING = "Nothing was saved."
+OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
+
+
+def task_row_view(t: svc.TaskRow, now) -> dict[str, str]:  # noqa: ANN001
+    active = t.status in svc.OPEN_TASK_STATUSES
+    timer = timer_view(t.due, now, active) if t.due.due_at else {"left": "No due time", "breached": "", "due": "—"}
+    return {
+        "id": str(t.id),
+        "title": t.title,
+        "detail": t.detail or "",
+        "reference": t.shipment_reference or "",
+        "shipment_href": f"/tower/shipments/{t.shipment_reference}" if t.shipment_reference else "",
+        "exception": str(t.exception_id or ""),
+        "exception_href": f"/tower/exceptions/{t.exception_id}" if t.exception_id else "",
+        "assignee": t.assignee_name or "Nobody yet",
+        "team": t.team_name or "No team",
+        "status": t.status,
+        "status_label": STATUS_LABELS.get(t.status, t.status),
+        "active": "yes" if active else "",
+        "overdue": "yes" if t.overdue else "",
+        **timer,
+    }
+
+
+class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    view: str = "mine"
+    status: str = "active"
+    team: str = ""
+    form_key: int = 0
+    _versions: dict[str, int] = {}
+
+    def _query(self):  # noqa: ANN202
+        if self.view == "mine":
+            return svc.my_queue, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
+        team = (id_or_none(self.team) or self._my_team or None) if self.view == "team" else None
+        return svc.list_tasks, {"filters": TaskFilters(status=self.status, team_id=team), "page": self.page,
+                                "page_size": PAGE_SIZE}
+
+    def _row(self, item: svc.TaskRow) -> dict[str, str]:
+        self._versions[str(item.id)] = item.version
+        return task_row_view(item, clock.now())
+
+    async def _fetch(self, principal) -> None:  # noqa: ANN001
+        self._versions = {}
+        await super()._fetch(principal)
+
+    def _start(self, principal) -> None:  # noqa: ANN001
+        query = parse_qs(self.router.url.query)
+        view = (query.get("view") or ["mine"])[0]
+        self.view = view if view in dict(VIEW_CHOICES) else "mine"
+        self.status, self.creating, self.team = "active", False, ""
+        self.form_key += 1
+
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        await self._load_directory(principal)
+        self.team = str(self._my_team or "")
+
+    async def apply_view(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        view, status = str(form.get("view", "mine")), str(form.get("status", "active"))
+        self.view = view if view in dict(VIEW_CHOICES) else "mine"
+        self.status = status if status in dict(STATUS_CHOICES) else "active"
+        self.team = str(id_or_none(form.get("team")) or "")
+        self.page, self.selected, self.notice = 1, "", ""
+        await self._fetch(principal)
+        return None
+
+    def _assignee(self, value: object) -> int | None:
+        return self._me if str(value) == "me" else id_or_none(value)
+
+    async def create(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        try:
+            due = parse_local(str(form.get("due_at", "")), self._tz)
+        except ValueError:
+            self.field_errors = {"due_at": f"Give the due time as a date and time, or leave it empty. {SAVED_NOTHING}"}
+            return None
+        data = TaskInput(title=str(form.get("title", "")), detail=str(form.get("detail", "")) or None,
+                         shipment_reference=str(form.get("shipment_reference", "")).strip()[:40] or None,
+                         assignee_id=self._assignee(form.get("assignee_id")), team_id=id_or_none(form.get("team_id")),
+                         due_at=due)
+        try:
+            made = await run_db(svc.create_task, principal, data)
+        except ServiceError as exc:
+            self.notice = ""
+            self.field_errors, self.error = refusal(exc, "shipment_reference" if exc.status_code == 404 else "title")
+            return None
+        self.creating, self.field_errors, self.form_key = False, {}, self.form_key + 1
+        await self._decided(principal, f"Task #{made.id} created for {made.assignee_name or 'the team'}.")
+        return None
+
+    async def _change(self, call, task_id: str, done: str, **kwargs):  # noqa: ANN001, ANN202
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        key = str(task_id)[:12]
+        if key not in self._versions:
+            self.error = f"Task #{key} is not on this page any more. Reload the list. {SAVED_NOTHING}"
+            return None
+        try:
+            await run_db(call, principal, int(key), expected_version=self._versions[key], **kwargs)
+        except ServiceError as exc:
+            self._refusal(exc)
+            await self._fetch(principal)
+            return None
+        await self._decided(principal, done)
+        return None
+
+    async def mark_done(self, task_id: str):  # noqa: ANN201
+        return await self._change(svc.complete_task, task_id, f"Task #{str(task_id)[:12]} marked done.")
+
+    async def change_status(self, form: dict):  # noqa: ANN201
+        status = str(form.get("status", ""))
+        return await self._change(svc.set_status, self.selected, f"Task #{self.selected} is now "
+                                  f"{STATUS_LABELS.get(status, status).lower()}.", status=status)
+
+    async def reassign(self, form: dict):  # noqa: ANN201
+        try:
+            due = parse_local(str(form.get("due_at", "")), self._tz)
+        except ValueError:
+            self.field_errors = {"reason": f"Give the due time as a date and time, or leave it empty. {SAVED_NOTHING}"}
+            return None
+        return await self._change(svc.assign_task, self.selected, f"Task #{self.selected} handed on.",
+                                  assignee_id=self._assignee(form.get("assignee_id")),
+                                  team_id=id_or_none(form.get("team_id")), due_at=due)
+
+
+S = TowerTasksState
+
+
+def _view_form() -> rx.Component:
+    return stacked_form(
+        responsive_grid(
+            native_select("Show", "view", VIEW_CHOICES, value=S.view, select_id="task-view"),
+            native_select("Team", "team", [("", "My team")], value=S.team, select_id="task-team-filter",
+                          more=S.teams),
+            native_select("Status", "status", STATUS_CHOICES, value=S.status, select_id="task-status-filter"),
+            rx.box(primary_button("Show tasks", type="submit"), align_self="end"),
+            narrow=1, middle=2, wide=4,
+            spacing="3",
+        ),
+        on_submit=S.apply_view, label="Choose tasks", key=S.form_key, role="search",
+    )
+
+
+def _new_form() -> rx.Component:
+    errors = S.field_errors
+    return rx.card(
+        stacked_form(
+            rx.heading("New task", size="5", as_="h2"),
+            checked_input("Title", "title", errors, input_id="new-task-title", max_length=200),
+            responsive_grid(
+                checked_input("Shipment reference (optional)", "shipment_reference", errors,
+                              input_id="new-task-shipment", placeholder="SH0000123", max_length=40),
+                native_select("Assignee", "assignee_id", [("me", "Me"), ("", "Nobody yet (the team)")],
+                              select_id="new-task-assignee", more=S.people),
+                native_select("Team", "team_id", [("", "No team")], select_id="new-task-team", more=S.teams),
+                checked_input("Due (your time zone, optional)", "due_at", errors, input_id="new-task-due",
+                              type="datetime-local"),
+                narrow=1, middle=2, wide=4,
+                spacing="3",
+            ),
+            text_field("Details (optional)", "detail", "new-task-detail", rows="2"),
+            rx.hstack(primary_button("Create task", type="submit"),
+                      secondary_button("Cancel", type="button", on_click=S.toggle_new), spacing="3"),
+            on_submit=S.create, label="New task",
+        ),
+        width="100%",
+        data_testid="new-task",
+    )
+
+
+def _panel() -> rx.Component:
+    return decision_panel(
+        S, "Change task #", "task-panel",
+        responsive_grid(
+            stacked_form(
+                native_select("New status", "status", TASK_STATUSES, select_id="task-new-status"),
+                primary_button("Save status", type="submit"),
+                on_submit=S.change_status, label="Change status",
+            ),
+            stacked_form(
+                native_select("Hand to", "assignee_id", [("me", "Me"), ("", "Nobody (the team)")],
+                              select_id="task-hand-to", more=S.people),
+                native_select("Team", "team_id", [("", "No team")], select_id="task-hand-team", more=S.teams),
+                checked_input("New due time (optional)", "due_at", S.field_errors, key="reason",
+                              input_id="task-new-due", type="datetime-local"),
+                submit_or_close(S, "Hand on"),
+                on_submit=S.reassign, label="Hand the task on",
+            ),
+            wide=2,
+            spacing="5",
+        ),
+    )
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.text("#", r["id"], " ", r["title"], weight="bold"),
+            rx.cond(r["detail"] != "", rx.text(r["detail"], size="1", color=MUTED_TEXT), rx.fragment()),
+            rx.cond(r["overdue"] == "yes", rx.badge("Overdue", color_scheme="red", variant="soft", high_contrast=True),
+                    rx.fragment()),
+        ),
+        rx.table.cell(
+            rx.cond(r["shipment_href"] != "", rx.link(r["reference"], href=r["shipment_href"]), rx.fragment()),
+            rx.cond(r["exception_href"] != "",
+                    rx.link("Exception #" + r["exception"], href=r["exception_href"], size="1", display="block"),
+                    rx.fragment()),
+        ),
+        rx.table.cell(r["assignee"], rx.text(r["team"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(sla_cell(r)),
+        rx.table.cell(r["status_label"]),
+        rx.table.cell(rx.hstack(
+            rx.cond(r["active"] == "yes",
+                    secondary_button("Mark done", size="1", on_click=S.mark_done(r["id"]),
+                                     aria_label="Mark task #" + r["id"] + " done"),
+                    rx.fragment()),
+            secondary_button("Change", size="1", on_click=S.select_row(r["id"]),
+                             aria_label="Change task #" + r["id"]),
+            spacing="2",
+            wrap="wrap",
+        )),
+        background_color=rx.cond(r["overdue"] == "yes", OVERDUE_BACKGROUND, "transparent"),
+        data_testid="task-row",
+    )
+
+
+@area_page("tower", "/tower/tasks", "Tasks", TowerTasksState.load)
+def tower_tasks() -> rx.Component:
+    headers = ["Task", "Shipment", "Assignee and team", "Due", "Status", "Action"]
+    return queue_page(
+        S, "Tasks",
+        rx.text(S.total, rx.match(S.view, ("mine", " tasks in your queue (yours and your team's untaken ones)"),
+                                  ("team", " tasks of the team"), " tasks"),
+                "; overdue first. Times are in your time zone.", color=MUTED_TEXT, data_testid="task-count"),
+        _panel(),
+        queue_table(S, "Tasks", headers, _row, "No tasks here."),
+        rx.cond(S.creating, _new_form(), rx.box(primary_button("New task", on_click=S.toggle_new, type="button"))),
+        _view_form(),
+    )

@@ -1,0 +1,162 @@
+"""End to end in Chromium: an ops agent opens an exception on one of Acme's shipments and resolves it with a
+message for the customer, and Alice (Acme) then reads that message in the shipment's updates; "my queue" shows a
+task given to the agent, overdue, and marking it done takes it off; a customer is refused the exception queue.
+
+The world the test needs (the exception, the task) is made through the services, on the running app's database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bench.app_server import AppStartError, start_app, stop
+from models import Company, Shipment
+from portal_app.db import make_engine
+from portal_app.services import clock, tasks
+from portal_app.services import exceptions as exc_svc
+from tests.quote_world import principal_for
+from tests.test_browser import ARTIFACTS, CHROMIUM, DEMO_CUSTOMER, _at, page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+AGENT = "agent@harborsky.example"
+PASSWORD = DEMO_CUSTOMER[1]
+MESSAGE = "The customs inspection is finished; your container is released and moves on today."
+
+
+@pytest.fixture(scope="module")
+def ops_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
+    """The app as `make run` starts it, and an engine on its database for making the test's world."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
+    data = tmp_path_factory.mktemp("ops-browser-data")
+    try:
+        app = start_app(data)
+    except AppStartError as exc:
+        pytest.fail(str(exc))
+    engine = make_engine(f"sqlite:///{data / 'portal.db'}")
+    yield app.url, engine
+    engine.dispose()
+    assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def app_url(ops_app) -> str:
+    return ops_app[0]
+
+
+def _acme_shipment(db: Session) -> str:
+    acme = db.exec(select(Company.id).where(Company.code == "ACME")).one()
+    return db.exec(select(Shipment.reference).where(Shipment.company_id == acme, Shipment.status == "in_transit")
+                   .order_by(Shipment.id)).first()
+
+
+def _sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:  # noqa: ANN001
+    pg.goto(next_path)
+    pg.wait_for_url(_at("/login", query=True))
+    pg.get_by_label("Email").fill(email)
+    pg.get_by_label("Password").fill(PASSWORD)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url(_at(lands_on or next_path))
+
+
+def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, ops_app):  # noqa: F811
+    from playwright.sync_api import expect
+
+    _, engine = ops_app
+    with Session(engine, expire_on_commit=False) as db:
+        agent = principal_for(engine, AGENT)
+        reference = _acme_shipment(db)
+        made = exc_svc.create_exception(db, agent, exc_svc.ExceptionInput(
+            reference, "other", "Container held for a customs inspection", severity="high",
+            detail="Terminal reports a physical inspection.", owner_id=agent.user_id))
+    number = made.row.id
+
+    _sign_in(page, AGENT, "/tower/exceptions")
+    expect(page.get_by_role("heading", name="Exceptions", level=1)).to_be_visible()
+    page.get_by_label("Owner", exact=True).select_option("me")
+    page.get_by_label("Severity").select_option("high")
+    page.get_by_role("button", name="Apply filters").click()
+    table = page.get_by_role("table", name="Exceptions")
+    name = f"Exception #{number}: Container held for a customs inspection"
+    link = table.get_by_role("link", name=name)
+    expect(link).to_be_visible()
+    row = table.locator("tbody tr").filter(has=page.get_by_role("link", name=name))
+    expect(row).to_contain_text(reference)
+    expect(row).to_contain_text("Acme Home Goods Ltd")
+    expect(row.get_by_test_id("sla-left")).to_have_text(re.compile(r"left$"))
+    page.screenshot(path=ARTIFACTS / "tower-exceptions.png", full_page=True)
+
+    link.click()
+    page.wait_for_url(_at(f"/tower/exceptions/{number}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Exception #{number}: Container held for a customs inspection")
+    expect(page.get_by_test_id("exception-shipment")).to_have_text(reference)
+    expect(page.get_by_test_id("exception-history")).to_contain_text("Raised by hand")
+
+    # A note is required; without one nothing is saved and the field says so.
+    page.get_by_label("Message to the customer (optional)").fill(MESSAGE)
+    page.get_by_role("button", name="Resolve exception").click()
+    expect(page.locator("#resolve-note-error")).to_contain_text("Write a resolution note")
+    expect(page.get_by_test_id("exception-status")).to_have_text("Open")
+
+    page.get_by_label("Resolution note (internal)").fill("Customs released after the inspection; broker confirmed.")
+    page.screenshot(path=ARTIFACTS / "tower-exception-resolve.png", full_page=True)
+    page.get_by_role("button", name="Resolve exception").click()
+    expect(page.get_by_test_id("exception-notice")).to_contain_text("The customer sees your message")
+    expect(page.get_by_test_id("exception-status")).to_have_text("Resolved")
+    expect(page.get_by_test_id("exception-history")).to_contain_text(f"message to the customer: {MESSAGE}")
+    expect(page.get_by_role("button", name="Reopen exception")).to_be_visible()
+
+    # The customer reads the message on the shipment, the same row ops wrote.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(_at("/login", query=True))
+    _sign_in(page, DEMO_CUSTOMER[0], f"/portal/shipments/{reference}")
+    expect(page.get_by_role("heading", name=f"Shipment {reference}")).to_be_visible()
+    expect(page.get_by_text(MESSAGE)).to_be_visible()
+    expect(page.get_by_text("broker confirmed")).to_have_count(0)  # the internal note stays internal
+    page.screenshot(path=ARTIFACTS / "portal-shipment-exception-message.png", full_page=True)
+
+
+def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, ops_app):  # noqa: F811
+    from playwright.sync_api import expect
+
+    _, engine = ops_app
+    with Session(engine, expire_on_commit=False) as db:
+        agent = principal_for(engine, AGENT)
+        made = tasks.create_task(db, principal_for(engine, "manager@harborsky.example"), tasks.TaskInput(
+            "Chase the carrier for the release note", shipment_reference=_acme_shipment(db),
+            assignee_id=agent.user_id, due_at=clock.now() - timedelta(hours=2)))
+
+    _sign_in(page, AGENT, "/tower/tasks")
+    expect(page.get_by_role("heading", name="Tasks", level=1)).to_be_visible()
+    table = page.get_by_role("table", name="Tasks")
+    row = table.get_by_test_id("task-row").filter(has_text="Chase the carrier for the release note")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("Olivia Agent")
+    expect(row).to_contain_text("Overdue")
+    expect(row.get_by_test_id("sla-left")).to_have_text(re.compile(r"^Breached 2 h \d+ min ago$"))
+    page.screenshot(path=ARTIFACTS / "tower-my-queue.png", full_page=True)
+
+    row.get_by_role("button", name=f"Mark task #{made.id} done").click()
+    expect(page.get_by_test_id("queue-notice")).to_contain_text(f"Task #{made.id} marked done")
+    expect(table.get_by_test_id("task-row").filter(has_text="Chase the carrier for the release note")).to_have_count(0)
+
+
+def test_a_customer_is_refused_the_exception_queue(page, ops_app):  # noqa: F811
+    from playwright.sync_api import expect
+
+    # Signing in with the queue as the destination lands a customer in the portal instead.
+    _sign_in(page, DEMO_CUSTOMER[0], "/tower/exceptions", lands_on="/portal")
+    for path in ("/tower/exceptions", "/tower/exceptions/1", "/tower/tasks", "/tower/workload"):
+        page.goto(path)
+        expect(page.get_by_test_id("access-denied")).to_be_visible()
+        expect(page.get_by_role("table")).to_have_count(0)
+    expect(page.get_by_role("link", name="Exceptions")).to_have_count(0)  # no tower navigation either
+    assert page.request.get("/api/v1/exceptions").status == 403
