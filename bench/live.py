@@ -19,6 +19,7 @@ from bench import frontend, load_events
 from bench.app_server import running_app
 from bench.event_client import SESSION_COOKIE
 from bench.scenarios import CUSTOMER, principal_for, raw_sql_timings, search_terms_for
+from bench.tower import BOARD_FILTERS, STAFF
 from portal_app.db import get_engine
 
 
@@ -61,6 +62,13 @@ def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int)
     single = asyncio.run(load_events.single_user(url, cookies[0], terms, opts.single_events))
     figures.timings["list_event_1_user"] = single.timings
     figures.add("list_event_1_user_errors", len(single.errors), "count")
+
+    staff = load_events.cookies_for(url, STAFF, CUSTOMER[1], count=1)[0]
+    board = asyncio.run(load_events.single_user_on(
+        url, staff, load_events.board_event_mix(BOARD_FILTERS), opts.single_events, load_events.board_substate(),
+        load_events.BOARD_PATH))
+    figures.timings["board_filter_event_1_user"] = board.timings
+    figures.add("board_filter_event_1_user_errors", len(board.errors), "count")
 
     paced = asyncio.run(load_events.paced_users(url, cookies[: opts.paced_users], terms, opts.paced_seconds))
     figures.timings[f"list_event_{opts.paced_users}_users_1_per_s"] = paced.timings

@@ -40,6 +40,20 @@ class ListEvent:
     page: int = 1
 
 
+BOARD_PATH = "/tower/shipments"
+
+
+def board_substate() -> str:
+    from portal_app.tower.shipments import TowerShipmentsState
+
+    return TowerShipmentsState.get_full_name()
+
+
+def board_event_mix(filters: list[dict[str, str]]) -> list[ListEvent]:
+    """The tower board's filter events: the board form with each of ``filters`` (bench/tower.py's mix)."""
+    return [ListEvent("apply_filters", {"form": dict(f)}, dict(f)) for f in filters]
+
+
 def event_mix(terms: list[str]) -> list[ListEvent]:
     """What a list page sends: first page, a status filter, a mode filter and its next page, searches by reference.
 
@@ -66,8 +80,8 @@ class LoadResult:
         return len(self.timings) / self.elapsed if self.elapsed else 0.0
 
 
-async def _open_sessions(url: str, cookies: list[str]) -> list[EventClient]:
-    clients = [EventClient(url, cookie, LIST_PATH) for cookie in cookies]
+async def _open_sessions(url: str, cookies: list[str], path: str = LIST_PATH) -> list[EventClient]:
+    clients = [EventClient(url, cookie, path) for cookie in cookies]
     for start in range(0, len(clients), 10):  # connect in small waves, as a morning's logins arrive
         await asyncio.gather(*(c.connect() for c in clients[start:start + 10]))
     return clients
@@ -89,9 +103,14 @@ async def _send_checked(client: EventClient, substate: str, event: ListEvent, re
 
 
 async def single_user(url: str, cookie: str, terms: list[str], events: int) -> LoadResult:
-    substate = list_substate()
-    (client,) = await _open_sessions(url, [cookie])
-    mix, result = event_mix(terms), LoadResult()
+    return await single_user_on(url, cookie, event_mix(terms), events, list_substate(), LIST_PATH)
+
+
+async def single_user_on(url: str, cookie: str, mix: list[ListEvent], events: int, substate: str,
+                         path: str) -> LoadResult:
+    """One user sending ``mix`` back to back on the list page at ``path`` (its state ``substate``)."""
+    (client,) = await _open_sessions(url, [cookie], path)
+    result = LoadResult()
     for event in mix:  # warm up once through the whole mix
         await client.send(substate, event.handler, event.payload)
     start = time.perf_counter()
