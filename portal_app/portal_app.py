@@ -27,6 +27,7 @@ from portal_app.tower import rates as _tower_rates  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401
+from portal_app.tower import workspace as _tower_workspace  # noqa: F401
 
 
 def index() -> rx.Component:

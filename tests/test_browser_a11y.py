@@ -69,6 +69,8 @@ def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_vio
 def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
     _sign_in(page, "manager@harborsky.example")
     card = page.request.get("/api/v1/rate-cards?page_size=1").json()["items"][0]["id"]
+    shipment = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
     found = {path: _check(page, path) for path in ["/tower/rates", "/tower/rates/new", f"/tower/rates/{card}",
-                                                    "/tower/kpis"]}
+                                                    "/tower/kpis", "/tower/shipments",
+                                                    f"/tower/shipments/{shipment}"]}
     assert {p: v for p, v in found.items() if v} == {}

@@ -279,6 +279,7 @@ class AssignmentOut(BaseModel):
     team_id: int | None
     team: str | None
     branch: str | None
+    version: int = Field(description="The shipment's version: send it as expected_version when editing")
 
 
 @router.get("/eta-reasons", response_model=list[ReasonOut])

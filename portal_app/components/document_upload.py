@@ -59,6 +59,7 @@ def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, 
         "internal": "yes" if row.visibility == "internal" else "",
         "uploaded": fmt_datetime(row.uploaded_at),
         "download": download_url(row.id),
+        "row_version": str(row.row_version),
     }
 
 

@@ -114,6 +114,7 @@ class StaffDirectoryMixin(rx.State, mixin=True):
 
     people: list[dict[str, str]] = []
     teams: list[dict[str, str]] = []
+    branches: list[dict[str, str]] = []
     can_assign: bool = False
     _tz: str = "UTC"
     _me: int = 0
@@ -123,6 +124,7 @@ class StaffDirectoryMixin(rx.State, mixin=True):
         found, tz = await run_db(_directory, principal)
         self.people = [{"value": str(p.id), "label": p.name} for p in found.people]
         self.teams = [{"value": str(t), "label": name} for t, name in found.teams]
+        self.branches = [{"value": str(b), "label": name} for b, name in found.branches]
         self.can_assign = principal.can(Permission.ASSIGN_WORK)
         self._tz, self._me = tz, principal.user_id
         self._my_team = next((p.team_id or 0 for p in found.people if p.id == principal.user_id), 0)

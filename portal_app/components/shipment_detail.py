@@ -33,6 +33,7 @@ def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:
         late = fmt_delay(int((latest - m.planned_at).total_seconds() // 60))
     return {
         "name": m.name,
+        "step": m.code,
         "code": m.event_code or "",
         "location": m.location or "—",
         "planned": fmt_datetime(m.planned_at),
@@ -99,7 +100,11 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         load_documents = getattr(self, "_load_documents", None)  # pages that include the documents block
         if load_documents is not None:
             await load_documents(principal, d.row.reference)
+        await self._load_more(principal, d.row.reference)
         return None
+
+    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
+        """What a page adds to the shipment (the tower's workspace: versions, assignment, audit trail)."""
 
     async def toggle_follow(self):  # noqa: ANN201
         principal = await self._authorize(self.AREA)

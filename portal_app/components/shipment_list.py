@@ -38,9 +38,11 @@ ALL = "all"
 
 
 class ShipmentListBase(rx.State, mixin=True):
-    """Shared by the portal and tower lists; each concrete state sets ``AREA``."""
+    """Shared by the portal and tower lists; each concrete state sets ``AREA``. The tower's board widens the
+    filters (``PARAMS``, ``_filters_from``) and the rows (``_query``)."""
 
     AREA: ClassVar[str] = "portal"
+    PARAMS: ClassVar[tuple[str, ...]] = svc.FILTER_PARAMS
 
     rows: list[dict[str, str]] = []
     total: int = 0
@@ -66,17 +68,21 @@ class ShipmentListBase(rx.State, mixin=True):
         if principal is None:
             return self._refused()
         self.page, self.notice = 1, ""
-        query = {k: v for k, v in parse_qs(self.router.url.query).items() if k in svc.FILTER_PARAMS}
+        query = {k: v for k, v in parse_qs(self.router.url.query).items() if k in self.PARAMS}
+        await self._prepare(principal)
         await self._use_params(principal, query)
         await self._load_views(principal)
         return None
+
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        """What a page loads once before its first rows (the board: its pickers)."""
 
     async def apply_filters(self, form: dict):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
             return self._refused()
         self.page, self.notice = 1, ""
-        await self._use_params(principal, {k: str(v) for k, v in form.items() if k in svc.FILTER_PARAMS})
+        await self._use_params(principal, {k: str(v) for k, v in form.items() if k in self.PARAMS})
         return None
 
     async def clear_filters(self):  # noqa: ANN201
@@ -142,9 +148,18 @@ class ShipmentListBase(rx.State, mixin=True):
         views = await run_db(saved_views.list_views, principal, self._views_page())
         self.views = [{"id": str(v.id), "name": v.name} for v in views]
 
+    def _filters_from(self, params: dict, principal) -> svc.ShipmentFilters:  # noqa: ANN001
+        return svc.ShipmentFilters.from_params(params)
+
+    async def _query(self, principal, filters: svc.ShipmentFilters) -> tuple[list[dict[str, str]], int, int]:  # noqa: ANN001
+        """One page of rows for the table, the total and the page count."""
+        result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
+        rows = [{**shipment_row_view(r), "href": f"/{self.AREA}/shipments/{r.reference}"} for r in result.rows]
+        return rows, result.total, result.pages
+
     async def _use_params(self, principal, params: dict) -> None:  # noqa: ANN001
         try:
-            filters = svc.ShipmentFilters.from_params(params)
+            filters = self._filters_from(params, principal)
             filters.validate()
         except ServiceError as exc:
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
@@ -156,14 +171,11 @@ class ShipmentListBase(rx.State, mixin=True):
     async def _fetch(self, principal) -> None:  # noqa: ANN001
         self.loading = True
         try:
-            filters = svc.ShipmentFilters.from_params(self.params)
-            result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
+            rows, total, pages = await self._query(principal, self._filters_from(self.params, principal))
         except ServiceError as exc:
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
         else:
-            self.error = ""
-            self.rows = [{**shipment_row_view(r), "href": f"/{self.AREA}/shipments/{r.reference}"} for r in result.rows]
-            self.total, self.pages = result.total, result.pages
+            self.error, self.rows, self.total, self.pages = "", rows, total, pages
         finally:
             self.loading = False
 
@@ -180,7 +192,8 @@ def _select(label: str, name: str, items: list[tuple[str, str]], state: type[Shi
     )
 
 
-def _filters(state: type[ShipmentListBase]) -> rx.Component:
+def filters_form(state: type[ShipmentListBase], extra: tuple[rx.Component, ...] = ()) -> rx.Component:
+    """The list's filter form; ``extra`` fields (the board's) go after the common ones."""
     status_items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in ShipmentStatus]
     mode_items = [(ALL, "All modes")] + [(m.value, MODE_LABELS[m.value]) for m in Mode]
     p = state.params
@@ -201,6 +214,7 @@ def _filters(state: type[ShipmentListBase]) -> rx.Component:
             rx.box(labelled_input("Departure to", "etd_to", type="date", default_value=p.get("etd_to", ""))),
             rx.box(labelled_input("Arrival from", "eta_from", type="date", default_value=p.get("eta_from", ""))),
             rx.box(labelled_input("Arrival to", "eta_to", type="date", default_value=p.get("eta_to", ""))),
+            *extra,
             rx.el.label(
                 rx.checkbox(name="delayed", default_checked=p.get("delayed", "") == "1", id="filter-delayed"),
                 " Delayed only",
@@ -223,7 +237,8 @@ def _filters(state: type[ShipmentListBase]) -> rx.Component:
     )
 
 
-def _views(state: type[ShipmentListBase]) -> rx.Component:
+def views_bar(state: type[ShipmentListBase], *, exports: bool = True) -> rx.Component:
+    """Saved views (apply, delete, save the current filters) and, with ``exports``, the CSV and Excel links."""
     return rx.flex(
         rx.cond(
             state.views.length() > 0,
@@ -258,11 +273,24 @@ def _views(state: type[ShipmentListBase]) -> rx.Component:
             download_link("Export CSV", "/api/v1/shipments/export?format=csv&" + state.export_query),
             download_link("Export Excel", "/api/v1/shipments/export?format=xlsx&" + state.export_query),
             align="end",
-        ),
+        ) if exports else rx.fragment(),
         gap="4",
         wrap="wrap",
         align="end",
         width="100%",
+    )
+
+
+def list_messages(state: type[ShipmentListBase]) -> rx.Component:
+    """The error, the notice and the live count line above the table."""
+    return rx.fragment(
+        rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
+        rx.cond(state.notice != "", rx.callout(state.notice, icon="info", role="status", width="100%"), rx.fragment()),
+        rx.text(
+            state.total, " shipments", rx.cond(state.filters_active, " match these filters", ""),
+            rx.cond(state.loading, " · loading…", ""),
+            color=MUTED_TEXT, role="status", data_testid="shipment-count",
+        ),
     )
 
 
@@ -290,15 +318,9 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
     ]
     return rx.vstack(
         rx.heading(heading, size="7", as_="h1"),
-        _filters(state),
-        _views(state),
-        rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
-        rx.cond(state.notice != "", rx.callout(state.notice, icon="info", role="status", width="100%"), rx.fragment()),
-        rx.text(
-            state.total, " shipments", rx.cond(state.filters_active, " match these filters", ""),
-            rx.cond(state.loading, " · loading…", ""),
-            color=MUTED_TEXT, role="status", data_testid="shipment-count",
-        ),
+        filters_form(state),
+        views_bar(state),
+        list_messages(state),
         rx.table.root(
             table_caption(heading),
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),

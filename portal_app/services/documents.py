@@ -93,6 +93,7 @@ class DocumentRow:
     rejection_reason: str | None
     visibility: str
     uploaded_at: datetime
+    row_version: int = 1  # the review lock (``Document.version``), distinct from the upload's ``version_no``
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def _row(doc: Document, reference: str) -> DocumentRow:
         rejection_reason=doc.rejection_reason,
         visibility=doc.visibility,
         uploaded_at=doc.created_at,
+        row_version=doc.version,
     )
 
 

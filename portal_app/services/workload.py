@@ -54,6 +54,7 @@ class Directory:
 
     people: list[StaffMember]
     teams: list[tuple[int, str]]
+    branches: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def directory(db: Session, principal: Principal) -> Directory:
     people = db.exec(select(User.id, User.full_name, User.team_id)
                      .where(User.role.in_([r.value for r in STAFF_ROLES]), User.is_active.is_(True))
                      .order_by(User.full_name)).all()
-    return Directory([StaffMember(*p) for p in people], list(_names(db, "team").items()))
+    return Directory([StaffMember(*p) for p in people], list(_names(db, "team").items()),
+                     list(_names(db, "branch").items()))
 
 
 def workload(db: Session, principal: Principal, by: str = "team") -> list[WorkloadRow]:

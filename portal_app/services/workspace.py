@@ -665,6 +665,7 @@ class Assignment:
     team_id: int | None
     team: str | None
     branch: str | None
+    version: int = 0  # the shipment's version: what an editor sends back as ``expected_version``
 
 
 def assignment(db: Session, principal: Principal, reference: str) -> Assignment:
@@ -674,4 +675,4 @@ def assignment(db: Session, principal: Principal, reference: str) -> Assignment:
     team = db.get(Team, shipment.team_id) if shipment.team_id else None
     branch = db.get(Branch, shipment.branch_id) if shipment.branch_id else None
     return Assignment(shipment.owner_id, _user_name(db, shipment.owner_id), shipment.team_id,
-                      team.name if team else None, branch.name if branch else None)
+                      team.name if team else None, branch.name if branch else None, shipment.version)

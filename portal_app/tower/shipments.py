@@ -1,4 +1,6 @@
-"""Tower: the shipments board across all companies and one shipment's detail."""
+"""Tower: the shipments board across all companies, with the staff filters (branch, team, owner, customer, open
+exception, SLA breached or breaching within N hours), saved views, and bulk actions on a selection, on the whole
+filter or on one vessel voyage or flight. One shipment's workspace is ``tower/workspace.py``."""
 
 from __future__ import annotations
 
@@ -6,28 +8,134 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState
-from portal_app.components.layout import area_page
-from portal_app.components.shipment_detail import (
-    ShipmentDetailBase,
-    shipment_detail_view,
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.board_bulk import (
+    BoardBulkMixin,
+    bulk_panel,
+    bulk_report,
+    select_all_box,
+    select_row_box,
+    voyage_panel,
 )
-from portal_app.components.shipment_list import ShipmentListBase, shipments_table
+from portal_app.components.formatting import shipment_row_view
+from portal_app.components.layout import area_page
+from portal_app.components.ops import StaffDirectoryMixin
+from portal_app.components.shipment_list import (
+    PAGE_SIZE,
+    ShipmentListBase,
+    filters_form,
+    list_messages,
+    views_bar,
+)
+from portal_app.components.ui import DANGER, MUTED_TEXT, labelled_input, pager, status_badge, table_caption
+from portal_app.components.work_queue import fmt_time_left, native_select
+from portal_app.services import board, clock
+
+SLA_CHOICES = [("all", "Any"), ("breached", "Breached"), ("breaching", "Breaching soon")]
 
 
-class TowerShipmentsState(ShipmentListBase, SessionState):
+def board_row_view(r: board.BoardRow, now) -> dict[str, str]:  # noqa: ANN001
+    left, breached = fmt_time_left(r.next_sla_due_at, now) if r.open_exceptions else ("", False)
+    return {
+        **shipment_row_view(r.shipment),
+        "href": f"/tower/shipments/{r.shipment.reference}",
+        "owner": r.owner or "Nobody",
+        "team": r.team or "—",
+        "exceptions": str(r.open_exceptions) if r.open_exceptions else "—",
+        "sla": left or "—",
+        "breached": "yes" if breached else "",
+    }
+
+
+class TowerShipmentsState(BoardBulkMixin, StaffDirectoryMixin, ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "tower"
+    PARAMS: ClassVar[tuple[str, ...]] = board.BOARD_PARAMS
+
+    def _filters_from(self, params: dict, principal) -> board.BoardFilters:  # noqa: ANN001
+        return board.BoardFilters.from_params(params, principal)
+
+    async def _query(self, principal, filters: board.BoardFilters):  # noqa: ANN001, ANN202
+        result = await run_db(board.list_board, principal, filters, page=self.page, page_size=PAGE_SIZE)
+        now = clock.now()
+        return [board_row_view(r, now) for r in result.rows], result.total, result.pages
+
+    async def _prepare(self, principal) -> None:  # noqa: ANN001
+        await self._load_directory(principal)
 
 
-class TowerShipmentDetailState(ShipmentDetailBase, SessionState):
-    AREA: ClassVar[str] = "tower"
+S = TowerShipmentsState
+
+
+def _board_filters() -> tuple[rx.Component, ...]:
+    p = S.params
+    return (
+        rx.box(native_select("Branch", "branch", [("", "All branches")], value=p.get("branch", ""),
+                             select_id="filter-branch", more=S.branches)),
+        rx.box(native_select("Team", "team", [("", "All teams")], value=p.get("team", ""), select_id="filter-team",
+                             more=S.teams)),
+        rx.box(native_select("Owner", "owner", [("", "Anyone"), ("none", "Nobody")], value=p.get("owner", ""),
+                             select_id="filter-owner", more=S.people)),
+        rx.box(labelled_input("Customer code", "customer", default_value=p.get("customer", ""), max_length=20,
+                              placeholder="e.g. ACME"), width="140px"),
+        rx.el.label(
+            rx.checkbox(name="exception", default_checked=p.get("exception", "") == "1", id="filter-exception"),
+            " Open exception",
+            html_for="filter-exception",
+            style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
+        ),
+        rx.box(native_select("SLA", "sla", SLA_CHOICES, value=p.get("sla", "all"), select_id="filter-sla")),
+        rx.box(labelled_input("Breaching within (hours)", "sla_hours", type="number", min="1",
+                              max=str(board.MAX_SLA_HOURS),
+                              default_value=p.get("sla_hours", str(board.DEFAULT_SLA_HOURS))), width="170px"),
+    )
+
+
+HEADERS = ["Reference", "Customer", "Mode", "Status", "Route", "Arrival", "Owner", "Team", "Open exceptions",
+           "Next SLA"]
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(select_row_box(S, r["reference"])),
+        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
+        rx.table.cell(r["company"]),
+        rx.table.cell(r["mode"]),
+        rx.table.cell(status_badge(r["status"])),
+        rx.table.cell(rx.text(r["origin"], " → ", r["destination"], size="2")),
+        rx.table.cell(rx.text(r["eta_kind"], ": ", r["eta"]),
+                      rx.text(r["delay"], size="1", color=rx.cond(r["late"] == "yes", DANGER, MUTED_TEXT))),
+        rx.table.cell(r["owner"]),
+        rx.table.cell(r["team"]),
+        rx.table.cell(r["exceptions"]),
+        rx.table.cell(rx.text(r["sla"], weight=rx.cond(r["breached"] == "yes", "bold", "regular"),
+                              color=rx.cond(r["breached"] == "yes", DANGER, "inherit"))),
+    )
 
 
 @area_page("tower", "/tower/shipments", "Shipments board", TowerShipmentsState.load)
 def tower_shipments() -> rx.Component:
-    return shipments_table(TowerShipmentsState, show_company=True, heading="Shipments board")
-
-
-@area_page("tower", "/tower/shipments/[reference]", "Shipment", TowerShipmentDetailState.load)
-def tower_shipment_detail() -> rx.Component:
-    return shipment_detail_view(TowerShipmentDetailState, "/tower/shipments")
+    return rx.vstack(
+        rx.heading("Shipments board", size="7", as_="h1"),
+        filters_form(S, _board_filters()),
+        views_bar(S, exports=False),
+        list_messages(S),
+        bulk_report(S),
+        rx.table.root(
+            table_caption("Shipments board"),
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell(select_all_box(S), scope="col"),
+                *[rx.table.column_header_cell(h, scope="col") for h in HEADERS],
+            )),
+            rx.table.body(rx.foreach(S.rows, _row)),
+            variant="surface",
+            width="100%",
+        ),
+        rx.cond(S.total == 0,
+                rx.text("No shipments match these filters. Select Clear, or change the filters.", color=MUTED_TEXT),
+                rx.fragment()),
+        pager(S),
+        bulk_panel(S),
+        voyage_panel(S),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,296 @@
+"""The board's bulk actions: pick shipments (or take the whole filter), then assign an owner or team or post one
+customer-visible update; or change every shipment of one vessel voyage or flight (departure, arrival, a new ETA).
+
+The work is done by ``services/bulk.py``: each shipment in its own savepoint, so the report lists which shipments
+changed and which did not, and why. The selection is a list of references kept in state (at most a bulk
+action's limit); "the whole filter" is resolved on the server from the board's current filters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from portal_app.auth.state import run_db
+from portal_app.components.ops import id_or_none, parse_local
+from portal_app.components.ui import (
+    DANGER,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+    table_caption,
+)
+from portal_app.components.work_queue import native_select, stacked_form, text_field
+from portal_app.services import bulk
+from portal_app.services import workspace as ws
+from portal_app.services.errors import ServiceError
+
+KEEP = "keep"
+SCOPE_CHOICES = [("selected", "The shipments I ticked"), ("filter", "Every shipment matching the filters")]
+VOYAGE_ACTIONS = [("departure", "Record the departure"), ("arrival", "Record the arrival"),
+                  ("eta", "Set a new ETA")]
+# The template step a voyage action records: the ocean steps for a vessel voyage, the air steps for a flight.
+VOYAGE_STEPS = {("departure", False): ws.DEPARTURE_STEP["ocean_fcl"], ("arrival", False): ws.ARRIVAL_STEP["ocean_fcl"],
+                ("departure", True): ws.DEPARTURE_STEP["air"], ("arrival", True): ws.ARRIVAL_STEP["air"]}
+
+
+class BoardBulkMixin(rx.State, mixin=True):
+    """Selection and bulk actions for the board. Needs ``rows``, ``params``, ``_filters_from``, ``_fetch``,
+    ``_authorize`` and ``_tz`` from the page's other bases."""
+
+    selected: list[str] = []
+    bulk_scope: str = "selected"
+    bulk_message: str = ""
+    bulk_failures: list[dict[str, str]] = []
+    bulk_error: str = ""
+    bulk_busy: bool = False
+    bulk_form_key: int = 0
+
+    @rx.var
+    def page_all_selected(self) -> bool:
+        refs = [r["reference"] for r in self.rows]
+        return bool(refs) and all(r in self.selected for r in refs)
+
+    def toggle_row(self, reference: str, checked: bool) -> None:
+        reference = str(reference)[:40]
+        if checked and reference not in self.selected and len(self.selected) < bulk.MAX_BULK:
+            self.selected = [*self.selected, reference]
+        elif not checked:
+            self.selected = [r for r in self.selected if r != reference]
+
+    def toggle_page(self, checked: bool) -> None:
+        page = [r["reference"] for r in self.rows]
+        if checked:
+            self.selected = (self.selected + [r for r in page if r not in self.selected])[: bulk.MAX_BULK]
+        else:
+            self.selected = [r for r in self.selected if r not in page]
+
+    def clear_selection(self) -> None:
+        self.selected = []
+
+    def set_bulk_scope(self, value: str) -> None:
+        self.bulk_scope = value if value in dict(SCOPE_CHOICES) else "selected"
+
+    def _selection(self, principal) -> bulk.Selection:  # noqa: ANN001
+        if self.bulk_scope == "filter":
+            return bulk.Selection(filters=self._filters_from(self.params, principal))
+        return bulk.Selection(references=tuple(self.selected))
+
+    async def _run_bulk(self, principal, action, *args) -> None:  # noqa: ANN001
+        self.bulk_busy = True
+        try:
+            report: bulk.BulkReport = await run_db(action, principal, *args)
+        except ServiceError as exc:
+            self.bulk_error, self.bulk_message, self.bulk_failures = exc.message, "", []
+        else:
+            self.bulk_error = ""
+            self.bulk_message = report.message
+            self.bulk_failures = [{"reference": f.reference, "reason": f.reason} for f in report.failed]
+            self.bulk_form_key += 1
+            await self._fetch(principal)
+        finally:
+            self.bulk_busy = False
+
+    async def bulk_assign(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        changes: dict[str, object] = {}
+        for field in ("owner_id", "team_id"):
+            value = str(form.get(field, KEEP))
+            if value != KEEP:
+                changes[field] = id_or_none(value)
+        if not changes:
+            self.bulk_error = "Choose a new owner or team (or both). Nothing was changed."
+            return None
+        await self._run_bulk(principal, bulk.bulk_assign, self._selection(principal), changes)
+        return None
+
+    async def bulk_update(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        await self._run_bulk(principal, bulk.bulk_customer_update, self._selection(principal),
+                             str(form.get("body", "")))
+        return None
+
+    async def voyage_action(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        flight = str(form.get("flight", "")).strip()
+        try:
+            flight_date = date.fromisoformat(str(form.get("flight_date", ""))) if flight and form.get(
+                "flight_date") else None
+            when = parse_local(str(form.get("at", "")), self._tz)
+        except ValueError:
+            self.bulk_error = "Give dates and times as the date pickers offer them. Nothing was changed."
+            return None
+        voyage = bulk.Voyage(vessel=str(form.get("vessel", "")).strip() or None,
+                             voyage=str(form.get("voyage", "")).strip() or None,
+                             flight=flight or None, flight_date=flight_date)
+        action = str(form.get("action", ""))
+        if when is None:
+            self.bulk_error = "Give the time (the departure, the arrival or the new ETA). Nothing was changed."
+            return None
+        if action == "eta":
+            await self._run_bulk(principal, bulk.bulk_eta, voyage, when, str(form.get("reason_code", "")),
+                                 str(form.get("reason_text", "")) or None)
+            return None
+        code = VOYAGE_STEPS.get((action, bool(flight)))
+        if code is None:
+            self.bulk_error = "Choose what to record: the departure, the arrival or a new ETA. Nothing was changed."
+            return None
+        changes: dict[str, object] = {"actual_at": when}
+        if str(form.get("location", "")).strip():
+            changes["location"] = str(form["location"]).strip().upper()
+        await self._run_bulk(principal, bulk.bulk_milestone, voyage, code, changes)
+        return None
+
+
+def select_all_box(state: type[BoardBulkMixin]) -> rx.Component:
+    return rx.checkbox(checked=state.page_all_selected, on_change=state.toggle_page,
+                       aria_label="Select every shipment on this page")
+
+
+def select_row_box(state: type[BoardBulkMixin], reference: rx.Var) -> rx.Component:
+    return rx.checkbox(checked=state.selected.contains(reference),
+                       on_change=lambda checked: state.toggle_row(reference, checked),
+                       aria_label="Select shipment " + reference)
+
+
+def bulk_report(state: type[BoardBulkMixin]) -> rx.Component:
+    """The last bulk action's outcome: what changed, and each shipment that did not with the reason."""
+    return rx.fragment(
+        rx.cond(state.bulk_error != "", error_callout(state.bulk_error, data_testid="bulk-error"), rx.fragment()),
+        rx.cond(state.bulk_message != "", info_callout(state.bulk_message, data_testid="bulk-report"),
+                rx.fragment()),
+        rx.cond(
+            state.bulk_failures.length() > 0,
+            rx.table.root(
+                table_caption("Shipments not changed"),
+                rx.table.header(rx.table.row(rx.table.column_header_cell("Shipment", scope="col"),
+                                             rx.table.column_header_cell("Why not", scope="col"))),
+                rx.table.body(rx.foreach(state.bulk_failures, lambda f: rx.table.row(
+                    rx.table.row_header_cell(f["reference"]), rx.table.cell(rx.text(f["reason"], color=DANGER))))),
+                size="1",
+                width="100%",
+            ),
+            rx.fragment(),
+        ),
+    )
+
+
+def _scope(state: type[BoardBulkMixin]) -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend("Apply to", style={"font_weight": "600"}),
+        rx.radio_group.root(
+            rx.hstack(
+                rx.el.label(rx.radio_group.item(value="selected"),
+                            rx.text("The shipments I ticked (", state.selected.length(), ")"),
+                            style={"display": "flex", "gap": "6px", "align_items": "center"}),
+                rx.el.label(rx.radio_group.item(value="filter"),
+                            rx.text("Every shipment matching the filters (", state.total, ")"),
+                            style={"display": "flex", "gap": "6px", "align_items": "center"}),
+                spacing="4",
+                wrap="wrap",
+            ),
+            value=state.bulk_scope,
+            on_change=state.set_bulk_scope,
+            name="scope",
+        ),
+        rx.hstack(
+            rx.text(f"At most {bulk.MAX_BULK} shipments at once. Each is changed on its own: one refusal never "
+                    "stops the others.", size="1", color=MUTED_TEXT),
+            rx.cond(state.selected.length() > 0,
+                    rx.button("Clear the ticks", type="button", variant="ghost", size="1",
+                              on_click=state.clear_selection),
+                    rx.fragment()),
+            align="center",
+        ),
+        style={"border": "none", "padding": "0", "margin": "0"},
+    )
+
+
+def bulk_panel(state: type[BoardBulkMixin]) -> rx.Component:
+    """The selection's actions: owner and team, and one customer-visible update."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Bulk actions", size="4", as_="h2"),
+            _scope(state),
+            responsive_grid(
+                stacked_form(
+                    responsive_grid(
+                        native_select("New owner", "owner_id", [(KEEP, "Keep as is"), ("", "Nobody")],
+                                      select_id="bulk-owner", more=state.people),
+                        native_select("New team", "team_id", [(KEEP, "Keep as is"), ("", "No team")],
+                                      select_id="bulk-team", more=state.teams),
+                        wide=2, spacing="3",
+                    ),
+                    primary_button("Assign", type="submit", disabled=state.bulk_busy | ~state.can_assign),
+                    rx.cond(state.can_assign, rx.fragment(),
+                            rx.text("Ops managers assign shipments.", size="1", color=MUTED_TEXT)),
+                    on_submit=state.bulk_assign, label="Assign owner or team", key=state.bulk_form_key,
+                ),
+                stacked_form(
+                    text_field("Customer-visible update", "body", "bulk-update-body",
+                               hint="Every customer of these shipments reads it on the shipment page.", rows="2"),
+                    primary_button("Post the update", type="submit", disabled=state.bulk_busy),
+                    on_submit=state.bulk_update, label="Post one customer update", key=state.bulk_form_key,
+                ),
+                wide=2,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="bulk-actions",
+    )
+
+
+def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
+    """Every open shipment on one vessel voyage or flight: record its departure or arrival, or a new ETA."""
+    def field(label: str, name: str, field_id: str, **props) -> rx.Component:
+        return rx.box(
+            rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
+            rx.input(id=field_id, name=name, width="100%", **props),
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("One vessel voyage or flight", size="4", as_="h2"),
+            rx.text("Name the vessel and voyage, or the flight and its date: the change reaches every open shipment "
+                    "on it.", size="2", color=MUTED_TEXT),
+            stacked_form(
+                responsive_grid(
+                    field("Vessel", "vessel", "voyage-vessel", placeholder="e.g. MAERSK ESSEN"),
+                    field("Voyage", "voyage", "voyage-number", placeholder="e.g. 447W"),
+                    field("Flight", "flight", "voyage-flight", placeholder="e.g. LH8400"),
+                    field("Flight date", "flight_date", "voyage-flight-date", type="date"),
+                    wide=4, middle=2, spacing="3",
+                ),
+                responsive_grid(
+                    native_select("What to record", "action", VOYAGE_ACTIONS, select_id="voyage-action"),
+                    field("Time (your time zone)", "at", "voyage-at", type="datetime-local"),
+                    field("Place (UN/LOCODE or airport)", "location", "voyage-location", max_length=5),
+                    native_select("ETA reason", "reason_code", [("", "Pick a reason for a new ETA")]
+                                  + ws.eta_reasons(), select_id="voyage-reason"),
+                    wide=4, middle=2, spacing="3",
+                ),
+                field("Note to customers about the ETA (optional)", "reason_text", "voyage-reason-text",
+                      max_length=400),
+                rx.hstack(primary_button("Apply to the voyage or flight", type="submit", disabled=state.bulk_busy),
+                          secondary_button("Clear", type="reset")),
+                on_submit=state.voyage_action, label="Change one voyage or flight", key=state.bulk_form_key,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="voyage-actions",
+    )
+

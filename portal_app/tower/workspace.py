@@ -1,0 +1,435 @@
+"""Tower: one shipment's workspace. The record as the customer reads it (timeline, updates, ETA history), and what
+staff change on it: milestones, the ETA with a reason, owner and team, internal notes and customer-visible
+updates (two separate forms that look different), document review, and the audit trail.
+
+Every edit sends the shipment version this page loaded (kept on the server, never taken from the browser). When
+someone saved in between, the service refuses with what changed since; the page shows it, keeps what was typed
+in the form, and takes the new version so a second save applies the change on top.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.document_upload import (
+    ShipmentDocumentsBase,
+    document_status_badge,
+    documents_for_shipment_view,
+)
+from portal_app.components.formatting import fmt_local
+from portal_app.components.layout import area_page
+from portal_app.components.ops import StaffDirectoryMixin, id_or_none, parse_local
+from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
+from portal_app.components.ui import (
+    DANGER,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    pager,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+    table_caption,
+)
+from portal_app.components.work_queue import native_select, stacked_form, text_field
+from portal_app.services import workspace as ws
+from portal_app.services.errors import ServiceError
+
+NOTHING_SAVED = ws.NOTHING_SAVED
+AUDIT_PAGE_SIZE = 15
+INTERNAL_COLOUR = "#b54708"  # amber border: staff-only notes (matches the updates list)
+CUSTOMER_COLOUR = "#0b5cad"  # blue border: what the customer reads
+
+
+def _value(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def audit_row_view(row: ws.AuditRow, tz: str) -> dict[str, str]:
+    changes = "; ".join(f"{c.field}: {_value(c.old)} → {_value(c.new)}" for c in row.changes)
+    return {"at": fmt_local(row.at, tz), "actor": row.actor, "action": row.action.replace("_", " "),
+            "entity": row.entity, "changes": changes or "—"}
+
+
+class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirectoryMixin, SessionState):
+    AREA: ClassVar[str] = "tower"
+
+    assigned: dict[str, str] = {}
+    ws_notice: str = ""
+    ws_error: str = ""
+    field_errors: dict[str, str] = {}
+    conflict: list[dict[str, str]] = []
+    audit_rows: list[dict[str, str]] = []
+    page: int = 1
+    pages: int = 1
+    ws_key: int = 0
+    _version: int = 0
+    _loaded: str = ""
+
+    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
+        if reference != self._loaded:  # another shipment: the last one's messages do not belong here
+            self.ws_notice, self.ws_error, self.conflict, self.field_errors = "", "", [], {}
+            self._loaded = reference
+        self.page = 1
+        await self._load_directory(principal)
+        a = await run_db(ws.assignment, principal, reference)
+        self._version = a.version
+        self.assigned = {"owner": a.owner or "Nobody", "team": a.team or "No team", "branch": a.branch or "—",
+                         "owner_id": str(a.owner_id or ""), "team_id": str(a.team_id or ""),
+                         "version": str(a.version)}
+        await self._load_audit(principal, reference)
+
+    async def _load_audit(self, principal, reference: str) -> None:  # noqa: ANN001
+        page = await run_db(ws.audit_trail, principal, reference, page=self.page, page_size=AUDIT_PAGE_SIZE)
+        self.audit_rows = [audit_row_view(r, self._tz) for r in page.rows]
+        self.pages = page.pages
+
+    @property
+    def _reference(self) -> str:
+        return self.summary.get("reference", "")
+
+    async def _save(self, principal, action, *args, **kwargs):  # noqa: ANN001, ANN202
+        """Run one edit; success reloads the record and clears the forms, a conflict keeps what was typed."""
+        try:
+            result = await run_db(action, principal, self._reference, *args, **kwargs)
+        except ws.EditConflict as exc:
+            self.ws_error, self.ws_notice, self.field_errors = exc.message, "", {}
+            self.conflict = [{"field": c.field, "old": _value(c.old), "new": _value(c.new), "by": c.changed_by,
+                              "at": fmt_local(c.changed_at, self._tz) if c.changed_at else "—"}
+                             for c in exc.changes]
+            return TowerWorkspaceState.load
+        except ServiceError as exc:
+            self.ws_error, self.ws_notice, self.conflict = exc.message, "", []
+            return None
+        self.ws_error, self.conflict, self.field_errors = "", [], {}
+        self.ws_notice = result.message
+        self.ws_key += 1
+        return TowerWorkspaceState.load
+
+    def _time(self, form: dict, name: str, label: str, changes: dict) -> bool:
+        text = str(form.get(name, "")).strip()
+        if not text:
+            return True
+        try:
+            changes[name] = parse_local(text, self._tz)
+        except ValueError:
+            self.field_errors = {name: f"{label}: give a date and time. {NOTHING_SAVED}"}
+            return False
+        return True
+
+    async def save_milestone(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        changes: dict[str, object] = {}
+        for name, label in (("planned_at", "Planned"), ("estimated_at", "Estimated"), ("actual_at", "Actual")):
+            if not self._time(form, name, label, changes):
+                return None
+        if str(form.get("location", "")).strip():
+            changes["location"] = str(form["location"]).strip().upper()
+        if not changes:
+            self.field_errors = {"milestone": f"Fill in at least one time or the place. {NOTHING_SAVED}"}
+            return None
+        return await self._save(principal, ws.edit_milestone, str(form.get("step", "")), changes,
+                                expected_version=self._version)
+
+    async def save_eta(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        changes: dict[str, object] = {}
+        if not self._time(form, "new_eta", "New ETA", changes):
+            return None
+        if "new_eta" not in changes:
+            self.field_errors = {"new_eta": f"Give the new estimated arrival. {NOTHING_SAVED}"}
+            return None
+        return await self._save(principal, ws.change_eta, changes["new_eta"], str(form.get("reason_code", "")),
+                                str(form.get("reason_text", "")).strip() or None, expected_version=self._version)
+
+    async def save_assignment(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        changes = {"owner_id": id_or_none(form.get("owner_id")), "team_id": id_or_none(form.get("team_id"))}
+        return await self._save(principal, ws.assign, changes, expected_version=self._version)
+
+    async def add_internal_note(self, form: dict):  # noqa: ANN201
+        return await self._note(form, "internal")
+
+    async def add_customer_update(self, form: dict):  # noqa: ANN201
+        return await self._note(form, "customer")
+
+    async def _note(self, form: dict, visibility: str):  # noqa: ANN202
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility=visibility)
+
+    async def approve(self, document_id: str):  # noqa: ANN201
+        return await self._review(str(document_id), True, "")
+
+    async def reject(self, form: dict):  # noqa: ANN201
+        return await self._review(str(form.get("document_id", "")), False, str(form.get("reason", "")))
+
+    async def _review(self, document_id: str, approve: bool, reason: str):  # noqa: ANN202
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        row = next((r for r in self.doc_rows if r["id"] == document_id), None)  # the version this page showed
+        if row is None:
+            self.ws_error = f"That document is not on this page any more; reload it. {NOTHING_SAVED}"
+            return None
+        return await self._save(principal, ws.review_document, int(document_id), approve=approve, reason=reason,
+                                expected_version=int(row["row_version"]))
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        self.page = max(1, min(self.pages, self.page + int(delta)))
+        await self._load_audit(principal, self._reference)
+        return None
+
+
+S = TowerWorkspaceState
+
+
+def _card(title: str, test_id: str, *children: rx.Component, **props) -> rx.Component:
+    return rx.card(rx.vstack(rx.heading(title, size="4", as_="h3"), *children, spacing="3", width="100%"),
+                   width="100%", data_testid=test_id, **props)
+
+
+def _time_input(label: str, name: str, field_id: str) -> rx.Component:
+    error_id = f"{field_id}-error"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
+        rx.input(id=field_id, name=name, type="datetime-local", width="100%", aria_describedby=error_id),
+        rx.cond(S.field_errors.contains(name), rx.text(S.field_errors[name], id=error_id, color=DANGER, size="2",
+                                                       role="alert"), rx.fragment()),
+    )
+
+
+def _messages() -> rx.Component:
+    return rx.fragment(
+        rx.cond(S.ws_notice != "", info_callout(S.ws_notice, data_testid="workspace-notice"), rx.fragment()),
+        rx.cond(S.ws_error != "", error_callout(S.ws_error, data_testid="workspace-error"), rx.fragment()),
+        rx.cond(
+            S.conflict.length() > 0,
+            rx.table.root(
+                table_caption("What changed since you opened the shipment"),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("Field", "Was", "Now", "Changed by", "When")])),
+                rx.table.body(rx.foreach(S.conflict, lambda c: rx.table.row(
+                    rx.table.row_header_cell(c["field"]), rx.table.cell(c["old"]), rx.table.cell(c["new"]),
+                    rx.table.cell(c["by"]), rx.table.cell(c["at"])))),
+                size="1",
+                width="100%",
+                data_testid="conflict-changes",
+            ),
+            rx.fragment(),
+        ),
+    )
+
+
+def _assignment_card() -> rx.Component:
+    a = S.assigned
+    return _card(
+        "Owner and team", "workspace-assign",
+        rx.text("Owner: ", rx.text.strong(a["owner"]), " · Team: ", rx.text.strong(a["team"]), " · Branch: ",
+                a["branch"], size="2"),
+        rx.cond(
+            S.can_assign,
+            stacked_form(
+                responsive_grid(
+                    native_select("Owner", "owner_id", [("", "Nobody")], value=a["owner_id"],
+                                  select_id="ws-owner", more=S.people),
+                    native_select("Team", "team_id", [("", "No team")], value=a["team_id"], select_id="ws-team",
+                                  more=S.teams),
+                    wide=2, spacing="3",
+                ),
+                primary_button("Save owner and team", type="submit"),
+                on_submit=S.save_assignment, label="Owner and team", key=S.ws_key,
+            ),
+            rx.text("Ops managers assign shipments.", size="2", color=MUTED_TEXT),
+        ),
+    )
+
+
+def _milestone_card() -> rx.Component:
+    return _card(
+        "Edit a milestone", "workspace-milestone",
+        rx.text("Times are in your time zone. Leave a field empty to keep it. Departure and arrival steps also set "
+                "the shipment's dates and status.", size="2", color=MUTED_TEXT),
+        stacked_form(
+            rx.box(
+                rx.el.label("Milestone", html_for="ws-step", style={"display": "block", "font_weight": "600"}),
+                rx.el.select(rx.foreach(S.milestones, lambda m: rx.el.option(m["name"], value=m["step"])),
+                             id="ws-step", name="step", class_name="native-select",
+                             style={"width": "100%", "padding": "6px", "border_radius": "6px",
+                                    "border": "1px solid #8b949e"}),
+                rx.cond(S.field_errors.contains("milestone"),
+                        rx.text(S.field_errors["milestone"], color=DANGER, size="2", role="alert"), rx.fragment()),
+            ),
+            responsive_grid(
+                _time_input("Planned", "planned_at", "ws-planned"),
+                _time_input("Estimated", "estimated_at", "ws-estimated"),
+                _time_input("Actual", "actual_at", "ws-actual"),
+                rx.box(rx.el.label("Place (UN/LOCODE or airport)", html_for="ws-location",
+                                   style={"display": "block", "font_weight": "600"}),
+                       rx.input(id="ws-location", name="location", max_length=5, width="100%")),
+                wide=4, middle=2, spacing="3",
+            ),
+            primary_button("Save milestone", type="submit"),
+            on_submit=S.save_milestone, label="Edit a milestone", key=S.ws_key,
+        ),
+    )
+
+
+def _eta_card() -> rx.Component:
+    return _card(
+        "Change the ETA", "workspace-eta",
+        rx.text("The customer sees the new ETA, the reason and the shift on their timeline; followers are told.",
+                size="2", color=MUTED_TEXT),
+        stacked_form(
+            responsive_grid(
+                _time_input("New ETA (your time zone)", "new_eta", "ws-new-eta"),
+                native_select("Reason", "reason_code", [("", "Pick a reason")] + ws.eta_reasons(),
+                              select_id="ws-eta-reason"),
+                wide=2, spacing="3",
+            ),
+            rx.box(rx.el.label("Explanation for the customer (optional)", html_for="ws-eta-text",
+                               style={"display": "block", "font_weight": "600"}),
+                   rx.input(id="ws-eta-text", name="reason_text", max_length=400, width="100%")),
+            primary_button("Save the new ETA", type="submit"),
+            on_submit=S.save_eta, label="Change the ETA", key=S.ws_key,
+        ),
+    )
+
+
+def _notes_cards() -> rx.Component:
+    return responsive_grid(
+        _card(
+            "Internal note (staff only)", "workspace-internal-note",
+            rx.text("The customer never sees internal notes.", size="2", color=MUTED_TEXT),
+            stacked_form(
+                text_field("Internal note", "body", "ws-internal-note", rows="3"),
+                secondary_button("Add internal note", type="submit"),
+                on_submit=S.add_internal_note, label="Add an internal note", key=S.ws_key,
+            ),
+            style={"border_left": f"4px solid {INTERNAL_COLOUR}", "background": "#fffaf0"},
+        ),
+        _card(
+            "Update for the customer", "workspace-customer-update",
+            rx.text("The customer reads this on the shipment page, in the updates log.", size="2", color=MUTED_TEXT),
+            stacked_form(
+                text_field("Customer-visible update", "body", "ws-customer-update", rows="3"),
+                primary_button("Post to the customer", type="submit"),
+                on_submit=S.add_customer_update, label="Post an update the customer sees", key=S.ws_key,
+            ),
+            style={"border_left": f"4px solid {CUSTOMER_COLOUR}"},
+        ),
+        wide=2,
+    )
+
+
+def _review_row(r: rx.Var) -> rx.Component:
+    name = r["type"] + " v" + r["version"]
+    return rx.table.row(
+        rx.table.row_header_cell(name),
+        rx.table.cell(document_status_badge(r["status"]),
+                      rx.cond(r["reason"] != "", rx.text(r["reason"], size="1", color=MUTED_TEXT), rx.fragment())),
+        rx.table.cell(
+            rx.cond(
+                r["status"] == "superseded",
+                rx.text("Replaced by a newer version", size="2", color=MUTED_TEXT),
+                rx.hstack(
+                    rx.button("Approve", type="button", variant="soft", color_scheme="green", high_contrast=True,
+                              on_click=S.approve(r["id"]), aria_label="Approve " + name),
+                    rx.el.form(
+                        rx.hstack(
+                            rx.el.input(type="hidden", name="document_id", value=r["id"]),
+                            rx.input(name="reason", placeholder="Reason the customer reads", max_length=400,
+                                     aria_label="Reason to reject " + name),
+                            rx.button("Reject", type="submit", variant="soft", color_scheme="red",
+                                      high_contrast=True, aria_label="Reject " + name),
+                            spacing="2",
+                        ),
+                        on_submit=S.reject,
+                        reset_on_submit=True,
+                        aria_label="Reject " + name,
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+            )
+        ),
+    )
+
+
+def _review_card() -> rx.Component:
+    return _card(
+        "Review documents", "workspace-review",
+        rx.cond(
+            S.doc_rows.length() > 0,
+            rx.table.root(
+                table_caption("Documents to review"),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("Document", "Status", "Decision")])),
+                rx.table.body(rx.foreach(S.doc_rows, _review_row)),
+                size="1",
+                width="100%",
+            ),
+            rx.text("No documents on this shipment yet.", color=MUTED_TEXT),
+        ),
+    )
+
+
+def _audit_card() -> rx.Component:
+    return _card(
+        "Audit trail", "workspace-audit",
+        rx.cond(
+            S.audit_rows.length() > 0,
+            rx.table.root(
+                table_caption("Audit trail of the shipment and its documents"),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("When", "Who", "What", "Record", "Changes")])),
+                rx.table.body(rx.foreach(S.audit_rows, lambda a: rx.table.row(
+                    rx.table.cell(a["at"]), rx.table.cell(a["actor"]), rx.table.row_header_cell(a["action"]),
+                    rx.table.cell(a["entity"]), rx.table.cell(rx.text(a["changes"], size="1"))))),
+                size="1",
+                width="100%",
+            ),
+            rx.text("No changes recorded yet.", color=MUTED_TEXT),
+        ),
+        pager(S),
+    )
+
+
+@area_page("tower", "/tower/shipments/[reference]", "Shipment workspace", TowerWorkspaceState.load)
+def tower_shipment_workspace() -> rx.Component:
+    return rx.vstack(
+        shipment_detail_view(S, "/tower/shipments"),
+        rx.cond(
+            S.not_found == "",
+            rx.vstack(
+                rx.heading("Workspace", size="6", as_="h2"),
+                _messages(),
+                responsive_grid(_assignment_card(), _eta_card(), wide=2),
+                _milestone_card(),
+                _notes_cards(),
+                _review_card(),
+                documents_for_shipment_view(S),
+                _audit_card(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.fragment(),
+        ),
+        width="100%",
+        spacing="5",
+    )

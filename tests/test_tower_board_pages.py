@@ -1,0 +1,67 @@
+"""The board and workspace pages' own pieces: the board row (owner, team, exceptions, the SLA of shipments with an
+open exception), the board form read as filters, the voyage actions' milestone steps and the audit trail in
+words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from portal_app.components.board_bulk import VOYAGE_STEPS
+from portal_app.services import audit, board
+from portal_app.services.shipments import ShipmentRow
+from portal_app.services.workspace import AuditRow
+from portal_app.tower.shipments import board_row_view
+from portal_app.tower.workspace import audit_row_view
+
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+
+def _row(**extra) -> board.BoardRow:
+    shipment = ShipmentRow("SH1", "Acme", "ocean_fcl", "in_transit", "CNSHA", "Shanghai", "NLRTM", "Rotterdam",
+                           "Maersk", NOW - timedelta(days=3), NOW + timedelta(days=20), None, 0, "PO-1", NOW)
+    values = {"owner": None, "team": None, "open_exceptions": 0, "next_sla_due_at": None, "sla_breached": False}
+    return board.BoardRow(shipment, **{**values, **extra})
+
+
+def test_board_row_shows_owner_team_and_the_sla_only_with_an_open_exception():
+    quiet = board_row_view(_row(), NOW)
+    assert (quiet["owner"], quiet["team"], quiet["exceptions"], quiet["sla"], quiet["breached"]) == \
+        ("Nobody", "—", "—", "—", "")
+    assert quiet["href"] == "/tower/shipments/SH1"
+    late = board_row_view(_row(owner="Li Wei", team="Ocean Export", open_exceptions=2,
+                               next_sla_due_at=NOW - timedelta(hours=2, minutes=5)), NOW)
+    assert (late["owner"], late["team"], late["exceptions"]) == ("Li Wei", "Ocean Export", "2")
+    assert (late["sla"], late["breached"]) == ("Breached 2 h 5 min ago", "yes")
+    soon = board_row_view(_row(open_exceptions=1, next_sla_due_at=NOW + timedelta(minutes=50)), NOW)
+    assert (soon["sla"], soon["breached"]) == ("50 min left", "")
+
+
+def test_board_form_reads_as_filters_and_back_as_the_views_params():
+    form = {"status": "all", "mode": "air", "branch": "2", "team": "", "owner": "none", "customer": "acme",
+            "exception": "on", "sla": "breaching", "sla_hours": "12", "q": ""}
+    filters = board.BoardFilters.from_params({k: v for k, v in form.items() if k in board.BOARD_PARAMS})
+    filters.validate()
+    assert (filters.branch_id, filters.team_id, filters.owner_id, filters.customer) == (2, None, 0, "acme")
+    assert (filters.open_exception, filters.sla, filters.sla_hours) == (True, "breaching", 12)
+    assert filters.to_params() == {"mode": "air", "branch": "2", "owner": "none", "customer": "acme",
+                                   "exception": "1", "sla": "breaching", "sla_hours": "12"}
+    # "Any" SLA with the hours box left at its default keeps the view's params short.
+    plain = board.BoardFilters.from_params({"sla": "all", "sla_hours": "4"})
+    assert plain.to_params() == {}
+
+
+def test_voyage_actions_record_the_vessel_steps_for_a_voyage_and_the_flight_steps_for_a_flight():
+    assert VOYAGE_STEPS[("departure", False)] == "vessel_departure"
+    assert VOYAGE_STEPS[("arrival", False)] == "vessel_arrival"
+    assert VOYAGE_STEPS[("departure", True)] == "departed"
+    assert VOYAGE_STEPS[("arrival", True)] == "arrived"
+
+
+def test_audit_trail_reads_as_words_in_the_viewers_zone():
+    row = AuditRow(NOW, "Marco Manager", "eta_changed", "shipment SH1",
+                   [audit.FieldChange("eta_estimated", "2026-11-20", "2026-11-22", "Marco Manager", NOW),
+                    audit.FieldChange("reason_text", None, "Weather", "Marco Manager", NOW)])
+    view = audit_row_view(row, "Europe/Amsterdam")
+    assert view == {"at": "10 Nov 2026 13:00 CET", "actor": "Marco Manager", "action": "eta changed",
+                    "entity": "shipment SH1",
+                    "changes": "eta_estimated: 2026-11-20 → 2026-11-22; reason_text: — → Weather"}
