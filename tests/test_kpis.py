@@ -95,6 +95,10 @@ def test_kpis_match_hand_counted_figures(any_world: QuoteWorld):
 
         air = kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer=co.code, mode="air"))
         assert [r.measured for r in air.on_time] == [0, 0] and air.lanes == []
+        assert (air.exceptions, air.requests, air.sla[-1].resolved) == ([], [], 0)  # all of them are ocean's
+        ocean = kpis.compute(db, w.manager, kpis.KpiQuery(**NOVEMBER, customer=co.code, mode="ocean_fcl"))
+        assert [(r.kind, r.opened) for r in ocean.exceptions] == [("customs_hold", 2), ("eta_slip", 2)]
+        assert [(r.category, r.requests) for r in ocean.requests] == [("tracking", 2), ("billing", 1)]
         october = kpis.compute(db, w.manager, kpis.KpiQuery(date(2026, 10, 1), date(2026, 10, 31),
                                                             customer=str(co.id)))
         assert october.on_time[0].measured == 1 and october.lanes[0].mode == "air"
