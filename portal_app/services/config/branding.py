@@ -151,6 +151,14 @@ def cached(load) -> Branding:  # noqa: ANN001 - a callable returning Branding (o
     return value
 
 
+def fresh_cached() -> Branding | None:
+    """The cached branding while it is fresh, else None (the caller loads it off the event loop)."""
+    with _lock:
+        if _cache is not None and time.monotonic() - _cache[0] < CACHE_SECONDS:
+            return _cache[1]
+    return None
+
+
 def forget_cache() -> None:
     global _cache
     with _lock:
