@@ -72,3 +72,16 @@ def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # 
     found = {path: _check(page, path) for path in ["/tower/rates", "/tower/rates/new", f"/tower/rates/{card}",
                                                     "/tower/kpis"]}
     assert {p: v for p, v in found.items() if v} == {}
+
+
+CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates", "/tower/config/org"]
+
+
+def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+    _sign_in(page, "admin@harborsky.example")
+    found = {path: _check(page, path) for path in CONFIG_PAGES}
+    page.goto("/tower/config/rules")
+    page.get_by_role("button", name="Edit rule ETA slip").click()
+    page.get_by_test_id("rule-editor").wait_for()
+    found["rule editor"] = axe_violations(page)
+    assert {p: v for p, v in found.items() if v} == {}

@@ -9,7 +9,6 @@ import reflex as rx
 
 from portal_app.auth.state import SessionState
 from portal_app.components.ui import (
-    ACCENT,
     MUTED_TEXT,
     native_post_form,
     primary_button,
@@ -62,7 +61,8 @@ def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
 
 def _sign_out() -> rx.Component:
     return native_post_form(
-        rx.button("Sign out", type="submit", variant="outline", color=ACCENT, cursor="pointer", size="2"),
+        rx.button("Sign out", type="submit", variant="outline", color=SessionState.brand_accent, cursor="pointer",
+                  size="2"),
         action="/api/auth/logout",
         form_id="sign-out-form",
     )
@@ -120,7 +120,7 @@ def _header(area: str) -> rx.Component:
                     align="end",
                     class_name="account-block",
                 ),
-                rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
+                rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",
             ),
