@@ -111,11 +111,12 @@ class ConfigOrgState(ConfigMixin, SessionState):
             payment_terms_days=form_text(form, "company_terms", 4) or "30", done=f"Customer {name} added."))
         return None
 
-    async def toggle_company(self, company_id: str):  # noqa: ANN201
+    async def toggle_company(self, row_key: str):  # noqa: ANN201
+        """``row_key`` only names a row of the list this admin was shown; the service checks the company."""
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        row = next((c for c in self.companies if c["id"] == str(company_id)), None)
+        row = next((c for c in self.companies if c["id"] == str(row_key)), None)
         if row is None:
             return None
         on = row["active"] != "yes"
