@@ -110,3 +110,49 @@ def test_branding_page_refuses_a_pale_accent_and_saves_a_good_one(on_config_db, 
     _run(S.save, st, {"product_name": "Deep Freight", "accent_color": "#6a1b9a"})
     assert st.error == "" and st.current_name == "Deep Freight" and st.brand_name == "Deep Freight"
     _run(S.save, st, {"product_name": name, "accent_color": "#0b5cad"})
+
+
+def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_db, monkeypatch):
+    S = ConfigOrgState
+    st = _as(monkeypatch, S, on_config_db.admin)
+    _run(S.load, st)
+    _run(S.add_branch, st, {"branch_code": "gdn", "branch_name": "Gdansk", "branch_location": "PLGDN",
+                            "branch_timezone": "Europe/Warsaw"})
+    branch = next(b for b in st.branches if b["code"] == "GDN")
+    _run(S.add_team, st, {"team_name": "Baltic Desk", "team_branch": ""})
+    team = next(t for t in st.teams if t["name"] == "Baltic Desk")
+    _run(S.edit_row, st, "team:" + team["id"])
+    _run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch["id"]})
+    assert st.error == "" and st.editing == ""
+    assert next(t for t in st.teams if t["id"] == team["id"])["branch"] == "Gdansk"
+
+    _run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
+    assert {"email", "full_name"} <= set(st.field_errors) and st.new_password == ""
+    _run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page", "staff_role": "ops_agent",
+                           "staff_team": team["id"]})
+    assert st.error == "" and len(st.new_password) >= 12
+    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
+    _run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
+    assert "role" in st.field_errors and st.new_password == ""  # shown once, gone with the next action
+    _run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
+    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
+    assert (pia["role"], pia["active"]) == ("ops_manager", "")
+
+    me = next(u for u in st.staff if u["me"] == "yes")
+    _run(S.update_staff, st, {"user_id": me["id"], "role": "ops_agent", "active": "yes", "team_id": ""})
+    assert "your own role" in st.error
+
+
+def test_required_document_edit_from_the_page(on_config_db, monkeypatch):
+    S = tpl_page.ConfigTemplatesState
+    st = _as(monkeypatch, S, on_config_db.admin)
+    _run(S.load, st)
+    assert st.steps and st.version >= 1
+    row = next(r for r in st.requirement_rows if r["mode"] == "road_ftl" and r["doc_type"] == "packing_list")
+    _run(S.edit_requirement, st, row["id"])
+    _run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "99", "edit_provided_by": "customer",
+                                  "edit_active": "on"})
+    assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row["id"]
+    _run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
+                                  "edit_active": "on"})
+    assert st.error == "" and next(r for r in st.requirement_rows if r["id"] == row["id"])["days"] == "4"

@@ -30,6 +30,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
     companies: list[dict[str, str]] = []
     staff: list[dict[str, str]] = []
     new_password: str = ""
+    editing: str = ""  # "branch:<id>" or "team:<id>": the row whose editor is open
     _versions: dict[str, int] = {}
     _companies: dict[str, dict] = {}
 
@@ -47,7 +48,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
                           "timezone": b.timezone} for b in branches]
         team_names = {t.id: t.name for t in teams}
         self.teams = [{"id": str(t.id), "name": t.name, "branch": t.branch_name or "No branch",
-                       "members": str(t.members)} for t in teams]
+                       "branch_id": str(t.branch_id or ""), "members": str(t.members)} for t in teams]
         self.companies = [{"id": str(c.id), "code": c.code, "name": c.name, "country": c.country or "",
                            "currency": c.billing_currency, "terms": str(c.payment_terms_days),
                            "active": "yes" if c.is_active else "", "status": "Active" if c.is_active else "Off"}
@@ -74,6 +75,51 @@ class ConfigOrgState(ConfigMixin, SessionState):
     async def _after(self, principal, saved) -> None:  # noqa: ANN001
         if saved is not None:
             await self._fetch(principal)
+
+    async def edit_row(self, row_key: str):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        self.editing, self.field_errors, self.new_password = str(row_key)[:30], {}, ""
+        return None
+
+    async def close_editor(self):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        self.editing, self.field_errors = "", {}
+        return None
+
+    async def save_branch(self, form: dict):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        row = next((b for b in self.branches if "branch:" + b["id"] == self.editing), None)
+        if row is None:
+            return None
+        name = form_text(form, "edit_branch_name", 160)
+        saved = await self._save(principal, org.save_branch, branch_id=int(row["id"]), code=row["code"], name=name,
+                                 location_code=form_text(form, "edit_branch_location", 10) or None,
+                                 timezone=form_text(form, "edit_branch_timezone", 64), done=f"Branch {name} saved.")
+        if saved is not None:
+            self.editing = ""
+            await self._fetch(principal)
+        return None
+
+    async def save_team(self, form: dict):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        row = next((t for t in self.teams if "team:" + t["id"] == self.editing), None)
+        if row is None:
+            return None
+        name, branch = form_text(form, "edit_team_name", 160), form_text(form, "edit_team_branch", 12)
+        saved = await self._save(principal, org.save_team, team_id=int(row["id"]), name=name,
+                                 branch_id=int(branch) if branch.isdigit() else None, done=f"Team {name} saved.")
+        if saved is not None:
+            self.editing = ""
+            await self._fetch(principal)
+        return None
 
     async def add_branch(self, form: dict):  # noqa: ANN201
         principal, refused = await self._admin()
@@ -253,12 +299,48 @@ def _companies() -> rx.Component:
     ), width="100%")
 
 
+def _branch_editor(b: rx.Var) -> rx.Component:
+    return rx.card(stacked_form(
+        rx.heading("Edit branch ", b["code"], size="4", as_="h3"),
+        responsive_grid(
+            checked_input("Name", "edit_branch_name", S.field_errors, key="name", input_id="edit-branch-name",
+                          default_value=b["name"]),
+            checked_input("UN/LOCODE (optional)", "edit_branch_location", S.field_errors, key="location_code",
+                          input_id="edit-branch-location", default_value=b["location"]),
+            checked_input("Time zone", "edit_branch_timezone", S.field_errors, key="timezone",
+                          input_id="edit-branch-timezone", default_value=b["timezone"]),
+            wide=3,
+        ),
+        rx.hstack(primary_button("Save branch", type="submit"),
+                  secondary_button("Cancel", type="button", on_click=S.close_editor)),
+        on_submit=S.save_branch, label="Edit branch", key=S.form_key,
+    ), width="100%", data_testid="branch-editor")
+
+
+def _team_editor(t: rx.Var) -> rx.Component:
+    return rx.card(stacked_form(
+        rx.heading("Edit team ", t["name"], size="4", as_="h3"),
+        responsive_grid(
+            checked_input("Name", "edit_team_name", S.field_errors, key="name", input_id="edit-team-name",
+                          default_value=t["name"]),
+            native_select("Branch", "edit_team_branch", [("", "No branch")], select_id="edit-team-branch",
+                          more=S.branch_options, value=t["branch_id"]),
+        ),
+        rx.hstack(primary_button("Save team", type="submit"),
+                  secondary_button("Cancel", type="button", on_click=S.close_editor)),
+        on_submit=S.save_team, label="Edit team", key=S.form_key,
+    ), width="100%", data_testid="team-editor")
+
+
 def _branches_and_teams() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Branches and teams", size="5", as_="h2"),
-        _table("Branches", ["Code", "Name", "UN/LOCODE", "Time zone"], S.branches, lambda b: rx.table.row(
+        rx.foreach(S.branches, lambda b: rx.cond("branch:" + b["id"] == S.editing, _branch_editor(b), rx.fragment())),
+        _table("Branches", ["Code", "Name", "UN/LOCODE", "Time zone", ""], S.branches, lambda b: rx.table.row(
             rx.table.cell(b["code"]), rx.table.row_header_cell(b["name"]), rx.table.cell(b["location"]),
-            rx.table.cell(b["timezone"]))),
+            rx.table.cell(b["timezone"]),
+            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("branch:" + b["id"]),
+                                           aria_label="Edit branch " + b["name"])))),
         stacked_form(
             rx.heading("Add a branch", size="4", as_="h3"),
             responsive_grid(
@@ -273,8 +355,11 @@ def _branches_and_teams() -> rx.Component:
             primary_button("Add branch", type="submit"),
             on_submit=S.add_branch, label="Add a branch", key=S.form_key,
         ),
-        _table("Teams", ["Team", "Branch", "Active members"], S.teams, lambda t: rx.table.row(
-            rx.table.row_header_cell(t["name"]), rx.table.cell(t["branch"]), rx.table.cell(t["members"]))),
+        rx.foreach(S.teams, lambda t: rx.cond("team:" + t["id"] == S.editing, _team_editor(t), rx.fragment())),
+        _table("Teams", ["Team", "Branch", "Active members", ""], S.teams, lambda t: rx.table.row(
+            rx.table.row_header_cell(t["name"]), rx.table.cell(t["branch"]), rx.table.cell(t["members"]),
+            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("team:" + t["id"]),
+                                           aria_label="Edit team " + t["name"])))),
         stacked_form(
             rx.heading("Add a team", size="4", as_="h3"),
             responsive_grid(

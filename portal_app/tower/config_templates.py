@@ -66,6 +66,7 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
     version: int = 0
     steps: list[dict[str, str]] = []
     requirement_rows: list[dict[str, str]] = []
+    editing_requirement: str = ""
     _next: int = 0
 
     async def _fetch(self, principal) -> None:  # noqa: ANN001
@@ -127,6 +128,41 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
             provided_by=form_text(form, "req_provided_by", 12) or "customer",
             dangerous_goods_only=form_bool(form.get("req_dg")), done="Required document added.")
         if saved is not None:
+            await self._fetch(principal)
+        return None
+
+    async def edit_requirement(self, row_key: str):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        self.editing_requirement, self.field_errors = str(row_key)[:12], {}
+        return None
+
+    async def close_requirement(self):  # noqa: ANN201
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        self.editing_requirement, self.field_errors = "", {}
+        return None
+
+    async def save_requirement(self, form: dict):  # noqa: ANN201
+        """Change the selected required document (the row names it; the service checks it)."""
+        principal, refused = await self._admin()
+        if principal is None:
+            return refused
+        row = next((r for r in self.requirement_rows if r["id"] == self.editing_requirement), None)
+        if row is None:
+            return None
+        saved = await self._save(
+            principal, documents.save_requirement, requirement_id=int(row["id"]), mode=row["mode"],
+            incoterm=form_text(form, "edit_incoterm", 3) or None, doc_type=row["doc_type"],
+            due_days_before_departure=form_text(form, "edit_days", 4),
+            provided_by=form_text(form, "edit_provided_by", 12) or "customer",
+            dangerous_goods_only=form_bool(form.get("edit_dg")), is_active=form_bool(form.get("edit_active")),
+            done=f"{row['doc_name']} for {row['mode_label']} saved; checklists and the missing-document rule use "
+                 "it from now on.")
+        if saved is not None:
+            self.editing_requirement = ""
             await self._fetch(principal)
         return None
 
@@ -210,6 +246,26 @@ def _template_editor() -> rx.Component:
     ), width="100%")
 
 
+def _requirement_editor(r: rx.Var) -> rx.Component:
+    return rx.card(stacked_form(
+        rx.heading("Edit: ", r["doc_name"], " for ", r["mode_label"], size="4", as_="h3"),
+        responsive_grid(
+            native_select("Incoterm", "edit_incoterm", INCOTERM_CHOICES, value=r["incoterm"],
+                          select_id="edit-req-incoterm", errors=S.field_errors, key="incoterm"),
+            checked_input("Due days before departure", "edit_days", S.field_errors, key="due_days_before_departure",
+                          input_id="edit-req-days", default_value=r["days"], type="number"),
+            native_select("Provided by", "edit_provided_by", PROVIDER_CHOICES, value=r["provided_by"],
+                          select_id="edit-req-provided-by"),
+            wide=3,
+        ),
+        check("Only for dangerous goods", "edit_dg", "edit-req-dg", r["dg"] == "yes"),
+        check("Required (on)", "edit_active", "edit-req-active", r["active"] == "yes"),
+        rx.hstack(primary_button("Save required document", type="submit"),
+                  secondary_button("Cancel", type="button", on_click=S.close_requirement)),
+        on_submit=S.save_requirement, label="Edit required document", key=S.form_key,
+    ), width="100%", data_testid="requirement-editor")
+
+
 def _requirements() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Required documents", size="5", as_="h2"),
@@ -224,13 +280,21 @@ def _requirements() -> rx.Component:
                 rx.table.cell(r["mode_label"]), rx.table.cell(r["incoterm_label"]), rx.table.cell(r["doc_name"]),
                 rx.table.cell(r["days"]), rx.table.cell(r["provided_by"]),
                 rx.table.cell(rx.cond(r["dg"] == "yes", "Yes", "No")), rx.table.cell(r["status"]),
-                rx.table.cell(secondary_button(rx.cond(r["active"] == "yes", "Switch off", "Switch on"), size="1",
-                                               on_click=S.toggle_requirement(r["id"]),
-                                               aria_label="Switch " + r["doc_name"] + " for " + r["mode_label"] + " "
-                                               + r["incoterm_label"] + rx.cond(r["active"] == "yes", " off", " on"))),
+                rx.table.cell(rx.hstack(
+                    secondary_button("Edit", size="1", on_click=S.edit_requirement(r["id"]),
+                                     aria_label="Edit " + r["doc_name"] + " for " + r["mode_label"] + " "
+                                     + r["incoterm_label"]),
+                    secondary_button(rx.cond(r["active"] == "yes", "Switch off", "Switch on"), size="1",
+                                     on_click=S.toggle_requirement(r["id"]),
+                                     aria_label="Switch " + r["doc_name"] + " for " + r["mode_label"] + " "
+                                     + r["incoterm_label"] + rx.cond(r["active"] == "yes", " off", " on")),
+                    spacing="2",
+                )),
             ))),
             variant="surface", width="100%",
         ),
+        rx.foreach(S.requirement_rows, lambda r: rx.cond(r["id"] == S.editing_requirement, _requirement_editor(r),
+                                                         rx.fragment())),
         stacked_form(
             rx.heading("Add a required document", size="4", as_="h3"),
             responsive_grid(
