@@ -84,4 +84,8 @@ def test_tower_configuration_pages_have_no_serious_accessibility_violations(page
     page.get_by_role("button", name="Edit rule ETA slip").click()
     page.get_by_test_id("rule-editor").wait_for()
     found["rule editor"] = axe_violations(page)
+    page.goto("/tower/config/org")
+    page.get_by_role("button", name="Edit team Ocean Import").click()
+    page.get_by_test_id("team-editor").wait_for()
+    found["team editor"] = axe_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
