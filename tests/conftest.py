@@ -59,6 +59,7 @@ def _fresh_login_history(engine: sa.Engine):
 
 # Separate databases for the quote and booking tests (bookings create shipments; see tests/quote_world.py) and
 # for the ops tower tests (tests/ops_world.py).
+from tests.config_world import cworld  # noqa: E402,F401
 from tests.ops_world import oworld, pg_oworld  # noqa: E402,F401
 from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401
 from tests.tower_world import any_world, pg_tworld, tworld  # noqa: E402,F401

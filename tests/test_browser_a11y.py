@@ -74,3 +74,20 @@ def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # 
                                                     "/tower/kpis", "/tower/shipments",
                                                     f"/tower/shipments/{shipment}"]}
     assert {p: v for p, v in found.items() if v} == {}
+
+
+CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates", "/tower/config/org"]
+
+
+def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+    _sign_in(page, "admin@harborsky.example")
+    found = {path: _check(page, path) for path in CONFIG_PAGES}
+    page.goto("/tower/config/rules")
+    page.get_by_role("button", name="Edit rule ETA slip").click()
+    page.get_by_test_id("rule-editor").wait_for()
+    found["rule editor"] = axe_violations(page)
+    page.goto("/tower/config/org")
+    page.get_by_role("button", name="Edit team Ocean Import").click()
+    page.get_by_test_id("team-editor").wait_for()
+    found["team editor"] = axe_violations(page)
+    assert {p: v for p, v in found.items() if v} == {}

@@ -15,6 +15,7 @@ from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import SESSION_COOKIE, resolve_session
 from portal_app.db import session_scope
+from portal_app.services.config import branding
 
 AREA_PERMISSION = {"portal": Permission.USE_PORTAL, "tower": Permission.USE_TOWER}
 
@@ -25,6 +26,14 @@ def token_from_cookie_header(header: str) -> str | None:
         if name == SESSION_COOKIE and value:
             return value.strip('"')
     return None
+
+
+def _load_branding() -> branding.Branding:
+    def load() -> branding.Branding:
+        with session_scope() as db:
+            return branding.current(db)
+
+    return branding.cached(load)
 
 
 def _resolve(token: str | None) -> Principal | None:
@@ -52,13 +61,22 @@ class SessionState(rx.State):
     company_name: str = ""
     is_staff: bool = False
     can_manage_config: bool = False
+    # The installation's branding for the header (AppSetting "branding"; public, the same for everyone).
+    brand_name: str = branding.DEFAULT_NAME
+    brand_accent: str = branding.DEFAULT_ACCENT
+    brand_logo: str = ""
 
     async def _principal(self) -> Principal | None:
         return await asyncio.to_thread(_resolve, token_from_cookie_header(self.router.headers.cookie))
 
+    async def _load_branding(self) -> None:
+        brand = branding.fresh_cached() or await asyncio.to_thread(_load_branding)
+        self._show(brand_name=brand.product_name, brand_accent=brand.accent_color, brand_logo=brand.logo_url)
+
     async def _authorize(self, area: str) -> Principal | None:
         """The verified principal if it may use ``area`` ("portal" or "tower"); otherwise None and a status set."""
         principal = await self._principal()
+        await self._load_branding()
         if principal is None:
             self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
                        is_staff=False, can_manage_config=False)

@@ -9,13 +9,12 @@ import reflex as rx
 
 from portal_app.auth.state import SessionState
 from portal_app.components.ui import (
-    ACCENT,
     MUTED_TEXT,
     native_post_form,
     primary_button,
 )
 
-PRODUCT_NAME = "Harbor & Sky Portal"
+PRODUCT_NAME = "Harbor & Sky Portal"  # page titles only; the header shows the branding setting (SessionState.brand_*)
 
 PORTAL_NAV = [
     ("Home", "/portal"),
@@ -36,6 +35,7 @@ TOWER_NAV = [
     ("Manual quotes", "/tower/quotes"),
     ("Rate cards", "/tower/rates"),
     ("KPIs", "/tower/kpis"),
+    ("Configuration", "/tower/config"),
 ]
 
 
@@ -50,7 +50,8 @@ def _skip_link() -> rx.Component:
 def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
     return rx.el.nav(
         rx.hstack(
-            *[rx.link(text, href=href, weight="medium", color=ACCENT, padding_x="8px") for text, href in items],
+            *[rx.link(text, href=href, weight="medium", color=SessionState.brand_accent, padding_x="8px")
+              for text, href in items],
             spacing="2",
             wrap="wrap",
         ),
@@ -60,7 +61,8 @@ def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
 
 def _sign_out() -> rx.Component:
     return native_post_form(
-        rx.button("Sign out", type="submit", variant="outline", color=ACCENT, cursor="pointer", size="2"),
+        rx.button("Sign out", type="submit", variant="outline", color=SessionState.brand_accent, cursor="pointer",
+                  size="2"),
         action="/api/auth/logout",
         form_id="sign-out-form",
     )
@@ -74,13 +76,26 @@ def _or_blank(text: rx.Var) -> rx.Var:
     return rx.cond(text != "", text, NBSP)
 
 
+def _brand(area: str) -> rx.Component:
+    """The installation's logo (if any) and product name, from the branding setting."""
+    return rx.link(
+        rx.hstack(
+            rx.cond(SessionState.brand_logo != "",
+                    rx.image(src=SessionState.brand_logo, alt="", height="32px", width="auto"), rx.fragment()),
+            rx.text(SessionState.brand_name, size="4", weight="bold", data_testid="brand-name"),
+            align="center", spacing="2",
+        ),
+        href=f"/{area}", underline="none", color=SessionState.brand_accent,
+    )
+
+
 def _header(area: str) -> rx.Component:
     nav = PORTAL_NAV if area == "portal" else TOWER_NAV
     area_name = "Customer portal" if area == "portal" else "Ops tower"
     return rx.el.header(
         rx.hstack(
             rx.hstack(
-                rx.link(rx.text(PRODUCT_NAME, size="4", weight="bold"), href=f"/{area}", underline="none", color="inherit"),
+                _brand(area),
                 rx.badge(area_name, variant="soft", high_contrast=True),
                 align="center",
                 spacing="3",
@@ -105,7 +120,7 @@ def _header(area: str) -> rx.Component:
                     align="end",
                     class_name="account-block",
                 ),
-                rx.link("Change password", href=f"/{area}/password", color=ACCENT, size="2"),
+                rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",
             ),
@@ -114,7 +129,9 @@ def _header(area: str) -> rx.Component:
             wrap="wrap",
             spacing="4",
         ),
-        style={"border_bottom": "1px solid #d0d7de", "padding": "12px 24px", "background": "white"},
+        style={"border_bottom": "1px solid #d0d7de", "border_top": "4px solid", "padding": "12px 24px",
+               "background": "white"},
+        border_top_color=SessionState.brand_accent,
     )
 
 
