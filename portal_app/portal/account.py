@@ -105,7 +105,7 @@ class PortalAccountState(SessionState):
             return None
         matrix = [
             prefs.Preference(kind, channel, _checked(form.get(_pref_field(kind, channel))),
-                             int(raw) if kind in prefs.THRESHOLD_KINDS else None)
+                             int(raw) if kind in prefs.THRESHOLD_KINDS else None, digest=None)  # digest: kept
             for kind in prefs.EVENT_KINDS
             for channel in prefs.CHANNELS
         ]
