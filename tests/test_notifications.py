@@ -207,3 +207,46 @@ def test_the_api_shows_only_your_own_notifications(tworld: QuoteWorld):
     assert client.get("/api/v1/notifications?unread_only=true").json()["total"] == 0
     with w.session() as db:
         assert _in_app(db, other)[0].read_at is None  # read-all touched only the caller's
+
+
+def test_the_account_page_and_api_switch_email_to_the_daily_digest(db, monkeypatch):
+    from portal_app.portal.account import PortalAccountState as S
+    from tests.test_accounts import _client, _run, _state_as, _tenant
+    from tests.test_accounts import _principal as principal_of
+
+    t = _tenant(db)
+    me = principal_of(db, t.user)
+    st = _state_as(monkeypatch, S, me)
+    _run(S.load, st)
+    assert st.email_digest is False
+    form = {f"pref_{k}_{c}": True for k in notification_prefs.EVENT_KINDS for c in notification_prefs.CHANNELS}
+    _run(S.save_preferences, st, {**form, "eta_threshold_hours": "24", "email_digest": "on"})
+    assert st.prefs_error == "" and st.email_digest is True
+    mine = notification_prefs.preferences_for_user(db, t.user.id)
+    assert all(mine[(k, "email")].digest for k in notification_prefs.EVENT_KINDS)
+    assert not any(mine[(k, "in_app")].digest for k in notification_prefs.EVENT_KINDS)
+
+    # The API shows it, keeps it when a save leaves it out, and refuses it for in-app.
+    api = _client(t.user.email)
+    items = {(i["event_kind"], i["channel"]): i for i in api.get("/api/v1/account/notification-preferences")
+             .json()["items"]}
+    assert items[("invoice_issued", "email")]["digest"] is True
+    api.put("/api/v1/account/notification-preferences",
+            json={"items": [{"event_kind": "invoice_issued", "channel": "email", "enabled": True}]})
+    assert notification_prefs.preferences_for_user(db, t.user.id)[("invoice_issued", "email")].digest is True
+    bad = api.put("/api/v1/account/notification-preferences",
+                  json={"items": [{"event_kind": "invoice_issued", "channel": "in_app", "enabled": True,
+                                   "digest": True}]})
+    assert bad.status_code == 422 and "email only" in bad.json()["error"]["message"]
+
+    # Events now wait for the digest instead of going out within minutes.
+    done = notifications.notify(db, "invoice_issued", [t.user.id], "New invoice INV-1", "GBP 10.00", "/portal/invoices",
+                                f"digest-test:{t.user.id}")
+    db.commit()
+    assert (done.in_app, done.email, done.digest) == (1, 0, 1)
+
+    # Unticked on the page: emails go out as they happen again.
+    _run(S.save_preferences, st, {**form, "eta_threshold_hours": "24"})
+    assert st.email_digest is False
+    db.expire_all()
+    assert not any(p.digest for p in notification_prefs.preferences_for_user(db, t.user.id).values())

@@ -160,6 +160,7 @@ def _row(row: rx.Var) -> rx.Component:
                     secondary_button("Mark read", size="1", aria_label="Mark read: " + row["title"],
                                      on_click=s.mark_read(row["id"])),
                     rx.text("Read", color=MUTED_TEXT, size="2")),
+            white_space="nowrap",
         ),
         font_weight=rx.cond(unread, "600", "400"),
     )
