@@ -229,7 +229,11 @@ def _claim(db: Session, now: datetime, limit: int) -> list[EmailMessage]:
         if got == 1:
             claimed.append(email_id)
     db.commit()
-    return [db.get(EmailMessage, i) for i in claimed]
+    if not claimed:
+        return []
+    # populate_existing: the conditional UPDATEs above bypassed any copy this session already holds.
+    return list(db.exec(select(EmailMessage).where(EmailMessage.id.in_(claimed)).order_by(EmailMessage.id)
+                        .execution_options(populate_existing=True)).all())
 
 
 def _record(db: Session, row: EmailMessage, error: str | None, now: datetime, max_attempts: int,
