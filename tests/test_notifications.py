@@ -250,3 +250,22 @@ def test_the_account_page_and_api_switch_email_to_the_daily_digest(db, monkeypat
     assert st.email_digest is False
     db.expire_all()
     assert not any(p.digest for p in notification_prefs.preferences_for_user(db, t.user.id).values())
+
+
+def test_customer_updates_reach_followers_and_a_bulk_update_is_one_email(tworld: QuoteWorld):
+    w = tworld
+    with w.session() as db:
+        ships = [make_shipment(db, vessel="UPDATE STAR", voyage="4U") for _ in range(5)]
+        fan = _person(db)
+        for s in ships:
+            db.add(ShipmentFollower(shipment_id=s.id, user_id=fan.user_id))
+        db.commit()
+        workspace.add_note(db, w.agent, ships[0].reference, "Internal: call the carrier", visibility="internal")
+        assert _in_app(db, fan) == []  # internal notes are never news for customers
+        report = bulk.bulk_customer_update(db, w.agent, bulk.Selection(references=tuple(s.reference for s in ships)),
+                                           "Rotterdam terminal strike: expect one day of delay.")
+        assert len(report.succeeded) == 5
+        assert len(_in_app(db, fan, "shipment_update")) == 5
+        email_outbox.batch_pending(db, NOW + timedelta(minutes=5), 120)
+        [email] = _mail(db, fan, "queued")
+        assert email.subject.startswith("5 updates from ") and "terminal strike" in email.body_text

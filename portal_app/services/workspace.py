@@ -539,6 +539,11 @@ def add_update(db: Session, principal: Principal, shipment: Shipment, body: str,
     update = ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id, visibility=visibility,
                             body=text, author_id=principal.user_id, created_at=now)
     db.add(update)
+    if visibility == Visibility.CUSTOMER:
+        db.flush()
+        notifications.notify(db, "shipment_update", [], f"Update on {shipment.reference}", text[:500],
+                             f"/portal/shipments/{shipment.reference}", f"shipment_update:{update.id}",
+                             shipment_id=shipment.id, company_id=shipment.company_id, skip=principal.user_id, at=now)
     audit.record(db, principal, "internal_note" if visibility == Visibility.INTERNAL else "customer_update",
                  "shipment", shipment.reference, shipment.company_id, None,
                  {"visibility": visibility, "body": text[:200]}, at=now)
