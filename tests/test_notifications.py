@@ -133,6 +133,10 @@ def test_followers_hear_about_their_shipment_and_no_other_company_does(tworld: Q
         told = set(db.exec(select(Notification.user_id).where(Notification.dedup_key == key)).all())
         assert {acme_1.user_id, acme_2.user_id, staff.user_id} <= told
         assert outsider.user_id not in told and _mail(db, outsider) == []
+        links = dict(db.exec(select(Notification.user_id, Notification.link)
+                             .where(Notification.dedup_key == key)).all())
+        assert links[acme_1.user_id] == f"/portal/shipments/{s.reference}"
+        assert links[staff.user_id] == f"/tower/shipments/{s.reference}"  # staff open it in the workspace
 
         # A document the forwarder adds is news for the followers; the uploader is not told of their own upload.
         documents.upload_document(db, w.agent, s.reference, "commercial_invoice", "invoice.pdf",

@@ -95,7 +95,8 @@ class NotificationCentreState(SessionState):
         principal = await self._authorize(self._area())
         if principal is None:
             return self._refused()
-        self.page = max(1, min(self.pages, self.page + int(delta)))
+        step = int(delta) if str(delta).lstrip("-").isdigit() else 0
+        self.page = max(1, min(self.pages, self.page + step))
         await self._fetch(principal)
         return None
 

@@ -141,17 +141,18 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
             if event.company_id is not None and role not in staff and company_id != event.company_id:
                 continue  # never tell a customer about another company's record
             mine = stored.get(uid, {})
+            link = staff_link(event.link) if role in staff else event.link
             if prefs.wants(preference(mine, event.kind, IN_APP), event.eta_shift_hours) \
                     and (uid, key) not in seen_in_app:
                 db.add(Notification(user_id=uid, event_kind=event.kind[:30], title=event.title[:200],
-                                    body=event.body, link=event.link[:300], dedup_key=key, created_at=at))
+                                    body=event.body, link=link[:300], dedup_key=key, created_at=at))
                 seen_in_app.add((uid, key))
                 done.in_app += 1
                 done.recipients.add(uid)
             mail = preference(mine, event.kind, EMAIL)
             ekey = _email_key(uid, event.dedup_key)
             if prefs.wants(mail, event.eta_shift_hours) and email and ekey not in seen_email:
-                text, body_html = item_bodies(event.title, event.body, event.link)
+                text, body_html = item_bodies(event.title, event.body, link)
                 db.add(EmailMessage(to_address=email, user_id=uid, subject=event.title[:300], body_text=text,
                                     body_html=body_html, dedup_key=ekey,
                                     status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
@@ -162,6 +163,12 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
                     done.email += 1
                 done.recipients.add(uid)
     return done
+
+
+def staff_link(link: str) -> str:
+    """Staff open a shipment in the tower's workspace, not on the customer's page."""
+    prefix = "/portal/shipments/"
+    return "/tower/shipments/" + link[len(prefix):] if link.startswith(prefix) else link
 
 
 def absolute_link(link: str | None) -> str:
