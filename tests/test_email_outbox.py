@@ -9,6 +9,7 @@ import email.policy
 import html
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -190,3 +191,17 @@ def test_the_daily_digest_is_one_email_with_every_item(tworld: QuoteWorld, smtp_
         assert all(f"Packing list v{n} added to SH0000046" in text for n in (1, 2, 3))
     finally:
         controller.stop()
+
+
+def test_the_lifespan_round_batches_on_its_own_session_and_the_task_is_registered(tworld: QuoteWorld):
+    from portal_app import maintenance
+
+    with tworld.session() as db:
+        p = _person(db)
+        _event(db, p, "Booking SH0000047 is confirmed")
+    result = maintenance.run_email_round(tworld.engine, NOW + timedelta(hours=1))
+    assert result.batched >= 1 and result.sent == 0  # no PORTAL_SMTP_HOST in the tests: queued, not sent
+    with tworld.session() as db:
+        assert [m.status for m in _mail(db, p)] == ["queued"]
+    source = Path(maintenance.__file__).with_name("portal_app.py").read_text()
+    assert "register_lifespan_task(keep_sending_email)" in source

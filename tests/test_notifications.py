@@ -197,6 +197,11 @@ def test_the_api_shows_only_your_own_notifications(tworld: QuoteWorld):
         notifications.notify(db, "shipment_update", [other.user_id], "Theirs", "b", "/portal", f"api:{other.user_id}")
         db.commit()
         theirs = _in_app(db, other)[0].id
+    from fastapi.testclient import TestClient
+
+    from portal_app.api.app import build_api
+
+    assert TestClient(build_api()).get("/api/v1/notifications").status_code == 401
     client = w.client(me.email, PASSWORD)
     listed = client.get("/api/v1/notifications?page_size=2").json()
     assert listed["total"] == 3 and listed["unread"] == 3 and len(listed["items"]) == 2
