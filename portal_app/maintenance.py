@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
-from portal_app.services import clock, customer_view_audit, exception_rules
+from portal_app.services import clock, customer_view_audit, email_outbox, exception_rules
 from portal_app.services.exception_rules import PassResult
 from portal_app.settings import settings
 
@@ -88,3 +88,28 @@ async def keep_evaluating_rules() -> None:
         except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
             log.warning("The scheduled exception rule pass failed", exc_info=True)
         await asyncio.sleep(minutes * 60)
+
+
+def run_email_round(engine: sa.Engine | None = None, now: datetime | None = None) -> email_outbox.RoundResult:
+    """One round of the email outbox (batch, digest, send) with a database session of its own."""
+    with Session(engine or get_engine(), expire_on_commit=False) as db:
+        return email_outbox.run_round(db, email_outbox.config_from(settings), now)
+
+
+async def keep_sending_email() -> None:
+    """Drain the email outbox every ``PORTAL_EMAIL_EVERY_SECONDS`` in small batches, off the event loop, so no
+    page ever waits for the mail server (``0`` turns it off)."""
+    seconds = settings.email_every_seconds
+    if seconds <= 0:
+        return
+    if not settings.smtp_host:
+        log.info("PORTAL_SMTP_HOST is not set: emails are queued but not sent")
+    while True:
+        try:
+            result = await asyncio.to_thread(run_email_round)
+            if result.sent or result.failed_attempts:
+                log.info("Email: %s sent, %s failed attempts, %s given up", result.sent, result.failed_attempts,
+                         result.gave_up)
+        except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
+            log.warning("The email outbox round failed", exc_info=True)
+        await asyncio.sleep(seconds)

@@ -8,12 +8,13 @@ from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
-from portal_app.maintenance import keep_evaluating_rules, keep_planner_statistics
+from portal_app.maintenance import keep_evaluating_rules, keep_planner_statistics, keep_sending_email
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import home as _portal_home  # noqa: F401
 from portal_app.portal import invoices as _portal_invoices  # noqa: F401
+from portal_app.portal import notifications as _portal_notifications  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
@@ -25,6 +26,7 @@ from portal_app.tower import exception_detail as _tower_exception_detail  # noqa
 from portal_app.tower import exceptions as _tower_exceptions  # noqa: F401
 from portal_app.tower import home as _tower_home  # noqa: F401
 from portal_app.tower import kpis as _tower_kpis  # noqa: F401
+from portal_app.tower import notifications as _tower_notifications  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401
 from portal_app.tower import rate_card as _tower_rate_card  # noqa: F401
 from portal_app.tower import rates as _tower_rates  # noqa: F401
@@ -48,6 +50,7 @@ app = rx.App(
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
+app.register_lifespan_task(keep_sending_email)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
 for page, route, title, on_load in PAGES:

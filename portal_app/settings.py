@@ -39,6 +39,18 @@ class Settings:
     login_ip_window_minutes: int
     rules_every_minutes: int
     sqlite_mmap_mb: int
+    public_url: str = "http://localhost:3000"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "portal@localhost"
+    smtp_timeout_seconds: int = 20
+    email_every_seconds: int = 30
+    email_batch_seconds: int = 120
+    email_max_attempts: int = 8
+    email_digest_hour: int = 7
 
     @property
     def files_dir(self) -> Path:
@@ -62,6 +74,18 @@ def load_settings() -> Settings:
         login_ip_window_minutes=_int("PORTAL_LOGIN_IP_WINDOW_MINUTES", 10),
         rules_every_minutes=_int("PORTAL_RULES_EVERY_MINUTES", 15),
         sqlite_mmap_mb=_int("PORTAL_SQLITE_MMAP_MB", 1024),
+        public_url=(os.environ.get("PORTAL_PUBLIC_URL") or "http://localhost:3000").rstrip("/"),
+        smtp_host=(os.environ.get("PORTAL_SMTP_HOST") or "").strip() or None,
+        smtp_port=_int("PORTAL_SMTP_PORT", 587),
+        smtp_user=os.environ.get("PORTAL_SMTP_USER") or None,
+        smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD") or None,
+        smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", True),
+        smtp_from=os.environ.get("PORTAL_SMTP_FROM") or "portal@localhost",
+        smtp_timeout_seconds=_int("PORTAL_SMTP_TIMEOUT_SECONDS", 20),
+        email_every_seconds=_int("PORTAL_EMAIL_EVERY_SECONDS", 30),
+        email_batch_seconds=_int("PORTAL_EMAIL_BATCH_SECONDS", 120),
+        email_max_attempts=_int("PORTAL_EMAIL_MAX_ATTEMPTS", 8),
+        email_digest_hour=_int("PORTAL_EMAIL_DIGEST_HOUR", 7),
     )
 
 

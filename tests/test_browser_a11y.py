@@ -10,9 +10,9 @@ from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # n
 pytestmark = pytest.mark.browser
 
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
-                "/portal/account"]
+                "/portal/account", "/portal/notifications"]
 TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates", "/tower/exceptions",
-                    "/tower/tasks", "/tower/workload"]
+                    "/tower/tasks", "/tower/workload", "/tower/notifications"]
 
 
 def _sign_in(pg, email: str) -> None:  # noqa: ANN001

@@ -57,6 +57,11 @@ class PreferenceItem(BaseModel):
         description=f"Only for eta_changed: notify when the ETA moves by more than this many hours "
         f"({prefs.MIN_THRESHOLD_HOURS}-{prefs.MAX_THRESHOLD_HOURS}, default {prefs.DEFAULT_ETA_THRESHOLD_HOURS})",
     )
+    digest: bool | None = Field(
+        default=None,
+        description="Email only: collect this kind into one email a day instead of sending it at once "
+        "(left out: unchanged)",
+    )
 
 
 class PreferenceOut(PreferenceItem):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from portal_app.auth.state import SessionState
+from portal_app.components.notification_centre import unread_link
 from portal_app.components.ui import (
     MUTED_TEXT,
     native_post_form,
@@ -120,6 +121,7 @@ def _header(area: str) -> rx.Component:
                     align="end",
                     class_name="account-block",
                 ),
+                unread_link(area),
                 rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",

@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from models.enums import Role
+from models.enums import Channel, Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.state import SessionState, run_db
@@ -31,6 +31,7 @@ from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import PermissionDenied, ServiceError
 
 THRESHOLD_FIELD = "eta_threshold_hours"
+DIGEST_FIELD = "email_digest"
 THRESHOLD_KIND = "eta_changed"
 ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
 FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
@@ -57,6 +58,7 @@ class PortalAccountState(SessionState):
     profile_key: int = 0
     channels_on: dict[str, bool] = {}
     eta_threshold: str = str(prefs.DEFAULT_ETA_THRESHOLD_HOURS)
+    email_digest: bool = False
     prefs_error: str = ""
     prefs_done: str = ""
     prefs_key: int = 0
@@ -103,9 +105,11 @@ class PortalAccountState(SessionState):
                 "",
             )
             return None
+        digest = _checked(form.get(DIGEST_FIELD))
         matrix = [
             prefs.Preference(kind, channel, _checked(form.get(_pref_field(kind, channel))),
-                             int(raw) if kind in prefs.THRESHOLD_KINDS else None)
+                             int(raw) if kind in prefs.THRESHOLD_KINDS else None,
+                             digest=digest if channel == Channel.EMAIL else None)
             for kind in prefs.EVENT_KINDS
             for channel in prefs.CHANNELS
         ]
@@ -131,6 +135,7 @@ class PortalAccountState(SessionState):
         self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}
         thresholds = [p.threshold_hours for p in items if p.event_kind == THRESHOLD_KIND and p.threshold_hours]
         self.eta_threshold = str(max(thresholds, default=prefs.DEFAULT_ETA_THRESHOLD_HOURS))
+        self.email_digest = any(p.digest for p in items if p.channel == Channel.EMAIL and p.enabled)
         self.prefs_key += 1
 
 
@@ -220,6 +225,14 @@ def _prefs_section() -> rx.Component:
                     "Tell me about ETA changes only when the ETA moves by more than (hours)", THRESHOLD_FIELD,
                     type="number", min=prefs.MIN_THRESHOLD_HOURS, max=prefs.MAX_THRESHOLD_HOURS, step=1,
                     default_value=s.eta_threshold, required=True, max_width="200px",
+                ),
+                rx.el.label(
+                    rx.el.input(type="checkbox", id=f"field-{DIGEST_FIELD}", name=DIGEST_FIELD,
+                                default_checked=s.email_digest,
+                                style={"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer",
+                                       "margin_right": "8px", "vertical_align": "middle"}),
+                    "Send my emails as one daily summary instead of as they happen",
+                    html_for=f"field-{DIGEST_FIELD}",
                 ),
                 primary_button("Save notification preferences", type="submit"),
                 spacing="3",

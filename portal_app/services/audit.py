@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models import AuditLog, Notification
+from models import AuditLog
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 
@@ -35,11 +35,11 @@ def record(db: Session, principal: Principal | None, action: str, entity_type: s
 
 def notify(db: Session, user_ids: Iterable[int | None], kind: str, title: str, body: str | None, link: str,
            dedup: str, *, skip: int | None = None) -> None:
-    """An in-app notification to each user once (``skip``: the person acting, who needs no notice of it)."""
-    now = clock.now()
-    for uid in dict.fromkeys(u for u in user_ids if u is not None and u != skip):
-        db.add(Notification(user_id=uid, event_kind=kind, title=title[:200], body=body, link=link[:300],
-                            dedup_key=dedup[:200], created_at=now))
+    """Notify each user once, as their preferences ask (``skip``: the person acting, who needs no notice of it).
+    Kept for the services that call it; it is :func:`portal_app.services.notifications.notify`."""
+    from portal_app.services import notifications  # the notification service reads preferences; import on use
+
+    notifications.notify(db, kind, user_ids, title, body, link, dedup, skip=skip)
 
 
 def load(text: str | None) -> dict:

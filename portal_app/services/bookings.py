@@ -31,7 +31,6 @@ from models import (
     Milestone,
     MilestoneTemplate,
     MilestoneTemplateStep,
-    Notification,
     OpsException,
     QuoteCargoLine,
     QuoteOption,
@@ -58,7 +57,7 @@ from models.enums import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, exception_rules, funnel, rating
+from portal_app.services import clock, exception_rules, funnel, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
@@ -182,10 +181,7 @@ def _update(db: Session, shipment: Shipment, author_id: int | None, body: str) -
 
 
 def _notify(db: Session, user_id: int | None, kind: str, title: str, body: str, link: str, dedup: str) -> None:
-    if user_id is None:
-        return
-    db.add(Notification(user_id=user_id, event_kind=kind, title=title[:200], body=body, link=link,
-                        dedup_key=dedup[:200], created_at=clock.now()))
+    notifications.notify(db, kind, [user_id], title, body, link, dedup)
 
 
 def _existing_booking(db: Session, option_id: int) -> Shipment | None:

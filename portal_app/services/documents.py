@@ -21,7 +21,7 @@ from models import Document, DocumentRequirement, PortalEvent, Shipment
 from models.enums import DocumentStatus, PortalEventKind, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, exception_rules
+from portal_app.services import clock, exception_rules, notifications
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
     Conflict,
@@ -276,6 +276,12 @@ def upload_document(
             _check_visibility(principal, visibility), written,
         )
         _record(db, principal, PortalEventKind.UPLOAD_COMPLETED, f"{label} v{doc.version_no}")
+        if doc.visibility == Visibility.CUSTOMER.value:
+            name = f"{doc_type_name(doc.doc_type)} v{doc.version_no}"
+            notifications.notify(db, "document_added", [], f"{name} added to {shipment.reference}",
+                                 f"{name} ({doc.filename}) was added by {principal.full_name}.",
+                                 f"/portal/shipments/{shipment.reference}", f"document_added:{doc.id}",
+                                 shipment_id=shipment.id, company_id=shipment.company_id, skip=principal.user_id)
         db.commit()
     except Exception as exc:
         db.rollback()

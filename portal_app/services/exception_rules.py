@@ -37,9 +37,9 @@ from models import (
     ExceptionRule,
     Invoice,
     Milestone,
-    Notification,
     OpsException,
     Shipment,
+    ShipmentFollower,
 )
 from models.enums import (
     OPEN_INVOICE_STATUSES,
@@ -49,7 +49,7 @@ from models.enums import (
     ExceptionStatus,
     ShipmentStatus,
 )
-from portal_app.services import clock
+from portal_app.services import clock, notifications
 from portal_app.services import sla as sla_policy
 
 log = logging.getLogger(__name__)
@@ -376,13 +376,31 @@ def _open(db: Session, causes: list[Cause], rules: dict[str, Rule], now: datetim
                              after=json.dumps({"kind": by_key[key]["kind"], "cause": by_key[key]["cause_key"],
                                                "severity": by_key[key]["severity"], "by": "rule"}))
                     for xid, key in made])
-        db.add_all([Notification(user_id=by_key[key]["owner_id"], event_kind="exception_assigned",
-                                 title=by_key[key]["title"], body=by_key[key]["detail"],
-                                 link=f"/tower/exceptions/{xid}", dedup_key=f"exception:{xid}", created_at=now)
-                    for xid, key in made if by_key[key]["owner_id"] is not None])
+        notifications.notify_many(db, [
+            notifications.Event("exception_assigned", (by_key[key]["owner_id"],), by_key[key]["title"],
+                                by_key[key]["detail"], f"/tower/exceptions/{xid}", f"exception:{xid}", at=now)
+            for xid, key in made if by_key[key]["owner_id"] is not None])
+        _tell_customers(db, [by_key[key] for _xid, key in made], now)
         opened += len(made)
     db.flush()
     return opened
+
+
+def _tell_customers(db: Session, opened: list[dict], now: datetime) -> None:
+    """An overdue invoice is also news for the shipment's followers (customers), once per invoice."""
+    overdue = [v for v in opened if v["kind"] == K.INVOICE_OVERDUE.value]
+    if not overdue:
+        return
+    ship_ids = sorted({v["shipment_id"] for v in overdue})
+    follows: dict[int, list[int]] = {}
+    for sid, uid in db.exec(select(ShipmentFollower.shipment_id, ShipmentFollower.user_id)
+                            .where(ShipmentFollower.shipment_id.in_(ship_ids))).all():
+        follows.setdefault(sid, []).append(uid)
+    notifications.notify_many(db, [
+        notifications.Event("invoice_overdue", tuple(follows.get(v["shipment_id"], ())), v["title"], v["detail"],
+                            "/portal/invoices", f"invoice_overdue:{v['shipment_id']}:{v['cause_key']}",
+                            company_id=v["company_id"], at=now)
+        for v in overdue])
 
 
 def _resolve(db: Session, rows: list[tuple[int, str]], now: datetime) -> int:

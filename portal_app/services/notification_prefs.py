@@ -12,13 +12,15 @@ Defaults (used for every kind and channel a user has not saved):
   flood an inbox; users switch them on when they want them.
 - **ETA changed** notifies only when the ETA moves by more than 24 hours (1 to 720 hours may be chosen), so
   small carrier re-estimates do not cause noise. The threshold is kept per channel.
+- **Digest**: off. An email preference with ``digest`` on collects that kind into one email a day instead of
+  sending it at once (see ``docs/notifications.md``); it applies to the email channel only.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -54,6 +56,7 @@ class Preference:
     channel: str
     enabled: bool
     threshold_hours: int | None = None  # only for kinds in THRESHOLD_KINDS; None elsewhere
+    digest: bool = False  # email only: batch into the daily digest instead of sending at once
 
 
 def default_preference(event_kind: str, channel: str) -> Preference:
@@ -66,12 +69,26 @@ def _from_row(row: NotificationPreference) -> Preference:
     threshold = None
     if row.event_kind in THRESHOLD_KINDS:
         threshold = row.threshold_hours if row.threshold_hours is not None else DEFAULT_ETA_THRESHOLD_HOURS
-    return Preference(row.event_kind, row.channel, bool(row.enabled), threshold)
+    digest = bool(row.digest) and row.channel == Channel.EMAIL.value
+    return Preference(row.event_kind, row.channel, bool(row.enabled), threshold, digest)
 
 
 def _stored(db: Session, user_id: int) -> dict[tuple[str, str], NotificationPreference]:
     rows = db.exec(select(NotificationPreference).where(NotificationPreference.user_id == user_id)).all()
     return {(r.event_kind, r.channel): r for r in rows}
+
+
+def preferences_for_users(db: Session, user_ids: Iterable[int]) -> dict[int, dict[tuple[str, str], Preference]]:
+    """The stored preferences of many recipients in one query per 500 users (kinds not stored are absent: the
+    caller falls back to :func:`default_preference`)."""
+    ids = sorted(set(user_ids))
+    out: dict[int, dict[tuple[str, str], Preference]] = {uid: {} for uid in ids}
+    for i in range(0, len(ids), 500):
+        rows = db.exec(select(NotificationPreference).where(NotificationPreference.user_id.in_(ids[i:i + 500]))).all()
+        for r in rows:
+            if r.event_kind in KIND_LABELS and r.channel in CHANNEL_LABELS:
+                out[r.user_id][(r.event_kind, r.channel)] = _from_row(r)
+    return out
 
 
 def preferences_for_user(db: Session, user_id: int) -> dict[tuple[str, str], Preference]:
@@ -110,6 +127,7 @@ def _field(item: Preference | Mapping[str, Any], name: str) -> Any:
 def _validated(item: Preference | Mapping[str, Any]) -> Preference:
     kind, channel = _field(item, "event_kind"), _field(item, "channel")
     enabled, threshold = _field(item, "enabled"), _field(item, "threshold_hours")
+    digest = _field(item, "digest")
     if kind not in KIND_LABELS:
         raise ValidationFailed(
             f"Unknown event kind {kind!r}. Use one of: {', '.join(EVENT_KINDS)}. Nothing was saved."
@@ -132,7 +150,12 @@ def _validated(item: Preference | Mapping[str, Any]) -> Preference:
         raise ValidationFailed(
             f"{KIND_LABELS[kind]} has no hour threshold; leave threshold_hours empty. Nothing was saved."
         )
-    return Preference(kind, channel, enabled, threshold)
+    if digest is not None and not isinstance(digest, bool):
+        raise ValidationFailed(f"'digest' for {kind} / {channel} must be true or false. Nothing was saved.")
+    if digest and channel != Channel.EMAIL.value:
+        raise ValidationFailed(f"The daily digest is for email only; {kind} / {channel} cannot use it. "
+                               "Nothing was saved.")
+    return Preference(kind, channel, enabled, threshold, digest)  # digest None: keep the stored value
 
 
 def save_preferences(
@@ -146,10 +169,13 @@ def save_preferences(
         key = (pref.event_kind, pref.channel)
         if key in wanted:
             raise ValidationFailed(
-                f"{pref.event_kind} / {pref.channel} is listed twice. Send each kind and channel once. Nothing was saved."
+                f"{pref.event_kind} / {pref.channel} is listed twice. Send each kind and channel once. "
+                "Nothing was saved."
             )
         wanted[key] = pref
     before = preferences_for_user(db, principal.user_id)
+    wanted = {key: pref if pref.digest is not None else replace(pref, digest=before[key].digest)
+              for key, pref in wanted.items()}
     changed = {key: pref for key, pref in wanted.items() if before[key] != pref}
     if changed:
         stored = _stored(db, principal.user_id)
@@ -157,7 +183,7 @@ def save_preferences(
             row = stored.get((kind, channel)) or NotificationPreference(
                 user_id=principal.user_id, event_kind=kind, channel=channel
             )
-            row.enabled, row.threshold_hours = pref.enabled, pref.threshold_hours
+            row.enabled, row.threshold_hours, row.digest = pref.enabled, pref.threshold_hours, bool(pref.digest)
             db.add(row)
         db.add(
             AuditLog(

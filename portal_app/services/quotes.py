@@ -25,7 +25,6 @@ from models import (
     Carrier,
     Company,
     Location,
-    Notification,
     PortalEvent,
     QuoteCargoLine,
     QuoteOption,
@@ -39,7 +38,7 @@ from models import (
 from models.enums import Mode, PortalEventKind, QuoteStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, funnel, rating
+from portal_app.services import clock, funnel, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
@@ -1099,12 +1098,12 @@ def add_manual_option(db: Session, principal: Principal, reference: str, data: M
     q.updated_at = now
     q.version += 1
     db.add(q)
-    db.add(Notification(
-        user_id=q.requested_by_id, event_kind="quote_priced", title=f"Your quote {q.reference} is priced",
-        body=f"{rating.format_money(currency, option.total)}, {option.transit_days} days transit, valid until "
-             f"{data.valid_until.isoformat()}.",
-        link=f"/portal/quotes/{q.reference}", dedup_key=f"quote_option:{option.id}",
-    ))
+    notifications.notify(
+        db, "quote_priced", [q.requested_by_id], f"Your quote {q.reference} is priced",
+        f"{rating.format_money(currency, option.total)}, {option.transit_days} days transit, valid until "
+        f"{data.valid_until.isoformat()}.",
+        f"/portal/quotes/{q.reference}", f"quote_option:{option.id}", company_id=q.company_id,
+    )
     db.add(AuditLog(actor_id=principal.user_id, company_id=q.company_id, action="quote_priced_manually",
                     entity_type="quote_request", entity_id=q.reference, before=json.dumps({"status": was}),
                     after=json.dumps({"status": q.status, "option": option.id, "total": str(option.total),

@@ -30,9 +30,7 @@ from models import (
     EtaChange,
     Location,
     Milestone,
-    Notification,
     Shipment,
-    ShipmentFollower,
     ShipmentUpdate,
     Team,
     User,
@@ -40,7 +38,7 @@ from models import (
 from models.enums import DocumentStatus, MilestoneSource, ShipmentStatus, Visibility
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import audit, clock, exception_rules, notification_prefs
+from portal_app.services import audit, clock, exception_rules, notifications
 from portal_app.services.documents import doc_type_name
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
@@ -349,6 +347,7 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
         before[f"{code}.location"] = old
         after[f"{code}.location"] = (str(changes["location"]).strip().upper() or None) if location_id else None
         step.location_id = location_id
+    reached = times.get("actual_at") is not None and step.actual_at is None
     for name, value in times.items():
         setattr(step, name, value)
     if "actual_at" in times:
@@ -359,7 +358,8 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
     values = _shipment_columns(shipment, code, times)
     if "status" in values:
         before["status"], after["status"] = shipment.status, values["status"]
-    return Planned("milestone_updated", values, before, after, result=step.name)
+    return Planned("milestone_updated", values, before, after, result=step.name,
+                   after_lock=(lambda: _notify_milestone(db, shipment, step, now)) if reached else None)
 
 
 def edit_milestone(db: Session, principal: Principal, reference: str, code: str, changes: Mapping[str, object], *,
@@ -385,19 +385,21 @@ def eta_reasons() -> list[tuple[str, str]]:
 
 def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_hours: float | None,
                       text: str) -> int:
-    """One in-app notification per follower who wants ETA changes of this size (their preferences decide)."""
-    followers = db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment.id)).all()
-    sent = 0
-    for user_id in followers:
-        pref = notification_prefs.preferences_for_user(db, user_id)[("eta_changed", "in_app")]
-        if not notification_prefs.wants(pref, shift_hours):
-            continue
-        db.add(Notification(user_id=user_id, event_kind="eta_changed",
-                            title=f"New ETA for {shipment.reference}"[:200], body=text,
-                            link=f"/portal/shipments/{shipment.reference}", dedup_key=f"eta_change:{change.id}",
-                            created_at=change.created_at))
-        sent += 1
-    return sent
+    """Tell the shipment's followers who want ETA changes of this size (their preferences decide, per channel)."""
+    done = notifications.notify(db, "eta_changed", [], f"New ETA for {shipment.reference}", text,
+                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change.id}",
+                                shipment_id=shipment.id, company_id=shipment.company_id,
+                                eta_shift_hours=shift_hours, at=change.created_at)
+    return len(done.recipients)
+
+
+def _notify_milestone(db: Session, shipment: Shipment, step: Milestone, now: datetime) -> None:
+    """Followers hear that a step happened (an actual time recorded for the first time)."""
+    where = f" at {db.get(Location, step.location_id).code}" if step.location_id else ""
+    notifications.notify(db, "milestone_reached", [], f"{shipment.reference}: {step.name}",
+                         f"{step.name}{where} on {step.actual_at:%d %b %Y %H:%M} UTC.",
+                         f"/portal/shipments/{shipment.reference}", f"milestone:{step.id}:{step.actual_at:%Y%m%d%H%M}",
+                         shipment_id=shipment.id, company_id=shipment.company_id, at=now)
 
 
 def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
@@ -537,6 +539,11 @@ def add_update(db: Session, principal: Principal, shipment: Shipment, body: str,
     update = ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id, visibility=visibility,
                             body=text, author_id=principal.user_id, created_at=now)
     db.add(update)
+    if visibility == Visibility.CUSTOMER:
+        db.flush()
+        notifications.notify(db, "shipment_update", [], f"Update on {shipment.reference}", text[:500],
+                             f"/portal/shipments/{shipment.reference}", f"shipment_update:{update.id}",
+                             shipment_id=shipment.id, company_id=shipment.company_id, skip=principal.user_id, at=now)
     audit.record(db, principal, "internal_note" if visibility == Visibility.INTERNAL else "customer_update",
                  "shipment", shipment.reference, shipment.company_id, None,
                  {"visibility": visibility, "body": text[:200]}, at=now)
@@ -608,11 +615,11 @@ def review_document(db: Session, principal: Principal, reference: str, document_
                               visibility=Visibility.CUSTOMER.value, body=body, author_id=principal.user_id,
                               created_at=now))
         uploader = db.get(User, doc.uploaded_by_id) if doc.uploaded_by_id else None
-        if uploader is not None and uploader.role not in STAFF_ROLES:
-            db.add(Notification(user_id=uploader.id, event_kind="document_rejected",
-                                title=f"{name} for {shipment.reference} needs a correction"[:200], body=body,
-                                link=f"/portal/shipments/{shipment.reference}",
-                                dedup_key=f"document_rejected:{doc.id}:{version + 1}", created_at=now))
+        customer = uploader.id if uploader is not None and uploader.role not in STAFF_ROLES else None
+        notifications.notify(db, "document_rejected", [customer], f"{name} for {shipment.reference} needs a correction",
+                             body, f"/portal/shipments/{shipment.reference}",
+                             f"document_rejected:{doc.id}:{version + 1}",
+                             shipment_id=shipment.id, company_id=shipment.company_id, skip=principal.user_id, at=now)
     audit.record(db, principal, "document_approved" if approve else "document_rejected", "document", str(doc.id),
                  shipment.company_id, before, {"status": status, "rejection_reason": None if approve else text,
                                                "document": name}, at=now)

@@ -1,0 +1,211 @@
+"""The notification centre (one page in the portal, one in the tower) and the header's unread count.
+
+The user comes only from the session cookie; a notification id in a handler argument only names which row was
+clicked, and the service looks it up among the caller's own notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from portal_app.auth.principal import Principal
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.formatting import fmt_datetime
+from portal_app.components.ui import (
+    ACCENT,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    pager,
+    secondary_button,
+    table_caption,
+)
+from portal_app.db import session_scope
+from portal_app.services import notifications as svc
+from portal_app.services.errors import ServiceError
+
+PAGE_SIZE = 20
+
+
+def _count(principal: Principal) -> int:
+    with session_scope() as db:
+        return svc.unread_count(db, principal)
+
+
+class UnreadState(SessionState):
+    """The header's unread count, refreshed whenever a page's header mounts and after marking read."""
+
+    unread: int = 0
+
+    async def refresh(self):  # noqa: ANN201
+        principal = await self._principal()
+        count = await asyncio.to_thread(_count, principal) if principal is not None else 0
+        if count != self.unread:
+            self.unread = count
+
+
+def unread_link(area: str) -> rx.Component:
+    """A link to the notification centre whose name carries the unread count ("Notifications, 3 unread")."""
+    u = UnreadState
+    return rx.link(
+        "Notifications",
+        rx.cond(
+            u.unread > 0,
+            rx.badge(u.unread.to_string(), " unread", color_scheme="red", variant="solid", high_contrast=True,
+                     margin_left="6px", data_testid="unread-count"),
+            rx.fragment(),
+        ),
+        href=f"/{area}/notifications",
+        color=SessionState.brand_accent,
+        size="2",
+        on_mount=u.refresh,
+    )
+
+
+def _view(row: svc.NotificationRow) -> dict[str, str]:
+    return {
+        "id": str(row.id), "title": row.title, "body": row.body or "", "link": row.link or "",
+        "when": fmt_datetime(row.created_at), "unread": "yes" if row.read_at is None else "no",
+    }
+
+
+class NotificationCentreState(SessionState):
+    rows: list[dict[str, str]] = []
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    unread_total: int = 0
+    error: str = ""
+    done: str = ""
+
+    def _area(self) -> str:
+        return "tower" if self.router.url.path.startswith("/tower") else "portal"
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize(self._area())
+        if principal is None:
+            return self._refused()
+        self.page, self.error, self.done = 1, "", ""
+        await self._fetch(principal)
+        return None
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        principal = await self._authorize(self._area())
+        if principal is None:
+            return self._refused()
+        step = int(delta) if str(delta).lstrip("-").isdigit() else 0
+        self.page = max(1, min(self.pages, self.page + step))
+        await self._fetch(principal)
+        return None
+
+    async def mark_read(self, notification_id: str):  # noqa: ANN201
+        principal = await self._authorize(self._area())
+        if principal is None:
+            return self._refused()
+        if not str(notification_id).isdigit():
+            self.error, self.done = "That notification is not in the list. Reload the page; nothing changed.", ""
+            return None
+        try:
+            await run_db(svc.mark_read, principal, int(notification_id))
+        except ServiceError as exc:
+            self.error, self.done = exc.message, ""
+        else:
+            self.error, self.done = "", "Marked as read."
+        await self._fetch(principal)
+        return UnreadState.refresh
+
+    async def mark_all_read(self):  # noqa: ANN201
+        principal = await self._authorize(self._area())
+        if principal is None:
+            return self._refused()
+        try:
+            n = await run_db(svc.mark_all_read, principal)
+        except ServiceError as exc:
+            self.error, self.done = exc.message, ""
+        else:
+            self.error, self.done = "", f"Marked {n} notification{'s' if n != 1 else ''} as read."
+        await self._fetch(principal)
+        return UnreadState.refresh
+
+    async def _fetch(self, principal: Principal) -> None:
+        def read(db):  # noqa: ANN001, ANN202
+            return (svc.list_notifications(db, principal, page=self.page, page_size=PAGE_SIZE),
+                    svc.unread_count(db, principal))
+
+        try:
+            result, unread = await run_db(read)
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        self.rows = [_view(r) for r in result.rows]
+        self.total, self.pages, self.unread_total = result.total, result.pages, unread
+
+
+def _row(row: rx.Var) -> rx.Component:
+    s = NotificationCentreState
+    unread = row["unread"] == "yes"
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.cond(unread, rx.badge("Unread", color_scheme="blue", high_contrast=True, margin_right="8px"),
+                    rx.fragment()),
+            rx.cond(row["link"] != "", rx.link(row["title"], href=row["link"], color=ACCENT, weight="medium"),
+                    rx.text(row["title"], as_="span")),
+            scope="row",
+        ),
+        rx.table.cell(row["body"]),
+        rx.table.cell(row["when"], white_space="nowrap"),
+        rx.table.cell(
+            rx.cond(unread,
+                    secondary_button("Mark read", size="1", aria_label="Mark read: " + row["title"],
+                                     on_click=s.mark_read(row["id"])),
+                    rx.text("Read", color=MUTED_TEXT, size="2")),
+            white_space="nowrap",
+        ),
+        font_weight=rx.cond(unread, "600", "400"),
+    )
+
+
+def notification_centre() -> rx.Component:
+    s = NotificationCentreState
+    return rx.vstack(
+        rx.heading("Notifications", size="7", as_="h1"),
+        rx.hstack(
+            rx.text(s.unread_total.to_string() + " unread of " + s.total.to_string(), color=MUTED_TEXT),
+            secondary_button("Mark all as read", on_click=s.mark_all_read, disabled=s.unread_total == 0),
+            align="center",
+            spacing="4",
+        ),
+        rx.cond(s.error != "", error_callout(s.error), rx.fragment()),
+        rx.cond(s.done != "", info_callout(s.done), rx.fragment()),
+        rx.cond(
+            s.total > 0,
+            rx.fragment(
+                rx.table.root(
+                    table_caption("Your notifications"),
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Notification", scope="col"),
+                        rx.table.column_header_cell("Details", scope="col"),
+                        rx.table.column_header_cell("When", scope="col"),
+                        rx.table.column_header_cell("Status", scope="col"),
+                    )),
+                    rx.table.body(rx.foreach(s.rows, _row)),
+                    variant="surface",
+                    width="100%",
+                ),
+                pager(s),
+            ),
+            rx.text("Nothing yet. Updates about your shipments, documents and bookings appear here.",
+                    color=MUTED_TEXT),
+        ),
+        rx.cond(
+            SessionState.is_staff,
+            rx.fragment(),
+            rx.text("Choose what you hear about, in the portal and by email, under ",
+                    rx.link("Your account", href="/portal/account", color=ACCENT, underline="always"), ".",
+                    color=MUTED_TEXT, size="2"),
+        ),
+        spacing="4",
+        width="100%",
+    )

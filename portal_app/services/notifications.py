@@ -1,0 +1,251 @@
+"""Notifications: the one way any service tells people about an event, and each user's notification centre.
+
+:func:`notify` (and :func:`notify_many` for many events at once) decides per recipient, per event kind and per
+channel from the user's preferences (:mod:`portal_app.services.notification_prefs`, ETA threshold included):
+
+- **in_app**: one :class:`models.Notification` per user per event (``dedup_key``); a repeat is skipped.
+- **email**: an email *item* (an :class:`models.EmailMessage` row with status ``pending``, or ``digest`` when the
+  user chose the daily digest for that kind), deduplicated by ``n:<user>:<dedup_key>``. Items are not sent one by
+  one: :mod:`portal_app.services.email_outbox` folds a user's pending items into one email once the oldest has
+  waited ``PORTAL_EMAIL_BATCH_SECONDS``, so a burst (a bulk ETA change over 300 shipments) is one email, not 300.
+
+``shipment_id`` adds the shipment's followers to the recipients; ``company_id`` keeps customers of any other
+company out (staff are always allowed). Inactive users get nothing. Kinds without a preference (bookings,
+change requests, quotes, staff work) are always in-app; email only for the customer-facing ones listed in
+:data:`EMAIL_KINDS_WITHOUT_PREFERENCE`.
+
+Nothing here commits: the notification is written with the change it reports, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import EmailMessage, Notification, ShipmentFollower, User
+from models.enums import Channel
+from portal_app.auth.permissions import STAFF_ROLES
+from portal_app.auth.principal import Principal
+from portal_app.services import clock
+from portal_app.services import notification_prefs as prefs
+from portal_app.services.errors import NotFound
+from portal_app.services.paging import Page, check_paging
+from portal_app.settings import settings
+
+IN_APP = Channel.IN_APP.value
+EMAIL = Channel.EMAIL.value
+ITEM_PENDING = "pending"  # an email item waiting for its user's batch window
+ITEM_DIGEST = "digest"  # an email item waiting for the user's daily digest
+EMAIL_KINDS_WITHOUT_PREFERENCE = frozenset({
+    "booking_confirmed", "booking_rejected", "change_approved", "change_rejected", "quote_priced", "shipment_update",
+})
+MAX_PAGE_SIZE = 100
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    recipients: tuple[int, ...]
+    title: str
+    body: str | None
+    link: str
+    dedup_key: str
+    company_id: int | None = None
+    eta_shift_hours: float | None = None
+    at: datetime | None = None
+
+
+@dataclass
+class Delivered:
+    """What one call wrote: in-app notifications, emails to send soon, items for the daily digest."""
+
+    in_app: int = 0
+    email: int = 0
+    digest: int = 0
+    recipients: set[int] = field(default_factory=set)
+
+
+def preference(stored: dict[tuple[str, str], prefs.Preference], kind: str, channel: str) -> prefs.Preference:
+    """A user's preference for one kind and channel: stored, else the default; kinds without preferences get the
+    fixed rule above."""
+    if kind in prefs.KIND_LABELS:
+        return stored.get((kind, channel)) or prefs.default_preference(kind, channel)
+    return prefs.Preference(kind, channel, channel == IN_APP or kind in EMAIL_KINDS_WITHOUT_PREFERENCE)
+
+
+def followers(db: Session, shipment_id: int) -> list[int]:
+    return list(db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment_id)).all())
+
+
+def notify(db: Session, event_kind: str, recipients: Iterable[int | None], title: str, body: str | None,
+           link: str, dedup_key: str, *, skip: int | None = None, shipment_id: int | None = None,
+           company_id: int | None = None, eta_shift_hours: float | None = None,
+           at: datetime | None = None) -> Delivered:
+    """Tell ``recipients`` (plus the followers of ``shipment_id``) about one event, as each of them asked.
+
+    ``skip`` is the person acting (they need no notice of their own change).
+    """
+    users = [u for u in recipients if u is not None]
+    if shipment_id is not None:
+        users += followers(db, shipment_id)
+    ids = tuple(dict.fromkeys(u for u in users if u != skip))
+    return notify_many(db, [Event(event_kind, ids, title, body, link, dedup_key, company_id, eta_shift_hours, at)])
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _email_key(user_id: int, dedup_key: str) -> str:
+    return f"n:{user_id}:{dedup_key}"[:200]
+
+
+def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
+    """Many events in a few queries (users, preferences and existing keys are read once for the whole batch)."""
+    done = Delivered()
+    ids = sorted({u for e in events for u in e.recipients})
+    if not ids:
+        return done
+    users: dict[int, tuple[str, str, int, bool]] = {}
+    for chunk in _chunks(ids):
+        for uid, email, role, company_id, active in db.exec(
+                select(User.id, User.email, User.role, User.company_id, User.is_active).where(User.id.in_(chunk))):
+            users[uid] = (email, role, company_id, active)
+    stored = prefs.preferences_for_users(db, ids)
+    keys = sorted({e.dedup_key[:200] for e in events})
+    seen_in_app: set[tuple[int, str]] = set()
+    for chunk in _chunks(keys):
+        seen_in_app |= set(db.exec(select(Notification.user_id, Notification.dedup_key)
+                                   .where(Notification.dedup_key.in_(chunk), Notification.user_id.in_(ids))).all())
+    email_keys = sorted({_email_key(u, e.dedup_key) for e in events for u in e.recipients})
+    seen_email: set[str] = set()
+    for chunk in _chunks(email_keys):
+        seen_email |= set(db.exec(select(EmailMessage.dedup_key).where(EmailMessage.dedup_key.in_(chunk))).all())
+
+    staff = {r.value for r in STAFF_ROLES}
+    for event in events:
+        at = event.at or clock.now()
+        key = event.dedup_key[:200]
+        for uid in dict.fromkeys(event.recipients):
+            user = users.get(uid)
+            if user is None or not user[3]:
+                continue
+            email, role, company_id, _active = user
+            if event.company_id is not None and role not in staff and company_id != event.company_id:
+                continue  # never tell a customer about another company's record
+            mine = stored.get(uid, {})
+            link = staff_link(event.link) if role in staff else event.link
+            if prefs.wants(preference(mine, event.kind, IN_APP), event.eta_shift_hours) \
+                    and (uid, key) not in seen_in_app:
+                db.add(Notification(user_id=uid, event_kind=event.kind[:30], title=event.title[:200],
+                                    body=event.body, link=link[:300], dedup_key=key, created_at=at))
+                seen_in_app.add((uid, key))
+                done.in_app += 1
+                done.recipients.add(uid)
+            mail = preference(mine, event.kind, EMAIL)
+            ekey = _email_key(uid, event.dedup_key)
+            if prefs.wants(mail, event.eta_shift_hours) and email and ekey not in seen_email:
+                text, body_html = item_bodies(event.title, event.body, link)
+                db.add(EmailMessage(to_address=email, user_id=uid, subject=event.title[:300], body_text=text,
+                                    body_html=body_html, dedup_key=ekey,
+                                    status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
+                seen_email.add(ekey)
+                if mail.digest:
+                    done.digest += 1
+                else:
+                    done.email += 1
+                done.recipients.add(uid)
+    return done
+
+
+def staff_link(link: str) -> str:
+    """Staff open a shipment in the tower's workspace, not on the customer's page."""
+    prefix = "/portal/shipments/"
+    return "/tower/shipments/" + link[len(prefix):] if link.startswith(prefix) else link
+
+
+def absolute_link(link: str | None) -> str:
+    if not link:
+        return settings.public_url
+    return link if link.startswith(("http://", "https://")) else f"{settings.public_url}{link}"
+
+
+def item_bodies(title: str, body: str | None, link: str | None) -> tuple[str, str]:
+    """The plain-text and HTML fragment of one item; the outbox wraps one or many of them into an email."""
+    url = absolute_link(link)
+    text = f"{title}\n{body or ''}\n{url}".replace("\n\n", "\n").strip()
+    fragment = (f'<h2 style="font-size:16px;margin:16px 0 4px">{html.escape(title)}</h2>'
+                + (f'<p style="margin:0 0 4px">{html.escape(body)}</p>' if body else "")
+                + f'<p style="margin:0 0 12px"><a href="{html.escape(url, quote=True)}">Open in the portal</a></p>')
+    return text, fragment
+
+
+# ------------------------------------------------------------------------------------------ notification centre
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: int
+    event_kind: str
+    title: str
+    body: str | None
+    link: str | None
+    read_at: datetime | None
+    created_at: datetime
+
+
+def _row(n: Notification) -> NotificationRow:
+    return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at, n.created_at)
+
+
+def list_notifications(db: Session, principal: Principal, *, page: int = 1, page_size: int = 20,
+                       unread_only: bool = False) -> Page[NotificationRow]:
+    """The caller's own notifications, unread first, then newest first; one page at a time."""
+    check_paging(page, page_size, MAX_PAGE_SIZE)
+    where = [Notification.user_id == principal.user_id]
+    if unread_only:
+        where.append(Notification.read_at.is_(None))
+    total = db.exec(select(sa.func.count()).select_from(Notification).where(*where)).one()
+    rows = db.exec(
+        select(Notification).where(*where)
+        .order_by(sa.case((Notification.read_at.is_(None), 0), else_=1), Notification.created_at.desc(),
+                  Notification.id.desc())
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return Page([_row(n) for n in rows], int(total), page, page_size)
+
+
+def unread_count(db: Session, principal: Principal) -> int:
+    return int(db.exec(select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == principal.user_id, Notification.read_at.is_(None))).one())
+
+
+def mark_read(db: Session, principal: Principal, notification_id: int) -> NotificationRow:
+    """Mark one of the caller's notifications read; another user's id is reported like a missing one."""
+    row = db.exec(select(Notification).where(Notification.id == int(notification_id),
+                                             Notification.user_id == principal.user_id)).first()
+    if row is None:
+        raise NotFound(f"You have no notification {notification_id}. Nothing was changed.")
+    if row.read_at is None:
+        row.read_at = clock.now()
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+    return _row(row)
+
+
+def mark_all_read(db: Session, principal: Principal) -> int:
+    """Mark every unread notification of the caller read; returns how many."""
+    changed = db.exec(
+        sa.update(Notification).where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
+        .values(read_at=clock.now()).execution_options(synchronize_session=False)
+    ).rowcount
+    db.commit()
+    return int(changed or 0)

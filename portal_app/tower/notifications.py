@@ -1,0 +1,13 @@
+"""Tower: a staff member's notification centre (assignments, exceptions, tasks), the same as the portal's."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.components.layout import area_page
+from portal_app.components.notification_centre import NotificationCentreState, notification_centre
+
+
+@area_page("tower", "/tower/notifications", "Notifications", NotificationCentreState.load)
+def tower_notifications() -> rx.Component:
+    return notification_centre()
