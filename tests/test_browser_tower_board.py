@@ -44,7 +44,7 @@ def test_board_filters_bulk_assign_and_voyage_eta(page):  # noqa: F811
     team_id, team_name = team.get_attribute("value"), team.inner_text()
     page.locator("#bulk-team").select_option(team_id)
     page.get_by_role("button", name="Assign").click()
-    expect(page.get_by_test_id("bulk-report")).to_have_text("2 of 2 shipments changed.")
+    expect(page.get_by_test_id("bulk-report")).to_have_text("Owner and team: 2 of 2 shipments changed.")
     for ref in (first, second):
         got = page.request.get(f"/api/v1/tower/shipments/{ref}/assignment").json()
         assert (str(got["team_id"]), got["team"]) == (team_id, team_name)
@@ -66,8 +66,8 @@ def test_board_filters_bulk_assign_and_voyage_eta(page):  # noqa: F811
     page.get_by_label("ETA reason").select_option("PORT_CONGESTION")
     page.get_by_role("button", name="Apply to the voyage or flight").click()
     report = page.get_by_test_id("bulk-report")
-    expect(report).to_contain_text("shipments changed.")
-    changed, requested = report.inner_text().split(" shipments")[0].split(" of ")
+    expect(report).to_contain_text("New ETA: ")
+    changed, requested = report.inner_text().removeprefix("New ETA: ").split(" shipments")[0].split(" of ")
     assert changed == requested and int(changed) >= 1
     history = page.request.get(f"/api/v1/shipments/{detail['reference']}/eta-changes").json()
     assert any(h["reason"] == "Port congestion" and h["new_eta"].startswith("2027-01-15") for h in history)

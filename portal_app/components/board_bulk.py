@@ -33,6 +33,9 @@ KEEP = "keep"
 SCOPE_CHOICES = [("selected", "The shipments I ticked"), ("filter", "Every shipment matching the filters")]
 VOYAGE_ACTIONS = [("departure", "Record the departure"), ("arrival", "Record the arrival"),
                   ("eta", "Set a new ETA")]
+# What the report line names, so two reports in a row read differently.
+ACTION_LABELS = {"assign": "Owner and team", "customer_update": "Customer update", "milestone": "Milestone",
+                 "eta": "New ETA"}
 # The template step a voyage action records: the ocean steps for a vessel voyage, the air steps for a flight.
 VOYAGE_STEPS = {("departure", False): ws.DEPARTURE_STEP["ocean_fcl"], ("arrival", False): ws.ARRIVAL_STEP["ocean_fcl"],
                 ("departure", True): ws.DEPARTURE_STEP["air"], ("arrival", True): ws.ARRIVAL_STEP["air"]}
@@ -88,7 +91,7 @@ class BoardBulkMixin(rx.State, mixin=True):
             self.bulk_error, self.bulk_message, self.bulk_failures = exc.message, "", []
         else:
             self.bulk_error = ""
-            self.bulk_message = report.message
+            self.bulk_message = f"{ACTION_LABELS.get(report.action, report.action)}: {report.message}"
             self.bulk_failures = [{"reference": f.reference, "reason": f.reason} for f in report.failed]
             self.bulk_form_key += 1
             await self._fetch(principal)
