@@ -8,13 +8,19 @@ from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
-from portal_app.maintenance import keep_evaluating_rules, keep_planner_statistics, keep_sending_email
+from portal_app.maintenance import (
+    keep_evaluating_rules,
+    keep_planner_statistics,
+    keep_sending_email,
+)
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import home as _portal_home  # noqa: F401
 from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import notifications as _portal_notifications  # noqa: F401
+from portal_app.portal import quote_form as _portal_quote_form  # noqa: F401
+from portal_app.portal import quotes as _portal_quotes  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401

@@ -34,7 +34,9 @@ def _check(pg, path: str) -> list[dict]:  # noqa: ANN001
 def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
     _sign_in(page, DEMO_CUSTOMER[0])
     reference = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
-    found = {path: _check(page, path) for path in [*PORTAL_PAGES, f"/portal/shipments/{reference}"]}
+    quote = page.request.get("/api/v1/quote-requests?status=quoted&page_size=1").json()["items"][0]["reference"]
+    found = {path: _check(page, path) for path in [*PORTAL_PAGES, f"/portal/shipments/{reference}", "/portal/quotes",
+                                                   "/portal/quotes/new", f"/portal/quotes/{quote}"]}
     assert {p: v for p, v in found.items() if v} == {}
 
 

@@ -20,6 +20,7 @@ PRODUCT_NAME = "Harbor & Sky Portal"  # page titles only; the header shows the b
 PORTAL_NAV = [
     ("Home", "/portal"),
     ("Shipments", "/portal/shipments"),
+    ("Quotes", "/portal/quotes"),
     ("Documents", "/portal/documents"),
     ("Invoices", "/portal/invoices"),
     ("Statement", "/portal/statement"),

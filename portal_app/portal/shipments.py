@@ -7,6 +7,7 @@ from typing import ClassVar
 import reflex as rx
 
 from portal_app.auth.state import SessionState
+from portal_app.components.booking_changes import BookingChangesBase, booking_changes_view
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,
     documents_for_shipment_view,
@@ -23,8 +24,11 @@ class PortalShipmentsState(ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
-class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, SessionState):
+class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, BookingChangesBase, SessionState):
     AREA: ClassVar[str] = "portal"
+
+    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
+        await self._load_changes(principal, reference, self.summary.get("status", ""))
 
 
 @area_page("portal", "/portal/shipments", "Shipments", PortalShipmentsState.load)
@@ -38,6 +42,7 @@ def portal_shipment_detail() -> rx.Component:
     return rx.vstack(
         shipment_detail_view(state, "/portal/shipments"),
         rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
+        rx.cond(state.not_found == "", booking_changes_view(state), rx.fragment()),
         width="100%",
         spacing="5",
     )

@@ -1,0 +1,447 @@
+"""Portal: the quote request form (``/portal/quotes/new``). What the customer types is kept as their draft
+(``services/quotes.save_draft``), half-filled is fine, and it comes back on the next visit. Every problem the
+service finds is shown beside its field in a shipper's words; "Get prices" submits the request and opens it.
+
+Places are typed with suggestions from ``services/locations.search_locations`` (only places valid for the mode),
+offered through the browser's own ``<datalist>``, which keyboards and screen readers already know.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, run_db
+from portal_app.components.layout import area_page
+from portal_app.components.ui import (
+    DANGER,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+)
+from portal_app.services import locations, trade_codes
+from portal_app.services import quotes as svc
+from portal_app.services.errors import FormInvalid, ServiceError
+
+TOP_FIELDS = ("mode", "origin", "destination", "ready_date", "incoterm", "cargo_value", "cargo_currency",
+              "customer_reference")
+LINE_FIELDS = ("description", "packages", "length_cm", "width_cm", "height_cm", "weight_kg", "container_size_type",
+               "container_count", "un_number", "dg_class")
+MODE_CHOICES = [("", "Choose how it travels")] + list(trade_codes.MODE_LABELS.items())
+SIZE_CHOICES = [("", "Choose a container")] + list(trade_codes.SIZE_TYPES.items())
+DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
+CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
+EMPTY_LINE = {**{f: "" for f in LINE_FIELDS}, "dg": ""}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def form_from_view(view: svc.QuoteView) -> tuple[dict[str, str], list[dict[str, str]], list[str]]:
+    """A saved draft as the page's fields: the top fields, one dict per cargo line, the services asked for."""
+    top = {
+        "mode": view.mode or "", "origin": view.origin or "", "destination": view.destination or "",
+        "ready_date": view.ready_date.isoformat() if view.ready_date else "", "incoterm": view.incoterm or "",
+        "cargo_value": "" if view.cargo_value is None else str(view.cargo_value),
+        "cargo_currency": view.cargo_currency or "",
+        "customer_reference": view.customer_reference or "",
+    }
+    lines = [{**{f: _text(getattr(ln, f)) for f in LINE_FIELDS}, "dg": "yes" if ln.is_dangerous_goods else ""}
+             for ln in view.lines]
+    return top, lines or [dict(EMPTY_LINE)], list(view.services)
+
+
+def input_from_form(top: dict[str, str], lines: list[dict[str, str]], services: list[str]) -> svc.QuoteInput:
+    """The page's fields as the service's input (text as typed: the service reads and checks the numbers)."""
+    def blank(value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    return svc.QuoteInput(
+        mode=blank(top.get("mode")), origin=blank(top.get("origin")), destination=blank(top.get("destination")),
+        ready_date=blank(top.get("ready_date")), incoterm=blank(top.get("incoterm")),
+        services=tuple(s for s in services if s in trade_codes.SERVICES),
+        cargo_value=blank(top.get("cargo_value")), cargo_currency=blank(top.get("cargo_currency")),
+        customer_reference=blank(top.get("customer_reference")),
+        lines=tuple(
+            svc.CargoLineInput(**{f: blank(ln.get(f)) for f in LINE_FIELDS}, is_dangerous_goods=ln.get("dg") == "yes")
+            for ln in lines
+        ),
+    )
+
+
+def _place_code(text: str) -> str:
+    """"FRA · Frankfurt am Main" (a picked suggestion) or "fra" (typed) -> "FRA"."""
+    return text.split("·")[0].strip().upper()
+
+
+class QuoteFormState(SessionState):
+    top: dict[str, str] = {f: "" for f in TOP_FIELDS}
+    lines: list[dict[str, str]] = [dict(EMPTY_LINE)]
+    services: list[str] = []
+    problems: dict[str, str] = {}
+    origin_options: list[str] = []
+    destination_options: list[str] = []
+    reference: str = ""
+    notice: str = ""
+    error: str = ""
+    busy: bool = False
+    _version: int = 0
+
+    @rx.var
+    def incoterm_options(self) -> list[list[str]]:
+        mode = self.top.get("mode", "")
+        terms = trade_codes.incoterms_for_mode(mode) if mode else list(trade_codes.INCOTERMS.values())
+        return [[t.code, f"{t.code} ({t.name})"] for t in terms]
+
+    @rx.var
+    def is_fcl(self) -> bool:
+        return self.top.get("mode", "") == "ocean_fcl"
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.notice, self.error, self.busy = "", "", False
+        view = await run_db(svc.get_draft, principal)
+        if view is None:
+            self.top, self.lines, self.services = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], []
+            self.reference, self._version, self.problems = "", 0, {}
+            return None
+        self._use(view)
+        self.notice = f"Your unfinished request {view.reference} is back as you left it."
+        return None
+
+    def _use(self, view: svc.QuoteView) -> None:
+        self.top, self.lines, self.services = form_from_view(view)
+        self.reference, self._version, self.problems = view.reference, view.version, dict(view.problems)
+
+    def set_field(self, name: str, value: str) -> None:
+        if name in TOP_FIELDS:
+            self.top = {**self.top, name: str(value)[:200]}
+
+    def set_line_field(self, index: int, name: str, value: str) -> None:
+        i = int(index)
+        if name in (*LINE_FIELDS, "dg") and 0 <= i < len(self.lines):
+            self.lines = [{**ln, name: str(value)[:200]} if n == i else ln for n, ln in enumerate(self.lines)]
+
+    def set_line_dg(self, index: int, checked: bool) -> None:
+        self.set_line_field(index, "dg", "yes" if checked else "")
+
+    def add_line(self) -> None:
+        if len(self.lines) < svc.MAX_LINES:
+            self.lines = [*self.lines, dict(EMPTY_LINE)]
+
+    def remove_line(self, index: int) -> None:
+        if len(self.lines) > 1:
+            self.lines = [ln for n, ln in enumerate(self.lines) if n != int(index)]
+
+    def toggle_service(self, code: str, checked: bool) -> None:
+        if code in trade_codes.SERVICES:
+            self.services = sorted({*self.services, code} if checked else set(self.services) - {code})
+
+    async def suggest(self, which: str, text: str):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        if which not in ("origin", "destination"):
+            return None
+        self.top = {**self.top, which: str(text)[:80]}
+        mode = self.top.get("mode", "")
+        found: list[str] = []
+        if mode and len(text.strip()) >= 2:
+            try:
+                found = [f"{o.code} · {o.name}" for o in
+                         await run_db(locations.search_locations, principal, mode, text, limit=8)]
+            except ServiceError:
+                found = []
+        if which == "origin":
+            self.origin_options = found
+        else:
+            self.destination_options = found
+        return None
+
+    def _input(self) -> svc.QuoteInput:
+        top = {**self.top, "origin": _place_code(self.top.get("origin", "")),
+               "destination": _place_code(self.top.get("destination", ""))}
+        return input_from_form(top, self.lines, self.services)
+
+    async def _save(self, principal) -> bool:  # noqa: ANN001
+        try:
+            view = await run_db(svc.save_draft, principal, self._input(), reference=self.reference or None,
+                                expected_version=self._version or None)
+        except ServiceError as exc:
+            self.error, self.notice = exc.message, ""
+            return False
+        self._use(view)
+        return True
+
+    async def save(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        if await self._save(principal):
+            self.error = ""
+            self.notice = (f"Draft {self.reference} saved. It stays here until you get prices or discard it."
+                           + (" Some fields still need attention before you can get prices." if self.problems else ""))
+        return None
+
+    async def get_prices(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            yield self._refused()
+            return
+        if self.busy:  # a second click while the first is pricing
+            return
+        self.busy = True
+        yield
+        try:
+            if not await self._save(principal):
+                return
+            try:
+                view = await run_db(svc.submit_quote, principal, self.reference)
+            except FormInvalid as exc:
+                self.problems = dict(exc.fields)
+                self.error, self.notice = exc.message, ""
+                return
+            except ServiceError as exc:
+                self.error, self.notice = exc.message, ""
+                return
+            yield rx.redirect(f"/portal/quotes/{view.reference}")
+        finally:
+            self.busy = False
+
+    async def discard(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        if not self.reference:
+            self.top, self.lines, self.services, self.problems = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], [], {}
+            return None
+        try:
+            await run_db(svc.discard_draft, principal, self.reference)
+        except ServiceError as exc:
+            self.error = exc.message
+            return None
+        self.top, self.lines, self.services, self.problems = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], [], {}
+        self.reference, self._version, self.error = "", 0, ""
+        self.notice = "The draft was discarded. Nothing was sent."
+        return None
+
+
+S = QuoteFormState
+LABEL = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
+SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
+                "background": "white", "min_height": "32px"}
+
+
+def _problem(key: rx.Var | str, field_id: rx.Var | str) -> rx.Component:
+    return rx.cond(S.problems.contains(key),
+                   rx.text(S.problems[key], id=field_id + "-problem", color=DANGER, size="2", role="alert"),
+                   rx.fragment())
+
+
+def _described(key: rx.Var | str, field_id: rx.Var | str) -> dict:
+    return {"aria_describedby": field_id + "-problem",
+            "aria_invalid": rx.cond(S.problems.contains(key), "true", "false")}
+
+
+def _top_input(label: str, name: str, hint: str = "", **props) -> rx.Component:
+    field_id = f"quote-{name}"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL),
+        rx.input(id=field_id, value=S.top[name], on_change=lambda v: S.set_field(name, v), width="100%",
+                 **_described(name, field_id), **props),
+        rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
+        _problem(name, field_id),
+        width="100%",
+    )
+
+
+def _select(label: str, name: str, options: list[rx.Component]) -> rx.Component:
+    field_id = f"quote-{name}"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL),
+        rx.el.select(*options, id=field_id, value=S.top[name], on_change=lambda v: S.set_field(name, v),
+                     style=SELECT_STYLE, **_described(name, field_id)),
+        _problem(name, field_id),
+        width="100%",
+    )
+
+
+def _top_select(label: str, name: str, options: list[tuple[str, str]]) -> rx.Component:
+    return _select(label, name, [rx.el.option(text, value=value) for value, text in options])
+
+
+def _incoterm_select() -> rx.Component:
+    return _select("Incoterm", "incoterm", [rx.el.option("Choose a term", value=""),
+                                            rx.foreach(S.incoterm_options, lambda o: rx.el.option(o[1], value=o[0]))])
+
+
+def _place(label: str, which: str, options: rx.Var) -> rx.Component:
+    field_id = f"quote-{which}"
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL),
+        rx.input(id=field_id, value=S.top[which], on_change=lambda v: S.suggest(which, v), debounce_timeout=250,
+                 list=f"{field_id}-options", autocomplete="off", width="100%",
+                 placeholder="Type a code or a name", **_described(which, field_id)),
+        rx.el.datalist(rx.foreach(options, lambda o: rx.el.option(value=o)), id=f"{field_id}-options"),
+        rx.text("Pick the mode first; only places it can use are offered.", size="1", color=MUTED_TEXT),
+        _problem(which, field_id),
+        width="100%",
+    )
+
+
+def _line_input(index: rx.Var, label: str, name: str, **props) -> rx.Component:
+    key = "lines." + index.to_string() + "." + name
+    field_id = "line-" + index.to_string() + "-" + name
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL),
+        rx.input(id=field_id, value=S.lines[index][name], on_change=lambda v: S.set_line_field(index, name, v),
+                 width="100%", **_described(key, field_id), **props),
+        _problem(key, field_id),
+        width="100%",
+    )
+
+
+def _line_select(index: rx.Var, label: str, name: str, options: list[tuple[str, str]]) -> rx.Component:
+    key = "lines." + index.to_string() + "." + name
+    field_id = "line-" + index.to_string() + "-" + name
+    return rx.box(
+        rx.el.label(label, html_for=field_id, style=LABEL),
+        rx.el.select(*[rx.el.option(text, value=value) for value, text in options], id=field_id,
+                     value=S.lines[index][name], on_change=lambda v: S.set_line_field(index, name, v),
+                     style=SELECT_STYLE, **_described(key, field_id)),
+        _problem(key, field_id),
+        width="100%",
+    )
+
+
+def _line(line: rx.Var, index: rx.Var) -> rx.Component:
+    number = (index + 1).to_string()
+    dg_id = "line-" + index.to_string() + "-dg"
+    return rx.el.fieldset(
+        rx.el.legend("Cargo line " + number, style={"font_weight": "700", "padding": "0 4px"}),
+        responsive_grid(
+            _line_input(index, "What is it", "description", placeholder="e.g. Cartons of ceramic tiles"),
+            rx.cond(
+                S.is_fcl,
+                rx.fragment(
+                    _line_select(index, "Container type", "container_size_type", SIZE_CHOICES),
+                    _line_input(index, "Number of containers", "container_count", type="number", min="1"),
+                ),
+                rx.fragment(
+                    _line_input(index, "Packages", "packages", type="number", min="1"),
+                    _line_input(index, "Length per package (cm)", "length_cm", inputmode="decimal"),
+                    _line_input(index, "Width per package (cm)", "width_cm", inputmode="decimal"),
+                    _line_input(index, "Height per package (cm)", "height_cm", inputmode="decimal"),
+                ),
+            ),
+            _line_input(index, "Gross weight of the line (kg)", "weight_kg", inputmode="decimal"),
+            wide=3, middle=2, spacing="3",
+        ),
+        rx.el.label(
+            rx.checkbox(id=dg_id, checked=line["dg"] == "yes", on_change=lambda c: S.set_line_dg(index, c)),
+            " Dangerous goods",
+            html_for=dg_id,
+            style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600",
+                   "margin_top": "8px"},
+        ),
+        rx.cond(
+            line["dg"] == "yes",
+            responsive_grid(
+                _line_input(index, "UN number", "un_number", placeholder="e.g. UN 1263"),
+                _line_select(index, "Class", "dg_class", DG_CHOICES),
+                wide=2, spacing="3",
+            ),
+            rx.fragment(),
+        ),
+        rx.cond(S.lines.length() > 1,
+                rx.button("Remove cargo line " + number, type="button", variant="ghost", color_scheme="red",
+                          on_click=S.remove_line(index), margin_top="8px"),
+                rx.fragment()),
+        style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "12px", "width": "100%",
+               "background": "white"},
+    )
+
+
+def _services() -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend("Extra services (optional)", style={"font_weight": "700"}),
+        rx.flex(
+            *[rx.el.label(
+                rx.checkbox(id=f"service-{code}", checked=S.services.contains(code),
+                            on_change=lambda c, code=code: S.toggle_service(code, c)),
+                " " + label, html_for=f"service-{code}",
+                style={"display": "flex", "gap": "6px", "align_items": "center"},
+            ) for code, label in trade_codes.SERVICES.items()],
+            gap="4", wrap="wrap",
+        ),
+        _problem("services", "quote-services"),
+        rx.cond(
+            S.services.contains("insurance"),
+            responsive_grid(
+                _top_input("Cargo value (for insurance)", "cargo_value", inputmode="decimal"),
+                _top_select("Currency of the value", "cargo_currency", CURRENCY_CHOICES),
+                wide=2, spacing="3",
+            ),
+            rx.fragment(),
+        ),
+        style={"border": "none", "padding": "0", "margin": "0", "width": "100%"},
+    )
+
+
+@area_page("portal", "/portal/quotes/new", "Request a quote", QuoteFormState.load)
+def portal_quote_form() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Request a quote", size="7", as_="h1"),
+        rx.text("Tell us what moves where and when. We price it against our rate cards at once; if nothing fits, "
+                "our team prices it by hand and tells you when it is ready.", color=MUTED_TEXT),
+        rx.cond(S.notice != "", info_callout(S.notice, data_testid="quote-notice"), rx.fragment()),
+        rx.cond(S.error != "", error_callout(S.error, data_testid="quote-error"), rx.fragment()),
+        rx.card(
+            rx.vstack(
+                rx.heading("Route and terms", size="4", as_="h2"),
+                responsive_grid(
+                    _top_select("Mode", "mode", MODE_CHOICES),
+                    _place("From", "origin", S.origin_options),
+                    _place("To", "destination", S.destination_options),
+                    _top_input("Cargo ready on", "ready_date", type="date"),
+                    _incoterm_select(),
+                    _top_input("Your reference (optional)", "customer_reference", max_length=40),
+                    wide=3, middle=2, spacing="3",
+                ),
+                spacing="3", width="100%",
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("Cargo", size="4", as_="h2"),
+                _problem("lines", "quote-lines"),
+                rx.foreach(S.lines, _line),
+                secondary_button("Add a cargo line", type="button", on_click=S.add_line),
+                spacing="3", width="100%",
+            ),
+            width="100%",
+        ),
+        rx.card(_services(), width="100%"),
+        rx.hstack(
+            primary_button("Get prices", type="button", on_click=S.get_prices, disabled=S.busy),
+            secondary_button("Save draft", type="button", on_click=S.save, disabled=S.busy),
+            rx.button("Discard", type="button", variant="ghost", color_scheme="red", on_click=S.discard),
+            rx.cond(S.busy, rx.hstack(rx.spinner(), rx.text("Pricing your request…"), role="status"), rx.fragment()),
+            spacing="3", align="center", wrap="wrap",
+        ),
+        rx.link("Back to your quotes", href="/portal/quotes"),
+        spacing="4",
+        width="100%",
+    )

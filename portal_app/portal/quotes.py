@@ -1,0 +1,508 @@
+"""Portal: the company's quote requests (``/portal/quotes``) and one request with its priced options side by side
+(``/portal/quotes/{reference}``): sort cheapest or fastest, each option's charges, book one, decline the prices,
+or copy an expired request into a new one.
+
+Booking goes through ``services/bookings.accept_option`` exactly once: the page makes one idempotency key on the
+server when the booking form opens and sends it with every attempt, and the button is disabled while the booking
+is being made, so a double click, a retry or a second tab's attempt at the same option makes one booking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from urllib.parse import parse_qs
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.components.formatting import fmt_date, fmt_datetime
+from portal_app.components.layout import area_page
+from portal_app.components.ui import (
+    DANGER,
+    MUTED_TEXT,
+    download_link,
+    error_callout,
+    info_callout,
+    pager,
+    primary_button,
+    responsive_grid,
+    secondary_button,
+    table_caption,
+)
+from portal_app.components.work_queue import button_link, text_field
+from portal_app.services import bookings, trade_codes
+from portal_app.services import quotes as svc
+from portal_app.services.errors import FormInvalid, ServiceError
+
+PAGE_SIZE = 25
+STATUS_CHOICES = [("all", "All"), ("draft", "Draft"), ("requested", "Requested"), ("quoted", "Quoted"),
+                  ("accepted", "Accepted"), ("expired", "Expired"), ("declined", "Declined")]
+STATUS_WORDS = {
+    "draft": "Draft: not sent yet",
+    "requested": "Requested: our team is pricing it",
+    "quoted": "Quoted: prices are ready",
+    "accepted": "Accepted: booked",
+    "expired": "Expired: prices are no longer valid",
+    "declined": "Declined",
+}
+BOOKING_FIELDS = ("shipper_name", "consignee_name", "cargo_description", "shipper_address", "consignee_address",
+                  "notify_party", "customer_reference")
+
+
+def _number(value: Decimal | None) -> str:
+    return format(value.normalize(), ",f") if value is not None else "?"
+
+
+def pdf_url(reference: str) -> str:
+    return f"/api/v1/quote-requests/{reference}/pdf"
+
+
+def quote_row_view(r: svc.QuoteRow) -> dict[str, str]:
+    return {
+        "reference": r.reference, "href": (f"/portal/quotes/{r.reference}" if r.status != "draft"
+                                           else "/portal/quotes/new"),
+        "status": r.status, "mode": trade_codes.MODE_LABELS.get(r.mode or "", "—"),
+        "route": f"{r.origin or '?'} → {r.destination or '?'}", "ready": fmt_date(r.ready_date),
+        "options": str(r.options), "best": r.best_total_text or "—",
+        "pdf": pdf_url(r.reference) if r.status != "draft" else "",
+    }
+
+
+def cargo_line_text(ln: svc.CargoLineView) -> str:
+    """One cargo line in words: "2 x 40' high cube (40HC) · Furniture" or "3 packages, 250 kg · Pallets"."""
+    if ln.container_size_type:
+        size = trade_codes.SIZE_TYPES.get(ln.container_size_type, ln.container_size_type)
+        text = f"{ln.container_count or '?'} x {size}"
+    else:
+        text = f"{ln.packages or '?'} packages, {_number(ln.weight_kg)} kg"
+    if ln.description:
+        text += f" · {ln.description}"
+    if ln.is_dangerous_goods:
+        text += f" · dangerous goods UN {ln.un_number} class {ln.dg_class}"
+    return text
+
+
+def option_view(o: svc.OptionView) -> dict[str, str]:
+    return {
+        "id": str(o.id), "carrier": o.carrier_name or o.carrier_code or "Our team's price",
+        "total": o.total_text, "transit": f"{o.transit_days} days", "valid": fmt_datetime(o.valid_until),
+        "status": o.status, "notes": o.notes or "", "manual": "yes" if o.is_manual else "",
+        "shipment": o.shipment_reference or "",
+    }
+
+
+def charge_view(c: svc.OptionChargeView, currency: str) -> dict[str, str]:
+    return {"code": c.code, "description": c.description, "quantity": format(c.quantity.normalize(), "f"),
+            "amount": f"{currency} {c.amount:,.2f}"}
+
+
+class PortalQuotesState(SessionState):
+    rows: list[dict[str, str]] = []
+    status: str = "all"
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    error: str = ""
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        chosen = (parse_qs(self.router.url.query).get("status") or ["all"])[0]
+        self.status = chosen if chosen in dict(STATUS_CHOICES) else "all"
+        self.page = 1
+        await self._fetch(principal)
+        return None
+
+    async def choose_status(self, value: str):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.status = value if value in dict(STATUS_CHOICES) else "all"
+        self.page = 1
+        await self._fetch(principal)
+        return None
+
+    async def go_to_page(self, delta: int):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.page = max(1, min(self.pages, self.page + int(delta)))
+        await self._fetch(principal)
+        return None
+
+    async def _fetch(self, principal) -> None:  # noqa: ANN001
+        try:
+            result = await run_db(svc.list_quotes, principal, status=None if self.status == "all" else self.status,
+                                  page=self.page, page_size=PAGE_SIZE)
+        except ServiceError as exc:
+            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
+            return
+        self.error = ""
+        self.rows = [quote_row_view(r) for r in result.rows]
+        self.total, self.pages = result.total, result.pages
+
+
+class PortalQuoteState(SessionState):
+    quote: dict[str, str] = {}
+    lines: list[str] = []
+    options: list[dict[str, str]] = []
+    charges: dict[str, list[dict[str, str]]] = {}
+    sort: str = "cheapest"
+    not_found: str = ""
+    error: str = ""
+    notice: str = ""
+    booking_option: str = ""
+    booking_errors: dict[str, str] = {}
+    booking: bool = False
+    _key: str = ""
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.error, self.notice, self.booking_option, self.booking_errors, self.booking = "", "", "", {}, False
+        await self._read(principal, last_path_segment(self.router.url.path)[:40])
+        return None
+
+    async def _read(self, principal, reference: str) -> None:  # noqa: ANN001
+        try:
+            q = await run_db(svc.get_quote, principal, reference, sort=self.sort)
+        except ServiceError as exc:
+            self.not_found, self.quote, self.options, self.charges = exc.message, {}, [], {}
+            return
+        self.not_found = ""
+        self.quote = {
+            "reference": q.reference, "status": q.status, "status_words": STATUS_WORDS.get(q.status, q.status),
+            "mode": q.mode_label or "—", "route": f"{q.origin_name or q.origin or '?'} ({q.origin or '?'}) → "
+                                               f"{q.destination_name or q.destination or '?'} ({q.destination or '?'})",
+            "ready": fmt_date(q.ready_date), "incoterm": q.incoterm or "—",
+            "services": ", ".join(trade_codes.SERVICES.get(s, s) for s in q.services) or "None",
+            "weight": f"{q.gross_weight_kg:,.1f} kg", "volume": f"{q.volume_m3:,.3f} m³",
+            "manual": "yes" if q.is_manual else "", "manual_due": fmt_datetime(q.manual_due_at),
+            "requested_by": q.requested_by, "pdf": pdf_url(q.reference), "draft": "yes" if q.status == "draft" else "",
+        }
+        self.lines = [cargo_line_text(ln) for ln in q.lines]
+        self.options = [option_view(o) for o in q.options]
+        self.charges = {str(o.id): [charge_view(c, o.currency) for c in o.charges] for o in q.options}
+
+    @property
+    def _reference(self) -> str:
+        return self.quote.get("reference", "")
+
+    async def sort_by(self, value: str):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        self.sort = value if value in svc.SORTS else "cheapest"
+        await self._read(principal, self._reference)
+        return None
+
+    async def start_booking(self, option_id: str):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        try:
+            option = await run_db(svc.mark_booking_started, principal, int(option_id))
+        except (ServiceError, ValueError) as exc:
+            self.error = getattr(exc, "message", "That option is not in your quotes. Reload the page.")
+            return None
+        if not option.can_accept:
+            self.error = "This price can no longer be booked. Copy the request to get fresh prices."
+            return None
+        self.booking_option, self.booking_errors, self.error = str(option.id), {}, ""
+        self._key = f"page-{uuid.uuid4().hex}"  # one booking per opened form, whatever happens next
+        return None
+
+    def close_booking(self) -> None:
+        self.booking_option, self.booking_errors = "", {}
+
+    async def book(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            yield self._refused()
+            return
+        if self.booking or not self.booking_option:
+            return
+        self.booking = True
+        yield
+        try:
+            data = bookings.BookingInput(
+                **{f: (str(form.get(f, "")).strip() or None) if f not in ("shipper_name", "consignee_name",
+                                                                          "cargo_description")
+                   else str(form.get(f, "")).strip() for f in BOOKING_FIELDS},
+                cargo_confirmed=bool(form.get("cargo_confirmed")),
+            )
+            result = await run_db(bookings.accept_option, principal, int(self.booking_option), data,
+                                  idempotency_key=self._key)
+        except FormInvalid as exc:
+            self.booking_errors, self.error = dict(exc.fields), exc.message
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        finally:
+            self.booking = False
+        yield rx.redirect(f"/portal/shipments/{result.shipment_reference}?booked=1")
+
+    async def decline(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        try:
+            await run_db(svc.decline_quote, principal, self._reference, str(form.get("reason", "")).strip() or None)
+        except ServiceError as exc:
+            self.error = exc.message
+            return None
+        self.notice = "You declined these prices. Nothing was booked."
+        await self._read(principal, self._reference)
+        return None
+
+    async def copy(self):  # noqa: ANN201
+        principal = await self._authorize("portal")
+        if principal is None:
+            return self._refused()
+        try:
+            await run_db(svc.copy_to_draft, principal, self._reference)
+        except ServiceError as exc:
+            self.error = exc.message
+            return None
+        return rx.redirect("/portal/quotes/new")
+
+
+# --------------------------------------------------------------------------------------------------- list page
+
+
+L = PortalQuotesState
+
+
+def _list_row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
+        rx.table.cell(rx.badge(r["status"], variant="soft", high_contrast=True)),
+        rx.table.cell(r["mode"]),
+        rx.table.cell(r["route"]),
+        rx.table.cell(r["ready"]),
+        rx.table.cell(r["options"]),
+        rx.table.cell(r["best"]),
+        rx.table.cell(rx.cond(r["pdf"] != "", download_link("PDF", r["pdf"], "Quote " + r["reference"] + " as PDF"),
+                              "—")),
+    )
+
+
+@area_page("portal", "/portal/quotes", "Quotes", PortalQuotesState.load)
+def portal_quotes() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.heading("Quotes", size="7", as_="h1"), rx.spacer(),
+                  button_link("Request a quote", "/portal/quotes/new"), width="100%", align="center"),
+        rx.box(
+            rx.el.label("Status", html_for="quotes-status", style={"font_weight": "600", "display": "block"}),
+            rx.el.select(*[rx.el.option(text, value=v) for v, text in STATUS_CHOICES], id="quotes-status",
+                         value=L.status, on_change=L.choose_status,
+                         style={"padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px"}),
+        ),
+        rx.cond(L.error != "", error_callout(L.error), rx.fragment()),
+        rx.text(L.total, " quote requests", color=MUTED_TEXT, role="status"),
+        rx.cond(
+            L.rows.length() > 0,
+            rx.table.root(
+                table_caption("Your quote requests"),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in (
+                    "Quote", "Status", "Mode", "Route", "Ready", "Options", "Best price", "PDF")])),
+                rx.table.body(rx.foreach(L.rows, _list_row)),
+                variant="surface", width="100%",
+            ),
+            rx.text("No quote requests here yet. Select Request a quote to price a shipment.", color=MUTED_TEXT),
+        ),
+        pager(L),
+        spacing="4",
+        width="100%",
+    )
+
+
+# --------------------------------------------------------------------------------------------------- one quote
+
+
+Q = PortalQuoteState
+
+
+def _charges(option_id: rx.Var) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                       for h in ("Charge", "Quantity", "Amount")])),
+        rx.table.body(rx.foreach(Q.charges[option_id], lambda c: rx.table.row(
+            rx.table.row_header_cell(c["description"]), rx.table.cell(c["quantity"]),
+            rx.table.cell(c["amount"], text_align="right")))),
+        size="1", width="100%",
+    )
+
+
+def _option(o: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(o["carrier"], size="4", as_="h3"),
+            rx.text(o["total"], size="6", weight="bold", data_testid="option-total"),
+            rx.text("All-in · ", o["transit"], " in transit", size="2"),
+            rx.text("Valid until ", o["valid"], size="1", color=MUTED_TEXT),
+            rx.cond(o["notes"] != "", rx.text(o["notes"], size="2", color=MUTED_TEXT), rx.fragment()),
+            _charges(o["id"]),
+            rx.match(
+                o["status"],
+                ("offered", primary_button("Book this option", type="button", on_click=Q.start_booking(o["id"]),
+                                           aria_label="Book the " + o["carrier"] + " option for " + o["total"])),
+                ("accepted", rx.link("Booked as ", o["shipment"], href="/portal/shipments/" + o["shipment"])),
+                ("expired", rx.text("This price has expired.", color=DANGER, weight="medium")),
+                rx.text("Not offered any more (", o["status"], ").", color=MUTED_TEXT),
+            ),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+        data_testid="quote-option",
+    )
+
+
+def _booking_form() -> rx.Component:
+    def field(label: str, name: str, hint: str = "", **props) -> rx.Component:
+        field_id = f"booking-{name}"
+        return rx.box(
+            rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
+            rx.input(id=field_id, name=name, width="100%", aria_describedby=field_id + "-error", **props),
+            rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
+            rx.cond(Q.booking_errors.contains(name),
+                    rx.text(Q.booking_errors[name], id=field_id + "-error", color=DANGER, size="2", role="alert"),
+                    rx.fragment()),
+            width="100%",
+        )
+
+    return rx.card(
+        rx.el.form(
+            rx.vstack(
+                rx.heading("Confirm the booking", size="5", as_="h2"),
+                rx.text("Check the parties and the cargo. The booking goes to our team for confirmation; you are "
+                        "told when it is confirmed.", size="2", color=MUTED_TEXT),
+                responsive_grid(
+                    field("Shipper", "shipper_name", max_length=200),
+                    field("Consignee", "consignee_name", max_length=200),
+                    field("Shipper address (optional)", "shipper_address", max_length=400),
+                    field("Consignee address (optional)", "consignee_address", max_length=400),
+                    field("Notify party (optional)", "notify_party", max_length=200),
+                    field("Your reference or PO (optional)", "customer_reference", max_length=40),
+                    wide=2, spacing="3",
+                ),
+                field("Cargo description", "cargo_description", max_length=400),
+                rx.el.label(
+                    rx.checkbox(name="cargo_confirmed", id="booking-cargo-confirmed"),
+                    " The cargo is as described in the quote request",
+                    html_for="booking-cargo-confirmed",
+                    style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
+                ),
+                rx.cond(Q.booking_errors.contains("cargo_confirmed"),
+                        rx.text(Q.booking_errors["cargo_confirmed"], color=DANGER, size="2", role="alert"),
+                        rx.fragment()),
+                rx.hstack(
+                    primary_button("Book now", type="submit", disabled=Q.booking),
+                    secondary_button("Cancel", type="button", on_click=Q.close_booking),
+                    rx.cond(Q.booking, rx.hstack(rx.spinner(), rx.text("Booking…"), role="status"), rx.fragment()),
+                    align="center",
+                ),
+                spacing="3", width="100%",
+            ),
+            on_submit=Q.book,
+            aria_label="Confirm the booking",
+        ),
+        width="100%",
+        data_testid="booking-form",
+    )
+
+
+def _summary() -> rx.Component:
+    q = Q.quote
+    return rx.card(
+        rx.data_list.root(
+            *[rx.data_list.item(rx.data_list.label(label), rx.data_list.value(q[key])) for label, key in (
+                ("Status", "status_words"), ("Mode", "mode"), ("Route", "route"), ("Cargo ready", "ready"),
+                ("Incoterm", "incoterm"), ("Extra services", "services"), ("Gross weight", "weight"),
+                ("Volume", "volume"), ("Requested by", "requested_by"))],
+            size="2",
+        ),
+        rx.vstack(rx.foreach(Q.lines, lambda line: rx.text(line, size="2")), spacing="1", margin_top="8px"),
+        width="100%",
+    )
+
+
+def _decline() -> rx.Component:
+    return rx.el.details(
+        rx.el.summary("Decline these prices", style={"cursor": "pointer", "font_weight": "600"}),
+        rx.el.form(
+            rx.vstack(
+                text_field("Why (optional, helps us price better next time)", "reason", "decline-reason", rows="2"),
+                secondary_button("Decline the prices", type="submit"),
+                spacing="2", width="100%",
+            ),
+            on_submit=Q.decline, aria_label="Decline these prices",
+        ),
+    )
+
+
+@area_page("portal", "/portal/quotes/[reference]", "Quote", PortalQuoteState.load)
+def portal_quote() -> rx.Component:
+    q = Q.quote
+    return rx.cond(
+        Q.not_found != "",
+        rx.vstack(rx.heading("Quote not found", size="7", as_="h1"), error_callout(Q.not_found),
+                  rx.link("Back to your quotes", href="/portal/quotes")),
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Quote ", q["reference"], size="7", as_="h1"),
+                rx.badge(q["status"], variant="soft", high_contrast=True),
+                rx.spacer(),
+                download_link("Download PDF", q["pdf"], "Quote " + q["reference"] + " as PDF"),
+                width="100%", align="center",
+            ),
+            rx.cond(Q.notice != "", info_callout(Q.notice), rx.fragment()),
+            rx.cond(Q.error != "", error_callout(Q.error, data_testid="quote-page-error"), rx.fragment()),
+            _summary(),
+            rx.cond(
+                (q["status"] == "requested") & (q["manual"] == "yes"),
+                info_callout(rx.text("No rate card fits this request, so our team is pricing it by hand. You will "
+                                     "have prices by ", q["manual_due"], " and we will notify you.")),
+                rx.fragment(),
+            ),
+            rx.cond(
+                q["status"] == "expired",
+                rx.callout(
+                    rx.hstack(rx.text("These prices have expired and cannot be booked. Copy the request to get "
+                                      "today's prices; nothing else changes."),
+                              secondary_button("Copy to a new request", type="button", on_click=Q.copy),
+                              align="center", wrap="wrap"),
+                    icon="info", color_scheme="amber", role="status", width="100%",
+                ),
+                rx.fragment(),
+            ),
+            rx.cond(Q.booking_option != "", _booking_form(), rx.fragment()),
+            rx.cond(
+                Q.options.length() > 0,
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading("Options", size="5", as_="h2"),
+                        rx.spacer(),
+                        rx.el.label("Sort", html_for="quote-sort", style={"font_weight": "600"}),
+                        rx.el.select(rx.el.option("Cheapest first", value="cheapest"),
+                                     rx.el.option("Fastest first", value="fastest"), id="quote-sort",
+                                     value=Q.sort, on_change=Q.sort_by,
+                                     style={"padding": "6px 8px", "border": "1px solid #8b949e",
+                                            "border_radius": "6px"}),
+                        width="100%", align="center",
+                    ),
+                    responsive_grid(rx.foreach(Q.options, _option), wide=3, middle=2),
+                    rx.cond(q["status"] == "quoted", _decline(), rx.fragment()),
+                    spacing="3", width="100%",
+                ),
+                rx.fragment(),
+            ),
+            rx.link("Back to your quotes", href="/portal/quotes"),
+            spacing="4",
+            width="100%",
+        ),
+    )
