@@ -5,20 +5,13 @@ document rejected with a reason the customer then reads."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, app_url, page  # noqa: F401
-from tests.test_browser_tower_quotes import MANAGER, PASSWORD, _sign_in
+from tests.test_browser import ARTIFACTS, app_url, page  # noqa: F401
+from tests.test_browser_tower_quotes import MANAGER, _customer, _sign_in
 from tests.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
-
-
-def _customer(app_url: str) -> httpx.Client:  # noqa: F811
-    client = httpx.Client(base_url=app_url, timeout=30)
-    assert client.post("/api/auth/login", json={"email": DEMO_CUSTOMER[0], "password": PASSWORD}).status_code == 200
-    return client
 
 
 def test_board_filters_bulk_assign_and_voyage_eta(page):  # noqa: F811

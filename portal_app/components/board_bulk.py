@@ -17,12 +17,12 @@ from portal_app.components.ops import id_or_none, parse_local
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
+    data_table,
     error_callout,
     info_callout,
     primary_button,
     responsive_grid,
     secondary_button,
-    table_caption,
 )
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import bulk
@@ -174,15 +174,8 @@ def bulk_report(state: type[BoardBulkMixin]) -> rx.Component:
                 rx.fragment()),
         rx.cond(
             state.bulk_failures.length() > 0,
-            rx.table.root(
-                table_caption("Shipments not changed"),
-                rx.table.header(rx.table.row(rx.table.column_header_cell("Shipment", scope="col"),
-                                             rx.table.column_header_cell("Why not", scope="col"))),
-                rx.table.body(rx.foreach(state.bulk_failures, lambda f: rx.table.row(
-                    rx.table.row_header_cell(f["reference"]), rx.table.cell(rx.text(f["reason"], color=DANGER))))),
-                size="1",
-                width="100%",
-            ),
+            data_table("Shipments not changed", ("Shipment", "Why not"), state.bulk_failures, lambda f: rx.table.row(
+                rx.table.row_header_cell(f["reference"]), rx.table.cell(rx.text(f["reason"], color=DANGER)))),
             rx.fragment(),
         ),
     )

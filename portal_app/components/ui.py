@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 ACCENT = "#0b5cad"  # white text on it: 6.67:1 contrast (WCAG AA)
@@ -123,6 +125,20 @@ def native_post_form(*children: rx.Component, action: str, form_id: str, **props
 def table_caption(text: str) -> rx.Component:
     """Names a table for assistive technology (and tests) without repeating the visible heading."""
     return rx.el.caption(text, class_name="sr-only")
+
+
+def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
+               row: Callable[[rx.Var], rx.Component], **props) -> rx.Component:
+    """A small table of ``rows`` (one ``row(item)`` each) under column headers, named ``caption`` for assistive
+    technology."""
+    props.setdefault("size", "1")
+    props.setdefault("width", "100%")
+    return rx.table.root(
+        table_caption(caption),
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        **props,
+    )
 
 
 def download_link(text: str, href: rx.Var | str, label: rx.Var | str | None = None) -> rx.Component:

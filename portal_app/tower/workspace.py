@@ -26,13 +26,13 @@ from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_d
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
+    data_table,
     error_callout,
     info_callout,
     pager,
     primary_button,
     responsive_grid,
     secondary_button,
-    table_caption,
 )
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import workspace as ws
@@ -220,17 +220,11 @@ def _messages() -> rx.Component:
         rx.cond(S.ws_error != "", error_callout(S.ws_error, data_testid="workspace-error"), rx.fragment()),
         rx.cond(
             S.conflict.length() > 0,
-            rx.table.root(
-                table_caption("What changed since you opened the shipment"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
-                                               for h in ("Field", "Was", "Now", "Changed by", "When")])),
-                rx.table.body(rx.foreach(S.conflict, lambda c: rx.table.row(
-                    rx.table.row_header_cell(c["field"]), rx.table.cell(c["old"]), rx.table.cell(c["new"]),
-                    rx.table.cell(c["by"]), rx.table.cell(c["at"])))),
-                size="1",
-                width="100%",
-                data_testid="conflict-changes",
-            ),
+            data_table("What changed since you opened the shipment", ("Field", "Was", "Now", "Changed by", "When"),
+                       S.conflict, lambda c: rx.table.row(
+                           rx.table.row_header_cell(c["field"]), rx.table.cell(c["old"]), rx.table.cell(c["new"]),
+                           rx.table.cell(c["by"]), rx.table.cell(c["at"])),
+                       data_testid="conflict-changes"),
             rx.fragment(),
         ),
     )
@@ -376,14 +370,7 @@ def _review_card() -> rx.Component:
         "Review documents", "workspace-review",
         rx.cond(
             S.doc_rows.length() > 0,
-            rx.table.root(
-                table_caption("Documents to review"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
-                                               for h in ("Document", "Status", "Decision")])),
-                rx.table.body(rx.foreach(S.doc_rows, _review_row)),
-                size="1",
-                width="100%",
-            ),
+            data_table("Documents to review", ("Document", "Status", "Decision"), S.doc_rows, _review_row),
             rx.text("No documents on this shipment yet.", color=MUTED_TEXT),
         ),
     )
@@ -394,16 +381,10 @@ def _audit_card() -> rx.Component:
         "Audit trail", "workspace-audit",
         rx.cond(
             S.audit_rows.length() > 0,
-            rx.table.root(
-                table_caption("Audit trail of the shipment and its documents"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
-                                               for h in ("When", "Who", "What", "Record", "Changes")])),
-                rx.table.body(rx.foreach(S.audit_rows, lambda a: rx.table.row(
-                    rx.table.cell(a["at"]), rx.table.cell(a["actor"]), rx.table.row_header_cell(a["action"]),
-                    rx.table.cell(a["entity"]), rx.table.cell(rx.text(a["changes"], size="1"))))),
-                size="1",
-                width="100%",
-            ),
+            data_table("Audit trail of the shipment and its documents", ("When", "Who", "What", "Record", "Changes"),
+                       S.audit_rows, lambda a: rx.table.row(
+                           rx.table.cell(a["at"]), rx.table.cell(a["actor"]), rx.table.row_header_cell(a["action"]),
+                           rx.table.cell(a["entity"]), rx.table.cell(rx.text(a["changes"], size="1")))),
             rx.text("No changes recorded yet.", color=MUTED_TEXT),
         ),
         pager(S),
