@@ -55,6 +55,10 @@ def _detail_reference(email: str) -> str:
 
 
 def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int) -> None:
+    # Import the pages' states here, outside any event loop: Reflex registers states in a context variable, and a
+    # first import inside asyncio.run() would leave the registration in that run's context alone.
+    load_events.list_substate()
+    load_events.board_substate()
     terms = search_terms_for(CUSTOMER[0])
     sessions = max(opts.paced_users, opts.memory_sessions + 50, max(opts.capacity_users))
     cookies = load_events.cookies_for(url, *CUSTOMER, count=sessions)
