@@ -52,8 +52,7 @@ def test_customer_uploads_and_downloads_a_document(page):  # noqa: F811
 
     # A real PDF as "Other document": saved, listed, and downloads byte for byte.
     data = _pdf(f"Browser test document for {reference}")
-    page.get_by_role("combobox", name="Document type").click()
-    page.get_by_role("option", name="Other document").click()
+    page.get_by_label("Document type").select_option(label="Other document")
     page.get_by_label("File to upload").set_input_files(
         {"name": "browser-test.pdf", "mimeType": "application/pdf", "buffer": data}
     )

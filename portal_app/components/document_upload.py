@@ -16,7 +16,9 @@ import reflex as rx
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.ui import (
+    LABEL_STYLE,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     download_link,
     error_callout,
     info_callout,
@@ -272,14 +274,10 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
         rx.vstack(
             rx.heading("Upload a document", size="4", as_="h3"),
             rx.box(
-                rx.el.label("Document type", html_for="upload-doc-type",
-                            style={"display": "block", "font_weight": "600", "margin_bottom": "4px"}),
-                rx.select.root(
-                    rx.select.trigger(id="upload-doc-type", aria_label="Document type"),
-                    rx.select.content(*[rx.select.item(name, value=key) for key, name in state.DOC_TYPES]),
-                    value=state.upload_doc_type,
-                    on_change=state.choose_upload_type,
-                ),
+                rx.el.label("Document type", html_for="upload-doc-type", style=LABEL_STYLE),
+                rx.el.select(*[rx.el.option(name, value=key) for key, name in state.DOC_TYPES], id="upload-doc-type",
+                             value=state.upload_doc_type, on_change=state.choose_upload_type,
+                             style={**NATIVE_SELECT_STYLE, "width": "auto"}),
             ),
             file_dropzone("File to upload", UPLOAD_ID, f"{ACCEPTED}; up to {limit} MB.", limit * 1024 * 1024,
                           state.upload_rejected),

@@ -19,7 +19,9 @@ from portal_app.components.formatting import (
     status_label,
 )
 from portal_app.components.ui import (
+    LABEL_STYLE,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     download_link,
     error_callout,
     labelled_input,
@@ -182,13 +184,9 @@ class ShipmentListBase(rx.State, mixin=True):
 
 def _select(label: str, name: str, items: list[tuple[str, str]], state: type[ShipmentListBase]) -> rx.Component:
     return rx.box(
-        rx.el.label(label, html_for=f"filter-{name}", style={"font_weight": "600", "display": "block"}),
-        rx.select.root(
-            rx.select.trigger(id=f"filter-{name}", aria_label=label),
-            rx.select.content(*[rx.select.item(text, value=value) for value, text in items]),
-            name=name,
-            default_value=state.params.get(name, ALL),
-        ),
+        rx.el.label(label, html_for=f"filter-{name}", style=LABEL_STYLE),
+        rx.el.select(*[rx.el.option(text, value=value) for value, text in items], id=f"filter-{name}", name=name,
+                     default_value=state.params.get(name, ALL), style=NATIVE_SELECT_STYLE),
     )
 
 

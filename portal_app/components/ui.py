@@ -11,6 +11,11 @@ ACCENT_DARK = "#084685"
 MUTED_TEXT = "#4a5565"  # on white: 7.4:1
 DANGER = "#b42318"  # on white: 6.5:1
 
+LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
+# A plain <select>: the browser's own picker (keyboard, screen readers, phones) and no script to download.
+NATIVE_SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
+                       "background": "white", "min_height": "32px"}
+
 BUTTON_STYLE = {
     "background_color": ACCENT,
     "color": "white",

@@ -19,7 +19,9 @@ from portal_app.components.ui import (
     ACCENT,
     BUTTON_STYLE,
     DANGER,
+    LABEL_STYLE,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     error_callout,
     info_callout,
     pager,
@@ -29,9 +31,6 @@ from portal_app.services.errors import ServiceError
 from portal_app.services.paging import Page
 
 PAGE_SIZE = 25
-LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
-NATIVE_SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
-                       "background": "white", "min_height": "32px"}
 
 
 def fmt_time_left(due: datetime | None, now: datetime) -> tuple[str, bool]:

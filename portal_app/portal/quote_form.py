@@ -16,7 +16,9 @@ from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
+    LABEL_STYLE,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     error_callout,
     info_callout,
     primary_button,
@@ -238,9 +240,8 @@ class QuoteFormState(SessionState):
 
 
 S = QuoteFormState
-LABEL = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
-SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
-                "background": "white", "min_height": "32px"}
+LABEL = LABEL_STYLE
+SELECT_STYLE = NATIVE_SELECT_STYLE
 
 
 def _problem(key: rx.Var | str, field_id: rx.Var | str) -> rx.Component:
