@@ -181,23 +181,24 @@ def bulk_report(state: type[BoardBulkMixin]) -> rx.Component:
     )
 
 
+def _scope_choice(state: type[BoardBulkMixin], value: str, text: rx.Component) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="radio", name="bulk-scope", value=value, checked=state.bulk_scope == value,
+                    on_change=lambda _: state.set_bulk_scope(value), style={"accent_color": "#0b5cad"}),
+        text,
+        style={"display": "flex", "gap": "6px", "align_items": "center"},
+    )
+
+
 def _scope(state: type[BoardBulkMixin]) -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("Apply to", style={"font_weight": "600"}),
-        rx.radio_group.root(
-            rx.hstack(
-                rx.el.label(rx.radio_group.item(value="selected"),
-                            rx.text("The shipments I ticked (", state.selected.length(), ")"),
-                            style={"display": "flex", "gap": "6px", "align_items": "center"}),
-                rx.el.label(rx.radio_group.item(value="filter"),
-                            rx.text("Every shipment matching the filters (", state.total, ")"),
-                            style={"display": "flex", "gap": "6px", "align_items": "center"}),
-                spacing="4",
-                wrap="wrap",
-            ),
-            value=state.bulk_scope,
-            on_change=state.set_bulk_scope,
-            name="scope",
+        # Plain radio inputs: a Radix radio group would add its script to every page's download.
+        rx.hstack(
+            _scope_choice(state, "selected", rx.text("The shipments I ticked (", state.selected.length(), ")")),
+            _scope_choice(state, "filter", rx.text("Every shipment matching the filters (", state.total, ")")),
+            spacing="4",
+            wrap="wrap",
         ),
         rx.hstack(
             rx.text(f"At most {bulk.MAX_BULK} shipments at once. Each is changed on its own: one refusal never "

@@ -291,7 +291,8 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
                 ),
                 rx.cond(
                     state.uploading,
-                    rx.hstack(rx.progress(value=state.upload_percent, width="160px", aria_label="Upload progress"),
+                    rx.hstack(rx.el.progress(value=state.upload_percent, max=100, aria_label="Upload progress",
+                                              style={"width": "160px", "accent_color": "#0b5cad"}),
                               rx.text("Uploading… ", state.upload_percent, "%", role="status"), align="center"),
                     rx.fragment(),
                 ),

@@ -17,6 +17,7 @@ from portal_app.components.handoff import HandoffBase, handoff_offer
 from portal_app.components.ui import (
     MUTED_TEXT,
     error_callout,
+    fact_list,
     responsive_grid,
     status_badge,
     table_caption,
@@ -150,13 +151,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
 
 
 def _facts(state: type[ShipmentDetailBase]) -> rx.Component:
-    return rx.data_list.root(
-        rx.foreach(
-            state.facts,
-            lambda f: rx.data_list.item(rx.data_list.label(f[0]), rx.data_list.value(f[1])),
-        ),
-        size="2",
-    )
+    return fact_list(state.facts)
 
 
 def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:

@@ -132,6 +132,24 @@ def table_caption(text: str) -> rx.Component:
     return rx.el.caption(text, class_name="sr-only")
 
 
+FACTS_STYLE = {"display": "grid", "grid_template_columns": "minmax(8rem, max-content) 1fr", "gap": "8px 16px",
+               "margin": "0"}
+
+
+def fact_list(pairs: rx.Var | list[tuple[str, rx.Var | str]], *, strong: bool = False) -> rx.Component:
+    """Label and value pairs as a description list (``<dl>``): from a Var of ``[label, value]`` lists, or from
+    ``(label, value)`` tuples. A plain element, so no picker or list script is downloaded for it."""
+    def item(label: rx.Var | str, value: rx.Var | str) -> list[rx.Component]:
+        return [rx.el.dt(label, style={"color": MUTED_TEXT}),
+                rx.el.dd(value, style={"margin": "0", "font_weight": "500" if strong else "400"})]
+
+    if isinstance(pairs, rx.Var):
+        children = [rx.foreach(pairs, lambda p: rx.fragment(*item(p[0], p[1])))]
+    else:
+        children = [c for label, value in pairs for c in item(label, value)]
+    return rx.el.dl(*children, style=FACTS_STYLE)
+
+
 def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
                row: Callable[[rx.Var], rx.Component], **props) -> rx.Component:
     """A small table of ``rows`` (one ``row(item)`` each) under column headers, named ``caption`` for assistive

@@ -20,6 +20,7 @@ from portal_app.components.ui import (
     MUTED_TEXT,
     download_link,
     error_callout,
+    fact_list,
     info_callout,
     pager,
     primary_button,
@@ -367,13 +368,7 @@ def _lines_table() -> rx.Component:
 
 
 def _totals() -> rx.Component:
-    return rx.data_list.root(
-        rx.foreach(
-            PortalInvoiceDetailState.totals,
-            lambda t: rx.data_list.item(rx.data_list.label(t[0]), rx.data_list.value(rx.text(t[1], weight="medium"))),
-        ),
-        size="2",
-    )
+    return fact_list(PortalInvoiceDetailState.totals, strong=True)
 
 
 def _payments() -> rx.Component:

@@ -23,6 +23,7 @@ from portal_app.components.ui import (
     MUTED_TEXT,
     download_link,
     error_callout,
+    fact_list,
     info_callout,
     pager,
     primary_button,
@@ -419,13 +420,10 @@ def _booking_form() -> rx.Component:
 def _summary() -> rx.Component:
     q = Q.quote
     return rx.card(
-        rx.data_list.root(
-            *[rx.data_list.item(rx.data_list.label(label), rx.data_list.value(q[key])) for label, key in (
-                ("Status", "status_words"), ("Mode", "mode"), ("Route", "route"), ("Cargo ready", "ready"),
-                ("Incoterm", "incoterm"), ("Extra services", "services"), ("Gross weight", "weight"),
-                ("Volume", "volume"), ("Requested by", "requested_by"))],
-            size="2",
-        ),
+        fact_list([(label, q[key]) for label, key in (
+            ("Status", "status_words"), ("Mode", "mode"), ("Route", "route"), ("Cargo ready", "ready"),
+            ("Incoterm", "incoterm"), ("Extra services", "services"), ("Gross weight", "weight"),
+            ("Volume", "volume"), ("Requested by", "requested_by"))]),
         rx.vstack(rx.foreach(Q.lines, lambda line: rx.text(line, size="2")), spacing="1", margin_top="8px"),
         width="100%",
     )

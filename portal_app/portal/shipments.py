@@ -1,4 +1,5 @@
-"""Portal: the company's shipments list and one shipment's detail."""
+"""Portal: the company's shipments list (one shipment's page is ``portal/shipment_detail.py``; each page's
+components compile into its own module's file, so the list does not download the detail's)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,7 @@ from typing import ClassVar
 import reflex as rx
 
 from portal_app.auth.state import SessionState
-from portal_app.components.booking_changes import BookingChangesBase, booking_changes_view
-from portal_app.components.document_upload import (
-    ShipmentDocumentsBase,
-    documents_for_shipment_view,
-)
 from portal_app.components.layout import area_page
-from portal_app.components.shipment_detail import (
-    ShipmentDetailBase,
-    shipment_detail_view,
-)
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
 
 
@@ -24,25 +16,6 @@ class PortalShipmentsState(ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
-class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, BookingChangesBase, SessionState):
-    AREA: ClassVar[str] = "portal"
-
-    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
-        await self._load_changes(principal, reference, self.summary.get("status", ""))
-
-
 @area_page("portal", "/portal/shipments", "Shipments", PortalShipmentsState.load)
 def portal_shipments() -> rx.Component:
     return shipments_table(PortalShipmentsState, show_company=False, heading="Your shipments")
-
-
-@area_page("portal", "/portal/shipments/[reference]", "Shipment", PortalShipmentDetailState.load)
-def portal_shipment_detail() -> rx.Component:
-    state = PortalShipmentDetailState
-    return rx.vstack(
-        shipment_detail_view(state, "/portal/shipments"),
-        rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
-        rx.cond(state.not_found == "", booking_changes_view(state), rx.fragment()),
-        width="100%",
-        spacing="5",
-    )

@@ -1,0 +1,39 @@
+"""Portal: one shipment's page: details, timeline, updates, documents with upload, and the booking's change and
+cancellation requests."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState
+from portal_app.components.booking_changes import BookingChangesBase, booking_changes_view
+from portal_app.components.document_upload import (
+    ShipmentDocumentsBase,
+    documents_for_shipment_view,
+)
+from portal_app.components.layout import area_page
+from portal_app.components.shipment_detail import (
+    ShipmentDetailBase,
+    shipment_detail_view,
+)
+
+
+class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, BookingChangesBase, SessionState):
+    AREA: ClassVar[str] = "portal"
+
+    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
+        await self._load_changes(principal, reference, self.summary.get("status", ""))
+
+
+@area_page("portal", "/portal/shipments/[reference]", "Shipment", PortalShipmentDetailState.load)
+def portal_shipment_detail() -> rx.Component:
+    state = PortalShipmentDetailState
+    return rx.vstack(
+        shipment_detail_view(state, "/portal/shipments"),
+        rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
+        rx.cond(state.not_found == "", booking_changes_view(state), rx.fragment()),
+        width="100%",
+        spacing="5",
+    )
