@@ -7,8 +7,8 @@ set is exactly what they get.
 Defaults (used for every kind and channel a user has not saved):
 
 - **In-app**: on for every kind. It is a quiet list inside the portal, so nothing important is missed.
-- **Email**: on for what usually needs action or money: ETA changed, document rejected, invoice issued and
-  invoice overdue. Off for milestone reached and document added, which happen often on every shipment and would
+- **Email**: on for what usually needs action or money: ETA changed, document rejected, invoice issued,
+  invoice overdue, and a reply to or the resolution of one's request. Off for milestone reached and document added, which happen often on every shipment and would
   flood an inbox; users switch them on when they want them.
 - **ETA changed** notifies only when the ETA moves by more than 24 hours (1 to 720 hours may be chosen), so
   small carrier re-estimates do not cause noise. The threshold is kept per channel.
@@ -37,6 +37,8 @@ KIND_LABELS: dict[str, str] = {
     "document_rejected": "Document rejected",
     "invoice_issued": "Invoice issued",
     "invoice_overdue": "Invoice overdue",
+    "request_replied": "Reply to a request",
+    "request_resolved": "Request resolved",
 }
 EVENT_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 CHANNEL_LABELS: dict[str, str] = {Channel.IN_APP.value: "In-app", Channel.EMAIL.value: "Email"}
