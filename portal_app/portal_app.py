@@ -21,6 +21,9 @@ from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import notifications as _portal_notifications  # noqa: F401
 from portal_app.portal import quote_form as _portal_quote_form  # noqa: F401
 from portal_app.portal import quotes as _portal_quotes  # noqa: F401
+from portal_app.portal import request_detail as _portal_request_detail  # noqa: F401
+from portal_app.portal import request_new as _portal_request_new  # noqa: F401
+from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401

@@ -24,6 +24,7 @@ PORTAL_NAV = [
     ("Documents", "/portal/documents"),
     ("Invoices", "/portal/invoices"),
     ("Statement", "/portal/statement"),
+    ("Requests", "/portal/requests"),
     ("Account", "/portal/account"),
 ]
 TOWER_NAV = [

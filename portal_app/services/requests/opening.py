@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
 from sqlmodel import Session, select
@@ -50,6 +50,15 @@ def ticket_reference(ticket_id: int) -> str:
     return reference_of(ticket_id)
 
 
+def _plain(value: object) -> object:
+    """JSON for what json cannot take as is: mappings and lists behind proxies (page state), else the text."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    return str(value)
+
+
 def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str, subject: str, body: str,
                priority: str = Priority.NORMAL.value, context: dict[str, Any] | None = None,
                shipment_id: int | None = None, invoice_id: int | None = None,
@@ -73,7 +82,7 @@ def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str
         category=category,
         priority=priority,
         subject=subject,
-        context=json.dumps(context or {}, default=str, sort_keys=True)[:MAX_CONTEXT_CHARS],
+        context=json.dumps(context or {}, default=_plain, sort_keys=True)[:MAX_CONTEXT_CHARS],
         team_id=team_id,
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
