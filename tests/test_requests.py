@@ -288,3 +288,27 @@ def test_a_failed_uploads_context_travels_into_the_request(world, db):
     detail = svc.get_request(db, _p(db, world, "FWD:ops_agent"), ticket.reference)
     assert detail.context["draft"] == {"doc_type": "packing_list", "filename": "list.pdf"}
     assert "empty" in detail.context["error"] and detail.row.shipment_reference == ref
+
+
+def test_the_desk_on_sqlite_and_postgresql(any_world, monkeypatch):
+    """The queue's SQL (timers, ordering, search) and a request's life on both databases."""
+    from tests.tower_world import make_shipment
+
+    w = any_world
+    monkeypatch.setattr(clock, "now", lambda: T0)
+    with w.session() as db:
+        s = make_shipment(db)
+        ticket = open_request(db, w.bob, category="tracking", priority="high", subject="Vessel skipped a port?",
+                              body="Please check.", shipment_reference=s.reference)
+        dup = open_request(db, w.alice, category="tracking", subject="Same question", body="Also asking.")
+        svc.post_message(db, w.agent, ticket.reference, "Checking with the line.", internal=True)
+        monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(hours=30))
+        breached = svc.list_requests(db, w.agent, svc.RequestFilters(breached=True, search=s.reference))
+        assert [r.reference for r in breached.rows] == [ticket.reference]
+        svc.post_message(db, w.agent, ticket.reference, "The vessel calls next week.", status="resolved")
+        svc.merge(db, w.agent, dup.reference, ticket.reference)
+        mine = svc.get_request(db, w.alice, ticket.reference)
+        assert [m.internal for m in mine.messages] == [False, False, False]
+        assert mine.row.status == "resolved" and mine.following and mine.merged_from == [dup.reference]
+        with pytest.raises(NotFound):
+            svc.get_request(db, w.nina, ticket.reference)
