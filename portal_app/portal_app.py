@@ -37,6 +37,8 @@ from portal_app.tower import notifications as _tower_notifications  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401
 from portal_app.tower import rate_card as _tower_rate_card  # noqa: F401
 from portal_app.tower import rates as _tower_rates  # noqa: F401
+from portal_app.tower import request_detail as _tower_request_detail  # noqa: F401
+from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401
