@@ -27,6 +27,7 @@ from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
+from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401
 from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401
 from portal_app.tower import config_templates as _tower_config_templates  # noqa: F401
 from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401

@@ -157,7 +157,7 @@ def test_a_customer_is_refused_the_request_queue(page, desk_app):  # noqa: F811
     from playwright.sync_api import expect
 
     _sign_in(page, DEMO_CUSTOMER[0], "/tower/requests", lands_on="/portal")
-    for path in ("/tower/requests", "/tower/requests/REQ-000001"):
+    for path in ("/tower/requests", "/tower/requests/REQ-000001", "/tower/config/requests"):
         page.goto(path)
         expect(page.get_by_test_id("access-denied")).to_be_visible()
         expect(page.get_by_role("table")).to_have_count(0)

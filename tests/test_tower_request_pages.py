@@ -2,7 +2,7 @@
 pointed at the ops world): the queue's filters from the address and back, quick views, paging, rows with both
 SLA timers in words; one request's thread with internal notes set apart, a note and a reply sent from the page
 (the customer never reads the note), canned text inserted into the message box, a triage conflict explained with
-nothing saved; and a customer refused both."""
+nothing saved; the request desk's configuration page; and a customer refused all of them."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from reflex.istate.data import ReflexURL, RouterData
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from models import AuditLog, CannedReply
 from portal_app.auth import state as auth_state
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
 from portal_app.services.exceptions import sla_timer
+from portal_app.tower import config_requests as config_page
 from portal_app.tower import request_detail as detail_page
 from portal_app.tower import requests as queue_page
+from tests.config_world import ConfigWorld
 from tests.ops_world import make_shipment, team_id
 from tests.quote_world import QuoteWorld
 
@@ -163,13 +166,14 @@ def test_queue_reads_its_filters_from_the_address_and_pages_on_the_server(on_ops
     assert st.total == 3 and refs[0] not in {r["reference"] for r in st.rows}
 
 
-def test_a_customer_is_refused_the_queue_and_a_request(on_ops_db, monkeypatch):
+def test_a_customer_is_refused_the_queue_a_request_and_the_desk_settings(on_ops_db, monkeypatch):
     w = on_ops_db
     with w.session() as db:
         ship = make_shipment(db)
         ref = _request(db, w.alice, ship.reference, "Can you check the seal?")
     for state_cls, url in ((queue_page.TowerRequestsState, "/tower/requests"),
-                           (detail_page.TowerRequestState, f"/tower/requests/{ref}")):
+                           (detail_page.TowerRequestState, f"/tower/requests/{ref}"),
+                           (config_page.ConfigRequestsState, "/tower/config/requests")):
         st = _as(monkeypatch, state_cls, w.alice, url)
         _run(state_cls.load, st)
         assert st.auth_status == "forbidden"
@@ -283,4 +287,48 @@ def test_a_missing_or_malformed_reference_says_what_to_do(on_ops_db, monkeypatch
     st = _as(monkeypatch, S, on_ops_db.agent, "/tower/requests/%3Cscript%3E")
     _run(S.load, st)
     assert st.req == {} and "REQ-000123" in st.load_error
+
+
+# ------------------------------------------------------------------------------------------ configuration
+
+
+@pytest.fixture()
+def on_config_db(cworld: ConfigWorld, monkeypatch):
+    _use_db(monkeypatch, cworld.world.engine)
+    yield cworld
+
+
+def test_desk_settings_page_routes_categories_sets_the_window_and_keeps_canned_replies(on_config_db, monkeypatch):
+    c = on_config_db
+    S = config_page.ConfigRequestsState
+    st = _as(monkeypatch, S, c.world.agent, config_page.ROUTE)
+    _run(S.load, st)
+    assert st.denied and st.routes == [] and st.canned_rows == []
+
+    st = _as(monkeypatch, S, c.admin, config_page.ROUTE)
+    _run(S.load, st)
+    assert not st.denied and [r["category"] for r in st.routes] == list(svc.CATEGORY_LABELS)
+    assert st.canned_rows and st.reopen_days.isdigit()
+    team = next(t for t in st.teams if t["label"] == "Air Freight")
+    _run(S.save_settings, st, {"route_billing": team["value"], "reopen_days": "120"})
+    assert "reopen_days" in st.field_errors and "Nothing was saved" in st.error
+    _run(S.save_settings, st, {"route_billing": team["value"], "route_other": "", "reopen_days": "10"})
+    assert st.error == "" and st.reopen_days == "10"
+    assert next(r for r in st.routes if r["category"] == "billing")["team"] == "Air Freight"
+    with c.session() as db:
+        assert svc.desk_settings(db).routing["billing"] == int(team["value"])
+
+    _run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking", "body": "x"})
+    assert "body" in st.field_errors
+    _run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking",
+                             "body": "We booked the pickup for {date}."})
+    row = next(r for r in st.canned_rows if r["title"] == "Pickup booked")
+    assert row["category_label"] == "Tracking" and st.editing == ""
+    _run(S.edit, st, row["id"])
+    _run(S.save_canned, st, {"title": "Pickup booked", "category": "", "body": "We booked the pickup."})
+    assert "saved" in st.notice
+    with c.session() as db:
+        saved = db.get(CannedReply, int(row["id"]))
+        assert (saved.body, saved.category) == ("We booked the pickup.", None)
+        assert db.exec(select(AuditLog).where(AuditLog.action == "config_canned_reply_saved")).first() is not None
 
