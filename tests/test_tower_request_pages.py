@@ -279,6 +279,32 @@ def test_a_triage_made_meanwhile_is_a_conflict_with_nothing_saved_then_saving_ag
     assert st.req["status"] == "open" and "Reopened" in st.notices["status"]
 
 
+def test_a_duplicate_merged_from_the_page_points_to_the_other_request(on_ops_db, monkeypatch):
+    w = on_ops_db
+    with w.session() as db:
+        ship = make_shipment(db)
+        first = _request(db, w.alice, ship.reference, "Where is the container?")
+        second = _request(db, w.bob, ship.reference, "Container location please")
+        held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(ship.reference, "other", "Seal broken"))
+        svc.link_exception(db, w.agent, second, held.row.id)
+    S = detail_page.TowerRequestState
+    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{second}")
+    _run(S.load, st)
+    _run(S.unlink_exception, st)
+    assert st.req["exception_href"] == "" and "no longer linked" in st.notices["exception"]
+    _run(S.merge, st, {"into": "REQ-999999"})
+    assert "No request 'REQ-999999'" in st.field_errors["into"] and st.req["merged_into"] == ""
+    _run(S.merge, st, {"into": first.lower()})
+    assert st.req["merged_into"] == first and st.req["merged_into_href"] == f"/tower/requests/{first}"
+    assert st.req["status"] == "closed" and "Merged into" in st.notices["merge"]
+    _run(S.send_reply, st, [], {"kind": "note", "body": "One more thing"})
+    assert "merged into another request" in st.errors["reply"] and "Nothing was saved" in st.errors["reply"]
+    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{first}")
+    _run(S.load, st)
+    assert st.req["merged_from"] == second
+    assert any(f"{second} (Container location please) was merged" in m["body"] for m in st.messages)
+
+
 def test_a_missing_or_malformed_reference_says_what_to_do(on_ops_db, monkeypatch):
     S = detail_page.TowerRequestState
     st = _as(monkeypatch, S, on_ops_db.agent, "/tower/requests/REQ-999999")
