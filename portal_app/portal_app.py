@@ -30,6 +30,7 @@ from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
+from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401
 from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401
 from portal_app.tower import config_templates as _tower_config_templates  # noqa: F401
 from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401
@@ -40,6 +41,8 @@ from portal_app.tower import notifications as _tower_notifications  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401
 from portal_app.tower import rate_card as _tower_rate_card  # noqa: F401
 from portal_app.tower import rates as _tower_rates  # noqa: F401
+from portal_app.tower import request_detail as _tower_request_detail  # noqa: F401
+from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401

@@ -248,23 +248,24 @@ def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
 
 
 def file_dropzone(label: str, upload_id: str, hint: str, max_bytes: int, on_rejected: rx.EventHandler,
-                  accept: dict[str, list[str]] | None = None) -> rx.Component:
-    """One file, chosen with the dialog or dropped; the label wraps the dropzone's file input, so the input is
-    named by ``label``. The handler that receives the upload checks everything again."""
+                  accept: dict[str, list[str]] | None = None, max_files: int = 1) -> rx.Component:
+    """One file (or up to ``max_files``), chosen with the dialog or dropped; the label wraps the dropzone's file
+    input, so the input is named by ``label``. The handler that receives the upload checks everything again."""
     extra = {"accept": accept} if accept else {}
     return rx.el.label(
         rx.text(label, weight="bold", as_="span"),
         rx.upload.root(
             rx.vstack(
                 rx.icon("upload", aria_hidden="true"),
-                rx.text("Choose a file or drop it here", as_="span"),
+                rx.text("Choose a file or drop it here" if max_files == 1 else "Choose files or drop them here",
+                        as_="span"),
                 rx.text(hint, size="1", color=MUTED_TEXT, as_="span"),
                 align="center",
                 spacing="1",
             ),
             id=upload_id,
-            multiple=False,
-            max_files=1,
+            multiple=max_files > 1,
+            max_files=max_files,
             max_size=max_bytes,
             no_click=True,  # the surrounding label opens the file dialog
             on_drop_rejected=on_rejected,

@@ -32,6 +32,7 @@ TOWER_NAV = [
     ("Shipments", "/tower/shipments"),
     ("Exceptions", "/tower/exceptions"),
     ("Tasks", "/tower/tasks"),
+    ("Requests", "/tower/requests"),
     ("Workload", "/tower/workload"),
     ("Bookings", "/tower/bookings"),
     ("Changes", "/tower/changes"),
