@@ -6,14 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal_app.api.app import build_api
-from tests.factories import PASSWORD, World
+from tests.factories import World
+from tests.test_api import client_for
 from tests.test_documents import pdf_bytes
-
-
-def client_for(email: str) -> TestClient:
-    client = TestClient(build_api())
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    return client
 
 
 @pytest.fixture()
