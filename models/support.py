@@ -19,6 +19,8 @@ class Ticket(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
     document_id: int | None = Field(default=None, foreign_key="document.id")
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    exception_id: int | None = Field(default=None, foreign_key="opsexception.id", index=True,
+                                     description="The shipment's exception this request is about, linked by ops")
     category: str = Field(max_length=16)
     priority: str = Field(default="normal", max_length=10)
     status: str = Field(default="open", max_length=20)
@@ -32,6 +34,7 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = dt_field()
     closed_at: datetime | None = dt_field()
     satisfaction: int | None = Field(default=None, description="1-5 rating given on closure")
+    satisfaction_comment: str | None = Field(default=None, max_length=1000)
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True, index=True)
     version: int = 1

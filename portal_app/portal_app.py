@@ -23,12 +23,16 @@ from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import notifications as _portal_notifications  # noqa: F401
 from portal_app.portal import quote_form as _portal_quote_form  # noqa: F401
 from portal_app.portal import quotes as _portal_quotes  # noqa: F401
+from portal_app.portal import request_detail as _portal_request_detail  # noqa: F401
+from portal_app.portal import request_new as _portal_request_new  # noqa: F401
+from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
+from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401
 from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401
 from portal_app.tower import config_templates as _tower_config_templates  # noqa: F401
 from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401
@@ -40,6 +44,8 @@ from portal_app.tower import notifications as _tower_notifications  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401
 from portal_app.tower import rate_card as _tower_rate_card  # noqa: F401
 from portal_app.tower import rates as _tower_rates  # noqa: F401
+from portal_app.tower import request_detail as _tower_request_detail  # noqa: F401
+from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
                 "/portal/account", "/portal/notifications", "/help", "/help/pay-an-invoice"]
 TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates", "/tower/exceptions",
-                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/help"]
+                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests", "/tower/help"]
 
 
 def _sign_in(pg, email: str) -> None:  # noqa: ANN001
@@ -65,6 +65,11 @@ def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_vio
     assert made.status == 201, made.text()
     exception = made.json()["id"]
     found["detail"] = _check(page, f"/tower/exceptions/{exception}")
+    request = page.request.get("/api/v1/requests?page_size=1").json()["items"][0]["reference"]
+    found["request"] = _check(page, f"/tower/requests/{request}")
+    page.get_by_label("Internal note", exact=True).check()
+    page.get_by_text("Internal note — not visible to the customer. Nobody is notified.").wait_for()
+    found["request, internal note"] = axe_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
 
 
@@ -78,7 +83,8 @@ def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # 
     assert {p: v for p, v in found.items() if v} == {}
 
 
-CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates", "/tower/config/org"]
+CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates", "/tower/config/org",
+                "/tower/config/requests"]
 
 
 def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
@@ -92,6 +98,10 @@ def test_tower_configuration_pages_have_no_serious_accessibility_violations(page
     page.get_by_role("button", name="Edit team Ocean Import").click()
     page.get_by_test_id("team-editor").wait_for()
     found["team editor"] = axe_violations(page)
+    page.goto("/tower/config/requests")
+    page.get_by_role("button", name="Edit canned reply Customs hold").click()
+    page.get_by_test_id("canned-editor").wait_for()
+    found["canned reply editor"] = axe_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
 
 

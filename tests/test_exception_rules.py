@@ -318,3 +318,18 @@ def test_one_worker_runs_the_scheduled_pass_on_postgresql(pg_oworld: QuoteWorld)
         other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": maintenance.RULES_LOCK_KEY})
     assert maintenance.run_rule_pass(pg_oworld.engine, T0 + 2 * H) is not None
     assert maintenance.run_rule_pass(pg_oworld.engine, T0 + 2 * H + timedelta(minutes=1)) is None  # ran just now
+
+
+def test_followers_hear_that_a_required_document_is_due(oworld: QuoteWorld):
+    from models import Notification, ShipmentFollower
+
+    with oworld.session() as db:
+        s = make_shipment(db, status="confirmed", etd=T0 + 4 * D)
+        db.add(ShipmentFollower(shipment_id=s.id, user_id=oworld.alice.user_id))
+        db.commit()
+        rules.evaluate_shipment(db, s.id, T0)
+        rules.evaluate_shipment(db, s.id, T0 + H)  # still missing: no second notice
+        notes = db.exec(select(Notification).where(Notification.user_id == oworld.alice.user_id,
+                                                   Notification.event_kind == "document_required",
+                                                   Notification.link == f"/portal/shipments/{s.reference}")).all()
+        assert len(notes) == 2  # commercial invoice and packing list, once each

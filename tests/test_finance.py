@@ -28,6 +28,7 @@ from portal_app.api.app import build_api
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import finance as svc
+from portal_app.services.requests import opening
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.invoice_pdf import invoice_pdf
 from tests.factories import PASSWORD, World, make_user
@@ -350,7 +351,7 @@ def test_a_dispute_failing_halfway_leaves_nothing(db, books, them, monkeypatch):
     def broken(_ticket_id: int) -> str:
         raise RuntimeError("storage went away")
 
-    monkeypatch.setattr(svc, "ticket_reference", broken)
+    monkeypatch.setattr(opening, "ticket_reference", broken)
     with pytest.raises(RuntimeError):
         svc.dispute_invoice(db, them, number, "The weight on this invoice is wrong.")
     db.expire_all()

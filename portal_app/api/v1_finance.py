@@ -15,6 +15,7 @@ from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import CSV_TYPE, XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
+from portal_app.services import invoicing
 from portal_app.services.invoice_pdf import invoice_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["finance"])
@@ -123,6 +124,44 @@ def list_invoices(
         items=[InvoiceOut(**r.__dict__) for r in result.rows],
         total=result.total, page=result.page, page_size=result.page_size, pages=result.pages,
     )
+
+
+class InvoiceLineIn(BaseModel):
+    code: str = Field(max_length=20)
+    description: str = Field(max_length=200)
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
+
+
+class InvoiceIn(BaseModel):
+    company_code: str | None = Field(None, description="The customer's code; or give shipment_reference")
+    shipment_reference: str | None = None
+    number: str | None = Field(None, description="Your accounting system's number; default INV-<year>-<seq>")
+    currency: str
+    issue_date: date | None = None
+    due_date: date
+    lines: list[InvoiceLineIn]
+
+
+class IssuedOut(BaseModel):
+    number: str
+    total: Decimal
+    currency: str
+    notified_users: int
+
+
+@router.post("/invoices", status_code=201, response_model=IssuedOut,
+             responses={403: {}, 404: {}, 409: {"description": "Number taken"}, 422: {}})
+def issue_invoice(body: InvoiceIn, principal: Caller, db: Db) -> IssuedOut:
+    """Staff (ops managers, administrators) or their accounting system record an issued invoice; the customer's
+    admins and the shipment's followers are notified as their preferences ask."""
+    done = invoicing.issue_invoice(
+        db, principal, company_code=body.company_code, shipment_reference=body.shipment_reference,
+        currency=body.currency, due_date=body.due_date, issue_date=body.issue_date, number=body.number,
+        lines=[invoicing.LineInput(ln.code, ln.description, ln.quantity, ln.unit_price, ln.tax_rate)
+               for ln in body.lines])
+    return IssuedOut(number=done.number, total=done.total, currency=done.currency, notified_users=done.notified)
 
 
 @router.get("/invoices/{number}", response_model=InvoiceDetailOut, responses={404: {"description": "Not found"}})

@@ -15,6 +15,7 @@ class Permission(StrEnum):
     EDIT_SHIPMENTS = "edit_shipments"              # milestones, ETAs, updates
     ASSIGN_WORK = "assign_work"                    # owners, teams, reassignment
     VIEW_INVOICES = "view_invoices"
+    ISSUE_INVOICES = "issue_invoices"              # record an invoice issued to a customer (notifies them)
     UPLOAD_DOCUMENTS = "upload_documents"
     REVIEW_DOCUMENTS = "review_documents"
     REQUEST_QUOTES = "request_quotes"              # draft, submit, decline the company's quote requests
@@ -64,6 +65,7 @@ _OPS_MANAGER = _OPS_AGENT | {
     Permission.MANAGE_RATES,
     Permission.MANAGE_SLAS,
     Permission.VIEW_KPIS,
+    Permission.ISSUE_INVOICES,
     Permission.MANAGE_HELP,
 }
 

@@ -15,6 +15,7 @@ import reflex as rx
 
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
+from portal_app.components.handoff import handoff_offer
 from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
@@ -136,6 +137,16 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
         )
         return rx.clear_selected_files(UPLOAD_ID)
 
+    def _offer_upload_handoff(self, reference: str, files: list[rx.UploadFile], error: str) -> None:
+        """On a page that can hand problems to a person, offer it beside the upload with what was tried."""
+        if self.AREA != "portal" or not hasattr(self, "_offer_handoff"):
+            return
+        name = files[0].filename if files else ""
+        type_name = docs.doc_type_name(self.upload_doc_type)
+        self._offer_handoff(attempted=f"upload {type_name} “{name}” to shipment {reference}", error=error,
+                            category="documents", shipment_reference=reference, place="upload",
+                            draft={"doc_type": self.upload_doc_type, "filename": name})
+
     async def upload_document(self, files: list[rx.UploadFile], reference: str):  # noqa: ANN201
         principal = await self._authorize(self.AREA)
         if principal is None:
@@ -150,9 +161,11 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
             )
         except ServiceError as exc:
             self.upload_error = exc.message
+            self._offer_upload_handoff(reference, files, exc.message)
         except Exception:  # a failure on our side must still end with a clear message
             log.exception("document upload failed")
             self.upload_error = "The upload failed on our side. Nothing was stored. Try again in a minute."
+            self._offer_upload_handoff(reference, files, self.upload_error)
         else:
             self.upload_notice = (
                 f"Saved “{row.filename}” as {row.doc_type_name}, version {row.version_no}. "
@@ -235,23 +248,24 @@ def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
 
 
 def file_dropzone(label: str, upload_id: str, hint: str, max_bytes: int, on_rejected: rx.EventHandler,
-                  accept: dict[str, list[str]] | None = None) -> rx.Component:
-    """One file, chosen with the dialog or dropped; the label wraps the dropzone's file input, so the input is
-    named by ``label``. The handler that receives the upload checks everything again."""
+                  accept: dict[str, list[str]] | None = None, max_files: int = 1) -> rx.Component:
+    """One file (or up to ``max_files``), chosen with the dialog or dropped; the label wraps the dropzone's file
+    input, so the input is named by ``label``. The handler that receives the upload checks everything again."""
     extra = {"accept": accept} if accept else {}
     return rx.el.label(
         rx.text(label, weight="bold", as_="span"),
         rx.upload.root(
             rx.vstack(
                 rx.icon("upload", aria_hidden="true"),
-                rx.text("Choose a file or drop it here", as_="span"),
+                rx.text("Choose a file or drop it here" if max_files == 1 else "Choose files or drop them here",
+                        as_="span"),
                 rx.text(hint, size="1", color=MUTED_TEXT, as_="span"),
                 align="center",
                 spacing="1",
             ),
             id=upload_id,
-            multiple=False,
-            max_files=1,
+            multiple=max_files > 1,
+            max_files=max_files,
             max_size=max_bytes,
             no_click=True,  # the surrounding label opens the file dialog
             on_drop_rejected=on_rejected,
@@ -299,6 +313,8 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
                 align="center",
             ),
             rx.cond(state.upload_error != "", error_callout(state.upload_error), rx.fragment()),
+            handoff_offer(state, "upload") if state.AREA == "portal" and hasattr(state, "send_handoff")
+            else rx.fragment(),
             rx.cond(state.upload_notice != "", info_callout(state.upload_notice), rx.fragment()),
             spacing="3",
             width="100%",

@@ -20,18 +20,22 @@ class HandoffBase(rx.State, mixin=True):
     handoff_offered: bool = False
     handoff_done: str = ""
     handoff_error: str = ""
+    handoff_place: str = "top"  # which of the page's offers shows: "top", or "upload" beside the upload form
     _handoff_context: dict[str, Any] = {}
 
     def _offer_handoff(self, *, attempted: str, error: str, category: str = "other",
-                       shipment_reference: str | None = None) -> None:
+                       shipment_reference: str | None = None, draft: dict[str, Any] | None = None,
+                       place: str = "top") -> None:
         self._handoff_context = {
             "page": self.router.url.path,
             "attempted": attempted,
             "error": error,
             "category": category,
             "shipment": shipment_reference,
+            "draft": draft or {},
         }
         self.handoff_offered, self.handoff_done, self.handoff_error = True, "", ""
+        self.handoff_place = place
 
     def _clear_handoff(self) -> None:
         self._handoff_context = {}
@@ -61,16 +65,18 @@ class HandoffBase(rx.State, mixin=True):
         return None
 
 
-def handoff_offer(state: type[HandoffBase]) -> rx.Component:
+def handoff_offer(state: type[HandoffBase], place: str = "top") -> rx.Component:
+    """The offer to send the failure to a person; a page may hold one per ``place`` (only the failing one shows)."""
+    note_id = "handoff-note" if place == "top" else f"handoff-note-{place}"
     return rx.fragment(
         rx.cond(
-            state.handoff_offered,
+            state.handoff_offered & (state.handoff_place == place),
             rx.el.form(
                 rx.vstack(
                     rx.text("Would you like a person to look at this? We attach the page and what you tried.",
                             weight="medium"),
-                    rx.el.label("Anything to add? (optional)", html_for="handoff-note"),
-                    rx.text_area(id="handoff-note", name="note", max_length=2000, width="100%"),
+                    rx.el.label("Anything to add? (optional)", html_for=note_id),
+                    rx.text_area(id=note_id, name="note", max_length=2000, width="100%"),
                     primary_button("Send to our team", type="submit"),
                     rx.cond(state.handoff_error != "", error_callout(state.handoff_error), rx.fragment()),
                     spacing="2",
@@ -86,7 +92,8 @@ def handoff_offer(state: type[HandoffBase]) -> rx.Component:
             ),
             rx.fragment(),
         ),
-        rx.cond(state.handoff_done != "", info_callout(state.handoff_done), rx.fragment()),
+        rx.cond((state.handoff_done != "") & (state.handoff_place == place), info_callout(state.handoff_done),
+                rx.fragment()),
     )
 
 

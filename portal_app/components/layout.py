@@ -24,6 +24,7 @@ PORTAL_NAV = [
     ("Documents", "/portal/documents"),
     ("Invoices", "/portal/invoices"),
     ("Statement", "/portal/statement"),
+    ("Requests", "/portal/requests"),
     ("Help", "/help"),
     ("Account", "/portal/account"),
 ]
@@ -32,6 +33,7 @@ TOWER_NAV = [
     ("Shipments", "/tower/shipments"),
     ("Exceptions", "/tower/exceptions"),
     ("Tasks", "/tower/tasks"),
+    ("Requests", "/tower/requests"),
     ("Workload", "/tower/workload"),
     ("Bookings", "/tower/bookings"),
     ("Changes", "/tower/changes"),

@@ -144,7 +144,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         related = await run_db(activity.requests_for, principal, reference)
         self.requests = [
             {"reference": r.reference, "subject": r.subject, "status": r.status.replace("_", " "),
-             "updated": fmt_datetime(r.updated_at)}
+             "updated": fmt_datetime(r.updated_at), "href": f"/{self.AREA}/requests/{r.reference}"}
             for r in related
         ]
         self.following = await run_db(activity.is_following, principal, reference)
@@ -228,12 +228,17 @@ def _eta_changes(state: type[ShipmentDetailBase]) -> rx.Component:
 
 
 def _requests(state: type[ShipmentDetailBase]) -> rx.Component:
-    return rx.cond(
+    listed = rx.cond(
         state.requests.length() > 0,
         rx.vstack(rx.foreach(state.requests, lambda r: rx.text(
-            rx.text.strong(r["reference"]), " · ", r["subject"], " · ", r["status"], " · ", r["updated"]))),
+            rx.link(r["reference"], href=r["href"], weight="bold"), " · ", r["subject"], " · ", r["status"], " · ",
+            r["updated"]))),
         rx.text("No requests about this shipment.", color=MUTED_TEXT),
     )
+    if state.AREA != "portal":
+        return listed
+    return rx.vstack(listed, rx.link("Ask our team about this shipment",
+                                     href="/portal/requests/new?shipment=" + state.summary["reference"]))
 
 
 def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:

@@ -153,7 +153,7 @@ def _widget_body(widget_id: rx.Var) -> rx.Component:
             rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b["currency"], " ", b["amount"]), " due on ",
                                                       b["count"], " invoices", data_testid="balance-amount")),
             rx.link("See your statement", href="/portal/statement"))),
-        ("requests", _big_link(f["open_requests"], "/portal", "Open requests")),
+        ("requests", _big_link(f["open_requests"], "/portal/requests", "Open requests")),
         ("updates", rx.cond(s.updates.length() > 0, rx.vstack(rx.foreach(s.updates, lambda u: rx.box(
             rx.hstack(rx.link(u["reference"], href=u["href"], weight="medium"), rx.text(u["at"], size="1", color=MUTED_TEXT)),
             rx.text(u["body"], size="2"))), spacing="3"), rx.text("No updates yet.", color=MUTED_TEXT))),

@@ -438,6 +438,7 @@ def _dispute_form() -> rx.Component:
                 color=MUTED_TEXT,
             ),
         ),
+        rx.link("Ask a question about this invoice", href="/portal/requests/new?invoice=" + s.summary["number"]),
         width="100%",
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +60,7 @@ DEFAULT_MAX_UPLOAD_MB = 25
 MAX_PAGE_SIZE = 200
 CURRENT = "current"  # list filter: every status except superseded
 NOTHING_STORED = "Nothing was stored."
+ATTACHMENT_TYPE = "request_attachment"  # a file attached to a request message, under no shipment
 
 
 def max_upload_mb() -> int:
@@ -216,6 +219,29 @@ def _insert_version(
     return doc
 
 
+@contextmanager
+def _checked_file(filename: str, data: bytes | BinaryIO) -> Iterator[tuple[storage.StagedFile, storage.FileKind, str]]:
+    """Stage ``data`` and identify it from its bytes: (staged file, kind, clean name), or ValidationFailed saying
+    what is wrong with it. Nothing is kept unless the caller commits the staged file inside the block."""
+    name = storage.sanitize_filename(filename)
+    try:
+        with storage.staged(data, max_bytes=max_upload_bytes()) as staged:
+            if staged.size == 0:
+                raise ValidationFailed(
+                    f"The file “{name}” is empty (0 bytes). Check that you picked the right file and upload it "
+                    f"again. {NOTHING_STORED}"
+                )
+            kind, name = storage.identify(staged, name)
+            yield staged, kind, name
+    except storage.FileTooLarge:
+        raise ValidationFailed(
+            f"The file “{name}” is larger than the {max_upload_mb()} MB limit. Make it smaller (for example scan "
+            f"at a lower resolution, or split it into parts) and upload it again. {NOTHING_STORED}"
+        ) from None
+    except storage.RefusedFile as exc:
+        raise ValidationFailed(f"{exc} {NOTHING_STORED}") from None
+
+
 def _store(
     db: Session,
     principal: Principal,
@@ -227,26 +253,32 @@ def _store(
     written: list[str],
 ) -> Document:
     """Check and store the file, insert the row. Keys of files written go to ``written`` for the rollback."""
-    name = storage.sanitize_filename(filename)
-    try:
-        with storage.staged(data, max_bytes=max_upload_bytes()) as staged:
-            if staged.size == 0:
-                raise ValidationFailed(
-                    f"The file “{name}” is empty (0 bytes). Check that you picked the right file and upload it "
-                    f"again. {NOTHING_STORED}"
-                )
-            kind, name = storage.identify(staged, name)
-            written.append(storage.commit(staged, shipment.company_id))
-            return _insert_version(
-                db, principal, shipment, doc_type, filename=name, kind=kind, staged=staged, visibility=visibility
-            )
-    except storage.FileTooLarge:
-        raise ValidationFailed(
-            f"The file “{name}” is larger than the {max_upload_mb()} MB limit. Make it smaller (for example scan "
-            f"at a lower resolution, or split it into parts) and upload it again. {NOTHING_STORED}"
-        ) from None
-    except storage.RefusedFile as exc:
-        raise ValidationFailed(f"{exc} {NOTHING_STORED}") from None
+    with _checked_file(filename, data) as (staged, kind, name):
+        written.append(storage.commit(staged, shipment.company_id))
+        return _insert_version(
+            db, principal, shipment, doc_type, filename=name, kind=kind, staged=staged, visibility=visibility
+        )
+
+
+def store_attachment(db: Session, principal: Principal, company_id: int, filename: str, data: bytes | BinaryIO, *,
+                     visibility: str, written: list[str]) -> Document:
+    """A request message's attachment: the same checks and private storage as a shipment document, under no
+    shipment (so it is not a version of any shipment document). The caller commits, or removes ``written``."""
+    with _checked_file(filename, data) as (staged, kind, name):
+        written.append(storage.commit(staged, company_id))
+        doc = Document(company_id=company_id, shipment_id=None, doc_type=ATTACHMENT_TYPE, filename=name,
+                       content_type=kind.content_type, size_bytes=staged.size, sha256=staged.sha256,
+                       storage_key=staged.key, visibility=visibility, status=DocumentStatus.RECEIVED.value,
+                       uploaded_by_id=principal.user_id)
+        db.add(doc)
+        db.flush()
+        return doc
+
+
+def remove_files(keys: list[str]) -> None:
+    """Delete files stored by a change that was rolled back."""
+    for key in keys:
+        storage.delete(key)
 
 
 def upload_document(
@@ -285,8 +317,7 @@ def upload_document(
         db.commit()
     except Exception as exc:
         db.rollback()
-        for key in written:
-            storage.delete(key)
+        remove_files(written)
         _record_failure(db, principal, label, exc)
         if isinstance(exc, sa.exc.IntegrityError):
             raise Conflict(

@@ -387,20 +387,27 @@ def _open(db: Session, causes: list[Cause], rules: dict[str, Rule], now: datetim
 
 
 def _tell_customers(db: Session, opened: list[dict], now: datetime) -> None:
-    """An overdue invoice is also news for the shipment's followers (customers), once per invoice."""
-    overdue = [v for v in opened if v["kind"] == K.INVOICE_OVERDUE.value]
-    if not overdue:
+    """An overdue invoice and a required document still missing before departure are also news for the
+    shipment's followers (customers), once per cause."""
+    news = [v for v in opened if v["kind"] in (K.INVOICE_OVERDUE.value, K.DOCUMENT_MISSING.value)]
+    if not news:
         return
-    ship_ids = sorted({v["shipment_id"] for v in overdue})
+    ship_ids = sorted({v["shipment_id"] for v in news})
     follows: dict[int, list[int]] = {}
     for sid, uid in db.exec(select(ShipmentFollower.shipment_id, ShipmentFollower.user_id)
                             .where(ShipmentFollower.shipment_id.in_(ship_ids))).all():
         follows.setdefault(sid, []).append(uid)
-    notifications.notify_many(db, [
-        notifications.Event("invoice_overdue", tuple(follows.get(v["shipment_id"], ())), v["title"], v["detail"],
-                            "/portal/invoices", f"invoice_overdue:{v['shipment_id']}:{v['cause_key']}",
-                            company_id=v["company_id"], at=now)
-        for v in overdue])
+    refs = dict(db.exec(select(Shipment.id, Shipment.reference).where(Shipment.id.in_(ship_ids))).all())
+
+    def event(v: dict) -> notifications.Event:
+        if v["kind"] == K.INVOICE_OVERDUE.value:
+            kind, link = "invoice_overdue", "/portal/invoices"
+        else:
+            kind, link = "document_required", f"/portal/shipments/{refs.get(v['shipment_id'], '')}"
+        return notifications.Event(kind, tuple(follows.get(v["shipment_id"], ())), v["title"], v["detail"], link,
+                                   f"{kind}:{v['shipment_id']}:{v['cause_key']}", company_id=v["company_id"], at=now)
+
+    notifications.notify_many(db, [event(v) for v in news if follows.get(v["shipment_id"])])
 
 
 def _resolve(db: Session, rows: list[tuple[int, str]], now: datetime) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,17 +26,14 @@ from models import (
     InvoiceLine,
     Payment,
     Shipment,
-    Ticket,
-    TicketFollower,
-    TicketMessage,
 )
 from models.enums import OPEN_INVOICE_STATUSES, InvoiceStatus, TicketCategory
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
+from portal_app.services import requests as requests_svc
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.requests import ticket_reference
 from portal_app.services.scope import company_filter
 
 MAX_PAGE_SIZE = 200
@@ -483,29 +479,13 @@ def dispute_invoice(db: Session, principal: Principal, number: str, reason: str)
                 "Nothing was changed."
             )
         after = {"status": InvoiceStatus.DISPUTED.value, "disputed_reason": text, "version": invoice.version + 1}
-        ticket = Ticket(
-            reference=f"TMP-{uuid.uuid4().hex[:16]}",
-            company_id=invoice.company_id,
-            raised_by_id=principal.user_id,
-            shipment_id=invoice.shipment_id,
-            invoice_id=invoice.id,
-            category=TicketCategory.BILLING.value,
-            subject=f"Dispute of invoice {invoice.number}",
-            context=json.dumps({
-                "page": f"/portal/invoices/{invoice.number}",
-                "record": invoice.number,
-                "shipment": shipment_ref,
-                "attempted_action": "dispute_invoice",
-                "reason": text,
-            }),
-            created_at=now,
-            updated_at=now,
+        ticket = requests_svc.new_ticket(
+            db, company_id=invoice.company_id, raised_by_id=principal.user_id,
+            category=TicketCategory.BILLING.value, subject=f"Dispute of invoice {invoice.number}", body=text,
+            shipment_id=invoice.shipment_id, invoice_id=invoice.id,
+            context={"page": f"/portal/invoices/{invoice.number}", "record": invoice.number,
+                     "shipment": shipment_ref, "attempted_action": "dispute_invoice", "reason": text},
         )
-        db.add(ticket)
-        db.flush()
-        ticket.reference = ticket_reference(ticket.id)
-        db.add(TicketMessage(ticket_id=ticket.id, author_id=principal.user_id, body=text, created_at=now))
-        db.add(TicketFollower(ticket_id=ticket.id, user_id=principal.user_id))
         db.add(AuditLog(
             actor_id=principal.user_id,
             company_id=invoice.company_id,

@@ -7,9 +7,10 @@ set is exactly what they get.
 Defaults (used for every kind and channel a user has not saved):
 
 - **In-app**: on for every kind. It is a quiet list inside the portal, so nothing important is missed.
-- **Email**: on for what usually needs action or money: ETA changed, document rejected, invoice issued and
-  invoice overdue. Off for milestone reached and document added, which happen often on every shipment and would
-  flood an inbox; users switch them on when they want them.
+- **Email**: on for what usually needs action or money: ETA changed, document rejected, invoice issued,
+  invoice overdue, and a reply to or the resolution of one's request. Off for milestone reached, document added
+  and document required soon (a reminder per missing document, repeated on every shipment), which would flood an
+  inbox; users switch them on when they want them.
 - **ETA changed** notifies only when the ETA moves by more than 24 hours (1 to 720 hours may be chosen), so
   small carrier re-estimates do not cause noise. The threshold is kept per channel.
 - **Digest**: off. An email preference with ``digest`` on collects that kind into one email a day instead of
@@ -35,8 +36,11 @@ KIND_LABELS: dict[str, str] = {
     "eta_changed": "ETA changed",
     "document_added": "Document added",
     "document_rejected": "Document rejected",
+    "document_required": "Document required soon",
     "invoice_issued": "Invoice issued",
     "invoice_overdue": "Invoice overdue",
+    "request_replied": "Reply to a request",
+    "request_resolved": "Request resolved",
 }
 EVENT_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 CHANNEL_LABELS: dict[str, str] = {Channel.IN_APP.value: "In-app", Channel.EMAIL.value: "Email"}
@@ -47,7 +51,7 @@ DEFAULT_ETA_THRESHOLD_HOURS = 24
 MIN_THRESHOLD_HOURS = 1
 MAX_THRESHOLD_HOURS = 720  # 30 days
 
-_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added"})
+_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added", "document_required"})
 
 
 @dataclass(frozen=True)

@@ -166,9 +166,11 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
 
 
 def staff_link(link: str) -> str:
-    """Staff open a shipment in the tower's workspace, not on the customer's page."""
-    prefix = "/portal/shipments/"
-    return "/tower/shipments/" + link[len(prefix):] if link.startswith(prefix) else link
+    """Staff open a shipment or a request in the tower, not on the customer's page."""
+    for portal, tower in (("/portal/shipments/", "/tower/shipments/"), ("/portal/requests/", "/tower/requests/")):
+        if link.startswith(portal):
+            return tower + link[len(portal):]
+    return link
 
 
 def absolute_link(link: str | None) -> str:

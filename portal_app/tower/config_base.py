@@ -19,6 +19,7 @@ SECTIONS = [
     ("Rules and SLAs", "/tower/config/rules"),
     ("Milestones and documents", "/tower/config/templates"),
     ("Organisation", "/tower/config/org"),
+    ("Request desk", "/tower/config/requests"),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
                "administrator if a template, rule, SLA or the branding needs to change. Nothing was changed.")

@@ -1,0 +1,63 @@
+"""A request's conversation as the portal and the tower show it: who wrote, when, the text and its files.
+Internal notes reach this component only on staff pages (the service filters them for customers); they are
+marked in words and by a different frame, never by colour alone."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.components.formatting import fmt_datetime
+from portal_app.components.ui import MUTED_TEXT, download_link
+from portal_app.services.requests import MessageView
+
+INTERNAL_MARK = "Internal note — not visible to the customer"
+
+
+def message_view(m: MessageView, *, staff_page: bool, company: str = "") -> dict[str, str]:
+    if staff_page:
+        who = m.author + (" (staff)" if m.author_is_staff else f" ({company})" if company else "")
+    else:
+        who = m.author + (" · our team" if m.author_is_staff else "")
+    return {"id": str(m.id), "who": who, "at": fmt_datetime(m.created_at), "body": m.body,
+            "internal": "yes" if m.internal else "", "staff": "yes" if m.author_is_staff else ""}
+
+
+def files_by_message(messages: list[MessageView]) -> dict[str, list[dict[str, str]]]:
+    return {str(m.id): [{"name": a.filename, "href": f"/api/v1/documents/{a.document_id}/download",
+                         "size": f"{max(1, a.size_bytes // 1024)} KB"} for a in m.attachments]
+            for m in messages if m.attachments}
+
+
+def _files(files: rx.Var, message_id: rx.Var) -> rx.Component:
+    return rx.cond(
+        files.contains(message_id),
+        rx.el.ul(rx.foreach(files[message_id], lambda f: rx.el.li(
+            download_link(f["name"], f["href"], "Download " + f["name"]), " (", f["size"], ")")),
+            aria_label="Attached files", style={"margin": "4px 0 0 18px"}),
+        rx.fragment(),
+    )
+
+
+def thread(messages: rx.Var, files: rx.Var) -> rx.Component:
+    """The messages oldest first, as an ordered list named "Conversation"."""
+    def one(m: rx.Var) -> rx.Component:
+        return rx.el.li(
+            rx.cond(m["internal"] == "yes",
+                    rx.text(INTERNAL_MARK, weight="bold", size="2", data_testid="internal-mark"), rx.fragment()),
+            rx.hstack(rx.text(m["who"], weight="bold"), rx.text(m["at"], color=MUTED_TEXT, size="2"),
+                      spacing="3", wrap="wrap"),
+            rx.text(m["body"], white_space="pre-wrap"),
+            _files(files, m["id"]),
+            data_testid=rx.cond(m["internal"] == "yes", "internal-note", "message"),
+            style=rx.cond(
+                m["internal"] == "yes",
+                {"border": "2px dashed #9a6700", "background": "#fff8c5", "padding": "10px 12px",
+                 "border_radius": "8px", "list_style": "none"},
+                {"border": "1px solid #d0d7de", "background": rx.cond(m["staff"] == "yes", "#f6f8fa", "white"),
+                 "padding": "10px 12px", "border_radius": "8px", "list_style": "none"},
+            ),
+        )
+
+    return rx.el.ol(rx.foreach(messages, one), aria_label="Conversation",
+                    style={"display": "flex", "flex_direction": "column", "gap": "10px", "padding": "0",
+                           "margin": "0", "width": "100%"})

@@ -1,0 +1,55 @@
+"""Requests (tickets): customers raise them with context; staff work them from the queue. See docs/requests.md.
+
+- :mod:`.opening`: how a request is born (SLA, routing, context, attachments)
+- :mod:`.reading`: lists and one request with its thread (internal notes never reach customers)
+- :mod:`.desk`: replies, notes, status, triage, merge, exception link, reopen, rating, following
+- :mod:`.canned`: canned replies
+- :mod:`.common`: labels, statuses, the desk's settings (routing, reopen window), SLA targets
+"""
+
+from portal_app.services.requests.canned import CannedView, list_canned, save_canned
+from portal_app.services.requests.common import (
+    ACTIVE_STATUSES,
+    CATEGORY_LABELS,
+    DONE_STATUSES,
+    PRIORITY_LABELS,
+    STAFF_STATUS_LABELS,
+    STATUS_LABELS,
+    DeskSettings,
+    desk_settings,
+    save_desk_settings,
+    sla_targets,
+)
+from portal_app.services.requests.desk import (
+    link_exception,
+    merge,
+    post_message,
+    rate,
+    reopen,
+    set_following,
+    set_status,
+    triage,
+)
+from portal_app.services.requests.opening import (
+    Attachment,
+    new_ticket,
+    open_request,
+    ticket_reference,
+)
+from portal_app.services.requests.reading import (
+    AttachmentView,
+    MessageView,
+    RequestDetail,
+    RequestFilters,
+    RequestRow,
+    get_request,
+    list_requests,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES", "CATEGORY_LABELS", "DONE_STATUSES", "PRIORITY_LABELS", "STAFF_STATUS_LABELS", "STATUS_LABELS",
+    "Attachment", "AttachmentView", "CannedView", "DeskSettings", "MessageView", "RequestDetail", "RequestFilters",
+    "RequestRow", "desk_settings", "get_request", "link_exception", "list_canned", "list_requests", "merge",
+    "new_ticket", "open_request", "post_message", "rate", "reopen", "save_canned", "save_desk_settings",
+    "set_following", "set_status", "sla_targets", "ticket_reference", "triage",
+]

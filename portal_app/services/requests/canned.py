@@ -1,0 +1,61 @@
+"""Canned replies: texts staff insert into a reply and adapt. Staff who handle requests read them; administrators
+keep them (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models import CannedReply
+from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
+from portal_app.services.config.common import record, refuse_if, require_admin, text_in
+from portal_app.services.errors import Conflict, NotFound
+from portal_app.services.requests.common import CATEGORY_LABELS, NOTHING_SAVED
+
+
+@dataclass(frozen=True)
+class CannedView:
+    id: int
+    title: str
+    body: str
+    category: str | None
+
+
+def list_canned(db: Session, principal: Principal, category: str | None = None) -> list[CannedView]:
+    """Replies for ``category`` first, then the general ones (no category), then the rest, by title."""
+    principal.require(Permission.HANDLE_REQUESTS)
+    rows = db.exec(select(CannedReply).order_by(CannedReply.title)).all()
+    rank = {category: 0, None: 1}
+    rows = sorted(rows, key=lambda r: rank.get(r.category, 2))
+    return [CannedView(r.id, r.title, r.body, r.category) for r in rows]
+
+
+def save_canned(db: Session, principal: Principal, *, title: str, body: str, category: str | None,
+                canned_id: int | None = None) -> CannedView:
+    require_admin(principal)
+    problems: dict[str, str] = {}
+    title = text_in(title, 3, 120, problems, "title")
+    body = (body or "").strip()
+    if not 3 <= len(body) <= 5000:
+        problems["body"] = "write the reply (3 to 5,000 characters)"
+    category = category or None
+    if category is not None and category not in CATEGORY_LABELS:
+        problems["category"] = f"choose one of {', '.join(CATEGORY_LABELS)} or none"
+    refuse_if(problems, "The canned reply")
+    row = CannedReply() if canned_id is None else db.get(CannedReply, int(canned_id))
+    if row is None:
+        raise NotFound(f"There is no canned reply #{canned_id}. Reload the list. {NOTHING_SAVED}")
+    same = db.exec(select(CannedReply).where(CannedReply.title == title)).first()
+    if same is not None and same.id != row.id:
+        raise Conflict(f"A canned reply called {title!r} exists already. Pick another title. {NOTHING_SAVED}",
+                       code="duplicate_name")
+    before = None if canned_id is None else {"title": row.title, "body": row.body, "category": row.category}
+    row.title, row.body, row.category = title, body, category
+    db.add(row)
+    db.flush()
+    record(db, principal, "config_canned_reply_saved", "canned_reply", row.id, before,
+           {"title": title, "body": body, "category": category})
+    db.commit()
+    return CannedView(row.id, row.title, row.body, row.category)
