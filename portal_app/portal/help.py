@@ -163,11 +163,15 @@ def _results() -> rx.Component:
         ),
         rx.cond(
             SessionState.auth_status == "ok",
-            rx.text(
-                "Need an answer now? Raise a request on the shipment or invoice it is about (see ",
-                rx.link("Raise a request", href="/help/raise-a-request", color=ACCENT, underline="always"),
-                ").",
-                size="2",
+            rx.cond(
+                SessionState.is_staff,
+                rx.fragment(),
+                rx.text(
+                    "Need an answer now? ",
+                    rx.link("Raise a request", href="/portal/requests/new", color=ACCENT, underline="always"),
+                    " and our team will answer you.",
+                    size="2",
+                ),
             ),
             rx.text(
                 "Some articles are only for customers: ",

@@ -87,10 +87,10 @@ def _article() -> rx.Component:
                 "Did not answer your question? ",
                 rx.link("Search the help centre again", href="/help", color=ACCENT, underline="always"),
                 rx.cond(
-                    SessionState.auth_status == "ok",
+                    (SessionState.auth_status == "ok") & ~SessionState.is_staff,
                     rx.fragment(
                         " or ",
-                        rx.link("raise a request", href="/help/raise-a-request", color=ACCENT, underline="always"),
+                        rx.link("raise a request", href="/portal/requests/new", color=ACCENT, underline="always"),
                     ),
                     rx.fragment(),
                 ),
