@@ -16,6 +16,8 @@ from portal_app.maintenance import (
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
+from portal_app.portal import help as _portal_help  # noqa: F401
+from portal_app.portal import help_article as _portal_help_article  # noqa: F401
 from portal_app.portal import home as _portal_home  # noqa: F401
 from portal_app.portal import invoices as _portal_invoices  # noqa: F401
 from portal_app.portal import notifications as _portal_notifications  # noqa: F401
@@ -35,6 +37,7 @@ from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401
 from portal_app.tower import config_templates as _tower_config_templates  # noqa: F401
 from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401
 from portal_app.tower import exceptions as _tower_exceptions  # noqa: F401
+from portal_app.tower import help as _tower_help  # noqa: F401
 from portal_app.tower import home as _tower_home  # noqa: F401
 from portal_app.tower import kpis as _tower_kpis  # noqa: F401
 from portal_app.tower import notifications as _tower_notifications  # noqa: F401

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from seed import help_articles
 from seed.org_data import FX_PER_USD
 
 
@@ -244,121 +245,9 @@ BRANDING = {"product_name": "Harbor & Sky Portal", "accent_color": "#0b5cad"}
 # cargo value for insurance. Admins keep it current; the demo uses the seed's fixed demo rates.
 APP_SETTINGS: dict[str, str] = {"branding": json.dumps(BRANDING), "exchange_rates": json.dumps(FX_PER_USD)}
 
-HELP_ARTICLES: list[dict[str, str]] = [
-    {
-        "slug": "track-a-shipment",
-        "title": "Track a shipment",
-        "audience": "public",
-        "keywords": "tracking, where is my shipment, container, AWB, booking, reference, ETA",
-        "body_markdown": """# Track a shipment
-
-Type any reference into the search box on **Shipments**: our shipment number (for example `SH0000123`), your
-purchase order, the booking number, a bill of lading (MBL or HBL), an air waybill (`020-12345675`) or a
-container number (`MSKU9070323`). Spaces, dashes and lower case do not matter.
-
-Each shipment shows its milestones with three times:
-
-| Time | Meaning |
-|---|---|
-| Planned | what was agreed at booking |
-| Estimated | the latest forecast from the carrier or our team |
-| Actual | when it really happened |
-
-If the estimated arrival moves, the shipment shows the new ETA, the reason and when it changed.
-""",
-    },
-    {
-        "slug": "milestones-explained",
-        "title": "What the milestones mean",
-        "audience": "public",
-        "keywords": "milestones, gate in, loaded, departed, discharged, customs released, DCSA, IATA",
-        "body_markdown": """# What the milestones mean
-
-Ocean milestones follow the DCSA Track & Trace standard: *gate in full* (GTIN), *loaded on vessel* (LOAD),
-*vessel departure* (DEPA), *vessel arrival* (ARRI), *discharged* (DISC), *customs released* and
-*delivered* (DROP). Air milestones follow IATA status codes: booked (BKD), received from shipper (RCS),
-manifested (MAN), departed (DEP), arrived (ARR), received from flight (RCF), consignee notified (NFD) and
-delivered (DLV).
-
-A milestone without an actual time has not happened yet.
-""",
-    },
-    {
-        "slug": "upload-documents",
-        "title": "Upload shipping documents",
-        "audience": "customers",
-        "keywords": "upload, document, commercial invoice, packing list, shipping instructions, rejected",
-        "body_markdown": """# Upload shipping documents
-
-Open the shipment and choose **Documents**. The checklist shows what is still needed and by when. Upload PDF,
-image or spreadsheet files; each upload is kept as a new version, so nothing is overwritten.
-
-If our team rejects a document, the reason is shown next to it. Upload a corrected version and the checklist
-updates straight away.
-""",
-    },
-    {
-        "slug": "invoices-and-payments",
-        "title": "Invoices, balances and payments",
-        "audience": "customers",
-        "keywords": "invoice, payment, overdue, balance, statement, dispute, credit note",
-        "body_markdown": """# Invoices, balances and payments
-
-**Invoices** lists every invoice with its status: *issued*, *partially paid*, *paid*, *overdue* (due date
-passed and a balance remains) or *disputed*. The balance is the total minus payments received.
-
-Payments can take two working days to appear. To question an invoice, open it and choose **Raise a request**;
-the invoice is marked as disputed while we look into it.
-""",
-    },
-    {
-        "slug": "raise-a-request",
-        "title": "Raise a request",
-        "audience": "customers",
-        "keywords": "request, ticket, support, help, contact, change booking",
-        "body_markdown": """# Raise a request
-
-Use **Requests → New request** or the button on a shipment or invoice page; the request is then linked to it
-and our team sees the context straight away. You can follow replies in the portal and by email.
-
-Target response times depend on the priority: urgent requests get a first answer within one hour during
-office hours.
-""",
-    },
-    {
-        "slug": "incoterms-2020",
-        "title": "Incoterms 2020 in short",
-        "audience": "public",
-        "keywords": "incoterms, FOB, CIF, EXW, FCA, DAP, DDP, CPT, CIP, DPU, FAS, CFR",
-        "body_markdown": """# Incoterms 2020 in short
-
-Incoterms say who arranges and pays the main carriage and where the risk passes from seller to buyer.
-
-* **EXW, FCA, FAS, FOB**: the buyer arranges the main carriage.
-* **CPT, CIP, CFR, CIF**: the seller pays the main carriage; risk passes at the first carrier (CPT, CIP) or
-  on board the vessel (CFR, CIF).
-* **DAP, DPU, DDP**: the seller delivers to the named place; with DDP the seller also pays import duties.
-
-FAS, FOB, CFR and CIF are for sea and inland waterway transport only; for air and road use FCA, CPT or CIP.
-""",
-    },
-    {
-        "slug": "container-and-awb-numbers",
-        "title": "Container and air waybill numbers",
-        "audience": "public",
-        "keywords": "container number, ISO 6346, check digit, air waybill, AWB, MAWB, HAWB",
-        "body_markdown": """# Container and air waybill numbers
-
-A container number has four letters and seven digits, for example `MSKU 907032 3`: the owner code, the
-category letter (U for freight containers), a six-digit serial number and a check digit (ISO 6346).
-
-An air waybill number has eleven digits, for example `020-12345675`: the airline prefix (020 is Lufthansa
-Cargo), a seven-digit serial and a check digit (the serial modulo 7).
-
-The portal checks both, so a typo is caught before you search or book.
-""",
-    },
-]
+# The help centre's starting articles live in their own module (they are long); imported here with the rest
+# of the configuration the product ships with.
+HELP_ARTICLES: list[dict[str, str]] = help_articles.HELP_ARTICLES
 
 CANNED_REPLIES: list[dict[str, str | None]] = [
     {

@@ -336,17 +336,26 @@ def add_rate_cards(ids: IdAllocator, batch: Batch, ctx: StaticContext, today: da
     rate_cards.add_demo_rate_cards(ids, batch, ctx.location_ids, ctx.carrier_ids, today, ctx.rate_cards)
 
 
+# Demo searches (query, top article, match score, gap), scored as the help centre's search scores them today. The
+# first list draws from the seed's random stream (its length and order keep every later demo row as it was); the
+# questions the help centre has no article for draw from a stream of their own.
 _HELP_QUERIES = [
-    ("where is my container", "track-a-shipment", 0.82, False),
-    ("change delivery address", None, 0.21, True),
-    ("download invoice pdf", "invoices-and-payments", 0.74, False),
-    ("what does DEPA mean", "milestones-explained", 0.67, False),
-    ("FOB air freight", "incoterms-2020", 0.58, False),
-    ("upload packing list", "upload-documents", 0.88, False),
-    ("co2 emissions report", None, 0.12, True),
-    ("demurrage charges", None, 0.18, True),
-    ("awb check digit", "container-and-awb-numbers", 0.71, False),
-    ("add a colleague", None, 0.24, True),
+    ("where is my container", "track-a-shipment", 0.7, False),
+    ("change delivery address", "change-delivery-address", 0.83, False),
+    ("download invoice pdf", "pay-an-invoice", 0.71, False),
+    ("what does DEPA mean", "milestones-explained", 0.89, False),
+    ("FOB air freight", "incoterms-2020", 0.62, False),
+    ("upload packing list", "upload-documents", 0.7, False),
+    ("co2 emissions report", None, None, True),
+    ("demurrage charges", "demurrage-and-detention", 0.87, False),
+    ("awb check digit", "container-and-awb-numbers", 0.79, False),
+    ("add a colleague", "manage-colleagues", 0.82, False),
+]
+_HELP_GAPS = [
+    ("carbon footprint of my shipment", "cargo-insurance", 0.13),
+    ("temperature log for reefer", None, None),
+    ("pallet exchange", None, None),
+    ("co2 emissions report", None, None),
 ]
 
 
@@ -354,20 +363,27 @@ def add_help_searches(
     ids: IdAllocator, batch: Batch, ctx: StaticContext, now: datetime, rng: random.Random, article_ids: dict[str, int]
 ) -> None:
     customer_users = [u for c in ctx.customers for u in c.user_ids]
-    for query, slug, score, gap in _HELP_QUERIES:
-        for _ in range(rng.randint(1, 4)):
+
+    def add(query: str, slug: str | None, score: float | None, gap: bool, draw: random.Random) -> None:
+        for _ in range(draw.randint(1, 4)):
             batch.add(
                 "helpsearch",
                 {
                     "id": ids.next("helpsearch"),
                     "query": query,
-                    "user_id": rng.choice(customer_users),
+                    "user_id": draw.choice(customer_users),
                     "top_article_id": article_ids.get(slug) if slug else None,
                     "top_score": score,
                     "is_gap": gap,
-                    "created_at": now - timedelta(days=rng.uniform(0.5, 60)),
+                    "created_at": now - timedelta(days=draw.uniform(0.5, 60)),
                 },
             )
+
+    for query, slug, score, gap in _HELP_QUERIES:
+        add(query, slug, score, gap, rng)
+    gaps = random.Random("help-centre-gaps")
+    for query, slug, score in _HELP_GAPS:
+        add(query, slug, score, True, gaps)
 
 
 def branding_json() -> str:

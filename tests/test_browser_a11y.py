@@ -10,9 +10,9 @@ from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # n
 pytestmark = pytest.mark.browser
 
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
-                "/portal/account", "/portal/notifications"]
+                "/portal/account", "/portal/notifications", "/help", "/help/pay-an-invoice"]
 TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates", "/tower/exceptions",
-                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests"]
+                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests", "/tower/help"]
 
 
 def _sign_in(pg, email: str) -> None:  # noqa: ANN001
@@ -102,4 +102,21 @@ def test_tower_configuration_pages_have_no_serious_accessibility_violations(page
     page.get_by_role("button", name="Edit canned reply Customs hold").click()
     page.get_by_test_id("canned-editor").wait_for()
     found["canned reply editor"] = axe_violations(page)
+    assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_help_centre_has_no_serious_accessibility_violations(page):  # noqa: F811
+    """Signed out (search results, an article, a missing one), then the tower's help page with the editor open."""
+    found = {}
+    page.goto("/help?q=where+is+my+container")
+    page.get_by_role("list", name="Search results").wait_for()
+    page.wait_for_load_state("networkidle")
+    found["help search signed out"] = axe_violations(page)
+    found["help article signed out"] = _check(page, "/help/track-a-shipment")
+    found["help article missing"] = _check(page, "/help/no-such-article")
+    _sign_in(page, "manager@harborsky.example")
+    found["tower help"] = _check(page, "/tower/help")
+    page.get_by_role("button", name="New article").click()
+    page.get_by_test_id("help-editor").wait_for()
+    found["tower help editor"] = axe_violations(page)
     assert {p: v for p, v in found.items() if v} == {}

@@ -12,6 +12,7 @@ from portal_app.api import (
     v1_config,
     v1_documents,
     v1_finance,
+    v1_help,
     v1_kpis,
     v1_notifications,
     v1_ops,
@@ -51,7 +52,7 @@ def build_api() -> FastAPI:
 
     api.include_router(auth_routes.router)
     for module in (v1_shipments, v1_documents, v1_finance, v1_account, v1_quotes, v1_bookings, v1_rates, v1_ops,
-                   v1_tower, v1_kpis, v1_config, v1_notifications, v1_requests):
+                   v1_tower, v1_kpis, v1_config, v1_notifications, v1_requests, v1_help):
         api.include_router(module.router)
     api.include_router(v1_config.public)
     return api

@@ -33,6 +33,7 @@ class Permission(StrEnum):
     MANAGE_CONFIG = "manage_config"                # templates, rules, branding
     MANAGE_USERS = "manage_users"                  # every user and company
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_HELP = "manage_help"                    # write, publish and retire help-centre articles
 
 
 _CUSTOMER = {
@@ -65,6 +66,7 @@ _OPS_MANAGER = _OPS_AGENT | {
     Permission.MANAGE_SLAS,
     Permission.VIEW_KPIS,
     Permission.ISSUE_INVOICES,
+    Permission.MANAGE_HELP,
 }
 
 MATRIX: dict[Role, frozenset[Permission]] = {

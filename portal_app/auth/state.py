@@ -93,6 +93,20 @@ class SessionState(rx.State):
         )
         return principal if allowed else None
 
+    async def _identify(self) -> Principal | None:
+        """For pages anyone may open (the help centre): the verified principal or None, with the header's fields
+        set (``auth_status`` ``ok`` or ``anonymous``); nobody is redirected or refused."""
+        principal = await self._principal()
+        await self._load_branding()
+        if principal is None:
+            self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
+                       is_staff=False, can_manage_config=False)
+            return None
+        self._show(user_name=principal.full_name, user_email=principal.email, role_label=ROLE_LABELS[principal.role],
+                   company_name=principal.company_name, is_staff=principal.is_staff,
+                   can_manage_config=principal.can(Permission.MANAGE_CONFIG), auth_status="ok")
+        return principal
+
     def _show(self, **values: str | bool) -> None:
         """Assign only what changed: every assignment is sent to the browser with the event's answer."""
         for name, value in values.items():

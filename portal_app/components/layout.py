@@ -25,6 +25,7 @@ PORTAL_NAV = [
     ("Invoices", "/portal/invoices"),
     ("Statement", "/portal/statement"),
     ("Requests", "/portal/requests"),
+    ("Help", "/help"),
     ("Account", "/portal/account"),
 ]
 TOWER_NAV = [
@@ -39,6 +40,7 @@ TOWER_NAV = [
     ("Manual quotes", "/tower/quotes"),
     ("Rate cards", "/tower/rates"),
     ("KPIs", "/tower/kpis"),
+    ("Help centre", "/tower/help"),
     ("Configuration", "/tower/config"),
 ]
 
@@ -179,6 +181,59 @@ def page_shell(area: str, content: rx.Component) -> rx.Component:
         min_height="100vh",
         background="#f6f8fa",
     )
+
+
+def _public_header() -> rx.Component:
+    """The header of pages anyone may open (the help centre): the area's navigation for a signed-in user, a
+    sign-in link for everyone else."""
+    signed_in = SessionState.auth_status == "ok"
+    return rx.el.header(
+        rx.hstack(
+            rx.hstack(_brand("help"), rx.badge("Help centre", variant="soft", high_contrast=True), align="center",
+                      spacing="3"),
+            rx.cond(signed_in,
+                    rx.cond(SessionState.is_staff, _nav(TOWER_NAV, "Ops tower navigation"),
+                            _nav(PORTAL_NAV, "Customer portal navigation")),
+                    rx.fragment()),
+            rx.spacer(),
+            rx.cond(
+                signed_in,
+                rx.hstack(rx.text(SessionState.user_name, weight="medium", size="2"), _sign_out(), align="center"),
+                rx.link("Sign in", href="/login?next=%2Fhelp", weight="medium", color=SessionState.brand_accent,
+                        data_testid="help-sign-in"),
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+            spacing="4",
+        ),
+        style={"border_bottom": "1px solid #d0d7de", "border_top": "4px solid", "padding": "12px 24px",
+               "background": "white"},
+        border_top_color=SessionState.brand_accent,
+    )
+
+
+def public_page(route: str, title: str, on_load: Callable) -> Callable:
+    """Register a page that works signed out (the help centre). Its state's ``on_load`` sets ``auth_status`` to
+    ``ok`` or ``anonymous`` (``SessionState._identify``) and never redirects to sign-in."""
+
+    def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            return rx.box(
+                _skip_link(),
+                _public_header(),
+                rx.el.main(render(), id="main", tab_index=-1,
+                           style={"padding": "24px", "max_width": "1080px", "margin": "0 auto"}),
+                min_height="100vh",
+                background="#f6f8fa",
+            )
+
+        page.__name__ = render.__name__
+        page.__module__ = render.__module__
+        PAGES.append((page, route, f"{title} · {PRODUCT_NAME}", on_load))
+        return page
+
+    return decorator
 
 
 def area_page(area: str, route: str, title: str, on_load: Callable) -> Callable:

@@ -1,0 +1,342 @@
+"""REST v1: the help centre. Searching and reading work without signing in (public articles); with a session or an
+API key, a customer also finds the articles for signed-in customers. Managing articles and the questions without
+a good answer are for staff; writing needs the help editor right (ops managers and administrators)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from portal_app.api.deps import current_principal, get_db, optional_principal
+from portal_app.auth.principal import Principal
+from portal_app.services import help_centre as svc
+from portal_app.services.help_centre import articles as art
+from portal_app.services.help_centre import search as srch
+
+router = APIRouter(prefix="/api/v1/help", tags=["help centre"])
+
+
+def staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    art.require_staff(principal)
+    return principal
+
+
+def editor(principal: Annotated[Principal, Depends(staff)]) -> Principal:
+    art.require_editor(principal)
+    return principal
+
+
+Staff = Annotated[Principal, Depends(staff)]  # refused before the body is read: a customer gets 403, never 422
+Editor = Annotated[Principal, Depends(editor)]
+MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
+Db = Annotated[Session, Depends(get_db)]
+Errors = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Not allowed for your role"},
+    404: {"description": "No such article"},
+    409: {"description": "Changed by someone else meanwhile"},
+    422: {"description": "Invalid input"},
+}
+
+
+class SuggestionOut(BaseModel):
+    slug: str
+    title: str
+    snippet: str
+    score: float = Field(description="Match score from 0 to 1: the share of the question an article answers")
+    url: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    is_gap: bool = Field(description=f"No article reached the gap threshold ({srch.GAP_THRESHOLD})")
+    top_score: float | None
+    results: list[SuggestionOut]
+
+
+class ArticleSummaryOut(BaseModel):
+    slug: str
+    title: str
+    audience: str
+    summary: str
+    updated_at: datetime
+    url: str
+
+
+class ArticleListOut(BaseModel):
+    items: list[ArticleSummaryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ArticleOut(BaseModel):
+    slug: str
+    title: str
+    audience: str
+    html: str = Field(description="Rendered on the server; raw HTML in the Markdown is shown as text")
+    body_markdown: str
+    is_published: bool
+    updated_at: datetime
+
+
+class ManagedRowOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    audience: str
+    is_published: bool
+    updated_at: datetime
+    version: int
+
+
+class ManagedListOut(BaseModel):
+    items: list[ManagedRowOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ArticleEditOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    audience: str
+    keywords: str
+    body_markdown: str
+    is_published: bool
+    updated_at: datetime
+    version: int
+
+
+class ArticleIn(BaseModel):
+    title: str = Field(max_length=art.TITLE_MAX)
+    slug: str = Field(
+        "",
+        max_length=art.SLUG_MAX,
+        description="Lower-case letters, digits and hyphens; empty on create: made from the title",
+    )
+    audience: str = Field("public", description="public (everyone) or customers (signed-in customers only)")
+    keywords: str = Field("", max_length=art.KEYWORDS_MAX * 2, description="Comma-separated words customers use")
+    body_markdown: str = Field(max_length=art.BODY_MAX * 2)
+    is_published: bool = False
+
+
+class ArticleUpdateIn(ArticleIn):
+    expected_version: int = Field(description="The version you edited (409 if it changed since)")
+
+
+class PublishIn(BaseModel):
+    published: bool
+    expected_version: int
+
+
+class AudienceIn(BaseModel):
+    audience: str
+    expected_version: int
+
+
+class GapOut(BaseModel):
+    query: str
+    searches: int
+    last_searched_at: datetime
+    answered_now_by: str | None = Field(description="Slug of the article that answers it today, if one does")
+
+
+class GapListOut(BaseModel):
+    items: list[GapOut]
+    total: int
+    page: int
+    page_size: int
+    days: int
+    searches_in_period: int
+    gaps_in_period: int
+
+
+def _suggestion(h: svc.ArticleSuggestion) -> SuggestionOut:
+    return SuggestionOut(slug=h.slug, title=h.title, snippet=h.snippet, score=h.score, url=h.url)
+
+
+def _edit(a: svc.ArticleEdit) -> ArticleEditOut:
+    return ArticleEditOut(
+        id=a.id,
+        slug=a.slug,
+        title=a.title,
+        audience=a.audience,
+        keywords=a.keywords,
+        body_markdown=a.body_markdown,
+        is_published=a.is_published,
+        updated_at=a.updated_at,
+        version=a.version,
+    )
+
+
+def _input(body: ArticleIn) -> svc.ArticleInput:
+    return svc.ArticleInput(
+        title=body.title,
+        body_markdown=body.body_markdown,
+        slug=body.slug,
+        audience=body.audience,
+        keywords=body.keywords,
+        is_published=body.is_published,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+@router.get("/search", response_model=SearchOut, responses={422: Errors[422]})
+def search(
+    principal: MaybeCaller,
+    db: Db,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    limit: Annotated[int, Query(ge=1, le=20)] = 10,
+) -> SearchOut:
+    """The articles that answer a question, best first. Each search is recorded (so staff see questions without a
+    good answer); the same question from the same person within a minute is recorded once."""
+    result = svc.search_articles(db, principal, q, limit=limit)
+    return SearchOut(
+        query=result.query,
+        is_gap=result.is_gap,
+        top_score=result.top_score,
+        results=[_suggestion(h) for h in result.hits],
+    )
+
+
+@router.get("/suggest", response_model=list[SuggestionOut], responses={422: Errors[422]})
+def suggest(
+    principal: MaybeCaller,
+    db: Db,
+    text: Annotated[str, Query(max_length=8000)] = "",
+    limit: Annotated[int, Query(ge=1, le=10)] = 3,
+) -> list[SuggestionOut]:
+    """Articles that may answer what someone is about to send as a request (not recorded)."""
+    return [_suggestion(h) for h in svc.suggest_articles(db, principal, text, limit)]
+
+
+@router.get("/articles", response_model=ArticleListOut, responses={422: Errors[422]})
+def list_articles(
+    principal: MaybeCaller,
+    db: Db,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 50,
+) -> ArticleListOut:
+    """The published articles you may read, by title."""
+    result = svc.list_articles(db, principal, page=page, page_size=page_size)
+    return ArticleListOut(
+        items=[
+            ArticleSummaryOut(
+                slug=a.slug,
+                title=a.title,
+                audience=a.audience,
+                summary=a.summary,
+                updated_at=a.updated_at,
+                url=f"/help/{a.slug}",
+            )
+            for a in result.rows
+        ],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+    )
+
+
+@router.get("/articles/{slug}", response_model=ArticleOut, responses={404: Errors[404]})
+def get_article(slug: str, principal: MaybeCaller, db: Db) -> ArticleOut:
+    """One article, its Markdown and its HTML. An article for signed-in customers is a 404 without signing in."""
+    a = svc.get_article(db, principal, slug)
+    return ArticleOut(
+        slug=a.slug,
+        title=a.title,
+        audience=a.audience,
+        html=a.html,
+        body_markdown=a.body_markdown,
+        is_published=a.is_published,
+        updated_at=a.updated_at,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ staff
+
+
+@router.get("/manage/articles", response_model=ManagedListOut, responses=Errors)
+def manage_articles(
+    principal: Staff,
+    db: Db,
+    q: Annotated[str, Query(max_length=100)] = "",
+    status: Annotated[str, Query(pattern="^(|published|draft)$")] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 25,
+) -> ManagedListOut:
+    """Staff: every article, drafts (unpublished) first."""
+    result = svc.manage_articles(db, principal, q=q, status=status, page=page, page_size=page_size)
+    return ManagedListOut(
+        items=[ManagedRowOut(**r.__dict__) for r in result.rows],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+    )
+
+
+@router.post("/manage/articles", response_model=ArticleEditOut, status_code=201, responses=Errors)
+def create_article(body: ArticleIn, principal: Editor, db: Db) -> ArticleEditOut:
+    """Help editors: a new article (unpublished unless ``is_published``)."""
+    return _edit(svc.create_article(db, principal, _input(body)))
+
+
+@router.get("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
+def get_for_edit(article_id: int, principal: Staff, db: Db) -> ArticleEditOut:
+    """Staff: one article as the editor shows it, with its version."""
+    return _edit(svc.get_article_for_edit(db, principal, article_id))
+
+
+@router.put("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
+def update_article(article_id: int, body: ArticleUpdateIn, principal: Editor, db: Db) -> ArticleEditOut:
+    """Help editors: replace an article's fields (409 when someone saved since ``expected_version``)."""
+    return _edit(svc.update_article(db, principal, article_id, _input(body), expected_version=body.expected_version))
+
+
+@router.post("/manage/articles/{article_id}/publish", response_model=ArticleEditOut, responses=Errors)
+def publish(article_id: int, body: PublishIn, principal: Editor, db: Db) -> ArticleEditOut:
+    """Help editors: publish (``published: true``) or unpublish an article."""
+    return _edit(svc.set_published(db, principal, article_id, body.published, expected_version=body.expected_version))
+
+
+@router.post("/manage/articles/{article_id}/audience", response_model=ArticleEditOut, responses=Errors)
+def audience(article_id: int, body: AudienceIn, principal: Editor, db: Db) -> ArticleEditOut:
+    """Help editors: show an article to everyone (``public``) or to signed-in customers only (``customers``)."""
+    return _edit(svc.set_audience(db, principal, article_id, body.audience, expected_version=body.expected_version))
+
+
+@router.get("/gaps", response_model=GapListOut, responses=Errors)
+def gaps(
+    principal: Staff,
+    db: Db,
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 25,
+) -> GapListOut:
+    """Staff: the questions searched without a good answer in the last ``days`` days, most frequent first."""
+    result = svc.list_gaps(db, principal, days=days, page=page, page_size=page_size)
+    summary = svc.search_summary(db, principal, days=days)
+    return GapListOut(
+        items=[
+            GapOut(
+                query=g.query,
+                searches=g.searches,
+                last_searched_at=g.last_searched_at,
+                answered_now_by=g.answered_now_by_slug or None,
+            )
+            for g in result.rows
+        ],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+        days=days,
+        searches_in_period=summary.searches,
+        gaps_in_period=summary.gaps,
+    )
