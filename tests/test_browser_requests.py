@@ -56,8 +56,12 @@ def test_customer_raises_staff_answer_customer_sees_the_reply_not_the_note(page,
     expect(page.get_by_test_id("request-about")).to_contain_text(reference)
     page.get_by_role("button", name="Send request").click()
     expect(page.locator("#request-subject-error")).to_be_visible()  # explained beside the field, nothing sent
-    page.get_by_label("Subject").fill(f"New delivery address for {reference}")
+    page.get_by_label("Subject").fill(f"Can we change the delivery address for {reference}?")
     page.get_by_label("What do you need?").fill("Please deliver to our new warehouse, see the attached letter.")
+    # Before sending, the help articles that may answer it are offered.
+    offered = page.get_by_role("region", name="Help articles that may answer it")
+    expect(offered.get_by_role("link").first).to_be_visible()
+    assert "/help/" in offered.get_by_role("link").first.get_attribute("href")
     page.get_by_label("Attach a file (optional)").set_input_files(
         {"name": "new-address.pdf", "mimeType": "application/pdf", "buffer": _pdf("New address")})
     expect(page.get_by_test_id("selected-file")).to_contain_text("new-address.pdf")
@@ -66,6 +70,7 @@ def test_customer_raises_staff_answer_customer_sees_the_reply_not_the_note(page,
     ticket = re.search(r"REQ-\d+", page.url).group(0)
     conversation = page.get_by_role("list", name="Conversation")
     expect(conversation).to_contain_text("new warehouse")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("change the delivery address")
     expect(conversation.get_by_role("link", name="Download new-address.pdf")).to_be_visible()
 
     staff = _staff(app_url)

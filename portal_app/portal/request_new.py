@@ -25,6 +25,7 @@ from portal_app.components.ui import (
     primary_button,
 )
 from portal_app.services import documents as docs
+from portal_app.services import help_centre
 from portal_app.services import requests as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
@@ -38,6 +39,7 @@ class PortalNewRequestState(SessionState):
     about: dict[str, str] = {}  # shipment, invoice, document from the link that opened the form
     about_words: list[str] = []  # the same, as shown: "shipment SH0001234"
     problems: dict[str, str] = {}
+    suggestions: list[dict[str, str]] = []  # help articles that may answer it, offered before it is sent
     error: str = ""
     sending: bool = False
 
@@ -54,7 +56,7 @@ class PortalNewRequestState(SessionState):
             category = ("billing" if "invoice" in self.about else "documents" if "document" in self.about
                         else "tracking" if "shipment" in self.about else "other")
         self.form = {"category": category, "priority": "normal", "subject": "", "body": ""}
-        self.problems, self.error, self.sending = {}, "", False
+        self.problems, self.error, self.sending, self.suggestions = {}, "", False, []
         return None
 
     async def set_field(self, name: str, value: str):  # noqa: ANN201
@@ -64,7 +66,14 @@ class PortalNewRequestState(SessionState):
         if name in FIELDS:
             self.form = {**self.form, name: str(value)[:svc.opening.MAX_BODY_CHARS]}
             self.problems = {k: v for k, v in self.problems.items() if k != name}
+        if name in ("subject", "body"):
+            await self._suggest(principal)
         return None
+
+    async def _suggest(self, principal) -> None:  # noqa: ANN001
+        text = f"{self.form['subject']} {self.form['body']}".strip()
+        found = await run_db(help_centre.suggest_articles, principal, text) if len(text) >= 8 else []
+        self.suggestions = [{"title": a.title, "url": a.url, "snippet": a.snippet} for a in found]
 
     def _check(self) -> dict[str, str]:
         problems = {}
@@ -140,6 +149,25 @@ def _select(label: str, name: str, choices: dict[str, str]) -> rx.Component:
     )
 
 
+def _suggestions() -> rx.Component:
+    return rx.cond(
+        S.suggestions.length() > 0,
+        rx.box(
+            rx.heading("These help articles may answer it", size="3", as_="h2"),
+            rx.el.ul(rx.foreach(S.suggestions, lambda a: rx.el.li(
+                rx.link(a["title"], rx.text(" (opens in a new tab, your request stays here)", as_="span",
+                                            class_name="sr-only"), href=a["url"], is_external=True),
+                rx.text(a["snippet"], size="2", color=MUTED_TEXT))),
+                style={"margin": "6px 0 0 18px"}),
+            rx.text("If they do not, send your request: our team will answer.", size="2", color=MUTED_TEXT),
+            role="region", aria_label="Help articles that may answer it", data_testid="request-suggestions",
+            style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "10px 14px",
+                   "background": "white", "width": "100%"},
+        ),
+        rx.fragment(),
+    )
+
+
 def _about() -> rx.Component:
     return rx.cond(
         S.about_words.length() > 0,
@@ -179,6 +207,7 @@ def portal_new_request() -> rx.Component:
                 ),
                 file_dropzone("Attach a file (optional)", UPLOAD_ID, f"{ACCEPTED}; up to {docs.max_upload_mb()} MB.",
                               docs.max_upload_bytes(), S.file_rejected),
+                _suggestions(),
                 rx.hstack(
                     primary_button(rx.cond(S.sending, "Sending…", "Send request"), type="button",
                                    on_click=S.send(rx.upload_files(upload_id=UPLOAD_ID)), disabled=S.sending),
