@@ -465,7 +465,8 @@ class _DocsPage:
 def _bind_mixin() -> None:
     from portal_app.components.document_upload import ShipmentDocumentsBase
 
-    for name in ("_load_documents", "upload_document", "choose_upload_type", "upload_progressed"):
+    for name in ("_load_documents", "upload_document", "choose_upload_type", "upload_progressed",
+                 "_offer_upload_handoff"):
         setattr(_DocsPage, name, ShipmentDocumentsBase.__dict__[name])
 
 

@@ -16,8 +16,8 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.v1_config import admin
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD, UploadTooLarge
-from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as document_files
 from portal_app.services import requests as svc
@@ -28,6 +28,7 @@ from portal_app.services.requests.opening import MAX_ATTACHMENTS
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(admin)]  # configuration: refused before the body is read
 Db = Annotated[Session, Depends(get_db)]
 _ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
 
@@ -334,28 +335,27 @@ def canned_replies(principal: Caller, db: Db, category: str | None = None) -> li
 
 
 @router.post("/config/canned-replies", status_code=201, response_model=CannedOut, responses=_ERRORS)
-def create_canned(body: CannedIn, principal: Caller, db: Db) -> CannedOut:
+def create_canned(body: CannedIn, principal: Admin, db: Db) -> CannedOut:
     """Administrators: add a canned reply."""
     return CannedOut(**vars(svc.save_canned(db, principal, title=body.title, body=body.body,
                                             category=body.category)))
 
 
 @router.put("/config/canned-replies/{canned_id}", response_model=CannedOut, responses=_ERRORS)
-def update_canned(canned_id: int, body: CannedIn, principal: Caller, db: Db) -> CannedOut:
+def update_canned(canned_id: int, body: CannedIn, principal: Admin, db: Db) -> CannedOut:
     return CannedOut(**vars(svc.save_canned(db, principal, title=body.title, body=body.body,
                                             category=body.category, canned_id=canned_id)))
 
 
 @router.get("/config/request-desk", response_model=DeskSettingsOut, responses=_ERRORS)
-def get_desk(principal: Caller, db: Db) -> DeskSettingsOut:
-    """Staff: which team each category goes to, and the reopen window in days."""
-    principal.require(Permission.HANDLE_REQUESTS)
+def get_desk(principal: Admin, db: Db) -> DeskSettingsOut:
+    """Administrators: which team each category goes to, and the reopen window in days."""
     s = svc.desk_settings(db)
     return DeskSettingsOut(routing=s.routing, reopen_days=s.reopen_days)
 
 
 @router.put("/config/request-desk", response_model=DeskSettingsOut, responses=_ERRORS)
-def put_desk(body: DeskSettingsOut, principal: Caller, db: Db) -> DeskSettingsOut:
+def put_desk(body: DeskSettingsOut, principal: Admin, db: Db) -> DeskSettingsOut:
     """Administrators: route categories to teams and set the reopen window (1-90 days)."""
     s = svc.save_desk_settings(db, principal, routing=dict(body.routing), reopen_days=body.reopen_days)
     return DeskSettingsOut(routing=s.routing, reopen_days=s.reopen_days)
