@@ -15,7 +15,6 @@ import reflex as rx
 
 from portal_app.auth.state import run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
-from portal_app.components.handoff import handoff_offer
 from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
@@ -144,7 +143,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
         name = files[0].filename if files else ""
         type_name = docs.doc_type_name(self.upload_doc_type)
         self._offer_handoff(attempted=f"upload {type_name} “{name}” to shipment {reference}", error=error,
-                            category="documents", shipment_reference=reference, place="upload",
+                            category="documents", shipment_reference=reference,
                             draft={"doc_type": self.upload_doc_type, "filename": name})
 
     async def upload_document(self, files: list[rx.UploadFile], reference: str):  # noqa: ANN201
@@ -313,8 +312,6 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
                 align="center",
             ),
             rx.cond(state.upload_error != "", error_callout(state.upload_error), rx.fragment()),
-            handoff_offer(state, "upload") if state.AREA == "portal" and hasattr(state, "send_handoff")
-            else rx.fragment(),
             rx.cond(state.upload_notice != "", info_callout(state.upload_notice), rx.fragment()),
             spacing="3",
             width="100%",

@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 
 from portal_app.auth.state import run_db
-from portal_app.components.ui import error_callout, info_callout, primary_button
+from portal_app.components.ui import error_callout, info_callout, primary_button, secondary_button
 from portal_app.services.errors import ServiceError
 from portal_app.services.requests import open_request
 
@@ -20,12 +20,10 @@ class HandoffBase(rx.State, mixin=True):
     handoff_offered: bool = False
     handoff_done: str = ""
     handoff_error: str = ""
-    handoff_place: str = "top"  # which of the page's offers shows: "top", or "upload" beside the upload form
     _handoff_context: dict[str, Any] = {}
 
     def _offer_handoff(self, *, attempted: str, error: str, category: str = "other",
-                       shipment_reference: str | None = None, draft: dict[str, Any] | None = None,
-                       place: str = "top") -> None:
+                       shipment_reference: str | None = None, draft: dict[str, Any] | None = None) -> None:
         self._handoff_context = {
             "page": self.router.url.path,
             "attempted": attempted,
@@ -35,11 +33,15 @@ class HandoffBase(rx.State, mixin=True):
             "draft": draft or {},
         }
         self.handoff_offered, self.handoff_done, self.handoff_error = True, "", ""
-        self.handoff_place = place
 
     def _clear_handoff(self) -> None:
         self._handoff_context = {}
         self.handoff_offered = False
+
+    def dismiss_handoff(self) -> None:
+        """Close the floating offer or its confirmation (the context is dropped; nothing was sent by this)."""
+        self._clear_handoff()
+        self.handoff_done, self.handoff_error = "", ""
 
     async def send_handoff(self, form: dict):  # noqa: ANN201
         principal = await self._authorize("portal")
@@ -65,25 +67,27 @@ class HandoffBase(rx.State, mixin=True):
         return None
 
 
-def handoff_offer(state: type[HandoffBase], place: str = "top") -> rx.Component:
-    """The offer to send the failure to a person; a page may hold one per ``place`` (only the failing one shows)."""
-    note_id = "handoff-note" if place == "top" else f"handoff-note-{place}"
-    return rx.fragment(
+def handoff_offer(state: type[HandoffBase]) -> rx.Component:
+    """The offer to send the failure to a person, floating at the bottom of the window so it is seen wherever on
+    the page the failure happened (an upload low on the page, a follow button at the top). One per page."""
+    return rx.box(
         rx.cond(
-            state.handoff_offered & (state.handoff_place == place),
+            state.handoff_offered,
             rx.el.form(
                 rx.vstack(
                     rx.text("Would you like a person to look at this? We attach the page and what you tried.",
                             weight="medium"),
-                    rx.el.label("Anything to add? (optional)", html_for=note_id),
-                    rx.text_area(id=note_id, name="note", max_length=2000, width="100%"),
-                    primary_button("Send to our team", type="submit"),
+                    rx.el.label("Anything to add? (optional)", html_for="handoff-note"),
+                    rx.text_area(id="handoff-note", name="note", max_length=2000, width="100%"),
+                    rx.hstack(primary_button("Send to our team", type="submit"),
+                              secondary_button("No, thanks", type="button", on_click=state.dismiss_handoff)),
                     rx.cond(state.handoff_error != "", error_callout(state.handoff_error), rx.fragment()),
                     spacing="2",
                     width="100%",
                 ),
                 on_submit=state.send_handoff,
                 reset_on_submit=True,
+                aria_label="Ask a person",
                 width="100%",
                 border="1px solid #d0d7de",
                 border_radius="8px",
@@ -92,8 +96,13 @@ def handoff_offer(state: type[HandoffBase], place: str = "top") -> rx.Component:
             ),
             rx.fragment(),
         ),
-        rx.cond((state.handoff_done != "") & (state.handoff_place == place), info_callout(state.handoff_done),
-                rx.fragment()),
+        rx.cond(state.handoff_done != "",
+                 rx.hstack(info_callout(state.handoff_done),
+                           secondary_button("Close", type="button", on_click=state.dismiss_handoff),
+                           align="center", padding="8px"),
+                 rx.fragment()),
+        style={"position": "fixed", "bottom": "16px", "right": "16px", "z_index": "20",
+               "width": "min(440px, calc(100vw - 32px))", "box_shadow": "0 4px 16px rgba(0,0,0,0.18)",
+               "border_radius": "8px", "background": "white"},
+        display=rx.cond(state.handoff_offered | (state.handoff_done != ""), "block", "none"),
     )
-
-

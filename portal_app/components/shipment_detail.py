@@ -242,12 +242,15 @@ def _requests(state: type[ShipmentDetailBase]) -> rx.Component:
 
 
 def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
+    return rx.fragment(_detail_or_missing(state, list_href), handoff_offer(state))
+
+
+def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
     return rx.cond(
         state.not_found != "",
         rx.vstack(
             rx.heading("Shipment not found", size="7", as_="h1"),
             error_callout(state.not_found),
-            handoff_offer(state),
             rx.link("Back to shipments", href=list_href),
         ),
         rx.vstack(
@@ -266,7 +269,6 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
                 width="100%",
             ),
             rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
-            handoff_offer(state),
             rx.text(
                 state.summary["origin"], " → ", state.summary["destination"], " · ",
                 state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],

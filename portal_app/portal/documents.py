@@ -11,7 +11,7 @@ from models.enums import DocumentStatus
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.document_upload import document_row_view, documents_table
 from portal_app.components.layout import area_page
-from portal_app.components.ui import MUTED_TEXT, error_callout, pager
+from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
 
@@ -76,11 +76,10 @@ class PortalDocumentsState(SessionState):
 def _status_filter() -> rx.Component:
     return rx.box(
         rx.el.label("Status", html_for="documents-status", style={"display": "block", "font_weight": "600"}),
-        rx.select.root(
-            rx.select.trigger(id="documents-status", aria_label="Status"),
-            rx.select.content(*[rx.select.item(text, value=value) for value, text in STATUS_CHOICES]),
-            value=PortalDocumentsState.status,
-            on_change=PortalDocumentsState.filter_status,
+        rx.el.select(
+            *[rx.el.option(text, value=value) for value, text in STATUS_CHOICES],
+            id="documents-status", value=PortalDocumentsState.status, on_change=PortalDocumentsState.filter_status,
+            style={**NATIVE_SELECT_STYLE, "width": "auto"},
         ),
     )
 

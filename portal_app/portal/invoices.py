@@ -18,6 +18,7 @@ from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     download_link,
     error_callout,
     fact_list,
@@ -189,11 +190,11 @@ def _status_filter() -> rx.Component:
     items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in _LIST_STATUSES]
     return rx.box(
         rx.el.label("Status", html_for="invoice-status-filter", style={"font_weight": "600", "display": "block"}),
-        rx.select.root(
-            rx.select.trigger(id="invoice-status-filter", aria_label="Status"),
-            rx.select.content(*[rx.select.item(label, value=value) for value, label in items]),
-            value=PortalInvoicesState.status,
+        rx.el.select(
+            *[rx.el.option(label, value=value) for value, label in items],
+            id="invoice-status-filter", value=PortalInvoicesState.status,
             on_change=PortalInvoicesState.set_status_filter,
+            style={**NATIVE_SELECT_STYLE, "width": "auto"},
         ),
     )
 

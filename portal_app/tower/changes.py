@@ -13,6 +13,7 @@ from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     secondary_button,
 )
 from portal_app.components.work_queue import (
@@ -204,11 +205,10 @@ def tower_changes() -> rx.Component:
         queue_table(S, "Change requests", headers, _row, "No requests here."),
         rx.box(
             rx.el.label("Show", html_for="change-status-filter", style=LABEL_STYLE),
-            rx.select.root(
-                rx.select.trigger(id="change-status-filter", aria_label="Show"),
-                rx.select.content(*[rx.select.item(text, value=v) for v, text in STATUS_CHOICES]),
-                value=S.status,
-                on_change=S.set_status,
+            rx.el.select(
+                *[rx.el.option(text, value=v) for v, text in STATUS_CHOICES],
+                id="change-status-filter", value=S.status, on_change=S.set_status,
+                style={**NATIVE_SELECT_STYLE, "width": "auto"},
             ),
         ),
         rx.text(S.total, " requests", color=MUTED_TEXT, data_testid="change-count"),

@@ -14,6 +14,7 @@ from portal_app.components.ui import (
     ACCENT,
     DANGER,
     MUTED_TEXT,
+    NATIVE_SELECT_STYLE,
     error_callout,
     info_callout,
     primary_button,
@@ -210,11 +211,10 @@ def tower_workload() -> rx.Component:
                 color=MUTED_TEXT),
         rx.box(
             rx.el.label("Group by", html_for="workload-by", style=LABEL_STYLE),
-            rx.select.root(
-                rx.select.trigger(id="workload-by", aria_label="Group by"),
-                rx.select.content(*[rx.select.item(text, value=v) for v, text in BY_CHOICES]),
-                value=S.by,
-                on_change=S.set_by,
+            rx.el.select(
+                *[rx.el.option(text, value=v) for v, text in BY_CHOICES],
+                id="workload-by", value=S.by, on_change=S.set_by,
+                style={**NATIVE_SELECT_STYLE, "width": "auto"},
             ),
         ),
         rx.cond(S.notice != "", info_callout(S.notice, data_testid="workload-notice"), rx.fragment()),
