@@ -181,3 +181,30 @@ def test_no_page_event_handler_accepts_identity_arguments():
             assert not params & forbidden, f"{state.__name__}.{name} takes {params & forbidden}"
             checked += 1
     assert checked > 5
+
+
+def test_page_events_reuse_a_live_session_briefly_and_forget_it_when_sessions_end(client, world, db, monkeypatch):
+    """Websocket events remember the principal of a live session for a moment; ending sessions (sign-out,
+    password change, deactivation) or changing a role forgets it at once, and it lapses on its own."""
+    from portal_app.auth import sessions
+
+    login(client, world.users["ALFA:customer_user"].email)
+    token = client.cookies.get(SESSION_COOKIE)
+    principal = sessions.resolve_session(db, token)
+    sessions.remember_principal(token, principal)
+    assert sessions.recent_principal(token) == principal
+    sessions.revoke_user_sessions(db, principal.user_id, reason="test")
+    db.commit()
+    assert sessions.recent_principal(token) is None  # forgotten at once
+    assert sessions.resolve_session(db, token) is None  # and the database says it ended
+
+    login(client, world.users["ALFA:customer_user"].email)
+    token = client.cookies.get(SESSION_COOKIE)
+    sessions.remember_principal(token, sessions.resolve_session(db, token))
+    later = time.monotonic() + sessions.PRINCIPAL_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(sessions.time, "monotonic", lambda: later)
+    assert sessions.recent_principal(token) is None  # lapsed: the next event looks it up again
+    monkeypatch.undo()
+    sessions.remember_principal(token, sessions.resolve_session(db, token))
+    assert client.post("/api/auth/logout").status_code in (200, 204)
+    assert sessions.recent_principal(token) is None

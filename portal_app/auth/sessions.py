@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,6 +168,34 @@ def _principal_for(db: Session, user: User, session_id: int | None, api_key_id: 
     )
 
 
+# A page sends an event for every click and filter, and each one checks the session. The principal of a live session
+# is kept in this process for a moment, so a burst of events makes one lookup, not one each. Ending sessions
+# (sign-out, password change, deactivation) and changing a role clear it in this process at once; another worker
+# process sees the change within PRINCIPAL_CACHE_SECONDS. The HTTP API does not use it: it looks up every request.
+PRINCIPAL_CACHE_SECONDS = 2.0
+_MAX_CACHED = 20_000
+_recent: dict[str, tuple[float, Principal]] = {}
+
+
+def recent_principal(token: str | None) -> Principal | None:
+    """The principal looked up for ``token`` less than PRINCIPAL_CACHE_SECONDS ago, if any."""
+    hit = _recent.get(token or "")
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    return hit[1]
+
+
+def remember_principal(token: str, principal: Principal) -> None:
+    if len(_recent) >= _MAX_CACHED:
+        _recent.clear()
+    _recent[token] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
+
+
+def forget_principals() -> None:
+    """Drop every remembered principal (sessions ended or roles changed: the next event looks up again)."""
+    _recent.clear()
+
+
 def resolve_session(db: Session, token: str | None) -> Principal | None:
     """The principal of a live session token, or None if missing, unknown, expired, revoked or deactivated.
 
@@ -215,6 +244,7 @@ def logout(db: Session, token: str | None) -> bool:
         return False
     sess.revoked_at = clock.now()
     sess.revoked_reason = "logout"
+    forget_principals()
     db.add(sess)
     db.add(PortalEvent(kind=PortalEventKind.LOGOUT, user_id=sess.user_id))
     db.commit()
@@ -222,6 +252,7 @@ def logout(db: Session, token: str | None) -> bool:
 
 
 def revoke_user_sessions(db: Session, user_id: int, *, reason: str, keep_session_id: int | None = None) -> int:
+    forget_principals()
     stmt = (
         sa.update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))

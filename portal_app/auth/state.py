@@ -13,7 +13,7 @@ import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
-from portal_app.auth.sessions import SESSION_COOKIE, resolve_session
+from portal_app.auth.sessions import SESSION_COOKIE, recent_principal, remember_principal, resolve_session
 from portal_app.db import session_scope
 from portal_app.services.config import branding
 
@@ -67,7 +67,13 @@ class SessionState(rx.State):
     brand_logo: str = ""
 
     async def _principal(self) -> Principal | None:
-        return await asyncio.to_thread(_resolve, token_from_cookie_header(self.router.headers.cookie))
+        token = token_from_cookie_header(self.router.headers.cookie)
+        principal = recent_principal(token)
+        if principal is None:
+            principal = await asyncio.to_thread(_resolve, token)
+            if principal is not None and token:
+                remember_principal(token, principal)
+        return principal
 
     async def _load_branding(self) -> None:
         brand = branding.fresh_cached() or await asyncio.to_thread(_load_branding)

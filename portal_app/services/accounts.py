@@ -24,7 +24,7 @@ from models.enums import Role
 from portal_app.auth.passwords import hash_password, password_problem
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
-from portal_app.auth.sessions import normalize_email, revoke_user_sessions
+from portal_app.auth.sessions import forget_principals, normalize_email, revoke_user_sessions
 from portal_app.services import clock
 from portal_app.services.errors import (
     Conflict,
@@ -327,6 +327,7 @@ def update_company_user(
         )
     before = _snapshot(user)
     user.role, user.is_active = new_role, new_active
+    forget_principals()  # a new role or flag applies to the next event
     user.version += 1
     user.updated_at = clock.now()
     db.add(user)

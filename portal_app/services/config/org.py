@@ -20,7 +20,7 @@ from models.enums import CompanyKind, Role
 from portal_app.auth.passwords import hash_password
 from portal_app.auth.permissions import ROLE_LABELS, STAFF_ROLES
 from portal_app.auth.principal import Principal
-from portal_app.auth.sessions import normalize_email, revoke_user_sessions
+from portal_app.auth.sessions import forget_principals, normalize_email, revoke_user_sessions
 from portal_app.services import clock
 from portal_app.services.accounts import _temporary_password
 from portal_app.services.config.common import NOTHING_SAVED, int_in, record, refuse_if, require_admin, text_in
@@ -341,6 +341,7 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
     after = _staff_snapshot(user)
     if after == before:
         return _staff(user)
+    forget_principals()  # a new role or flag applies to the next event
     user.version += 1
     user.updated_at = clock.now()
     db.add(user)
