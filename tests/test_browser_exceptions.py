@@ -30,12 +30,11 @@ PASSWORD = DEMO_CUSTOMER[1]
 MESSAGE = "The customs inspection is finished; your container is released and moves on today."
 
 
-@pytest.fixture(scope="module")
-def ops_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
+def app_with_engine(tmp_path_factory, folder: str) -> Iterator[tuple[str, sa.Engine]]:  # noqa: ANN001
     """The app as `make run` starts it, and an engine on its database for making the test's world."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
-    data = tmp_path_factory.mktemp("ops-browser-data")
+    data = tmp_path_factory.mktemp(folder)
     try:
         app = start_app(data)
     except AppStartError as exc:
@@ -44,6 +43,11 @@ def ops_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
     yield app.url, engine
     engine.dispose()
     assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def ops_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
+    yield from app_with_engine(tmp_path_factory, "ops-browser-data")
 
 
 @pytest.fixture(scope="module")

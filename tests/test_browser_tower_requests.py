@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bench.app_server import AppStartError, start_app, stop
 from models import Company, Shipment
-from portal_app.db import make_engine
 from portal_app.services import requests as svc
 from tests.quote_world import principal_for
 from tests.test_browser import ARTIFACTS, CHROMIUM, DEMO_CUSTOMER, _at, page  # noqa: F401
+from tests.test_browser_exceptions import app_with_engine
 
 pytestmark = pytest.mark.browser
 
@@ -33,18 +31,7 @@ CANNED_START = "Customs have selected the shipment for inspection."
 
 @pytest.fixture(scope="module")
 def desk_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
-    """The app as `make run` starts it, and an engine on its database for making the test's world."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
-    data = tmp_path_factory.mktemp("desk-browser-data")
-    try:
-        app = start_app(data)
-    except AppStartError as exc:
-        pytest.fail(str(exc))
-    engine = make_engine(f"sqlite:///{data / 'portal.db'}")
-    yield app.url, engine
-    engine.dispose()
-    assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
+    yield from app_with_engine(tmp_path_factory, "desk-browser-data")
 
 
 @pytest.fixture(scope="module")
