@@ -51,6 +51,7 @@ class Settings:
     email_batch_seconds: int = 120
     email_max_attempts: int = 8
     email_digest_hour: int = 7
+    help_anonymous_searches_per_hour: int = 200
 
     @property
     def files_dir(self) -> Path:
@@ -86,6 +87,7 @@ def load_settings() -> Settings:
         email_batch_seconds=_int("PORTAL_EMAIL_BATCH_SECONDS", 120),
         email_max_attempts=_int("PORTAL_EMAIL_MAX_ATTEMPTS", 8),
         email_digest_hour=_int("PORTAL_EMAIL_DIGEST_HOUR", 7),
+        help_anonymous_searches_per_hour=_int("PORTAL_HELP_ANONYMOUS_SEARCHES_PER_HOUR", 200),
     )
 
 

@@ -210,6 +210,37 @@ def test_searches_are_recorded_and_unanswered_ones_are_gaps_for_staff(hworld: Qu
                 hc.list_gaps(db, customer)
 
 
+def test_signed_out_searches_are_recorded_up_to_an_hourly_budget(hworld: QuoteWorld, monkeypatch):
+    """A flood of made-up questions from signed-out visitors is answered but stops being recorded at the budget;
+    a signed-in customer's search is still recorded, and the budget frees up an hour later."""
+    from dataclasses import replace
+
+    from portal_app.services.help_centre import search as search_module
+
+    later = clock.now() + timedelta(days=3)  # an hour of this test's own, clear of the other tests' searches
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with hworld.session() as db:
+        since = later - timedelta(hours=1)
+        before = db.exec(select(HelpSearch).where(HelpSearch.user_id.is_(None), HelpSearch.created_at >= since)).all()
+        budget = len(before) + 3
+        monkeypatch.setattr(search_module, "settings",
+                            replace(search_module.settings, help_anonymous_searches_per_hour=budget))
+        flood = [f"made up question {uuid.uuid4().hex[:8]}" for _ in range(5)]
+        for question in flood:
+            result = hc.search_articles(db, None, question)
+            assert result.query == question  # answered either way
+        assert [len(_searches(db, q)) for q in flood] == [1, 1, 1, 0, 0]
+
+        signed_in = f"customs hold {uuid.uuid4().hex[:6]}"
+        hc.search_articles(db, hworld.alice, signed_in)
+        assert len(_searches(db, signed_in)) == 1
+
+        an_hour_on = later + timedelta(hours=1, minutes=1)
+        monkeypatch.setattr(clock, "now", lambda: an_hour_on)
+        hc.search_articles(db, None, flood[-1])
+        assert len(_searches(db, flood[-1])) == 1
+
+
 def test_suggestions_before_a_request_are_small_and_not_recorded(hworld: QuoteWorld):
     params = list(inspect.signature(hc.suggest_articles).parameters.values())
     assert [p.name for p in params] == ["db", "principal", "text", "limit"] and params[3].default == 3

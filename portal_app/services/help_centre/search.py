@@ -6,6 +6,11 @@ body (about a third of their weight) is a gap; one whose words are in an article
 thirds) is answered. Staff see the gaps under "Questions without a good answer" (``list_gaps``). Every search made
 from the search page (or ``GET /api/v1/help/search``) is recorded as a :class:`models.HelpSearch` row with its best
 article and score; the same question from the same person within ``REPEAT_SECONDS`` is recorded once.
+
+Anyone may search without signing in, so signed-out searches are recorded only up to
+``settings.help_anonymous_searches_per_hour`` in any hour (``PORTAL_HELP_ANONYMOUS_SEARCHES_PER_HOUR``, default
+200): past that they are still answered, but a flood of made-up questions can neither grow the table without bound
+nor bury the real gaps. Signed-in people's searches are always recorded.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from portal_app.services.help_centre.articles import MAX_PAGE_SIZE, audiences_fo
 from portal_app.services.help_centre.render import sentences, shorten
 from portal_app.services.help_centre.text import analyse
 from portal_app.services.paging import Page, check_paging
+from portal_app.settings import settings
 
 GAP_THRESHOLD = 0.4
 RESULT_MIN_SCORE = 0.15
@@ -120,6 +126,15 @@ def suggest_articles(db: Session, principal: Principal | None, text: str, limit:
     return [h for h in hits if h.score >= floor]
 
 
+def _anonymous_budget_spent(db: Session, now: datetime) -> bool:
+    recorded = db.exec(
+        select(sa.func.count(HelpSearch.id)).where(
+            HelpSearch.user_id.is_(None), HelpSearch.created_at >= now - timedelta(hours=1)
+        )
+    ).one()
+    return recorded >= settings.help_anonymous_searches_per_hour
+
+
 def _record(db: Session, principal: Principal | None, query: str, top: ArticleSuggestion | None, is_gap: bool) -> None:
     now = clock.now()
     user_id = principal.user_id if principal is not None else None
@@ -133,7 +148,7 @@ def _record(db: Session, principal: Principal | None, query: str, top: ArticleSu
         )
         .limit(1)
     ).first()
-    if repeat is not None:
+    if repeat is not None or (user_id is None and _anonymous_budget_spent(db, now)):
         return
     article_id = None
     if top is not None:
