@@ -28,6 +28,7 @@ from portal_app.portal import request_new as _portal_request_new  # noqa: F401
 from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
+from portal_app.tower import account as _tower_account  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401

@@ -114,8 +114,8 @@ def test_preferences_have_defaults_and_round_trip(db):
     t = _tenant(db)
     me = _client(t.user.email)
     matrix = _matrix(me)
-    assert set(matrix) == {(k, c) for k in prefs.EVENT_KINDS for c in prefs.CHANNELS}
-    assert all(matrix[(k, "in_app")]["enabled"] for k in prefs.EVENT_KINDS)
+    assert set(matrix) == {(k, c) for k in prefs.CUSTOMER_KINDS for c in prefs.CHANNELS}
+    assert all(matrix[(k, "in_app")]["enabled"] for k in prefs.CUSTOMER_KINDS)
     assert matrix[("milestone_reached", "email")]["enabled"] is False
     assert matrix[("invoice_overdue", "email")]["enabled"] is True
     assert matrix[("eta_changed", "email")]["threshold_hours"] == 24
@@ -165,6 +165,79 @@ def test_invalid_preferences_are_refused_and_nothing_is_saved(db, item):
 
 
 # --- colleagues ----------------------------------------------------------------------------------------------------
+
+
+def _staff_member(db: Session, world: World) -> User:
+    user = make_user(db, world.companies["FWD"], Role.OPS_AGENT, f"agent-{uuid.uuid4().hex[:8]}@fwd.test")
+    db.commit()
+    return user
+
+
+def test_staff_set_their_own_kinds_and_the_sender_follows_them(db, world: World):
+    """Staff see the kinds of their work (in-app on, email off until they ask), cannot set customer kinds, and a
+    customer cannot set staff kinds; what they save is what the notification sender does."""
+    from models import EmailMessage, Notification
+    from portal_app.services import notifications
+
+    agent = _staff_member(db, world)
+    me = _client(agent.email)
+    matrix = _matrix(me)
+    assert set(matrix) == {(k, c) for k in prefs.STAFF_KINDS for c in prefs.CHANNELS}
+    assert {k for k, _ in matrix} >= {"task_assigned", "exception_assigned", "request_customer_reply"}
+    assert all(matrix[(k, "in_app")]["enabled"] for k in prefs.STAFF_KINDS)
+    assert not any(matrix[(k, "email")]["enabled"] for k in ("task_assigned", "exception_assigned", "work_assigned"))
+    assert matrix[("task_assigned", "in_app")]["label"] == "Task given to me"
+
+    refused = me.put("/api/v1/account/notification-preferences", json={"items": [
+        {"event_kind": "task_assigned", "channel": "email", "enabled": True},
+        {"event_kind": "invoice_issued", "channel": "email", "enabled": True},
+    ]})
+    assert refused.status_code == 422 and "invoice_issued" in refused.json()["error"]["message"]
+    assert db.exec(select(NotificationPreference).where(NotificationPreference.user_id == agent.id)).all() == []
+    customer = _client(_tenant(db).user.email)
+    assert customer.put("/api/v1/account/notification-preferences", json={"items": [
+        {"event_kind": "task_assigned", "channel": "email", "enabled": True}]}).status_code == 422
+
+    saved = me.put("/api/v1/account/notification-preferences", json={"items": [
+        {"event_kind": "task_assigned", "channel": "email", "enabled": True},
+        {"event_kind": "exception_assigned", "channel": "in_app", "enabled": False},
+    ]})
+    assert saved.status_code == 200, saved.text
+    key = f"pref-test:{uuid.uuid4().hex[:8]}"
+    notifications.notify(db, "task_assigned", [agent.id], "Call the carrier", None, "/tower/tasks", key + ":t")
+    notifications.notify(db, "exception_assigned", [agent.id], "Customs hold", None, "/tower/exceptions",
+                         key + ":e")
+    db.commit()
+    mail = db.exec(select(EmailMessage).where(EmailMessage.user_id == agent.id)).all()
+    assert [m.subject for m in mail] == ["Call the carrier"]
+    in_app = db.exec(select(Notification).where(Notification.user_id == agent.id)).all()
+    assert [n.title for n in in_app] == ["Call the carrier"]
+
+
+def test_the_tower_account_page_saves_a_staff_members_preferences(db, monkeypatch, world: World):
+    from portal_app.tower.account import TowerAccountState as S
+
+    agent = _staff_member(db, world)
+    principal = _principal(db, agent)
+
+    async def authorize(self, area):  # noqa: ANN001, ANN202
+        assert area == "tower"
+        return principal
+
+    monkeypatch.setattr(S, "_authorize", authorize)
+    st = S(_reflex_internal_init=True)
+    _run(S.load, st)
+    assert st.channels_on["request_customer_reply:in_app"] is True
+    assert st.channels_on["request_customer_reply:email"] is False
+    assert "invoice_issued:email" not in st.channels_on
+
+    form = {f"pref_{k}_{c}": c == "in_app" for k in prefs.STAFF_KINDS for c in prefs.CHANNELS}
+    form["pref_request_customer_reply_email"] = "on"  # no ETA threshold field on the staff form
+    _run(S.save_preferences, st, form)
+    assert st.prefs_error == "" and "saved" in st.prefs_done
+    mine = prefs.preferences_for_user(db, agent.id)
+    assert mine[("request_customer_reply", "email")].enabled and not mine[("task_assigned", "email")].enabled
+    assert st.channels_on["request_customer_reply:email"] is True
 
 
 def test_customer_admin_adds_a_colleague_who_can_sign_in(db, world: World):
@@ -327,7 +400,7 @@ def test_account_page_saves_profile_and_preferences(db, monkeypatch):
     assert st.can_manage_colleagues is False
 
     # Checkboxes arrive as booleans (their refs) or "on" (a native post); unchecked ones as False or absent.
-    form = {f"pref_{k}_{c}": True for k in prefs.EVENT_KINDS for c in prefs.CHANNELS}
+    form = {f"pref_{k}_{c}": True for k in prefs.CUSTOMER_KINDS for c in prefs.CHANNELS}
     form.update({"pref_invoice_issued_in_app": False, "pref_document_added_email": "on", "eta_threshold_hours": "12"})
     del form["pref_milestone_reached_in_app"]
     _run(S.save_preferences, st, form)

@@ -75,3 +75,28 @@ def test_customer_admin_saves_preferences_and_adds_a_colleague(page, app_url):  
     page.reload()
     expect(table.get_by_role("row").filter(has_text=email)).to_be_visible()
     expect(page.get_by_test_id("temporary-password")).to_have_count(0)
+
+
+def test_staff_member_switches_on_email_for_customer_replies(page):  # noqa: F811
+    """The tower's account page: staff see the kinds of their work (no customer kinds), email off until asked."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Email").fill("manager@harborsky.example")
+    page.get_by_label("Password").fill(ALICE[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(_at("/tower"))
+    page.get_by_role("navigation", name="Ops tower navigation").get_by_role("link", name="Account").click()
+    page.wait_for_url(_at("/tower/account"))
+    expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
+    replies = page.get_by_role("checkbox", name="Email for Customer reply on my request")
+    expect(replies).not_to_be_checked()
+    expect(page.get_by_role("checkbox", name="In-app for Task given to me")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Email for Invoice issued")).to_have_count(0)
+    expect(page.get_by_label("Tell me about ETA changes only when")).to_have_count(0)
+    replies.check()
+    page.get_by_role("button", name="Save notification preferences").click()
+    expect(page.get_by_role("status").filter(has_text="notification preferences are saved")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "tower-account.png", full_page=True)
+    page.reload()
+    expect(page.get_by_role("checkbox", name="Email for Customer reply on my request")).to_be_checked()

@@ -230,12 +230,12 @@ def test_the_account_page_and_api_switch_email_to_the_daily_digest(db, monkeypat
     st = _state_as(monkeypatch, S, me)
     _run(S.load, st)
     assert st.email_digest is False
-    form = {f"pref_{k}_{c}": True for k in notification_prefs.EVENT_KINDS for c in notification_prefs.CHANNELS}
+    form = {f"pref_{k}_{c}": True for k in notification_prefs.CUSTOMER_KINDS for c in notification_prefs.CHANNELS}
     _run(S.save_preferences, st, {**form, "eta_threshold_hours": "24", "email_digest": "on"})
     assert st.prefs_error == "" and st.email_digest is True
     mine = notification_prefs.preferences_for_user(db, t.user.id)
-    assert all(mine[(k, "email")].digest for k in notification_prefs.EVENT_KINDS)
-    assert not any(mine[(k, "in_app")].digest for k in notification_prefs.EVENT_KINDS)
+    assert all(mine[(k, "email")].digest for k in notification_prefs.CUSTOMER_KINDS)
+    assert not any(mine[(k, "in_app")].digest for k in notification_prefs.CUSTOMER_KINDS)
 
     # The API shows it, keeps it when a save leaves it out, and refuses it for in-app.
     api = _client(t.user.email)

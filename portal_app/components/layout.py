@@ -42,6 +42,7 @@ TOWER_NAV = [
     ("KPIs", "/tower/kpis"),
     ("Help centre", "/tower/help"),
     ("Configuration", "/tower/config"),
+    ("Account", "/tower/account"),
 ]
 
 

@@ -167,7 +167,7 @@ def _row(row: rx.Var) -> rx.Component:
     )
 
 
-def notification_centre() -> rx.Component:
+def notification_centre(area: str) -> rx.Component:
     s = NotificationCentreState
     return rx.vstack(
         rx.heading("Notifications", size="7", as_="h1"),
@@ -199,13 +199,9 @@ def notification_centre() -> rx.Component:
             rx.text("Nothing yet. Updates about your shipments, documents and bookings appear here.",
                     color=MUTED_TEXT),
         ),
-        rx.cond(
-            SessionState.is_staff,
-            rx.fragment(),
-            rx.text("Choose what you hear about, in the portal and by email, under ",
-                    rx.link("Your account", href="/portal/account", color=ACCENT, underline="always"), ".",
-                    color=MUTED_TEXT, size="2"),
-        ),
+        rx.text(f"Choose what you hear about, in the {'tower' if area == 'tower' else 'portal'} and by email, under ",
+                rx.link("Your account", href=f"/{area}/account", color=ACCENT, underline="always"), ".",
+                color=MUTED_TEXT, size="2"),
         spacing="4",
         width="100%",
     )

@@ -10,12 +10,13 @@ from typing import Any
 
 import reflex as rx
 
-from models.enums import Channel, Role
+from models.enums import Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
+from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,
@@ -30,51 +31,31 @@ from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import PermissionDenied, ServiceError
 
-THRESHOLD_FIELD = "eta_threshold_hours"
-DIGEST_FIELD = "email_digest"
-THRESHOLD_KIND = "eta_changed"
 ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
 FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
 SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
                 "background": "white", "min_height": "32px"}
 
 
-def _pref_field(kind: str, channel: str) -> str:
-    return f"pref_{kind}_{channel}"
-
-
-def _checked(value: Any) -> bool:
-    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"on", "true", "1", "yes"}
-    return bool(value)
-
-
-class PortalAccountState(SessionState):
+class PortalAccountState(NotificationPrefsBase, SessionState):
     profile: dict[str, str] = {}
     profile_version: int = 0
     profile_error: str = ""
     profile_done: str = ""
     profile_key: int = 0
-    channels_on: dict[str, bool] = {}
-    eta_threshold: str = str(prefs.DEFAULT_ETA_THRESHOLD_HOURS)
-    email_digest: bool = False
-    prefs_error: str = ""
-    prefs_done: str = ""
-    prefs_key: int = 0
     can_manage_colleagues: bool = False
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize("portal")
         if principal is None:
             return self._refused()
-        self.profile_error = self.profile_done = self.prefs_error = self.prefs_done = ""
+        self.profile_error = self.profile_done = ""
         self.can_manage_colleagues = principal.can(Permission.MANAGE_COMPANY_USERS)
         try:
             self._show_profile(await run_db(svc.get_profile, principal))
-            self._show_prefs(await run_db(prefs.get_preferences, principal))
         except ServiceError as exc:
             self.profile_error = exc.message
+        await self._load_preferences(principal)
         return None
 
     async def save_profile(self, form: dict):  # noqa: ANN201
@@ -93,35 +74,6 @@ class PortalAccountState(SessionState):
         self.profile_error, self.profile_done = "", "Your profile is saved."
         return None
 
-    async def save_preferences(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        raw = str(form.get(THRESHOLD_FIELD, "")).strip()
-        if not raw.isdigit():
-            self.prefs_error, self.prefs_done = (
-                f"The ETA threshold must be a whole number of hours from {prefs.MIN_THRESHOLD_HOURS} to "
-                f"{prefs.MAX_THRESHOLD_HOURS}. Nothing was saved.",
-                "",
-            )
-            return None
-        digest = _checked(form.get(DIGEST_FIELD))
-        matrix = [
-            prefs.Preference(kind, channel, _checked(form.get(_pref_field(kind, channel))),
-                             int(raw) if kind in prefs.THRESHOLD_KINDS else None,
-                             digest=digest if channel == Channel.EMAIL else None)
-            for kind in prefs.EVENT_KINDS
-            for channel in prefs.CHANNELS
-        ]
-        try:
-            saved = await run_db(prefs.save_preferences, principal, matrix)
-        except ServiceError as exc:
-            self.prefs_error, self.prefs_done = exc.message, ""
-            return None
-        self._show_prefs(saved)
-        self.prefs_error, self.prefs_done = "", "Your notification preferences are saved."
-        return None
-
     def _show_profile(self, p: svc.Profile) -> None:
         self.profile = {
             "full_name": p.full_name, "email": p.email, "phone": p.phone or "", "timezone": p.timezone,
@@ -130,13 +82,6 @@ class PortalAccountState(SessionState):
         self.profile_version = p.version
         self.user_name = p.full_name  # the header shows the saved name at once
         self.profile_key += 1  # re-renders the form with the saved values
-
-    def _show_prefs(self, items: list[prefs.Preference]) -> None:
-        self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}
-        thresholds = [p.threshold_hours for p in items if p.event_kind == THRESHOLD_KIND and p.threshold_hours]
-        self.eta_threshold = str(max(thresholds, default=prefs.DEFAULT_ETA_THRESHOLD_HOURS))
-        self.email_digest = any(p.digest for p in items if p.channel == Channel.EMAIL and p.enabled)
-        self.prefs_key += 1
 
 
 def _labelled_select(label: str, name: str, options: list[tuple[str, str]], value: rx.Var | str) -> rx.Component:
@@ -187,72 +132,13 @@ def _profile_section() -> rx.Component:
     )
 
 
-def _pref_cell(kind: str, channel: str) -> rx.Component:
-    field = _pref_field(kind, channel)
-    return rx.table.cell(
-        rx.el.label(f"{prefs.CHANNEL_LABELS[channel]} for {prefs.KIND_LABELS[kind]}", html_for=field,
-                    class_name="sr-only"),
-        rx.el.input(type="checkbox", id=field, name=field, default_checked=PortalAccountState.channels_on[f"{kind}:{channel}"],
-                    style={"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}),
-    )
-
-
-def _prefs_section() -> rx.Component:
-    s = PortalAccountState
-    return rx.el.section(
-        rx.heading("Notification preferences", size="5", as_="h2", id="prefs-heading"),
-        rx.text("Choose what we tell you about, in the portal and by email.", color=MUTED_TEXT),
-        _messages(s.prefs_error, s.prefs_done),
-        rx.el.form(
-            rx.vstack(
-                rx.table.root(
-                    table_caption("Notification preferences"),
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Event", scope="col"),
-                        *[rx.table.column_header_cell(prefs.CHANNEL_LABELS[c], scope="col") for c in prefs.CHANNELS],
-                    )),
-                    rx.table.body(*[
-                        rx.table.row(
-                            rx.table.row_header_cell(prefs.KIND_LABELS[kind], scope="row"),
-                            *[_pref_cell(kind, channel) for channel in prefs.CHANNELS],
-                        )
-                        for kind in prefs.EVENT_KINDS
-                    ]),
-                    variant="surface",
-                    max_width="520px",
-                ),
-                labelled_input(
-                    "Tell me about ETA changes only when the ETA moves by more than (hours)", THRESHOLD_FIELD,
-                    type="number", min=prefs.MIN_THRESHOLD_HOURS, max=prefs.MAX_THRESHOLD_HOURS, step=1,
-                    default_value=s.eta_threshold, required=True, max_width="200px",
-                ),
-                rx.el.label(
-                    rx.el.input(type="checkbox", id=f"field-{DIGEST_FIELD}", name=DIGEST_FIELD,
-                                default_checked=s.email_digest,
-                                style={"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer",
-                                       "margin_right": "8px", "vertical_align": "middle"}),
-                    "Send my emails as one daily summary instead of as they happen",
-                    html_for=f"field-{DIGEST_FIELD}",
-                ),
-                primary_button("Save notification preferences", type="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=s.save_preferences,
-            key=s.prefs_key,
-            width="100%",
-        ),
-        aria_labelledby="prefs-heading",
-        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},
-    )
-
-
 @area_page("portal", "/portal/account", "Your account", PortalAccountState.load)
 def portal_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
         _profile_section(),
-        _prefs_section(),
+        preferences_section(PortalAccountState, prefs.CUSTOMER_KINDS,
+                            "Choose what we tell you about, in the portal and by email."),
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(

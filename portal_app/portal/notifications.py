@@ -10,4 +10,4 @@ from portal_app.components.notification_centre import NotificationCentreState, n
 
 @area_page("portal", "/portal/notifications", "Notifications", NotificationCentreState.load)
 def portal_notifications() -> rx.Component:
-    return notification_centre()
+    return notification_centre("portal")

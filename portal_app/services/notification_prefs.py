@@ -15,6 +15,11 @@ Defaults (used for every kind and channel a user has not saved):
   small carrier re-estimates do not cause noise. The threshold is kept per channel.
 - **Digest**: off. An email preference with ``digest`` on collects that kind into one email a day instead of
   sending it at once (see ``docs/notifications.md``); it applies to the email channel only.
+
+Customers and staff hear about different things, so each sees and sets only their own kinds (:func:`kinds_for`):
+customers the shipment, document, invoice and request kinds; staff the work given to them (exceptions, tasks,
+requests, a colleague's work handed over), a customer's reply on a request they own, and replies to or the
+resolution of requests they follow. Staff kinds are in-app only until the person asks for email too.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from models.enums import Channel
 from portal_app.auth.principal import Principal
 from portal_app.services.errors import ValidationFailed
 
-KIND_LABELS: dict[str, str] = {
+_CUSTOMER_KIND_LABELS: dict[str, str] = {
     "milestone_reached": "Milestone reached",
     "eta_changed": "ETA changed",
     "document_added": "Document added",
@@ -42,7 +47,17 @@ KIND_LABELS: dict[str, str] = {
     "request_replied": "Reply to a request",
     "request_resolved": "Request resolved",
 }
+_STAFF_WORK_KIND_LABELS: dict[str, str] = {
+    "exception_assigned": "Exception given to me",
+    "task_assigned": "Task given to me",
+    "request_assigned": "Request given to me",
+    "request_customer_reply": "Customer reply on my request",
+    "work_assigned": "A colleague's work handed to me",
+}
+KIND_LABELS: dict[str, str] = {**_CUSTOMER_KIND_LABELS, **_STAFF_WORK_KIND_LABELS}
 EVENT_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
+CUSTOMER_KINDS: tuple[str, ...] = tuple(_CUSTOMER_KIND_LABELS)
+STAFF_KINDS: tuple[str, ...] = (*_STAFF_WORK_KIND_LABELS, "request_replied", "request_resolved")  # as followers
 CHANNEL_LABELS: dict[str, str] = {Channel.IN_APP.value: "In-app", Channel.EMAIL.value: "Email"}
 CHANNELS: tuple[str, ...] = tuple(CHANNEL_LABELS)
 
@@ -51,7 +66,7 @@ DEFAULT_ETA_THRESHOLD_HOURS = 24
 MIN_THRESHOLD_HOURS = 1
 MAX_THRESHOLD_HOURS = 720  # 30 days
 
-_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added", "document_required"})
+_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added", "document_required", *_STAFF_WORK_KIND_LABELS})
 
 
 @dataclass(frozen=True)
@@ -119,22 +134,29 @@ def wants(preference: Preference, eta_shift_hours: float | None = None) -> bool:
     return True
 
 
+def kinds_for(principal: Principal) -> tuple[str, ...]:
+    """The event kinds a person hears about, in display order: staff kinds for staff, customer kinds otherwise."""
+    return STAFF_KINDS if principal.is_staff else CUSTOMER_KINDS
+
+
 def get_preferences(db: Session, principal: Principal) -> list[Preference]:
-    """The acting user's full matrix in display order (kinds, then channels), defaults for rows not stored."""
-    return list(preferences_for_user(db, principal.user_id).values())
+    """The acting user's matrix of their own kinds in display order (kinds, then channels), defaults for rows not
+    stored."""
+    mine = preferences_for_user(db, principal.user_id)
+    return [mine[(kind, channel)] for kind in kinds_for(principal) for channel in CHANNELS]
 
 
 def _field(item: Preference | Mapping[str, Any], name: str) -> Any:
     return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
 
 
-def _validated(item: Preference | Mapping[str, Any]) -> Preference:
+def _validated(item: Preference | Mapping[str, Any], kinds: tuple[str, ...]) -> Preference:
     kind, channel = _field(item, "event_kind"), _field(item, "channel")
     enabled, threshold = _field(item, "enabled"), _field(item, "threshold_hours")
     digest = _field(item, "digest")
-    if kind not in KIND_LABELS:
+    if kind not in kinds:
         raise ValidationFailed(
-            f"Unknown event kind {kind!r}. Use one of: {', '.join(EVENT_KINDS)}. Nothing was saved."
+            f"Unknown event kind {kind!r}. Use one of: {', '.join(kinds)}. Nothing was saved."
         )
     if channel not in CHANNEL_LABELS:
         raise ValidationFailed(f"Unknown channel {channel!r}. Use one of: {', '.join(CHANNELS)}. Nothing was saved.")
@@ -168,8 +190,9 @@ def save_preferences(
     """Validate every entry, then upsert them for the acting user only; kinds and channels left out keep their
     current values. All or nothing: one bad entry saves none. Returns the full matrix after saving."""
     wanted: dict[tuple[str, str], Preference] = {}
+    kinds = kinds_for(principal)
     for item in matrix:
-        pref = _validated(item)
+        pref = _validated(item, kinds)
         key = (pref.event_kind, pref.channel)
         if key in wanted:
             raise ValidationFailed(

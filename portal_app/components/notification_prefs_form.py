@@ -1,0 +1,163 @@
+"""Notification preferences (the portal's account page and the tower's): one row per event kind the person hears
+about, a checkbox per channel, the ETA threshold where their kinds have one, and the daily-digest switch.
+
+Which kinds a person may set comes from the verified session on the server (``notification_prefs.kinds_for``);
+the page only renders the rows of its area's audience.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from models.enums import Channel
+from portal_app.auth.state import run_db
+from portal_app.components.ui import (
+    ACCENT,
+    MUTED_TEXT,
+    error_callout,
+    info_callout,
+    labelled_input,
+    primary_button,
+    table_caption,
+)
+from portal_app.services import notification_prefs as prefs
+from portal_app.services.errors import ServiceError
+
+THRESHOLD_FIELD = "eta_threshold_hours"
+DIGEST_FIELD = "email_digest"
+CHECKBOX_STYLE = {"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}
+
+
+def pref_field(kind: str, channel: str) -> str:
+    return f"pref_{kind}_{channel}"
+
+
+def checked(value: Any) -> bool:
+    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"on", "true", "1", "yes"}
+    return bool(value)
+
+
+class NotificationPrefsBase(rx.State, mixin=True):
+    AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
+
+    channels_on: dict[str, bool] = {}
+    eta_threshold: str = str(prefs.DEFAULT_ETA_THRESHOLD_HOURS)
+    email_digest: bool = False
+    prefs_error: str = ""
+    prefs_done: str = ""
+    prefs_key: int = 0
+
+    async def _load_preferences(self, principal) -> None:  # noqa: ANN001 - a Principal
+        self.prefs_error = self.prefs_done = ""
+        try:
+            self._show_prefs(await run_db(prefs.get_preferences, principal))
+        except ServiceError as exc:
+            self.prefs_error = exc.message
+
+    async def save_preferences(self, form: dict):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        kinds = prefs.kinds_for(principal)
+        threshold: int | None = None
+        if prefs.THRESHOLD_KINDS.intersection(kinds):
+            raw = str(form.get(THRESHOLD_FIELD, "")).strip()
+            if not raw.isdigit():
+                self.prefs_error, self.prefs_done = (
+                    f"The ETA threshold must be a whole number of hours from {prefs.MIN_THRESHOLD_HOURS} to "
+                    f"{prefs.MAX_THRESHOLD_HOURS}. Nothing was saved.",
+                    "",
+                )
+                return None
+            threshold = int(raw)
+        digest = checked(form.get(DIGEST_FIELD))
+        matrix = [
+            prefs.Preference(kind, channel, checked(form.get(pref_field(kind, channel))),
+                             threshold if kind in prefs.THRESHOLD_KINDS else None,
+                             digest=digest if channel == Channel.EMAIL else None)
+            for kind in kinds
+            for channel in prefs.CHANNELS
+        ]
+        try:
+            saved = await run_db(prefs.save_preferences, principal, matrix)
+        except ServiceError as exc:
+            self.prefs_error, self.prefs_done = exc.message, ""
+            return None
+        self._show_prefs(saved)
+        self.prefs_error, self.prefs_done = "", "Your notification preferences are saved."
+        return None
+
+    def _show_prefs(self, items: list[prefs.Preference]) -> None:
+        self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}
+        thresholds = [p.threshold_hours for p in items if p.event_kind in prefs.THRESHOLD_KINDS and p.threshold_hours]
+        self.eta_threshold = str(max(thresholds, default=prefs.DEFAULT_ETA_THRESHOLD_HOURS))
+        self.email_digest = any(p.digest for p in items if p.channel == Channel.EMAIL and p.enabled)
+        self.prefs_key += 1  # re-renders the form with the saved values
+
+
+def _pref_cell(state: type[NotificationPrefsBase], kind: str, channel: str) -> rx.Component:
+    field = pref_field(kind, channel)
+    return rx.table.cell(
+        rx.el.label(f"{prefs.CHANNEL_LABELS[channel]} for {prefs.KIND_LABELS[kind]}", html_for=field,
+                    class_name="sr-only"),
+        rx.el.input(type="checkbox", id=field, name=field, default_checked=state.channels_on[f"{kind}:{channel}"],
+                    style=CHECKBOX_STYLE),
+    )
+
+
+def preferences_section(state: type[NotificationPrefsBase], kinds: tuple[str, ...], intro: str) -> rx.Component:
+    """The form for ``kinds`` (the area's audience: ``prefs.CUSTOMER_KINDS`` or ``prefs.STAFF_KINDS``)."""
+    threshold_input = (
+        [labelled_input(
+            "Tell me about ETA changes only when the ETA moves by more than (hours)", THRESHOLD_FIELD,
+            type="number", min=prefs.MIN_THRESHOLD_HOURS, max=prefs.MAX_THRESHOLD_HOURS, step=1,
+            default_value=state.eta_threshold, required=True, max_width="200px",
+        )]
+        if prefs.THRESHOLD_KINDS.intersection(kinds) else []
+    )
+    return rx.el.section(
+        rx.heading("Notification preferences", size="5", as_="h2", id="prefs-heading"),
+        rx.text(intro, color=MUTED_TEXT),
+        rx.cond(state.prefs_error != "", error_callout(state.prefs_error), rx.fragment()),
+        rx.cond(state.prefs_done != "", info_callout(state.prefs_done), rx.fragment()),
+        rx.el.form(
+            rx.vstack(
+                rx.table.root(
+                    table_caption("Notification preferences"),
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Event", scope="col"),
+                        *[rx.table.column_header_cell(prefs.CHANNEL_LABELS[c], scope="col") for c in prefs.CHANNELS],
+                    )),
+                    rx.table.body(*[
+                        rx.table.row(
+                            rx.table.row_header_cell(prefs.KIND_LABELS[kind], scope="row"),
+                            *[_pref_cell(state, kind, channel) for channel in prefs.CHANNELS],
+                        )
+                        for kind in kinds
+                    ]),
+                    variant="surface",
+                    max_width="520px",
+                ),
+                *threshold_input,
+                rx.el.label(
+                    rx.el.input(type="checkbox", id=f"field-{DIGEST_FIELD}", name=DIGEST_FIELD,
+                                default_checked=state.email_digest,
+                                style={**CHECKBOX_STYLE, "margin_right": "8px", "vertical_align": "middle"}),
+                    "Send my emails as one daily summary instead of as they happen",
+                    html_for=f"field-{DIGEST_FIELD}",
+                ),
+                primary_button("Save notification preferences", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=state.save_preferences,
+            key=state.prefs_key,
+            width="100%",
+        ),
+        aria_labelledby="prefs-heading",
+        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},
+    )

@@ -1,0 +1,50 @@
+"""Tower: a staff member's own account page: which notifications reach them (their work, their requests), in the
+tower and by email, and the way to change their password."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import reflex as rx
+
+from portal_app.auth.state import SessionState
+from portal_app.components.layout import area_page
+from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
+from portal_app.components.ui import ACCENT, MUTED_TEXT
+from portal_app.services import notification_prefs as prefs
+
+
+class TowerAccountState(NotificationPrefsBase, SessionState):
+    AREA: ClassVar[str] = "tower"
+
+    async def load(self):  # noqa: ANN201
+        principal = await self._authorize(self.AREA)
+        if principal is None:
+            return self._refused()
+        await self._load_preferences(principal)
+        return None
+
+
+@area_page("tower", "/tower/account", "Your account", TowerAccountState.load)
+def tower_account() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your account", size="7", as_="h1"),
+        rx.text("Signed in as ", rx.text.strong(SessionState.user_email), " · ", SessionState.role_label,
+                color=MUTED_TEXT),
+        preferences_section(
+            TowerAccountState, prefs.STAFF_KINDS,
+            "Choose how you hear about work given to you and about the requests you own or follow. Everything "
+            "reaches your notification list in the tower unless you switch it off; email is off until you switch "
+            "it on.",
+        ),
+        rx.el.section(
+            rx.heading("Sign-in", size="5", as_="h2"),
+            rx.hstack(
+                rx.link("Change password", href="/tower/password", color=ACCENT, weight="medium"),
+                rx.link("Your notifications", href="/tower/notifications", color=ACCENT, weight="medium"),
+                spacing="5",
+            ),
+        ),
+        spacing="6",
+        width="100%",
+    )
