@@ -68,7 +68,11 @@ def test_manager_edits_an_article_that_readers_then_see(page):  # noqa: F811
     expect(editor.get_by_label("Slug (the article's address)")).to_have_value("incoterms-2020")
     editor.get_by_label("Title").fill("Incoterms 2020: who pays and who carries the risk")
     body = editor.get_by_label("Article (Markdown)")
-    body.fill(body.input_value() + "\nAsk us which Incoterm suits a new supplier <script>alert(1)</script>.\n")
+    body.fill(body.input_value() + "\nAsk us which Incoterm suits a **new supplier** <script>alert(1)</script>.\n")
+    body.blur()  # the preview shows the text as readers will see it, the script as text
+    preview = editor.get_by_test_id("help-preview")
+    expect(preview.locator("strong", has_text="new supplier")).to_be_visible()
+    expect(preview).to_contain_text("<script>alert(1)</script>")
     page.screenshot(path=ARTIFACTS / "tower-help-editor.png", full_page=True)
     editor.get_by_role("button", name="Save article").click()
     expect(page.get_by_test_id("help-notice")).to_contain_text("Saved “Incoterms 2020: who pays and who carries")

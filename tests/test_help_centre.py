@@ -616,6 +616,10 @@ def test_the_tower_page_edits_with_the_version_it_opened(hworld: QuoteWorld, mon
         made = _article(db, "cargo-collection-times")
     _run(S.edit_article, st, str(made.id))
     assert st.edit["title"] == "Cargo collection times" and st.edit["published"] == "yes"
+    assert "We collect between 08:00 and 16:00." in st.preview_html  # the saved text, as readers see it
+    _run(S.preview, st, "# Cargo collection times\n\nAsk **before noon**.\n\n<script>alert(1)</script>")
+    assert "<strong>before noon</strong>" in st.preview_html and "<script>" not in st.preview_html
+    assert "<h1>" not in st.preview_html  # the title heading is the page's, as on the reader's page
     with hworld.session() as db:  # someone else saves meanwhile
         hc.set_audience(db, hworld.manager, made.id, "public", expected_version=made.version)
     _run(S.save, st, {**form, "title": "Collection times"})

@@ -3,7 +3,8 @@
 Every member of staff reads the list (drafts too) and the gaps; writing, publishing and the audience are for ops
 managers and administrators (``Permission.MANAGE_HELP``), and the service refuses anyone else whatever the page
 shows. The editor saves only over the version it opened: when someone saved in between, nothing is written and
-the page says so, keeping what was typed.
+the page says so, keeping what was typed. Below the Markdown the editor shows the article as readers will see it,
+rendered on the server by the same code as the reader's page, each time the text field loses focus.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import checked_input, field_error, filter_form, native_select
 from portal_app.services import help_centre as svc
 from portal_app.services.errors import Conflict, FormInvalid, ServiceError
+from portal_app.services.help_centre import render
 from portal_app.services.help_centre.articles import BODY_MAX, KEYWORDS_MAX, SLUG_MAX, TITLE_MAX
 from portal_app.tower.config_base import form_bool, form_text
 
@@ -42,6 +44,10 @@ EDITORS_ONLY = (
     "questions without an answer here."
 )
 BLANK = {"title": "", "slug": "", "audience": "public", "keywords": "", "body_markdown": "", "published": ""}
+
+
+def _preview(title: str, markdown: str) -> str:
+    return render.to_html(title, markdown) if markdown.strip() else ""
 
 
 def _page(db, principal, q: str, status: str, page: int, gap_page: int):  # noqa: ANN001, ANN202
@@ -68,6 +74,7 @@ class TowerHelpState(SessionState):
     can_edit: bool = False
     editing: str = ""  # "" (closed), "new", or the title of the article being edited
     edit: dict[str, str] = dict(BLANK)
+    preview_html: str = ""
     form_key: int = 0
     field_errors: dict[str, str] = {}
     conflict: bool = False
@@ -176,6 +183,7 @@ class TowerHelpState(SessionState):
 
     def _open(self, label: str, values: dict[str, str], article_id: int = 0, version: int = 0) -> None:
         self.editing, self.edit = label, values
+        self.preview_html = _preview(values["title"], values["body_markdown"])
         self._edit_id, self._edit_version = article_id, version
         self.field_errors, self.conflict, self.notice, self.error = {}, False, "", ""
         self.form_key += 1
@@ -234,6 +242,15 @@ class TowerHelpState(SessionState):
             return self._refused()
         if self._edit_id:
             await self._load_editor(principal, self._edit_id)
+        return None
+
+    async def preview(self, markdown: str):  # noqa: ANN201
+        """The text typed so far, as readers will see it (nothing is saved)."""
+        principal = await self._staff()
+        if principal is None:
+            return self._refused()
+        if self.editing:
+            self.preview_html = _preview(self.edit["title"], str(markdown or "")[: BODY_MAX * 2])
         return None
 
     async def close_editor(self):  # noqa: ANN201
@@ -477,6 +494,7 @@ def _editor() -> rx.Component:
                         required=True,
                         aria_describedby="help-body-hint help-body-error",
                         aria_invalid=rx.cond(errors.contains("body_markdown"), "true", "false"),
+                        on_blur=s.preview,
                         style={
                             "width": "100%",
                             "font_family": "monospace",
@@ -493,6 +511,20 @@ def _editor() -> rx.Component:
                     ),
                     field_error(errors, "body_markdown", "help-body-error"),
                     width="100%",
+                ),
+                rx.el.section(
+                    rx.heading("Preview", size="3", as_="h3", id="help-preview-heading"),
+                    rx.cond(
+                        s.preview_html != "",
+                        rx.el.div(rx.html(s.preview_html), class_name="help-article"),
+                        rx.text("The article appears here as readers will see it once you write it.", size="2",
+                                color=MUTED_TEXT),
+                    ),
+                    aria_labelledby="help-preview-heading",
+                    aria_live="polite",
+                    data_testid="help-preview",
+                    style={"border": "1px dashed #8b949e", "border_radius": "6px", "padding": "12px",
+                           "background": "white", "width": "100%"},
                 ),
                 rx.el.label(
                     rx.el.input(
