@@ -4,6 +4,7 @@ import reflex as rx
 from reflex.constants import StateManagerMode
 from reflex.plugins.sitemap import SitemapPlugin
 
+from portal_app.bundle_chunks import BundleChunksPlugin
 from portal_app.settings import settings
 from portal_app.theme import theme_plugin
 
@@ -19,5 +20,5 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
-    plugins=[theme_plugin()],
+    plugins=[theme_plugin(), BundleChunksPlugin()],
 )
