@@ -9,21 +9,21 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
 AGENT = "agent@harborsky.example"
 
 
-def _client(app_url: str, email: str) -> httpx.Client:  # noqa: F811
+def _client(app_url: str, email: str) -> httpx.Client:
     client = httpx.Client(base_url=app_url, timeout=30)
     resp = client.post("/api/auth/login", json={"email": email, "password": DEMO_CUSTOMER[1]})
     assert resp.status_code == 200, resp.text
     return client
 
 
-def _move_eta(app_url: str, reference: str) -> None:  # noqa: F811
+def _move_eta(app_url: str, reference: str) -> None:
     agent = _client(app_url, AGENT)
     body = {"expected_version": 0, "reason_code": "WEATHER", "reason_text": "Storm in the Bay of Biscay",
             "new_eta": (datetime.now(UTC) + timedelta(days=45)).replace(microsecond=0).isoformat()}
@@ -47,7 +47,7 @@ def _without_eta_notices(client: httpx.Client) -> str:
     return next(s["reference"] for s in moving if f"New ETA for {s['reference']}" not in titles)
 
 
-def test_customer_sees_the_unread_count_opens_the_centre_and_marks_read(page, app_url):  # noqa: F811
+def test_customer_sees_the_unread_count_opens_the_centre_and_marks_read(page, app_url):
     from playwright.sync_api import expect
 
     alice = _client(app_url, DEMO_CUSTOMER[0])
