@@ -57,9 +57,19 @@ def _fresh_login_history(engine: sa.Engine):
     yield
 
 
-# Separate databases for the quote and booking tests (bookings create shipments; see tests/quote_world.py) and
-# for the ops tower tests (tests/ops_world.py).
+# The browser tests' app and page (tests/browser_app.py). Separate databases for the quote and booking tests
+# (bookings create shipments; see tests/quote_world.py) and for the ops tower tests (tests/ops_world.py).
+from tests.browser_app import app_engine, app_url, page, shared_app, stop_after_last_user  # noqa: E402,F401
 from tests.config_world import cworld  # noqa: E402,F401
 from tests.ops_world import oworld, pg_oworld  # noqa: E402,F401
 from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401
 from tests.tower_world import any_world, pg_tworld, tworld  # noqa: E402,F401
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a test's own teardown, the browser tests' app stops once no later test needs it."""
+    try:
+        return (yield)
+    finally:
+        stop_after_last_user(item, nextitem)

@@ -6,62 +6,13 @@ A demo customer signs in, sees only its company's shipments, is refused the towe
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
-from bench.app_server import AppStartError, start_app, stop
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
-
-
-def _at(path: str, query: bool = False) -> re.Pattern:
-    """A URL matcher for ``path`` with or without the trailing slash the static export adds."""
-    return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?" + (r"\?.*$" if query else r"$"))
-
-
-_START_FAILURE: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    if _START_FAILURE:  # a module fixture that failed is retried per test; do not wait twice
-        pytest.fail(_START_FAILURE[0])
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
-    try:
-        app = start_app(tmp_path_factory.mktemp("browser-data"))
-    except AppStartError as exc:
-        _START_FAILURE.append(str(exc))
-        pytest.fail(str(exc))
-    yield app.url
-    # Stopped the way a service manager does: SIGTERM to `make run` alone; everything must go away.
-    assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
-
-
-@pytest.fixture()
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-quic", "--no-first-run", "--disable-sync"],
-        )
-        context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(30_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def test_customer_signs_in_sees_own_shipments_is_refused_the_tower_and_signs_out(page, app_url):

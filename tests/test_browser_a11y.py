@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.frontend import axe_violations
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def _check(pg, path: str) -> list[dict]:  # noqa: ANN001
     return axe_violations(pg)
 
 
-def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_portal_pages_have_no_serious_accessibility_violations(page):
     _sign_in(page, DEMO_CUSTOMER[0])
     reference = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
     quote = page.request.get("/api/v1/quote-requests?status=quoted&page_size=1").json()["items"][0]["reference"]
@@ -40,13 +40,13 @@ def test_portal_pages_have_no_serious_accessibility_violations(page):  # noqa: F
     assert {p: v for p, v in found.items() if v} == {}
 
 
-def test_tower_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_tower_pages_have_no_serious_accessibility_violations(page):
     _sign_in(page, "agent@harborsky.example")
     found = {path: _check(page, path) for path in ["/tower", "/tower/shipments", *TOWER_WORK_PAGES]}
     assert {p: v for p, v in found.items() if v} == {}
 
 
-def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_violations(page):
     """The manager's view (owner pickers, the move-work form) with the hand-made forms open, and an exception."""
     _sign_in(page, "manager@harborsky.example")
     found = {}
@@ -73,7 +73,7 @@ def test_tower_ops_pages_with_their_forms_open_have_no_serious_accessibility_vio
     assert {p: v for p, v in found.items() if v} == {}
 
 
-def test_tower_manager_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_tower_manager_pages_have_no_serious_accessibility_violations(page):
     _sign_in(page, "manager@harborsky.example")
     card = page.request.get("/api/v1/rate-cards?page_size=1").json()["items"][0]["id"]
     shipment = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
@@ -87,7 +87,7 @@ CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates
                 "/tower/config/requests"]
 
 
-def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):  # noqa: F811
+def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):
     _sign_in(page, "admin@harborsky.example")
     found = {path: _check(page, path) for path in CONFIG_PAGES}
     page.goto("/tower/config/rules")
@@ -105,7 +105,7 @@ def test_tower_configuration_pages_have_no_serious_accessibility_violations(page
     assert {p: v for p, v in found.items() if v} == {}
 
 
-def test_help_centre_has_no_serious_accessibility_violations(page):  # noqa: F811
+def test_help_centre_has_no_serious_accessibility_violations(page):
     """Signed out (search results, an article, a missing one), then the tower's help page with the editor open."""
     found = {}
     page.goto("/help?q=where+is+my+container")

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.test_browser import ARTIFACTS, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, _at
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def _sign_in(pg, email: str, password: str) -> None:
     pg.wait_for_url(_at("/portal"))
 
 
-def test_customer_admin_saves_preferences_and_adds_a_colleague(page, app_url):  # noqa: F811
+def test_customer_admin_saves_preferences_and_adds_a_colleague(page, app_url):
     from playwright.sync_api import expect
 
     _sign_in(page, *ALICE)

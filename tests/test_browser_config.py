@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS
 from tests.test_browser_tower_quotes import MANAGER, _sign_in
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ def _rgb(hex_colour: str) -> str:
     return "rgb({}, {}, {})".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
 
 
-def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):  # noqa: F811
+def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):
     from playwright.sync_api import expect
 
     _sign_in(page, ADMIN, "/tower/config")
@@ -51,7 +51,7 @@ def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):  # 
     page.screenshot(path=ARTIFACTS / "portal-rebranded.png")
 
 
-def test_manager_is_told_configuration_is_for_administrators(page):  # noqa: F811
+def test_manager_is_told_configuration_is_for_administrators(page):
     from playwright.sync_api import expect
 
     _sign_in(page, MANAGER, "/tower/config/rules")
@@ -59,7 +59,7 @@ def test_manager_is_told_configuration_is_for_administrators(page):  # noqa: F81
     assert page.request.get("/api/v1/config/rules").status == 403
 
 
-def test_admin_edits_an_sla_policy_a_staff_account_and_a_template(page):  # noqa: F811
+def test_admin_edits_an_sla_policy_a_staff_account_and_a_template(page):
     from playwright.sync_api import expect
 
     _sign_in(page, ADMIN, "/tower/config/rules")

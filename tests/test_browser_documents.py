@@ -9,7 +9,7 @@ import io
 import pytest
 from reportlab.pdfgen import canvas
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def _sign_in(pg) -> None:  # noqa: ANN001
     pg.wait_for_url(_at("/portal"))
 
 
-def test_customer_uploads_and_downloads_a_document(page):  # noqa: F811
+def test_customer_uploads_and_downloads_a_document(page):
     from playwright.sync_api import expect
 
     _sign_in(page)

@@ -7,52 +7,22 @@ The world the test needs (the exception, the task) is made through the services,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bench.app_server import AppStartError, start_app, stop
 from models import Company, Shipment
-from portal_app.db import make_engine
 from portal_app.services import clock, tasks
 from portal_app.services import exceptions as exc_svc
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 from tests.quote_world import principal_for
-from tests.test_browser import ARTIFACTS, CHROMIUM, DEMO_CUSTOMER, _at, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 AGENT = "agent@harborsky.example"
 PASSWORD = DEMO_CUSTOMER[1]
 MESSAGE = "The customs inspection is finished; your container is released and moves on today."
-
-
-def app_with_engine(tmp_path_factory, folder: str) -> Iterator[tuple[str, sa.Engine]]:  # noqa: ANN001
-    """The app as `make run` starts it, and an engine on its database for making the test's world."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
-    data = tmp_path_factory.mktemp(folder)
-    try:
-        app = start_app(data)
-    except AppStartError as exc:
-        pytest.fail(str(exc))
-    engine = make_engine(f"sqlite:///{data / 'portal.db'}")
-    yield app.url, engine
-    engine.dispose()
-    assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
-
-
-@pytest.fixture(scope="module")
-def ops_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
-    yield from app_with_engine(tmp_path_factory, "ops-browser-data")
-
-
-@pytest.fixture(scope="module")
-def app_url(ops_app) -> str:
-    return ops_app[0]
 
 
 def _acme_shipment(db: Session) -> str:
@@ -70,12 +40,11 @@ def _sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> Non
     pg.wait_for_url(_at(lands_on or next_path))
 
 
-def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, ops_app):  # noqa: F811
+def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app_engine):
     from playwright.sync_api import expect
 
-    _, engine = ops_app
-    with Session(engine, expire_on_commit=False) as db:
-        agent = principal_for(engine, AGENT)
+    with Session(app_engine, expire_on_commit=False) as db:
+        agent = principal_for(app_engine, AGENT)
         reference = _acme_shipment(db)
         made = exc_svc.create_exception(db, agent, exc_svc.ExceptionInput(
             reference, "other", "Container held for a customs inspection", severity="high",
@@ -128,13 +97,12 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, ops
     page.screenshot(path=ARTIFACTS / "portal-shipment-exception-message.png", full_page=True)
 
 
-def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, ops_app):  # noqa: F811
+def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, app_engine):
     from playwright.sync_api import expect
 
-    _, engine = ops_app
-    with Session(engine, expire_on_commit=False) as db:
-        agent = principal_for(engine, AGENT)
-        made = tasks.create_task(db, principal_for(engine, "manager@harborsky.example"), tasks.TaskInput(
+    with Session(app_engine, expire_on_commit=False) as db:
+        agent = principal_for(app_engine, AGENT)
+        made = tasks.create_task(db, principal_for(app_engine, "manager@harborsky.example"), tasks.TaskInput(
             "Chase the carrier for the release note", shipment_reference=_acme_shipment(db),
             assignee_id=agent.user_id, due_at=clock.now() - timedelta(hours=2)))
 
@@ -153,7 +121,7 @@ def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, o
     expect(table.get_by_test_id("task-row").filter(has_text="Chase the carrier for the release note")).to_have_count(0)
 
 
-def test_a_customer_is_refused_the_exception_queue(page, ops_app):  # noqa: F811
+def test_a_customer_is_refused_the_exception_queue(page):
     from playwright.sync_api import expect
 
     # Signing in with the queue as the destination lands a customer in the portal instead.

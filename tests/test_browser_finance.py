@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def _sign_in(pg, next_path: str) -> None:
     pg.wait_for_url(_at(next_path))
 
 
-def test_customer_reads_statement_and_opens_an_invoice(page):  # noqa: F811
+def test_customer_reads_statement_and_opens_an_invoice(page):
     from playwright.sync_api import expect
 
     _sign_in(page, "/portal/statement")
@@ -63,7 +63,7 @@ def test_customer_reads_statement_and_opens_an_invoice(page):  # noqa: F811
     page.screenshot(path=ARTIFACTS / "portal-invoice-detail.png", full_page=True)
 
 
-def test_customer_lists_invoices_with_balances(page):  # noqa: F811
+def test_customer_lists_invoices_with_balances(page):
     from playwright.sync_api import expect
 
     _sign_in(page, "/portal/invoices")

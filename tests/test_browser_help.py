@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
 MANAGER = "manager@harborsky.example"
 
 
-def test_signed_out_visitor_searches_and_opens_the_right_article(page):  # noqa: F811
+def test_signed_out_visitor_searches_and_opens_the_right_article(page):
     from playwright.sync_api import expect
 
     page.goto("/help")
@@ -47,7 +47,7 @@ def test_signed_out_visitor_searches_and_opens_the_right_article(page):  # noqa:
     expect(page.get_by_role("alert")).to_contain_text("only for signed-in customers")
 
 
-def test_manager_edits_an_article_that_readers_then_see(page):  # noqa: F811
+def test_manager_edits_an_article_that_readers_then_see(page):
     from playwright.sync_api import expect
 
     page.goto("/login")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS
 from tests.test_browser_tower_quotes import AGENT, MANAGER, _sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_manager_reads_kpis_with_charts_tables_and_csv(page):  # noqa: F811
+def test_manager_reads_kpis_with_charts_tables_and_csv(page):
     from playwright.sync_api import expect
 
     _sign_in(page, MANAGER, "/tower/kpis")
@@ -45,7 +45,7 @@ def test_manager_reads_kpis_with_charts_tables_and_csv(page):  # noqa: F811
     expect(page.get_by_role("alert")).to_contain_text("No customer 'NOBODY'")
 
 
-def test_agent_is_told_kpis_are_for_managers(page):  # noqa: F811
+def test_agent_is_told_kpis_are_for_managers(page):
     from playwright.sync_api import expect
 
     _sign_in(page, AGENT, "/tower/kpis")

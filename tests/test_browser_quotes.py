@@ -9,13 +9,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER
 from tests.test_browser_tower_quotes import AGENT, _sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(page):  # noqa: F811
+def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(page):
     from playwright.sync_api import expect
 
     _sign_in(page, DEMO_CUSTOMER[0], "/portal/quotes/new")

@@ -9,20 +9,20 @@ import re
 import httpx
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 from tests.test_browser_documents import _pdf, _sign_in
 
 pytestmark = pytest.mark.browser
 AGENT = "agent@harborsky.example"
 
 
-def _staff(app_url: str) -> httpx.Client:  # noqa: F811
+def _staff(app_url: str) -> httpx.Client:
     client = httpx.Client(base_url=app_url, timeout=30)
     assert client.post("/api/auth/login", json={"email": AGENT, "password": DEMO_CUSTOMER[1]}).status_code == 200
     return client
 
 
-def test_a_refused_upload_goes_to_a_person_with_its_context(page, app_url):  # noqa: F811
+def test_a_refused_upload_goes_to_a_person_with_its_context(page, app_url):
     from playwright.sync_api import expect
 
     _sign_in(page)
@@ -45,7 +45,7 @@ def test_a_refused_upload_goes_to_a_person_with_its_context(page, app_url):  # n
     assert "supplier sent" in seen["messages"][0]["body"]
 
 
-def test_customer_raises_staff_answer_customer_sees_the_reply_not_the_note(page, app_url):  # noqa: F811
+def test_customer_raises_staff_answer_customer_sees_the_reply_not_the_note(page, app_url):
     from playwright.sync_api import expect
 
     _sign_in(page)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS
 from tests.test_browser_tower_quotes import MANAGER, _customer, _sign_in
 from tests.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
 
-def test_board_filters_bulk_assign_and_voyage_eta(page):  # noqa: F811
+def test_board_filters_bulk_assign_and_voyage_eta(page):
     from playwright.sync_api import expect
 
     _sign_in(page, MANAGER, "/tower/shipments")
@@ -67,7 +67,7 @@ def test_board_filters_bulk_assign_and_voyage_eta(page):  # noqa: F811
     page.screenshot(path=ARTIFACTS / "tower-board.png", full_page=True)
 
 
-def test_workspace_notes_conflict_and_document_review(page, app_url):  # noqa: F811
+def test_workspace_notes_conflict_and_document_review(page, app_url):
     from playwright.sync_api import expect
 
     customer = _customer(app_url)

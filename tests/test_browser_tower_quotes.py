@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.test_browser import ARTIFACTS, DEMO_CUSTOMER, _at, app_url, page  # noqa: F401
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 
 pytestmark = pytest.mark.browser
 
@@ -26,13 +26,13 @@ def _sign_in(pg, email: str, next_path: str) -> None:  # noqa: ANN001
     pg.wait_for_url(_at(next_path))
 
 
-def _customer(app_url: str) -> httpx.Client:  # noqa: F811
+def _customer(app_url: str) -> httpx.Client:
     client = httpx.Client(base_url=app_url, timeout=30)
     assert client.post("/api/auth/login", json={"email": DEMO_CUSTOMER[0], "password": PASSWORD}).status_code == 200
     return client
 
 
-def test_ops_confirm_one_booking_and_reject_another(page):  # noqa: F811
+def test_ops_confirm_one_booking_and_reject_another(page):
     from playwright.sync_api import expect
 
     _sign_in(page, AGENT, "/tower/bookings")
@@ -74,7 +74,7 @@ def test_ops_confirm_one_booking_and_reject_another(page):  # noqa: F811
     assert any("No space on the vessel that week" in u["body"] for u in updates)
 
 
-def test_ops_reject_a_change_request_with_a_reason(page, app_url):  # noqa: F811
+def test_ops_reject_a_change_request_with_a_reason(page, app_url):
     from playwright.sync_api import expect
 
     customer = _customer(app_url)
@@ -110,7 +110,7 @@ def test_ops_reject_a_change_request_with_a_reason(page, app_url):  # noqa: F811
     assert any(f"#{change_id} rejected" in u["body"] for u in updates)
 
 
-def test_manual_pricing_makes_the_request_quoted(page):  # noqa: F811
+def test_manual_pricing_makes_the_request_quoted(page):
     from playwright.sync_api import expect
 
     _sign_in(page, AGENT, "/tower/quotes")
@@ -161,7 +161,7 @@ def test_manual_pricing_makes_the_request_quoted(page):  # noqa: F811
 BAD_ROW = "BAD-1,air,NLRTM,FRA,LH,2026-01-01,2026-03-31,EUR,2,,FRT,Air freight,per_kg,,0,4.80,,,\n"
 
 
-def test_rate_import_refuses_a_bad_file_whole_and_imports_a_good_one(page):  # noqa: F811
+def test_rate_import_refuses_a_bad_file_whole_and_imports_a_good_one(page):
     from playwright.sync_api import expect
 
     _sign_in(page, MANAGER, "/tower/rates")

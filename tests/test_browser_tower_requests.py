@@ -7,7 +7,6 @@ The request is made through the services, on the running app's database (the dem
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,9 +15,8 @@ from sqlmodel import Session, select
 
 from models import Company, Shipment
 from portal_app.services import requests as svc
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
 from tests.quote_world import principal_for
-from tests.test_browser import ARTIFACTS, CHROMIUM, DEMO_CUSTOMER, _at, page  # noqa: F401
-from tests.test_browser_exceptions import app_with_engine
 
 pytestmark = pytest.mark.browser
 
@@ -27,16 +25,6 @@ PASSWORD = DEMO_CUSTOMER[1]
 NOTE = "Broker confirms the inspection slot is tomorrow morning; keep the customer posted."
 CANNED_TITLE = "Customs hold"
 CANNED_START = "Customs have selected the shipment for inspection."
-
-
-@pytest.fixture(scope="module")
-def desk_app(tmp_path_factory) -> Iterator[tuple[str, sa.Engine]]:
-    yield from app_with_engine(tmp_path_factory, "desk-browser-data")
-
-
-@pytest.fixture(scope="module")
-def app_url(desk_app) -> str:
-    return desk_app[0]
 
 
 def _raise_request(engine: sa.Engine) -> tuple[str, str]:
@@ -62,11 +50,11 @@ def _sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> Non
     pg.wait_for_url(_at(lands_on or next_path))
 
 
-def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only_the_reply(page, desk_app):  # noqa: F811
+def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only_the_reply(
+        page, app_url, app_engine):
     from playwright.sync_api import expect
 
-    url, engine = desk_app
-    reference, subject = _raise_request(engine)
+    reference, subject = _raise_request(app_engine)
 
     _sign_in(page, AGENT, "/tower/requests")
     expect(page.get_by_role("heading", name="Requests", level=1)).to_be_visible()
@@ -129,7 +117,7 @@ def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only
     page.screenshot(path=ARTIFACTS / "tower-request-detail.png", full_page=True)
 
     # Alice, through the API: the reply is there, the note is not.
-    with httpx.Client(base_url=url, timeout=30) as alice:
+    with httpx.Client(base_url=app_url, timeout=30) as alice:
         assert alice.post("/api/auth/login", json={"email": DEMO_CUSTOMER[0], "password": PASSWORD}).status_code == 200
         seen = alice.get(f"/api/v1/requests/{reference}")
         assert seen.status_code == 200, seen.text
@@ -140,7 +128,7 @@ def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only
     assert not any(m["internal"] or m["attachments"] for m in seen.json()["messages"])
 
 
-def test_a_customer_is_refused_the_request_queue(page, desk_app):  # noqa: F811
+def test_a_customer_is_refused_the_request_queue(page):
     from playwright.sync_api import expect
 
     _sign_in(page, DEMO_CUSTOMER[0], "/tower/requests", lands_on="/portal")

@@ -1,0 +1,106 @@
+"""The app the browser tests drive, started exactly as `make run` starts it, and a Chromium page on it.
+
+Starting the app takes most of a minute (migrate, seed, build the frontend), so every browser module shares one
+copy: it starts when the first test asks for it and stops, the way a service manager stops it, after the last test
+that uses it. So no test may rely on what another module did or did not change: each makes or picks its own records,
+or reads demo data that no test changes. tests/conftest.py registers the fixtures and the hook that stops the app.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bench.app_server import AppStartError, RunningApp, start_app, stop
+from portal_app.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-quic", "--no-first-run", "--disable-sync"]
+
+
+def _at(path: str, query: bool = False) -> re.Pattern:
+    """A URL matcher for ``path`` with or without the trailing slash the static export adds."""
+    return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?" + (r"\?.*$" if query else r"$"))
+
+
+class SharedApp:
+    """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
+
+    def __init__(self) -> None:
+        self.app: RunningApp | None = None
+        self.engine: sa.Engine | None = None
+        self.failure: str | None = None
+
+    def url(self, tmp_path_factory: pytest.TempPathFactory) -> str:
+        if self.failure:  # every later test fails at once instead of waiting for another start
+            pytest.fail(self.failure)
+        if self.app is None:
+            if not Path(CHROMIUM).exists():
+                pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
+            data = tmp_path_factory.mktemp("browser-data")
+            try:
+                self.app = start_app(data)
+            except AppStartError as exc:
+                self.failure = str(exc)
+                pytest.fail(self.failure)
+            self.engine = make_engine(f"sqlite:///{data / 'portal.db'}")
+        return self.app.url
+
+    def stop(self) -> None:
+        """SIGTERM to `make run` alone, as a service manager stops it; everything it started must go away."""
+        if self.app is None:
+            return
+        app, engine, self.app, self.engine = self.app, self.engine, None, None
+        engine.dispose()
+        assert stop(app), f"`make run` did not stop on SIGTERM:\n{app.log_tail()}"
+
+
+SHARED_APP = SharedApp()
+
+
+def stop_after_last_user(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the app once the next test does not need it, rather than leave it running through the rest of the
+    suite; a later browser test (in an unusual order) starts a fresh one."""
+    if nextitem is None or "app_url" not in nextitem.fixturenames:
+        SHARED_APP.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> Iterator[SharedApp]:
+    """Stops the app at the end of the session too, when a run ends early (-x, Ctrl-C)."""
+    yield SHARED_APP
+    SHARED_APP.stop()
+
+
+@pytest.fixture()
+def app_url(shared_app: SharedApp, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return shared_app.url(tmp_path_factory)
+
+
+@pytest.fixture()
+def app_engine(shared_app: SharedApp, app_url: str) -> sa.Engine:
+    """An engine on the running app's database, for tests that make their world through the services."""
+    return shared_app.engine
+
+
+@pytest.fixture()
+def page(app_url: str):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        yield pg
+        context.close()
+        browser.close()
