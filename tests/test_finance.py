@@ -28,9 +28,9 @@ from portal_app.api.app import build_api
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import finance as svc
-from portal_app.services.requests import opening
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.invoice_pdf import invoice_pdf
+from portal_app.services.requests import opening
 from tests.factories import PASSWORD, World, make_user
 
 AS_OF = date(2026, 6, 30)
