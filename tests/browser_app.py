@@ -31,6 +31,23 @@ def _at(path: str, query: bool = False) -> re.Pattern:
     return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?" + (r"\?.*$" if query else r"$"))
 
 
+def sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:  # noqa: ANN001
+    """Open ``next_path`` signed out, sign in where it sends you, and land on ``lands_on`` (by default on it).
+
+    The form goes only once the sign-in page holds ``next_path``: its page event fills that field, and a click
+    before the event's answer (the tab may still hold an earlier sign-in's destination) would land elsewhere.
+    """
+    from playwright.sync_api import expect
+
+    pg.goto(next_path)
+    pg.wait_for_url(_at("/login", query=True))
+    expect(pg.locator("input[name=next]")).to_have_value(re.compile(rf"^{re.escape(next_path.rstrip('/'))}/?$"))
+    pg.get_by_label("Email").fill(email)
+    pg.get_by_label("Password").fill(DEMO_CUSTOMER[1])
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url(_at(lands_on or next_path))
+
+
 class SharedApp:
     """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
 

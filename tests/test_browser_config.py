@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_app import ARTIFACTS
-from tests.test_browser_tower_quotes import MANAGER, _sign_in
+from tests.browser_app import ARTIFACTS, sign_in
+from tests.test_browser_tower_quotes import MANAGER
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def _rgb(hex_colour: str) -> str:
 def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, ADMIN, "/tower/config")
+    sign_in(page, ADMIN, "/tower/config")
     expect(page.get_by_role("heading", name="Configuration", level=1)).to_be_visible()
     page.get_by_label("Product name").fill(NEW_NAME)
     page.get_by_label("Accent colour").fill("#ffd54f")
@@ -43,7 +43,7 @@ def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):
     page.screenshot(path=ARTIFACTS / "tower-config-branding.png", full_page=True)
 
     page.context.clear_cookies()
-    _sign_in(page, CUSTOMER, "/portal")
+    sign_in(page, CUSTOMER, "/portal")
     header = page.locator("header")
     expect(header.get_by_test_id("brand-name")).to_have_text(NEW_NAME)
     expect(header.get_by_role("link", name="Shipments")).to_have_css("color", _rgb(NEW_ACCENT))
@@ -54,7 +54,7 @@ def test_admin_rebrands_and_the_customer_sees_it_in_the_portal_header(page):
 def test_manager_is_told_configuration_is_for_administrators(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, MANAGER, "/tower/config/rules")
+    sign_in(page, MANAGER, "/tower/config/rules")
     expect(page.get_by_test_id("config-denied")).to_contain_text("Configuration is for administrators")
     assert page.request.get("/api/v1/config/rules").status == 403
 
@@ -62,7 +62,7 @@ def test_manager_is_told_configuration_is_for_administrators(page):
 def test_admin_edits_an_sla_policy_a_staff_account_and_a_template(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, ADMIN, "/tower/config/rules")
+    sign_in(page, ADMIN, "/tower/config/rules")
     page.get_by_role("button", name="Edit SLA policy exception customs_hold *").click()
     editor = page.get_by_test_id("policy-editor")
     editor.get_by_label("Resolve within (hours)").fill("0")

@@ -15,13 +15,12 @@ from sqlmodel import Session, select
 from models import Company, Shipment
 from portal_app.services import clock, tasks
 from portal_app.services import exceptions as exc_svc
-from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at, sign_in
 from tests.quote_world import principal_for
 
 pytestmark = pytest.mark.browser
 
 AGENT = "agent@harborsky.example"
-PASSWORD = DEMO_CUSTOMER[1]
 MESSAGE = "The customs inspection is finished; your container is released and moves on today."
 
 
@@ -29,15 +28,6 @@ def _acme_shipment(db: Session) -> str:
     acme = db.exec(select(Company.id).where(Company.code == "ACME")).one()
     return db.exec(select(Shipment.reference).where(Shipment.company_id == acme, Shipment.status == "in_transit")
                    .order_by(Shipment.id)).first()
-
-
-def _sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:  # noqa: ANN001
-    pg.goto(next_path)
-    pg.wait_for_url(_at("/login", query=True))
-    pg.get_by_label("Email").fill(email)
-    pg.get_by_label("Password").fill(PASSWORD)
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(_at(lands_on or next_path))
 
 
 def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app_engine):
@@ -51,7 +41,7 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
             detail="Terminal reports a physical inspection.", owner_id=agent.user_id))
     number = made.row.id
 
-    _sign_in(page, AGENT, "/tower/exceptions")
+    sign_in(page, AGENT, "/tower/exceptions")
     expect(page.get_by_role("heading", name="Exceptions", level=1)).to_be_visible()
     page.get_by_label("Owner", exact=True).select_option("me")
     page.get_by_label("Severity").select_option("high")
@@ -90,7 +80,7 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
     # The customer reads the message on the shipment, the same row ops wrote.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(_at("/login", query=True))
-    _sign_in(page, DEMO_CUSTOMER[0], f"/portal/shipments/{reference}")
+    sign_in(page, DEMO_CUSTOMER[0], f"/portal/shipments/{reference}")
     expect(page.get_by_role("heading", name=f"Shipment {reference}")).to_be_visible()
     expect(page.get_by_text(MESSAGE)).to_be_visible()
     expect(page.get_by_text("broker confirmed")).to_have_count(0)  # the internal note stays internal
@@ -106,7 +96,7 @@ def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, a
             "Chase the carrier for the release note", shipment_reference=_acme_shipment(db),
             assignee_id=agent.user_id, due_at=clock.now() - timedelta(hours=2)))
 
-    _sign_in(page, AGENT, "/tower/tasks")
+    sign_in(page, AGENT, "/tower/tasks")
     expect(page.get_by_role("heading", name="Tasks", level=1)).to_be_visible()
     table = page.get_by_role("table", name="Tasks")
     row = table.get_by_test_id("task-row").filter(has_text="Chase the carrier for the release note")
@@ -125,7 +115,7 @@ def test_a_customer_is_refused_the_exception_queue(page):
     from playwright.sync_api import expect
 
     # Signing in with the queue as the destination lands a customer in the portal instead.
-    _sign_in(page, DEMO_CUSTOMER[0], "/tower/exceptions", lands_on="/portal")
+    sign_in(page, DEMO_CUSTOMER[0], "/tower/exceptions", lands_on="/portal")
     for path in ("/tower/exceptions", "/tower/exceptions/1", "/tower/tasks", "/tower/workload"):
         page.goto(path)
         expect(page.get_by_test_id("access-denied")).to_be_visible()

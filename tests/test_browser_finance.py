@@ -6,24 +6,15 @@ import re
 
 import pytest
 
-from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(pg, next_path: str) -> None:
-    pg.goto(next_path)
-    pg.wait_for_url(_at("/login", query=True))
-    pg.get_by_label("Email").fill(DEMO_CUSTOMER[0])
-    pg.get_by_label("Password").fill(DEMO_CUSTOMER[1])
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(_at(next_path))
 
 
 def test_customer_reads_statement_and_opens_an_invoice(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, "/portal/statement")
+    sign_in(page, DEMO_CUSTOMER[0], "/portal/statement")
     expect(page.get_by_role("heading", name="Statement of account", level=1)).to_be_visible()
 
     aging = page.get_by_role("table", name="Aging by currency")
@@ -66,7 +57,7 @@ def test_customer_reads_statement_and_opens_an_invoice(page):
 def test_customer_lists_invoices_with_balances(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, "/portal/invoices")
+    sign_in(page, DEMO_CUSTOMER[0], "/portal/invoices")
     expect(page.get_by_role("heading", name="Your invoices", level=1)).to_be_visible()
     expect(page.get_by_test_id("balance-amount").first).to_contain_text("GBP ")
     rows = page.get_by_role("table", name="Your invoices").locator("tbody tr")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_app import ARTIFACTS
-from tests.test_browser_tower_quotes import AGENT, MANAGER, _sign_in
+from tests.browser_app import ARTIFACTS, sign_in
+from tests.test_browser_tower_quotes import AGENT, MANAGER
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_manager_reads_kpis_with_charts_tables_and_csv(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, MANAGER, "/tower/kpis")
+    sign_in(page, MANAGER, "/tower/kpis")
     expect(page.get_by_role("heading", name="KPIs", level=1)).to_be_visible()
     on_time = page.get_by_role("table", name="On-time departure and arrival")
     expect(on_time.locator("tbody tr")).to_have_count(2)
@@ -48,5 +48,5 @@ def test_manager_reads_kpis_with_charts_tables_and_csv(page):
 def test_agent_is_told_kpis_are_for_managers(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, AGENT, "/tower/kpis")
+    sign_in(page, AGENT, "/tower/kpis")
     expect(page.get_by_role("alert")).to_contain_text("KPIs are for ops managers and admins")

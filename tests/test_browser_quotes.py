@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER
-from tests.test_browser_tower_quotes import AGENT, _sign_in
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, sign_in
+from tests.test_browser_tower_quotes import AGENT
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, DEMO_CUSTOMER[0], "/portal/quotes/new")
+    sign_in(page, DEMO_CUSTOMER[0], "/portal/quotes/new")
     expect(page.get_by_role("heading", name="Request a quote", level=1)).to_be_visible()
 
     # Half-filled and saved: the draft comes back on the next visit.
@@ -93,5 +93,5 @@ def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(pag
 
     # Ops see the new booking waiting for confirmation.
     page.context.clear_cookies()
-    _sign_in(page, AGENT, "/tower/bookings")
+    sign_in(page, AGENT, "/tower/bookings")
     expect(page.get_by_role("row").filter(has_text=shipment)).to_be_visible()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_app import ARTIFACTS
-from tests.test_browser_tower_quotes import MANAGER, _customer, _sign_in
+from tests.browser_app import ARTIFACTS, sign_in
+from tests.test_browser_tower_quotes import MANAGER, _customer
 from tests.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_board_filters_bulk_assign_and_voyage_eta(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, MANAGER, "/tower/shipments")
+    sign_in(page, MANAGER, "/tower/shipments")
     expect(page.get_by_role("heading", name="Shipments board", level=1)).to_be_visible()
     expect(page.get_by_test_id("shipment-count")).not_to_have_text("0 shipments")
 
@@ -76,7 +76,7 @@ def test_workspace_notes_conflict_and_document_review(page, app_url):
                              files={"file": ("packing.pdf", pdf_bytes("Packing list"), "application/pdf")})
     assert uploaded.status_code == 201, uploaded.text
 
-    _sign_in(page, MANAGER, f"/tower/shipments/{ref}")
+    sign_in(page, MANAGER, f"/tower/shipments/{ref}")
     expect(page.get_by_role("heading", name="Workspace", level=2)).to_be_visible()
 
     # An internal note and a customer update: the customer reads only the second.

@@ -8,22 +8,13 @@ import re
 import httpx
 import pytest
 
-from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, sign_in
 
 pytestmark = pytest.mark.browser
 
 AGENT = "agent@harborsky.example"
 MANAGER = "manager@harborsky.example"
 PASSWORD = DEMO_CUSTOMER[1]
-
-
-def _sign_in(pg, email: str, next_path: str) -> None:  # noqa: ANN001
-    pg.goto(next_path)
-    pg.wait_for_url(_at("/login", query=True))
-    pg.get_by_label("Email").fill(email)
-    pg.get_by_label("Password").fill(PASSWORD)
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(_at(next_path))
 
 
 def _customer(app_url: str) -> httpx.Client:
@@ -35,7 +26,7 @@ def _customer(app_url: str) -> httpx.Client:
 def test_ops_confirm_one_booking_and_reject_another(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, AGENT, "/tower/bookings")
+    sign_in(page, AGENT, "/tower/bookings")
     expect(page.get_by_role("heading", name="Bookings awaiting confirmation", level=1)).to_be_visible()
     table = page.get_by_role("table", name="Bookings awaiting confirmation")
     expect(table.locator("tbody tr").first).to_be_visible()
@@ -88,7 +79,7 @@ def test_ops_reject_a_change_request_with_a_reason(page, app_url):
     assert made.status_code == 201, made.text
     change_id = made.json()["id"]
 
-    _sign_in(page, AGENT, "/tower/changes")
+    sign_in(page, AGENT, "/tower/changes")
     expect(page.get_by_role("heading", name="Change and cancellation requests", level=1)).to_be_visible()
     page.get_by_role("button", name=f"Decide change request #{change_id}", exact=True).click()
     panel = page.get_by_test_id("change-decision")
@@ -113,7 +104,7 @@ def test_ops_reject_a_change_request_with_a_reason(page, app_url):
 def test_manual_pricing_makes_the_request_quoted(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, AGENT, "/tower/quotes")
+    sign_in(page, AGENT, "/tower/quotes")
     expect(page.get_by_role("heading", name="Quotes to price by hand", level=1)).to_be_visible()
     table = page.get_by_role("table", name="Quotes to price")
     expect(table.locator("tbody tr").first).to_be_visible()
@@ -164,7 +155,7 @@ BAD_ROW = "BAD-1,air,NLRTM,FRA,LH,2026-01-01,2026-03-31,EUR,2,,FRT,Air freight,p
 def test_rate_import_refuses_a_bad_file_whole_and_imports_a_good_one(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, MANAGER, "/tower/rates")
+    sign_in(page, MANAGER, "/tower/rates")
     expect(page.get_by_role("heading", name="Rate cards", level=1)).to_be_visible()
     template = page.request.get("/api/v1/rate-cards/import-template.csv")
     assert template.status == 200

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from models import Company, Shipment
 from portal_app.services import requests as svc
-from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
+from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at, sign_in
 from tests.quote_world import principal_for
 
 pytestmark = pytest.mark.browser
@@ -41,22 +41,13 @@ def _raise_request(engine: sa.Engine) -> tuple[str, str]:
         return ticket.reference, subject
 
 
-def _sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:  # noqa: ANN001
-    pg.goto(next_path)
-    pg.wait_for_url(_at("/login", query=True))
-    pg.get_by_label("Email").fill(email)
-    pg.get_by_label("Password").fill(PASSWORD)
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(_at(lands_on or next_path))
-
-
 def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only_the_reply(
         page, app_url, app_engine):
     from playwright.sync_api import expect
 
     reference, subject = _raise_request(app_engine)
 
-    _sign_in(page, AGENT, "/tower/requests")
+    sign_in(page, AGENT, "/tower/requests")
     expect(page.get_by_role("heading", name="Requests", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="Ops tower navigation").get_by_role("link", name="Requests")) \
         .to_be_visible()
@@ -131,7 +122,7 @@ def test_agent_notes_and_replies_with_a_canned_reply_and_the_customer_reads_only
 def test_a_customer_is_refused_the_request_queue(page):
     from playwright.sync_api import expect
 
-    _sign_in(page, DEMO_CUSTOMER[0], "/tower/requests", lands_on="/portal")
+    sign_in(page, DEMO_CUSTOMER[0], "/tower/requests", lands_on="/portal")
     for path in ("/tower/requests", "/tower/requests/REQ-000001", "/tower/config/requests"):
         page.goto(path)
         expect(page.get_by_test_id("access-denied")).to_be_visible()
