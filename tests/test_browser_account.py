@@ -77,7 +77,7 @@ def test_customer_admin_saves_preferences_and_adds_a_colleague(page, app_url):
     expect(page.get_by_test_id("temporary-password")).to_have_count(0)
 
 
-def test_staff_member_switches_on_email_for_customer_replies(page):  # noqa: F811
+def test_staff_member_switches_on_email_for_customer_replies(page):
     """The tower's account page: staff see the kinds of their work (no customer kinds), email off until asked."""
     from playwright.sync_api import expect
 
