@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.browser_app import ARTIFACTS, _at
+from tests.browser_app import ARTIFACTS, _at, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -81,11 +81,7 @@ def test_staff_member_switches_on_email_for_customer_replies(page):
     """The tower's account page: staff see the kinds of their work (no customer kinds), email off until asked."""
     from playwright.sync_api import expect
 
-    page.goto("/login")
-    page.get_by_label("Email").fill("manager@harborsky.example")
-    page.get_by_label("Password").fill(ALICE[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(_at("/tower"))
+    sign_in(page, "manager@harborsky.example", "/tower")
     page.get_by_role("navigation", name="Ops tower navigation").get_by_role("link", name="Account").click()
     page.wait_for_url(_at("/tower/account"))
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
