@@ -6,17 +6,13 @@ nothing saved; the request desk's configuration page; and a customer refused all
 
 from __future__ import annotations
 
-import asyncio
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from reflex.istate.data import ReflexURL, RouterData
 from sqlmodel import Session, select
 
 from models import AuditLog, CannedReply
-from portal_app.auth import state as auth_state
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
 from portal_app.services.exceptions import sla_timer
@@ -25,6 +21,7 @@ from portal_app.tower import request_detail as detail_page
 from portal_app.tower import requests as queue_page
 from tests.config_world import ConfigWorld
 from tests.ops_world import make_shipment, team_id
+from tests.page_states import run, state_as, use_db
 from tests.quote_world import QuoteWorld
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -34,37 +31,8 @@ H = timedelta(hours=1)
 @pytest.fixture()
 def on_ops_db(oworld: QuoteWorld, monkeypatch):
     """Page handlers read and write the ops world's database."""
-    _use_db(monkeypatch, oworld.engine)
+    use_db(monkeypatch, oworld.engine)
     yield oworld
-
-
-def _use_db(monkeypatch, engine) -> None:  # noqa: ANN001
-    @contextmanager
-    def scope(url=None):  # noqa: ANN001, ANN202
-        with Session(engine, expire_on_commit=False) as db:
-            try:
-                yield db
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-
-    monkeypatch.setattr(auth_state, "session_scope", scope)
-
-
-def _as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN202
-    """A state of ``state_cls`` on the page at ``url`` whose session check gives ``principal``."""
-    async def who(self):  # noqa: ANN001, ANN202
-        return principal
-
-    monkeypatch.setattr(state_cls, "_principal", who)
-    st = state_cls(_reflex_internal_init=True)
-    st.router = RouterData(url=ReflexURL(f"http://localhost:3000{url}"))
-    return st
-
-
-def _run(handler, state, *args):  # noqa: ANN001, ANN202
-    return asyncio.run(handler.fn(state, *args))
 
 
 def _request(db: Session, who, shipment: str, subject: str, **kwargs) -> str:  # noqa: ANN001
@@ -142,27 +110,27 @@ def test_queue_reads_its_filters_from_the_address_and_pages_on_the_server(on_ops
     monkeypatch.setattr(queue_page, "PAGE_SIZE", 2)
     S = queue_page.TowerRequestsState
 
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests?category=tracking&q={ship.reference}")
-    assert _run(S.load, st) is None
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests?category=tracking&q={ship.reference}")
+    assert run(S.load, st) is None
     assert st.filters == {"status": "active", "category": "tracking", "hours": "4", "q": ship.reference}
     assert (st.total, st.pages, len(st.rows)) == (3, 2, 2)
-    _run(S.go_to_page, st, 1)
+    run(S.go_to_page, st, 1)
     assert st.page == 2 and len(st.rows) == 1
     shown = {r["reference"] for r in st.rows}
     assert shown <= set(refs) and billing not in shown
 
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests?assignee=me&q={ship.reference}")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests?assignee=me&q={ship.reference}")
+    run(S.load, st)
     assert [r["reference"] for r in st.rows] == [refs[0]] and st.rows[0]["assignee"] == "Olivia Agent"
     assert next(v for v in st.views if v["label"] == "My queue")["current"] == ""  # the search narrows it
 
     # Applying the form writes the filters into the address (the page loads them from there) ...
-    event = _run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference, "hours": "4"})
+    event = run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference, "hours": "4"})
     assert event is not None and f"/tower/requests?status=all&assignee=none&q={ship.reference}" in str(event)
     # ... and when the address already says so, it reads the rows again at once.
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests?status=all&assignee=none&q={ship.reference}")
-    _run(S.load, st)
-    assert _run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference}) is None
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests?status=all&assignee=none&q={ship.reference}")
+    run(S.load, st)
+    assert run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference}) is None
     assert st.total == 3 and refs[0] not in {r["reference"] for r in st.rows}
 
 
@@ -174,13 +142,13 @@ def test_a_customer_is_refused_the_queue_a_request_and_the_desk_settings(on_ops_
     for state_cls, url in ((queue_page.TowerRequestsState, "/tower/requests"),
                            (detail_page.TowerRequestState, f"/tower/requests/{ref}"),
                            (config_page.ConfigRequestsState, "/tower/config/requests")):
-        st = _as(monkeypatch, state_cls, w.alice, url)
-        _run(state_cls.load, st)
+        st = state_as(monkeypatch, state_cls, w.alice, url)
+        run(state_cls.load, st)
         assert st.auth_status == "forbidden"
         for name in ("rows", "req", "messages", "routes", "canned_rows"):
             assert not getattr(st, name, None)
-    st = _as(monkeypatch, detail_page.TowerRequestState, w.alice, f"/tower/requests/{ref}")
-    _run(detail_page.TowerRequestState.send_reply, st, [], {"kind": "note", "body": "sneaky"})
+    st = state_as(monkeypatch, detail_page.TowerRequestState, w.alice, f"/tower/requests/{ref}")
+    run(detail_page.TowerRequestState.send_reply, st, [], {"kind": "note", "body": "sneaky"})
     with w.session() as db:
         assert [m.body for m in svc.get_request(db, w.agent, ref).messages] == ["Where is it now?"]
 
@@ -208,8 +176,8 @@ def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only
         held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(ship.reference, "customs_hold",
                                                                             "Held by customs"))
     S = detail_page.TowerRequestState
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{ref.lower()}")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{ref.lower()}")
+    run(S.load, st)
     assert st.load_error == "" and st.req["reference"] == ref and st.req["customer"] == "Acme Home Goods Ltd"
     assert st.req["raised_by"] == "Alice Archer" and st.req["shipment_href"] == f"/tower/shipments/{ship.reference}"
     assert st.req["first_left"].endswith("left") and st.req["res_due"] != "—"
@@ -218,28 +186,28 @@ def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only
     assert {"value": str(held.row.id), "label": f"#{held.row.id} Held by customs · Medium · Open"} in st.exceptions
     tracking = [c for c in st.canned if c["label"].endswith("(Tracking)")]
     assert tracking and st.canned.index(tracking[0]) == 0  # the request's category first
-    inserted = _run(S.insert_canned, st, tracking[0]["value"])
+    inserted = run(S.insert_canned, st, tracking[0]["value"])
     assert "reply-body" in str(inserted)
-    assert _run(S.insert_canned, st, "999999") is None
+    assert run(S.insert_canned, st, "999999") is None
 
     # A customer reply still holding a canned placeholder is not sent.
-    _run(S.send_reply, st, [], {"kind": "reply", "body": "It arrives on {eta}.", "status": "waiting_on_customer"})
+    run(S.send_reply, st, [], {"kind": "reply", "body": "It arrives on {eta}.", "status": "waiting_on_customer"})
     assert "{eta}" in st.field_errors["body"] and "Nothing was sent" in st.field_errors["body"]
-    _run(S.send_reply, st, [], {"kind": "note", "body": "  "})
+    run(S.send_reply, st, [], {"kind": "note", "body": "  "})
     assert "Write the note" in st.field_errors["body"]
 
-    _run(S.send_reply, st, [], {"kind": "note", "body": "Broker says the hold lifts tomorrow."})
+    run(S.send_reply, st, [], {"kind": "note", "body": "Broker says the hold lifts tomorrow."})
     assert "Internal note added" in st.notices["reply"] and st.errors == {}
-    _run(S.send_reply, st, [], {"kind": "reply", "body": "Customs are checking it; we expect release tomorrow.",
+    run(S.send_reply, st, [], {"kind": "reply", "body": "Customs are checking it; we expect release tomorrow.",
                                 "status": "waiting_on_customer"})
     assert "Reply sent" in st.notices["reply"] and st.req["status_label"] == "Waiting on customer"
     assert [(m["kind"], m["kind_label"]) for m in st.messages][1:] == [
         ("note", "Internal note — not visible to the customer"), ("reply", "Reply to the customer")]
     assert st.req["first_left"].startswith("Met")
 
-    _run(S.link_exception, st, {"exception_id": str(held.row.id)})
+    run(S.link_exception, st, {"exception_id": str(held.row.id)})
     assert st.req["exception_href"] == f"/tower/exceptions/{held.row.id}" and "Linked" in st.notices["exception"]
-    _run(S.toggle_follow, st)
+    run(S.toggle_follow, st)
     assert st.req["following"] == "yes"
 
     with w.session() as db:
@@ -255,27 +223,27 @@ def test_a_triage_made_meanwhile_is_a_conflict_with_nothing_saved_then_saving_ag
         ref = _request(db, w.alice, ship.reference, "Delivery address change")
         ocean = str(team_id(db, "Ocean Import"))
     S = detail_page.TowerRequestState
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{ref}")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{ref}")
+    run(S.load, st)
     key = st.form_key
     with w.session() as db:  # the manager changes it after the agent opened it
         svc.triage(db, w.manager, ref, category="booking_change", priority="high", team_id=None, assignee_id=None)
     choice = {"category": "tracking", "priority": "urgent", "team_id": ocean, "assignee_id": "me"}
-    _run(S.save_triage, st, choice)
+    run(S.save_triage, st, choice)
     error = st.errors["triage"]
     assert "changed by someone else" in error and "Nothing was saved" in error and "Booking change" in error
     assert st.req["priority"] == "high" and st.form_key == key  # the page shows now; the form keeps the choice
-    _run(S.save_triage, st, choice)
+    run(S.save_triage, st, choice)
     assert st.errors == {} and "Triage saved" in st.notices["triage"]
     assert (st.req["priority"], st.req["assignee"], st.req["team"]) == ("urgent", "Olivia Agent", "Ocean Import")
 
-    _run(S.merge, st, {"into": ref})
+    run(S.merge, st, {"into": ref})
     assert "itself" in st.field_errors["into"] and "Nothing was saved" in st.field_errors["into"]
-    _run(S.resolve, st)
+    run(S.resolve, st)
     assert st.req["status"] == "resolved" and st.req["can_reopen"] == "yes"
-    _run(S.reopen, st, {"reason": ""})
+    run(S.reopen, st, {"reason": ""})
     assert "reason" in st.field_errors
-    _run(S.reopen, st, {"reason": "The customer says it is still at the depot."})
+    run(S.reopen, st, {"reason": "The customer says it is still at the depot."})
     assert st.req["status"] == "open" and "Reopened" in st.notices["status"]
 
 
@@ -288,30 +256,30 @@ def test_a_duplicate_merged_from_the_page_points_to_the_other_request(on_ops_db,
         held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(ship.reference, "other", "Seal broken"))
         svc.link_exception(db, w.agent, second, held.row.id)
     S = detail_page.TowerRequestState
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{second}")
-    _run(S.load, st)
-    _run(S.unlink_exception, st)
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{second}")
+    run(S.load, st)
+    run(S.unlink_exception, st)
     assert st.req["exception_href"] == "" and "no longer linked" in st.notices["exception"]
-    _run(S.merge, st, {"into": "REQ-999999"})
+    run(S.merge, st, {"into": "REQ-999999"})
     assert "No request 'REQ-999999'" in st.field_errors["into"] and st.req["merged_into"] == ""
-    _run(S.merge, st, {"into": first.lower()})
+    run(S.merge, st, {"into": first.lower()})
     assert st.req["merged_into"] == first and st.req["merged_into_href"] == f"/tower/requests/{first}"
     assert st.req["status"] == "closed" and "Merged into" in st.notices["merge"]
-    _run(S.send_reply, st, [], {"kind": "note", "body": "One more thing"})
+    run(S.send_reply, st, [], {"kind": "note", "body": "One more thing"})
     assert "merged into another request" in st.errors["reply"] and "Nothing was saved" in st.errors["reply"]
-    st = _as(monkeypatch, S, w.agent, f"/tower/requests/{first}")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{first}")
+    run(S.load, st)
     assert st.req["merged_from"] == second
     assert any(f"{second} (Container location please) was merged" in m["body"] for m in st.messages)
 
 
 def test_a_missing_or_malformed_reference_says_what_to_do(on_ops_db, monkeypatch):
     S = detail_page.TowerRequestState
-    st = _as(monkeypatch, S, on_ops_db.agent, "/tower/requests/REQ-999999")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, on_ops_db.agent, "/tower/requests/REQ-999999")
+    run(S.load, st)
     assert st.req == {} and "No request 'REQ-999999'" in st.load_error
-    st = _as(monkeypatch, S, on_ops_db.agent, "/tower/requests/%3Cscript%3E")
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, on_ops_db.agent, "/tower/requests/%3Cscript%3E")
+    run(S.load, st)
     assert st.req == {} and "REQ-000123" in st.load_error
 
 
@@ -320,38 +288,38 @@ def test_a_missing_or_malformed_reference_says_what_to_do(on_ops_db, monkeypatch
 
 @pytest.fixture()
 def on_config_db(cworld: ConfigWorld, monkeypatch):
-    _use_db(monkeypatch, cworld.world.engine)
+    use_db(monkeypatch, cworld.world.engine)
     yield cworld
 
 
 def test_desk_settings_page_routes_categories_sets_the_window_and_keeps_canned_replies(on_config_db, monkeypatch):
     c = on_config_db
     S = config_page.ConfigRequestsState
-    st = _as(monkeypatch, S, c.world.agent, config_page.ROUTE)
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, c.world.agent, config_page.ROUTE)
+    run(S.load, st)
     assert st.denied and st.routes == [] and st.canned_rows == []
 
-    st = _as(monkeypatch, S, c.admin, config_page.ROUTE)
-    _run(S.load, st)
+    st = state_as(monkeypatch, S, c.admin, config_page.ROUTE)
+    run(S.load, st)
     assert not st.denied and [r["category"] for r in st.routes] == list(svc.CATEGORY_LABELS)
     assert st.canned_rows and st.reopen_days.isdigit()
     team = next(t for t in st.teams if t["label"] == "Air Freight")
-    _run(S.save_settings, st, {"route_billing": team["value"], "reopen_days": "120"})
+    run(S.save_settings, st, {"route_billing": team["value"], "reopen_days": "120"})
     assert "reopen_days" in st.field_errors and "Nothing was saved" in st.error
-    _run(S.save_settings, st, {"route_billing": team["value"], "route_other": "", "reopen_days": "10"})
+    run(S.save_settings, st, {"route_billing": team["value"], "route_other": "", "reopen_days": "10"})
     assert st.error == "" and st.reopen_days == "10"
     assert next(r for r in st.routes if r["category"] == "billing")["team"] == "Air Freight"
     with c.session() as db:
         assert svc.desk_settings(db).routing["billing"] == int(team["value"])
 
-    _run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking", "body": "x"})
+    run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking", "body": "x"})
     assert "body" in st.field_errors
-    _run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking",
+    run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking",
                              "body": "We booked the pickup for {date}."})
     row = next(r for r in st.canned_rows if r["title"] == "Pickup booked")
     assert row["category_label"] == "Tracking" and st.editing == ""
-    _run(S.edit, st, row["id"])
-    _run(S.save_canned, st, {"title": "Pickup booked", "category": "", "body": "We booked the pickup."})
+    run(S.edit, st, row["id"])
+    run(S.save_canned, st, {"title": "Pickup booked", "category": "", "body": "We booked the pickup."})
     assert "saved" in st.notice
     with c.session() as db:
         saved = db.get(CannedReply, int(row["id"]))

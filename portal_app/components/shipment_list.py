@@ -10,6 +10,7 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
+from reflex.components.react_router.dom import ReactRouterLink
 
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.state import run_db
@@ -24,12 +25,14 @@ from portal_app.components.ui import (
     NATIVE_SELECT_STYLE,
     download_link,
     error_callout,
+    labelled_checkbox,
     labelled_input,
     pager,
+    plain_table,
     primary_button,
     secondary_button,
     status_badge,
-    table_caption,
+    table_row,
 )
 from portal_app.services import saved_views
 from portal_app.services import shipments as svc
@@ -92,7 +95,7 @@ class ShipmentListBase(rx.State, mixin=True):
         if principal is None:
             return self._refused()
         self.page, self.notice = 1, ""
-        await self._use_params(principal, {})
+        await self._use_params(principal, {}, reset_form=True)  # also empties fields typed but not applied
         return None
 
     async def go_to_page(self, delta: int):  # noqa: ANN201
@@ -159,15 +162,19 @@ class ShipmentListBase(rx.State, mixin=True):
         rows = [{**shipment_row_view(r), "href": f"/{self.AREA}/shipments/{r.reference}"} for r in result.rows]
         return rows, result.total, result.pages
 
-    async def _use_params(self, principal, params: dict) -> None:  # noqa: ANN001
+    async def _use_params(self, principal, params: dict, *, reset_form: bool = False) -> None:  # noqa: ANN001
+        """Show the list for ``params``. The filter form is rebuilt (a new ``form_key``) only when it would show
+        something else, or on ``reset_form``: rebuilding every field is most of the cost of showing a page."""
         try:
             filters = self._filters_from(params, principal)
             filters.validate()
         except ServiceError as exc:
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
             return
-        self.params = filters.to_params()
-        self.form_key += 1  # re-render the form with these values
+        new_params = filters.to_params()
+        if reset_form or new_params != self.params:
+            self.form_key += 1
+        self.params = new_params
         await self._fetch(principal)
 
     async def _fetch(self, principal) -> None:  # noqa: ANN001
@@ -213,17 +220,12 @@ def filters_form(state: type[ShipmentListBase], extra: tuple[rx.Component, ...] 
             rx.box(labelled_input("Arrival from", "eta_from", type="date", default_value=p.get("eta_from", ""))),
             rx.box(labelled_input("Arrival to", "eta_to", type="date", default_value=p.get("eta_to", ""))),
             *extra,
-            rx.el.label(
-                rx.checkbox(name="delayed", default_checked=p.get("delayed", "") == "1", id="filter-delayed"),
-                " Delayed only",
-                html_for="filter-delayed",
-                style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
-            ),
+            labelled_checkbox("Delayed only", "delayed", checked=p.get("delayed", "") == "1", input_id="filter-delayed"),
             rx.hstack(
                 primary_button("Apply filters", type="submit"),
                 secondary_button("Clear", type="button", on_click=state.clear_filters),
             ),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             align="end",
         ),
@@ -272,7 +274,7 @@ def views_bar(state: type[ShipmentListBase], *, exports: bool = True) -> rx.Comp
             download_link("Export Excel", "/api/v1/shipments/export?format=xlsx&" + state.export_query),
             align="end",
         ) if exports else rx.fragment(),
-        gap="4",
+        spacing="4",
         wrap="wrap",
         align="end",
         width="100%",
@@ -293,21 +295,19 @@ def list_messages(state: type[ShipmentListBase]) -> rx.Component:
 
 
 def _row(row: rx.Var, show_company: bool) -> rx.Component:
-    cells = [rx.table.row_header_cell(rx.link(row["reference"], href=row["href"], weight="bold"))]
-    if show_company:
-        cells.append(rx.table.cell(row["company"]))
+    cells = [row["company"]] if show_company else []
     cells += [
-        rx.table.cell(row["mode"]),
-        rx.table.cell(status_badge(row["status"])),
-        rx.table.cell(row["origin"]),
-        rx.table.cell(row["destination"]),
-        rx.table.cell(row["carrier"]),
-        rx.table.cell(row["etd"]),
-        rx.table.cell(rx.text(row["eta_kind"], ": ", row["eta"])),
-        rx.table.cell(rx.text(row["delay"], color=rx.cond(row["late"] == "yes", "#b42318", "inherit"))),
-        rx.table.cell(row["po"]),
+        row["mode"],
+        status_badge(row["status"]),
+        row["origin"],
+        row["destination"],
+        row["carrier"],
+        row["etd"],
+        rx.fragment(row["eta_kind"], ": ", row["eta"]),
+        rx.el.span(row["delay"], data_late=row["late"]),
+        row["po"],
     ]
-    return rx.table.row(*cells)
+    return table_row(ReactRouterLink.create(row["reference"], to=row["href"], class_name="row-link"), *cells)
 
 
 def shipments_table(state: type[ShipmentListBase], *, show_company: bool, heading: str) -> rx.Component:
@@ -319,13 +319,7 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
         filters_form(state),
         views_bar(state),
         list_messages(state),
-        rx.table.root(
-            table_caption(heading),
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-            rx.table.body(rx.foreach(state.rows, lambda r: _row(r, show_company))),
-            variant="surface",
-            width="100%",
-        ),
+        plain_table(heading, headers, state.rows, lambda r: _row(r, show_company)),
         rx.cond(
             state.total == 0,
             rx.text("No shipments match these filters. Select Clear, or change the search.", color=MUTED_TEXT),

@@ -58,12 +58,32 @@ def pager(state: type[rx.State]) -> rx.Component:
 
 
 def labelled_input(label: str, name: str, **props) -> rx.Component:
-    """A visible label tied to its input by id, so screen readers and tests find it by its name."""
+    """A visible label tied to its input by id, so screen readers and tests find it by its name.
+
+    The input is the browser's own element styled like the theme's text field (portal.css ``.text-input``;
+    ``size="3"`` for the larger one): a themed field is a React component with its own computed styles, and a
+    filter form holds a dozen of them. ``props`` are the input's attributes (``type``, ``default_value``...).
+    """
     input_id = props.pop("id", f"field-{name}")
-    return rx.box(
-        rx.el.label(label, html_for=input_id, style={"display": "block", "font_weight": "600", "margin_bottom": "4px"}),
-        rx.input(id=input_id, name=name, width="100%", **props),
-        width="100%",
+    size_class = " text-input-large" if props.pop("size", None) == "3" else ""
+    return rx.el.div(
+        rx.el.label(label, html_for=input_id, style=LABEL_STYLE),
+        rx.el.input(id=input_id, name=name, class_name="text-input" + size_class, **props),
+        style={"width": "100%"},
+    )
+
+
+def labelled_checkbox(label: str, name: str, *, checked: rx.Var | bool, input_id: str) -> rx.Component:
+    """The browser's own checkbox with its label beside it, for forms that submit (filters).
+
+    The themed checkbox measures itself when it mounts, which forces the whole page's layout in the middle of
+    rendering; this one costs nothing until the browser paints. Checked, it submits ``on``.
+    """
+    return rx.el.label(
+        rx.el.input(type="checkbox", name=name, id=input_id, default_checked=checked, class_name="native-checkbox"),
+        " " + label,
+        html_for=input_id,
+        style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
     )
 
 
@@ -92,23 +112,18 @@ def stat_card(label: str, value: rx.Var | int | str, href: str, hint: str = "") 
     )
 
 
+STATUS_TONES = {"booked": "gray", "confirmed": "blue", "in transit": "indigo", "arrived": "teal",
+               "delivered": "green", "closed": "gray", "cancelled": "red"}
+
+
+def tone_badge(text: rx.Var | str, tone: rx.Var | str) -> rx.Component:
+    """A small coloured label as a plain ``<span>`` (portal.css ``.tone-badge``, the theme's soft high-contrast
+    colours): long tables render one element per badge instead of a themed component with its own styles."""
+    return rx.el.span(text, class_name="tone-badge", data_tone=tone)
+
+
 def status_badge(status: rx.Var) -> rx.Component:
-    return rx.badge(
-        status,
-        color_scheme=rx.match(
-            status,
-            ("booked", "gray"),
-            ("confirmed", "blue"),
-            ("in transit", "indigo"),
-            ("arrived", "teal"),
-            ("delivered", "green"),
-            ("closed", "gray"),
-            ("cancelled", "red"),
-            "gray",
-        ),
-        variant="soft",
-        high_contrast=True,
-    )
+    return tone_badge(status, rx.match(status, *STATUS_TONES.items(), "gray"))
 
 
 def native_post_form(*children: rx.Component, action: str, form_id: str, **props) -> rx.Component:
@@ -162,6 +177,28 @@ def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
         rx.table.body(rx.foreach(rows, row)),
         **props,
     )
+
+
+def plain_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
+                row: Callable[[rx.Var], rx.Component]) -> rx.Component:
+    """A long table as plain elements (portal.css ``.plain-table``), for lists of a page of rows or more.
+
+    The themed table renders a React component per cell, each computing its own styles; on a phone's CPU a page of
+    25 shipments took several hundred milliseconds to show. ``row(item)`` returns ``table_row(...)``.
+    """
+    return rx.el.div(
+        rx.el.table(
+            table_caption(caption),
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+            rx.el.tbody(rx.foreach(rows, row)),
+        ),
+        class_name="plain-table",
+    )
+
+
+def table_row(header: rx.Component | rx.Var | str, *cells: rx.Component | rx.Var | str) -> rx.Component:
+    """One ``plain_table`` row: the row's header cell (what names the row for screen readers), then its cells."""
+    return rx.el.tr(rx.el.th(header, scope="row"), *[rx.el.td(c) for c in cells])
 
 
 def download_link(text: str, href: rx.Var | str, label: rx.Var | str | None = None) -> rx.Component:

@@ -384,7 +384,7 @@ def _services() -> rx.Component:
                 " " + label, html_for=f"service-{code}",
                 style={"display": "flex", "gap": "6px", "align_items": "center"},
             ) for code, label in trade_codes.SERVICES.items()],
-            gap="4", wrap="wrap",
+            spacing="4", wrap="wrap",
         ),
         _problem("services", "quote-services"),
         rx.cond(

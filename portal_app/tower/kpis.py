@@ -184,7 +184,7 @@ def _filters() -> rx.Component:
             _field("Customer code", rx.input(id="kpi-customer", name="customer", default_value=S.customer,
                                              placeholder="All customers", max_length=20), "kpi-customer"),
             primary_button("Show figures", type="submit", loading=S.loading),
-            gap="3", wrap="wrap", align="end",
+            spacing="3", wrap="wrap", align="end",
         ),
         on_submit=S.apply,
         aria_label="KPI filters",
@@ -232,7 +232,7 @@ def _table(name: str, columns: dict[str, str], heading: str, note: rx.Component 
             rx.heading(heading, size="4", as_="h2"),
             download_link("Download CSV", f"/api/v1/kpis/{name}.csv?" + S.export_query,
                           label=f"Download {heading} as CSV"),
-            justify="between", align="center", width="100%", wrap="wrap", gap="2",
+            justify="between", align="center", width="100%", wrap="wrap", spacing="2",
         ),
         note or rx.fragment(),
         rx.box(

@@ -27,7 +27,15 @@ from portal_app.components.shipment_list import (
     list_messages,
     views_bar,
 )
-from portal_app.components.ui import DANGER, MUTED_TEXT, labelled_input, pager, status_badge, table_caption
+from portal_app.components.ui import (
+    DANGER,
+    MUTED_TEXT,
+    labelled_checkbox,
+    labelled_input,
+    pager,
+    status_badge,
+    table_caption,
+)
 from portal_app.components.work_queue import fmt_time_left, native_select
 from portal_app.services import board, clock
 
@@ -77,12 +85,8 @@ def _board_filters() -> tuple[rx.Component, ...]:
                              select_id="filter-owner", more=S.people)),
         rx.box(labelled_input("Customer code", "customer", default_value=p.get("customer", ""), max_length=20,
                               placeholder="e.g. ACME"), width="140px"),
-        rx.el.label(
-            rx.checkbox(name="exception", default_checked=p.get("exception", "") == "1", id="filter-exception"),
-            " Open exception",
-            html_for="filter-exception",
-            style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
-        ),
+        labelled_checkbox("Open exception", "exception", checked=p.get("exception", "") == "1",
+                          input_id="filter-exception"),
         rx.box(native_select("SLA", "sla", SLA_CHOICES, value=p.get("sla", "all"), select_id="filter-sla")),
         rx.box(labelled_input("Breaching within (hours)", "sla_hours", type="number", min="1",
                               max=str(board.MAX_SLA_HOURS),

@@ -1,0 +1,43 @@
+"""Driving a page's state in a test without a browser: its database, its signed-in principal, its handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from reflex.istate.data import ReflexURL, RouterData
+from sqlmodel import Session
+
+from portal_app.auth import state as auth_state
+
+
+def use_db(monkeypatch, engine: sa.Engine) -> None:  # noqa: ANN001
+    """Page handlers read and write ``engine``'s database."""
+    @contextmanager
+    def scope(url=None):  # noqa: ANN001, ANN202
+        with Session(engine, expire_on_commit=False) as db:
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+
+    monkeypatch.setattr(auth_state, "session_scope", scope)
+
+
+def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN201
+    """A state of ``state_cls`` on the page at ``url`` whose session check gives ``principal``."""
+    async def who(self):  # noqa: ANN001, ANN202
+        return principal
+
+    monkeypatch.setattr(state_cls, "_principal", who)
+    st = state_cls(_reflex_internal_init=True)
+    st.router = RouterData(url=ReflexURL(f"http://localhost:3000{url}"))
+    return st
+
+
+def run(handler, state, *args):  # noqa: ANN001, ANN201
+    """Run an event handler of ``state`` to its end; what it returned (a redirect, an event) or None."""
+    return asyncio.run(handler.fn(state, *args))
