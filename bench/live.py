@@ -121,6 +121,10 @@ def _measure_pages(url: str, opts: LiveOptions, figures: LiveFigures) -> None:
             page.goto(url + path, wait_until="networkidle")
             figures.add(f"js_gzip_{name}", scripts.gzip_kb(), "KB")
             context.close()
+        for name, path in pages.items():
+            work = frontend.main_thread_work(browser, url + path, {"name": SESSION_COOKIE, "value": cookie, "url": url})
+            for key, value in work.items():
+                figures.add(f"main_thread_{name}_{key.removesuffix('_ms')}", value, "ms")
         browser.close()
     if not opts.lighthouse:
         return

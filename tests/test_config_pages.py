@@ -4,35 +4,22 @@ administrator's bad input shows beside its field with nothing saved, good input 
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import contextmanager
-
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from models import AuditLog
-from portal_app.auth import state as auth_state
 from portal_app.services.config import branding
 from portal_app.tower import config_templates as tpl_page
 from portal_app.tower.config import ConfigBrandingState
 from portal_app.tower.config_org import ConfigOrgState
 from portal_app.tower.config_rules import ConfigRulesState
 from tests.config_world import ConfigWorld
+from tests.page_states import run, use_db
 
 
 @pytest.fixture()
 def on_config_db(cworld: ConfigWorld, monkeypatch):
-    @contextmanager
-    def scope(url=None):  # noqa: ANN001, ANN202
-        with Session(cworld.world.engine, expire_on_commit=False) as db:
-            try:
-                yield db
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-
-    monkeypatch.setattr(auth_state, "session_scope", scope)
+    use_db(monkeypatch, cworld.world.engine)
     branding.forget_cache()
     yield cworld
     branding.forget_cache()
@@ -47,16 +34,12 @@ def _as(monkeypatch, state_cls, principal):  # noqa: ANN001, ANN202
     return state_cls(_reflex_internal_init=True)
 
 
-def _run(handler, state, *args):  # noqa: ANN001, ANN202
-    return asyncio.run(handler.fn(state, *args))
-
-
 @pytest.mark.parametrize("state_cls", [ConfigRulesState, ConfigOrgState, ConfigBrandingState,
                                        tpl_page.ConfigTemplatesState])
 def test_staff_who_are_not_admins_see_the_refusal_and_no_data(on_config_db, monkeypatch, state_cls):
     for who in (on_config_db.world.manager, on_config_db.world.agent):
         st = _as(monkeypatch, state_cls, who)
-        _run(state_cls.load, st)
+        run(state_cls.load, st)
         assert st.denied is True
         assert all(not getattr(st, name) for name in ("rule_rows", "policy_rows", "staff", "companies", "steps",
                                                       "current_name") if hasattr(st, name))
@@ -65,20 +48,20 @@ def test_staff_who_are_not_admins_see_the_refusal_and_no_data(on_config_db, monk
 def test_rules_page_shows_refusals_beside_fields_and_saves(on_config_db, monkeypatch):
     S = ConfigRulesState
     st = _as(monkeypatch, S, on_config_db.admin)
-    _run(S.load, st)
+    run(S.load, st)
     assert not st.denied and [r["kind"] for r in st.rule_rows][0] == "eta_slip"
     customs = next(r for r in st.rule_rows if r["kind"] == "customs_hold")
     assert customs["threshold"] == "not set (uses 48 hours)"
-    _run(S.edit_rule, st, "customs_hold")
-    _run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "soon"})
+    run(S.edit_rule, st, "customs_hold")
+    run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "soon"})
     assert "threshold" in st.field_errors and "Nothing was saved" in st.error and st.notice == ""
-    _run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "36"})
+    run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "36"})
     assert st.error == "" and "saved" in st.notice and st.editing_rule == ""
     assert next(r for r in st.rule_rows if r["kind"] == "customs_hold")["threshold"] == "36 hours"
 
     policy = next(p for p in st.policy_rows if (p["subject"], p["kind"], p["severity"]) == ("ticket", "billing", "*"))
-    _run(S.edit_policy, st, policy["id"])
-    _run(S.save_policy, st, {"subject": "ticket", "kind": "billing", "severity": "*", "resolution_hours": "96",
+    run(S.edit_policy, st, policy["id"])
+    run(S.save_policy, st, {"subject": "ticket", "kind": "billing", "severity": "*", "resolution_hours": "96",
                              "first_response_hours": "6", "is_active": "on"})
     assert st.error == "" and next(p for p in st.policy_rows if p["id"] == policy["id"])["resolution"] == "96"
     with on_config_db.session() as db:
@@ -103,56 +86,56 @@ def test_template_editor_reads_steps_in_position_order():
 def test_branding_page_refuses_a_pale_accent_and_saves_a_good_one(on_config_db, monkeypatch):
     S = ConfigBrandingState
     st = _as(monkeypatch, S, on_config_db.admin)
-    _run(S.load, st)
+    run(S.load, st)
     name = st.current_name
-    _run(S.save, st, {"product_name": "Pale Freight", "accent_color": "#99ccff"})
+    run(S.save, st, {"product_name": "Pale Freight", "accent_color": "#99ccff"})
     assert "accent_color" in st.field_errors and ":1 against white" in st.error and st.current_name == name
-    _run(S.save, st, {"product_name": "Deep Freight", "accent_color": "#6a1b9a"})
+    run(S.save, st, {"product_name": "Deep Freight", "accent_color": "#6a1b9a"})
     assert st.error == "" and st.current_name == "Deep Freight" and st.brand_name == "Deep Freight"
-    _run(S.save, st, {"product_name": name, "accent_color": "#0b5cad"})
+    run(S.save, st, {"product_name": name, "accent_color": "#0b5cad"})
 
 
 def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_db, monkeypatch):
     S = ConfigOrgState
     st = _as(monkeypatch, S, on_config_db.admin)
-    _run(S.load, st)
-    _run(S.add_branch, st, {"branch_code": "gdn", "branch_name": "Gdansk", "branch_location": "PLGDN",
+    run(S.load, st)
+    run(S.add_branch, st, {"branch_code": "gdn", "branch_name": "Gdansk", "branch_location": "PLGDN",
                             "branch_timezone": "Europe/Warsaw"})
     branch = next(b for b in st.branches if b["code"] == "GDN")
-    _run(S.add_team, st, {"team_name": "Baltic Desk", "team_branch": ""})
+    run(S.add_team, st, {"team_name": "Baltic Desk", "team_branch": ""})
     team = next(t for t in st.teams if t["name"] == "Baltic Desk")
-    _run(S.edit_row, st, "team:" + team["id"])
-    _run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch["id"]})
+    run(S.edit_row, st, "team:" + team["id"])
+    run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch["id"]})
     assert st.error == "" and st.editing == ""
     assert next(t for t in st.teams if t["id"] == team["id"])["branch"] == "Gdansk"
 
-    _run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
+    run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
     assert {"email", "full_name"} <= set(st.field_errors) and st.new_password == ""
-    _run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page", "staff_role": "ops_agent",
+    run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page", "staff_role": "ops_agent",
                            "staff_team": team["id"]})
     assert st.error == "" and len(st.new_password) >= 12
     pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
-    _run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
+    run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
     assert "role" in st.field_errors and st.new_password == ""  # shown once, gone with the next action
-    _run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
+    run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
     pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
     assert (pia["role"], pia["active"]) == ("ops_manager", "")
 
     me = next(u for u in st.staff if u["me"] == "yes")
-    _run(S.update_staff, st, {"user_id": me["id"], "role": "ops_agent", "active": "yes", "team_id": ""})
+    run(S.update_staff, st, {"user_id": me["id"], "role": "ops_agent", "active": "yes", "team_id": ""})
     assert "your own role" in st.error
 
 
 def test_required_document_edit_from_the_page(on_config_db, monkeypatch):
     S = tpl_page.ConfigTemplatesState
     st = _as(monkeypatch, S, on_config_db.admin)
-    _run(S.load, st)
+    run(S.load, st)
     assert st.steps and st.version >= 1
     row = next(r for r in st.requirement_rows if r["mode"] == "road_ftl" and r["doc_type"] == "packing_list")
-    _run(S.edit_requirement, st, row["id"])
-    _run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "99", "edit_provided_by": "customer",
+    run(S.edit_requirement, st, row["id"])
+    run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "99", "edit_provided_by": "customer",
                                   "edit_active": "on"})
     assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row["id"]
-    _run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
+    run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
                                   "edit_active": "on"})
     assert st.error == "" and next(r for r in st.requirement_rows if r["id"] == row["id"])["days"] == "4"
