@@ -113,8 +113,9 @@ def raw_sql_timings(principal: Principal, queries: list[tuple[dict, int, str]], 
     pairs = []
     for params, page, sort in queries:
         filters = svc.ShipmentFilters.from_params(params)
-        statements = svc.list_statements(principal, filters, page=page, page_size=25, sort=sort)
-        pairs.append([str(s.compile(engine, compile_kwargs={"literal_binds": True})) for s in statements])
+        query = svc.list_query(principal, filters, page=page, page_size=25, sort=sort)
+        pairs.append([str(s.params(query.values).compile(engine, compile_kwargs={"literal_binds": True}))
+                      for s in (query.count, query.rows)])
     timings = []
     with engine.connect() as conn:
         for i in range(requests):

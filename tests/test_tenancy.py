@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
@@ -89,3 +91,22 @@ def test_portal_figures_count_only_own_company(world, engine):
         for principal, summary in ((alfa, a), (beta, b)):
             expected = len(db.exec(select(Shipment).where(Shipment.company_id == principal.company_id, Shipment.status.in_(active))).all())
             assert summary.active_shipments == expected
+
+
+def test_list_statements_are_shared_but_the_company_is_bound_per_call(world, engine):
+    """The list's statements are built once per filter shape; the company scope is a value of each call, so the
+    same statement serves two companies and each still sees only its own shipments."""
+    first_two = tuple(s.value for s in list(ShipmentStatus)[:2])
+    filters = svc.ShipmentFilters(statuses=first_two, origin="CNSHA", eta_from=date(2026, 11, 1))
+    with Session(engine) as db:
+        alfa = _principal(db, world.users["ALFA:customer_user"])
+        beta = _principal(db, world.users["BETA:customer_user"])
+        staff = _principal(db, world.users["FWD:ops_agent"])
+        queries = {p.email: svc.list_query(p, filters, page=1, page_size=50, sort="updated") for p in (alfa, beta, staff)}
+        assert queries[alfa.email].rows is queries[beta.email].rows
+        assert queries[alfa.email].values["company_id"] == alfa.company_id
+        assert queries[beta.email].values["company_id"] == beta.company_id
+        assert "company_id" not in queries[staff.email].values  # staff read every company
+        for principal, code in ((alfa, "ALFA"), (beta, "BETA")):
+            refs = {r.reference for r in svc.list_shipments(db, principal, filters, page_size=50).rows}
+            assert refs and refs <= set(world.shipments[code])

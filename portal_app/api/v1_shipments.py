@@ -137,7 +137,7 @@ def export_shipments(
 ) -> Response:
     """The filtered list (same filters as the list) as CSV (streamed) or Excel."""
     filters = filters_from(request)
-    svc.list_statements(principal, filters, page=1, page_size=1, sort=sort)  # validate before streaming starts
+    svc.list_query(principal, filters, page=1, page_size=1, sort=sort)  # validate before streaming starts
 
     def chunks():  # noqa: ANN202 - runs while the response streams, with its own session
         with session_scope() as db:

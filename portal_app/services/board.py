@@ -22,7 +22,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.paging import Page
-from portal_app.services.shipments import FILTER_PARAMS, ShipmentFilters, ShipmentRow, list_statements
+from portal_app.services.shipments import FILTER_PARAMS, ClauseBuilder, ShipmentFilters, ShipmentRow, list_query
 
 BOARD_PARAMS = (*FILTER_PARAMS, "branch", "team", "owner", "customer", "exception", "sla", "sla_hours")
 SLA_CHOICES = ("breached", "breaching")
@@ -38,6 +38,22 @@ def _int(name: str, value: str | None) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationFailed(f"{name} must be a number (an id from the list), not {value!r}.") from None
+
+
+# The board's own WHERE clauses by value name (see shipments.LIST_CLAUSES).
+BOARD_CLAUSES: dict[str, ClauseBuilder] = {
+    "branch_id": lambda _: Shipment.branch_id == sa.bindparam("branch_id"),
+    "team_id": lambda _: Shipment.team_id == sa.bindparam("team_id"),
+    "owner_id": lambda _: Shipment.owner_id == sa.bindparam("owner_id"),
+    "unowned": lambda _: Shipment.owner_id.is_(None),
+    "customer_id": lambda _: Shipment.company_id == sa.bindparam("customer_id"),
+    "customer_code": lambda _: Shipment.company_id == select(Company.id).where(
+        Company.code == sa.bindparam("customer_code")).scalar_subquery(),
+    # The shipment's own summary columns (kept by triggers) and the partial index over them.
+    "open_exception": lambda _: Shipment.open_exceptions > sa.literal_column("0"),
+    "sla_due_from": lambda _: Shipment.next_sla_due_at >= sa.bindparam("sla_due_from"),
+    "sla_due_before": lambda _: Shipment.next_sla_due_at < sa.bindparam("sla_due_before"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,31 +75,30 @@ class BoardFilters(ShipmentFilters):
         if not 1 <= self.sla_hours <= MAX_SLA_HOURS:
             raise ValidationFailed(f"'Breaching within' takes 1 to {MAX_SLA_HOURS} hours.")
 
-    def extra_clauses(self, principal: Principal) -> list[sa.ColumnElement[bool]]:
+    def extra_values(self, principal: Principal) -> dict[str, object]:
         principal.require(Permission.USE_TOWER)
-        out: list[sa.ColumnElement[bool]] = []
-        if self.branch_id is not None:
-            out.append(Shipment.branch_id == self.branch_id)
-        if self.team_id is not None:
-            out.append(Shipment.team_id == self.team_id)
-        if self.owner_id is not None:
-            out.append(Shipment.owner_id.is_(None) if self.owner_id == 0 else Shipment.owner_id == self.owner_id)
-        if self.customer:
-            if self.customer.isdigit():
-                out.append(Shipment.company_id == int(self.customer))
-            else:
-                code = self.customer.strip().upper()
-                out.append(Shipment.company_id == select(Company.id).where(Company.code == code).scalar_subquery())
+        values: dict[str, object] = {"branch_id": self.branch_id, "team_id": self.team_id}
+        if self.owner_id == 0:
+            values["unowned"] = True
+        elif self.owner_id is not None:
+            values["owner_id"] = self.owner_id
+        if self.customer and self.customer.isdigit():
+            values["customer_id"] = int(self.customer)
+        elif self.customer:
+            values["customer_code"] = self.customer.strip().upper()
         if self.open_exception or self.sla:
-            # The shipment's own summary columns (kept by triggers) and the partial index over them.
-            out.append(Shipment.open_exceptions > sa.literal_column("0"))
+            values["open_exception"] = True
             now = clock.now()
             if self.sla == "breached":
-                out.append(Shipment.next_sla_due_at < now)
+                values["sla_due_before"] = now
             elif self.sla == "breaching":
-                out.append(Shipment.next_sla_due_at >= now)
-                out.append(Shipment.next_sla_due_at < now + timedelta(hours=self.sla_hours))
-        return out
+                values["sla_due_from"] = now
+                values["sla_due_before"] = now + timedelta(hours=self.sla_hours)
+        return values
+
+    @classmethod
+    def extra_clauses(cls) -> dict[str, ClauseBuilder]:
+        return BOARD_CLAUSES
 
     def sqlite_index(self) -> str | None:
         # Shipments with an open exception are one in ten; SQLite's planner would rather walk every shipment of
@@ -162,9 +177,9 @@ def list_board(db: Session, principal: Principal, filters: BoardFilters = BoardF
                page_size: int = 25, sort: str = "updated") -> Page:
     """One page of the board for staff: the shipment row plus owner, team, open exceptions and SLA state."""
     principal.require(Permission.USE_TOWER)
-    count, stmt = list_statements(principal, filters, page=page, page_size=page_size, sort=sort)
-    total = db.exec(count).one()
-    shipment_rows = [ShipmentRow(*r) for r in db.exec(stmt).all()]
+    query = list_query(principal, filters, page=page, page_size=page_size, sort=sort)
+    total = query.total(db)
+    shipment_rows = query.page_rows(db)
     extras = _extras(db, [r.reference for r in shipment_rows])
     now = clock.now()
     rows = []
@@ -177,7 +192,6 @@ def list_board(db: Session, principal: Principal, filters: BoardFilters = BoardF
 def matching_ids(db: Session, principal: Principal, filters: BoardFilters, *, limit: int) -> list[int]:
     """The ids of up to ``limit`` shipments matching the filters (the bulk actions' "whole filter" selection)."""
     principal.require(Permission.USE_TOWER)
-    count, _rows = list_statements(principal, filters, page=1, page_size=1, sort="updated")
-    where = count.whereclause
-    stmt = select(Shipment.id).where(where) if where is not None else select(Shipment.id)
-    return [int(i) for i in db.exec(stmt.order_by(Shipment.id).limit(limit)).all()]
+    query = list_query(principal, filters, page=1, page_size=1, sort="updated")
+    stmt = select(Shipment.id).where(query.where).order_by(Shipment.id).limit(limit)
+    return [int(i) for i in db.exec(stmt, params=query.values).all()]

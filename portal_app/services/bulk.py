@@ -24,7 +24,7 @@ from portal_app.services import workspace as ws
 from portal_app.services.board import BoardFilters, matching_ids
 from portal_app.services.errors import ServiceError, ValidationFailed
 from portal_app.services.scope import company_filter
-from portal_app.services.shipments import list_statements
+from portal_app.services.shipments import list_query
 
 MAX_BULK = 500
 NOTHING_CHANGED = "Nothing was changed."
@@ -91,8 +91,7 @@ def select_shipments(db: Session, principal: Principal, selection: Selection) ->
     if selection.references and selection.filters is not None:
         raise ValidationFailed(f"Send either references or a filter, not both. {NOTHING_CHANGED}")
     if selection.filters is not None:
-        count, _rows = list_statements(principal, selection.filters, page=1, page_size=1, sort="updated")
-        total = int(db.exec(count).one())
+        total = list_query(principal, selection.filters, page=1, page_size=1, sort="updated").total(db)
         if total > MAX_BULK:
             raise _too_many(total)
         ids = matching_ids(db, principal, selection.filters, limit=MAX_BULK)

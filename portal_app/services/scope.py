@@ -16,6 +16,11 @@ def company_filter(company_column: ColumnElement, principal: Principal) -> Colum
 
     Staff with VIEW_ALL_COMPANIES see every company; everyone else only their own.
     """
-    if principal.sees_all_companies:
-        return sa.true()
-    return company_column == principal.company_id
+    company_id = company_scope(principal)
+    return sa.true() if company_id is None else company_column == company_id
+
+
+def company_scope(principal: Principal) -> int | None:
+    """The one company ``principal`` may read, or None when it may read every company. For queries built once and
+    run with bound values (the shipments list): they bind this value on every call."""
+    return None if principal.sees_all_companies else principal.company_id
