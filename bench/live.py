@@ -68,6 +68,10 @@ def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int)
     figures.timings["list_event_1_user"] = single.timings
     figures.add("list_event_1_user_errors", len(single.errors), "count")
 
+    floor = asyncio.run(load_events.no_query_user(url, cookies[0], opts.single_events))
+    figures.timings["list_event_without_query_1_user"] = floor.timings
+    figures.add("list_event_without_query_1_user_errors", len(floor.errors), "count")
+
     staff = load_events.cookies_for(url, STAFF, CUSTOMER[1], count=1)[0]
     board = asyncio.run(load_events.single_user_on(
         url, staff, load_events.board_event_mix(BOARD_FILTERS), opts.single_events, load_events.board_substate(),
@@ -89,7 +93,7 @@ def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int)
     figures.add("list_event_capacity", round(best, 1), "events/s")
 
     per_session, opened = asyncio.run(load_events.memory_per_session(
-        url, cookies[: opts.memory_sessions + 50], lambda: load_events.app_rss_bytes(pid), warm=50))
+        url, cookies[: opts.memory_sessions + 50], lambda: load_events.app_private_bytes(pid), warm=50))
     figures.add(f"server_memory_per_session_{opened}_sessions", round(per_session / 1024, 1), "KB")
 
     with Session(get_engine()) as db:
@@ -99,6 +103,8 @@ def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int)
     figures.timings["list_event_same_queries_raw_sql"] = raw
     figures.add("list_event_to_raw_sql_ratio_p50",
                 round(statistics.median(single.timings) / statistics.median(raw), 2), "x")
+    figures.add("list_event_without_query_to_raw_sql_ratio_p50",
+                round(statistics.median(floor.timings) / statistics.median(raw), 2), "x")
 
 
 def _measure_pages(url: str, opts: LiveOptions, figures: LiveFigures) -> None:

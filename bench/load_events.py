@@ -121,6 +121,34 @@ async def single_user_on(url: str, cookie: str, mix: list[ListEvent], events: in
     return result
 
 
+NO_QUERY_EVENT = ListEvent("apply_view", {"view_id": "0"}, {})
+MISSING_VIEW = "no longer exists"
+
+
+async def no_query_user(url: str, cookie: str, events: int) -> LoadResult:
+    """One user sending, back to back, a list-page event that reads nothing from the database: choosing a saved
+    view that is not there (the session check, answered from the process's memory, then a message). Its round trip
+    is what every list event costs before any query runs."""
+    (client,) = await _open_sessions(url, [cookie])
+    substate = list_substate()
+    result = LoadResult()
+    start = time.perf_counter()
+    for i in range(events + 10):  # the first ten warm up
+        try:
+            seconds, update = await client.send(substate, NO_QUERY_EVENT.handler, NO_QUERY_EVENT.payload)
+        except EventError as exc:
+            result.errors.append(str(exc))
+            continue
+        message = state_delta(update, substate).get("error_rx_state_", "")
+        if i == 0 and MISSING_VIEW not in message:
+            result.errors.append(f"apply_view: unexpected answer {message!r}")
+        if i >= 10:
+            result.timings.append(seconds)
+    result.elapsed = time.perf_counter() - start
+    await client.close()
+    return result
+
+
 async def paced_users(url: str, cookies: list[str], terms: list[str], seconds: float, rate: float = 1.0) -> LoadResult:
     """Each user sends ``rate`` events per second for ``seconds``, starting at a random offset within the first one."""
     substate = list_substate()
@@ -163,15 +191,18 @@ async def saturating_users(url: str, cookies: list[str], terms: list[str], secon
     return result
 
 
-def app_rss_bytes(leader_pid: int) -> int:
-    """Resident memory of `make run` and every process under it (the server and its workers)."""
+def app_private_bytes(leader_pid: int) -> int:
+    """Resident anonymous memory (heap and stacks) of `make run` and every process under it (the server and its
+    workers). File-backed pages are left out: SQLite maps the database file into each connection's address space,
+    so the plain resident size moves by megabytes whenever a connection opens, reads or closes."""
     leader = psutil.Process(leader_pid)
     total = 0
     for proc in [leader, *leader.children(recursive=True)]:
         try:
-            total += proc.memory_info().rss
+            info = proc.memory_info()
         except psutil.Error:
             continue
+        total += info.rss - info.shared
     return total
 
 
