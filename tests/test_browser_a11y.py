@@ -120,3 +120,18 @@ def test_help_centre_has_no_serious_accessibility_violations(page):
     page.get_by_test_id("help-editor").wait_for()
     found["tower help editor"] = axe_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_pages_fit_a_phone_screen(page):
+    """On a phone-width window (Lighthouse's emulated phone) nothing sticks out sideways: the header's account
+    links wrap under the name, and the list's filters and table stay inside the page (the table scrolls itself)."""
+    page.set_viewport_size({"width": 412, "height": 823})
+    _sign_in(page, DEMO_CUSTOMER[0])
+    for path in ["/portal", "/portal/shipments"]:
+        page.goto(path)
+        page.get_by_role("main").get_by_role("heading", level=1).first.wait_for()
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+        sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+        assert sign_out and sign_out["x"] + sign_out["width"] <= 412, path

@@ -131,6 +131,7 @@ def _header(area: str) -> rx.Component:
                 rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",
+                wrap="wrap",  # on a phone the links go under the name instead of past the screen's edge
             ),
             align="center",
             width="100%",
