@@ -135,3 +135,14 @@ def test_pages_fit_a_phone_screen(page):
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
         sign_out = page.get_by_role("button", name="Sign out").bounding_box()
         assert sign_out and sign_out["x"] + sign_out["width"] <= 412, path
+    # The header is as tall before the session check fills in the name and the unread badge as after it (the page
+    # as first painted, scripts off), so the page below it does not jump.
+    header_height = "document.querySelector('header').getBoundingClientRect().height"
+    live = page.evaluate(header_height)
+    first_paint = page.context.browser.new_context(viewport={"width": 412, "height": 823}, java_script_enabled=False,
+                                                   base_url=page.url.split("/portal")[0])
+    first_paint.add_cookies(page.context.cookies())
+    static = first_paint.new_page()
+    static.goto("/portal/shipments")
+    assert static.evaluate(header_height) == live
+    first_paint.close()

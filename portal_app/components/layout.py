@@ -131,7 +131,10 @@ def _header(area: str) -> rx.Component:
                 rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",
-                wrap="wrap",  # on a phone the links go under the name instead of past the screen's edge
+                wrap="wrap",
+                # On a phone the links go under the name in fixed rows (portal.css), whatever the unread badge
+                # that arrives with the session adds, so the page below does not move.
+                class_name="account-links",
             ),
             align="center",
             width="100%",
