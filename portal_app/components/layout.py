@@ -110,7 +110,7 @@ def _header(area: str) -> rx.Component:
             # Navigation and the account block are in the page from its first paint (names fill in once the
             # session is checked), so nothing below them moves when the page comes alive.
             rx.cond(SessionState.auth_status == "forbidden", rx.fragment(), _nav(nav, f"{area_name} navigation")),
-            rx.spacer(),
+            rx.spacer(class_name="header-spacer"),
             rx.hstack(
                 rx.vstack(
                     rx.text(_or_blank(SessionState.user_name), weight="medium", size="2"),
