@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
@@ -102,7 +104,8 @@ def test_list_statements_are_shared_but_the_company_is_bound_per_call(world, eng
         alfa = _principal(db, world.users["ALFA:customer_user"])
         beta = _principal(db, world.users["BETA:customer_user"])
         staff = _principal(db, world.users["FWD:ops_agent"])
-        queries = {p.email: svc.list_query(p, filters, page=1, page_size=50, sort="updated") for p in (alfa, beta, staff)}
+        queries = {p.email: svc.list_query(p, filters, page=1, page_size=50, sort="updated")
+                   for p in (alfa, beta, staff)}
         assert queries[alfa.email].rows is queries[beta.email].rows
         assert queries[alfa.email].values["company_id"] == alfa.company_id
         assert queries[beta.email].values["company_id"] == beta.company_id
@@ -110,3 +113,23 @@ def test_list_statements_are_shared_but_the_company_is_bound_per_call(world, eng
         for principal, code in ((alfa, "ALFA"), (beta, "BETA")):
             refs = {r.reference for r in svc.list_shipments(db, principal, filters, page_size=50).rows}
             assert refs and refs <= set(world.shipments[code])
+
+
+def test_a_richer_filter_cannot_replace_the_company_scope(world, engine):
+    """A filter class whose own values or clauses reuse a name of the list's (``company_id`` above all) is refused
+    instead of silently replacing the scope the principal gives."""
+
+    class Widening(svc.ShipmentFilters):
+        def extra_values(self, principal):  # noqa: ANN001, ANN202
+            return {"company_id": world.companies["BETA"]}
+
+    class Unscoping(svc.ShipmentFilters):
+        @classmethod
+        def extra_clauses(cls):  # noqa: ANN206
+            return {"company_id": lambda _: sa.true()}
+
+    with Session(engine) as db:
+        alfa = _principal(db, world.users["ALFA:customer_user"])
+        for filters in (Widening(), Unscoping()):
+            with pytest.raises(RuntimeError, match="company_id"):
+                svc.list_shipments(db, alfa, filters)

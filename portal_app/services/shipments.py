@@ -1,6 +1,7 @@
 """Reading shipments: the list with paging, filters and search by any reference, and one shipment in detail.
 
-Every query is scoped by :func:`portal_app.services.scope.company_filter` from the acting principal.
+Every query is scoped by :func:`portal_app.services.scope.company_filter` from the acting principal; the list's
+cached statements bind the same scope (:func:`portal_app.services.scope.company_scope`) on every call.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class ShipmentFilters:
         return {}
 
     @classmethod
-    def extra_clauses(cls) -> dict[str, Callable[[frozenset[str]], sa.ColumnElement[bool]]]:
+    def extra_clauses(cls) -> dict[str, ClauseBuilder]:
         """A richer filter's own WHERE clauses by value name (see ``LIST_CLAUSES``); none here."""
         return {}
 
@@ -309,9 +310,18 @@ def _filter_values(principal: Principal, filters: ShipmentFilters) -> dict[str, 
         "delayed": True if filters.delayed_only else None,
         "search_from": term or None,
         "search_before": prefix_upper_bound(term) if term else None,
-        **filters.extra_values(principal),
     }
-    return {name: value for name, value in values.items() if value is not None}
+    extra = filters.extra_values(principal)
+    _refuse_shared_names(extra)
+    return {name: value for name, value in {**values, **extra}.items() if value is not None}
+
+
+def _refuse_shared_names(extra: Mapping[str, object]) -> None:
+    """A richer filter's names must be its own: one named like a list value (``company_id`` above all) would
+    replace that value or its clause, and with it the company scope."""
+    shared = set(extra) & (set(LIST_CLAUSES) | {"search_before", "page_offset", "page_limit"})
+    if shared:
+        raise RuntimeError(f"filter values {sorted(shared)} reuse names of the shipments list's own")
 
 
 def _to_row(r: sa.Row | tuple) -> ShipmentRow:
@@ -370,7 +380,9 @@ def list_query(principal: Principal, filters: ShipmentFilters, *, page: int, pag
     _order(sort)
     check_paging(page, page_size, MAX_PAGE_SIZE)
     values = _filter_values(principal, filters)
-    builders = {**LIST_CLAUSES, **filters.extra_clauses()}
+    extra_clauses = filters.extra_clauses()
+    _refuse_shared_names(extra_clauses)
+    builders = {**LIST_CLAUSES, **extra_clauses}
     clauses = tuple((name, builders[name]) for name in sorted(values) if name in builders)
     where, count, rows = _statements(clauses, sort, filters.sqlite_index())
     return ListQuery(where, count, rows, {**values, "page_offset": (page - 1) * page_size, "page_limit": page_size})
@@ -498,7 +510,8 @@ def export_chunks(
     """Every shipment matching the filters, in chunks, streamed from the database (never all in memory)."""
     order = _order(sort)
     query = list_query(principal, filters, page=1, page_size=1, sort=sort)
-    stmt = _joined(select(*_row_columns()).select_from(Shipment)).where(query.where).order_by(*order).limit(MAX_EXPORT_ROWS)
+    stmt = (_joined(select(*_row_columns()).select_from(Shipment)).where(query.where).order_by(*order)
+            .limit(MAX_EXPORT_ROWS))
     result = db.execute(stmt.execution_options(yield_per=chunk_size), query.values)
     for part in result.partitions(chunk_size):
         yield [_to_row(r) for r in part]
