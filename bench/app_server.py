@@ -1,15 +1,22 @@
 """Start the app exactly as `make run` does, on a free loopback port, and stop it the way a service manager would.
 
-Shared by the browser tests and `make bench`. Only one build of the front end can run at a time (they share .web).
+Shared by the browser tests and `make bench`. The app is never built in the checkout it is started from: `make run`
+compiles the front end into `.web` beside the sources, and an installation serving from this checkout would then
+point every page at the test app's port. So each start copies the sources into a build directory of its own outside
+the work tree (kept between runs, so the front end's packages are installed once) and runs `make run` there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +25,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Never copied into a build directory: local state, generated output and what each build makes for itself.
+NOT_SOURCES_AT_TOP = {".git", ".venv", ".web", ".states", "data", "test-artifacts", "uploaded_files", ".lock"}
+NOT_SOURCES_UNDER_BENCH = {"data", ".node"}
+NOT_SOURCES_ANYWHERE = {"node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
 
 
 class AppStartError(RuntimeError):
@@ -43,7 +54,9 @@ class RunningApp:
     url: str
     process: subprocess.Popen
     log_path: Path
+    workdir: Path
     stopped_cleanly: bool = False
+    _lock: int | None = None
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
@@ -67,32 +80,96 @@ def _wait_ready(app: RunningApp, timeout: float) -> None:
 
 def stop(app: RunningApp) -> bool:
     """SIGTERM to `make run` alone; True when the whole process group went away (SIGKILL otherwise)."""
-    proc = app.process
-    proc.send_signal(signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=30)
-    for _ in range(20):
-        if proc.poll() is not None and not process_tree_alive(proc.pid):
-            app.stopped_cleanly = True
-            return True
-        time.sleep(0.5)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return False
+    try:
+        proc = app.process
+        proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+        for _ in range(20):
+            if proc.poll() is not None and not process_tree_alive(proc.pid):
+                app.stopped_cleanly = True
+                return True
+            time.sleep(0.5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return False
+    finally:
+        _release(app)
+
+
+def _release(app: RunningApp) -> None:
+    if app._lock is not None:
+        os.close(app._lock)  # closing the descriptor releases the build directory's lock
+        app._lock = None
+
+
+def _ignore_local_state(directory: str, names: list[str]) -> set[str]:
+    ignored = {n for n in names if n in NOT_SOURCES_ANYWHERE or n.endswith((".pyc", ".db", ".db-journal", ".db-wal"))}
+    here = Path(directory).resolve()
+    if here == ROOT:
+        ignored |= NOT_SOURCES_AT_TOP & set(names)
+    elif here == ROOT / "bench":
+        ignored |= NOT_SOURCES_UNDER_BENCH & set(names)
+    return ignored
+
+
+def _lock_build_dir() -> tuple[Path, int]:
+    """A build directory outside the work tree that no other running start holds, and its lock.
+
+    The directory is named after the checkout, so each checkout keeps its own build between runs; a second
+    start while the first is running (two test runs at once) takes the next free one.
+    """
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    base = Path(os.environ.get("PORTAL_TEST_BUILD_DIR") or tempfile.gettempdir())
+    for slot in range(16):
+        workdir = base / f"portal-app-build-{checkout}-{slot}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(workdir / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return workdir, fd
+    raise AppStartError(f"every build directory under {base} is in use by another running app")
+
+
+def prepare_build_dir() -> tuple[Path, int]:
+    """Copy the current sources (committed or not) into a locked build directory and return it with its lock.
+
+    Everything but the front end's build (`.web`, reused so its packages are installed once) is replaced, so no
+    file deleted from the checkout lingers. The virtualenv is the checkout's own, linked, not copied.
+    """
+    workdir, lock = _lock_build_dir()
+    if workdir.resolve().is_relative_to(ROOT):
+        os.close(lock)
+        raise AppStartError(f"the build directory {workdir} is inside the checkout {ROOT}; choose another one")
+    for entry in workdir.iterdir():
+        if entry.name in {".web", ".lock"}:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    shutil.copytree(ROOT, workdir, ignore=_ignore_local_state, dirs_exist_ok=True, symlinks=True)
+    (workdir / ".venv").symlink_to(ROOT / ".venv")
+    return workdir, lock
 
 
 def start_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeout: float = 600) -> RunningApp:
-    """`make run` with its own data directory and port, once /api/health and /login answer."""
+    """`make run` with its own data directory and port, from a build directory outside the checkout, once
+    /api/health and /login answer."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    workdir, lock = prepare_build_dir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REFLEX_DB_URL", "PORTAL_DATA_DIR")}
     env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PORTAL_LOGIN_IP_LIMIT="1000")
     env.update(env_overrides or {})
     log_path = data_dir / "make-run.log"
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(["make", "run"], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    app = RunningApp(f"http://127.0.0.1:{port}", proc, log_path)
+    app = RunningApp(f"http://127.0.0.1:{port}", proc, log_path, workdir, _lock=lock)
     try:
         _wait_ready(app, timeout)
     except BaseException:

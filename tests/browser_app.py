@@ -48,6 +48,15 @@ def sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None
     pg.wait_for_url(_at(lands_on or next_path))
 
 
+def checkout_build_fingerprint() -> dict[str, int]:
+    """Every file of the checkout's own front-end build (`.web`, packages aside) with its modification time."""
+    web = ROOT / ".web"
+    if not web.is_dir():
+        return {}
+    return {str(f.relative_to(web)): f.stat().st_mtime_ns for f in web.rglob("*")
+            if f.is_file() and "node_modules" not in f.parts}
+
+
 class SharedApp:
     """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
 
@@ -55,6 +64,8 @@ class SharedApp:
         self.app: RunningApp | None = None
         self.engine: sa.Engine | None = None
         self.failure: str | None = None
+        # The checkout's own build before the app started: an installation may be serving from it.
+        self.checkout_build_before: dict[str, int] | None = None
 
     def url(self, tmp_path_factory: pytest.TempPathFactory) -> str:
         if self.failure:  # every later test fails at once instead of waiting for another start
@@ -63,6 +74,7 @@ class SharedApp:
             if not Path(CHROMIUM).exists():
                 pytest.fail("Debian Chromium is missing: `make test` installs it (apt-get install chromium)")
             data = tmp_path_factory.mktemp("browser-data")
+            self.checkout_build_before = checkout_build_fingerprint()
             try:
                 self.app = start_app(data)
             except AppStartError as exc:
