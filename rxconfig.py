@@ -21,4 +21,11 @@ config = rx.Config(
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
     plugins=[theme_plugin(), BundleChunksPlugin()],
+    # Page events get the client address the app decided (portal_app/client_address.py), not X-Forwarded-For.
+    trusted_proxy_hops=0,
 )
+if config.trusted_proxy_hops:  # REFLEX_TRUSTED_PROXY_HOPS would let Reflex pick another address for page events
+    raise SystemExit(
+        "REFLEX_TRUSTED_PROXY_HOPS is not used by this portal: list your reverse proxies in PORTAL_TRUSTED_PROXIES "
+        "instead (README, 'Behind a reverse proxy')."
+    )
