@@ -1,5 +1,7 @@
 """Reflex configuration. Every installation-specific value comes from the environment (README, "Configuration")."""
 
+import os
+
 import reflex as rx
 from reflex.constants import StateManagerMode
 from reflex.plugins.sitemap import SitemapPlugin
@@ -9,6 +11,10 @@ from portal_app.settings import settings
 from portal_app.theme import theme_plugin
 
 settings.data_dir.mkdir(parents=True, exist_ok=True)
+# uvicorn (alone or under gunicorn) believes X-Forwarded-For from 127.0.0.1 by default and rewrites the peer address
+# before the app sees it. The app decides the client address itself (PORTAL_TRUSTED_PROXIES), so the server it is
+# started under by `reflex run`, however that is launched, trusts nobody (`make run` also passes the flag).
+os.environ["FORWARDED_ALLOW_IPS"] = ""
 
 config = rx.Config(
     app_name="portal_app",
