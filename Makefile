@@ -51,9 +51,11 @@ seed: migrate
 
 # `exec` hands the terminal's Ctrl-C and a SIGTERM to portal_app/serve.py, which passes them to every server process.
 # Several worker processes only with Redis (without it, page state lives in the one process's memory).
+# `--forwarded-allow-ips ''` (last, so it wins): uvicorn believes X-Forwarded-For from nobody and leaves the peer
+# address alone; the app decides the client address itself from PORTAL_TRUSTED_PROXIES (portal_app/client_address.py).
 run: seed
 	if [ -n "$${REFLEX_REDIS_URL:-}" ]; then workers="$${PORTAL_WORKERS:-$$(( $$(nproc) * 2 + 1 ))}"; else workers=1; fi; \
-	export GUNICORN_CMD_ARGS="--workers $$workers --graceful-timeout 10 $${GUNICORN_CMD_ARGS:-}"; \
+	export GUNICORN_CMD_ARGS="--workers $$workers --graceful-timeout 10 $${GUNICORN_CMD_ARGS:-} --forwarded-allow-ips=''"; \
 	NPM_CONFIG_REGISTRY="$${NPM_CONFIG_REGISTRY:-$$($(VENV)/bin/npm config get registry 2>/dev/null)}" \
 	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)

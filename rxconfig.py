@@ -1,5 +1,7 @@
 """Reflex configuration. Every installation-specific value comes from the environment (README, "Configuration")."""
 
+import os
+
 import reflex as rx
 from reflex.constants import StateManagerMode
 from reflex.plugins.sitemap import SitemapPlugin
@@ -9,6 +11,10 @@ from portal_app.settings import settings
 from portal_app.theme import theme_plugin
 
 settings.data_dir.mkdir(parents=True, exist_ok=True)
+# uvicorn (alone or under gunicorn) believes X-Forwarded-For from 127.0.0.1 by default and rewrites the peer address
+# before the app sees it. The app decides the client address itself (PORTAL_TRUSTED_PROXIES), so the server it is
+# started under by `reflex run`, however that is launched, trusts nobody (`make run` also passes the flag).
+os.environ["FORWARDED_ALLOW_IPS"] = ""
 
 config = rx.Config(
     app_name="portal_app",
@@ -21,4 +27,11 @@ config = rx.Config(
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
     plugins=[theme_plugin(), BundleChunksPlugin()],
+    # Page events get the client address the app decided (portal_app/client_address.py), not X-Forwarded-For.
+    trusted_proxy_hops=0,
 )
+if config.trusted_proxy_hops:  # REFLEX_TRUSTED_PROXY_HOPS would let Reflex pick another address for page events
+    raise SystemExit(
+        "REFLEX_TRUSTED_PROXY_HOPS is not used by this portal: list your reverse proxies in PORTAL_TRUSTED_PROXIES "
+        "instead (README, 'Behind a reverse proxy')."
+    )

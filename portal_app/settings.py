@@ -6,8 +6,9 @@ single-machine install work out of the box.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,30 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw and raw.strip() else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw and raw.strip() else default
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str, name: str = "PORTAL_TRUSTED_PROXIES") -> tuple[IPNetwork, ...]:
+    """A comma-separated list of addresses and CIDR networks; a mistake stops the start with a message."""
+    networks = []
+    for item in (part.strip() for part in (raw or "").split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ValueError(
+                f"{name}: {item!r} is not an IP address or network. List addresses and networks separated by "
+                "commas, e.g. 127.0.0.1,10.0.0.0/8 (a network is written with its first address: 192.168.1.0/24)."
+            ) from exc
+    return tuple(networks)
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,11 @@ class Settings:
     email_max_attempts: int = 8
     email_digest_hour: int = 7
     help_anonymous_searches_per_hour: int = 200
+    # Reverse proxies whose X-Forwarded-For is believed (portal_app/client_address.py); empty: nobody's.
+    trusted_proxies: tuple[IPNetwork, ...] = field(default_factory=tuple)
+    login_delay_max_seconds: float = 4.0
+    login_email_hourly_limit: int = 100
+    login_known_address_days: int = 90
 
     @property
     def files_dir(self) -> Path:
@@ -88,6 +118,10 @@ def load_settings() -> Settings:
         email_max_attempts=_int("PORTAL_EMAIL_MAX_ATTEMPTS", 8),
         email_digest_hour=_int("PORTAL_EMAIL_DIGEST_HOUR", 7),
         help_anonymous_searches_per_hour=_int("PORTAL_HELP_ANONYMOUS_SEARCHES_PER_HOUR", 200),
+        trusted_proxies=parse_networks(os.environ.get("PORTAL_TRUSTED_PROXIES", "")),
+        login_delay_max_seconds=_float("PORTAL_LOGIN_DELAY_MAX_SECONDS", 4.0),
+        login_email_hourly_limit=_int("PORTAL_LOGIN_EMAIL_HOURLY_LIMIT", 100),
+        login_known_address_days=_int("PORTAL_LOGIN_KNOWN_ADDRESS_DAYS", 90),
     )
 
 

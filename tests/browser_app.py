@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
+# The app trusts one reverse proxy at this loopback address (PORTAL_TRUSTED_PROXIES); tests connect from it to act as
+# the proxy, and from 127.0.0.1 like any other client (tests/test_browser_sign_in.py).
+TRUSTED_PROXY = "127.0.0.2"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -76,7 +79,7 @@ class SharedApp:
             data = tmp_path_factory.mktemp("browser-data")
             self.checkout_build_before = checkout_build_fingerprint()
             try:
-                self.app = start_app(data)
+                self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY})
             except AppStartError as exc:
                 self.failure = str(exc)
                 pytest.fail(self.failure)

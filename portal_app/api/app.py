@@ -23,6 +23,7 @@ from portal_app.api import (
     v1_tower,
 )
 from portal_app.api.errors import install_error_handlers
+from portal_app.client_address import ClientAddressMiddleware
 from portal_app.db import database_ok
 
 
@@ -55,4 +56,7 @@ def build_api() -> FastAPI:
                    v1_tower, v1_kpis, v1_config, v1_notifications, v1_requests, v1_help):
         api.include_router(module.router)
     api.include_router(v1_config.public)
+    # Added last, so it runs first: every layer below, the API, the page websocket and uploads (Reflex mounts them
+    # under this app) see the client address decided from the peer and PORTAL_TRUSTED_PROXIES.
+    api.add_middleware(ClientAddressMiddleware)
     return api

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -79,7 +80,11 @@ def _clear_session_cookie(response: Response) -> None:
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Too many attempts"}},
+    responses={
+        401: {"description": "Wrong email or password (`invalid_credentials`); with the right password, a "
+                             "deactivated account (`account_inactive`) or company (`company_inactive`)"},
+        429: {"description": "Too many failed attempts (`rate_limited`, `account_locked`, `sign_in_limited`)"},
+    },
 )
 async def login(request: Request, db: Session = Depends(get_db)) -> Response:
     """Sign in with JSON `{"email", "password"}` (API) or a form post from the login page (redirects back)."""
@@ -95,6 +100,11 @@ async def login(request: Request, db: Session = Depends(get_db)) -> Response:
         except Exception as exc:  # noqa: BLE001 - any unreadable body is the caller's input problem
             raise ValidationFailed('Send JSON like {"email": "...", "password": "..."}.') from exc
         email, password, next_url = body.email, body.password, ""
+    # Every answer about an email with repeated wrong passwords waits a little (auth/sign_in_limits.py, rule 4),
+    # here on the event loop rather than in a worker thread, so waiting answers hold no thread.
+    delay = await _run(sessions.answer_delay, db, email)
+    if delay > 0:
+        await asyncio.sleep(delay)
     try:
         result = await _run(sessions.login, db, email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
     except ServiceError as exc:

@@ -46,4 +46,5 @@ def current_principal(principal: Principal | None = Depends(optional_principal))
 
 
 def client_ip(request: Request) -> str | None:
+    """The client's address as ClientAddressMiddleware decided it (X-Forwarded-For only from trusted proxies)."""
     return request.client.host if request.client else None

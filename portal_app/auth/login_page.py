@@ -7,7 +7,8 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from portal_app.api.auth_routes import safe_next
-from portal_app.auth.sessions import INVALID_CREDENTIALS
+from portal_app.auth import sign_in_limits
+from portal_app.auth.sessions import DEACTIVATED_MESSAGES, INVALID_CREDENTIALS
 from portal_app.auth.state import SessionState
 from portal_app.components.layout import PRODUCT_NAME
 from portal_app.components.ui import (
@@ -20,13 +21,20 @@ from portal_app.components.ui import (
 )
 from portal_app.settings import settings
 
+# The page cannot know the minutes left, so it words the pauses without them.
 LOGIN_ERRORS = {
     "invalid_credentials": INVALID_CREDENTIALS,
     "account_locked": (
-        "Sign-in for this account is paused after repeated failed attempts. Wait "
+        "Sign-in for this account from your network is paused after repeated failed attempts. Wait "
         f"{settings.login_lockout_minutes} minutes and try again, or ask your administrator to reset your password."
     ),
-    "rate_limited": "Too many failed sign-ins from your network. Wait a few minutes, then try again.",
+    "sign_in_limited": (
+        "Sign-in for this account is limited after many failed attempts from different places. Sign in from a "
+        "network where you have signed in before, or try again within the hour."
+    ),
+    "rate_limited": sign_in_limits.ADDRESS_LIMITED_MESSAGE,
+    "account_inactive": DEACTIVATED_MESSAGES[sign_in_limits.ACCOUNT_INACTIVE],
+    "company_inactive": DEACTIVATED_MESSAGES[sign_in_limits.COMPANY_INACTIVE],
     "invalid_input": "Enter your email address and your password, then select Sign in.",
 }
 UNKNOWN_ERROR = "Sign-in did not work. Try again; if it keeps failing, contact your forwarder."

@@ -1,8 +1,9 @@
 """Sign-in, server-side sessions, sign-out and password change.
 
-The browser holds a random token in an HttpOnly cookie; the database keeps only its SHA-256. Failed sign-ins are
-recorded per email and per IP address: too many for one email locks it for a while, too many from one address
-slows that address down. Unknown emails get exactly the same answers and cost the same argon2 work as known ones.
+The browser holds a random token in an HttpOnly cookie; the database keeps only its SHA-256. Every attempt is a
+``LoginAttempt`` row; ``auth/sign_in_limits.py`` turns them into pauses and delays per address and per email without
+letting a stranger lock the owner out. Unknown emails get exactly the same answers and cost the same argon2 work as
+known ones; only the right password learns that an account or its company has been deactivated.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
+from portal_app.auth import sign_in_limits
 from portal_app.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -26,14 +28,36 @@ from portal_app.auth.passwords import (
 )
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
-from portal_app.services.errors import NotAuthenticated, RateLimited, ValidationFailed
+from portal_app.services.errors import NotAuthenticated, ValidationFailed
 from portal_app.settings import settings
 
 SESSION_COOKIE = "portal_session"
+# Attempts without a client address (a direct call, a Unix socket) are counted together under this one.
+UNKNOWN_ADDRESS = "unknown"
 INVALID_CREDENTIALS = (
     "The email or password is not right. Check both and try again; "
     "after several failed attempts sign-in is paused for a few minutes."
 )
+DEACTIVATED_MESSAGES = {
+    sign_in_limits.ACCOUNT_INACTIVE: (
+        "Your account has been deactivated, so you cannot sign in. Ask your company's portal administrator or "
+        "your forwarder to reactivate it."
+    ),
+    sign_in_limits.COMPANY_INACTIVE: (
+        "Your company's access to the portal has been switched off, so you cannot sign in. Contact your forwarder "
+        "to have it switched on again."
+    ),
+}
+API_KEY_DEACTIVATED_MESSAGES = {
+    sign_in_limits.ACCOUNT_INACTIVE: (
+        "The user this API key acts as has been deactivated, so the key no longer works. Ask your company's portal "
+        "administrator or your forwarder; nothing was changed."
+    ),
+    sign_in_limits.COMPANY_INACTIVE: (
+        "The company this API key belongs to has had its portal access switched off, so the key no longer works. "
+        "Contact your forwarder; nothing was changed."
+    ),
+}
 
 
 def hash_token(token: str) -> str:
@@ -51,19 +75,9 @@ class LoginResult:
     principal: Principal
 
 
-def _failures_since(db: Session, column: sa.ColumnElement, value: str, since: datetime) -> tuple[int, datetime | None]:
-    row = db.exec(
-        select(sa.func.count(), sa.func.max(LoginAttempt.created_at)).where(
-            column == value,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at >= since,
-        )
-    ).one()
-    return int(row[0]), row[1]
-
-
-def _record_failure(db: Session, email: str, user: User | None, ip: str | None, reason: str) -> None:
-    db.add(LoginAttempt(email=email, user_id=user.id if user else None, ip_address=ip, succeeded=False, reason=reason))
+def _record_failure(db: Session, email: str, user: User | None, address: str, reason: str) -> None:
+    db.add(LoginAttempt(email=email, user_id=user.id if user else None, ip_address=address, succeeded=False,
+                        reason=reason))
     db.add(
         PortalEvent(
             kind=PortalEventKind.LOGIN_FAILED,
@@ -74,64 +88,64 @@ def _record_failure(db: Session, email: str, user: User | None, ip: str | None, 
     )
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
+def deactivation(db: Session, user: User) -> str | None:
+    """``account_inactive`` or ``company_inactive`` when the user or its company is deactivated, else None."""
+    if not user.is_active:
+        return sign_in_limits.ACCOUNT_INACTIVE
+    company = db.get(Company, user.company_id)
+    return sign_in_limits.COMPANY_INACTIVE if company is None or not company.is_active else None
+
+
+def answer_delay(db: Session, email: str) -> float:
+    """Seconds to wait before answering a sign-in for ``email`` (sign_in_limits, rule 4).
+
+    Ends its read, so the session holds no database connection while the answer waits.
+    """
+    try:
+        return sign_in_limits.answer_delay(db, normalize_email(email)[:254], clock.now())
+    finally:
+        db.rollback()
 
 
 def login(db: Session, email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> LoginResult:
-    """Check credentials and open a session. Raises NotAuthenticated or RateLimited with a message to show."""
+    """Check credentials and open a session. Raises NotAuthenticated or RateLimited with a message to show.
+
+    A deactivated account or company is named only to someone who typed the right password; everyone else gets
+    the same ``invalid_credentials`` as for an unknown email.
+    """
     email = normalize_email(email)[:254]
+    address = ip or UNKNOWN_ADDRESS
     now = clock.now()
-
-    window_start = now - timedelta(minutes=settings.login_ip_window_minutes)
-    if ip:
-        ip_failures, _ = _failures_since(db, LoginAttempt.ip_address, ip, window_start)
-        if ip_failures >= settings.login_ip_limit:
-            _record_failure(db, email, None, ip, "ip_rate_limited")
-            db.commit()
-            raise RateLimited(
-                "Too many failed sign-ins from your network. Wait a few minutes, then try again.",
-                retry_after_seconds=settings.login_ip_window_minutes * 60,
-            )
-
     user = db.exec(select(User).where(User.email == email)).first() if email else None
+
+    verdict = sign_in_limits.assess(db, email, address, now)
+    if verdict.refusal is not None:
+        _record_failure(db, email, user, address, verdict.reason)
+        db.commit()
+        raise verdict.refusal
+
     password_ok = verify_password(user.password_hash if user else None, password or "")
-
-    lock_start = now - timedelta(minutes=settings.login_lockout_minutes)
-    failures, last_failure = _failures_since(db, LoginAttempt.email, email, lock_start)
-    if failures >= settings.login_max_failures and last_failure is not None:
-        locked_until = last_failure + timedelta(minutes=settings.login_lockout_minutes)
-        if locked_until > now:
-            _record_failure(db, email, user, ip, "locked")
-            db.commit()
-            minutes = _minutes_left(locked_until, now)
-            raise RateLimited(
-                f"Sign-in for this account is paused after repeated failed attempts. Try again in {minutes} "
-                "minutes, or reset your password with your administrator.",
-                retry_after_seconds=minutes * 60,
-                code="account_locked",
-            )
-
-    if user is None or not password_ok or not user.is_active:
-        _record_failure(db, email, user, ip, "bad_credentials" if user is None or not password_ok else "inactive")
-        if user is not None:
-            user.failed_login_count += 1
-            if failures + 1 >= settings.login_max_failures:
-                user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-                db.add(PortalEvent(kind=PortalEventKind.LOCKOUT, user_id=user.id, company_id=user.company_id))
-            db.add(user)
+    if user is None or not password_ok:
+        _record_failure(db, email, user, address, sign_in_limits.WRONG_PASSWORD)
+        if verdict.pause_begins_with_another_failure:
+            db.add(PortalEvent(kind=PortalEventKind.LOCKOUT, user_id=user.id if user else None,
+                               company_id=user.company_id if user else None))
         db.commit()
         raise NotAuthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
 
+    deactivated = deactivation(db, user)
+    if deactivated is not None:
+        _record_failure(db, email, user, address, deactivated)
+        db.commit()
+        raise NotAuthenticated(DEACTIVATED_MESSAGES[deactivated], code=deactivated)
+
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    user.failed_login_count = 0
-    user.locked_until = None
     user.last_login_at = now
     db.add(user)
-    db.add(LoginAttempt(email=email, user_id=user.id, ip_address=ip, succeeded=True))
+    db.add(LoginAttempt(email=email, user_id=user.id, ip_address=address, succeeded=True))
     db.add(PortalEvent(kind=PortalEventKind.LOGIN, user_id=user.id, company_id=user.company_id))
-    token, row = _open_session(db, user, ip=ip, user_agent=user_agent)
+    token, row = _open_session(db, user, ip=address, user_agent=user_agent)
     db.commit()
     principal = _principal_for(db, user, row.id)
     return LoginResult(token=token, expires_at=row.expires_at, principal=principal)
@@ -289,16 +303,27 @@ def change_password(db: Session, principal: Principal, current_password: str, ne
 
 
 def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None:
-    """The principal an API key acts as (its user), or None."""
+    """The principal an API key acts as (its user), or None for an unknown key.
+
+    A known key that no longer works says why (``api_key_revoked``, ``api_key_expired``, ``account_inactive``,
+    ``company_inactive``): only its holder can present it, so this tells nobody else anything.
+    """
     from models import ApiKey  # local import keeps the common path light
 
     if not raw_key or len(raw_key) > 200:
         return None
     key = db.exec(select(ApiKey).where(ApiKey.key_hash == hash_token(raw_key))).first()
-    now = clock.now()
-    if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if key is None:
         return None
+    if key.revoked_at is not None:
+        raise NotAuthenticated("This API key has been revoked. Create a new key and use that one.",
+                               code="api_key_revoked")
+    if key.expires_at is not None and key.expires_at <= clock.now():
+        raise NotAuthenticated("This API key has expired. Create a new key and use that one.", code="api_key_expired")
     user = db.get(User, key.user_id)
-    if user is None or not user.is_active or user.company_id != key.company_id:
+    if user is None or user.company_id != key.company_id:
         return None
+    deactivated = deactivation(db, user)
+    if deactivated is not None:
+        raise NotAuthenticated(API_KEY_DEACTIVATED_MESSAGES[deactivated], code=deactivated)
     return _principal_for(db, user, None, api_key_id=key.id)
