@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(CURDIR)/$(VENV)/bin/python
 PORTAL_HOST ?= 127.0.0.1
 PORTAL_PORT ?= 3000
+# The app reads the port too: without PORTAL_PUBLIC_URL, its own origin is http://localhost:$(PORTAL_PORT).
+export PORTAL_HOST PORTAL_PORT
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false

@@ -23,6 +23,9 @@ config = rx.Config(
     # Page state lives in this process's memory on one machine (never written to disk: it can hold customer
     # rows) and in Redis when several workers share it. A restart only makes open pages reload their data.
     state_manager_mode=StateManagerMode.REDIS if settings.redis_url else StateManagerMode.MEMORY,
+    # Only the installation's own origins may call the backend with credentials: CORS answers and the page
+    # websocket's handshake (Reflex's socket server) both use this list (see portal_app/edge/origins.py).
+    cors_allowed_origins=list(settings.allowed_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],

@@ -163,13 +163,16 @@ def start_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeo
     workdir, lock = prepare_build_dir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REFLEX_DB_URL", "PORTAL_DATA_DIR")}
-    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PORTAL_LOGIN_IP_LIMIT="1000")
+    url = f"http://127.0.0.1:{port}"
+    # The address it is browsed at is its public URL: only that origin may use a session.
+    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PORTAL_PUBLIC_URL=url,
+               PORTAL_LOGIN_IP_LIMIT="1000")
     env.update(env_overrides or {})
     log_path = data_dir / "make-run.log"
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(["make", "run"], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    app = RunningApp(f"http://127.0.0.1:{port}", proc, log_path, workdir, _lock=lock)
+    app = RunningApp(url, proc, log_path, workdir, _lock=lock)
     try:
         _wait_ready(app, timeout)
     except BaseException:

@@ -8,6 +8,9 @@ from portal_app.auth.login_page import LoginState, login_page
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
+from portal_app.edge.body_limit import RequestBodyLimit
+from portal_app.edge.headers import SecurityHeaders
+from portal_app.edge.origins import RequestOriginCheck
 from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
@@ -58,7 +61,14 @@ def index() -> rx.Component:
 
 
 app = rx.App(
-    api_transformer=build_api(),
+    # The HTTP API in front of Reflex's own routes, then the web edge around all of it, innermost first:
+    # see portal_app/edge.
+    api_transformer=[
+        build_api(),
+        RequestBodyLimit,
+        RequestOriginCheck,
+        SecurityHeaders,  # outermost: every answer carries the headers, the other layers' refusals too
+    ],
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
     toaster=None,

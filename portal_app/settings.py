@@ -10,6 +10,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,36 @@ def parse_networks(raw: str, name: str = "PORTAL_TRUSTED_PROXIES") -> tuple[IPNe
     return tuple(networks)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def web_origin(url: str, name: str) -> str:
+    """``scheme://host[:port]`` of an absolute http(s) URL, exactly as a browser writes it in an ``Origin`` header
+    (lower case, no default port, no path). Anything else stops the start with a message naming the variable."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if scheme not in DEFAULT_PORTS or not parts.hostname or port == -1 or parts.username or parts.password:
+        raise ValueError(f"{name}: {url!r} is not an http:// or https:// address such as https://portal.example.com")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname.lower()
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
+
+
+def _allowed_origins(public_url: str, public_url_set: bool, port: int) -> tuple[str, ...]:
+    """The installation's own origin, the loopback twin of the default one (``make run`` on this machine is
+    reached as localhost or 127.0.0.1 alike), and ``PORTAL_ALLOWED_ORIGINS``."""
+    origins = [web_origin(public_url, "PORTAL_PUBLIC_URL")]
+    if not public_url_set:
+        origins.append(f"http://127.0.0.1:{port}")
+    for extra in (os.environ.get("PORTAL_ALLOWED_ORIGINS") or "").split(","):
+        if extra.strip():
+            origins.append(web_origin(extra, "PORTAL_ALLOWED_ORIGINS"))
+    return tuple(dict.fromkeys(origins))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -65,6 +96,8 @@ class Settings:
     rules_every_minutes: int
     sqlite_mmap_mb: int
     public_url: str = "http://localhost:3000"
+    # Origins whose pages may use a signed-in session (CORS, the page websocket, cookie-authenticated changes).
+    allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -84,6 +117,15 @@ class Settings:
     login_known_address_days: int = 90
 
     @property
+    def public_origin(self) -> str:
+        return self.allowed_origins[0]
+
+    @property
+    def https(self) -> bool:
+        """Customers reach the portal over HTTPS: HSTS is sent and the session cookie is ``Secure``."""
+        return self.public_origin.startswith("https://")
+
+    @property
     def files_dir(self) -> Path:
         """Private storage for customer files; never served without an authenticated route."""
         return self.data_dir / "files"
@@ -92,20 +134,25 @@ class Settings:
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or PROJECT_ROOT / "data").resolve()
     default_db = f"sqlite:///{data_dir / 'portal.db'}"
+    port = _int("PORTAL_PORT", 3000)
+    public_url_set = bool((os.environ.get("PORTAL_PUBLIC_URL") or "").strip())
+    public_url = (os.environ.get("PORTAL_PUBLIC_URL") or "").strip().rstrip("/") or f"http://localhost:{port}"
+    allowed_origins = _allowed_origins(public_url, public_url_set, port)
     return Settings(
         data_dir=data_dir,
         database_url=os.environ.get("REFLEX_DB_URL") or default_db,
         redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
         session_hours=_int("PORTAL_SESSION_HOURS", 12),
         seed_demo=_bool("PORTAL_SEED_DEMO", True),
-        cookie_secure=_bool("PORTAL_COOKIE_SECURE", False),
+        cookie_secure=_bool("PORTAL_COOKIE_SECURE", False) or allowed_origins[0].startswith("https://"),
         login_max_failures=_int("PORTAL_LOGIN_MAX_FAILURES", 5),
         login_lockout_minutes=_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15),
         login_ip_limit=_int("PORTAL_LOGIN_IP_LIMIT", 30),
         login_ip_window_minutes=_int("PORTAL_LOGIN_IP_WINDOW_MINUTES", 10),
         rules_every_minutes=_int("PORTAL_RULES_EVERY_MINUTES", 15),
         sqlite_mmap_mb=_int("PORTAL_SQLITE_MMAP_MB", 1024),
-        public_url=(os.environ.get("PORTAL_PUBLIC_URL") or "http://localhost:3000").rstrip("/"),
+        public_url=public_url,
+        allowed_origins=allowed_origins,
         smtp_host=(os.environ.get("PORTAL_SMTP_HOST") or "").strip() or None,
         smtp_port=_int("PORTAL_SMTP_PORT", 587),
         smtp_user=os.environ.get("PORTAL_SMTP_USER") or None,

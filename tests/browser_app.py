@@ -123,16 +123,29 @@ def app_engine(shared_app: SharedApp, app_url: str) -> sa.Engine:
     return shared_app.engine
 
 
+# Every page reports what its Content-Security-Policy blocked (an inline script without its hash, eval, a foreign
+# source) to the test, which fails on any: the policy must fit everything the pages really do.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => window.reportCspViolation({
+    page: location.pathname, directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample,
+    source: e.sourceFile, line: e.lineNumber}));
+"""
+
+
 @pytest.fixture()
 def page(app_url: str):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
+    violations: list[dict] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
+        context.expose_function("reportCspViolation", lambda violation: violations.append(violation))
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         pg = context.new_page()
         pg.set_default_timeout(30_000)
         yield pg
         context.close()
         browser.close()
+    assert not violations, f"the Content-Security-Policy blocked: {violations}"

@@ -77,6 +77,8 @@ def test_admin_edits_an_sla_policy_a_staff_account_and_a_template(page):
     page.screenshot(path=ARTIFACTS / "tower-config-rules.png", full_page=True)
 
     page.goto("/tower/config/org")
+    # The page's load draws the forms afresh: type only once it has loaded (the staff list is there).
+    expect(page.get_by_role("table", name="Staff accounts")).to_contain_text("admin@harborsky.example")
     page.get_by_label("Email").fill("nora.new@harborsky.example")
     page.get_by_label("Full name").fill("Nora New")
     page.get_by_role("button", name="Add staff account").click()

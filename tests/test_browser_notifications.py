@@ -17,7 +17,9 @@ AGENT = "agent@harborsky.example"
 
 
 def _client(app_url: str, email: str) -> httpx.Client:
-    client = httpx.Client(base_url=app_url, timeout=30)
+    # Signed in with the cookie, it sends the portal's Origin as the portal's own pages do (cookie requests that
+    # change something need it; see portal_app/edge/origins.py).
+    client = httpx.Client(base_url=app_url, timeout=30, headers={"Origin": app_url})
     resp = client.post("/api/auth/login", json={"email": email, "password": DEMO_CUSTOMER[1]})
     assert resp.status_code == 200, resp.text
     return client

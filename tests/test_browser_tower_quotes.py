@@ -18,7 +18,9 @@ PASSWORD = DEMO_CUSTOMER[1]
 
 
 def _customer(app_url: str) -> httpx.Client:
-    client = httpx.Client(base_url=app_url, timeout=30)
+    # Signed in with the cookie, it sends the portal's Origin as the portal's own pages do (cookie requests that
+    # change something need it; see portal_app/edge/origins.py).
+    client = httpx.Client(base_url=app_url, timeout=30, headers={"Origin": app_url})
     assert client.post("/api/auth/login", json={"email": DEMO_CUSTOMER[0], "password": PASSWORD}).status_code == 200
     return client
 
