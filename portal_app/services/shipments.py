@@ -517,9 +517,8 @@ def export_sheet(
     stmt = (_joined(select(*_row_columns()).select_from(Shipment)).where(query.where).order_by(*_order(sort))
             .limit(MAX_EXPORT_ROWS))
 
-    def rows() -> Iterator[ShipmentRow]:
-        result = db.execute(stmt.execution_options(yield_per=chunk_rows), query.values)
-        for part in result.partitions(chunk_rows):
-            yield from (_to_row(r) for r in part)
+    def rows() -> Iterator[ShipmentRow]:  # runs when the writer asks for the first row
+        for row in db.execute(stmt.execution_options(yield_per=chunk_rows), query.values):
+            yield _to_row(row)
 
     return Sheet.of("Shipments", EXPORT_COLUMNS, rows())

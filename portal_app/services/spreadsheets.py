@@ -12,6 +12,7 @@ temporary file, strings inline, nothing per cell kept in memory).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -132,11 +133,29 @@ def csv_bytes(sheet: Sheet) -> bytes:
 def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
     """Write the sheets as one Excel workbook to ``out`` (openpyxl write-only: memory does not grow with rows)."""
     book = Workbook(write_only=True)
-    for sheet in sheets:
-        worksheet = book.create_sheet(title=sheet.title[:31])
-        for row in sheet.cells():
-            worksheet.append([_text_cell(worksheet, v) if isinstance(v, str) and v in ERROR_CODES else v for v in row])
-    book.save(out)
+    try:
+        for sheet in sheets:
+            worksheet = book.create_sheet(title=sheet.title[:31])
+            for row in sheet.cells():
+                worksheet.append([_text_cell(worksheet, v) if isinstance(v, str) and v in ERROR_CODES else v
+                                  for v in row])
+        book.save(out)
+    except BaseException:
+        _discard(book)
+        raise
+
+
+def _discard(book: Workbook) -> None:
+    """Close the sheets of a workbook that will not be saved and delete their temporary files (openpyxl would
+    keep them until the process ends)."""
+    for worksheet in book.worksheets:
+        writer = worksheet._writer  # noqa: SLF001 (openpyxl has no public way to drop a write-only sheet)
+        if writer is None or worksheet.closed:
+            continue
+        with contextlib.suppress(Exception):
+            worksheet.close()
+        with contextlib.suppress(OSError, ValueError):
+            writer.cleanup()
 
 
 def _text_cell(worksheet: object, value: str) -> WriteOnlyCell:
