@@ -13,6 +13,8 @@ Figures (name, value, unit):
   shipment p50/p95, and the first pass's reconciliation of the seeded exceptions.
 - the tower (bench/tower.py): the KPI computation (90 days; all, and one customer and mode) and the board's
   filter mix (owner, team, customer, open exception, SLA breached or breaching) p50/p95.
+- exports (bench/exports.py): a 200,000-row shipment export as CSV and as Excel through the ASGI app, in a
+  database of its own: time, size and the process's memory growth while it is written.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
     parser.add_argument("--no-rules", action="store_true", help="skip the exception-rule figures")
     parser.add_argument("--no-tower", action="store_true", help="skip the tower figures (KPIs, board filter)")
+    parser.add_argument("--no-exports", action="store_true", help="skip the 200,000-row export figures")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.tower import measure_tower
 
         timed.update(measure_tower())
+    if not args.no_exports:
+        from bench.exports import measure_exports
+
+        values += measure_exports()
     if not args.no_live:
         from bench.live import LiveOptions, measure_live
 

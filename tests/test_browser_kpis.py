@@ -36,7 +36,7 @@ def test_manager_reads_kpis_with_charts_tables_and_csv(page):
     link = page.get_by_role("link", name="Download Requests by category as CSV")
     expect(link).to_have_attribute("href", f"/api/v1/kpis/requests.csv?since={since}&until={until}&customer=ACME")
     csv = page.request.get(link.get_attribute("href"))
-    assert csv.ok and csv.text().lstrip("\ufeff").startswith("Category,Requests")
+    assert csv.ok and csv.text().lstrip("\ufeff").startswith('"Category","Requests"')
     mismatches = page.get_by_role("table", name="Portal health").get_by_role("row", name="Customer view vs record")
     expect(mismatches).to_contain_text("checked")
 

@@ -28,6 +28,7 @@ from portal_app.api.app import build_api
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import finance as svc
+from portal_app.services import spreadsheets
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.invoice_pdf import invoice_pdf
 from portal_app.services.requests import opening
@@ -206,7 +207,8 @@ def test_statement_lists_open_invoices_with_their_bucket_and_nothing_else(db, bo
 
 
 def test_statement_exports_parse_back_to_the_same_totals(db, books, me):
-    raw = svc.statement_csv(db, me, AS_OF)
+    _aging, invoices = svc.statement_sheets(db, me, AS_OF)
+    raw = spreadsheets.csv_bytes(invoices)
     frame = pd.read_csv(io.BytesIO(raw), dtype=str, encoding="utf-8-sig")
     assert len(frame) == 9
     for currency, expected in TOTALS.items():
@@ -215,7 +217,8 @@ def test_statement_exports_parse_back_to_the_same_totals(db, books, me):
     late = frame[(frame["Currency"] == "USD") & (frame["Aging bucket"] == "90+ days")]
     assert [D(v) for v in late["Balance"]] == [EXPECTED["USD"]["over_90"]]
 
-    book = pd.read_excel(io.BytesIO(svc.statement_xlsx(db, me, AS_OF)), sheet_name=None)
+    with spreadsheets.xlsx_file(svc.statement_sheets(db, me, AS_OF)) as workbook:
+        book = pd.read_excel(workbook, sheet_name=None)
     assert set(book) == {"Aging", "Open invoices"}
     aging = book["Aging"].set_index("Currency")
     for currency, buckets in EXPECTED.items():
@@ -229,7 +232,8 @@ def test_statement_of_a_company_without_invoices_is_empty(db, world):
     beta = principal_for(db, "customer_admin@beta.test")
     st = svc.statement(db, beta, date(1990, 1, 1))
     assert st.currencies == [] and st.invoices == []
-    assert pd.read_csv(io.BytesIO(svc.statement_csv(db, beta, date(1990, 1, 1))), encoding="utf-8-sig").empty
+    _aging, invoices = svc.statement_sheets(db, beta, date(1990, 1, 1))
+    assert pd.read_csv(io.BytesIO(spreadsheets.csv_bytes(invoices)), encoding="utf-8-sig").empty
 
 
 # ------------------------------------------------------------------------------------------------ list and detail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date, timedelta
 
@@ -144,9 +146,9 @@ def test_kpi_api_and_csv_export(tworld: QuoteWorld):
     data = body.json()
     assert set(data["tables"]) == set(kpis.TABLES) and data["tolerance_hours"] == 24
     assert any(r["figure"] == "customer_view_mismatches" for r in data["tables"]["health"])
-    csv = manager.get("/api/v1/kpis/on_time.csv", params={"since": "2026-11-01", "until": "2026-11-30"})
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Measure,Shipments measured,On time,Late,On time (%)" and len(lines) == 3
+    download = manager.get("/api/v1/kpis/on_time.csv", params={"since": "2026-11-01", "until": "2026-11-30"})
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert lines[0] == ["Measure", "Shipments measured", "On time", "Late", "On time (%)"] and len(lines) == 3
     assert manager.get("/api/v1/kpis/nope.csv").status_code == 422
     assert tworld.client("agent@harborsky.example").get("/api/v1/kpis").status_code == 403

@@ -179,7 +179,7 @@ def test_import_over_the_api(qworld: QuoteWorld):
     assert error["code"] == "import_refused" and error["saved"] is False
     assert {"row": 2, "column": "mode"} in [{k: p[k] for k in ("row", "column")} for p in error["problems"]]
     template = manager.get("/api/v1/rate-cards/import-template.csv")
-    assert template.status_code == 200 and template.text.startswith("card,mode,origin")
+    assert template.status_code == 200 and template.text.startswith('\ufeff"card","mode","origin"')
     customer = qworld.client("bob@acme.example")
     assert customer.get("/api/v1/rate-cards").status_code == 403
     assert customer.post("/api/v1/rate-cards/import",

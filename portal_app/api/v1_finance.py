@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.exports import CSV_TYPE, XLSX_TYPE
+from portal_app.api.exports import XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
 from portal_app.services import invoicing
@@ -216,11 +217,11 @@ def get_statement(principal: Caller, db: Db, as_of: AsOf = None) -> StatementOut
 
 @router.get("/statement.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def get_statement_csv(principal: Caller, db: Db, as_of: AsOf = None) -> Response:
-    body = svc.statement_csv(db, principal, as_of)
-    return _download(body, CSV_TYPE, f"statement-{(as_of or svc.clock.today()).isoformat()}.csv")
+    _aging, invoices = svc.statement_sheets(db, principal, as_of)
+    return exports.csv_download(invoices, f"statement-{(as_of or svc.clock.today()).isoformat()}.csv")
 
 
 @router.get("/statement.xlsx", response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
 def get_statement_xlsx(principal: Caller, db: Db, as_of: AsOf = None) -> Response:
-    body = svc.statement_xlsx(db, principal, as_of)
-    return _download(body, XLSX_TYPE, f"statement-{(as_of or svc.clock.today()).isoformat()}.xlsx")
+    return exports.xlsx_download(svc.statement_sheets(db, principal, as_of),
+                                 f"statement-{(as_of or svc.clock.today()).isoformat()}.xlsx")

@@ -17,6 +17,7 @@ from portal_app.api.v1_tower import tower_principal
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import kpis as svc
+from portal_app.services.spreadsheets import Sheet
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], dependencies=[Depends(tower_principal)])
 Staff = Annotated[Principal, Depends(tower_principal)]
@@ -64,5 +65,5 @@ def export_table(table: str, principal: Staff, db: Db, since: Since = None, unti
     """One KPI table as CSV: on_time, lanes, exceptions, sla, requests or health."""
     query = _query(since, until, mode, customer)
     rows = svc.table_rows(svc.compute(db, principal, query), table)
-    _title, columns = svc.TABLES[table]
-    return exports.csv_stream([rows], columns, f"kpi-{table}-{query.since}-{query.until}.csv")
+    title, columns = svc.TABLES[table]
+    return exports.csv_download(Sheet.of(title, columns, rows), f"kpi-{table}-{query.since}-{query.until}.csv")

@@ -9,9 +9,8 @@ Customers never see draft invoices (they have not been sent yet); staff do.
 
 from __future__ import annotations
 
-import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -35,6 +34,7 @@ from portal_app.services import requests as requests_svc
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.scope import company_filter
+from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200
 ZERO = Decimal("0.00")
@@ -394,37 +394,21 @@ EXPORT_INVOICE_COLUMNS = {
 }
 
 
-def _invoices_export_frame(st: Statement) -> pd.DataFrame:
-    rows = [{k: getattr(inv, k) for k in EXPORT_INVOICE_COLUMNS} for inv in st.invoices]
-    frame = pd.DataFrame(rows, columns=list(EXPORT_INVOICE_COLUMNS), dtype=object)
-    frame["bucket"] = frame["bucket"].map(BUCKET_LABELS)
-    for col in ("issue_date", "due_date"):
-        frame[col] = frame[col].map(lambda d: d.isoformat())
-    return frame.rename(columns=EXPORT_INVOICE_COLUMNS)
-
-
-def _aging_export_frame(st: Statement) -> pd.DataFrame:
-    rows = [
-        {"Currency": c.currency, **{BUCKET_LABELS[k]: c.buckets[k] for k in BUCKET_KEYS}, "Total": c.total}
-        for c in st.currencies
-    ]
-    return pd.DataFrame(rows, columns=["Currency", *BUCKET_LABELS.values(), "Total"], dtype=object)
-
-
-def statement_csv(db: Session, principal: Principal, as_of: date | None = None) -> bytes:
-    """The statement's open invoices, one row each with its aging bucket; amounts written exactly (e.g. 1234.50)."""
+def statement_sheets(db: Session, principal: Principal, as_of: date | None = None) -> tuple[Sheet, Sheet]:
+    """The statement for downloads: the aging (currency by bucket) and the open invoices, one row each with its
+    aging bucket. Amounts stay exact numbers (Decimal, e.g. 1234.50)."""
     st = statement(db, principal, as_of)
-    return ("\ufeff" + _invoices_export_frame(st).to_csv(index=False)).encode()
-
-
-def statement_xlsx(db: Session, principal: Principal, as_of: date | None = None) -> bytes:
-    """The statement as a workbook: an "Aging" sheet (currency by bucket) and an "Open invoices" sheet."""
-    st = statement(db, principal, as_of)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _aging_export_frame(st).to_excel(writer, index=False, sheet_name="Aging")
-        _invoices_export_frame(st).to_excel(writer, index=False, sheet_name="Open invoices")
-    return buffer.getvalue()
+    aging = Sheet(
+        "Aging",
+        ["Currency", *BUCKET_LABELS.values(), "Total"],
+        [[c.currency, *(c.buckets[k] for k in BUCKET_KEYS), c.total] for c in st.currencies],
+    )
+    invoices = Sheet.of(
+        "Open invoices",
+        EXPORT_INVOICE_COLUMNS,
+        (replace(inv, bucket=BUCKET_LABELS[inv.bucket]) for inv in st.invoices),
+    )
+    return aging, invoices
 
 
 # ---------------------------------------------------------------------------------------------------- dispute

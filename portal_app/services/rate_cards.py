@@ -27,6 +27,7 @@ from portal_app.services import clock, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, PermissionDenied, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
+from portal_app.services.spreadsheets import Sheet, csv_bytes
 from portal_app.services.trade_codes import PRICING_CURRENCIES, SERVICES, SIZE_TYPES, location_kinds_for_mode
 
 MAX_PAGE_SIZE = 200
@@ -673,7 +674,7 @@ def import_template_csv() -> bytes:
         ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "",
          "FSC", "Fuel surcharge", "per_kg", "", "", "0.95", "", "", ""],
     ]
-    return pd.DataFrame(rows, columns=list(IMPORT_COLUMNS)).to_csv(index=False).encode("utf-8")
+    return csv_bytes(Sheet("Rate cards", IMPORT_COLUMNS, rows))
 
 
 def import_rate_cards(db: Session, principal: Principal, filename: str, data: bytes) -> ImportReport:

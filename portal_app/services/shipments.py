@@ -31,6 +31,7 @@ from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.references import normalize_reference, prefix_upper_bound
 from portal_app.services.scope import company_filter, company_scope
+from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200
 SORTS = {
@@ -502,16 +503,22 @@ EXPORT_COLUMNS = {
     "updated_at": "Last update (UTC)",
 }
 MAX_EXPORT_ROWS = 200_000
+EXPORT_CHUNK_ROWS = 2000
 
 
-def export_chunks(
-    db: Session, principal: Principal, filters: ShipmentFilters, *, sort: str = "updated", chunk_size: int = 2000
-) -> Iterator[list[ShipmentRow]]:
-    """Every shipment matching the filters, in chunks, streamed from the database (never all in memory)."""
-    order = _order(sort)
+def export_sheet(
+    db: Session, principal: Principal, filters: ShipmentFilters, *, sort: str = "updated",
+    chunk_rows: int = EXPORT_CHUNK_ROWS,
+) -> Sheet:
+    """Every shipment matching the filters (at most ``MAX_EXPORT_ROWS``) as a sheet whose rows are read from the
+    database in chunks while it is written, never all in memory. Filters and sort are checked here, before any
+    row is read."""
     query = list_query(principal, filters, page=1, page_size=1, sort=sort)
-    stmt = (_joined(select(*_row_columns()).select_from(Shipment)).where(query.where).order_by(*order)
+    stmt = (_joined(select(*_row_columns()).select_from(Shipment)).where(query.where).order_by(*_order(sort))
             .limit(MAX_EXPORT_ROWS))
-    result = db.execute(stmt.execution_options(yield_per=chunk_size), query.values)
-    for part in result.partitions(chunk_size):
-        yield [_to_row(r) for r in part]
+
+    def rows() -> Iterator[ShipmentRow]:  # runs when the writer asks for the first row
+        for row in db.execute(stmt.execution_options(yield_per=chunk_rows), query.values):
+            yield _to_row(row)
+
+    return Sheet.of("Shipments", EXPORT_COLUMNS, rows())
