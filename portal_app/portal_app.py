@@ -5,9 +5,11 @@ import reflex as rx
 import models  # noqa: F401  (every table, for migrations)
 from portal_app.api.app import build_api
 from portal_app.auth.login_page import LoginState, login_page
+from portal_app.auth.page_binding import PageSessionBinding
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
+from portal_app.edge.upload_gate import UploadGate
 from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
@@ -58,13 +60,16 @@ def index() -> rx.Component:
 
 
 app = rx.App(
-    api_transformer=build_api(),
+    # The FastAPI app first (Reflex mounts its own routes inside it), then ASGI wrappers around the whole.
+    api_transformer=[build_api(), UploadGate],
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
     toaster=None,
 )
 # The connection notice is a banner of our own, not Reflex's toast (whose library every page would download).
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
+# Page state belongs to one sign-in: wiped before anything is sent once the tab's session changes or ends.
+app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
 app.register_lifespan_task(keep_sending_email)
