@@ -9,6 +9,7 @@ from portal_app.auth.page_binding import PageSessionBinding
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
+from portal_app.components.problem_banner import problem_banner
 from portal_app.edge.upload_gate import UploadGate
 from portal_app.maintenance import (
     keep_evaluating_rules,
@@ -16,6 +17,7 @@ from portal_app.maintenance import (
     keep_sending_email,
 )
 from portal_app.not_found import not_found_page
+from portal_app.page_errors import on_backend_exception, on_frontend_exception
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import help as _portal_help  # noqa: F401
@@ -65,9 +67,14 @@ app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
     toaster=None,
+    # An unexpected error shows the product's banner with an error id (the log has it too), never window.alert.
+    backend_exception_handler=on_backend_exception,
+    frontend_exception_handler=on_frontend_exception,
 )
-# The connection notice is a banner of our own, not Reflex's toast (whose library every page would download).
-app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
+# The connection notice and the error banner are our own, not Reflex's toasts (whose library every page would
+# download).
+app.app_wraps[(5, "Overlay")] = lambda stateful: rx.fragment(connection_overlay(), problem_banner()) if stateful \
+    else None
 # Page state belongs to one sign-in: wiped before anything is sent once the tab's session changes or ends.
 app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
