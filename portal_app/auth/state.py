@@ -103,7 +103,11 @@ class SessionState(rx.State):
         return await self._admit(principal, area)
 
     async def _upload_principal(self) -> Principal | None:
-        principal = uploading_principal(EventContext.get().token)
+        try:
+            tab = EventContext.get().token
+        except LookupError:  # not running as an event at all
+            return None
+        principal = uploading_principal(tab)
         if principal is None or principal.session_id is None or principal.session_id != self._tab_session:
             return None
         return principal
