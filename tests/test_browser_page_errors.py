@@ -78,7 +78,8 @@ def test_an_error_in_the_page_script_is_logged_and_shows_no_dialog(page, shared_
     offset = _log_size(shared_app)
 
     page.evaluate("setTimeout(() => { throw new Error('client-side fault 4e2a\\nforged log line') }, 0)")
-    log = _log_after(shared_app, offset, r"The browser reported an error \[error [0-9A-F]{8}\]: .*client-side fault 4e2a")
+    log = _log_after(shared_app, offset,
+                     r"The browser reported an error \[error [0-9A-F]{8}\]: .*client-side fault 4e2a")
     line = next(ln for ln in log.splitlines() if "client-side fault 4e2a" in ln)
     assert "forged log line" in line  # the browser's text stays on one log line
     assert not any(ln.startswith("forged log line") for ln in log.splitlines())

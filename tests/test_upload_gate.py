@@ -166,8 +166,8 @@ def test_the_tab_bindings_in_redis_are_shared_and_expire(monkeypatch):
 def _documents(db: Session, reference: str) -> list[tuple[str, int]]:
     from models import Shipment
 
-    rows = db.exec(select(Document.filename, Document.uploaded_by_id).join(Shipment, Shipment.id == Document.shipment_id)
-                   .where(Shipment.reference == reference)).all()
+    rows = db.exec(select(Document.filename, Document.uploaded_by_id)
+                   .join(Shipment, Shipment.id == Document.shipment_id).where(Shipment.reference == reference)).all()
     return [tuple(r) for r in rows]
 
 

@@ -181,7 +181,7 @@ class PortalColleaguesState(SessionState):
     allowed: bool = False
     error: str = ""
     done: str = ""
-    password_shown: bool = False  # the colleague just added's temporary password is on screen (never in state)
+    password_shown: bool = False  # the new colleague's temporary password is on screen (it is never a state value)
     add_key: int = 0
 
     async def load(self):  # noqa: ANN201

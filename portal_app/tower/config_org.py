@@ -32,7 +32,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
     teams: list[dict[str, str]] = []
     companies: list[dict[str, str]] = []
     staff: list[dict[str, str]] = []
-    password_shown: bool = False  # a new staff account's temporary password is on screen (never in state)
+    password_shown: bool = False  # the new staff account's temporary password is on screen (never a state value)
     editing: str = ""  # "branch:<id>" or "team:<id>": the row whose editor is open
     _versions: dict[str, int] = {}
     _companies: dict[str, dict] = {}
