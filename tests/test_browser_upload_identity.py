@@ -33,14 +33,20 @@ from tests.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
-CUSTOMER, COLLEAGUE = "alice@acme.example", "bob@acme.example"
-ADMIN, OTHER_STAFF = "admin@harborsky.example", "manager@harborsky.example"
+CUSTOMER, ADMIN = "alice@acme.example", "admin@harborsky.example"
 
 
-def _cookie(app_url: str, email: str) -> str:
-    answer = httpx.post(f"{app_url}/api/auth/login", json={"email": email, "password": DEMO_CUSTOMER[1]})
+def _cookie(app_url: str, email: str, password: str = DEMO_CUSTOMER[1]) -> str:
+    answer = httpx.post(f"{app_url}/api/auth/login", json={"email": email, "password": password})
     assert answer.status_code == 200, answer.text
     return answer.cookies[SESSION_COOKIE]
+
+
+def _new_user_cookie(app_url: str, pg, path: str, **body: str) -> str:  # noqa: ANN001
+    """A colleague of ``pg``'s user, made for this test (so no other test's change to a demo account matters)."""
+    made = pg.request.post(path, data={"email": f"upload-{uuid.uuid4().hex[:8]}@{body.pop('domain')}", **body})
+    assert made.ok, made.text()
+    return _cookie(app_url, made.json()["user"]["email"], made.json()["temporary_password"])
 
 
 def _tab_cookie(pg) -> str:  # noqa: ANN001
@@ -127,10 +133,14 @@ def test_an_upload_acts_only_as_the_session_of_its_own_request(page, app_url, ap
         staff.goto(f"/tower/shipments/{shipment}")
         expect(staff.get_by_role("heading", level=1)).to_contain_text(shipment)
         staff_token, staff_cookie = _token(staff), _tab_cookie(staff)
+        # The other cookies: a colleague of the same company (tenancy would not stop them) and another staff member.
+        colleague = _new_user_cookie(app_url, page, "/api/v1/account/users", domain="acme.example",
+                                     full_name="Upload Colleague", role="customer_admin")
+        other_staff = _new_user_cookie(app_url, staff, "/api/v1/config/staff", domain="harborsky.example",
+                                       full_name="Upload Agent", role="ops_agent")
     finally:
         staff_context.close()
 
-    colleague, other_staff = _cookie(app_url, COLLEAGUE), _cookie(app_url, OTHER_STAFF)
     with app_engine.connect() as conn:
         first_document = conn.execute(sa.select(sa.func.coalesce(sa.func.max(Document.id), 0))).scalar_one()
     pdf = ("letter.pdf", pdf_bytes("upload identity"), "application/pdf")
