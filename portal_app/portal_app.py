@@ -5,18 +5,22 @@ import reflex as rx
 import models  # noqa: F401  (every table, for migrations)
 from portal_app.api.app import build_api
 from portal_app.auth.login_page import LoginState, login_page
+from portal_app.auth.page_binding import PageSessionBinding
 from portal_app.auth.state import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
+from portal_app.components.problem_banner import problem_banner
 from portal_app.edge.body_limit import RequestBodyLimit
 from portal_app.edge.headers import SecurityHeaders
 from portal_app.edge.origins import RequestOriginCheck
+from portal_app.edge.upload_gate import UploadGate
 from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
     keep_sending_email,
 )
 from portal_app.not_found import not_found_page
+from portal_app.page_errors import on_backend_exception, on_frontend_exception
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import help as _portal_help  # noqa: F401
@@ -65,6 +69,7 @@ app = rx.App(
     # see portal_app/edge.
     api_transformer=[
         build_api(),
+        UploadGate,
         RequestBodyLimit,
         RequestOriginCheck,
         SecurityHeaders,  # outermost: every answer carries the headers, the other layers' refusals too
@@ -72,9 +77,16 @@ app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="color-scheme", content="light")],
     toaster=None,
+    # An unexpected error shows the product's banner with an error id (the log has it too), never window.alert.
+    backend_exception_handler=on_backend_exception,
+    frontend_exception_handler=on_frontend_exception,
 )
-# The connection notice is a banner of our own, not Reflex's toast (whose library every page would download).
-app.app_wraps[(5, "Overlay")] = lambda stateful: connection_overlay() if stateful else None
+# The connection notice and the error banner are our own, not Reflex's toasts (whose library every page would
+# download).
+app.app_wraps[(5, "Overlay")] = lambda stateful: rx.fragment(connection_overlay(), problem_banner()) if stateful \
+    else None
+# Page state belongs to one sign-in: wiped before anything is sent once the tab's session changes or ends.
+app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
 app.register_lifespan_task(keep_sending_email)

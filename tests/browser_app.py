@@ -1,5 +1,8 @@
 """The app the browser tests drive, started exactly as `make run` starts it, and a Chromium page on it.
 
+The one addition is a fault the tests can trigger on purpose (tests/faults/sitecustomize.py): a help-centre search
+for one exact phrase fails as an unexpected error would; nothing else behaves differently.
+
 Starting the app takes most of a minute (migrate, seed, build the frontend), so every browser module shares one
 copy: it starts when the first test asks for it and stops, the way a service manager stops it, after the last test
 that uses it. So no test may rely on what another module did or did not change: each makes or picks its own records,
@@ -8,6 +11,7 @@ or reads demo data that no test changes. tests/conftest.py registers the fixture
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +64,13 @@ def checkout_build_fingerprint() -> dict[str, int]:
             if f.is_file() and "node_modules" not in f.parts}
 
 
+def fault_injection_env() -> dict[str, str]:
+    """Start the app with tests/faults/sitecustomize.py loaded: one help search raises on purpose (nothing else
+    changes), so the tests can see what a person sees when a page action fails."""
+    paths = [str(ROOT / "tests" / "faults"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(paths), "PORTAL_TEST_FAULTS": "1"}
+
+
 class SharedApp:
     """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
 
@@ -79,7 +90,7 @@ class SharedApp:
             data = tmp_path_factory.mktemp("browser-data")
             self.checkout_build_before = checkout_build_fingerprint()
             try:
-                self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY})
+                self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY, **fault_injection_env()})
             except AppStartError as exc:
                 self.failure = str(exc)
                 pytest.fail(self.failure)

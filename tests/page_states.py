@@ -33,6 +33,7 @@ def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN2
         return principal
 
     monkeypatch.setattr(state_cls, "_principal", who)
+    monkeypatch.setattr(state_cls, "_upload_principal", who)  # as if the upload's own request carried its cookie
     st = state_cls(_reflex_internal_init=True)
     st.router = RouterData(url=ReflexURL(f"http://localhost:3000{url}"))
     return st
@@ -41,3 +42,9 @@ def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN2
 def run(handler, state, *args):  # noqa: ANN001, ANN201
     """Run an event handler of ``state`` to its end; what it returned (a redirect, an event) or None."""
     return asyncio.run(handler.fn(state, *args))
+
+
+def revealed(answer) -> str:  # noqa: ANN001
+    """The secret a handler's answer writes into a one-time field (components/one_time_secret.reveal), or ""."""
+    values = {str(name): value for name, value in getattr(answer, "args", ())}
+    return values["value"]._var_value if {"ref", "value"} <= set(values) else ""

@@ -20,6 +20,7 @@ from models.enums import Role
 from portal_app.api.app import build_api
 from portal_app.services import notification_prefs as prefs
 from tests.factories import PASSWORD, World, make_user
+from tests.page_states import revealed
 
 _n = itertools.count(1)
 
@@ -433,14 +434,17 @@ def test_colleagues_page_adds_changes_and_stays_in_the_company(db, monkeypatch, 
     assert [r["is_you"] for r in st.colleagues if r["email"] == t.admin.email] == ["yes"]
 
     email = f"page-{uuid.uuid4().hex[:8]}@tenant.test"
-    _run(S.add_colleague, st, {"new_full_name": "Page Person", "new_email": email, "new_role": "customer_admin"})
-    assert st.error == "" and len(st.new_password) >= 10
+    answer = _run(S.add_colleague, st, {"new_full_name": "Page Person", "new_email": email,
+                                        "new_role": "customer_admin"})
+    password = revealed(answer)
+    assert st.error == "" and len(password) >= 10 and st.password_shown
+    assert password not in repr(st.dict()) and password not in repr(vars(st))  # shown, never kept in the state
     assert [r["role"] for r in st.colleagues if r["email"] == email] == ["customer_admin"]
-    _client(email, st.new_password)  # the shown password signs in
+    _client(email, password)  # the shown password signs in
 
     other = world.users[f"BETA:{Role.CUSTOMER_USER}"]
     _run(S.set_colleague_level, st, str(other.id), "customer_admin")
-    assert "no such colleague" in st.error and st.new_password == ""
+    assert "no such colleague" in st.error and not st.password_shown
     assert _fresh(db, other.id).role == "customer_user"
     _run(S.set_colleague_level, st, str(t.user.id), "admin")
     assert "cannot be given" in st.error and _fresh(db, t.user.id).role == "customer_user"

@@ -14,7 +14,7 @@ from portal_app.tower.config import ConfigBrandingState
 from portal_app.tower.config_org import ConfigOrgState
 from portal_app.tower.config_rules import ConfigRulesState
 from tests.config_world import ConfigWorld
-from tests.page_states import run, use_db
+from tests.page_states import revealed, run, use_db
 
 
 @pytest.fixture()
@@ -109,14 +109,16 @@ def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_
     assert st.error == "" and st.editing == ""
     assert next(t for t in st.teams if t["id"] == team["id"])["branch"] == "Gdansk"
 
-    run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
-    assert {"email", "full_name"} <= set(st.field_errors) and st.new_password == ""
-    run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page", "staff_role": "ops_agent",
-                           "staff_team": team["id"]})
-    assert st.error == "" and len(st.new_password) >= 12
+    refused = run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
+    assert {"email", "full_name"} <= set(st.field_errors) and revealed(refused) == "" and not st.password_shown
+    answer = run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page",
+                                   "staff_role": "ops_agent", "staff_team": team["id"]})
+    password = revealed(answer)
+    assert st.error == "" and len(password) >= 12 and st.password_shown
+    assert password not in repr(st.dict()) and password not in repr(vars(st))  # shown, never kept in the state
     pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
     run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
-    assert "role" in st.field_errors and st.new_password == ""  # shown once, gone with the next action
+    assert "role" in st.field_errors and not st.password_shown  # shown once, gone with the next action
     run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
     pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
     assert (pia["role"], pia["active"]) == ("ops_manager", "")

@@ -458,6 +458,8 @@ class _DocsPage:
         assert area == "portal"
         return self._principal_
 
+    _authorize_upload = _authorize  # the upload gate's record of the request's own session, here fixed
+
     def _refused(self) -> None:
         return None
 

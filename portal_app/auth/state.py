@@ -10,10 +10,12 @@ import asyncio
 from urllib.parse import quote
 
 import reflex as rx
+from reflex_base.event.context import EventContext
 
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import SESSION_COOKIE, recent_principal, remember_principal, resolve_session
+from portal_app.auth.upload_principals import uploading_principal
 from portal_app.db import session_scope
 from portal_app.services.config import branding
 
@@ -65,6 +67,9 @@ class SessionState(rx.State):
     brand_name: str = branding.DEFAULT_NAME
     brand_accent: str = branding.DEFAULT_ACCENT
     brand_logo: str = ""
+    # The session this tab's page state belongs to (its id; None: nobody). Backend-only. auth/page_binding.py sets
+    # it and wipes the whole state tree of the tab when the connection's session is another one or has ended.
+    _tab_session: int | None = None
 
     async def _principal(self) -> Principal | None:
         token = token_from_cookie_header(self.router.headers.cookie)
@@ -81,7 +86,33 @@ class SessionState(rx.State):
 
     async def _authorize(self, area: str) -> Principal | None:
         """The verified principal if it may use ``area`` ("portal" or "tower"); otherwise None and a status set."""
-        principal = await self._principal()
+        return await self._admit(await self._principal(), area)
+
+    async def _authorize_upload(self, area: str) -> Principal | None:
+        """``_authorize`` for upload handlers: the principal of the HTTP request that carried the files.
+
+        An upload arrives by ``POST /_upload`` and runs as an event of the tab its ``reflex-client-token`` header
+        names, with that tab's stored router data: the websocket's cookie, not the request's. So the principal
+        comes from the upload gate's record of the request's own session (``auth/upload_principals.py``), and
+        only while this page belongs to that same session. Otherwise None, and nothing on the page changes: the
+        caller returns before reading or storing anything.
+        """
+        principal = await self._upload_principal()
+        if principal is None:
+            return None
+        return await self._admit(principal, area)
+
+    async def _upload_principal(self) -> Principal | None:
+        try:
+            tab = EventContext.get().token
+        except LookupError:  # not running as an event at all
+            return None
+        principal = uploading_principal(tab)
+        if principal is None or principal.session_id is None or principal.session_id != self._tab_session:
+            return None
+        return principal
+
+    async def _admit(self, principal: Principal | None, area: str) -> Principal | None:
         await self._load_branding()
         if principal is None:
             self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",

@@ -147,7 +147,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
                             draft={"doc_type": self.upload_doc_type, "filename": name})
 
     async def upload_document(self, files: list[rx.UploadFile], reference: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
+        principal = await self._authorize_upload(self.AREA)
         if principal is None:
             return self._refused()
         self.upload_error = self.upload_notice = ""

@@ -17,6 +17,7 @@ from portal_app.auth.state import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
+from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,
@@ -30,6 +31,8 @@ from portal_app.components.ui import (
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import PermissionDenied, ServiceError
+
+TEMPORARY_PASSWORD_ID = "temporary-password"
 
 ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
 FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
@@ -178,14 +181,15 @@ class PortalColleaguesState(SessionState):
     allowed: bool = False
     error: str = ""
     done: str = ""
-    new_password: str = ""  # the temporary password of the colleague just added; shown once
+    password_shown: bool = False  # the new colleague's temporary password is on screen (it is never a state value)
     add_key: int = 0
 
     async def load(self):  # noqa: ANN201
         principal = await self._authorize("portal")
         if principal is None:
             return self._refused()
-        self.error = self.done = self.new_password = ""
+        self.error = self.done = ""
+        self.password_shown = False
         await self._fetch(principal)
         return None
 
@@ -193,7 +197,7 @@ class PortalColleaguesState(SessionState):
         principal = await self._authorize("portal")
         if principal is None:
             return self._refused()
-        self.new_password = ""
+        self.password_shown = False
         try:
             created = await run_db(
                 svc.create_company_user, principal, str(form.get("new_email", "")),
@@ -204,10 +208,10 @@ class PortalColleaguesState(SessionState):
             return None
         self.error = ""
         self.done = f"{created.user.full_name} ({created.user.email}) is added."
-        self.new_password = created.temporary_password
+        self.password_shown = True
         self.add_key += 1
         await self._fetch(principal)
-        return None
+        return reveal(TEMPORARY_PASSWORD_ID, created.temporary_password)
 
     async def set_colleague_level(self, colleague: str, level: str):  # noqa: ANN201
         principal = await self._authorize("portal")
@@ -224,7 +228,7 @@ class PortalColleaguesState(SessionState):
         return None
 
     async def _change(self, principal: Principal, colleague: str, **change: Any) -> None:
-        self.new_password = ""
+        self.password_shown = False
         if not str(colleague).isdigit():
             self.error, self.done = "That colleague is not in the list. Reload the page; nothing was changed.", ""
             return
@@ -314,19 +318,9 @@ def _add_colleague_form() -> rx.Component:
 
 
 def _new_password_notice() -> rx.Component:
-    s = PortalColleaguesState
-    return rx.cond(
-        s.new_password != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("key_round")),
-            rx.callout.text(
-                "Temporary password: ", rx.code(s.new_password, data_testid="temporary-password", size="4"),
-                ". It is shown only now. Share it securely; they should change it at first sign-in.",
-            ),
-            role="status",
-            width="100%",
-        ),
-        rx.fragment(),
+    return one_time_secret(
+        TEMPORARY_PASSWORD_ID, "Temporary password", PortalColleaguesState.password_shown,
+        "It is shown only now. Share it securely; they should change it at first sign-in.", "temporary-password",
     )
 
 

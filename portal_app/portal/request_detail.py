@@ -88,7 +88,7 @@ class PortalRequestState(SessionState):
         return None
 
     async def send_reply(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal = await self._authorize("portal")
+        principal = await self._authorize_upload("portal")
         if principal is None:
             yield self._refused()
             return

@@ -84,7 +84,7 @@ class PortalNewRequestState(SessionState):
         return problems
 
     async def send(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal = await self._authorize("portal")
+        principal = await self._authorize_upload("portal")
         if principal is None:
             yield self._refused()
             return

@@ -56,7 +56,7 @@ class ConfigBrandingState(ConfigMixin, SessionState):
         return None
 
     async def upload_logo(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal, refused = await self._admin()
+        principal, refused = await self._admin(upload=True)
         if principal is None:
             return refused
         if len(files) != 1:

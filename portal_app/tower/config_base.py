@@ -43,9 +43,10 @@ class ConfigMixin(rx.State, mixin=True):
     field_errors: dict[str, str] = {}
     form_key: int = 0
 
-    async def _admin(self) -> tuple[Principal | None, Any]:
-        """(principal, None) for an administrator; (None, what to return) for anyone else."""
-        principal = await self._authorize("tower")
+    async def _admin(self, *, upload: bool = False) -> tuple[Principal | None, Any]:
+        """(principal, None) for an administrator; (None, what to return) for anyone else. ``upload``: for an
+        upload handler (the principal of the upload's own request, see ``SessionState._authorize_upload``)."""
+        principal = await (self._authorize_upload("tower") if upload else self._authorize("tower"))
         if principal is None:
             return None, self._refused()
         if not principal.can(Permission.MANAGE_CONFIG):

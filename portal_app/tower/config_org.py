@@ -9,10 +9,13 @@ import reflex as rx
 from portal_app.auth.permissions import ROLE_LABELS
 from portal_app.auth.state import SessionState, run_db
 from portal_app.components.layout import area_page
+from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import org
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
+
+NEW_PASSWORD_ID = "new-staff-password"
 
 ROUTE = "/tower/config/org"
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in org.STAFF_ROLE_VALUES]  # type: ignore[index]
@@ -29,7 +32,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
     teams: list[dict[str, str]] = []
     companies: list[dict[str, str]] = []
     staff: list[dict[str, str]] = []
-    new_password: str = ""
+    password_shown: bool = False  # the new staff account's temporary password is on screen (never a state value)
     editing: str = ""  # "branch:<id>" or "team:<id>": the row whose editor is open
     _versions: dict[str, int] = {}
     _companies: dict[str, dict] = {}
@@ -68,7 +71,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.notice, self.error, self.field_errors, self.new_password = "", "", {}, ""
+        self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
         await self._fetch(principal)
         return None
 
@@ -80,7 +83,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.editing, self.field_errors, self.new_password = str(row_key)[:30], {}, ""
+        self.editing, self.field_errors, self.password_shown = str(row_key)[:30], {}, False
         return None
 
     async def close_editor(self):  # noqa: ANN201
@@ -125,7 +128,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.new_password = ""
+        self.password_shown = False
         name = form_text(form, "branch_name", 160)
         await self._after(principal, await self._save(
             principal, org.save_branch, code=form_text(form, "branch_code", 30), name=name,
@@ -137,7 +140,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.new_password = ""
+        self.password_shown = False
         name, branch = form_text(form, "team_name", 160), form_text(form, "team_branch", 12)
         await self._after(principal, await self._save(principal, org.save_team, name=name,
                                                       branch_id=int(branch) if branch.isdigit() else None,
@@ -148,7 +151,7 @@ class ConfigOrgState(ConfigMixin, SessionState):
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.new_password = ""
+        self.password_shown = False
         name = form_text(form, "company_name", 240)
         await self._after(principal, await self._save(
             principal, org.save_company, code=form_text(form, "company_code", 30), name=name,
@@ -182,15 +185,16 @@ class ConfigOrgState(ConfigMixin, SessionState):
         if made is not None:
             self.notice = (f"{made.user.full_name} can sign in as {made.user.email} with the temporary password "
                            "below (shown once; they should change it at once).")
-            self.new_password = made.temporary_password
+            self.password_shown = True
             await self._fetch(principal)
+            return reveal(NEW_PASSWORD_ID, made.temporary_password)
         return None
 
     async def update_staff(self, form: dict):  # noqa: ANN201
         principal, refused = await self._admin()
         if principal is None:
             return refused
-        self.new_password = ""
+        self.password_shown = False
         uid = form_text(form, "user_id", 12)
         row = next((u for u in self.staff if u["id"] == uid), None)
         if row is None:
@@ -244,10 +248,8 @@ def _staff() -> rx.Component:
         rx.heading("Staff accounts", size="5", as_="h2"),
         rx.text("Staff roles: ops agent, ops manager, administrator. You cannot change your own role or switch "
                 "yourself off, and the last active administrator stays.", color=MUTED_TEXT),
-        rx.cond(S.new_password != "",
-                rx.callout(rx.text("Temporary password: ", rx.code(S.new_password, data_testid="new-password")),
-                           icon="key", role="status", width="100%"),
-                rx.fragment()),
+        one_time_secret(NEW_PASSWORD_ID, "Temporary password", S.password_shown,
+                        "Shown only now: share it securely.", "new-password"),
         _table("Staff accounts", ["Person", "Role", "Team", "Status", ""], S.staff, _staff_row),
         stacked_form(
             rx.heading("Add a staff account", size="4", as_="h3"),

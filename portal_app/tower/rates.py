@@ -123,7 +123,7 @@ class TowerRatesState(PagedQueueBase, SessionState):
         return rx.clear_selected_files(UPLOAD_ID)
 
     async def import_file(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
+        principal = await self._authorize_upload(self.AREA)
         if principal is None:
             return self._refused()
         self.import_error, self.import_notice, self.import_problems = "", "", []

@@ -337,7 +337,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
     async def send_reply(self, files: list[rx.UploadFile], form: dict):  # noqa: ANN201
         """The reply form and its files arrive together: a reply to the customer (with the status after it) or an
         internal note; the service stores the message and files all or nothing."""
-        principal = await self._authorize("tower")
+        principal = await self._authorize_upload("tower")
         if principal is None:
             return self._refused()
         form = form if isinstance(form, dict) else {}

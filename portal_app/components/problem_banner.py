@@ -1,0 +1,46 @@
+"""The banner a page shows when one of its actions failed on our side: what broke, that it may not have been saved,
+what to do next, and an error id to quote (the log has the traceback under the same id, see ``page_errors``)."""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+
+ERROR_ID = re.compile(r"^[0-9A-F]{8}$")
+
+
+class ProblemState(rx.State):
+    """Only the id of the last unexpected error of this tab; nothing about the error itself reaches the browser."""
+
+    error_id: str = ""
+
+    def show(self, error_id: str) -> None:
+        """Queued by the backend exception handler. Callable from the browser too, where it can only show the
+        tab's own banner, so it accepts nothing but an error id's form."""
+        if ERROR_ID.match(str(error_id)):
+            self.error_id = str(error_id)
+
+    def dismiss(self) -> None:
+        self.error_id = ""
+
+
+def problem_banner() -> rx.Component:
+    """Drawn once for every page (the app's overlay), above the content, only while there is an error id."""
+    return rx.cond(
+        ProblemState.error_id != "",
+        rx.el.div(
+            rx.el.div(
+                rx.el.strong("Something went wrong on our side. "),
+                "Your last action on this page did not finish, and what it was doing may not have been saved. "
+                "Reload the page and check, then try again. If it happens again, contact us and quote error ",
+                rx.el.strong(ProblemState.error_id, data_testid="error-id"),
+                ".",
+            ),
+            rx.el.button("Dismiss", type="button", on_click=ProblemState.dismiss, class_name="problem-dismiss"),
+            role="alert",
+            class_name="problem-banner",
+            data_testid="problem-banner",
+        ),
+        rx.fragment(),
+    )

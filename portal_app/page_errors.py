@@ -1,0 +1,64 @@
+"""What happens when a page's code fails unexpectedly: an error id in the log and on the person's screen.
+
+Reflex's default answer to an exception in an event handler is a toast that falls back to the browser's
+``window.alert`` (this app draws no toasts), with no way to find the failure in the log. Here the log gets the
+traceback under a short random error id, and the tab gets ``ProblemState.show(<id>)``: the product's own banner
+(``components/problem_banner.py``) says what happened, that it may not have been saved, what to do next, and the id
+to quote. Errors the browser reports (a script error, a failed render) are logged under an id too; they never
+alert either.
+
+No ``from __future__ import annotations`` here: Reflex checks the handlers' annotations as real types.
+"""
+
+import logging
+import re
+import secrets
+import time
+
+from reflex_base.event import EventSpec
+from reflex_base.event.context import EventContext
+
+from portal_app.components.problem_banner import ProblemState
+
+log = logging.getLogger(__name__)
+
+# A failure while showing the banner must not queue another banner, and so on: one banner per tab per moment.
+BANNER_EVERY_SECONDS = 2.0
+_MAX_TRACKED = 10_000
+_last_banner: dict[str, float] = {}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+MAX_REPORT_CHARS = 2000
+
+
+def new_error_id() -> str:
+    """Eight hex digits: short enough to read out on the phone, random enough not to repeat in a log."""
+    return secrets.token_hex(4).upper()
+
+
+def _banner_due(token: str) -> bool:
+    now = time.monotonic()
+    if now - _last_banner.get(token, float("-inf")) < BANNER_EVERY_SECONDS:
+        return False
+    if len(_last_banner) >= _MAX_TRACKED:
+        _last_banner.clear()
+    _last_banner[token] = now
+    return True
+
+
+def on_backend_exception(exception: Exception) -> EventSpec | None:
+    """Reflex's ``backend_exception_handler``: runs in the failed event's context, after the handler raised."""
+    error_id = new_error_id()
+    log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
+                                                                     exception.__traceback__))
+    try:
+        token = EventContext.get().token
+    except LookupError:
+        return None
+    return ProblemState.show(error_id) if token and _banner_due(token) else None
+
+
+def on_frontend_exception(exception: Exception) -> None:
+    """Reflex's ``frontend_exception_handler``: the browser's report is text it wrote, so it is logged on one line,
+    shortened, with control characters replaced."""
+    report = _CONTROL.sub(" | ", str(exception))[:MAX_REPORT_CHARS]
+    log.warning("The browser reported an error [error %s]: %s", new_error_id(), report)
