@@ -371,7 +371,7 @@ def test_every_route_that_takes_files_has_its_own_limit_and_the_rest_a_small_one
     monkeypatch.setenv("PORTAL_MAX_UPLOAD_MB", "25")
     limit = body_limit.body_limit_for
     assert limit("POST", "/api/v1/shipments/SH1/documents") == 25 * MB + 64 * 1024
-    assert limit("POST", "/_upload") == 5 * 25 * MB + 64 * 1024  # a request message with five attachments
+    assert limit("POST", "/_upload") == 25 * MB + 64 * 1024  # a page upload names no handler that declares more
     assert limit("POST", "/api/v1/requests/REQ-1/messages") == 5 * 25 * MB + 64 * 1024
     assert limit("POST", "/api/v1/rate-cards/import") == 10 * MB + 64 * 1024
     assert limit("POST", "/api/auth/login") == body_limit.SIGN_IN_LIMIT
@@ -384,3 +384,22 @@ def test_every_route_that_takes_files_has_its_own_limit_and_the_rest_a_small_one
                  if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})]
     assert len(multipart) >= 2 and all(limit(method, path.replace("{reference}", "X")) > body_limit.JSON_LIMIT
                                        for method, path in multipart), multipart
+
+
+def test_a_page_upload_may_be_as_large_as_its_handler_declares(monkeypatch):
+    """Every page upload arrives at /_upload; the handler named in the request sets the limit (one file unless
+    it declares more), so a document upload cannot carry five files' worth of bytes."""
+    import portal_app.portal_app  # noqa: F401  (registers the page states and their handlers)
+    from reflex_base.registry import RegistrationContext
+    from starlette.datastructures import Headers
+
+    monkeypatch.setenv("PORTAL_MAX_UPLOAD_MB", "25")
+    limits = {name.rsplit(".", 2)[-2].split("____")[-1] + "." + name.rsplit(".", 1)[-1]:
+              body_limit.body_limit_for("POST", "/_upload", Headers({"reflex-event-handler": name}))
+              for name in RegistrationContext.get().event_handlers}
+    one_file = 25 * MB + 64 * 1024
+    assert limits["tower_request_state.send_reply"] == 5 * 25 * MB + 64 * 1024  # a staff reply: five files
+    assert limits["portal_request_state.send_reply"] == one_file
+    assert limits["portal_shipment_detail_state.upload_document"] == one_file
+    assert limits["tower_rates_state.import_file"] == 10 * MB + 64 * 1024
+    assert limits["config_branding_state.upload_logo"] == 256 * 1024 + 64 * 1024

@@ -7,7 +7,9 @@ nothing is stored. The answer is a 413 in the API's error shape, and the connect
 body is not read either.
 
 Limits: the routes that take files allow the largest form they accept (the files at `PORTAL_MAX_UPLOAD_MB` each
-plus room for the form around them); every other body (JSON API, sign-in) is small.
+plus room for the form around them); every other body (JSON API, sign-in) is small. The pages' uploads all arrive
+at one address (`/_upload`), so there the limit is the one the upload handler named in the request declares with
+`upload_form_limit` (one file when it declares none).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from reflex_base.constants import Endpoint
+from reflex_base.registry import RegistrationContext
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -25,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal_app.api.errors import error_body
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD
 from portal_app.services import documents
+from portal_app.services.config import branding
 from portal_app.services.rate_cards import MAX_IMPORT_BYTES
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
 
@@ -46,28 +51,54 @@ def rate_import_form() -> int:
     return MAX_IMPORT_BYTES + MULTIPART_OVERHEAD
 
 
+def logo_form() -> int:
+    return branding.MAX_LOGO_BYTES + MULTIPART_OVERHEAD
+
+
+FORM_LIMIT_ATTRIBUTE = "_upload_form_limit"
+Handler = TypeVar("Handler", bound=Callable)
+
+
+def upload_form_limit(limit: Callable[[], int]) -> Callable[[Handler], Handler]:
+    """Declare on a page upload handler (innermost decorator) the largest `/_upload` form it takes."""
+
+    def declare(handler: Handler) -> Handler:
+        setattr(handler, FORM_LIMIT_ATTRIBUTE, limit)
+        return handler
+
+    return declare
+
+
+def page_upload_form(headers: Headers) -> int:
+    """The limit the upload handler named in ``reflex-event-handler`` declared; one file for any other name (the
+    upload gate refuses names that are not upload handlers)."""
+    entry = RegistrationContext.get().event_handlers.get(headers.get("reflex-event-handler", ""))
+    declared = getattr(getattr(getattr(entry, "handler", None), "fn", None), FORM_LIMIT_ATTRIBUTE, one_file_form)
+    return declared()
+
+
 @dataclass(frozen=True)
 class BodyLimit:
     method: str
     path: re.Pattern[str]
-    max_bytes: Callable[[], int]
+    max_bytes: Callable[[Headers], int]
 
 
 ROUTE_LIMITS: tuple[BodyLimit, ...] = (
     # The pages' uploads (documents, request messages with attachments, rate-card import, logo) all go here.
-    BodyLimit("POST", re.compile(rf"^{re.escape(str(Endpoint.UPLOAD))}/?$"), message_form),
-    BodyLimit("POST", re.compile(r"^/api/v1/shipments/[^/]+/documents$"), one_file_form),
-    BodyLimit("POST", re.compile(r"^/api/v1/requests/[^/]+/messages$"), message_form),
-    BodyLimit("POST", re.compile(r"^/api/v1/rate-cards/import$"), rate_import_form),
-    BodyLimit("POST", re.compile(r"^/api/auth/(login|logout)$"), lambda: SIGN_IN_LIMIT),
+    BodyLimit("POST", re.compile(rf"^{re.escape(str(Endpoint.UPLOAD))}/?$"), page_upload_form),
+    BodyLimit("POST", re.compile(r"^/api/v1/shipments/[^/]+/documents$"), lambda _: one_file_form()),
+    BodyLimit("POST", re.compile(r"^/api/v1/requests/[^/]+/messages$"), lambda _: message_form()),
+    BodyLimit("POST", re.compile(r"^/api/v1/rate-cards/import$"), lambda _: rate_import_form()),
+    BodyLimit("POST", re.compile(r"^/api/auth/(login|logout)$"), lambda _: SIGN_IN_LIMIT),
 )
 
 
-def body_limit_for(method: str, path: str) -> int:
-    """The most body bytes ``method path`` may send."""
+def body_limit_for(method: str, path: str, headers: Headers | None = None) -> int:
+    """The most body bytes ``method path`` may send (``headers`` name the handler of a page upload)."""
     for rule in ROUTE_LIMITS:
         if rule.method == method.upper() and rule.path.match(path):
-            return rule.max_bytes()
+            return rule.max_bytes(headers or Headers())
     return JSON_LIMIT
 
 
@@ -92,7 +123,7 @@ def too_large(limit: int) -> JSONResponse:
 class RequestBodyLimit:
     """ASGI layer: counts body bytes per request against `body_limit_for` (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], int] = body_limit_for) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str, Headers], int] = body_limit_for) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -100,8 +131,9 @@ class RequestBodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["method"], scope["path"])
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        limit = self.limit_for(scope["method"], scope["path"], headers)
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await too_large(limit)(scope, receive, send)
             return

@@ -13,6 +13,7 @@ from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
 from portal_app.components.work_queue import checked_input, stacked_form
+from portal_app.edge.body_limit import logo_form, upload_form_limit
 from portal_app.services.config import branding
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
 
@@ -55,6 +56,7 @@ class ConfigBrandingState(ConfigMixin, SessionState):
             self.field_errors = {"accent_color": self.error}
         return None
 
+    @upload_form_limit(logo_form)
     async def upload_logo(self, files: list[rx.UploadFile]):  # noqa: ANN201
         principal, refused = await self._admin(upload=True)
         if principal is None:

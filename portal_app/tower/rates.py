@@ -32,6 +32,7 @@ from portal_app.components.ui import (
     table_caption,
 )
 from portal_app.components.work_queue import PagedQueueBase, button_link, native_select, queue_page, queue_table
+from portal_app.edge.body_limit import rate_import_form, upload_form_limit
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ServiceError
 
@@ -122,6 +123,7 @@ class TowerRatesState(PagedQueueBase, SessionState):
                              f"{svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. {svc.NOTHING_IMPORTED}")
         return rx.clear_selected_files(UPLOAD_ID)
 
+    @upload_form_limit(rate_import_form)
     async def import_file(self, files: list[rx.UploadFile]):  # noqa: ANN201
         principal = await self._authorize_upload(self.AREA)
         if principal is None:

@@ -43,6 +43,7 @@ from portal_app.components.ui import (
     responsive_grid,
     secondary_button,
 )
+from portal_app.edge.body_limit import message_form, upload_form_limit
 from portal_app.components.work_queue import (
     checked_input,
     native_select,
@@ -334,6 +335,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
             return self._refused()
         return rx.clear_selected_files(UPLOAD_ID)
 
+    @upload_form_limit(message_form)
     async def send_reply(self, files: list[rx.UploadFile], form: dict):  # noqa: ANN201
         """The reply form and its files arrive together: a reply to the customer (with the status after it) or an
         internal note; the service stores the message and files all or nothing."""
