@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
@@ -46,7 +47,7 @@ class StepIn(BaseModel):
     name: str = Field(max_length=120)
     anchor: str = Field("origin", description="origin (days from the ready date) or destination (days from the "
                                               "planned arrival)")
-    offset_days: int = 0
+    offset_days: WholeNumber = 0
     customer_visible: bool = True
     event_code: str | None = Field(None, max_length=8)
 
@@ -54,7 +55,7 @@ class StepIn(BaseModel):
 class TemplateIn(BaseModel):
     name: str = Field(max_length=120)
     steps: list[StepIn] = Field(max_length=templates.MAX_STEPS, description="In order")
-    expected_version: int | None = Field(None, description="The version you saw (409 if it changed since)")
+    expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
 @router.get("/templates", responses=Errors)
@@ -78,7 +79,7 @@ class RequirementIn(BaseModel):
     mode: str
     incoterm: str | None = Field(None, description="Incoterm 2020 code; null for every Incoterm")
     doc_type: str
-    due_days_before_departure: int = 3
+    due_days_before_departure: WholeNumber = 3
     provided_by: str = "customer"
     dangerous_goods_only: bool = False
     is_active: bool = True
@@ -95,7 +96,7 @@ def create_requirement(body: RequirementIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/documents/{requirement_id}", responses=Errors)
-def update_requirement(requirement_id: int, body: RequirementIn, principal: Admin, db: Db) -> dict:
+def update_requirement(requirement_id: Id, body: RequirementIn, principal: Admin, db: Db) -> dict:
     return asdict(documents.save_requirement(db, principal, requirement_id=requirement_id, **body.model_dump()))
 
 
@@ -105,8 +106,8 @@ def update_requirement(requirement_id: int, body: RequirementIn, principal: Admi
 class RuleIn(BaseModel):
     is_active: bool
     severity: str
-    threshold: int | None = Field(None, description="Hours or days, by rule (see `unit` in the list)")
-    expected_version: int | None = None
+    threshold: WholeNumber | None = Field(None, description="Hours or days, by rule (see `unit` in the list)")
+    expected_version: Version | None = None
 
 
 @router.get("/rules", responses=Errors)
@@ -127,8 +128,8 @@ class PolicyIn(BaseModel):
     subject: str = Field(description="exception, ticket or quote")
     kind: str = Field(description="exception kind, request category or mode; '*' for any")
     severity: str = Field(description="severity or priority; '*' for any")
-    resolution_hours: int
-    first_response_hours: int | None = None
+    resolution_hours: WholeNumber
+    first_response_hours: WholeNumber | None = None
     is_active: bool = True
 
 
@@ -143,7 +144,7 @@ def create_policy(body: PolicyIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/sla/{policy_id}", responses=Errors)
-def update_policy(policy_id: int, body: PolicyIn, principal: Admin, db: Db) -> dict:
+def update_policy(policy_id: Id, body: PolicyIn, principal: Admin, db: Db) -> dict:
     return asdict(sla.save_policy(db, principal, policy_id=policy_id, **body.model_dump()))
 
 
@@ -159,7 +160,7 @@ class BranchIn(BaseModel):
 
 class TeamIn(BaseModel):
     name: str = Field(max_length=120)
-    branch_id: int | None = None
+    branch_id: Id | None = None
 
 
 class CompanyIn(BaseModel):
@@ -167,7 +168,7 @@ class CompanyIn(BaseModel):
     name: str = Field(max_length=200)
     country: str | None = Field(None, max_length=2)
     billing_currency: str = Field("USD", max_length=3)
-    payment_terms_days: int = 30
+    payment_terms_days: WholeNumber = 30
     is_active: bool = True
 
 
@@ -175,16 +176,16 @@ class StaffIn(BaseModel):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=200)
     role: str = Field(description=", ".join(org.STAFF_ROLE_VALUES))
-    team_id: int | None = None
-    branch_id: int | None = None
+    team_id: Id | None = None
+    branch_id: Id | None = None
 
 
 class StaffUpdateIn(BaseModel):
     role: str
     is_active: bool
-    team_id: int | None = None
-    branch_id: int | None = None
-    expected_version: int | None = None
+    team_id: Id | None = None
+    branch_id: Id | None = None
+    expected_version: Version | None = None
 
 
 @router.get("/branches", responses=Errors)
@@ -198,7 +199,7 @@ def create_branch(body: BranchIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/branches/{branch_id}", responses=Errors)
-def update_branch(branch_id: int, body: BranchIn, principal: Admin, db: Db) -> dict:
+def update_branch(branch_id: Id, body: BranchIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_branch(db, principal, branch_id=branch_id, **body.model_dump()))
 
 
@@ -213,7 +214,7 @@ def create_team(body: TeamIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/teams/{team_id}", responses=Errors)
-def update_team(team_id: int, body: TeamIn, principal: Admin, db: Db) -> dict:
+def update_team(team_id: Id, body: TeamIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_team(db, principal, team_id=team_id, **body.model_dump()))
 
 
@@ -228,7 +229,7 @@ def create_company(body: CompanyIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/companies/{company_id}", responses=Errors)
-def update_company(company_id: int, body: CompanyIn, principal: Admin, db: Db) -> dict:
+def update_company(company_id: Id, body: CompanyIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_company(db, principal, company_id=company_id, **body.model_dump()))
 
 
@@ -245,7 +246,7 @@ def create_staff(body: StaffIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/staff/{user_id}", responses=Errors)
-def update_staff(user_id: int, body: StaffUpdateIn, principal: Admin, db: Db) -> dict:
+def update_staff(user_id: Id, body: StaffUpdateIn, principal: Admin, db: Db) -> dict:
     return asdict(org.update_staff(db, principal, user_id, **body.model_dump()))
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Amount, IsoDate, PageNo, rows_per_page
 from portal_app.api.exports import CSV_TYPE, XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
@@ -22,7 +23,8 @@ router = APIRouter(prefix="/api/v1", tags=["finance"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
-AsOf = Annotated[date | None, Query(description="Age balances as of this day (YYYY-MM-DD); default today (UTC)")]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
+AsOf = Annotated[IsoDate | None, Query(description="Age balances as of this day (YYYY-MM-DD); default today (UTC)")]
 
 
 class InvoiceOut(BaseModel):
@@ -114,8 +116,8 @@ def list_invoices(
     status: Annotated[str | None, Query(description="draft, issued, partially_paid, paid, overdue, disputed, void")] = None,
     shipment: Annotated[str | None, Query(max_length=40, description="Only invoices of this shipment reference")] = None,
     q: Annotated[str | None, Query(max_length=40, description="Start of an invoice number or shipment reference")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 25,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
 ) -> InvoicePageOut:
     result = svc.list_invoices(
         db, principal, status=status, shipment_reference=shipment, search=q, page=page, page_size=page_size
@@ -129,9 +131,9 @@ def list_invoices(
 class InvoiceLineIn(BaseModel):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
+    quantity: Amount
+    unit_price: Amount
+    tax_rate: Amount = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
 
 
 class InvoiceIn(BaseModel):
@@ -139,8 +141,8 @@ class InvoiceIn(BaseModel):
     shipment_reference: str | None = None
     number: str | None = Field(None, description="Your accounting system's number; default INV-<year>-<seq>")
     currency: str
-    issue_date: date | None = None
-    due_date: date
+    issue_date: IsoDate | None = None
+    due_date: IsoDate
     lines: list[InvoiceLineIn]
 
 

@@ -640,7 +640,10 @@ def _apply(db: Session, q: QuoteRequest, data: QuoteInput, problems: dict[str, s
     incoterm = _text(data.incoterm, 3)
     q.incoterm = incoterm.upper() if incoterm else None
     services = sorted({s.strip().lower() for s in data.services if s and s.strip()})
-    q.services = json.dumps(services)[:200]
+    unknown = [s for s in services if s not in SERVICES]
+    if unknown:
+        problems["services"] = f"Unknown service {unknown[0][:40]!r}. Choose from: {', '.join(SERVICES)}."
+    q.services = json.dumps([s for s in services if s in SERVICES])  # known names only: always fits, always whole
     q.cargo_value = _decimal(data.cargo_value, "cargo_value", "The cargo value", problems)
     if q.cargo_value is not None:
         q.cargo_value = q.cargo_value.quantize(Decimal("0.01"))
