@@ -166,3 +166,61 @@ def test_a_date_time_with_a_zone_is_taken(world):
     client = _client(world, "ops_manager@fwd.test")
     resp = client.post("/api/v1/tasks", json={"title": "Call the carrier", "due_at": "2031-11-30T14:00:00+02:00"})
     assert resp.status_code == 201, resp.text
+
+
+# ------------------------------------------------------------------------------------------- the parsers
+
+
+@pytest.mark.parametrize("text", ["0", "1700000000", "20261130", "2026-W48-1", "2026-334", "2026-11-30T00:00",
+                                  "30.11.2026", " ", "2026-02-30", "1899-12-31", "3000-01-01", "２０２６-11-30"])
+def test_only_a_calendar_date_in_iso_form_is_a_date(text):
+    from portal_app.services import isodates
+
+    with pytest.raises(ValueError, match="YYYY-MM-DD|outside the years"):
+        isodates.parse_date(text)
+
+
+def test_an_iso_date_and_a_zoned_date_time_are_read():
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from portal_app.services import isodates
+
+    assert isodates.parse_date("2026-11-30") == date(2026, 11, 30)
+    assert isodates.parse_datetime("2026-11-30T14:00:00Z") == datetime(2026, 11, 30, 14, tzinfo=UTC)
+    assert isodates.parse_datetime("2026-11-30T16:00+02:00").utcoffset() == timedelta(hours=2)
+    assert isodates.parse_datetime("2026-11-30 14:00:00.5-05:30").tzinfo == timezone(-timedelta(hours=5, minutes=30))
+    for text in ("2026-11-30T14:00:00", "2026-11-30", "1764511200", "2026-11-30T14:00:00+25:00"):
+        with pytest.raises(ValueError):
+            isodates.parse_datetime(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("7", 7), (" 42 ", 42), ("2147483647", 2**31 - 1), ("0", None),
+                                                 ("-3", None), ("2147483648", None), (HUGE, None), ("²", None),
+                                                 ("٣", None), ("1e3", None), ("", None), ("12a", None)])
+def test_an_id_typed_as_text_is_read_only_when_a_column_can_hold_it(text, expected):
+    from portal_app.services.numbers import parse_id
+
+    assert parse_id(text) == expected
+
+
+@pytest.mark.parametrize("params", [{"etd_from": "20261130"}, {"eta_to": "0"}, {"etd_to": "2026-02-30"}])
+def test_the_shipment_list_and_its_export_take_only_iso_dates(world, params):
+    client = _client(world, "customer_admin@alfa.test")
+    _refused(client.get("/api/v1/shipments", params=params))
+    assert client.get("/api/v1/shipments/export", params=params).status_code == 422
+
+
+@pytest.mark.parametrize("params", [{"owner": HUGE}, {"owner": "²"}, {"branch": HUGE}, {"team": "-1"}])
+def test_the_board_refuses_an_id_no_column_can_hold(world, params):
+    _refused(_client(world, "ops_manager@fwd.test").get("/api/v1/tower/shipments", params=params))
+
+
+def test_the_board_reads_a_customer_too_long_for_an_id_as_a_code(world):
+    resp = _client(world, "ops_manager@fwd.test").get("/api/v1/tower/shipments", params={"customer": "9" * 20})
+    assert resp.status_code == 200 and resp.json()["total"] == 0
+
+
+def test_a_bulk_action_over_a_board_filter_refuses_a_huge_id(world):
+    resp = _client(world, "ops_manager@fwd.test").post(
+        "/api/v1/tower/bulk/customer-update", json={"filter": {"owner": HUGE}, "body": "Vessel delayed by storm"})
+    assert resp.status_code == 422, resp.text

@@ -25,7 +25,8 @@ from portal_app.services import documents as document_files
 from portal_app.services import requests as svc
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.exceptions import SlaTimer
-from portal_app.services.requests.opening import MAX_ATTACHMENTS
+from portal_app.services.requests.context import MAX_CONTEXT_CHARS
+from portal_app.services.requests.opening import MAX_ATTACHMENTS, MAX_BODY_CHARS
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 
@@ -106,39 +107,43 @@ class RequestDetailOut(RequestOut):
 
 
 class NewRequest(BaseModel):
-    category: str
-    subject: str
-    body: str
-    priority: str = "normal"
-    shipment_reference: str | None = None
-    invoice_number: str | None = None
+    category: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=MAX_BODY_CHARS)
+    priority: str = Field("normal", max_length=20)
+    shipment_reference: str | None = Field(None, max_length=40)
+    invoice_number: str | None = Field(None, max_length=40)
     document_id: Id | None = None
-    context: dict[str, Any] | None = Field(None, description="Page, record, what was attempted, any draft")
+    context: dict[str, Any] | None = Field(
+        None, description=f"Page, record, what was attempted, any draft: at most {MAX_CONTEXT_CHARS:,} characters "
+                          "as JSON (a larger one is refused with `context_too_large`; nothing is cut)")
 
 
 class MessageIn(BaseModel):
-    body: str
+    body: str = Field(max_length=MAX_BODY_CHARS)
     internal: bool = Field(False, description="Staff only: an internal note customers never see")
-    status: str | None = Field(None, description="Staff only: the status after a reply (default waiting_on_customer)")
+    status: str | None = Field(None, max_length=40,
+                               description="Staff only: the status after a reply (default waiting_on_customer)")
     expected_version: Version | None = None
 
 
 class StatusIn(BaseModel):
-    status: str
-    note: str | None = Field(None, description="Sent to the customer as a reply with the change")
+    status: str = Field(max_length=40)
+    note: str | None = Field(None, max_length=MAX_BODY_CHARS,
+                             description="Sent to the customer as a reply with the change")
     expected_version: Version | None = None
 
 
 class TriageIn(BaseModel):
-    category: str
-    priority: str
+    category: str = Field(max_length=40)
+    priority: str = Field(max_length=20)
     team_id: Id | None = None
     assignee_id: Id | None = None
     expected_version: Version | None = None
 
 
 class MergeIn(BaseModel):
-    into: str = Field(description="Reference of the request that continues")
+    into: str = Field(max_length=40, description="Reference of the request that continues")
     expected_version: Version | None = None
 
 
@@ -148,13 +153,13 @@ class ExceptionLinkIn(BaseModel):
 
 
 class ReopenIn(BaseModel):
-    reason: str
+    reason: str = Field(max_length=MAX_BODY_CHARS)
     expected_version: Version | None = None
 
 
 class RatingIn(BaseModel):
     score: Score
-    comment: str | None = None
+    comment: str | None = Field(None, max_length=MAX_BODY_CHARS)
 
 
 class CannedOut(BaseModel):
@@ -165,9 +170,9 @@ class CannedOut(BaseModel):
 
 
 class CannedIn(BaseModel):
-    title: str
-    body: str
-    category: str | None = None
+    title: str = Field(max_length=120)
+    body: str = Field(max_length=5000)
+    category: str | None = Field(None, max_length=40)
 
 
 class DeskSettingsOut(BaseModel):

@@ -38,7 +38,7 @@ from models import (
 from models.enums import Mode, PortalEventKind, QuoteStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, funnel, notifications, rating
+from portal_app.services import clock, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
@@ -270,9 +270,9 @@ def _date(value: date | str | None, key: str, problems: dict[str, str]) -> date 
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems[key] = f"{text[:20]!r} is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-15."
+        return isodates.parse_date(text)
+    except ValueError as exc:
+        problems[key] = f"{exc}."
         return None
 
 
