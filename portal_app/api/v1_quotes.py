@@ -408,7 +408,8 @@ def accept_option(
 
 @router.get("/funnel", response_model=FunnelOut)
 def get_funnel(
-    principal: Caller, db: Db, since: Annotated[IsoDateTime, Query()], until: Annotated[IsoDateTime | None, Query()] = None
+    principal: Caller, db: Db, since: Annotated[IsoDateTime, Query()],
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> FunnelOut:
     """Staff: quotes and bookings started, submitted, failed and abandoned in a period (abandonment rule in
     docs/quotes.md)."""

@@ -7,7 +7,7 @@ Staff only: a customer's session or API key gets 403 on every route here. Edits 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
