@@ -27,13 +27,13 @@ from portal_app.services import isodates
 from portal_app.services.numbers import INT32_MAX, INT32_MIN
 from portal_app.services.paging import MAX_PAGE
 
-Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT32_MAX, examples=[1])]
 """A record's id (path, query or body)."""
 
-PageNo = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+PageNo = Annotated[int, Field(ge=1, le=MAX_PAGE, examples=[1])]
 """A page number, from 1."""
 
-Version = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Version = Annotated[int, Field(ge=0, le=INT32_MAX, examples=[1])]
 """The version of a record the caller saw (``expected_version``); a stale one answers 409 with the current one."""
 
 WholeNumber = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
