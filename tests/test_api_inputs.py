@@ -224,3 +224,19 @@ def test_a_bulk_action_over_a_board_filter_refuses_a_huge_id(world):
     resp = _client(world, "ops_manager@fwd.test").post(
         "/api/v1/tower/bulk/customer-update", json={"filter": {"owner": HUGE}, "body": "Vessel delayed by storm"})
     assert resp.status_code == 422, resp.text
+
+
+@pytest.mark.parametrize("world_name", ["qworld", pytest.param("pg_qworld", marks=pytest.mark.postgres)])
+def test_the_largest_id_and_page_allowed_fit_both_databases(request, world_name):
+    """The bounds are PostgreSQL's integer: the largest id and page still answer 404 and an empty page, on
+    SQLite and on PostgreSQL (one past them is a 422 before the database is asked)."""
+    qw = request.getfixturevalue(world_name)
+    client = qw.client("alice@acme.example")
+    top = 2**31 - 1
+    assert client.get(f"/api/v1/quote-options/{top}").status_code == 404
+    assert client.get(f"/api/v1/documents/{top}/download").status_code == 404
+    page = client.get("/api/v1/invoices", params={"page": top, "page_size": 200})
+    assert page.status_code == 200 and page.json()["items"] == []
+    assert client.get("/api/v1/quote-requests", params={"page": top}).json()["items"] == []
+    _refused(client.get(f"/api/v1/quote-options/{top + 1}"))
+    _refused(client.get("/api/v1/invoices", params={"page": top + 1}))
