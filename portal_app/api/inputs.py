@@ -8,7 +8,7 @@ inside a body model::
 
     def get_task(task_id: Id, page: PageNo = 1, since: IsoDate | None = None): ...
 
-    class TaskIn(BaseModel):
+    class TaskIn(Body):
         assignee_id: Id | None = None
 
 Domain rules (at most 120 transit days, a ready date not in the past) stay in the services, which say why.
@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from portal_app.services import isodates
 from portal_app.services.numbers import INT32_MAX, INT32_MIN
@@ -39,8 +39,19 @@ Version = Annotated[int, Field(ge=0, le=INT32_MAX, examples=[1])]
 WholeNumber = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
 """Any other whole number (days, hours, counts): storable; its service checks the range that makes sense."""
 
-Amount = Annotated[Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"), max_digits=22, decimal_places=8)]
-"""Money, rates, weights and quantities: at most a trillion either way and eight decimals."""
+Amount = Annotated[Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"), max_digits=22, decimal_places=8,
+                                  strict=False)]
+"""Money, rates, weights and quantities: at most a trillion either way and eight decimals, as a JSON number or a
+decimal string (``"12.50"`` keeps its digits)."""
+
+
+class Body(BaseModel):
+    """The base of every JSON request body: each value must already have its declared JSON type. Nothing is
+    coerced: ``true`` is not the id 1, ``0`` is not ``false``, ``"5"`` is not 5 (pydantic's lax mode would read all
+    three), so a client that mixes up fields hears about it instead of changing the wrong thing."""
+
+    model_config = ConfigDict(strict=True)
+
 
 
 def rows_per_page(maximum: int) -> Any:  # noqa: ANN401 - an Annotated type

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, Version, WholeNumber
+from portal_app.api.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
@@ -39,7 +39,7 @@ class ProfileOut(BaseModel):
     version: int
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(Body):
     """Only the fields sent change. ``version`` (from GET) refuses the save if the profile changed since."""
 
     full_name: str | None = Field(default=None, max_length=400)
@@ -49,7 +49,7 @@ class ProfilePatch(BaseModel):
     version: Version | None = None
 
 
-class PreferenceItem(BaseModel):
+class PreferenceItem(Body):
     event_kind: str = Field(max_length=30, description=f"One of {', '.join(prefs.EVENT_KINDS)}")
     channel: str = Field(max_length=10, description=f"One of {', '.join(prefs.CHANNELS)}")
     enabled: bool
@@ -69,7 +69,7 @@ class PreferenceOut(PreferenceItem):
     label: str
 
 
-class PreferencesBody(BaseModel):
+class PreferencesBody(Body):
     """Kinds and channels left out keep their current values."""
 
     items: list[PreferenceItem] = Field(max_length=len(prefs.EVENT_KINDS) * len(prefs.CHANNELS) * 2)
@@ -93,7 +93,7 @@ class CompanyUsersOut(BaseModel):
     items: list[CompanyUserOut]
 
 
-class NewCompanyUserBody(BaseModel):
+class NewCompanyUserBody(Body):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=400)
     role: str = Field(default="customer_user", max_length=20, description="customer_user or customer_admin")
@@ -106,7 +106,7 @@ class NewCompanyUserOut(BaseModel):
     )
 
 
-class CompanyUserPatch(BaseModel):
+class CompanyUserPatch(Body):
     role: str | None = Field(default=None, max_length=20, description="customer_user or customer_admin")
     active: bool | None = None
 

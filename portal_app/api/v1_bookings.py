@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, PageNo, Version, rows_per_page
+from portal_app.api.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as svc
 
@@ -47,13 +47,13 @@ class BookingPageOut(BaseModel):
     pages: int
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(Body):
     carrier_booking_number: str | None = Field(None, max_length=40)
     note: str | None = Field(None, max_length=400, description="Shown to the customer with the confirmation")
     expected_version: Version | None = Field(None, description="The shipment version you saw (409 if it changed)")
 
 
-class RejectIn(BaseModel):
+class RejectIn(Body):
     reason: str = Field(max_length=400, description="Shown to the customer")
     expected_version: Version | None = None
 
@@ -63,7 +63,7 @@ class DecisionOut(BaseModel):
     status: str
 
 
-class ChangeIn(BaseModel):
+class ChangeIn(Body):
     kind: Literal["amend", "cancel"]
     changes: dict[str, str] = Field(default_factory=dict,
                                     description="amend: field -> new value; fields: " + ", ".join(svc.AMENDABLE_FIELDS))
@@ -95,7 +95,7 @@ class ChangePageOut(BaseModel):
     pages: int
 
 
-class DecideIn(BaseModel):
+class DecideIn(Body):
     reason: str = Field(max_length=400, description="Shown to the customer")
     expected_version: Version | None = None
 

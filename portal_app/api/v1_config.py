@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, Version, WholeNumber
+from portal_app.api.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
@@ -42,7 +42,7 @@ class LogoTooLarge(ServiceError):
 # ------------------------------------------------------------------------------------------------ templates
 
 
-class StepIn(BaseModel):
+class StepIn(Body):
     code: str = Field(max_length=40, description="e.g. vessel_departure")
     name: str = Field(max_length=120)
     anchor: str = Field("origin", description="origin (days from the ready date) or destination (days from the "
@@ -52,7 +52,7 @@ class StepIn(BaseModel):
     event_code: str | None = Field(None, max_length=8)
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(Body):
     name: str = Field(max_length=120)
     steps: list[StepIn] = Field(max_length=templates.MAX_STEPS, description="In order")
     expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
@@ -75,7 +75,7 @@ def save_template(mode: str, body: TemplateIn, principal: Admin, db: Db) -> dict
 # ------------------------------------------------------------------------------------------------ documents
 
 
-class RequirementIn(BaseModel):
+class RequirementIn(Body):
     mode: str
     incoterm: str | None = Field(None, description="Incoterm 2020 code; null for every Incoterm")
     doc_type: str
@@ -103,7 +103,7 @@ def update_requirement(requirement_id: Id, body: RequirementIn, principal: Admin
 # ------------------------------------------------------------------------------------------------ rules
 
 
-class RuleIn(BaseModel):
+class RuleIn(Body):
     is_active: bool
     severity: str
     threshold: WholeNumber | None = Field(None, description="Hours or days, by rule (see `unit` in the list)")
@@ -124,7 +124,7 @@ def update_rule(kind: str, body: RuleIn, principal: Admin, db: Db) -> dict:
 # ------------------------------------------------------------------------------------------------ SLA
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(Body):
     subject: str = Field(description="exception, ticket or quote")
     kind: str = Field(description="exception kind, request category or mode; '*' for any")
     severity: str = Field(description="severity or priority; '*' for any")
@@ -151,19 +151,19 @@ def update_policy(policy_id: Id, body: PolicyIn, principal: Admin, db: Db) -> di
 # ------------------------------------------------------------------------------------------------ organisation
 
 
-class BranchIn(BaseModel):
+class BranchIn(Body):
     code: str = Field(max_length=20)
     name: str = Field(max_length=120)
     location_code: str | None = Field(None, max_length=5)
     timezone: str = Field("UTC", max_length=64)
 
 
-class TeamIn(BaseModel):
+class TeamIn(Body):
     name: str = Field(max_length=120)
     branch_id: Id | None = None
 
 
-class CompanyIn(BaseModel):
+class CompanyIn(Body):
     code: str = Field(max_length=20)
     name: str = Field(max_length=200)
     country: str | None = Field(None, max_length=2)
@@ -172,7 +172,7 @@ class CompanyIn(BaseModel):
     is_active: bool = True
 
 
-class StaffIn(BaseModel):
+class StaffIn(Body):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=200)
     role: str = Field(description=", ".join(org.STAFF_ROLE_VALUES))
@@ -180,7 +180,7 @@ class StaffIn(BaseModel):
     branch_id: Id | None = None
 
 
-class StaffUpdateIn(BaseModel):
+class StaffUpdateIn(Body):
     role: str
     is_active: bool
     team_id: Id | None = None
@@ -253,7 +253,7 @@ def update_staff(user_id: Id, body: StaffUpdateIn, principal: Admin, db: Db) -> 
 # ------------------------------------------------------------------------------------------------ branding
 
 
-class BrandingIn(BaseModel):
+class BrandingIn(Body):
     product_name: str = Field(max_length=60)
     accent_color: str = Field(max_length=7, description="#rrggbb, at least 4.5:1 against white")
     remove_logo: bool = False

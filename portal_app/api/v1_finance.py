@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Amount, IsoDate, PageNo, rows_per_page
+from portal_app.api.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.api.exports import CSV_TYPE, XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
@@ -77,7 +77,7 @@ class InvoiceDetailOut(InvoiceOut):
     payments: list[PaymentOut]
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(Body):
     reason: str = Field(max_length=2000, description=f"Why the invoice is wrong, at least {svc.DISPUTE_REASON_MIN} characters")
 
 
@@ -128,7 +128,7 @@ def list_invoices(
     )
 
 
-class InvoiceLineIn(BaseModel):
+class InvoiceLineIn(Body):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
     quantity: Amount
@@ -136,7 +136,7 @@ class InvoiceLineIn(BaseModel):
     tax_rate: Amount = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(Body):
     company_code: str | None = Field(None, description="The customer's code; or give shipment_reference")
     shipment_reference: str | None = None
     number: str | None = Field(None, description="Your accounting system's number; default INV-<year>-<seq>")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db, optional_principal
-from portal_app.api.inputs import Id, PageNo, Version, rows_per_page
+from portal_app.api.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import help_centre as svc
 from portal_app.services.help_centre import articles as art
@@ -115,7 +115,7 @@ class ArticleEditOut(BaseModel):
     version: int
 
 
-class ArticleIn(BaseModel):
+class ArticleIn(Body):
     title: str = Field(max_length=art.TITLE_MAX)
     slug: str = Field(
         "",
@@ -132,12 +132,12 @@ class ArticleUpdateIn(ArticleIn):
     expected_version: Version = Field(description="The version you edited (409 if it changed since)")
 
 
-class PublishIn(BaseModel):
+class PublishIn(Body):
     published: bool
     expected_version: Version
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(Body):
     audience: str
     expected_version: Version
 

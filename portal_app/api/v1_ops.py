@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.api.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import exception_rules, shipments
@@ -73,7 +73,7 @@ class ExceptionPageOut(BaseModel):
     pages: int
 
 
-class ExceptionIn(BaseModel):
+class ExceptionIn(Body):
     shipment_reference: str = Field(max_length=20)
     kind: str = Field(description=", ".join(exc_svc.KINDS))
     title: str = Field(max_length=200)
@@ -84,7 +84,7 @@ class ExceptionIn(BaseModel):
     team_id: Id | None = Field(None, description="Default: the shipment's team")
 
 
-class Versioned(BaseModel):
+class Versioned(Body):
     expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
@@ -107,7 +107,7 @@ class ReopenIn(Versioned):
     reason: str = Field(max_length=2000)
 
 
-class EvaluateIn(BaseModel):
+class EvaluateIn(Body):
     shipment_reference: str = Field(max_length=20)
 
 
@@ -143,7 +143,7 @@ class TaskPageOut(BaseModel):
     pages: int
 
 
-class TaskIn(BaseModel):
+class TaskIn(Body):
     title: str = Field(max_length=200)
     detail: str | None = Field(None, max_length=4000)
     shipment_reference: str | None = Field(None, max_length=20)
@@ -173,7 +173,7 @@ class WorkloadOut(BaseModel):
     overdue_tasks: int
 
 
-class ReassignIn(BaseModel):
+class ReassignIn(Body):
     from_user_id: Id
     to_user_id: Id
     what: list[Literal["exceptions", "tasks", "shipments"]] = Field(

@@ -15,7 +15,17 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Amount, Id, IsoDate, IsoDateTime, PageNo, Version, WholeNumber, rows_per_page
+from portal_app.api.inputs import (
+    Amount,
+    Body,
+    Id,
+    IsoDate,
+    IsoDateTime,
+    PageNo,
+    Version,
+    WholeNumber,
+    rows_per_page,
+)
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as booking_svc
 from portal_app.services import funnel as funnel_svc
@@ -43,7 +53,7 @@ class LocationOut(BaseModel):
     label: str
 
 
-class CargoLineIn(BaseModel):
+class CargoLineIn(Body):
     description: str | None = Field(None, max_length=200)
     packages: WholeNumber | None = Field(None, description="Number of packages (loose cargo)")
     length_cm: Amount | None = Field(None, description="Per package")
@@ -57,7 +67,7 @@ class CargoLineIn(BaseModel):
     dg_class: str | None = Field(None, max_length=4, description="e.g. 3, 2.1, 6.1")
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(Body):
     """A quote request; every field may be left out while it is a draft."""
 
     mode: str | None = Field(None, max_length=12, description="ocean_fcl, ocean_lcl, air, road_ftl, road_ltl")
@@ -180,11 +190,11 @@ class QuotePageOut(BaseModel):
     pages: int
 
 
-class DeclineIn(BaseModel):
+class DeclineIn(Body):
     reason: str | None = Field(None, max_length=400)
 
 
-class BookingIn(BaseModel):
+class BookingIn(Body):
     shipper_name: str = Field(max_length=200)
     consignee_name: str = Field(max_length=200)
     cargo_description: str = Field(max_length=400)
@@ -204,14 +214,14 @@ class BookingOut(BaseModel):
     message: str
 
 
-class ManualChargeIn(BaseModel):
+class ManualChargeIn(Body):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
     quantity: Amount
     unit_price: Amount
 
 
-class ManualOptionIn(BaseModel):
+class ManualOptionIn(Body):
     currency: str = Field(max_length=3)
     transit_days: WholeNumber
     valid_until: IsoDate

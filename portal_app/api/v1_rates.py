@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Amount, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
+from portal_app.api.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
 from portal_app.api.exports import CSV_TYPE
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -30,7 +30,7 @@ Db = Annotated[Session, Depends(get_db)]
 PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
-class RateChargeIn(BaseModel):
+class RateChargeIn(Body):
     code: str = Field(max_length=20, description="FRT (freight, required), BAF, THC, DOC, CUS, INS, ...")
     description: str = Field(max_length=120)
     basis: str = Field(description="per_container, per_wm, per_kg, per_shipment, per_unit, percent")
@@ -42,7 +42,7 @@ class RateChargeIn(BaseModel):
     service: str | None = Field(None, description="pickup, customs, insurance or delivery: charged only when asked")
 
 
-class RateCardIn(BaseModel):
+class RateCardIn(Body):
     mode: str = Field(max_length=12)
     origin: str = Field(max_length=10)
     destination: str = Field(max_length=10)
@@ -127,7 +127,7 @@ class ImportReportOut(BaseModel):
     card_ids: list[int]
 
 
-class ActiveIn(BaseModel):
+class ActiveIn(Body):
     expected_version: Version | None = None
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, PageNo, Version, WholeNumber, bounded, rows_per_page
+from portal_app.api.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
 from portal_app.api.v1_config import admin
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD, UploadTooLarge
 from portal_app.auth.principal import Principal
@@ -106,7 +106,7 @@ class RequestDetailOut(RequestOut):
     reopen_until: datetime | None
 
 
-class NewRequest(BaseModel):
+class NewRequest(Body):
     category: str = Field(max_length=40)
     subject: str = Field(max_length=200)
     body: str = Field(max_length=MAX_BODY_CHARS)
@@ -119,7 +119,7 @@ class NewRequest(BaseModel):
                           "as JSON (a larger one is refused with `context_too_large`; nothing is cut)")
 
 
-class MessageIn(BaseModel):
+class MessageIn(Body):
     body: str = Field(max_length=MAX_BODY_CHARS)
     internal: bool = Field(False, description="Staff only: an internal note customers never see")
     status: str | None = Field(None, max_length=40,
@@ -127,14 +127,14 @@ class MessageIn(BaseModel):
     expected_version: Version | None = None
 
 
-class StatusIn(BaseModel):
+class StatusIn(Body):
     status: str = Field(max_length=40)
     note: str | None = Field(None, max_length=MAX_BODY_CHARS,
                              description="Sent to the customer as a reply with the change")
     expected_version: Version | None = None
 
 
-class TriageIn(BaseModel):
+class TriageIn(Body):
     category: str = Field(max_length=40)
     priority: str = Field(max_length=20)
     team_id: Id | None = None
@@ -142,22 +142,22 @@ class TriageIn(BaseModel):
     expected_version: Version | None = None
 
 
-class MergeIn(BaseModel):
+class MergeIn(Body):
     into: str = Field(max_length=40, description="Reference of the request that continues")
     expected_version: Version | None = None
 
 
-class ExceptionLinkIn(BaseModel):
+class ExceptionLinkIn(Body):
     exception_id: Id | None
     expected_version: Version | None = None
 
 
-class ReopenIn(BaseModel):
+class ReopenIn(Body):
     reason: str = Field(max_length=MAX_BODY_CHARS)
     expected_version: Version | None = None
 
 
-class RatingIn(BaseModel):
+class RatingIn(Body):
     score: Score
     comment: str | None = Field(None, max_length=MAX_BODY_CHARS)
 
@@ -169,13 +169,13 @@ class CannedOut(BaseModel):
     category: str | None
 
 
-class CannedIn(BaseModel):
+class CannedIn(Body):
     title: str = Field(max_length=120)
     body: str = Field(max_length=5000)
     category: str | None = Field(None, max_length=40)
 
 
-class DeskSettingsOut(BaseModel):
+class DeskSettingsOut(Body):
     routing: dict[str, Id] = Field(description="Request category -> the id of the team it goes to")
     reopen_days: WholeNumber
 
@@ -255,13 +255,13 @@ async def _message_form(request: Request) -> tuple[MessageIn, list[tuple[str, by
                   if isinstance(value := form.get(name), str) and value.strip()}
     finally:
         await form.close()
-    return _message(fields), files
+    return _message(fields, strict=False), files  # a form's values are all text: "true", "3"
 
 
-def _message(fields: object) -> MessageIn:
+def _message(fields: object, *, strict: bool = True) -> MessageIn:
     """The reply's fields checked like any request body (a bad one is a 422 saying which field)."""
     try:
-        return MessageIn.model_validate(fields)
+        return MessageIn.model_validate(fields, strict=strict)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 

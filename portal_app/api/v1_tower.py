@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.api.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -96,13 +96,13 @@ def list_board(
 # --------------------------------------------------------------------------------------------------- bulk
 
 
-class SelectionIn(BaseModel):
+class SelectionIn(Body):
     references: list[str] = Field(default_factory=list, max_length=bulk_svc.MAX_BULK,
                                   description="Shipment references picked on the board")
     filter: dict[str, str] | None = Field(None, description="Or the board's whole filter, as its query parameters")
 
 
-class VoyageIn(BaseModel):
+class VoyageIn(Body):
     vessel: str | None = Field(None, max_length=80)
     voyage: str | None = Field(None, max_length=20)
     flight: str | None = Field(None, max_length=12)
@@ -199,7 +199,7 @@ class EditOut(BaseModel):
     message: str
 
 
-class MilestoneIn(BaseModel):
+class MilestoneIn(Body):
     expected_version: Version = Field(description="The shipment version you saw")
     planned_at: IsoDateTime | None = None
     estimated_at: IsoDateTime | None = None
@@ -207,20 +207,20 @@ class MilestoneIn(BaseModel):
     location: str | None = Field(None, max_length=5, description="UN/LOCODE or IATA code; null clears")
 
 
-class EtaIn(BaseModel):
+class EtaIn(Body):
     expected_version: Version
     new_eta: IsoDateTime
     reason_code: str = Field(max_length=30, description="One of GET /api/v1/tower/eta-reasons")
     reason_text: str | None = Field(None, max_length=400, description="Shown to the customer")
 
 
-class AssignIn(BaseModel):
+class AssignIn(Body):
     expected_version: Version
     owner_id: Id | None = None
     team_id: Id | None = None
 
 
-class NoteIn(BaseModel):
+class NoteIn(Body):
     body: str = Field(max_length=ws.NOTE_MAX)
     visibility: Literal["internal", "customer"] = Field(
         "internal", description="internal: staff only; customer: the customer reads it")
@@ -232,7 +232,7 @@ class NoteOut(BaseModel):
     message: str
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(Body):
     decision: Literal["approve", "reject"]
     reason: str | None = Field(None, max_length=400, description="Required to reject; the customer reads it")
     expected_version: Version | None = Field(None, description="The document's version you saw")
