@@ -2,9 +2,9 @@
 
 Every integer a caller sends (a record id, a page, a version, a count) is bounded, so nothing reaches the database
 that it cannot hold (an unbounded id once became SQLite's ``OverflowError`` and a 500); dates are ISO calendar
-dates and date-times carry their zone (see :mod:`portal_app.services.isodates`). A value outside its shape is a
-422 in the API's error shape before any service runs. These aliases work the same in a path, in a query string and
-inside a body model::
+dates and date-times carry their zone (see :mod:`portal_app.services.isodates`); JSON bodies (:class:`Body`) take
+each value in its declared type. A value outside its shape is a 422 in the API's error shape before any service
+runs. These aliases work the same in a path, in a query string and inside a body model::
 
     def get_task(task_id: Id, page: PageNo = 1, since: IsoDate | None = None): ...
 
@@ -12,7 +12,8 @@ inside a body model::
         assignee_id: Id | None = None
 
 Domain rules (at most 120 transit days, a ready date not in the past) stay in the services, which say why.
-``tests/test_api_inputs.py`` walks the OpenAPI description and fails for any integer without both bounds.
+``tests/test_api_inputs.py`` walks the OpenAPI description and fails for any integer or number without both bounds;
+``tests/test_api_fuzz.py`` fuzzes every operation against its description.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class Body(BaseModel):
     three), so a client that mixes up fields hears about it instead of changing the wrong thing."""
 
     model_config = ConfigDict(strict=True)
-
 
 
 def rows_per_page(maximum: int) -> Any:  # noqa: ANN401 - an Annotated type
