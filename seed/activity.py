@@ -167,6 +167,6 @@ def _event(
         "kind": kind,
         "user_id": user_id,
         "company_id": company_id,
-        "detail": json.dumps(detail)[:500] if detail else None,
+        "detail": json.dumps(detail) if detail else None,  # small fixed shapes: never cut (cut JSON is unreadable)
         "created_at": at,
     }

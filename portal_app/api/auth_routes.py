@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import client_ip, current_principal, get_db
+from portal_app.api.inputs import Body
 from portal_app.auth import sessions
 from portal_app.auth.principal import Principal
 from portal_app.services.errors import ServiceError, ValidationFailed
@@ -19,7 +20,7 @@ from portal_app.settings import settings
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-class LoginBody(BaseModel):
+class LoginBody(Body):
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
     otp: str | None = Field(default=None, max_length=12)
@@ -39,7 +40,7 @@ class LoginOut(BaseModel):
     expires_at: str
 
 
-class PasswordChangeBody(BaseModel):
+class PasswordChangeBody(Body):
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
@@ -38,21 +39,21 @@ class ProfileOut(BaseModel):
     version: int
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(Body):
     """Only the fields sent change. ``version`` (from GET) refuses the save if the profile changed since."""
 
     full_name: str | None = Field(default=None, max_length=400)
     phone: str | None = Field(default=None, max_length=80, description="Empty string clears it")
     timezone: str | None = Field(default=None, max_length=64, description="IANA name, e.g. Europe/Amsterdam")
     locale: str | None = Field(default=None, max_length=10, description=f"One of {', '.join(svc.LOCALES)}")
-    version: int | None = None
+    version: Version | None = None
 
 
-class PreferenceItem(BaseModel):
+class PreferenceItem(Body):
     event_kind: str = Field(max_length=30, description=f"One of {', '.join(prefs.EVENT_KINDS)}")
     channel: str = Field(max_length=10, description=f"One of {', '.join(prefs.CHANNELS)}")
     enabled: bool
-    threshold_hours: int | None = Field(
+    threshold_hours: WholeNumber | None = Field(
         default=None,
         description=f"Only for eta_changed: notify when the ETA moves by more than this many hours "
         f"({prefs.MIN_THRESHOLD_HOURS}-{prefs.MAX_THRESHOLD_HOURS}, default {prefs.DEFAULT_ETA_THRESHOLD_HOURS})",
@@ -68,7 +69,7 @@ class PreferenceOut(PreferenceItem):
     label: str
 
 
-class PreferencesBody(BaseModel):
+class PreferencesBody(Body):
     """Kinds and channels left out keep their current values."""
 
     items: list[PreferenceItem] = Field(max_length=len(prefs.EVENT_KINDS) * len(prefs.CHANNELS) * 2)
@@ -92,7 +93,7 @@ class CompanyUsersOut(BaseModel):
     items: list[CompanyUserOut]
 
 
-class NewCompanyUserBody(BaseModel):
+class NewCompanyUserBody(Body):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=400)
     role: str = Field(default="customer_user", max_length=20, description="customer_user or customer_admin")
@@ -105,7 +106,7 @@ class NewCompanyUserOut(BaseModel):
     )
 
 
-class CompanyUserPatch(BaseModel):
+class CompanyUserPatch(Body):
     role: str | None = Field(default=None, max_length=20, description="customer_user or customer_admin")
     active: bool | None = None
 
@@ -168,5 +169,5 @@ def create_user(body: NewCompanyUserBody, principal: Caller, db: Db) -> NewCompa
 
 
 @router.patch("/users/{user_id}", response_model=CompanyUserOut, responses={**_ADMIN_ERRORS, 404: {"description": "No such colleague"}})
-def patch_user(user_id: int, body: CompanyUserPatch, principal: Caller, db: Db) -> CompanyUserOut:
+def patch_user(user_id: Id, body: CompanyUserPatch, principal: Caller, db: Db) -> CompanyUserOut:
     return CompanyUserOut(**svc.update_company_user(db, principal, user_id, role=body.role, active=body.active).__dict__)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as svc
 
@@ -19,8 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["bookings"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
 class BookingRowOut(BaseModel):
@@ -47,15 +47,15 @@ class BookingPageOut(BaseModel):
     pages: int
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(Body):
     carrier_booking_number: str | None = Field(None, max_length=40)
     note: str | None = Field(None, max_length=400, description="Shown to the customer with the confirmation")
-    expected_version: int | None = Field(None, description="The shipment version you saw (409 if it changed)")
+    expected_version: Version | None = Field(None, description="The shipment version you saw (409 if it changed)")
 
 
-class RejectIn(BaseModel):
+class RejectIn(Body):
     reason: str = Field(max_length=400, description="Shown to the customer")
-    expected_version: int | None = None
+    expected_version: Version | None = None
 
 
 class DecisionOut(BaseModel):
@@ -63,7 +63,7 @@ class DecisionOut(BaseModel):
     status: str
 
 
-class ChangeIn(BaseModel):
+class ChangeIn(Body):
     kind: Literal["amend", "cancel"]
     changes: dict[str, str] = Field(default_factory=dict,
                                     description="amend: field -> new value; fields: " + ", ".join(svc.AMENDABLE_FIELDS))
@@ -95,9 +95,9 @@ class ChangePageOut(BaseModel):
     pages: int
 
 
-class DecideIn(BaseModel):
+class DecideIn(Body):
     reason: str = Field(max_length=400, description="Shown to the customer")
-    expected_version: int | None = None
+    expected_version: Version | None = None
 
 
 @router.get("/bookings/pending", response_model=BookingPageOut)
@@ -148,12 +148,12 @@ def request_change(reference: str, body: ChangeIn, principal: Caller, db: Db) ->
 
 
 @router.post("/change-requests/{change_id}/approve", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
-def approve_change(change_id: int, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
+def approve_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
     return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, True, body.reason,
                                                 expected_version=body.expected_version)))
 
 
 @router.post("/change-requests/{change_id}/reject", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
-def reject_change(change_id: int, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
+def reject_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
     return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, False, body.reason,
                                                 expected_version=body.expected_version)))

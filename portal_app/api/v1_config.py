@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
@@ -41,20 +42,20 @@ class LogoTooLarge(ServiceError):
 # ------------------------------------------------------------------------------------------------ templates
 
 
-class StepIn(BaseModel):
+class StepIn(Body):
     code: str = Field(max_length=40, description="e.g. vessel_departure")
     name: str = Field(max_length=120)
     anchor: str = Field("origin", description="origin (days from the ready date) or destination (days from the "
                                               "planned arrival)")
-    offset_days: int = 0
+    offset_days: WholeNumber = 0
     customer_visible: bool = True
     event_code: str | None = Field(None, max_length=8)
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(Body):
     name: str = Field(max_length=120)
     steps: list[StepIn] = Field(max_length=templates.MAX_STEPS, description="In order")
-    expected_version: int | None = Field(None, description="The version you saw (409 if it changed since)")
+    expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
 @router.get("/templates", responses=Errors)
@@ -74,11 +75,11 @@ def save_template(mode: str, body: TemplateIn, principal: Admin, db: Db) -> dict
 # ------------------------------------------------------------------------------------------------ documents
 
 
-class RequirementIn(BaseModel):
+class RequirementIn(Body):
     mode: str
     incoterm: str | None = Field(None, description="Incoterm 2020 code; null for every Incoterm")
     doc_type: str
-    due_days_before_departure: int = 3
+    due_days_before_departure: WholeNumber = 3
     provided_by: str = "customer"
     dangerous_goods_only: bool = False
     is_active: bool = True
@@ -95,18 +96,18 @@ def create_requirement(body: RequirementIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/documents/{requirement_id}", responses=Errors)
-def update_requirement(requirement_id: int, body: RequirementIn, principal: Admin, db: Db) -> dict:
+def update_requirement(requirement_id: Id, body: RequirementIn, principal: Admin, db: Db) -> dict:
     return asdict(documents.save_requirement(db, principal, requirement_id=requirement_id, **body.model_dump()))
 
 
 # ------------------------------------------------------------------------------------------------ rules
 
 
-class RuleIn(BaseModel):
+class RuleIn(Body):
     is_active: bool
     severity: str
-    threshold: int | None = Field(None, description="Hours or days, by rule (see `unit` in the list)")
-    expected_version: int | None = None
+    threshold: WholeNumber | None = Field(None, description="Hours or days, by rule (see `unit` in the list)")
+    expected_version: Version | None = None
 
 
 @router.get("/rules", responses=Errors)
@@ -123,12 +124,12 @@ def update_rule(kind: str, body: RuleIn, principal: Admin, db: Db) -> dict:
 # ------------------------------------------------------------------------------------------------ SLA
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(Body):
     subject: str = Field(description="exception, ticket or quote")
     kind: str = Field(description="exception kind, request category or mode; '*' for any")
     severity: str = Field(description="severity or priority; '*' for any")
-    resolution_hours: int
-    first_response_hours: int | None = None
+    resolution_hours: WholeNumber
+    first_response_hours: WholeNumber | None = None
     is_active: bool = True
 
 
@@ -143,48 +144,48 @@ def create_policy(body: PolicyIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/sla/{policy_id}", responses=Errors)
-def update_policy(policy_id: int, body: PolicyIn, principal: Admin, db: Db) -> dict:
+def update_policy(policy_id: Id, body: PolicyIn, principal: Admin, db: Db) -> dict:
     return asdict(sla.save_policy(db, principal, policy_id=policy_id, **body.model_dump()))
 
 
 # ------------------------------------------------------------------------------------------------ organisation
 
 
-class BranchIn(BaseModel):
+class BranchIn(Body):
     code: str = Field(max_length=20)
     name: str = Field(max_length=120)
     location_code: str | None = Field(None, max_length=5)
     timezone: str = Field("UTC", max_length=64)
 
 
-class TeamIn(BaseModel):
+class TeamIn(Body):
     name: str = Field(max_length=120)
-    branch_id: int | None = None
+    branch_id: Id | None = None
 
 
-class CompanyIn(BaseModel):
+class CompanyIn(Body):
     code: str = Field(max_length=20)
     name: str = Field(max_length=200)
     country: str | None = Field(None, max_length=2)
     billing_currency: str = Field("USD", max_length=3)
-    payment_terms_days: int = 30
+    payment_terms_days: WholeNumber = 30
     is_active: bool = True
 
 
-class StaffIn(BaseModel):
+class StaffIn(Body):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=200)
     role: str = Field(description=", ".join(org.STAFF_ROLE_VALUES))
-    team_id: int | None = None
-    branch_id: int | None = None
+    team_id: Id | None = None
+    branch_id: Id | None = None
 
 
-class StaffUpdateIn(BaseModel):
+class StaffUpdateIn(Body):
     role: str
     is_active: bool
-    team_id: int | None = None
-    branch_id: int | None = None
-    expected_version: int | None = None
+    team_id: Id | None = None
+    branch_id: Id | None = None
+    expected_version: Version | None = None
 
 
 @router.get("/branches", responses=Errors)
@@ -198,7 +199,7 @@ def create_branch(body: BranchIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/branches/{branch_id}", responses=Errors)
-def update_branch(branch_id: int, body: BranchIn, principal: Admin, db: Db) -> dict:
+def update_branch(branch_id: Id, body: BranchIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_branch(db, principal, branch_id=branch_id, **body.model_dump()))
 
 
@@ -213,7 +214,7 @@ def create_team(body: TeamIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/teams/{team_id}", responses=Errors)
-def update_team(team_id: int, body: TeamIn, principal: Admin, db: Db) -> dict:
+def update_team(team_id: Id, body: TeamIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_team(db, principal, team_id=team_id, **body.model_dump()))
 
 
@@ -228,7 +229,7 @@ def create_company(body: CompanyIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/companies/{company_id}", responses=Errors)
-def update_company(company_id: int, body: CompanyIn, principal: Admin, db: Db) -> dict:
+def update_company(company_id: Id, body: CompanyIn, principal: Admin, db: Db) -> dict:
     return asdict(org.save_company(db, principal, company_id=company_id, **body.model_dump()))
 
 
@@ -245,14 +246,14 @@ def create_staff(body: StaffIn, principal: Admin, db: Db) -> dict:
 
 
 @router.put("/staff/{user_id}", responses=Errors)
-def update_staff(user_id: int, body: StaffUpdateIn, principal: Admin, db: Db) -> dict:
+def update_staff(user_id: Id, body: StaffUpdateIn, principal: Admin, db: Db) -> dict:
     return asdict(org.update_staff(db, principal, user_id, **body.model_dump()))
 
 
 # ------------------------------------------------------------------------------------------------ branding
 
 
-class BrandingIn(BaseModel):
+class BrandingIn(Body):
     product_name: str = Field(max_length=60)
     accent_color: str = Field(max_length=7, description="#rrggbb, at least 4.5:1 against white")
     remove_logo: bool = False

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc
@@ -90,8 +91,7 @@ def page_out(result: Page) -> dict:
 
 
 Status = Annotated[str | None, Query(description="received, approved, rejected, superseded, or current (all but superseded)")]
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
 @router.get("/documents", response_model=DocumentPageOut)
@@ -180,7 +180,7 @@ async def upload_document(reference: str, request: Request, principal: Caller, d
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 404: {}},
 )
-def download_document(document_id: int, principal: Caller, db: Db) -> FileResponse:
+def download_document(document_id: Id, principal: Caller, db: Db) -> FileResponse:
     """The stored file, as an attachment with its stored content type."""
     doc = svc.get_document_for_download(db, principal, document_id)
     return FileResponse(

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import XLSX_TYPE
+from portal_app.api.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
 from portal_app.services import invoicing
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/api/v1", tags=["finance"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
-AsOf = Annotated[date | None, Query(description="Age balances as of this day (YYYY-MM-DD); default today (UTC)")]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
+AsOf = Annotated[IsoDate | None, Query(description="Age balances as of this day (YYYY-MM-DD); default today (UTC)")]
 
 
 class InvoiceOut(BaseModel):
@@ -76,7 +78,7 @@ class InvoiceDetailOut(InvoiceOut):
     payments: list[PaymentOut]
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(Body):
     reason: str = Field(max_length=2000, description=f"Why the invoice is wrong, at least {svc.DISPUTE_REASON_MIN} characters")
 
 
@@ -115,8 +117,8 @@ def list_invoices(
     status: Annotated[str | None, Query(description="draft, issued, partially_paid, paid, overdue, disputed, void")] = None,
     shipment: Annotated[str | None, Query(max_length=40, description="Only invoices of this shipment reference")] = None,
     q: Annotated[str | None, Query(max_length=40, description="Start of an invoice number or shipment reference")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 25,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
 ) -> InvoicePageOut:
     result = svc.list_invoices(
         db, principal, status=status, shipment_reference=shipment, search=q, page=page, page_size=page_size
@@ -127,21 +129,21 @@ def list_invoices(
     )
 
 
-class InvoiceLineIn(BaseModel):
+class InvoiceLineIn(Body):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
+    quantity: Amount
+    unit_price: Amount
+    tax_rate: Amount = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(Body):
     company_code: str | None = Field(None, description="The customer's code; or give shipment_reference")
     shipment_reference: str | None = None
     number: str | None = Field(None, description="Your accounting system's number; default INV-<year>-<seq>")
     currency: str
-    issue_date: date | None = None
-    due_date: date
+    issue_date: IsoDate | None = None
+    due_date: IsoDate
     lines: list[InvoiceLineIn]
 
 

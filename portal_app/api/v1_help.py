@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db, optional_principal
+from portal_app.api.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import help_centre as svc
 from portal_app.services.help_centre import articles as art
@@ -34,6 +35,7 @@ Staff = Annotated[Principal, Depends(staff)]  # refused before the body is read:
 Editor = Annotated[Principal, Depends(editor)]
 MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
 Db = Annotated[Session, Depends(get_db)]
+PageSize = rows_per_page(art.MAX_PAGE_SIZE)
 Errors = {
     401: {"description": "Not signed in"},
     403: {"description": "Not allowed for your role"},
@@ -113,7 +115,7 @@ class ArticleEditOut(BaseModel):
     version: int
 
 
-class ArticleIn(BaseModel):
+class ArticleIn(Body):
     title: str = Field(max_length=art.TITLE_MAX)
     slug: str = Field(
         "",
@@ -127,17 +129,17 @@ class ArticleIn(BaseModel):
 
 
 class ArticleUpdateIn(ArticleIn):
-    expected_version: int = Field(description="The version you edited (409 if it changed since)")
+    expected_version: Version = Field(description="The version you edited (409 if it changed since)")
 
 
-class PublishIn(BaseModel):
+class PublishIn(Body):
     published: bool
-    expected_version: int
+    expected_version: Version
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(Body):
     audience: str
-    expected_version: int
+    expected_version: Version
 
 
 class GapOut(BaseModel):
@@ -222,8 +224,8 @@ def suggest(
 def list_articles(
     principal: MaybeCaller,
     db: Db,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 50,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
 ) -> ArticleListOut:
     """The published articles you may read, by title."""
     result = svc.list_articles(db, principal, page=page, page_size=page_size)
@@ -269,8 +271,8 @@ def manage_articles(
     db: Db,
     q: Annotated[str, Query(max_length=100)] = "",
     status: Annotated[str, Query(pattern="^(|published|draft)$")] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 25,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
 ) -> ManagedListOut:
     """Staff: every article, drafts (unpublished) first."""
     result = svc.manage_articles(db, principal, q=q, status=status, page=page, page_size=page_size)
@@ -289,25 +291,25 @@ def create_article(body: ArticleIn, principal: Editor, db: Db) -> ArticleEditOut
 
 
 @router.get("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
-def get_for_edit(article_id: int, principal: Staff, db: Db) -> ArticleEditOut:
+def get_for_edit(article_id: Id, principal: Staff, db: Db) -> ArticleEditOut:
     """Staff: one article as the editor shows it, with its version."""
     return _edit(svc.get_article_for_edit(db, principal, article_id))
 
 
 @router.put("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
-def update_article(article_id: int, body: ArticleUpdateIn, principal: Editor, db: Db) -> ArticleEditOut:
+def update_article(article_id: Id, body: ArticleUpdateIn, principal: Editor, db: Db) -> ArticleEditOut:
     """Help editors: replace an article's fields (409 when someone saved since ``expected_version``)."""
     return _edit(svc.update_article(db, principal, article_id, _input(body), expected_version=body.expected_version))
 
 
 @router.post("/manage/articles/{article_id}/publish", response_model=ArticleEditOut, responses=Errors)
-def publish(article_id: int, body: PublishIn, principal: Editor, db: Db) -> ArticleEditOut:
+def publish(article_id: Id, body: PublishIn, principal: Editor, db: Db) -> ArticleEditOut:
     """Help editors: publish (``published: true``) or unpublish an article."""
     return _edit(svc.set_published(db, principal, article_id, body.published, expected_version=body.expected_version))
 
 
 @router.post("/manage/articles/{article_id}/audience", response_model=ArticleEditOut, responses=Errors)
-def audience(article_id: int, body: AudienceIn, principal: Editor, db: Db) -> ArticleEditOut:
+def audience(article_id: Id, body: AudienceIn, principal: Editor, db: Db) -> ArticleEditOut:
     """Help editors: show an article to everyone (``public``) or to signed-in customers only (``customers``)."""
     return _edit(svc.set_audience(db, principal, article_id, body.audience, expected_version=body.expected_version))
 
@@ -317,8 +319,8 @@ def gaps(
     principal: Staff,
     db: Db,
     days: Annotated[int, Query(ge=1, le=3650)] = 90,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=art.MAX_PAGE_SIZE)] = 25,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
 ) -> GapListOut:
     """Staff: the questions searched without a good answer in the last ``days`` days, most frequent first."""
     result = svc.list_gaps(db, principal, days=days, page=page, page_size=page_size)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from portal_app.api import exports
 from portal_app.api.deps import get_db
+from portal_app.api.inputs import IsoDate
 from portal_app.api.v1_tower import tower_principal
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
@@ -22,8 +23,8 @@ from portal_app.services.spreadsheets import Sheet
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], dependencies=[Depends(tower_principal)])
 Staff = Annotated[Principal, Depends(tower_principal)]
 Db = Annotated[Session, Depends(get_db)]
-Since = Annotated[date | None, Query(description="First day (UTC), default 30 days before today")]
-Until = Annotated[date | None, Query(description="Last day (UTC, inclusive), default today")]
+Since = Annotated[IsoDate | None, Query(description="First day (UTC, YYYY-MM-DD), default 30 days before the last")]
+Until = Annotated[IsoDate | None, Query(description="Last day (UTC, YYYY-MM-DD, inclusive), default today")]
 ModeQ = Annotated[str | None, Query(description="ocean_fcl, ocean_lcl, air, road_ftl, road_ltl")]
 Customer = Annotated[str | None, Query(max_length=20, description="Company id or code")]
 

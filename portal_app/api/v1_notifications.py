@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import notifications as svc
 
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 _ERRORS = {401: {"description": "Not signed in"}}
 
 
@@ -53,8 +55,7 @@ def _out(row: svc.NotificationRow) -> NotificationOut:
 
 
 @router.get("", response_model=NotificationPage, responses={**_ERRORS, 422: {"description": "Bad paging"}})
-def list_notifications(principal: Caller, db: Db, page: Annotated[int, Query(ge=1)] = 1,
-                       page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 20,
+def list_notifications(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 20,
                        unread_only: bool = False) -> NotificationPage:
     """Your notifications, unread first, then newest first."""
     result = svc.list_notifications(db, principal, page=page, page_size=page_size, unread_only=unread_only)
@@ -70,6 +71,6 @@ def read_all(principal: Caller, db: Db) -> ReadAllOut:
 
 @router.post("/{notification_id}/read", response_model=NotificationOut,
              responses={**_ERRORS, 404: {"description": "No such notification of yours"}})
-def read_one(notification_id: int, principal: Caller, db: Db) -> NotificationOut:
+def read_one(notification_id: Id, principal: Caller, db: Db) -> NotificationOut:
     """Mark one of your notifications read (repeating it changes nothing)."""
     return _out(svc.mark_read(db, principal, notification_id))

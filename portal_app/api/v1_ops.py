@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import exception_rules, shipments
@@ -24,8 +25,8 @@ router = APIRouter(prefix="/api/v1", tags=["ops"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=exc_svc.MAX_PAGE_SIZE)]
+PageSize = rows_per_page(exc_svc.MAX_PAGE_SIZE)
+WithinHours = bounded(1, 720)
 Errors = {403: {}, 404: {}, 409: {}, 422: {}}
 
 
@@ -72,24 +73,24 @@ class ExceptionPageOut(BaseModel):
     pages: int
 
 
-class ExceptionIn(BaseModel):
+class ExceptionIn(Body):
     shipment_reference: str = Field(max_length=20)
     kind: str = Field(description=", ".join(exc_svc.KINDS))
     title: str = Field(max_length=200)
     severity: str = Field("medium", description=", ".join(exc_svc.SEVERITIES))
     detail: str | None = Field(None, max_length=4000)
     cause: str | None = Field(None, max_length=120, description="What exactly; one open exception per cause")
-    owner_id: int | None = Field(None, description="Default: the shipment's owner")
-    team_id: int | None = Field(None, description="Default: the shipment's team")
+    owner_id: Id | None = Field(None, description="Default: the shipment's owner")
+    team_id: Id | None = Field(None, description="Default: the shipment's team")
 
 
-class Versioned(BaseModel):
-    expected_version: int | None = Field(None, description="The version you saw (409 if it changed since)")
+class Versioned(Body):
+    expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
 class AssignIn(Versioned):
-    owner_id: int | None
-    team_id: int | None
+    owner_id: Id | None
+    team_id: Id | None
 
 
 class SeverityIn(Versioned):
@@ -106,7 +107,7 @@ class ReopenIn(Versioned):
     reason: str = Field(max_length=2000)
 
 
-class EvaluateIn(BaseModel):
+class EvaluateIn(Body):
     shipment_reference: str = Field(max_length=20)
 
 
@@ -142,14 +143,14 @@ class TaskPageOut(BaseModel):
     pages: int
 
 
-class TaskIn(BaseModel):
+class TaskIn(Body):
     title: str = Field(max_length=200)
     detail: str | None = Field(None, max_length=4000)
     shipment_reference: str | None = Field(None, max_length=20)
-    exception_id: int | None = Field(None, description="Takes the exception's shipment, owner, team and SLA by default")
-    assignee_id: int | None = None
-    team_id: int | None = None
-    due_at: datetime | None = Field(None, description="With a time zone offset")
+    exception_id: Id | None = Field(None, description="Takes the exception's shipment, owner, team and SLA by default")
+    assignee_id: Id | None = None
+    team_id: Id | None = None
+    due_at: IsoDateTime | None = Field(None, description="With a time zone offset")
 
 
 class TaskStatusIn(Versioned):
@@ -157,9 +158,9 @@ class TaskStatusIn(Versioned):
 
 
 class TaskAssignIn(Versioned):
-    assignee_id: int | None
-    team_id: int | None
-    due_at: datetime | None = None
+    assignee_id: Id | None
+    team_id: Id | None
+    due_at: IsoDateTime | None = None
 
 
 class WorkloadOut(BaseModel):
@@ -172,9 +173,9 @@ class WorkloadOut(BaseModel):
     overdue_tasks: int
 
 
-class ReassignIn(BaseModel):
-    from_user_id: int
-    to_user_id: int
+class ReassignIn(Body):
+    from_user_id: Id
+    to_user_id: Id
     what: list[Literal["exceptions", "tasks", "shipments"]] = Field(
         default_factory=lambda: list(work_svc.REASSIGNABLE))
 
@@ -208,13 +209,13 @@ def list_exceptions(
     status: Annotated[str, Query(description=", ".join(exc_svc.STATUS_FILTERS))] = "active",
     kind: str | None = None,
     severity: str | None = None,
-    owner_id: int | None = None,
-    team_id: int | None = None,
+    owner_id: Id | None = None,
+    team_id: Id | None = None,
     unassigned: bool = False,
     shipment: Annotated[str | None, Query(max_length=20)] = None,
-    company_id: Annotated[int | None, Query(description="The customer")] = None,
+    company_id: Annotated[Id | None, Query(description="The customer")] = None,
     breached: bool | None = None,
-    breaching_within_hours: Annotated[int | None, Query(ge=1, le=720)] = None,
+    breaching_within_hours: WithinHours | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
 ) -> ExceptionPageOut:
@@ -242,29 +243,29 @@ def evaluate_rules(body: EvaluateIn, principal: Caller, db: Db) -> EvaluateOut:
 
 
 @router.get("/exceptions/{exception_id}", response_model=ExceptionOut, responses=Errors)
-def get_exception(exception_id: int, principal: Caller, db: Db) -> ExceptionOut:
+def get_exception(exception_id: Id, principal: Caller, db: Db) -> ExceptionOut:
     return _exception(exc_svc.get_exception(db, principal, exception_id))
 
 
 @router.post("/exceptions/{exception_id}/assign", response_model=ExceptionOut, responses=Errors)
-def assign_exception(exception_id: int, body: AssignIn, principal: Caller, db: Db) -> ExceptionOut:
+def assign_exception(exception_id: Id, body: AssignIn, principal: Caller, db: Db) -> ExceptionOut:
     return _exception(exc_svc.assign_exception(db, principal, exception_id, owner_id=body.owner_id,
                                                team_id=body.team_id, expected_version=body.expected_version))
 
 
 @router.post("/exceptions/{exception_id}/severity", response_model=ExceptionOut, responses=Errors)
-def change_severity(exception_id: int, body: SeverityIn, principal: Caller, db: Db) -> ExceptionOut:
+def change_severity(exception_id: Id, body: SeverityIn, principal: Caller, db: Db) -> ExceptionOut:
     return _exception(exc_svc.change_severity(db, principal, exception_id, body.severity,
                                               expected_version=body.expected_version))
 
 
 @router.post("/exceptions/{exception_id}/start", response_model=ExceptionOut, responses=Errors)
-def start_exception(exception_id: int, body: Versioned, principal: Caller, db: Db) -> ExceptionOut:
+def start_exception(exception_id: Id, body: Versioned, principal: Caller, db: Db) -> ExceptionOut:
     return _exception(exc_svc.start_exception(db, principal, exception_id, expected_version=body.expected_version))
 
 
 @router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionOut, responses=Errors)
-def resolve_exception(exception_id: int, body: ResolveIn, principal: Caller, db: Db) -> ExceptionOut:
+def resolve_exception(exception_id: Id, body: ResolveIn, principal: Caller, db: Db) -> ExceptionOut:
     """Resolve with an internal note and, optionally, a message the customer sees on the shipment."""
     return _exception(exc_svc.resolve_exception(db, principal, exception_id, body.note,
                                                 customer_message=body.customer_message,
@@ -272,7 +273,7 @@ def resolve_exception(exception_id: int, body: ResolveIn, principal: Caller, db:
 
 
 @router.post("/exceptions/{exception_id}/reopen", response_model=ExceptionOut, responses=Errors)
-def reopen_exception(exception_id: int, body: ReopenIn, principal: Caller, db: Db) -> ExceptionOut:
+def reopen_exception(exception_id: Id, body: ReopenIn, principal: Caller, db: Db) -> ExceptionOut:
     return _exception(exc_svc.reopen_exception(db, principal, exception_id, body.reason,
                                                expected_version=body.expected_version))
 
@@ -293,10 +294,10 @@ def list_tasks(
     principal: Caller,
     db: Db,
     status: Annotated[str, Query(description=", ".join(task_svc.STATUS_FILTERS))] = "active",
-    assignee_id: int | None = None,
-    team_id: int | None = None,
+    assignee_id: Id | None = None,
+    team_id: Id | None = None,
     shipment: Annotated[str | None, Query(max_length=20)] = None,
-    exception_id: int | None = None,
+    exception_id: Id | None = None,
     overdue: bool | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
@@ -312,18 +313,18 @@ def create_task(body: TaskIn, principal: Caller, db: Db) -> TaskOut:
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, responses=Errors)
-def get_task(task_id: int, principal: Caller, db: Db) -> TaskOut:
+def get_task(task_id: Id, principal: Caller, db: Db) -> TaskOut:
     return TaskOut(**asdict(task_svc.get_task(db, principal, task_id)))
 
 
 @router.post("/tasks/{task_id}/status", response_model=TaskOut, responses=Errors)
-def set_task_status(task_id: int, body: TaskStatusIn, principal: Caller, db: Db) -> TaskOut:
+def set_task_status(task_id: Id, body: TaskStatusIn, principal: Caller, db: Db) -> TaskOut:
     return TaskOut(**asdict(task_svc.set_status(db, principal, task_id, body.status,
                                                 expected_version=body.expected_version)))
 
 
 @router.post("/tasks/{task_id}/assign", response_model=TaskOut, responses=Errors)
-def assign_task(task_id: int, body: TaskAssignIn, principal: Caller, db: Db) -> TaskOut:
+def assign_task(task_id: Id, body: TaskAssignIn, principal: Caller, db: Db) -> TaskOut:
     return TaskOut(**asdict(task_svc.assign_task(db, principal, task_id, assignee_id=body.assignee_id,
                                                  team_id=body.team_id, due_at=body.due_at,
                                                  expected_version=body.expected_version)))

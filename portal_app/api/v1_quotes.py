@@ -15,6 +15,17 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import (
+    Amount,
+    Body,
+    Id,
+    IsoDate,
+    IsoDateTime,
+    PageNo,
+    Version,
+    WholeNumber,
+    rows_per_page,
+)
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as booking_svc
 from portal_app.services import funnel as funnel_svc
@@ -27,8 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["quotes"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 ModeName = Literal["ocean_fcl", "ocean_lcl", "air", "road_ftl", "road_ltl"]
 
 
@@ -43,34 +53,35 @@ class LocationOut(BaseModel):
     label: str
 
 
-class CargoLineIn(BaseModel):
+class CargoLineIn(Body):
     description: str | None = Field(None, max_length=200)
-    packages: int | None = Field(None, description="Number of packages (loose cargo)")
-    length_cm: Decimal | None = Field(None, description="Per package")
-    width_cm: Decimal | None = None
-    height_cm: Decimal | None = None
-    weight_kg: Decimal | None = Field(None, description="Total gross weight of the line")
+    packages: WholeNumber | None = Field(None, description="Number of packages (loose cargo)")
+    length_cm: Amount | None = Field(None, description="Per package")
+    width_cm: Amount | None = None
+    height_cm: Amount | None = None
+    weight_kg: Amount | None = Field(None, description="Total gross weight of the line")
     container_size_type: str | None = Field(None, max_length=4, description="ISO 6346, e.g. 22G1, 45G1 (FCL only)")
-    container_count: int | None = None
+    container_count: WholeNumber | None = None
     is_dangerous_goods: bool = False
     un_number: str | None = Field(None, max_length=10, description="Four digits, e.g. 1263 or 'UN 1263'")
     dg_class: str | None = Field(None, max_length=4, description="e.g. 3, 2.1, 6.1")
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(Body):
     """A quote request; every field may be left out while it is a draft."""
 
     mode: str | None = Field(None, max_length=12, description="ocean_fcl, ocean_lcl, air, road_ftl, road_ltl")
     origin: str | None = Field(None, max_length=10, description="UN/LOCODE (ocean, road) or IATA code (air)")
     destination: str | None = Field(None, max_length=10)
-    ready_date: date | None = None
+    ready_date: IsoDate | None = None
     incoterm: str | None = Field(None, max_length=3)
-    services: list[str] = Field(default_factory=list, max_length=4, description="pickup, customs, insurance, delivery")
-    cargo_value: Decimal | None = None
+    services: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=4,
+                                                                 description="pickup, customs, insurance, delivery")
+    cargo_value: Amount | None = None
     cargo_currency: str | None = Field(None, max_length=3)
     customer_reference: str | None = Field(None, max_length=40)
     lines: list[CargoLineIn] = Field(default_factory=list, max_length=svc.MAX_LINES)
-    expected_version: int | None = Field(None, description="Refuse to overwrite a draft saved since (409)")
+    expected_version: Version | None = Field(None, description="Refuse to overwrite a draft saved since (409)")
 
     def to_input(self) -> svc.QuoteInput:
         return svc.QuoteInput(
@@ -179,11 +190,11 @@ class QuotePageOut(BaseModel):
     pages: int
 
 
-class DeclineIn(BaseModel):
+class DeclineIn(Body):
     reason: str | None = Field(None, max_length=400)
 
 
-class BookingIn(BaseModel):
+class BookingIn(Body):
     shipper_name: str = Field(max_length=200)
     consignee_name: str = Field(max_length=200)
     cargo_description: str = Field(max_length=400)
@@ -203,17 +214,17 @@ class BookingOut(BaseModel):
     message: str
 
 
-class ManualChargeIn(BaseModel):
+class ManualChargeIn(Body):
     code: str = Field(max_length=20)
     description: str = Field(max_length=200)
-    quantity: Decimal
-    unit_price: Decimal
+    quantity: Amount
+    unit_price: Amount
 
 
-class ManualOptionIn(BaseModel):
+class ManualOptionIn(Body):
     currency: str = Field(max_length=3)
-    transit_days: int
-    valid_until: date
+    transit_days: WholeNumber
+    valid_until: IsoDate
     charges: list[ManualChargeIn] = Field(max_length=40)
     carrier_code: str | None = Field(None, max_length=10)
     notes: str | None = Field(None, max_length=400)
@@ -371,12 +382,12 @@ def get_quote_pdf(reference: str, principal: Caller, db: Db) -> Response:
 
 
 @router.get("/quote-options/{option_id}", response_model=OptionOut, responses={404: {}})
-def get_option(option_id: int, principal: Caller, db: Db) -> OptionOut:
+def get_option(option_id: Id, principal: Caller, db: Db) -> OptionOut:
     return option_out(svc.get_option(db, principal, option_id))
 
 
 @router.post("/quote-options/{option_id}/start-booking", response_model=OptionOut, responses={404: {}})
-def start_booking(option_id: int, principal: Caller, db: Db) -> OptionOut:
+def start_booking(option_id: Id, principal: Caller, db: Db) -> OptionOut:
     """Record that you opened the booking form of this option (for the booking funnel); returns the option."""
     return option_out(svc.mark_booking_started(db, principal, option_id))
 
@@ -389,7 +400,7 @@ def start_booking(option_id: int, principal: Caller, db: Db) -> OptionOut:
                404: {}, 409: {"description": "Expired or no longer open"}, 422: {}},
 )
 def accept_option(
-    option_id: int,
+    option_id: Id,
     body: BookingIn,
     principal: Caller,
     db: Db,
@@ -407,7 +418,8 @@ def accept_option(
 
 @router.get("/funnel", response_model=FunnelOut)
 def get_funnel(
-    principal: Caller, db: Db, since: Annotated[datetime, Query()], until: Annotated[datetime | None, Query()] = None
+    principal: Caller, db: Db, since: Annotated[IsoDateTime, Query()],
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> FunnelOut:
     """Staff: quotes and bookings started, submitted, failed and abandoned in a period (abandonment rule in
     docs/quotes.md)."""

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
 from portal_app.api.exports import CSV_TYPE
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -26,32 +27,33 @@ router = APIRouter(prefix="/api/v1", tags=["rate cards"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
-class RateChargeIn(BaseModel):
+class RateChargeIn(Body):
     code: str = Field(max_length=20, description="FRT (freight, required), BAF, THC, DOC, CUS, INS, ...")
     description: str = Field(max_length=120)
     basis: str = Field(description="per_container, per_wm, per_kg, per_shipment, per_unit, percent")
-    rate: Decimal = Field(description="Amount per unit, or a percentage for percent (0.35 = 0.35 %)")
+    rate: Amount = Field(description="Amount per unit, or a percentage for percent (0.35 = 0.35 %)")
     size_type: str | None = Field(None, max_length=4, description="per_container: ISO 6346 code, empty for any")
-    min_quantity: Decimal | None = Field(None, description="per_kg: weight break lower bound in kg")
-    minimum_charge: Decimal | None = None
+    min_quantity: Amount | None = Field(None, description="per_kg: weight break lower bound in kg")
+    minimum_charge: Amount | None = None
     percent_of: str | None = Field(None, description="percent: freight or cargo_value")
     service: str | None = Field(None, description="pickup, customs, insurance or delivery: charged only when asked")
 
 
-class RateCardIn(BaseModel):
+class RateCardIn(Body):
     mode: str = Field(max_length=12)
     origin: str = Field(max_length=10)
     destination: str = Field(max_length=10)
-    valid_from: date
-    valid_to: date
+    valid_from: IsoDate
+    valid_to: IsoDate
     currency: str = Field(max_length=3)
-    transit_days: int
+    transit_days: WholeNumber
     charges: list[RateChargeIn] = Field(max_length=svc.MAX_CHARGES)
     carrier_code: str | None = Field(None, max_length=10)
     notes: str | None = Field(None, max_length=400)
-    expected_version: int | None = Field(None, description="Updates: the version you saw (409 if it changed)")
+    expected_version: Version | None = Field(None, description="Updates: the version you saw (409 if it changed)")
 
     def to_input(self) -> svc.RateCardInput:
         return svc.RateCardInput(
@@ -125,8 +127,8 @@ class ImportReportOut(BaseModel):
     card_ids: list[int]
 
 
-class ActiveIn(BaseModel):
-    expected_version: int | None = None
+class ActiveIn(Body):
+    expected_version: Version | None = None
 
 
 def card_out(view: svc.RateCardView) -> RateCardOut:
@@ -143,8 +145,8 @@ def list_rate_cards(
     destination: Annotated[str | None, Query(max_length=5)] = None,
     state: Annotated[str | None, Query(description="active, expired, future, inactive")] = None,
     carrier: Annotated[str | None, Query(max_length=10, description="carrier code, e.g. MAEU or LH")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 50,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
 ) -> RateCardPageOut:
     result = svc.list_rate_cards(db, principal, mode=mode, origin=origin, destination=destination, state=state,
                                  carrier=carrier, page=page, page_size=page_size)
@@ -194,7 +196,7 @@ async def import_rate_cards(request: Request, principal: Caller, db: Db) -> Impo
 
 
 @router.get("/rate-cards/{card_id}", response_model=RateCardOut, responses={404: {}})
-def get_rate_card(card_id: int, principal: Caller, db: Db) -> RateCardOut:
+def get_rate_card(card_id: Id, principal: Caller, db: Db) -> RateCardOut:
     return card_out(svc.get_rate_card(db, principal, card_id))
 
 
@@ -204,17 +206,17 @@ def create_rate_card(body: RateCardIn, principal: Caller, db: Db) -> RateCardOut
 
 
 @router.put("/rate-cards/{card_id}", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}, 422: {}})
-def update_rate_card(card_id: int, body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
+def update_rate_card(card_id: Id, body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
     """Replace the card's fields and charges (options already offered keep their prices)."""
     return card_out(svc.update_rate_card(db, principal, card_id, body.to_input(),
                                          expected_version=body.expected_version))
 
 
 @router.post("/rate-cards/{card_id}/deactivate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
-def deactivate_rate_card(card_id: int, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
+def deactivate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
     return card_out(svc.set_rate_card_active(db, principal, card_id, False, expected_version=body.expected_version))
 
 
 @router.post("/rate-cards/{card_id}/activate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
-def activate_rate_card(card_id: int, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
+def activate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
     return card_out(svc.set_rate_card_active(db, principal, card_id, True, expected_version=body.expected_version))

@@ -9,13 +9,15 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
 from portal_app.api.v1_config import admin
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD, UploadTooLarge
 from portal_app.auth.principal import Principal
@@ -23,13 +25,17 @@ from portal_app.services import documents as document_files
 from portal_app.services import requests as svc
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.exceptions import SlaTimer
-from portal_app.services.requests.opening import MAX_ATTACHMENTS
+from portal_app.services.requests.context import MAX_CONTEXT_CHARS
+from portal_app.services.requests.opening import MAX_ATTACHMENTS, MAX_BODY_CHARS
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(admin)]  # configuration: refused before the body is read
 Db = Annotated[Session, Depends(get_db)]
+PageSize = rows_per_page(svc.reading.MAX_PAGE_SIZE)
+Score = bounded(1, 5)
+WithinHours = bounded(1, 720)
 _ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
 
 
@@ -100,56 +106,60 @@ class RequestDetailOut(RequestOut):
     reopen_until: datetime | None
 
 
-class NewRequest(BaseModel):
-    category: str
-    subject: str
-    body: str
-    priority: str = "normal"
-    shipment_reference: str | None = None
-    invoice_number: str | None = None
-    document_id: int | None = None
-    context: dict[str, Any] | None = Field(None, description="Page, record, what was attempted, any draft")
+class NewRequest(Body):
+    category: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=MAX_BODY_CHARS)
+    priority: str = Field("normal", max_length=20)
+    shipment_reference: str | None = Field(None, max_length=40)
+    invoice_number: str | None = Field(None, max_length=40)
+    document_id: Id | None = None
+    context: dict[str, Any] | None = Field(
+        None, description=f"Page, record, what was attempted, any draft: at most {MAX_CONTEXT_CHARS:,} characters "
+                          "as JSON (a larger one is refused with `context_too_large`; nothing is cut)")
 
 
-class MessageIn(BaseModel):
-    body: str
+class MessageIn(Body):
+    body: str = Field(max_length=MAX_BODY_CHARS)
     internal: bool = Field(False, description="Staff only: an internal note customers never see")
-    status: str | None = Field(None, description="Staff only: the status after a reply (default waiting_on_customer)")
-    expected_version: int | None = None
+    status: str | None = Field(None, max_length=40,
+                               description="Staff only: the status after a reply (default waiting_on_customer)")
+    expected_version: Version | None = None
 
 
-class StatusIn(BaseModel):
-    status: str
-    note: str | None = Field(None, description="Sent to the customer as a reply with the change")
-    expected_version: int | None = None
+class StatusIn(Body):
+    status: str = Field(max_length=40)
+    note: str | None = Field(None, max_length=MAX_BODY_CHARS,
+                             description="Sent to the customer as a reply with the change")
+    expected_version: Version | None = None
 
 
-class TriageIn(BaseModel):
-    category: str
-    priority: str
-    team_id: int | None = None
-    assignee_id: int | None = None
-    expected_version: int | None = None
+class TriageIn(Body):
+    category: str = Field(max_length=40)
+    priority: str = Field(max_length=20)
+    team_id: Id | None = None
+    assignee_id: Id | None = None
+    expected_version: Version | None = None
 
 
-class MergeIn(BaseModel):
-    into: str = Field(description="Reference of the request that continues")
-    expected_version: int | None = None
+class MergeIn(Body):
+    into: str = Field(max_length=40, description="Reference of the request that continues")
+    expected_version: Version | None = None
 
 
-class ExceptionLinkIn(BaseModel):
-    exception_id: int | None
-    expected_version: int | None = None
+class ExceptionLinkIn(Body):
+    exception_id: Id | None
+    expected_version: Version | None = None
 
 
-class ReopenIn(BaseModel):
-    reason: str
-    expected_version: int | None = None
+class ReopenIn(Body):
+    reason: str = Field(max_length=MAX_BODY_CHARS)
+    expected_version: Version | None = None
 
 
-class RatingIn(BaseModel):
-    score: int = Field(ge=1, le=5)
-    comment: str | None = None
+class RatingIn(Body):
+    score: Score
+    comment: str | None = Field(None, max_length=MAX_BODY_CHARS)
 
 
 class CannedOut(BaseModel):
@@ -159,15 +169,15 @@ class CannedOut(BaseModel):
     category: str | None
 
 
-class CannedIn(BaseModel):
-    title: str
-    body: str
-    category: str | None = None
+class CannedIn(Body):
+    title: str = Field(max_length=120)
+    body: str = Field(max_length=5000)
+    category: str | None = Field(None, max_length=40)
 
 
-class DeskSettingsOut(BaseModel):
-    routing: dict[str, int]
-    reopen_days: int
+class DeskSettingsOut(Body):
+    routing: dict[str, Id] = Field(description="Request category -> the id of the team it goes to")
+    reopen_days: WholeNumber
 
 
 def _timer(t: SlaTimer) -> TimerOut:
@@ -199,12 +209,11 @@ def _detail(d: svc.RequestDetail) -> RequestDetailOut:
 
 @router.get("/requests", response_model=RequestPage, responses=_ERRORS)
 def list_requests(principal: Caller, db: Db, status: str = "active", category: str | None = None,
-                  priority: str | None = None, team_id: int | None = None, assignee_id: int | None = None,
+                  priority: str | None = None, team_id: Id | None = None, assignee_id: Id | None = None,
                   unassigned: bool = False, breached: bool = False,
-                  breaching_within_hours: Annotated[int | None, Query(ge=1, le=720)] = None,
-                  company_id: int | None = None, q: str | None = None,
-                  page: Annotated[int, Query(ge=1)] = 1,
-                  page_size: Annotated[int, Query(ge=1, le=100)] = 25) -> RequestPage:
+                  breaching_within_hours: WithinHours | None = None,
+                  company_id: Id | None = None, q: str | None = None,
+                  page: PageNo = 1, page_size: PageSize = 25) -> RequestPage:
     """Customers: their company's requests, latest activity first. Staff: the queue, nearest SLA first; the
     staff-only filters (team, assignee, unassigned, breached, breaching within N hours, company) are ignored for
     customers."""
@@ -232,10 +241,6 @@ def get_request(reference: str, principal: Caller, db: Db) -> RequestDetailOut:
     return _detail(svc.get_request(db, principal, reference))
 
 
-def _flag(value: object) -> bool:
-    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 async def _message_form(request: Request) -> tuple[MessageIn, list[tuple[str, bytes]]]:
     declared = request.headers.get("content-length", "")
     limit = document_files.max_upload_bytes() * MAX_ATTACHMENTS + MULTIPART_OVERHEAD
@@ -246,17 +251,33 @@ async def _message_form(request: Request) -> tuple[MessageIn, list[tuple[str, by
     try:
         files = [(f.filename or "", await f.read(document_files.max_upload_bytes() + 1))
                  for f in form.getlist("files") if isinstance(f, UploadFile)]
-        version = str(form.get("expected_version") or "").strip()
-        message = MessageIn(body=str(form.get("body") or ""), internal=_flag(form.get("internal")),
-                            status=str(form.get("status") or "") or None,
-                            expected_version=int(version) if version.isdigit() else None)
+        fields = {name: value for name in MessageIn.model_fields
+                  if isinstance(value := form.get(name), str) and value.strip()}
     finally:
         await form.close()
-    return message, files
+    return _message(fields, strict=False), files  # a form's values are all text: "true", "3"
+
+
+def _message(fields: object, *, strict: bool = True) -> MessageIn:
+    """The reply's fields checked like any request body (a bad one is a 422 saying which field)."""
+    try:
+        return MessageIn.model_validate(fields, strict=strict)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+_MESSAGE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": MessageIn.model_json_schema()},
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["body"],
+        "properties": {**MessageIn.model_json_schema()["properties"],
+                       "files": {"type": "array", "maxItems": MAX_ATTACHMENTS,
+                                 "items": {"type": "string", "format": "binary"}}}}},
+}}}
 
 
 @router.post("/requests/{reference}/messages", status_code=201, response_model=RequestDetailOut,
-             responses={**_ERRORS, 413: {}})
+             responses={**_ERRORS, 413: {}}, openapi_extra=_MESSAGE_BODY)
 async def post_message(reference: str, request: Request, principal: Caller, db: Db) -> RequestDetailOut:
     """Reply (customers and staff) or add an internal note (staff, `internal: true`). JSON, or a multipart form
     with `body` and up to five `files` checked like documents. All or nothing."""
@@ -264,9 +285,10 @@ async def post_message(reference: str, request: Request, principal: Caller, db: 
         message, files = await _message_form(request)
     else:
         try:
-            message, files = MessageIn.model_validate(json.loads(await request.body() or b"{}")), []
-        except (ValueError, TypeError) as exc:
-            raise ValidationFailed(f"Send JSON with at least a 'body'. Nothing was sent. ({exc})") from None
+            fields = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise ValidationFailed("Send JSON with at least a 'body'. Nothing was sent.") from None
+        message, files = _message(fields), []
     await run_in_threadpool(svc.post_message, db, principal, reference, message.body, internal=message.internal,
                             attachments=files, status=message.status, expected_version=message.expected_version)
     return _detail(await run_in_threadpool(svc.get_request, db, principal, reference))
@@ -342,7 +364,7 @@ def create_canned(body: CannedIn, principal: Admin, db: Db) -> CannedOut:
 
 
 @router.put("/config/canned-replies/{canned_id}", response_model=CannedOut, responses=_ERRORS)
-def update_canned(canned_id: int, body: CannedIn, principal: Admin, db: Db) -> CannedOut:
+def update_canned(canned_id: Id, body: CannedIn, principal: Admin, db: Db) -> CannedOut:
     return CannedOut(**vars(svc.save_canned(db, principal, title=body.title, body=body.body,
                                             category=body.category, canned_id=canned_id)))
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import shipment_activity as activity
@@ -91,7 +92,8 @@ def filters_from(request: Request) -> svc.ShipmentFilters:
 
 
 Text = Annotated[str | None, Query(max_length=40)]
-Day = Annotated[str | None, Query(description="YYYY-MM-DD")]
+Day = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
+PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
 @router.get("/shipments", response_model=ShipmentPageOut)
@@ -109,8 +111,8 @@ def list_shipments(
     eta_from: Day = None,
     eta_to: Day = None,
     delayed: Annotated[bool, Query(description="Only shipments running late")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=svc.MAX_PAGE_SIZE)] = 25,
+    page: PageNo = 1,
+    page_size: PageSize = 25,
     sort: Annotated[str, Query()] = "updated",
 ) -> ShipmentPageOut:
     result = svc.list_shipments(db, principal, filters_from(request), page=page, page_size=page_size, sort=sort)

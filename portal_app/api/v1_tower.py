@@ -7,7 +7,7 @@ Staff only: a customer's session or API key gets 403 on every route here. Edits 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -33,8 +34,8 @@ def tower_principal(principal: Annotated[Principal, Depends(current_principal)])
 router = APIRouter(prefix="/api/v1/tower", tags=["tower"], dependencies=[Depends(tower_principal)])
 Staff = Annotated[Principal, Depends(tower_principal)]
 Db = Annotated[Session, Depends(get_db)]
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+PageSize = rows_per_page(MAX_PAGE_SIZE)
+SlaHours = bounded(1, board_svc.MAX_SLA_HOURS)
 CONFLICT = {409: {"description": "The shipment changed since expected_version: error.changes lists what changed, "
                                  "error.your_input echoes the request"}}
 
@@ -71,13 +72,13 @@ def list_board(
     status: Annotated[list[str] | None, Query(description="Repeat for several statuses")] = None,
     mode: Annotated[str | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=40, description="Any reference (prefix)")] = None,
-    branch: Annotated[int | None, Query()] = None,
-    team: Annotated[int | None, Query()] = None,
+    branch: Id | None = None,
+    team: Id | None = None,
     owner: Annotated[str | None, Query(description="A staff user id, 'me' or 'none'")] = None,
     customer: Annotated[str | None, Query(max_length=20, description="Company id or code")] = None,
     exception: Annotated[bool, Query(description="Only shipments with an open exception")] = False,
     sla: Annotated[Literal["breached", "breaching"] | None, Query()] = None,
-    sla_hours: Annotated[int, Query(ge=1, le=board_svc.MAX_SLA_HOURS, description="For sla=breaching")] = 4,
+    sla_hours: Annotated[SlaHours, Query(description="For sla=breaching")] = 4,
     page: PageNo = 1,
     page_size: PageSize = 25,
     sort: Annotated[str, Query()] = "updated",
@@ -95,22 +96,22 @@ def list_board(
 # --------------------------------------------------------------------------------------------------- bulk
 
 
-class SelectionIn(BaseModel):
+class SelectionIn(Body):
     references: list[str] = Field(default_factory=list, max_length=bulk_svc.MAX_BULK,
                                   description="Shipment references picked on the board")
     filter: dict[str, str] | None = Field(None, description="Or the board's whole filter, as its query parameters")
 
 
-class VoyageIn(BaseModel):
+class VoyageIn(Body):
     vessel: str | None = Field(None, max_length=80)
     voyage: str | None = Field(None, max_length=20)
     flight: str | None = Field(None, max_length=12)
-    flight_date: date | None = None
+    flight_date: IsoDate | None = None
 
 
 class BulkAssignIn(SelectionIn):
-    owner_id: int | None = None
-    team_id: int | None = None
+    owner_id: Id | None = None
+    team_id: Id | None = None
 
     @model_validator(mode="after")
     def _something(self) -> BulkAssignIn:
@@ -125,13 +126,13 @@ class BulkUpdateIn(SelectionIn):
 
 class BulkMilestoneIn(VoyageIn):
     milestone: str = Field(max_length=40, description="Milestone code, e.g. vessel_departure")
-    actual_at: datetime | None = None
-    estimated_at: datetime | None = None
+    actual_at: IsoDateTime | None = None
+    estimated_at: IsoDateTime | None = None
     location: str | None = Field(None, max_length=5)
 
 
 class BulkEtaIn(VoyageIn):
-    new_eta: datetime
+    new_eta: IsoDateTime
     reason_code: str = Field(max_length=30)
     reason_text: str | None = Field(None, max_length=400)
 
@@ -198,28 +199,28 @@ class EditOut(BaseModel):
     message: str
 
 
-class MilestoneIn(BaseModel):
-    expected_version: int = Field(description="The shipment version you saw")
-    planned_at: datetime | None = None
-    estimated_at: datetime | None = None
-    actual_at: datetime | None = None
+class MilestoneIn(Body):
+    expected_version: Version = Field(description="The shipment version you saw")
+    planned_at: IsoDateTime | None = None
+    estimated_at: IsoDateTime | None = None
+    actual_at: IsoDateTime | None = None
     location: str | None = Field(None, max_length=5, description="UN/LOCODE or IATA code; null clears")
 
 
-class EtaIn(BaseModel):
-    expected_version: int
-    new_eta: datetime
+class EtaIn(Body):
+    expected_version: Version
+    new_eta: IsoDateTime
     reason_code: str = Field(max_length=30, description="One of GET /api/v1/tower/eta-reasons")
     reason_text: str | None = Field(None, max_length=400, description="Shown to the customer")
 
 
-class AssignIn(BaseModel):
-    expected_version: int
-    owner_id: int | None = None
-    team_id: int | None = None
+class AssignIn(Body):
+    expected_version: Version
+    owner_id: Id | None = None
+    team_id: Id | None = None
 
 
-class NoteIn(BaseModel):
+class NoteIn(Body):
     body: str = Field(max_length=ws.NOTE_MAX)
     visibility: Literal["internal", "customer"] = Field(
         "internal", description="internal: staff only; customer: the customer reads it")
@@ -231,10 +232,10 @@ class NoteOut(BaseModel):
     message: str
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(Body):
     decision: Literal["approve", "reject"]
     reason: str | None = Field(None, max_length=400, description="Required to reject; the customer reads it")
-    expected_version: int | None = Field(None, description="The document's version you saw")
+    expected_version: Version | None = Field(None, description="The document's version you saw")
 
 
 class ReviewOut(BaseModel):
@@ -321,7 +322,7 @@ def add_note(reference: str, body: NoteIn, principal: Staff, db: Db) -> NoteOut:
 
 @router.post("/shipments/{reference}/documents/{document_id}/review", response_model=ReviewOut,
              responses={409: {}})
-def review_document(reference: str, document_id: int, body: ReviewIn, principal: Staff, db: Db) -> ReviewOut:
+def review_document(reference: str, document_id: Id, body: ReviewIn, principal: Staff, db: Db) -> ReviewOut:
     result = ws.review_document(db, principal, reference, document_id, approve=body.decision == "approve",
                                 reason=body.reason, expected_version=body.expected_version)
     return ReviewOut(**asdict(result))

@@ -13,7 +13,7 @@ import reflex as rx
 from portal_app.auth.state import run_db
 from portal_app.components.ui import error_callout, info_callout, primary_button, secondary_button
 from portal_app.services.errors import ServiceError
-from portal_app.services.requests import open_request
+from portal_app.services.requests import fit_context, open_request
 
 
 class HandoffBase(rx.State, mixin=True):
@@ -56,7 +56,7 @@ class HandoffBase(rx.State, mixin=True):
         try:
             ticket = await run_db(
                 open_request, principal, category=ctx["category"], subject=f"Help needed: {ctx['attempted']}"[:200],
-                body=body, context=ctx, shipment_reference=ctx.get("shipment"),
+                body=body, context=fit_context(ctx), shipment_reference=ctx.get("shipment"),
             )
         except ServiceError as exc:
             self.handoff_error = exc.message

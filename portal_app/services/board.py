@@ -21,6 +21,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
+from portal_app.services.numbers import parse_id
 from portal_app.services.paging import Page
 from portal_app.services.shipments import FILTER_PARAMS, ClauseBuilder, ShipmentFilters, ShipmentRow, list_query
 
@@ -34,10 +35,10 @@ UNASSIGNED = "none"
 def _int(name: str, value: str | None) -> int | None:
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be a number (an id from the list), not {value!r}.") from None
+    found = parse_id(value) if value != "0" else 0
+    if found is None:
+        raise ValidationFailed(f"{name} must be a number (an id from the list), not {str(value)[:40]!r}.")
+    return found
 
 
 # The board's own WHERE clauses by value name (see shipments.LIST_CLAUSES).
@@ -82,8 +83,8 @@ class BoardFilters(ShipmentFilters):
             values["unowned"] = True
         elif self.owner_id is not None:
             values["owner_id"] = self.owner_id
-        if self.customer and self.customer.isdigit():
-            values["customer_id"] = int(self.customer)
+        if self.customer and parse_id(self.customer) is not None:
+            values["customer_id"] = parse_id(self.customer)
         elif self.customer:
             values["customer_code"] = self.customer.strip().upper()
         if self.open_exception or self.sla:

@@ -57,7 +57,7 @@ from models.enums import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, exception_rules, funnel, notifications, rating
+from portal_app.services import clock, exception_rules, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
@@ -576,9 +576,9 @@ def _parse_changes(changes: dict[str, object], today: date) -> tuple[dict[str, s
         text = " ".join(str(raw if raw is not None else "").split())
         if key == "ready_date":
             try:
-                value = date.fromisoformat(text)
-            except ValueError:
-                p[key] = f"{text[:20]!r} is not a date. Use the form YYYY-MM-DD."
+                value = isodates.parse_date(text)
+            except ValueError as exc:
+                p[key] = f"{exc}."
                 continue
             if value < today:
                 p[key] = f"The new ready date must be today ({today.isoformat()}) or later."

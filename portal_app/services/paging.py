@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from portal_app.services.errors import ValidationFailed
+from portal_app.services.numbers import INT32_MAX
 
 T = TypeVar("T")
+
+MAX_PAGE = INT32_MAX
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Page(Generic[T]):
 
 
 def check_paging(page: int, page_size: int, max_page_size: int) -> None:
-    if page < 1:
-        raise ValidationFailed("Page numbers start at 1.")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed(f"Page numbers start at 1 and go up to {MAX_PAGE:,}.")
     if not 1 <= page_size <= max_page_size:
         raise ValidationFailed(f"Page size must be between 1 and {max_page_size}.")

@@ -38,7 +38,7 @@ from models import (
 from models.enums import Mode, PortalEventKind, QuoteStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, funnel, notifications, rating
+from portal_app.services import clock, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
@@ -270,9 +270,9 @@ def _date(value: date | str | None, key: str, problems: dict[str, str]) -> date 
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems[key] = f"{text[:20]!r} is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-15."
+        return isodates.parse_date(text)
+    except ValueError as exc:
+        problems[key] = f"{exc}."
         return None
 
 
@@ -640,7 +640,10 @@ def _apply(db: Session, q: QuoteRequest, data: QuoteInput, problems: dict[str, s
     incoterm = _text(data.incoterm, 3)
     q.incoterm = incoterm.upper() if incoterm else None
     services = sorted({s.strip().lower() for s in data.services if s and s.strip()})
-    q.services = json.dumps(services)[:200]
+    unknown = [s for s in services if s not in SERVICES]
+    if unknown:
+        problems["services"] = f"Unknown service {unknown[0][:40]!r}. Choose from: {', '.join(SERVICES)}."
+    q.services = json.dumps([s for s in services if s in SERVICES])  # known names only: always fits, always whole
     q.cargo_value = _decimal(data.cargo_value, "cargo_value", "The cargo value", problems)
     if q.cargo_value is not None:
         q.cargo_value = q.cargo_value.quantize(Decimal("0.01"))

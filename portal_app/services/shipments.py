@@ -27,6 +27,7 @@ from models import (
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.services import isodates
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.references import normalize_reference, prefix_upper_bound
@@ -51,9 +52,9 @@ def _parse_date(name: str, value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(f"{name} {value!r} is not a date. Use the form YYYY-MM-DD, e.g. 2026-11-30.") from None
+        return isodates.parse_date(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name}: {exc}.") from None
 
 
 @dataclass(frozen=True)

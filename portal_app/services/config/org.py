@@ -119,7 +119,9 @@ def save_team(db: Session, principal: Principal, *, name: str, branch_id: int | 
     if branch_id not in (None, "") and branch is None:
         problems["branch_id"] = "choose one of the branches"
     refuse_if(problems, "The team")
-    same = db.exec(select(Team).where(sa.func.lower(Team.name) == name.lower())).first()
+    # Compared here, not in SQL: SQLite's lower() folds only ASCII, so "Équipe" twice slipped past it into the
+    # unique index (a 500). Teams are a short list.
+    same = next((t for t in db.exec(select(Team)).all() if t.name.casefold() == name.casefold()), None)
     row = Team() if team_id is None else db.get(Team, int(team_id))
     if row is None:
         raise NotFound(f"There is no team #{team_id}. Reload the list. {NOTHING_SAVED}")

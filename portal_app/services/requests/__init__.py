@@ -1,6 +1,7 @@
 """Requests (tickets): customers raise them with context; staff work them from the queue. See docs/requests.md.
 
 - :mod:`.opening`: how a request is born (SLA, routing, context, attachments)
+- :mod:`.context`: the context a request carries, stored whole within its limit
 - :mod:`.reading`: lists and one request with its thread (internal notes never reach customers)
 - :mod:`.desk`: replies, notes, status, triage, merge, exception link, reopen, rating, following
 - :mod:`.canned`: canned replies
@@ -30,6 +31,13 @@ from portal_app.services.requests.desk import (
     set_status,
     triage,
 )
+from portal_app.services.requests.context import (
+    MAX_CONTEXT_CHARS,
+    ContextTooLarge,
+    decode_context,
+    encode_context,
+    fit_context,
+)
 from portal_app.services.requests.opening import (
     Attachment,
     new_ticket,
@@ -47,6 +55,7 @@ from portal_app.services.requests.reading import (
 )
 
 __all__ = [
+    "MAX_CONTEXT_CHARS", "ContextTooLarge", "decode_context", "encode_context", "fit_context",
     "ACTIVE_STATUSES", "CATEGORY_LABELS", "DONE_STATUSES", "PRIORITY_LABELS", "STAFF_STATUS_LABELS", "STATUS_LABELS",
     "Attachment", "AttachmentView", "CannedView", "DeskSettings", "MessageView", "RequestDetail", "RequestFilters",
     "RequestRow", "desk_settings", "get_request", "link_exception", "list_canned", "list_requests", "merge",

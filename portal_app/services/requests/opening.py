@@ -7,9 +7,8 @@ desk's routing names for its category (else the shipment's team), where the queu
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from sqlmodel import Session, select
@@ -36,9 +35,9 @@ from portal_app.services.requests.common import (
     due_times,
     reference_of,
 )
+from portal_app.services.requests.context import encode_context
 from portal_app.services.scope import company_filter
 
-MAX_CONTEXT_CHARS = 4000
 MAX_BODY_CHARS = 10000
 MAX_ATTACHMENTS = 5
 NOTHING_SENT = "Nothing was sent."
@@ -50,15 +49,6 @@ def ticket_reference(ticket_id: int) -> str:
     return reference_of(ticket_id)
 
 
-def _plain(value: object) -> object:
-    """JSON for what json cannot take as is: mappings and lists behind proxies (page state), else the text."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple, set)):
-        return list(value)
-    return str(value)
-
-
 def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str, subject: str, body: str,
                priority: str = Priority.NORMAL.value, context: dict[str, Any] | None = None,
                shipment_id: int | None = None, invoice_id: int | None = None,
@@ -66,7 +56,9 @@ def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str
     """Add a request with its first message and its raiser as follower to the session (the caller commits).
 
     The one place a ticket row is made, so every request has its SLA due times, its team and its reference.
+    A context over the limit is refused (ContextTooLarge), never cut: see :mod:`.context`.
     """
+    stored_context = encode_context(context)
     now = clock.now()
     first_due, resolution_due = due_times(db, category, priority, now)
     team_id = desk_settings(db).routing.get(category)
@@ -82,7 +74,7 @@ def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str
         category=category,
         priority=priority,
         subject=subject,
-        context=json.dumps(context or {}, default=_plain, sort_keys=True)[:MAX_CONTEXT_CHARS],
+        context=stored_context,
         team_id=team_id,
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,

@@ -4,7 +4,6 @@ query, not in the page."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,6 +41,7 @@ from portal_app.services.requests.common import (
     desk_settings,
     load,
 )
+from portal_app.services.requests.context import decode_context
 from portal_app.services.scope import company_filter
 
 MAX_PAGE_SIZE = 100
@@ -263,7 +263,7 @@ def get_request(db: Session, principal: Principal, reference: str) -> RequestDet
     until = reopen_deadline(db, ticket)
     return RequestDetail(
         row=row, messages=_messages(db, principal, ticket.id),
-        context=json.loads(ticket.context or "{}") if principal.is_staff else {},
+        context=decode_context(ticket.context, ticket.reference) if principal.is_staff else {},
         assignee_id=ticket.assignee_id, team_id=ticket.team_id, exception_id=ticket.exception_id,
         exception_title=exception_title, merged_into=merged_into, merged_from=merged_from,
         satisfaction=ticket.satisfaction, satisfaction_comment=ticket.satisfaction_comment,
