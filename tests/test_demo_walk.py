@@ -145,7 +145,7 @@ SAMPLES: dict[str, Sampler] = {
 # Values for query parameters a route requires.
 REQUIRED_QUERY: dict[str, Callable[[], str]] = {
     "mode": lambda: "ocean_fcl",
-    "since": lambda: (clock.today() - timedelta(days=30)).isoformat(),
+    "since": lambda: (clock.now() - timedelta(days=30)).isoformat(timespec="seconds"),  # a date-time with its zone
 }
 
 
