@@ -6,6 +6,7 @@ with the tab's own cookie works as before."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -65,8 +66,8 @@ def _png() -> bytes:
 
 def _future_rates_csv(label: str) -> bytes:
     """The import template's FCL card, under a new name and valid only in 2099 (no quote today uses it)."""
-    lines = rate_cards.import_template_csv().decode().splitlines()
-    rows = [lines[0]] + [ln for ln in lines[1:] if ln.startswith("SHA-RTM-1,")]
+    lines = rate_cards.import_template_csv().decode("utf-8-sig").splitlines()
+    rows = [lines[0]] + [ln for ln in lines[1:] if next(csv.reader([ln]))[0] == "SHA-RTM-1"]
     text = "\n".join(rows).replace("SHA-RTM-1", label).replace("2026-01-01", "2099-01-01")
     return text.replace("2026-03-31", "2099-03-31").encode()
 
@@ -75,7 +76,9 @@ def _post(app_url: str, token: str, handler: str, cookie: str | None, args: dict
           files: list[tuple[str, bytes, str]]) -> httpx.Response:
     return httpx.post(
         f"{app_url}/_upload",
-        headers={"reflex-client-token": token, "reflex-event-handler": handler},
+        # The portal's own Origin, as its pages send it (and as anyone scripting a request can): what stops a
+        # wrong caller here must be the upload gate, not the origin check.
+        headers={"reflex-client-token": token, "reflex-event-handler": handler, "Origin": app_url},
         cookies={SESSION_COOKIE: cookie} if cookie else None,
         data={"__reflex_event_args": json.dumps(args)} if args else None,
         files=[("files", f) for f in files],
