@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from reflex.istate.data import ReflexURL, RouterData
 from sqlmodel import Session
 
-from portal_app.auth import state as auth_state
+from portal_app.ui import session as ui_session
 
 
 def use_db(monkeypatch, engine: sa.Engine) -> None:  # noqa: ANN001
@@ -24,7 +24,7 @@ def use_db(monkeypatch, engine: sa.Engine) -> None:  # noqa: ANN001
                 db.rollback()
                 raise
 
-    monkeypatch.setattr(auth_state, "session_scope", scope)
+    monkeypatch.setattr(ui_session, "session_scope", scope)
 
 
 def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN201

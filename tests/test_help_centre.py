@@ -556,7 +556,7 @@ def _state(monkeypatch, state_cls, principal):  # noqa: ANN001, ANN202
     async def no_branding(self):  # noqa: ANN001, ANN202
         return None
 
-    from portal_app.auth.state import SessionState
+    from portal_app.ui.session import SessionState
 
     monkeypatch.setattr(SessionState, "_principal", principal_of)
     monkeypatch.setattr(SessionState, "_load_branding", no_branding)

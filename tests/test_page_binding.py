@@ -1,4 +1,4 @@
-"""A tab's page state belongs to one sign-in (auth/page_binding.py), driven through Reflex's own event processor
+"""A tab's page state belongs to one sign-in (ui/page_binding.py), driven through Reflex's own event processor
 with the app's middleware, on the in-memory state manager and on Redis: after sign-out, another sign-in, expiry or a
 revoked session, the first thing the tab receives holds nothing of the previous user's, and every state of the tab,
 loaded for that event or not, is back to its defaults."""

@@ -14,6 +14,7 @@ from portal_app.api.deps import client_ip, current_principal, get_db
 from portal_app.api.inputs import Body
 from portal_app.auth import sessions
 from portal_app.auth.principal import Principal
+from portal_app.auth.redirects import safe_next
 from portal_app.services.errors import ServiceError, ValidationFailed
 from portal_app.settings import settings
 
@@ -50,16 +51,6 @@ def user_out(p: Principal) -> UserOut:
         id=p.user_id, email=p.email, full_name=p.full_name, role=p.role.value,
         company_id=p.company_id, company_name=p.company_name,
     )
-
-
-def safe_next(target: str | None, principal: Principal | None = None) -> str:
-    """Only same-site paths are followed after sign-in; anything else goes to the user's home."""
-    home = "/tower" if principal is not None and principal.is_staff else "/portal"
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return home
-    if principal is not None and not target.startswith(home):
-        return home  # each role has its area: customers the portal, staff the tower
-    return target
 
 
 def _set_session_cookie(response: Response, token: str) -> None:

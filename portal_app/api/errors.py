@@ -9,13 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from portal_app.services.errors import RateLimited, ServiceError
+from portal_app.services.errors import ErrorCode, RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
 
 
-def error_body(code: str, message: str, saved: bool = False) -> dict:
-    return {"error": {"code": code, "message": message, "saved": saved}}
+def error_body(code: ErrorCode | str, message: str, saved: bool = False) -> dict:
+    """The one error shape; ``code`` is an ErrorCode (``http_<status>`` for the framework's own refusals)."""
+    return {"error": {"code": str(code), "message": message, "saved": saved}}
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -34,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_input", _describe_validation(exc)), status_code=422)
+        return JSONResponse(error_body(ErrorCode.INVALID_INPUT, _describe_validation(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -50,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled API error", exc_info=exc)
         return JSONResponse(
             error_body(
-                "internal_error",
+                ErrorCode.INTERNAL_ERROR,
                 "Something went wrong on our side and nothing was saved. Try again in a minute; "
                 "if it keeps happening, contact your forwarder.",
             ),

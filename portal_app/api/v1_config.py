@@ -18,7 +18,7 @@ from portal_app.api.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
-from portal_app.services.errors import NotFound, ServiceError
+from portal_app.services.errors import ErrorCode, NotFound, ServiceError
 
 router = APIRouter(prefix="/api/v1/config", tags=["configuration"])
 public = APIRouter(tags=["configuration"])
@@ -36,7 +36,7 @@ Errors = {403: {}, 404: {}, 409: {}, 422: {}}
 
 class LogoTooLarge(ServiceError):
     status_code = 413
-    code = "logo_too_large"
+    code = ErrorCode.LOGO_TOO_LARGE
 
 
 # ------------------------------------------------------------------------------------------------ templates

@@ -20,7 +20,7 @@ from portal_app.api.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc
-from portal_app.services.errors import ValidationFailed
+from portal_app.services.errors import ErrorCode, ValidationFailed
 from portal_app.services.paging import Page
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -73,7 +73,7 @@ class ShipmentDocumentsOut(DocumentPageOut):
 
 class UploadTooLarge(ValidationFailed):
     status_code = 413
-    code = "too_large"
+    code = ErrorCode.TOO_LARGE
 
 
 def document_out(row: svc.DocumentRow) -> DocumentOut:

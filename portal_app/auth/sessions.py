@@ -28,7 +28,7 @@ from portal_app.auth.passwords import (
 )
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
-from portal_app.services.errors import NotAuthenticated, ValidationFailed
+from portal_app.services.errors import ErrorCode, NotAuthenticated, ValidationFailed
 from portal_app.settings import settings
 
 SESSION_COOKIE = "portal_session"
@@ -131,7 +131,7 @@ def login(db: Session, email: str, password: str, *, ip: str | None = None, user
             db.add(PortalEvent(kind=PortalEventKind.LOCKOUT, user_id=user.id if user else None,
                                company_id=user.company_id if user else None))
         db.commit()
-        raise NotAuthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
+        raise NotAuthenticated(INVALID_CREDENTIALS, code=ErrorCode.INVALID_CREDENTIALS)
 
     deactivated = deactivation(db, user)
     if deactivated is not None:
@@ -285,13 +285,13 @@ def change_password(db: Session, principal: Principal, current_password: str, ne
     if not verify_password(user.password_hash, current_password or ""):
         raise ValidationFailed(
             "Your current password is not right. Type it again; your password was not changed.",
-            code="wrong_current_password",
+            code=ErrorCode.WRONG_CURRENT_PASSWORD,
         )
     problem = password_problem(new_password or "", email=user.email)
     if problem:
-        raise ValidationFailed(f"The new password is too weak: {problem} Your password was not changed.", code="weak_password")
+        raise ValidationFailed(f"The new password is too weak: {problem} Your password was not changed.", code=ErrorCode.WEAK_PASSWORD)
     if verify_password(user.password_hash, new_password):
-        raise ValidationFailed("Choose a password different from the current one. Your password was not changed.", code="same_password")
+        raise ValidationFailed("Choose a password different from the current one. Your password was not changed.", code=ErrorCode.SAME_PASSWORD)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
     user.version += 1
@@ -317,9 +317,9 @@ def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None
         return None
     if key.revoked_at is not None:
         raise NotAuthenticated("This API key has been revoked. Create a new key and use that one.",
-                               code="api_key_revoked")
+                               code=ErrorCode.API_KEY_REVOKED)
     if key.expires_at is not None and key.expires_at <= clock.now():
-        raise NotAuthenticated("This API key has expired. Create a new key and use that one.", code="api_key_expired")
+        raise NotAuthenticated("This API key has expired. Create a new key and use that one.", code=ErrorCode.API_KEY_EXPIRED)
     user = db.get(User, key.user_id)
     if user is None or user.company_id != key.company_id:
         return None

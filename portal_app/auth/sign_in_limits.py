@@ -30,13 +30,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import LoginAttempt
-from portal_app.services.errors import RateLimited
+from portal_app.services.errors import ErrorCode, RateLimited
 from portal_app.settings import settings
 
 # LoginAttempt.reason of a failed attempt.
 WRONG_PASSWORD = "bad_credentials"
-ACCOUNT_INACTIVE = "account_inactive"  # the right password, but a deactivated account or company
-COMPANY_INACTIVE = "company_inactive"
+ACCOUNT_INACTIVE = ErrorCode.ACCOUNT_INACTIVE  # the right password, but a deactivated account or company
+COMPANY_INACTIVE = ErrorCode.COMPANY_INACTIVE
 ADDRESS_LIMITED = "ip_rate_limited"
 PAUSED = "locked"
 EMAIL_LIMITED = "email_limited"
@@ -97,7 +97,7 @@ def assess(db: Session, email: str, address: str, now: datetime) -> Assessment:
         minutes = _minutes_until(last_here + pause, now)
         return Assessment(
             RateLimited(PAUSED_MESSAGE.format(minutes=minutes), retry_after_seconds=minutes * 60,
-                        code="account_locked"),
+                        code=ErrorCode.ACCOUNT_LOCKED),
             PAUSED, here,
         )
 
@@ -116,7 +116,7 @@ def assess(db: Session, email: str, address: str, now: datetime) -> Assessment:
         minutes = _minutes_until((oldest_to_go or now) + HOUR, now)
         return Assessment(
             RateLimited(EMAIL_LIMITED_MESSAGE.format(minutes=minutes), retry_after_seconds=minutes * 60,
-                        code="sign_in_limited"),
+                        code=ErrorCode.SIGN_IN_LIMITED),
             EMAIL_LIMITED, here,
         )
     return Assessment(None, "", here)

@@ -1,7 +1,7 @@
 """Which sign-in each open page belongs to, for HTTP requests that act on a page's state.
 
 Reflex keys a page's state by the browser tab's client token, which is not a credential: anyone who learns it can
-name it. ``auth/page_binding.py`` binds every tab's state to the session that loaded it (and wipes the state when that
+name it. ``ui/page_binding.py`` binds every tab's state to the session that loaded it (and wipes the state when that
 changes); this module publishes the binding, so ``/_upload`` can refuse a request whose own cookie is not the tab's
 session before it reads a byte of the body (``edge/upload_gate.py``).
 

@@ -12,7 +12,7 @@ from datetime import date
 
 import reflex as rx
 
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.ops import id_or_none, parse_local
 from portal_app.components.ui import (
     DANGER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     DANGER,

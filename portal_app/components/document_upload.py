@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.ui import (
     LABEL_STYLE,

@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.ui import error_callout, info_callout, primary_button, secondary_button
 from portal_app.services.errors import ServiceError
 from portal_app.services.requests import fit_context, open_request

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState
+from portal_app.ui.session import SessionState
 from portal_app.components.notification_centre import unread_link
 from portal_app.components.ui import (
     MUTED_TEXT,

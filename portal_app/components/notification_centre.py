@@ -11,7 +11,7 @@ import asyncio
 import reflex as rx
 
 from portal_app.auth.principal import Principal
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     ACCENT,

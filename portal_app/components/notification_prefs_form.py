@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from models.enums import Channel
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import change_password
-from portal_app.auth.state import run_db
 from portal_app.components.ui import (
     MUTED_TEXT,
     error_callout,
@@ -15,7 +15,7 @@ from portal_app.components.ui import (
     labelled_input,
     primary_button,
 )
-from portal_app.services.errors import ServiceError
+from portal_app.ui.session import page_event, run_db
 
 
 class PasswordChangeBase(rx.State, mixin=True):
@@ -25,33 +25,24 @@ class PasswordChangeBase(rx.State, mixin=True):
     done: str = ""
     form_key: int = 0
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.error = self.done = ""
-        return None
 
-    async def submit(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def submit(self, principal: Principal, form: dict) -> None:
+        self.done = ""
         new, repeat = str(form.get("new_password", "")), str(form.get("repeat_password", ""))
         if new != repeat:
-            self.error, self.done = "The two new passwords differ. Type the same new password twice; nothing was changed.", ""
-            return None
-        try:
-            ended = await run_db(change_password, principal, str(form.get("current_password", "")), new)
-        except ServiceError as exc:
-            self.error, self.done = exc.message, ""
-            return None
+            self.error = "The two new passwords differ. Type the same new password twice; nothing was changed."
+            return
+        ended = await run_db(change_password, principal, str(form.get("current_password", "")), new)
         self.error = ""
         self.done = (
             "Your password is changed and saved. "
             + (f"{ended} other session(s) were signed out." if ended else "You had no other sessions.")
         )
         self.form_key += 1  # clears the fields
-        return None
 
 
 def password_change_view(state: type[PasswordChangeBase]) -> rx.Component:

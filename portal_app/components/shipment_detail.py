@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import last_path_segment, run_db
+from portal_app.ui.session import last_path_segment, run_db
 from portal_app.components.formatting import (
     MODE_LABELS,
     fmt_datetime,

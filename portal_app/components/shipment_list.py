@@ -13,7 +13,7 @@ import reflex as rx
 from reflex.components.react_router.dom import ReactRouterLink
 
 from models.enums import Mode, ShipmentStatus
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.formatting import (
     MODE_LABELS,
     shipment_row_view,

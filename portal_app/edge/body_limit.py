@@ -32,6 +32,7 @@ from portal_app.services import documents
 from portal_app.services.config import branding
 from portal_app.services.rate_cards import MAX_IMPORT_BYTES
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
+from portal_app.services.errors import ErrorCode
 
 KB = 1024
 JSON_LIMIT = 1024 * KB  # the largest JSON the API takes (a help article, a bulk action on 500 shipments) is far less
@@ -113,7 +114,7 @@ def too_large(limit: int) -> JSONResponse:
     mb = limit / (1024 * 1024)
     size = f"{mb:.0f} MB" if mb >= 1 else f"{limit // KB} KB"
     return JSONResponse(
-        error_body("too_large", f"The request is larger than the {size} this address accepts, so it was not read "
+        error_body(ErrorCode.TOO_LARGE, f"The request is larger than the {size} this address accepts, so it was not read "
                                 "and nothing was stored. Send smaller files (or fewer at once) and try again."),
         status_code=413,
         headers={"Connection": "close"},  # the server stops reading the rest of the body

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal_app.api.errors import error_body
 from portal_app.auth.sessions import SESSION_COOKIE
+from portal_app.services.errors import ErrorCode
 from portal_app.settings import settings, web_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -89,7 +90,7 @@ class RequestOriginCheck:
             if needs_origin_proof(scope["method"], scope["path"], headers) and \
                     not comes_from_allowed_origin(headers, self.allowed):
                 refusal = JSONResponse(error_body(
-                    "origin_refused",
+                    ErrorCode.ORIGIN_REFUSED,
                     "This request did not come from the portal's own pages, so it was refused and nothing was "
                     "changed. Open the portal at its own address and try again; programs should send an API key "
                     "(Authorization: Bearer ...).",

@@ -32,8 +32,9 @@ from portal_app.api.errors import error_body
 from portal_app.auth import tab_sessions, upload_principals
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import resolve_session
-from portal_app.auth.state import token_from_cookie_header
+from portal_app.ui.session import token_from_cookie_header
 from portal_app.db import session_scope
+from portal_app.services.errors import ErrorCode
 
 UPLOAD_PATH = "/" + str(Endpoint.UPLOAD).strip("/")
 NOTHING_STORED = "nothing was stored"
@@ -79,24 +80,24 @@ class UploadGate:
         headers = Headers(scope=scope)
         tab = headers.get("reflex-client-token")
         if not tab_sessions.plausible_token(tab) or headers.get("reflex-event-handler") not in upload_handler_names():
-            await _refuse(scope, receive, send, 400, "not_an_upload",
+            await _refuse(scope, receive, send, 400, ErrorCode.NOT_AN_UPLOAD,
                           f"This request is not an upload from a page of the portal, so {NOTHING_STORED}. "
                           "Upload from the page itself, or use the API: POST /api/v1/shipments/{reference}/documents.")
             return
         cookie = token_from_cookie_header(headers.get("cookie", ""))
         principal = await asyncio.to_thread(_resolve, cookie) if cookie else None
         if principal is None:
-            await _refuse(scope, receive, send, 401, "not_authenticated",
+            await _refuse(scope, receive, send, 401, ErrorCode.NOT_AUTHENTICATED,
                           f"You are not signed in, or your session has ended, so {NOTHING_STORED}. "
                           "Sign in again, then upload the file again.")
             return
         if await tab_sessions.bound_session(tab) != principal.session_id:
-            await _refuse(scope, receive, send, 401, "page_not_yours",
+            await _refuse(scope, receive, send, 401, ErrorCode.PAGE_NOT_YOURS,
                           f"This page was opened under another sign-in or has expired, so {NOTHING_STORED}. "
                           "Reload the page, then upload the file again.")
             return
         if not upload_principals.claim(tab, principal):
-            await _refuse(scope, receive, send, 409, "upload_conflict",
+            await _refuse(scope, receive, send, 409, ErrorCode.UPLOAD_CONFLICT,
                           f"Another upload from this page is running under a different sign-in, so {NOTHING_STORED}. "
                           "Reload the page, then upload the file again.")
             return

@@ -13,7 +13,7 @@ import reflex as rx
 from models.enums import Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section

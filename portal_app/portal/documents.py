@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import DocumentStatus
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import document_row_view, documents_table
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager

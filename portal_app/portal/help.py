@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, BUTTON_STYLE, MUTED_TEXT, error_callout
 from portal_app.services import help_centre as svc

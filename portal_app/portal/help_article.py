@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.auth.permissions import Permission
-from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, MUTED_TEXT

@@ -8,7 +8,7 @@ from typing import ClassVar
 import reflex as rx
 
 from models.enums import ACTIVE_SHIPMENT_STATUSES
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import (
     fmt_date,
     fmt_datetime,

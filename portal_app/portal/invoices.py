@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import InvoiceStatus
-from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_datetime, status_label
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (

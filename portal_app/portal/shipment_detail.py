@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState
+from portal_app.ui.session import SessionState
 from portal_app.components.booking_changes import BookingChangesBase, booking_changes_view
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,

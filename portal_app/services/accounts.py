@@ -27,12 +27,13 @@ from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import forget_principals, normalize_email, revoke_user_sessions
 from portal_app.services import clock
 from portal_app.services.errors import (
+    ErrorCode,
     Conflict,
     NotAuthenticated,
     NotFound,
     ValidationFailed,
 )
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 
 LOCALES: dict[str, str] = {
     "en": "English",
@@ -95,7 +96,7 @@ def clean_name(full_name: str | None) -> str:
     name = " ".join((full_name or "").split())
     if not NAME_MIN <= len(name) <= NAME_MAX:
         raise ValidationFailed(
-            f"Full name: use {NAME_MIN} to {NAME_MAX} characters. Nothing was saved.", code="invalid_name"
+            f"Full name: use {NAME_MIN} to {NAME_MAX} characters. Nothing was saved.", code=ErrorCode.INVALID_NAME
         )
     return name
 
@@ -109,7 +110,7 @@ def _clean_phone(phone: str | None) -> str | None:
         raise ValidationFailed(
             "Phone: use digits with an optional leading + and spaces, dashes or brackets, e.g. +31 10 123 4567 "
             "(or leave it empty). Nothing was saved.",
-            code="invalid_phone",
+            code=ErrorCode.INVALID_PHONE,
         )
     return value
 
@@ -120,7 +121,7 @@ def _clean_timezone(tz: str | None) -> str:
         raise ValidationFailed(
             f"Time zone {value!r} is not known. Choose one from the list, e.g. Europe/Amsterdam or "
             "Asia/Shanghai. Nothing was saved.",
-            code="invalid_timezone",
+            code=ErrorCode.INVALID_TIMEZONE,
         )
     return value
 
@@ -130,7 +131,7 @@ def _clean_locale(locale: str | None) -> str:
     if value not in LOCALES:
         raise ValidationFailed(
             f"Language {value!r} is not offered. Use one of: {', '.join(LOCALES)}. Nothing was saved.",
-            code="invalid_locale",
+            code=ErrorCode.INVALID_LOCALE,
         )
     return value
 
@@ -170,7 +171,7 @@ def update_profile(
         raise Conflict(
             "Your profile was changed somewhere else since you opened it. Reload the page to see the latest "
             "values, then make your change again. Nothing was saved.",
-            code="version_conflict",
+            code=ErrorCode.VERSION_CONFLICT,
         )
     old = {name: getattr(user, name) for name in new}
     changed = {name for name in new if new[name] != old[name]}
@@ -231,7 +232,7 @@ def _clean_role(role: str | None) -> str:
     if role not in CUSTOMER_ROLE_VALUES:
         raise ValidationFailed(
             f"Role {role!r} cannot be given here. Choose customer_user or customer_admin. Nothing was saved.",
-            code="invalid_role",
+            code=ErrorCode.INVALID_ROLE,
         )
     return role
 
@@ -255,12 +256,12 @@ def create_company_user(db: Session, principal: Principal, email: str, full_name
     address = normalize_email(email)
     if len(address) > 254 or not _EMAIL.match(address):
         raise ValidationFailed(
-            "Email: type a full address such as name@company.com. Nobody was added.", code="invalid_email"
+            "Email: type a full address such as name@company.com. Nobody was added.", code=ErrorCode.INVALID_EMAIL
         )
     name, role = clean_name(full_name), _clean_role(role)
     in_use = Conflict(
         "This email is already in use. Use another address for this colleague. Nobody was added.",
-        code="email_in_use",
+        code=ErrorCode.EMAIL_IN_USE,
     )
     if db.exec(select(User.id).where(User.email == address)).first() is not None:
         raise in_use
@@ -317,13 +318,13 @@ def update_company_user(
         raise ValidationFailed(
             f"{user.full_name} is the last active customer admin of your company, who must keep at least one. "
             "Make another colleague an admin first. Nothing was changed.",
-            code="last_admin",
+            code=ErrorCode.LAST_ADMIN,
         )
     if user.id == principal.user_id:
         raise ValidationFailed(
             "You cannot change your own role or deactivate yourself. Ask another admin of your company. "
             "Nothing was changed.",
-            code="self_change",
+            code=ErrorCode.SELF_CHANGE,
         )
     before = _snapshot(user)
     user.role, user.is_active = new_role, new_active

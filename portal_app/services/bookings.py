@@ -58,11 +58,11 @@ from models.enums import (
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock, exception_rules, funnel, isodates, notifications, rating
-from portal_app.services.errors import Conflict, FormInvalid, NotFound, ServiceError, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
 from portal_app.services.references import normalize_reference
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import shipment_record
 from portal_app.services.sla import DEFAULT_EXCEPTION_HOURS
 from portal_app.services.sla import due_at as sla_due_at
@@ -288,7 +288,7 @@ def accept_option(
             if shipment is not None and shipment.quote_option_id == option.id:
                 return _replayed(shipment, quote.reference, option.id)
             raise Conflict(f"This Idempotency-Key was already used for another booking ({done.result_ref}). Use a "
-                           f"new key for a new request. {NOTHING_BOOKED}", code="idempotency_key_reused")
+                           f"new key for a new request. {NOTHING_BOOKED}", code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
     existing = _existing_booking(db, option.id)
     if existing is not None:
         return _replayed(existing, quote.reference, option.id)
@@ -312,13 +312,13 @@ def _refuse_closed(option: QuoteOption, quote: QuoteRequest, now: datetime) -> N
         raise Conflict(
             f"This price expired on {option.valid_until:%d %b %Y} and can no longer be booked. Request a fresh quote: "
             f"'Request again' copies {quote.reference} into a new request with today's prices. {NOTHING_BOOKED}",
-            code="option_expired",
+            code=ErrorCode.OPTION_EXPIRED,
         )
     if option.status != "offered" or quote.status not in (QuoteStatus.QUOTED, QuoteStatus.ACCEPTED):
         raise Conflict(
             f"This option is {option.status} and can no longer be booked. Open quote {quote.reference} to see the "
             f"options still open, or request a new quote. {NOTHING_BOOKED}",
-            code="option_closed",
+            code=ErrorCode.OPTION_CLOSED,
         )
 
 

@@ -23,7 +23,7 @@ from portal_app.services import audit, clock
 from portal_app.services import workspace as ws
 from portal_app.services.board import BoardFilters, matching_ids
 from portal_app.services.errors import ServiceError, ValidationFailed
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import list_query
 
 MAX_BULK = 500
@@ -161,7 +161,7 @@ def _run(db: Session, principal: Principal, action: str, shipments: list[Shipmen
             failed.append(Failure(shipment.reference, "Someone else changed this shipment at the same moment; "
                                                       "run the action again for it."))
         except ServiceError as exc:
-            failed.append(Failure(shipment.reference, exc.message.replace(f" {ws.NOTHING_SAVED}", "")))
+            failed.append(Failure(shipment.reference, exc.message))
     report = BulkReport(action, len(shipments) + len(missing), [s.reference for s in succeeded], failed)
     batch.after = audit.dumps({**detail, "requested": report.requested, "succeeded": report.succeeded,
                                "failed": {f.reference: f.reason for f in failed}})

@@ -1,7 +1,7 @@
 """Shipment documents: upload (checked, versioned, all-or-nothing), lists, downloads and the required-documents
 checklist.
 
-Every query is scoped by :func:`portal_app.services.scope.company_filter`; customers see only documents with
+Every query is scoped by :func:`portal_app.auth.scope.company_filter`; customers see only documents with
 visibility "customer". Files live in private storage (:mod:`portal_app.services.file_storage`).
 """
 
@@ -32,7 +32,7 @@ from portal_app.services.errors import (
     ValidationFailed,
 )
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import shipment_record
 
 log = logging.getLogger(__name__)

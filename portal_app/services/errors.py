@@ -5,54 +5,129 @@ Every message says what broke and what to do next; ``saved`` says whether anythi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every error code the product answers with (the `code` of `{"error": {...}}`). Code branches on these,
+    never on message text; messages are for people (and, later, translation)."""
+
+    ACCOUNT_INACTIVE = "account_inactive"
+    ACCOUNT_LOCKED = "account_locked"
+    ADMIN_ONLY = "admin_only"
+    API_KEY_EXPIRED = "api_key_expired"
+    API_KEY_REVOKED = "api_key_revoked"
+    ARTICLE_NOT_FOUND = "article_not_found"
+    BAD_REQUEST = "bad_request"
+    CLOSED = "closed"
+    COMPANY_INACTIVE = "company_inactive"
+    CONFLICT = "conflict"
+    CONTEXT_TOO_LARGE = "context_too_large"
+    DUPLICATE_CODE = "duplicate_code"
+    DUPLICATE_NAME = "duplicate_name"
+    DUPLICATE_NUMBER = "duplicate_number"
+    DUPLICATE_POLICY = "duplicate_policy"
+    DUPLICATE_REQUIREMENT = "duplicate_requirement"
+    EDIT_CONFLICT = "edit_conflict"
+    EMAIL_IN_USE = "email_in_use"
+    FALLBACK_POLICY = "fallback_policy"
+    FORBIDDEN = "forbidden"
+    HELP_EDITORS_ONLY = "help_editors_only"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IMPORT_REFUSED = "import_refused"
+    INTERNAL_ERROR = "internal_error"
+    INVALID_COLOUR = "invalid_colour"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_FORM = "invalid_form"
+    INVALID_INPUT = "invalid_input"
+    INVALID_LOCALE = "invalid_locale"
+    INVALID_LOGO = "invalid_logo"
+    INVALID_NAME = "invalid_name"
+    INVALID_PHONE = "invalid_phone"
+    INVALID_ROLE = "invalid_role"
+    INVALID_TIMEZONE = "invalid_timezone"
+    LAST_ADMIN = "last_admin"
+    LOGO_TOO_LARGE = "logo_too_large"
+    LOW_CONTRAST = "low_contrast"
+    MERGED = "merged"
+    NOT_AN_UPLOAD = "not_an_upload"
+    NOT_AUTHENTICATED = "not_authenticated"
+    NOT_DONE = "not_done"
+    NOT_FOUND = "not_found"
+    OPTION_CLOSED = "option_closed"
+    OPTION_EXPIRED = "option_expired"
+    ORIGIN_REFUSED = "origin_refused"
+    PAGE_NOT_YOURS = "page_not_yours"
+    RATE_LIMITED = "rate_limited"
+    REOPEN_WINDOW = "reopen_window"
+    SAME_PASSWORD = "same_password"
+    SELF_CHANGE = "self_change"
+    SIGN_IN_LIMITED = "sign_in_limited"
+    SLUG_TAKEN = "slug_taken"
+    STAFF_ONLY = "staff_only"
+    TOO_LARGE = "too_large"
+    UPLOAD_CONFLICT = "upload_conflict"
+    VERSION_CONFLICT = "version_conflict"
+    WEAK_PASSWORD = "weak_password"
+    WRONG_CURRENT_PASSWORD = "wrong_current_password"
+
 
 class ServiceError(Exception):
-    status_code = 400
-    code = "bad_request"
+    """``fields`` maps a form field to what is wrong with it, in plain words, when the error is about fields."""
 
-    def __init__(self, message: str, *, code: str | None = None, saved: bool = False) -> None:
+    status_code = 400
+    code = ErrorCode.BAD_REQUEST
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, saved: bool = False,
+                 fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.saved = saved
+        self.fields: dict[str, str] = dict(fields or {})
         if code:
             self.code = code
 
     def to_dict(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "saved": self.saved}}
+        body: dict = {"code": str(self.code), "message": self.message, "saved": self.saved}
+        if self.fields:
+            body["fields"] = dict(self.fields)
+        return {"error": body}
 
 
 class NotAuthenticated(ServiceError):
     status_code = 401
-    code = "not_authenticated"
+    code = ErrorCode.NOT_AUTHENTICATED
 
 
 class PermissionDenied(ServiceError):
     status_code = 403
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
 
 
 class NotFound(ServiceError):
     """Also used for records of another company: not found and not yours look the same."""
 
     status_code = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class ValidationFailed(ServiceError):
     status_code = 422
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
 
 class Conflict(ServiceError):
     status_code = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class RateLimited(ServiceError):
     status_code = 429
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
 
-    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
+    def __init__(self, message: str, *, retry_after_seconds: int, code: ErrorCode | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after_seconds = retry_after_seconds
 
@@ -63,13 +138,8 @@ class FormInvalid(ValidationFailed):
     The API adds ``fields`` to the error body, so a client can show each message beside its field.
     """
 
-    code = "invalid_form"
+    code = ErrorCode.INVALID_FORM
 
-    def __init__(self, message: str, fields: dict[str, str], *, code: str | None = None, saved: bool = False) -> None:
-        super().__init__(message, code=code, saved=saved)
-        self.fields = dict(fields)
-
-    def to_dict(self) -> dict:
-        body = super().to_dict()
-        body["error"]["fields"] = dict(self.fields)
-        return body
+    def __init__(self, message: str, fields: Mapping[str, str], *, code: ErrorCode | None = None,
+                 saved: bool = False) -> None:
+        super().__init__(message, code=code, saved=saved, fields=fields)

@@ -27,7 +27,7 @@ from portal_app.services import sla as sla_policy
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100
@@ -293,7 +293,8 @@ def create_exception(db: Session, principal: Principal, data: ExceptionInput) ->
     severity = _check(data.severity, SEVERITIES, "severity")
     title = _text(data.title, 200)
     if len(title) < NOTE_MIN:
-        raise ValidationFailed(f"Give the exception a title (a few words). {NOTHING_SAVED}")
+        message = f"Give the exception a title (a few words). {NOTHING_SAVED}"
+        raise ValidationFailed(message, fields={"title": message})
     ref = (data.shipment_reference or "").strip().upper()
     shipment = db.exec(select(Shipment).where(Shipment.reference == ref,
                                               company_filter(Shipment.company_id, principal))).first()

@@ -1,6 +1,6 @@
 """Invoices for customers: the list, one invoice in detail, the aged statement (pandas) and disputes.
 
-Every query is scoped by :func:`portal_app.services.scope.company_filter` from the acting principal.
+Every query is scoped by :func:`portal_app.auth.scope.company_filter` from the acting principal.
 
 Overdue is derived on read: an issued or partially paid invoice with a balance whose due date has passed is shown
 as ``overdue`` although the stored status may not have caught up yet. Reads never write.
@@ -33,7 +33,7 @@ from portal_app.services import clock
 from portal_app.services import requests as requests_svc
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200

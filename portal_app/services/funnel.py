@@ -31,7 +31,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from models.enums import InvoiceStatus, Role
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit, clock, notifications
-from portal_app.services.errors import Conflict, FormInvalid, NotFound
+from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound
 from portal_app.services.rating import format_money, round_money
 
 NOTHING_SAVED = "Nothing was saved."
@@ -116,7 +116,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
     if problems:
         raise FormInvalid(f"The invoice was not recorded: check the fields listed. {NOTHING_SAVED}", problems)
     if number and db.exec(select(Invoice.id).where(Invoice.number == number)).first():
-        raise Conflict(f"Invoice {number} exists already. {NOTHING_SAVED}", code="duplicate_number")
+        raise Conflict(f"Invoice {number} exists already. {NOTHING_SAVED}", code=ErrorCode.DUPLICATE_NUMBER)
     now = clock.now()
     rows = []
     for code, text, qty, price, rate in priced:
@@ -147,7 +147,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
     except sa.exc.IntegrityError:
         db.rollback()
         raise Conflict(f"Another invoice took the number {invoice.number} at the same moment. Send it again. "
-                       f"{NOTHING_SAVED}", code="duplicate_number") from None
+                       f"{NOTHING_SAVED}", code=ErrorCode.DUPLICATE_NUMBER) from None
     return IssuedInvoice(invoice.number, company.id, invoice.total, currency, len(done.recipients))
 
 

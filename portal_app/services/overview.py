@@ -21,7 +21,7 @@ from models.enums import (
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 
 
 @dataclass(frozen=True)

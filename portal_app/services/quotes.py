@@ -1,7 +1,7 @@
 """Quote requests: drafts kept between visits, validation in a shipper's words, instant pricing against rate
 cards, manual pricing by ops when nothing matches, the company's quotes list and one quote with its options.
 
-Every query over quote rows is scoped by :func:`portal_app.services.scope.company_filter` from the acting
+Every query over quote rows is scoped by :func:`portal_app.auth.scope.company_filter` from the acting
 principal. Status shown to people is derived on read: a quoted request whose offered options have all passed
 their validity reads ``expired``, an offered option past ``valid_until`` reads ``expired``. Reads never write.
 """
@@ -42,7 +42,7 @@ from portal_app.services import clock, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.sla import DEFAULT_QUOTE_HOURS
 from portal_app.services.sla import due_at as sla_due_at
 from portal_app.services.trade_codes import (

@@ -24,7 +24,7 @@ from models.enums import Mode
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import clock, rating
-from portal_app.services.errors import Conflict, FormInvalid, NotFound, PermissionDenied, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, PermissionDenied, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.spreadsheets import Sheet, csv_bytes
@@ -153,7 +153,7 @@ class ImportReport:
 class ImportRefused(ValidationFailed):
     """The file has bad rows; ``report`` lists each one. Nothing was imported."""
 
-    code = "import_refused"
+    code = ErrorCode.IMPORT_REFUSED
 
     def __init__(self, report: ImportReport) -> None:
         shown = report.problems[0]

@@ -1,7 +1,7 @@
 """Reading shipments: the list with paging, filters and search by any reference, and one shipment in detail.
 
-Every query is scoped by :func:`portal_app.services.scope.company_filter` from the acting principal; the list's
-cached statements bind the same scope (:func:`portal_app.services.scope.company_scope`) on every call.
+Every query is scoped by :func:`portal_app.auth.scope.company_filter` from the acting principal; the list's
+cached statements bind the same scope (:func:`portal_app.auth.scope.company_scope`) on every call.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from portal_app.services import isodates
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.references import normalize_reference, prefix_upper_bound
-from portal_app.services.scope import company_filter, company_scope
+from portal_app.auth.scope import company_filter, company_scope
 from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200

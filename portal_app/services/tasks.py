@@ -27,7 +27,7 @@ from portal_app.services.exceptions import (
     viewer_timezone,
 )
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100

@@ -40,7 +40,7 @@ from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit, clock, exception_rules, notifications
 from portal_app.services.documents import doc_type_name
-from portal_app.services.errors import Conflict, NotFound, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.shipment_activity import REASON_LABELS
 from portal_app.services.shipments import shipment_record
@@ -77,7 +77,7 @@ class EditConflict(Conflict):
     """A stale save: ``changes`` lists what changed since the version the editor saw; ``your_input`` is what the
     editor sent, to re-apply after reloading."""
 
-    code = "edit_conflict"
+    code = ErrorCode.EDIT_CONFLICT
 
     def __init__(self, message: str, *, reference: str, current_version: int, changes: list[audit.FieldChange],
                  your_input: dict) -> None:

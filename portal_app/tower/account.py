@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState
+from portal_app.ui.session import SessionState
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT

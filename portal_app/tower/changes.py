@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (

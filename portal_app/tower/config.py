@@ -8,7 +8,7 @@ import asyncio
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
@@ -52,8 +52,6 @@ class ConfigBrandingState(ConfigMixin, SessionState):
         if done is not None:
             branding.forget_cache()
             await self._read()
-        elif self.error and "accent" in self.error.lower() and not self.field_errors:
-            self.field_errors = {"accent_color": self.error}
         return None
 
     @upload_form_limit(logo_form)

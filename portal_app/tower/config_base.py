@@ -10,9 +10,9 @@ import reflex as rx
 
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.auth.state import run_db
+from portal_app.ui.session import run_db
 from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout
-from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.errors import ServiceError
 
 SECTIONS = [
     ("Branding", "/tower/config"),
@@ -59,11 +59,8 @@ class ConfigMixin(rx.State, mixin=True):
         """Call a configuration service; show ``done`` on success or the refusal beside its fields."""
         try:
             result = await run_db(fn, principal, *args, **kwargs)
-        except FormInvalid as exc:
-            self.notice, self.error, self.field_errors = "", exc.message, dict(exc.fields)
-            return None
         except ServiceError as exc:
-            self.notice, self.error, self.field_errors = "", exc.message, {}
+            self.notice, self.error, self.field_errors = "", exc.message, dict(exc.fields)
             return None
         self.notice, self.error, self.field_errors = done, "", {}
         self.form_key += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (

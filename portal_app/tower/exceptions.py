@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -163,7 +163,7 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
             made = await run_db(svc.create_exception, principal, data)
         except ServiceError as exc:
             self.notice = ""
-            self.field_errors, self.error = refusal(exc, "title" if "title" in exc.message else "shipment_reference")
+            self.field_errors, self.error = refusal(exc, next(iter(exc.fields), "shipment_reference"))
             return None
         self.creating, self.field_errors = False, {}
         return rx.redirect(f"/tower/exceptions/{made.row.id}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.auth.permissions import Permission
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.password_change import (
     PasswordChangeBase,

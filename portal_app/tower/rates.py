@@ -16,7 +16,7 @@ import reflex as rx
 
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page

@@ -18,7 +18,7 @@ import re
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, last_path_segment, run_db
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.document_upload import file_dropzone, fmt_size
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
@@ -370,8 +370,8 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
                 await self._reload(principal, keep_forms=True)
                 self._said("reply", error=self._conflict_text(
                     f"{NOTHING_SENT} Read the latest messages in the thread below."))
-            elif exc.status_code == 422 and "Write" in exc.message:
-                self.field_errors = {"body": exc.message}
+            elif "body" in exc.fields:
+                self.field_errors = {"body": exc.fields["body"]}
                 self._said("reply")
             else:
                 self._said("reply", error=exc.message)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState
+from portal_app.ui.session import SessionState
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin, id_or_none, timer_view

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.board_bulk import (
     BoardBulkMixin,
     bulk_panel,

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.auth.state import SessionState, run_db
+from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,
     document_status_badge,

@@ -24,7 +24,7 @@ from models import AppSetting
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.config.common import NOTHING_SAVED, record, refuse_if, require_admin, text_in
-from portal_app.services.errors import ValidationFailed
+from portal_app.services.errors import ErrorCode, ValidationFailed
 from portal_app.settings import settings
 
 KEY = "branding"
@@ -95,14 +95,15 @@ def check_accent(value: str) -> str:
     """The accent as #rrggbb, or ValidationFailed saying its ratio and what to pick instead."""
     colour = normalize_hex(value)
     if colour is None:
-        raise ValidationFailed(f"Accent colour {value!r} is not a colour code. Give it as #rrggbb, e.g. "
-                               f"{DEFAULT_ACCENT}. {NOTHING_SAVED}", code="invalid_colour")
+        message = (f"Accent colour {value!r} is not a colour code. Give it as #rrggbb, e.g. {DEFAULT_ACCENT}. "
+                   f"{NOTHING_SAVED}")
+        raise ValidationFailed(message, code=ErrorCode.INVALID_COLOUR, fields={"accent_color": message})
     ratio = contrast_ratio(colour)
     if ratio < MIN_CONTRAST:
-        raise ValidationFailed(
-            f"Accent colour {colour} has a contrast of only {ratio:.2f}:1 against white; buttons and links need at "
-            f"least {MIN_CONTRAST}:1 (WCAG AA). Pick a darker colour, e.g. {passing_shade(colour)} (the same hue "
-            f"darkened, {contrast_ratio(passing_shade(colour)):.2f}:1). {NOTHING_SAVED}", code="low_contrast")
+        message = (f"Accent colour {colour} has a contrast of only {ratio:.2f}:1 against white; buttons and links "
+                   f"need at least {MIN_CONTRAST}:1 (WCAG AA). Pick a darker colour, e.g. {passing_shade(colour)} "
+                   f"(the same hue darkened, {contrast_ratio(passing_shade(colour)):.2f}:1). {NOTHING_SAVED}")
+        raise ValidationFailed(message, code=ErrorCode.LOW_CONTRAST, fields={"accent_color": message})
     return colour
 
 
@@ -187,18 +188,18 @@ def check_logo(data: bytes) -> tuple[str, str]:
     """(extension, content type) of a PNG or JPEG logo; ValidationFailed for anything else."""
     if not data:
         raise ValidationFailed(f"The logo file is empty. Choose a PNG or JPEG image. {NOTHING_SAVED}",
-                               code="invalid_logo")
+                               code=ErrorCode.INVALID_LOGO)
     if len(data) > MAX_LOGO_BYTES:
         raise ValidationFailed(f"The logo is {len(data) // 1024} KB; the limit is {MAX_LOGO_BYTES // 1024} KB. Save "
                                f"it smaller (a header logo needs about 200 × 60 pixels). {NOTHING_SAVED}",
-                               code="logo_too_large")
+                               code=ErrorCode.LOGO_TOO_LARGE)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         ext = "png"
     elif data.startswith(b"\xff\xd8\xff"):
         ext = "jpeg"
     else:
         raise ValidationFailed(f"The logo must be a PNG or JPEG image (SVG and other types are not accepted). "
-                               f"{NOTHING_SAVED}", code="invalid_logo")
+                               f"{NOTHING_SAVED}", code=ErrorCode.INVALID_LOGO)
     from PIL import Image  # a real decode: a renamed or truncated file is refused here
 
     try:
@@ -208,13 +209,13 @@ def check_logo(data: bytes) -> tuple[str, str]:
             fmt = (img.format or "").lower()
     except Exception:  # noqa: BLE001 - any decoder error means the file is not a usable image
         raise ValidationFailed(f"The logo file is damaged or not really a {ext.upper()} image. Export it again. "
-                               f"{NOTHING_SAVED}", code="invalid_logo") from None
+                               f"{NOTHING_SAVED}", code=ErrorCode.INVALID_LOGO) from None
     if fmt != ext:
         raise ValidationFailed(f"The logo's content does not match its type. Export it again as PNG or JPEG. "
-                               f"{NOTHING_SAVED}", code="invalid_logo")
+                               f"{NOTHING_SAVED}", code=ErrorCode.INVALID_LOGO)
     if width > MAX_LOGO_SIDE or height > MAX_LOGO_SIDE:
         raise ValidationFailed(f"The logo is {width} × {height} pixels; at most {MAX_LOGO_SIDE} on each side. "
-                               f"{NOTHING_SAVED}", code="logo_too_large")
+                               f"{NOTHING_SAVED}", code=ErrorCode.LOGO_TOO_LARGE)
     return ext, LOGO_TYPES[ext]
 
 

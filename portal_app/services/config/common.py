@@ -10,7 +10,7 @@ from sqlmodel import Session
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit
-from portal_app.services.errors import Conflict, FormInvalid, PermissionDenied
+from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, PermissionDenied
 
 NOTHING_SAVED = "Nothing was saved."
 MAX_HOURS = 24 * 90
@@ -22,11 +22,11 @@ def require_admin(principal: Principal) -> None:
     if not principal.can(Permission.MANAGE_CONFIG):
         raise PermissionDenied(
             "Only an administrator can change the configuration. Ask an administrator of your installation. "
-            + NOTHING_SAVED, code="admin_only")
+            + NOTHING_SAVED, code=ErrorCode.ADMIN_ONLY)
     if principal.api_key_id is not None:
         raise PermissionDenied(
             "Configuration is changed by a signed-in administrator, not with an API key. Sign in to the tower "
-            "and use Configuration. " + NOTHING_SAVED, code="admin_only")
+            "and use Configuration. " + NOTHING_SAVED, code=ErrorCode.ADMIN_ONLY)
 
 
 def record(db: Session, principal: Principal, action: str, entity_type: str, entity_id: object,
@@ -38,7 +38,7 @@ def check_version(current: int, expected: int | None, what: str) -> None:
     if expected is not None and int(expected) != current:
         raise Conflict(
             f"{what} was changed by someone else after you opened it (you had version {expected}, it is now "
-            f"{current}). Reload it and make your change again. " + NOTHING_SAVED, code="edit_conflict")
+            f"{current}). Reload it and make your change again. " + NOTHING_SAVED, code=ErrorCode.EDIT_CONFLICT)
 
 
 def refuse_if(problems: dict[str, str], what: str) -> None:

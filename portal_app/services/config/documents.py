@@ -13,7 +13,7 @@ from models.enums import Mode
 from portal_app.auth.principal import Principal
 from portal_app.services.config.common import int_in, record, refuse_if, require_admin
 from portal_app.services.documents import DOCUMENT_TYPE_NAMES
-from portal_app.services.errors import Conflict, NotFound
+from portal_app.services.errors import Conflict, ErrorCode, NotFound
 from portal_app.services.trade_codes import INCOTERMS, incoterm_valid_for_mode
 
 MODES = tuple(m.value for m in Mode)
@@ -83,7 +83,7 @@ def save_requirement(db: Session, principal: Principal, *, mode: str, incoterm: 
     if requirement_id is None:
         if same is not None:
             raise Conflict(f"{DOCUMENT_TYPE_NAMES[doc]} is already required for {mode} / {term or 'any Incoterm'} "
-                           f"(#{same.id}). Edit that one instead. Nothing was saved.", code="duplicate_requirement")
+                           f"(#{same.id}). Edit that one instead. Nothing was saved.", code=ErrorCode.DUPLICATE_REQUIREMENT)
         row = DocumentRequirement(mode=mode, incoterm=term, doc_type=doc, due_days_before_departure=days,
                                   provided_by=provided_by, dangerous_goods_only=dangerous_goods_only,
                                   is_active=is_active)
@@ -98,7 +98,7 @@ def save_requirement(db: Session, principal: Principal, *, mode: str, incoterm: 
     if same is not None and same.id != row.id:
         raise Conflict(f"Another rule (#{same.id}) already requires {DOCUMENT_TYPE_NAMES[doc]} for {mode} / "
                        f"{term or 'any Incoterm'}. Edit that one instead. Nothing was saved.",
-                       code="duplicate_requirement")
+                       code=ErrorCode.DUPLICATE_REQUIREMENT)
     before = _snapshot(row)
     row.mode, row.incoterm, row.doc_type, row.due_days_before_departure = mode, term, doc, days
     row.provided_by, row.dangerous_goods_only, row.is_active = provided_by, dangerous_goods_only, is_active

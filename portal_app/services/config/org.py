@@ -24,7 +24,7 @@ from portal_app.auth.sessions import forget_principals, normalize_email, revoke_
 from portal_app.services import clock
 from portal_app.services.accounts import _temporary_password
 from portal_app.services.config.common import NOTHING_SAVED, int_in, record, refuse_if, require_admin, text_in
-from portal_app.services.errors import Conflict, NotFound, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from portal_app.services.trade_codes import CURRENCY_DIGITS
 
 STAFF_ROLE_VALUES = tuple(r.value for r in (Role.OPS_AGENT, Role.OPS_MANAGER, Role.ADMIN))
@@ -76,7 +76,7 @@ def save_branch(db: Session, principal: Principal, *, code: str, name: str, loca
         raise NotFound(f"There is no branch #{branch_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
         raise Conflict(f"Branch code {code} is taken by {same.name}. Pick another code. {NOTHING_SAVED}",
-                       code="duplicate_code")
+                       code=ErrorCode.DUPLICATE_CODE)
     before = None if branch_id is None else {"code": row.code, "name": row.name, "location_code": row.location_code,
                                              "timezone": row.timezone}
     row.code, row.name, row.location_code, row.timezone = code, name, loc, tz
@@ -127,7 +127,7 @@ def save_team(db: Session, principal: Principal, *, name: str, branch_id: int | 
         raise NotFound(f"There is no team #{team_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
         raise Conflict(f"There is a team called {same.name} already. Pick another name. {NOTHING_SAVED}",
-                       code="duplicate_name")
+                       code=ErrorCode.DUPLICATE_NAME)
     before = None if team_id is None else {"name": row.name, "branch_id": row.branch_id}
     row.name, row.branch_id = name, branch.id if branch else None
     after = {"name": row.name, "branch_id": row.branch_id}
@@ -197,7 +197,7 @@ def save_company(db: Session, principal: Principal, *, code: str, name: str, cou
         raise NotFound(f"There is no customer company #{company_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
         raise Conflict(f"Account code {code} is taken by {same.name}. Pick another code. {NOTHING_SAVED}",
-                       code="duplicate_code")
+                       code=ErrorCode.DUPLICATE_CODE)
     before = None if company_id is None else _company_snapshot(row)
     row.code, row.name, row.country, row.billing_currency = code, name, country, currency
     row.payment_terms_days, row.is_active = terms, is_active
@@ -293,7 +293,7 @@ def create_staff(db: Session, principal: Principal, *, email: str, full_name: st
     team, branch = _placement(db, team_id, branch_id, problems)
     refuse_if(problems, "The staff account")
     in_use = Conflict(f"{address} already has an account. Use another address. Nobody was added.",
-                      code="email_in_use")
+                      code=ErrorCode.EMAIL_IN_USE)
     if db.exec(select(User.id).where(User.email == address)).first() is not None:
         raise in_use
     password = _temporary_password()
@@ -321,7 +321,7 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
         raise NotFound(f"There is no staff account #{user_id}. Reload the list. {NOTHING_SAVED}")
     if expected_version is not None and int(expected_version) != user.version:
         raise Conflict(f"{user.full_name}'s account was changed by someone else after you opened it. Reload it and "
-                       f"make your change again. {NOTHING_SAVED}", code="edit_conflict")
+                       f"make your change again. {NOTHING_SAVED}", code=ErrorCode.EDIT_CONFLICT)
     problems: dict[str, str] = {}
     _check_role(role, problems)
     if not isinstance(is_active, bool):
@@ -330,14 +330,14 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
     refuse_if(problems, "The staff account")
     if user.id == principal.user_id and (role != user.role or not is_active):
         raise ValidationFailed("You cannot change your own role or deactivate yourself. Ask another administrator. "
-                               + NOTHING_SAVED, code="self_change")
+                               + NOTHING_SAVED, code=ErrorCode.SELF_CHANGE)
     loses_admin = user.role == Role.ADMIN.value and user.is_active and (role != Role.ADMIN.value or not is_active)
     if loses_admin:
         admins = db.exec(select(sa.func.count()).select_from(User).where(
             User.role == Role.ADMIN.value, User.is_active.is_(True))).one()
         if admins <= 1:
             raise ValidationFailed(f"{user.full_name} is the last active administrator. Make someone else an "
-                                   f"administrator first. {NOTHING_SAVED}", code="last_admin")
+                                   f"administrator first. {NOTHING_SAVED}", code=ErrorCode.LAST_ADMIN)
     before = _staff_snapshot(user)
     user.role, user.is_active, user.team_id, user.branch_id = role, is_active, team, branch
     after = _staff_snapshot(user)

@@ -12,7 +12,7 @@ from models import SlaPolicy
 from models.enums import ExceptionKind, Mode, Priority, Severity, TicketCategory
 from portal_app.auth.principal import Principal
 from portal_app.services.config.common import MAX_HOURS, int_in, record, refuse_if, require_admin
-from portal_app.services.errors import Conflict, NotFound, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 
 SUBJECTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     # subject: (label, kinds, severities)
@@ -83,7 +83,7 @@ def save_policy(db: Session, principal: Principal, *, subject: str, kind: str, s
     if policy_id is None:
         if same is not None:
             raise Conflict(f"A policy for {subject} / {kind} / {severity} exists already (#{same.id}). Edit that "
-                           "one instead. Nothing was saved.", code="duplicate_policy")
+                           "one instead. Nothing was saved.", code=ErrorCode.DUPLICATE_POLICY)
         policy = SlaPolicy(subject=subject, kind=kind, severity=severity, first_response_hours=fr,
                            resolution_hours=res, is_active=is_active)
         db.add(policy)
@@ -96,10 +96,10 @@ def save_policy(db: Session, principal: Principal, *, subject: str, kind: str, s
         raise NotFound(f"There is no SLA policy #{policy_id}. Reload the list. Nothing was saved.")
     if same is not None and same.id != policy.id:
         raise Conflict(f"Another policy (#{same.id}) covers {subject} / {kind} / {severity}. Edit that one instead. "
-                       "Nothing was saved.", code="duplicate_policy")
+                       "Nothing was saved.", code=ErrorCode.DUPLICATE_POLICY)
     if (policy.kind, policy.severity) == ("*", "*") and not is_active:
         raise ValidationFailed(f"The {subject} / * / * policy is the fallback every other case uses; it cannot be "
-                               "switched off. Change its hours instead. Nothing was saved.", code="fallback_policy")
+                               "switched off. Change its hours instead. Nothing was saved.", code=ErrorCode.FALLBACK_POLICY)
     before = _snapshot(policy)
     policy.subject, policy.kind, policy.severity = subject, kind, severity
     policy.first_response_hours, policy.resolution_hours, policy.is_active = fr, res, is_active

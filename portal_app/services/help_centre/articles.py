@@ -20,7 +20,7 @@ from models import HelpArticle
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit
-from portal_app.services.errors import Conflict, FormInvalid, NotFound, PermissionDenied
+from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, PermissionDenied
 from portal_app.services.help_centre import render
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.versioning import update_versioned
@@ -52,7 +52,7 @@ def require_staff(principal: Principal) -> None:
         raise PermissionDenied(
             "The help centre's management is for the forwarder's staff. Search and read articles "
             "at /help instead. Nothing was changed.",
-            code="staff_only",
+            code=ErrorCode.STAFF_ONLY,
         )
 
 
@@ -61,7 +61,7 @@ def require_editor(principal: Principal) -> None:
         raise PermissionDenied(
             "Only ops managers and administrators can change help articles. Ask one of them to "
             "make the change. " + NOTHING_SAVED,
-            code="help_editors_only",
+            code=ErrorCode.HELP_EDITORS_ONLY,
         )
 
 
@@ -192,7 +192,7 @@ def _not_found(slug: str, principal: Principal | None) -> NotFound:
     hint = "" if principal is not None else ", or it is only for signed-in customers (sign in and open it again)"
     return NotFound(
         f"There is no help article at “{slug[:80]}”{hint}. Search the help centre for your question instead.",
-        code="article_not_found",
+        code=ErrorCode.ARTICLE_NOT_FOUND,
     )
 
 
@@ -255,7 +255,7 @@ def _row(db: Session, article_id: int) -> HelpArticle:
     if row is None:
         raise NotFound(
             f"There is no help article #{article_id}. Reload the list of articles. {NOTHING_SAVED}",
-            code="article_not_found",
+            code=ErrorCode.ARTICLE_NOT_FOUND,
         )
     return row
 
@@ -328,7 +328,7 @@ def _slug_taken(db: Session, slug: str, article_id: int | None) -> None:
             f"The article was not saved: the slug “{slug}” belongs to another article. Choose another "
             f"slug. {NOTHING_SAVED}",
             {"slug": "another article has this slug; choose another"},
-            code="slug_taken",
+            code=ErrorCode.SLUG_TAKEN,
         )
 
 
@@ -336,7 +336,7 @@ def _stale(row: HelpArticle, expected: int) -> Conflict:
     return Conflict(
         f"“{row.title}” was changed by someone else after you opened it (you had version {expected}, "
         f"it is now {row.version}). Reload the article and make your change again. {NOTHING_SAVED}",
-        code="edit_conflict",
+        code=ErrorCode.EDIT_CONFLICT,
     )
 
 

@@ -11,7 +11,7 @@ from models import CannedReply
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services.config.common import record, refuse_if, require_admin, text_in
-from portal_app.services.errors import Conflict, NotFound
+from portal_app.services.errors import Conflict, ErrorCode, NotFound
 from portal_app.services.requests.common import CATEGORY_LABELS, NOTHING_SAVED
 
 
@@ -50,7 +50,7 @@ def save_canned(db: Session, principal: Principal, *, title: str, body: str, cat
     same = db.exec(select(CannedReply).where(CannedReply.title == title)).first()
     if same is not None and same.id != row.id:
         raise Conflict(f"A canned reply called {title!r} exists already. Pick another title. {NOTHING_SAVED}",
-                       code="duplicate_name")
+                       code=ErrorCode.DUPLICATE_NAME)
     before = None if canned_id is None else {"title": row.title, "body": row.body, "category": row.category}
     row.title, row.body, row.category = title, body, category
     db.add(row)

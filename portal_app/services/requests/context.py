@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from portal_app.services.errors import ValidationFailed
+from portal_app.services.errors import ErrorCode, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ _TEXT_LIMITS = (1000, 300, 80)
 
 
 class ContextTooLarge(ValidationFailed):
-    code = "context_too_large"
+    code = ErrorCode.CONTEXT_TOO_LARGE
 
 
 def _plain(value: object) -> object:

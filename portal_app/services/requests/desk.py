@@ -22,6 +22,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import clock, notifications
 from portal_app.services import documents as document_files
 from portal_app.services.errors import (
+    ErrorCode,
     Conflict,
     NotFound,
     PermissionDenied,
@@ -63,7 +64,7 @@ def _customer(principal: Principal) -> None:
 def _not_merged(ticket: Ticket) -> None:
     if ticket.merged_into_id is not None:
         raise Conflict(f"Request {ticket.reference} was merged into another request; continue there. "
-                       f"{NOTHING_SAVED}", code="merged")
+                       f"{NOTHING_SAVED}", code=ErrorCode.MERGED)
 
 
 def _tell_customer(db: Session, ticket: Ticket, kind: str, title: str, body: str, key: str, skip: int) -> None:
@@ -103,7 +104,7 @@ def post_message(db: Session, principal: Principal, reference: str, body: str, *
             until = reopen_deadline(db, ticket)
             if ticket.status == TicketStatus.CLOSED or until is None or now > until:
                 raise Conflict(f"Request {ticket.reference} is closed. Open a new request and mention "
-                               f"{ticket.reference}; we will see the history. {NOTHING_SAVED}", code="closed")
+                               f"{ticket.reference}; we will see the history. {NOTHING_SAVED}", code=ErrorCode.CLOSED)
             values.update(_reopened(db, ticket, now))
         values["status"] = TicketStatus.WAITING_ON_US.value
     else:
@@ -278,11 +279,11 @@ def reopen(db: Session, principal: Principal, reference: str, reason: str, *,
     now = clock.now()
     if until is None:
         raise Conflict(f"Request {ticket.reference} is still open; reply to it instead. {NOTHING_SAVED}",
-                       code="not_done")
+                       code=ErrorCode.NOT_DONE)
     if now > until:
         raise Conflict(f"Request {ticket.reference} can no longer be reopened (the window ended "
                        f"{until:%Y-%m-%d}). Open a new request and mention {ticket.reference}. {NOTHING_SAVED}",
-                       code="reopen_window")
+                       code=ErrorCode.REOPEN_WINDOW)
     before = snapshot(ticket)
     change(db, ticket, expected_version, **_reopened(db, ticket, now))
     db.add(TicketMessage(ticket_id=ticket.id, author_id=principal.user_id, visibility="customer", created_at=now,
@@ -302,7 +303,7 @@ def rate(db: Session, principal: Principal, reference: str, score: int, comment:
     _not_merged(ticket)
     if ticket.status not in DONE_STATUSES:
         raise Conflict(f"Request {ticket.reference} is not resolved yet; rate it once it is. {NOTHING_SAVED}",
-                       code="not_done")
+                       code=ErrorCode.NOT_DONE)
     try:
         value = int(score)
     except (TypeError, ValueError):

@@ -36,7 +36,7 @@ from portal_app.services.requests.common import (
     reference_of,
 )
 from portal_app.services.requests.context import encode_context
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 
 MAX_BODY_CHARS = 10000
 MAX_ATTACHMENTS = 5
@@ -91,13 +91,16 @@ def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str
     return ticket
 
 
-def clean_body(body: str | None, what: str = "your message") -> str:
+def clean_body(body: str | None, what: str = "your message", field: str = "body") -> str:
+    """The message text, or ValidationFailed naming ``field`` (empty, or longer than a message may be)."""
     text = (body or "").strip()
     if not text:
-        raise ValidationFailed(f"Write {what}, then send again. {NOTHING_SENT}")
+        message = f"Write {what}, then send again. {NOTHING_SENT}"
+        raise ValidationFailed(message, fields={field: message})
     if len(text) > MAX_BODY_CHARS:
-        raise ValidationFailed(f"Keep {what} under {MAX_BODY_CHARS:,} characters (it has {len(text):,}); attach "
-                               f"long texts as a file. {NOTHING_SENT}")
+        message = (f"Keep {what} under {MAX_BODY_CHARS:,} characters (it has {len(text):,}); attach long texts as "
+                   f"a file. {NOTHING_SENT}")
+        raise ValidationFailed(message, fields={field: message})
     return text
 
 

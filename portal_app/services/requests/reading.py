@@ -42,7 +42,7 @@ from portal_app.services.requests.common import (
     load,
 )
 from portal_app.services.requests.context import decode_context
-from portal_app.services.scope import company_filter
+from portal_app.auth.scope import company_filter
 
 MAX_PAGE_SIZE = 100
 STATUS_FILTERS = ("active", "all", *STATUS_LABELS)

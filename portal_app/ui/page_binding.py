@@ -29,7 +29,7 @@ from reflex_base.event import Event
 from reflex_base.event.context import EventContext
 
 from portal_app.auth import tab_sessions
-from portal_app.auth.state import SessionState, token_from_cookie_header
+from portal_app.ui.session import SessionState, token_from_cookie_header
 
 if TYPE_CHECKING:
     from reflex.app import App

@@ -6,10 +6,10 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.api.auth_routes import safe_next
 from portal_app.auth import sign_in_limits
+from portal_app.auth.redirects import safe_next
 from portal_app.auth.sessions import DEACTIVATED_MESSAGES, INVALID_CREDENTIALS
-from portal_app.auth.state import SessionState
+from portal_app.ui.session import SessionState
 from portal_app.components.layout import PRODUCT_NAME
 from portal_app.components.ui import (
     MUTED_TEXT,

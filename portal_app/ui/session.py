@@ -7,6 +7,10 @@ never taken from an event argument or the URL and never stored in a browser-visi
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -18,8 +22,10 @@ from portal_app.auth.sessions import SESSION_COOKIE, recent_principal, remember_
 from portal_app.auth.upload_principals import uploading_principal
 from portal_app.db import session_scope
 from portal_app.services.config import branding
+from portal_app.services.errors import ServiceError
 
 AREA_PERMISSION = {"portal": Permission.USE_PORTAL, "tower": Permission.USE_TOWER}
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable])
 
 
 def token_from_cookie_header(header: str) -> str | None:
@@ -53,6 +59,51 @@ async def run_db(fn, *args, **kwargs):  # noqa: ANN001, ANN201
     return await asyncio.to_thread(call)
 
 
+def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Handler], Callable[..., Awaitable]]:
+    """The one way to write a page event handler.
+
+    The decorated method takes the verified principal as its first argument after ``self``:
+
+        @page_event()
+        async def apply_filters(self, principal: Principal, form: dict) -> None:
+            self.rows = await run_db(svc.list_things, principal, ...)
+
+    Before the body runs, the principal is rebuilt from the cookie and checked against the area (``area``, else
+    the state's ``AREA``); an upload handler (``upload=True``) takes the principal of the upload's own request. A
+    caller who may not be there is refused (anonymous: sent to sign-in and back) and the body never runs. A
+    ``ServiceError`` from the body goes to ``self._service_refused`` (by default its message to ``error`` and its
+    field messages to ``field_errors``); anything unexpected goes to the app's error handler, which logs it under
+    an id and shows the problem banner.
+
+    The browser sees (and may send) only the arguments after ``principal``: the handler's signature is rewritten,
+    and a payload naming any other argument is refused.
+    """
+
+    def decorate(fn: Handler) -> Callable[..., Awaitable]:
+        params = list(inspect.signature(fn).parameters.values())
+        if len(params) < 2 or params[1].name != "principal":
+            raise TypeError(f"{fn.__qualname__}: a page event takes (self, principal, ...)")
+        visible = inspect.Signature([params[0], *params[2:]])
+
+        @functools.wraps(fn)
+        async def handler(self: SessionState, *args: Any, **kwargs: Any) -> Any:
+            bound = visible.bind(self, *args, **kwargs)  # TypeError for any argument the handler does not take
+            where = area or self.AREA
+            principal = await (self._authorize_upload(where) if upload else self._authorize(where))
+            if principal is None:
+                return self._refused()
+            try:
+                return await fn(self, principal, *bound.args[1:], **bound.kwargs)
+            except ServiceError as exc:
+                return self._service_refused(exc)
+
+        handler.__signature__ = visible  # type: ignore[attr-defined]
+        handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "principal"}
+        return handler
+
+    return decorate
+
+
 class SessionState(rx.State):
     """Who is signed in, for display only. Authorisation always re-reads the cookie on the server."""
 
@@ -67,7 +118,7 @@ class SessionState(rx.State):
     brand_name: str = branding.DEFAULT_NAME
     brand_accent: str = branding.DEFAULT_ACCENT
     brand_logo: str = ""
-    # The session this tab's page state belongs to (its id; None: nobody). Backend-only. auth/page_binding.py sets
+    # The session this tab's page state belongs to (its id; None: nobody). Backend-only. ui/page_binding.py sets
     # it and wipes the whole state tree of the tab when the connection's session is another one or has ended.
     _tab_session: int | None = None
 
@@ -149,6 +200,16 @@ class SessionState(rx.State):
         for name, value in values.items():
             if getattr(self, name) != value:
                 setattr(self, name, value)
+
+    def _service_refused(self, exc: ServiceError) -> Any:
+        """What a page event shows when a service refused: the message in the page's ``error`` and each field's
+        message in ``field_errors`` (for pages that have them). A page with other places overrides this."""
+        fields = type(self).get_fields()
+        if "error" in fields:
+            self.error = exc.message  # type: ignore[attr-defined]
+        if "field_errors" in fields:
+            self.field_errors = dict(exc.fields)  # type: ignore[attr-defined]
+        return None
 
     def _refused(self):  # noqa: ANN202
         """What a handler returns when _authorize gave None: anonymous users go to sign-in and come back."""
