@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import client_ip, current_principal, get_db
-from portal_app.api.inputs import Body
+from portal_app.services.inputs import Body
 from portal_app.auth import sessions
 from portal_app.auth.principal import Principal
 from portal_app.auth.redirects import safe_next

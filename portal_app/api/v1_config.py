@@ -14,7 +14,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Body, Id, Version, WholeNumber
+from portal_app.services.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Id, PageNo, rows_per_page
+from portal_app.services.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc

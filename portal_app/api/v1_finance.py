@@ -14,7 +14,7 @@ from sqlmodel import Session
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import XLSX_TYPE
-from portal_app.api.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
+from portal_app.services.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
 from portal_app.services import invoicing

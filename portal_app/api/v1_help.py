@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db, optional_principal
-from portal_app.api.inputs import Body, Id, PageNo, Version, rows_per_page
+from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import help_centre as svc
 from portal_app.services.help_centre import articles as art

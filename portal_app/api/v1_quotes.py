@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import (
+from portal_app.services.inputs import (
     Amount,
     Body,
     Id,

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
+from portal_app.services.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
 from portal_app.api.exports import CSV_TYPE
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
+from portal_app.services.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
 from portal_app.api.v1_config import admin
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD, UploadTooLarge
 from portal_app.auth.principal import Principal

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import IsoDate, PageNo, rows_per_page
+from portal_app.services.inputs import IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import shipment_activity as activity

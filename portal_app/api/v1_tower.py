@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal

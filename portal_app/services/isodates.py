@@ -3,7 +3,7 @@ and date-times with a time zone offset, within the years a record can meaningful
 
 The standard parsers are more forgiving than that: ``date.fromisoformat`` also reads ``20261130`` and week dates,
 and pydantic reads a bare number as seconds since 1970 (so ``as_of=0`` meant 1 January 1970). Every date or time
-a caller types goes through here (the API's input types in :mod:`portal_app.api.inputs` and the filters of the
+a caller types goes through here (the API's input types in :mod:`portal_app.services.inputs` and the filters of the
 list pages), so all of them accept the same forms and refuse the rest with the same message.
 """
 

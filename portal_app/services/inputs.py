@@ -1,4 +1,5 @@
-"""The shapes of the values the API takes, declared once and used by every route and request model.
+"""The shapes of the values the product takes, declared once: every API route and request model uses them, and the
+pages parse their forms into the same models (``parse``), so a value is checked one way wherever it comes from.
 
 Every integer a caller sends (a record id, a page, a version, a count) is bounded, so nothing reaches the database
 that it cannot hold (an unbounded id once became SQLite's ``OverflowError`` and a 500); dates are ISO calendar
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from portal_app.services import isodates
+from portal_app.services.errors import FormInvalid
 from portal_app.services.numbers import INT32_MAX, INT32_MIN
 from portal_app.services.paging import MAX_PAGE
 
@@ -44,6 +46,9 @@ Amount = Annotated[Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"), max_d
                                   strict=False)]
 """Money, rates, weights and quantities: at most a trillion either way and eight decimals, as a JSON number or a
 decimal string (``"12.50"`` keeps its digits)."""
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class Body(BaseModel):
@@ -87,3 +92,44 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 """A date and time with its zone (``Z`` or ``+02:00``), years 1900-2999."""
+
+
+# Plain words for pydantic's error types, for a form's fields (the API's 422 keeps pydantic's own wording).
+_FRIENDLY = {
+    "missing": "fill this in",
+    "int_parsing": "give a whole number",
+    "int_type": "give a whole number",
+    "decimal_parsing": "give a number such as 12.50",
+    "decimal_type": "give a number such as 12.50",
+    "greater_than_equal": "give a larger number",
+    "less_than_equal": "give a smaller number",
+    "string_too_long": "make this shorter",
+    "string_too_short": "write a little more",
+    "bool_type": "choose yes or no",
+    "literal_error": "choose one of the offered values",
+    "enum": "choose one of the offered values",
+}
+NOTHING_SAVED = "Nothing was saved."
+
+
+def friendly(error: dict[str, Any]) -> str:
+    """One field's problem in plain words: our own validators' messages as they are, pydantic's translated."""
+    if error.get("type") == "value_error":
+        return str(error.get("ctx", {}).get("error") or error.get("msg", "")).rstrip(".") + "."
+    return _FRIENDLY.get(str(error.get("type")), "check this value").capitalize() + "."
+
+
+def parse(model: type[ModelT], data: dict[str, Any], *, lax: bool = True) -> ModelT:
+    """``data`` (a page's form: text values) as ``model``, or FormInvalid with each field's problem in plain words.
+
+    Forms send text, so by default values are read laxly ("12" is 12); the rules (bounds, ISO dates, sizes) are
+    the model's, the same the API applies to JSON.
+    """
+    try:
+        return model.model_validate(data, strict=not lax)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error.get("loc", ())) or "form"
+            fields.setdefault(name, friendly(error))
+        raise FormInvalid("Some fields need another look (see beside each). " + NOTHING_SAVED, fields) from exc
