@@ -75,6 +75,9 @@ def test_an_error_in_the_page_script_is_logged_and_shows_no_dialog(page, shared_
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto("/help")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # Reflex installs its reporter in an effect that can run after the page is drawn; errors before that go to the
+    # browser's console only.
+    page.wait_for_function("typeof window.onerror === 'function'")
     offset = _log_size(shared_app)
 
     page.evaluate("setTimeout(() => { throw new Error('client-side fault 4e2a\\nforged log line') }, 0)")
