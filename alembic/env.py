@@ -1,7 +1,6 @@
 from logging.config import fileConfig
 
-from sqlalchemy import engine_from_config
-from sqlalchemy import pool
+from sqlalchemy import engine_from_config, pool
 
 from alembic import context
 
@@ -18,9 +17,9 @@ if config.config_file_name is not None:
 # for 'autogenerate' support
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
-import models  # noqa: E402,F401  (every table)
 from sqlmodel import SQLModel  # noqa: E402
 
+import models  # noqa: E402,F401  (every table)
 from portal_app.settings import settings  # noqa: E402
 
 config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))

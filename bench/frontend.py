@@ -102,7 +102,7 @@ def _main_thread_tasks(trace_events: list[dict]) -> list[float]:
             if e.get("name") == "RunTask" and e.get("pid") == pid and e.get("tid") == tid and "dur" in e]
 
 
-def main_thread_work(browser, url: str, cookie: dict, runs: int = 5) -> dict[str, float]:  # noqa: ANN001
+def main_thread_work(browser, url: str, cookie: dict, runs: int = 5) -> dict[str, float]:
     """What a cold load of ``url`` costs the page's main thread (script, style, layout, paint), unthrottled, on a
     phone-sized window, until the network has been quiet and the live updates have had a second to arrive.
 
@@ -127,7 +127,7 @@ def main_thread_work(browser, url: str, cookie: dict, runs: int = 5) -> dict[str
     return {"busy_ms": round(statistics.median(busy), 1), "longest_task_ms": round(statistics.median(longest), 1)}
 
 
-def axe_violations(page, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:  # noqa: ANN001 - a Playwright page
+def axe_violations(page, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:
     """Run axe-core (WCAG 2 A/AA rules) on the loaded page; the violations of the given impact levels."""
     # Evaluated, not added as an inline <script>: the pages' Content-Security-Policy runs only their own scripts.
     page.evaluate(ensure_axe().read_text(encoding="utf-8") + "\n;undefined")
@@ -144,11 +144,11 @@ def axe_violations(page, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:  # n
 class ScriptBytes:
     """Collects every JavaScript response of a page load, to total what the browser downloads."""
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page) -> None:
         self.bodies: dict[str, bytes] = {}
         page.on("response", self._on_response)
 
-    def _on_response(self, response) -> None:  # noqa: ANN001
+    def _on_response(self, response) -> None:
         if response.request.resource_type == "script" and response.url not in self.bodies:
             try:
                 self.bodies[response.url] = response.body()

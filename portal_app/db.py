@@ -18,7 +18,7 @@ class _SQLiteCompiler(SQLiteCompiler):
     """Renders ``Select.with_hint(table, "INDEXED BY ix_name", dialect_name="sqlite")``, which SQLAlchemy's own
     SQLite compiler drops (see ``ShipmentFilters.sqlite_index``)."""
 
-    def get_from_hint_text(self, table, text):  # noqa: ANN001, ANN201
+    def get_from_hint_text(self, table, text):  # noqa: ANN001
         return text
 
 

@@ -30,7 +30,7 @@ async def keep_planner_statistics() -> None:
     while True:
         try:
             await asyncio.to_thread(refresh_planner_statistics)
-        except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
+        except Exception:
             log.warning("Refreshing the database planner statistics failed", exc_info=True)
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
 
@@ -85,7 +85,7 @@ async def keep_evaluating_rules() -> None:
             if result is not None:
                 log.info("Exception rules: %s opened, %s resolved, %s present (%.2f s)", result.opened,
                          result.resolved, result.present, result.seconds)
-        except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
+        except Exception:
             log.warning("The scheduled exception rule pass failed", exc_info=True)
         await asyncio.sleep(minutes * 60)
 
@@ -110,6 +110,6 @@ async def keep_sending_email() -> None:
             if result.sent or result.failed_attempts:
                 log.info("Email: %s sent, %s failed attempts, %s given up", result.sent, result.failed_attempts,
                          result.gave_up)
-        except Exception:  # noqa: BLE001 - upkeep must never stop the app; the next round tries again
+        except Exception:
             log.warning("The email outbox round failed", exc_info=True)
         await asyncio.sleep(seconds)

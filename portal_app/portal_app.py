@@ -4,9 +4,6 @@ import reflex as rx
 
 import models  # noqa: F401  (every table, for migrations)
 from portal_app.api.app import build_api
-from portal_app.ui.login import LoginState, login_page
-from portal_app.ui.page_binding import PageSessionBinding
-from portal_app.ui.session import HomeRedirectState
 from portal_app.components.connection import overlay as connection_overlay
 from portal_app.components.layout import PAGES
 from portal_app.components.problem_banner import problem_banner
@@ -20,7 +17,6 @@ from portal_app.maintenance import (
     keep_sending_email,
 )
 from portal_app.not_found import not_found_page
-from portal_app.ui.page_errors import on_backend_exception, on_frontend_exception
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import help as _portal_help  # noqa: F401
@@ -58,6 +54,10 @@ from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401
 from portal_app.tower import workspace as _tower_workspace  # noqa: F401
+from portal_app.ui.login import LoginState, login_page
+from portal_app.ui.page_binding import PageSessionBinding
+from portal_app.ui.page_errors import on_backend_exception, on_frontend_exception
+from portal_app.ui.session import HomeRedirectState
 
 
 def index() -> rx.Component:

@@ -399,7 +399,7 @@ class ShipmentGenerator:
 
     # ------------------------------------------------------------------ the shipment
 
-    def shipment(self, batch: Batch) -> None:  # noqa: C901, PLR0912, PLR0915 (one linear story)
+    def shipment(self, batch: Batch) -> None:
         rng = self.rng
         now = self.now
         ctx = self.ctx
@@ -1250,7 +1250,7 @@ class ShipmentGenerator:
             if upload <= s.created_at:
                 upload = s.created_at + timedelta(hours=rng.uniform(1, 48))
             never = active and rng.random() < 0.05
-            if never or upload > cutoff or awaiting_confirmation and rng.random() < 0.5:
+            if never or upload > cutoff or (awaiting_confirmation and rng.random() < 0.5):
                 if due_at < now and s.status != "cancelled" and active:
                     s.missing_docs.append((doc_type, due_at))
                 continue
@@ -1943,7 +1943,7 @@ class ShipmentGenerator:
         status = "open"
         resolved = closed = None
         if responded is not None:
-            if age > timedelta(days=10) and rng.random() < 0.9 or (age > timedelta(days=2) and rng.random() < 0.4):
+            if (age > timedelta(days=10) and rng.random() < 0.9) or (age > timedelta(days=2) and rng.random() < 0.4):
                 resolved = responded + (now - responded) * rng.uniform(0.05, 0.6)
                 if rng.random() < 0.6 and resolved + timedelta(days=2) < now:
                     closed = resolved + timedelta(days=rng.uniform(2, 5))

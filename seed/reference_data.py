@@ -19,8 +19,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Countries whose places can be linked by road inside one region.
 ROAD_REGION_BY_COUNTRY = {
-    **{c: "eu" for c in ("NL", "BE", "DE", "FR", "GB", "PL", "SE", "ES", "IT", "GR", "CZ", "AT", "CH", "LU", "DK")},
-    **{c: "na" for c in ("US", "CA", "MX")},
+    **dict.fromkeys(("NL", "BE", "DE", "FR", "GB", "PL", "SE", "ES", "IT", "GR", "CZ", "AT", "CH", "LU", "DK"), "eu"),
+    **dict.fromkeys(("US", "CA", "MX"), "na"),
 }
 
 

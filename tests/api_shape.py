@@ -16,7 +16,7 @@ from typing import Any
 _DROP = {"title", "description", "examples", "example"}
 
 
-def _flatten(node: Any, components: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:  # noqa: ANN401
+def _flatten(node: Any, components: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
     if isinstance(node, list):
         return [_flatten(item, components, seen) for item in node]
     if not isinstance(node, dict):

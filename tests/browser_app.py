@@ -38,7 +38,7 @@ def _at(path: str, query: bool = False) -> re.Pattern:
     return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?" + (r"\?.*$" if query else r"$"))
 
 
-def sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:  # noqa: ANN001
+def sign_in(pg, email: str, next_path: str, lands_on: str | None = None) -> None:
     """Open ``next_path`` signed out, sign in where it sends you, and land on ``lands_on`` (by default on it).
 
     The form goes only once the sign-in page holds ``next_path``: its page event fills that field, and a click

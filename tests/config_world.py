@@ -17,7 +17,7 @@ class ConfigWorld:
     world: QuoteWorld
     admin: Principal
 
-    def session(self):  # noqa: ANN201
+    def session(self):
         return self.world.session()
 
 

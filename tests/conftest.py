@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
-import models  # noqa: E402,F401
+import models  # noqa: E402
 from portal_app.db import get_engine  # noqa: E402
 from tests.factories import World, build_world  # noqa: E402
 

@@ -12,10 +12,10 @@ from sqlmodel import Session
 from portal_app.ui import session as ui_session
 
 
-def use_db(monkeypatch, engine: sa.Engine) -> None:  # noqa: ANN001
+def use_db(monkeypatch, engine: sa.Engine) -> None:
     """Page handlers read and write ``engine``'s database."""
     @contextmanager
-    def scope(url=None):  # noqa: ANN001, ANN202
+    def scope(url=None):
         with Session(engine, expire_on_commit=False) as db:
             try:
                 yield db
@@ -27,9 +27,9 @@ def use_db(monkeypatch, engine: sa.Engine) -> None:  # noqa: ANN001
     monkeypatch.setattr(ui_session, "session_scope", scope)
 
 
-def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN201
+def state_as(monkeypatch, state_cls, principal, url: str):
     """A state of ``state_cls`` on the page at ``url`` whose session check gives ``principal``."""
-    async def who(self):  # noqa: ANN001, ANN202
+    async def who(self):
         return principal
 
     monkeypatch.setattr(state_cls, "_principal", who)
@@ -39,12 +39,12 @@ def state_as(monkeypatch, state_cls, principal, url: str):  # noqa: ANN001, ANN2
     return st
 
 
-def run(handler, state, *args):  # noqa: ANN001, ANN201
+def run(handler, state, *args):
     """Run an event handler of ``state`` to its end; what it returned (a redirect, an event) or None."""
     return asyncio.run(handler.fn(state, *args))
 
 
-def revealed(answer) -> str:  # noqa: ANN001
+def revealed(answer) -> str:
     """The secret a handler's answer writes into a one-time field (components/one_time_secret.reveal), or ""."""
     values = {str(name): value for name, value in getattr(answer, "args", ())}
     return values["value"]._var_value if {"ref", "value"} <= set(values) else ""

@@ -221,7 +221,7 @@ def test_the_tower_account_page_saves_a_staff_members_preferences(db, monkeypatc
     agent = _staff_member(db, world)
     principal = _principal(db, agent)
 
-    async def authorize(self, area):  # noqa: ANN001, ANN202
+    async def authorize(self, area):
         assert area == "tower"
         return principal
 
@@ -378,7 +378,7 @@ def _principal(db: Session, user: User):
 
 
 def _state_as(monkeypatch, state_cls, principal):
-    async def authorize(self, area):  # noqa: ANN001, ANN202
+    async def authorize(self, area):
         assert area == "portal"
         return principal
 
@@ -386,7 +386,7 @@ def _state_as(monkeypatch, state_cls, principal):
     return state_cls(_reflex_internal_init=True)
 
 
-def _run(handler, state, *args):  # noqa: ANN001, ANN202
+def _run(handler, state, *args):
     return asyncio.run(handler.fn(state, *args))
 
 

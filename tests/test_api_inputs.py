@@ -88,7 +88,7 @@ def _client(world, email: str | None) -> TestClient:
     return client
 
 
-def _refused(resp) -> None:  # noqa: ANN001
+def _refused(resp) -> None:
     assert resp.status_code == 422, resp.text
     assert set(resp.json()["error"]) == {"code", "message", "saved"}
     assert resp.json()["error"]["code"] == "invalid_input"

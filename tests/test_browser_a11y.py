@@ -15,7 +15,7 @@ TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/towe
                     "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests", "/tower/help", "/tower/account"]
 
 
-def _sign_in(pg, email: str) -> None:  # noqa: ANN001
+def _sign_in(pg, email: str) -> None:
     pg.goto("/login")
     assert axe_violations(pg) == [], "login page"
     pg.get_by_label("Email").fill(email)
@@ -24,7 +24,7 @@ def _sign_in(pg, email: str) -> None:  # noqa: ANN001
     pg.wait_for_url(_at("/tower" if "harborsky" in email else "/portal"))
 
 
-def _check(pg, path: str) -> list[dict]:  # noqa: ANN001
+def _check(pg, path: str) -> list[dict]:
     pg.goto(path)
     pg.get_by_role("main").get_by_role("heading", level=1).first.wait_for()
     pg.wait_for_load_state("networkidle")

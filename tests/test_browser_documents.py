@@ -22,7 +22,7 @@ def _pdf(text: str) -> bytes:
     return buf.getvalue()
 
 
-def _sign_in(pg) -> None:  # noqa: ANN001
+def _sign_in(pg) -> None:
     pg.goto("/login")
     pg.get_by_label("Email").fill(DEMO_CUSTOMER[0])
     pg.get_by_label("Password").fill(DEMO_CUSTOMER[1])

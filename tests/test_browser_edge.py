@@ -86,7 +86,7 @@ def page_elsewhere(app_url: str) -> Iterator[str]:
     }
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = ("<!doctype html><title>Win a prize</title>" + forms[self.path] +
                     "<script>document.forms[0].submit()</script>").encode()
             self.send_response(200)
@@ -95,7 +95,7 @@ def page_elsewhere(app_url: str) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -107,7 +107,7 @@ def page_elsewhere(app_url: str) -> Iterator[str]:
         server.server_close()
 
 
-def session_cookie(page) -> str | None:  # noqa: ANN001
+def session_cookie(page) -> str | None:
     return next((c["value"] for c in page.context.cookies() if c["name"] == "portal_session"), None)
 
 

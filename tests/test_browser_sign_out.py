@@ -18,11 +18,11 @@ pytestmark = pytest.mark.browser
 MANAGER = ("manager@harborsky.example", "Marco Manager")
 
 
-def _record_frames(page) -> list[str]:  # noqa: ANN001
+def _record_frames(page) -> list[str]:
     """Every websocket message the page receives from now on, in order (sockets opened later included)."""
     frames: list[str] = []
 
-    def on_socket(ws) -> None:  # noqa: ANN001
+    def on_socket(ws) -> None:
         ws.on("framereceived", lambda payload: frames.append(payload if isinstance(payload, str)
                                                              else payload.decode(errors="replace")))
 
@@ -35,7 +35,7 @@ def _state_messages(frames: list[str]) -> list[str]:
     return [f for f in frames if f.startswith("42")]
 
 
-def _wait_for_state_message(page, frames: list[str]) -> str:  # noqa: ANN001
+def _wait_for_state_message(page, frames: list[str]) -> str:
     for _ in range(100):
         messages = _state_messages(frames)
         if messages:

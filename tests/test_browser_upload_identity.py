@@ -43,18 +43,18 @@ def _cookie(app_url: str, email: str, password: str = DEMO_CUSTOMER[1]) -> str:
     return answer.cookies[SESSION_COOKIE]
 
 
-def _new_user_cookie(app_url: str, pg, path: str, **body: str) -> str:  # noqa: ANN001
+def _new_user_cookie(app_url: str, pg, path: str, **body: str) -> str:
     """A colleague of ``pg``'s user, made for this test (so no other test's change to a demo account matters)."""
     made = pg.request.post(path, data={"email": f"upload-{uuid.uuid4().hex[:8]}@{body.pop('domain')}", **body})
     assert made.ok, made.text()
     return _cookie(app_url, made.json()["user"]["email"], made.json()["temporary_password"])
 
 
-def _tab_cookie(pg) -> str:  # noqa: ANN001
+def _tab_cookie(pg) -> str:
     return next(c["value"] for c in pg.context.cookies() if c["name"] == SESSION_COOKIE)
 
 
-def _token(pg) -> str:  # noqa: ANN001
+def _token(pg) -> str:
     return pg.evaluate("() => sessionStorage.getItem('token')")
 
 
@@ -195,7 +195,7 @@ def test_an_upload_acts_only_as_the_session_of_its_own_request(page, app_url, ap
 
 
 @pytest.fixture(autouse=True)
-def _restore_branding(app_url: str):  # noqa: ANN202
+def _restore_branding(app_url: str):
     """The logo case stores a logo for the whole installation; put the one before back (or none)."""
     admin = httpx.Client(base_url=app_url, cookies={SESSION_COOKIE: _cookie(app_url, ADMIN)}, timeout=30)
     before = admin.get("/api/v1/config/branding").json()

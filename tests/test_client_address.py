@@ -78,7 +78,7 @@ def _scope_after_middleware(scope: dict, trusted: tuple) -> dict:
     """The scope the app under ClientAddressMiddleware receives."""
     seen: dict = {}
 
-    async def app(inner_scope, _receive, _send):  # noqa: ANN001, ANN202
+    async def app(inner_scope, _receive, _send):
         seen.update(inner_scope)
 
     asyncio.run(ClientAddressMiddleware(app, trusted=trusted)(scope, None, None))
@@ -93,7 +93,7 @@ def test_page_events_get_the_decided_address():
     from reflex_base.config import get_config
 
     def page_state_sees(scope: dict) -> str:
-        router_data = EventNamespace._build_static_router_data(None, "sid", {"asgi.scope": scope})  # noqa: SLF001
+        router_data = EventNamespace._build_static_router_data(None, "sid", {"asgi.scope": scope})
         return SessionData.from_router_data(router_data).client_ip
 
     assert get_config().trusted_proxy_hops == 0

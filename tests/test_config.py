@@ -29,7 +29,7 @@ def _audits(db: Session, action: str) -> list[AuditLog]:
     return list(db.exec(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).all())
 
 
-def _count(db: Session, model) -> int:  # noqa: ANN001
+def _count(db: Session, model) -> int:
     return len(db.exec(select(model)).all())
 
 

@@ -25,8 +25,8 @@ def on_config_db(cworld: ConfigWorld, monkeypatch):
     branding.forget_cache()
 
 
-def _as(monkeypatch, state_cls, principal):  # noqa: ANN001, ANN202
-    async def authorize(self, area):  # noqa: ANN001, ANN202
+def _as(monkeypatch, state_cls, principal):
+    async def authorize(self, area):
         assert area == "tower"
         return principal
 

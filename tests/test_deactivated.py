@@ -36,7 +36,7 @@ def _user(db: Session, *, company_active: bool = True, user_active: bool = True)
     return email
 
 
-def _login(email: str, password: str = PASSWORD):  # noqa: ANN202
+def _login(email: str, password: str = PASSWORD):
     return TestClient(build_api()).post("/api/auth/login", json={"email": email, "password": password})
 
 
@@ -83,7 +83,7 @@ def _key(db: Session, email: str, **fields: object) -> str:
     return raw
 
 
-def _me(raw_key: str):  # noqa: ANN202
+def _me(raw_key: str):
     return TestClient(build_api()).get("/api/auth/me", headers={"Authorization": f"Bearer {raw_key}"})
 
 

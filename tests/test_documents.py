@@ -167,7 +167,7 @@ def test_oversize_stream_is_not_read_past_the_limit(db, alfa, ref, monkeypatch):
         def readable(self) -> bool:
             return True
 
-        def readinto(self, buf) -> int:  # noqa: ANN001
+        def readinto(self, buf) -> int:
             Endless.read_total += len(buf)
             buf[:] = b"%" * len(buf)
             return len(buf)
@@ -250,7 +250,7 @@ def test_a_name_without_extension_gets_the_detected_one(db, alfa, ref):
 
 
 def test_a_failing_insert_leaves_no_file_and_records_the_failure(db, alfa, ref, monkeypatch):
-    def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(docs, "_insert_version", broken)
@@ -504,7 +504,7 @@ def test_documents_page_lists_filters_and_pages(alfa, ref, monkeypatch):
 
     from portal_app.portal.documents import PortalDocumentsState as S
 
-    async def authorize(self, area):  # noqa: ANN001, ANN202
+    async def authorize(self, area):
         return alfa
 
     monkeypatch.setattr(S, "_authorize", authorize)

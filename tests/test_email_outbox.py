@@ -38,7 +38,7 @@ class Inbox:
     def __init__(self) -> None:
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -64,7 +64,7 @@ def _config(port: int, **kw) -> email_outbox.OutboxConfig:
     return email_outbox.OutboxConfig(smtp, **{"batch_seconds": 60, "max_attempts": 4, "digest_hour": 7, **kw})
 
 
-def _round(db: Session, config: email_outbox.OutboxConfig, now) -> email_outbox.RoundResult:  # noqa: ANN001
+def _round(db: Session, config: email_outbox.OutboxConfig, now) -> email_outbox.RoundResult:
     """One outbox round; the limit is high because other tests of this database leave emails queued too."""
     return email_outbox.run_round(db, config, now, limit=10_000)
 

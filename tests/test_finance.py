@@ -26,9 +26,8 @@ from models import AuditLog, Company, Invoice, InvoiceLine, Location, Payment, S
 from models.enums import Role
 from portal_app.api.app import build_api
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.services import clock, spreadsheets
 from portal_app.services import finance as svc
-from portal_app.services import spreadsheets
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.invoice_pdf import invoice_pdf
 from portal_app.services.requests import opening

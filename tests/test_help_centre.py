@@ -549,11 +549,11 @@ def test_staff_manage_articles_through_the_api(hworld: QuoteWorld):
 # ------------------------------------------------------------------------------------------------ page states
 
 
-def _state(monkeypatch, state_cls, principal):  # noqa: ANN001, ANN202
-    async def principal_of(self):  # noqa: ANN001, ANN202
+def _state(monkeypatch, state_cls, principal):
+    async def principal_of(self):
         return principal
 
-    async def no_branding(self):  # noqa: ANN001, ANN202
+    async def no_branding(self):
         return None
 
     from portal_app.ui.session import SessionState
@@ -563,7 +563,7 @@ def _state(monkeypatch, state_cls, principal):  # noqa: ANN001, ANN202
     return state_cls(_reflex_internal_init=True)
 
 
-def _run(handler, state, *args):  # noqa: ANN001, ANN202
+def _run(handler, state, *args):
     return asyncio.run(handler.fn(state, *args))
 
 

@@ -30,7 +30,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture(scope="module")
-def app():  # noqa: ANN201
+def app():
     import portal_app.portal_app as module
 
     return module.app
@@ -46,13 +46,13 @@ def _redis_or_skip() -> None:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def manager_kind(request) -> Iterator[str]:  # noqa: ANN001
+def manager_kind(request) -> Iterator[str]:
     if request.param == "redis":
         _redis_or_skip()
     yield request.param
 
 
-def _manager(kind: str):  # noqa: ANN202
+def _manager(kind: str):
     if kind == "memory":
         return StateManagerMemory()
     import redis.asyncio as aioredis
@@ -64,9 +64,10 @@ def _sign_in(db: Session, email: str) -> str:
     return sessions.login(db, email, PASSWORD).token
 
 
-def _names(app) -> dict[str, str]:  # noqa: ANN001
-    from portal_app.portal.shipments import PortalShipmentsState
+def _names(app) -> dict[str, str]:
     from reflex.state import State
+
+    from portal_app.portal.shipments import PortalShipmentsState
 
     root = State.get_full_name()
     return {
@@ -92,7 +93,7 @@ class Tab:
         return [dict(d) async for d in self.processor.enqueue_stream_delta(self.token, event)]
 
 
-def _run_tab(app, kind: str, script) -> None:  # noqa: ANN001
+def _run_tab(app, kind: str, script) -> None:
     async def main() -> None:
         manager = _manager(kind)
         processor = BaseStateEventProcessor(middleware=app, backend_exception_handler=None)
@@ -113,7 +114,7 @@ def test_sign_out_in_the_same_tab_sends_nothing_of_the_previous_user(app, manage
     names = _names(app)
     alfa_refs = world.shipments["ALFA"]
 
-    async def script(tab: Tab, manager) -> None:  # noqa: ANN001
+    async def script(tab: Tab, manager) -> None:
         first = await tab.send(names["hydrate"], cookie=cookie, path="/portal/shipments")
         seen = _text(first)
         assert alice.full_name in seen and any(ref in seen for ref in alfa_refs)  # the page loaded her rows
@@ -138,7 +139,7 @@ def test_an_ended_session_wipes_states_this_event_did_not_load(app, manager_kind
     cookie = _sign_in(db, alice.email)
     names = _names(app)
 
-    async def script(tab: Tab, manager) -> None:  # noqa: ANN001
+    async def script(tab: Tab, manager) -> None:
         await tab.send(names["hydrate"], cookie=cookie, path="/portal/shipments")
         async with manager.modify_state(BaseStateToken(ident=tab.token, cls=PortalShipmentsState)) as root:
             page = await root.get_state(PortalShipmentsState)
@@ -178,7 +179,7 @@ def test_a_live_session_keeps_its_page_state_and_publishes_the_tab(app, db, worl
     session_id = db.exec(select(UserSession.id).where(UserSession.token_hash == sessions.hash_token(cookie))).one()
     names = _names(app)
 
-    async def script(tab: Tab, manager) -> None:  # noqa: ANN001
+    async def script(tab: Tab, manager) -> None:
         await tab.send(names["hydrate"], cookie=cookie, path="/portal/shipments")
         assert await tab_sessions.bound_session(tab.token) == session_id
         await tab.send(f"{PortalShipmentsState.get_full_name()}.load", cookie=cookie, path="/portal/shipments")

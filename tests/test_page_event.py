@@ -83,5 +83,5 @@ def test_a_page_event_must_take_the_principal_first():
 
     with pytest.raises(TypeError, match="takes \\(self, principal"):
         @page_event("portal")
-        async def wrong(self, form: dict) -> None:  # noqa: ANN001
+        async def wrong(self, form: dict) -> None:
             return None

@@ -28,7 +28,7 @@ def _new_request(world, context: dict) -> dict:
             "shipment_reference": world.shipments["ALFA"][1], "context": context}
 
 
-def _ticket_count(db) -> int:  # noqa: ANN001
+def _ticket_count(db) -> int:
     return db.exec(select(sa.func.count()).select_from(Ticket)).one()
 
 

@@ -63,11 +63,11 @@ def at(world: QuoteWorld, address: str) -> TestClient:
     return TestClient(api, client=(address, 41000))
 
 
-def sign_in(client: TestClient, email: str, password: str = DEMO_PASSWORD):  # noqa: ANN201
+def sign_in(client: TestClient, email: str, password: str = DEMO_PASSWORD):
     return client.post("/api/auth/login", json={"email": email, "password": password})
 
 
-def code(resp) -> str:  # noqa: ANN001
+def code(resp) -> str:
     return "ok" if resp.status_code == 200 else resp.json()["error"]["code"]
 
 

@@ -219,11 +219,11 @@ def _failing_app(after: int) -> FastAPI:
     install_error_handlers(app)
 
     @app.get("/broken.csv")
-    def broken_csv():  # noqa: ANN202
+    def broken_csv():
         return exports.csv_download(Sheet("Broken", ["Shipment", "N"], _rows_failing_after(after)), "broken.csv")
 
     @app.get("/broken.xlsx")
-    def broken_xlsx():  # noqa: ANN202
+    def broken_xlsx():
         return exports.xlsx_download([Sheet("Broken", ["Shipment", "N"], _rows_failing_after(after))], "broken.xlsx")
 
     return app

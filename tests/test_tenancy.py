@@ -120,12 +120,12 @@ def test_a_richer_filter_cannot_replace_the_company_scope(world, engine):
     instead of silently replacing the scope the principal gives."""
 
     class Widening(svc.ShipmentFilters):
-        def extra_values(self, principal):  # noqa: ANN001, ANN202
+        def extra_values(self, principal):
             return {"company_id": world.companies["BETA"]}
 
     class Unscoping(svc.ShipmentFilters):
         @classmethod
-        def extra_clauses(cls):  # noqa: ANN206
+        def extra_clauses(cls):
             return {"company_id": lambda _: sa.true()}
 
     with Session(engine) as db:

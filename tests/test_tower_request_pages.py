@@ -35,7 +35,7 @@ def on_ops_db(oworld: QuoteWorld, monkeypatch):
     yield oworld
 
 
-def _request(db: Session, who, shipment: str, subject: str, **kwargs) -> str:  # noqa: ANN001
+def _request(db: Session, who, shipment: str, subject: str, **kwargs) -> str:
     kwargs.setdefault("category", "tracking")
     return svc.open_request(db, who, subject=subject, body=kwargs.pop("body", "Where is it now?"),
                             shipment_reference=shipment, **kwargs).reference

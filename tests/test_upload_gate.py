@@ -48,7 +48,7 @@ class Inner:
         self.hold = hold
         self.started = asyncio.Event()
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         token = dict(scope["headers"]).get(b"reflex-client-token", b"").decode()
         self.calls.append(upload_principals.uploading_principal(token))
         self.started.set()
@@ -62,8 +62,8 @@ class Inner:
 def _client(inner: Inner, body_reads: list[int]) -> httpx.AsyncClient:
     gate = UploadGate(inner)
 
-    async def counting(scope, receive, send):  # noqa: ANN001, ANN202
-        async def counted_receive():  # noqa: ANN202
+    async def counting(scope, receive, send):
+        async def counted_receive():
             body_reads.append(1)
             return await receive()
         await gate(scope, counted_receive, send)
@@ -194,7 +194,7 @@ def test_the_upload_handler_acts_only_as_the_recorded_session_of_its_tab(app, db
         return Event(name=handler, payload={"files": [rx.UploadFile(file=io.BytesIO(data), path=Path(name))],
                                             "reference": reference})
 
-    async def script(tab: Tab, manager) -> None:  # noqa: ANN001
+    async def script(tab: Tab, manager) -> None:
         await tab.send(f"{root}.hydrate_and_load", cookie=alice_cookie, path=f"/portal/shipments/{reference}")
 
         async def run(event: Event) -> str:
@@ -227,7 +227,7 @@ def test_every_upload_handler_is_known_to_the_gate(app):  # noqa: F811
 def test_sign_out_unbinds_the_tab_for_uploads(app, db, world: World):  # noqa: F811
     alice_cookie, alice_session = _signed_in(db, world.users["ALFA:customer_user"].email)
 
-    async def script(tab: Tab, manager) -> None:  # noqa: ANN001
+    async def script(tab: Tab, manager) -> None:
         await tab.send("reflex___state____state.hydrate_and_load", cookie=alice_cookie, path="/portal")
         assert await tab_sessions.bound_session(tab.token) == alice_session
         sessions.logout(db, alice_cookie)

@@ -63,7 +63,7 @@ def sessions_of(db: Session, world: World, key: str = "ALFA:customer_user") -> i
                    .where(UserSession.user_id == world.users[key].id)).one()
 
 
-def refused(resp) -> bool:  # noqa: ANN001
+def refused(resp) -> bool:
     return resp.status_code == 403 and resp.json()["error"]["code"] == "origin_refused" \
         and resp.json()["error"]["saved"] is False
 
@@ -189,7 +189,7 @@ def test_the_page_websocket_refuses_a_foreign_origin():
     """The layer's own check (Reflex's socket server, configured from the same list, checks it again)."""
     sent: list[Message] = []
 
-    async def inner(scope, receive, send):  # noqa: ANN001, ANN202
+    async def inner(scope, receive, send):
         await send({"type": "websocket.accept"})
 
     async def handshake(origin: str | None) -> list[Message]:
@@ -223,7 +223,7 @@ PAGE_HEADERS = {
 }
 
 
-def assert_security_headers(resp, page: bool = False) -> None:  # noqa: ANN001
+def assert_security_headers(resp, page: bool = False) -> None:
     for name, value in PAGE_HEADERS.items():
         assert resp.headers.get(name) == value, (resp.request.url, name, resp.headers)
     assert "camera=()" in resp.headers["permissions-policy"]
@@ -389,9 +389,10 @@ def test_every_route_that_takes_files_has_its_own_limit_and_the_rest_a_small_one
 def test_a_page_upload_may_be_as_large_as_its_handler_declares(monkeypatch):
     """Every page upload arrives at /_upload; the handler named in the request sets the limit (one file unless
     it declares more), so a document upload cannot carry five files' worth of bytes."""
-    import portal_app.portal_app  # noqa: F401  (registers the page states and their handlers)
     from reflex_base.registry import RegistrationContext
     from starlette.datastructures import Headers
+
+    import portal_app.portal_app  # noqa: F401  (registers the page states and their handlers)
 
     monkeypatch.setenv("PORTAL_MAX_UPLOAD_MB", "25")
     limits = {name.rsplit(".", 2)[-2].split("____")[-1] + "." + name.rsplit(".", 1)[-1]:

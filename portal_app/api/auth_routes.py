@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import client_ip, current_principal, get_db
-from portal_app.services.inputs import Body
 from portal_app.auth import sessions
 from portal_app.auth.principal import Principal
 from portal_app.auth.redirects import safe_next
 from portal_app.services.errors import ServiceError, ValidationFailed
+from portal_app.services.inputs import Body
 from portal_app.settings import settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -89,7 +89,7 @@ async def login(request: Request, db: Session = Depends(get_db)) -> Response:
     else:
         try:
             body = LoginBody.model_validate(await request.json())
-        except Exception as exc:  # noqa: BLE001 - any unreadable body is the caller's input problem
+        except Exception as exc:
             raise ValidationFailed('Send JSON like {"email": "...", "password": "..."}.') from exc
         email, password, next_url = body.email, body.password, ""
     # Every answer about an email with repeated wrong passwords waits a little (auth/sign_in_limits.py, rule 4),

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
+from portal_app.services.inputs import Body, Id, Version, WholeNumber
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as svc
+from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 

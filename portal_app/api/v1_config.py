@@ -14,11 +14,11 @@ from pydantic import Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, Version, WholeNumber
 from portal_app.auth.principal import Principal
 from portal_app.services.config import branding, documents, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
 from portal_app.services.errors import ErrorCode, NotFound, ServiceError
+from portal_app.services.inputs import Body, Id, Version, WholeNumber
 
 router = APIRouter(prefix="/api/v1/config", tags=["configuration"])
 public = APIRouter(tags=["configuration"])

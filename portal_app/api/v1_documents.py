@@ -16,11 +16,11 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc
 from portal_app.services.errors import ErrorCode, ValidationFailed
+from portal_app.services.inputs import Id, PageNo, rows_per_page
 from portal_app.services.paging import Page
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])

@@ -14,10 +14,10 @@ from sqlmodel import Session
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import XLSX_TYPE
-from portal_app.services.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
 from portal_app.services import invoicing
+from portal_app.services.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.services.invoice_pdf import invoice_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["finance"])

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db, optional_principal
-from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import help_centre as svc
 from portal_app.services.help_centre import articles as art
 from portal_app.services.help_centre import search as srch
+from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 
 router = APIRouter(prefix="/api/v1/help", tags=["help centre"])
 

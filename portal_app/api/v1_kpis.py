@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from portal_app.api import exports
 from portal_app.api.deps import get_db
-from portal_app.services.inputs import IsoDate
 from portal_app.api.v1_tower import tower_principal
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import kpis as svc
+from portal_app.services.inputs import IsoDate
 from portal_app.services.spreadsheets import Sheet
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], dependencies=[Depends(tower_principal)])

@@ -13,9 +13,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Id, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import notifications as svc
+from portal_app.services.inputs import Id, PageNo, rows_per_page
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 

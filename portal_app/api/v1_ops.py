@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import exception_rules, shipments
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import tasks as task_svc
 from portal_app.services import workload as work_svc
+from portal_app.services.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.services.paging import Page
 
 router = APIRouter(prefix="/api/v1", tags=["ops"])

@@ -15,6 +15,12 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.auth.principal import Principal
+from portal_app.services import bookings as booking_svc
+from portal_app.services import funnel as funnel_svc
+from portal_app.services import locations as location_svc
+from portal_app.services import quotes as svc
+from portal_app.services.errors import NotFound
 from portal_app.services.inputs import (
     Amount,
     Body,
@@ -26,12 +32,6 @@ from portal_app.services.inputs import (
     WholeNumber,
     rows_per_page,
 )
-from portal_app.auth.principal import Principal
-from portal_app.services import bookings as booking_svc
-from portal_app.services import funnel as funnel_svc
-from portal_app.services import locations as location_svc
-from portal_app.services import quotes as svc
-from portal_app.services.errors import NotFound
 from portal_app.services.quote_pdf import quote_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["quotes"])

@@ -16,12 +16,12 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
 from portal_app.api.exports import CSV_TYPE
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ValidationFailed
+from portal_app.services.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
 
 router = APIRouter(prefix="/api/v1", tags=["rate cards"])
 

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
 from portal_app.api.v1_config import admin
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD, UploadTooLarge
 from portal_app.auth.principal import Principal
@@ -25,6 +24,7 @@ from portal_app.services import documents as document_files
 from portal_app.services import requests as svc
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.exceptions import SlaTimer
+from portal_app.services.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
 from portal_app.services.requests.context import MAX_CONTEXT_CHARS
 from portal_app.services.requests.opening import MAX_ATTACHMENTS, MAX_BODY_CHARS
 

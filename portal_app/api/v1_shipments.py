@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import IsoDate, PageNo, rows_per_page
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
+from portal_app.services.inputs import IsoDate, PageNo, rows_per_page
 
 router = APIRouter(prefix="/api/v1", tags=["shipments"])
 
@@ -134,7 +134,7 @@ def export_shipments(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     db: Annotated[Session, Depends(get_db)],
-    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",  # noqa: A002
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
     sort: Annotated[str, Query()] = "updated",
 ) -> Response:
     """The filtered list (same filters as the list) as CSV (streamed) or Excel, at most 200,000 rows. Text that

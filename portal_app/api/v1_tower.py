@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import board as board_svc
 from portal_app.services import bulk as bulk_svc
 from portal_app.services import workspace as ws
+from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.services.shipments import MAX_PAGE_SIZE
 
 

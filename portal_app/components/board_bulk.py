@@ -12,7 +12,6 @@ from datetime import date
 
 import reflex as rx
 
-from portal_app.ui.session import run_db
 from portal_app.components.ops import id_or_none, parse_local
 from portal_app.components.ui import (
     DANGER,
@@ -28,6 +27,7 @@ from portal_app.components.work_queue import native_select, stacked_form, text_f
 from portal_app.services import bulk
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import run_db
 
 KEEP = "keep"
 SCOPE_CHOICES = [("selected", "The shipments I ticked"), ("filter", "Every shipment matching the filters")]

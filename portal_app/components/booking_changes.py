@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     DANGER,
@@ -19,6 +18,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import text_field
 from portal_app.services import bookings
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.ui.session import run_db
 
 CHANGEABLE = ("booked", "confirmed")
 DECISION_WORDS = {"pending": "Waiting for our decision", "approved": "Approved", "rejected": "Not approved"}

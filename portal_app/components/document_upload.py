@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.ui import (
     LABEL_STYLE,
@@ -28,6 +27,7 @@ from portal_app.components.ui import (
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
+from portal_app.ui.session import run_db
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.ui.session import run_db
 from portal_app.components.ui import error_callout, info_callout, primary_button, secondary_button
 from portal_app.services.errors import ServiceError
 from portal_app.services.requests import fit_context, open_request
+from portal_app.ui.session import run_db
 
 
 class HandoffBase(rx.State, mixin=True):

@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState
 from portal_app.components.notification_centre import unread_link
 from portal_app.components.ui import (
     MUTED_TEXT,
     native_post_form,
     primary_button,
 )
+from portal_app.ui.session import SessionState
 
 PRODUCT_NAME = "Harbor & Sky Portal"  # page titles only; the header shows the branding setting (SessionState.brand_*)
 

@@ -11,7 +11,6 @@ import asyncio
 import reflex as rx
 
 from portal_app.auth.principal import Principal
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     ACCENT,
@@ -25,6 +24,7 @@ from portal_app.components.ui import (
 from portal_app.db import session_scope
 from portal_app.services import notifications as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 PAGE_SIZE = 20
 

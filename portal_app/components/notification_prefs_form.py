@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from models.enums import Channel
-from portal_app.ui.session import run_db
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,
@@ -24,6 +23,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import run_db
 
 THRESHOLD_FIELD = "eta_threshold_hours"
 DIGEST_FIELD = "email_digest"

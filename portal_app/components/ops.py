@@ -12,12 +12,12 @@ from sqlmodel import Session
 
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.ui.session import run_db
 from portal_app.components.ui import DANGER, MUTED_TEXT
 from portal_app.components.work_queue import fmt_time_left
 from portal_app.services import workload
 from portal_app.services.errors import ServiceError
 from portal_app.services.exceptions import SlaTimer, viewer_timezone
+from portal_app.ui.session import run_db
 
 KIND_LABELS = {
     "eta_slip": "ETA slip",

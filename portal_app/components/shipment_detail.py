@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import last_path_segment, run_db
 from portal_app.components.formatting import (
     MODE_LABELS,
     fmt_datetime,
@@ -25,6 +24,7 @@ from portal_app.components.ui import (
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import last_path_segment, run_db
 
 
 def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:

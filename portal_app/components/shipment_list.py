@@ -13,7 +13,6 @@ import reflex as rx
 from reflex.components.react_router.dom import ReactRouterLink
 
 from models.enums import Mode, ShipmentStatus
-from portal_app.ui.session import run_db
 from portal_app.components.formatting import (
     MODE_LABELS,
     shipment_row_view,
@@ -37,6 +36,7 @@ from portal_app.components.ui import (
 from portal_app.services import saved_views
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import run_db
 
 PAGE_SIZE = 25
 ALL = "all"

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import run_db
 from portal_app.components.ui import (
     ACCENT,
     BUTTON_STYLE,
@@ -29,6 +28,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services.errors import ServiceError
 from portal_app.services.paging import Page
+from portal_app.ui.session import run_db
 
 PAGE_SIZE = 25
 

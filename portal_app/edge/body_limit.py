@@ -30,9 +30,9 @@ from portal_app.api.errors import error_body
 from portal_app.api.v1_documents import MULTIPART_OVERHEAD
 from portal_app.services import documents
 from portal_app.services.config import branding
+from portal_app.services.errors import ErrorCode
 from portal_app.services.rate_cards import MAX_IMPORT_BYTES
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
-from portal_app.services.errors import ErrorCode
 
 KB = 1024
 JSON_LIMIT = 1024 * KB  # the largest JSON the API takes (a help article, a bulk action on 500 shipments) is far less

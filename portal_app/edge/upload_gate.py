@@ -32,9 +32,9 @@ from portal_app.api.errors import error_body
 from portal_app.auth import tab_sessions, upload_principals
 from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import resolve_session
-from portal_app.ui.session import token_from_cookie_header
 from portal_app.db import session_scope
 from portal_app.services.errors import ErrorCode
+from portal_app.ui.session import token_from_cookie_header
 
 UPLOAD_PATH = "/" + str(Endpoint.UPLOAD).strip("/")
 NOTHING_STORED = "nothing was stored"

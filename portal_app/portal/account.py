@@ -13,7 +13,6 @@ import reflex as rx
 from models.enums import Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
@@ -31,6 +30,7 @@ from portal_app.components.ui import (
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import PermissionDenied, ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 TEMPORARY_PASSWORD_ID = "temporary-password"
 

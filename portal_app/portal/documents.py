@@ -8,12 +8,12 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import DocumentStatus
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import document_row_view, documents_table
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES: list[tuple[str, str]] = [(docs.CURRENT, "Current versions"), ("all", "All versions")] + [

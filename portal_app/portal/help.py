@@ -11,12 +11,12 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, BUTTON_STYLE, MUTED_TEXT, error_callout
 from portal_app.services import help_centre as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.help_centre.search import QUERY_MAX
+from portal_app.ui.session import SessionState, run_db
 
 ARTICLE_PAGE_SIZE = 100
 EXAMPLES = ("where is my container", "can I change the delivery address", "how do I pay my invoice")

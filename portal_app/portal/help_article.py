@@ -10,12 +10,12 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.auth.permissions import Permission
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import help_centre as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 
 class HelpArticleState(SessionState):

@@ -8,7 +8,6 @@ from typing import ClassVar
 import reflex as rx
 
 from models.enums import ACTIVE_SHIPMENT_STATUSES
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import (
     fmt_date,
     fmt_datetime,
@@ -24,6 +23,7 @@ from portal_app.components.ui import MUTED_TEXT, error_callout, responsive_grid
 from portal_app.services import clock
 from portal_app.services import dashboard as dash
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 
 class PortalHomeState(SessionState):

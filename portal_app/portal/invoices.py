@@ -12,7 +12,6 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import InvoiceStatus
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_datetime, status_label
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -30,6 +29,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services import finance as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 PAGE_SIZE = 25
 ALL = "all"

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
@@ -28,6 +27,7 @@ from portal_app.components.ui import (
 from portal_app.services import locations, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 TOP_FIELDS = ("mode", "origin", "destination", "ready_date", "incoterm", "cargo_value", "cargo_currency",
               "customer_reference")
@@ -37,7 +37,7 @@ MODE_CHOICES = [("", "Choose how it travels")] + list(trade_codes.MODE_LABELS.it
 SIZE_CHOICES = [("", "Choose a container")] + list(trade_codes.SIZE_TYPES.items())
 DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
 CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
-EMPTY_LINE = {**{f: "" for f in LINE_FIELDS}, "dg": ""}
+EMPTY_LINE = {**dict.fromkeys(LINE_FIELDS, ""), "dg": ""}
 
 
 def _text(value: object) -> str:
@@ -86,7 +86,7 @@ def _place_code(text: str) -> str:
 
 
 class QuoteFormState(SessionState):
-    top: dict[str, str] = {f: "" for f in TOP_FIELDS}
+    top: dict[str, str] = dict.fromkeys(TOP_FIELDS, "")
     lines: list[dict[str, str]] = [dict(EMPTY_LINE)]
     services: list[str] = []
     problems: dict[str, str] = {}
@@ -115,7 +115,7 @@ class QuoteFormState(SessionState):
         self.notice, self.error, self.busy = "", "", False
         view = await run_db(svc.get_draft, principal)
         if view is None:
-            self.top, self.lines, self.services = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], []
+            self.top, self.lines, self.services = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], []
             self.reference, self._version, self.problems = "", 0, {}
             return None
         self._use(view)
@@ -226,14 +226,14 @@ class QuoteFormState(SessionState):
         if principal is None:
             return self._refused()
         if not self.reference:
-            self.top, self.lines, self.services, self.problems = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], [], {}
+            self.top, self.lines, self.services, self.problems = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], [], {}
             return None
         try:
             await run_db(svc.discard_draft, principal, self.reference)
         except ServiceError as exc:
             self.error = exc.message
             return None
-        self.top, self.lines, self.services, self.problems = {f: "" for f in TOP_FIELDS}, [dict(EMPTY_LINE)], [], {}
+        self.top, self.lines, self.services, self.problems = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], [], {}
         self.reference, self._version, self.error = "", 0, ""
         self.notice = "The draft was discarded. Nothing was sent."
         return None

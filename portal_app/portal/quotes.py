@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -35,6 +34,7 @@ from portal_app.components.work_queue import button_link, text_field
 from portal_app.services import bookings, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES = [("all", "All"), ("draft", "Draft"), ("requested", "Requested"), ("quoted", "Quoted"),

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
@@ -26,6 +25,7 @@ from portal_app.services import documents as docs
 from portal_app.services import requests as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 UPLOAD_ID = "request-reply-file"
 RATINGS = [("5", "5 — excellent"), ("4", "4 — good"), ("3", "3 — fair"), ("2", "2 — poor"), ("1", "1 — very poor")]

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -29,6 +28,7 @@ from portal_app.services import help_centre
 from portal_app.services import requests as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
+from portal_app.ui.session import SessionState, run_db
 
 UPLOAD_ID = "request-attachment"
 FIELDS = ("category", "priority", "subject", "body")

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -22,6 +21,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import button_link
 from portal_app.services import requests as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES = [("active", "Open and waiting"), ("all", "All"), *svc.STATUS_LABELS.items()]

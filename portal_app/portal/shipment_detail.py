@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState
 from portal_app.components.booking_changes import BookingChangesBase, booking_changes_view
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,
@@ -18,6 +17,7 @@ from portal_app.components.shipment_detail import (
     ShipmentDetailBase,
     shipment_detail_view,
 )
+from portal_app.ui.session import SessionState
 
 
 class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, BookingChangesBase, SessionState):

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState
 from portal_app.components.layout import area_page
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
+from portal_app.ui.session import SessionState
 
 
 class PortalShipmentsState(ShipmentListBase, SessionState):

@@ -24,16 +24,16 @@ from models.enums import Role
 from portal_app.auth.passwords import hash_password, password_problem
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.auth.sessions import forget_principals, normalize_email, revoke_user_sessions
 from portal_app.services import clock
 from portal_app.services.errors import (
-    ErrorCode,
     Conflict,
+    ErrorCode,
     NotAuthenticated,
     NotFound,
     ValidationFailed,
 )
-from portal_app.auth.scope import company_filter
 
 LOCALES: dict[str, str] = {
     "en": "English",

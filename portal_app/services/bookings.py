@@ -57,12 +57,12 @@ from models.enums import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock, exception_rules, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.quotes import cargo_of
 from portal_app.services.references import normalize_reference
-from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import shipment_record
 from portal_app.services.sla import DEFAULT_EXCEPTION_HOURS
 from portal_app.services.sla import due_at as sla_due_at
@@ -308,7 +308,7 @@ def accept_option(
 
 
 def _refuse_closed(option: QuoteOption, quote: QuoteRequest, now: datetime) -> None:
-    if option.status == "offered" and option.valid_until < now or option.status == "expired":
+    if (option.status == "offered" and option.valid_until < now) or option.status == "expired":
         raise Conflict(
             f"This price expired on {option.valid_until:%d %b %Y} and can no longer be booked. Request a fresh quote: "
             f"'Request again' copies {quote.reference} into a new request with today's prices. {NOTHING_BOOKED}",

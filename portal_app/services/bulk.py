@@ -19,11 +19,11 @@ from models import Shipment
 from models.enums import ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import audit, clock
 from portal_app.services import workspace as ws
 from portal_app.services.board import BoardFilters, matching_ids
 from portal_app.services.errors import ServiceError, ValidationFailed
-from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import list_query
 
 MAX_BULK = 500

@@ -26,10 +26,10 @@ from models.enums import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.overview import PortalSummary, portal_summary
-from portal_app.auth.scope import company_filter
 
 WIDGETS: dict[str, str] = {
     "status": "Active shipments by status",

@@ -23,6 +23,7 @@ from models import Document, DocumentRequirement, PortalEvent, Shipment
 from models.enums import DocumentStatus, PortalEventKind, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock, exception_rules, notifications
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
@@ -32,7 +33,6 @@ from portal_app.services.errors import (
     ValidationFailed,
 )
 from portal_app.services.paging import Page, check_paging
-from portal_app.auth.scope import company_filter
 from portal_app.services.shipments import shipment_record
 
 log = logging.getLogger(__name__)

@@ -441,6 +441,6 @@ def evaluate_quietly(db: Session, shipment_id: int | None, now: datetime | None 
         return
     try:
         evaluate_shipment(db, shipment_id, now)
-    except Exception:  # noqa: BLE001 - the scheduled pass catches up on anything missed here
+    except Exception:
         db.rollback()
         log.warning("Re-evaluating the exception rules of shipment %s failed", shipment_id, exc_info=True)

@@ -22,12 +22,12 @@ from models import AuditLog, Company, OpsException, Shipment, ShipmentFollower, 
 from models.enums import ExceptionKind, ExceptionStatus, Severity, Visibility
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import audit, clock
 from portal_app.services import sla as sla_policy
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
 from portal_app.services.paging import Page, check_paging
-from portal_app.auth.scope import company_filter
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100

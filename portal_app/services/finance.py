@@ -29,11 +29,11 @@ from models import (
 from models.enums import OPEN_INVOICE_STATUSES, InvoiceStatus, TicketCategory
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock
 from portal_app.services import requests as requests_svc
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.auth.scope import company_filter
 from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200

@@ -29,9 +29,9 @@ from models import PortalEvent, QuoteOption, QuoteRequest
 from models.enums import PortalEventKind, QuoteStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
-from portal_app.auth.scope import company_filter
 
 log = logging.getLogger(__name__)
 

@@ -59,12 +59,12 @@ class Body(BaseModel):
     model_config = ConfigDict(strict=True)
 
 
-def rows_per_page(maximum: int) -> Any:  # noqa: ANN401 - an Annotated type
+def rows_per_page(maximum: int) -> Any:
     """How many rows one page holds, from 1 to the list's ``maximum``."""
     return Annotated[int, Field(ge=1, le=maximum)]
 
 
-def bounded(low: int, high: int) -> Any:  # noqa: ANN401 - an Annotated type
+def bounded(low: int, high: int) -> Any:
     """A whole number between ``low`` and ``high``, both included, for a parameter with a known range."""
     if not INT32_MIN <= low <= high <= INT32_MAX:
         raise ValueError("bounds must lie within a 32-bit integer")

@@ -38,11 +38,11 @@ from models import (
 from models.enums import Mode, PortalEventKind, QuoteStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock, funnel, isodates, notifications, rating
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.locations import find_location
 from portal_app.services.paging import Page, check_paging
-from portal_app.auth.scope import company_filter
 from portal_app.services.sla import DEFAULT_QUOTE_HOURS
 from portal_app.services.sla import due_at as sla_due_at
 from portal_app.services.trade_codes import (

@@ -27,11 +27,11 @@ from models import (
 from models.enums import Mode, ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter, company_scope
 from portal_app.services import isodates
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.references import normalize_reference, prefix_upper_bound
-from portal_app.auth.scope import company_filter, company_scope
 from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200

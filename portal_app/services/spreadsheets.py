@@ -149,7 +149,7 @@ def _discard(book: Workbook) -> None:
     """Close the sheets of a workbook that will not be saved and delete their temporary files (openpyxl would
     keep them until the process ends)."""
     for worksheet in book.worksheets:
-        writer = worksheet._writer  # noqa: SLF001 (openpyxl has no public way to drop a write-only sheet)
+        writer = worksheet._writer
         if writer is None or worksheet.closed:
             continue
         with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ from models import OpsException, Shipment, Task, Team, User
 from models.enums import TaskStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import audit, clock
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exceptions import (
@@ -27,7 +28,6 @@ from portal_app.services.exceptions import (
     viewer_timezone,
 )
 from portal_app.services.paging import Page, check_paging
-from portal_app.auth.scope import company_filter
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100

@@ -123,13 +123,9 @@ SERVICES: dict[str, str] = {
 
 # ISO 4217 minor units (digits after the decimal point) of the currencies the product handles.
 CURRENCY_DIGITS: dict[str, int] = {
-    **{c: 2 for c in (
-        "USD", "EUR", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "AUD", "NZD", "CAD",
-        "MXN", "BRL", "CNY", "HKD", "SGD", "TWD", "THB", "MYR", "INR", "AED", "SAR", "ZAR", "TRY", "ILS", "EGP",
-        "PHP", "IDR",
-    )},
-    **{c: 0 for c in ("JPY", "KRW", "VND", "CLP", "ISK", "XOF", "XAF")},
-    **{c: 3 for c in ("BHD", "KWD", "OMR", "JOD", "TND")},
+    **dict.fromkeys(("USD", "EUR", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "AUD", "NZD", "CAD", "MXN", "BRL", "CNY", "HKD", "SGD", "TWD", "THB", "MYR", "INR", "AED", "SAR", "ZAR", "TRY", "ILS", "EGP", "PHP", "IDR"), 2),
+    **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "XOF", "XAF"), 0),
+    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND"), 3),
 }
 # Amounts are stored with two decimals, so prices are kept in currencies with at most two.
 PRICING_CURRENCIES = frozenset(c for c, digits in CURRENCY_DIGITS.items() if digits <= 2)

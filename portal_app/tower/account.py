@@ -7,11 +7,11 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import notification_prefs as prefs
+from portal_app.ui.session import SessionState
 
 
 class TowerAccountState(NotificationPrefsBase, SessionState):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button
@@ -20,6 +19,7 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import bookings as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 
 def booking_row_view(row: svc.BookingRow) -> dict[str, str]:

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -29,6 +28,7 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import bookings as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 STATUS_CHOICES = [("pending", "Waiting for a decision"), ("approved", "Approved"), ("rejected", "Rejected"),
                   ("all", "All")]

@@ -8,7 +8,6 @@ import asyncio
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
@@ -16,6 +15,7 @@ from portal_app.components.work_queue import checked_input, stacked_form
 from portal_app.edge.body_limit import logo_form, upload_form_limit
 from portal_app.services.config import branding
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
+from portal_app.ui.session import SessionState, run_db
 
 LOGO_UPLOAD = "brand-logo"
 ROUTE = "/tower/config"

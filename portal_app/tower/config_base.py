@@ -10,9 +10,9 @@ import reflex as rx
 
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.ui.session import run_db
 from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import run_db
 
 SECTIONS = [
     ("Branding", "/tower/config"),

@@ -7,13 +7,13 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import org
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
+from portal_app.ui.session import SessionState, run_db
 
 NEW_PASSWORD_ID = "new-staff-password"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     MUTED_TEXT,
@@ -20,6 +19,7 @@ from portal_app.components.work_queue import checked_input, native_select, stack
 from portal_app.services import requests as svc
 from portal_app.services.config import org
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
+from portal_app.ui.session import SessionState, run_db
 
 ROUTE = "/tower/config/requests"
 CATEGORY_CHOICES = [("", "Any category (general)"), *svc.CATEGORY_LABELS.items()]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ops import KIND_LABELS
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import rules, sla
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
+from portal_app.ui.session import SessionState, run_db
 
 ROUTE = "/tower/config/rules"
 SEVERITY_CHOICES = [(s, s.capitalize()) for s in rules.SEVERITIES]
@@ -161,7 +161,7 @@ def _rules_table() -> rx.Component:
 
 
 def _policy_form(heading: str, test_id: str, row: rx.Var | None) -> rx.Component:
-    value = (lambda k, d="": row[k]) if row is not None else (lambda k, d="": d)  # noqa: E731
+    value = (lambda k, d="": row[k]) if row is not None else (lambda k, d="": d)
     prefix = "policy-edit" if row is not None else "policy-new"
     return rx.card(stacked_form(
         rx.heading(heading, size="4", as_="h3"),

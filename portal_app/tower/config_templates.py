@@ -8,7 +8,6 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
@@ -17,6 +16,7 @@ from portal_app.services.config import documents, templates
 from portal_app.services.documents import DOCUMENT_TYPE_NAMES
 from portal_app.services.trade_codes import INCOTERMS
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
+from portal_app.ui.session import SessionState, run_db
 
 ROUTE = "/tower/config/templates"
 MODE_CHOICES = [(m, MODE_LABELS.get(m, m)) for m in templates.MODES]

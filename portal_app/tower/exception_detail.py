@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -36,6 +35,7 @@ from portal_app.services import clock, tasks
 from portal_app.services import exceptions as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.tasks import TaskFilters, TaskInput
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 SAVED_NOTHING = "Nothing was saved."
 

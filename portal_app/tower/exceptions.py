@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -50,6 +49,7 @@ from portal_app.services import clock
 from portal_app.services import exceptions as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.exceptions import ExceptionFilters, ExceptionInput
+from portal_app.ui.session import SessionState, run_db
 
 STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),
                   ("resolved", "Resolved"), ("all", "All")]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.auth.permissions import Permission
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -33,6 +32,7 @@ from portal_app.services.errors import Conflict, FormInvalid, ServiceError
 from portal_app.services.help_centre import render
 from portal_app.services.help_centre.articles import BODY_MAX, KEYWORDS_MAX, SLUG_MAX, TITLE_MAX
 from portal_app.tower.config_base import form_bool, form_text
+from portal_app.ui.session import SessionState, run_db
 
 PAGE_SIZE = 25
 GAP_PAGE_SIZE = 15

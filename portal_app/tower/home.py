@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.password_change import (
     PasswordChangeBase,
@@ -14,6 +13,7 @@ from portal_app.components.password_change import (
 )
 from portal_app.components.ui import MUTED_TEXT, responsive_grid, stat_card
 from portal_app.services.overview import tower_summary
+from portal_app.ui.session import SessionState, run_db
 
 
 class TowerHomeState(SessionState):

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -29,6 +28,7 @@ from portal_app.components.work_queue import LABEL_STYLE, native_select
 from portal_app.services import clock
 from portal_app.services import kpis as svc
 from portal_app.services.errors import PermissionDenied, ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 LANES_SHOWN = 20
 DEFAULT_DAYS = 30

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -35,6 +34,7 @@ from portal_app.services import clock, rating
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.trade_codes import PRICING_CURRENCIES
+from portal_app.ui.session import SessionState, run_db
 
 MAX_CHARGE_LINES = svc.MAX_LINES
 BASES = {b: rating.BASIS_LABELS[b] for b in ("per_shipment", "per_container", "per_kg", "per_wm", "per_unit")}

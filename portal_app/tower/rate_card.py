@@ -8,7 +8,6 @@ import reflex as rx
 
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -30,6 +29,7 @@ from portal_app.services import rating
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.trade_codes import PRICING_CURRENCIES, SERVICES
 from portal_app.tower.rates import MANAGERS_ONLY, rate_state_badge
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 NEW = "new"
 CARD_FIELDS = ("mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency", "transit_days",

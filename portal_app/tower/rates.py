@@ -16,7 +16,6 @@ import reflex as rx
 
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page
@@ -35,6 +34,7 @@ from portal_app.components.work_queue import PagedQueueBase, button_link, native
 from portal_app.edge.body_limit import rate_import_form, upload_form_limit
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,6 @@ import re
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, last_path_segment, run_db
 from portal_app.components.document_upload import file_dropzone, fmt_size
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
@@ -43,13 +42,13 @@ from portal_app.components.ui import (
     responsive_grid,
     secondary_button,
 )
-from portal_app.edge.body_limit import message_form, upload_form_limit
 from portal_app.components.work_queue import (
     checked_input,
     native_select,
     stacked_form,
     text_field,
 )
+from portal_app.edge.body_limit import message_form, upload_form_limit
 from portal_app.services import clock
 from portal_app.services import documents as docs
 from portal_app.services import exceptions as exc_svc
@@ -58,6 +57,7 @@ from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
 from portal_app.tower.requests import ROUTE, priority_badge
+from portal_app.ui.session import SessionState, last_path_segment, run_db
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
                 "again to apply it on top.")
 
     async def _act(self, section: str, call, done: str, *, field: str = "", versioned: bool = True,  # noqa: ANN001
-                   **kwargs):  # noqa: ANN202
+                   **kwargs):
         """Run a change with the version the page showed; say what happened in the section, read the request
         again. A refusal keeps what was typed; a conflict shows the request as it is now."""
         principal = await self._authorize("tower")

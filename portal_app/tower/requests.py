@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin, id_or_none, timer_view
@@ -33,6 +32,7 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import clock
 from portal_app.services import requests as svc
+from portal_app.ui.session import SessionState
 
 ROUTE = "/tower/requests"
 STATUS_CHOICES = [("active", "Active (open or waiting)"), *svc.STAFF_STATUS_LABELS.items(), ("all", "All")]

@@ -8,7 +8,6 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.board_bulk import (
     BoardBulkMixin,
     bulk_panel,
@@ -38,6 +37,7 @@ from portal_app.components.ui import (
 )
 from portal_app.components.work_queue import fmt_time_left, native_select
 from portal_app.services import board, clock
+from portal_app.ui.session import SessionState, run_db
 
 SLA_CHOICES = [("all", "Any"), ("breached", "Breached"), ("breaching", "Breaching soon")]
 

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
     STATUS_LABELS,
@@ -42,6 +41,7 @@ from portal_app.services import clock
 from portal_app.services import tasks as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.tasks import TaskFilters, TaskInput
+from portal_app.ui.session import SessionState, run_db
 
 VIEW_CHOICES = [("mine", "My queue"), ("team", "A team's tasks"), ("all", "All tasks")]
 STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.layout import area_page
 from portal_app.components.ops import SEVERITY_LABELS, StaffDirectoryMixin, id_or_none, refusal
 from portal_app.components.ui import (
@@ -25,6 +24,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import LABEL_STYLE, field_error, native_select, stacked_form
 from portal_app.services import workload as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 BY_CHOICES = [("team", "Team"), ("branch", "Branch"), ("person", "Person")]
 WHAT_LABELS = {"exceptions": "Open exceptions", "tasks": "Open tasks", "shipments": "Active shipments"}

@@ -13,7 +13,6 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal_app.ui.session import SessionState, run_db
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,
     document_status_badge,
@@ -37,6 +36,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
+from portal_app.ui.session import SessionState, run_db
 
 NOTHING_SAVED = ws.NOTHING_SAVED
 AUDIT_PAGE_SIZE = 15

@@ -9,7 +9,6 @@ import reflex as rx
 from portal_app.auth import sign_in_limits
 from portal_app.auth.redirects import safe_next
 from portal_app.auth.sessions import DEACTIVATED_MESSAGES, INVALID_CREDENTIALS
-from portal_app.ui.session import SessionState
 from portal_app.components.layout import PRODUCT_NAME
 from portal_app.components.ui import (
     MUTED_TEXT,
@@ -20,6 +19,7 @@ from portal_app.components.ui import (
     primary_button,
 )
 from portal_app.settings import settings
+from portal_app.ui.session import SessionState
 
 # The page cannot know the minutes left, so it words the pauses without them.
 LOGIN_ERRORS = {

@@ -18,10 +18,10 @@ class InjectedFault(RuntimeError):
     """Raised on purpose by the test app."""
 
 
-def _wrap(module) -> None:  # noqa: ANN001
+def _wrap(module) -> None:
     real = module.search_articles
 
-    def search_articles(db, principal, text, *args, **kwargs):  # noqa: ANN001, ANN202
+    def search_articles(db, principal, text, *args, **kwargs):
         if text == FAULT_QUERY:
             raise InjectedFault("help search failed on purpose (browser test fault injection)")
         return real(db, principal, text, *args, **kwargs)
@@ -32,7 +32,7 @@ def _wrap(module) -> None:  # noqa: ANN001
 class _AfterImport(importlib.abc.MetaPathFinder):
     """Finds nothing itself; lets the next finder load TARGET and patches the module once it has run."""
 
-    def find_spec(self, name, path, target=None):  # noqa: ANN001, ANN201
+    def find_spec(self, name, path, target=None):
         if name != TARGET:
             return None
         for finder in sys.meta_path:
@@ -42,7 +42,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             if spec is not None and spec.loader is not None:
                 run = spec.loader.exec_module
 
-                def exec_module(module, run=run):  # noqa: ANN001, ANN202
+                def exec_module(module, run=run):
                     run(module)
                     _wrap(module)
 

@@ -21,6 +21,13 @@ from portal_app.services.requests.common import (
     save_desk_settings,
     sla_targets,
 )
+from portal_app.services.requests.context import (
+    MAX_CONTEXT_CHARS,
+    ContextTooLarge,
+    decode_context,
+    encode_context,
+    fit_context,
+)
 from portal_app.services.requests.desk import (
     link_exception,
     merge,
@@ -30,13 +37,6 @@ from portal_app.services.requests.desk import (
     set_following,
     set_status,
     triage,
-)
-from portal_app.services.requests.context import (
-    MAX_CONTEXT_CHARS,
-    ContextTooLarge,
-    decode_context,
-    encode_context,
-    fit_context,
 )
 from portal_app.services.requests.opening import (
     Attachment,
@@ -55,10 +55,41 @@ from portal_app.services.requests.reading import (
 )
 
 __all__ = [
-    "MAX_CONTEXT_CHARS", "ContextTooLarge", "decode_context", "encode_context", "fit_context",
-    "ACTIVE_STATUSES", "CATEGORY_LABELS", "DONE_STATUSES", "PRIORITY_LABELS", "STAFF_STATUS_LABELS", "STATUS_LABELS",
-    "Attachment", "AttachmentView", "CannedView", "DeskSettings", "MessageView", "RequestDetail", "RequestFilters",
-    "RequestRow", "desk_settings", "get_request", "link_exception", "list_canned", "list_requests", "merge",
-    "new_ticket", "open_request", "post_message", "rate", "reopen", "save_canned", "save_desk_settings",
-    "set_following", "set_status", "sla_targets", "ticket_reference", "triage",
+    "ACTIVE_STATUSES",
+    "CATEGORY_LABELS",
+    "DONE_STATUSES",
+    "MAX_CONTEXT_CHARS",
+    "PRIORITY_LABELS",
+    "STAFF_STATUS_LABELS",
+    "STATUS_LABELS",
+    "Attachment",
+    "AttachmentView",
+    "CannedView",
+    "ContextTooLarge",
+    "DeskSettings",
+    "MessageView",
+    "RequestDetail",
+    "RequestFilters",
+    "RequestRow",
+    "decode_context",
+    "desk_settings",
+    "encode_context",
+    "fit_context",
+    "get_request",
+    "link_exception",
+    "list_canned",
+    "list_requests",
+    "merge",
+    "new_ticket",
+    "open_request",
+    "post_message",
+    "rate",
+    "reopen",
+    "save_canned",
+    "save_desk_settings",
+    "set_following",
+    "set_status",
+    "sla_targets",
+    "ticket_reference",
+    "triage",
 ]

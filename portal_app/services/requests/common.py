@@ -13,10 +13,10 @@ from models import AppSetting, SlaPolicy, Team, Ticket, TicketFollower
 from models.enums import Priority, TicketCategory, TicketStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import audit
 from portal_app.services.config.common import record, refuse_if, require_admin
 from portal_app.services.errors import NotFound, ValidationFailed
-from portal_app.auth.scope import company_filter
 from portal_app.services.versioning import update_versioned
 
 NOTHING_SAVED = "Nothing was saved."

@@ -54,7 +54,7 @@ def encode_context(context: Mapping[str, Any] | None) -> str:
     return text
 
 
-def _shorten(value: Any, limit: int) -> Any:  # noqa: ANN401 - any JSON value
+def _shorten(value: Any, limit: int) -> Any:
     if isinstance(value, str):
         return value if len(value) <= limit else value[: limit - 1] + "…"
     if isinstance(value, dict):

@@ -22,8 +22,8 @@ from portal_app.auth.principal import Principal
 from portal_app.services import clock, notifications
 from portal_app.services import documents as document_files
 from portal_app.services.errors import (
-    ErrorCode,
     Conflict,
+    ErrorCode,
     NotFound,
     PermissionDenied,
     ValidationFailed,

@@ -25,6 +25,7 @@ from models import (
 from models.enums import Priority
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock
 from portal_app.services import documents as document_files
 from portal_app.services.errors import NotFound, ValidationFailed
@@ -36,7 +37,6 @@ from portal_app.services.requests.common import (
     reference_of,
 )
 from portal_app.services.requests.context import encode_context
-from portal_app.auth.scope import company_filter
 
 MAX_BODY_CHARS = 10000
 MAX_ATTACHMENTS = 5

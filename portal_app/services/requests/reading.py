@@ -26,6 +26,7 @@ from models import (
 )
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.scope import company_filter
 from portal_app.services import clock
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.exceptions import SlaTimer, sla_timer, viewer_timezone
@@ -42,7 +43,6 @@ from portal_app.services.requests.common import (
     load,
 )
 from portal_app.services.requests.context import decode_context
-from portal_app.auth.scope import company_filter
 
 MAX_PAGE_SIZE = 100
 STATUS_FILTERS = ("active", "all", *STATUS_LABELS)
