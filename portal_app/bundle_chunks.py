@@ -27,10 +27,10 @@ VITE_CONFIG_FILE = "vite.config.js"
 # The end of the one chunk group Reflex's template declares (its env.json); ours follow it.
 _REFLEX_GROUP_END = re.compile(r'name:\s*"reflex-env",\s*\},')
 VENDOR_GROUPS = {
-    "vendor-core": (20, r"react|react-dom|scheduler|react-router|@react-router|socket\.io-client|engine\.io-client"
-                        r"|socket\.io-parser|@socket\.io|@emotion|universal-cookie|cookie"),
-    "vendor-ui": (10, r"@radix-ui|radix-ui|lucide-react|@floating-ui|react-remove-scroll|react-remove-scroll-bar"
-                      r"|react-style-singleton|use-callback-ref|use-sidecar|get-nonce|aria-hidden|tslib|classnames"),
+    "vendor-core": (20, (r"react|react-dom|scheduler|react-router|@react-router|socket\.io-client|engine\.io-client"
+                         r"|socket\.io-parser|@socket\.io|@emotion|universal-cookie|cookie")),
+    "vendor-ui": (10, (r"@radix-ui|radix-ui|lucide-react|@floating-ui|react-remove-scroll|react-remove-scroll-bar"
+                       r"|react-style-singleton|use-callback-ref|use-sidecar|get-nonce|aria-hidden|tslib|classnames")),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,7 +19,7 @@ class _SQLiteCompiler(SQLiteCompiler):
     """Renders ``Select.with_hint(table, "INDEXED BY ix_name", dialect_name="sqlite")``, which SQLAlchemy's own
     SQLite compiler drops (see ``ShipmentFilters.sqlite_index``)."""
 
-    def get_from_hint_text(self, table, text):  # noqa: ANN001
+    def get_from_hint_text(self, table: sa.FromClause, text: str) -> str:
         return text
 
 
@@ -28,7 +29,7 @@ def make_engine(url: str) -> sa.Engine:
         engine.dialect.statement_compiler = _SQLiteCompiler
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")

@@ -9,7 +9,8 @@ def not_found_page() -> rx.Component:
     return rx.el.main(
         rx.vstack(
             rx.heading("Page not found", size="7", as_="h1"),
-            rx.text("There is no page at this address. It may have moved, or the link may be mistyped.", color=MUTED_TEXT),
+            rx.text("There is no page at this address. It may have moved, or the link may be mistyped.",
+                    color=MUTED_TEXT),
             rx.hstack(
                 rx.link(primary_button("Go to the customer portal"), href="/portal"),
                 rx.link(primary_button("Go to the ops tower"), href="/tower"),

@@ -97,13 +97,13 @@ def _selector_can_match(selector: list[Node], kept_classes: set[str]) -> bool:
     ``:is()``/``:where()``/``:has()`` (Radix writes ``:where(.md\\:rt-r-size-2)`` and ``:is(.dark, .dark-theme)``).
     What ``:not()`` mentions never decides."""
     for dot, name in pairwise(selector):
-        if dot.type == "literal" and dot.value == "." and name.type == "ident":
-            if not _class_can_appear(name.value, kept_classes):
-                return False
+        if (dot.type == "literal" and dot.value == "." and name.type == "ident"
+                and not _class_can_appear(name.value, kept_classes)):
+            return False
     for token in selector:
-        if token.type == "function" and token.lower_name in ("where", "is", "has"):
-            if not any(_selector_can_match(alt, kept_classes) for alt in _split_selectors(token.arguments)):
-                return False
+        if (token.type == "function" and token.lower_name in ("where", "is", "has")
+                and not any(_selector_can_match(alt, kept_classes) for alt in _split_selectors(token.arguments))):
+            return False
     return True
 
 

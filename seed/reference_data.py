@@ -75,7 +75,7 @@ class ReferenceData:
 
 def _read(name: str) -> list[dict[str, str]]:
     with open(DATA_DIR / name, newline="", encoding="utf-8") as fh:
-        return [row for row in csv.DictReader(line for line in fh if not line.startswith("#"))]
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
 
 
 def _airports() -> list[Place]:

@@ -107,7 +107,9 @@ def answer_delay(db: Session, email: str) -> float:
         db.rollback()
 
 
-def login(db: Session, email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> LoginResult:
+def login(
+    db: Session, email: str, password: str, *, ip: str | None = None, user_agent: str | None = None
+) -> LoginResult:
     """Check credentials and open a session. Raises NotAuthenticated or RateLimited with a message to show.
 
     A deactivated account or company is named only to someone who typed the right password; everyone else gets
@@ -289,9 +291,11 @@ def change_password(db: Session, principal: Principal, current_password: str, ne
         )
     problem = password_problem(new_password or "", email=user.email)
     if problem:
-        raise ValidationFailed(f"The new password is too weak: {problem} Your password was not changed.", code=ErrorCode.WEAK_PASSWORD)
+        raise ValidationFailed(f"The new password is too weak: {problem} Your password was not changed.",
+                               code=ErrorCode.WEAK_PASSWORD)
     if verify_password(user.password_hash, new_password):
-        raise ValidationFailed("Choose a password different from the current one. Your password was not changed.", code=ErrorCode.SAME_PASSWORD)
+        raise ValidationFailed("Choose a password different from the current one. Your password was not changed.",
+                               code=ErrorCode.SAME_PASSWORD)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
     user.version += 1
@@ -319,7 +323,8 @@ def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None
         raise NotAuthenticated("This API key has been revoked. Create a new key and use that one.",
                                code=ErrorCode.API_KEY_REVOKED)
     if key.expires_at is not None and key.expires_at <= clock.now():
-        raise NotAuthenticated("This API key has expired. Create a new key and use that one.", code=ErrorCode.API_KEY_EXPIRED)
+        raise NotAuthenticated("This API key has expired. Create a new key and use that one.",
+                               code=ErrorCode.API_KEY_EXPIRED)
     user = db.get(User, key.user_id)
     if user is None or user.company_id != key.company_id:
         return None

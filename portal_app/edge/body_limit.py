@@ -114,8 +114,9 @@ def too_large(limit: int) -> JSONResponse:
     mb = limit / (1024 * 1024)
     size = f"{mb:.0f} MB" if mb >= 1 else f"{limit // KB} KB"
     return JSONResponse(
-        error_body(ErrorCode.TOO_LARGE, f"The request is larger than the {size} this address accepts, so it was not read "
-                                "and nothing was stored. Send smaller files (or fewer at once) and try again."),
+        error_body(ErrorCode.TOO_LARGE,
+                   f"The request is larger than the {size} this address accepts, so it was not read "
+                   "and nothing was stored. Send smaller files (or fewer at once) and try again."),
         status_code=413,
         headers={"Connection": "close"},  # the server stops reading the rest of the body
     )

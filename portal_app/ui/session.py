@@ -26,6 +26,7 @@ from portal_app.services.errors import ServiceError
 
 AREA_PERMISSION = {"portal": Permission.USE_PORTAL, "tower": Permission.USE_TOWER}
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable])
+Result = TypeVar("Result")
 
 
 def token_from_cookie_header(header: str) -> str | None:
@@ -49,10 +50,10 @@ def _resolve(token: str | None) -> Principal | None:
         return resolve_session(db, token)
 
 
-async def run_db(fn, *args, **kwargs):  # noqa: ANN001, ANN201
+async def run_db(fn: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     """Run a service call with its own database session in a worker thread (keeps the event loop free)."""
 
-    def call():  # noqa: ANN202
+    def call() -> Result:
         with session_scope() as db:
             return fn(db, *args, **kwargs)
 
