@@ -68,6 +68,7 @@ __all__ = [
     "NotificationPreference", "OpsException", "Payment", "PortalEvent", "QuoteCargoLine", "QuoteOption",
     "QuoteOptionCharge", "QuoteRequest", "RateCard", "RateCharge", "SavedView", "Shipment", "ShipmentCharge",
     "ShipmentFollower", "ShipmentReference", "ShipmentUpdate", "SlaPolicy", "Task", "Team", "Ticket",
-    "TicketAttachment", "TicketFollower", "TicketMessage", "TrackingEvent", "UTCDateTime", "User", "UserPreference", "UserSession",
+    "TicketAttachment", "TicketFollower", "TicketMessage", "TrackingEvent", "UTCDateTime", "User", "UserPreference",
+    "UserSession",
     "WebhookDelivery", "WebhookSubscription", "utcnow",
 ]

@@ -24,31 +24,31 @@ _REFRESH = "UPDATE shipment SET open_exceptions = " + _COUNT + ", next_sla_due_a
 def _sqlite() -> list[str]:
     new, old = _REFRESH.format(sid="NEW.shipment_id"), _REFRESH.format(sid="OLD.shipment_id")
     return [
-        "CREATE TRIGGER IF NOT EXISTS opsexception_summary_insert AFTER INSERT ON opsexception "
-        f"WHEN NEW.shipment_id IS NOT NULL BEGIN {new} END",
-        "CREATE TRIGGER IF NOT EXISTS opsexception_summary_update "
-        "AFTER UPDATE OF status, sla_due_at, shipment_id ON opsexception "
-        f"BEGIN {new} {old} END",
-        "CREATE TRIGGER IF NOT EXISTS opsexception_summary_delete AFTER DELETE ON opsexception "
-        f"WHEN OLD.shipment_id IS NOT NULL BEGIN {old} END",
+        ("CREATE TRIGGER IF NOT EXISTS opsexception_summary_insert AFTER INSERT ON opsexception "
+         f"WHEN NEW.shipment_id IS NOT NULL BEGIN {new} END"),
+        ("CREATE TRIGGER IF NOT EXISTS opsexception_summary_update "
+         "AFTER UPDATE OF status, sla_due_at, shipment_id ON opsexception "
+         f"BEGIN {new} {old} END"),
+        ("CREATE TRIGGER IF NOT EXISTS opsexception_summary_delete AFTER DELETE ON opsexception "
+         f"WHEN OLD.shipment_id IS NOT NULL BEGIN {old} END"),
     ]
 
 
 def _postgresql() -> list[str]:
     new, old = _REFRESH.format(sid="NEW.shipment_id"), _REFRESH.format(sid="OLD.shipment_id")
     return [
-        "CREATE OR REPLACE FUNCTION opsexception_summary() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.shipment_id IS NOT NULL THEN {new} END IF;\n"
-        "  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipment_id IS NOT NULL\n"
-        "     AND (TG_OP = 'DELETE' OR OLD.shipment_id IS DISTINCT FROM NEW.shipment_id) THEN\n"
-        f"    {old}\n"
-        "  END IF;\n"
-        "  RETURN NULL;\n"
-        "END $$",
+        ("CREATE OR REPLACE FUNCTION opsexception_summary() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+         "BEGIN\n"
+         f"  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.shipment_id IS NOT NULL THEN {new} END IF;\n"
+         "  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipment_id IS NOT NULL\n"
+         "     AND (TG_OP = 'DELETE' OR OLD.shipment_id IS DISTINCT FROM NEW.shipment_id) THEN\n"
+         f"    {old}\n"
+         "  END IF;\n"
+         "  RETURN NULL;\n"
+         "END $$"),
         "DROP TRIGGER IF EXISTS opsexception_summary ON opsexception",
-        "CREATE TRIGGER opsexception_summary AFTER INSERT OR DELETE OR UPDATE OF status, sla_due_at, shipment_id "
-        "ON opsexception FOR EACH ROW EXECUTE FUNCTION opsexception_summary()",
+        ("CREATE TRIGGER opsexception_summary AFTER INSERT OR DELETE OR UPDATE OF status, sla_due_at, shipment_id "
+         "ON opsexception FOR EACH ROW EXECUTE FUNCTION opsexception_summary()"),
     ]
 
 

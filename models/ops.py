@@ -34,7 +34,8 @@ class OpsException(SQLModel, table=True):
     open_key: str | None = Field(
         default=None,
         max_length=200,
-        description="shipment|kind|cause while open, NULL once resolved: a unique index keeps one open exception per cause",
+        description=("shipment|kind|cause while open, NULL once resolved: a unique index keeps one open exception "
+                     "per cause"),
     )
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)

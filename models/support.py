@@ -25,7 +25,8 @@ class Ticket(SQLModel, table=True):
     priority: str = Field(default="normal", max_length=10)
     status: str = Field(default="open", max_length=20)
     subject: str = Field(max_length=200)
-    context: str | None = Field(default=None, sa_type=sa.Text, description="JSON: page, record, attempted action, draft")
+    context: str | None = Field(default=None, sa_type=sa.Text,
+                                description="JSON: page, record, attempted action, draft")
     assignee_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     first_response_due_at: datetime | None = dt_field()
@@ -46,7 +47,8 @@ class TicketMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     author_id: int | None = Field(default=None, foreign_key="app_user.id")
-    visibility: str = Field(default="customer", max_length=10, description="customer or internal (never shown to customers)")
+    visibility: str = Field(default="customer", max_length=10,
+                            description="customer or internal (never shown to customers)")
     body: str = Field(sa_type=sa.Text)
     created_at: datetime = dt_field(nullable=False, default_now=True)
 

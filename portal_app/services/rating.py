@@ -216,10 +216,7 @@ def _line(rule: ChargeRule, quantity: Decimal, currency: str, *, minimum: Decima
 def _quantity(rule: ChargeRule, mode: str, cargo: Cargo, kg: Decimal) -> Decimal | None:
     """How many units a non-percent charge applies to; None when it does not apply to this cargo."""
     if rule.basis == "per_container":
-        if rule.size_type:
-            n = cargo.containers.get(rule.size_type, 0)
-        else:
-            n = cargo.container_total
+        n = cargo.containers.get(rule.size_type, 0) if rule.size_type else cargo.container_total
         return Decimal(n) if n else None
     if rule.basis == "per_wm":
         return revenue_tonnes(cargo.gross_kg, cargo.volume_m3)

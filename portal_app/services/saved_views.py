@@ -48,10 +48,12 @@ def save_view(db: Session, principal: Principal, page: str, name: str, params: d
     ).first()
     if existing is None:
         count = db.exec(
-            select(sa.func.count()).select_from(SavedView).where(SavedView.user_id == principal.user_id, SavedView.page == page)
+            select(sa.func.count()).select_from(SavedView)
+            .where(SavedView.user_id == principal.user_id, SavedView.page == page)
         ).one()
         if count >= MAX_VIEWS_PER_PAGE:
-            raise ValidationFailed(f"You already have {MAX_VIEWS_PER_PAGE} saved views here. Delete one first; nothing was saved.")
+            raise ValidationFailed(f"You already have {MAX_VIEWS_PER_PAGE} saved views here. "
+                                   "Delete one first; nothing was saved.")
         existing = SavedView(user_id=principal.user_id, page=page, name=name, filters="{}")
     existing.filters = json.dumps(clean, sort_keys=True)
     db.add(existing)

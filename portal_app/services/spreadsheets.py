@@ -168,11 +168,9 @@ def _text_cell(worksheet: object, value: str) -> WriteOnlyCell:
 def xlsx_file(sheets: Iterable[Sheet]) -> IO[bytes]:
     """The workbook in a temporary file (in memory while small), positioned at its start. The caller closes it;
     closing deletes it."""
-    out = tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES)
-    try:
+    with contextlib.ExitStack() as on_failure:
+        out = on_failure.enter_context(tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES))
         write_xlsx(sheets, out)
         out.seek(0)
-    except BaseException:
-        out.close()
-        raise
+        on_failure.pop_all()  # written: the caller owns it now
     return out

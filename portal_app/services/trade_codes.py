@@ -123,7 +123,9 @@ SERVICES: dict[str, str] = {
 
 # ISO 4217 minor units (digits after the decimal point) of the currencies the product handles.
 CURRENCY_DIGITS: dict[str, int] = {
-    **dict.fromkeys(("USD", "EUR", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "AUD", "NZD", "CAD", "MXN", "BRL", "CNY", "HKD", "SGD", "TWD", "THB", "MYR", "INR", "AED", "SAR", "ZAR", "TRY", "ILS", "EGP", "PHP", "IDR"), 2),
+    **dict.fromkeys(("USD", "EUR", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "AUD", "NZD",
+                     "CAD", "MXN", "BRL", "CNY", "HKD", "SGD", "TWD", "THB", "MYR", "INR", "AED", "SAR", "ZAR",
+                     "TRY", "ILS", "EGP", "PHP", "IDR"), 2),
     **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "XOF", "XAF"), 0),
     **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND"), 3),
 }

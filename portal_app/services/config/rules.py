@@ -25,13 +25,13 @@ from portal_app.services.exception_rules import (
 # Which threshold each kind reads, and what it means (shown on the page and in the API).
 THRESHOLDS: dict[str, tuple[str | None, str]] = {
     "eta_slip": ("hours", "Open when the estimated arrival is more than this many hours after the planned one."),
-    "document_missing": ("days", "Days of grace after a required document's due date (due dates are set per "
-                                 "document under Required documents)."),
-    "no_tracking_update": ("hours", "Open when an in-transit shipment has had no tracking update for this many "
-                                    "hours."),
+    "document_missing": ("days", ("Days of grace after a required document's due date (due dates are set per "
+                                  "document under Required documents).")),
+    "no_tracking_update": ("hours", ("Open when an in-transit shipment has had no tracking update for this many "
+                                     "hours.")),
     "customs_hold": ("hours", "Open when customs has not released the cargo this many hours after arrival."),
-    "carrier_hold": ("hours", "Open when cleared cargo is not released this many hours after arrival "
-                              "(empty: raised by hand only)."),
+    "carrier_hold": ("hours", ("Open when cleared cargo is not released this many hours after arrival "
+                               "(empty: raised by hand only).")),
     "change_requested": (None, "Open while a customer's amend or cancel request waits for a decision."),
     "invoice_overdue": ("days", "Open when an invoice is unpaid this many days after its due date."),
 }

@@ -30,7 +30,8 @@ itself ive just kind know let lets like ll m may me might mine more most much mu
 now of off ok okay on once only or other our ours out over own please re really regards s same see she should so
 some someone something still such t than thank thanks that thats the their theirs them then there these they this
 those through thx to too try trying under until up us ve very want wanted wants was wasnt we were werent what whats
-which while who whom whose why will with wont would wouldnt yet you your yours yourself help hows whats d when whenever think thought wonder wondering guess happen happens happened mean means
+which while who whom whose why will with wont would wouldnt yet you your yours yourself help hows whats d when
+whenever think thought wonder wondering guess happen happens happened mean means
 meaning tell show find use using way able possible say says said go going goes make made anyway already ago
 again right exactly currently today tomorrow yesterday soon asap urgent urgently
 """
