@@ -116,7 +116,8 @@ def test_bad_input_is_a_4xx_with_a_message(alfa, world):
     assert bad_page.status_code == 422 and bad_page.json()["error"]["saved"] is False
     bad_sort = alfa.get("/api/v1/shipments", params={"sort": "price"})
     assert bad_sort.status_code == 422
-    garbage = TestClient(build_api()).post("/api/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    garbage = TestClient(build_api()).post("/api/auth/login", content=b"{not json",
+                                           headers={"content-type": "application/json"})
     assert garbage.status_code == 422 and "email" in garbage.json()["error"]["message"]
 
 

@@ -38,7 +38,7 @@ def _schemas(spec: dict[str, Any], node: dict[str, Any], where: str, seen: set[s
     node = _resolve(spec, node)
     yield where, node
     for key in ("anyOf", "oneOf", "allOf"):
-        for i, sub in enumerate(node.get(key, [])):
+        for sub in node.get(key, []):
             yield from _schemas(spec, sub, where, seen)
     for name, sub in node.get("properties", {}).items():
         yield from _schemas(spec, sub, f"{where}.{name}", seen)
@@ -176,7 +176,7 @@ def test_a_date_time_with_a_zone_is_taken(world):
 def test_only_a_calendar_date_in_iso_form_is_a_date(text):
     from portal_app.services import isodates
 
-    with pytest.raises(ValueError, match="YYYY-MM-DD|outside the years"):
+    with pytest.raises(ValueError, match=r"YYYY-MM-DD|outside the years"):
         isodates.parse_date(text)
 
 

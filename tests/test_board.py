@@ -37,7 +37,7 @@ def test_board_filters_by_team_owner_customer_exception_and_sla(any_world: Quote
         team = Team(name=f"Board test {uuid.uuid4().hex[:6]}", branch_id=branch.id)
         db.add(team)
         db.commit()
-        mine = dict(team_id=team.id, branch_id=branch.id)
+        mine = {"team_id": team.id, "branch_id": branch.id}
         owned = make_shipment(db, company="ACME", owner_id=w.agent.user_id, **mine)
         nord = make_shipment(db, company="NORD", **mine)
         breached = make_shipment(db, company="NORD", **mine)

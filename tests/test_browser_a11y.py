@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 PORTAL_PAGES = ["/portal", "/portal/shipments", "/portal/documents", "/portal/invoices", "/portal/statement",
                 "/portal/account", "/portal/notifications", "/help", "/help/pay-an-invoice"]
 TOWER_WORK_PAGES = ["/tower/bookings", "/tower/changes", "/tower/quotes", "/tower/rates", "/tower/exceptions",
-                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests", "/tower/help", "/tower/account"]
+                    "/tower/tasks", "/tower/workload", "/tower/notifications", "/tower/requests", "/tower/help",
+                    "/tower/account"]
 
 
 def _sign_in(pg, email: str) -> None:

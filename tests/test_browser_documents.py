@@ -68,7 +68,7 @@ def test_customer_uploads_and_downloads_a_document(page):
         row.get_by_role("link", name="Download browser-test.pdf").click()
     download = download_info.value
     assert download.suggested_filename == "browser-test.pdf"
-    assert hashlib.sha256(open(download.path(), "rb").read()).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert hashlib.sha256(download.path().read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
 
     # The documents page lists it with its shipment; another company's document id is a 404.
     page.goto("/portal/documents")

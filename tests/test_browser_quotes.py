@@ -55,7 +55,7 @@ def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(pag
     # Compare: every option with its all-in price; sorted cheapest first by default.
     options = page.get_by_test_id("quote-option")
     expect(options.nth(1)).to_be_visible()
-    totals = [t for t in page.get_by_test_id("option-total").all_inner_texts()]
+    totals = list(page.get_by_test_id("option-total").all_inner_texts())
     api = page.request.get(f"/api/v1/quote-requests/{reference}?sort=cheapest").json()
     assert totals == [o["total_text"] for o in api["options"]]
     page.get_by_label("Sort").select_option("fastest")

@@ -89,8 +89,8 @@ def test_a_temporary_password_is_shown_once_and_never_sent_again(page):
     page.get_by_role("button", name="Add colleague").click()
     field = page.get_by_test_id("temporary-password")
     expect(field).to_be_visible()
-    shown = "() => { const e = document.querySelector('[data-testid=temporary-password]'); " \
-            "return e ? (e.value || e.textContent || '').trim() : ''; }"
+    shown = ("() => { const e = document.querySelector('[data-testid=temporary-password]'); "
+             "return e ? (e.value || e.textContent || '').trim() : ''; }")
     page.wait_for_function(shown)
     password = page.evaluate(shown)
     assert len(password) >= 10

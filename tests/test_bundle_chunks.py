@@ -20,7 +20,7 @@ def test_the_generated_vite_config_gets_both_groups_and_stays_valid_javascript(t
     config = tmp_path / "vite.config.mjs"
     config.write_text(changed)
     node = Path(sys.executable).with_name("node")
-    checked = subprocess.run([str(node), "--check", str(config)], capture_output=True, text=True)
+    checked = subprocess.run([str(node), "--check", str(config)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
     assert add_vendor_chunks(changed) == changed  # applied once, however often Reflex compiles
 

@@ -111,7 +111,8 @@ def test_page_events_get_the_decided_address():
 
 
 def test_forwarded_scheme_only_from_a_trusted_proxy():
-    scope = {"type": "http", "headers": [(b"x-forwarded-proto", b"https")], "client": ("127.0.0.1", 1), "scheme": "http"}
+    scope = {"type": "http", "headers": [(b"x-forwarded-proto", b"https")], "client": ("127.0.0.1", 1),
+             "scheme": "http"}
     assert (_scope_after_middleware(dict(scope), LOOPBACK))["scheme"] == "https"
     assert (_scope_after_middleware(dict(scope), ()))["scheme"] == "http"
     odd = dict(scope, headers=[(b"x-forwarded-proto", b"gopher")])

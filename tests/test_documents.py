@@ -121,7 +121,8 @@ def doc_count(db: Session, reference: str) -> int:
 def test_upload_then_download_gives_identical_bytes(db, alfa, ref):
     data = pdf_bytes()
     row = docs.upload_document(db, alfa, ref, "commercial_invoice", "invoice.pdf", io.BytesIO(data))
-    assert (row.version_no, row.status, row.content_type, row.filename) == (1, "received", "application/pdf", "invoice.pdf")
+    assert (row.version_no, row.status, row.content_type, row.filename) == (
+        1, "received", "application/pdf", "invoice.pdf")
     assert row.sha256 == hashlib.sha256(data).hexdigest() and row.size_bytes == len(data)
     dl = docs.get_document_for_download(db, alfa, row.id)
     assert dl.path.read_bytes() == data
@@ -280,7 +281,8 @@ def test_another_companys_document_is_not_found(db, alfa, beta, make_shipment):
 
 
 def test_customers_do_not_see_internal_documents(db, alfa, agent, ref):
-    internal = docs.upload_document(db, agent, ref, "booking_confirmation", "bc.pdf", pdf_bytes(), visibility="internal")
+    internal = docs.upload_document(db, agent, ref, "booking_confirmation", "bc.pdf", pdf_bytes(),
+                                    visibility="internal")
     shared = docs.upload_document(db, agent, ref, "bill_of_lading", "bl.pdf", pdf_bytes())
     seen = {r.id for r in docs.list_documents(db, alfa, shipment_reference=ref).rows}
     assert seen == {shared.id}
@@ -412,7 +414,8 @@ def test_api_upload_list_and_download(alfa_api, ref):
     assert dl.status_code == 200 and dl.content == data
     assert dl.headers["content-type"] == "application/pdf"
     assert dl.headers["x-content-type-options"] == "nosniff"
-    assert dl.headers["content-disposition"].startswith("attachment;") and "Invoice" in dl.headers["content-disposition"]
+    disposition = dl.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and "Invoice" in disposition
 
 
 def test_api_refusals_use_the_error_shape(alfa_api, ref, monkeypatch, db):

@@ -96,7 +96,7 @@ def test_missing_documents_follow_the_checklist_and_the_clock(oworld: QuoteWorld
         db.commit()
         rules.evaluate_shipment(db, s.id, T0 + 2 * H)
         assert {e.cause_key for e in _open(db, s.id, "document_missing")} == {"packing_list"}
-        ci = [e for e in _excs(db, s.id, "document_missing") if e.cause_key == "commercial_invoice"][0]
+        ci = next(e for e in _excs(db, s.id, "document_missing") if e.cause_key == "commercial_invoice")
         assert ci.auto_resolved and ci.resolved_at == T0 + 2 * H
         # Two days on, the shipping instructions are due too.
         rules.evaluate_shipment(db, s.id, T0 + 2 * D)

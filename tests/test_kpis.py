@@ -18,7 +18,7 @@ from tests.quote_world import QuoteWorld
 from tests.tower_world import T0, make_shipment
 
 NOW = T0 + timedelta(days=19)  # 2026-11-20 12:00 UTC
-NOVEMBER = dict(since=date(2026, 11, 1), until=date(2026, 11, 30))
+NOVEMBER = {"since": date(2026, 11, 1), "until": date(2026, 11, 30)}
 H = timedelta(hours=1)
 D = timedelta(days=1)
 

@@ -24,7 +24,8 @@ def _migrate(url: str, data_dir: Path) -> None:
     env = {**os.environ, "REFLEX_DB_URL": url, "PORTAL_DATA_DIR": str(data_dir),
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
     reflex = Path(sys.executable).with_name("reflex")
-    result = subprocess.run([str(reflex), "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    result = subprocess.run([str(reflex), "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=180, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -314,7 +315,7 @@ def test_eta_changes_chain_to_the_current_estimate(session: Session) -> None:
     for sid, chain in changes.items():
         s = shipments[sid]
         assert chain[0].previous_eta == s.eta_planned
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             assert b.previous_eta == a.new_eta
         assert chain[-1].new_eta == (s.ata or s.eta_estimated)
         assert all(c.created_at <= NOW and c.reason_code for c in chain)

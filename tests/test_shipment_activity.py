@@ -34,8 +34,10 @@ def story(world: World, engine):
         db.add(EtaChange(shipment_id=sid, previous_eta=base + timedelta(days=2), new_eta=base + timedelta(days=3),
                          reason_code="PORT_CONGESTION", reason_text="Berth window missed at Rotterdam",
                          created_at=base - timedelta(days=1)))
-        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="customer", body="Vessel delayed by weather in the Bay of Biscay."))
-        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="internal", body="INTERNAL: carrier owes us a credit note."))
+        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="customer",
+                              body="Vessel delayed by weather in the Bay of Biscay."))
+        db.add(ShipmentUpdate(shipment_id=sid, company_id=cid, visibility="internal",
+                              body="INTERNAL: carrier owes us a credit note."))
         db.commit()
     return ref
 

@@ -62,7 +62,8 @@ def test_origin_and_destination_filters(alfa, world, db):
 
 def test_arrival_date_range(alfa, world, db):
     # The world's Alfa shipments arrive one a day from 2026-11-01 (estimate a few hours after plan).
-    body = alfa.get("/api/v1/shipments", params={"eta_from": "2026-11-03", "eta_to": "2026-11-04", "page_size": 200}).json()
+    body = alfa.get("/api/v1/shipments",
+                    params={"eta_from": "2026-11-03", "eta_to": "2026-11-04", "page_size": 200}).json()
     etas = sorted(i["eta"][:10] for i in body["items"])
     assert etas and set(etas) <= {"2026-11-03", "2026-11-04"}
     assert body["total"] == 2
@@ -102,7 +103,7 @@ def test_excel_export_and_empty_result(alfa, world):
     assert sorted(frame["Shipment"]) == sorted(world.shipments["ALFA"])
     empty = alfa.get("/api/v1/shipments/export", params={"format": "csv", "q": "NOTHINGMATCHES"})
     assert empty.status_code == 200
-    assert list(pd.read_csv(io.StringIO(empty.content.decode("utf-8-sig"))).columns)[0] == "Shipment"
+    assert next(iter(pd.read_csv(io.StringIO(empty.content.decode("utf-8-sig"))).columns)) == "Shipment"
 
 
 def test_export_needs_sign_in_and_valid_input(world, alfa):

@@ -156,7 +156,7 @@ def test_staff_excel_export_holds_no_formula(hostile_shipment: str):
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
     ws = openpyxl.load_workbook(io.BytesIO(resp.content)).active
     header = [c.value for c in ws[1]]
-    row = {h: c for h, c in zip(header, ws[2], strict=True)}
+    row = dict(zip(header, ws[2], strict=True))
     assert (row["Customer PO"].value, row["Customer PO"].data_type) == ("'" + HOSTILE_PO, "s")
     assert (row["Delay (minutes)"].value, row["Delay (minutes)"].data_type) == (-90, "n")
     assert row["Departure (UTC)"].value is None and row["Arrived (UTC)"].value is None
@@ -269,12 +269,12 @@ def test_a_csv_failing_after_it_started_is_cut_off_and_logged(caplog):
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.05)
         received = bytearray()
-        with caplog.at_level(logging.ERROR, logger="portal_app.api.exports"):
-            with pytest.raises(httpx.RemoteProtocolError):
-                with httpx.stream("GET", f"http://127.0.0.1:{port}/broken.csv", timeout=20) as resp:
-                    assert resp.status_code == 200
-                    for block in resp.iter_bytes():
-                        received += block
+        with (caplog.at_level(logging.ERROR, logger="portal_app.api.exports"),
+              pytest.raises(httpx.RemoteProtocolError),
+              httpx.stream("GET", f"http://127.0.0.1:{port}/broken.csv", timeout=20) as resp):
+            assert resp.status_code == 200
+            for block in resp.iter_bytes():
+                received += block
         assert received.startswith("\ufeff".encode()) and len(received) > 64 * 1024
         assert "download broken.csv failed after it started" in caplog.text
     finally:

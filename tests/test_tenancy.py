@@ -30,7 +30,8 @@ def _filters(world):
         svc.ShipmentFilters,
         statuses=st.lists(st.sampled_from([s.value for s in ShipmentStatus]), max_size=3, unique=True).map(tuple),
         mode=st.none() | st.sampled_from([m.value for m in Mode]),
-        search=st.none() | st.sampled_from(all_refs) | st.sampled_from(all_refs).map(lambda r: r[:4]) | st.text(max_size=6),
+        search=(st.none() | st.sampled_from(all_refs) | st.sampled_from(all_refs).map(lambda r: r[:4])
+                | st.text(max_size=6)),
         company_id=st.none() | st.sampled_from(list(world.companies.values())),
     )
 
@@ -39,7 +40,8 @@ def test_no_service_read_leaks_across_companies(world, engine):
     users = list(world.users.values())
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(user=st.sampled_from(users), filters=_filters(world), page_size=st.integers(1, 50), sort=st.sampled_from(list(svc.SORTS)))
+    @given(user=st.sampled_from(users), filters=_filters(world), page_size=st.integers(1, 50),
+           sort=st.sampled_from(list(svc.SORTS)))
     def check(user, filters, page_size, sort):
         with Session(engine) as db:
             principal = _principal(db, user)
@@ -89,9 +91,11 @@ def test_portal_figures_count_only_own_company(world, engine):
         alfa = _principal(db, world.users["ALFA:customer_user"])
         beta = _principal(db, world.users["BETA:customer_user"])
         a, b = portal_summary(db, alfa), portal_summary(db, beta)
-        active = [s.value for s in (ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.ARRIVED)]
+        active = [s.value for s in (ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED, ShipmentStatus.IN_TRANSIT,
+                                    ShipmentStatus.ARRIVED)]
         for principal, summary in ((alfa, a), (beta, b)):
-            expected = len(db.exec(select(Shipment).where(Shipment.company_id == principal.company_id, Shipment.status.in_(active))).all())
+            expected = len(db.exec(select(Shipment).where(Shipment.company_id == principal.company_id,
+                                                          Shipment.status.in_(active))).all())
             assert summary.active_shipments == expected
 
 

@@ -180,7 +180,7 @@ def test_the_upload_handler_acts_only_as_the_recorded_session_of_its_tab(app, db
         _redis_or_skip()
         monkeypatch.setattr(tab_sessions, "_store", tab_sessions._InRedis(REDIS_URL))
     alice = world.users["ALFA:customer_user"]
-    alice_cookie, alice_session = _signed_in(db, alice.email)
+    alice_cookie, _ = _signed_in(db, alice.email)
     bob_cookie, _ = _signed_in(db, world.users["ALFA:customer_admin"].email)
     reference = world.shipments["ALFA"][0]
     bob_principal = sessions.resolve_session(db, bob_cookie)

