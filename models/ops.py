@@ -34,7 +34,8 @@ class OpsException(SQLModel, table=True):
     open_key: str | None = Field(
         default=None,
         max_length=200,
-        description="shipment|kind|cause while open, NULL once resolved: a unique index keeps one open exception per cause",
+        description=("shipment|kind|cause while open, NULL once resolved: a unique index keeps one open exception "
+                     "per cause"),
     )
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
@@ -52,7 +53,7 @@ class OpsException(SQLModel, table=True):
     )
 
 
-sa.event.listen(OpsException.__table__, "after_create", exception_summary.install)
+sa.event.listen(sa.inspect(OpsException).local_table, "after_create", exception_summary.install)
 
 
 class Task(SQLModel, table=True):
