@@ -53,7 +53,7 @@ class OpsException(SQLModel, table=True):
     )
 
 
-sa.event.listen(OpsException.__table__, "after_create", exception_summary.install)
+sa.event.listen(sa.inspect(OpsException).local_table, "after_create", exception_summary.install)
 
 
 class Task(SQLModel, table=True):

@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditLog, Company, User
 from models.enums import Role
@@ -211,13 +211,14 @@ def _colleagues(principal: Principal) -> sa.ColumnElement[bool]:
     """Customer accounts of the principal's own company. Managing colleagues never crosses companies, even for
     a role that may read every company, so the company is pinned on top of the tenancy filter."""
     return sa.and_(
-        company_filter(User.company_id, principal),
-        User.company_id == principal.company_id,
-        User.role.in_(CUSTOMER_ROLE_VALUES),
+        company_filter(col(User.company_id), principal),
+        col(User.company_id) == principal.company_id,
+        col(User.role).in_(CUSTOMER_ROLE_VALUES),
     )
 
 
 def _row(user: User, principal: Principal) -> CompanyUser:
+    assert user.id is not None  # a stored row
     return CompanyUser(
         id=user.id, full_name=user.full_name, email=user.email, role=user.role, is_active=user.is_active,
         last_login_at=user.last_login_at, is_you=user.id == principal.user_id,
@@ -239,7 +240,7 @@ def _clean_role(role: str | None) -> str:
 
 def list_company_users(db: Session, principal: Principal) -> list[CompanyUser]:
     principal.require(Permission.MANAGE_COMPANY_USERS)
-    users = db.exec(select(User).where(_colleagues(principal)).order_by(User.full_name, User.id)).all()
+    users = db.exec(select(User).where(_colleagues(principal)).order_by(col(User.full_name), col(User.id))).all()
     return [_row(u, principal) for u in users]
 
 
@@ -284,7 +285,7 @@ def create_company_user(db: Session, principal: Principal, email: str, full_name
 def _active_admins(db: Session, principal: Principal) -> int:
     return db.exec(
         select(sa.func.count()).select_from(User).where(
-            _colleagues(principal), User.role == Role.CUSTOMER_ADMIN.value, User.is_active.is_(True)
+            _colleagues(principal), User.role == Role.CUSTOMER_ADMIN.value, col(User.is_active).is_(True)
         )
     ).one()
 
@@ -307,6 +308,7 @@ def update_company_user(
         raise NotFound(
             "There is no such colleague in your company. Reload the list of colleagues; nothing was changed."
         )
+    assert user.id is not None  # a stored row
     new_role = role if role is not None else user.role
     new_active = active if active is not None else user.is_active
     if (new_role, new_active) == (user.role, user.is_active):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Company, Shipment, Team, User
 from portal_app.auth.permissions import Permission
@@ -43,12 +43,12 @@ def _int(name: str, value: str | None) -> int | None:
 
 # The board's own WHERE clauses by value name (see shipments.LIST_CLAUSES).
 BOARD_CLAUSES: dict[str, ClauseBuilder] = {
-    "branch_id": lambda _: Shipment.branch_id == sa.bindparam("branch_id"),
-    "team_id": lambda _: Shipment.team_id == sa.bindparam("team_id"),
-    "owner_id": lambda _: Shipment.owner_id == sa.bindparam("owner_id"),
-    "unowned": lambda _: Shipment.owner_id.is_(None),
-    "customer_id": lambda _: Shipment.company_id == sa.bindparam("customer_id"),
-    "customer_code": lambda _: Shipment.company_id == select(Company.id).where(
+    "branch_id": lambda _: col(Shipment.branch_id) == sa.bindparam("branch_id"),
+    "team_id": lambda _: col(Shipment.team_id) == sa.bindparam("team_id"),
+    "owner_id": lambda _: col(Shipment.owner_id) == sa.bindparam("owner_id"),
+    "unowned": lambda _: col(Shipment.owner_id).is_(None),
+    "customer_id": lambda _: col(Shipment.company_id) == sa.bindparam("customer_id"),
+    "customer_code": lambda _: col(Shipment.company_id) == select(col(Company.id)).where(
         Company.code == sa.bindparam("customer_code")).scalar_subquery(),
     # The shipment's own summary columns (kept by triggers) and the partial index over them.
     "open_exception": lambda _: Shipment.open_exceptions > sa.literal_column("0"),
@@ -166,10 +166,12 @@ _OWNER = aliased(User, name="owner")  # built once: an alias per call costs more
 def _extras(db: Session, references: list[str]) -> dict[str, tuple]:
     if not references:
         return {}
-    rows = db.exec(
-        select(Shipment.reference, _OWNER.full_name, Team.name, Shipment.open_exceptions, Shipment.next_sla_due_at)
-        .outerjoin(_OWNER, _OWNER.id == Shipment.owner_id).outerjoin(Team, Team.id == Shipment.team_id)
-        .where(Shipment.reference.in_(references))
+    rows = db.execute(
+        sa.select(col(Shipment.reference), col(_OWNER.full_name), col(Team.name), col(Shipment.open_exceptions),
+                  col(Shipment.next_sla_due_at))
+        .outerjoin(_OWNER, col(_OWNER.id) == col(Shipment.owner_id))
+        .outerjoin(Team, col(Team.id) == col(Shipment.team_id))
+        .where(col(Shipment.reference).in_(references))
     ).all()
     return {ref: (owner, team, n, due) for ref, owner, team, n, due in rows}
 
@@ -194,5 +196,5 @@ def matching_ids(db: Session, principal: Principal, filters: BoardFilters, *, li
     """The ids of up to ``limit`` shipments matching the filters (the bulk actions' "whole filter" selection)."""
     principal.require(Permission.USE_TOWER)
     query = list_query(principal, filters, page=1, page_size=1, sort="updated")
-    stmt = select(Shipment.id).where(query.where).order_by(Shipment.id).limit(limit)
-    return [int(i) for i in db.exec(stmt, params=query.values).all()]
+    stmt = select(col(Shipment.id)).where(query.where).order_by(col(Shipment.id)).limit(limit)
+    return [int(i) for i in db.exec(stmt, params=query.values).all() if i is not None]

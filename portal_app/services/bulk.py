@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Shipment
 from models.enums import ShipmentStatus
@@ -95,7 +95,7 @@ def select_shipments(db: Session, principal: Principal, selection: Selection) ->
         if total > MAX_BULK:
             raise _too_many(total)
         ids = matching_ids(db, principal, selection.filters, limit=MAX_BULK)
-        found = db.exec(select(Shipment).where(Shipment.id.in_(ids)).order_by(Shipment.reference)).all()
+        found = db.exec(select(Shipment).where(col(Shipment.id).in_(ids)).order_by(Shipment.reference)).all()
         return list(found), []
     refs = list(dict.fromkeys(r.strip().upper() for r in selection.references if r and r.strip()))
     if not refs:
@@ -103,8 +103,8 @@ def select_shipments(db: Session, principal: Principal, selection: Selection) ->
                                f"{NOTHING_CHANGED}")
     if len(refs) > MAX_BULK:
         raise _too_many(len(refs))
-    rows = db.exec(select(Shipment).where(Shipment.reference.in_(refs),
-                                          company_filter(Shipment.company_id, principal))).all()
+    rows = db.exec(select(Shipment).where(col(Shipment.reference).in_(refs),
+                                          company_filter(col(Shipment.company_id), principal))).all()
     by_ref = {s.reference: s for s in rows}
     missing = [Failure(r, "No shipment with this reference was found.") for r in refs if r not in by_ref]
     return [by_ref[r] for r in refs if r in by_ref], missing
@@ -117,8 +117,8 @@ def _normal(value: str | None) -> str:
 def voyage_shipments(db: Session, principal: Principal, voyage: Voyage) -> list[Shipment]:
     """Every open shipment (not cancelled or closed) on one vessel voyage or one flight, by reference."""
     principal.require(Permission.USE_TOWER)
-    clauses: list[sa.ColumnElement[bool]] = [Shipment.status.not_in(CLOSED),
-                                              company_filter(Shipment.company_id, principal)]
+    clauses: list[sa.ColumnElement[bool]] = [col(Shipment.status).not_in(CLOSED),
+                                              company_filter(col(Shipment.company_id), principal)]
     if voyage.flight:
         if voyage.flight_date is None:
             raise ValidationFailed(f"Give the flight's departure date as well as its number. {NOTHING_CHANGED}")

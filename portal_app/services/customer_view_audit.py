@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import AppSetting, EtaChange, Milestone, Shipment
 from models.enums import ShipmentStatus
@@ -43,20 +44,20 @@ class Audit:
     ids: dict[str, list[int]]  # at most IDS_KEPT per check
 
 
-def _eta_ids(db: Session) -> sa.Select:
+def _eta_ids(db: Session) -> SelectOfScalar[int | None]:
     latest = (select(EtaChange.shipment_id, sa.func.max(EtaChange.id).label("last_id"))
-              .group_by(EtaChange.shipment_id).subquery())
-    return (select(Shipment.id).join(latest, latest.c.shipment_id == Shipment.id)
-            .join(EtaChange, EtaChange.id == latest.c.last_id)
-            .where(Shipment.ata.is_(None), customer_eta() != EtaChange.new_eta))
+              .group_by(col(EtaChange.shipment_id)).subquery())
+    return (select(col(Shipment.id)).join(latest, latest.c.shipment_id == Shipment.id)
+            .join(EtaChange, col(EtaChange.id) == latest.c.last_id)
+            .where(col(Shipment.ata).is_(None), customer_eta() != EtaChange.new_eta))
 
 
-def _status_ids(statuses: tuple[str, ...], steps: dict[str, str]) -> sa.Select:
+def _status_ids(statuses: tuple[str, ...], steps: dict[str, str]) -> SelectOfScalar[int | None]:
     happened = (select(Milestone.id).where(Milestone.shipment_id == Shipment.id,
                                            Milestone.code == sa.case(steps, value=Shipment.mode),
-                                           Milestone.actual_at.is_not(None))
+                                           col(Milestone.actual_at).is_not(None))
                 .exists())
-    return select(Shipment.id).where(Shipment.status.in_(statuses), happened)
+    return select(col(Shipment.id)).where(col(Shipment.status).in_(statuses), happened)
 
 
 def run(db: Session, now: datetime | None = None) -> Audit:
@@ -67,8 +68,8 @@ def run(db: Session, now: datetime | None = None) -> Audit:
     counts, ids = {}, {}
     for check, ids_query in queries.items():
         counts[check] = int(db.exec(select(sa.func.count()).select_from(ids_query.subquery())).one())
-        ids[check] = [int(i) for i in db.exec(ids_query.order_by(Shipment.id).limit(IDS_KEPT)).all()] \
-            if counts[check] else []
+        ids[check] = ([int(i) for i in db.exec(ids_query.order_by(col(Shipment.id)).limit(IDS_KEPT)).all()
+                       if i is not None] if counts[check] else [])
     audit = Audit(now, counts, ids)
     row = db.get(AppSetting, SETTING) or AppSetting(key=SETTING, value="")
     row.value = json.dumps({"checked_at": now.isoformat(), "counts": counts, "ids": ids})
@@ -113,5 +114,5 @@ def counts_in_scope(db: Session, audit: Audit, scope: list[sa.ColumnElement[bool
     for check in CHECKS:
         ids = audit.ids[check]
         out[check] = int(db.exec(select(sa.func.count()).select_from(Shipment)
-                                 .where(Shipment.id.in_(ids), *scope)).one()) if ids else 0
+                                 .where(col(Shipment.id).in_(ids), *scope)).one()) if ids else 0
     return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Document,
@@ -88,7 +88,8 @@ def get_layout(db: Session, principal: Principal) -> list[WidgetSetting]:
 def save_layout(db: Session, principal: Principal, order: list[str], hidden: list[str]) -> list[WidgetSetting]:
     unknown = [w for w in [*order, *hidden] if w not in WIDGETS]
     if unknown or len(set(order)) != len(order):
-        raise ValidationFailed("The dashboard layout names unknown or repeated widgets. Reload the page; nothing was saved.")
+        raise ValidationFailed("The dashboard layout names unknown or repeated widgets. Reload the page; nothing was "
+                               "saved.")
     value = json.dumps({"order": order, "hidden": sorted(set(hidden))})
     row = db.get(UserPreference, (principal.user_id, PREF_KEY))
     if row is None:
@@ -102,35 +103,36 @@ def save_layout(db: Session, principal: Principal, order: list[str], hidden: lis
 def dashboard(db: Session, principal: Principal) -> Dashboard:
     principal.require(Permission.USE_PORTAL)
     now = clock.now()
-    mine = company_filter(Shipment.company_id, principal)
-    active = Shipment.status.in_(ACTIVE_SHIPMENT_STATUSES)
+    mine = company_filter(col(Shipment.company_id), principal)
+    active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
     by_status = dict(
         db.exec(select(Shipment.status, sa.func.count()).where(mine, active).group_by(Shipment.status)).all()
     )
     arriving = db.exec(
         select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
-        .where(mine, active, Shipment.ata.is_(None), Shipment.eta_estimated >= now,
-               Shipment.eta_estimated < now + timedelta(days=7))
-        .order_by(Shipment.eta_estimated)
+        .where(mine, active, col(Shipment.ata).is_(None), col(Shipment.eta_estimated) >= now,
+               col(Shipment.eta_estimated) < now + timedelta(days=7))
+        .order_by(col(Shipment.eta_estimated))
         .limit(5)
     ).all()
     delayed = db.exec(
         select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
         .where(mine, active, Shipment.delay_minutes > 0)
-        .order_by(Shipment.delay_minutes.desc())
+        .order_by(col(Shipment.delay_minutes).desc())
         .limit(5)
     ).all()
     open_requests = db.exec(
         select(sa.func.count()).select_from(Ticket).where(
-            company_filter(Ticket.company_id, principal),
-            Ticket.status.notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]),
+            company_filter(col(Ticket.company_id), principal),
+            col(Ticket.status).notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]),
         )
     ).one()
     updates = db.exec(
         select(Shipment.reference, ShipmentUpdate.body, ShipmentUpdate.created_at)
-        .join(Shipment, Shipment.id == ShipmentUpdate.shipment_id)
-        .where(company_filter(ShipmentUpdate.company_id, principal), ShipmentUpdate.visibility == Visibility.CUSTOMER)
-        .order_by(ShipmentUpdate.created_at.desc())
+        .join(Shipment, col(Shipment.id) == col(ShipmentUpdate.shipment_id))
+        .where(company_filter(col(ShipmentUpdate.company_id), principal),
+               col(ShipmentUpdate.visibility) == Visibility.CUSTOMER)
+        .order_by(col(ShipmentUpdate.created_at).desc())
         .limit(5)
     ).all()
     return Dashboard(
@@ -154,8 +156,8 @@ def documents_owed(db: Session, principal: Principal) -> int:
     candidates = (
         select(Shipment.id, Shipment.mode, Shipment.incoterm, Shipment.is_dangerous_goods)
         .where(
-            company_filter(Shipment.company_id, principal),
-            Shipment.status.in_([ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED]),
+            company_filter(col(Shipment.company_id), principal),
+            col(Shipment.status).in_([ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED]),
         )
         .cte("owed_candidates")
         .prefix_with("MATERIALIZED")
@@ -165,7 +167,7 @@ def documents_owed(db: Session, principal: Principal) -> int:
         .where(
             Document.shipment_id == candidates.c.id,
             Document.doc_type == DocumentRequirement.doc_type,
-            Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.APPROVED]),
+            col(Document.status).in_([DocumentStatus.RECEIVED, DocumentStatus.APPROVED]),
         )
         .exists()
     )
@@ -175,11 +177,13 @@ def documents_owed(db: Session, principal: Principal) -> int:
         .join(
             DocumentRequirement,
             sa.and_(
-                DocumentRequirement.mode == candidates.c.mode,
-                DocumentRequirement.is_active.is_(True),
-                DocumentRequirement.provided_by == "customer",
-                sa.or_(DocumentRequirement.incoterm.is_(None), DocumentRequirement.incoterm == candidates.c.incoterm),
-                sa.or_(DocumentRequirement.dangerous_goods_only.is_(False), candidates.c.is_dangerous_goods.is_(True)),
+                col(DocumentRequirement.mode) == candidates.c.mode,
+                col(DocumentRequirement.is_active).is_(True),
+                col(DocumentRequirement.provided_by) == "customer",
+                sa.or_(col(DocumentRequirement.incoterm).is_(None),
+                       col(DocumentRequirement.incoterm) == candidates.c.incoterm),
+                sa.or_(col(DocumentRequirement.dangerous_goods_only).is_(False),
+                       candidates.c.is_dangerous_goods.is_(True)),
             ),
         )
         .where(~usable)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Document, DocumentRequirement, PortalEvent, Shipment
 from models.enums import DocumentStatus, PortalEventKind, Visibility
@@ -127,7 +127,7 @@ class ChecklistItem:
 
 def _visible(principal: Principal) -> sa.ColumnElement[bool]:
     """Customers see only documents shared with them; staff see internal ones too."""
-    return sa.true() if principal.is_staff else Document.visibility == Visibility.CUSTOMER.value
+    return sa.true() if principal.is_staff else col(Document.visibility) == Visibility.CUSTOMER.value
 
 
 def _shipment(db: Session, principal: Principal, reference: str) -> Shipment:
@@ -135,6 +135,7 @@ def _shipment(db: Session, principal: Principal, reference: str) -> Shipment:
 
 
 def _row(doc: Document, reference: str) -> DocumentRow:
+    assert doc.id is not None  # a stored row
     return DocumentRow(
         id=doc.id,
         shipment_reference=reference,
@@ -154,7 +155,8 @@ def _row(doc: Document, reference: str) -> DocumentRow:
 
 
 def _record(db: Session, principal: Principal, kind: PortalEventKind, detail: str) -> None:
-    db.add(PortalEvent(kind=kind.value, user_id=principal.user_id, company_id=principal.company_id, detail=detail[:500]))
+    db.add(PortalEvent(kind=kind.value, user_id=principal.user_id, company_id=principal.company_id,
+                       detail=detail[:500]))
 
 
 # --------------------------------------------------------------------------- upload
@@ -188,15 +190,17 @@ def _insert_version(
 ) -> Document:
     """Insert the next version of (shipment, type) and mark earlier versions superseded (still downloadable)."""
     latest = db.exec(
-        select(sa.func.max(Document.version_no)).where(Document.shipment_id == shipment.id, Document.doc_type == doc_type)
+        select(sa.func.max(Document.version_no)).where(Document.shipment_id == shipment.id,
+                                                       Document.doc_type == doc_type)
     ).one()
     version_no = int(latest or 0) + 1
+    assert staged.key is not None  # committed by the caller
     db.execute(
         sa.update(Document)
         .where(
-            Document.shipment_id == shipment.id,
-            Document.doc_type == doc_type,
-            Document.status != DocumentStatus.SUPERSEDED.value,
+            col(Document.shipment_id) == shipment.id,
+            col(Document.doc_type) == doc_type,
+            col(Document.status) != DocumentStatus.SUPERSEDED.value,
         )
         .values(status=DocumentStatus.SUPERSEDED.value, version=Document.version + 1)
     )
@@ -266,6 +270,7 @@ def store_attachment(db: Session, principal: Principal, company_id: int, filenam
     shipment (so it is not a version of any shipment document). The caller commits, or removes ``written``."""
     with _checked_file(filename, data) as (staged, kind, name):
         written.append(storage.commit(staged, company_id))
+        assert staged.key is not None  # committed just now
         doc = Document(company_id=company_id, shipment_id=None, doc_type=ATTACHMENT_TYPE, filename=name,
                        content_type=kind.content_type, size_bytes=staged.size, sha256=staged.sha256,
                        storage_key=staged.key, visibility=visibility, status=DocumentStatus.RECEIVED.value,
@@ -357,25 +362,25 @@ def list_documents(
     """One page of the documents the principal may see, newest first. ``status`` may be "current" (not superseded)."""
     principal.require(Permission.VIEW_SHIPMENTS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    clauses = [company_filter(Document.company_id, principal), _visible(principal)]
+    clauses = [company_filter(col(Document.company_id), principal), _visible(principal)]
     if shipment_reference:
-        clauses.append(Document.shipment_id == _shipment(db, principal, shipment_reference).id)
+        clauses.append(col(Document.shipment_id) == _shipment(db, principal, shipment_reference).id)
     if status and status != "all":
         if status == CURRENT:
-            clauses.append(Document.status != DocumentStatus.SUPERSEDED.value)
+            clauses.append(col(Document.status) != DocumentStatus.SUPERSEDED.value)
         elif status in DocumentStatus._value2member_map_:
-            clauses.append(Document.status == status)
+            clauses.append(col(Document.status) == status)
         else:
             allowed = ", ".join([CURRENT, *(s.value for s in DocumentStatus)])
             raise ValidationFailed(f"Unknown document status {status!r}. Use one of: {allowed}.")
     if doc_type:
-        clauses.append(Document.doc_type == _check_doc_type(doc_type))
+        clauses.append(col(Document.doc_type) == _check_doc_type(doc_type))
     total = db.exec(select(sa.func.count()).select_from(Document).where(*clauses)).one()
     found = db.exec(
         select(Document, Shipment.reference)
-        .join(Shipment, Shipment.id == Document.shipment_id)
+        .join(Shipment, col(Shipment.id) == col(Document.shipment_id))
         .where(*clauses)
-        .order_by(Document.created_at.desc(), Document.id.desc())
+        .order_by(col(Document.created_at).desc(), col(Document.id).desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
@@ -388,7 +393,8 @@ def get_document_for_download(db: Session, principal: Principal, document_id: in
     principal.require(Permission.VIEW_SHIPMENTS)
     doc = db.exec(
         select(Document).where(
-            Document.id == int(document_id), company_filter(Document.company_id, principal), _visible(principal)
+            col(Document.id) == int(document_id), company_filter(col(Document.company_id), principal),
+            _visible(principal),
         )
     ).first()
     missing = NotFound(f"No document {document_id} was found in your account. Check the link and try again.")
@@ -403,6 +409,7 @@ def get_document_for_download(db: Session, principal: Principal, document_id: in
             f"The file of document {document_id} is not in storage. Ask your forwarder to upload it again; "
             "nothing was changed."
         )
+    assert doc.id is not None  # a stored row
     return Download(doc.id, doc.filename, doc.content_type, doc.size_bytes, doc.sha256, path)
 
 
@@ -411,8 +418,8 @@ def _requirements(db: Session, principal: Principal, shipment: Shipment) -> dict
     rows = db.exec(
         select(DocumentRequirement).where(
             DocumentRequirement.mode == shipment.mode,
-            DocumentRequirement.is_active.is_(True),
-            sa.or_(DocumentRequirement.incoterm.is_(None), DocumentRequirement.incoterm == shipment.incoterm),
+            col(DocumentRequirement.is_active).is_(True),
+            sa.or_(col(DocumentRequirement.incoterm).is_(None), col(DocumentRequirement.incoterm) == shipment.incoterm),
         )
     ).all()
     out: dict[str, DocumentRequirement] = {}
@@ -431,12 +438,12 @@ def document_checklist(db: Session, principal: Principal, shipment_reference: st
     shipment = _shipment(db, principal, shipment_reference)
     required = _requirements(db, principal, shipment)
     latest: dict[str, Document] = {}
-    for doc in db.exec(
+    for version in db.exec(
         select(Document)
-        .where(Document.shipment_id == shipment.id, Document.doc_type.in_(list(required)), _visible(principal))
-        .order_by(Document.version_no.desc())
+        .where(Document.shipment_id == shipment.id, col(Document.doc_type).in_(list(required)), _visible(principal))
+        .order_by(col(Document.version_no).desc())
     ).all():
-        latest.setdefault(doc.doc_type, doc)
+        latest.setdefault(version.doc_type, version)
     departure = shipment.etd_planned or shipment.etd_estimated
     now = clock.now()
     items = []

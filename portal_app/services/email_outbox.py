@@ -29,13 +29,14 @@ import html
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import EmailAttempt, EmailMessage
 from portal_app.services import clock, pdf
@@ -138,7 +139,7 @@ def _fold(db: Session, product: str, user_id: int, items: list[EmailMessage], di
     ids = [i.id for i in items]
     status = ITEM_DIGEST if digest else ITEM_PENDING
     nested = db.begin_nested()
-    taken = db.exec(sa.update(EmailMessage).where(EmailMessage.id.in_(ids), EmailMessage.status == status)
+    taken = db.exec(sa.update(EmailMessage).where(col(EmailMessage.id).in_(ids), col(EmailMessage.status) == status)
                     .values(status=MERGED).execution_options(synchronize_session=False)).rowcount
     if taken != len(ids):
         nested.rollback()
@@ -149,12 +150,15 @@ def _fold(db: Session, product: str, user_id: int, items: list[EmailMessage], di
     return True
 
 
-def _group(db: Session, status: str, before: datetime | None, user_ids: list[int]) -> dict[int, list[EmailMessage]]:
-    where = [EmailMessage.status == status, EmailMessage.user_id.in_(user_ids)]
+def _group(db: Session, status: str, before: datetime | None,
+           user_ids: Sequence[int | None]) -> dict[int, list[EmailMessage]]:
+    where: list[sa.ColumnElement[bool]] = [col(EmailMessage.status) == status,
+                                           col(EmailMessage.user_id).in_(user_ids)]
     if before is not None:
-        where.append(EmailMessage.created_at < before)
+        where.append(col(EmailMessage.created_at) < before)
     groups: dict[int, list[EmailMessage]] = {}
-    for item in db.exec(select(EmailMessage).where(*where).order_by(EmailMessage.id)).all():
+    for item in db.exec(select(EmailMessage).where(*where).order_by(col(EmailMessage.id))).all():
+        assert item.user_id is not None  # it matched one of user_ids
         groups.setdefault(item.user_id, []).append(item)
     return groups
 
@@ -162,7 +166,7 @@ def _group(db: Session, status: str, before: datetime | None, user_ids: list[int
 def batch_pending(db: Session, now: datetime, window_seconds: int) -> int:
     """Fold each user's pending items into one email once the oldest has waited the batch window."""
     due = db.exec(select(EmailMessage.user_id).where(EmailMessage.status == ITEM_PENDING)
-                  .group_by(EmailMessage.user_id)
+                  .group_by(col(EmailMessage.user_id))
                   .having(sa.func.min(EmailMessage.created_at) <= now - timedelta(seconds=window_seconds))).all()
     if not due:
         return 0
@@ -218,13 +222,13 @@ def mime(product: str, sender: str, row: EmailMessage) -> MimeMessage:
 def _claim(db: Session, now: datetime, limit: int) -> list[EmailMessage]:
     due = db.exec(select(EmailMessage.id).where(
         EmailMessage.status == QUEUED,
-        sa.or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
-    ).order_by(EmailMessage.id).limit(limit)).all()
+        sa.or_(col(EmailMessage.next_attempt_at).is_(None), col(EmailMessage.next_attempt_at) <= now),
+    ).order_by(col(EmailMessage.id)).limit(limit)).all()
     claimed = []
     for email_id in due:
         got = db.exec(sa.update(EmailMessage).where(
-            EmailMessage.id == email_id, EmailMessage.status == QUEUED,
-            sa.or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
+            col(EmailMessage.id) == email_id, col(EmailMessage.status) == QUEUED,
+            sa.or_(col(EmailMessage.next_attempt_at).is_(None), col(EmailMessage.next_attempt_at) <= now),
         ).values(next_attempt_at=now + CLAIM).execution_options(synchronize_session=False)).rowcount
         if got == 1:
             claimed.append(email_id)
@@ -232,12 +236,13 @@ def _claim(db: Session, now: datetime, limit: int) -> list[EmailMessage]:
     if not claimed:
         return []
     # populate_existing: the conditional UPDATEs above bypassed any copy this session already holds.
-    return list(db.exec(select(EmailMessage).where(EmailMessage.id.in_(claimed)).order_by(EmailMessage.id)
+    return list(db.exec(select(EmailMessage).where(col(EmailMessage.id).in_(claimed)).order_by(col(EmailMessage.id))
                         .execution_options(populate_existing=True)).all())
 
 
 def _record(db: Session, row: EmailMessage, error: str | None, now: datetime, max_attempts: int,
             result: RoundResult) -> None:
+    assert row.id is not None  # a stored row
     row.attempts += 1
     db.add(EmailAttempt(email_id=row.id, attempted_at=now, succeeded=error is None,
                         error=error[:500] if error else None))

@@ -21,13 +21,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
@@ -131,21 +133,22 @@ def open_key(shipment_id: int | None, kind: str, cause_key: str) -> str:
 
 
 def active_rules(db: Session) -> dict[str, Rule]:
-    rows = db.exec(select(ExceptionRule).where(ExceptionRule.is_active.is_(True))).all()
+    rows = db.exec(select(ExceptionRule).where(col(ExceptionRule.is_active).is_(True))).all()
     known = {k.value for k in RULE_KINDS}
     return {r.kind: Rule(r.kind, r.severity, r.threshold_hours, r.threshold_days) for r in rows if r.kind in known}
 
 
 # --------------------------------------------------------------------------------------------- the rules
 
-_SHIP = (Shipment.id, Shipment.reference, Shipment.company_id, Shipment.owner_id, Shipment.team_id)
+_SHIP = (col(Shipment.id), col(Shipment.reference), col(Shipment.company_id), col(Shipment.owner_id),
+         col(Shipment.team_id))
 
 
 def _cause(row, kind: str, cause_key: str, title: str, detail: str) -> Cause:  # noqa: ANN001 - a result row
     return Cause(row.id, row.company_id, row.owner_id, row.team_id, kind, cause_key[:120], title[:200], detail)
 
 
-def _scoped(shipment_id: int | None, column: sa.ColumnElement) -> list[sa.ColumnElement[bool]]:
+def _scoped(shipment_id: int | None, column: Mapped[Any]) -> list[sa.ColumnElement[bool]]:
     return [] if shipment_id is None else [column == shipment_id]
 
 
@@ -161,9 +164,10 @@ def _hours_text(minutes: int) -> str:
 def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
     """Not yet arrived and the latest estimate is more than ``threshold_hours`` after the planned arrival."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_ETA_SLIP_HOURS
-    rows = db.exec(select(*_SHIP, Shipment.delay_minutes, Shipment.eta_planned, Shipment.eta_estimated).where(
-        Shipment.status.in_(BEFORE_ARRIVAL), Shipment.ata.is_(None), Shipment.delay_minutes > hours * 60,
-        *_scoped(shipment_id, Shipment.id))).all()
+    rows = db.execute(sa.select(*_SHIP, col(Shipment.delay_minutes), col(Shipment.eta_planned),
+                                col(Shipment.eta_estimated)).where(
+        col(Shipment.status).in_(BEFORE_ARRIVAL), col(Shipment.ata).is_(None), col(Shipment.delay_minutes) > hours * 60,
+        *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "eta", f"ETA of {r.reference} moved by {_hours_text(r.delay_minutes)}",
                    f"New ETA {_fmt(r.eta_estimated)} (planned {_fmt(r.eta_planned)}); the threshold is {hours} "
                    "hour(s).") for r in rows]
@@ -173,36 +177,38 @@ def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: int | 
     """A document the customer must provide (the checklist for the shipment's mode, Incoterm and dangerous goods)
     is not received ``due_days_before_departure`` days before departure, plus ``threshold_days`` of grace."""
     grace = rule.threshold_days if rule.threshold_days is not None else DEFAULT_DOCUMENT_GRACE_DAYS
-    reqs = db.exec(select(DocumentRequirement).where(DocumentRequirement.is_active.is_(True),
+    reqs = db.exec(select(DocumentRequirement).where(col(DocumentRequirement.is_active).is_(True),
                                                      DocumentRequirement.provided_by == "customer")).all()
     if shipment_id is not None:
         return _documents_of_one(db, rule, reqs, grace, now, shipment_id)
     etd = sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned)
     out: list[Cause] = []
     for req in reqs:
-        provided = sa.exists().where(Document.shipment_id == Shipment.id, Document.doc_type == req.doc_type,
-                                     Document.status.in_(PROVIDED))
-        clauses = [Shipment.status.in_(BEFORE_ARRIVAL), Shipment.mode == req.mode, Shipment.atd.is_(None),
+        provided = sa.exists().where(col(Document.shipment_id) == Shipment.id, col(Document.doc_type) == req.doc_type,
+                                     col(Document.status).in_(PROVIDED))
+        clauses = [col(Shipment.status).in_(BEFORE_ARRIVAL), col(Shipment.mode) == req.mode,
+                   col(Shipment.atd).is_(None),
                    etd <= now + timedelta(days=req.due_days_before_departure - grace), ~provided]
         if req.incoterm is not None:
-            clauses.append(Shipment.incoterm == req.incoterm)
+            clauses.append(col(Shipment.incoterm) == req.incoterm)
         if req.dangerous_goods_only:
-            clauses.append(Shipment.is_dangerous_goods.is_(True))
-        out += [_document_cause(r, rule, req, r.etd) for r in db.exec(select(*_SHIP, etd.label("etd"))
-                                                                      .where(*clauses)).all()]
+            clauses.append(col(Shipment.is_dangerous_goods).is_(True))
+        out += [_document_cause(r, rule, req, r.etd) for r in db.execute(sa.select(*_SHIP, etd.label("etd"))
+                                                                         .where(*clauses)).all()]
     return out
 
 
-def _documents_of_one(db: Session, rule: Rule, reqs: list[DocumentRequirement], grace: int, now: datetime,
+def _documents_of_one(db: Session, rule: Rule, reqs: Sequence[DocumentRequirement], grace: int, now: datetime,
                       shipment_id: int) -> list[Cause]:
     """The same test for one shipment: its row and its received document types, then the checklist in memory."""
-    s = db.exec(select(*_SHIP, Shipment.mode, Shipment.incoterm, Shipment.is_dangerous_goods, Shipment.status,
-                       Shipment.atd, sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned).label("etd"))
-                .where(Shipment.id == shipment_id)).first()
+    s = db.execute(sa.select(*_SHIP, col(Shipment.mode), col(Shipment.incoterm), col(Shipment.is_dangerous_goods),
+                             col(Shipment.status), col(Shipment.atd),
+                             sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned).label("etd"))
+                   .where(col(Shipment.id) == shipment_id)).first()
     if s is None or s.status not in BEFORE_ARRIVAL or s.atd is not None or s.etd is None:
         return []
     have = set(db.exec(select(Document.doc_type).where(Document.shipment_id == shipment_id,
-                                                       Document.status.in_(PROVIDED))).all())
+                                                       col(Document.status).in_(PROVIDED))).all())
     return [_document_cause(s, rule, r, s.etd) for r in reqs
             if r.mode == s.mode and r.incoterm in (None, s.incoterm) and r.doc_type not in have
             and (s.is_dangerous_goods or not r.dangerous_goods_only)
@@ -220,24 +226,24 @@ def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: int 
     """In transit and nothing heard (tracking event, or departure when nothing came since) for ``threshold_hours``."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_STALE_HOURS
     last = sa.func.coalesce(Shipment.last_tracking_at, Shipment.atd)
-    rows = db.exec(select(*_SHIP, last.label("last")).where(
-        Shipment.status == ShipmentStatus.IN_TRANSIT.value, last < now - timedelta(hours=hours),
-        *_scoped(shipment_id, Shipment.id))).all()
+    rows = db.execute(sa.select(*_SHIP, last.label("last")).where(
+        col(Shipment.status) == ShipmentStatus.IN_TRANSIT.value, last < now - timedelta(hours=hours),
+        *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "stale", f"No tracking update for {r.reference} since {_fmt(r.last)}",
                    f"Nothing received for more than {hours} hour(s).") for r in rows]
 
 
 def _customs_open() -> sa.ColumnElement[bool]:
-    return sa.exists().where(Milestone.shipment_id == Shipment.id, Milestone.code.like("%customs%"),
-                             Milestone.actual_at.is_(None))
+    return sa.exists().where(col(Milestone.shipment_id) == Shipment.id, col(Milestone.code).like("%customs%"),
+                             col(Milestone.actual_at).is_(None))
 
 
 def customs_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
     """Arrived more than ``threshold_hours`` ago and the customs milestone has no actual time yet."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_CUSTOMS_HOURS
-    rows = db.exec(select(*_SHIP, Shipment.ata).where(
-        Shipment.status.in_(AFTER_ARRIVAL), Shipment.ata < now - timedelta(hours=hours),
-        Shipment.delivered_at.is_(None), _customs_open(), *_scoped(shipment_id, Shipment.id))).all()
+    rows = db.execute(sa.select(*_SHIP, col(Shipment.ata)).where(
+        col(Shipment.status).in_(AFTER_ARRIVAL), col(Shipment.ata) < now - timedelta(hours=hours),
+        col(Shipment.delivered_at).is_(None), _customs_open(), *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "customs", f"Customs hold on {r.reference}",
                    f"Arrived {_fmt(r.ata)}; customs has not released the cargo after {hours} hour(s).")
             for r in rows]
@@ -248,10 +254,10 @@ def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
     released it. Off until an admin sets the threshold (the shipped rule raises carrier holds by hand)."""
     if rule.threshold_hours is None:
         return []
-    rows = db.exec(select(*_SHIP, Shipment.ata).where(
-        Shipment.status == ShipmentStatus.ARRIVED.value, Shipment.mode.in_(OCEAN_MODES),
-        Shipment.ata < now - timedelta(hours=rule.threshold_hours), Shipment.delivered_at.is_(None),
-        ~_customs_open(), *_scoped(shipment_id, Shipment.id))).all()
+    rows = db.execute(sa.select(*_SHIP, col(Shipment.ata)).where(
+        col(Shipment.status) == ShipmentStatus.ARRIVED.value, col(Shipment.mode).in_(OCEAN_MODES),
+        col(Shipment.ata) < now - timedelta(hours=rule.threshold_hours), col(Shipment.delivered_at).is_(None),
+        ~_customs_open(), *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "freight_release", f"Carrier hold on {r.reference}",
                    f"Arrived {_fmt(r.ata)} and cleared, but not released for delivery after {rule.threshold_hours} "
                    "hour(s).") for r in rows]
@@ -259,10 +265,10 @@ def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
 
 def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
     """A customer's amend or cancel request waits for a decision."""
-    rows = db.exec(select(*_SHIP, ChangeRequest.id.label("cr_id"), ChangeRequest.kind.label("cr_kind"))
-                   .join(ChangeRequest, ChangeRequest.shipment_id == Shipment.id)
-                   .where(ChangeRequest.status == ChangeRequestStatus.PENDING.value,
-                          *_scoped(shipment_id, ChangeRequest.shipment_id))).all()
+    rows = db.execute(sa.select(*_SHIP, col(ChangeRequest.id).label("cr_id"), col(ChangeRequest.kind).label("cr_kind"))
+                      .join(ChangeRequest, col(ChangeRequest.shipment_id) == Shipment.id)
+                      .where(col(ChangeRequest.status) == ChangeRequestStatus.PENDING.value,
+                             *_scoped(shipment_id, col(ChangeRequest.shipment_id)))).all()
     return [_cause(r, rule.kind, f"cr:{r.cr_id}",
                    f"Customer asks to {'cancel' if r.cr_kind == 'cancel' else 'amend'} the booking {r.reference}",
                    f"Change request #{r.cr_id} waits for a decision.") for r in rows]
@@ -271,11 +277,12 @@ def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: int | 
 def invoice_overdue(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
     """An open invoice with a balance, more than ``threshold_days`` past its due date."""
     days = rule.threshold_days if rule.threshold_days is not None else DEFAULT_OVERDUE_DAYS
-    rows = db.exec(select(*_SHIP, Invoice.number, Invoice.due_date, Invoice.currency, Invoice.balance)
-                   .join(Invoice, Invoice.shipment_id == Shipment.id)
-                   .where(Invoice.status.in_([s.value for s in OPEN_INVOICE_STATUSES]), Invoice.balance > 0,
-                          Invoice.due_date < now.date() - timedelta(days=days),
-                          *_scoped(shipment_id, Invoice.shipment_id))).all()
+    rows = db.execute(sa.select(*_SHIP, col(Invoice.number), col(Invoice.due_date), col(Invoice.currency),
+                                col(Invoice.balance))
+                      .join(Invoice, col(Invoice.shipment_id) == Shipment.id)
+                      .where(col(Invoice.status).in_([s.value for s in OPEN_INVOICE_STATUSES]),
+                             col(Invoice.balance) > 0, col(Invoice.due_date) < now.date() - timedelta(days=days),
+                             *_scoped(shipment_id, col(Invoice.shipment_id)))).all()
     return [_cause(r, rule.kind, r.number, f"Invoice {r.number} overdue",
                    f"Balance {r.currency} {r.balance}, due {r.due_date.isoformat()}.") for r in rows]
 
@@ -328,12 +335,12 @@ def _evaluate(db: Session, shipment_id: int | None, now: datetime, commit: bool)
 
 
 def _open_exceptions(db: Session, shipment_id: int | None) -> list[tuple]:
-    q = select(OpsException.id, OpsException.shipment_id, OpsException.kind, OpsException.cause_key,
-               OpsException.created_by_rule).where(OpsException.status.in_(OPEN_STATUSES),
-                                                   OpsException.kind.in_([k.value for k in RULE_KINDS]))
+    q = sa.select(col(OpsException.id), col(OpsException.shipment_id), col(OpsException.kind),
+                  col(OpsException.cause_key), col(OpsException.created_by_rule)).where(
+        col(OpsException.status).in_(OPEN_STATUSES), col(OpsException.kind).in_([k.value for k in RULE_KINDS]))
     if shipment_id is not None:
-        q = q.where(OpsException.shipment_id == shipment_id)
-    return [tuple(r) for r in db.exec(q).all()]
+        q = q.where(col(OpsException.shipment_id) == shipment_id)
+    return [tuple(r) for r in db.execute(q).all()]
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -395,9 +402,9 @@ def _tell_customers(db: Session, opened: list[dict], now: datetime) -> None:
     ship_ids = sorted({v["shipment_id"] for v in news})
     follows: dict[int, list[int]] = {}
     for sid, uid in db.exec(select(ShipmentFollower.shipment_id, ShipmentFollower.user_id)
-                            .where(ShipmentFollower.shipment_id.in_(ship_ids))).all():
+                            .where(col(ShipmentFollower.shipment_id).in_(ship_ids))).all():
         follows.setdefault(sid, []).append(uid)
-    refs = dict(db.exec(select(Shipment.id, Shipment.reference).where(Shipment.id.in_(ship_ids))).all())
+    refs = dict(db.exec(select(Shipment.id, Shipment.reference).where(col(Shipment.id).in_(ship_ids))).all())
 
     def event(v: dict) -> notifications.Event:
         if v["kind"] == K.INVOICE_OVERDUE.value:
@@ -419,11 +426,11 @@ def _resolve(db: Session, rows: list[tuple[int, str]], now: datetime) -> int:
         for chunk in _chunks(ids):
             done = db.exec(
                 sa.update(OpsException)
-                .where(OpsException.id.in_(chunk), OpsException.open_key.is_not(None))
+                .where(col(OpsException.id).in_(chunk), col(OpsException.open_key).is_not(None))
                 .values(status=ExceptionStatus.RESOLVED.value, open_key=None, resolved_at=now, auto_resolved=True,
                         resolved_by_id=None, resolution_note=RESOLVED_NOTES[kind], updated_at=now,
                         version=OpsException.version + 1)
-                .returning(OpsException.id, OpsException.company_id)
+                .returning(col(OpsException.id), col(OpsException.company_id))
                 .execution_options(synchronize_session=False)
             ).all()
             db.add_all([AuditLog(actor_id=None, company_id=company_id, action="exception_auto_resolved",

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditLog, Company, OpsException, Shipment, ShipmentFollower, ShipmentUpdate, Team, User
 from models.enums import ExceptionKind, ExceptionStatus, Severity, Visibility
@@ -175,35 +176,35 @@ def _row(found, now: datetime, tz: str) -> ExceptionRow:  # noqa: ANN001 - a res
 def _clauses(db: Session, principal: Principal, f: ExceptionFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
     if f.status not in STATUS_FILTERS:
         raise ValidationFailed(f"Unknown status {f.status!r}. Use one of: {', '.join(STATUS_FILTERS)}.")
-    out: list[sa.ColumnElement[bool]] = [company_filter(OpsException.company_id, principal)]
+    out: list[sa.ColumnElement[bool]] = [company_filter(col(OpsException.company_id), principal)]
     if f.status == "active":
-        out.append(OpsException.status.in_(OPEN_STATUSES))
+        out.append(col(OpsException.status).in_(OPEN_STATUSES))
     elif f.status != "all":
-        out.append(OpsException.status == f.status)
+        out.append(col(OpsException.status) == f.status)
     if f.kind:
-        out.append(OpsException.kind == _check(f.kind, KINDS, "kind"))
+        out.append(col(OpsException.kind) == _check(f.kind, KINDS, "kind"))
     if f.severity:
-        out.append(OpsException.severity == _check(f.severity, SEVERITIES, "severity"))
+        out.append(col(OpsException.severity) == _check(f.severity, SEVERITIES, "severity"))
     if f.owner_id is not None:
-        out.append(OpsException.owner_id == f.owner_id)
+        out.append(col(OpsException.owner_id) == f.owner_id)
     if f.unassigned:
-        out.append(OpsException.owner_id.is_(None))
+        out.append(col(OpsException.owner_id).is_(None))
     if f.team_id is not None:
-        out.append(OpsException.team_id == f.team_id)
+        out.append(col(OpsException.team_id) == f.team_id)
     if f.company_id is not None:
-        out.append(OpsException.company_id == f.company_id)
+        out.append(col(OpsException.company_id) == f.company_id)
     if f.shipment_reference:
         sid = db.exec(select(Shipment.id).where(Shipment.reference == f.shipment_reference.strip().upper())).first()
-        out.append(OpsException.shipment_id == (sid or -1))
+        out.append(col(OpsException.shipment_id) == (sid or -1))
     if f.breached is not None:
-        out.append(OpsException.status.in_(OPEN_STATUSES))
-        out.append(OpsException.sla_due_at < now if f.breached else sa.or_(OpsException.sla_due_at >= now,
-                                                                            OpsException.sla_due_at.is_(None)))
+        out.append(col(OpsException.status).in_(OPEN_STATUSES))
+        out.append(col(OpsException.sla_due_at) < now if f.breached else sa.or_(col(OpsException.sla_due_at) >= now,
+                                                                            col(OpsException.sla_due_at).is_(None)))
     if f.breaching_within_hours is not None:
         if not 1 <= f.breaching_within_hours <= 24 * 30:
             raise ValidationFailed("Breaching within: choose between 1 and 720 hours.")
-        out += [OpsException.status.in_(OPEN_STATUSES), OpsException.sla_due_at >= now,
-                OpsException.sla_due_at < now + timedelta(hours=f.breaching_within_hours)]
+        out += [col(OpsException.status).in_(OPEN_STATUSES), col(OpsException.sla_due_at) >= now,
+                col(OpsException.sla_due_at) < now + timedelta(hours=f.breaching_within_hours)]
     return out
 
 
@@ -222,7 +223,7 @@ def list_exceptions(db: Session, principal: Principal, filters: ExceptionFilters
     where = _clauses(db, principal, filters or ExceptionFilters(), now)
     total = db.exec(select(sa.func.count()).select_from(OpsException).where(*where)).one()
     found = db.exec(_joined(select(*_columns())).where(*where)
-                    .order_by(OpsException.sla_due_at.is_(None), OpsException.sla_due_at, OpsException.id)
+                    .order_by(col(OpsException.sla_due_at).is_(None), OpsException.sla_due_at, OpsException.id)
                     .offset((page - 1) * page_size).limit(page_size)).all()
     tz = viewer_timezone(db, principal)
     return Page([_row(r, now, tz) for r in found], total, page, page_size)
@@ -231,7 +232,7 @@ def list_exceptions(db: Session, principal: Principal, filters: ExceptionFilters
 def _load(db: Session, principal: Principal, exception_id: int) -> OpsException:
     principal.require(Permission.MANAGE_EXCEPTIONS)
     exc = db.exec(select(OpsException).where(OpsException.id == int(exception_id),
-                                             company_filter(OpsException.company_id, principal))).first()
+                                             company_filter(col(OpsException.company_id), principal))).first()
     if exc is None:
         raise NotFound(f"No exception #{exception_id} was found. Check the number and try again.")
     return exc
@@ -251,6 +252,14 @@ def get_exception(db: Session, principal: Principal, exception_id: int) -> Excep
 
 def _text(value: str | None, limit: int) -> str:
     return " ".join((value or "").split())[:limit]
+
+
+@overload
+def check_staff(db: Session, user_id: int, what: str) -> int: ...
+
+
+@overload
+def check_staff(db: Session, user_id: int | None, what: str) -> int | None: ...
 
 
 def check_staff(db: Session, user_id: int | None, what: str) -> int | None:
@@ -297,14 +306,14 @@ def create_exception(db: Session, principal: Principal, data: ExceptionInput) ->
         raise ValidationFailed(message, fields={"title": message})
     ref = (data.shipment_reference or "").strip().upper()
     shipment = db.exec(select(Shipment).where(Shipment.reference == ref,
-                                              company_filter(Shipment.company_id, principal))).first()
+                                              company_filter(col(Shipment.company_id), principal))).first()
     if shipment is None:
         raise NotFound(f"No shipment {ref or '(empty)'} was found. Check the reference. {NOTHING_SAVED}")
     if kind in SINGLE_CAUSE_KEYS:
         cause = SINGLE_CAUSE_KEYS[kind]
         same = db.exec(select(OpsException.id).where(OpsException.shipment_id == shipment.id,
                                                      OpsException.kind == kind,
-                                                     OpsException.status.in_(OPEN_STATUSES))).first()
+                                                     col(OpsException.status).in_(OPEN_STATUSES))).first()
         if same is not None:
             raise Conflict(f"Exception #{same} about this is already open on {shipment.reference}. Work on that one "
                            f"instead. {NOTHING_SAVED}")
@@ -327,6 +336,7 @@ def create_exception(db: Session, principal: Principal, data: ExceptionInput) ->
         db.rollback()
         raise Conflict(f"An exception of this kind and cause is already open on {shipment.reference}. Work on that "
                        f"one instead. {NOTHING_SAVED}") from None
+    assert exc.id is not None  # flushed: the row has its key
     audit.record(db, principal, "exception_created", "exception", exc.id, exc.company_id, None, _snapshot(exc))
     audit.notify(db, [owner], "exception_assigned", title, exc.detail, _link(exc), f"exception:{exc.id}",
                  skip=principal.user_id)
@@ -338,6 +348,7 @@ def assign_exception(db: Session, principal: Principal, exception_id: int, *, ow
                      team_id: int | None, expected_version: int | None = None) -> ExceptionDetail:
     """Give the exception an owner and team. Agents may take it themselves; assigning others needs assign_work."""
     exc = _load(db, principal, exception_id)
+    assert exc.id is not None  # a stored row
     if owner_id != principal.user_id and owner_id != exc.owner_id:
         principal.require(Permission.ASSIGN_WORK)
     if team_id != exc.team_id:
@@ -357,6 +368,7 @@ def change_severity(db: Session, principal: Principal, exception_id: int, severi
                     expected_version: int | None = None) -> ExceptionDetail:
     """A new severity; the SLA due time is recomputed from the policy, counted from when the exception opened."""
     exc = _load(db, principal, exception_id)
+    assert exc.id is not None  # a stored row
     _check(severity, SEVERITIES, "severity")
     if exc.status == ExceptionStatus.RESOLVED:
         raise Conflict(f"Exception #{exc.id} is resolved; reopen it first to change its severity. {NOTHING_SAVED}")
@@ -372,6 +384,7 @@ def start_exception(db: Session, principal: Principal, exception_id: int, *,
                     expected_version: int | None = None) -> ExceptionDetail:
     """Mark it in progress (someone is on it); an unowned exception becomes the caller's."""
     exc = _load(db, principal, exception_id)
+    assert exc.id is not None  # a stored row
     if exc.status != ExceptionStatus.OPEN:
         raise Conflict(f"Exception #{exc.id} is {exc.status.replace('_', ' ')}, not open. {NOTHING_SAVED}")
     before = _snapshot(exc)
@@ -387,6 +400,7 @@ def resolve_exception(db: Session, principal: Principal, exception_id: int, note
     """Resolve with an internal note; a customer message, when given, becomes a customer-visible update on the
     shipment (the customer sees it on the shipment's timeline) and an in-app notice to its followers and booker."""
     exc = _load(db, principal, exception_id)
+    assert exc.id is not None  # a stored row
     why = _text(note, 2000)
     message = (customer_message or "").strip()[:2000]
     if len(why) < NOTE_MIN:
@@ -401,6 +415,7 @@ def resolve_exception(db: Session, principal: Principal, exception_id: int, note
             resolved_by_id=principal.user_id, resolution_note=why, auto_resolved=False)
     shipment = db.get(Shipment, exc.shipment_id) if exc.shipment_id else None
     if message and shipment is not None:
+        assert shipment.id is not None  # a stored row
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=message, author_id=principal.user_id,
                               created_at=now))
@@ -420,6 +435,7 @@ def reopen_exception(db: Session, principal: Principal, exception_id: int, reaso
     """Open a resolved exception again with a fresh SLA. A person reopened it, so a person resolves it: the rules
     no longer close it by themselves."""
     exc = _load(db, principal, exception_id)
+    assert exc.id is not None  # a stored row
     why = _text(reason, 2000)
     if len(why) < NOTE_MIN:
         raise ValidationFailed(f"Say why it is reopened (a few words). {NOTHING_SAVED}")
@@ -470,11 +486,11 @@ _HEADLINES = {
 def _describe(action: str, before: dict, after: dict, users: dict[int, str], teams: dict[int, str]) -> str:
     parts = [_HEADLINES.get(action, action.replace("_", " ").capitalize())]
 
-    def name(key: str, value: object) -> str:
+    def name(key: str, value: int | str | None) -> str:
         if value is None:
             return "nobody" if key == "owner_id" else "no team"
         table = users if key == "owner_id" else teams
-        return table.get(int(value), f"#{value}")  # type: ignore[arg-type]
+        return table.get(int(value), f"#{value}")
 
     for key, label in (("owner_id", "owner"), ("team_id", "team")):
         if key in after and before and before.get(key) != after.get(key):
@@ -493,9 +509,9 @@ def exception_history(db: Session, principal: Principal, exception_id: int) -> l
     """What happened to the exception, oldest first, from the audit log (at most the last 100 entries)."""
     exc = _load(db, principal, exception_id)
     found = db.exec(
-        select(AuditLog, User.full_name).outerjoin(User, User.id == AuditLog.actor_id)
+        select(AuditLog, col(User.full_name)).outerjoin(User, col(User.id) == col(AuditLog.actor_id))
         .where(AuditLog.entity_type == "exception", AuditLog.entity_id == str(exc.id))
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(HISTORY_LIMIT)
+        .order_by(col(AuditLog.created_at).desc(), col(AuditLog.id).desc()).limit(HISTORY_LIMIT)
     ).all()
     changes = [(row, actor, audit.load(row.before), audit.load(row.after)) for row, actor in reversed(found)]
     user_ids, team_ids = set(), set()
@@ -505,8 +521,10 @@ def exception_history(db: Session, principal: Principal, exception_id: int) -> l
                 user_ids.add(snap["owner_id"])
             if isinstance(snap.get("team_id"), int):
                 team_ids.add(snap["team_id"])
-    users = dict(db.exec(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
-    teams = dict(db.exec(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) if team_ids else {}
+    users = {i: n for i, n in db.exec(select(col(User.id), col(User.full_name)).where(col(User.id).in_(user_ids)))
+             if i is not None} if user_ids else {}
+    teams = {i: n for i, n in db.exec(select(col(Team.id), col(Team.name)).where(col(Team.id).in_(team_ids)))
+             if i is not None} if team_ids else {}
     out = [HistoryEntry(row.created_at, actor or "System", row.action, _describe(row.action, before, after, users,
                                                                                  teams))
            for row, actor, before, after in changes]

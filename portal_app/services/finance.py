@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
@@ -150,7 +150,7 @@ class Statement:
 
 def _is_late(today: date) -> sa.ColumnElement[bool]:
     """SQL: the stored status still says issued/partially paid, but money is owed past the due date."""
-    return sa.and_(Invoice.status.in_(_AGEING_STATUSES), Invoice.balance > 0, Invoice.due_date < today)
+    return sa.and_(col(Invoice.status).in_(_AGEING_STATUSES), col(Invoice.balance) > 0, col(Invoice.due_date) < today)
 
 
 def effective_status(status: str, balance: Decimal, due_date: date, today: date) -> str:
@@ -168,9 +168,9 @@ def days_overdue(status: str, balance: Decimal, due_date: date, today: date) -> 
 
 def _visible(principal: Principal) -> list[sa.ColumnElement[bool]]:
     principal.require(Permission.VIEW_INVOICES)
-    clauses: list[sa.ColumnElement[bool]] = [company_filter(Invoice.company_id, principal)]
+    clauses: list[sa.ColumnElement[bool]] = [company_filter(col(Invoice.company_id), principal)]
     if principal.is_customer:
-        clauses.append(Invoice.status != InvoiceStatus.DRAFT)
+        clauses.append(col(Invoice.status) != InvoiceStatus.DRAFT)
     return clauses
 
 
@@ -180,10 +180,10 @@ def _status_clause(status: str, today: date) -> sa.ColumnElement[bool]:
         allowed = ", ".join(s.value for s in InvoiceStatus)
         raise ValidationFailed(f"Unknown invoice status {status!r}. Use one of: {allowed}.")
     if status == InvoiceStatus.OVERDUE:
-        return sa.or_(Invoice.status == InvoiceStatus.OVERDUE, _is_late(today))
+        return sa.or_(col(Invoice.status) == InvoiceStatus.OVERDUE, _is_late(today))
     if status in _AGEING_STATUSES:
-        return sa.and_(Invoice.status == status, sa.not_(_is_late(today)))
-    return Invoice.status == status
+        return sa.and_(col(Invoice.status) == status, sa.not_(_is_late(today)))
+    return col(Invoice.status) == status
 
 
 def _row_columns() -> tuple:
@@ -241,25 +241,25 @@ def list_invoices(
     if status and status != "all":
         clauses.append(_status_clause(status, today))
     if shipment_reference and shipment_reference.strip():
-        clauses.append(Shipment.reference == shipment_reference.strip().upper())
+        clauses.append(col(Shipment.reference) == shipment_reference.strip().upper())
     term = (search or "").strip().upper()[:40]
     if term:
-        clauses.append(sa.or_(Invoice.number.startswith(term, autoescape=True),
-                              Shipment.reference.startswith(term, autoescape=True)))
+        clauses.append(sa.or_(col(Invoice.number).startswith(term, autoescape=True),
+                              col(Shipment.reference).startswith(term, autoescape=True)))
     # Only a search or a shipment filter needs the shipment; the page's ids come from the invoice table alone
     # (newest first along ix_invoice_company_issued) before 25 rows are joined to their shipment.
     base = select(Invoice.id).select_from(Invoice)
     if shipment_reference or term:
-        base = base.outerjoin(Shipment, Shipment.id == Invoice.shipment_id)
+        base = base.outerjoin(Shipment, col(Shipment.id) == col(Invoice.shipment_id))
     base = base.where(*clauses)
     total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
-    order = (Invoice.issue_date.desc(), Invoice.id.desc())
+    order = (col(Invoice.issue_date).desc(), col(Invoice.id).desc())
     page_ids = base.order_by(*order).offset((page - 1) * page_size).limit(page_size)
     stmt = (
         select(*_row_columns())
         .select_from(Invoice)
         .outerjoin(Shipment, Shipment.id == Invoice.shipment_id)
-        .where(Invoice.id.in_(page_ids))
+        .where(col(Invoice.id).in_(page_ids))
         .order_by(*order)
     )
     rows = [_to_row(r, today) for r in db.exec(stmt).all()]
@@ -270,8 +270,8 @@ def _find(db: Session, principal: Principal, number: str) -> tuple[Invoice, str 
     """The invoice, its shipment reference and its company name, or NotFound (also for other companies)."""
     found = db.exec(
         select(Invoice, Shipment.reference, Company.name)
-        .join(Company, Company.id == Invoice.company_id)
-        .outerjoin(Shipment, Shipment.id == Invoice.shipment_id)
+        .join(Company, col(Company.id) == col(Invoice.company_id))
+        .outerjoin(Shipment, col(Shipment.id) == col(Invoice.shipment_id))
         .where(Invoice.number == _normal_number(number), *_visible(principal))
     ).first()
     if found is None:
@@ -283,8 +283,10 @@ def get_invoice(db: Session, principal: Principal, number: str) -> InvoiceDetail
     """One invoice with its lines, totals and payments. Another company's invoice is NotFound."""
     invoice, shipment_ref, company_name = _find(db, principal, number)
     today = clock.today()
-    lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.line_no)).all()
-    payments = db.exec(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.paid_at)).all()
+    lines = db.exec(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice.id)
+                    .order_by(col(InvoiceLine.line_no))).all()
+    payments = db.exec(select(Payment).where(col(Payment.invoice_id) == invoice.id)
+                       .order_by(col(Payment.paid_at))).all()
     row = _to_row(
         (invoice.number, shipment_ref, invoice.issue_date, invoice.due_date, invoice.status, invoice.currency,
          invoice.total, invoice.balance),
@@ -309,7 +311,8 @@ def get_invoice(db: Session, principal: Principal, number: str) -> InvoiceDetail
 
 # ---------------------------------------------------------------------------------------------------- statement
 
-_STATEMENT_COLUMNS = ["number", "shipment_reference", "issue_date", "due_date", "status", "currency", "total", "balance"]
+_STATEMENT_COLUMNS = ["number", "shipment_reference", "issue_date", "due_date", "status", "currency", "total",
+                      "balance"]
 
 
 def _open_invoices_frame(db: Session, principal: Principal, as_of: date) -> pd.DataFrame:
@@ -320,7 +323,7 @@ def _open_invoices_frame(db: Session, principal: Principal, as_of: date) -> pd.D
         .outerjoin(Shipment, Shipment.id == Invoice.shipment_id)
         .where(
             *_visible(principal),
-            Invoice.status.in_(OPEN_INVOICE_STATUSES),
+            col(Invoice.status).in_(OPEN_INVOICE_STATUSES),
             Invoice.balance > 0,
             Invoice.issue_date <= as_of,
         )
@@ -337,7 +340,8 @@ def _add_buckets(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
     frame["days_past_due"] = (pd.Timestamp(as_of) - due).dt.days.astype("int64")
     frame["bucket"] = pd.cut(frame["days_past_due"], bins=_BUCKET_EDGES, labels=list(BUCKET_KEYS)).astype(object)
     frame["status"] = [
-        effective_status(s, b, d, as_of) for s, b, d in zip(frame["status"], frame["balance"], frame["due_date"])
+        effective_status(s, b, d, as_of)
+        for s, b, d in zip(frame["status"], frame["balance"], frame["due_date"], strict=False)
     ]
     return frame
 
@@ -441,7 +445,8 @@ def dispute_invoice(db: Session, principal: Principal, number: str, reason: str)
     shown = effective_status(invoice.status, invoice.balance, invoice.due_date, clock.today())
     if invoice.status == InvoiceStatus.DISPUTED:
         raise Conflict(
-            f"Invoice {invoice.number} is already disputed; follow the open billing request for it. Nothing was changed."
+            f"Invoice {invoice.number} is already disputed; follow the open billing request for it. "
+            "Nothing was changed."
         )
     if invoice.status not in DISPUTABLE_STATUSES:
         raise Conflict(
@@ -451,9 +456,9 @@ def dispute_invoice(db: Session, principal: Principal, number: str, reason: str)
     before = _invoice_state(invoice)
     now = clock.now()
     try:
-        updated = db.execute(
+        updated = db.exec(
             sa.update(Invoice)
-            .where(Invoice.id == invoice.id, Invoice.version == invoice.version)
+            .where(col(Invoice.id) == invoice.id, col(Invoice.version) == invoice.version)
             .values(status=InvoiceStatus.DISPUTED.value, disputed_reason=text, version=invoice.version + 1,
                     updated_at=now)
         )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import PortalEvent, QuoteOption, QuoteRequest
 from models.enums import PortalEventKind, QuoteStatus
@@ -87,7 +87,7 @@ def _count(db: Session, principal: Principal, kind: PortalEventKind, since: date
     return int(db.exec(
         select(sa.func.count()).select_from(PortalEvent).where(
             PortalEvent.kind == kind.value, PortalEvent.created_at >= since, PortalEvent.created_at < until,
-            company_filter(PortalEvent.company_id, principal),
+            company_filter(col(PortalEvent.company_id), principal),
         )
     ).one())
 
@@ -106,19 +106,19 @@ def funnel(db: Session, principal: Principal, since: datetime, until: datetime |
             QuoteRequest.status == QuoteStatus.DRAFT.value,
             QuoteRequest.updated_at < stale,
             QuoteRequest.created_at >= since, QuoteRequest.created_at < until,
-            company_filter(QuoteRequest.company_id, principal),
+            company_filter(col(QuoteRequest.company_id), principal),
         )
     ).one())
     accepted_options = select(sa.literal("option ") + sa.cast(QuoteOption.id, sa.String)).where(
         QuoteOption.status == "accepted"
     )
     stale_bookings = int(db.exec(
-        select(sa.func.count(sa.distinct(PortalEvent.detail))).select_from(PortalEvent).where(
+        select(sa.func.count(sa.distinct(col(PortalEvent.detail)))).select_from(PortalEvent).where(
             PortalEvent.kind == PortalEventKind.BOOKING_STARTED.value,
             PortalEvent.created_at >= since, PortalEvent.created_at < until,
             PortalEvent.created_at < stale,
-            PortalEvent.detail.not_in(accepted_options),
-            company_filter(PortalEvent.company_id, principal),
+            col(PortalEvent.detail).not_in(accepted_options),
+            company_filter(col(PortalEvent.company_id), principal),
         )
     ).one())
     return Funnel(

@@ -19,6 +19,7 @@ Domain rules (at most 120 transit days, a ready date not in the past) stay in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -112,7 +113,7 @@ _FRIENDLY = {
 NOTHING_SAVED = "Nothing was saved."
 
 
-def friendly(error: dict[str, Any]) -> str:
+def friendly(error: Mapping[str, Any]) -> str:
     """One field's problem in plain words: our own validators' messages as they are, pydantic's translated."""
     if error.get("type") == "value_error":
         return str(error.get("ctx", {}).get("error") or error.get("msg", "")).rstrip(".") + "."

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Company, Invoice, InvoiceLine, Shipment, ShipmentFollower, User
 from models.enums import InvoiceStatus, Role
@@ -61,7 +61,7 @@ def _decimal(value: object, problems: dict[str, str], key: str, *, low: Decimal,
 
 def _next_number(db: Session, issued: date) -> str:
     prefix = f"INV-{issued.year}-"
-    last = db.exec(select(sa.func.max(Invoice.number)).where(Invoice.number.like(f"{prefix}%"))).one()
+    last = db.exec(select(sa.func.max(Invoice.number)).where(col(Invoice.number).like(f"{prefix}%"))).one()
     seq = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
     return f"{prefix}{seq:06d}"
 
@@ -115,6 +115,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
         priced.append((code, text, qty, price, rate))
     if problems:
         raise FormInvalid(f"The invoice was not recorded: check the fields listed. {NOTHING_SAVED}", problems)
+    assert company is not None and company.id is not None  # a problem was recorded otherwise; a stored row
     if number and db.exec(select(Invoice.id).where(Invoice.number == number)).first():
         raise Conflict(f"Invoice {number} exists already. {NOTHING_SAVED}", code=ErrorCode.DUPLICATE_NUMBER)
     now = clock.now()
@@ -132,6 +133,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
     try:
         db.add(invoice)
         db.flush()
+        assert invoice.id is not None  # flushed: the row has its key
         db.add_all([InvoiceLine(invoice_id=invoice.id, line_no=i, code=r[0], description=r[1], quantity=r[2],
                                 unit_price=r[3], tax_rate=r[4], amount=r[5], tax_amount=r[6])
                     for i, r in enumerate(rows, start=1)])
@@ -154,7 +156,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
 def _recipients(db: Session, company_id: int, shipment: Shipment | None) -> list[int]:
     """The company's customer admins (who handle billing) and the followers of the invoiced shipment."""
     admins = db.exec(select(User.id).where(User.company_id == company_id, User.role == Role.CUSTOMER_ADMIN.value,
-                                           User.is_active.is_(True))).all()
+                                           col(User.is_active).is_(True))).all()
     followers = db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment.id)
                         ).all() if shipment else []
     return list(dict.fromkeys([*admins, *followers]))

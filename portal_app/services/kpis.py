@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AppSetting,
@@ -167,7 +168,7 @@ def tolerance_hours(db: Session) -> int:
     return value if value >= 0 else DEFAULT_TOLERANCE_HOURS
 
 
-def _seconds(db: Session, column: sa.ColumnElement) -> sa.ColumnElement:
+def _seconds(db: Session, column: sa.SQLColumnExpression[Any]) -> sa.ColumnElement:
     """Seconds since an epoch, so two timestamps subtract the same way on SQLite and PostgreSQL."""
     if db.get_bind().dialect.name == "sqlite":
         return sa.func.julianday(column) * 86400.0
@@ -188,9 +189,9 @@ def _company_id(db: Session, customer: str | None) -> int | None:
 def _shipment_scope(q: KpiQuery, company_id: int | None) -> list[sa.ColumnElement[bool]]:
     out: list[sa.ColumnElement[bool]] = []
     if q.mode:
-        out.append(Shipment.mode == q.mode)
+        out.append(col(Shipment.mode) == q.mode)
     if company_id is not None:
-        out.append(Shipment.company_id == company_id)
+        out.append(col(Shipment.company_id) == company_id)
     return out
 
 
@@ -201,8 +202,8 @@ def _on_time(db: Session, q: KpiQuery, scope: list, tolerance: int) -> list[OnTi
     """Of the shipments that departed (arrived) in the range, how many did so no later than planned plus the
     tolerance. Read from the departure (arrival) index alone."""
     rows = []
-    for measure, planned, actual in (("departure", Shipment.etd_planned, Shipment.atd),
-                                     ("arrival", Shipment.eta_planned, Shipment.ata)):
+    for measure, planned, actual in (("departure", col(Shipment.etd_planned), col(Shipment.atd)),
+                                     ("arrival", col(Shipment.eta_planned), col(Shipment.ata))):
         late_by = _seconds(db, actual) - _seconds(db, planned)
         measured, on_time = db.exec(
             select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((late_by <= tolerance * 3600, 1),
@@ -215,10 +216,10 @@ def _on_time(db: Session, q: KpiQuery, scope: list, tolerance: int) -> list[OnTi
 
 
 def _lanes(db: Session, q: KpiQuery, scope: list) -> list[LaneRow]:
-    hours = (_seconds(db, Shipment.ata) - _seconds(db, Shipment.atd)) / 3600.0
+    hours = (_seconds(db, col(Shipment.ata)) - _seconds(db, col(Shipment.atd))) / 3600.0
     durations = db.exec(
         select(Shipment.mode, Shipment.origin_id, Shipment.destination_id, hours)
-        .where(Shipment.ata >= q.start, Shipment.ata < q.end, Shipment.atd.is_not(None), *scope)
+        .where(col(Shipment.ata) >= q.start, col(Shipment.ata) < q.end, col(Shipment.atd).is_not(None), *scope)
     ).all()
     if not durations:
         return []
@@ -227,7 +228,7 @@ def _lanes(db: Session, q: KpiQuery, scope: list) -> list[LaneRow]:
     grouped = frame.groupby(["mode", "origin_id", "destination_id"], sort=False)["hours"]
     stats = pd.DataFrame({"n": grouped.size(), "median": grouped.median(), "p90": grouped.quantile(0.9)}).reset_index()
     ids = {int(i) for i in pd.concat([stats["origin_id"], stats["destination_id"]]).unique()}
-    codes = dict(db.exec(select(Location.id, Location.code).where(Location.id.in_(ids))).all())
+    codes = dict(db.exec(select(Location.id, Location.code).where(col(Location.id).in_(ids))).all())
     out = [
         LaneRow(r.mode, codes.get(int(r.origin_id), "?"), codes.get(int(r.destination_id), "?"), int(r.n),
                 round(float(r.median), 1), round(float(r.p90), 1))
@@ -239,11 +240,11 @@ def _lanes(db: Session, q: KpiQuery, scope: list) -> list[LaneRow]:
 def _exception_scope(q: KpiQuery, company_id: int | None) -> list[sa.ColumnElement[bool]]:
     out: list[sa.ColumnElement[bool]] = []
     if company_id is not None:
-        out.append(OpsException.company_id == company_id)
+        out.append(col(OpsException.company_id) == company_id)
     if q.mode:
         # A correlated EXISTS looks each exception's shipment up by its key; "IN (every shipment of the mode)"
         # builds a set of tens of thousands of ids first (5x slower on SQLite at 100k shipments).
-        out.append(sa.exists().where(Shipment.id == OpsException.shipment_id, Shipment.mode == q.mode))
+        out.append(sa.exists().where(col(Shipment.id) == col(OpsException.shipment_id), col(Shipment.mode) == q.mode))
     return out
 
 
@@ -252,14 +253,14 @@ def _exceptions(db: Session, q: KpiQuery, scope: list, now: datetime) -> list[Ex
         return {k: int(n) for k, n in db.exec(
             select(OpsException.kind, sa.func.count()).where(*where, *scope).group_by(OpsException.kind)).all()}
 
-    opened = by_kind(OpsException.created_at >= q.start, OpsException.created_at < q.end)
-    closed = by_kind(OpsException.resolved_at >= q.start, OpsException.resolved_at < q.end)
-    age = sa.case(*[(OpsException.created_at > now - timedelta(days=high), name)
+    opened = by_kind(col(OpsException.created_at) >= q.start, col(OpsException.created_at) < q.end)
+    closed = by_kind(col(OpsException.resolved_at) >= q.start, col(OpsException.resolved_at) < q.end)
+    age = sa.case(*[(col(OpsException.created_at) > now - timedelta(days=high), name)
                     for name, _low, high in AGE_BUCKETS if high is not None], else_=AGE_BUCKETS[-1][0])
     buckets: dict[str, dict[str, int]] = {name: {} for name, _low, _high in AGE_BUCKETS}
     for kind, bucket, n in db.exec(
         select(OpsException.kind, age, sa.func.count())
-        .where(OpsException.status.in_(OPEN_EXCEPTION), *scope).group_by(OpsException.kind, age)
+        .where(col(OpsException.status).in_(OPEN_EXCEPTION), *scope).group_by(OpsException.kind, age)
     ).all():
         buckets[bucket][kind] = int(n)
     kinds = sorted(set(opened) | set(closed) | {k for b in buckets.values() for k in b})
@@ -268,16 +269,16 @@ def _exceptions(db: Session, q: KpiQuery, scope: list, now: datetime) -> list[Ex
 
 
 def _sla(db: Session, q: KpiQuery, scope: list, now: datetime) -> list[SlaRow]:
-    in_time = sa.func.coalesce(sa.func.sum(sa.case((OpsException.resolved_at <= OpsException.sla_due_at, 1),
+    in_time = sa.func.coalesce(sa.func.sum(sa.case((col(OpsException.resolved_at) <= col(OpsException.sla_due_at), 1),
                                                    else_=0)), 0)
     resolved = {k: (int(n), int(ok)) for k, n, ok in db.exec(
         select(OpsException.kind, sa.func.count(), in_time)
-        .where(OpsException.resolved_at >= q.start, OpsException.resolved_at < q.end,
-               OpsException.sla_due_at.is_not(None), *scope)
+        .where(col(OpsException.resolved_at) >= q.start, col(OpsException.resolved_at) < q.end,
+               col(OpsException.sla_due_at).is_not(None), *scope)
         .group_by(OpsException.kind)).all()}
     breached = {k: int(n) for k, n in db.exec(
         select(OpsException.kind, sa.func.count())
-        .where(OpsException.status.in_(OPEN_EXCEPTION), OpsException.sla_due_at < now, *scope)
+        .where(col(OpsException.status).in_(OPEN_EXCEPTION), col(OpsException.sla_due_at) < now, *scope)
         .group_by(OpsException.kind)).all()}
     kinds = sorted(set(resolved) | set(breached))
     total_n = sum(n for n, _ok in resolved.values())
@@ -289,11 +290,11 @@ def _sla(db: Session, q: KpiQuery, scope: list, now: datetime) -> list[SlaRow]:
 
 
 def _requests(db: Session, q: KpiQuery, company_id: int | None) -> list[RequestRow]:
-    where = [Ticket.created_at >= q.start, Ticket.created_at < q.end]
+    where: list[sa.ColumnElement[bool]] = [col(Ticket.created_at) >= q.start, col(Ticket.created_at) < q.end]
     if company_id is not None:
-        where.append(Ticket.company_id == company_id)
+        where.append(col(Ticket.company_id) == company_id)
     if q.mode:
-        where.append(sa.exists().where(Shipment.id == Ticket.shipment_id, Shipment.mode == q.mode))
+        where.append(sa.exists().where(col(Shipment.id) == col(Ticket.shipment_id), col(Shipment.mode) == q.mode))
     rows = db.exec(select(Ticket.category, sa.func.count()).where(*where).group_by(Ticket.category)
                    .order_by(sa.func.count().desc(), Ticket.category)).all()
     return [RequestRow(c, int(n)) for c, n in rows]
@@ -301,12 +302,13 @@ def _requests(db: Session, q: KpiQuery, company_id: int | None) -> list[RequestR
 
 def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | None, scope: list,
             now: datetime) -> list[HealthRow]:
-    users = [User.role.in_([r.value for r in CUSTOMER_ROLES]), User.is_active.is_(True)]
+    users: list[sa.ColumnElement[bool]] = [col(User.role).in_([r.value for r in CUSTOMER_ROLES]),
+                                           col(User.is_active).is_(True)]
     if company_id is not None:
-        users.append(User.company_id == company_id)
+        users.append(col(User.company_id) == company_id)
     active_since = now - timedelta(days=ACTIVE_USER_DAYS)
     total, active = db.exec(select(sa.func.count(), sa.func.coalesce(sa.func.sum(
-        sa.case((User.last_login_at >= active_since, 1), else_=0)), 0)).where(*users)).one()
+        sa.case((col(User.last_login_at) >= active_since, 1), else_=0)), 0)).where(*users)).one()
 
     def events(kind: PortalEventKind) -> int:
         where = [PortalEvent.kind == kind.value, PortalEvent.created_at >= q.start, PortalEvent.created_at < q.end]

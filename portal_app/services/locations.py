@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Location
 from models.enums import Mode
@@ -62,8 +62,8 @@ def search_locations(
     if code.isalnum() and len(code) <= 5:
         for loc in db.exec(
             select(Location)
-            .where(Location.code >= code, Location.code < prefix_upper_bound(code), Location.kind.in_(kinds))
-            .order_by((Location.code == code).desc(), Location.code)
+            .where(Location.code >= code, Location.code < prefix_upper_bound(code), col(Location.kind).in_(kinds))
+            .order_by((col(Location.code) == code).desc(), Location.code)
             .limit(limit)
         ).all():
             found[loc.code] = _option(loc)
@@ -71,7 +71,7 @@ def search_locations(
         pattern = _escape_like(text.lower()) + "%"
         for loc in db.exec(
             select(Location)
-            .where(sa.func.lower(Location.name).like(pattern, escape="\\"), Location.kind.in_(kinds))
+            .where(sa.func.lower(Location.name).like(pattern, escape="\\"), col(Location.kind).in_(kinds))
             .order_by(Location.name, Location.code)
             .limit(limit)
         ).all():

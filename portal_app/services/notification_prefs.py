@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditLog, NotificationPreference
 from models.enums import Channel
@@ -66,7 +66,8 @@ DEFAULT_ETA_THRESHOLD_HOURS = 24
 MIN_THRESHOLD_HOURS = 1
 MAX_THRESHOLD_HOURS = 720  # 30 days
 
-_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added", "document_required", *_STAFF_WORK_KIND_LABELS})
+_EMAIL_OFF_BY_DEFAULT = frozenset({"milestone_reached", "document_added", "document_required",
+                                   *_STAFF_WORK_KIND_LABELS})
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class Preference:
     channel: str
     enabled: bool
     threshold_hours: int | None = None  # only for kinds in THRESHOLD_KINDS; None elsewhere
-    digest: bool = False  # email only: batch into the daily digest instead of sending at once
+    digest: bool | None = False  # email only: batch into the daily digest instead of sending at once (None on
+    # input: keep the stored choice)
 
 
 def default_preference(event_kind: str, channel: str) -> Preference:
@@ -103,7 +105,8 @@ def preferences_for_users(db: Session, user_ids: Iterable[int]) -> dict[int, dic
     ids = sorted(set(user_ids))
     out: dict[int, dict[tuple[str, str], Preference]] = {uid: {} for uid in ids}
     for i in range(0, len(ids), 500):
-        rows = db.exec(select(NotificationPreference).where(NotificationPreference.user_id.in_(ids[i:i + 500]))).all()
+        rows = db.exec(select(NotificationPreference)
+                       .where(col(NotificationPreference.user_id).in_(ids[i:i + 500]))).all()
         for r in rows:
             if r.event_kind in KIND_LABELS and r.channel in CHANNEL_LABELS:
                 out[r.user_id][(r.event_kind, r.channel)] = _from_row(r)

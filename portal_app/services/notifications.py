@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import EmailMessage, Notification, ShipmentFollower, User
 from models.enums import Channel
@@ -115,19 +115,23 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
         return done
     users: dict[int, tuple[str, str, int, bool]] = {}
     for chunk in _chunks(ids):
-        for uid, email, role, company_id, active in db.exec(
-                select(User.id, User.email, User.role, User.company_id, User.is_active).where(User.id.in_(chunk))):
+        for uid, email, role, company_id, active in db.execute(
+                sa.select(col(User.id), col(User.email), col(User.role), col(User.company_id), col(User.is_active))
+                .where(col(User.id).in_(chunk))):
+            assert uid is not None  # a stored row
             users[uid] = (email, role, company_id, active)
     stored = prefs.preferences_for_users(db, ids)
     keys = sorted({e.dedup_key[:200] for e in events})
-    seen_in_app: set[tuple[int, str]] = set()
+    seen_in_app: set[tuple[int, str | None]] = set()
     for chunk in _chunks(keys):
-        seen_in_app |= set(db.exec(select(Notification.user_id, Notification.dedup_key)
-                                   .where(Notification.dedup_key.in_(chunk), Notification.user_id.in_(ids))).all())
+        seen_in_app |= set(db.exec(select(col(Notification.user_id), col(Notification.dedup_key))
+                                   .where(col(Notification.dedup_key).in_(chunk),
+                                          col(Notification.user_id).in_(ids))).all())
     email_keys = sorted({_email_key(u, e.dedup_key) for e in events for u in e.recipients})
-    seen_email: set[str] = set()
+    seen_email: set[str | None] = set()
     for chunk in _chunks(email_keys):
-        seen_email |= set(db.exec(select(EmailMessage.dedup_key).where(EmailMessage.dedup_key.in_(chunk))).all())
+        seen_email |= set(db.exec(select(col(EmailMessage.dedup_key))
+                                  .where(col(EmailMessage.dedup_key).in_(chunk))).all())
 
     staff = {r.value for r in STAFF_ROLES}
     for event in events:
@@ -204,6 +208,7 @@ class NotificationRow:
 
 
 def _row(n: Notification) -> NotificationRow:
+    assert n.id is not None  # a stored row
     return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at, n.created_at)
 
 
@@ -211,14 +216,14 @@ def list_notifications(db: Session, principal: Principal, *, page: int = 1, page
                        unread_only: bool = False) -> Page[NotificationRow]:
     """The caller's own notifications, unread first, then newest first; one page at a time."""
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    where = [Notification.user_id == principal.user_id]
+    where: list[sa.ColumnElement[bool]] = [col(Notification.user_id) == principal.user_id]
     if unread_only:
-        where.append(Notification.read_at.is_(None))
+        where.append(col(Notification.read_at).is_(None))
     total = db.exec(select(sa.func.count()).select_from(Notification).where(*where)).one()
     rows = db.exec(
         select(Notification).where(*where)
-        .order_by(sa.case((Notification.read_at.is_(None), 0), else_=1), Notification.created_at.desc(),
-                  Notification.id.desc())
+        .order_by(sa.case((col(Notification.read_at).is_(None), 0), else_=1), col(Notification.created_at).desc(),
+                  col(Notification.id).desc())
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
     return Page([_row(n) for n in rows], int(total), page, page_size)
@@ -226,7 +231,7 @@ def list_notifications(db: Session, principal: Principal, *, page: int = 1, page
 
 def unread_count(db: Session, principal: Principal) -> int:
     return int(db.exec(select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == principal.user_id, Notification.read_at.is_(None))).one())
+        Notification.user_id == principal.user_id, col(Notification.read_at).is_(None))).one())
 
 
 def mark_read(db: Session, principal: Principal, notification_id: int) -> NotificationRow:
@@ -246,7 +251,8 @@ def mark_read(db: Session, principal: Principal, notification_id: int) -> Notifi
 def mark_all_read(db: Session, principal: Principal) -> int:
     """Mark every unread notification of the caller read; returns how many."""
     changed = db.exec(
-        sa.update(Notification).where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
+        sa.update(Notification)
+        .where(col(Notification.user_id) == principal.user_id, col(Notification.read_at).is_(None))
         .values(read_at=clock.now()).execution_options(synchronize_session=False)
     ).rowcount
     db.commit()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Invoice, OpsException, Shipment, Ticket
 from models.enums import (
@@ -61,48 +61,49 @@ def _count(db: Session, *where: sa.ColumnElement[bool], table=Shipment) -> int: 
 def portal_summary(db: Session, principal: Principal) -> PortalSummary:
     principal.require(Permission.USE_PORTAL)
     now = clock.now()
-    mine = company_filter(Shipment.company_id, principal)
-    active = Shipment.status.in_(ACTIVE_SHIPMENT_STATUSES)
+    mine = company_filter(col(Shipment.company_id), principal)
+    active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
     arriving = sa.and_(
         active,
-        Shipment.ata.is_(None),
-        Shipment.eta_estimated >= now,
-        Shipment.eta_estimated < now + timedelta(days=7),
+        col(Shipment.ata).is_(None),
+        col(Shipment.eta_estimated) >= now,
+        col(Shipment.eta_estimated) < now + timedelta(days=7),
     )
-    my_invoices = company_filter(Invoice.company_id, principal)
+    my_invoices = company_filter(col(Invoice.company_id), principal)
     balances = db.exec(
         select(Invoice.currency, sa.func.sum(Invoice.balance), sa.func.count())
-        .where(my_invoices, Invoice.status.in_(OPEN_INVOICE_STATUSES))
+        .where(my_invoices, col(Invoice.status).in_(OPEN_INVOICE_STATUSES))
         .group_by(Invoice.currency)
         .order_by(Invoice.currency)
     ).all()
     return PortalSummary(
         active_shipments=_count(db, mine, active),
         arriving_this_week=_count(db, mine, arriving),
-        delayed_shipments=_count(db, mine, active, Shipment.delay_minutes > 0),
+        delayed_shipments=_count(db, mine, active, col(Shipment.delay_minutes) > 0),
         open_invoices=sum(int(c) for _, _, c in balances),
-        overdue_invoices=_count(db, my_invoices, Invoice.status == InvoiceStatus.OVERDUE, table=Invoice),
-        balances=[Balance(cur, Decimal(str(total or 0)).quantize(Decimal("0.01")), int(c)) for cur, total, c in balances],
+        overdue_invoices=_count(db, my_invoices, col(Invoice.status) == InvoiceStatus.OVERDUE, table=Invoice),
+        balances=[Balance(cur, Decimal(str(total or 0)).quantize(Decimal("0.01")), int(c))
+                  for cur, total, c in balances],
     )
 
 
 def tower_summary(db: Session, principal: Principal) -> TowerSummary:
     principal.require(Permission.USE_TOWER)
     now = clock.now()
-    active = Shipment.status.in_(ACTIVE_SHIPMENT_STATUSES)
-    open_exc = OpsException.status != ExceptionStatus.RESOLVED
+    active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
+    open_exc = col(OpsException.status) != ExceptionStatus.RESOLVED
     return TowerSummary(
         active_shipments=_count(db, active),
-        awaiting_confirmation=_count(db, Shipment.status == ShipmentStatus.BOOKED),
-        in_transit=_count(db, Shipment.status == ShipmentStatus.IN_TRANSIT),
-        delayed_shipments=_count(db, active, Shipment.delay_minutes > 0),
+        awaiting_confirmation=_count(db, col(Shipment.status) == ShipmentStatus.BOOKED),
+        in_transit=_count(db, col(Shipment.status) == ShipmentStatus.IN_TRANSIT),
+        delayed_shipments=_count(db, active, col(Shipment.delay_minutes) > 0),
         open_exceptions=_count(db, open_exc, table=OpsException),
-        sla_breached=_count(db, open_exc, OpsException.sla_due_at < now, table=OpsException),
+        sla_breached=_count(db, open_exc, col(OpsException.sla_due_at) < now, table=OpsException),
         open_requests=_count(
-            db, Ticket.status.notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]), table=Ticket
+            db, col(Ticket.status).notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]), table=Ticket
         ),
-        overdue_invoices=_count(db, Invoice.status == InvoiceStatus.OVERDUE, table=Invoice),
+        overdue_invoices=_count(db, col(Invoice.status) == InvoiceStatus.OVERDUE, table=Invoice),
         customers_with_active_shipments=int(
-            db.exec(select(sa.func.count(sa.distinct(Shipment.company_id))).where(active)).one()
+            db.exec(select(sa.func.count(sa.distinct(col(Shipment.company_id)))).where(active)).one()
         ),
     )

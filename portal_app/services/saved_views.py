@@ -33,7 +33,7 @@ def list_views(db: Session, principal: Principal, page: str) -> list[View]:
     rows = db.exec(
         select(SavedView).where(SavedView.user_id == principal.user_id, SavedView.page == page).order_by(SavedView.name)
     ).all()
-    return [View(r.id, r.name, json.loads(r.filters)) for r in rows]
+    return [View(r.id, r.name, json.loads(r.filters)) for r in rows if r.id is not None]
 
 
 def save_view(db: Session, principal: Principal, page: str, name: str, params: dict[str, str]) -> View:
@@ -52,12 +52,13 @@ def save_view(db: Session, principal: Principal, page: str, name: str, params: d
             .where(SavedView.user_id == principal.user_id, SavedView.page == page)
         ).one()
         if count >= MAX_VIEWS_PER_PAGE:
-            raise ValidationFailed(f"You already have {MAX_VIEWS_PER_PAGE} saved views here. "
-                                   "Delete one first; nothing was saved.")
+            raise ValidationFailed(f"You already have {MAX_VIEWS_PER_PAGE} saved views here. Delete one first; "
+                                   "nothing was saved.")
         existing = SavedView(user_id=principal.user_id, page=page, name=name, filters="{}")
     existing.filters = json.dumps(clean, sort_keys=True)
     db.add(existing)
     db.commit()
+    assert existing.id is not None  # stored by the commit
     return View(existing.id, existing.name, clean)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import EtaChange, ShipmentFollower, ShipmentUpdate, Ticket, User
 from models.enums import Visibility
@@ -55,7 +55,8 @@ class RequestView:
 
 def eta_history(db: Session, principal: Principal, reference: str) -> list[EtaChangeView]:
     shipment_id = resolve_shipment_id(db, principal, reference)
-    rows = db.exec(select(EtaChange).where(EtaChange.shipment_id == shipment_id).order_by(EtaChange.created_at.desc())).all()
+    rows = db.exec(select(EtaChange).where(EtaChange.shipment_id == shipment_id)
+                   .order_by(col(EtaChange.created_at).desc())).all()
     return [
         EtaChangeView(
             changed_at=r.created_at,
@@ -75,9 +76,9 @@ def updates(db: Session, principal: Principal, reference: str, *, limit: int = 5
     shipment_id = resolve_shipment_id(db, principal, reference)
     stmt = (
         select(ShipmentUpdate, User.full_name)
-        .outerjoin(User, User.id == ShipmentUpdate.author_id)
+        .outerjoin(User, col(User.id) == col(ShipmentUpdate.author_id))
         .where(ShipmentUpdate.shipment_id == shipment_id)
-        .order_by(ShipmentUpdate.created_at.desc())
+        .order_by(col(ShipmentUpdate.created_at).desc())
         .limit(limit)
     )
     if not principal.can(Permission.USE_TOWER):
@@ -88,7 +89,7 @@ def updates(db: Session, principal: Principal, reference: str, *, limit: int = 5
 def requests_for(db: Session, principal: Principal, reference: str, *, limit: int = 20) -> list[RequestView]:
     shipment_id = resolve_shipment_id(db, principal, reference)
     rows = db.exec(
-        select(Ticket).where(Ticket.shipment_id == shipment_id).order_by(Ticket.updated_at.desc()).limit(limit)
+        select(Ticket).where(Ticket.shipment_id == shipment_id).order_by(col(Ticket.updated_at).desc()).limit(limit)
     ).all()
     return [RequestView(t.reference, t.subject, t.category, t.status, t.updated_at) for t in rows]
 
@@ -107,7 +108,7 @@ def set_following(db: Session, principal: Principal, reference: str, follow: boo
     else:
         db.exec(
             sa.delete(ShipmentFollower).where(
-                ShipmentFollower.shipment_id == shipment_id, ShipmentFollower.user_id == principal.user_id
+                col(ShipmentFollower.shipment_id) == shipment_id, col(ShipmentFollower.user_id) == principal.user_id
             )
         )
     db.commit()

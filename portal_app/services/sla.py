@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import SlaPolicy
 
@@ -17,7 +17,7 @@ PolicyTable = dict[tuple[str, str], int]
 def policy_table(db: Session, subject: str) -> PolicyTable:
     """Every active policy of ``subject`` as {(kind, severity): resolution hours}: one query, then lookups in memory."""
     rows = db.exec(
-        select(SlaPolicy).where(SlaPolicy.subject == subject, SlaPolicy.is_active.is_(True))
+        select(SlaPolicy).where(SlaPolicy.subject == subject, col(SlaPolicy.is_active).is_(True))
     ).all()
     return {(r.kind, r.severity): r.resolution_hours for r in rows}
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import OpsException, Shipment, Task, Team, User
 from models.enums import TaskStatus
@@ -81,9 +81,9 @@ _assignee = aliased(User)
 
 def _select():  # noqa: ANN202 - a select
     return (select(Task, Shipment.reference, _assignee.full_name, Team.name)
-            .outerjoin(Shipment, Shipment.id == Task.shipment_id)
-            .outerjoin(_assignee, _assignee.id == Task.assignee_id)
-            .outerjoin(Team, Team.id == Task.team_id))
+            .outerjoin(Shipment, col(Shipment.id) == col(Task.shipment_id))
+            .outerjoin(_assignee, col(_assignee.id) == col(Task.assignee_id))
+            .outerjoin(Team, col(Team.id) == col(Task.team_id)))
 
 
 def _row(found, now: datetime, tz: str) -> TaskRow:  # noqa: ANN001 - a result row
@@ -100,8 +100,8 @@ def _row(found, now: datetime, tz: str) -> TaskRow:  # noqa: ANN001 - a result r
 
 def _order():  # noqa: ANN202 - ORDER BY terms: overdue first, then the nearest due time, undated last
     now = clock.now()
-    return (sa.case((sa.and_(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < now), 0), else_=1),
-            Task.due_at.is_(None), Task.due_at, Task.id)
+    return (sa.case((sa.and_(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < now), 0), else_=1),
+            col(Task.due_at).is_(None), Task.due_at, Task.id)
 
 
 def _page(db: Session, principal: Principal, where: list, page: int, page_size: int) -> Page[TaskRow]:
@@ -116,8 +116,8 @@ def _status_clause(status: str) -> sa.ColumnElement[bool] | None:
     if status not in STATUS_FILTERS:
         raise ValidationFailed(f"Unknown status {status!r}. Use one of: {', '.join(STATUS_FILTERS)}.")
     if status == "active":
-        return Task.status.in_(OPEN_TASK_STATUSES)
-    return None if status == "all" else Task.status == status
+        return col(Task.status).in_(OPEN_TASK_STATUSES)
+    return None if status == "all" else col(Task.status) == status
 
 
 def my_queue(db: Session, principal: Principal, *, status: str = "active", page: int = 1,
@@ -125,9 +125,9 @@ def my_queue(db: Session, principal: Principal, *, status: str = "active", page:
     """Tasks assigned to me, and my team's tasks nobody has taken; overdue first, then by due time."""
     principal.require(Permission.MANAGE_EXCEPTIONS)
     my_team = db.exec(select(User.team_id).where(User.id == principal.user_id)).first()
-    mine = Task.assignee_id == principal.user_id
+    mine = col(Task.assignee_id) == principal.user_id
     if my_team is not None:
-        mine = sa.or_(mine, sa.and_(Task.team_id == my_team, Task.assignee_id.is_(None)))
+        mine = sa.or_(mine, sa.and_(col(Task.team_id) == my_team, col(Task.assignee_id).is_(None)))
     where = [mine]
     clause = _status_clause(status)
     if clause is not None:
@@ -144,16 +144,16 @@ def list_tasks(db: Session, principal: Principal, filters: TaskFilters | None = 
     if clause is not None:
         where.append(clause)
     if f.assignee_id is not None:
-        where.append(Task.assignee_id == f.assignee_id)
+        where.append(col(Task.assignee_id) == f.assignee_id)
     if f.team_id is not None:
-        where.append(Task.team_id == f.team_id)
+        where.append(col(Task.team_id) == f.team_id)
     if f.exception_id is not None:
-        where.append(Task.exception_id == f.exception_id)
+        where.append(col(Task.exception_id) == f.exception_id)
     if f.shipment_reference:
         sid = db.exec(select(Shipment.id).where(Shipment.reference == f.shipment_reference.strip().upper())).first()
-        where.append(Task.shipment_id == (sid or -1))
+        where.append(col(Task.shipment_id) == (sid or -1))
     if f.overdue is not None:
-        late = sa.and_(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < clock.now())
+        late = sa.and_(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < clock.now())
         where.append(late if f.overdue else sa.not_(late))
     return _page(db, principal, where, page, page_size)
 
@@ -184,7 +184,7 @@ def create_task(db: Session, principal: Principal, data: TaskInput) -> TaskRow:
     shipment_id, assignee, team, due = None, data.assignee_id, data.team_id, data.due_at
     if data.exception_id is not None:
         exc = db.exec(select(OpsException).where(OpsException.id == int(data.exception_id),
-                                                 company_filter(OpsException.company_id, principal))).first()
+                                                 company_filter(col(OpsException.company_id), principal))).first()
         if exc is None:
             raise NotFound(f"No exception #{data.exception_id} was found. {NOTHING_SAVED}")
         shipment_id = exc.shipment_id
@@ -194,7 +194,7 @@ def create_task(db: Session, principal: Principal, data: TaskInput) -> TaskRow:
     if data.shipment_reference:
         ref = data.shipment_reference.strip().upper()
         sid = db.exec(select(Shipment.id).where(Shipment.reference == ref,
-                                                company_filter(Shipment.company_id, principal))).first()
+                                                company_filter(col(Shipment.company_id), principal))).first()
         if sid is None:
             raise NotFound(f"No shipment {ref} was found. Check the reference. {NOTHING_SAVED}")
         shipment_id = sid
@@ -208,6 +208,7 @@ def create_task(db: Session, principal: Principal, data: TaskInput) -> TaskRow:
                 updated_at=now)
     db.add(task)
     db.flush()
+    assert task.id is not None  # flushed: the row has its key
     audit.record(db, principal, "task_created", "task", task.id, None, None, {**_snapshot(task), "title": title})
     audit.notify(db, [task.assignee_id], "task_assigned", title, task.detail, "/tower/tasks",
                  f"task:{task.id}", skip=principal.user_id)
@@ -225,6 +226,7 @@ def set_status(db: Session, principal: Principal, task_id: int, status: str, *,
                expected_version: int | None = None) -> TaskRow:
     """Move a task to open, in_progress, done or cancelled (done records when)."""
     task = _load(db, principal, task_id)
+    assert task.id is not None  # a stored row
     if status not in STATUSES:
         raise ValidationFailed(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}. {NOTHING_SAVED}")
     if status == task.status:
@@ -250,6 +252,7 @@ def assign_task(db: Session, principal: Principal, task_id: int, *, assignee_id:
                 due_at: datetime | None = None, expected_version: int | None = None) -> TaskRow:
     """A new assignee and team (and due time, when given)."""
     task = _load(db, principal, task_id)
+    assert task.id is not None  # a stored row
     if due_at is not None and due_at.tzinfo is None:
         raise ValidationFailed(f"Give the due time with its time zone. {NOTHING_SAVED}")
     before = _snapshot(task)

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portal_app.services import clock
 from portal_app.services.errors import Conflict
 
 
-def update_versioned(db: Session, model: type, row: object, expected_version: int | None, conflict: str,
+class _Versioned(Protocol):
+    """A table model with an integer key and a version counter."""
+
+    id: int | None
+    version: int
+
+
+_V = TypeVar("_V", bound=_Versioned)
+
+
+def update_versioned(db: Session, model: type[_V], row: _V, expected_version: int | None, conflict: str,
                      **values: object) -> None:
     """``UPDATE ... WHERE id = :id AND version = :seen`` with ``values``, a new ``updated_at`` and ``version + 1``.
 
@@ -18,8 +30,8 @@ def update_versioned(db: Session, model: type, row: object, expected_version: in
     """
     seen = row.version if expected_version is None else expected_version
     changed = db.exec(
-        sa.update(model).where(model.id == row.id, model.version == seen)
-        .values(**values, updated_at=clock.now(), version=model.version + 1)
+        sa.update(model).where(col(model.id) == row.id, col(model.version) == seen)
+        .values(**values, updated_at=clock.now(), version=col(model.version) + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:

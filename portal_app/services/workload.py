@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Branch, OpsException, Shipment, Task, Team, User
 from models.enums import ACTIVE_SHIPMENT_STATUSES, Severity
@@ -69,18 +69,20 @@ class ReassignResult:
 
 def _names(db: Session, by: str) -> dict[int, str]:
     if by == "team":
-        return dict(db.exec(select(Team.id, Team.name).order_by(Team.name)).all())
-    if by == "branch":
-        return dict(db.exec(select(Branch.id, Branch.name).order_by(Branch.name)).all())
-    return dict(db.exec(select(User.id, User.full_name).where(User.role.in_([r.value for r in STAFF_ROLES]),
-                                                               User.is_active.is_(True))
-                        .order_by(User.full_name)).all())
+        found = db.exec(select(col(Team.id), col(Team.name)).order_by(col(Team.name))).all()
+    elif by == "branch":
+        found = db.exec(select(col(Branch.id), col(Branch.name)).order_by(col(Branch.name))).all()
+    else:
+        found = db.exec(select(col(User.id), col(User.full_name))
+                        .where(col(User.role).in_([r.value for r in STAFF_ROLES]), col(User.is_active).is_(True))
+                        .order_by(User.full_name)).all()
+    return {key: name for key, name in found if key is not None}
 
 
 def directory(db: Session, principal: Principal) -> Directory:
     principal.require(Permission.MANAGE_EXCEPTIONS)
     people = db.exec(select(User.id, User.full_name, User.team_id)
-                     .where(User.role.in_([r.value for r in STAFF_ROLES]), User.is_active.is_(True))
+                     .where(col(User.role).in_([r.value for r in STAFF_ROLES]), col(User.is_active).is_(True))
                      .order_by(User.full_name)).all()
     return Directory([StaffMember(*p) for p in people], list(_names(db, "team").items()),
                      list(_names(db, "branch").items()))
@@ -92,36 +94,37 @@ def workload(db: Session, principal: Principal, by: str = "team") -> list[Worklo
     if by not in GROUPINGS:
         raise ValidationFailed(f"Group by one of: {', '.join(GROUPINGS)}.")
     now = clock.now()
-    rows = {key: WorkloadRow(key, name) for key, name in _names(db, by).items()}
+    rows: dict[int | None, WorkloadRow] = {key: WorkloadRow(key, name) for key, name in _names(db, by).items()}
 
     def row(key: int | None) -> WorkloadRow:
         if key not in rows:
             rows[key] = WorkloadRow(key, UNASSIGNED if key is None else f"#{key}")
         return rows[key]
 
-    ship_key = {"team": Shipment.team_id, "branch": Shipment.branch_id, "person": Shipment.owner_id}[by]
-    for key, n in db.exec(select(ship_key, sa.func.count()).where(Shipment.status.in_(ACTIVE))
+    ship_key = {"team": col(Shipment.team_id), "branch": col(Shipment.branch_id), "person": col(Shipment.owner_id)}[by]
+    for key, n in db.exec(select(ship_key, sa.func.count()).where(col(Shipment.status).in_(ACTIVE))
                           .group_by(ship_key)).all():
         row(key).shipments_in_progress = n
 
-    exc_key = {"team": OpsException.team_id, "branch": Team.branch_id, "person": OpsException.owner_id}[by]
-    breached = sa.func.sum(sa.case((OpsException.sla_due_at < now, 1), else_=0))
+    exc_key = {"team": col(OpsException.team_id), "branch": col(Team.branch_id),
+               "person": col(OpsException.owner_id)}[by]
+    breached = sa.func.sum(sa.case((col(OpsException.sla_due_at) < now, 1), else_=0))
     q = (select(exc_key, OpsException.severity, sa.func.count(), breached).select_from(OpsException)
-         .where(OpsException.status.in_(OPEN_STATUSES)))
+         .where(col(OpsException.status).in_(OPEN_STATUSES)))
     if by == "branch":
-        q = q.outerjoin(Team, Team.id == OpsException.team_id)
-    for key, severity, n, late in db.exec(q.group_by(exc_key, OpsException.severity)).all():
+        q = q.outerjoin(Team, col(Team.id) == col(OpsException.team_id))
+    for key, severity, n, late in db.exec(q.group_by(exc_key, col(OpsException.severity))).all():
         r = row(key)
         r.exceptions_by_severity[severity] = r.exceptions_by_severity.get(severity, 0) + n
         r.open_exceptions += n
         r.sla_breaches += int(late or 0)
 
-    task_key = {"team": Task.team_id, "branch": Team.branch_id, "person": Task.assignee_id}[by]
-    q = (select(task_key, sa.func.count()).select_from(Task)
-         .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < now))
+    task_key = {"team": col(Task.team_id), "branch": col(Team.branch_id), "person": col(Task.assignee_id)}[by]
+    tq = (select(task_key, sa.func.count()).select_from(Task)
+          .where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < now))
     if by == "branch":
-        q = q.outerjoin(Team, Team.id == Task.team_id)
-    for key, n in db.exec(q.group_by(task_key)).all():
+        tq = tq.outerjoin(Team, col(Team.id) == col(Task.team_id))
+    for key, n in db.exec(tq.group_by(task_key)).all():
         row(key).overdue_tasks = n
     return sorted(rows.values(), key=lambda r: (-(r.open_exceptions + r.overdue_tasks + r.shipments_in_progress),
                                                 r.id is None, r.name))
@@ -136,7 +139,7 @@ def reassign(db: Session, principal: Principal, from_user_id: int, to_user_id: i
     if unknown or not what:
         raise ValidationFailed(f"Choose what to move from: {', '.join(REASSIGNABLE)}. {NOTHING_SAVED}")
     source = db.get(User, int(from_user_id))
-    if source is None or source.role not in STAFF_ROLES:
+    if source is None or source.id is None or source.role not in STAFF_ROLES:
         raise ValidationFailed(f"No staff member #{from_user_id} to take work from. {NOTHING_SAVED}")
     target = check_staff(db, to_user_id, "New owner")
     if target == source.id:
@@ -145,14 +148,14 @@ def reassign(db: Session, principal: Principal, from_user_id: int, to_user_id: i
     moved: dict[str, list[int]] = {}
     try:
         if "exceptions" in what:
-            moved["exceptions"] = _move(db, OpsException, OpsException.owner_id, source.id, target,
-                                        OpsException.status.in_(OPEN_STATUSES), now)
+            moved["exceptions"] = _move(db, OpsException, col(OpsException.owner_id), source.id, target,
+                                        col(OpsException.status).in_(OPEN_STATUSES), now)
         if "tasks" in what:
-            moved["tasks"] = _move(db, Task, Task.assignee_id, source.id, target,
-                                   Task.status.in_(OPEN_TASK_STATUSES), now)
+            moved["tasks"] = _move(db, Task, col(Task.assignee_id), source.id, target,
+                                   col(Task.status).in_(OPEN_TASK_STATUSES), now)
         if "shipments" in what:
-            moved["shipments"] = _move(db, Shipment, Shipment.owner_id, source.id, target,
-                                       Shipment.status.in_(ACTIVE), now)
+            moved["shipments"] = _move(db, Shipment, col(Shipment.owner_id), source.id, target,
+                                       col(Shipment.status).in_(ACTIVE), now)
         audit.record(db, principal, "work_reassigned", "user", source.id, None, {"owner_id": source.id},
                      {"owner_id": target, **{k: v[:1000] for k, v in moved.items()}})
         counts = {k: len(v) for k, v in moved.items()}

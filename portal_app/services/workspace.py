@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
@@ -165,7 +166,7 @@ def apply_plan(db: Session, principal: Principal, shipment: Shipment, expected_v
     if shipment.version != expected_version:
         raise StaleVersion
     changed = db.exec(
-        sa.update(Shipment).where(Shipment.id == shipment.id, Shipment.version == expected_version)
+        sa.update(Shipment).where(col(Shipment.id) == shipment.id, col(Shipment.version) == expected_version)
         .values(**plan.values, updated_at=now, version=Shipment.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -183,9 +184,9 @@ def apply_plan(db: Session, principal: Principal, shipment: Shipment, expected_v
 def changes_since(db: Session, reference: str, version: int, *, limit: int = 50) -> list[audit.FieldChange]:
     """What changed on the shipment after ``version``, oldest first, from the audit rows of the workspace edits."""
     rows = db.exec(
-        select(AuditLog, User.full_name).outerjoin(User, User.id == AuditLog.actor_id)
+        select(AuditLog, col(User.full_name)).outerjoin(User, col(User.id) == col(AuditLog.actor_id))
         .where(AuditLog.entity_type == "shipment", AuditLog.entity_id == reference)
-        .order_by(AuditLog.id.desc()).limit(limit)
+        .order_by(col(AuditLog.id).desc()).limit(limit)
     ).all()
     out: list[audit.FieldChange] = []
     for row, actor in reversed(rows):
@@ -237,6 +238,7 @@ def _edit(db: Session, principal: Principal, reference: str, expected_version: i
 def _after_change(db: Session, shipment: Shipment, now: datetime) -> None:
     """Re-evaluate the exception rules of a shipment after a change that can affect them (the one place)."""
     try:
+        assert shipment.id is not None  # a stored row
         exception_rules.evaluate_shipment(db, shipment.id, now)
         db.commit()
     except Exception:  # the edit is saved; the scheduled rule pass catches up
@@ -302,10 +304,11 @@ def _shipment_columns(shipment: Shipment, code: str, times: dict[str, datetime |
         columns = {"planned_at": "eta_planned", "actual_at": "ata"}
     elif code in DELIVERY_STEPS:
         columns = {"actual_at": "delivered_at"}
-    values: dict[str, object] = {columns[k]: v for k, v in times.items() if k in columns}
+    dates = {columns[k]: v for k, v in times.items() if k in columns}
+    values: dict[str, object] = dict(dates)
     if code in ARRIVAL_STEPS:
-        planned = values.get("eta_planned", shipment.eta_planned)
-        latest = values.get("ata", shipment.ata) or shipment.eta_estimated
+        planned = dates.get("eta_planned", shipment.eta_planned)
+        latest = dates.get("ata", shipment.ata) or shipment.eta_estimated
         values["delay_minutes"] = _delay_minutes(planned, latest)
     if "actual_at" in times:
         status = _status_after(shipment.status, code, times["actual_at"])
@@ -320,7 +323,7 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
     if unknown or not changes:
         raise ValidationFailed(f"Change one or more of: {', '.join(MILESTONE_FIELDS)}. {NOTHING_SAVED}")
     steps = list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
-                         .order_by(Milestone.sequence)).all())
+                         .order_by(col(Milestone.sequence))).all())
     step = next((m for m in steps if m.code == code), None)
     if step is None:
         names = ", ".join(m.code for m in steps) or "none"
@@ -340,10 +343,11 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
             raise ValidationFailed(f"{step.name}: {value:%Y-%m-%d} is more than two years away. Check the year. "
                                    f"{NOTHING_SAVED}")
     before = {f"{code}.{k}": getattr(step, k) for k in times}
-    after = {f"{code}.{k}": v for k, v in times.items()}
+    after: dict[str, object] = {f"{code}.{k}": v for k, v in times.items()}
     if "location" in changes:
         location_id = _location_id(db, changes["location"])
-        old = db.get(Location, step.location_id).code if step.location_id else None
+        old_location = db.get(Location, step.location_id) if step.location_id else None
+        old = old_location.code if old_location else None
         before[f"{code}.location"] = old
         after[f"{code}.location"] = (str(changes["location"]).strip().upper() or None) if location_id else None
         step.location_id = location_id
@@ -395,7 +399,8 @@ def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_
 
 def _notify_milestone(db: Session, shipment: Shipment, step: Milestone, now: datetime) -> None:
     """Followers hear that a step happened (an actual time recorded for the first time)."""
-    where = f" at {db.get(Location, step.location_id).code}" if step.location_id else ""
+    place = db.get(Location, step.location_id) if step.location_id else None
+    where = f" at {place.code}" if place else ""
     notifications.notify(db, "milestone_reached", [], f"{shipment.reference}: {step.name}",
                          f"{step.name}{where} on {step.actual_at:%d %b %Y %H:%M} UTC.",
                          f"/portal/shipments/{shipment.reference}", f"milestone:{step.id}:{step.actual_at:%Y%m%d%H%M}",
@@ -426,11 +431,12 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
     shift = round((eta - previous).total_seconds() / 3600, 1) if previous else None
 
     def write_rows() -> None:
+        assert shipment.id is not None  # a stored row
         change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
                            reason_text=note, changed_by_id=principal.user_id, source="ops", created_at=now)
         db.add(change)
         step = db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id,
-                                               Milestone.code.in_(sorted(ARRIVAL_STEPS)))).first()
+                                               col(Milestone.code).in_(sorted(ARRIVAL_STEPS)))).first()
         if step is not None:
             step.estimated_at = eta
             step.updated_at = now
@@ -473,7 +479,7 @@ def _staff_user(db: Session, user_id: int) -> User:
     return user
 
 
-def plan_assign(db: Session, shipment: Shipment, changes: Mapping[str, object]) -> Planned:
+def plan_assign(db: Session, shipment: Shipment, changes: Mapping[str, Any]) -> Planned:
     unknown = [k for k in changes if k not in ASSIGN_FIELDS]
     if unknown or not changes:
         raise ValidationFailed(f"Set owner_id, team_id or both (null to clear). {NOTHING_SAVED}")
@@ -536,6 +542,7 @@ def add_update(db: Session, principal: Principal, shipment: Shipment, body: str,
     if len(text) > NOTE_MAX:
         raise ValidationFailed(f"The text is {len(text)} characters; the limit is {NOTE_MAX}. Shorten it. "
                                f"{NOTHING_SAVED}")
+    assert shipment.id is not None  # a stored row
     update = ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id, visibility=visibility,
                             body=text, author_id=principal.user_id, created_at=now)
     db.add(update)
@@ -586,6 +593,7 @@ def review_document(db: Session, principal: Principal, reference: str, document_
     doc = db.exec(select(Document).where(Document.id == int(document_id), Document.shipment_id == shipment.id)).first()
     if doc is None:
         raise NotFound(f"Shipment {shipment.reference} has no document {document_id}. {NOTHING_SAVED}")
+    assert doc.id is not None and shipment.id is not None  # stored rows
     if doc.status == DocumentStatus.SUPERSEDED:
         raise Conflict(f"{doc_type_name(doc.doc_type)} v{doc.version_no} was replaced by a newer version; review "
                        f"that one instead. {NOTHING_SAVED}")
@@ -598,7 +606,7 @@ def review_document(db: Session, principal: Principal, reference: str, document_
     now = clock.now()
     before = {"status": doc.status, "rejection_reason": doc.rejection_reason}
     changed = db.exec(
-        sa.update(Document).where(Document.id == doc.id, Document.version == version)
+        sa.update(Document).where(col(Document.id) == doc.id, col(Document.version) == version)
         .values(status=status, rejection_reason=None if approve else text, reviewed_by_id=principal.user_id,
                 reviewed_at=now, version=Document.version + 1)
         .execution_options(synchronize_session=False)
@@ -649,13 +657,14 @@ def audit_trail(db: Session, principal: Principal, reference: str, *, page: int 
     shipment = load_shipment(db, principal, reference)
     doc_ids = select(sa.cast(Document.id, sa.String)).where(Document.shipment_id == shipment.id)
     where = sa.or_(
-        sa.and_(AuditLog.entity_type == "shipment", AuditLog.entity_id == shipment.reference),
-        sa.and_(AuditLog.entity_type == "document", AuditLog.entity_id.in_(doc_ids)),
+        sa.and_(col(AuditLog.entity_type) == "shipment", col(AuditLog.entity_id) == shipment.reference),
+        sa.and_(col(AuditLog.entity_type) == "document", col(AuditLog.entity_id).in_(doc_ids)),
     )
     total = db.exec(select(sa.func.count()).select_from(AuditLog).where(where)).one()
     rows = db.exec(
-        select(AuditLog, User.full_name).outerjoin(User, User.id == AuditLog.actor_id).where(where)
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        select(AuditLog, col(User.full_name)).outerjoin(User, col(User.id) == col(AuditLog.actor_id)).where(where)
+        .order_by(col(AuditLog.created_at).desc(), col(AuditLog.id).desc())
+        .offset((page - 1) * page_size).limit(page_size)
     ).all()
     out = [
         AuditRow(r.created_at, actor or "System", r.action,

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -125,7 +126,8 @@ def _stored(db: Session) -> dict:
 
 
 def _branding(data: dict) -> Branding:
-    name = data.get("product_name") if isinstance(data.get("product_name"), str) else ""
+    stored_name = data.get("product_name")
+    name = stored_name if isinstance(stored_name, str) else ""
     accent = normalize_hex(str(data.get("accent_color") or "")) or DEFAULT_ACCENT
     if contrast_ratio(accent) < MIN_CONTRAST:  # written by hand into the database: never show a failing colour
         accent = DEFAULT_ACCENT
@@ -227,7 +229,7 @@ def save_branding(db: Session, principal: Principal, *, product_name: str, accen
     name = text_in(product_name, 2, 60, problems, "product_name")
     refuse_if(problems, "The branding")
     accent = check_accent(accent_color)
-    new_logo = None
+    new_logo: dict[str, Any] | None = None
     if logo is not None:
         ext, content_type = check_logo(logo)
         sha = hashlib.sha256(logo).hexdigest()
@@ -242,7 +244,7 @@ def save_branding(db: Session, principal: Principal, *, product_name: str, accen
         after.pop("logo", None)
     if after == stored:
         return _branding(stored)
-    if new_logo is not None:
+    if new_logo is not None and logo is not None:
         folder = _logo_dir()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / new_logo["file"]

@@ -48,7 +48,7 @@ def refuse_if(problems: dict[str, str], what: str) -> None:
         raise FormInvalid(f"{what} was not saved: {first}. Correct the marked fields. {NOTHING_SAVED}", problems)
 
 
-def int_in(value: object, low: int, high: int, problems: dict[str, str], key: str, *, optional: bool = False
+def int_in(value: Any, low: int, high: int, problems: dict[str, str], key: str, *, optional: bool = False
            ) -> int | None:
     """``value`` as a whole number in [low, high]; records a problem (and returns None) otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import DocumentRequirement
 from models.enums import Mode
@@ -34,6 +34,7 @@ class RequirementView:
 
 
 def _view(r: DocumentRequirement) -> RequirementView:
+    assert r.id is not None  # a stored row
     return RequirementView(r.id, r.mode, r.incoterm, r.doc_type, DOCUMENT_TYPE_NAMES.get(r.doc_type, r.doc_type),
                            r.due_days_before_departure, r.provided_by, r.dangerous_goods_only, r.is_active)
 
@@ -46,7 +47,8 @@ def _snapshot(r: DocumentRequirement) -> dict:
 
 def list_requirements(db: Session, principal: Principal) -> list[RequirementView]:
     require_admin(principal)
-    rows = db.exec(select(DocumentRequirement).order_by(DocumentRequirement.mode, DocumentRequirement.incoterm,
+    rows = db.exec(select(DocumentRequirement).order_by(col(DocumentRequirement.mode),
+                                                        col(DocumentRequirement.incoterm),
                                                         DocumentRequirement.doc_type)).all()
     return [_view(r) for r in rows]
 
@@ -76,22 +78,25 @@ def save_requirement(db: Session, principal: Principal, *, mode: str, incoterm: 
         if not isinstance(value, bool):
             problems[key] = "give true or false"
     refuse_if(problems, "The required document")
+    assert days is not None  # int_in recorded a problem otherwise
     same = db.exec(select(DocumentRequirement).where(
         DocumentRequirement.mode == mode, DocumentRequirement.doc_type == doc,
-        DocumentRequirement.dangerous_goods_only.is_(dangerous_goods_only),
-        DocumentRequirement.incoterm.is_(None) if term is None else DocumentRequirement.incoterm == term)).first()
+        col(DocumentRequirement.dangerous_goods_only).is_(dangerous_goods_only),
+        col(DocumentRequirement.incoterm).is_(None) if term is None else DocumentRequirement.incoterm == term)).first()
     if requirement_id is None:
         if same is not None:
             raise Conflict(f"{DOCUMENT_TYPE_NAMES[doc]} is already required for {mode} / {term or 'any Incoterm'} "
-                           f"(#{same.id}). Edit that one instead. Nothing was saved.", code=ErrorCode.DUPLICATE_REQUIREMENT)
-        row = DocumentRequirement(mode=mode, incoterm=term, doc_type=doc, due_days_before_departure=days,
-                                  provided_by=provided_by, dangerous_goods_only=dangerous_goods_only,
-                                  is_active=is_active)
-        db.add(row)
+                           f"(#{same.id}). Edit that one instead. Nothing was saved.",
+                           code=ErrorCode.DUPLICATE_REQUIREMENT)
+        created = DocumentRequirement(mode=mode, incoterm=term, doc_type=doc, due_days_before_departure=days,
+                                      provided_by=provided_by, dangerous_goods_only=dangerous_goods_only,
+                                      is_active=is_active)
+        db.add(created)
         db.flush()
-        record(db, principal, "config_document_created", "document_requirement", row.id, None, _snapshot(row))
+        record(db, principal, "config_document_created", "document_requirement", created.id, None,
+               _snapshot(created))
         db.commit()
-        return _view(row)
+        return _view(created)
     row = db.get(DocumentRequirement, int(requirement_id))
     if row is None:
         raise NotFound(f"There is no required document #{requirement_id}. Reload the list. Nothing was saved.")

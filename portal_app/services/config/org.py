@@ -13,7 +13,7 @@ from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Branch, Company, Team, User
 from models.enums import CompanyKind, Role
@@ -47,6 +47,7 @@ class BranchView:
 
 
 def _branch(b: Branch) -> BranchView:
+    assert b.id is not None  # a stored row
     return BranchView(b.id, b.code, b.name, b.location_code, b.timezone)
 
 
@@ -71,7 +72,7 @@ def save_branch(db: Session, principal: Principal, *, code: str, name: str, loca
         problems["timezone"] = "give an IANA time zone such as Europe/Amsterdam"
     refuse_if(problems, "The branch")
     same = db.exec(select(Branch).where(Branch.code == code)).first()
-    row = Branch() if branch_id is None else db.get(Branch, int(branch_id))
+    row = Branch(code=code, name=name) if branch_id is None else db.get(Branch, int(branch_id))
     if row is None:
         raise NotFound(f"There is no branch #{branch_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
@@ -103,10 +104,10 @@ class TeamView:
 
 def list_teams(db: Session, principal: Principal) -> list[TeamView]:
     require_admin(principal)
-    members = sa.select(sa.func.count()).select_from(User).where(User.team_id == Team.id, User.is_active.is_(True)
-                                                                 ).scalar_subquery()
-    rows = db.exec(select(Team.id, Team.name, Team.branch_id, Branch.name, members)
-                   .join(Branch, Branch.id == Team.branch_id, isouter=True).order_by(Team.name)).all()
+    members = sa.select(sa.func.count()).select_from(User).where(col(User.team_id) == col(Team.id),
+                                                                 col(User.is_active).is_(True)).scalar_subquery()
+    rows = db.execute(sa.select(col(Team.id), col(Team.name), col(Team.branch_id), col(Branch.name), members)
+                      .join(Branch, col(Branch.id) == col(Team.branch_id), isouter=True).order_by(col(Team.name))).all()
     return [TeamView(*r) for r in rows]
 
 
@@ -122,7 +123,7 @@ def save_team(db: Session, principal: Principal, *, name: str, branch_id: int | 
     # Compared here, not in SQL: SQLite's lower() folds only ASCII, so "Équipe" twice slipped past it into the
     # unique index (a 500). Teams are a short list.
     same = next((t for t in db.exec(select(Team)).all() if t.name.casefold() == name.casefold()), None)
-    row = Team() if team_id is None else db.get(Team, int(team_id))
+    row = Team(name=name) if team_id is None else db.get(Team, int(team_id))
     if row is None:
         raise NotFound(f"There is no team #{team_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
@@ -155,6 +156,7 @@ class CompanyView:
 
 
 def _company(c: Company) -> CompanyView:
+    assert c.id is not None  # a stored row
     return CompanyView(c.id, c.code, c.name, c.country, c.billing_currency, c.payment_terms_days, c.is_active,
                        c.version)
 
@@ -191,8 +193,10 @@ def save_company(db: Session, principal: Principal, *, code: str, name: str, cou
     if not isinstance(is_active, bool):
         problems["is_active"] = "give true or false"
     refuse_if(problems, "The company")
+    assert terms is not None  # int_in recorded a problem otherwise
     same = db.exec(select(Company).where(Company.code == code)).first()
-    row = Company(kind=CompanyKind.CUSTOMER.value) if company_id is None else db.get(Company, int(company_id))
+    row = (Company(kind=CompanyKind.CUSTOMER.value, code=code, name=name) if company_id is None
+           else db.get(Company, int(company_id)))
     if row is None or row.kind != CompanyKind.CUSTOMER.value:
         raise NotFound(f"There is no customer company #{company_id}. Reload the list. {NOTHING_SAVED}")
     if same is not None and same.id != row.id:
@@ -211,8 +215,9 @@ def save_company(db: Session, principal: Principal, *, code: str, name: str, cou
     db.flush()
     record(db, principal, "config_company_saved", "company", row.id, before, after)
     if before is not None and before["is_active"] and not is_active:
-        for uid in db.exec(select(User.id).where(User.company_id == row.id)).all():
-            revoke_user_sessions(db, uid, reason="company_deactivated")
+        for uid in db.exec(select(col(User.id)).where(User.company_id == row.id)).all():
+            if uid is not None:
+                revoke_user_sessions(db, uid, reason="company_deactivated")
     db.commit()
     return _company(row)
 
@@ -240,6 +245,7 @@ class NewStaff:
 
 
 def _staff(u: User) -> StaffView:
+    assert u.id is not None  # a stored row
     return StaffView(u.id, u.email, u.full_name, u.role, ROLE_LABELS[Role(u.role)], u.team_id, u.branch_id,
                      u.is_active, u.version)
 
@@ -250,7 +256,8 @@ def _staff_snapshot(u: User) -> dict:
 
 
 def _forwarder_id(db: Session) -> int:
-    found = db.exec(select(Company.id).where(Company.kind == CompanyKind.FORWARDER.value).order_by(Company.id)).first()
+    found = db.exec(select(col(Company.id)).where(col(Company.kind) == CompanyKind.FORWARDER.value)
+                    .order_by(col(Company.id))).first()
     if found is None:
         raise ValidationFailed("The installation has no forwarder company to hold staff accounts. " + NOTHING_SAVED)
     return found
@@ -258,16 +265,17 @@ def _forwarder_id(db: Session) -> int:
 
 def list_staff(db: Session, principal: Principal) -> list[StaffView]:
     require_admin(principal)
-    rows = db.exec(select(User).where(User.role.in_([r.value for r in STAFF_ROLES])).order_by(User.full_name)).all()
+    rows = db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+                   .order_by(User.full_name)).all()
     return [_staff(u) for u in rows]
 
 
 def _placement(db: Session, team_id: object, branch_id: object, problems: dict[str, str]) -> tuple[int | None,
                                                                                                     int | None]:
-    team = db.get(Team, int(team_id)) if str(team_id or "").isdigit() else None
+    team = db.get(Team, int(str(team_id))) if str(team_id or "").isdigit() else None
     if team_id not in (None, "") and team is None:
         problems["team_id"] = "choose one of the teams"
-    branch = db.get(Branch, int(branch_id)) if str(branch_id or "").isdigit() else None
+    branch = db.get(Branch, int(str(branch_id))) if str(branch_id or "").isdigit() else None
     if branch_id not in (None, "") and branch is None:
         problems["branch_id"] = "choose one of the branches"
     branch_out = branch.id if branch else (team.branch_id if team else None)
@@ -317,7 +325,7 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
     ends the person's sessions at once."""
     require_admin(principal)
     user = db.get(User, int(user_id))
-    if user is None or user.role not in STAFF_ROLE_VALUES:
+    if user is None or user.id is None or user.role not in STAFF_ROLE_VALUES:
         raise NotFound(f"There is no staff account #{user_id}. Reload the list. {NOTHING_SAVED}")
     if expected_version is not None and int(expected_version) != user.version:
         raise Conflict(f"{user.full_name}'s account was changed by someone else after you opened it. Reload it and "
@@ -334,7 +342,7 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
     loses_admin = user.role == Role.ADMIN.value and user.is_active and (role != Role.ADMIN.value or not is_active)
     if loses_admin:
         admins = db.exec(select(sa.func.count()).select_from(User).where(
-            User.role == Role.ADMIN.value, User.is_active.is_(True))).one()
+            User.role == Role.ADMIN.value, col(User.is_active).is_(True))).one()
         if admins <= 1:
             raise ValidationFailed(f"{user.full_name} is the last active administrator. Make someone else an "
                                    f"administrator first. {NOTHING_SAVED}", code=ErrorCode.LAST_ADMIN)

@@ -15,7 +15,7 @@ from portal_app.services.config.common import MAX_HOURS, int_in, record, refuse_
 from portal_app.services.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 
 SUBJECTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    # subject: (label, kinds, severities)
+    # each subject maps to its label, its kinds and its severities
     "exception": ("Exceptions", tuple(k.value for k in ExceptionKind), tuple(s.value for s in Severity)),
     "ticket": ("Customer requests", tuple(c.value for c in TicketCategory), tuple(p.value for p in Priority)),
     "quote": ("Quotes priced by hand", tuple(m.value for m in Mode), ()),
@@ -34,6 +34,7 @@ class PolicyView:
 
 
 def _view(p: SlaPolicy) -> PolicyView:
+    assert p.id is not None  # a stored row
     return PolicyView(p.id, p.subject, p.kind, p.severity, p.first_response_hours, p.resolution_hours, p.is_active)
 
 
@@ -78,19 +79,20 @@ def save_policy(db: Session, principal: Principal, *, subject: str, kind: str, s
     if not isinstance(is_active, bool):
         problems["is_active"] = "give true or false"
     refuse_if(problems, "The SLA policy")
+    assert res is not None  # _check recorded a problem otherwise
     same = db.exec(select(SlaPolicy).where(SlaPolicy.subject == subject, SlaPolicy.kind == kind,
                                            SlaPolicy.severity == severity)).first()
     if policy_id is None:
         if same is not None:
             raise Conflict(f"A policy for {subject} / {kind} / {severity} exists already (#{same.id}). Edit that "
                            "one instead. Nothing was saved.", code=ErrorCode.DUPLICATE_POLICY)
-        policy = SlaPolicy(subject=subject, kind=kind, severity=severity, first_response_hours=fr,
-                           resolution_hours=res, is_active=is_active)
-        db.add(policy)
+        created = SlaPolicy(subject=subject, kind=kind, severity=severity, first_response_hours=fr,
+                            resolution_hours=res, is_active=is_active)
+        db.add(created)
         db.flush()
-        record(db, principal, "config_sla_created", "sla_policy", policy.id, None, _snapshot(policy))
+        record(db, principal, "config_sla_created", "sla_policy", created.id, None, _snapshot(created))
         db.commit()
-        return _view(policy)
+        return _view(created)
     policy = db.get(SlaPolicy, int(policy_id))
     if policy is None:
         raise NotFound(f"There is no SLA policy #{policy_id}. Reload the list. Nothing was saved.")
@@ -99,7 +101,8 @@ def save_policy(db: Session, principal: Principal, *, subject: str, kind: str, s
                        "Nothing was saved.", code=ErrorCode.DUPLICATE_POLICY)
     if (policy.kind, policy.severity) == ("*", "*") and not is_active:
         raise ValidationFailed(f"The {subject} / * / * policy is the fallback every other case uses; it cannot be "
-                               "switched off. Change its hours instead. Nothing was saved.", code=ErrorCode.FALLBACK_POLICY)
+                               "switched off. Change its hours instead. Nothing was saved.",
+                               code=ErrorCode.FALLBACK_POLICY)
     before = _snapshot(policy)
     policy.subject, policy.kind, policy.severity = subject, kind, severity
     policy.first_response_hours, policy.resolution_hours, policy.is_active = fr, res, is_active

@@ -8,9 +8,10 @@ saved template applies to new bookings from then on and never rewrites shipments
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import MilestoneTemplate, MilestoneTemplateStep
 from models.enums import Mode
@@ -44,13 +45,13 @@ class TemplateView:
 
 def _active(db: Session, mode: str) -> MilestoneTemplate | None:
     return db.exec(select(MilestoneTemplate)
-                   .where(MilestoneTemplate.mode == mode, MilestoneTemplate.is_active.is_(True))
-                   .order_by(MilestoneTemplate.version.desc(), MilestoneTemplate.id.desc()).limit(1)).first()
+                   .where(MilestoneTemplate.mode == mode, col(MilestoneTemplate.is_active).is_(True))
+                   .order_by(col(MilestoneTemplate.version).desc(), col(MilestoneTemplate.id).desc()).limit(1)).first()
 
 
-def _steps(db: Session, template_id: int) -> list[dict]:
+def _steps(db: Session, template_id: int | None) -> list[dict]:
     rows = db.exec(select(MilestoneTemplateStep).where(MilestoneTemplateStep.template_id == template_id)
-                   .order_by(MilestoneTemplateStep.sequence)).all()
+                   .order_by(col(MilestoneTemplateStep.sequence))).all()
     return [{"sequence": s.sequence, "code": s.code, "name": s.name, "anchor": s.anchor, "offset_days": s.offset_days,
              "customer_visible": s.customer_visible, "event_code": s.event_code} for s in rows]
 
@@ -76,7 +77,8 @@ def _clean_steps(steps: list[StepInput], problems: dict[str, str]) -> list[dict]
     if not 2 <= len(steps) <= MAX_STEPS:
         problems["steps"] = f"give 2 to {MAX_STEPS} steps"
         return []
-    out, seen = [], set()
+    out: list[dict[str, Any]] = []
+    seen = set()
     for n, s in enumerate(steps, start=1):
         key = f"steps.{n}"
         code = str(s.code or "").strip().lower()
@@ -137,9 +139,10 @@ def save_template(db: Session, principal: Principal, mode: str, name: str, steps
         db.add(template)
         db.flush()
     else:
-        db.exec(sa.delete(MilestoneTemplateStep).where(MilestoneTemplateStep.template_id == template.id))
+        db.exec(sa.delete(MilestoneTemplateStep).where(col(MilestoneTemplateStep.template_id) == template.id))
         template.name, template.version, template.updated_at = title, template.version + 1, now
         db.add(template)
+    assert template.id is not None  # flushed: the row has its key
     for s in cleaned:
         db.add(MilestoneTemplateStep(template_id=template.id, **s))
     db.flush()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import HelpArticle
 from portal_app.auth.permissions import Permission
@@ -133,6 +133,7 @@ class ArticleInput:
 
 
 def _edit(row: HelpArticle) -> ArticleEdit:
+    assert row.id is not None  # a stored row
     return ArticleEdit(
         row.id,
         row.slug,
@@ -171,12 +172,12 @@ def list_articles(
 ) -> Page[ArticleSummary]:
     """The published articles this person may read, by title."""
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    where = [HelpArticle.is_published.is_(True), HelpArticle.audience.in_(sorted(audiences_for(principal)))]
-    total = db.exec(select(sa.func.count(HelpArticle.id)).where(*where)).one()
+    where = [col(HelpArticle.is_published).is_(True), col(HelpArticle.audience).in_(sorted(audiences_for(principal)))]
+    total = db.exec(select(sa.func.count(col(HelpArticle.id))).where(*where)).one()
     rows = db.exec(
         select(HelpArticle)
         .where(*where)
-        .order_by(HelpArticle.title, HelpArticle.id)
+        .order_by(col(HelpArticle.title), col(HelpArticle.id))
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
@@ -228,22 +229,24 @@ def manage_articles(
     if text:
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
-            sa.or_(sa.func.lower(HelpArticle.title).like(like, escape="\\"), HelpArticle.slug.like(like, escape="\\"))
+            sa.or_(sa.func.lower(HelpArticle.title).like(like, escape="\\"),
+                   col(HelpArticle.slug).like(like, escape="\\"))
         )
     if status == "published":
-        where.append(HelpArticle.is_published.is_(True))
+        where.append(col(HelpArticle.is_published).is_(True))
     elif status == "draft":
-        where.append(HelpArticle.is_published.is_(False))
-    total = db.exec(select(sa.func.count(HelpArticle.id)).where(*where)).one()
+        where.append(col(HelpArticle.is_published).is_(False))
+    total = db.exec(select(sa.func.count(col(HelpArticle.id))).where(*where)).one()
     rows = db.exec(
         select(HelpArticle)
         .where(*where)
-        .order_by(HelpArticle.is_published, HelpArticle.title)
+        .order_by(col(HelpArticle.is_published), col(HelpArticle.title))
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
     return Page(
-        [ArticleRow(r.id, r.slug, r.title, r.audience, r.is_published, r.updated_at, r.version) for r in rows],
+        [ArticleRow(r.id, r.slug, r.title, r.audience, r.is_published, r.updated_at, r.version) for r in rows
+         if r.id is not None],
         int(total),
         page,
         page_size,
@@ -272,8 +275,7 @@ def slugify(title: str) -> str:
     """A slug from a title: "Change the delivery address!" -> "change-the-delivery-address"."""
     from portal_app.services.help_centre.text import words
 
-    slug = "-".join(words(title))[:SLUG_MAX].strip("-")
-    return slug
+    return "-".join(words(title))[:SLUG_MAX].strip("-")
 
 
 def _clean(data: ArticleInput, problems: dict[str, str], *, new: bool) -> dict:
@@ -369,6 +371,7 @@ def _write(
             {"expected_version": "send the version you opened"},
         )
     expected = int(expected_version)
+    assert row.id is not None  # a stored row
     if row.version != expected:
         raise _stale(row, expected)
     before = _snapshot(row)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import HelpArticle
 from portal_app.services.help_centre import render
@@ -125,6 +125,7 @@ def _idf(n: int, df: int) -> float:
 def index_article(row: HelpArticle) -> IndexedArticle:
     text = render.to_text(row.title, row.body_markdown)
     # Keywords are a set: "cancel booking, withdraw booking" says "booking" once.
+    assert row.id is not None  # a stored row
     fields = {
         "title": Counter(analyse(row.title)),
         "keywords": Counter(set(analyse(row.keywords or ""))),
@@ -144,15 +145,14 @@ _cache: dict[str, tuple[tuple, Index]] = {}
 def _stamp(db: Session) -> tuple:
     count, top_id, versions, latest = db.exec(
         select(
-            sa.func.count(HelpArticle.id),
+            sa.func.count(col(HelpArticle.id)),
             sa.func.max(HelpArticle.id),
             sa.func.sum(HelpArticle.version),
             sa.func.max(HelpArticle.updated_at),
         )
     ).one()
-    if isinstance(latest, datetime):
-        latest = latest.isoformat()
-    return int(count or 0), int(top_id or 0), int(versions or 0), str(latest)
+    changed = latest.isoformat() if isinstance(latest, datetime) else latest
+    return int(count or 0), int(top_id or 0), int(versions or 0), str(changed)
 
 
 def current(db: Session) -> Index:
@@ -166,7 +166,8 @@ def current(db: Session) -> Index:
         cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        rows = db.exec(select(HelpArticle).where(HelpArticle.is_published.is_(True)).order_by(HelpArticle.id)).all()
+        rows = db.exec(select(HelpArticle).where(col(HelpArticle.is_published).is_(True))
+                       .order_by(col(HelpArticle.id))).all()
         index = Index([index_article(r) for r in rows])
         _cache[key] = (stamp, index)
         return index

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import HelpArticle, HelpSearch
 from portal_app.auth.principal import Principal
@@ -128,8 +128,8 @@ def suggest_articles(db: Session, principal: Principal | None, text: str, limit:
 
 def _anonymous_budget_spent(db: Session, now: datetime) -> bool:
     recorded = db.exec(
-        select(sa.func.count(HelpSearch.id)).where(
-            HelpSearch.user_id.is_(None), HelpSearch.created_at >= now - timedelta(hours=1)
+        select(sa.func.count(col(HelpSearch.id))).where(
+            col(HelpSearch.user_id).is_(None), HelpSearch.created_at >= now - timedelta(hours=1)
         )
     ).one()
     return recorded >= settings.help_anonymous_searches_per_hour
@@ -138,7 +138,7 @@ def _anonymous_budget_spent(db: Session, now: datetime) -> bool:
 def _record(db: Session, principal: Principal | None, query: str, top: ArticleSuggestion | None, is_gap: bool) -> None:
     now = clock.now()
     user_id = principal.user_id if principal is not None else None
-    same_user = HelpSearch.user_id.is_(None) if user_id is None else HelpSearch.user_id == user_id
+    same_user = col(HelpSearch.user_id).is_(None) if user_id is None else HelpSearch.user_id == user_id
     repeat = db.exec(
         select(HelpSearch.id)
         .where(
@@ -211,9 +211,9 @@ def list_gaps(db: Session, principal: Principal, *, days: int = 90, page: int = 
     check_paging(page, page_size, MAX_PAGE_SIZE)
     since = _since(_check_days(days))
     key = sa.func.lower(HelpSearch.query)
-    where = (HelpSearch.is_gap.is_(True), HelpSearch.created_at >= since)
+    where = (col(HelpSearch.is_gap).is_(True), HelpSearch.created_at >= since)
     total = db.exec(select(sa.func.count(sa.distinct(key))).where(*where)).one()
-    n = sa.func.count(HelpSearch.id)
+    n = sa.func.count(col(HelpSearch.id))
     last = sa.func.max(HelpSearch.created_at)
     rows = db.exec(
         select(key, n, last, sa.func.max(HelpSearch.query))
@@ -224,9 +224,8 @@ def list_gaps(db: Session, principal: Principal, *, days: int = 90, page: int = 
         .limit(page_size)
     ).all()
     out = []
-    for _key, count, latest, shown in rows:
-        if isinstance(latest, str):  # SQLite returns the aggregate as text
-            latest = datetime.fromisoformat(latest)
+    for _key, count, last_seen, shown in rows:
+        latest = datetime.fromisoformat(last_seen) if isinstance(last_seen, str) else last_seen  # SQLite: text
         if latest.tzinfo is None:
             latest = latest.replace(tzinfo=clock.now().tzinfo)
         now = _rank(db, principal, shown, 1)
@@ -242,8 +241,8 @@ def search_summary(db: Session, principal: Principal, *, days: int = 90) -> Sear
     require_staff(principal)
     since = _since(_check_days(days))
     searches, gaps = db.exec(
-        select(sa.func.count(HelpSearch.id), sa.func.sum(sa.case((HelpSearch.is_gap.is_(True), 1), else_=0))).where(
-            HelpSearch.created_at >= since
-        )
+        select(sa.func.count(col(HelpSearch.id)),
+               sa.func.sum(sa.case((col(HelpSearch.is_gap).is_(True), 1), else_=0)))
+        .where(HelpSearch.created_at >= since)
     ).one()
     return SearchSummary(int(days), int(searches or 0), int(gaps or 0))

@@ -29,7 +29,7 @@ def list_canned(db: Session, principal: Principal, category: str | None = None) 
     rows = db.exec(select(CannedReply).order_by(CannedReply.title)).all()
     rank = {category: 0, None: 1}
     rows = sorted(rows, key=lambda r: rank.get(r.category, 2))
-    return [CannedView(r.id, r.title, r.body, r.category) for r in rows]
+    return [CannedView(r.id, r.title, r.body, r.category) for r in rows if r.id is not None]
 
 
 def save_canned(db: Session, principal: Principal, *, title: str, body: str, category: str | None,
@@ -44,7 +44,7 @@ def save_canned(db: Session, principal: Principal, *, title: str, body: str, cat
     if category is not None and category not in CATEGORY_LABELS:
         problems["category"] = f"choose one of {', '.join(CATEGORY_LABELS)} or none"
     refuse_if(problems, "The canned reply")
-    row = CannedReply() if canned_id is None else db.get(CannedReply, int(canned_id))
+    row = CannedReply(title=title, body=body) if canned_id is None else db.get(CannedReply, int(canned_id))
     if row is None:
         raise NotFound(f"There is no canned reply #{canned_id}. Reload the list. {NOTHING_SAVED}")
     same = db.exec(select(CannedReply).where(CannedReply.title == title)).first()
@@ -55,6 +55,7 @@ def save_canned(db: Session, principal: Principal, *, title: str, body: str, cat
     row.title, row.body, row.category = title, body, category
     db.add(row)
     db.flush()
+    assert row.id is not None  # flushed: the row has its key
     record(db, principal, "config_canned_reply_saved", "canned_reply", row.id, before,
            {"title": title, "body": body, "category": category})
     db.commit()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AppSetting, SlaPolicy, Team, Ticket, TicketFollower
 from models.enums import Priority, TicketCategory, TicketStatus
@@ -70,8 +71,8 @@ def desk_settings(db: Session) -> DeskSettings:
     return DeskSettings(routing, int(data.get("reopen_days") or DEFAULT_REOPEN_DAYS))
 
 
-def save_desk_settings(db: Session, principal: Principal, *, routing: dict[str, object],
-                       reopen_days: object) -> DeskSettings:
+def save_desk_settings(db: Session, principal: Principal, *, routing: dict[str, Any],
+                       reopen_days: Any) -> DeskSettings:
     """Admins choose the team each category goes to and the reopen window (1-90 days). Audited."""
     require_admin(principal)
     problems: dict[str, str] = {}
@@ -112,7 +113,7 @@ def save_desk_settings(db: Session, principal: Principal, *, routing: dict[str, 
 
 def sla_targets(db: Session, category: str, priority: str) -> tuple[int, int]:
     """(first response hours, resolution hours) for a request: exact category and priority first, then '*'."""
-    rows = db.exec(select(SlaPolicy).where(SlaPolicy.subject == "ticket", SlaPolicy.is_active.is_(True))).all()
+    rows = db.exec(select(SlaPolicy).where(SlaPolicy.subject == "ticket", col(SlaPolicy.is_active).is_(True))).all()
     table = {(r.kind, r.severity): r for r in rows}
     for key in ((category, priority), (category, "*"), ("*", priority), ("*", "*")):
         if key in table:
@@ -142,7 +143,7 @@ def load(db: Session, principal: Principal, reference: str) -> Ticket:
     if not (principal.can(Permission.RAISE_REQUESTS) or principal.can(Permission.HANDLE_REQUESTS)):
         principal.require(Permission.HANDLE_REQUESTS)
     ticket = db.exec(select(Ticket).where(Ticket.reference == (reference or "").strip().upper(),
-                                          company_filter(Ticket.company_id, principal))).first()
+                                          company_filter(col(Ticket.company_id), principal))).first()
     if ticket is None:
         raise NotFound(f"No request {reference!r} was found in your account. Check the reference and try again.")
     return ticket

@@ -11,6 +11,7 @@ conflict and nothing is saved.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -69,6 +70,7 @@ def _not_merged(ticket: Ticket) -> None:
 
 def _tell_customer(db: Session, ticket: Ticket, kind: str, title: str, body: str, key: str, skip: int) -> None:
     """The raiser and the followers hear about a reply or a resolution, as their preferences ask."""
+    assert ticket.id is not None  # a stored row
     notifications.notify(db, kind, [ticket.raised_by_id, *followers_of(db, ticket.id)], title, body,
                          customer_link(ticket), key, skip=skip, company_id=ticket.company_id)
 
@@ -91,6 +93,7 @@ def post_message(db: Session, principal: Principal, reference: str, body: str, *
     (staff only) changes no status, is never shown to customers and notifies nobody.
     """
     ticket = load(db, principal, reference)
+    assert ticket.id is not None  # a stored row
     _not_merged(ticket)
     text = clean_body(body, "the note" if internal else "your message")
     now = clock.now()
@@ -142,7 +145,7 @@ def post_message(db: Session, principal: Principal, reference: str, body: str, *
     return message
 
 
-def _status_values(ticket: Ticket, target: str, now) -> dict[str, object]:
+def _status_values(ticket: Ticket, target: str, now: datetime) -> dict[str, object]:
     values: dict[str, object] = {"status": target}
     if target == TicketStatus.RESOLVED and ticket.status != TicketStatus.RESOLVED:
         values["resolved_at"] = now
@@ -155,7 +158,7 @@ def _status_values(ticket: Ticket, target: str, now) -> dict[str, object]:
     return values
 
 
-def _reopened(db: Session, ticket: Ticket, now) -> dict[str, object]:
+def _reopened(db: Session, ticket: Ticket, now: datetime) -> dict[str, object]:
     """A reopened request starts a new resolution timer (the first response was already given)."""
     _first_due, resolution_due = due_times(db, ticket.category, ticket.priority, now)
     return {"status": TicketStatus.OPEN.value, "resolved_at": None, "closed_at": None,
@@ -219,6 +222,7 @@ def merge(db: Session, principal: Principal, reference: str, into_reference: str
     _staff(principal)
     ticket = load(db, principal, reference)
     target = load(db, principal, into_reference)
+    assert ticket.id is not None and target.id is not None  # stored rows
     _not_merged(ticket)
     if target.id == ticket.id:
         raise ValidationFailed(f"A request cannot be merged into itself. {NOTHING_SAVED}")
@@ -269,6 +273,7 @@ def reopen(db: Session, principal: Principal, reference: str, reason: str, *,
     """Reopen a resolved or closed request inside the reopen window (customers and staff), with the reason as a
     message."""
     ticket = load(db, principal, reference)
+    assert ticket.id is not None  # a stored row
     _not_merged(ticket)
     if principal.is_customer:
         _customer(principal)
@@ -325,6 +330,7 @@ def rate(db: Session, principal: Principal, reference: str, score: int, comment:
 def set_following(db: Session, principal: Principal, reference: str, follow: bool) -> bool:
     """Colleagues of the request's company (and staff) follow a request to hear about replies."""
     ticket = load(db, principal, reference)
+    assert ticket.id is not None  # a stored row
     row = db.get(TicketFollower, (ticket.id, principal.user_id))
     if follow and row is None:
         db.add(TicketFollower(ticket_id=ticket.id, user_id=principal.user_id))

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Document,
@@ -83,6 +83,7 @@ def new_ticket(db: Session, *, company_id: int, raised_by_id: int, category: str
     )
     db.add(ticket)
     db.flush()
+    assert ticket.id is not None  # flushed: the row has its key
     ticket.reference = ticket_reference(ticket.id)
     db.add(ticket)
     db.add(TicketMessage(ticket_id=ticket.id, author_id=raised_by_id, visibility="customer", body=body,
@@ -114,6 +115,7 @@ def attach_files(db: Session, principal: Principal, ticket: Ticket, message: Tic
     for name, data in files:
         doc = document_files.store_attachment(db, principal, ticket.company_id, name, data,
                                               visibility=message.visibility, written=written)
+        assert message.id is not None and doc.id is not None  # flushed rows
         db.add(TicketAttachment(ticket_message_id=message.id, document_id=doc.id))
         stored.append(doc)
     return stored
@@ -155,21 +157,21 @@ def open_request(
     if shipment_reference:
         shipment_id = db.exec(
             select(Shipment.id).where(Shipment.reference == shipment_reference.strip().upper(),
-                                      company_filter(Shipment.company_id, principal))
+                                      company_filter(col(Shipment.company_id), principal))
         ).first()
         if shipment_id is None:
             raise NotFound(f"No shipment {shipment_reference!r} in your account. {NOTHING_SENT}")
     if invoice_number:
         found = db.exec(
             select(Invoice.id, Invoice.shipment_id).where(Invoice.number == invoice_number.strip().upper(),
-                                                          company_filter(Invoice.company_id, principal))
+                                                          company_filter(col(Invoice.company_id), principal))
         ).first()
         if found is None:
             raise NotFound(f"No invoice {invoice_number!r} in your account. {NOTHING_SENT}")
         invoice_id, shipment_id = found[0], shipment_id or found[1]
     if document_id is not None:
         found = db.exec(select(Document.id, Document.shipment_id).where(
-            Document.id == int(document_id), company_filter(Document.company_id, principal),
+            col(Document.id) == int(document_id), company_filter(col(Document.company_id), principal),
             Document.visibility == "customer")).first()
         if found is None:
             raise NotFound(f"No document {document_id} in your account. {NOTHING_SENT}")

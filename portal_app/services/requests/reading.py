@@ -4,12 +4,14 @@ query, not in the page."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Company,
@@ -122,6 +124,7 @@ class RequestDetail:
     reopen_until: datetime | None
 
 
+_Select = TypeVar("_Select", bound=sa.Select)
 _raiser = aliased(User)
 _assignee = aliased(User)
 
@@ -131,16 +134,16 @@ def _columns() -> tuple:
             Invoice.number)
 
 
-def _joined(q):
-    return (q.join(Company, Company.id == Ticket.company_id)
-            .join(_raiser, _raiser.id == Ticket.raised_by_id)
-            .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
-            .outerjoin(Team, Team.id == Ticket.team_id)
-            .outerjoin(Shipment, Shipment.id == Ticket.shipment_id)
-            .outerjoin(Invoice, Invoice.id == Ticket.invoice_id))
+def _joined(q: _Select) -> _Select:
+    return (q.join(Company, col(Company.id) == col(Ticket.company_id))
+            .join(_raiser, col(_raiser.id) == col(Ticket.raised_by_id))
+            .outerjoin(_assignee, col(_assignee.id) == col(Ticket.assignee_id))
+            .outerjoin(Team, col(Team.id) == col(Ticket.team_id))
+            .outerjoin(Shipment, col(Shipment.id) == col(Ticket.shipment_id))
+            .outerjoin(Invoice, col(Invoice.id) == col(Ticket.invoice_id)))
 
 
-def _row(found, principal: Principal, now: datetime, tz: str) -> RequestRow:
+def _row(found: Sequence[Any], principal: Principal, now: datetime, tz: str) -> RequestRow:
     t, company, raiser, assignee, team, shipment_ref, invoice_no = found
     labels = STAFF_STATUS_LABELS if principal.is_staff else STATUS_LABELS
     answered = t.first_responded_at or (t.resolved_at if t.status in DONE_STATUSES else None)
@@ -159,46 +162,47 @@ def _row(found, principal: Principal, now: datetime, tz: str) -> RequestRow:
 def _clauses(principal: Principal, f: RequestFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
     if f.status not in STATUS_FILTERS:
         raise ValidationFailed(f"Unknown status {f.status!r}. Use one of: {', '.join(STATUS_FILTERS)}.")
-    out: list[sa.ColumnElement[bool]] = [company_filter(Ticket.company_id, principal)]
+    out: list[sa.ColumnElement[bool]] = [company_filter(col(Ticket.company_id), principal)]
     if f.status == "active":
-        out.append(Ticket.status.in_(ACTIVE_STATUSES))
+        out.append(col(Ticket.status).in_(ACTIVE_STATUSES))
     elif f.status != "all":
-        out.append(Ticket.status == f.status)
+        out.append(col(Ticket.status) == f.status)
     if f.category:
-        out.append(Ticket.category == check_choice(f.category, CATEGORY_LABELS, "category"))
+        out.append(col(Ticket.category) == check_choice(f.category, CATEGORY_LABELS, "category"))
     if f.priority:
-        out.append(Ticket.priority == check_choice(f.priority, PRIORITY_LABELS, "priority"))
+        out.append(col(Ticket.priority) == check_choice(f.priority, PRIORITY_LABELS, "priority"))
     if f.search:
         term = f.search.strip().upper()
         sid = select(Shipment.id).where(Shipment.reference == term).scalar_subquery()
-        out.append(sa.or_(Ticket.reference == term, Ticket.shipment_id == sid,
+        out.append(sa.or_(col(Ticket.reference) == term, col(Ticket.shipment_id) == sid,
                           sa.func.lower(Ticket.subject).contains(f.search.strip().lower(), autoescape=True)))
     if principal.is_staff:
         if f.team_id is not None:
-            out.append(Ticket.team_id == int(f.team_id))
+            out.append(col(Ticket.team_id) == int(f.team_id))
         if f.assignee_id is not None:
-            out.append(Ticket.assignee_id == int(f.assignee_id))
+            out.append(col(Ticket.assignee_id) == int(f.assignee_id))
         if f.unassigned:
-            out.append(Ticket.assignee_id.is_(None))
+            out.append(col(Ticket.assignee_id).is_(None))
         if f.company_id is not None:
-            out.append(Ticket.company_id == int(f.company_id))
-        first_due = sa.and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at.is_not(None))
+            out.append(col(Ticket.company_id) == int(f.company_id))
+        first_due = sa.and_(col(Ticket.first_responded_at).is_(None), col(Ticket.first_response_due_at).is_not(None))
         if f.breached:
-            out += [Ticket.status.in_(ACTIVE_STATUSES),
-                    sa.or_(Ticket.resolution_due_at < now, sa.and_(first_due, Ticket.first_response_due_at < now))]
+            out += [col(Ticket.status).in_(ACTIVE_STATUSES),
+                    sa.or_(col(Ticket.resolution_due_at) < now,
+                           sa.and_(first_due, col(Ticket.first_response_due_at) < now))]
         if f.breaching_within_hours is not None:
             if not 1 <= f.breaching_within_hours <= 24 * 30:
                 raise ValidationFailed("Breaching within: choose between 1 and 720 hours.")
             soon = now + timedelta(hours=f.breaching_within_hours)
-            out += [Ticket.status.in_(ACTIVE_STATUSES),
-                    sa.or_(Ticket.resolution_due_at.between(now, soon),
-                           sa.and_(first_due, Ticket.first_response_due_at.between(now, soon)))]
+            out += [col(Ticket.status).in_(ACTIVE_STATUSES),
+                    sa.or_(col(Ticket.resolution_due_at).between(now, soon),
+                           sa.and_(first_due, col(Ticket.first_response_due_at).between(now, soon)))]
     return out
 
 
-def _next_due():
+def _next_due() -> sa.ColumnElement[Any]:
     """The nearer of the two timers still running: first response (until answered), then resolution."""
-    first = sa.case((Ticket.first_responded_at.is_(None), Ticket.first_response_due_at), else_=None)
+    first = sa.case((col(Ticket.first_responded_at).is_(None), Ticket.first_response_due_at), else_=None)
     return sa.func.coalesce(first, Ticket.resolution_due_at)
 
 
@@ -214,10 +218,11 @@ def list_requests(db: Session, principal: Principal, filters: RequestFilters | N
     where = _clauses(principal, filters or RequestFilters(), now)
     total = db.exec(select(sa.func.count()).select_from(Ticket).where(*where)).one()
     if principal.is_staff:
-        order = (sa.case((Ticket.status.in_(ACTIVE_STATUSES), 0), else_=1), _next_due().is_(None), _next_due(),
-                 Ticket.id)
+        order: tuple[sa.SQLColumnExpression[Any], ...] = (
+            sa.case((col(Ticket.status).in_(ACTIVE_STATUSES), 0), else_=1), _next_due().is_(None), _next_due(),
+            col(Ticket.id))
     else:
-        order = (Ticket.updated_at.desc(), Ticket.id.desc())
+        order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
     found = db.exec(_joined(select(*_columns())).where(*where).order_by(*order)
                     .offset((page - 1) * page_size).limit(page_size)).all()
     tz = viewer_timezone(db, principal)
@@ -228,26 +233,30 @@ def _messages(db: Session, principal: Principal, ticket_id: int) -> list[Message
     where = [TicketMessage.ticket_id == ticket_id]
     if principal.is_customer:
         where.append(TicketMessage.visibility == "customer")
-    rows = db.exec(select(TicketMessage, User.full_name, User.role).outerjoin(User, User.id == TicketMessage.author_id)
-                   .where(*where).order_by(TicketMessage.created_at, TicketMessage.id).limit(MAX_MESSAGES)).all()
+    rows = db.exec(select(TicketMessage, col(User.full_name), col(User.role))
+                   .outerjoin(User, col(User.id) == col(TicketMessage.author_id))
+                   .where(*where).order_by(col(TicketMessage.created_at), col(TicketMessage.id))
+                   .limit(MAX_MESSAGES)).all()
     ids = [m.id for m, _n, _r in rows]
     files: dict[int, list[AttachmentView]] = {}
     if ids:
-        doc_where = [TicketAttachment.ticket_message_id.in_(ids)]
+        doc_where: list[sa.ColumnElement[bool]] = [col(TicketAttachment.ticket_message_id).in_(ids)]
         if principal.is_customer:
-            doc_where.append(Document.visibility == "customer")
+            doc_where.append(col(Document.visibility) == "customer")
         for message_id, doc_id, name, size in db.exec(
                 select(TicketAttachment.ticket_message_id, Document.id, Document.filename, Document.size_bytes)
-                .join(Document, Document.id == TicketAttachment.document_id).where(*doc_where)
-                .order_by(Document.id)):
+                .join(Document, col(Document.id) == col(TicketAttachment.document_id)).where(*doc_where)
+                .order_by(col(Document.id))):
+            assert doc_id is not None  # a stored row
             files.setdefault(message_id, []).append(AttachmentView(doc_id, name, size))
     staff = {r.value for r in STAFF_ROLES}
     return [MessageView(m.id, name or "System", role in staff, m.visibility == "internal", m.body, m.created_at,
-                        tuple(files.get(m.id, ()))) for m, name, role in rows]
+                        tuple(files.get(m.id, ()))) for m, name, role in rows if m.id is not None]
 
 
 def get_request(db: Session, principal: Principal, reference: str) -> RequestDetail:
     ticket = load(db, principal, reference)
+    assert ticket.id is not None  # a stored row
     now = clock.now()
     found = db.exec(_joined(select(*_columns())).where(Ticket.id == ticket.id)).one()
     row = _row(found, principal, now, viewer_timezone(db, principal))
@@ -257,7 +266,7 @@ def get_request(db: Session, principal: Principal, reference: str) -> RequestDet
     merged_into = (db.exec(select(Ticket.reference).where(Ticket.id == ticket.merged_into_id)).first()
                    if ticket.merged_into_id else None)
     merged_from = list(db.exec(select(Ticket.reference).where(Ticket.merged_into_id == ticket.id)
-                               .order_by(Ticket.id)).all())
+                               .order_by(col(Ticket.id))).all())
     following = db.exec(select(TicketFollower.user_id).where(TicketFollower.ticket_id == ticket.id,
                                                              TicketFollower.user_id == principal.user_id)).first()
     until = reopen_deadline(db, ticket)
