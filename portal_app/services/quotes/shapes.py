@@ -1,0 +1,180 @@
+"""Quote requests' limits, the inputs they are made from and the views they are read as."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+MAX_PAGE_SIZE = 100
+MAX_LINES = 20
+MAX_CONTAINERS_PER_LINE = 50
+MAX_PACKAGES_PER_LINE = 9999
+MAX_DIMENSION_CM = Decimal(1500)
+MAX_WEIGHT_KG = Decimal(500000)
+MAX_READY_DAYS_AHEAD = 365
+OPTION_VALID_DAYS = 7
+NOTHING_SUBMITTED = "Your draft is saved; nothing was sent."
+SORTS = ("cheapest", "fastest")
+LIST_SORTS = ("updated", "-updated", "ready", "reference")
+# Incoterms that work for any mode, offered in place of the four sea-only ones.
+ANY_MODE_EQUIVALENT = {"FAS": "FCA", "FOB": "FCA", "CFR": "CPT", "CIF": "CIP"}
+
+
+# ---------------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class CargoLineInput:
+    """One cargo line as typed: packages with per-package dimensions and the line's total gross weight, or
+    containers of one ISO 6346 size-type (FCL). Numbers may be given as text; blanks are fine in a draft."""
+
+    description: str | None = None
+    packages: int | str | None = None
+    length_cm: Decimal | int | str | None = None
+    width_cm: Decimal | int | str | None = None
+    height_cm: Decimal | int | str | None = None
+    weight_kg: Decimal | int | str | None = None
+    container_size_type: str | None = None
+    container_count: int | str | None = None
+    is_dangerous_goods: bool = False
+    un_number: str | None = None
+    dg_class: str | None = None
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """A quote request form. ``origin`` and ``destination`` are location codes (UN/LOCODE or IATA)."""
+
+    mode: str | None = None
+    origin: str | None = None
+    destination: str | None = None
+    ready_date: date | str | None = None
+    incoterm: str | None = None
+    services: tuple[str, ...] = ()
+    cargo_value: Decimal | int | str | None = None
+    cargo_currency: str | None = None
+    customer_reference: str | None = None
+    lines: tuple[CargoLineInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManualChargeInput:
+    code: str
+    description: str
+    quantity: Decimal | int | str
+    unit_price: Decimal | int | str
+
+
+@dataclass(frozen=True)
+class ManualOptionInput:
+    """A price ops puts together by hand for a request no rate card matched."""
+
+    currency: str
+    transit_days: int
+    valid_until: date
+    charges: tuple[ManualChargeInput, ...]
+    carrier_code: str | None = None
+    notes: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class CargoLineView:
+    description: str | None
+    packages: int | None
+    length_cm: Decimal | None
+    width_cm: Decimal | None
+    height_cm: Decimal | None
+    weight_kg: Decimal | None
+    container_size_type: str | None
+    container_count: int | None
+    is_dangerous_goods: bool
+    un_number: str | None
+    dg_class: str | None
+
+
+@dataclass(frozen=True)
+class OptionChargeView:
+    code: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OptionView:
+    id: int
+    quote_reference: str
+    carrier_code: str | None
+    carrier_name: str | None
+    currency: str
+    total: Decimal
+    total_text: str  # "USD 4,785.00"
+    transit_days: int
+    valid_until: datetime
+    status: str  # offered, accepted, expired, declined (expired derived from valid_until)
+    is_manual: bool
+    notes: str | None
+    shipment_reference: str | None
+    charges: tuple[OptionChargeView, ...] = ()
+
+    @property
+    def can_accept(self) -> bool:
+        return self.status == "offered"
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    reference: str
+    status: str
+    mode: str | None
+    origin: str | None
+    destination: str | None
+    ready_date: date | None
+    company_name: str
+    requested_by: str
+    options: int
+    best_total_text: str | None  # cheapest open option, e.g. "EUR 1,234.00"
+    is_manual: bool
+    manual_due_at: datetime | None
+    sla_overdue: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    reference: str
+    status: str
+    mode: str | None
+    mode_label: str | None
+    origin: str | None
+    origin_name: str | None
+    destination: str | None
+    destination_name: str | None
+    ready_date: date | None
+    incoterm: str | None
+    services: tuple[str, ...]
+    cargo_value: Decimal | None
+    cargo_currency: str | None
+    customer_reference: str | None
+    is_manual: bool
+    manual_due_at: datetime | None
+    submitted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    company_name: str
+    requested_by: str
+    version: int
+    gross_weight_kg: Decimal
+    volume_m3: Decimal
+    chargeable_weight_kg: Decimal | None  # air and road groupage
+    revenue_tonnes: Decimal | None  # ocean LCL (W/M)
+    lines: tuple[CargoLineView, ...] = ()
+    options: tuple[OptionView, ...] = ()
+    problems: Mapping[str, str] = field(default_factory=dict)  # what must still be fixed before submitting
