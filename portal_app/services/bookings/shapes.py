@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated, ClassVar
 
-from models.enums import (
-    ShipmentStatus,
-)
+from pydantic import ConfigDict, Field
+
+from models.enums import ShipmentStatus
+from portal_app.services.read_models import SERVED_WHOLE
 
 ACCEPT_OPERATION = "accept_option"
 MAX_KEY_LENGTH = 100
@@ -52,16 +54,21 @@ class BookingInput:
 
 @dataclass(frozen=True)
 class BookingResult:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     shipment_reference: str
     status: str
     quote_reference: str
     option_id: int
-    created: bool  # False when this call returned the booking an earlier call made
+    created: Annotated[bool, Field(description="False when this repeated call returned the booking made the first "
+                                               "time")]
     message: str
 
 
 @dataclass(frozen=True)
 class BookingRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     shipment_reference: str
     quote_reference: str | None
     company_name: str
@@ -79,13 +86,16 @@ class BookingRow:
 
 @dataclass(frozen=True)
 class ChangeRequestView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     id: int
     shipment_reference: str
     company_name: str
     kind: str  # amend | cancel
     status: str  # pending | approved | rejected
     changes: dict[str, str] = field(default_factory=dict)  # field -> requested value
-    current: dict[str, str] = field(default_factory=dict)  # field -> value when requested
+    current: Annotated[dict[str, str], Field(description="The values when the change was requested")] = field(
+        default_factory=dict)
     reason: str | None = None
     decision_reason: str | None = None
     requested_by: str | None = None

@@ -6,6 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field
+
+from portal_app.services.read_models import SERVED_WHOLE
 
 MAX_PAGE_SIZE = 100
 MAX_LINES = 20
@@ -84,6 +89,8 @@ class ManualOptionInput:
 
 @dataclass(frozen=True)
 class CargoLineView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     description: str | None
     packages: int | None
     length_cm: Decimal | None
@@ -99,6 +106,8 @@ class CargoLineView:
 
 @dataclass(frozen=True)
 class OptionChargeView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     code: str
     description: str
     quantity: Decimal
@@ -108,28 +117,32 @@ class OptionChargeView:
 
 @dataclass(frozen=True)
 class OptionView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     id: int
     quote_reference: str
     carrier_code: str | None
     carrier_name: str | None
     currency: str
-    total: Decimal
+    total: Annotated[Decimal, Field(description="All-in price")]
     total_text: str  # "USD 4,785.00"
     transit_days: int
     valid_until: datetime
-    status: str  # offered, accepted, expired, declined (expired derived from valid_until)
+    status: Annotated[str, Field(description="offered, accepted, expired (past valid_until) or declined")]
     is_manual: bool
     notes: str | None
     shipment_reference: str | None
+    can_accept: bool = False  # derived from ``status`` (whatever is given is replaced)
     charges: tuple[OptionChargeView, ...] = ()
 
-    @property
-    def can_accept(self) -> bool:
-        return self.status == "offered"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "can_accept", self.status == "offered")
 
 
 @dataclass(frozen=True)
 class QuoteRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     reference: str
     status: str
     mode: str | None
@@ -149,8 +162,11 @@ class QuoteRow:
 
 @dataclass(frozen=True)
 class QuoteView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     reference: str
-    status: str
+    status: Annotated[str, Field(description="draft, requested (being priced by our team), quoted, accepted, expired, "
+                                             "declined")]
     mode: str | None
     mode_label: str | None
     origin: str | None
@@ -164,7 +180,7 @@ class QuoteView:
     cargo_currency: str | None
     customer_reference: str | None
     is_manual: bool
-    manual_due_at: datetime | None
+    manual_due_at: Annotated[datetime | None, Field(description="When our team will have priced a manual quote (SLA)")]
     submitted_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -177,4 +193,5 @@ class QuoteView:
     revenue_tonnes: Decimal | None  # ocean LCL (W/M)
     lines: tuple[CargoLineView, ...] = ()
     options: tuple[OptionView, ...] = ()
-    problems: Mapping[str, str] = field(default_factory=dict)  # what must still be fixed before submitting
+    problems: Annotated[Mapping[str, str], Field(description="Drafts: what still stops submitting, by field")] = field(
+        default_factory=dict)

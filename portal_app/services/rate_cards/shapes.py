@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field
 
 from models.enums import Mode
 from portal_app.services.errors import ErrorCode, ValidationFailed
+from portal_app.services.read_models import SERVED_WHOLE
 
 MAX_PAGE_SIZE = 200
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -70,6 +74,8 @@ class RateCardInput:
 
 @dataclass(frozen=True)
 class RateChargeView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     id: int
     code: str
     description: str
@@ -85,6 +91,8 @@ class RateChargeView:
 
 @dataclass(frozen=True)
 class RateCardRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     id: int
     mode: str
     origin: str
@@ -98,7 +106,7 @@ class RateCardRow:
     currency: str
     transit_days: int
     is_active: bool
-    state: str  # active, expired, future, inactive
+    state: Annotated[str, Field(description="active (valid today), expired, future, inactive")]
     charges: int
     updated_at: datetime
 
@@ -113,13 +121,17 @@ class RateCardView:
 
 @dataclass(frozen=True)
 class ImportProblem:
-    row: int  # as a spreadsheet shows it: the header is row 1, the first data row is row 2
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    row: Annotated[int, Field(description="Spreadsheet row: the header is row 1")]  # first data row is row 2
     column: str
     problem: str
 
 
 @dataclass(frozen=True)
 class ImportReport:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
     filename: str
     rows: int
     cards: int
