@@ -5,13 +5,15 @@ Every service query over company-owned rows passes its company column through :f
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, SQLColumnExpression
 
 from portal_app.auth.principal import Principal
 
 
-def company_filter(company_column: ColumnElement, principal: Principal) -> ColumnElement[bool]:
+def company_filter(company_column: SQLColumnExpression[Any], principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause limiting rows to what ``principal`` may read.
 
     Staff with VIEW_ALL_COMPANIES see every company; everyone else only their own.

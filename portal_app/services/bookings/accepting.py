@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     CargoLine,
@@ -72,12 +72,13 @@ def accept_option(
         raise ValidationFailed(f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} characters. {NOTHING_BOOKED}")
     found = db.exec(
         select(QuoteOption, QuoteRequest)
-        .join(QuoteRequest, QuoteRequest.id == QuoteOption.quote_request_id)
-        .where(QuoteOption.id == int(option_id), company_filter(QuoteRequest.company_id, principal))
+        .join(QuoteRequest, col(QuoteRequest.id) == col(QuoteOption.quote_request_id))
+        .where(col(QuoteOption.id) == int(option_id), company_filter(col(QuoteRequest.company_id), principal))
     ).first()
     if found is None:
         raise NotFound(f"No quote option {option_id} was found in your account. Open the quote and pick an option.")
     option, quote = found
+    assert option.id is not None  # a stored row
     if key:
         done = db.exec(select(IdempotencyKey).where(
             IdempotencyKey.user_id == principal.user_id, IdempotencyKey.operation == ACCEPT_OPERATION,
@@ -123,6 +124,7 @@ def _refuse_closed(option: QuoteOption, quote: QuoteRequest, now: datetime) -> N
 
 def _accept(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRequest, data: BookingInput,
             key: str) -> BookingResult:
+    assert option.id is not None  # a stored row
     now = clock.now()
     _refuse_closed(option, quote, now)
     problems = _check_booking(data)
@@ -132,7 +134,8 @@ def _accept(db: Session, principal: Principal, option: QuoteOption, quote: Quote
     # The one write that decides who books: only one transaction can move the option out of 'offered'.
     won = db.exec(
         sa.update(QuoteOption)
-        .where(QuoteOption.id == option.id, QuoteOption.status == "offered", QuoteOption.valid_until >= now)
+        .where(col(QuoteOption.id) == option.id, col(QuoteOption.status) == "offered",
+               col(QuoteOption.valid_until) >= now)
         .values(status="accepted", accepted_at=now, version=QuoteOption.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -162,9 +165,11 @@ def _accept(db: Session, principal: Principal, option: QuoteOption, quote: Quote
 def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRequest, data: BookingInput,
           now: datetime) -> Shipment:
     lines = list(db.exec(select(QuoteCargoLine).where(QuoteCargoLine.quote_request_id == quote.id)
-                         .order_by(QuoteCargoLine.id)).all())
+                         .order_by(col(QuoteCargoLine.id))).all())
     cargo = cargo_of(quote, lines)
     po = _text(data.customer_reference, 40) or quote.customer_reference
+    # Only a submitted request (its lane complete) has options to book.
+    assert quote.mode is not None and quote.origin_id is not None and quote.destination_id is not None
     shipment = Shipment(
         reference=f"TMP-{uuid.uuid4().hex[:16]}", company_id=quote.company_id, quote_option_id=option.id,
         mode=quote.mode, status=ShipmentStatus.BOOKED.value, incoterm=quote.incoterm,
@@ -183,6 +188,7 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
     )
     db.add(shipment)
     db.flush()
+    assert shipment.id is not None  # flushed: the row has its key
     shipment.reference = shipment_reference(shipment.id)
     _milestones(db, shipment, option.transit_days, quote.ready_date or now.date(), now)
     db.add(shipment)
@@ -198,7 +204,7 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
             dg_class=ln.dg_class if ln.is_dangerous_goods else None,
         ))
     for c in db.exec(select(QuoteOptionCharge).where(QuoteOptionCharge.quote_option_id == option.id)
-                     .order_by(QuoteOptionCharge.id)).all():
+                     .order_by(col(QuoteOptionCharge.id))).all():
         db.add(ShipmentCharge(shipment_id=shipment.id, code=c.code, description=c.description, quantity=c.quantity,
                               unit_price=c.unit_price, amount=c.amount, currency=option.currency))
     refs = [(ReferenceKind.SHIPMENT, shipment.reference)]
@@ -211,12 +217,13 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
     db.add(ShipmentFollower(shipment_id=shipment.id, user_id=principal.user_id, created_at=now))
     db.exec(
         sa.update(QuoteOption)
-        .where(QuoteOption.quote_request_id == quote.id, QuoteOption.id != option.id, QuoteOption.status == "offered")
+        .where(col(QuoteOption.quote_request_id) == quote.id, col(QuoteOption.id) != option.id,
+               col(QuoteOption.status) == "offered")
         .values(status="declined", version=QuoteOption.version + 1)
         .execution_options(synchronize_session=False)
     )
     db.exec(
-        sa.update(QuoteRequest).where(QuoteRequest.id == quote.id)
+        sa.update(QuoteRequest).where(col(QuoteRequest.id) == quote.id)
         .values(status=QuoteStatus.ACCEPTED.value, updated_at=now, version=QuoteRequest.version + 1)
         .execution_options(synchronize_session=False)
     )

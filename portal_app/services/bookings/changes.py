@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     ChangeRequest,
@@ -107,6 +107,7 @@ def _cr_view(cr: ChangeRequest, shipment_ref: str, company: str, requester: str 
         payload = json.loads(cr.changes or "{}")
     except ValueError:
         payload = {}
+    assert cr.id is not None  # a stored row
     return ChangeRequestView(
         id=cr.id, shipment_reference=shipment_ref, company_name=company, kind=cr.kind, status=cr.status,
         changes=dict(payload.get("to", payload if "to" not in payload and "from" not in payload else {})),
@@ -170,6 +171,7 @@ def _request(db: Session, principal: Principal, reference: str, kind: ChangeRequ
             raise ValidationFailed("Change at least one value; what you sent matches the booking. Nothing was sent.")
     now = clock.now()
     current = _current(shipment)
+    assert shipment.id is not None  # a stored row
     cr = ChangeRequest(
         shipment_id=shipment.id, company_id=shipment.company_id, kind=kind.value,
         status=ChangeRequestStatus.PENDING.value,
@@ -201,8 +203,9 @@ def _apply_change(shipment: Shipment, changes: dict[str, str]) -> dict[str, obje
             values[key] = Decimal(text)
         else:
             values[key] = text
-    if "ready_date" in values and shipment.ready_date:
-        shift = timedelta(days=(values["ready_date"] - shipment.ready_date).days)
+    new_ready = values.get("ready_date")
+    if isinstance(new_ready, date) and shipment.ready_date:
+        shift = timedelta(days=(new_ready - shipment.ready_date).days)
         for name in ("etd_planned", "eta_planned"):
             if getattr(shipment, name) is not None:
                 values[name] = getattr(shipment, name) + shift
@@ -220,12 +223,14 @@ def decide_change(
     if not why or len(why) < REASON_MIN:
         raise ValidationFailed("Write the reason the customer will read (a few words). Nothing was changed.")
     found = db.exec(select(ChangeRequest, Shipment)
-                    .join(Shipment, Shipment.id == ChangeRequest.shipment_id)
-                    .where(ChangeRequest.id == int(change_id), company_filter(ChangeRequest.company_id, principal))
+                    .join(Shipment, col(Shipment.id) == col(ChangeRequest.shipment_id))
+                    .where(col(ChangeRequest.id) == int(change_id),
+                           company_filter(col(ChangeRequest.company_id), principal))
                     ).first()
     if found is None:
         raise NotFound(f"No change request #{change_id} was found. Check the number and try again.")
     cr, shipment = found
+    assert shipment.id is not None  # a stored row
     if cr.status != ChangeRequestStatus.PENDING:
         raise Conflict(f"Change request #{cr.id} was already {cr.status}. Nothing was changed.")
     if expected_version is not None and cr.version != expected_version:
@@ -244,24 +249,25 @@ def decide_change(
             values = _apply_change(shipment, requested)
         old_ready = shipment.ready_date
         _bump(db, shipment, None, now, **values)
-        if "ready_date" in requested and old_ready:
+        if "ready_date" in requested and old_ready and shipment.ready_date:
             shift = timedelta(days=(shipment.ready_date - old_ready).days)
             for m in db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id,
-                                                     Milestone.actual_at.is_(None))).all():
+                                                     col(Milestone.actual_at).is_(None))).all():
                 if m.planned_at is not None:
                     m.planned_at += shift
                     m.updated_at = now
                     m.version += 1
                     db.add(m)
         if requested.get("customer_po"):
-            db.exec(sa.delete(ShipmentReference).where(ShipmentReference.shipment_id == shipment.id,
-                                                       ShipmentReference.kind == ReferenceKind.CUSTOMER_PO.value))
+            db.exec(sa.delete(ShipmentReference).where(col(ShipmentReference.shipment_id) == shipment.id,
+                                                       col(ShipmentReference.kind) == ReferenceKind.CUSTOMER_PO.value))
             value = requested["customer_po"]
             db.add(ShipmentReference(shipment_id=shipment.id, company_id=shipment.company_id,
                                      kind=ReferenceKind.CUSTOMER_PO.value, value=normalize_reference(value),
                                      display_value=value[:40]))
     changed = db.exec(
-        sa.update(ChangeRequest).where(ChangeRequest.id == cr.id, ChangeRequest.status == ChangeRequestStatus.PENDING)
+        sa.update(ChangeRequest)
+        .where(col(ChangeRequest.id) == cr.id, col(ChangeRequest.status) == ChangeRequestStatus.PENDING)
         .values(status=(ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED).value,
                 decision_reason=why, decided_by_id=principal.user_id, decided_at=now,
                 version=ChangeRequest.version + 1)
@@ -272,7 +278,7 @@ def decide_change(
         raise Conflict(f"Change request #{cr.id} was decided by someone else a moment ago. Nothing was changed.")
     db.exec(
         sa.update(OpsException)
-        .where(OpsException.open_key == f"{shipment.id}|{ExceptionKind.CHANGE_REQUESTED.value}|cr:{cr.id}")
+        .where(col(OpsException.open_key) == f"{shipment.id}|{ExceptionKind.CHANGE_REQUESTED.value}|cr:{cr.id}")
         .values(status="resolved", open_key=None, resolved_at=now, resolved_by_id=principal.user_id,
                 resolution_note=f"{'Approved' if approve else 'Rejected'}: {why}", updated_at=now,
                 version=OpsException.version + 1)
@@ -305,24 +311,25 @@ def list_change_requests(
     """Change requests the principal may see, newest first (pending first for ops' queue use status=pending)."""
     principal.require(Permission.VIEW_SHIPMENTS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    clauses: list[sa.ColumnElement[bool]] = [company_filter(ChangeRequest.company_id, principal)]
+    clauses: list[sa.ColumnElement[bool]] = [company_filter(col(ChangeRequest.company_id), principal)]
     if shipment_reference:
-        clauses.append(ChangeRequest.shipment_id == _shipment(db, principal, shipment_reference).id)
+        clauses.append(col(ChangeRequest.shipment_id) == _shipment(db, principal, shipment_reference).id)
     if status and status != "all":
         if status not in ChangeRequestStatus._value2member_map_:
             raise ValidationFailed(f"Unknown status {status!r}. Use pending, approved or rejected.")
-        clauses.append(ChangeRequest.status == status)
+        clauses.append(col(ChangeRequest.status) == status)
     total = db.exec(select(sa.func.count()).select_from(ChangeRequest).where(*clauses)).one()
     requester = aliased(User)
     decider = aliased(User)
-    rows = db.exec(
-        select(ChangeRequest, Shipment.reference, Company.name, requester.full_name, decider.full_name)
-        .join(Shipment, Shipment.id == ChangeRequest.shipment_id)
-        .join(Company, Company.id == ChangeRequest.company_id)
-        .outerjoin(requester, requester.id == ChangeRequest.requested_by_id)
-        .outerjoin(decider, decider.id == ChangeRequest.decided_by_id)
+    rows = db.execute(
+        sa.select(ChangeRequest, col(Shipment.reference), col(Company.name), col(requester.full_name),
+                  col(decider.full_name))
+        .join(Shipment, col(Shipment.id) == col(ChangeRequest.shipment_id))
+        .join(Company, col(Company.id) == col(ChangeRequest.company_id))
+        .outerjoin(requester, col(requester.id) == col(ChangeRequest.requested_by_id))
+        .outerjoin(decider, col(decider.id) == col(ChangeRequest.decided_by_id))
         .where(*clauses)
-        .order_by(ChangeRequest.created_at.desc(), ChangeRequest.id.desc())
+        .order_by(col(ChangeRequest.created_at).desc(), col(ChangeRequest.id).desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
@@ -43,6 +43,7 @@ def _audit(db: Session, principal: Principal, action: str, entity_type: str, ent
 
 
 def _update(db: Session, shipment: Shipment, author_id: int | None, body: str) -> None:
+    assert shipment.id is not None  # a stored row
     db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                           visibility=Visibility.CUSTOMER.value, body=body, author_id=author_id,
                           created_at=clock.now()))
@@ -88,14 +89,15 @@ def _milestones(db: Session, shipment: Shipment, transit_days: int, ready: date,
     steps from the planned arrival (ready date + departure offset + transit days). Sets ETD and ETA planned."""
     template = db.exec(
         select(MilestoneTemplate)
-        .where(MilestoneTemplate.mode == shipment.mode, MilestoneTemplate.is_active.is_(True))
-        .order_by(MilestoneTemplate.version.desc(), MilestoneTemplate.id.desc())
+        .where(MilestoneTemplate.mode == shipment.mode, col(MilestoneTemplate.is_active).is_(True))
+        .order_by(col(MilestoneTemplate.version).desc(), col(MilestoneTemplate.id).desc())
         .limit(1)
     ).first()
     if template is None:
         return
+    assert shipment.id is not None  # a stored row
     steps = db.exec(select(MilestoneTemplateStep).where(MilestoneTemplateStep.template_id == template.id)
-                    .order_by(MilestoneTemplateStep.sequence)).all()
+                    .order_by(col(MilestoneTemplateStep.sequence))).all()
     origin_steps = [s for s in steps if s.anchor == "origin"]
     dest_steps = [s for s in steps if s.anchor != "origin"]
     departure = origin_steps[-1] if origin_steps else None

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Carrier,
@@ -44,7 +44,7 @@ def _bump(db: Session, shipment: Shipment, expected_version: int | None, now: da
     """Apply ``values`` only if nobody changed the shipment meanwhile (optimistic lock on ``version``)."""
     version = shipment.version if expected_version is None else expected_version
     changed = db.exec(
-        sa.update(Shipment).where(Shipment.id == shipment.id, Shipment.version == version)
+        sa.update(Shipment).where(col(Shipment.id) == shipment.id, col(Shipment.version) == version)
         .values(**values, updated_at=now, version=Shipment.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -59,22 +59,23 @@ def pending_bookings(db: Session, principal: Principal, *, page: int = 1, page_s
     """Bookings waiting for ops' confirmation, oldest first."""
     principal.require(Permission.MANAGE_BOOKINGS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    clauses = [Shipment.status == ShipmentStatus.BOOKED.value, company_filter(Shipment.company_id, principal)]
+    clauses = [col(Shipment.status) == ShipmentStatus.BOOKED.value,
+               company_filter(col(Shipment.company_id), principal)]
     total = db.exec(select(sa.func.count()).select_from(Shipment).where(*clauses)).one()
     origin = aliased(Location)
     dest = aliased(Location)
-    rows = db.exec(
-        select(Shipment, QuoteRequest.reference, QuoteOption.total, QuoteOption.currency, Company.name,
-               origin.code, dest.code, Carrier.name, User.full_name)
-        .join(Company, Company.id == Shipment.company_id)
-        .join(origin, origin.id == Shipment.origin_id)
-        .join(dest, dest.id == Shipment.destination_id)
-        .outerjoin(Carrier, Carrier.id == Shipment.carrier_id)
-        .outerjoin(QuoteOption, QuoteOption.id == Shipment.quote_option_id)
-        .outerjoin(QuoteRequest, QuoteRequest.id == QuoteOption.quote_request_id)
-        .outerjoin(User, User.id == Shipment.created_by_id)
+    rows = db.execute(
+        sa.select(Shipment, col(QuoteRequest.reference), col(QuoteOption.total), col(QuoteOption.currency),
+                  col(Company.name), col(origin.code), col(dest.code), col(Carrier.name), col(User.full_name))
+        .join(Company, col(Company.id) == col(Shipment.company_id))
+        .join(origin, col(origin.id) == col(Shipment.origin_id))
+        .join(dest, col(dest.id) == col(Shipment.destination_id))
+        .outerjoin(Carrier, col(Carrier.id) == col(Shipment.carrier_id))
+        .outerjoin(QuoteOption, col(QuoteOption.id) == col(Shipment.quote_option_id))
+        .outerjoin(QuoteRequest, col(QuoteRequest.id) == col(QuoteOption.quote_request_id))
+        .outerjoin(User, col(User.id) == col(Shipment.created_by_id))
         .where(*clauses)
-        .order_by(Shipment.created_at.asc(), Shipment.id)
+        .order_by(col(Shipment.created_at).asc(), col(Shipment.id))
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
@@ -108,6 +109,7 @@ def confirm_booking(
         values["booking_number"] = booking_no
     _bump(db, shipment, expected_version, now, **values)
     if booking_no and normalize_reference(booking_no):
+        assert shipment.id is not None  # a stored row
         db.add(ShipmentReference(shipment_id=shipment.id, company_id=shipment.company_id,
                                  kind=ReferenceKind.BOOKING.value, value=normalize_reference(booking_no),
                                  display_value=booking_no))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AppSetting,
@@ -78,8 +78,8 @@ def _date(value: date | str | None, key: str, problems: dict[str, str]) -> date 
         return None
 
 
-def _qty(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(rating.KG_QUANTUM)
+def _qty(value: Decimal) -> Decimal:
+    return value.quantize(rating.KG_QUANTUM)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -104,7 +104,8 @@ def _services(q: QuoteRequest) -> tuple[str, ...]:
 def _find(db: Session, principal: Principal, reference: str) -> QuoteRequest:
     principal.require(Permission.VIEW_QUOTES)
     stmt = select(QuoteRequest).where(
-        QuoteRequest.reference == (reference or "").strip().upper(), company_filter(QuoteRequest.company_id, principal)
+        col(QuoteRequest.reference) == (reference or "").strip().upper(),
+        company_filter(col(QuoteRequest.company_id), principal),
     )
     found = db.exec(stmt).first()
     if found is None:
@@ -112,9 +113,9 @@ def _find(db: Session, principal: Principal, reference: str) -> QuoteRequest:
     return found
 
 
-def _lines(db: Session, quote_id: int) -> list[QuoteCargoLine]:
+def _lines(db: Session, q: QuoteRequest) -> list[QuoteCargoLine]:
     return list(db.exec(
-        select(QuoteCargoLine).where(QuoteCargoLine.quote_request_id == quote_id).order_by(QuoteCargoLine.id)
+        select(QuoteCargoLine).where(QuoteCargoLine.quote_request_id == q.id).order_by(col(QuoteCargoLine.id))
     ).all())
 
 
@@ -184,7 +185,7 @@ def _live_offer(now: datetime) -> sa.ColumnElement[bool]:
 
 def _derived_status(now: datetime) -> sa.ColumnElement[str]:
     return sa.case(
-        (sa.and_(QuoteRequest.status == QuoteStatus.QUOTED.value, sa.not_(_live_offer(now))),
+        (sa.and_(col(QuoteRequest.status) == QuoteStatus.QUOTED.value, sa.not_(_live_offer(now))),
          QuoteStatus.EXPIRED.value),
         else_=QuoteRequest.status,
     )
@@ -199,19 +200,20 @@ def _status_of(q: QuoteRequest, options: Sequence[OptionView]) -> str:
 def _options(db: Session, quote_ids: Sequence[int], now: datetime) -> dict[int, list[OptionView]]:
     if not quote_ids:
         return {}
-    rows = db.exec(
-        select(QuoteOption, QuoteRequest.reference, Carrier.code, Carrier.name, Shipment.reference)
-        .join(QuoteRequest, QuoteRequest.id == QuoteOption.quote_request_id)
-        .outerjoin(Carrier, Carrier.id == QuoteOption.carrier_id)
-        .outerjoin(Shipment, Shipment.quote_option_id == QuoteOption.id)
-        .where(QuoteOption.quote_request_id.in_(list(quote_ids)))
+    rows = db.execute(
+        sa.select(QuoteOption, col(QuoteRequest.reference), col(Carrier.code), col(Carrier.name),
+                  col(Shipment.reference))
+        .join(QuoteRequest, col(QuoteRequest.id) == col(QuoteOption.quote_request_id))
+        .outerjoin(Carrier, col(Carrier.id) == col(QuoteOption.carrier_id))
+        .outerjoin(Shipment, col(Shipment.quote_option_id) == col(QuoteOption.id))
+        .where(col(QuoteOption.quote_request_id).in_(list(quote_ids)))
     ).all()
     option_ids = [o.id for o, *_ in rows]
     charges: dict[int, list[OptionChargeView]] = {}
     if option_ids:
         for c in db.exec(
-            select(QuoteOptionCharge).where(QuoteOptionCharge.quote_option_id.in_(option_ids))
-            .order_by(QuoteOptionCharge.id)
+            select(QuoteOptionCharge).where(col(QuoteOptionCharge.quote_option_id).in_(option_ids))
+            .order_by(col(QuoteOptionCharge.id))
         ).all():
             charges.setdefault(c.quote_option_id, []).append(
                 OptionChargeView(c.code, c.description, c.quantity, c.unit_price, c.amount)
@@ -232,8 +234,9 @@ def _options(db: Session, quote_ids: Sequence[int], now: datetime) -> dict[int, 
 
 def _view(db: Session, q: QuoteRequest, *, sort: str = "cheapest", problems: Mapping[str, str] | None = None,
           lines: list[QuoteCargoLine] | None = None) -> QuoteView:
+    assert q.id is not None  # a stored row
     now = clock.now()
-    lines = _lines(db, q.id) if lines is None else lines
+    lines = _lines(db, q) if lines is None else lines
     origin = db.get(Location, q.origin_id) if q.origin_id else None
     destination = db.get(Location, q.destination_id) if q.destination_id else None
     company = db.get(Company, q.company_id)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     AuditLog,
@@ -37,7 +37,8 @@ def decline_quote(db: Session, principal: Principal, reference: str, reason: str
     if q.status not in (QuoteStatus.QUOTED, QuoteStatus.REQUESTED):
         raise Conflict(f"Quote {q.reference} is {q.status}; only open quotes can be declined. Nothing was changed.")
     now = clock.now()
-    db.exec(sa.update(QuoteOption).where(QuoteOption.quote_request_id == q.id, QuoteOption.status == "offered")
+    db.exec(sa.update(QuoteOption)
+            .where(col(QuoteOption.quote_request_id) == q.id, col(QuoteOption.status) == "offered")
             .values(status="declined", version=QuoteOption.version + 1))
     q.status = QuoteStatus.DECLINED.value
     q.updated_at = now
@@ -95,6 +96,7 @@ def add_manual_option(db: Session, principal: Principal, reference: str, data: M
     now = clock.now()
     currency = data.currency.strip().upper()
     amounts = [rating.round_money(qty * price, currency) for _c, _d, qty, price in lines]
+    assert q.id is not None  # a stored row
     option = QuoteOption(
         quote_request_id=q.id, rate_card_id=None, carrier_id=carrier_id, currency=currency,
         total=sum(amounts, Decimal(0)), transit_days=int(data.transit_days),
@@ -103,6 +105,7 @@ def add_manual_option(db: Session, principal: Principal, reference: str, data: M
     )
     db.add(option)
     db.flush()
+    assert option.id is not None  # flushed: the row has its key
     for (code, desc, qty, price), amount in zip(lines, amounts, strict=True):
         db.add(QuoteOptionCharge(quote_option_id=option.id, code=code, description=desc, quantity=qty,
                                  unit_price=price, amount=amount))

@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     QuoteCargoLine,
@@ -43,7 +43,7 @@ def _draft(db: Session, principal: Principal) -> QuoteRequest | None:
         select(QuoteRequest)
         .where(QuoteRequest.requested_by_id == principal.user_id, QuoteRequest.status == QuoteStatus.DRAFT.value,
                QuoteRequest.company_id == principal.company_id)
-        .order_by(QuoteRequest.updated_at.desc(), QuoteRequest.id.desc())
+        .order_by(col(QuoteRequest.updated_at).desc(), col(QuoteRequest.id).desc())
         .limit(1)
     ).first()
 
@@ -54,7 +54,7 @@ def get_draft(db: Session, principal: Principal) -> QuoteView | None:
     q = _draft(db, principal)
     if q is None:
         return None
-    lines = _lines(db, q.id)
+    lines = _lines(db, q)
     return _view(db, q, lines=lines, problems=_problems(db, q, lines, clock.today()))
 
 
@@ -86,6 +86,7 @@ def _apply(db: Session, q: QuoteRequest, data: QuoteInput, problems: dict[str, s
     currency = _text(data.cargo_currency, 3)
     q.cargo_currency = currency.upper() if currency else None
     q.customer_reference = _text(data.customer_reference, 40)
+    assert q.id is not None  # flushed: the row has its key
     lines = []
     for i, raw in enumerate(data.lines[:MAX_LINES]):
         k = f"lines.{i}."
@@ -145,6 +146,7 @@ def save_draft(
         )
         db.add(q)
         db.flush()
+        assert q.id is not None  # flushed: the row has its key
         q.reference = quote_reference(q.id)
     elif expected_version is not None and q.version != expected_version:
         raise Conflict(
@@ -157,14 +159,13 @@ def save_draft(
     new_lines = _apply(db, q, data, problems)
     q.updated_at = now
     db.add(q)
-    db.exec(sa.delete(QuoteCargoLine).where(QuoteCargoLine.quote_request_id == q.id))
+    db.exec(sa.delete(QuoteCargoLine).where(col(QuoteCargoLine.quote_request_id) == q.id))
     for ln in new_lines:
-        ln.quote_request_id = q.id
         db.add(ln)
     if created:
         funnel.record(db, principal, PortalEventKind.QUOTE_STARTED, q.reference)
     db.commit()
-    lines = _lines(db, q.id)
+    lines = _lines(db, q)
     return _view(db, q, lines=lines, problems={**_problems(db, q, lines, clock.today()), **problems})
 
 
@@ -174,7 +175,7 @@ def discard_draft(db: Session, principal: Principal, reference: str) -> None:
     q = _find(db, principal, reference)
     if q.status != QuoteStatus.DRAFT or q.requested_by_id != principal.user_id:
         raise Conflict(f"Quote {q.reference} is not your draft, so it cannot be discarded. Nothing was changed.")
-    db.exec(sa.delete(QuoteCargoLine).where(QuoteCargoLine.quote_request_id == q.id))
+    db.exec(sa.delete(QuoteCargoLine).where(col(QuoteCargoLine.quote_request_id) == q.id))
     db.delete(q)
     funnel.record(db, principal, PortalEventKind.QUOTE_ABANDONED, q.reference)
     db.commit()
@@ -191,7 +192,7 @@ def copy_to_draft(db: Session, principal: Principal, reference: str) -> QuoteVie
             f"You already have an unfinished quote request ({current.reference}). Submit or discard it first, "
             "then copy this one. Nothing was changed."
         )
-    lines = _lines(db, source.id)
+    lines = _lines(db, source)
     today = clock.today()
     data = QuoteInput(
         mode=source.mode, origin=_code(db, source.origin_id), destination=_code(db, source.destination_id),

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     QuoteCargoLine,
@@ -37,32 +37,36 @@ def candidate_cards(db: Session, mode: str, origin_id: int, destination_id: int,
     cards = db.exec(
         select(RateCard).where(
             RateCard.mode == mode, RateCard.origin_id == origin_id, RateCard.destination_id == destination_id,
-            RateCard.valid_to >= ready, RateCard.valid_from <= ready, RateCard.is_active.is_(True),
+            col(RateCard.valid_to) >= ready, col(RateCard.valid_from) <= ready, col(RateCard.is_active).is_(True),
         )
     ).all()
     if not cards:
         return []
     charges: dict[int, list[rating.ChargeRule]] = {}
     for c in db.exec(
-        select(RateCharge).where(RateCharge.rate_card_id.in_([card.id for card in cards])).order_by(RateCharge.id)
+        select(RateCharge).where(col(RateCharge.rate_card_id).in_([card.id for card in cards]))
+        .order_by(col(RateCharge.id))
     ).all():
         charges.setdefault(c.rate_card_id, []).append(rating.ChargeRule(
             code=c.code, description=c.description, basis=c.basis, rate=c.rate, size_type=c.size_type,
             min_quantity=c.min_quantity, minimum_charge=c.minimum_charge, percent_of=c.percent_of, service=c.service,
         ))
-    return [
-        rating.CardRules(card_id=card.id, mode=card.mode, currency=card.currency, valid_from=card.valid_from,
-                         valid_to=card.valid_to, transit_days=card.transit_days,
-                         charges=tuple(charges.get(card.id, ())),
-                         carrier_id=card.carrier_id)
-        for card in cards
-    ]
+    rules = []
+    for card in cards:
+        assert card.id is not None  # a stored row
+        rules.append(rating.CardRules(card_id=card.id, mode=card.mode, currency=card.currency,
+                                      valid_from=card.valid_from, valid_to=card.valid_to,
+                                      transit_days=card.transit_days, charges=tuple(charges.get(card.id, ())),
+                                      carrier_id=card.carrier_id))
+    return rules
 
 
 def price_request(
     db: Session, q: QuoteRequest, lines: Sequence[QuoteCargoLine], per_usd: Mapping[str, Decimal] | None = None
 ) -> list[rating.Priced]:
     """Every matching card priced for this request, cheapest first (no writes)."""
+    if q.mode is None or q.origin_id is None or q.destination_id is None or q.ready_date is None:
+        return []  # no lane yet: no card can match
     cards = candidate_cards(db, q.mode, q.origin_id, q.destination_id, q.ready_date)
     cargo = cargo_of(q, lines)
     per_usd = exchange_rates(db) if per_usd is None else per_usd
@@ -88,6 +92,7 @@ def _option_notes(p: rating.Priced) -> str | None:
 
 
 def _add_option(db: Session, q: QuoteRequest, p: rating.Priced, valid_until: datetime, now: datetime) -> QuoteOption:
+    assert q.id is not None  # a stored row
     option = QuoteOption(
         quote_request_id=q.id, rate_card_id=p.card_id, carrier_id=p.carrier_id, currency=p.currency, total=p.total,
         transit_days=p.transit_days, valid_until=valid_until, status="offered", notes=_option_notes(p),
@@ -95,6 +100,7 @@ def _add_option(db: Session, q: QuoteRequest, p: rating.Priced, valid_until: dat
     )
     db.add(option)
     db.flush()
+    assert option.id is not None  # flushed: the row has its key
     for ln in p.lines:
         db.add(QuoteOptionCharge(quote_option_id=option.id, code=ln.code, description=ln.description[:200],
                                  quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount))
@@ -114,7 +120,7 @@ def submit_quote(db: Session, principal: Principal, reference: str | None = None
         raise Conflict(f"Quote {q.reference} was already submitted ({q.status}). Open it to see its prices.")
     if q.requested_by_id != principal.user_id:
         raise Conflict(f"Quote {q.reference} is a colleague's draft; only they can submit it. Nothing was sent.")
-    lines = _lines(db, q.id)
+    lines = _lines(db, q)
     now = clock.now()
     problems = _problems(db, q, lines, clock.today())
     if problems:
@@ -128,7 +134,7 @@ def submit_quote(db: Session, principal: Principal, reference: str | None = None
     q.version += 1
     if priced:
         card_end = {c.id: c.valid_to for c in db.exec(
-            select(RateCard).where(RateCard.id.in_([p.card_id for p in priced]))).all()}
+            select(RateCard).where(col(RateCard.id).in_([p.card_id for p in priced]))).all()}
         for p in priced:
             _add_option(db, q, p, _valid_until(card_end[p.card_id], now), now)
         q.status = QuoteStatus.QUOTED.value
@@ -137,7 +143,7 @@ def submit_quote(db: Session, principal: Principal, reference: str | None = None
     else:
         q.status = QuoteStatus.REQUESTED.value
         q.is_manual = True
-        q.manual_due_at = sla_due_at(db, "quote", q.mode, "*", now, default=DEFAULT_QUOTE_HOURS)
+        q.manual_due_at = sla_due_at(db, "quote", q.mode or "*", "*", now, default=DEFAULT_QUOTE_HOURS)
         detail = f"{q.reference}: no rate matched, manual pricing"
     db.add(q)
     funnel.record(db, principal, PortalEventKind.QUOTE_SUBMITTED, detail)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Company,
@@ -37,7 +39,7 @@ from portal_app.services.quotes.validation import _problems
 def get_quote(db: Session, principal: Principal, reference: str, *, sort: str = "cheapest") -> QuoteView:
     """One request with its options (sorted cheapest or fastest). Another company's is NotFound."""
     q = _find(db, principal, reference)
-    lines = _lines(db, q.id)
+    lines = _lines(db, q)
     problems = _problems(db, q, lines, clock.today()) if q.status == QuoteStatus.DRAFT else {}
     return _view(db, q, sort=sort, lines=lines, problems=problems)
 
@@ -47,8 +49,8 @@ def get_option(db: Session, principal: Principal, option_id: int) -> OptionView:
     principal.require(Permission.VIEW_QUOTES)
     q_id = db.exec(
         select(QuoteOption.quote_request_id)
-        .join(QuoteRequest, QuoteRequest.id == QuoteOption.quote_request_id)
-        .where(QuoteOption.id == int(option_id), company_filter(QuoteRequest.company_id, principal))
+        .join(QuoteRequest, col(QuoteRequest.id) == col(QuoteOption.quote_request_id))
+        .where(col(QuoteOption.id) == int(option_id), company_filter(col(QuoteRequest.company_id), principal))
     ).first()
     if q_id is None:
         raise NotFound(f"No quote option {option_id} was found in your account. Open the quote and pick an option.")
@@ -64,7 +66,7 @@ def list_quotes(
     page: int = 1,
     page_size: int = 25,
     sort: str = "updated",
-) -> Page:
+) -> Page[QuoteRow]:
     """One page of the company's quote requests (staff: every company's) with their derived status.
 
     ``status``: draft, requested, quoted, accepted, expired, declined. Drafts are listed only to the user who
@@ -76,8 +78,9 @@ def list_quotes(
     now = clock.now()
     derived = _derived_status(now)
     clauses: list[sa.ColumnElement[bool]] = [
-        company_filter(QuoteRequest.company_id, principal),
-        sa.or_(QuoteRequest.status != QuoteStatus.DRAFT.value, QuoteRequest.requested_by_id == principal.user_id),
+        company_filter(col(QuoteRequest.company_id), principal),
+        sa.or_(col(QuoteRequest.status) != QuoteStatus.DRAFT.value,
+               col(QuoteRequest.requested_by_id) == principal.user_id),
     ]
     if status and status != "all":
         if status not in QuoteStatus._value2member_map_:
@@ -85,30 +88,30 @@ def list_quotes(
         if status == QuoteStatus.EXPIRED:
             clauses.append(derived == status)
         elif status == QuoteStatus.QUOTED:
-            clauses += [QuoteRequest.status == status, _live_offer(now)]
+            clauses += [col(QuoteRequest.status) == status, _live_offer(now)]
         else:
-            clauses.append(QuoteRequest.status == status)
+            clauses.append(col(QuoteRequest.status) == status)
     term = (search or "").strip().upper()[:40]
     if term:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(sa.or_(QuoteRequest.reference.like(escaped + "%", escape="\\"),
+        clauses.append(sa.or_(col(QuoteRequest.reference).like(escaped + "%", escape="\\"),
                               sa.func.upper(QuoteRequest.customer_reference).like(escaped + "%", escape="\\")))
-    order = {
-        "updated": (QuoteRequest.updated_at.desc(),),
-        "-updated": (QuoteRequest.updated_at.asc(),),
-        "ready": (QuoteRequest.ready_date.asc(),),
-        "reference": (QuoteRequest.reference.desc(),),
-    }[sort]
+    orders: dict[str, sa.UnaryExpression[Any]] = {
+        "updated": col(QuoteRequest.updated_at).desc(),
+        "-updated": col(QuoteRequest.updated_at).asc(),
+        "ready": col(QuoteRequest.ready_date).asc(),
+        "reference": col(QuoteRequest.reference).desc(),
+    }
     total = db.exec(select(sa.func.count()).select_from(QuoteRequest).where(*clauses)).one()
     origin, dest = aliased(Location), aliased(Location)
-    rows = db.exec(
-        select(QuoteRequest, derived, origin.code, dest.code, Company.name, User.full_name)
-        .join(Company, Company.id == QuoteRequest.company_id)
-        .join(User, User.id == QuoteRequest.requested_by_id)
-        .outerjoin(origin, origin.id == QuoteRequest.origin_id)
-        .outerjoin(dest, dest.id == QuoteRequest.destination_id)
+    rows = db.execute(
+        sa.select(QuoteRequest, derived, col(origin.code), col(dest.code), col(Company.name), col(User.full_name))
+        .join(Company, col(Company.id) == col(QuoteRequest.company_id))
+        .join(User, col(User.id) == col(QuoteRequest.requested_by_id))
+        .outerjoin(origin, col(origin.id) == col(QuoteRequest.origin_id))
+        .outerjoin(dest, col(dest.id) == col(QuoteRequest.destination_id))
         .where(*clauses)
-        .order_by(*order, QuoteRequest.id.desc())
+        .order_by(orders[sort], col(QuoteRequest.id).desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
@@ -129,22 +132,23 @@ def list_quotes(
     return Page(rows=out, total=int(total), page=page, page_size=page_size)
 
 
-def manual_queue(db: Session, principal: Principal, *, page: int = 1, page_size: int = 25) -> Page:
+def manual_queue(db: Session, principal: Principal, *, page: int = 1, page_size: int = 25) -> Page[QuoteRow]:
     """Requests waiting for a person to price them, most urgent SLA first (ops)."""
     principal.require(Permission.PRICE_QUOTES)
     check_paging(page, page_size, MAX_PAGE_SIZE)
-    clauses = [QuoteRequest.status == QuoteStatus.REQUESTED.value, company_filter(QuoteRequest.company_id, principal)]
+    clauses = [col(QuoteRequest.status) == QuoteStatus.REQUESTED.value,
+               company_filter(col(QuoteRequest.company_id), principal)]
     total = db.exec(select(sa.func.count()).select_from(QuoteRequest).where(*clauses)).one()
     now = clock.now()
     origin, dest = aliased(Location), aliased(Location)
-    rows = db.exec(
-        select(QuoteRequest, origin.code, dest.code, Company.name, User.full_name)
-        .join(Company, Company.id == QuoteRequest.company_id)
-        .join(User, User.id == QuoteRequest.requested_by_id)
-        .outerjoin(origin, origin.id == QuoteRequest.origin_id)
-        .outerjoin(dest, dest.id == QuoteRequest.destination_id)
+    rows = db.execute(
+        sa.select(QuoteRequest, col(origin.code), col(dest.code), col(Company.name), col(User.full_name))
+        .join(Company, col(Company.id) == col(QuoteRequest.company_id))
+        .join(User, col(User.id) == col(QuoteRequest.requested_by_id))
+        .outerjoin(origin, col(origin.id) == col(QuoteRequest.origin_id))
+        .outerjoin(dest, col(dest.id) == col(QuoteRequest.destination_id))
         .where(*clauses)
-        .order_by(QuoteRequest.manual_due_at.asc(), QuoteRequest.id)
+        .order_by(col(QuoteRequest.manual_due_at).asc(), col(QuoteRequest.id))
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()

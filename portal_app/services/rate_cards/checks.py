@@ -96,7 +96,8 @@ class _Carriers:
     def carrier(self, code: str) -> tuple[int, str] | None:
         if code not in self.carriers:
             found = self.db.exec(select(Carrier.id, Carrier.mode).where(Carrier.code == code)).first()
-            self.carriers[code] = (found[0], found[1]) if found else None
+            carrier_id = found[0] if found else None  # a stored row always has its key
+            self.carriers[code] = (carrier_id, found[1]) if found and carrier_id is not None else None
         return self.carriers[code]
 
     def place(self, code: str) -> Location | None:
@@ -156,7 +157,11 @@ def _check_card_fields(look: _Carriers, values: Mapping[str, object]) -> tuple[d
         p["notes"] = "Notes can have at most 400 characters."
     if p:
         return p, None
-    return p, _Checked(mode=mode, origin_id=places["origin"].id, destination_id=places["destination"].id,
+    origin, destination = places["origin"], places["destination"]
+    # Nothing is wrong, so every value is there (and the places are stored rows).
+    assert origin is not None and origin.id is not None and destination is not None and destination.id is not None
+    assert valid_from is not None and valid_to is not None and transit is not None
+    return p, _Checked(mode=mode, origin_id=origin.id, destination_id=destination.id,
                        carrier_id=carrier_id, valid_from=valid_from, valid_to=valid_to, currency=currency,
                        transit_days=int(transit), notes=notes or None)
 

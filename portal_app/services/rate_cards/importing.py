@@ -163,8 +163,11 @@ def import_rate_cards(db: Session, principal: Principal, filename: str, data: by
     ids: list[int] = []
     try:
         for _row_no, _values, checked, charges in cards.values():
+            assert checked is not None  # a card with a problem refused the file above
             checked.charges = [c for _r, c in charges]
-            ids.append(_store(db, checked, now).id)
+            card = _store(db, checked, now)
+            assert card.id is not None  # flushed: the row has its key
+            ids.append(card.id)
         _audit(db, principal, "rate_cards_imported", name[:40], None,
                {"file": name, "cards": len(ids), "charges": total_charges, "first_id": ids[0] if ids else None,
                 "last_id": ids[-1] if ids else None})

@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Carrier, Location, RateCard, RateCharge
 from models.enums import Mode
@@ -32,15 +32,15 @@ _Origin = aliased(Location, name="rc_origin")
 _Destination = aliased(Location, name="rc_destination")
 
 
-def _rows_stmt() -> sa.Select:
+def _rows_stmt() -> sa.Select[tuple[RateCard, str, str, str, str, str | None, str | None, int]]:
     charge_count = (select(sa.func.count()).select_from(RateCharge)
-                    .where(RateCharge.rate_card_id == RateCard.id).scalar_subquery())
+                    .where(col(RateCharge.rate_card_id) == col(RateCard.id)).scalar_subquery())
     return (
-        select(RateCard, _Origin.code, _Origin.name, _Destination.code, _Destination.name, Carrier.code,
-               Carrier.name, charge_count)
-        .join(_Origin, _Origin.id == RateCard.origin_id)
-        .join(_Destination, _Destination.id == RateCard.destination_id)
-        .outerjoin(Carrier, Carrier.id == RateCard.carrier_id)
+        sa.select(RateCard, col(_Origin.code), col(_Origin.name), col(_Destination.code), col(_Destination.name),
+                  col(Carrier.code), col(Carrier.name), charge_count)
+        .join(_Origin, col(_Origin.id) == col(RateCard.origin_id))
+        .join(_Destination, col(_Destination.id) == col(RateCard.destination_id))
+        .outerjoin(Carrier, col(Carrier.id) == col(RateCard.carrier_id))
     )
 
 
@@ -65,7 +65,7 @@ def list_rate_cards(
     carrier: str | None = None,
     page: int = 1,
     page_size: int = 50,
-) -> Page:
+) -> Page[RateCardRow]:
     """One page of rate cards by lane and carrier code; ``state``: active (valid today), expired, future,
     inactive."""
     _require_read(principal)
@@ -75,28 +75,30 @@ def list_rate_cards(
     if mode and mode != "all":
         if mode not in Mode._value2member_map_:
             raise ValidationFailed(f"Unknown mode {mode!r}. Use one of: {', '.join(m.value for m in Mode)}.")
-        clauses.append(RateCard.mode == mode)
-    for column, code in ((RateCard.origin_id, origin), (RateCard.destination_id, destination)):
+        clauses.append(col(RateCard.mode) == mode)
+    for column, code in ((col(RateCard.origin_id), origin), (col(RateCard.destination_id), destination)):
         if code:
-            clauses.append(column == select(Location.id).where(Location.code == code.strip().upper())
+            clauses.append(column == select(col(Location.id)).where(col(Location.code) == code.strip().upper())
                            .scalar_subquery())
     if carrier and carrier.strip():
-        clauses.append(RateCard.carrier_id == select(Carrier.id).where(Carrier.code == carrier.strip().upper())
-                       .scalar_subquery())
+        clauses.append(col(RateCard.carrier_id) == select(col(Carrier.id))
+                       .where(col(Carrier.code) == carrier.strip().upper()).scalar_subquery())
     if state and state != "all":
         states = {
-            "active": sa.and_(RateCard.is_active.is_(True), RateCard.valid_from <= today, RateCard.valid_to >= today),
-            "expired": sa.and_(RateCard.is_active.is_(True), RateCard.valid_to < today),
-            "future": sa.and_(RateCard.is_active.is_(True), RateCard.valid_from > today),
-            "inactive": RateCard.is_active.is_(False),
+            "active": sa.and_(col(RateCard.is_active).is_(True), col(RateCard.valid_from) <= today,
+                              col(RateCard.valid_to) >= today),
+            "expired": sa.and_(col(RateCard.is_active).is_(True), col(RateCard.valid_to) < today),
+            "future": sa.and_(col(RateCard.is_active).is_(True), col(RateCard.valid_from) > today),
+            "inactive": col(RateCard.is_active).is_(False),
         }
         if state not in states:
             raise ValidationFailed(f"Unknown state {state!r}. Use one of: {', '.join(states)}.")
         clauses.append(states[state])
     total = db.exec(select(sa.func.count()).select_from(RateCard).where(*clauses)).one()
-    rows = db.exec(
+    rows = db.execute(
         _rows_stmt().where(*clauses)
-        .order_by(RateCard.mode, _Origin.code, _Destination.code, RateCard.valid_from.desc(), RateCard.id)
+        .order_by(col(RateCard.mode), col(_Origin.code), col(_Destination.code), col(RateCard.valid_from).desc(),
+                  col(RateCard.id))
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
     return Page(rows=[_row(r, today) for r in rows], total=int(total), page=page, page_size=page_size)
@@ -104,16 +106,19 @@ def list_rate_cards(
 
 def get_rate_card(db: Session, principal: Principal, card_id: int) -> RateCardView:
     _require_read(principal)
-    found = db.exec(_rows_stmt().where(RateCard.id == int(card_id))).first()
+    found = db.execute(_rows_stmt().where(col(RateCard.id) == int(card_id))).first()
     if found is None:
         raise NotFound(f"No rate card {card_id}. It may have been removed; reload the list.")
-    charges = db.exec(select(RateCharge).where(RateCharge.rate_card_id == int(card_id)).order_by(RateCharge.id)).all()
+    charges = db.exec(select(RateCharge).where(col(RateCharge.rate_card_id) == int(card_id))
+                      .order_by(col(RateCharge.id))).all()
     card = found[0]
     return RateCardView(
         row=_row(found, clock.today()), notes=card.notes, version=card.version,
-        charges=tuple(
-            RateChargeView(c.id, c.code, c.description, c.basis, rating.BASIS_LABELS.get(c.basis, c.basis),
-                           c.size_type, c.min_quantity, c.rate, c.minimum_charge, c.percent_of, c.service)
-            for c in charges
-        ),
+        charges=tuple(_charge_view(c) for c in charges),
     )
+
+
+def _charge_view(c: RateCharge) -> RateChargeView:
+    assert c.id is not None  # a stored row
+    return RateChargeView(c.id, c.code, c.description, c.basis, rating.BASIS_LABELS.get(c.basis, c.basis),
+                          c.size_type, c.min_quantity, c.rate, c.minimum_charge, c.percent_of, c.service)

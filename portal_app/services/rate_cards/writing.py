@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditLog, RateCard, RateCharge
 from portal_app.auth.principal import Principal
@@ -44,6 +44,7 @@ def _store(db: Session, checked: _Checked, now: datetime) -> RateCard:
                     is_active=True, created_at=now, updated_at=now)
     db.add(card)
     db.flush()
+    assert card.id is not None  # flushed: the row has its key
     for c in checked.charges:
         db.add(RateCharge(rate_card_id=card.id, **c))
     return card
@@ -64,6 +65,7 @@ def create_rate_card(db: Session, principal: Principal, data: RateCardInput) -> 
     _require_manage(principal)
     checked = _check_input(db, data)
     card = _store(db, checked, clock.now())
+    assert card.id is not None  # a stored row
     _audit(db, principal, "rate_card_created", str(card.id), None, _snapshot(card, checked.charges))
     db.commit()
     return get_rate_card(db, principal, card.id)
@@ -75,6 +77,7 @@ def update_rate_card(
     """Replace a card's fields and charges. Options already offered keep the prices they were given."""
     _require_manage(principal)
     card = _card_to_change(db, card_id, expected_version)
+    assert card.id is not None  # a stored row
     checked = _check_input(db, data)
     before = _snapshot(card, [
         {"code": c.code, "basis": c.basis, "size_type": c.size_type, "min_quantity": c.min_quantity, "rate": c.rate}
@@ -82,7 +85,7 @@ def update_rate_card(
     ])
     now = clock.now()
     changed = db.exec(
-        sa.update(RateCard).where(RateCard.id == card.id, RateCard.version == card.version)
+        sa.update(RateCard).where(col(RateCard.id) == card.id, col(RateCard.version) == card.version)
         .values(mode=checked.mode, origin_id=checked.origin_id, destination_id=checked.destination_id,
                 carrier_id=checked.carrier_id, valid_from=checked.valid_from, valid_to=checked.valid_to,
                 currency=checked.currency, transit_days=checked.transit_days, notes=checked.notes, updated_at=now,
@@ -93,7 +96,7 @@ def update_rate_card(
         db.rollback()
         raise Conflict("Someone changed this rate card a moment ago. Reload it and make your change again. "
                        "Nothing was saved.")
-    db.exec(sa.delete(RateCharge).where(RateCharge.rate_card_id == card.id))
+    db.exec(sa.delete(RateCharge).where(col(RateCharge.rate_card_id) == card.id))
     for c in checked.charges:
         db.add(RateCharge(rate_card_id=card.id, **c))
     db.flush()
@@ -118,4 +121,4 @@ def set_rate_card_active(
         _audit(db, principal, "rate_card_activated" if active else "rate_card_deactivated", str(card.id), before,
                {"is_active": active})
         db.commit()
-    return get_rate_card(db, principal, card.id)
+    return get_rate_card(db, principal, int(card_id))
