@@ -24,6 +24,7 @@ from seed import config_data as cfg
 from seed import org_data as org
 from seed.pdf import tiny_pdf
 from seed.reference_data import (
+    CarrierInfo,
     Place,
     ReferenceData,
     air_transit_days,
@@ -249,6 +250,84 @@ class Ship:
         return self.actual[idx] is not None
 
 
+@dataclass
+class _Route:
+    """Who ships what how (the first step of a shipment)."""
+
+    company: CompanyCtx
+    mode: str
+    family: str  # ocean, air, road
+    origin: Place
+    dest: Place
+    customer_is_consignee: bool
+    incoterm: str
+    carrier_code: str
+    carrier: CarrierInfo
+    transit: int  # days
+    team: str
+    owner_id: int
+
+
+@dataclass
+class _Timeline:
+    """Planned, estimated and actual milestone times, the delay that moved them and the status they give."""
+
+    steps: tuple[cfg.Step, ...]
+    dep_idx: int
+    arr_idx: int
+    dlv_idx: int
+    ready: date
+    created: datetime
+    planned: list[datetime]
+    cancelled: bool
+    cutoff: datetime  # nothing happens after it (``now``, or the cancellation)
+    reason: str | None  # delay cause code
+    cause_idx: int  # the first step the delay moves
+    increments: list[tuple[timedelta, datetime]]  # slip learned, and when
+    known_slip: timedelta
+    actual: list[datetime | None]
+    estimated: list[datetime]
+    status: str
+    awaiting_confirmation: bool
+
+
+@dataclass
+class _Load:
+    cargo: org.Cargo
+    is_dg: bool
+    containers: list[tuple[str, str, float, int]]  # size type, seal, weight kg, packages
+    gross: float
+    packages: int
+    volume: float
+    chargeable: float
+    package_type: str
+    cargo_value_usd: float
+
+
+@dataclass
+class _Numbers:
+    booking: str
+    vessel: str | None
+    voyage: str | None
+    flight: str | None
+    mbl: str | None
+    hbl: str | None
+    awb: str | None
+    hawb: str | None
+    cmr: str | None
+    customer_po: str
+    container_numbers: list[str]
+
+
+@dataclass
+class _Parties:
+    shipper: str
+    shipper_addr: str
+    consignee: str
+    consignee_addr: str
+    notify: str
+
+
 class ShipmentGenerator:
     def __init__(
         self,
@@ -400,11 +479,75 @@ class ShipmentGenerator:
     # ------------------------------------------------------------------ the shipment
 
     def shipment(self, batch: Batch) -> None:
-        rng = self.rng
-        now = self.now
-        ctx = self.ctx
+        """One shipment and everything that hangs off it. The steps draw from the generator in this order."""
         sid = self.ids.next("shipment")
-        ref = f"SH{sid:07d}"
+        route = self._route()
+        line = self._timeline(route)
+        load = self._load(route)
+        numbers = self._numbers(sid, route, line, load)
+        parties = self._parties(route)
+        company = route.company
+        ship = Ship(
+            id=sid,
+            ref=f"SH{sid:07d}",
+            company=company,
+            mode=route.mode,
+            family=route.family,
+            origin=route.origin,
+            dest=route.dest,
+            carrier_code=route.carrier_code,
+            incoterm=route.incoterm,
+            owner_id=route.owner_id,
+            team=route.team,
+            created_at=line.created,
+            status=line.status,
+            planned=line.planned,
+            estimated=line.estimated,
+            actual=line.actual,
+            dep_idx=line.dep_idx,
+            arr_idx=line.arr_idx,
+            dlv_idx=line.dlv_idx,
+            cutoff=line.cutoff,
+            consignee=parties.consignee,
+            is_dg=load.is_dg,
+            cargo_value_usd=load.cargo_value_usd,
+            fx=self.fx[company.id],
+            customer_is_consignee=route.customer_is_consignee,
+            delay_reason=line.reason,
+            known_slip=line.known_slip,
+        )
+        self._eta_changes(batch, ship, line)
+        last_actual = self._milestone_rows(batch, ship, line)
+        stale = self._tracking(ship, last_actual)
+
+        # charges (needed by quotes and invoices)
+        ship.charges = self._charges(ship, load.containers, load.volume, load.gross, load.chargeable, route.transit)
+        self._charge_rows(batch, ship)
+
+        # the quote that led to this booking (some shipments)
+        quote_option_id = None
+        if self.rng.random() < 0.1:
+            quote_option_id = self._quote_for_shipment(
+                batch, ship, line.ready, load.containers, load.gross, load.volume, load.cargo
+            )
+
+        # documents, invoices, close-out
+        self._documents(batch, ship, load.cargo, load.containers, load.gross, load.packages, line.awaiting_confirmation)
+        self._invoices(batch, ship)
+        self._close_out(ship)
+
+        self._update_rows(batch, ship, route.carrier.name, numbers.vessel, numbers.voyage, numbers.flight)
+        # requests, exceptions, tasks, notifications
+        self._tickets(batch, ship)
+        self._exceptions(batch, ship, stale)
+
+        self._shipment_row(batch, ship, line, load, numbers, parties, quote_option_id)
+        self._cargo_rows(batch, ship, load, numbers)
+
+    def _route(self) -> _Route:
+        """Who ships what how: the company, mode, lane, Incoterm, carrier, transit time and the owning agent."""
+        rng = self.rng
+        ctx = self.ctx
         company = self._pick_company()
         prof = company.profile
         mode = rng.choices(MODES, weights=prof.mode_weights)[0]
@@ -418,7 +561,6 @@ class ShipmentGenerator:
             customer_is_consignee = rng.random() < 0.5
         incoterm = self._incoterm(mode, customer_is_consignee)
         carrier_code = self._carrier(family, origin, dest)
-        carrier = ctx.carriers[carrier_code]
 
         if family == "ocean":
             transit = ocean_transit_days(origin, dest) + rng.choice((-1, 0, 0, 1, 2))
@@ -431,10 +573,20 @@ class ShipmentGenerator:
             team = "Road & Customs"
         transit = max(1, transit)
         owner_id = rng.choices(ctx.agents_by_team[team], weights=ctx.agent_weights_by_team[team])[0]
+        return _Route(
+            company=company, mode=mode, family=family, origin=origin, dest=dest,
+            customer_is_consignee=customer_is_consignee, incoterm=incoterm, carrier_code=carrier_code,
+            carrier=ctx.carriers[carrier_code], transit=transit, team=team, owner_id=owner_id,
+        )
 
-        # ---- planned timeline
-        template = cfg.TEMPLATES[mode]
-        steps = template.steps
+    def _timeline(self, route: _Route) -> _Timeline:
+        """The planned milestones, a possible cancellation or delay, what has happened by ``now`` and the status."""
+        rng = self.rng
+        now = self.now
+        mode, family, transit = route.mode, route.family, route.transit
+
+        # planned timeline
+        steps = cfg.TEMPLATES[mode].steps
         dep_idx, arr_idx, dlv_idx = self.template_index[mode]
         ready = self.today + timedelta(days=rng.randint(-120, 30))
         ready_dt = _midnight(ready)
@@ -458,7 +610,7 @@ class ShipmentGenerator:
             planned.append(t)
             prev = t
 
-        # ---- cancellation
+        # cancellation
         cancelled = False
         cutoff = now
         if rng.random() < 0.03:
@@ -467,7 +619,7 @@ class ShipmentGenerator:
                 cancelled = True
                 cutoff = created + (latest - created) * rng.uniform(0.3, 1.0)
 
-        # ---- delay: a slip from one step onward, learned in one or two ETA changes
+        # delay: a slip from one step onward, learned in one or two ETA changes
         slip = timedelta(0)
         cause_idx = len(steps)
         reason = None
@@ -493,7 +645,7 @@ class ShipmentGenerator:
             else:
                 increments = [(slip, first_known)]
 
-        # ---- true times, actuals, estimates
+        # true times, actuals, estimates
         n_steps = len(steps)
         true_times: list[datetime] = []
         prev = None
@@ -512,7 +664,7 @@ class ShipmentGenerator:
             for i in range(n_steps)
         ]
 
-        # ---- status
+        # status
         awaiting_confirmation = False
         if cancelled:
             status = "cancelled"
@@ -531,8 +683,17 @@ class ShipmentGenerator:
             status = "arrived"
         else:
             status = "delivered"
+        return _Timeline(
+            steps=steps, dep_idx=dep_idx, arr_idx=arr_idx, dlv_idx=dlv_idx, ready=ready, created=created,
+            planned=planned, cancelled=cancelled, cutoff=cutoff, reason=reason, cause_idx=cause_idx,
+            increments=increments, known_slip=known_slip, actual=actual, estimated=estimated, status=status,
+            awaiting_confirmation=awaiting_confirmation,
+        )
 
-        # ---- cargo
+    def _load(self, route: _Route) -> _Load:
+        """The cargo: goods from the company's profile, containers (FCL), weight, volume and packages."""
+        rng = self.rng
+        mode, prof = route.mode, route.company.profile
         cargo_pool = [c for c in prof.cargo if c.un_number is None]
         dg_pool = [c for c in prof.cargo if c.un_number is not None]
         is_dg = bool(dg_pool) and rng.random() < 0.06
@@ -584,18 +745,25 @@ class ShipmentGenerator:
             chargeable = max(gross, volume * 333)
         package_type = "PX" if mode.startswith("road") else cargo.package_type
         cargo_value_usd = gross * rng.uniform(3, 40)
-        fx = self.fx[company.id]
+        return _Load(
+            cargo=cargo, is_dg=is_dg, containers=containers, gross=gross, packages=packages, volume=volume,
+            chargeable=chargeable, package_type=package_type, cargo_value_usd=cargo_value_usd,
+        )
 
-        # ---- identifiers
+    def _numbers(self, sid: int, route: _Route, line: _Timeline, load: _Load) -> _Numbers:
+        """Booking, bill and waybill numbers, the voyage or flight, the customer's PO and the container numbers."""
+        rng = self.rng
+        family, origin, dest = route.family, route.origin, route.dest
+        carrier_code, carrier = route.carrier_code, route.carrier
         branch_code = {"Ocean Export": "SHA", "Ocean Import": "RTM", "Air Freight": "CHI", "Road & Customs": "RTM"}[
-            team
+            route.team
         ]
         nbk = self._perm(sid, 10_000_000, 6_151_003, 11)
         vessel = voyage = flight = mbl = hbl = awb = hawb = None
         if family == "ocean":
             booking = self._ocean_booking(carrier_code, origin, nbk)
             vessel = rng.choice(carrier.fleet)
-            dep_t = planned[dep_idx]
+            dep_t = line.planned[line.dep_idx]
             dlon = (dest.longitude - origin.longitude + 540) % 360 - 180
             dlat = dest.latitude - origin.latitude
             direction = ("N" if dlat > 0 else "S") if abs(dlat) > abs(dlon) else ("E" if dlon > 0 else "W")
@@ -610,20 +778,25 @@ class ShipmentGenerator:
         else:
             booking = f"{carrier_code}-{nbk:07d}"
         cmr = f"CMR{self._perm(sid, 100_000_000, 16_180_339, 29):08d}" if family == "road" else None
-        customer_po = prof.po_format.format(n=self._perm(sid, 1_000_000, 999_983, 31))
+        customer_po = route.company.profile.po_format.format(n=self._perm(sid, 1_000_000, 999_983, 31))
         container_numbers: list[str] = []
-        for _ in containers:
+        for _ in load.containers:
             self.container_seq += 1
-            if rng.random() < 0.8:
-                owner = rng.choice(carrier.equipment_owner_codes)
-            else:
-                owner = rng.choice(LESSOR_OWNER_CODES)
+            owner = rng.choice(carrier.equipment_owner_codes) if rng.random() < 0.8 else rng.choice(LESSOR_OWNER_CODES)
             serial = self._perm(self.container_seq, 1_000_000, 738_157, 37)
             container_numbers.append(make_container_number(owner[:3], owner[3], serial))
+        return _Numbers(
+            booking=booking, vessel=vessel, voyage=voyage, flight=flight, mbl=mbl, hbl=hbl, awb=awb, hawb=hawb,
+            cmr=cmr, customer_po=customer_po, container_numbers=container_numbers,
+        )
 
-        # ---- parties
-        region_key = (origin.road_region or "eu") if family == "road" else None
-        if customer_is_consignee:
+    def _parties(self, route: _Route) -> _Parties:
+        """Shipper and consignee (the customer is one of them) and the notify party."""
+        rng = self.rng
+        company, origin, dest = route.company, route.origin, route.dest
+        prof = company.profile
+        region_key = (origin.road_region or "eu") if route.family == "road" else None
+        if route.customer_is_consignee:
             consignee, consignee_addr = company.name, prof.address
             shipper = rng.choice(org.COUNTERPARTIES[region_key or origin.region])
             shipper_addr = f"{rng.randint(1, 480)} {rng.choice(org.STREETS)}, {origin.name}, {origin.country}"
@@ -632,108 +805,88 @@ class ShipmentGenerator:
             consignee = rng.choice(org.COUNTERPARTIES[region_key or dest.region])
             consignee_addr = f"{rng.randint(1, 480)} {rng.choice(org.STREETS)}, {dest.name}, {dest.country}"
         notify = consignee if rng.random() < 0.7 else f"{consignee} c/o Harbor & Sky Logistics customs desk"
+        return _Parties(shipper=shipper, shipper_addr=shipper_addr, consignee=consignee,
+                        consignee_addr=consignee_addr, notify=notify)
 
-        ship = Ship(
-            id=sid,
-            ref=ref,
-            company=company,
-            mode=mode,
-            family=family,
-            origin=origin,
-            dest=dest,
-            carrier_code=carrier_code,
-            incoterm=incoterm,
-            owner_id=owner_id,
-            team=team,
-            created_at=created,
-            status=status,
-            planned=planned,
-            estimated=estimated,
-            actual=actual,
-            dep_idx=dep_idx,
-            arr_idx=arr_idx,
-            dlv_idx=dlv_idx,
-            cutoff=cutoff,
-            consignee=consignee,
-            is_dg=is_dg,
-            cargo_value_usd=cargo_value_usd,
-            fx=fx,
-            customer_is_consignee=customer_is_consignee,
-            delay_reason=reason,
-            known_slip=known_slip,
-        )
-
-        # ---- ETA changes
-        location_ids = ctx.location_ids
+    def _eta_changes(self, batch: Batch, s: Ship, line: _Timeline) -> None:
+        """The ETA changes known by ``now``, each moving the arrival by its part of the slip."""
+        rng = self.rng
+        reason = line.reason
         running = timedelta(0)
-        for inc, at in increments:
-            if at > now:
+        for inc, at in line.increments:
+            if at > self.now:
                 break
-            prev_eta = planned[arr_idx] + running
+            prev_eta = s.planned[s.arr_idx] + running
             running += inc
             eid = self.ids.next("etachange")
             by_ops = reason not in ("PORT_CONGESTION", "WEATHER", "MECHANICAL") and rng.random() < 0.6
             text = cfg.DELAY_REASONS[reason].format(
-                place=dest.name if reason == "PORT_CONGESTION" else origin.name,
-                vehicle={"ocean": "vessel", "air": "aircraft", "road": "truck"}[family],
+                place=s.dest.name if reason == "PORT_CONGESTION" else s.origin.name,
+                vehicle={"ocean": "vessel", "air": "aircraft", "road": "truck"}[s.family],
             )
             batch.add(
                 "etachange",
                 {
                     "id": eid,
-                    "shipment_id": sid,
+                    "shipment_id": s.id,
                     "previous_eta": prev_eta,
-                    "new_eta": planned[arr_idx] + running,
+                    "new_eta": s.planned[s.arr_idx] + running,
                     "reason_code": reason,
                     "reason_text": text[:1].upper() + text[1:],
-                    "changed_by_id": owner_id if by_ops else None,
+                    "changed_by_id": s.owner_id if by_ops else None,
                     "source": "ops" if by_ops else "carrier",
                     "created_at": at,
                 },
             )
-            ship.eta_changes.append((eid, at, prev_eta, planned[arr_idx] + running, text))
+            s.eta_changes.append((eid, at, prev_eta, s.planned[s.arr_idx] + running, text))
 
-        # ---- milestones
+    def _milestone_rows(self, batch: Batch, s: Ship, line: _Timeline) -> datetime | None:
+        """One row per template step; returns the last actual time (None when nothing has happened)."""
+        location_ids = self.ctx.location_ids
         last_actual = None
-        for i, s in enumerate(steps):
-            act = actual[i]
+        for i, step in enumerate(line.steps):
+            act = s.actual[i]
             if act is not None:
-                source = s.reported_by
+                source = step.reported_by
                 last_actual = act
                 updated = act
-            elif i >= cause_idx and known_slip:
+            elif i >= line.cause_idx and s.known_slip:
                 source = "carrier"
-                updated = max(at for _inc, at in increments if at <= now)
+                updated = max(at for _inc, at in line.increments if at <= self.now)
             else:
                 source = "plan"
-                updated = created
-            if i == 0 or s.code == "in_transit":
+                updated = s.created_at
+            if i == 0 or step.code == "in_transit":
                 loc = None
             else:
-                loc = location_ids[origin.code] if s.anchor == "origin" else location_ids[dest.code]
+                loc = location_ids[s.origin.code] if step.anchor == "origin" else location_ids[s.dest.code]
             batch.add(
                 "milestone",
                 {
                     "id": self.ids.next("milestone"),
-                    "shipment_id": sid,
+                    "shipment_id": s.id,
                     "sequence": i + 1,
-                    "code": s.code,
-                    "name": s.name,
-                    "event_code": s.event_code,
+                    "code": step.code,
+                    "name": step.name,
+                    "event_code": step.event_code,
                     "location_id": loc,
-                    "planned_at": planned[i],
-                    "estimated_at": estimated[i],
+                    "planned_at": s.planned[i],
+                    "estimated_at": s.estimated[i],
                     "actual_at": act,
                     "source": source,
-                    "customer_visible": s.customer_visible,
+                    "customer_visible": step.customer_visible,
                     "updated_at": updated,
                     "version": 1 if act is None else 2,
                 },
             )
+        return last_actual
 
-        # ---- tracking freshness
+    def _tracking(self, s: Ship, last_actual: datetime | None) -> bool:
+        """When tracking last reported; True when that is stale (no news for days while moving)."""
+        rng = self.rng
+        now = self.now
         stale = False
-        if status in ("in_transit", "arrived") and last_actual is not None:
+        if s.status in ("in_transit", "arrived") and last_actual is not None:
             if rng.random() < 0.07 and last_actual < now - 3 * DAY:
                 stale = True
                 last_tracking = last_actual
@@ -741,55 +894,51 @@ class ShipmentGenerator:
                 last_tracking = max(last_actual, now - timedelta(hours=rng.uniform(0.5, 30)))
         else:
             last_tracking = last_actual
-        if ship.eta_changes and last_tracking is not None:
-            last_tracking = max(last_tracking, ship.eta_changes[-1][1])
-        ship.last_tracking_at = last_tracking
-        ship.delivered_at = actual[dlv_idx]
+        if s.eta_changes and last_tracking is not None:
+            last_tracking = max(last_tracking, s.eta_changes[-1][1])
+        s.last_tracking_at = last_tracking
+        s.delivered_at = s.actual[s.dlv_idx]
+        return stale
 
-        # ---- charges (needed by quotes and invoices)
-        ship.charges = self._charges(ship, containers, volume, gross, chargeable, transit)
-        for c in ship.charges:
+    def _charge_rows(self, batch: Batch, s: Ship) -> None:
+        for c in s.charges:
             batch.add(
                 "shipmentcharge",
                 {
                     "id": self.ids.next("shipmentcharge"),
-                    "shipment_id": sid,
+                    "shipment_id": s.id,
                     "code": c.code,
                     "description": c.description,
                     "quantity": c.quantity,
                     "unit_price": c.unit_price,
                     "amount": c.amount,
-                    "currency": company.currency,
+                    "currency": s.company.currency,
                 },
             )
 
-        # ---- quote that led to this booking (some shipments)
-        quote_option_id = None
-        if rng.random() < 0.1:
-            quote_option_id = self._quote_for_shipment(batch, ship, ready, containers, gross, volume, cargo)
+    def _close_out(self, s: Ship) -> None:
+        """A shipment delivered over two weeks ago with every invoice paid is usually closed."""
+        delivered = s.actual[s.dlv_idx]
+        if s.status == "delivered" and delivered is not None and delivered < self.now - 14 * DAY:
+            all_paid = all(inv[2] == "paid" for inv in s.invoices) and s.invoices
+            if all_paid and self.rng.random() < 0.9:
+                last_paid = max(inv[5] for inv in s.invoices)
+                closed_at = max(delivered + timedelta(days=self.rng.uniform(7, 20)), last_paid + DAY)
+                if closed_at <= self.now:
+                    s.status = "closed"
+                    s.closed_at = closed_at
 
-        # ---- documents, invoices, close-out
-        self._documents(batch, ship, cargo, containers, gross, packages, awaiting_confirmation)
-        self._invoices(batch, ship)
-        if status == "delivered" and actual[dlv_idx] is not None and actual[dlv_idx] < now - 14 * DAY:
-            all_paid = all(inv[2] == "paid" for inv in ship.invoices) and ship.invoices
-            if all_paid and rng.random() < 0.9:
-                last_paid = max(inv[5] for inv in ship.invoices)
-                closed_at = max(actual[dlv_idx] + timedelta(days=rng.uniform(7, 20)), last_paid + DAY)
-                if closed_at <= now:
-                    status = "closed"
-                    ship.status = "closed"
-                    ship.closed_at = closed_at
-
-        # ---- updates (status narrative)
-        updates = self._updates(ship, carrier.name, vessel, voyage, flight)
-        for visibility, body, at, author in updates:
+    def _update_rows(
+        self, batch: Batch, s: Ship, carrier_name: str, vessel: str | None, voyage: str | None, flight: str | None
+    ) -> None:
+        """The status narrative the customer and ops read."""
+        for visibility, body, at, author in self._updates(s, carrier_name, vessel, voyage, flight):
             batch.add(
                 "shipmentupdate",
                 {
                     "id": self.ids.next("shipmentupdate"),
-                    "shipment_id": sid,
-                    "company_id": company.id,
+                    "shipment_id": s.id,
+                    "company_id": s.company.id,
                     "visibility": visibility,
                     "body": body,
                     "author_id": author,
@@ -797,122 +946,124 @@ class ShipmentGenerator:
                 },
             )
 
-        # ---- requests, exceptions, tasks, notifications
-        self._tickets(batch, ship)
-        self._exceptions(batch, ship, stale)
-
-        # ---- the shipment row itself
-        eta_planned = planned[arr_idx]
-        eta_estimated = estimated[arr_idx]
-        ata = actual[arr_idx]
-        delay_minutes = 0 if cancelled else int(((ata or eta_estimated) - eta_planned).total_seconds() // 60)
-        times = [created, *(a for a in actual if a is not None), *(e[1] for e in ship.eta_changes)]
-        if cancelled:
-            times.append(cutoff)
+    def _shipment_row(
+        self, batch: Batch, s: Ship, line: _Timeline, load: _Load, numbers: _Numbers, parties: _Parties,
+        quote_option_id: int | None,
+    ) -> None:
+        """The shipment row itself, its dates and delay derived from the milestones."""
+        rng = self.rng
+        ctx = self.ctx
+        company = s.company
+        planned, estimated, actual = s.planned, s.estimated, s.actual
+        eta_planned = planned[s.arr_idx]
+        eta_estimated = estimated[s.arr_idx]
+        ata = actual[s.arr_idx]
+        delay_minutes = 0 if line.cancelled else int(((ata or eta_estimated) - eta_planned).total_seconds() // 60)
+        times = [s.created_at, *(a for a in actual if a is not None), *(e[1] for e in s.eta_changes)]
+        if line.cancelled:
+            times.append(s.cutoff)
         updated_at = max(times)
-        if status == "closed":
-            updated_at = max(updated_at, ship.closed_at)
-        created_by = rng.choice(company.user_ids) if rng.random() < 0.4 else owner_id
+        if s.status == "closed":
+            updated_at = max(updated_at, s.closed_at)
+        created_by = rng.choice(company.user_ids) if rng.random() < 0.4 else s.owner_id
         batch.add(
             "shipment",
             {
-                "id": sid,
-                "reference": ref,
+                "id": s.id,
+                "reference": s.ref,
                 "company_id": company.id,
                 "quote_option_id": quote_option_id,
-                "mode": mode,
-                "status": status,
-                "incoterm": incoterm,
-                "shipper_name": shipper,
-                "shipper_address": shipper_addr[:400],
-                "consignee_name": consignee,
-                "consignee_address": consignee_addr[:400],
-                "notify_party": notify[:200],
-                "origin_id": location_ids[origin.code],
-                "destination_id": location_ids[dest.code],
-                "carrier_id": ctx.carrier_ids[carrier_code],
-                "vessel_name": vessel,
-                "voyage_number": voyage,
-                "flight_number": flight,
-                "booking_number": booking,
-                "mbl_number": mbl,
-                "hbl_number": hbl,
-                "awb_number": awb,
-                "hawb_number": hawb,
-                "customer_po": customer_po,
-                "cargo_description": cargo.description,
-                "packages": packages,
-                "package_type": package_type,
-                "gross_weight_kg": qty(round(gross, 1)),
-                "volume_cbm": qty(volume),
-                "chargeable_weight_kg": qty(round(chargeable, 1)),
-                "is_dangerous_goods": is_dg,
-                "cargo_value": money(cargo_value_usd * float(fx)),
+                "mode": s.mode,
+                "status": s.status,
+                "incoterm": s.incoterm,
+                "shipper_name": parties.shipper,
+                "shipper_address": parties.shipper_addr[:400],
+                "consignee_name": parties.consignee,
+                "consignee_address": parties.consignee_addr[:400],
+                "notify_party": parties.notify[:200],
+                "origin_id": ctx.location_ids[s.origin.code],
+                "destination_id": ctx.location_ids[s.dest.code],
+                "carrier_id": ctx.carrier_ids[s.carrier_code],
+                "vessel_name": numbers.vessel,
+                "voyage_number": numbers.voyage,
+                "flight_number": numbers.flight,
+                "booking_number": numbers.booking,
+                "mbl_number": numbers.mbl,
+                "hbl_number": numbers.hbl,
+                "awb_number": numbers.awb,
+                "hawb_number": numbers.hawb,
+                "customer_po": numbers.customer_po,
+                "cargo_description": load.cargo.description,
+                "packages": load.packages,
+                "package_type": load.package_type,
+                "gross_weight_kg": qty(round(load.gross, 1)),
+                "volume_cbm": qty(load.volume),
+                "chargeable_weight_kg": qty(round(load.chargeable, 1)),
+                "is_dangerous_goods": load.is_dg,
+                "cargo_value": money(load.cargo_value_usd * float(s.fx)),
                 "cargo_currency": company.currency,
-                "ready_date": ready,
-                "etd_planned": planned[dep_idx],
-                "etd_estimated": estimated[dep_idx],
-                "atd": actual[dep_idx],
+                "ready_date": line.ready,
+                "etd_planned": planned[s.dep_idx],
+                "etd_estimated": estimated[s.dep_idx],
+                "atd": actual[s.dep_idx],
                 "eta_planned": eta_planned,
                 "eta_estimated": eta_estimated,
                 "ata": ata,
-                "delivered_at": actual[dlv_idx],
+                "delivered_at": actual[s.dlv_idx],
                 "delay_minutes": delay_minutes,
-                "last_tracking_at": last_tracking,
-                "owner_id": owner_id,
-                "team_id": ctx.team_ids[team],
-                "branch_id": ctx.team_branch[team],
+                "last_tracking_at": s.last_tracking_at,
+                "owner_id": s.owner_id,
+                "team_id": ctx.team_ids[s.team],
+                "branch_id": ctx.team_branch[s.team],
                 "created_by_id": created_by,
-                "created_at": created,
+                "created_at": s.created_at,
                 "updated_at": updated_at,
-                "version": 1 + sum(1 for a in actual if a is not None) + len(ship.eta_changes),
+                "version": 1 + sum(1 for a in actual if a is not None) + len(s.eta_changes),
             },
         )
 
-        # ---- cargo lines, containers, references, followers
-        dims = cargo.package_type == "PX" or mode.startswith("road")
+    def _cargo_rows(self, batch: Batch, s: Ship, load: _Load, numbers: _Numbers) -> None:
+        """Cargo line, containers, references (searchable, one per kind and value) and followers."""
+        rng = self.rng
+        company = s.company
+        cargo = load.cargo
+        dims = cargo.package_type == "PX" or s.mode.startswith("road")
         batch.add(
             "cargoline",
             {
                 "id": self.ids.next("cargoline"),
-                "shipment_id": sid,
+                "shipment_id": s.id,
                 "description": cargo.description,
-                "packages": packages,
-                "package_type": package_type,
+                "packages": load.packages,
+                "package_type": load.package_type,
                 "length_cm": qty(120) if dims else None,
                 "width_cm": qty(80) if dims else None,
                 "height_cm": qty(rng.randint(90, 180)) if dims else None,
-                "weight_kg": qty(round(gross, 1)),
+                "weight_kg": qty(round(load.gross, 1)),
                 "hs_code": cargo.hs_code,
-                "un_number": cargo.un_number if is_dg else None,
-                "dg_class": cargo.dg_class if is_dg else None,
+                "un_number": cargo.un_number if load.is_dg else None,
+                "dg_class": cargo.dg_class if load.is_dg else None,
             },
         )
-        for (st, _s, wt, pk), number in zip(containers, container_numbers, strict=True):
+        for (st, _s, wt, pk), number in zip(load.containers, numbers.container_numbers, strict=True):
             batch.add(
                 "container",
                 {
                     "id": self.ids.next("container"),
-                    "shipment_id": sid,
+                    "shipment_id": s.id,
                     "number": number,
                     "size_type": st,
-                    "seal_number": f"{carrier_code[:2]}{rng.randint(1_000_000, 9_999_999)}",
+                    "seal_number": f"{s.carrier_code[:2]}{rng.randint(1_000_000, 9_999_999)}",
                     "gross_weight_kg": qty(wt),
                     "packages": pk,
                 },
             )
-        refs = [("shipment", ref), ("booking", booking), ("customer_po", customer_po)]
-        if mbl:
-            refs.append(("mbl", mbl))
-        if hbl:
-            refs.append(("hbl", hbl))
-        if awb:
-            refs.append(("awb", format_awb(awb)))
-        if hawb:
-            refs.append(("hawb", hawb))
-        if cmr:
-            refs.append(("cmr", cmr))
-        refs.extend(("container", n) for n in container_numbers)
+        refs = [("shipment", s.ref), ("booking", numbers.booking), ("customer_po", numbers.customer_po)]
+        for kind, value in (("mbl", numbers.mbl), ("hbl", numbers.hbl), ("awb", numbers.awb), ("hawb", numbers.hawb),
+                            ("cmr", numbers.cmr)):
+            if value:
+                refs.append((kind, format_awb(value) if kind == "awb" else value))
+        refs.extend(("container", n) for n in numbers.container_numbers)
         seen = set()
         for kind, display in refs:
             value = normalize_reference(display)
@@ -923,7 +1074,7 @@ class ShipmentGenerator:
                 "shipmentreference",
                 {
                     "id": self.ids.next("shipmentreference"),
-                    "shipment_id": sid,
+                    "shipment_id": s.id,
                     "company_id": company.id,
                     "kind": kind,
                     "value": value,
@@ -932,11 +1083,13 @@ class ShipmentGenerator:
             )
         samples = self.sample_refs[company.id]
         if len(samples) < 40:
-            samples.append(ref if rng.random() < 0.5 else rng.choice([d for _k, d in refs]))
+            samples.append(s.ref if rng.random() < 0.5 else rng.choice([d for _k, d in refs]))
         if rng.random() < 0.08:
             batch.add(
-                "shipmentfollower", {"shipment_id": sid, "user_id": rng.choice(company.user_ids), "created_at": created}
+                "shipmentfollower",
+                {"shipment_id": s.id, "user_id": rng.choice(company.user_ids), "created_at": s.created_at},
             )
+
 
     # ------------------------------------------------------------------ identifiers
 
@@ -1200,7 +1353,8 @@ class ShipmentGenerator:
     # ------------------------------------------------------------------ documents
 
     def _documents(
-        self, batch: Batch, s: Ship, cargo, containers: list, gross: float, packages: int, awaiting_confirmation: bool
+        self, batch: Batch, s: Ship, cargo: org.Cargo, containers: list, gross: float, packages: int,
+        awaiting_confirmation: bool,
     ) -> None:
         rng = self.rng
         now = self.now
@@ -1443,7 +1597,7 @@ class ShipmentGenerator:
         reviewed_at: datetime | None,
         reason: str | None,
         visibility: str,
-        cargo,
+        cargo: org.Cargo,
         gross: float,
         packages: int,
     ) -> int:
@@ -1545,8 +1699,8 @@ class ShipmentGenerator:
             out.append(
                 (
                     "customer",
-                    f"{verb} {s.origin.name} on {_fmt(a[s.dep_idx])}. Estimated arrival at "
-                    f"{s.dest.name}: {_fmt(s.estimated[s.arr_idx])}.",
+                    (f"{verb} {s.origin.name} on {_fmt(a[s.dep_idx])}. Estimated arrival at "
+                     f"{s.dest.name}: {_fmt(s.estimated[s.arr_idx])}."),
                     a[s.dep_idx] + HOUR,
                     owner,
                 )
@@ -1593,7 +1747,7 @@ class ShipmentGenerator:
     # ------------------------------------------------------------------ quotes
 
     def _quote_for_shipment(
-        self, batch: Batch, s: Ship, ready: date, containers: list, gross: float, volume: float, cargo
+        self, batch: Batch, s: Ship, ready: date, containers: list, gross: float, volume: float, cargo: org.Cargo,
     ) -> int:
         rng = self.rng
         qid = self.ids.next("quoterequest")
@@ -1720,7 +1874,7 @@ class ShipmentGenerator:
         gross: float,
         volume: float,
         is_dg: bool,
-        cargo,
+        cargo: org.Cargo,
     ) -> None:
         rng = self.rng
         if containers:
@@ -1863,8 +2017,8 @@ class ShipmentGenerator:
                     f"New ETA for {s.ref}: what does it mean for our delivery?",
                     at,
                     None,
-                    f"We saw the ETA for {s.ref} has moved. Can you confirm the new delivery date? "
-                    "Our warehouse needs to rebook the unloading slot.",
+                    (f"We saw the ETA for {s.ref} has moved. Can you confirm the new delivery date? "
+                     "Our warehouse needs to rebook the unloading slot."),
                 )
             )
         if s.rejected_docs and rng.random() < 0.3:
