@@ -307,7 +307,7 @@ def decide_change(
 def list_change_requests(
     db: Session, principal: Principal, *, shipment_reference: str | None = None, status: str | None = None,
     page: int = 1, page_size: int = 25,
-) -> Page:
+) -> Page[ChangeRequestView]:
     """Change requests the principal may see, newest first (pending first for ops' queue use status=pending)."""
     principal.require(Permission.VIEW_SHIPMENTS)
     check_paging(page, page_size, MAX_PAGE_SIZE)

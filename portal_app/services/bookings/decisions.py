@@ -55,7 +55,7 @@ def _bump(db: Session, shipment: Shipment, expected_version: int | None, now: da
     db.refresh(shipment)
 
 
-def pending_bookings(db: Session, principal: Principal, *, page: int = 1, page_size: int = 25) -> Page:
+def pending_bookings(db: Session, principal: Principal, *, page: int = 1, page_size: int = 25) -> Page[BookingRow]:
     """Bookings waiting for ops' confirmation, oldest first."""
     principal.require(Permission.MANAGE_BOOKINGS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
