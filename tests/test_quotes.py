@@ -26,7 +26,7 @@ def lane(qworld: QuoteWorld) -> dict[str, int]:
     """Air Bangkok -> Milan: two live cards, plus an expired, an inactive and a not-yet-valid one."""
     today = clock.today()
     with qworld.session() as db:
-        cards = {
+        return {
             "sq": add_card(db, qworld, "air", "BKK", "MXP", "EUR", 2, [
                 {"code": "FRT", "basis": "per_kg", "rate": "4.00", "min_quantity": "0", "minimum_charge": "100"},
                 {"code": "FRT", "basis": "per_kg", "rate": "3.00", "min_quantity": "100"},
@@ -46,7 +46,6 @@ def lane(qworld: QuoteWorld) -> dict[str, int]:
                 {"code": "FRT", "basis": "per_kg", "rate": "0.10", "min_quantity": "0"}],
                 valid_from=today + timedelta(days=20), valid_to=today + timedelta(days=40)),
         }
-    return cards
 
 
 def air_request(**overrides: object) -> QuoteInput:
@@ -316,3 +315,21 @@ def test_quote_request_over_the_api(qworld: QuoteWorld, lane):
     direct = alice.post("/api/v1/quote-requests", params={"submit": "true"}, json=body)
     assert direct.status_code == 201 and direct.json()["status"] == "quoted"
     assert date.fromisoformat(direct.json()["ready_date"]) == clock.today() + timedelta(days=7)
+
+
+def test_an_option_is_served_whole_and_can_be_accepted_only_while_offered():
+    """The API serves the service's read model as it is: every field required in the schema, ``can_accept``
+    derived from the status whatever the builder passes."""
+    from pydantic import TypeAdapter
+
+    now = clock.now()
+    offered = quotes.OptionView(7, "QT0000001", "LH", "Lufthansa Cargo", "EUR", D("10.00"), "EUR 10.00", 2, now,
+                                "offered", False, None, None)
+    expired = quotes.OptionView(8, "QT0000001", None, None, "EUR", D("9.00"), "EUR 9.00", 3, now, "expired", True,
+                                None, None, can_accept=True)
+    assert offered.can_accept and not expired.can_accept
+    adapter = TypeAdapter(quotes.OptionView)
+    assert adapter.dump_python(offered, mode="json")["can_accept"] is True
+    schema = adapter.json_schema(mode="serialization")
+    assert schema["required"] == list(schema["properties"])
+    assert not any("default" in p for p in schema["properties"].values())

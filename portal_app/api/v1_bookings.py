@@ -3,8 +3,6 @@ booking and ops decide. Scoped to the caller (another company's shipment or requ
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.paging import ItemsPage
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as svc
 from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
@@ -21,30 +20,6 @@ router = APIRouter(prefix="/api/v1", tags=["bookings"])
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
 PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
-
-
-class BookingRowOut(BaseModel):
-    shipment_reference: str
-    quote_reference: str | None
-    company_name: str
-    mode: str
-    origin: str
-    destination: str
-    carrier: str | None
-    ready_date: date | None
-    etd: datetime | None
-    status: str
-    total_text: str | None
-    booked_by: str | None
-    created_at: datetime
-
-
-class BookingPageOut(BaseModel):
-    items: list[BookingRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class ConfirmIn(Body):
@@ -70,42 +45,18 @@ class ChangeIn(Body):
     reason: str | None = Field(None, max_length=400, description="Why (required to cancel)")
 
 
-class ChangeOut(BaseModel):
-    id: int
-    shipment_reference: str
-    company_name: str
-    kind: str
-    status: str
-    changes: dict[str, str]
-    current: dict[str, str] = Field(description="The values when the change was requested")
-    reason: str | None
-    decision_reason: str | None
-    requested_by: str | None
-    decided_by: str | None
-    created_at: datetime | None
-    decided_at: datetime | None
-    version: int
-
-
-class ChangePageOut(BaseModel):
-    items: list[ChangeOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
 class DecideIn(Body):
     reason: str = Field(max_length=400, description="Shown to the customer")
     expected_version: Version | None = None
 
 
-@router.get("/bookings/pending", response_model=BookingPageOut)
-def pending_bookings(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> BookingPageOut:
+@router.get("/bookings/pending", response_model=ItemsPage[svc.BookingRow])
+def pending_bookings(
+    principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25
+) -> ItemsPage[svc.BookingRow]:
     """Ops: bookings waiting for confirmation, oldest first."""
     result = svc.pending_bookings(db, principal, page=page, page_size=page_size)
-    return BookingPageOut(items=[BookingRowOut(**asdict(r)) for r in result.rows], total=result.total,
-                          page=result.page, page_size=result.page_size, pages=result.pages)
+    return ItemsPage.of(result)
 
 
 @router.post("/bookings/{reference}/confirm", response_model=DecisionOut, responses={403: {}, 404: {}, 409: {}})
@@ -121,7 +72,7 @@ def reject_booking(reference: str, body: RejectIn, principal: Caller, db: Db) ->
     return DecisionOut(shipment_reference=reference.strip().upper(), status=status)
 
 
-@router.get("/change-requests", response_model=ChangePageOut)
+@router.get("/change-requests", response_model=ItemsPage[svc.ChangeRequestView])
 def list_change_requests(
     principal: Caller,
     db: Db,
@@ -129,31 +80,30 @@ def list_change_requests(
     status: Annotated[str | None, Query(description="pending, approved, rejected")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> ChangePageOut:
+) -> ItemsPage[svc.ChangeRequestView]:
     result = svc.list_change_requests(db, principal, shipment_reference=shipment, status=status, page=page,
                                       page_size=page_size)
-    return ChangePageOut(items=[ChangeOut(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
-                         page_size=result.page_size, pages=result.pages)
+    return ItemsPage.of(result)
 
 
-@router.post("/shipments/{reference}/change-requests", response_model=ChangeOut, status_code=201,
+@router.post("/shipments/{reference}/change-requests", response_model=svc.ChangeRequestView, status_code=201,
              responses={404: {}, 409: {}, 422: {}})
-def request_change(reference: str, body: ChangeIn, principal: Caller, db: Db) -> ChangeOut:
+def request_change(reference: str, body: ChangeIn, principal: Caller, db: Db) -> svc.ChangeRequestView:
     """Ask to amend (ready date, cargo, parties) or cancel a booking. Nothing changes until ops approves."""
     if body.kind == "cancel":
         view = svc.request_cancellation(db, principal, reference, body.reason or "")
     else:
         view = svc.request_change(db, principal, reference, dict(body.changes), body.reason)
-    return ChangeOut(**asdict(view))
+    return view
 
 
-@router.post("/change-requests/{change_id}/approve", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
-def approve_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
-    return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, True, body.reason,
-                                                expected_version=body.expected_version)))
+@router.post("/change-requests/{change_id}/approve", response_model=svc.ChangeRequestView,
+             responses={403: {}, 404: {}, 409: {}})
+def approve_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> svc.ChangeRequestView:
+    return svc.decide_change(db, principal, change_id, True, body.reason, expected_version=body.expected_version)
 
 
-@router.post("/change-requests/{change_id}/reject", response_model=ChangeOut, responses={403: {}, 404: {}, 409: {}})
-def reject_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> ChangeOut:
-    return ChangeOut(**asdict(svc.decide_change(db, principal, change_id, False, body.reason,
-                                                expected_version=body.expected_version)))
+@router.post("/change-requests/{change_id}/reject", response_model=svc.ChangeRequestView,
+             responses={403: {}, 404: {}, 409: {}})
+def reject_change(change_id: Id, body: DecideIn, principal: Caller, db: Db) -> svc.ChangeRequestView:
+    return svc.decide_change(db, principal, change_id, False, body.reason, expected_version=body.expected_version)

@@ -4,17 +4,15 @@ the quote/booking funnel."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field, TypeAdapter
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
+from portal_app.api.paging import ItemsPage
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as booking_svc
 from portal_app.services import funnel as funnel_svc
@@ -39,18 +37,11 @@ router = APIRouter(prefix="/api/v1", tags=["quotes"])
 Caller = Annotated[Principal, Depends(current_principal)]
 Db = Annotated[Session, Depends(get_db)]
 PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
+_BOOKING = TypeAdapter(booking_svc.BookingResult)
 ModeName = Literal["ocean_fcl", "ocean_lcl", "air", "road_ftl", "road_ltl"]
 
 
 # ---------------------------------------------------------------------------------------------------- models
-
-
-class LocationOut(BaseModel):
-    code: str
-    name: str
-    country: str
-    kind: str
-    label: str
 
 
 class CargoLineIn(Body):
@@ -92,104 +83,6 @@ class QuoteIn(Body):
         )
 
 
-class CargoLineOut(BaseModel):
-    description: str | None
-    packages: int | None
-    length_cm: Decimal | None
-    width_cm: Decimal | None
-    height_cm: Decimal | None
-    weight_kg: Decimal | None
-    container_size_type: str | None
-    container_count: int | None
-    is_dangerous_goods: bool
-    un_number: str | None
-    dg_class: str | None
-
-
-class ChargeOut(BaseModel):
-    code: str
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Decimal
-
-
-class OptionOut(BaseModel):
-    id: int
-    quote_reference: str
-    carrier_code: str | None
-    carrier_name: str | None
-    currency: str
-    total: Decimal = Field(description="All-in price")
-    total_text: str
-    transit_days: int
-    valid_until: datetime
-    status: str = Field(description="offered, accepted, expired (past valid_until) or declined")
-    is_manual: bool
-    notes: str | None
-    shipment_reference: str | None
-    can_accept: bool
-    charges: list[ChargeOut]
-
-
-class QuoteOut(BaseModel):
-    reference: str
-    status: str = Field(description="draft, requested (being priced by our team), quoted, accepted, expired, declined")
-    mode: str | None
-    mode_label: str | None
-    origin: str | None
-    origin_name: str | None
-    destination: str | None
-    destination_name: str | None
-    ready_date: date | None
-    incoterm: str | None
-    services: list[str]
-    cargo_value: Decimal | None
-    cargo_currency: str | None
-    customer_reference: str | None
-    is_manual: bool
-    manual_due_at: datetime | None = Field(description="When our team will have priced a manual quote (SLA)")
-    submitted_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    company_name: str
-    requested_by: str
-    version: int
-    gross_weight_kg: Decimal
-    volume_m3: Decimal
-    chargeable_weight_kg: Decimal | None
-    revenue_tonnes: Decimal | None
-    lines: list[CargoLineOut]
-    options: list[OptionOut]
-    problems: dict[str, str] = Field(description="Drafts: what still stops submitting, by field")
-
-
-class QuoteRowOut(BaseModel):
-    reference: str
-    status: str
-    mode: str | None
-    origin: str | None
-    destination: str | None
-    ready_date: date | None
-    company_name: str
-    requested_by: str
-    options: int
-    best_total_text: str | None
-    is_manual: bool
-    manual_due_at: datetime | None
-    sla_overdue: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class QuotePageOut(BaseModel):
-    items: list[QuoteRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
 class DeclineIn(Body):
     reason: str | None = Field(None, max_length=400)
 
@@ -203,15 +96,6 @@ class BookingIn(Body):
     consignee_address: str | None = Field(None, max_length=400)
     notify_party: str | None = Field(None, max_length=200)
     customer_reference: str | None = Field(None, max_length=40, description="Your PO or reference")
-
-
-class BookingOut(BaseModel):
-    shipment_reference: str
-    status: str
-    quote_reference: str
-    option_id: int
-    created: bool = Field(description="False when this repeated call returned the booking made the first time")
-    message: str
 
 
 class ManualChargeIn(Body):
@@ -230,51 +114,22 @@ class ManualOptionIn(Body):
     notes: str | None = Field(None, max_length=400)
 
 
-class FunnelOut(BaseModel):
-    since: datetime
-    until: datetime
-    abandon_hours: int
-    quotes_started: int
-    quotes_submitted: int
-    quotes_failed: int
-    quotes_abandoned: int
-    bookings_started: int
-    bookings_submitted: int
-    bookings_failed: int
-    bookings_abandoned: int
-
-
-def option_out(o: svc.OptionView) -> OptionOut:
-    data = asdict(o)
-    data["charges"] = [ChargeOut(**c) for c in data["charges"]]
-    return OptionOut(**data, can_accept=o.can_accept)
-
-
-def quote_out(q: svc.QuoteView) -> QuoteOut:
-    data = asdict(q)
-    data["lines"] = [CargoLineOut(**ln) for ln in data["lines"]]
-    data["options"] = [option_out(o) for o in q.options]
-    data["services"] = list(q.services)
-    data["problems"] = dict(q.problems)
-    return QuoteOut(**data)
-
-
 # ---------------------------------------------------------------------------------------------------- routes
 
 
-@router.get("/locations", response_model=list[LocationOut])
+@router.get("/locations", response_model=list[location_svc.LocationOption])
 def search_locations(
     principal: Caller,
     db: Db,
     mode: ModeName,
     q: Annotated[str, Query(max_length=60, description="Start of a code or place name")] = "",
     limit: Annotated[int, Query(ge=1, le=location_svc.MAX_SUGGESTIONS)] = 10,
-) -> list[LocationOut]:
+) -> list[location_svc.LocationOption]:
     """Type-ahead: places valid for the mode (airports for air, seaports for ocean, UN/LOCODE places by road)."""
-    return [LocationOut(**asdict(o)) for o in location_svc.search_locations(db, principal, mode, q, limit=limit)]
+    return location_svc.search_locations(db, principal, mode, q, limit=limit)
 
 
-@router.get("/quote-requests", response_model=QuotePageOut)
+@router.get("/quote-requests", response_model=ItemsPage[svc.QuoteRow])
 def list_quote_requests(
     principal: Caller,
     db: Db,
@@ -283,57 +138,54 @@ def list_quote_requests(
     sort: Annotated[str, Query(description=", ".join(svc.LIST_SORTS))] = "updated",
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> QuotePageOut:
+) -> ItemsPage[svc.QuoteRow]:
     result = svc.list_quotes(db, principal, status=status, search=q, page=page, page_size=page_size, sort=sort)
-    return QuotePageOut(items=[QuoteRowOut(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
-                        page_size=result.page_size, pages=result.pages)
+    return ItemsPage.of(result)
 
 
-@router.get("/quote-requests/draft", response_model=QuoteOut, responses={404: {"description": "No draft"}})
-def get_draft(principal: Caller, db: Db) -> QuoteOut:
+@router.get("/quote-requests/draft", response_model=svc.QuoteView, responses={404: {"description": "No draft"}})
+def get_draft(principal: Caller, db: Db) -> svc.QuoteView:
     """Your unfinished quote request (one per user), with what still stops it from being submitted."""
     draft = svc.get_draft(db, principal)
     if draft is None:
         raise NotFound("You have no unfinished quote request. Start one with POST /api/v1/quote-requests.")
-    return quote_out(draft)
+    return draft
 
 
-@router.get("/quote-requests/manual-queue", response_model=QuotePageOut)
-def manual_queue(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> QuotePageOut:
+@router.get("/quote-requests/manual-queue", response_model=ItemsPage[svc.QuoteRow])
+def manual_queue(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> ItemsPage[svc.QuoteRow]:
     """Ops: requests no rate card matched, most urgent SLA first."""
     result = svc.manual_queue(db, principal, page=page, page_size=page_size)
-    return QuotePageOut(items=[QuoteRowOut(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
-                        page_size=result.page_size, pages=result.pages)
+    return ItemsPage.of(result)
 
 
-@router.post("/quote-requests", response_model=QuoteOut, status_code=201)
+@router.post("/quote-requests", response_model=svc.QuoteView, status_code=201)
 def create_quote_request(
     body: QuoteIn,
     principal: Caller,
     db: Db,
     submit: Annotated[bool, Query(description="Submit at once (422 with `fields` if incomplete)")] = False,
-) -> QuoteOut:
+) -> svc.QuoteView:
     """Save your draft quote request (creates it, or updates your current draft). With `submit=true` it is priced
     at once: matching rate cards become options; if none match, our team prices it within the SLA."""
     draft = svc.save_draft(db, principal, body.to_input(), expected_version=body.expected_version)
     if submit:
-        return quote_out(svc.submit_quote(db, principal, draft.reference))
-    return quote_out(draft)
+        return svc.submit_quote(db, principal, draft.reference)
+    return draft
 
 
-@router.get("/quote-requests/{reference}", response_model=QuoteOut, responses={404: {}})
+@router.get("/quote-requests/{reference}", response_model=svc.QuoteView, responses={404: {}})
 def get_quote_request(
     reference: str, principal: Caller, db: Db,
     sort: Annotated[Literal["cheapest", "fastest"], Query()] = "cheapest",
-) -> QuoteOut:
-    return quote_out(svc.get_quote(db, principal, reference, sort=sort))
+) -> svc.QuoteView:
+    return svc.get_quote(db, principal, reference, sort=sort)
 
 
-@router.put("/quote-requests/{reference}", response_model=QuoteOut, responses={404: {}, 409: {}})
-def update_quote_request(reference: str, body: QuoteIn, principal: Caller, db: Db) -> QuoteOut:
+@router.put("/quote-requests/{reference}", response_model=svc.QuoteView, responses={404: {}, 409: {}})
+def update_quote_request(reference: str, body: QuoteIn, principal: Caller, db: Db) -> svc.QuoteView:
     """Save changes to your draft (only drafts can change)."""
-    return quote_out(svc.save_draft(db, principal, body.to_input(), reference=reference,
-                                    expected_version=body.expected_version))
+    return svc.save_draft(db, principal, body.to_input(), reference=reference, expected_version=body.expected_version)
 
 
 @router.delete("/quote-requests/{reference}", status_code=204, response_class=Response, responses={404: {}, 409: {}})
@@ -343,34 +195,34 @@ def discard_quote_request(reference: str, principal: Caller, db: Db) -> Response
     return Response(status_code=204)
 
 
-@router.post("/quote-requests/{reference}/submit", response_model=QuoteOut, responses={404: {}, 409: {}, 422: {}})
-def submit_quote_request(reference: str, principal: Caller, db: Db) -> QuoteOut:
+@router.post("/quote-requests/{reference}/submit", response_model=svc.QuoteView, responses={404: {}, 409: {}, 422: {}})
+def submit_quote_request(reference: str, principal: Caller, db: Db) -> svc.QuoteView:
     """Price the draft against every matching rate card (or send it to our team for manual pricing)."""
-    return quote_out(svc.submit_quote(db, principal, reference))
+    return svc.submit_quote(db, principal, reference)
 
 
-@router.post("/quote-requests/{reference}/decline", response_model=QuoteOut, responses={404: {}, 409: {}})
-def decline_quote_request(reference: str, body: DeclineIn, principal: Caller, db: Db) -> QuoteOut:
-    return quote_out(svc.decline_quote(db, principal, reference, body.reason))
+@router.post("/quote-requests/{reference}/decline", response_model=svc.QuoteView, responses={404: {}, 409: {}})
+def decline_quote_request(reference: str, body: DeclineIn, principal: Caller, db: Db) -> svc.QuoteView:
+    return svc.decline_quote(db, principal, reference, body.reason)
 
 
-@router.post("/quote-requests/{reference}/copy", response_model=QuoteOut, status_code=201,
+@router.post("/quote-requests/{reference}/copy", response_model=svc.QuoteView, status_code=201,
              responses={404: {}, 409: {}})
-def copy_quote_request(reference: str, principal: Caller, db: Db) -> QuoteOut:
+def copy_quote_request(reference: str, principal: Caller, db: Db) -> svc.QuoteView:
     """Start a new draft from this request (e.g. when its prices expired)."""
-    return quote_out(svc.copy_to_draft(db, principal, reference))
+    return svc.copy_to_draft(db, principal, reference)
 
 
-@router.post("/quote-requests/{reference}/options", response_model=QuoteOut, status_code=201,
+@router.post("/quote-requests/{reference}/options", response_model=svc.QuoteView, status_code=201,
              responses={403: {}, 404: {}, 409: {}, 422: {}})
-def add_manual_option(reference: str, body: ManualOptionIn, principal: Caller, db: Db) -> QuoteOut:
+def add_manual_option(reference: str, body: ManualOptionIn, principal: Caller, db: Db) -> svc.QuoteView:
     """Ops: price a request by hand; the customer is notified."""
     data = svc.ManualOptionInput(
         currency=body.currency, transit_days=body.transit_days, valid_until=body.valid_until,
         charges=tuple(svc.ManualChargeInput(**c.model_dump()) for c in body.charges),
         carrier_code=body.carrier_code, notes=body.notes,
     )
-    return quote_out(svc.add_manual_option(db, principal, reference, data))
+    return svc.add_manual_option(db, principal, reference, data)
 
 
 @router.get("/quote-requests/{reference}/pdf", response_class=Response,
@@ -381,22 +233,23 @@ def get_quote_pdf(reference: str, principal: Caller, db: Db) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/quote-options/{option_id}", response_model=OptionOut, responses={404: {}})
-def get_option(option_id: Id, principal: Caller, db: Db) -> OptionOut:
-    return option_out(svc.get_option(db, principal, option_id))
+@router.get("/quote-options/{option_id}", response_model=svc.OptionView, responses={404: {}})
+def get_option(option_id: Id, principal: Caller, db: Db) -> svc.OptionView:
+    return svc.get_option(db, principal, option_id)
 
 
-@router.post("/quote-options/{option_id}/start-booking", response_model=OptionOut, responses={404: {}})
-def start_booking(option_id: Id, principal: Caller, db: Db) -> OptionOut:
+@router.post("/quote-options/{option_id}/start-booking", response_model=svc.OptionView, responses={404: {}})
+def start_booking(option_id: Id, principal: Caller, db: Db) -> svc.OptionView:
     """Record that you opened the booking form of this option (for the booking funnel); returns the option."""
-    return option_out(svc.mark_booking_started(db, principal, option_id))
+    return svc.mark_booking_started(db, principal, option_id)
 
 
 @router.post(
     "/quote-options/{option_id}/accept",
-    response_model=BookingOut,
+    response_model=booking_svc.BookingResult,
     status_code=201,
-    responses={200: {"description": "Already booked: the booking made the first time", "model": BookingOut},
+    responses={200: {"description": "Already booked: the booking made the first time",
+                      "model": booking_svc.BookingResult},
                404: {}, 409: {"description": "Expired or no longer open"}, 422: {}},
 )
 def accept_option(
@@ -412,15 +265,14 @@ def accept_option(
     result = booking_svc.accept_option(
         db, principal, option_id, booking_svc.BookingInput(**body.model_dump()), idempotency_key=idempotency_key
     )
-    body = BookingOut(**asdict(result)).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if result.created else 200)
+    return JSONResponse(_BOOKING.dump_python(result, mode="json"), status_code=201 if result.created else 200)
 
 
-@router.get("/funnel", response_model=FunnelOut)
+@router.get("/funnel", response_model=funnel_svc.Funnel)
 def get_funnel(
     principal: Caller, db: Db, since: Annotated[IsoDateTime, Query()],
     until: Annotated[IsoDateTime | None, Query()] = None,
-) -> FunnelOut:
+) -> funnel_svc.Funnel:
     """Staff: quotes and bookings started, submitted, failed and abandoned in a period (abandonment rule in
     docs/quotes.md)."""
-    return FunnelOut(**asdict(funnel_svc.funnel(db, principal, since, until)))
+    return funnel_svc.funnel(db, principal, since, until)

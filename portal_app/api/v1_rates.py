@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import CSV_TYPE
+from portal_app.api.paging import ItemsPage
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import rate_cards as svc
@@ -64,21 +64,10 @@ class RateCardIn(Body):
         )
 
 
-class RateChargeOut(BaseModel):
-    id: int
-    code: str
-    description: str
-    basis: str
-    basis_label: str
-    size_type: str | None
-    min_quantity: Decimal | None
-    rate: Decimal
-    minimum_charge: Decimal | None
-    percent_of: str | None
-    service: str | None
-
-
 class RateCardRowOut(BaseModel):
+    """One card as the API serves it: :class:`RateCardRow`'s fields flat, then the card's notes, version and charges
+    (the service's :class:`RateCardView` keeps the row apart)."""
+
     id: int
     mode: str
     origin: str
@@ -100,31 +89,7 @@ class RateCardRowOut(BaseModel):
 class RateCardOut(RateCardRowOut):
     notes: str | None
     version: int
-    charge_lines: list[RateChargeOut]
-
-
-class RateCardPageOut(BaseModel):
-    items: list[RateCardRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
-class ImportProblemOut(BaseModel):
-    row: int = Field(description="Spreadsheet row: the header is row 1")
-    column: str
-    problem: str
-
-
-class ImportReportOut(BaseModel):
-    filename: str
-    rows: int
-    cards: int
-    charges: int
-    imported: bool
-    problems: list[ImportProblemOut]
-    card_ids: list[int]
+    charge_lines: list[svc.RateChargeView]
 
 
 class ActiveIn(Body):
@@ -133,10 +98,10 @@ class ActiveIn(Body):
 
 def card_out(view: svc.RateCardView) -> RateCardOut:
     return RateCardOut(**asdict(view.row), notes=view.notes, version=view.version,
-                       charge_lines=[RateChargeOut(**asdict(c)) for c in view.charges])
+                       charge_lines=list(view.charges))
 
 
-@router.get("/rate-cards", response_model=RateCardPageOut)
+@router.get("/rate-cards", response_model=ItemsPage[svc.RateCardRow])
 def list_rate_cards(
     principal: Caller,
     db: Db,
@@ -147,11 +112,10 @@ def list_rate_cards(
     carrier: Annotated[str | None, Query(max_length=10, description="carrier code, e.g. MAEU or LH")] = None,
     page: PageNo = 1,
     page_size: PageSize = 50,
-) -> RateCardPageOut:
+) -> ItemsPage[svc.RateCardRow]:
     result = svc.list_rate_cards(db, principal, mode=mode, origin=origin, destination=destination, state=state,
                                  carrier=carrier, page=page, page_size=page_size)
-    return RateCardPageOut(items=[RateCardRowOut(**asdict(r)) for r in result.rows], total=result.total,
-                           page=result.page, page_size=result.page_size, pages=result.pages)
+    return ItemsPage.of(result)
 
 
 @router.get("/rate-cards/import-template.csv", response_class=Response, responses={200: {"content": {CSV_TYPE: {}}}})
@@ -173,9 +137,9 @@ _IMPORT_BODY = {
 }
 
 
-@router.post("/rate-cards/import", response_model=ImportReportOut, status_code=201, openapi_extra=_IMPORT_BODY,
+@router.post("/rate-cards/import", response_model=svc.ImportReport, status_code=201, openapi_extra=_IMPORT_BODY,
              responses={403: {}, 422: {"description": "Refused whole: `error.problems` lists row, column, problem"}})
-async def import_rate_cards(request: Request, principal: Caller, db: Db) -> ImportReportOut:
+async def import_rate_cards(request: Request, principal: Caller, db: Db) -> svc.ImportReport:
     """Import rate cards from CSV or Excel (multipart field `file`). Any bad row refuses the whole file (422 with
     every problem); nothing is imported."""
     principal.require(Permission.MANAGE_RATES)
@@ -192,7 +156,7 @@ async def import_rate_cards(request: Request, principal: Caller, db: Db) -> Impo
         report = await run_in_threadpool(svc.import_rate_cards, db, principal, file.filename or "rates.csv", data)
     finally:
         await form.close()
-    return ImportReportOut(**{**asdict(report), "problems": [], "card_ids": list(report.card_ids)})
+    return report
 
 
 @router.get("/rate-cards/{card_id}", response_model=RateCardOut, responses={404: {}})

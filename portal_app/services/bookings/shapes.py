@@ -1,0 +1,105 @@
+"""Bookings' limits, what a customer confirms to book and the views bookings and change requests are read as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field
+
+from models.enums import ShipmentStatus
+from portal_app.services.read_models import SERVED_WHOLE
+
+ACCEPT_OPERATION = "accept_option"
+MAX_KEY_LENGTH = 100
+REASON_MIN = 5
+MAX_PAGE_SIZE = 100
+NOTHING_BOOKED = "Nothing was booked."
+# A shipment can still be amended or cancelled until it has left.
+CHANGEABLE_STATUSES = (ShipmentStatus.BOOKED.value, ShipmentStatus.CONFIRMED.value)
+AMENDABLE_FIELDS: dict[str, str] = {
+    "ready_date": "Ready date",
+    "shipper_name": "Shipper",
+    "shipper_address": "Shipper address",
+    "consignee_name": "Consignee",
+    "consignee_address": "Consignee address",
+    "notify_party": "Notify party",
+    "customer_po": "Your reference (PO)",
+    "cargo_description": "Cargo description",
+    "packages": "Packages",
+    "gross_weight_kg": "Gross weight (kg)",
+    "volume_cbm": "Volume (m3)",
+}
+_LIMITS = {"shipper_name": 200, "shipper_address": 400, "consignee_name": 200, "consignee_address": 400,
+           "notify_party": 200, "customer_po": 40, "cargo_description": 400}
+
+
+# ---------------------------------------------------------------------------------------------------- DTOs
+
+
+@dataclass(frozen=True)
+class BookingInput:
+    """What the customer confirms when turning an option into a booking."""
+
+    shipper_name: str
+    consignee_name: str
+    cargo_description: str
+    cargo_confirmed: bool  # "the cargo is as quoted"
+    shipper_address: str | None = None
+    consignee_address: str | None = None
+    notify_party: str | None = None
+    customer_reference: str | None = None  # PO or the customer's own reference
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    shipment_reference: str
+    status: str
+    quote_reference: str
+    option_id: int
+    created: Annotated[bool, Field(description="False when this repeated call returned the booking made the first "
+                                               "time")]
+    message: str
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    shipment_reference: str
+    quote_reference: str | None
+    company_name: str
+    mode: str
+    origin: str
+    destination: str
+    carrier: str | None
+    ready_date: date | None
+    etd: datetime | None
+    status: str
+    total_text: str | None
+    booked_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeRequestView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    id: int
+    shipment_reference: str
+    company_name: str
+    kind: str  # amend | cancel
+    status: str  # pending | approved | rejected
+    changes: dict[str, str] = field(default_factory=dict)  # field -> requested value
+    current: Annotated[dict[str, str], Field(description="The values when the change was requested")] = field(
+        default_factory=dict)
+    reason: str | None = None
+    decision_reason: str | None = None
+    requested_by: str | None = None
+    decided_by: str | None = None
+    created_at: datetime | None = None
+    decided_at: datetime | None = None
+    version: int = 1

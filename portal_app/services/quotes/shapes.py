@@ -1,0 +1,197 @@
+"""Quote requests' limits, the inputs they are made from and the views they are read as."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field
+
+from portal_app.services.read_models import SERVED_WHOLE
+
+MAX_PAGE_SIZE = 100
+MAX_LINES = 20
+MAX_CONTAINERS_PER_LINE = 50
+MAX_PACKAGES_PER_LINE = 9999
+MAX_DIMENSION_CM = Decimal(1500)
+MAX_WEIGHT_KG = Decimal(500000)
+MAX_READY_DAYS_AHEAD = 365
+OPTION_VALID_DAYS = 7
+NOTHING_SUBMITTED = "Your draft is saved; nothing was sent."
+SORTS = ("cheapest", "fastest")
+LIST_SORTS = ("updated", "-updated", "ready", "reference")
+# Incoterms that work for any mode, offered in place of the four sea-only ones.
+ANY_MODE_EQUIVALENT = {"FAS": "FCA", "FOB": "FCA", "CFR": "CPT", "CIF": "CIP"}
+
+
+# ---------------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class CargoLineInput:
+    """One cargo line as typed: packages with per-package dimensions and the line's total gross weight, or
+    containers of one ISO 6346 size-type (FCL). Numbers may be given as text; blanks are fine in a draft."""
+
+    description: str | None = None
+    packages: int | str | None = None
+    length_cm: Decimal | int | str | None = None
+    width_cm: Decimal | int | str | None = None
+    height_cm: Decimal | int | str | None = None
+    weight_kg: Decimal | int | str | None = None
+    container_size_type: str | None = None
+    container_count: int | str | None = None
+    is_dangerous_goods: bool = False
+    un_number: str | None = None
+    dg_class: str | None = None
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """A quote request form. ``origin`` and ``destination`` are location codes (UN/LOCODE or IATA)."""
+
+    mode: str | None = None
+    origin: str | None = None
+    destination: str | None = None
+    ready_date: date | str | None = None
+    incoterm: str | None = None
+    services: tuple[str, ...] = ()
+    cargo_value: Decimal | int | str | None = None
+    cargo_currency: str | None = None
+    customer_reference: str | None = None
+    lines: tuple[CargoLineInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManualChargeInput:
+    code: str
+    description: str
+    quantity: Decimal | int | str
+    unit_price: Decimal | int | str
+
+
+@dataclass(frozen=True)
+class ManualOptionInput:
+    """A price ops puts together by hand for a request no rate card matched."""
+
+    currency: str
+    transit_days: int
+    valid_until: date
+    charges: tuple[ManualChargeInput, ...]
+    carrier_code: str | None = None
+    notes: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class CargoLineView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    description: str | None
+    packages: int | None
+    length_cm: Decimal | None
+    width_cm: Decimal | None
+    height_cm: Decimal | None
+    weight_kg: Decimal | None
+    container_size_type: str | None
+    container_count: int | None
+    is_dangerous_goods: bool
+    un_number: str | None
+    dg_class: str | None
+
+
+@dataclass(frozen=True)
+class OptionChargeView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    code: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OptionView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    id: int
+    quote_reference: str
+    carrier_code: str | None
+    carrier_name: str | None
+    currency: str
+    total: Annotated[Decimal, Field(description="All-in price")]
+    total_text: str  # "USD 4,785.00"
+    transit_days: int
+    valid_until: datetime
+    status: Annotated[str, Field(description="offered, accepted, expired (past valid_until) or declined")]
+    is_manual: bool
+    notes: str | None
+    shipment_reference: str | None
+    can_accept: bool = False  # derived from ``status`` (whatever is given is replaced)
+    charges: tuple[OptionChargeView, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "can_accept", self.status == "offered")
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    reference: str
+    status: str
+    mode: str | None
+    origin: str | None
+    destination: str | None
+    ready_date: date | None
+    company_name: str
+    requested_by: str
+    options: int
+    best_total_text: str | None  # cheapest open option, e.g. "EUR 1,234.00"
+    is_manual: bool
+    manual_due_at: datetime | None
+    sla_overdue: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    reference: str
+    status: Annotated[str, Field(description="draft, requested (being priced by our team), quoted, accepted, expired, "
+                                             "declined")]
+    mode: str | None
+    mode_label: str | None
+    origin: str | None
+    origin_name: str | None
+    destination: str | None
+    destination_name: str | None
+    ready_date: date | None
+    incoterm: str | None
+    services: tuple[str, ...]
+    cargo_value: Decimal | None
+    cargo_currency: str | None
+    customer_reference: str | None
+    is_manual: bool
+    manual_due_at: Annotated[datetime | None, Field(description="When our team will have priced a manual quote (SLA)")]
+    submitted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    company_name: str
+    requested_by: str
+    version: int
+    gross_weight_kg: Decimal
+    volume_m3: Decimal
+    chargeable_weight_kg: Decimal | None  # air and road groupage
+    revenue_tonnes: Decimal | None  # ocean LCL (W/M)
+    lines: tuple[CargoLineView, ...] = ()
+    options: tuple[OptionView, ...] = ()
+    problems: Annotated[Mapping[str, str], Field(description="Drafts: what still stops submitting, by field")] = field(
+        default_factory=dict)

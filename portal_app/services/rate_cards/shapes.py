@@ -1,0 +1,161 @@
+"""Rate cards' limits, the import file's columns, the inputs cards are made from and the views they are read as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field
+
+from models.enums import Mode
+from portal_app.services.errors import ErrorCode, ValidationFailed
+from portal_app.services.read_models import SERVED_WHOLE
+
+MAX_PAGE_SIZE = 200
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_IMPORT_ROWS = 50_000
+MAX_CHARGES = 60
+MAX_TRANSIT_DAYS = 120
+MAX_REPORTED_PROBLEMS = 500
+RATE_QUANTUM = Decimal("0.0001")
+NOTHING_IMPORTED = "Nothing was imported."
+
+# The import file: one row per charge; the card columns repeat on every row of the same card.
+CARD_COLUMNS = ("card", "mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency",
+                "transit_days", "notes")
+CHARGE_COLUMNS = ("charge_code", "charge_description", "basis", "size_type", "min_quantity", "rate",
+                  "minimum_charge", "percent_of", "service")
+IMPORT_COLUMNS = CARD_COLUMNS + CHARGE_COLUMNS
+REQUIRED_COLUMNS = ("card", "mode", "origin", "destination", "valid_from", "valid_to", "currency", "transit_days",
+                    "charge_code", "basis", "rate")
+# Which bases suit which mode (a full truck is priced per shipment; groupage by weight, W/M or per package).
+BASES_BY_MODE: dict[str, tuple[str, ...]] = {
+    Mode.OCEAN_FCL.value: ("per_container", "per_shipment", "per_unit", "percent"),
+    Mode.OCEAN_LCL.value: ("per_wm", "per_kg", "per_shipment", "per_unit", "percent"),
+    Mode.AIR.value: ("per_kg", "per_shipment", "per_unit", "percent"),
+    Mode.ROAD_FTL.value: ("per_shipment", "per_kg", "percent"),
+    Mode.ROAD_LTL.value: ("per_kg", "per_wm", "per_shipment", "per_unit", "percent"),
+}
+
+
+# ---------------------------------------------------------------------------------------------------- DTOs
+
+
+@dataclass(frozen=True)
+class RateChargeInput:
+    code: str
+    description: str
+    basis: str
+    rate: Decimal | int | str
+    size_type: str | None = None
+    min_quantity: Decimal | int | str | None = None
+    minimum_charge: Decimal | int | str | None = None
+    percent_of: str | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class RateCardInput:
+    """A rate card as typed; ``origin`` and ``destination`` are location codes, ``carrier_code`` a carrier's code."""
+
+    mode: str
+    origin: str
+    destination: str
+    valid_from: date | str
+    valid_to: date | str
+    currency: str
+    transit_days: int | str
+    charges: tuple[RateChargeInput, ...]
+    carrier_code: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class RateChargeView:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    id: int
+    code: str
+    description: str
+    basis: str
+    basis_label: str
+    size_type: str | None
+    min_quantity: Decimal | None
+    rate: Decimal
+    minimum_charge: Decimal | None
+    percent_of: str | None
+    service: str | None
+
+
+@dataclass(frozen=True)
+class RateCardRow:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    id: int
+    mode: str
+    origin: str
+    origin_name: str
+    destination: str
+    destination_name: str
+    carrier_code: str | None
+    carrier_name: str | None
+    valid_from: date
+    valid_to: date
+    currency: str
+    transit_days: int
+    is_active: bool
+    state: Annotated[str, Field(description="active (valid today), expired, future, inactive")]
+    charges: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RateCardView:
+    row: RateCardRow
+    notes: str | None
+    version: int
+    charges: tuple[RateChargeView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    row: Annotated[int, Field(description="Spreadsheet row: the header is row 1")]  # first data row is row 2
+    column: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    filename: str
+    rows: int
+    cards: int
+    charges: int
+    imported: bool
+    problems: tuple[ImportProblem, ...] = ()
+    card_ids: tuple[int, ...] = ()
+
+
+class ImportRefused(ValidationFailed):
+    """The file has bad rows; ``report`` lists each one. Nothing was imported."""
+
+    code = ErrorCode.IMPORT_REFUSED
+
+    def __init__(self, report: ImportReport) -> None:
+        shown = report.problems[0]
+        more = f" and {len(report.problems) - 1} more problems" if len(report.problems) > 1 else ""
+        super().__init__(
+            f"The file was refused: row {shown.row}, column {shown.column}: {shown.problem}{more}. Fix the rows in "
+            f"the report and import the whole file again. {NOTHING_IMPORTED}"
+        )
+        self.report = report
+
+    def to_dict(self) -> dict:
+        body = super().to_dict()
+        body["error"]["problems"] = [p.__dict__ for p in self.report.problems]
+        return body
