@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import board as board_svc
 from portal_app.services import bulk as bulk_svc
 from portal_app.services import workspace as ws
 from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.services.paging import PageOut
 from portal_app.services.shipments import MAX_PAGE_SIZE
 
 
@@ -43,28 +43,12 @@ CONFLICT = {409: {"description": "The shipment changed since expected_version: e
 # --------------------------------------------------------------------------------------------------- board
 
 
-class BoardRowOut(ShipmentOut):
-    owner: str | None
-    team: str | None
-    open_exceptions: int
-    next_sla_due_at: datetime | None
-    sla_breached: bool
-
-
-class BoardPageOut(BaseModel):
-    items: list[BoardRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
 def board_filters(request: Request, principal: Principal) -> board_svc.BoardFilters:
     params = {key: request.query_params.getlist(key) for key in board_svc.BOARD_PARAMS}
     return board_svc.BoardFilters.from_params(params, principal)
 
 
-@router.get("/shipments", response_model=BoardPageOut)
+@router.get("/shipments", response_model=PageOut[board_svc.BoardRow])
 def list_board(
     request: Request,
     principal: Staff,
@@ -82,15 +66,11 @@ def list_board(
     page: PageNo = 1,
     page_size: PageSize = 25,
     sort: Annotated[str, Query()] = "updated",
-) -> BoardPageOut:
+) -> PageOut[board_svc.BoardRow]:
     """Every shipment across companies with the board's filters (also origin, destination, etd_from/to,
     eta_from/to, delayed as on /api/v1/shipments)."""
-    result = board_svc.list_board(db, principal, board_filters(request, principal), page=page, page_size=page_size,
-                                  sort=sort)
-    items = [BoardRowOut(**r.shipment.__dict__, owner=r.owner, team=r.team, open_exceptions=r.open_exceptions,
-                         next_sla_due_at=r.next_sla_due_at, sla_breached=r.sla_breached) for r in result.rows]
-    return BoardPageOut(items=items, total=result.total, page=result.page, page_size=result.page_size,
-                        pages=result.pages)
+    return PageOut.of(board_svc.list_board(db, principal, board_filters(request, principal), page=page,
+                                           page_size=page_size, sort=sort))
 
 
 # --------------------------------------------------------------------------------------------------- bulk
