@@ -1,0 +1,161 @@
+"""One shape per record: the API serves the services' own read and input models, so a field is added in one place.
+
+A pydantic model declared under ``portal_app/api/`` whose fields are those of a service record (the same names,
+or all of them and more) is a field-by-field copy that drifts from the record it mirrors; serve the service's
+model (``response_model=svc.Thing``, ``PageOut[svc.ThingRow]`` for a page) or declare the body in the service.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+from pydantic import BaseModel
+
+import portal_app.api
+import portal_app.services
+
+# Copies not yet replaced by their service's model ("module.Model"). The list only shrinks: an entry whose copy
+# is gone fails below, so remove it then.
+KNOWN_COPIES: frozenset[str] = frozenset({
+    "v1_account.CompanyUserOut",
+    "v1_account.NewCompanyUserOut",
+    "v1_account.PreferenceItem",
+    "v1_account.PreferenceOut",
+    "v1_account.ProfileOut",
+    "v1_bookings.BookingPageOut",
+    "v1_bookings.BookingRowOut",
+    "v1_bookings.ChangeOut",
+    "v1_bookings.ChangePageOut",
+    "v1_config.StepIn",
+    "v1_documents.ChecklistItemOut",
+    "v1_documents.DocumentPageOut",
+    "v1_documents.ShipmentDocumentsOut",
+    "v1_finance.CurrencyAgingOut",
+    "v1_finance.InvoiceDetailOut",
+    "v1_finance.InvoiceLineIn",
+    "v1_finance.InvoiceLineOut",
+    "v1_finance.InvoiceOut",
+    "v1_finance.InvoicePageOut",
+    "v1_finance.PaymentOut",
+    "v1_finance.StatementInvoiceOut",
+    "v1_help.ArticleEditOut",
+    "v1_help.ArticleIn",
+    "v1_help.ArticleOut",
+    "v1_help.ArticleSummaryOut",
+    "v1_help.ArticleUpdateIn",
+    "v1_help.ManagedRowOut",
+    "v1_help.SuggestionOut",
+    "v1_kpis.KpisOut",
+    "v1_notifications.NotificationOut",
+    "v1_ops.ExceptionIn",
+    "v1_ops.ExceptionOut",
+    "v1_ops.ExceptionPageOut",
+    "v1_ops.ExceptionRowOut",
+    "v1_ops.ReassignOut",
+    "v1_ops.TaskIn",
+    "v1_ops.TaskOut",
+    "v1_ops.TaskPageOut",
+    "v1_ops.TimerOut",
+    "v1_ops.WorkloadOut",
+    "v1_quotes.BookingIn",
+    "v1_quotes.BookingOut",
+    "v1_quotes.CargoLineIn",
+    "v1_quotes.CargoLineOut",
+    "v1_quotes.ChargeOut",
+    "v1_quotes.FunnelOut",
+    "v1_quotes.LocationOut",
+    "v1_quotes.ManualChargeIn",
+    "v1_quotes.ManualOptionIn",
+    "v1_quotes.OptionOut",
+    "v1_quotes.QuoteIn",
+    "v1_quotes.QuoteOut",
+    "v1_quotes.QuotePageOut",
+    "v1_quotes.QuoteRowOut",
+    "v1_rates.ImportProblemOut",
+    "v1_rates.ImportReportOut",
+    "v1_rates.RateCardIn",
+    "v1_rates.RateCardOut",
+    "v1_rates.RateCardPageOut",
+    "v1_rates.RateCardRowOut",
+    "v1_rates.RateChargeIn",
+    "v1_rates.RateChargeOut",
+    "v1_requests.AttachmentOut",
+    "v1_requests.CannedOut",
+    "v1_requests.DeskSettingsOut",
+    "v1_requests.MessageOut",
+    "v1_requests.RequestDetailOut",
+    "v1_requests.RequestOut",
+    "v1_tower.AssignmentOut",
+    "v1_tower.AuditOut",
+    "v1_tower.AuditPageOut",
+    "v1_tower.BulkEtaIn",
+    "v1_tower.BulkMilestoneIn",
+    "v1_tower.BulkReportOut",
+    "v1_tower.ChangeOut",
+    "v1_tower.EditOut",
+    "v1_tower.FailureOut",
+    "v1_tower.NoteOut",
+    "v1_tower.ReviewOut",
+    "v1_tower.VoyageIn",
+})
+
+
+def _modules(package: ModuleType) -> list[ModuleType]:
+    names = [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+    return [importlib.import_module(name) for name in sorted(names)]
+
+
+def _declared(module: ModuleType) -> list[type]:
+    return [obj for obj in vars(module).values() if inspect.isclass(obj) and obj.__module__ == module.__name__]
+
+
+def _service_records() -> dict[str, frozenset[str]]:
+    """Every record a service declares (a dataclass or a pydantic model), by name, with its field names."""
+    records: dict[str, frozenset[str]] = {}
+    for module in _modules(portal_app.services):
+        for cls in _declared(module):
+            if dataclasses.is_dataclass(cls):
+                names = frozenset(f.name for f in dataclasses.fields(cls))
+            elif issubclass(cls, BaseModel):
+                names = frozenset(cls.model_fields)
+            else:
+                continue
+            if len(names) >= 2:  # a one-field record says too little to call another model its copy
+                records[f"{module.__name__}.{cls.__qualname__}"] = names
+    return records
+
+
+def _api_models() -> dict[str, frozenset[str]]:
+    return {
+        f"{module.__name__}.{cls.__qualname__}": frozenset(cls.model_fields)
+        for module in _modules(portal_app.api)
+        for cls in _declared(module)
+        if issubclass(cls, BaseModel) and not cls.__pydantic_generic_metadata__["origin"]  # PageOut[Row] is paging's
+    }
+
+
+def _copies() -> dict[str, list[str]]:
+    records = _service_records()
+    found: dict[str, list[str]] = {}
+    for model, names in _api_models().items():
+        mirrored = sorted(record for record, fields in records.items() if fields <= names)
+        if mirrored:
+            found[model] = mirrored
+    return found
+
+
+def test_no_api_model_copies_a_service_record():
+    copies = _copies()
+    new = {model: records for model, records in copies.items() if model.removeprefix("portal_app.api.") not in
+           KNOWN_COPIES}
+    assert not new, f"API models copying a service record's fields (serve the service's model instead): {new}"
+
+
+def test_the_list_of_known_copies_only_shrinks():
+    still_there = {model.removeprefix("portal_app.api.") for model in _copies()}
+    gone = sorted(KNOWN_COPIES - still_there)
+    assert not gone, f"these copies are gone: take them off KNOWN_COPIES: {gone}"
