@@ -49,8 +49,6 @@ KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_help.ArticleUpdateIn",
     "v1_help.ManagedRowOut",
     "v1_help.SuggestionOut",
-    "v1_kpis.KpisOut",
-    "v1_notifications.NotificationOut",
     "v1_ops.ExceptionIn",
     "v1_ops.ExceptionOut",
     "v1_ops.ExceptionPageOut",

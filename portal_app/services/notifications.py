@@ -194,17 +194,20 @@ def item_bodies(title: str, body: str | None, link: str | None) -> tuple[str, st
 
 @dataclass(frozen=True)
 class NotificationRow:
+    """One notification as the centre lists it (the API serves this record as it is)."""
+
     id: int
     event_kind: str
     title: str
     body: str | None
     link: str | None
+    read: bool
     read_at: datetime | None
     created_at: datetime
 
 
 def _row(n: Notification) -> NotificationRow:
-    return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at, n.created_at)
+    return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at is not None, n.read_at, n.created_at)
 
 
 def list_notifications(db: Session, principal: Principal, *, page: int = 1, page_size: int = 20,
