@@ -3,6 +3,7 @@
 A pydantic model declared under ``portal_app/api/`` whose fields are those of a service record (the same names,
 or all of them and more) is a field-by-field copy that drifts from the record it mirrors; serve the service's
 model (``response_model=svc.Thing``, ``PageOut[svc.ThingRow]`` for a page) or declare the body in the service.
+A model that extends a service's model (a subclass adding API-only fields) is not a copy.
 """
 
 from __future__ import annotations
@@ -27,13 +28,8 @@ KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_bookings.ChangePageOut",
     "v1_config.StepIn",
     "v1_finance.InvoiceLineIn",
-    "v1_help.ArticleEditOut",
     "v1_help.ArticleIn",
-    "v1_help.ArticleOut",
-    "v1_help.ArticleSummaryOut",
     "v1_help.ArticleUpdateIn",
-    "v1_help.ManagedRowOut",
-    "v1_help.SuggestionOut",
     "v1_ops.ExceptionIn",
     "v1_ops.TaskIn",
     "v1_quotes.BookingIn",
@@ -63,6 +59,7 @@ KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_requests.DeskSettingsOut",
     "v1_requests.MessageOut",
     "v1_requests.RequestDetailOut",
+    "v1_requests.RequestPage",
     "v1_requests.RequestOut",
     "v1_tower.AssignmentOut",
     "v1_tower.AuditOut",
@@ -88,9 +85,9 @@ def _declared(module: ModuleType) -> list[type]:
     return [obj for obj in vars(module).values() if inspect.isclass(obj) and obj.__module__ == module.__name__]
 
 
-def _service_records() -> dict[str, frozenset[str]]:
+def _service_records() -> dict[str, tuple[type, frozenset[str]]]:
     """Every record a service declares (a dataclass or a pydantic model), by name, with its field names."""
-    records: dict[str, frozenset[str]] = {}
+    records: dict[str, tuple[type, frozenset[str]]] = {}
     for module in _modules(portal_app.services):
         for cls in _declared(module):
             if dataclasses.is_dataclass(cls):
@@ -100,13 +97,13 @@ def _service_records() -> dict[str, frozenset[str]]:
             else:
                 continue
             if len(names) >= 2:  # a one-field record says too little to call another model its copy
-                records[f"{module.__name__}.{cls.__qualname__}"] = names
+                records[f"{module.__name__}.{cls.__qualname__}"] = (cls, names)
     return records
 
 
-def _api_models() -> dict[str, frozenset[str]]:
+def _api_models() -> dict[str, type[BaseModel]]:
     return {
-        f"{module.__name__}.{cls.__qualname__}": frozenset(cls.model_fields)
+        f"{module.__name__}.{cls.__qualname__}": cls
         for module in _modules(portal_app.api)
         for cls in _declared(module)
         if issubclass(cls, BaseModel) and not cls.__pydantic_generic_metadata__["origin"]  # PageOut[Row] is paging's
@@ -114,12 +111,15 @@ def _api_models() -> dict[str, frozenset[str]]:
 
 
 def _copies() -> dict[str, list[str]]:
+    """API models holding every field of a service record without being (a subclass of) that record."""
     records = _service_records()
     found: dict[str, list[str]] = {}
-    for model, names in _api_models().items():
-        mirrored = sorted(record for record, fields in records.items() if fields <= names)
+    for name, model in _api_models().items():
+        names = frozenset(model.model_fields)
+        mirrored = sorted(record for record, (cls, fields) in records.items()
+                          if fields <= names and not issubclass(model, cls))
         if mirrored:
-            found[model] = mirrored
+            found[name] = mirrored
     return found
 
 

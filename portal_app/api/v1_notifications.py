@@ -24,26 +24,18 @@ PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 _ERRORS = {401: {"description": "Not signed in"}}
 
 
-class NotificationPage(BaseModel):
-    items: list[svc.NotificationRow]
-    total: int
-    unread: int
-    page: int
-    page_size: int
-
-
 class ReadAllOut(BaseModel):
     marked: int
     unread: int
 
 
-@router.get("", response_model=NotificationPage, responses={**_ERRORS, 422: {"description": "Bad paging"}})
+@router.get("", response_model=svc.NotificationPage, responses={**_ERRORS, 422: {"description": "Bad paging"}})
 def list_notifications(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 20,
-                       unread_only: bool = False) -> NotificationPage:
+                       unread_only: bool = False) -> svc.NotificationPage:
     """Your notifications, unread first, then newest first."""
     result = svc.list_notifications(db, principal, page=page, page_size=page_size, unread_only=unread_only)
-    return NotificationPage(items=result.rows, total=result.total,
-                            unread=svc.unread_count(db, principal), page=result.page, page_size=result.page_size)
+    return svc.NotificationPage(items=result.rows, total=result.total, unread=svc.unread_count(db, principal),
+                                page=result.page, page_size=result.page_size)
 
 
 @router.post("/read-all", response_model=ReadAllOut, responses=_ERRORS)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from models import EmailMessage, Notification, ShipmentFollower, User
@@ -204,6 +205,16 @@ class NotificationRow:
     read: bool
     read_at: datetime | None
     created_at: datetime
+
+
+class NotificationPage(BaseModel):
+    """One page of the caller's notifications with how many of all are unread (the API serves it as it is)."""
+
+    items: list[NotificationRow]
+    total: int
+    unread: int
+    page: int
+    page_size: int
 
 
 def _row(n: Notification) -> NotificationRow:

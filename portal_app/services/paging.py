@@ -27,14 +27,23 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.page_size))
 
 
-class PageOut(BaseModel, Generic[T]):
-    """One page as the API publishes it, for any record (``response_model=PageOut[svc.ThingRow]``): the rows
-    under ``items`` with the count of all matches and of pages."""
+class BarePage(BaseModel, Generic[T]):
+    """One page without the count of pages (the help centre's lists publish this shape)."""
 
     items: list[T]
     total: int
     page: int
     page_size: int
+
+    @classmethod
+    def of(cls, page: Page[T]) -> BarePage[T]:
+        return cls(items=page.rows, total=page.total, page=page.page, page_size=page.page_size)
+
+
+class PageOut(BarePage[T], Generic[T]):
+    """One page as the API publishes it, for any record (``response_model=PageOut[svc.ThingRow]``): the rows
+    under ``items`` with the count of all matches and of pages."""
+
     pages: int
 
     @classmethod
