@@ -54,17 +54,8 @@ KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_rates.RateCardRowOut",
     "v1_rates.RateChargeIn",
     "v1_rates.RateChargeOut",
-    "v1_tower.AssignmentOut",
-    "v1_tower.AuditOut",
-    "v1_tower.AuditPageOut",
     "v1_tower.BulkEtaIn",
     "v1_tower.BulkMilestoneIn",
-    "v1_tower.BulkReportOut",
-    "v1_tower.ChangeOut",
-    "v1_tower.EditOut",
-    "v1_tower.FailureOut",
-    "v1_tower.NoteOut",
-    "v1_tower.ReviewOut",
     "v1_tower.VoyageIn",
 })
 
