@@ -118,3 +118,34 @@ def test_the_list_of_known_copies_only_shrinks():
     still_there = {model.removeprefix("portal_app.api.") for model in _copies()}
     gone = sorted(KNOWN_COPIES - still_there)
     assert not gone, f"these copies are gone: take them off KNOWN_COPIES: {gone}"
+
+
+def test_what_a_record_keeps_for_the_pages_stays_out_of_the_json():
+    """Fields a page needs but the API never published (``Field(exclude=True)``) stay out of the served JSON,
+    inside a page of records as well as alone."""
+    from datetime import UTC, date, datetime
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from portal_app.services import documents, finance
+    from portal_app.services.exceptions import SlaTimer
+    from portal_app.services.paging import Page, PageOut
+    from portal_app.services.requests.reading import RequestTimer
+
+    now = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+    row = documents.DocumentRow(1, "SH1", "invoice", "Invoice", 1, "a.pdf", "application/pdf", 10, "ab", "received",
+                                None, "customer", now, documents.DOWNLOAD_URL.format(id=1), row_version=7)
+    statement = finance.Statement(as_of=date(2026, 11, 10), bucket_labels=finance.BUCKET_LABELS, currencies=[],
+                                  invoices=[], open_invoices=3)
+    timer = RequestTimer.of(SlaTimer(now, "2026-11-10 13:00 CET", 60, False, "1 min left"))
+    api = FastAPI()
+    api.get("/page", response_model=PageOut[documents.DocumentRow])(lambda: PageOut.of(Page([row], 1, 1, 25)))
+    api.get("/statement", response_model=finance.Statement)(lambda: statement)
+    api.get("/timer", response_model=RequestTimer)(lambda: timer)
+    client = TestClient(api)
+    served = client.get("/page").json()["items"][0]
+    assert served["download_url"] == "/api/v1/documents/1/download" and "row_version" not in served
+    assert "open_invoices" not in client.get("/statement").json()
+    assert set(client.get("/timer").json()) == {"due_at", "seconds_left", "breached", "label"}
+    assert timer.due_local == "2026-11-10 13:00 CET"  # the pages still read it
