@@ -253,7 +253,7 @@ def test_suggestions_before_a_request_are_small_and_not_recorded(hworld: QuoteWo
         found = hc.suggest_articles(db, hworld.alice, text_)
         assert found and found[0].slug == "document-rejected" and len(found) <= 3
         first = found[0]
-        assert set(first.__dataclass_fields__) == {"slug", "title", "snippet", "score"}
+        assert set(first.__dataclass_fields__) == {"slug", "title", "snippet", "score", "url"}
         assert first.url == "/help/document-rejected" and 0 < first.score <= 1 and "packing list" in first.snippet
         assert hc.suggest_articles(db, hworld.alice, "zzz qqq") == []
         assert hc.suggest_articles(db, hworld.alice, "") == []

@@ -20,7 +20,7 @@ def _row(**extra) -> board.BoardRow:
     shipment = ShipmentRow("SH1", "Acme", "ocean_fcl", "in_transit", "CNSHA", "Shanghai", "NLRTM", "Rotterdam",
                            "Maersk", NOW - timedelta(days=3), NOW + timedelta(days=20), None, 0, "PO-1", NOW)
     values = {"owner": None, "team": None, "open_exceptions": 0, "next_sla_due_at": None, "sla_breached": False}
-    return board.BoardRow(shipment, **{**values, **extra})
+    return board.BoardRow(**vars(shipment), **{**values, **extra})
 
 
 def test_board_row_shows_owner_team_and_the_sla_only_with_an_open_exception():

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.paging import ItemsPage
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as svc
 from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
+from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 
@@ -50,13 +50,13 @@ class DecideIn(Body):
     expected_version: Version | None = None
 
 
-@router.get("/bookings/pending", response_model=ItemsPage[svc.BookingRow])
+@router.get("/bookings/pending", response_model=PageOut[svc.BookingRow])
 def pending_bookings(
     principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25
-) -> ItemsPage[svc.BookingRow]:
+) -> PageOut[svc.BookingRow]:
     """Ops: bookings waiting for confirmation, oldest first."""
     result = svc.pending_bookings(db, principal, page=page, page_size=page_size)
-    return ItemsPage.of(result)
+    return PageOut.of(result)
 
 
 @router.post("/bookings/{reference}/confirm", response_model=DecisionOut, responses={403: {}, 404: {}, 409: {}})
@@ -72,7 +72,7 @@ def reject_booking(reference: str, body: RejectIn, principal: Caller, db: Db) ->
     return DecisionOut(shipment_reference=reference.strip().upper(), status=status)
 
 
-@router.get("/change-requests", response_model=ItemsPage[svc.ChangeRequestView])
+@router.get("/change-requests", response_model=PageOut[svc.ChangeRequestView])
 def list_change_requests(
     principal: Caller,
     db: Db,
@@ -80,10 +80,10 @@ def list_change_requests(
     status: Annotated[str | None, Query(description="pending, approved, rejected")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> ItemsPage[svc.ChangeRequestView]:
+) -> PageOut[svc.ChangeRequestView]:
     result = svc.list_change_requests(db, principal, shipment_reference=shipment, status=status, page=page,
                                       page_size=page_size)
-    return ItemsPage.of(result)
+    return PageOut.of(result)
 
 
 @router.post("/shipments/{reference}/change-requests", response_model=svc.ChangeRequestView, status_code=201,

@@ -5,13 +5,11 @@ Downloads are served only here, after the tenancy check, from private storage; n
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -21,7 +19,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import documents as svc
 from portal_app.services.errors import ErrorCode, ValidationFailed
 from portal_app.services.inputs import Id, PageNo, rows_per_page
-from portal_app.services.paging import Page
+from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -30,71 +28,17 @@ Db = Annotated[Session, Depends(get_db)]
 MULTIPART_OVERHEAD = 64 * 1024  # room for the form's boundaries and the doc_type field
 
 
-class DocumentOut(BaseModel):
-    id: int
-    shipment_reference: str
-    doc_type: str
-    doc_type_name: str
-    version_no: int
-    filename: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    status: str
-    rejection_reason: str | None
-    visibility: str
-    uploaded_at: datetime
-    download_url: str
-
-
-class DocumentPageOut(BaseModel):
-    items: list[DocumentOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
-class ChecklistItemOut(BaseModel):
-    doc_type: str
-    doc_type_name: str
-    provided_by: str
-    state: str
-    document_id: int | None
-    version_no: int | None
-    rejection_reason: str | None
-    due_at: datetime | None
-    overdue: bool
-
-
-class ShipmentDocumentsOut(DocumentPageOut):
-    checklist: list[ChecklistItemOut]
-
-
 class UploadTooLarge(ValidationFailed):
     status_code = 413
     code = ErrorCode.TOO_LARGE
 
 
-def document_out(row: svc.DocumentRow) -> DocumentOut:
-    return DocumentOut(**row.__dict__, download_url=f"/api/v1/documents/{row.id}/download")
-
-
-def page_out(result: Page) -> dict:
-    return {
-        "items": [document_out(r) for r in result.rows],
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "pages": result.pages,
-    }
-
-
-Status = Annotated[str | None, Query(description="received, approved, rejected, superseded, or current (all but superseded)")]
+Status = Annotated[str | None,
+                   Query(description="received, approved, rejected, superseded, or current (all but superseded)")]
 PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
-@router.get("/documents", response_model=DocumentPageOut)
+@router.get("/documents", response_model=PageOut[svc.DocumentRow])
 def list_documents(
     principal: Caller,
     db: Db,
@@ -103,24 +47,24 @@ def list_documents(
     shipment: Annotated[str | None, Query(max_length=20, description="A shipment reference")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> DocumentPageOut:
+) -> PageOut[svc.DocumentRow]:
     """The caller's documents across shipments, newest first."""
     result = svc.list_documents(
         db, principal, shipment_reference=shipment, status=status, doc_type=doc_type, page=page, page_size=page_size
     )
-    return DocumentPageOut(**page_out(result))
+    return PageOut.of(result)
 
 
-@router.get("/shipments/{reference}/documents", response_model=ShipmentDocumentsOut, responses={404: {}})
+@router.get("/shipments/{reference}/documents", response_model=svc.ShipmentDocuments, responses={404: {}})
 def shipment_documents(
     reference: str, principal: Caller, db: Db, status: Status = None, page: PageNo = 1, page_size: PageSize = 50
-) -> ShipmentDocumentsOut:
+) -> svc.ShipmentDocuments:
     """One shipment's documents (every version) and its required-documents checklist."""
     checklist = svc.document_checklist(db, principal, reference)
     result = svc.list_documents(
         db, principal, shipment_reference=reference, status=status, page=page, page_size=page_size
     )
-    return ShipmentDocumentsOut(**page_out(result), checklist=[ChecklistItemOut(**i.__dict__) for i in checklist])
+    return svc.ShipmentDocuments.of_page(result, checklist)
 
 
 _UPLOAD_BODY = {
@@ -145,11 +89,11 @@ _UPLOAD_BODY = {
 @router.post(
     "/shipments/{reference}/documents",
     status_code=201,
-    response_model=DocumentOut,
+    response_model=svc.DocumentRow,
     openapi_extra=_UPLOAD_BODY,
     responses={404: {}, 413: {}, 422: {}},
 )
-async def upload_document(reference: str, request: Request, principal: Caller, db: Db) -> DocumentOut:
+async def upload_document(reference: str, request: Request, principal: Caller, db: Db) -> svc.DocumentRow:
     """Upload a new version of a document (multipart: `doc_type`, `file`). The type is checked from the content;
     files over `PORTAL_MAX_UPLOAD_MB` are refused (by their declared length before the body is read)."""
     principal.require(Permission.UPLOAD_DOCUMENTS)
@@ -172,7 +116,7 @@ async def upload_document(reference: str, request: Request, principal: Caller, d
         )
     finally:
         await form.close()
-    return document_out(row)
+    return row
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from portal_app.services import finance as svc
 from portal_app.services import invoicing
 from portal_app.services.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
 from portal_app.services.invoice_pdf import invoice_pdf
+from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["finance"])
 
@@ -28,58 +28,9 @@ PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 AsOf = Annotated[IsoDate | None, Query(description="Age balances as of this day (YYYY-MM-DD); default today (UTC)")]
 
 
-class InvoiceOut(BaseModel):
-    number: str
-    shipment_reference: str | None
-    issue_date: date
-    due_date: date
-    status: str = Field(description="Overdue is derived: open, money owed and past the due date")
-    currency: str
-    total: Decimal
-    balance: Decimal
-    days_overdue: int
-
-
-class InvoicePageOut(BaseModel):
-    items: list[InvoiceOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
-class InvoiceLineOut(BaseModel):
-    line_no: int
-    code: str
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal
-    amount: Decimal
-    tax_amount: Decimal
-
-
-class PaymentOut(BaseModel):
-    paid_at: datetime
-    amount: Decimal
-    currency: str
-    method: str
-    reference: str | None
-
-
-class InvoiceDetailOut(InvoiceOut):
-    company_name: str
-    subtotal: Decimal
-    tax_total: Decimal
-    amount_paid: Decimal
-    disputed_reason: str | None
-    version: int
-    lines: list[InvoiceLineOut]
-    payments: list[PaymentOut]
-
-
 class DisputeIn(Body):
-    reason: str = Field(max_length=2000, description=f"Why the invoice is wrong, at least {svc.DISPUTE_REASON_MIN} characters")
+    reason: str = Field(max_length=2000,
+                        description=f"Why the invoice is wrong, at least {svc.DISPUTE_REASON_MIN} characters")
 
 
 class DisputeOut(BaseModel):
@@ -87,46 +38,26 @@ class DisputeOut(BaseModel):
     message: str
 
 
-class StatementInvoiceOut(InvoiceOut):
-    bucket: str
-    days_past_due: int
-
-
-class CurrencyAgingOut(BaseModel):
-    currency: str
-    buckets: dict[str, Decimal] = Field(description="Keys: " + ", ".join(svc.BUCKET_KEYS))
-    total: Decimal
-    count: int
-
-
-class StatementOut(BaseModel):
-    as_of: date
-    bucket_labels: dict[str, str]
-    currencies: list[CurrencyAgingOut]
-    invoices: list[StatementInvoiceOut]
-
-
 def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/invoices", response_model=InvoicePageOut)
+@router.get("/invoices", response_model=PageOut[svc.InvoiceRow])
 def list_invoices(
     principal: Caller,
     db: Db,
-    status: Annotated[str | None, Query(description="draft, issued, partially_paid, paid, overdue, disputed, void")] = None,
-    shipment: Annotated[str | None, Query(max_length=40, description="Only invoices of this shipment reference")] = None,
-    q: Annotated[str | None, Query(max_length=40, description="Start of an invoice number or shipment reference")] = None,
+    status: Annotated[str | None,
+                      Query(description="draft, issued, partially_paid, paid, overdue, disputed, void")] = None,
+    shipment: Annotated[str | None,
+                        Query(max_length=40, description="Only invoices of this shipment reference")] = None,
+    q: Annotated[str | None,
+                 Query(max_length=40, description="Start of an invoice number or shipment reference")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> InvoicePageOut:
-    result = svc.list_invoices(
+) -> PageOut[svc.InvoiceRow]:
+    return PageOut.of(svc.list_invoices(
         db, principal, status=status, shipment_reference=shipment, search=q, page=page, page_size=page_size
-    )
-    return InvoicePageOut(
-        items=[InvoiceOut(**r.__dict__) for r in result.rows],
-        total=result.total, page=result.page, page_size=result.page_size, pages=result.pages,
-    )
+    ))
 
 
 class InvoiceLineIn(Body):
@@ -167,16 +98,9 @@ def issue_invoice(body: InvoiceIn, principal: Caller, db: Db) -> IssuedOut:
     return IssuedOut(number=done.number, total=done.total, currency=done.currency, notified_users=done.notified)
 
 
-@router.get("/invoices/{number}", response_model=InvoiceDetailOut, responses={404: {"description": "Not found"}})
-def get_invoice(number: str, principal: Caller, db: Db) -> InvoiceDetailOut:
-    d = svc.get_invoice(db, principal, number)
-    fields = {k: v for k, v in d.__dict__.items() if k not in ("row", "lines", "payments")}
-    return InvoiceDetailOut(
-        **d.row.__dict__,
-        **fields,
-        lines=[InvoiceLineOut(**ln.__dict__) for ln in d.lines],
-        payments=[PaymentOut(**p.__dict__) for p in d.payments],
-    )
+@router.get("/invoices/{number}", response_model=svc.InvoiceDetail, responses={404: {"description": "Not found"}})
+def get_invoice(number: str, principal: Caller, db: Db) -> svc.InvoiceDetail:
+    return svc.get_invoice(db, principal, number)
 
 
 @router.get(
@@ -203,18 +127,9 @@ def dispute_invoice(number: str, body: DisputeIn, principal: Caller, db: Db) -> 
     )
 
 
-@router.get("/statement", response_model=StatementOut)
-def get_statement(principal: Caller, db: Db, as_of: AsOf = None) -> StatementOut:
-    st = svc.statement(db, principal, as_of)
-    return StatementOut(
-        as_of=st.as_of,
-        bucket_labels=svc.BUCKET_LABELS,
-        currencies=[CurrencyAgingOut(**c.__dict__) for c in st.currencies],
-        invoices=[
-            StatementInvoiceOut(**i.__dict__, days_overdue=max(0, i.days_past_due))
-            for i in st.invoices
-        ],
-    )
+@router.get("/statement", response_model=svc.Statement)
+def get_statement(principal: Caller, db: Db, as_of: AsOf = None) -> svc.Statement:
+    return svc.statement(db, principal, as_of)
 
 
 @router.get("/statement.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

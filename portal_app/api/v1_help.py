@@ -17,6 +17,7 @@ from portal_app.services import help_centre as svc
 from portal_app.services.help_centre import articles as art
 from portal_app.services.help_centre import search as srch
 from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
+from portal_app.services.paging import BarePage
 
 router = APIRouter(prefix="/api/v1/help", tags=["help centre"])
 
@@ -45,74 +46,11 @@ Errors = {
 }
 
 
-class SuggestionOut(BaseModel):
-    slug: str
-    title: str
-    snippet: str
-    score: float = Field(description="Match score from 0 to 1: the share of the question an article answers")
-    url: str
-
-
 class SearchOut(BaseModel):
     query: str
     is_gap: bool = Field(description=f"No article reached the gap threshold ({srch.GAP_THRESHOLD})")
     top_score: float | None
-    results: list[SuggestionOut]
-
-
-class ArticleSummaryOut(BaseModel):
-    slug: str
-    title: str
-    audience: str
-    summary: str
-    updated_at: datetime
-    url: str
-
-
-class ArticleListOut(BaseModel):
-    items: list[ArticleSummaryOut]
-    total: int
-    page: int
-    page_size: int
-
-
-class ArticleOut(BaseModel):
-    slug: str
-    title: str
-    audience: str
-    html: str = Field(description="Rendered on the server; raw HTML in the Markdown is shown as text")
-    body_markdown: str
-    is_published: bool
-    updated_at: datetime
-
-
-class ManagedRowOut(BaseModel):
-    id: int
-    slug: str
-    title: str
-    audience: str
-    is_published: bool
-    updated_at: datetime
-    version: int
-
-
-class ManagedListOut(BaseModel):
-    items: list[ManagedRowOut]
-    total: int
-    page: int
-    page_size: int
-
-
-class ArticleEditOut(BaseModel):
-    id: int
-    slug: str
-    title: str
-    audience: str
-    keywords: str
-    body_markdown: str
-    is_published: bool
-    updated_at: datetime
-    version: int
+    results: list[svc.ArticleSuggestion]
 
 
 class ArticleIn(Body):
@@ -149,32 +87,10 @@ class GapOut(BaseModel):
     answered_now_by: str | None = Field(description="Slug of the article that answers it today, if one does")
 
 
-class GapListOut(BaseModel):
-    items: list[GapOut]
-    total: int
-    page: int
-    page_size: int
+class GapListOut(BarePage[GapOut]):
     days: int
     searches_in_period: int
     gaps_in_period: int
-
-
-def _suggestion(h: svc.ArticleSuggestion) -> SuggestionOut:
-    return SuggestionOut(slug=h.slug, title=h.title, snippet=h.snippet, score=h.score, url=h.url)
-
-
-def _edit(a: svc.ArticleEdit) -> ArticleEditOut:
-    return ArticleEditOut(
-        id=a.id,
-        slug=a.slug,
-        title=a.title,
-        audience=a.audience,
-        keywords=a.keywords,
-        body_markdown=a.body_markdown,
-        is_published=a.is_published,
-        updated_at=a.updated_at,
-        version=a.version,
-    )
 
 
 def _input(body: ArticleIn) -> svc.ArticleInput:
@@ -205,67 +121,42 @@ def search(
         query=result.query,
         is_gap=result.is_gap,
         top_score=result.top_score,
-        results=[_suggestion(h) for h in result.hits],
+        results=result.hits,
     )
 
 
-@router.get("/suggest", response_model=list[SuggestionOut], responses={422: Errors[422]})
+@router.get("/suggest", response_model=list[svc.ArticleSuggestion], responses={422: Errors[422]})
 def suggest(
     principal: MaybeCaller,
     db: Db,
     text: Annotated[str, Query(max_length=8000)] = "",
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
-) -> list[SuggestionOut]:
+) -> list[svc.ArticleSuggestion]:
     """Articles that may answer what someone is about to send as a request (not recorded)."""
-    return [_suggestion(h) for h in svc.suggest_articles(db, principal, text, limit)]
+    return svc.suggest_articles(db, principal, text, limit)
 
 
-@router.get("/articles", response_model=ArticleListOut, responses={422: Errors[422]})
+@router.get("/articles", response_model=BarePage[svc.ArticleSummary], responses={422: Errors[422]})
 def list_articles(
     principal: MaybeCaller,
     db: Db,
     page: PageNo = 1,
     page_size: PageSize = 50,
-) -> ArticleListOut:
+) -> BarePage[svc.ArticleSummary]:
     """The published articles you may read, by title."""
-    result = svc.list_articles(db, principal, page=page, page_size=page_size)
-    return ArticleListOut(
-        items=[
-            ArticleSummaryOut(
-                slug=a.slug,
-                title=a.title,
-                audience=a.audience,
-                summary=a.summary,
-                updated_at=a.updated_at,
-                url=f"/help/{a.slug}",
-            )
-            for a in result.rows
-        ],
-        total=result.total,
-        page=result.page,
-        page_size=result.page_size,
-    )
+    return BarePage.of(svc.list_articles(db, principal, page=page, page_size=page_size))
 
 
-@router.get("/articles/{slug}", response_model=ArticleOut, responses={404: Errors[404]})
-def get_article(slug: str, principal: MaybeCaller, db: Db) -> ArticleOut:
+@router.get("/articles/{slug}", response_model=svc.ArticleView, responses={404: Errors[404]})
+def get_article(slug: str, principal: MaybeCaller, db: Db) -> svc.ArticleView:
     """One article, its Markdown and its HTML. An article for signed-in customers is a 404 without signing in."""
-    a = svc.get_article(db, principal, slug)
-    return ArticleOut(
-        slug=a.slug,
-        title=a.title,
-        audience=a.audience,
-        html=a.html,
-        body_markdown=a.body_markdown,
-        is_published=a.is_published,
-        updated_at=a.updated_at,
-    )
+    return svc.get_article(db, principal, slug)
 
 
 # ------------------------------------------------------------------------------------------------ staff
 
 
-@router.get("/manage/articles", response_model=ManagedListOut, responses=Errors)
+@router.get("/manage/articles", response_model=BarePage[svc.ArticleRow], responses=Errors)
 def manage_articles(
     principal: Staff,
     db: Db,
@@ -273,45 +164,39 @@ def manage_articles(
     status: Annotated[str, Query(pattern="^(|published|draft)$")] = "",
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> ManagedListOut:
+) -> BarePage[svc.ArticleRow]:
     """Staff: every article, drafts (unpublished) first."""
-    result = svc.manage_articles(db, principal, q=q, status=status, page=page, page_size=page_size)
-    return ManagedListOut(
-        items=[ManagedRowOut(**r.__dict__) for r in result.rows],
-        total=result.total,
-        page=result.page,
-        page_size=result.page_size,
-    )
+    return BarePage.of(svc.manage_articles(db, principal, q=q, status=status, page=page, page_size=page_size))
 
 
-@router.post("/manage/articles", response_model=ArticleEditOut, status_code=201, responses=Errors)
-def create_article(body: ArticleIn, principal: Editor, db: Db) -> ArticleEditOut:
+@router.post("/manage/articles", response_model=svc.ArticleEdit, status_code=201, responses=Errors)
+def create_article(body: ArticleIn, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: a new article (unpublished unless ``is_published``)."""
-    return _edit(svc.create_article(db, principal, _input(body)))
+    return svc.create_article(db, principal, _input(body))
 
 
-@router.get("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
-def get_for_edit(article_id: Id, principal: Staff, db: Db) -> ArticleEditOut:
+@router.get("/manage/articles/{article_id}", response_model=svc.ArticleEdit, responses=Errors)
+def get_for_edit(article_id: Id, principal: Staff, db: Db) -> svc.ArticleEdit:
     """Staff: one article as the editor shows it, with its version."""
-    return _edit(svc.get_article_for_edit(db, principal, article_id))
+    return svc.get_article_for_edit(db, principal, article_id)
 
 
-@router.put("/manage/articles/{article_id}", response_model=ArticleEditOut, responses=Errors)
-def update_article(article_id: Id, body: ArticleUpdateIn, principal: Editor, db: Db) -> ArticleEditOut:
+@router.put("/manage/articles/{article_id}", response_model=svc.ArticleEdit, responses=Errors)
+def update_article(article_id: Id, body: ArticleUpdateIn, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: replace an article's fields (409 when someone saved since ``expected_version``)."""
-    return _edit(svc.update_article(db, principal, article_id, _input(body), expected_version=body.expected_version))
+    return svc.update_article(db, principal, article_id, _input(body), expected_version=body.expected_version)
 
 
-@router.post("/manage/articles/{article_id}/publish", response_model=ArticleEditOut, responses=Errors)
-def publish(article_id: Id, body: PublishIn, principal: Editor, db: Db) -> ArticleEditOut:
+@router.post("/manage/articles/{article_id}/publish", response_model=svc.ArticleEdit, responses=Errors)
+def publish(article_id: Id, body: PublishIn, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: publish (``published: true``) or unpublish an article."""
-    return _edit(svc.set_published(db, principal, article_id, body.published, expected_version=body.expected_version))
+    return svc.set_published(db, principal, article_id, body.published, expected_version=body.expected_version)
 
 
-@router.post("/manage/articles/{article_id}/audience", response_model=ArticleEditOut, responses=Errors)
-def audience(article_id: Id, body: AudienceIn, principal: Editor, db: Db) -> ArticleEditOut:
+@router.post("/manage/articles/{article_id}/audience", response_model=svc.ArticleEdit, responses=Errors)
+def audience(article_id: Id, body: AudienceIn, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: show an article to everyone (``public``) or to signed-in customers only (``customers``)."""
-    return _edit(svc.set_audience(db, principal, article_id, body.audience, expected_version=body.expected_version))
+    return svc.set_audience(db, principal, article_id, body.audience, expected_version=body.expected_version)
 
 
 @router.get("/gaps", response_model=GapListOut, responses=Errors)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from portal_app.api import exports
@@ -29,17 +27,6 @@ ModeQ = Annotated[str | None, Query(description="ocean_fcl, ocean_lcl, air, road
 Customer = Annotated[str | None, Query(max_length=20, description="Company id or code")]
 
 
-class KpisOut(BaseModel):
-    since: date
-    until: date
-    mode: str | None
-    customer: str | None
-    tolerance_hours: int
-    computed_at: datetime
-    tables: dict[str, list[dict[str, Any]]]
-    titles: dict[str, str]
-
-
 def _query(since: date | None, until: date | None, mode: str | None, customer: str | None) -> svc.KpiQuery:
     today = clock.today()
     until = until or today
@@ -47,16 +34,11 @@ def _query(since: date | None, until: date | None, mode: str | None, customer: s
                         customer=customer or None)
 
 
-@router.get("", response_model=KpisOut)
+@router.get("", response_model=svc.KpiReport)
 def get_kpis(principal: Staff, db: Db, since: Since = None, until: Until = None, mode: ModeQ = None,
-             customer: Customer = None) -> KpisOut:
+             customer: Customer = None) -> svc.KpiReport:
     """Every KPI table for the range, mode and customer."""
-    result = svc.compute(db, principal, _query(since, until, mode, customer))
-    q = result.query
-    return KpisOut(since=q.since, until=q.until, mode=q.mode, customer=q.customer,
-                   tolerance_hours=result.tolerance_hours, computed_at=result.computed_at,
-                   tables={name: [asdict(r) for r in svc.table_rows(result, name)] for name in svc.TABLES},
-                   titles={name: title for name, (title, _cols) in svc.TABLES.items()})
+    return svc.KpiReport.of(svc.compute(db, principal, _query(since, until, mode, customer)))
 
 
 @router.get("/{table}.csv", response_class=StreamingResponse,

@@ -5,7 +5,6 @@ Only the caller's notifications exist here: another user's id answers 404, exact
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -25,42 +24,18 @@ PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 _ERRORS = {401: {"description": "Not signed in"}}
 
 
-class NotificationOut(BaseModel):
-    id: int
-    event_kind: str
-    title: str
-    body: str | None
-    link: str | None
-    read: bool
-    read_at: datetime | None
-    created_at: datetime
-
-
-class NotificationPage(BaseModel):
-    items: list[NotificationOut]
-    total: int
-    unread: int
-    page: int
-    page_size: int
-
-
 class ReadAllOut(BaseModel):
     marked: int
     unread: int
 
 
-def _out(row: svc.NotificationRow) -> NotificationOut:
-    return NotificationOut(id=row.id, event_kind=row.event_kind, title=row.title, body=row.body, link=row.link,
-                           read=row.read_at is not None, read_at=row.read_at, created_at=row.created_at)
-
-
-@router.get("", response_model=NotificationPage, responses={**_ERRORS, 422: {"description": "Bad paging"}})
+@router.get("", response_model=svc.NotificationPage, responses={**_ERRORS, 422: {"description": "Bad paging"}})
 def list_notifications(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 20,
-                       unread_only: bool = False) -> NotificationPage:
+                       unread_only: bool = False) -> svc.NotificationPage:
     """Your notifications, unread first, then newest first."""
     result = svc.list_notifications(db, principal, page=page, page_size=page_size, unread_only=unread_only)
-    return NotificationPage(items=[_out(r) for r in result.rows], total=result.total,
-                            unread=svc.unread_count(db, principal), page=result.page, page_size=result.page_size)
+    return svc.NotificationPage(items=result.rows, total=result.total, unread=svc.unread_count(db, principal),
+                                page=result.page, page_size=result.page_size)
 
 
 @router.post("/read-all", response_model=ReadAllOut, responses=_ERRORS)
@@ -69,8 +44,8 @@ def read_all(principal: Caller, db: Db) -> ReadAllOut:
     return ReadAllOut(marked=svc.mark_all_read(db, principal), unread=0)
 
 
-@router.post("/{notification_id}/read", response_model=NotificationOut,
+@router.post("/{notification_id}/read", response_model=svc.NotificationRow,
              responses={**_ERRORS, 404: {"description": "No such notification of yours"}})
-def read_one(notification_id: Id, principal: Caller, db: Db) -> NotificationOut:
+def read_one(notification_id: Id, principal: Caller, db: Db) -> svc.NotificationRow:
     """Mark one of your notifications read (repeating it changes nothing)."""
-    return _out(svc.mark_read(db, principal, notification_id))
+    return svc.mark_read(db, principal, notification_id)

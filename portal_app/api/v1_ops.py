@@ -3,8 +3,6 @@ is refused (403) on every route here."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -19,7 +17,7 @@ from portal_app.services import exceptions as exc_svc
 from portal_app.services import tasks as task_svc
 from portal_app.services import workload as work_svc
 from portal_app.services.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
-from portal_app.services.paging import Page
+from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["ops"])
 
@@ -28,49 +26,6 @@ Db = Annotated[Session, Depends(get_db)]
 PageSize = rows_per_page(exc_svc.MAX_PAGE_SIZE)
 WithinHours = bounded(1, 720)
 Errors = {403: {}, 404: {}, 409: {}, 422: {}}
-
-
-class TimerOut(BaseModel):
-    due_at: datetime | None = Field(description="UTC")
-    due_local: str = Field(description="The due time in the caller's time zone")
-    seconds_left: int | None = Field(description="Negative once breached")
-    breached: bool
-    label: str
-
-
-class ExceptionRowOut(BaseModel):
-    id: int
-    shipment_reference: str | None
-    company_name: str | None
-    kind: str
-    cause_key: str
-    severity: str
-    status: str
-    title: str
-    owner_id: int | None
-    owner_name: str | None
-    team_id: int | None
-    team_name: str | None
-    created_by_rule: bool
-    created_at: datetime
-    timer: TimerOut
-    version: int
-
-
-class ExceptionOut(ExceptionRowOut):
-    detail: str | None
-    resolution_note: str | None
-    resolved_at: datetime | None
-    resolved_by: str | None
-    auto_resolved: bool
-
-
-class ExceptionPageOut(BaseModel):
-    items: list[ExceptionRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class ExceptionIn(Body):
@@ -117,32 +72,6 @@ class EvaluateOut(BaseModel):
     present: int
 
 
-class TaskOut(BaseModel):
-    id: int
-    title: str
-    detail: str | None
-    shipment_reference: str | None
-    exception_id: int | None
-    assignee_id: int | None
-    assignee_name: str | None
-    team_id: int | None
-    team_name: str | None
-    status: str
-    due: TimerOut
-    overdue: bool
-    completed_at: datetime | None
-    created_at: datetime
-    version: int
-
-
-class TaskPageOut(BaseModel):
-    items: list[TaskOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
 class TaskIn(Body):
     title: str = Field(max_length=200)
     detail: str | None = Field(None, max_length=4000)
@@ -163,16 +92,6 @@ class TaskAssignIn(Versioned):
     due_at: IsoDateTime | None = None
 
 
-class WorkloadOut(BaseModel):
-    id: int | None
-    name: str
-    shipments_in_progress: int
-    open_exceptions: int
-    exceptions_by_severity: dict[str, int]
-    sla_breaches: int
-    overdue_tasks: int
-
-
 class ReassignIn(Body):
     from_user_id: Id
     to_user_id: Id
@@ -180,29 +99,10 @@ class ReassignIn(Body):
         default_factory=lambda: list(work_svc.REASSIGNABLE))
 
 
-class ReassignOut(BaseModel):
-    from_user_id: int
-    to_user_id: int
-    exceptions: int
-    tasks: int
-    shipments: int
-    message: str
-
-
-def _exception(view: exc_svc.ExceptionDetail) -> ExceptionOut:
-    data = asdict(view)
-    return ExceptionOut(**data.pop("row"), **data)
-
-
-def _page(result: Page, out: type[BaseModel], item: type[BaseModel]) -> BaseModel:
-    return out(items=[item(**asdict(r)) for r in result.rows], total=result.total, page=result.page,
-               page_size=result.page_size, pages=result.pages)
-
-
 # ----------------------------------------------------------------------------------------------- exceptions
 
 
-@router.get("/exceptions", response_model=ExceptionPageOut, responses=Errors)
+@router.get("/exceptions", response_model=PageOut[exc_svc.ExceptionRow], responses=Errors)
 def list_exceptions(
     principal: Caller,
     db: Db,
@@ -218,19 +118,18 @@ def list_exceptions(
     breaching_within_hours: WithinHours | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> ExceptionPageOut:
+) -> PageOut[exc_svc.ExceptionRow]:
     """The exception queue, the nearest SLA first."""
     filters = exc_svc.ExceptionFilters(status=status, kind=kind, severity=severity, owner_id=owner_id,
                                        team_id=team_id, shipment_reference=shipment, company_id=company_id,
                                        breached=breached, breaching_within_hours=breaching_within_hours,
                                        unassigned=unassigned)
-    result = exc_svc.list_exceptions(db, principal, filters, page=page, page_size=page_size)
-    return _page(result, ExceptionPageOut, ExceptionRowOut)
+    return PageOut.of(exc_svc.list_exceptions(db, principal, filters, page=page, page_size=page_size))
 
 
-@router.post("/exceptions", response_model=ExceptionOut, status_code=201, responses=Errors)
-def create_exception(body: ExceptionIn, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.create_exception(db, principal, exc_svc.ExceptionInput(**body.model_dump())))
+@router.post("/exceptions", response_model=exc_svc.ExceptionDetail, status_code=201, responses=Errors)
+def create_exception(body: ExceptionIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.create_exception(db, principal, exc_svc.ExceptionInput(**body.model_dump()))
 
 
 @router.post("/exceptions/evaluate", response_model=EvaluateOut, responses=Errors)
@@ -242,54 +141,53 @@ def evaluate_rules(body: EvaluateIn, principal: Caller, db: Db) -> EvaluateOut:
     return EvaluateOut(opened=result.opened, resolved=result.resolved, present=result.present)
 
 
-@router.get("/exceptions/{exception_id}", response_model=ExceptionOut, responses=Errors)
-def get_exception(exception_id: Id, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.get_exception(db, principal, exception_id))
+@router.get("/exceptions/{exception_id}", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def get_exception(exception_id: Id, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.get_exception(db, principal, exception_id)
 
 
-@router.post("/exceptions/{exception_id}/assign", response_model=ExceptionOut, responses=Errors)
-def assign_exception(exception_id: Id, body: AssignIn, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.assign_exception(db, principal, exception_id, owner_id=body.owner_id,
-                                               team_id=body.team_id, expected_version=body.expected_version))
+@router.post("/exceptions/{exception_id}/assign", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def assign_exception(exception_id: Id, body: AssignIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.assign_exception(db, principal, exception_id, owner_id=body.owner_id,
+                                    team_id=body.team_id, expected_version=body.expected_version)
 
 
-@router.post("/exceptions/{exception_id}/severity", response_model=ExceptionOut, responses=Errors)
-def change_severity(exception_id: Id, body: SeverityIn, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.change_severity(db, principal, exception_id, body.severity,
-                                              expected_version=body.expected_version))
+@router.post("/exceptions/{exception_id}/severity", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def change_severity(exception_id: Id, body: SeverityIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.change_severity(db, principal, exception_id, body.severity,
+                                   expected_version=body.expected_version)
 
 
-@router.post("/exceptions/{exception_id}/start", response_model=ExceptionOut, responses=Errors)
-def start_exception(exception_id: Id, body: Versioned, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.start_exception(db, principal, exception_id, expected_version=body.expected_version))
+@router.post("/exceptions/{exception_id}/start", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def start_exception(exception_id: Id, body: Versioned, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.start_exception(db, principal, exception_id, expected_version=body.expected_version)
 
 
-@router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionOut, responses=Errors)
-def resolve_exception(exception_id: Id, body: ResolveIn, principal: Caller, db: Db) -> ExceptionOut:
+@router.post("/exceptions/{exception_id}/resolve", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def resolve_exception(exception_id: Id, body: ResolveIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
     """Resolve with an internal note and, optionally, a message the customer sees on the shipment."""
-    return _exception(exc_svc.resolve_exception(db, principal, exception_id, body.note,
-                                                customer_message=body.customer_message,
-                                                expected_version=body.expected_version))
+    return exc_svc.resolve_exception(db, principal, exception_id, body.note,
+                                     customer_message=body.customer_message,
+                                     expected_version=body.expected_version)
 
 
-@router.post("/exceptions/{exception_id}/reopen", response_model=ExceptionOut, responses=Errors)
-def reopen_exception(exception_id: Id, body: ReopenIn, principal: Caller, db: Db) -> ExceptionOut:
-    return _exception(exc_svc.reopen_exception(db, principal, exception_id, body.reason,
-                                               expected_version=body.expected_version))
+@router.post("/exceptions/{exception_id}/reopen", response_model=exc_svc.ExceptionDetail, responses=Errors)
+def reopen_exception(exception_id: Id, body: ReopenIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.reopen_exception(db, principal, exception_id, body.reason,
+                                    expected_version=body.expected_version)
 
 
 # ----------------------------------------------------------------------------------------------- tasks
 
 
-@router.get("/tasks/mine", response_model=TaskPageOut, responses=Errors)
+@router.get("/tasks/mine", response_model=PageOut[task_svc.TaskRow], responses=Errors)
 def my_queue(principal: Caller, db: Db, status: str = "active", page: PageNo = 1,
-             page_size: PageSize = 25) -> TaskPageOut:
+             page_size: PageSize = 25) -> PageOut[task_svc.TaskRow]:
     """My queue: tasks assigned to me and my team's untaken tasks, overdue first."""
-    return _page(task_svc.my_queue(db, principal, status=status, page=page, page_size=page_size), TaskPageOut,
-                 TaskOut)
+    return PageOut.of(task_svc.my_queue(db, principal, status=status, page=page, page_size=page_size))
 
 
-@router.get("/tasks", response_model=TaskPageOut, responses=Errors)
+@router.get("/tasks", response_model=PageOut[task_svc.TaskRow], responses=Errors)
 def list_tasks(
     principal: Caller,
     db: Db,
@@ -301,48 +199,45 @@ def list_tasks(
     overdue: bool | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> TaskPageOut:
+) -> PageOut[task_svc.TaskRow]:
     filters = task_svc.TaskFilters(status=status, assignee_id=assignee_id, team_id=team_id,
                                    shipment_reference=shipment, exception_id=exception_id, overdue=overdue)
-    return _page(task_svc.list_tasks(db, principal, filters, page=page, page_size=page_size), TaskPageOut, TaskOut)
+    return PageOut.of(task_svc.list_tasks(db, principal, filters, page=page, page_size=page_size))
 
 
-@router.post("/tasks", response_model=TaskOut, status_code=201, responses=Errors)
-def create_task(body: TaskIn, principal: Caller, db: Db) -> TaskOut:
-    return TaskOut(**asdict(task_svc.create_task(db, principal, task_svc.TaskInput(**body.model_dump()))))
+@router.post("/tasks", response_model=task_svc.TaskRow, status_code=201, responses=Errors)
+def create_task(body: TaskIn, principal: Caller, db: Db) -> task_svc.TaskRow:
+    return task_svc.create_task(db, principal, task_svc.TaskInput(**body.model_dump()))
 
 
-@router.get("/tasks/{task_id}", response_model=TaskOut, responses=Errors)
-def get_task(task_id: Id, principal: Caller, db: Db) -> TaskOut:
-    return TaskOut(**asdict(task_svc.get_task(db, principal, task_id)))
+@router.get("/tasks/{task_id}", response_model=task_svc.TaskRow, responses=Errors)
+def get_task(task_id: Id, principal: Caller, db: Db) -> task_svc.TaskRow:
+    return task_svc.get_task(db, principal, task_id)
 
 
-@router.post("/tasks/{task_id}/status", response_model=TaskOut, responses=Errors)
-def set_task_status(task_id: Id, body: TaskStatusIn, principal: Caller, db: Db) -> TaskOut:
-    return TaskOut(**asdict(task_svc.set_status(db, principal, task_id, body.status,
-                                                expected_version=body.expected_version)))
+@router.post("/tasks/{task_id}/status", response_model=task_svc.TaskRow, responses=Errors)
+def set_task_status(task_id: Id, body: TaskStatusIn, principal: Caller, db: Db) -> task_svc.TaskRow:
+    return task_svc.set_status(db, principal, task_id, body.status, expected_version=body.expected_version)
 
 
-@router.post("/tasks/{task_id}/assign", response_model=TaskOut, responses=Errors)
-def assign_task(task_id: Id, body: TaskAssignIn, principal: Caller, db: Db) -> TaskOut:
-    return TaskOut(**asdict(task_svc.assign_task(db, principal, task_id, assignee_id=body.assignee_id,
-                                                 team_id=body.team_id, due_at=body.due_at,
-                                                 expected_version=body.expected_version)))
+@router.post("/tasks/{task_id}/assign", response_model=task_svc.TaskRow, responses=Errors)
+def assign_task(task_id: Id, body: TaskAssignIn, principal: Caller, db: Db) -> task_svc.TaskRow:
+    return task_svc.assign_task(db, principal, task_id, assignee_id=body.assignee_id, team_id=body.team_id,
+                                due_at=body.due_at, expected_version=body.expected_version)
 
 
 # ----------------------------------------------------------------------------------------------- workload
 
 
-@router.get("/workload", response_model=list[WorkloadOut], responses=Errors)
+@router.get("/workload", response_model=list[work_svc.WorkloadRow], responses=Errors)
 def workload(principal: Caller, db: Db,
-             by: Annotated[Literal["team", "branch", "person"], Query()] = "team") -> list[WorkloadOut]:
+             by: Annotated[Literal["team", "branch", "person"], Query()] = "team") -> list[work_svc.WorkloadRow]:
     """Shipments in progress, open exceptions by severity, SLA breaches and overdue tasks per team, branch or
     person."""
-    return [WorkloadOut(**asdict(r)) for r in work_svc.workload(db, principal, by)]
+    return work_svc.workload(db, principal, by)
 
 
-@router.post("/workload/reassign", response_model=ReassignOut, responses=Errors)
-def reassign(body: ReassignIn, principal: Caller, db: Db) -> ReassignOut:
+@router.post("/workload/reassign", response_model=work_svc.ReassignResult, responses=Errors)
+def reassign(body: ReassignIn, principal: Caller, db: Db) -> work_svc.ReassignResult:
     """Move one person's open exceptions, open tasks and active shipments to another, all or nothing."""
-    result = work_svc.reassign(db, principal, body.from_user_id, body.to_user_id, tuple(body.what))
-    return ReassignOut(**asdict(result))
+    return work_svc.reassign(db, principal, body.from_user_id, body.to_user_id, tuple(body.what))

@@ -12,7 +12,6 @@ from pydantic import Field, TypeAdapter
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.paging import ItemsPage
 from portal_app.auth.principal import Principal
 from portal_app.services import bookings as booking_svc
 from portal_app.services import funnel as funnel_svc
@@ -30,6 +29,7 @@ from portal_app.services.inputs import (
     WholeNumber,
     rows_per_page,
 )
+from portal_app.services.paging import PageOut
 from portal_app.services.quote_pdf import quote_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["quotes"])
@@ -129,7 +129,7 @@ def search_locations(
     return location_svc.search_locations(db, principal, mode, q, limit=limit)
 
 
-@router.get("/quote-requests", response_model=ItemsPage[svc.QuoteRow])
+@router.get("/quote-requests", response_model=PageOut[svc.QuoteRow])
 def list_quote_requests(
     principal: Caller,
     db: Db,
@@ -138,9 +138,9 @@ def list_quote_requests(
     sort: Annotated[str, Query(description=", ".join(svc.LIST_SORTS))] = "updated",
     page: PageNo = 1,
     page_size: PageSize = 25,
-) -> ItemsPage[svc.QuoteRow]:
+) -> PageOut[svc.QuoteRow]:
     result = svc.list_quotes(db, principal, status=status, search=q, page=page, page_size=page_size, sort=sort)
-    return ItemsPage.of(result)
+    return PageOut.of(result)
 
 
 @router.get("/quote-requests/draft", response_model=svc.QuoteView, responses={404: {"description": "No draft"}})
@@ -152,11 +152,11 @@ def get_draft(principal: Caller, db: Db) -> svc.QuoteView:
     return draft
 
 
-@router.get("/quote-requests/manual-queue", response_model=ItemsPage[svc.QuoteRow])
-def manual_queue(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> ItemsPage[svc.QuoteRow]:
+@router.get("/quote-requests/manual-queue", response_model=PageOut[svc.QuoteRow])
+def manual_queue(principal: Caller, db: Db, page: PageNo = 1, page_size: PageSize = 25) -> PageOut[svc.QuoteRow]:
     """Ops: requests no rate card matched, most urgent SLA first."""
     result = svc.manual_queue(db, principal, page=page, page_size=page_size)
-    return ItemsPage.of(result)
+    return PageOut.of(result)
 
 
 @router.post("/quote-requests", response_model=svc.QuoteView, status_code=201)

@@ -16,12 +16,12 @@ from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import CSV_TYPE
-from portal_app.api.paging import ItemsPage
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
+from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["rate cards"])
 
@@ -101,7 +101,7 @@ def card_out(view: svc.RateCardView) -> RateCardOut:
                        charge_lines=list(view.charges))
 
 
-@router.get("/rate-cards", response_model=ItemsPage[svc.RateCardRow])
+@router.get("/rate-cards", response_model=PageOut[svc.RateCardRow])
 def list_rate_cards(
     principal: Caller,
     db: Db,
@@ -112,10 +112,10 @@ def list_rate_cards(
     carrier: Annotated[str | None, Query(max_length=10, description="carrier code, e.g. MAEU or LH")] = None,
     page: PageNo = 1,
     page_size: PageSize = 50,
-) -> ItemsPage[svc.RateCardRow]:
+) -> PageOut[svc.RateCardRow]:
     result = svc.list_rate_cards(db, principal, mode=mode, origin=origin, destination=destination, state=state,
                                  carrier=carrier, page=page, page_size=page_size)
-    return ItemsPage.of(result)
+    return PageOut.of(result)
 
 
 @router.get("/rate-cards/import-template.csv", response_class=Response, responses={200: {"content": {CSV_TYPE: {}}}})

@@ -6,13 +6,12 @@ customer's answer. Replies with attachments are multipart forms (fields `body`, 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -23,8 +22,8 @@ from portal_app.auth.principal import Principal
 from portal_app.services import documents as document_files
 from portal_app.services import requests as svc
 from portal_app.services.errors import ValidationFailed
-from portal_app.services.exceptions import SlaTimer
-from portal_app.services.inputs import Body, Id, PageNo, Version, WholeNumber, bounded, rows_per_page
+from portal_app.services.inputs import Body, Id, PageNo, Version, bounded, rows_per_page
+from portal_app.services.paging import BarePage
 from portal_app.services.requests.context import MAX_CONTEXT_CHARS
 from portal_app.services.requests.opening import MAX_ATTACHMENTS, MAX_BODY_CHARS
 
@@ -37,73 +36,6 @@ PageSize = rows_per_page(svc.reading.MAX_PAGE_SIZE)
 Score = bounded(1, 5)
 WithinHours = bounded(1, 720)
 _ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
-
-
-class TimerOut(BaseModel):
-    due_at: datetime | None
-    seconds_left: int | None
-    breached: bool
-    label: str
-
-
-class RequestOut(BaseModel):
-    reference: str
-    subject: str
-    category: str
-    priority: str
-    status: str
-    status_label: str
-    company_name: str
-    raised_by: str
-    assignee_name: str | None
-    team_name: str | None
-    shipment_reference: str | None
-    invoice_number: str | None
-    created_at: datetime
-    updated_at: datetime
-    first_response: TimerOut
-    resolution: TimerOut
-    version: int
-
-
-class RequestPage(BaseModel):
-    items: list[RequestOut]
-    total: int
-    page: int
-    page_size: int
-
-
-class AttachmentOut(BaseModel):
-    document_id: int
-    filename: str
-    size_bytes: int
-    download_url: str
-
-
-class MessageOut(BaseModel):
-    id: int
-    author: str
-    author_is_staff: bool
-    internal: bool
-    body: str
-    created_at: datetime
-    attachments: list[AttachmentOut]
-
-
-class RequestDetailOut(RequestOut):
-    messages: list[MessageOut]
-    context: dict
-    assignee_id: int | None
-    team_id: int | None
-    exception_id: int | None
-    merged_into: str | None
-    merged_from: list[str]
-    satisfaction: int | None
-    satisfaction_comment: str | None
-    following: bool
-    can_reopen: bool
-    can_rate: bool
-    reopen_until: datetime | None
 
 
 class NewRequest(Body):
@@ -162,83 +94,42 @@ class RatingIn(Body):
     comment: str | None = Field(None, max_length=MAX_BODY_CHARS)
 
 
-class CannedOut(BaseModel):
-    id: int
-    title: str
-    body: str
-    category: str | None
-
-
 class CannedIn(Body):
     title: str = Field(max_length=120)
     body: str = Field(max_length=5000)
     category: str | None = Field(None, max_length=40)
 
 
-class DeskSettingsOut(Body):
-    routing: dict[str, Id] = Field(description="Request category -> the id of the team it goes to")
-    reopen_days: WholeNumber
-
-
-def _timer(t: SlaTimer) -> TimerOut:
-    return TimerOut(due_at=t.due_at, seconds_left=t.seconds_left, breached=t.breached, label=t.label)
-
-
-def _row(r: svc.RequestRow) -> dict:
-    return dict(reference=r.reference, subject=r.subject, category=r.category, priority=r.priority,
-                status=r.status, status_label=r.status_label, company_name=r.company_name, raised_by=r.raised_by,
-                assignee_name=r.assignee_name, team_name=r.team_name, shipment_reference=r.shipment_reference,
-                invoice_number=r.invoice_number, created_at=r.created_at, updated_at=r.updated_at,
-                first_response=_timer(r.first_response), resolution=_timer(r.resolution), version=r.version)
-
-
-def _detail(d: svc.RequestDetail) -> RequestDetailOut:
-    messages = [MessageOut(id=m.id, author=m.author, author_is_staff=m.author_is_staff, internal=m.internal,
-                           body=m.body, created_at=m.created_at,
-                           attachments=[AttachmentOut(document_id=a.document_id, filename=a.filename,
-                                                      size_bytes=a.size_bytes,
-                                                      download_url=f"/api/v1/documents/{a.document_id}/download")
-                                        for a in m.attachments])
-                for m in d.messages]
-    return RequestDetailOut(**_row(d.row), messages=messages, context=d.context, assignee_id=d.assignee_id,
-                            team_id=d.team_id, exception_id=d.exception_id, merged_into=d.merged_into,
-                            merged_from=d.merged_from, satisfaction=d.satisfaction,
-                            satisfaction_comment=d.satisfaction_comment, following=d.following,
-                            can_reopen=d.can_reopen, can_rate=d.can_rate, reopen_until=d.reopen_until)
-
-
-@router.get("/requests", response_model=RequestPage, responses=_ERRORS)
+@router.get("/requests", response_model=BarePage[svc.RequestRow], responses=_ERRORS)
 def list_requests(principal: Caller, db: Db, status: str = "active", category: str | None = None,
                   priority: str | None = None, team_id: Id | None = None, assignee_id: Id | None = None,
                   unassigned: bool = False, breached: bool = False,
                   breaching_within_hours: WithinHours | None = None,
                   company_id: Id | None = None, q: str | None = None,
-                  page: PageNo = 1, page_size: PageSize = 25) -> RequestPage:
+                  page: PageNo = 1, page_size: PageSize = 25) -> BarePage[svc.RequestRow]:
     """Customers: their company's requests, latest activity first. Staff: the queue, nearest SLA first; the
     staff-only filters (team, assignee, unassigned, breached, breaching within N hours, company) are ignored for
     customers."""
     filters = svc.RequestFilters(status=status, category=category, priority=priority, team_id=team_id,
                                  assignee_id=assignee_id, unassigned=unassigned, breached=breached,
                                  breaching_within_hours=breaching_within_hours, company_id=company_id, search=q)
-    result = svc.list_requests(db, principal, filters, page=page, page_size=page_size)
-    return RequestPage(items=[RequestOut(**_row(r)) for r in result.rows], total=result.total, page=result.page,
-                       page_size=result.page_size)
+    return BarePage.of(svc.list_requests(db, principal, filters, page=page, page_size=page_size))
 
 
-@router.post("/requests", status_code=201, response_model=RequestDetailOut, responses=_ERRORS)
-def create_request(body: NewRequest, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests", status_code=201, response_model=svc.RequestDetail, responses=_ERRORS)
+def create_request(body: NewRequest, principal: Caller, db: Db) -> svc.RequestDetail:
     """Raise a request (customers), optionally tied to a shipment, invoice or document of your company."""
     ticket = svc.open_request(db, principal, category=body.category, subject=body.subject, body=body.body,
                               priority=body.priority, shipment_reference=body.shipment_reference,
                               invoice_number=body.invoice_number, document_id=body.document_id,
                               context={**(body.context or {}), "source": "api"})
-    return _detail(svc.get_request(db, principal, ticket.reference))
+    return svc.get_request(db, principal, ticket.reference)
 
 
-@router.get("/requests/{reference}", response_model=RequestDetailOut, responses=_ERRORS)
-def get_request(reference: str, principal: Caller, db: Db) -> RequestDetailOut:
+@router.get("/requests/{reference}", response_model=svc.RequestDetail, responses=_ERRORS)
+def get_request(reference: str, principal: Caller, db: Db) -> svc.RequestDetail:
     """One request with its thread (customers never see internal notes)."""
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
 async def _message_form(request: Request) -> tuple[MessageIn, list[tuple[str, bytes]]]:
@@ -276,9 +167,9 @@ _MESSAGE_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
-@router.post("/requests/{reference}/messages", status_code=201, response_model=RequestDetailOut,
+@router.post("/requests/{reference}/messages", status_code=201, response_model=svc.RequestDetail,
              responses={**_ERRORS, 413: {}}, openapi_extra=_MESSAGE_BODY)
-async def post_message(reference: str, request: Request, principal: Caller, db: Db) -> RequestDetailOut:
+async def post_message(reference: str, request: Request, principal: Caller, db: Db) -> svc.RequestDetail:
     """Reply (customers and staff) or add an internal note (staff, `internal: true`). JSON, or a multipart form
     with `body` and up to five `files` checked like documents. All or nothing."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -291,50 +182,50 @@ async def post_message(reference: str, request: Request, principal: Caller, db: 
         message, files = _message(fields), []
     await run_in_threadpool(svc.post_message, db, principal, reference, message.body, internal=message.internal,
                             attachments=files, status=message.status, expected_version=message.expected_version)
-    return _detail(await run_in_threadpool(svc.get_request, db, principal, reference))
+    return await run_in_threadpool(svc.get_request, db, principal, reference)
 
 
-@router.post("/requests/{reference}/status", response_model=RequestDetailOut, responses=_ERRORS)
-def set_status(reference: str, body: StatusIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/status", response_model=svc.RequestDetail, responses=_ERRORS)
+def set_status(reference: str, body: StatusIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Staff: move the request to a status (resolving notifies the customer)."""
     svc.set_status(db, principal, reference, body.status, note=body.note, expected_version=body.expected_version)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
-@router.post("/requests/{reference}/triage", response_model=RequestDetailOut, responses=_ERRORS)
-def triage(reference: str, body: TriageIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/triage", response_model=svc.RequestDetail, responses=_ERRORS)
+def triage(reference: str, body: TriageIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Staff: category, priority, team and assignee (a new category or priority recomputes the SLA)."""
     svc.triage(db, principal, reference, category=body.category, priority=body.priority, team_id=body.team_id,
                assignee_id=body.assignee_id, expected_version=body.expected_version)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
-@router.post("/requests/{reference}/merge", response_model=RequestDetailOut, responses=_ERRORS)
-def merge(reference: str, body: MergeIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/merge", response_model=svc.RequestDetail, responses=_ERRORS)
+def merge(reference: str, body: MergeIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Staff: merge this duplicate into another request of the same customer."""
     svc.merge(db, principal, reference, body.into, expected_version=body.expected_version)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
-@router.post("/requests/{reference}/exception", response_model=RequestDetailOut, responses=_ERRORS)
-def link_exception(reference: str, body: ExceptionLinkIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/exception", response_model=svc.RequestDetail, responses=_ERRORS)
+def link_exception(reference: str, body: ExceptionLinkIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Staff: link an exception of the request's shipment (null unlinks)."""
     svc.link_exception(db, principal, reference, body.exception_id, expected_version=body.expected_version)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
-@router.post("/requests/{reference}/reopen", response_model=RequestDetailOut, responses=_ERRORS)
-def reopen(reference: str, body: ReopenIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/reopen", response_model=svc.RequestDetail, responses=_ERRORS)
+def reopen(reference: str, body: ReopenIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Reopen a resolved or closed request within the reopen window, saying why."""
     svc.reopen(db, principal, reference, body.reason, expected_version=body.expected_version)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
-@router.post("/requests/{reference}/rating", response_model=RequestDetailOut, responses=_ERRORS)
-def rate(reference: str, body: RatingIn, principal: Caller, db: Db) -> RequestDetailOut:
+@router.post("/requests/{reference}/rating", response_model=svc.RequestDetail, responses=_ERRORS)
+def rate(reference: str, body: RatingIn, principal: Caller, db: Db) -> svc.RequestDetail:
     """Customers: rate a resolved request 1-5 (this closes it)."""
     svc.rate(db, principal, reference, body.score, body.comment)
-    return _detail(svc.get_request(db, principal, reference))
+    return svc.get_request(db, principal, reference)
 
 
 @router.put("/requests/{reference}/follow", status_code=204, responses=_ERRORS)
@@ -350,34 +241,31 @@ def unfollow(reference: str, principal: Caller, db: Db) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/canned-replies", response_model=list[CannedOut], responses=_ERRORS)
-def canned_replies(principal: Caller, db: Db, category: str | None = None) -> list[CannedOut]:
+@router.get("/canned-replies", response_model=list[svc.CannedView], responses=_ERRORS)
+def canned_replies(principal: Caller, db: Db, category: str | None = None) -> list[svc.CannedView]:
     """Staff: canned replies, those for `category` first."""
-    return [CannedOut(**vars(c)) for c in svc.list_canned(db, principal, category)]
+    return svc.list_canned(db, principal, category)
 
 
-@router.post("/config/canned-replies", status_code=201, response_model=CannedOut, responses=_ERRORS)
-def create_canned(body: CannedIn, principal: Admin, db: Db) -> CannedOut:
+@router.post("/config/canned-replies", status_code=201, response_model=svc.CannedView, responses=_ERRORS)
+def create_canned(body: CannedIn, principal: Admin, db: Db) -> svc.CannedView:
     """Administrators: add a canned reply."""
-    return CannedOut(**vars(svc.save_canned(db, principal, title=body.title, body=body.body,
-                                            category=body.category)))
+    return svc.save_canned(db, principal, title=body.title, body=body.body, category=body.category)
 
 
-@router.put("/config/canned-replies/{canned_id}", response_model=CannedOut, responses=_ERRORS)
-def update_canned(canned_id: Id, body: CannedIn, principal: Admin, db: Db) -> CannedOut:
-    return CannedOut(**vars(svc.save_canned(db, principal, title=body.title, body=body.body,
-                                            category=body.category, canned_id=canned_id)))
+@router.put("/config/canned-replies/{canned_id}", response_model=svc.CannedView, responses=_ERRORS)
+def update_canned(canned_id: Id, body: CannedIn, principal: Admin, db: Db) -> svc.CannedView:
+    return svc.save_canned(db, principal, title=body.title, body=body.body, category=body.category,
+                           canned_id=canned_id)
 
 
-@router.get("/config/request-desk", response_model=DeskSettingsOut, responses=_ERRORS)
-def get_desk(principal: Admin, db: Db) -> DeskSettingsOut:
+@router.get("/config/request-desk", response_model=svc.DeskSettings, responses=_ERRORS)
+def get_desk(principal: Admin, db: Db) -> svc.DeskSettings:
     """Administrators: which team each category goes to, and the reopen window in days."""
-    s = svc.desk_settings(db)
-    return DeskSettingsOut(routing=s.routing, reopen_days=s.reopen_days)
+    return svc.desk_settings(db)
 
 
-@router.put("/config/request-desk", response_model=DeskSettingsOut, responses=_ERRORS)
-def put_desk(body: DeskSettingsOut, principal: Admin, db: Db) -> DeskSettingsOut:
+@router.put("/config/request-desk", response_model=svc.DeskSettings, responses=_ERRORS)
+def put_desk(body: svc.DeskSettings, principal: Admin, db: Db) -> svc.DeskSettings:
     """Administrators: route categories to teams and set the reopen window (1-90 days)."""
-    s = svc.save_desk_settings(db, principal, routing=dict(body.routing), reopen_days=body.reopen_days)
-    return DeskSettingsOut(routing=s.routing, reopen_days=s.reopen_days)
+    return svc.save_desk_settings(db, principal, routing=dict(body.routing), reopen_days=body.reopen_days)

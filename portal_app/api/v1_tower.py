@@ -6,22 +6,20 @@ Staff only: a customer's session or API key gets 403 on every route here. Edits 
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
-from portal_app.api.v1_shipments import ShipmentOut
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import board as board_svc
 from portal_app.services import bulk as bulk_svc
 from portal_app.services import workspace as ws
 from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.services.paging import PageOut
 from portal_app.services.shipments import MAX_PAGE_SIZE
 
 
@@ -43,28 +41,12 @@ CONFLICT = {409: {"description": "The shipment changed since expected_version: e
 # --------------------------------------------------------------------------------------------------- board
 
 
-class BoardRowOut(ShipmentOut):
-    owner: str | None
-    team: str | None
-    open_exceptions: int
-    next_sla_due_at: datetime | None
-    sla_breached: bool
-
-
-class BoardPageOut(BaseModel):
-    items: list[BoardRowOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
 def board_filters(request: Request, principal: Principal) -> board_svc.BoardFilters:
     params = {key: request.query_params.getlist(key) for key in board_svc.BOARD_PARAMS}
     return board_svc.BoardFilters.from_params(params, principal)
 
 
-@router.get("/shipments", response_model=BoardPageOut)
+@router.get("/shipments", response_model=PageOut[board_svc.BoardRow])
 def list_board(
     request: Request,
     principal: Staff,
@@ -82,15 +64,11 @@ def list_board(
     page: PageNo = 1,
     page_size: PageSize = 25,
     sort: Annotated[str, Query()] = "updated",
-) -> BoardPageOut:
+) -> PageOut[board_svc.BoardRow]:
     """Every shipment across companies with the board's filters (also origin, destination, etd_from/to,
     eta_from/to, delayed as on /api/v1/shipments)."""
-    result = board_svc.list_board(db, principal, board_filters(request, principal), page=page, page_size=page_size,
-                                  sort=sort)
-    items = [BoardRowOut(**r.shipment.__dict__, owner=r.owner, team=r.team, open_exceptions=r.open_exceptions,
-                         next_sla_due_at=r.next_sla_due_at, sla_breached=r.sla_breached) for r in result.rows]
-    return BoardPageOut(items=items, total=result.total, page=result.page, page_size=result.page_size,
-                        pages=result.pages)
+    return PageOut.of(board_svc.list_board(db, principal, board_filters(request, principal), page=page,
+                                           page_size=page_size, sort=sort))
 
 
 # --------------------------------------------------------------------------------------------------- bulk
@@ -137,19 +115,6 @@ class BulkEtaIn(VoyageIn):
     reason_text: str | None = Field(None, max_length=400)
 
 
-class FailureOut(BaseModel):
-    reference: str
-    reason: str
-
-
-class BulkReportOut(BaseModel):
-    action: str
-    requested: int
-    succeeded: list[str]
-    failed: list[FailureOut]
-    message: str
-
-
 def _selection(body: SelectionIn, principal: Principal) -> bulk_svc.Selection:
     if body.filter is not None:
         return bulk_svc.Selection(filters=board_svc.BoardFilters.from_params(body.filter, principal))
@@ -160,43 +125,31 @@ def _voyage(body: VoyageIn) -> bulk_svc.Voyage:
     return bulk_svc.Voyage(vessel=body.vessel, voyage=body.voyage, flight=body.flight, flight_date=body.flight_date)
 
 
-def _report(report: bulk_svc.BulkReport) -> BulkReportOut:
-    return BulkReportOut(action=report.action, requested=report.requested, succeeded=report.succeeded,
-                         failed=[FailureOut(**asdict(f)) for f in report.failed], message=report.message)
-
-
-@router.post("/bulk/assign", response_model=BulkReportOut)
-def bulk_assign(body: BulkAssignIn, principal: Staff, db: Db) -> BulkReportOut:
+@router.post("/bulk/assign", response_model=bulk_svc.BulkReport)
+def bulk_assign(body: BulkAssignIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
     changes = {k: getattr(body, k) for k in ("owner_id", "team_id") if k in body.model_fields_set}
-    return _report(bulk_svc.bulk_assign(db, principal, _selection(body, principal), changes))
+    return bulk_svc.bulk_assign(db, principal, _selection(body, principal), changes)
 
 
-@router.post("/bulk/customer-update", response_model=BulkReportOut)
-def bulk_customer_update(body: BulkUpdateIn, principal: Staff, db: Db) -> BulkReportOut:
-    return _report(bulk_svc.bulk_customer_update(db, principal, _selection(body, principal), body.body))
+@router.post("/bulk/customer-update", response_model=bulk_svc.BulkReport)
+def bulk_customer_update(body: BulkUpdateIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
+    return bulk_svc.bulk_customer_update(db, principal, _selection(body, principal), body.body)
 
 
-@router.post("/bulk/milestone", response_model=BulkReportOut)
-def bulk_milestone(body: BulkMilestoneIn, principal: Staff, db: Db) -> BulkReportOut:
+@router.post("/bulk/milestone", response_model=bulk_svc.BulkReport)
+def bulk_milestone(body: BulkMilestoneIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
     """Record a milestone on every open shipment of one vessel voyage or flight."""
     changes = {k: getattr(body, k) for k in ws.MILESTONE_FIELDS if k in body.model_fields_set}
-    return _report(bulk_svc.bulk_milestone(db, principal, _voyage(body), body.milestone, changes))
+    return bulk_svc.bulk_milestone(db, principal, _voyage(body), body.milestone, changes)
 
 
-@router.post("/bulk/eta", response_model=BulkReportOut)
-def bulk_eta(body: BulkEtaIn, principal: Staff, db: Db) -> BulkReportOut:
+@router.post("/bulk/eta", response_model=bulk_svc.BulkReport)
+def bulk_eta(body: BulkEtaIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
     """A new ETA with a reason for every open shipment of one vessel voyage or flight."""
-    return _report(bulk_svc.bulk_eta(db, principal, _voyage(body), body.new_eta, body.reason_code,
-                                     body.reason_text))
+    return bulk_svc.bulk_eta(db, principal, _voyage(body), body.new_eta, body.reason_code, body.reason_text)
 
 
 # --------------------------------------------------------------------------------------------------- workspace
-
-
-class EditOut(BaseModel):
-    reference: str
-    version: int
-    message: str
 
 
 class MilestoneIn(Body):
@@ -226,61 +179,15 @@ class NoteIn(Body):
         "internal", description="internal: staff only; customer: the customer reads it")
 
 
-class NoteOut(BaseModel):
-    reference: str
-    visibility: str
-    message: str
-
-
 class ReviewIn(Body):
     decision: Literal["approve", "reject"]
     reason: str | None = Field(None, max_length=400, description="Required to reject; the customer reads it")
     expected_version: Version | None = Field(None, description="The document's version you saw")
 
 
-class ReviewOut(BaseModel):
-    document_id: int
-    status: str
-    version: int
-    message: str
-
-
 class ReasonOut(BaseModel):
     code: str
     label: str
-
-
-class ChangeOut(BaseModel):
-    field: str
-    old: Any
-    new: Any
-    changed_by: str
-    changed_at: datetime | None
-
-
-class AuditOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    entity: str
-    changes: list[ChangeOut]
-
-
-class AuditPageOut(BaseModel):
-    items: list[AuditOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
-class AssignmentOut(BaseModel):
-    owner_id: int | None
-    owner: str | None
-    team_id: int | None
-    team: str | None
-    branch: str | None
-    version: int = Field(description="The shipment's version: send it as expected_version when editing")
 
 
 @router.get("/eta-reasons", response_model=list[ReasonOut])
@@ -289,50 +196,44 @@ def eta_reasons() -> list[ReasonOut]:
     return [ReasonOut(code=c, label=label) for c, label in ws.eta_reasons()]
 
 
-@router.patch("/shipments/{reference}/milestones/{code}", response_model=EditOut, responses=CONFLICT)
-def edit_milestone(reference: str, code: str, body: MilestoneIn, principal: Staff, db: Db) -> EditOut:
+@router.patch("/shipments/{reference}/milestones/{code}", response_model=ws.EditResult, responses=CONFLICT)
+def edit_milestone(reference: str, code: str, body: MilestoneIn, principal: Staff, db: Db) -> ws.EditResult:
     """Change only the fields sent (null clears a time)."""
     changes = {k: getattr(body, k) for k in ws.MILESTONE_FIELDS if k in body.model_fields_set}
-    return EditOut(**asdict(ws.edit_milestone(db, principal, reference, code, changes,
-                                              expected_version=body.expected_version)))
+    return ws.edit_milestone(db, principal, reference, code, changes, expected_version=body.expected_version)
 
 
-@router.post("/shipments/{reference}/eta", response_model=EditOut, responses=CONFLICT)
-def change_eta(reference: str, body: EtaIn, principal: Staff, db: Db) -> EditOut:
-    return EditOut(**asdict(ws.change_eta(db, principal, reference, body.new_eta, body.reason_code,
-                                          body.reason_text, expected_version=body.expected_version)))
+@router.post("/shipments/{reference}/eta", response_model=ws.EditResult, responses=CONFLICT)
+def change_eta(reference: str, body: EtaIn, principal: Staff, db: Db) -> ws.EditResult:
+    return ws.change_eta(db, principal, reference, body.new_eta, body.reason_code, body.reason_text,
+                         expected_version=body.expected_version)
 
 
-@router.post("/shipments/{reference}/assign", response_model=EditOut, responses=CONFLICT)
-def assign(reference: str, body: AssignIn, principal: Staff, db: Db) -> EditOut:
+@router.post("/shipments/{reference}/assign", response_model=ws.EditResult, responses=CONFLICT)
+def assign(reference: str, body: AssignIn, principal: Staff, db: Db) -> ws.EditResult:
     changes = {k: getattr(body, k) for k in ws.ASSIGN_FIELDS if k in body.model_fields_set}
-    return EditOut(**asdict(ws.assign(db, principal, reference, changes, expected_version=body.expected_version)))
+    return ws.assign(db, principal, reference, changes, expected_version=body.expected_version)
 
 
-@router.get("/shipments/{reference}/assignment", response_model=AssignmentOut)
-def get_assignment(reference: str, principal: Staff, db: Db) -> AssignmentOut:
-    return AssignmentOut(**asdict(ws.assignment(db, principal, reference)))
+@router.get("/shipments/{reference}/assignment", response_model=ws.Assignment)
+def get_assignment(reference: str, principal: Staff, db: Db) -> ws.Assignment:
+    return ws.assignment(db, principal, reference)
 
 
-@router.post("/shipments/{reference}/notes", response_model=NoteOut, status_code=201)
-def add_note(reference: str, body: NoteIn, principal: Staff, db: Db) -> NoteOut:
+@router.post("/shipments/{reference}/notes", response_model=ws.NoteResult, status_code=201)
+def add_note(reference: str, body: NoteIn, principal: Staff, db: Db) -> ws.NoteResult:
     """An internal note (staff only) or a customer-visible update."""
-    return NoteOut(**asdict(ws.add_note(db, principal, reference, body.body, visibility=body.visibility)))
+    return ws.add_note(db, principal, reference, body.body, visibility=body.visibility)
 
 
-@router.post("/shipments/{reference}/documents/{document_id}/review", response_model=ReviewOut,
+@router.post("/shipments/{reference}/documents/{document_id}/review", response_model=ws.ReviewResult,
              responses={409: {}})
-def review_document(reference: str, document_id: Id, body: ReviewIn, principal: Staff, db: Db) -> ReviewOut:
-    result = ws.review_document(db, principal, reference, document_id, approve=body.decision == "approve",
-                                reason=body.reason, expected_version=body.expected_version)
-    return ReviewOut(**asdict(result))
+def review_document(reference: str, document_id: Id, body: ReviewIn, principal: Staff, db: Db) -> ws.ReviewResult:
+    return ws.review_document(db, principal, reference, document_id, approve=body.decision == "approve",
+                              reason=body.reason, expected_version=body.expected_version)
 
 
-@router.get("/shipments/{reference}/audit", response_model=AuditPageOut)
+@router.get("/shipments/{reference}/audit", response_model=PageOut[ws.AuditRow])
 def audit_trail(reference: str, principal: Staff, db: Db, page: PageNo = 1, page_size: PageSize = 25
-                ) -> AuditPageOut:
-    result = ws.audit_trail(db, principal, reference, page=page, page_size=page_size)
-    items = [AuditOut(at=r.at, actor=r.actor, action=r.action, entity=r.entity,
-                      changes=[ChangeOut(**asdict(c)) for c in r.changes]) for r in result.rows]
-    return AuditPageOut(items=items, total=result.total, page=result.page, page_size=result.page_size,
-                        pages=result.pages)
+                ) -> PageOut[ws.AuditRow]:
+    return PageOut.of(ws.audit_trail(db, principal, reference, page=page, page_size=page_size))

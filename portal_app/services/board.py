@@ -151,13 +151,20 @@ class BoardFilters(ShipmentFilters):
 
 
 @dataclass(frozen=True)
-class BoardRow:
-    shipment: ShipmentRow
+class BoardRow(ShipmentRow):
+    """A shipment as the board lists it: its list row's fields, then who owns it and its exceptions' SLA (the API
+    serves this record as it is)."""
+
     owner: str | None
     team: str | None
     open_exceptions: int
     next_sla_due_at: datetime | None
     sla_breached: bool
+
+    @property
+    def shipment(self) -> ShipmentRow:
+        """The shipment as its list shows it."""
+        return ShipmentRow(**{f.name: getattr(self, f.name) for f in fields(ShipmentRow)})
 
 
 _OWNER = aliased(User, name="owner")  # built once: an alias per call costs more than the query
@@ -188,7 +195,8 @@ def list_board(db: Session, principal: Principal, filters: BoardFilters = BoardF
     rows = []
     for r in shipment_rows:
         owner, team, n, due = extras.get(r.reference, (None, None, 0, None))
-        rows.append(BoardRow(r, owner, team, int(n), due, bool(due and due < now)))
+        rows.append(BoardRow(**vars(r), owner=owner, team=team, open_exceptions=int(n), next_sla_due_at=due,
+                             sla_breached=bool(due and due < now)))
     return Page(rows=rows, total=int(total), page=page, page_size=page_size)
 
 

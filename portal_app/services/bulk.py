@@ -9,7 +9,7 @@ which shipments succeeded and which did not, and why. One audit row records the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -62,17 +62,20 @@ class Failure:
 
 @dataclass(frozen=True)
 class BulkReport:
+    """What a bulk action did, with its summary in words (the API serves this record as it is)."""
+
     action: str
     requested: int
-    succeeded: list[str] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
+    succeeded: list[str]
+    failed: list[Failure]
+    message: str
 
-    @property
-    def message(self) -> str:
-        text = f"{len(self.succeeded)} of {self.requested} shipments changed."
-        if self.failed:
-            text += f" {len(self.failed)} not changed (see the reason beside each); the others are saved."
-        return text
+    @classmethod
+    def of(cls, action: str, requested: int, succeeded: list[str], failed: list[Failure]) -> BulkReport:
+        text = f"{len(succeeded)} of {requested} shipments changed."
+        if failed:
+            text += f" {len(failed)} not changed (see the reason beside each); the others are saved."
+        return cls(action, requested, succeeded, failed, text)
 
 
 # --------------------------------------------------------------------------------------------------- selecting
@@ -162,7 +165,7 @@ def _run(db: Session, principal: Principal, action: str, shipments: list[Shipmen
                                                       "run the action again for it."))
         except ServiceError as exc:
             failed.append(Failure(shipment.reference, exc.message))
-    report = BulkReport(action, len(shipments) + len(missing), [s.reference for s in succeeded], failed)
+    report = BulkReport.of(action, len(shipments) + len(missing), [s.reference for s in succeeded], failed)
     batch.after = audit.dumps({**detail, "requested": report.requested, "succeeded": report.succeeded,
                                "failed": {f.reference: f.reason for f in failed}})
     db.add(batch)

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Annotated, BinaryIO
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import Document, DocumentRequirement, PortalEvent, Shipment
@@ -32,7 +33,7 @@ from portal_app.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from portal_app.services.paging import Page, check_paging
+from portal_app.services.paging import Page, PageOut, check_paging
 from portal_app.services.shipments import shipment_record
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,13 @@ def doc_type_name(doc_type: str) -> str:
     return DOCUMENT_TYPE_NAMES.get(doc_type, doc_type.replace("_", " ").capitalize())
 
 
+DOWNLOAD_URL = "/api/v1/documents/{id}/download"  # the one place a document's file is served (after tenancy)
+
+
 @dataclass(frozen=True)
 class DocumentRow:
+    """One version of a document as lists show it (the API serves this record as it is, without row_version)."""
+
     id: int
     shipment_reference: str
     doc_type: str
@@ -96,7 +102,9 @@ class DocumentRow:
     rejection_reason: str | None
     visibility: str
     uploaded_at: datetime
-    row_version: int = 1  # the review lock (``Document.version``), distinct from the upload's ``version_no``
+    download_url: str
+    # the review lock (``Document.version``), distinct from the upload's ``version_no``; not published
+    row_version: Annotated[int, Field(exclude=True)] = 1
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,16 @@ class ChecklistItem:
     rejection_reason: str | None
     due_at: datetime | None
     overdue: bool
+
+
+class ShipmentDocuments(PageOut[DocumentRow]):
+    """One page of a shipment's documents with its required-documents checklist."""
+
+    checklist: list[ChecklistItem]
+
+    @classmethod
+    def of_page(cls, page: Page[DocumentRow], checklist: list[ChecklistItem]) -> ShipmentDocuments:
+        return cls(**dict(PageOut.of(page)), checklist=checklist)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -150,6 +168,7 @@ def _row(doc: Document, reference: str) -> DocumentRow:
         rejection_reason=doc.rejection_reason,
         visibility=doc.visibility,
         uploaded_at=doc.created_at,
+        download_url=DOWNLOAD_URL.format(id=doc.id),
         row_version=doc.version,
     )
 

@@ -10,7 +10,7 @@ manager in Chicago read the same deadline in their own clocks.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,13 +72,19 @@ class ExceptionRow:
 
 
 @dataclass(frozen=True)
-class ExceptionDetail:
-    row: ExceptionRow
+class ExceptionDetail(ExceptionRow):
+    """One exception in full: its queue row's fields, then the rest (the API serves this record as it is)."""
+
     detail: str | None
     resolution_note: str | None
     resolved_at: datetime | None
     resolved_by: str | None
     auto_resolved: bool
+
+    @property
+    def row(self) -> ExceptionRow:
+        """The exception as the queue shows it."""
+        return ExceptionRow(**{f.name: getattr(self, f.name) for f in fields(ExceptionRow)})
 
 
 @dataclass(frozen=True)
@@ -242,7 +248,7 @@ def get_exception(db: Session, principal: Principal, exception_id: int) -> Excep
     exc = _load(db, principal, exception_id)
     found = db.exec(_joined(select(*_columns())).where(OpsException.id == exc.id)).one()
     resolver = db.get(User, exc.resolved_by_id) if exc.resolved_by_id else None
-    return ExceptionDetail(row=_row(found, clock.now(), viewer_timezone(db, principal)), detail=exc.detail,
+    return ExceptionDetail(**vars(_row(found, clock.now(), viewer_timezone(db, principal))), detail=exc.detail,
                            resolution_note=exc.resolution_note, resolved_at=exc.resolved_at,
                            resolved_by=resolver.full_name if resolver else None, auto_resolved=exc.auto_resolved)
 

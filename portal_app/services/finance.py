@@ -10,12 +10,14 @@ Customers never see draft invoices (they have not been sent yet); staff do.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import pandas as pd
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import (
@@ -95,34 +97,34 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
-class InvoiceDetail:
-    row: InvoiceRow
+class InvoiceDetail(InvoiceRow):
+    """One invoice in full: its list row's fields, then the rest (the API serves this record as it is)."""
+
     company_name: str
     subtotal: Decimal
     tax_total: Decimal
     amount_paid: Decimal
     disputed_reason: str | None
     version: int
-    lines: list[InvoiceLineView] = field(default_factory=list)
-    payments: list[PaymentView] = field(default_factory=list)
+    lines: list[InvoiceLineView]
+    payments: list[PaymentView]
+
+    @property
+    def row(self) -> InvoiceRow:
+        """The invoice as its list shows it."""
+        return InvoiceRow(**{f.name: getattr(self, f.name) for f in fields(InvoiceRow)})
 
     @property
     def can_dispute(self) -> bool:
-        return self.row.status in DISPUTABLE_STATUSES
+        return self.status in DISPUTABLE_STATUSES
 
 
 @dataclass(frozen=True)
-class StatementInvoice:
-    number: str
-    shipment_reference: str | None
-    issue_date: date
-    due_date: date
-    status: str
-    currency: str
-    total: Decimal
-    balance: Decimal
-    days_past_due: int
+class StatementInvoice(InvoiceRow):
+    """An open invoice on the aged statement: its list row's fields, then its aging (served as it is)."""
+
     bucket: str  # one of BUCKET_KEYS
+    days_past_due: int  # negative while not yet due (days_overdue is then 0)
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,13 @@ class CurrencyAging:
 
 @dataclass(frozen=True)
 class Statement:
+    """The aged statement (the API serves it as it is, without the count of open invoices)."""
+
     as_of: date
+    bucket_labels: dict[str, str]  # BUCKET_LABELS
     currencies: list[CurrencyAging]
     invoices: list[StatementInvoice]  # every open invoice, or one page of them when a page was asked for
-    open_invoices: int = 0
+    open_invoices: Annotated[int, Field(exclude=True)] = 0
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -293,7 +298,7 @@ def get_invoice(db: Session, principal: Principal, number: str) -> InvoiceDetail
         today,
     )
     return InvoiceDetail(
-        row=row,
+        **vars(row),
         company_name=company_name,
         subtotal=Decimal(invoice.subtotal),
         tax_total=Decimal(invoice.tax_total),
@@ -376,12 +381,13 @@ def statement(
         StatementInvoice(
             number=r.number, shipment_reference=r.shipment_reference, issue_date=r.issue_date, due_date=r.due_date,
             status=r.status, currency=r.currency, total=r.total, balance=r.balance,
-            days_past_due=int(r.days_past_due), bucket=str(r.bucket),
+            days_overdue=max(0, int(r.days_past_due)), bucket=str(r.bucket), days_past_due=int(r.days_past_due),
         )
         for r in (frame if page is None else frame.iloc[(page - 1) * page_size: page * page_size])
         .itertuples(index=False)
     ]
-    return Statement(as_of=as_of, currencies=currencies, invoices=invoices, open_invoices=len(frame))
+    return Statement(as_of=as_of, bucket_labels=BUCKET_LABELS, currencies=currencies, invoices=invoices,
+                     open_invoices=len(frame))
 
 
 EXPORT_INVOICE_COLUMNS = {

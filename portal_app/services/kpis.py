@@ -10,7 +10,7 @@ shipments (one number each) come back to Python, where pandas takes the median a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -342,6 +342,28 @@ def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | No
                   f"(ETA {wrong['eta']}, departure {wrong['status_departure']}, arrival {wrong['status_arrival']}; "
                   f"checked {audit.checked_at:%Y-%m-%d %H:%M} UTC)"),
     ]
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """Every KPI table of one computation as the API publishes it: the query, then each table's rows by name."""
+
+    since: date
+    until: date
+    mode: str | None
+    customer: str | None
+    tolerance_hours: int
+    computed_at: datetime
+    tables: dict[str, list[dict[str, Any]]]
+    titles: dict[str, str]
+
+    @classmethod
+    def of(cls, kpis: Kpis) -> KpiReport:
+        q = kpis.query
+        return cls(since=q.since, until=q.until, mode=q.mode, customer=q.customer,
+                   tolerance_hours=kpis.tolerance_hours, computed_at=kpis.computed_at,
+                   tables={name: [asdict(r) for r in table_rows(kpis, name)] for name in TABLES},
+                   titles={name: title for name, (title, _cols) in TABLES.items()})
 
 
 def compute(db: Session, principal: Principal, query: KpiQuery) -> Kpis:

@@ -29,12 +29,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import AuditLog, NotificationPreference
 from models.enums import Channel
 from portal_app.auth.principal import Principal
 from portal_app.services.errors import ValidationFailed
+from portal_app.services.inputs import Body, WholeNumber
 
 _CUSTOMER_KIND_LABELS: dict[str, str] = {
     "milestone_reached": "Milestone reached",
@@ -78,6 +80,35 @@ class Preference:
     threshold_hours: int | None = None  # only for kinds in THRESHOLD_KINDS; None elsewhere
     digest: bool | None = False  # email only: batch into the daily digest instead of sending at once (None on
     # input: keep the stored choice)
+
+
+class PreferenceChoice(Body):
+    """One kind and channel as a caller sets it (what ``save_preferences`` reads; a left-out ``digest`` keeps the
+    stored value)."""
+
+    event_kind: str = Field(max_length=30, description=f"One of {', '.join(EVENT_KINDS)}")
+    channel: str = Field(max_length=10, description=f"One of {', '.join(CHANNELS)}")
+    enabled: bool
+    threshold_hours: WholeNumber | None = Field(
+        default=None,
+        description=f"Only for eta_changed: notify when the ETA moves by more than this many hours "
+        f"({MIN_THRESHOLD_HOURS}-{MAX_THRESHOLD_HOURS}, default {DEFAULT_ETA_THRESHOLD_HOURS})",
+    )
+    digest: bool | None = Field(
+        default=None,
+        description="Email only: collect this kind into one email a day instead of sending it at once "
+        "(left out: unchanged)",
+    )
+
+
+class PreferenceView(PreferenceChoice):
+    """One kind and channel as the account shows it, with the kind's label (the API serves it as it is)."""
+
+    label: str
+
+    @classmethod
+    def of(cls, preference: Preference) -> PreferenceView:
+        return cls(**asdict(preference), label=KIND_LABELS[preference.event_kind])
 
 
 def default_preference(event_kind: str, channel: str) -> Preference:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models import EmailMessage, Notification, ShipmentFollower, User
@@ -198,18 +199,32 @@ def item_bodies(title: str, body: str | None, link: str | None) -> tuple[str, st
 
 @dataclass(frozen=True)
 class NotificationRow:
+    """One notification as the centre lists it (the API serves this record as it is)."""
+
     id: int
     event_kind: str
     title: str
     body: str | None
     link: str | None
+    read: bool
     read_at: datetime | None
     created_at: datetime
 
 
+class NotificationPage(BaseModel):
+    """One page of the caller's notifications with how many of all are unread (the API serves it as it is)."""
+
+    items: list[NotificationRow]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+
 def _row(n: Notification) -> NotificationRow:
     assert n.id is not None  # a stored row
-    return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at, n.created_at)
+    return NotificationRow(n.id, n.event_kind, n.title, n.body, n.link, n.read_at is not None, n.read_at,
+                           n.created_at)
 
 
 def list_notifications(db: Session, principal: Principal, *, page: int = 1, page_size: int = 20,

@@ -7,7 +7,7 @@ cached statements bind the same scope (:func:`portal_app.auth.scope.company_scop
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -186,8 +186,9 @@ class ContainerView:
 
 
 @dataclass(frozen=True)
-class ShipmentDetail:
-    row: ShipmentRow
+class ShipmentDetail(ShipmentRow):
+    """One shipment in full: its list row's fields, then the rest (the API serves this record as it is)."""
+
     incoterm: str | None
     shipper_name: str | None
     consignee_name: str | None
@@ -203,8 +204,13 @@ class ShipmentDetail:
     gross_weight_kg: float | None
     volume_cbm: float | None
     version: int
-    milestones: list[MilestoneView] = field(default_factory=list)
-    containers: list[ContainerView] = field(default_factory=list)
+    milestones: list[MilestoneView]
+    containers: list[ContainerView]
+
+    @property
+    def row(self) -> ShipmentRow:
+        """The shipment as its list shows it."""
+        return ShipmentRow(**{f.name: getattr(self, f.name) for f in fields(ShipmentRow)})
 
 
 _Select = TypeVar("_Select", bound=sa.Select)
@@ -457,7 +463,7 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
     ).all()
     containers = db.exec(select(Container).where(Container.shipment_id == shipment.id).order_by(Container.number)).all()
     return ShipmentDetail(
-        row=row,
+        **vars(row),
         incoterm=shipment.incoterm,
         shipper_name=shipment.shipper_name,
         consignee_name=shipment.consignee_name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlmodel import Session, col, select
 
 from models import Branch, OpsException, Shipment, Task, Team, User
@@ -32,13 +33,18 @@ UNASSIGNED = "Unassigned"
 
 @dataclass
 class WorkloadRow:
+    """One team's, branch's or person's load (the API serves this record as it is, every count always present)."""
+
+    __pydantic_config__ = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int | None  # team, branch or user id; None for work nobody owns
     name: str
-    shipments_in_progress: int = 0
-    open_exceptions: int = 0
+    # counts start at 0 (a factory, so the published schema shows no default: every count is always sent)
+    shipments_in_progress: int = field(default_factory=int)
+    open_exceptions: int = field(default_factory=int)
     exceptions_by_severity: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
-    sla_breaches: int = 0
-    overdue_tasks: int = 0
+    sla_breaches: int = field(default_factory=int)
+    overdue_tasks: int = field(default_factory=int)
 
 
 @dataclass(frozen=True)

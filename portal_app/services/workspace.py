@@ -681,7 +681,7 @@ class Assignment:
     team_id: int | None
     team: str | None
     branch: str | None
-    version: int = 0  # the shipment's version: what an editor sends back as ``expected_version``
+    version: int  # the shipment's version: what an editor sends back as ``expected_version``
 
 
 def assignment(db: Session, principal: Principal, reference: str) -> Assignment:

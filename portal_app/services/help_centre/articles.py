@@ -68,15 +68,21 @@ def require_editor(principal: Principal) -> None:
 # ------------------------------------------------------------------------------------------------------ DTOs
 
 
+def article_url(slug: str) -> str:
+    """Where an article is read."""
+    return f"/help/{slug}"
+
+
 @dataclass(frozen=True)
 class ArticleSummary:
-    """A published article in the help centre's list."""
+    """A published article in the help centre's list (the API serves this record as it is)."""
 
     slug: str
     title: str
     audience: str
     summary: str
     updated_at: datetime
+    url: str  # the article's page, ``/help/<slug>``
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,8 @@ def list_articles(
         .limit(page_size)
     ).all()
     return Page(
-        [ArticleSummary(r.slug, r.title, r.audience, first_sentence(r), r.updated_at) for r in rows],
+        [ArticleSummary(r.slug, r.title, r.audience, first_sentence(r), r.updated_at, article_url(r.slug))
+         for r in rows],
         int(total),
         page,
         page_size,

@@ -25,7 +25,7 @@ from models import HelpArticle, HelpSearch
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.help_centre import index as search_index
-from portal_app.services.help_centre.articles import MAX_PAGE_SIZE, audiences_for, require_staff
+from portal_app.services.help_centre.articles import MAX_PAGE_SIZE, article_url, audiences_for, require_staff
 from portal_app.services.help_centre.render import sentences, shorten
 from portal_app.services.help_centre.text import analyse
 from portal_app.services.paging import Page, check_paging
@@ -44,17 +44,14 @@ SNIPPET_CHARS = 200
 
 @dataclass(frozen=True)
 class ArticleSuggestion:
-    """One article that answers a question: ``score`` is the match score (0 to 1); the article is at
-    ``/help/<slug>``."""
+    """One article that answers a question: ``score`` is the match score (0 to 1); the article is at ``url``
+    (the API serves this record as it is)."""
 
     slug: str
     title: str
     snippet: str
     score: float
-
-    @property
-    def url(self) -> str:
-        return f"/help/{self.slug}"
+    url: str
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,8 @@ def _rank(db: Session, principal: Principal | None, text: str, limit: int) -> li
     matches = search_index.current(db).search(terms, audiences_for(principal), max(1, min(int(limit), 50)))
     wanted = set(terms)
     return [
-        ArticleSuggestion(m.article.slug, m.article.title, _snippet(m.article, wanted), round(m.score, 3))
+        ArticleSuggestion(m.article.slug, m.article.title, _snippet(m.article, wanted), round(m.score, 3),
+                          article_url(m.article.slug))
         for m in matches
     ]
 

@@ -4,10 +4,10 @@ request inside the caller's reach, and who hears about it."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import AppSetting, SlaPolicy, Team, Ticket, TicketFollower
@@ -18,6 +18,7 @@ from portal_app.auth.scope import company_filter
 from portal_app.services import audit
 from portal_app.services.config.common import record, refuse_if, require_admin
 from portal_app.services.errors import NotFound, ValidationFailed
+from portal_app.services.inputs import Body, Id, WholeNumber
 from portal_app.services.versioning import update_versioned
 
 NOTHING_SAVED = "Nothing was saved."
@@ -56,19 +57,19 @@ def reference_of(ticket_id: int) -> str:
 # ------------------------------------------------------------------------------------------ settings
 
 
-@dataclass(frozen=True)
-class DeskSettings:
-    """How requests are routed (category -> team id) and how long a resolved request may be reopened."""
+class DeskSettings(Body):
+    """How requests are routed (category -> team id) and how long a resolved request may be reopened (the API
+    reads and serves this model as it is)."""
 
-    routing: dict[str, int]
-    reopen_days: int
+    routing: dict[str, Id] = Field(description="Request category -> the id of the team it goes to")
+    reopen_days: WholeNumber
 
 
 def desk_settings(db: Session) -> DeskSettings:
     value = db.exec(select(AppSetting.value).where(AppSetting.key == SETTING_KEY)).first()
     data = json.loads(value) if value else {}
     routing = {k: int(v) for k, v in (data.get("routing") or {}).items() if k in CATEGORY_LABELS and v}
-    return DeskSettings(routing, int(data.get("reopen_days") or DEFAULT_REOPEN_DAYS))
+    return DeskSettings(routing=routing, reopen_days=int(data.get("reopen_days") or DEFAULT_REOPEN_DAYS))
 
 
 def save_desk_settings(db: Session, principal: Principal, *, routing: dict[str, Any],

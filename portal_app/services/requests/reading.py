@@ -5,11 +5,12 @@ query, not in the page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -30,6 +31,7 @@ from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
 from portal_app.services import clock
+from portal_app.services.documents import DOWNLOAD_URL
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.exceptions import SlaTimer, sla_timer, viewer_timezone
 from portal_app.services.paging import Page, check_paging
@@ -66,11 +68,25 @@ class RequestFilters:
 
 
 @dataclass(frozen=True)
+class RequestTimer(SlaTimer):
+    """A request's SLA timer: the API publishes it without the local due time (the pages show that)."""
+
+    due_local: Annotated[str, Field(exclude=True)]
+
+    @classmethod
+    def of(cls, timer: SlaTimer) -> RequestTimer:
+        return cls(**vars(timer))
+
+
+@dataclass(frozen=True)
 class RequestRow:
+    """A request as the queue and the customer's list show it (the API serves this record without its labels
+    for the category: the API's clients read the code)."""
+
     reference: str
     subject: str
     category: str
-    category_label: str
+    category_label: Annotated[str, Field(exclude=True)]
     priority: str
     status: str
     status_label: str
@@ -82,8 +98,8 @@ class RequestRow:
     invoice_number: str | None
     created_at: datetime
     updated_at: datetime
-    first_response: SlaTimer  # "met" once answered
-    resolution: SlaTimer
+    first_response: RequestTimer  # "met" once answered
+    resolution: RequestTimer
     version: int
 
 
@@ -92,6 +108,7 @@ class AttachmentView:
     document_id: int
     filename: str
     size_bytes: int
+    download_url: str
 
 
 @dataclass(frozen=True)
@@ -106,14 +123,16 @@ class MessageView:
 
 
 @dataclass(frozen=True)
-class RequestDetail:
-    row: RequestRow
+class RequestDetail(RequestRow):
+    """One request in full: its row's fields, then the thread and the rest (the API serves this record as it is,
+    without the exception's title)."""
+
     messages: list[MessageView]
     context: dict  # staff only; empty for customers
     assignee_id: int | None
     team_id: int | None
     exception_id: int | None
-    exception_title: str | None
+    exception_title: Annotated[str | None, Field(exclude=True)]
     merged_into: str | None
     merged_from: list[str]
     satisfaction: int | None
@@ -122,6 +141,11 @@ class RequestDetail:
     can_reopen: bool
     can_rate: bool
     reopen_until: datetime | None
+
+    @property
+    def row(self) -> RequestRow:
+        """The request as the lists show it."""
+        return RequestRow(**{f.name: getattr(self, f.name) for f in fields(RequestRow)})
 
 
 _Select = TypeVar("_Select", bound=sa.Select)
@@ -153,8 +177,9 @@ def _row(found: Sequence[Any], principal: Principal, now: datetime, tz: str) -> 
         status_label=labels.get(t.status, t.status), company_name=company, raised_by=raiser,
         assignee_name=assignee, team_name=team, shipment_reference=shipment_ref, invoice_number=invoice_no,
         created_at=t.created_at, updated_at=t.updated_at,
-        first_response=sla_timer(t.first_response_due_at, now, tz, answered),
-        resolution=sla_timer(t.resolution_due_at, now, tz, t.resolved_at if t.status in DONE_STATUSES else None),
+        first_response=RequestTimer.of(sla_timer(t.first_response_due_at, now, tz, answered)),
+        resolution=RequestTimer.of(
+            sla_timer(t.resolution_due_at, now, tz, t.resolved_at if t.status in DONE_STATUSES else None)),
         version=t.version,
     )
 
@@ -248,7 +273,8 @@ def _messages(db: Session, principal: Principal, ticket_id: int) -> list[Message
                 .join(Document, col(Document.id) == col(TicketAttachment.document_id)).where(*doc_where)
                 .order_by(col(Document.id))):
             assert doc_id is not None  # a stored row
-            files.setdefault(message_id, []).append(AttachmentView(doc_id, name, size))
+            files.setdefault(message_id, []).append(
+                AttachmentView(doc_id, name, size, DOWNLOAD_URL.format(id=doc_id)))
     staff = {r.value for r in STAFF_ROLES}
     return [MessageView(m.id, name or "System", role in staff, m.visibility == "internal", m.body, m.created_at,
                         tuple(files.get(m.id, ()))) for m, name, role in rows if m.id is not None]
@@ -271,7 +297,7 @@ def get_request(db: Session, principal: Principal, reference: str) -> RequestDet
                                                              TicketFollower.user_id == principal.user_id)).first()
     until = reopen_deadline(db, ticket)
     return RequestDetail(
-        row=row, messages=_messages(db, principal, ticket.id),
+        **vars(row), messages=_messages(db, principal, ticket.id),
         context=decode_context(ticket.context, ticket.reference) if principal.is_staff else {},
         assignee_id=ticket.assignee_id, team_id=ticket.team_id, exception_id=ticket.exception_id,
         exception_title=exception_title, merged_into=merged_into, merged_from=merged_from,
