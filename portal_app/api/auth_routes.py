@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,6 +19,8 @@ from portal_app.auth.redirects import safe_next
 from portal_app.services.errors import ServiceError, ValidationFailed
 from portal_app.services.inputs import Body
 from portal_app.settings import settings
+
+Result = TypeVar("Result")
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -66,7 +70,8 @@ def _set_session_cookie(response: Response, token: str) -> None:
 
 
 def _clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=settings.cookie_secure)
 
 
 @router.post(
@@ -98,7 +103,8 @@ async def login(request: Request, db: Session = Depends(get_db)) -> Response:
     if delay > 0:
         await asyncio.sleep(delay)
     try:
-        result = await _run(sessions.login, db, email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+        result = await _run(sessions.login, db, email, password, ip=client_ip(request),
+                            user_agent=request.headers.get("user-agent"))
     except ServiceError as exc:
         if not is_form:
             raise
@@ -146,7 +152,7 @@ def change_password(
     return {"changed": True, "other_sessions_ended": ended}
 
 
-async def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+async def _run(fn: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     """Run blocking database and argon2 work in a worker thread so the event loop stays free."""
     from starlette.concurrency import run_in_threadpool
 
