@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed test bench browsers clean-web
+.PHONY: run install install-test migrate seed check test bench browsers clean-web
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,7 +62,12 @@ run: seed
 	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
 
-test: install-test
+# The checkers (settings in pyproject.toml): ruff on the whole tree, mypy on models/ and the services.
+check: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: install-test check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-test migrate
