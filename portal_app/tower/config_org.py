@@ -4,20 +4,24 @@ team, or switch off). Customer accounts are managed by each customer's own admin
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import org
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 NEW_PASSWORD_ID = "new-staff-password"
 
-ROUTE = "/tower/config/org"
+ROUTE = routes.TOWER_CONFIG_ORG
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in org.STAFF_ROLE_VALUES]  # type: ignore[index]
 CELL_SELECT = {"padding": "4px 6px", "border": "1px solid #8b949e", "border_radius": "6px", "background": "white"}
 
@@ -67,10 +71,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
         self._versions = {str(u.id): u.version for u in staff}
         self.form_key += 1
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
         await self._fetch(principal)
         return None
@@ -79,24 +83,24 @@ class ConfigOrgState(ConfigMixin, SessionState):
         if saved is not None:
             await self._fetch(principal)
 
-    async def edit_row(self, row_key: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_row(self, principal: Principal, row_key: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing, self.field_errors, self.password_shown = str(row_key)[:30], {}, False
         return None
 
-    async def close_editor(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close_editor(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing, self.field_errors = "", {}
         return None
 
-    async def save_branch(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_branch(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         row = next((b for b in self.branches if "branch:" + b["id"] == self.editing), None)
         if row is None:
             return None
@@ -109,10 +113,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             await self._fetch(principal)
         return None
 
-    async def save_team(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_team(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         row = next((t for t in self.teams if "team:" + t["id"] == self.editing), None)
         if row is None:
             return None
@@ -124,10 +128,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             await self._fetch(principal)
         return None
 
-    async def add_branch(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_branch(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.password_shown = False
         name = form_text(form, "branch_name", 160)
         await self._after(principal, await self._save(
@@ -136,10 +140,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             timezone=form_text(form, "branch_timezone", 64) or "UTC", done=f"Branch {name} added."))
         return None
 
-    async def add_team(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_team(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.password_shown = False
         name, branch = form_text(form, "team_name", 160), form_text(form, "team_branch", 12)
         await self._after(principal, await self._save(principal, org.save_team, name=name,
@@ -147,10 +151,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
                                                       done=f"Team {name} added."))
         return None
 
-    async def add_company(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_company(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.password_shown = False
         name = form_text(form, "company_name", 240)
         await self._after(principal, await self._save(
@@ -160,11 +164,11 @@ class ConfigOrgState(ConfigMixin, SessionState):
             payment_terms_days=form_text(form, "company_terms", 4) or "30", done=f"Customer {name} added."))
         return None
 
-    async def toggle_company(self, row_key: str):  # noqa: ANN201
+    @page_event("tower")
+    async def toggle_company(self, principal: Principal, row_key: str) -> Any:
         """``row_key`` only names a row of the list this admin was shown; the service checks the company."""
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+        if not self._may_configure(principal):
+            return None
         row = next((c for c in self.companies if c["id"] == str(row_key)), None)
         if row is None:
             return None
@@ -174,10 +178,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             done=f"{row['name']} {'switched on' if on else 'switched off: its users can no longer sign in'}."))
         return None
 
-    async def add_staff(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_staff(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         team = form_text(form, "staff_team", 12)
         made = await self._save(principal, org.create_staff, email=form_text(form, "staff_email", 254),
                                 full_name=form_text(form, "staff_name", 200), role=form_text(form, "staff_role", 20),
@@ -190,10 +194,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             return reveal(NEW_PASSWORD_ID, made.temporary_password)
         return None
 
-    async def update_staff(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def update_staff(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.password_shown = False
         uid = form_text(form, "user_id", 12)
         row = next((u for u in self.staff if u["id"] == uid), None)

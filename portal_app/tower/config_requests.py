@@ -5,8 +5,11 @@ services check that again and audit every change (``services/requests/common.py`
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     MUTED_TEXT,
@@ -19,9 +22,10 @@ from portal_app.components.work_queue import checked_input, native_select, stack
 from portal_app.services import requests as svc
 from portal_app.services.config import org
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
-ROUTE = "/tower/config/requests"
+ROUTE = routes.TOWER_CONFIG_REQUESTS
 CATEGORY_CHOICES = [("", "Any category (general)"), *svc.CATEGORY_LABELS.items()]
 PREVIEW_CHARS = 140
 
@@ -62,18 +66,18 @@ class ConfigRequestsState(ConfigMixin, SessionState):
         self.reopen_days = str(settings.reopen_days)
         self.canned_rows = [canned_row(c) for c in sorted(canned, key=lambda c: c.title.lower())]
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.notice, self.error, self.field_errors, self.editing = "", "", {}, ""
         await self._read(principal)
         return None
 
-    async def save_settings(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_settings(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         routing = {category: form_text(form, f"route_{category}", 12) for category in svc.CATEGORY_LABELS}
         days = form_text(form, "reopen_days", 6)
         saved = await self._save(principal, svc.save_desk_settings, routing=routing, reopen_days=days,
@@ -83,24 +87,24 @@ class ConfigRequestsState(ConfigMixin, SessionState):
             await self._read(principal)
         return None
 
-    async def edit(self, canned_id: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit(self, principal: Principal, canned_id: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing, self.field_errors, self.notice, self.error = str(canned_id)[:12], {}, "", ""
         return None
 
-    async def close(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing, self.field_errors = "", {}
         return None
 
-    async def save_canned(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_canned(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         canned_id = int(self.editing) if self.editing.isdigit() else None
         title = form_text(form, "title", 120)
         saved = await self._save(principal, svc.save_canned, title=title, body=str(form.get("body", ""))[:5000],

@@ -4,17 +4,21 @@ subject (exceptions, customer requests, hand-priced quotes), kind and severity, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ops import KIND_LABELS
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import rules, sla
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
-ROUTE = "/tower/config/rules"
+ROUTE = routes.TOWER_CONFIG_RULES
 SEVERITY_CHOICES = [(s, s.capitalize()) for s in rules.SEVERITIES]
 SUBJECT_CHOICES = [(k, v[0]) for k, v in sla.SUBJECTS.items()]
 
@@ -53,39 +57,39 @@ class ConfigRulesState(ConfigMixin, SessionState):
         self.rule_rows = [rule_row(r) for r in found]
         self.policy_rows = [policy_row(p) for p in policies]
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.notice, self.error, self.field_errors, self.editing_rule, self.editing_policy = "", "", {}, "", ""
         await self._read(principal)
         return None
 
-    async def edit_rule(self, kind: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_rule(self, principal: Principal, kind: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing_rule, self.editing_policy, self.field_errors = str(kind)[:30], "", {}
         return None
 
-    async def edit_policy(self, policy_id: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_policy(self, principal: Principal, policy_id: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing_policy, self.editing_rule, self.field_errors = str(policy_id)[:12], "", {}
         return None
 
-    async def close(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing_rule, self.editing_policy, self.field_errors = "", "", {}
         return None
 
-    async def save_rule(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_rule(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         row = next((r for r in self.rule_rows if r["kind"] == self.editing_rule), None)
         if row is None:
             return None
@@ -98,10 +102,10 @@ class ConfigRulesState(ConfigMixin, SessionState):
             await self._read(principal)
         return None
 
-    async def save_policy(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_policy(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         policy_id = int(self.editing_policy) if self.editing_policy.isdigit() else None
         subject, kind, severity = (form_text(form, k, 30) for k in ("subject", "kind", "severity"))
         saved = await self._save(principal, sla.save_policy, subject=subject, kind=kind or "*",

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
@@ -16,9 +17,10 @@ from portal_app.services.config import documents, templates
 from portal_app.services.documents import DOCUMENT_TYPE_NAMES
 from portal_app.services.trade_codes import INCOTERMS
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
-ROUTE = "/tower/config/templates"
+ROUTE = routes.TOWER_CONFIG_TEMPLATES
 MODE_CHOICES = [(m, MODE_LABELS.get(m, m)) for m in templates.MODES]
 ANCHOR_CHOICES = [("origin", "Origin (days from ready date)"), ("destination", "Destination (days from arrival)")]
 INCOTERM_CHOICES = [("", "Any Incoterm")] + [(c, f"{c} – {t.name}") for c, t in INCOTERMS.items()]
@@ -77,37 +79,37 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
         self.requirement_rows = [requirement_row(r) for r in reqs]
         self.form_key += 1
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.notice, self.error, self.field_errors = "", "", {}
         await self._fetch(principal)
         return None
 
-    async def choose_mode(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def choose_mode(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         mode = form_text(form, "mode", 12)
         self.mode = mode if mode in templates.MODES else "ocean_fcl"
         self.notice, self.error, self.field_errors = "", "", {}
         await self._fetch(principal)
         return None
 
-    async def add_step(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_step(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         if len(self.steps) < templates.MAX_STEPS:
             self.steps = [*self.steps, step_row(self._next, {"anchor": "destination"})]
             self._next += 1
         return None
 
-    async def save_template(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_template(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         steps = steps_from_form(form, [s["n"] for s in self.steps])
         saved = await self._save(principal, templates.save_template, self.mode, form_text(form, "template_name", 160),
                                  steps, expected_version=self.version or None,
@@ -117,10 +119,10 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
             await self._fetch(principal)
         return None
 
-    async def add_requirement(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_requirement(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         saved = await self._save(
             principal, documents.save_requirement, mode=form_text(form, "req_mode", 12),
             incoterm=form_text(form, "req_incoterm", 3) or None, doc_type=form_text(form, "req_doc_type", 40),
@@ -131,25 +133,25 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
             await self._fetch(principal)
         return None
 
-    async def edit_requirement(self, row_key: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_requirement(self, principal: Principal, row_key: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing_requirement, self.field_errors = str(row_key)[:12], {}
         return None
 
-    async def close_requirement(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close_requirement(self, principal: Principal) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.editing_requirement, self.field_errors = "", {}
         return None
 
-    async def save_requirement(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def save_requirement(self, principal: Principal, form: dict) -> Any:
         """Change the selected required document (the row names it; the service checks it)."""
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+        if not self._may_configure(principal):
+            return None
         row = next((r for r in self.requirement_rows if r["id"] == self.editing_requirement), None)
         if row is None:
             return None
@@ -166,10 +168,10 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
             await self._fetch(principal)
         return None
 
-    async def toggle_requirement(self, requirement_id: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def toggle_requirement(self, principal: Principal, requirement_id: str) -> Any:
+        if not self._may_configure(principal):
+            return None
         row = next((r for r in self.requirement_rows if r["id"] == str(requirement_id)), None)
         if row is None:
             return None
@@ -188,7 +190,7 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
 S = ConfigTemplatesState
 
 
-def _cell_input(label: rx.Var, name: rx.Var, value: rx.Var, **props) -> rx.Component:
+def _cell_input(label: rx.Var, name: rx.Var, value: rx.Var, **props: Any) -> rx.Component:
     return rx.el.input(name=name, default_value=value, aria_label=label, style=INPUT_STYLE, **props)
 
 
