@@ -10,8 +10,26 @@ made meanwhile by someone else is refused with nothing saved; the page then show
 keeps what was entered (``services/requests/desk.py``). Attachments come with the reply in one upload; the
 service checks and stores them privately, all or nothing with the message."""
 
-from portal_app.tower.request_detail.rows import context_pairs, insert_script, placeholder_left
+from portal_app.tower.request_detail.rows import (
+    AttachmentRow,
+    MessageRow,
+    Option,
+    RequestSummary,
+    context_pairs,
+    insert_script,
+    placeholder_left,
+)
 from portal_app.tower.request_detail.state import TowerRequestState
 from portal_app.tower.request_detail.view import tower_request_detail
 
-__all__ = ["TowerRequestState", "context_pairs", "insert_script", "placeholder_left", "tower_request_detail"]
+__all__ = [
+    "AttachmentRow",
+    "MessageRow",
+    "Option",
+    "RequestSummary",
+    "TowerRequestState",
+    "context_pairs",
+    "insert_script",
+    "placeholder_left",
+    "tower_request_detail",
+]

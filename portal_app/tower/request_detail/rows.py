@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
+from dataclasses import dataclass
 
 from portal_app.components.document_upload import fmt_size
 from portal_app.components.formatting import fmt_local
@@ -15,9 +15,7 @@ from portal_app.components.ops import (
 )
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
-from portal_app.tower.requests import ROUTE
-
-log = logging.getLogger(__name__)
+from portal_app.ui import routes
 
 UPLOAD_ID = "reply-files"
 BODY_ID = "reply-body"
@@ -37,10 +35,87 @@ CONTEXT_LABELS = {"page": "Page", "record": "Record", "attempted": "Tried to", "
 REPLY_STATUS_CHOICES = list(svc.STAFF_STATUS_LABELS.items())
 
 
-# ------------------------------------------------------------------------------------------ views
+# ------------------------------------------------------------------------------------------ rows
 
 
-def request_view(d: svc.RequestDetail, now, tz: str, me: int = 0) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class RequestSummary:
+    """One request as the page shows it (display strings; "yes" or "" for the page's switches)."""
+
+    reference: str
+    subject: str
+    status: str
+    status_label: str
+    category: str
+    category_label: str
+    priority: str
+    priority_label: str
+    customer: str
+    raised_by: str
+    team: str
+    team_id: str
+    assignee: str
+    assignee_id: str
+    mine: str
+    shipment: str
+    shipment_href: str
+    invoice: str
+    invoice_href: str
+    opened: str
+    updated: str
+    first_left: str
+    first_breached: str
+    first_due: str
+    res_left: str
+    res_breached: str
+    res_due: str
+    exception_id: str
+    exception_title: str
+    exception_href: str
+    merged_into: str
+    merged_into_href: str
+    merged_from: str
+    following: str
+    done: str
+    can_reopen: str
+    reopen_until: str
+    satisfaction: str
+    reply_status: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One message of the thread: a customer's, a reply to the customer or an internal note."""
+
+    id: str
+    author: str
+    who: str
+    kind: str
+    kind_label: str
+    internal: str
+    body: str
+    at: str
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    """A file sent with a message, and where to download it."""
+
+    message_id: str
+    name: str
+    size: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a picker."""
+
+    value: str
+    label: str
+
+
+def request_view(d: svc.RequestDetail, now, tz: str, me: int = 0) -> RequestSummary:  # noqa: ANN001
     """One request as the page's strings."""
     r = d.row
     active = r.status in svc.ACTIVE_STATUSES
@@ -50,55 +125,57 @@ def request_view(d: svc.RequestDetail, now, tz: str, me: int = 0) -> dict[str, s
     satisfaction = ""
     if d.satisfaction:
         satisfaction = f"{d.satisfaction} of 5" + (f": “{d.satisfaction_comment}”" if d.satisfaction_comment else "")
-    return {
-        "reference": r.reference,
-        "subject": r.subject,
-        "status": r.status,
-        "status_label": svc.STAFF_STATUS_LABELS.get(r.status, r.status_label),
-        "category": r.category,
-        "category_label": r.category_label,
-        "priority": r.priority,
-        "priority_label": svc.PRIORITY_LABELS.get(r.priority, r.priority),
-        "customer": r.company_name,
-        "raised_by": r.raised_by,
-        "team": r.team_name or "No team",
-        "team_id": str(d.team_id or ""),
-        "assignee": r.assignee_name or "Unassigned",
-        "assignee_id": str(d.assignee_id or ""),
-        "mine": "yes" if me and d.assignee_id == me else "",
-        "shipment": r.shipment_reference or "",
-        "shipment_href": f"/tower/shipments/{r.shipment_reference}" if r.shipment_reference else "",
-        "invoice": r.invoice_number or "",
-        "invoice_href": f"/api/v1/invoices/{r.invoice_number}/pdf" if r.invoice_number else "",
-        "opened": fmt_local(r.created_at, tz),
-        "updated": fmt_local(r.updated_at, tz),
-        "first_left": first["left"], "first_breached": first["breached"], "first_due": first["due"],
-        "res_left": resolution["left"], "res_breached": resolution["breached"], "res_due": resolution["due"],
-        "exception_id": str(d.exception_id or ""),
-        "exception_title": d.exception_title or "",
-        "exception_href": f"/tower/exceptions/{d.exception_id}" if d.exception_id else "",
-        "merged_into": d.merged_into or "",
-        "merged_into_href": f"{ROUTE}/{d.merged_into}" if d.merged_into else "",
-        "merged_from": ", ".join(d.merged_from),
-        "following": "yes" if d.following else "",
-        "done": "" if active else "yes",
-        "can_reopen": "yes" if d.can_reopen else "",
-        "reopen_until": fmt_local(d.reopen_until, tz) if d.reopen_until else "",
-        "satisfaction": satisfaction,
-        "reply_status": r.status if r.status in svc.DONE_STATUSES else "waiting_on_customer",
-    }
+    return RequestSummary(
+        reference=r.reference,
+        subject=r.subject,
+        status=r.status,
+        status_label=svc.STAFF_STATUS_LABELS.get(r.status, r.status_label),
+        category=r.category,
+        category_label=r.category_label,
+        priority=r.priority,
+        priority_label=svc.PRIORITY_LABELS.get(r.priority, r.priority),
+        customer=r.company_name,
+        raised_by=r.raised_by,
+        team=r.team_name or "No team",
+        team_id=str(d.team_id or ""),
+        assignee=r.assignee_name or "Unassigned",
+        assignee_id=str(d.assignee_id or ""),
+        mine="yes" if me and d.assignee_id == me else "",
+        shipment=r.shipment_reference or "",
+        shipment_href=(routes.link(routes.TOWER_SHIPMENT, reference=r.shipment_reference)
+                       if r.shipment_reference else ""),
+        invoice=r.invoice_number or "",
+        invoice_href=f"/api/v1/invoices/{r.invoice_number}/pdf" if r.invoice_number else "",
+        opened=fmt_local(r.created_at, tz),
+        updated=fmt_local(r.updated_at, tz),
+        first_left=first["left"], first_breached=first["breached"], first_due=first["due"],
+        res_left=resolution["left"], res_breached=resolution["breached"], res_due=resolution["due"],
+        exception_id=str(d.exception_id or ""),
+        exception_title=d.exception_title or "",
+        exception_href=routes.link(routes.TOWER_EXCEPTION, exception_id=d.exception_id) if d.exception_id else "",
+        merged_into=d.merged_into or "",
+        merged_into_href=routes.link(routes.TOWER_REQUEST, reference=d.merged_into) if d.merged_into else "",
+        merged_from=", ".join(d.merged_from),
+        following="yes" if d.following else "",
+        done="" if active else "yes",
+        can_reopen="yes" if d.can_reopen else "",
+        reopen_until=fmt_local(d.reopen_until, tz) if d.reopen_until else "",
+        satisfaction=satisfaction,
+        reply_status=r.status if r.status in svc.DONE_STATUSES else "waiting_on_customer",
+    )
 
 
-def message_view(m: svc.MessageView, tz: str) -> dict[str, str]:
+def message_view(m: svc.MessageView, tz: str) -> MessageRow:
     kind = "note" if m.internal else "reply" if m.author_is_staff else "customer"
-    return {"id": str(m.id), "author": m.author, "who": "staff" if m.author_is_staff else "customer",
-            "kind": kind, "kind_label": KIND_LABELS[kind], "internal": "yes" if m.internal else "",
-            "body": m.body, "at": fmt_local(m.created_at, tz)}
+    return MessageRow(id=str(m.id), author=m.author, who="staff" if m.author_is_staff else "customer", kind=kind,
+                      kind_label=KIND_LABELS[kind], internal="yes" if m.internal else "", body=m.body,
+                      at=fmt_local(m.created_at, tz))
 
 
-def attachment_views(messages: list[svc.MessageView]) -> list[dict[str, str]]:
-    return [{"message_id": str(m.id), "name": a.filename, "size": fmt_size(a.size_bytes),
-             "href": f"/api/v1/documents/{a.document_id}/download"} for m in messages for a in m.attachments]
+def attachment_views(messages: list[svc.MessageView]) -> list[AttachmentRow]:
+    return [AttachmentRow(message_id=str(m.id), name=a.filename, size=fmt_size(a.size_bytes),
+                          href=f"/api/v1/documents/{a.document_id}/download")
+            for m in messages for a in m.attachments]
 
 
 def _context_value(value: object) -> str:
@@ -114,9 +191,15 @@ def context_pairs(context: dict) -> list[list[str]]:
             for k in keys if context[k] not in (None, "", {}, [])]
 
 
-def exception_option(e: exc_svc.ExceptionRow) -> dict[str, str]:
-    return {"value": str(e.id), "label": f"#{e.id} {e.title} · {SEVERITY_LABELS.get(e.severity, e.severity)} · "
-                                         f"{STATUS_LABELS.get(e.status, e.status)}"}
+def exception_option(e: exc_svc.ExceptionRow) -> Option:
+    return Option(str(e.id), f"#{e.id} {e.title} · {SEVERITY_LABELS.get(e.severity, e.severity)} · "
+                             f"{STATUS_LABELS.get(e.status, e.status)}")
+
+
+def canned_option(c: svc.CannedView) -> Option:
+    """A canned reply in the picker: its title and, when it has one, its category."""
+    labels = svc.CATEGORY_LABELS
+    return Option(str(c.id), c.title + (f" ({labels.get(c.category, c.category)})" if c.category else ""))
 
 
 def insert_script(text: str) -> str:

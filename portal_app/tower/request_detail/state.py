@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.ops import (
     StaffDirectoryMixin,
     id_or_none,
@@ -15,7 +18,7 @@ from portal_app.services import clock
 from portal_app.services import documents as docs
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
-from portal_app.services.errors import ServiceError
+from portal_app.services.errors import ErrorCode, ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
 from portal_app.tower.request_detail.rows import (
@@ -23,7 +26,12 @@ from portal_app.tower.request_detail.rows import (
     NOTHING_SENT,
     REFERENCE,
     UPLOAD_ID,
+    AttachmentRow,
+    MessageRow,
+    Option,
+    RequestSummary,
     attachment_views,
+    canned_option,
     context_pairs,
     exception_option,
     insert_script,
@@ -31,7 +39,7 @@ from portal_app.tower.request_detail.rows import (
     placeholder_left,
     request_view,
 )
-from portal_app.ui.session import SessionState, last_path_segment, run_db
+from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +56,13 @@ def _read(db, principal, reference: str):  # noqa: ANN001, ANN202
     return detail, canned, found
 
 
-
-
 class TowerRequestState(StaffDirectoryMixin, SessionState):
-    req: dict[str, str] = {}
+    req: RequestSummary | None = None
     context: list[list[str]] = []
-    messages: list[dict[str, str]] = []
-    files: list[dict[str, str]] = []
-    canned: list[dict[str, str]] = []
-    exceptions: list[dict[str, str]] = []
+    messages: list[MessageRow] = []
+    files: list[AttachmentRow] = []
+    canned: list[Option] = []
+    exceptions: list[Option] = []
     reply_kind: str = "reply"
     load_error: str = ""
     errors: dict[str, str] = {}  # per section: reply, triage, status, merge, exception, follow
@@ -72,7 +78,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
         try:
             detail, canned, found = await run_db(_read, principal, self._reference)
         except ServiceError as exc:
-            self.req, self.messages, self.files, self.context = {}, [], [], []
+            self.req, self.messages, self.files, self.context = None, [], [], []
             self.load_error = exc.message
             return False
         now = clock.now()
@@ -81,9 +87,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
         self.context = context_pairs(detail.context)
         self.messages = [message_view(m, self._tz) for m in detail.messages]
         self.files = attachment_views(detail.messages)
-        labels = svc.CATEGORY_LABELS
-        self.canned = [{"value": str(c.id), "label": c.title + (f" ({labels.get(c.category, c.category)})"
-                                                                  if c.category else "")} for c in canned]
+        self.canned = [canned_option(c) for c in canned]
         self._canned_bodies = {str(c.id): c.body for c in canned}
         self.exceptions = [exception_option(e) for e in found]
         self.load_error = ""
@@ -91,21 +95,18 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
             self.form_key += 1
         return True
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
         key = last_path_segment(self.router.url.path).strip().upper()
         self.errors, self.notices, self.field_errors, self.reply_kind = {}, {}, {}, "reply"
         if not REFERENCE.match(key):
-            self.req, self.load_error = {}, ("That is not a request reference (they look like REQ-000123). Go back "
-                                             "to the queue and open one from there.")
-            return None
+            self.req, self.load_error = None, ("That is not a request reference (they look like REQ-000123). Go "
+                                               "back to the queue and open one from there.")
+            return
         self._reference = key
         await self._load_directory(principal)
         await self._reload(principal)
         self.reply_key += 1
-        return None
 
     def _said(self, section: str, notice: str = "", error: str = "") -> None:
         self.notices = {section: notice} if notice else {}
@@ -113,88 +114,76 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
 
     def _conflict_text(self, what: str) -> str:
         r = self.req
-        return (f"{r.get('reference', 'This request')} was changed by someone else after you opened it (now: "
-                f"{r.get('status_label', '')}, {r.get('category_label', '')}, priority "
-                f"{r.get('priority_label', '').lower()}, {r.get('assignee', '')}, {r.get('team', '')}). {what} "
+        if r is None:  # the page could not read the request again
+            return (f"This request was changed by someone else after you opened it (now: , , priority , , ). {what} "
+                    "The page shows the request as it is now and your entry is still in the form: check it and try "
+                    "again to apply it on top.")
+        return (f"{r.reference} was changed by someone else after you opened it (now: {r.status_label}, "
+                f"{r.category_label}, priority {r.priority_label.lower()}, {r.assignee}, {r.team}). {what} "
                 "The page shows the request as it is now and your entry is still in the form: check it and try "
                 "again to apply it on top.")
 
-    async def _act(self, section: str, call, done: str, *, field: str = "", versioned: bool = True,  # noqa: ANN001
-                   **kwargs):
+    async def _act(self, principal: Principal, section: str, call: Callable[..., Any], done: str, *,
+                   field: str = "", versioned: bool = True, **kwargs: Any) -> None:
         """Run a change with the version the page showed; say what happened in the section, read the request
         again. A refusal keeps what was typed; a conflict shows the request as it is now."""
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
         if not self.req:
             self._said(section, error=f"The request is not loaded. Reload the page. {NOTHING_SAVED}")
-            return None
+            return
         if versioned:
             kwargs["expected_version"] = self._version
         try:
             await run_db(call, principal, self._reference, **kwargs)
         except ServiceError as exc:
             self.field_errors = {field: exc.message} if field and exc.status_code in (404, 422) else {}
-            if exc.status_code == 409 and exc.code == "conflict":
+            if exc.code == ErrorCode.CONFLICT:
                 await self._reload(principal, keep_forms=True)
                 self._said(section, error=self._conflict_text(NOTHING_SAVED))
             else:
                 self._said(section, error="" if self.field_errors else exc.message)
                 if exc.status_code == 409:
                     await self._reload(principal, keep_forms=True)
-            return None
+            return
         except Exception:  # a failure on our side still ends with a clear message (the session rolled back)
             log.exception("request change failed")
             self.field_errors = {}
             self._said(section, error=f"That failed on our side. {NOTHING_SAVED} Try again in a minute.")
-            return None
+            return
         self.field_errors = {}
         self._said(section, notice=done)
         await self._reload(principal)
-        return None
 
     # ---------------------------------------------------------------- reply or note
 
-    async def set_reply_kind(self, value: str):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def set_reply_kind(self, principal: Principal, value: str) -> None:
         self.reply_kind = "note" if value == "note" else "reply"
         self._said("reply")  # the last result was about the other kind of message
-        return None
 
-    async def insert_canned(self, canned_id: str):  # noqa: ANN201
+    @page_event("tower")
+    async def insert_canned(self, principal: Principal, canned_id: str) -> Any:
         """Put the chosen canned reply's text into the message box (the agent adapts it before sending)."""
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
         body = self._canned_bodies.get(str(canned_id)[:12])
         if body is None:
             return None
         return rx.call_script(insert_script(body))
 
-    async def files_rejected(self, _rejected: list[dict]):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def files_rejected(self, principal: Principal, _rejected: list[dict]) -> Any:
         self._said("reply", error=(f"Those files cannot be attached: at most {MAX_ATTACHMENTS} files of "
                                    f"{docs.max_upload_mb()} MB each ({ACCEPTED_DESCRIPTION}). Nothing was sent; "
                                    "choose the files again."))
         return rx.clear_selected_files(UPLOAD_ID)
 
-    async def clear_files(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def clear_files(self, principal: Principal) -> Any:
         return rx.clear_selected_files(UPLOAD_ID)
 
     @upload_form_limit(message_form)
-    async def send_reply(self, files: list[rx.UploadFile], form: dict):  # noqa: ANN201
+    @page_event("tower", upload=True)
+    async def send_reply(self, principal: Principal, files: list[rx.UploadFile], form: dict) -> Any:
         """The reply form and its files arrive together: a reply to the customer (with the status after it) or an
         internal note; the service stores the message and files all or nothing."""
-        principal = await self._authorize_upload("tower")
-        if principal is None:
-            return self._refused()
         form = form if isinstance(form, dict) else {}
         internal = str(form.get("kind", "")) == "note"
         body = str(form.get("body", ""))
@@ -219,7 +208,7 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
                          attachments=attachments, status=status,
                          expected_version=None if internal else self._version)
         except ServiceError as exc:
-            if exc.status_code == 409 and exc.code == "conflict":
+            if exc.code == ErrorCode.CONFLICT:
                 await self._reload(principal, keep_forms=True)
                 self._said("reply", error=self._conflict_text(
                     f"{NOTHING_SENT} Read the latest messages in the thread below."))
@@ -247,56 +236,65 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
 
     # ---------------------------------------------------------------- triage and status
 
-    async def save_triage(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def save_triage(self, principal: Principal, form: dict) -> None:
         assignee = form.get("assignee_id")
-        return await self._act(
-            "triage", svc.triage, "Triage saved. A new assignee was notified; a new category or priority "
+        await self._act(
+            principal, "triage", svc.triage, "Triage saved. A new assignee was notified; a new category or priority "
             "recalculated the SLA due times.",
             category=str(form.get("category", "")), priority=str(form.get("priority", "")),
             team_id=id_or_none(form.get("team_id")), assignee_id=self._me if assignee == "me" else id_or_none(assignee))
 
-    async def take(self):  # noqa: ANN201
+    @page_event("tower")
+    async def take(self, principal: Principal) -> None:
         r = self.req
-        return await self._act("triage", svc.triage, "You are the assignee now.", category=r.get("category", ""),
-                               priority=r.get("priority", ""), team_id=id_or_none(r.get("team_id")),
-                               assignee_id=self._me)
+        await self._act(principal, "triage", svc.triage, "You are the assignee now.",
+                        category=r.category if r else "", priority=r.priority if r else "",
+                        team_id=id_or_none(r.team_id if r else None), assignee_id=self._me)
 
-    async def resolve(self):  # noqa: ANN201
-        return await self._act("status", svc.set_status, "Marked resolved; the customer was told and can reply to "
-                               "reopen it.", status="resolved")
+    @page_event("tower")
+    async def resolve(self, principal: Principal) -> None:
+        await self._act(principal, "status", svc.set_status, "Marked resolved; the customer was told and can reply "
+                        "to reopen it.", status="resolved")
 
-    async def close(self):  # noqa: ANN201
-        return await self._act("status", svc.set_status, "Closed.", status="closed")
+    @page_event("tower")
+    async def close(self, principal: Principal) -> None:
+        await self._act(principal, "status", svc.set_status, "Closed.", status="closed")
 
-    async def reopen(self, form: dict):  # noqa: ANN201
-        return await self._act("status", svc.reopen, "Reopened with a new resolution time; the reason is in the "
-                               "thread.", field="reason", reason=str(form.get("reason", "")))
+    @page_event("tower")
+    async def reopen(self, principal: Principal, form: dict) -> None:
+        await self._act(principal, "status", svc.reopen, "Reopened with a new resolution time; the reason is in the "
+                        "thread.", field="reason", reason=str(form.get("reason", "")))
 
-    async def merge(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def merge(self, principal: Principal, form: dict) -> None:
         into = str(form.get("into", "")).strip().upper()[:20]
         if not into:
             self.field_errors = {"into": f"Type the reference of the request to merge into, e.g. REQ-000123. "
-                                        f"{NOTHING_SAVED}"}
+                                         f"{NOTHING_SAVED}"}
             self._said("merge")
-            return None
-        return await self._act("merge", svc.merge, f"Merged into {into}; this request is closed and points there.",
-                               field="into", into_reference=into)
+            return
+        await self._act(principal, "merge", svc.merge, f"Merged into {into}; this request is closed and points "
+                        "there.", field="into", into_reference=into)
 
-    async def link_exception(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def link_exception(self, principal: Principal, form: dict) -> None:
         chosen = id_or_none(form.get("exception_id"))
         if chosen is None:
             self.field_errors = {"exception": f"Choose one of the shipment's open exceptions. {NOTHING_SAVED}"}
             self._said("exception")
-            return None
-        return await self._act("exception", svc.link_exception, f"Linked to exception #{chosen}.",
-                               field="exception", exception_id=chosen)
+            return
+        await self._act(principal, "exception", svc.link_exception, f"Linked to exception #{chosen}.",
+                        field="exception", exception_id=chosen)
 
-    async def unlink_exception(self):  # noqa: ANN201
-        return await self._act("exception", svc.link_exception, "The exception is no longer linked.",
-                               exception_id=None)
+    @page_event("tower")
+    async def unlink_exception(self, principal: Principal) -> None:
+        await self._act(principal, "exception", svc.link_exception, "The exception is no longer linked.",
+                        exception_id=None)
 
-    async def toggle_follow(self):  # noqa: ANN201
-        follow = self.req.get("following") != "yes"
+    @page_event("tower")
+    async def toggle_follow(self, principal: Principal) -> None:
+        follow = not (self.req is not None and self.req.following == "yes")
         done = ("You follow this request: you hear about the customer's replies." if follow
                 else "You no longer follow this request.")
-        return await self._act("follow", svc.set_following, done, versioned=False, follow=follow)
+        await self._act(principal, "follow", svc.set_following, done, versioned=False, follow=follow)

@@ -44,6 +44,7 @@ from portal_app.tower.request_detail.rows import (
 )
 from portal_app.tower.request_detail.state import TowerRequestState
 from portal_app.tower.requests import ROUTE, priority_badge
+from portal_app.ui import routes
 
 S = TowerRequestState
 
@@ -81,41 +82,41 @@ def _summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             responsive_grid(
-                _fact("Status", rx.text(r["status_label"], data_testid="request-status")),
-                _fact("Customer", r["customer"]),
-                _fact("Raised by", r["raised_by"]),
-                _fact("Category and priority", rx.hstack(rx.text(r["category_label"]),
-                                                          priority_badge(r["priority"], r["priority_label"]),
+                _fact("Status", rx.text(r.status_label, data_testid="request-status")),
+                _fact("Customer", r.customer),
+                _fact("Raised by", r.raised_by),
+                _fact("Category and priority", rx.hstack(rx.text(r.category_label),
+                                                          priority_badge(r.priority, r.priority_label),
                                                           spacing="2", align="center")),
-                _fact("Assignee", rx.text(r["assignee"], data_testid="request-assignee")),
-                _fact("Team", r["team"]),
-                _fact("Shipment", rx.cond(r["shipment_href"] != "",
-                                          rx.link(r["shipment"], href=r["shipment_href"], color=ACCENT,
+                _fact("Assignee", rx.text(r.assignee, data_testid="request-assignee")),
+                _fact("Team", r.team),
+                _fact("Shipment", rx.cond(r.shipment_href != "",
+                                          rx.link(r.shipment, href=r.shipment_href, color=ACCENT,
                                                   data_testid="request-shipment"),
                                           rx.text("—"))),
-                _fact("Invoice", rx.cond(r["invoice_href"] != "",
-                                         download_link(r["invoice"], r["invoice_href"],
-                                                       "Invoice " + r["invoice"] + " (PDF)"),
+                _fact("Invoice", rx.cond(r.invoice_href != "",
+                                         download_link(r.invoice, r.invoice_href,
+                                                       "Invoice " + r.invoice + " (PDF)"),
                                          rx.text("—"))),
-                _timer("First response", r["first_left"], r["first_breached"], r["first_due"], "first-response"),
-                _timer("Resolution", r["res_left"], r["res_breached"], r["res_due"], "resolution"),
-                _fact("Opened", r["opened"]),
-                _fact("Linked exception", rx.cond(r["exception_href"] != "",
-                                                  rx.link("#" + r["exception_id"] + " " + r["exception_title"],
-                                                          href=r["exception_href"], color=ACCENT,
+                _timer("First response", r.first_left, r.first_breached, r.first_due, "first-response"),
+                _timer("Resolution", r.res_left, r.res_breached, r.res_due, "resolution"),
+                _fact("Opened", r.opened),
+                _fact("Linked exception", rx.cond(r.exception_href != "",
+                                                  rx.link("#" + r.exception_id + " " + r.exception_title,
+                                                          href=r.exception_href, color=ACCENT,
                                                           data_testid="request-exception"),
                                                   rx.text("None"))),
                 narrow=2, middle=3, wide=4,
                 spacing="3",
             ),
-            rx.cond(r["merged_from"] != "", rx.text("Merged into this request: ", r["merged_from"], size="2"),
+            rx.cond(r.merged_from != "", rx.text("Merged into this request: ", r.merged_from, size="2"),
                     rx.fragment()),
-            rx.cond(r["satisfaction"] != "", rx.text("Customer's rating: ", r["satisfaction"], size="2"),
+            rx.cond(r.satisfaction != "", rx.text("Customer's rating: ", r.satisfaction, size="2"),
                     rx.fragment()),
             rx.hstack(
-                rx.cond(r["mine"] == "", secondary_button("Assign to me", type="button", on_click=S.take),
+                rx.cond(r.mine == "", secondary_button("Assign to me", type="button", on_click=S.take),
                         rx.text("You are the assignee.", size="2", color=MUTED_TEXT)),
-                secondary_button(rx.cond(r["following"] == "yes", "Stop following", "Follow this request"),
+                secondary_button(rx.cond(r.following == "yes", "Stop following", "Follow this request"),
                                  type="button", on_click=S.toggle_follow),
                 spacing="3",
                 wrap="wrap",
@@ -139,29 +140,29 @@ def _context() -> rx.Component:
 
 
 def _message(m: rx.Var) -> rx.Component:
-    internal = m["internal"] == "yes"
+    internal = m.internal == "yes"
     return rx.el.li(
         rx.el.article(
             rx.hstack(
                 rx.cond(internal, rx.icon("lock", size=15, color=NOTE_TEXT, aria_hidden="true"), rx.fragment()),
-                rx.text(m["kind_label"], weight="bold",
-                        color=rx.match(m["kind"], ("note", NOTE_TEXT), ("reply", ACCENT), "#24292f"),
+                rx.text(m.kind_label, weight="bold",
+                        color=rx.match(m.kind, ("note", NOTE_TEXT), ("reply", ACCENT), "#24292f"),
                         data_testid="message-kind"),
                 spacing="1",
                 align="center",
             ),
-            rx.text(m["author"], " (", m["who"], ") · ", m["at"], size="1", color=MUTED_TEXT),
-            rx.text(m["body"], style={"white_space": "pre-wrap", "overflow_wrap": "anywhere"}, margin_top="6px"),
+            rx.text(m.author, " (", m.who, ") · ", m.at, size="1", color=MUTED_TEXT),
+            rx.text(m.body, style={"white_space": "pre-wrap", "overflow_wrap": "anywhere"}, margin_top="6px"),
             rx.foreach(S.files, lambda f: rx.cond(
-                f["message_id"] == m["id"],
-                rx.box(download_link(f["name"], f["href"], "Download " + f["name"]),
-                       rx.text(" (", f["size"], ")", as_="span", size="1", color=MUTED_TEXT), margin_top="4px"),
+                f.message_id == m.id,
+                rx.box(download_link(f.name, f.href, "Download " + f.name),
+                       rx.text(" (", f.size, ")", as_="span", size="1", color=MUTED_TEXT), margin_top="4px"),
                 rx.fragment(),
             )),
-            aria_label=m["kind_label"] + " by " + m["author"],
+            aria_label=m.kind_label + " by " + m.author,
             style={"padding": "10px 14px", "border_radius": "6px", "border": "1px solid #d0d7de"},
-            background=rx.match(m["kind"], ("note", NOTE_BACKGROUND), ("reply", "white"), CUSTOMER_BACKGROUND),
-            border_left=rx.match(m["kind"], ("note", f"4px solid {NOTE_BORDER}"), ("reply", f"4px solid {ACCENT}"),
+            background=rx.match(m.kind, ("note", NOTE_BACKGROUND), ("reply", "white"), CUSTOMER_BACKGROUND),
+            border_left=rx.match(m.kind, ("note", f"4px solid {NOTE_BORDER}"), ("reply", f"4px solid {ACCENT}"),
                                  "4px solid #6e7781"),
         ),
         data_testid=rx.cond(internal, "internal-note", "thread-message"),
@@ -217,7 +218,7 @@ def _reply_form() -> rx.Component:
                     rx.el.label("Insert a canned reply", html_for=CANNED_ID, style=LABEL_STYLE),
                     rx.el.select(
                         rx.el.option("Choose a canned reply…", value=""),
-                        rx.foreach(S.canned, lambda c: rx.el.option(c["label"], value=c["value"])),
+                        rx.foreach(S.canned, lambda c: rx.el.option(c.label, value=c.value)),
                         id=CANNED_ID, name="canned", default_value="", on_change=S.insert_canned,
                         style=NATIVE_SELECT_STYLE,
                     ),
@@ -243,7 +244,7 @@ def _reply_form() -> rx.Component:
                 # its default without clearing the message being written.
                 rx.cond(note, rx.fragment(),
                         rx.box(native_select("Status after the reply", "status", REPLY_STATUS_CHOICES,
-                                             value=S.req["reply_status"], select_id="reply-status"),
+                                             value=S.req.reply_status, select_id="reply-status"),
                                key=S.form_key, width="100%")),
                 file_dropzone("Attachments (optional)", UPLOAD_ID,
                               f"Up to {MAX_ATTACHMENTS} files of {limit} MB each: {ACCEPTED_DESCRIPTION}. Files "
@@ -282,14 +283,14 @@ def _triage() -> rx.Component:
                 size="2", color=MUTED_TEXT),
         stacked_form(
             responsive_grid(
-                native_select("Category", "category", list(svc.CATEGORY_LABELS.items()), value=r["category"],
+                native_select("Category", "category", list(svc.CATEGORY_LABELS.items()), value=r.category,
                               select_id="triage-category"),
-                native_select("Priority", "priority", list(svc.PRIORITY_LABELS.items()), value=r["priority"],
+                native_select("Priority", "priority", list(svc.PRIORITY_LABELS.items()), value=r.priority,
                               select_id="triage-priority"),
-                native_select("Team", "team_id", [("", "No team")], value=r["team_id"], select_id="triage-team",
+                native_select("Team", "team_id", [("", "No team")], value=r.team_id, select_id="triage-team",
                               more=S.teams),
                 native_select("Assignee", "assignee_id", [("", "Unassigned"), ("me", "Me")],
-                              value=r["assignee_id"], select_id="triage-assignee", more=S.people),
+                              value=r.assignee_id, select_id="triage-assignee", more=S.people),
                 narrow=1, middle=2, wide=2,
                 spacing="3",
             ),
@@ -305,18 +306,18 @@ def _status() -> rx.Component:
     return _card(
         "Resolve, close or reopen", "request-status-actions",
         rx.cond(
-            r["done"] == "yes",
+            r.done == "yes",
             rx.cond(
-                r["can_reopen"] == "yes",
+                r.can_reopen == "yes",
                 stacked_form(
-                    rx.text("It can be reopened until ", r["reopen_until"], ". The reason goes into the thread, "
+                    rx.text("It can be reopened until ", r.reopen_until, ". The reason goes into the thread, "
                             "where the customer reads it.", size="2", color=MUTED_TEXT),
                     text_field("Why it is reopened", "reason", "reopen-reason", S.field_errors),
                     secondary_button("Reopen request", type="submit"),
                     on_submit=S.reopen, label="Reopen the request", key=S.form_key,
                 ),
                 rx.text("The reopen window has ended. If the customer needs more, they open a new request "
-                        "mentioning ", r["reference"], ".", size="2", color=MUTED_TEXT),
+                        "mentioning ", r.reference, ".", size="2", color=MUTED_TEXT),
             ),
             rx.vstack(
                 rx.text("Resolving tells the customer, who can reply to reopen it. To send an answer with it, reply "
@@ -355,18 +356,18 @@ def _exception_link() -> rx.Component:
     return _card(
         "Shipment exception", "request-exception-link",
         rx.cond(
-            r["shipment"] == "",
+            r.shipment == "",
             rx.text("This request is not about a shipment, so there is no exception to link.", size="2",
                     color=MUTED_TEXT),
             rx.vstack(
                 rx.cond(
-                    r["exception_href"] != "",
+                    r.exception_href != "",
                     rx.hstack(
                         rx.text("Linked: "),
-                        rx.link("Exception #" + r["exception_id"] + " " + r["exception_title"],
-                                href=r["exception_href"], color=ACCENT),
+                        rx.link("Exception #" + r.exception_id + " " + r.exception_title,
+                                href=r.exception_href, color=ACCENT),
                         secondary_button("Unlink", type="button", size="1", on_click=S.unlink_exception,
-                                         aria_label="Unlink exception #" + r["exception_id"]),
+                                         aria_label="Unlink exception #" + r.exception_id),
                         spacing="2", align="center", wrap="wrap",
                     ),
                     rx.text("No exception is linked.", size="2", color=MUTED_TEXT),
@@ -374,7 +375,7 @@ def _exception_link() -> rx.Component:
                 rx.cond(
                     S.exceptions.length() > 0,
                     stacked_form(
-                        native_select("Open exceptions of " + r["shipment"], "exception_id",
+                        native_select("Open exceptions of " + r.shipment, "exception_id",
                                       [("", "Choose an exception…")], select_id="link-exception",
                                       more=S.exceptions, errors=S.field_errors, key="exception"),
                         secondary_button("Link exception", type="submit"),
@@ -390,12 +391,12 @@ def _exception_link() -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/requests/[reference]", "Request", TowerRequestState.load)
+@area_page("tower", routes.TOWER_REQUEST, "Request", TowerRequestState.load)
 def tower_request_detail() -> rx.Component:
     r = S.req
     return rx.vstack(
         rx.link("← Requests", href=ROUTE, color=ACCENT),
-        rx.heading(rx.cond(r.contains("reference"), r["reference"] + ": " + r["subject"], "Request"), size="7",
+        rx.heading(rx.cond(r, r.reference + ": " + r.subject, "Request"), size="7",
                    as_="h1"),
         rx.cond(S.load_error != "",
                 rx.vstack(error_callout(S.load_error, data_testid="request-error"),
@@ -403,18 +404,18 @@ def tower_request_detail() -> rx.Component:
                           width="100%"),
                 rx.fragment()),
         rx.cond(
-            r.contains("reference"),
+            r,
             rx.vstack(
-                rx.cond(r["merged_into"] != "",
+                rx.cond(r.merged_into != "",
                         rx.callout(rx.text("This request was merged into ",
-                                           rx.link(r["merged_into"], href=r["merged_into_href"]),
+                                           rx.link(r.merged_into, href=r.merged_into_href),
                                            "; work continues there. Nothing here can be changed any more."),
                                    icon="info", width="100%", data_testid="merged-notice"),
                         rx.fragment()),
                 _summary(),
                 _context(),
                 _thread(),
-                rx.cond(r["merged_into"] == "",
+                rx.cond(r.merged_into == "",
                         rx.vstack(
                             _reply_form(),
                             responsive_grid(_triage(), _status(), _exception_link(), _merge(), wide=2, spacing="4"),
