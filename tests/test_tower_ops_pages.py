@@ -123,12 +123,12 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
     assert row["due"] == "2026-11-10 08:00 UTC" and row["assignee"] == "Olivia Agent" and row["active"] == "yes"
     person = workload.WorkloadRow(7, "Li Wei", open_exceptions=2, sla_breaches=1)
     view = workload_page.workload_row_view(person, "person")
-    assert view["href"] == "/tower/exceptions?owner=7"
-    assert view["breached_href"] == "/tower/exceptions?owner=7&sla=breached"
-    assert view["person"] == "yes" and view["critical"] == "0"
-    assert workload_page.workload_row_view(workload.WorkloadRow(None, "Unassigned"), "person")["href"] == \
+    assert view.href == "/tower/exceptions?owner=7"
+    assert view.breached_href == "/tower/exceptions?owner=7&sla=breached"
+    assert view.person == "yes" and view.critical == "0"
+    assert workload_page.workload_row_view(workload.WorkloadRow(None, "Unassigned"), "person").href == \
         "/tower/exceptions?owner=none"
-    assert workload_page.workload_row_view(workload.WorkloadRow(3, "Rotterdam"), "branch")["href"] == ""
+    assert workload_page.workload_row_view(workload.WorkloadRow(3, "Rotterdam"), "branch").href == ""
 
 
 def test_history_of_an_exception_without_audit_rows_still_shows_its_opening(oworld: QuoteWorld):
