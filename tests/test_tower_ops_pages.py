@@ -94,9 +94,9 @@ def test_history_tells_what_happened_in_words_and_rows_show_the_viewers_zone(owo
             db.exec(sa.update(User).where(User.id == oworld.manager.user_id).values(timezone="UTC"))
             db.commit()
         view = detail_view(detail, T0, tz, me=li)
-        assert view["opened"] == "10 Nov 2026 17:00 CST" and view["mine"] == "yes"
-        assert view["status"] == "resolved" and view["left"].startswith("Met")
-        assert view["resolved_by"] == "Marco Manager"
+        assert view.opened == "10 Nov 2026 17:00 CST" and view.mine == "yes"
+        assert view.status == "resolved" and view.left.startswith("Met")
+        assert view.resolved_by == "Marco Manager"
         row = page.exception_row_view(detail.row, T0, tz)
         assert row["owner"] == "Li Wei" and row["team"] == "Ocean Export" and row["kind"] == "Other"
         assert row["href"] == f"/tower/exceptions/{made.row.id}" and row["company"] == "Acme Home Goods Ltd"
