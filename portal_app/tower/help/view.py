@@ -26,6 +26,7 @@ from portal_app.tower.help.state import (
     STATUS_CHOICES,
     TowerHelpState,
 )
+from portal_app.ui import routes
 
 # ------------------------------------------------------------------------------------------------ view
 
@@ -34,31 +35,31 @@ def _article_row(row: rx.Var) -> rx.Component:
     s = TowerHelpState
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.link(row["title"], href=row["href"], color=ACCENT, weight="medium", underline="always"), scope="row"
+            rx.link(row.title, href=row.href, color=ACCENT, weight="medium", underline="always"), scope="row"
         ),
-        rx.table.cell(rx.el.code(row["slug"])),
-        rx.table.cell(row["audience"]),
+        rx.table.cell(rx.el.code(row.slug)),
+        rx.table.cell(row.audience),
         rx.table.cell(
             rx.badge(
-                row["status"],
-                color_scheme=rx.cond(row["published"] == "yes", "green", "gray"),
+                row.status,
+                color_scheme=rx.cond(row.published == "yes", "green", "gray"),
                 variant="soft",
                 high_contrast=True,
             )
         ),
-        rx.table.cell(row["updated"], white_space="nowrap"),
+        rx.table.cell(row.updated, white_space="nowrap"),
         rx.table.cell(
             rx.cond(
                 s.can_edit,
                 rx.hstack(
                     secondary_button(
-                        "Edit", size="1", aria_label="Edit " + row["title"], on_click=s.edit_article(row["id"])
+                        "Edit", size="1", aria_label="Edit " + row.title, on_click=s.edit_article(row.id)
                     ),
                     secondary_button(
-                        rx.cond(row["published"] == "yes", "Unpublish", "Publish"),
+                        rx.cond(row.published == "yes", "Unpublish", "Publish"),
                         size="1",
-                        aria_label=rx.cond(row["published"] == "yes", "Unpublish ", "Publish ") + row["title"],
-                        on_click=s.toggle_published(row["id"]),
+                        aria_label=rx.cond(row.published == "yes", "Unpublish ", "Publish ") + row.title,
+                        on_click=s.toggle_published(row.id),
                     ),
                     spacing="2",
                 ),
@@ -72,13 +73,13 @@ def _article_row(row: rx.Var) -> rx.Component:
 def _gap_row(row: rx.Var) -> rx.Component:
     s = TowerHelpState
     return rx.table.row(
-        rx.table.row_header_cell(row["query"], scope="row"),
-        rx.table.cell(row["searches"]),
-        rx.table.cell(row["last"], white_space="nowrap"),
+        rx.table.row_header_cell(row.query, scope="row"),
+        rx.table.cell(row.searches),
+        rx.table.cell(row.last, white_space="nowrap"),
         rx.table.cell(
             rx.cond(
-                row["answer_href"] != "",
-                rx.link(row["answer_title"], href=row["answer_href"], color=ACCENT, underline="always"),
+                row.answer_href != "",
+                rx.link(row.answer_title, href=row.answer_href, color=ACCENT, underline="always"),
                 rx.text("No article yet", color=MUTED_TEXT),
             )
         ),
@@ -88,8 +89,8 @@ def _gap_row(row: rx.Var) -> rx.Component:
                 secondary_button(
                     "Write an article",
                     size="1",
-                    aria_label="Write an article for: " + row["query"],
-                    on_click=s.write_for_gap(row["query"]),
+                    aria_label="Write an article for: " + row.query,
+                    on_click=s.write_for_gap(row.query),
                 ),
                 rx.fragment(),
             )
@@ -155,7 +156,7 @@ def _editor() -> rx.Component:
                     "title",
                     errors,
                     input_id="help-title",
-                    default_value=s.edit["title"],
+                    default_value=s.edit.title,
                     required=True,
                     max_length=TITLE_MAX,
                 ),
@@ -164,7 +165,7 @@ def _editor() -> rx.Component:
                     "slug",
                     errors,
                     input_id="help-slug",
-                    default_value=s.edit["slug"],
+                    default_value=s.edit.slug,
                     max_length=SLUG_MAX,
                     hint="Lower-case letters, digits and hyphens, e.g. change-delivery-address. Leave "
                     "empty on a new article to make it from the title.",
@@ -173,7 +174,7 @@ def _editor() -> rx.Component:
                     "Who can read it",
                     "audience",
                     AUDIENCE_CHOICES,
-                    value=s.edit["audience"],
+                    value=s.edit.audience,
                     select_id="help-audience",
                     errors=errors,
                 ),
@@ -182,7 +183,7 @@ def _editor() -> rx.Component:
                     "keywords",
                     errors,
                     input_id="help-keywords",
-                    default_value=s.edit["keywords"],
+                    default_value=s.edit.keywords,
                     hint="Comma-separated words customers use that the text may not, e.g. where is my "
                     "container, box, BL. They count three times as much as the body in search.",
                 ),
@@ -191,7 +192,7 @@ def _editor() -> rx.Component:
                     rx.el.textarea(
                         id="help-body",
                         name="body_markdown",
-                        default_value=s.edit["body_markdown"],
+                        default_value=s.edit.body_markdown,
                         rows=16,
                         required=True,
                         aria_describedby="help-body-hint help-body-error",
@@ -233,7 +234,7 @@ def _editor() -> rx.Component:
                         type="checkbox",
                         name="is_published",
                         id="help-published",
-                        default_checked=s.edit["published"] == "yes",
+                        default_checked=s.edit.published == "yes",
                     ),
                     " Published (readers see it and search finds it)",
                     html_for="help-published",
@@ -271,14 +272,14 @@ def _table(caption: str, headers: list[str], rows: rx.Var, row, empty: str) -> r
     )
 
 
-@area_page("tower", "/tower/help", "Help centre", TowerHelpState.load)
+@area_page("tower", routes.TOWER_HELP, "Help centre", TowerHelpState.load)
 def tower_help() -> rx.Component:
     s = TowerHelpState
     return rx.vstack(
         rx.heading("Help centre", size="7", as_="h1"),
         rx.text(
             "The articles customers read at ",
-            rx.link("/help", href="/help", color=ACCENT, underline="always"),
+            rx.link(routes.HELP, href=routes.HELP, color=ACCENT, underline="always"),
             ", and what they searched for without finding a good answer.",
             color=MUTED_TEXT,
         ),
