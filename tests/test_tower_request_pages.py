@@ -301,28 +301,28 @@ def test_desk_settings_page_routes_categories_sets_the_window_and_keeps_canned_r
 
     st = state_as(monkeypatch, S, c.admin, config_page.ROUTE)
     run(S.load, st)
-    assert not st.denied and [r["category"] for r in st.routes] == list(svc.CATEGORY_LABELS)
+    assert not st.denied and [r.category for r in st.routes] == list(svc.CATEGORY_LABELS)
     assert st.canned_rows and st.reopen_days.isdigit()
-    team = next(t for t in st.teams if t["label"] == "Air Freight")
-    run(S.save_settings, st, {"route_billing": team["value"], "reopen_days": "120"})
+    team = next(t for t in st.teams if t.label == "Air Freight")
+    run(S.save_settings, st, {"route_billing": team.value, "reopen_days": "120"})
     assert "reopen_days" in st.field_errors and "Nothing was saved" in st.error
-    run(S.save_settings, st, {"route_billing": team["value"], "route_other": "", "reopen_days": "10"})
+    run(S.save_settings, st, {"route_billing": team.value, "route_other": "", "reopen_days": "10"})
     assert st.error == "" and st.reopen_days == "10"
-    assert next(r for r in st.routes if r["category"] == "billing")["team"] == "Air Freight"
+    assert next(r for r in st.routes if r.category == "billing").team == "Air Freight"
     with c.session() as db:
-        assert svc.desk_settings(db).routing["billing"] == int(team["value"])
+        assert svc.desk_settings(db).routing["billing"] == int(team.value)
 
     run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking", "body": "x"})
     assert "body" in st.field_errors
     run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking",
                              "body": "We booked the pickup for {date}."})
-    row = next(r for r in st.canned_rows if r["title"] == "Pickup booked")
-    assert row["category_label"] == "Tracking" and st.editing == ""
-    run(S.edit, st, row["id"])
+    row = next(r for r in st.canned_rows if r.title == "Pickup booked")
+    assert row.category_label == "Tracking" and st.editing == ""
+    run(S.edit, st, row.id)
     run(S.save_canned, st, {"title": "Pickup booked", "category": "", "body": "We booked the pickup."})
     assert "saved" in st.notice
     with c.session() as db:
-        saved = db.get(CannedReply, int(row["id"]))
+        saved = db.get(CannedReply, int(row.id))
         assert (saved.body, saved.category) == ("We booked the pickup.", None)
         assert db.exec(select(AuditLog).where(AuditLog.action == "config_canned_reply_saved")).first() is not None
 

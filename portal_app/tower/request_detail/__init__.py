@@ -10,10 +10,10 @@ made meanwhile by someone else is refused with nothing saved; the page then show
 keeps what was entered (``services/requests/desk.py``). Attachments come with the reply in one upload; the
 service checks and stores them privately, all or nothing with the message."""
 
+from portal_app.tower.choices import Option
 from portal_app.tower.request_detail.rows import (
     AttachmentRow,
     MessageRow,
-    Option,
     RequestSummary,
     context_pairs,
     insert_script,

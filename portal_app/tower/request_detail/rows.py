@@ -15,6 +15,7 @@ from portal_app.components.ops import (
 )
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
+from portal_app.tower.choices import Option
 from portal_app.ui import routes
 
 UPLOAD_ID = "reply-files"
@@ -105,14 +106,6 @@ class AttachmentRow:
     name: str
     size: str
     href: str
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice of a picker."""
-
-    value: str
-    label: str
 
 
 def request_view(d: svc.RequestDetail, now, tz: str, me: int = 0) -> RequestSummary:  # noqa: ANN001

@@ -21,6 +21,7 @@ from portal_app.services import requests as svc
 from portal_app.services.errors import ErrorCode, ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
+from portal_app.tower.choices import Option
 from portal_app.tower.request_detail.rows import (
     NOTHING_SAVED,
     NOTHING_SENT,
@@ -28,7 +29,6 @@ from portal_app.tower.request_detail.rows import (
     UPLOAD_ID,
     AttachmentRow,
     MessageRow,
-    Option,
     RequestSummary,
     attachment_views,
     canned_option,
