@@ -49,21 +49,21 @@ def test_rules_page_shows_refusals_beside_fields_and_saves(on_config_db, monkeyp
     S = ConfigRulesState
     st = _as(monkeypatch, S, on_config_db.admin)
     run(S.load, st)
-    assert not st.denied and [r["kind"] for r in st.rule_rows][0] == "eta_slip"
-    customs = next(r for r in st.rule_rows if r["kind"] == "customs_hold")
-    assert customs["threshold"] == "not set (uses 48 hours)"
+    assert not st.denied and st.rule_rows[0].kind == "eta_slip"
+    customs = next(r for r in st.rule_rows if r.kind == "customs_hold")
+    assert customs.threshold == "not set (uses 48 hours)"
     run(S.edit_rule, st, "customs_hold")
     run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "soon"})
     assert "threshold" in st.field_errors and "Nothing was saved" in st.error and st.notice == ""
     run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "36"})
     assert st.error == "" and "saved" in st.notice and st.editing_rule == ""
-    assert next(r for r in st.rule_rows if r["kind"] == "customs_hold")["threshold"] == "36 hours"
+    assert next(r for r in st.rule_rows if r.kind == "customs_hold").threshold == "36 hours"
 
-    policy = next(p for p in st.policy_rows if (p["subject"], p["kind"], p["severity"]) == ("ticket", "billing", "*"))
-    run(S.edit_policy, st, policy["id"])
+    policy = next(p for p in st.policy_rows if (p.subject, p.kind, p.severity) == ("ticket", "billing", "*"))
+    run(S.edit_policy, st, policy.id)
     run(S.save_policy, st, {"subject": "ticket", "kind": "billing", "severity": "*", "resolution_hours": "96",
                              "first_response_hours": "6", "is_active": "on"})
-    assert st.error == "" and next(p for p in st.policy_rows if p["id"] == policy["id"])["resolution"] == "96"
+    assert st.error == "" and next(p for p in st.policy_rows if p.id == policy.id).resolution == "96"
     with on_config_db.session() as db:
         row = db.exec(select(AuditLog).where(AuditLog.action == "config_sla_updated")
                       .order_by(AuditLog.id.desc())).first()
