@@ -133,11 +133,11 @@ def test_required_document_edit_from_the_page(on_config_db, monkeypatch):
     st = _as(monkeypatch, S, on_config_db.admin)
     run(S.load, st)
     assert st.steps and st.version >= 1
-    row = next(r for r in st.requirement_rows if r["mode"] == "road_ftl" and r["doc_type"] == "packing_list")
-    run(S.edit_requirement, st, row["id"])
+    row = next(r for r in st.requirement_rows if r.mode == "road_ftl" and r.doc_type == "packing_list")
+    run(S.edit_requirement, st, row.id)
     run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "99", "edit_provided_by": "customer",
                                   "edit_active": "on"})
-    assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row["id"]
+    assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row.id
     run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
                                   "edit_active": "on"})
-    assert st.error == "" and next(r for r in st.requirement_rows if r["id"] == row["id"])["days"] == "4"
+    assert st.error == "" and next(r for r in st.requirement_rows if r.id == row.id).days == "4"
