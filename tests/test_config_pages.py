@@ -101,30 +101,30 @@ def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_
     run(S.load, st)
     run(S.add_branch, st, {"branch_code": "gdn", "branch_name": "Gdansk", "branch_location": "PLGDN",
                             "branch_timezone": "Europe/Warsaw"})
-    branch = next(b for b in st.branches if b["code"] == "GDN")
+    branch = next(b for b in st.branches if b.code == "GDN")
     run(S.add_team, st, {"team_name": "Baltic Desk", "team_branch": ""})
-    team = next(t for t in st.teams if t["name"] == "Baltic Desk")
-    run(S.edit_row, st, "team:" + team["id"])
-    run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch["id"]})
+    team = next(t for t in st.teams if t.name == "Baltic Desk")
+    run(S.edit_row, st, "team:" + team.id)
+    run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch.id})
     assert st.error == "" and st.editing == ""
-    assert next(t for t in st.teams if t["id"] == team["id"])["branch"] == "Gdansk"
+    assert next(t for t in st.teams if t.id == team.id).branch == "Gdansk"
 
     refused = run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
     assert {"email", "full_name"} <= set(st.field_errors) and revealed(refused) == "" and not st.password_shown
     answer = run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page",
-                                   "staff_role": "ops_agent", "staff_team": team["id"]})
+                                   "staff_role": "ops_agent", "staff_team": team.id})
     password = revealed(answer)
     assert st.error == "" and len(password) >= 12 and st.password_shown
     assert password not in repr(st.dict()) and password not in repr(vars(st))  # shown, never kept in the state
-    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
-    run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
+    pia = next(u for u in st.staff if u.email == "pia@harborsky.example")
+    run(S.update_staff, st, {"user_id": pia.id, "role": "customer_admin", "active": "yes", "team_id": ""})
     assert "role" in st.field_errors and not st.password_shown  # shown once, gone with the next action
-    run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
-    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
-    assert (pia["role"], pia["active"]) == ("ops_manager", "")
+    run(S.update_staff, st, {"user_id": pia.id, "role": "ops_manager", "active": "no", "team_id": team.id})
+    pia = next(u for u in st.staff if u.email == "pia@harborsky.example")
+    assert (pia.role, pia.active) == ("ops_manager", "")
 
-    me = next(u for u in st.staff if u["me"] == "yes")
-    run(S.update_staff, st, {"user_id": me["id"], "role": "ops_agent", "active": "yes", "team_id": ""})
+    me = next(u for u in st.staff if u.me == "yes")
+    run(S.update_staff, st, {"user_id": me.id, "role": "ops_agent", "active": "yes", "team_id": ""})
     assert "your own role" in st.error
 
 
