@@ -49,21 +49,21 @@ def test_rules_page_shows_refusals_beside_fields_and_saves(on_config_db, monkeyp
     S = ConfigRulesState
     st = _as(monkeypatch, S, on_config_db.admin)
     run(S.load, st)
-    assert not st.denied and [r["kind"] for r in st.rule_rows][0] == "eta_slip"
-    customs = next(r for r in st.rule_rows if r["kind"] == "customs_hold")
-    assert customs["threshold"] == "not set (uses 48 hours)"
+    assert not st.denied and st.rule_rows[0].kind == "eta_slip"
+    customs = next(r for r in st.rule_rows if r.kind == "customs_hold")
+    assert customs.threshold == "not set (uses 48 hours)"
     run(S.edit_rule, st, "customs_hold")
     run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "soon"})
     assert "threshold" in st.field_errors and "Nothing was saved" in st.error and st.notice == ""
     run(S.save_rule, st, {"is_active": "on", "severity": "high", "threshold": "36"})
     assert st.error == "" and "saved" in st.notice and st.editing_rule == ""
-    assert next(r for r in st.rule_rows if r["kind"] == "customs_hold")["threshold"] == "36 hours"
+    assert next(r for r in st.rule_rows if r.kind == "customs_hold").threshold == "36 hours"
 
-    policy = next(p for p in st.policy_rows if (p["subject"], p["kind"], p["severity"]) == ("ticket", "billing", "*"))
-    run(S.edit_policy, st, policy["id"])
+    policy = next(p for p in st.policy_rows if (p.subject, p.kind, p.severity) == ("ticket", "billing", "*"))
+    run(S.edit_policy, st, policy.id)
     run(S.save_policy, st, {"subject": "ticket", "kind": "billing", "severity": "*", "resolution_hours": "96",
                              "first_response_hours": "6", "is_active": "on"})
-    assert st.error == "" and next(p for p in st.policy_rows if p["id"] == policy["id"])["resolution"] == "96"
+    assert st.error == "" and next(p for p in st.policy_rows if p.id == policy.id).resolution == "96"
     with on_config_db.session() as db:
         row = db.exec(select(AuditLog).where(AuditLog.action == "config_sla_updated")
                       .order_by(AuditLog.id.desc())).first()
@@ -101,30 +101,30 @@ def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_
     run(S.load, st)
     run(S.add_branch, st, {"branch_code": "gdn", "branch_name": "Gdansk", "branch_location": "PLGDN",
                             "branch_timezone": "Europe/Warsaw"})
-    branch = next(b for b in st.branches if b["code"] == "GDN")
+    branch = next(b for b in st.branches if b.code == "GDN")
     run(S.add_team, st, {"team_name": "Baltic Desk", "team_branch": ""})
-    team = next(t for t in st.teams if t["name"] == "Baltic Desk")
-    run(S.edit_row, st, "team:" + team["id"])
-    run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch["id"]})
+    team = next(t for t in st.teams if t.name == "Baltic Desk")
+    run(S.edit_row, st, "team:" + team.id)
+    run(S.save_team, st, {"edit_team_name": "Baltic Ocean Desk", "edit_team_branch": branch.id})
     assert st.error == "" and st.editing == ""
-    assert next(t for t in st.teams if t["id"] == team["id"])["branch"] == "Gdansk"
+    assert next(t for t in st.teams if t.id == team.id).branch == "Gdansk"
 
     refused = run(S.add_staff, st, {"staff_email": "not-an-email", "staff_name": "P", "staff_role": "admin"})
     assert {"email", "full_name"} <= set(st.field_errors) and revealed(refused) == "" and not st.password_shown
     answer = run(S.add_staff, st, {"staff_email": "pia@harborsky.example", "staff_name": "Pia Page",
-                                   "staff_role": "ops_agent", "staff_team": team["id"]})
+                                   "staff_role": "ops_agent", "staff_team": team.id})
     password = revealed(answer)
     assert st.error == "" and len(password) >= 12 and st.password_shown
     assert password not in repr(st.dict()) and password not in repr(vars(st))  # shown, never kept in the state
-    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
-    run(S.update_staff, st, {"user_id": pia["id"], "role": "customer_admin", "active": "yes", "team_id": ""})
+    pia = next(u for u in st.staff if u.email == "pia@harborsky.example")
+    run(S.update_staff, st, {"user_id": pia.id, "role": "customer_admin", "active": "yes", "team_id": ""})
     assert "role" in st.field_errors and not st.password_shown  # shown once, gone with the next action
-    run(S.update_staff, st, {"user_id": pia["id"], "role": "ops_manager", "active": "no", "team_id": team["id"]})
-    pia = next(u for u in st.staff if u["email"] == "pia@harborsky.example")
-    assert (pia["role"], pia["active"]) == ("ops_manager", "")
+    run(S.update_staff, st, {"user_id": pia.id, "role": "ops_manager", "active": "no", "team_id": team.id})
+    pia = next(u for u in st.staff if u.email == "pia@harborsky.example")
+    assert (pia.role, pia.active) == ("ops_manager", "")
 
-    me = next(u for u in st.staff if u["me"] == "yes")
-    run(S.update_staff, st, {"user_id": me["id"], "role": "ops_agent", "active": "yes", "team_id": ""})
+    me = next(u for u in st.staff if u.me == "yes")
+    run(S.update_staff, st, {"user_id": me.id, "role": "ops_agent", "active": "yes", "team_id": ""})
     assert "your own role" in st.error
 
 
@@ -133,11 +133,11 @@ def test_required_document_edit_from_the_page(on_config_db, monkeypatch):
     st = _as(monkeypatch, S, on_config_db.admin)
     run(S.load, st)
     assert st.steps and st.version >= 1
-    row = next(r for r in st.requirement_rows if r["mode"] == "road_ftl" and r["doc_type"] == "packing_list")
-    run(S.edit_requirement, st, row["id"])
+    row = next(r for r in st.requirement_rows if r.mode == "road_ftl" and r.doc_type == "packing_list")
+    run(S.edit_requirement, st, row.id)
     run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "99", "edit_provided_by": "customer",
                                   "edit_active": "on"})
-    assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row["id"]
+    assert "due_days_before_departure" in st.field_errors and st.editing_requirement == row.id
     run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
                                   "edit_active": "on"})
-    assert st.error == "" and next(r for r in st.requirement_rows if r["id"] == row["id"])["days"] == "4"
+    assert st.error == "" and next(r for r in st.requirement_rows if r.id == row.id).days == "4"

@@ -615,7 +615,7 @@ def test_the_tower_page_edits_with_the_version_it_opened(hworld: QuoteWorld, mon
     with hworld.session() as db:
         made = _article(db, "cargo-collection-times")
     _run(S.edit_article, st, str(made.id))
-    assert st.edit["title"] == "Cargo collection times" and st.edit["published"] == "yes"
+    assert st.edit.title == "Cargo collection times" and st.edit.published == "yes"
     assert "We collect between 08:00 and 16:00." in st.preview_html  # the saved text, as readers see it
     _run(S.preview, st, "# Cargo collection times\n\nAsk **before noon**.\n\n<script>alert(1)</script>")
     assert "<strong>before noon</strong>" in st.preview_html and "<script>" not in st.preview_html
@@ -625,7 +625,7 @@ def test_the_tower_page_edits_with_the_version_it_opened(hworld: QuoteWorld, mon
     _run(S.save, st, {**form, "title": "Collection times"})
     assert st.conflict and "changed by someone else" in st.error and st.editing != ""
     _run(S.reload_article, st)
-    assert st.edit["audience"] == "public" and not st.conflict
+    assert st.edit.audience == "public" and not st.conflict
     _run(S.save, st, {**form, "audience": "public", "title": "Collection times"})
     assert st.error == "" and "Collection times" in st.notice
 

@@ -11,7 +11,7 @@ from portal_app.services import audit, board
 from portal_app.services.shipments import ShipmentRow
 from portal_app.services.workspace import AuditRow
 from portal_app.tower.shipments import board_row_view
-from portal_app.tower.workspace import audit_row_view
+from portal_app.tower.workspace import AuditLine, audit_row_view
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
@@ -62,6 +62,6 @@ def test_audit_trail_reads_as_words_in_the_viewers_zone():
                    [audit.FieldChange("eta_estimated", "2026-11-20", "2026-11-22", "Marco Manager", NOW),
                     audit.FieldChange("reason_text", None, "Weather", "Marco Manager", NOW)])
     view = audit_row_view(row, "Europe/Amsterdam")
-    assert view == {"at": "10 Nov 2026 13:00 CET", "actor": "Marco Manager", "action": "eta changed",
-                    "entity": "shipment SH1",
-                    "changes": "eta_estimated: 2026-11-20 → 2026-11-22; reason_text: — → Weather"}
+    assert view == AuditLine(at="10 Nov 2026 13:00 CET", actor="Marco Manager", action="eta changed",
+                             entity="shipment SH1",
+                             changes="eta_estimated: 2026-11-20 → 2026-11-22; reason_text: — → Weather")

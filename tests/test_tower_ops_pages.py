@@ -94,9 +94,9 @@ def test_history_tells_what_happened_in_words_and_rows_show_the_viewers_zone(owo
             db.exec(sa.update(User).where(User.id == oworld.manager.user_id).values(timezone="UTC"))
             db.commit()
         view = detail_view(detail, T0, tz, me=li)
-        assert view["opened"] == "10 Nov 2026 17:00 CST" and view["mine"] == "yes"
-        assert view["status"] == "resolved" and view["left"].startswith("Met")
-        assert view["resolved_by"] == "Marco Manager"
+        assert view.opened == "10 Nov 2026 17:00 CST" and view.mine == "yes"
+        assert view.status == "resolved" and view.left.startswith("Met")
+        assert view.resolved_by == "Marco Manager"
         row = page.exception_row_view(detail.row, T0, tz)
         assert row["owner"] == "Li Wei" and row["team"] == "Ocean Export" and row["kind"] == "Other"
         assert row["href"] == f"/tower/exceptions/{made.row.id}" and row["company"] == "Acme Home Goods Ltd"
@@ -123,12 +123,12 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
     assert row["due"] == "2026-11-10 08:00 UTC" and row["assignee"] == "Olivia Agent" and row["active"] == "yes"
     person = workload.WorkloadRow(7, "Li Wei", open_exceptions=2, sla_breaches=1)
     view = workload_page.workload_row_view(person, "person")
-    assert view["href"] == "/tower/exceptions?owner=7"
-    assert view["breached_href"] == "/tower/exceptions?owner=7&sla=breached"
-    assert view["person"] == "yes" and view["critical"] == "0"
-    assert workload_page.workload_row_view(workload.WorkloadRow(None, "Unassigned"), "person")["href"] == \
+    assert view.href == "/tower/exceptions?owner=7"
+    assert view.breached_href == "/tower/exceptions?owner=7&sla=breached"
+    assert view.person == "yes" and view.critical == "0"
+    assert workload_page.workload_row_view(workload.WorkloadRow(None, "Unassigned"), "person").href == \
         "/tower/exceptions?owner=none"
-    assert workload_page.workload_row_view(workload.WorkloadRow(3, "Rotterdam"), "branch")["href"] == ""
+    assert workload_page.workload_row_view(workload.WorkloadRow(3, "Rotterdam"), "branch").href == ""
 
 
 def test_history_of_an_exception_without_audit_rows_still_shows_its_opening(oworld: QuoteWorld):

@@ -35,9 +35,9 @@ def test_change_request_shows_now_and_requested():
                                        status="pending", changes={"customer_po": "PO-2", "packages": "3"},
                                        current={"customer_po": "PO-1"})
     assert changes.diff_view(amend) == [
-        {"field": "Your reference (PO)", "current": "PO-1", "requested": "PO-2"},
-        {"field": "Packages", "current": "—", "requested": "3"},
+        changes.DiffLine(field="Your reference (PO)", current="PO-1", requested="PO-2"),
+        changes.DiffLine(field="Packages", current="—", requested="3"),
     ]
     cancel = bookings.ChangeRequestView(id=5, shipment_reference="SH0000001", company_name="Acme", kind="cancel",
                                         status="pending")
-    assert changes.diff_view(cancel) == [{"field": "Booking", "current": "Booked", "requested": "Cancelled"}]
+    assert changes.diff_view(cancel) == [changes.DiffLine(field="Booking", current="Booked", requested="Cancelled")]

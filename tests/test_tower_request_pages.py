@@ -67,7 +67,7 @@ def test_filters_from_the_address_are_checked_and_written_back_without_defaults(
 
 def test_quick_views_link_to_the_queue_and_mark_the_current_one():
     views = queue_page.quick_views(queue_page.clean_filters({"assignee": "me"}))
-    assert [(v["label"], v["href"], v["current"]) for v in views] == [
+    assert [(v.label, v.href, v.current) for v in views] == [
         ("My queue", "/tower/requests?assignee=me", "page"),
         ("Unassigned", "/tower/requests?assignee=none", ""),
         ("Breaching soon (4 h)", "/tower/requests?sla=soon", ""),
@@ -122,7 +122,7 @@ def test_queue_reads_its_filters_from_the_address_and_pages_on_the_server(on_ops
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests?assignee=me&q={ship.reference}")
     run(S.load, st)
     assert [r["reference"] for r in st.rows] == [refs[0]] and st.rows[0]["assignee"] == "Olivia Agent"
-    assert next(v for v in st.views if v["label"] == "My queue")["current"] == ""  # the search narrows it
+    assert next(v for v in st.views if v.label == "My queue").current == ""  # the search narrows it
 
     # Applying the form writes the filters into the address (the page loads them from there) ...
     event = run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference, "hours": "4"})
@@ -178,15 +178,15 @@ def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only
     S = detail_page.TowerRequestState
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{ref.lower()}")
     run(S.load, st)
-    assert st.load_error == "" and st.req["reference"] == ref and st.req["customer"] == "Acme Home Goods Ltd"
-    assert st.req["raised_by"] == "Alice Archer" and st.req["shipment_href"] == f"/tower/shipments/{ship.reference}"
-    assert st.req["first_left"].endswith("left") and st.req["res_due"] != "—"
+    assert st.load_error == "" and st.req.reference == ref and st.req.customer == "Acme Home Goods Ltd"
+    assert st.req.raised_by == "Alice Archer" and st.req.shipment_href == f"/tower/shipments/{ship.reference}"
+    assert st.req.first_left.endswith("left") and st.req.res_due != "—"
     assert ["Page", f"/portal/shipments/{ship.reference}"] in st.context
-    assert [m["kind"] for m in st.messages] == ["customer"]
-    assert {"value": str(held.row.id), "label": f"#{held.row.id} Held by customs · Medium · Open"} in st.exceptions
-    tracking = [c for c in st.canned if c["label"].endswith("(Tracking)")]
+    assert [m.kind for m in st.messages] == ["customer"]
+    assert detail_page.Option(str(held.row.id), f"#{held.row.id} Held by customs · Medium · Open") in st.exceptions
+    tracking = [c for c in st.canned if c.label.endswith("(Tracking)")]
     assert tracking and st.canned.index(tracking[0]) == 0  # the request's category first
-    inserted = run(S.insert_canned, st, tracking[0]["value"])
+    inserted = run(S.insert_canned, st, tracking[0].value)
     assert "reply-body" in str(inserted)
     assert run(S.insert_canned, st, "999999") is None
 
@@ -200,15 +200,15 @@ def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only
     assert "Internal note added" in st.notices["reply"] and st.errors == {}
     run(S.send_reply, st, [], {"kind": "reply", "body": "Customs are checking it; we expect release tomorrow.",
                                 "status": "waiting_on_customer"})
-    assert "Reply sent" in st.notices["reply"] and st.req["status_label"] == "Waiting on customer"
-    assert [(m["kind"], m["kind_label"]) for m in st.messages][1:] == [
+    assert "Reply sent" in st.notices["reply"] and st.req.status_label == "Waiting on customer"
+    assert [(m.kind, m.kind_label) for m in st.messages][1:] == [
         ("note", "Internal note — not visible to the customer"), ("reply", "Reply to the customer")]
-    assert st.req["first_left"].startswith("Met")
+    assert st.req.first_left.startswith("Met")
 
     run(S.link_exception, st, {"exception_id": str(held.row.id)})
-    assert st.req["exception_href"] == f"/tower/exceptions/{held.row.id}" and "Linked" in st.notices["exception"]
+    assert st.req.exception_href == f"/tower/exceptions/{held.row.id}" and "Linked" in st.notices["exception"]
     run(S.toggle_follow, st)
-    assert st.req["following"] == "yes"
+    assert st.req.following == "yes"
 
     with w.session() as db:
         seen = svc.get_request(db, w.alice, ref)
@@ -232,19 +232,19 @@ def test_a_triage_made_meanwhile_is_a_conflict_with_nothing_saved_then_saving_ag
     run(S.save_triage, st, choice)
     error = st.errors["triage"]
     assert "changed by someone else" in error and "Nothing was saved" in error and "Booking change" in error
-    assert st.req["priority"] == "high" and st.form_key == key  # the page shows now; the form keeps the choice
+    assert st.req.priority == "high" and st.form_key == key  # the page shows now; the form keeps the choice
     run(S.save_triage, st, choice)
     assert st.errors == {} and "Triage saved" in st.notices["triage"]
-    assert (st.req["priority"], st.req["assignee"], st.req["team"]) == ("urgent", "Olivia Agent", "Ocean Import")
+    assert (st.req.priority, st.req.assignee, st.req.team) == ("urgent", "Olivia Agent", "Ocean Import")
 
     run(S.merge, st, {"into": ref})
     assert "itself" in st.field_errors["into"] and "Nothing was saved" in st.field_errors["into"]
     run(S.resolve, st)
-    assert st.req["status"] == "resolved" and st.req["can_reopen"] == "yes"
+    assert st.req.status == "resolved" and st.req.can_reopen == "yes"
     run(S.reopen, st, {"reason": ""})
     assert "reason" in st.field_errors
     run(S.reopen, st, {"reason": "The customer says it is still at the depot."})
-    assert st.req["status"] == "open" and "Reopened" in st.notices["status"]
+    assert st.req.status == "open" and "Reopened" in st.notices["status"]
 
 
 def test_a_duplicate_merged_from_the_page_points_to_the_other_request(on_ops_db, monkeypatch):
@@ -259,28 +259,28 @@ def test_a_duplicate_merged_from_the_page_points_to_the_other_request(on_ops_db,
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{second}")
     run(S.load, st)
     run(S.unlink_exception, st)
-    assert st.req["exception_href"] == "" and "no longer linked" in st.notices["exception"]
+    assert st.req.exception_href == "" and "no longer linked" in st.notices["exception"]
     run(S.merge, st, {"into": "REQ-999999"})
-    assert "No request 'REQ-999999'" in st.field_errors["into"] and st.req["merged_into"] == ""
+    assert "No request 'REQ-999999'" in st.field_errors["into"] and st.req.merged_into == ""
     run(S.merge, st, {"into": first.lower()})
-    assert st.req["merged_into"] == first and st.req["merged_into_href"] == f"/tower/requests/{first}"
-    assert st.req["status"] == "closed" and "Merged into" in st.notices["merge"]
+    assert st.req.merged_into == first and st.req.merged_into_href == f"/tower/requests/{first}"
+    assert st.req.status == "closed" and "Merged into" in st.notices["merge"]
     run(S.send_reply, st, [], {"kind": "note", "body": "One more thing"})
     assert "merged into another request" in st.errors["reply"] and "Nothing was saved" in st.errors["reply"]
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{first}")
     run(S.load, st)
-    assert st.req["merged_from"] == second
-    assert any(f"{second} (Container location please) was merged" in m["body"] for m in st.messages)
+    assert st.req.merged_from == second
+    assert any(f"{second} (Container location please) was merged" in m.body for m in st.messages)
 
 
 def test_a_missing_or_malformed_reference_says_what_to_do(on_ops_db, monkeypatch):
     S = detail_page.TowerRequestState
     st = state_as(monkeypatch, S, on_ops_db.agent, "/tower/requests/REQ-999999")
     run(S.load, st)
-    assert st.req == {} and "No request 'REQ-999999'" in st.load_error
+    assert st.req is None and "No request 'REQ-999999'" in st.load_error
     st = state_as(monkeypatch, S, on_ops_db.agent, "/tower/requests/%3Cscript%3E")
     run(S.load, st)
-    assert st.req == {} and "REQ-000123" in st.load_error
+    assert st.req is None and "REQ-000123" in st.load_error
 
 
 # ------------------------------------------------------------------------------------------ configuration
@@ -301,28 +301,28 @@ def test_desk_settings_page_routes_categories_sets_the_window_and_keeps_canned_r
 
     st = state_as(monkeypatch, S, c.admin, config_page.ROUTE)
     run(S.load, st)
-    assert not st.denied and [r["category"] for r in st.routes] == list(svc.CATEGORY_LABELS)
+    assert not st.denied and [r.category for r in st.routes] == list(svc.CATEGORY_LABELS)
     assert st.canned_rows and st.reopen_days.isdigit()
-    team = next(t for t in st.teams if t["label"] == "Air Freight")
-    run(S.save_settings, st, {"route_billing": team["value"], "reopen_days": "120"})
+    team = next(t for t in st.teams if t.label == "Air Freight")
+    run(S.save_settings, st, {"route_billing": team.value, "reopen_days": "120"})
     assert "reopen_days" in st.field_errors and "Nothing was saved" in st.error
-    run(S.save_settings, st, {"route_billing": team["value"], "route_other": "", "reopen_days": "10"})
+    run(S.save_settings, st, {"route_billing": team.value, "route_other": "", "reopen_days": "10"})
     assert st.error == "" and st.reopen_days == "10"
-    assert next(r for r in st.routes if r["category"] == "billing")["team"] == "Air Freight"
+    assert next(r for r in st.routes if r.category == "billing").team == "Air Freight"
     with c.session() as db:
-        assert svc.desk_settings(db).routing["billing"] == int(team["value"])
+        assert svc.desk_settings(db).routing["billing"] == int(team.value)
 
     run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking", "body": "x"})
     assert "body" in st.field_errors
     run(S.save_canned, st, {"title": "Pickup booked", "category": "tracking",
                              "body": "We booked the pickup for {date}."})
-    row = next(r for r in st.canned_rows if r["title"] == "Pickup booked")
-    assert row["category_label"] == "Tracking" and st.editing == ""
-    run(S.edit, st, row["id"])
+    row = next(r for r in st.canned_rows if r.title == "Pickup booked")
+    assert row.category_label == "Tracking" and st.editing == ""
+    run(S.edit, st, row.id)
     run(S.save_canned, st, {"title": "Pickup booked", "category": "", "body": "We booked the pickup."})
     assert "saved" in st.notice
     with c.session() as db:
-        saved = db.get(CannedReply, int(row["id"]))
+        saved = db.get(CannedReply, int(row.id))
         assert (saved.body, saved.category) == ("We booked the pickup.", None)
         assert db.exec(select(AuditLog).where(AuditLog.action == "config_canned_reply_saved")).first() is not None
 

@@ -7,25 +7,24 @@ from typing import ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import notification_prefs as prefs
-from portal_app.ui.session import SessionState
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event
 
 
 class TowerAccountState(NotificationPrefsBase, SessionState):
     AREA: ClassVar[str] = "tower"
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         await self._load_preferences(principal)
-        return None
 
 
-@area_page("tower", "/tower/account", "Your account", TowerAccountState.load)
+@area_page("tower", routes.TOWER_ACCOUNT, "Your account", TowerAccountState.load)
 def tower_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
@@ -40,8 +39,8 @@ def tower_account() -> rx.Component:
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(
-                rx.link("Change password", href="/tower/password", color=ACCENT, weight="medium"),
-                rx.link("Your notifications", href="/tower/notifications", color=ACCENT, weight="medium"),
+                rx.link("Change password", href=routes.TOWER_PASSWORD, color=ACCENT, weight="medium"),
+                rx.link("Your notifications", href=routes.TOWER_NOTIFICATIONS, color=ACCENT, weight="medium"),
                 spacing="5",
             ),
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button
@@ -19,13 +20,14 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import bookings as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 
 def booking_row_view(row: svc.BookingRow) -> dict[str, str]:
     return {
         "reference": row.shipment_reference,
-        "href": f"/tower/shipments/{row.shipment_reference}",
+        "href": routes.link(routes.TOWER_SHIPMENT, reference=row.shipment_reference),
         "quote": row.quote_reference or "—",
         "company": row.company_name,
         "mode": MODE_LABELS.get(row.mode, row.mode),
@@ -45,10 +47,8 @@ class TowerBookingsState(PagedQueueBase, SessionState):
     def _row(self, item: svc.BookingRow) -> dict[str, str]:
         return booking_row_view(item)
 
-    async def confirm(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def confirm(self, principal: Principal, form: dict) -> None:
         reference = self.selected
         number = str(form.get("booking_number", "")).strip()
         try:
@@ -56,25 +56,21 @@ class TowerBookingsState(PagedQueueBase, SessionState):
                          note=str(form.get("note", "")))
         except ServiceError as exc:
             self._refusal(exc, "booking_number")
-            return None
+            return
         carrier = f" with carrier booking {number}" if number else ""
         await self._decided(principal, f"Booking {reference} confirmed{carrier}. The customer sees the update and "
                                        "was notified.")
-        return None
 
-    async def reject(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def reject(self, principal: Principal, form: dict) -> None:
         reference = self.selected
         try:
             await run_db(svc.reject_booking, principal, reference, str(form.get("reason", "")))
         except ServiceError as exc:
             self._refusal(exc)
-            return None
+            return
         await self._decided(principal, f"Booking {reference} rejected and cancelled. The customer reads your reason "
                                        "and was notified.")
-        return None
 
 
 S = TowerBookingsState
@@ -134,7 +130,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/bookings", "Bookings to confirm", TowerBookingsState.load)
+@area_page("tower", routes.TOWER_BOOKINGS, "Bookings to confirm", TowerBookingsState.load)
 def tower_bookings() -> rx.Component:
     headers = ["Shipment", "Customer", "Mode", "Lane", "Carrier", "Ready", "Price", "Booked", "Action"]
     return queue_page(

@@ -4,10 +4,12 @@ the customer asked next to the value asked for); ops approve or reject it with a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -28,7 +30,8 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import bookings as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 STATUS_CHOICES = [("pending", "Waiting for a decision"), ("approved", "Approved"), ("rejected", "Rejected"),
                   ("all", "All")]
@@ -38,7 +41,7 @@ def change_row_view(cr: svc.ChangeRequestView) -> dict[str, str]:
     return {
         "id": str(cr.id),
         "reference": cr.shipment_reference,
-        "href": f"/tower/shipments/{cr.shipment_reference}",
+        "href": routes.link(routes.TOWER_SHIPMENT, reference=cr.shipment_reference),
         "company": cr.company_name,
         "kind": "Cancellation" if cr.kind == "cancel" else "Amendment",
         "status": cr.status,
@@ -51,20 +54,27 @@ def change_row_view(cr: svc.ChangeRequestView) -> dict[str, str]:
     }
 
 
-def diff_view(cr: svc.ChangeRequestView) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class DiffLine:
+    """One field a change request would change: its value when requested and the value asked for."""
+
+    field: str
+    current: str
+    requested: str
+
+
+def diff_view(cr: svc.ChangeRequestView) -> list[DiffLine]:
     """What would change: one line per field, the value when requested next to the value asked for."""
     if cr.kind == "cancel":
-        return [{"field": "Booking", "current": "Booked", "requested": "Cancelled"}]
-    return [
-        {"field": svc.AMENDABLE_FIELDS.get(key, key), "current": cr.current.get(key) or "—", "requested": value or "—"}
-        for key, value in cr.changes.items()
-    ]
+        return [DiffLine("Booking", "Booked", "Cancelled")]
+    return [DiffLine(svc.AMENDABLE_FIELDS.get(key, key), cr.current.get(key) or "—", value or "—")
+            for key, value in cr.changes.items()]
 
 
 class TowerChangesState(PagedQueueBase, SessionState):
     status: str = "pending"
-    diffs: dict[str, list[dict[str, str]]] = {}
-    _diffs: dict[str, list[dict[str, str]]] = {}
+    diffs: dict[str, list[DiffLine]] = {}
+    _diffs: dict[str, list[DiffLine]] = {}
 
     def _query(self):  # noqa: ANN202
         return svc.list_change_requests, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
@@ -82,38 +92,32 @@ class TowerChangesState(PagedQueueBase, SessionState):
         status = (parse_qs(self.router.url.query).get("status") or ["pending"])[0]
         self.status = status if status in {s for s, _ in STATUS_CHOICES} else "pending"
 
-    async def set_status(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def set_status(self, principal: Principal, value: str) -> None:
         self.status = value if value in {s for s, _ in STATUS_CHOICES} else "pending"
         self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
         await self._fetch(principal)
-        return None
 
-    async def decide(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def decide(self, principal: Principal, form: dict) -> None:
         decision = str(form.get("decision", ""))
         if not self.selected.isdigit():
             self.error = "Choose a request to decide first. Nothing was changed."
-            return None
+            return
         if decision not in ("approve", "reject"):
             self.field_errors = {"decision": "Choose approve or reject. Nothing was changed."}
-            return None
+            return
         approve = decision == "approve"
         try:
             result = await run_db(svc.decide_change, principal, int(self.selected), approve,
                                   str(form.get("reason", "")))
         except ServiceError as exc:
             self._refusal(exc)
-            return None
+            return
         what = "Cancellation" if result.kind == "cancel" else "Change"
         outcome = ("approved: the shipment is updated" if approve else "rejected: the booking stays as it was")
         await self._decided(principal, f"{what} request #{result.id} on {result.shipment_reference} {outcome}. "
                                        "The customer reads your reason and was notified.")
-        return None
 
 
 S = TowerChangesState
@@ -125,8 +129,8 @@ def _diff_table(lines: rx.Var, caption: rx.Var | str) -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                        for h in ("Field", "Now", "Requested")])),
         rx.table.body(rx.foreach(lines, lambda d: rx.table.row(
-            rx.table.row_header_cell(d["field"]), rx.table.cell(d["current"]),
-            rx.table.cell(rx.text(d["requested"], weight="bold")),
+            rx.table.row_header_cell(d.field), rx.table.cell(d.current),
+            rx.table.cell(rx.text(d.requested, weight="bold")),
         ))),
         size="1",
         variant="ghost",
@@ -194,7 +198,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/changes", "Change requests", TowerChangesState.load)
+@area_page("tower", routes.TOWER_CHANGES, "Change requests", TowerChangesState.load)
 def tower_changes() -> rx.Component:
     headers = ["Request", "Shipment", "Kind", "What would change", "Customer's reason", "Decision"]
     return queue_page(

@@ -5,9 +5,11 @@ tower's headers. Administrators only (``services/config/branding.py``)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, secondary_button
@@ -15,10 +17,11 @@ from portal_app.components.work_queue import checked_input, stacked_form
 from portal_app.edge.body_limit import logo_form, upload_form_limit
 from portal_app.services.config import branding
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 LOGO_UPLOAD = "brand-logo"
-ROUTE = "/tower/config"
+ROUTE = routes.TOWER_CONFIG
 
 
 class ConfigBrandingState(ConfigMixin, SessionState):
@@ -34,31 +37,29 @@ class ConfigBrandingState(ConfigMixin, SessionState):
         self.has_logo = brand.logo_url != ""
         self._show(brand_name=brand.product_name, brand_accent=brand.accent_color, brand_logo=brand.logo_url)
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.notice, self.error, self.field_errors = "", "", {}
         await self._read()
-        return None
 
-    async def save(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         name, accent = form_text(form, "product_name", 80), form_text(form, "accent_color", 20)
         done = await self._save(principal, branding.save_branding, product_name=name, accent_color=accent,
                                 done=f"Branding saved: {name}, accent {accent}. The headers show it now.")
         if done is not None:
             branding.forget_cache()
             await self._read()
-        return None
 
+    @page_event("tower", upload=True)
     @upload_form_limit(logo_form)
-    async def upload_logo(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal, refused = await self._admin(upload=True)
-        if principal is None:
-            return refused
+    async def upload_logo(self, principal: Principal, files: list[rx.UploadFile]) -> Any:
+        if not self._may_configure(principal):
+            return None
         if len(files) != 1:
             self.notice, self.error = "", "Choose one PNG or JPEG file first. Nothing was saved."
             return None
@@ -70,24 +71,23 @@ class ConfigBrandingState(ConfigMixin, SessionState):
             await self._read()
         return rx.clear_selected_files(LOGO_UPLOAD)
 
-    async def logo_rejected(self, _rejected: list[dict]):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def logo_rejected(self, principal: Principal, _rejected: list[dict]) -> Any:
+        if not self._may_configure(principal):
+            return None
         self.notice, self.error = "", (f"That file cannot be used: choose one PNG or JPEG image of at most "
                                        f"{branding.MAX_LOGO_BYTES // 1024} KB. Nothing was saved.")
         return rx.clear_selected_files(LOGO_UPLOAD)
 
-    async def remove_logo(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def remove_logo(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         done = await self._save(principal, branding.save_branding, product_name=self.current_name,
                                 accent_color=self.current_accent, remove_logo=True, done="Logo removed.")
         if done is not None:
             branding.forget_cache()
             await self._read()
-        return None
 
 
 S = ConfigBrandingState

@@ -12,14 +12,15 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.components.ui import MUTED_TEXT, error_callout, info_callout
 from portal_app.services.errors import ServiceError
+from portal_app.ui import routes
 from portal_app.ui.session import run_db
 
 SECTIONS = [
-    ("Branding", "/tower/config"),
-    ("Rules and SLAs", "/tower/config/rules"),
-    ("Milestones and documents", "/tower/config/templates"),
-    ("Organisation", "/tower/config/org"),
-    ("Request desk", "/tower/config/requests"),
+    ("Branding", routes.TOWER_CONFIG),
+    ("Rules and SLAs", routes.TOWER_CONFIG_RULES),
+    ("Milestones and documents", routes.TOWER_CONFIG_TEMPLATES),
+    ("Organisation", routes.TOWER_CONFIG_ORG),
+    ("Request desk", routes.TOWER_CONFIG_REQUESTS),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
                "administrator if a template, rule, SLA or the branding needs to change. Nothing was changed.")
@@ -43,24 +44,22 @@ class ConfigMixin(rx.State, mixin=True):
     field_errors: dict[str, str] = {}
     form_key: int = 0
 
-    async def _admin(self, *, upload: bool = False) -> tuple[Principal | None, Any]:
-        """(principal, None) for an administrator; (None, what to return) for anyone else. ``upload``: for an
-        upload handler (the principal of the upload's own request, see ``SessionState._authorize_upload``)."""
-        principal = await (self._authorize_upload("tower") if upload else self._authorize("tower"))
-        if principal is None:
-            return None, self._refused()
-        if not principal.can(Permission.MANAGE_CONFIG):
-            self.denied = True
-            return None, None
-        self.denied = False
-        return principal, None
+    def _may_configure(self, principal: Principal) -> bool:
+        """Whether the (tower-verified) principal may change the configuration; anyone else sees the refusal and
+        the handler stops there."""
+        self.denied = not principal.can(Permission.MANAGE_CONFIG)
+        return not self.denied
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """A refusal on a configuration page replaces the last result line and marks its fields."""
+        self.notice, self.error, self.field_errors = "", exc.message, dict(exc.fields)
 
     async def _save(self, principal: Principal, fn: Callable, *args: Any, done: str, **kwargs: Any) -> Any:
         """Call a configuration service; show ``done`` on success or the refusal beside its fields."""
         try:
             result = await run_db(fn, principal, *args, **kwargs)
         except ServiceError as exc:
-            self.notice, self.error, self.field_errors = "", exc.message, dict(exc.fields)
+            self._service_refused(exc)
             return None
         self.notice, self.error, self.field_errors = done, "", {}
         self.form_key += 1

@@ -4,20 +4,26 @@ team, or switch off). Customer accounts are managed by each customer's own admin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import org
+from portal_app.tower.choices import Option
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 NEW_PASSWORD_ID = "new-staff-password"
 
-ROUTE = "/tower/config/org"
+ROUTE = routes.TOWER_CONFIG_ORG
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in org.STAFF_ROLE_VALUES]  # type: ignore[index]
 CELL_SELECT = {"padding": "4px 6px", "border": "1px solid #8b949e", "border_radius": "6px", "background": "white"}
 
@@ -27,130 +33,172 @@ def _everything(db, principal):  # noqa: ANN001, ANN202
             org.list_staff(db, principal))
 
 
+@dataclass(frozen=True)
+class BranchRow:
+    id: str
+    code: str
+    name: str
+    location: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    id: str
+    name: str
+    branch: str
+    branch_id: str
+    members: str
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    """A customer company as the list shows it."""
+
+    id: str
+    code: str
+    name: str
+    country: str
+    currency: str
+    terms: str
+    active: str
+    status: str
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """A member of staff as the list shows and edits them; ``me`` marks the administrator's own row."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    role_label: str
+    team_id: str
+    team: str
+    active: str
+    status: str
+    me: str
+
+
 class ConfigOrgState(ConfigMixin, SessionState):
-    branches: list[dict[str, str]] = []
-    teams: list[dict[str, str]] = []
-    companies: list[dict[str, str]] = []
-    staff: list[dict[str, str]] = []
+    branches: list[BranchRow] = []
+    teams: list[TeamRow] = []
+    companies: list[CompanyRow] = []
+    staff: list[StaffRow] = []
     password_shown: bool = False  # the new staff account's temporary password is on screen (never a state value)
     editing: str = ""  # "branch:<id>" or "team:<id>": the row whose editor is open
     _versions: dict[str, int] = {}
     _companies: dict[str, dict] = {}
 
     @rx.var
-    def teams_options(self) -> list[dict[str, str]]:
-        return [{"value": t["id"], "label": t["name"]} for t in self.teams]
+    def teams_options(self) -> list[Option]:
+        return [Option(t.id, t.name) for t in self.teams]
 
     @rx.var
-    def branch_options(self) -> list[dict[str, str]]:
-        return [{"value": b["id"], "label": b["name"]} for b in self.branches]
+    def branch_options(self) -> list[Option]:
+        return [Option(b.id, b.name) for b in self.branches]
 
     async def _fetch(self, principal) -> None:  # noqa: ANN001
         branches, teams, companies, staff = await run_db(_everything, principal)
-        self.branches = [{"id": str(b.id), "code": b.code, "name": b.name, "location": b.location_code or "",
-                          "timezone": b.timezone} for b in branches]
+        self.branches = [BranchRow(id=str(b.id), code=b.code, name=b.name, location=b.location_code or "",
+                                   timezone=b.timezone) for b in branches]
         team_names = {t.id: t.name for t in teams}
-        self.teams = [{"id": str(t.id), "name": t.name, "branch": t.branch_name or "No branch",
-                       "branch_id": str(t.branch_id or ""), "members": str(t.members)} for t in teams]
-        self.companies = [{"id": str(c.id), "code": c.code, "name": c.name, "country": c.country or "",
-                           "currency": c.billing_currency, "terms": str(c.payment_terms_days),
-                           "active": "yes" if c.is_active else "", "status": "Active" if c.is_active else "Off"}
+        self.teams = [TeamRow(id=str(t.id), name=t.name, branch=t.branch_name or "No branch",
+                              branch_id=str(t.branch_id or ""), members=str(t.members)) for t in teams]
+        self.companies = [CompanyRow(id=str(c.id), code=c.code, name=c.name, country=c.country or "",
+                                     currency=c.billing_currency, terms=str(c.payment_terms_days),
+                                     active="yes" if c.is_active else "", status="Active" if c.is_active else "Off")
                           for c in companies]
         self._companies = {str(c.id): {"code": c.code, "name": c.name, "country": c.country,
                                        "billing_currency": c.billing_currency,
                                        "payment_terms_days": c.payment_terms_days} for c in companies}
-        self.staff = [{"id": str(u.id), "name": u.full_name, "email": u.email, "role": u.role,
-                       "role_label": u.role_label, "team_id": str(u.team_id or ""),
-                       "team": team_names.get(u.team_id, "No team"), "active": "yes" if u.is_active else "",
-                       "status": "Active" if u.is_active else "Off", "me": "yes" if u.id == principal.user_id else ""}
+        self.staff = [StaffRow(id=str(u.id), name=u.full_name, email=u.email, role=u.role,
+                               role_label=u.role_label, team_id=str(u.team_id or ""),
+                               team=team_names.get(u.team_id, "No team"), active="yes" if u.is_active else "",
+                               status="Active" if u.is_active else "Off",
+                               me="yes" if u.id == principal.user_id else "")
                       for u in staff]
         self._versions = {str(u.id): u.version for u in staff}
         self.form_key += 1
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
         await self._fetch(principal)
-        return None
 
     async def _after(self, principal, saved) -> None:  # noqa: ANN001
         if saved is not None:
             await self._fetch(principal)
 
-    async def edit_row(self, row_key: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_row(self, principal: Principal, row_key: str) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing, self.field_errors, self.password_shown = str(row_key)[:30], {}, False
-        return None
 
-    async def close_editor(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close_editor(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing, self.field_errors = "", {}
-        return None
 
-    async def save_branch(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((b for b in self.branches if "branch:" + b["id"] == self.editing), None)
+    @page_event("tower")
+    async def save_branch(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
+        row = next((b for b in self.branches if "branch:" + b.id == self.editing), None)
         if row is None:
-            return None
+            return
         name = form_text(form, "edit_branch_name", 160)
-        saved = await self._save(principal, org.save_branch, branch_id=int(row["id"]), code=row["code"], name=name,
+        saved = await self._save(principal, org.save_branch, branch_id=int(row.id), code=row.code, name=name,
                                  location_code=form_text(form, "edit_branch_location", 10) or None,
                                  timezone=form_text(form, "edit_branch_timezone", 64), done=f"Branch {name} saved.")
         if saved is not None:
             self.editing = ""
             await self._fetch(principal)
-        return None
 
-    async def save_team(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((t for t in self.teams if "team:" + t["id"] == self.editing), None)
+    @page_event("tower")
+    async def save_team(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
+        row = next((t for t in self.teams if "team:" + t.id == self.editing), None)
         if row is None:
-            return None
+            return
         name, branch = form_text(form, "edit_team_name", 160), form_text(form, "edit_team_branch", 12)
-        saved = await self._save(principal, org.save_team, team_id=int(row["id"]), name=name,
+        saved = await self._save(principal, org.save_team, team_id=int(row.id), name=name,
                                  branch_id=int(branch) if branch.isdigit() else None, done=f"Team {name} saved.")
         if saved is not None:
             self.editing = ""
             await self._fetch(principal)
-        return None
 
-    async def add_branch(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_branch(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         self.password_shown = False
         name = form_text(form, "branch_name", 160)
         await self._after(principal, await self._save(
             principal, org.save_branch, code=form_text(form, "branch_code", 30), name=name,
             location_code=form_text(form, "branch_location", 10) or None,
             timezone=form_text(form, "branch_timezone", 64) or "UTC", done=f"Branch {name} added."))
-        return None
 
-    async def add_team(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_team(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         self.password_shown = False
         name, branch = form_text(form, "team_name", 160), form_text(form, "team_branch", 12)
         await self._after(principal, await self._save(principal, org.save_team, name=name,
                                                       branch_id=int(branch) if branch.isdigit() else None,
                                                       done=f"Team {name} added."))
-        return None
 
-    async def add_company(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_company(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         self.password_shown = False
         name = form_text(form, "company_name", 240)
         await self._after(principal, await self._save(
@@ -158,26 +206,24 @@ class ConfigOrgState(ConfigMixin, SessionState):
             country=form_text(form, "company_country", 4) or None,
             billing_currency=form_text(form, "company_currency", 4) or "USD",
             payment_terms_days=form_text(form, "company_terms", 4) or "30", done=f"Customer {name} added."))
-        return None
 
-    async def toggle_company(self, row_key: str):  # noqa: ANN201
+    @page_event("tower")
+    async def toggle_company(self, principal: Principal, row_key: str) -> None:
         """``row_key`` only names a row of the list this admin was shown; the service checks the company."""
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((c for c in self.companies if c["id"] == str(row_key)), None)
+        if not self._may_configure(principal):
+            return
+        row = next((c for c in self.companies if c.id == str(row_key)), None)
         if row is None:
-            return None
-        on = row["active"] != "yes"
+            return
+        on = row.active != "yes"
         await self._after(principal, await self._save(
-            principal, org.save_company, company_id=int(row["id"]), is_active=on, **self._companies[row["id"]],
-            done=f"{row['name']} {'switched on' if on else 'switched off: its users can no longer sign in'}."))
-        return None
+            principal, org.save_company, company_id=int(row.id), is_active=on, **self._companies[row.id],
+            done=f"{row.name} {'switched on' if on else 'switched off: its users can no longer sign in'}."))
 
-    async def add_staff(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_staff(self, principal: Principal, form: dict) -> Any:
+        if not self._may_configure(principal):
+            return None
         team = form_text(form, "staff_team", 12)
         made = await self._save(principal, org.create_staff, email=form_text(form, "staff_email", 254),
                                 full_name=form_text(form, "staff_name", 200), role=form_text(form, "staff_role", 20),
@@ -190,21 +236,20 @@ class ConfigOrgState(ConfigMixin, SessionState):
             return reveal(NEW_PASSWORD_ID, made.temporary_password)
         return None
 
-    async def update_staff(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def update_staff(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         self.password_shown = False
         uid = form_text(form, "user_id", 12)
-        row = next((u for u in self.staff if u["id"] == uid), None)
+        row = next((u for u in self.staff if u.id == uid), None)
         if row is None:
-            return None
+            return
         team = form_text(form, "team_id", 12)
         await self._after(principal, await self._save(
             principal, org.update_staff, int(uid), role=form_text(form, "role", 20),
             is_active=form_text(form, "active", 4) == "yes", team_id=int(team) if team.isdigit() else None,
-            expected_version=self._versions.get(uid), done=f"{row['name']}'s account saved."))
-        return None
+            expected_version=self._versions.get(uid), done=f"{row.name}'s account saved."))
 
 
 S = ConfigOrgState
@@ -220,25 +265,25 @@ def _table(caption: str, headers: list[str], rows: rx.Var, row) -> rx.Component:
 
 
 def _staff_row(u: rx.Var) -> rx.Component:
-    form_id = "staff-" + u["id"]
+    form_id = "staff-" + u.id
     return rx.table.row(
-        rx.table.row_header_cell(rx.vstack(rx.text(u["name"], weight="bold"), rx.text(u["email"], size="1",
+        rx.table.row_header_cell(rx.vstack(rx.text(u.name, weight="bold"), rx.text(u.email, size="1",
                                                                                        color=MUTED_TEXT),
                                            spacing="0")),
         rx.table.cell(rx.el.select(*[rx.el.option(t, value=v) for v, t in ROLE_CHOICES], name="role",
-                                   default_value=u["role"], form=form_id, aria_label="Role of " + u["name"],
+                                   default_value=u.role, form=form_id, aria_label="Role of " + u.name,
                                    style=CELL_SELECT)),
         rx.table.cell(rx.el.select(rx.el.option("No team", value=""),
-                                   rx.foreach(S.teams, lambda t: rx.el.option(t["name"], value=t["id"])),
-                                   name="team_id", default_value=u["team_id"], form=form_id,
-                                   aria_label="Team of " + u["name"], style=CELL_SELECT)),
+                                   rx.foreach(S.teams, lambda t: rx.el.option(t.name, value=t.id)),
+                                   name="team_id", default_value=u.team_id, form=form_id,
+                                   aria_label="Team of " + u.name, style=CELL_SELECT)),
         rx.table.cell(rx.el.select(rx.el.option("Active", value="yes"), rx.el.option("Switched off", value="no"),
-                                   name="active", default_value=rx.cond(u["active"] == "yes", "yes", "no"),
-                                   form=form_id, aria_label="Status of " + u["name"], style=CELL_SELECT)),
+                                   name="active", default_value=rx.cond(u.active == "yes", "yes", "no"),
+                                   form=form_id, aria_label="Status of " + u.name, style=CELL_SELECT)),
         rx.table.cell(rx.el.form(
-            rx.el.input(type="hidden", name="user_id", value=u["id"]),
-            secondary_button("Save", size="1", type="submit", aria_label="Save " + u["name"]),
-            id=form_id, on_submit=S.update_staff, aria_label="Save " + u["name"],
+            rx.el.input(type="hidden", name="user_id", value=u.id),
+            secondary_button("Save", size="1", type="submit", aria_label="Save " + u.name),
+            id=form_id, on_submit=S.update_staff, aria_label="Save " + u.name,
         )),
     )
 
@@ -274,12 +319,12 @@ def _companies() -> rx.Component:
         rx.heading("Customer companies", size="5", as_="h2"),
         _table("Customer companies", ["Code", "Name", "Country", "Currency", "Payment terms (days)", "Status", ""],
                S.companies, lambda c: rx.table.row(
-                   rx.table.cell(c["code"]), rx.table.row_header_cell(c["name"]), rx.table.cell(c["country"]),
-                   rx.table.cell(c["currency"]), rx.table.cell(c["terms"]), rx.table.cell(c["status"]),
-                   rx.table.cell(secondary_button(rx.cond(c["active"] == "yes", "Switch off", "Switch on"), size="1",
-                                                  on_click=S.toggle_company(c["id"]),
-                                                  aria_label=rx.cond(c["active"] == "yes", "Switch off ",
-                                                                     "Switch on ") + c["name"])))),
+                   rx.table.cell(c.code), rx.table.row_header_cell(c.name), rx.table.cell(c.country),
+                   rx.table.cell(c.currency), rx.table.cell(c.terms), rx.table.cell(c.status),
+                   rx.table.cell(secondary_button(rx.cond(c.active == "yes", "Switch off", "Switch on"), size="1",
+                                                  on_click=S.toggle_company(c.id),
+                                                  aria_label=rx.cond(c.active == "yes", "Switch off ",
+                                                                     "Switch on ") + c.name)))),
         stacked_form(
             rx.heading("Add a customer company", size="4", as_="h3"),
             responsive_grid(
@@ -303,14 +348,14 @@ def _companies() -> rx.Component:
 
 def _branch_editor(b: rx.Var) -> rx.Component:
     return rx.card(stacked_form(
-        rx.heading("Edit branch ", b["code"], size="4", as_="h3"),
+        rx.heading("Edit branch ", b.code, size="4", as_="h3"),
         responsive_grid(
             checked_input("Name", "edit_branch_name", S.field_errors, key="name", input_id="edit-branch-name",
-                          default_value=b["name"]),
+                          default_value=b.name),
             checked_input("UN/LOCODE (optional)", "edit_branch_location", S.field_errors, key="location_code",
-                          input_id="edit-branch-location", default_value=b["location"]),
+                          input_id="edit-branch-location", default_value=b.location),
             checked_input("Time zone", "edit_branch_timezone", S.field_errors, key="timezone",
-                          input_id="edit-branch-timezone", default_value=b["timezone"]),
+                          input_id="edit-branch-timezone", default_value=b.timezone),
             wide=3,
         ),
         rx.hstack(primary_button("Save branch", type="submit"),
@@ -321,12 +366,12 @@ def _branch_editor(b: rx.Var) -> rx.Component:
 
 def _team_editor(t: rx.Var) -> rx.Component:
     return rx.card(stacked_form(
-        rx.heading("Edit team ", t["name"], size="4", as_="h3"),
+        rx.heading("Edit team ", t.name, size="4", as_="h3"),
         responsive_grid(
             checked_input("Name", "edit_team_name", S.field_errors, key="name", input_id="edit-team-name",
-                          default_value=t["name"]),
+                          default_value=t.name),
             native_select("Branch", "edit_team_branch", [("", "No branch")], select_id="edit-team-branch",
-                          more=S.branch_options, value=t["branch_id"]),
+                          more=S.branch_options, value=t.branch_id),
         ),
         rx.hstack(primary_button("Save team", type="submit"),
                   secondary_button("Cancel", type="button", on_click=S.close_editor)),
@@ -337,12 +382,12 @@ def _team_editor(t: rx.Var) -> rx.Component:
 def _branches_and_teams() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Branches and teams", size="5", as_="h2"),
-        rx.foreach(S.branches, lambda b: rx.cond("branch:" + b["id"] == S.editing, _branch_editor(b), rx.fragment())),
+        rx.foreach(S.branches, lambda b: rx.cond("branch:" + b.id == S.editing, _branch_editor(b), rx.fragment())),
         _table("Branches", ["Code", "Name", "UN/LOCODE", "Time zone", ""], S.branches, lambda b: rx.table.row(
-            rx.table.cell(b["code"]), rx.table.row_header_cell(b["name"]), rx.table.cell(b["location"]),
-            rx.table.cell(b["timezone"]),
-            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("branch:" + b["id"]),
-                                           aria_label="Edit branch " + b["name"])))),
+            rx.table.cell(b.code), rx.table.row_header_cell(b.name), rx.table.cell(b.location),
+            rx.table.cell(b.timezone),
+            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("branch:" + b.id),
+                                           aria_label="Edit branch " + b.name)))),
         stacked_form(
             rx.heading("Add a branch", size="4", as_="h3"),
             responsive_grid(
@@ -357,11 +402,11 @@ def _branches_and_teams() -> rx.Component:
             primary_button("Add branch", type="submit"),
             on_submit=S.add_branch, label="Add a branch", key=S.form_key,
         ),
-        rx.foreach(S.teams, lambda t: rx.cond("team:" + t["id"] == S.editing, _team_editor(t), rx.fragment())),
+        rx.foreach(S.teams, lambda t: rx.cond("team:" + t.id == S.editing, _team_editor(t), rx.fragment())),
         _table("Teams", ["Team", "Branch", "Active members", ""], S.teams, lambda t: rx.table.row(
-            rx.table.row_header_cell(t["name"]), rx.table.cell(t["branch"]), rx.table.cell(t["members"]),
-            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("team:" + t["id"]),
-                                           aria_label="Edit team " + t["name"])))),
+            rx.table.row_header_cell(t.name), rx.table.cell(t.branch), rx.table.cell(t.members),
+            rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_row("team:" + t.id),
+                                           aria_label="Edit team " + t.name)))),
         stacked_form(
             rx.heading("Add a team", size="4", as_="h3"),
             responsive_grid(

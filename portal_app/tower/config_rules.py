@@ -4,38 +4,75 @@ subject (exceptions, customer requests, hand-priced quotes), kind and severity, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ops import KIND_LABELS
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import rules, sla
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
-ROUTE = "/tower/config/rules"
+ROUTE = routes.TOWER_CONFIG_RULES
 SEVERITY_CHOICES = [(s, s.capitalize()) for s in rules.SEVERITIES]
 SUBJECT_CHOICES = [(k, v[0]) for k, v in sla.SUBJECTS.items()]
 
 
-def rule_row(r: rules.RuleView) -> dict[str, str]:
+@dataclass(frozen=True)
+class RuleRow:
+    """An exception rule as the page shows and edits it."""
+
+    kind: str
+    label: str
+    name: str
+    active: str
+    status: str
+    severity: str
+    threshold: str
+    value: str
+    unit: str
+    meaning: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """An SLA policy as the page shows and edits it."""
+
+    id: str
+    subject: str
+    subject_label: str
+    kind: str
+    severity: str
+    first: str
+    resolution: str
+    active: str
+    status: str
+
+
+def rule_row(r: rules.RuleView) -> RuleRow:
     value = r.threshold_hours if r.unit == "hours" else r.threshold_days if r.unit == "days" else None
     shown = "—" if r.unit is None else (f"{value} {r.unit}" if value is not None else
                                         f"not set (uses {r.default_threshold} {r.unit})"
                                         if r.default_threshold is not None else "not set (off)")
-    return {"kind": r.kind, "label": KIND_LABELS.get(r.kind, r.kind), "name": r.name, "active": "yes" if r.is_active
-            else "", "status": "On" if r.is_active else "Off", "severity": r.severity, "threshold": shown,
-            "value": "" if value is None else str(value), "unit": r.unit or "", "meaning": r.meaning,
-            "version": str(r.version)}
+    return RuleRow(kind=r.kind, label=KIND_LABELS.get(r.kind, r.kind), name=r.name,
+                   active="yes" if r.is_active else "", status="On" if r.is_active else "Off", severity=r.severity,
+                   threshold=shown, value="" if value is None else str(value), unit=r.unit or "", meaning=r.meaning,
+                   version=str(r.version))
 
 
-def policy_row(p: sla.PolicyView) -> dict[str, str]:
-    return {"id": str(p.id), "subject": p.subject, "subject_label": sla.SUBJECTS[p.subject][0]
-            if p.subject in sla.SUBJECTS else p.subject, "kind": p.kind, "severity": p.severity,
-            "first": "" if p.first_response_hours is None else str(p.first_response_hours),
-            "resolution": str(p.resolution_hours), "active": "yes" if p.is_active else "",
-            "status": "On" if p.is_active else "Off"}
+def policy_row(p: sla.PolicyView) -> PolicyRow:
+    return PolicyRow(id=str(p.id), subject=p.subject,
+                     subject_label=sla.SUBJECTS[p.subject][0] if p.subject in sla.SUBJECTS else p.subject,
+                     kind=p.kind, severity=p.severity,
+                     first="" if p.first_response_hours is None else str(p.first_response_hours),
+                     resolution=str(p.resolution_hours), active="yes" if p.is_active else "",
+                     status="On" if p.is_active else "Off")
 
 
 def _rules_and_policies(db, principal):  # noqa: ANN001, ANN202
@@ -43,8 +80,8 @@ def _rules_and_policies(db, principal):  # noqa: ANN001, ANN202
 
 
 class ConfigRulesState(ConfigMixin, SessionState):
-    rule_rows: list[dict[str, str]] = []
-    policy_rows: list[dict[str, str]] = []
+    rule_rows: list[RuleRow] = []
+    policy_rows: list[PolicyRow] = []
     editing_rule: str = ""
     editing_policy: str = ""
 
@@ -53,55 +90,50 @@ class ConfigRulesState(ConfigMixin, SessionState):
         self.rule_rows = [rule_row(r) for r in found]
         self.policy_rows = [policy_row(p) for p in policies]
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.notice, self.error, self.field_errors, self.editing_rule, self.editing_policy = "", "", {}, "", ""
         await self._read(principal)
-        return None
 
-    async def edit_rule(self, kind: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_rule(self, principal: Principal, kind: str) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing_rule, self.editing_policy, self.field_errors = str(kind)[:30], "", {}
-        return None
 
-    async def edit_policy(self, policy_id: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_policy(self, principal: Principal, policy_id: str) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing_policy, self.editing_rule, self.field_errors = str(policy_id)[:12], "", {}
-        return None
 
-    async def close(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing_rule, self.editing_policy, self.field_errors = "", "", {}
-        return None
 
-    async def save_rule(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((r for r in self.rule_rows if r["kind"] == self.editing_rule), None)
+    @page_event("tower")
+    async def save_rule(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
+        row = next((r for r in self.rule_rows if r.kind == self.editing_rule), None)
         if row is None:
-            return None
-        saved = await self._save(principal, rules.update_rule, row["kind"], is_active=form_bool(form.get("is_active")),
+            return
+        saved = await self._save(principal, rules.update_rule, row.kind, is_active=form_bool(form.get("is_active")),
                                  severity=form_text(form, "severity", 12), threshold=form_text(form, "threshold", 8),
-                                 expected_version=int(row["version"]),
-                                 done=f"Rule {row['label']} saved; the next evaluation uses it.")
+                                 expected_version=int(row.version),
+                                 done=f"Rule {row.label} saved; the next evaluation uses it.")
         if saved is not None:
             self.editing_rule = ""
             await self._read(principal)
-        return None
 
-    async def save_policy(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def save_policy(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         policy_id = int(self.editing_policy) if self.editing_policy.isdigit() else None
         subject, kind, severity = (form_text(form, k, 30) for k in ("subject", "kind", "severity"))
         saved = await self._save(principal, sla.save_policy, subject=subject, kind=kind or "*",
@@ -113,7 +145,6 @@ class ConfigRulesState(ConfigMixin, SessionState):
         if saved is not None:
             self.editing_policy = ""
             await self._read(principal)
-        return None
 
 
 S = ConfigRulesState
@@ -121,16 +152,16 @@ S = ConfigRulesState
 
 def _rule_editor() -> rx.Component:
     return rx.foreach(S.rule_rows, lambda r: rx.cond(
-        r["kind"] == S.editing_rule,
+        r.kind == S.editing_rule,
         rx.card(stacked_form(
-            rx.heading("Edit rule: ", r["label"], size="4", as_="h3"),
-            rx.text(r["meaning"], color=MUTED_TEXT),
-            check("Rule is on", "is_active", "rule-active", r["active"] == "yes"),
-            native_select("Severity of new exceptions", "severity", SEVERITY_CHOICES, value=r["severity"],
+            rx.heading("Edit rule: ", r.label, size="4", as_="h3"),
+            rx.text(r.meaning, color=MUTED_TEXT),
+            check("Rule is on", "is_active", "rule-active", r.active == "yes"),
+            native_select("Severity of new exceptions", "severity", SEVERITY_CHOICES, value=r.severity,
                           select_id="rule-severity", errors=S.field_errors),
-            rx.cond(r["unit"] != "",
-                    checked_input(rx.cond(r["unit"] == "hours", "Threshold in hours", "Threshold in days"),
-                                  "threshold", S.field_errors, default_value=r["value"], input_id="rule-threshold",
+            rx.cond(r.unit != "",
+                    checked_input(rx.cond(r.unit == "hours", "Threshold in hours", "Threshold in days"),
+                                  "threshold", S.field_errors, default_value=r.value, input_id="rule-threshold",
                                   type="number"),
                     rx.fragment()),
             rx.hstack(primary_button("Save rule", type="submit"),
@@ -147,21 +178,21 @@ def _rules_table() -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in
                                        ("Rule", "On", "Severity", "Threshold", "")])),
         rx.table.body(rx.foreach(S.rule_rows, lambda r: rx.table.row(
-            rx.table.row_header_cell(rx.vstack(rx.text(r["label"], weight="bold"), rx.text(r["name"], size="1",
+            rx.table.row_header_cell(rx.vstack(rx.text(r.label, weight="bold"), rx.text(r.name, size="1",
                                                                                             color=MUTED_TEXT),
                                                spacing="0")),
-            rx.table.cell(r["status"]),
-            rx.table.cell(r["severity"]),
-            rx.table.cell(r["threshold"]),
-            rx.table.cell(secondary_button("Edit", size="1", aria_label="Edit rule " + r["label"],
-                                           on_click=S.edit_rule(r["kind"]))),
+            rx.table.cell(r.status),
+            rx.table.cell(r.severity),
+            rx.table.cell(r.threshold),
+            rx.table.cell(secondary_button("Edit", size="1", aria_label="Edit rule " + r.label,
+                                           on_click=S.edit_rule(r.kind))),
         ))),
         variant="surface", width="100%",
     )
 
 
 def _policy_form(heading: str, test_id: str, row: rx.Var | None) -> rx.Component:
-    value = (lambda k, d="": row[k]) if row is not None else (lambda k, d="": d)
+    value = (lambda k, d="": getattr(row, k)) if row is not None else (lambda k, d="": d)
     prefix = "policy-edit" if row is not None else "policy-new"
     return rx.card(stacked_form(
         rx.heading(heading, size="4", as_="h3"),
@@ -178,7 +209,7 @@ def _policy_form(heading: str, test_id: str, row: rx.Var | None) -> rx.Component
                           default_value=value("first", ""), input_id=f"{prefix}-first", type="number"),
             wide=3,
         ),
-        check("Policy is on", "is_active", f"{prefix}-active", (row["active"] == "yes") if row is not None else True),
+        check("Policy is on", "is_active", f"{prefix}-active", (row.active == "yes") if row is not None else True),
         rx.hstack(primary_button("Save policy", type="submit"),
                   secondary_button("Cancel", type="button", on_click=S.close) if row is not None else rx.fragment()),
         on_submit=S.save_policy, label=heading, key=S.form_key,
@@ -187,7 +218,7 @@ def _policy_form(heading: str, test_id: str, row: rx.Var | None) -> rx.Component
 
 def _policies() -> rx.Component:
     return rx.vstack(
-        rx.foreach(S.policy_rows, lambda p: rx.cond(p["id"] == S.editing_policy,
+        rx.foreach(S.policy_rows, lambda p: rx.cond(p.id == S.editing_policy,
                                                      _policy_form("Edit SLA policy", "policy-editor", p),
                                                      rx.fragment())),
         rx.table.root(
@@ -196,12 +227,12 @@ def _policies() -> rx.Component:
                                            ("Subject", "Kind", "Severity", "First response (h)", "Resolve (h)",
                                             "On", "")])),
             rx.table.body(rx.foreach(S.policy_rows, lambda p: rx.table.row(
-                rx.table.cell(p["subject_label"]), rx.table.cell(p["kind"]), rx.table.cell(p["severity"]),
-                rx.table.cell(p["first"]), rx.table.cell(p["resolution"], data_testid="policy-hours"),
-                rx.table.cell(p["status"]),
-                rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_policy(p["id"]),
-                                               aria_label="Edit SLA policy " + p["subject"] + " " + p["kind"] + " "
-                                               + p["severity"])),
+                rx.table.cell(p.subject_label), rx.table.cell(p.kind), rx.table.cell(p.severity),
+                rx.table.cell(p.first), rx.table.cell(p.resolution, data_testid="policy-hours"),
+                rx.table.cell(p.status),
+                rx.table.cell(secondary_button("Edit", size="1", on_click=S.edit_policy(p.id),
+                                               aria_label="Edit SLA policy " + p.subject + " " + p.kind + " "
+                                               + p.severity)),
             ))),
             variant="surface", width="100%",
         ),

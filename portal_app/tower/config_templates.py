@@ -4,10 +4,12 @@ that bookings use from then on. Required documents per mode and Incoterm are add
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
@@ -16,9 +18,10 @@ from portal_app.services.config import documents, templates
 from portal_app.services.documents import DOCUMENT_TYPE_NAMES
 from portal_app.services.trade_codes import INCOTERMS
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
-ROUTE = "/tower/config/templates"
+ROUTE = routes.TOWER_CONFIG_TEMPLATES
 MODE_CHOICES = [(m, MODE_LABELS.get(m, m)) for m in templates.MODES]
 ANCHOR_CHOICES = [("origin", "Origin (days from ready date)"), ("destination", "Destination (days from arrival)")]
 INCOTERM_CHOICES = [("", "Any Incoterm")] + [(c, f"{c} – {t.name}") for c, t in INCOTERMS.items()]
@@ -27,9 +30,39 @@ PROVIDER_CHOICES = [("customer", "Customer"), ("forwarder", "Forwarder")]
 INPUT_STYLE = {"width": "100%", "padding": "4px 6px", "border": "1px solid #8b949e", "border_radius": "6px"}
 
 
-def step_row(n: int, s: dict) -> dict[str, str]:
-    return {"n": str(n), "code": s.get("code", ""), "name": s.get("name", ""), "anchor": s.get("anchor", "origin"),
-            "offset": str(s.get("offset_days", 0)), "visible": "yes" if s.get("customer_visible", True) else ""}
+@dataclass(frozen=True)
+class StepRow:
+    """One milestone step of the template's editor; ``n`` numbers its fields in the form."""
+
+    n: str
+    code: str
+    name: str
+    anchor: str
+    offset: str
+    visible: str
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """A required document as the page shows and edits it."""
+
+    id: str
+    mode: str
+    mode_label: str
+    incoterm: str
+    incoterm_label: str
+    doc_type: str
+    doc_name: str
+    days: str
+    provided_by: str
+    dg: str
+    active: str
+    status: str
+
+
+def step_row(n: int, s: dict) -> StepRow:
+    return StepRow(n=str(n), code=s.get("code", ""), name=s.get("name", ""), anchor=s.get("anchor", "origin"),
+                   offset=str(s.get("offset_days", 0)), visible="yes" if s.get("customer_visible", True) else "")
 
 
 def steps_from_form(form: dict[str, Any], numbers: list[str]) -> list[templates.StepInput]:
@@ -48,12 +81,12 @@ def steps_from_form(form: dict[str, Any], numbers: list[str]) -> list[templates.
     return [s for _o, _n, s in sorted(rows, key=lambda t: (t[0], t[1]))]
 
 
-def requirement_row(r: documents.RequirementView) -> dict[str, str]:
-    return {"id": str(r.id), "mode": r.mode, "mode_label": MODE_LABELS.get(r.mode, r.mode),
-            "incoterm": r.incoterm or "", "incoterm_label": r.incoterm or "Any", "doc_type": r.doc_type,
-            "doc_name": r.doc_type_name, "days": str(r.due_days_before_departure), "provided_by": r.provided_by,
-            "dg": "yes" if r.dangerous_goods_only else "", "active": "yes" if r.is_active else "",
-            "status": "On" if r.is_active else "Off"}
+def requirement_row(r: documents.RequirementView) -> RequirementRow:
+    return RequirementRow(id=str(r.id), mode=r.mode, mode_label=MODE_LABELS.get(r.mode, r.mode),
+                          incoterm=r.incoterm or "", incoterm_label=r.incoterm or "Any", doc_type=r.doc_type,
+                          doc_name=r.doc_type_name, days=str(r.due_days_before_departure),
+                          provided_by=r.provided_by, dg="yes" if r.dangerous_goods_only else "",
+                          active="yes" if r.is_active else "", status="On" if r.is_active else "Off")
 
 
 def _read(db, principal, mode: str):  # noqa: ANN001, ANN202
@@ -64,8 +97,8 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
     mode: str = "ocean_fcl"
     template_name: str = ""
     version: int = 0
-    steps: list[dict[str, str]] = []
-    requirement_rows: list[dict[str, str]] = []
+    steps: list[StepRow] = []
+    requirement_rows: list[RequirementRow] = []
     editing_requirement: str = ""
     _next: int = 0
 
@@ -77,50 +110,46 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
         self.requirement_rows = [requirement_row(r) for r in reqs]
         self.form_key += 1
 
-    async def load(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.notice, self.error, self.field_errors = "", "", {}
         await self._fetch(principal)
-        return None
 
-    async def choose_mode(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def choose_mode(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         mode = form_text(form, "mode", 12)
         self.mode = mode if mode in templates.MODES else "ocean_fcl"
         self.notice, self.error, self.field_errors = "", "", {}
         await self._fetch(principal)
-        return None
 
-    async def add_step(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_step(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         if len(self.steps) < templates.MAX_STEPS:
             self.steps = [*self.steps, step_row(self._next, {"anchor": "destination"})]
             self._next += 1
-        return None
 
-    async def save_template(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        steps = steps_from_form(form, [s["n"] for s in self.steps])
+    @page_event("tower")
+    async def save_template(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
+        steps = steps_from_form(form, [s.n for s in self.steps])
         saved = await self._save(principal, templates.save_template, self.mode, form_text(form, "template_name", 160),
                                  steps, expected_version=self.version or None,
                                  done=f"{MODE_LABELS.get(self.mode, self.mode)} template saved; new bookings use it "
                                       "from now on (shipments already booked keep their milestones).")
         if saved is not None:
             await self._fetch(principal)
-        return None
 
-    async def add_requirement(self, form: dict):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def add_requirement(self, principal: Principal, form: dict) -> None:
+        if not self._may_configure(principal):
+            return
         saved = await self._save(
             principal, documents.save_requirement, mode=form_text(form, "req_mode", 12),
             incoterm=form_text(form, "req_incoterm", 3) or None, doc_type=form_text(form, "req_doc_type", 40),
@@ -129,79 +158,74 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
             dangerous_goods_only=form_bool(form.get("req_dg")), done="Required document added.")
         if saved is not None:
             await self._fetch(principal)
-        return None
 
-    async def edit_requirement(self, row_key: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def edit_requirement(self, principal: Principal, row_key: str) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing_requirement, self.field_errors = str(row_key)[:12], {}
-        return None
 
-    async def close_requirement(self):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
+    @page_event("tower")
+    async def close_requirement(self, principal: Principal) -> None:
+        if not self._may_configure(principal):
+            return
         self.editing_requirement, self.field_errors = "", {}
-        return None
 
-    async def save_requirement(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def save_requirement(self, principal: Principal, form: dict) -> None:
         """Change the selected required document (the row names it; the service checks it)."""
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((r for r in self.requirement_rows if r["id"] == self.editing_requirement), None)
+        if not self._may_configure(principal):
+            return
+        row = next((r for r in self.requirement_rows if r.id == self.editing_requirement), None)
         if row is None:
-            return None
+            return
         saved = await self._save(
-            principal, documents.save_requirement, requirement_id=int(row["id"]), mode=row["mode"],
-            incoterm=form_text(form, "edit_incoterm", 3) or None, doc_type=row["doc_type"],
+            principal, documents.save_requirement, requirement_id=int(row.id), mode=row.mode,
+            incoterm=form_text(form, "edit_incoterm", 3) or None, doc_type=row.doc_type,
             due_days_before_departure=form_text(form, "edit_days", 4),
             provided_by=form_text(form, "edit_provided_by", 12) or "customer",
             dangerous_goods_only=form_bool(form.get("edit_dg")), is_active=form_bool(form.get("edit_active")),
-            done=f"{row['doc_name']} for {row['mode_label']} saved; checklists and the missing-document rule use "
+            done=f"{row.doc_name} for {row.mode_label} saved; checklists and the missing-document rule use "
                  "it from now on.")
         if saved is not None:
             self.editing_requirement = ""
             await self._fetch(principal)
-        return None
 
-    async def toggle_requirement(self, requirement_id: str):  # noqa: ANN201
-        principal, refused = await self._admin()
-        if principal is None:
-            return refused
-        row = next((r for r in self.requirement_rows if r["id"] == str(requirement_id)), None)
+    @page_event("tower")
+    async def toggle_requirement(self, principal: Principal, requirement_id: str) -> None:
+        if not self._may_configure(principal):
+            return
+        row = next((r for r in self.requirement_rows if r.id == str(requirement_id)), None)
         if row is None:
-            return None
-        on = row["active"] != "yes"
+            return
+        on = row.active != "yes"
         saved = await self._save(
-            principal, documents.save_requirement, requirement_id=int(row["id"]), mode=row["mode"],
-            incoterm=row["incoterm"] or None, doc_type=row["doc_type"], due_days_before_departure=row["days"],
-            provided_by=row["provided_by"], dangerous_goods_only=row["dg"] == "yes", is_active=on,
-            done=f"{row['doc_name']} for {row['mode_label']} / {row['incoterm_label']} switched "
+            principal, documents.save_requirement, requirement_id=int(row.id), mode=row.mode,
+            incoterm=row.incoterm or None, doc_type=row.doc_type, due_days_before_departure=row.days,
+            provided_by=row.provided_by, dangerous_goods_only=row.dg == "yes", is_active=on,
+            done=f"{row.doc_name} for {row.mode_label} / {row.incoterm_label} switched "
                  f"{'on' if on else 'off'}.")
         if saved is not None:
             await self._fetch(principal)
-        return None
 
 
 S = ConfigTemplatesState
 
 
-def _cell_input(label: rx.Var, name: rx.Var, value: rx.Var, **props) -> rx.Component:
+def _cell_input(label: rx.Var, name: rx.Var, value: rx.Var, **props: Any) -> rx.Component:
     return rx.el.input(name=name, default_value=value, aria_label=label, style=INPUT_STYLE, **props)
 
 
 def _step(s: rx.Var) -> rx.Component:
-    n = s["n"]
+    n = s.n
     return rx.table.row(
         rx.table.cell(_cell_input("Position of step " + n, "position_" + n, n, type="number", size=3)),
-        rx.table.cell(_cell_input("Code of step " + n, "code_" + n, s["code"])),
-        rx.table.cell(_cell_input("Name of step " + n, "name_" + n, s["name"])),
+        rx.table.cell(_cell_input("Code of step " + n, "code_" + n, s.code)),
+        rx.table.cell(_cell_input("Name of step " + n, "name_" + n, s.name)),
         rx.table.cell(rx.el.select(*[rx.el.option(t, value=v) for v, t in ANCHOR_CHOICES], name="anchor_" + n,
-                                   default_value=s["anchor"], aria_label="Anchor of step " + n, style=INPUT_STYLE)),
-        rx.table.cell(_cell_input("Expected days of step " + n, "offset_" + n, s["offset"], type="number")),
-        rx.table.cell(rx.el.input(type="checkbox", name="visible_" + n, default_checked=s["visible"] == "yes",
+                                   default_value=s.anchor, aria_label="Anchor of step " + n, style=INPUT_STYLE)),
+        rx.table.cell(_cell_input("Expected days of step " + n, "offset_" + n, s.offset, type="number")),
+        rx.table.cell(rx.el.input(type="checkbox", name="visible_" + n, default_checked=s.visible == "yes",
                                   aria_label="Customer sees step " + n)),
         rx.table.cell(rx.el.input(type="checkbox", name="remove_" + n, aria_label="Remove step " + n)),
     )
@@ -248,18 +272,18 @@ def _template_editor() -> rx.Component:
 
 def _requirement_editor(r: rx.Var) -> rx.Component:
     return rx.card(stacked_form(
-        rx.heading("Edit: ", r["doc_name"], " for ", r["mode_label"], size="4", as_="h3"),
+        rx.heading("Edit: ", r.doc_name, " for ", r.mode_label, size="4", as_="h3"),
         responsive_grid(
-            native_select("Incoterm", "edit_incoterm", INCOTERM_CHOICES, value=r["incoterm"],
+            native_select("Incoterm", "edit_incoterm", INCOTERM_CHOICES, value=r.incoterm,
                           select_id="edit-req-incoterm", errors=S.field_errors, key="incoterm"),
             checked_input("Due days before departure", "edit_days", S.field_errors, key="due_days_before_departure",
-                          input_id="edit-req-days", default_value=r["days"], type="number"),
-            native_select("Provided by", "edit_provided_by", PROVIDER_CHOICES, value=r["provided_by"],
+                          input_id="edit-req-days", default_value=r.days, type="number"),
+            native_select("Provided by", "edit_provided_by", PROVIDER_CHOICES, value=r.provided_by,
                           select_id="edit-req-provided-by"),
             wide=3,
         ),
-        check("Only for dangerous goods", "edit_dg", "edit-req-dg", r["dg"] == "yes"),
-        check("Required (on)", "edit_active", "edit-req-active", r["active"] == "yes"),
+        check("Only for dangerous goods", "edit_dg", "edit-req-dg", r.dg == "yes"),
+        check("Required (on)", "edit_active", "edit-req-active", r.active == "yes"),
         rx.hstack(primary_button("Save required document", type="submit"),
                   secondary_button("Cancel", type="button", on_click=S.close_requirement)),
         on_submit=S.save_requirement, label="Edit required document", key=S.form_key,
@@ -277,23 +301,23 @@ def _requirements() -> rx.Component:
                 "Mode", "Incoterm", "Document", "Due (days before departure)", "Provided by", "Dangerous goods only",
                 "On", "")])),
             rx.table.body(rx.foreach(S.requirement_rows, lambda r: rx.table.row(
-                rx.table.cell(r["mode_label"]), rx.table.cell(r["incoterm_label"]), rx.table.cell(r["doc_name"]),
-                rx.table.cell(r["days"]), rx.table.cell(r["provided_by"]),
-                rx.table.cell(rx.cond(r["dg"] == "yes", "Yes", "No")), rx.table.cell(r["status"]),
+                rx.table.cell(r.mode_label), rx.table.cell(r.incoterm_label), rx.table.cell(r.doc_name),
+                rx.table.cell(r.days), rx.table.cell(r.provided_by),
+                rx.table.cell(rx.cond(r.dg == "yes", "Yes", "No")), rx.table.cell(r.status),
                 rx.table.cell(rx.hstack(
-                    secondary_button("Edit", size="1", on_click=S.edit_requirement(r["id"]),
-                                     aria_label="Edit " + r["doc_name"] + " for " + r["mode_label"] + " "
-                                     + r["incoterm_label"]),
-                    secondary_button(rx.cond(r["active"] == "yes", "Switch off", "Switch on"), size="1",
-                                     on_click=S.toggle_requirement(r["id"]),
-                                     aria_label="Switch " + r["doc_name"] + " for " + r["mode_label"] + " "
-                                     + r["incoterm_label"] + rx.cond(r["active"] == "yes", " off", " on")),
+                    secondary_button("Edit", size="1", on_click=S.edit_requirement(r.id),
+                                     aria_label="Edit " + r.doc_name + " for " + r.mode_label + " "
+                                     + r.incoterm_label),
+                    secondary_button(rx.cond(r.active == "yes", "Switch off", "Switch on"), size="1",
+                                     on_click=S.toggle_requirement(r.id),
+                                     aria_label="Switch " + r.doc_name + " for " + r.mode_label + " "
+                                     + r.incoterm_label + rx.cond(r.active == "yes", " off", " on")),
                     spacing="2",
                 )),
             ))),
             variant="surface", width="100%",
         ),
-        rx.foreach(S.requirement_rows, lambda r: rx.cond(r["id"] == S.editing_requirement, _requirement_editor(r),
+        rx.foreach(S.requirement_rows, lambda r: rx.cond(r.id == S.editing_requirement, _requirement_editor(r),
                                                          rx.fragment())),
         stacked_form(
             rx.heading("Add a required document", size="4", as_="h3"),

@@ -5,8 +5,13 @@ saw, so a change made meanwhile by someone else is refused with nothing saved (`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -35,53 +40,101 @@ from portal_app.services import clock, tasks
 from portal_app.services import exceptions as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.tasks import TaskFilters, TaskInput
-from portal_app.ui.session import SessionState, last_path_segment, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 SAVED_NOTHING = "Nothing was saved."
 
 
-def detail_view(d: svc.ExceptionDetail, now, tz: str, me: int = 0) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class ExceptionSummary:
+    """One exception as the page shows it (display strings; "yes" or "" for the page's switches)."""
+
+    id: str
+    title: str
+    kind: str
+    cause: str
+    detail: str
+    severity: str
+    status: str
+    status_label: str
+    reference: str
+    shipment_href: str
+    company: str
+    owner: str
+    owner_id: str
+    mine: str
+    team: str
+    team_id: str
+    opened: str
+    origin: str
+    resolved: str
+    resolved_at: str
+    resolved_by: str
+    resolution_note: str
+    left: str
+    breached: str
+    due: str
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: str
+    actor: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    id: str
+    title: str
+    assignee: str
+    status: str
+    due: str
+    overdue: str
+
+
+def detail_view(d: svc.ExceptionDetail, now, tz: str, me: int = 0) -> ExceptionSummary:  # noqa: ANN001
     e = d.row
     resolved = e.status == "resolved"
-    if d.auto_resolved:
-        resolved_by = "the rules (the cause cleared)"
-    else:
-        resolved_by = d.resolved_by or ""
-    return {
-        "id": str(e.id),
-        "title": e.title,
-        "kind": KIND_LABELS.get(e.kind, e.kind),
-        "cause": e.cause_key,
-        "detail": d.detail or "",
-        "severity": e.severity,
-        "status": e.status,
-        "status_label": STATUS_LABELS.get(e.status, e.status),
-        "reference": e.shipment_reference or "",
-        "shipment_href": f"/tower/shipments/{e.shipment_reference}" if e.shipment_reference else "",
-        "company": e.company_name or "—",
-        "owner": e.owner_name or "Nobody",
-        "owner_id": str(e.owner_id or ""),
-        "mine": "yes" if me and e.owner_id == me else "",
-        "team": e.team_name or "No team",
-        "team_id": str(e.team_id or ""),
-        "opened": fmt_local(e.created_at, tz),
-        "origin": "Opened by the rules" if e.created_by_rule else "Raised by hand",
-        "resolved": "yes" if resolved else "",
-        "resolved_at": fmt_local(d.resolved_at, tz) if d.resolved_at else "",
-        "resolved_by": resolved_by,
-        "resolution_note": d.resolution_note or "",
+    resolved_by = "the rules (the cause cleared)" if d.auto_resolved else d.resolved_by or ""
+    return ExceptionSummary(
+        id=str(e.id),
+        title=e.title,
+        kind=KIND_LABELS.get(e.kind, e.kind),
+        cause=e.cause_key,
+        detail=d.detail or "",
+        severity=e.severity,
+        status=e.status,
+        status_label=STATUS_LABELS.get(e.status, e.status),
+        reference=e.shipment_reference or "",
+        shipment_href=(routes.link(routes.TOWER_SHIPMENT, reference=e.shipment_reference)
+                       if e.shipment_reference else ""),
+        company=e.company_name or "—",
+        owner=e.owner_name or "Nobody",
+        owner_id=str(e.owner_id or ""),
+        mine="yes" if me and e.owner_id == me else "",
+        team=e.team_name or "No team",
+        team_id=str(e.team_id or ""),
+        opened=fmt_local(e.created_at, tz),
+        origin="Opened by the rules" if e.created_by_rule else "Raised by hand",
+        resolved="yes" if resolved else "",
+        resolved_at=fmt_local(d.resolved_at, tz) if d.resolved_at else "",
+        resolved_by=resolved_by,
+        resolution_note=d.resolution_note or "",
         **timer_view(e.timer, now, not resolved),
-    }
+    )
 
 
-def history_view(h: svc.HistoryEntry, tz: str) -> dict[str, str]:
-    return {"at": fmt_local(h.at, tz), "actor": h.actor, "summary": h.summary}
+def history_view(h: svc.HistoryEntry, tz: str) -> HistoryLine:
+    return HistoryLine(at=fmt_local(h.at, tz), actor=h.actor, summary=h.summary)
 
 
-def task_view(t: tasks.TaskRow, tz: str) -> dict[str, str]:
-    return {"id": str(t.id), "title": t.title, "assignee": t.assignee_name or "Nobody",
-            "status": STATUS_LABELS.get(t.status, t.status), "due": fmt_local(t.due.due_at, tz) if t.due.due_at
-            else "No due time", "overdue": "yes" if t.overdue else ""}
+def task_view(t: tasks.TaskRow, tz: str) -> TaskLine:
+    return TaskLine(id=str(t.id), title=t.title, assignee=t.assignee_name or "Nobody",
+                    status=STATUS_LABELS.get(t.status, t.status),
+                    due=fmt_local(t.due.due_at, tz) if t.due.due_at else "No due time",
+                    overdue="yes" if t.overdue else "")
 
 
 def _read(db, principal, exception_id: int):  # noqa: ANN001, ANN202
@@ -91,9 +144,9 @@ def _read(db, principal, exception_id: int):  # noqa: ANN001, ANN202
 
 
 class TowerExceptionState(StaffDirectoryMixin, SessionState):
-    exception: dict[str, str] = {}
-    history: list[dict[str, str]] = []
-    tasks: list[dict[str, str]] = []
+    exception: ExceptionSummary | None = None
+    history: list[HistoryLine] = []
+    tasks: list[TaskLine] = []
     error: str = ""
     notice: str = ""
     field_errors: dict[str, str] = {}
@@ -105,7 +158,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         try:
             detail, history, found = await run_db(_read, principal, self._exception_id)
         except ServiceError as exc:
-            self.exception, self.history, self.tasks, self.error = {}, [], [], exc.message
+            self.exception, self.history, self.tasks, self.error = None, [], [], exc.message
             return False
         now = clock.now()
         self._version = detail.row.version
@@ -115,25 +168,20 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         self.form_key += 1
         return True
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
         key = last_path_segment(self.router.url.path)
         self.error, self.notice, self.field_errors = "", "", {}
         if not key.isdigit():
-            self.exception, self.error = {}, "That is not an exception number. Go back to the queue and open one."
-            return None
+            self.exception, self.error = None, "That is not an exception number. Go back to the queue and open one."
+            return
         self._exception_id = int(key)
         await self._load_directory(principal)
         await self._reload(principal)
-        return None
 
-    async def _save(self, call, done: str, field: str = "", **kwargs):  # noqa: ANN001, ANN202
+    async def _save(self, principal: Principal, call: Callable[..., Any], done: str, field: str = "",
+                    **kwargs: Any) -> None:
         """Run a change with the version the person saw; show the outcome and read the exception again."""
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
         try:
             await run_db(call, principal, self._exception_id, **kwargs)
         except ServiceError as exc:
@@ -144,24 +192,28 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
                 self.field_errors, self.error = {}, exc.message
             if exc.status_code == 409:  # show what is there now; the message says nothing was saved
                 await self._reload(principal)
-            return None
+            return
         self.error, self.field_errors, self.notice = "", {}, done
         await self._reload(principal)
-        return None
 
-    async def take(self):  # noqa: ANN201
-        return await self._save(svc.assign_exception, "You own this exception now.", owner_id=self._me,
-                                team_id=id_or_none(self.exception.get("team_id")), expected_version=self._version)
+    @page_event("tower")
+    async def take(self, principal: Principal) -> None:
+        team = self.exception.team_id if self.exception is not None else None
+        await self._save(principal, svc.assign_exception, "You own this exception now.", owner_id=self._me,
+                         team_id=id_or_none(team), expected_version=self._version)
 
-    async def assign(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def assign(self, principal: Principal, form: dict) -> None:
         owner, team = id_or_none(form.get("owner_id")), id_or_none(form.get("team_id"))
-        return await self._save(svc.assign_exception, "Owner and team saved; the new owner was notified.",
-                                "owner_id", owner_id=owner, team_id=team, expected_version=self._version)
+        await self._save(principal, svc.assign_exception, "Owner and team saved; the new owner was notified.",
+                         "owner_id", owner_id=owner, team_id=team, expected_version=self._version)
 
-    async def start(self):  # noqa: ANN201
-        return await self._save(svc.start_exception, "Marked in progress.", expected_version=self._version)
+    @page_event("tower")
+    async def start(self, principal: Principal) -> None:
+        await self._save(principal, svc.start_exception, "Marked in progress.", expected_version=self._version)
 
-    async def resolve(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def resolve(self, principal: Principal, form: dict) -> None:
         message = str(form.get("customer_message", "")).strip()
         done = ("Resolved. The customer sees your message in the shipment's updates and was notified."
                 if message else "Resolved. The customer was not told (no message).")
@@ -169,24 +221,23 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         if len(note.strip()) < svc.NOTE_MIN:
             self.field_errors = {"note": f"Write a resolution note (what was done). {SAVED_NOTHING}"}
             self.notice = ""
-            return None
-        return await self._save(svc.resolve_exception, done, "customer_message", note=note,
-                                customer_message=message or None, expected_version=self._version)
+            return
+        await self._save(principal, svc.resolve_exception, done, "customer_message", note=note,
+                         customer_message=message or None, expected_version=self._version)
 
-    async def reopen(self, form: dict):  # noqa: ANN201
-        return await self._save(svc.reopen_exception, "Reopened with a fresh SLA.", "reason",
-                                reason=str(form.get("reason", "")), expected_version=self._version)
+    @page_event("tower")
+    async def reopen(self, principal: Principal, form: dict) -> None:
+        await self._save(principal, svc.reopen_exception, "Reopened with a fresh SLA.", "reason",
+                         reason=str(form.get("reason", "")), expected_version=self._version)
 
-    async def add_task(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def add_task(self, principal: Principal, form: dict) -> None:
         try:
             due = parse_local(str(form.get("due_at", "")), self._tz)
         except ValueError:
             self.field_errors = {"task_due": "Give the due time as a date and time, or leave it empty. "
                                              + SAVED_NOTHING}
-            return None
+            return
         data = TaskInput(title=str(form.get("task_title", "")), detail=str(form.get("task_detail", "")) or None,
                          exception_id=self._exception_id, assignee_id=id_or_none(form.get("assignee_id")),
                          team_id=id_or_none(form.get("task_team_id")), due_at=due)
@@ -195,11 +246,10 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         except ServiceError as exc:
             self.notice = ""
             self.field_errors, self.error = refusal(exc, "task_title")
-            return None
+            return
         self.error, self.field_errors = "", {}
         self.notice = f"Task #{made.id} created for {made.assignee_name or 'the team'}."
         await self._reload(principal)
-        return None
 
 
 S = TowerExceptionState
@@ -214,31 +264,31 @@ def _summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             responsive_grid(
-                _fact("Shipment", rx.cond(e["shipment_href"] != "",
-                                          rx.link(e["reference"], href=e["shipment_href"], color=ACCENT,
+                _fact("Shipment", rx.cond(e.shipment_href != "",
+                                          rx.link(e.reference, href=e.shipment_href, color=ACCENT,
                                                   data_testid="exception-shipment"),
                                           rx.text("—"))),
-                _fact("Customer", e["company"]),
-                _fact("Kind", e["kind"]),
-                _fact("Cause", e["cause"]),
-                _fact("Severity", severity_badge(e["severity"])),
-                _fact("Status", rx.text(e["status_label"], data_testid="exception-status")),
-                _fact("Owner", rx.text(e["owner"], data_testid="exception-owner")),
-                _fact("Team", e["team"]),
+                _fact("Customer", e.company),
+                _fact("Kind", e.kind),
+                _fact("Cause", e.cause),
+                _fact("Severity", severity_badge(e.severity)),
+                _fact("Status", rx.text(e.status_label, data_testid="exception-status")),
+                _fact("Owner", rx.text(e.owner, data_testid="exception-owner")),
+                _fact("Team", e.team),
                 _fact("SLA", rx.vstack(
-                    rx.text(e["left"], weight="bold", color=rx.cond(e["breached"] == "yes", DANGER, "inherit"),
+                    rx.text(e.left, weight="bold", color=rx.cond(e.breached == "yes", DANGER, "inherit"),
                             data_testid="sla-left"),
-                    rx.text("Due ", e["due"], size="1", color=MUTED_TEXT), spacing="0")),
-                _fact("Opened", rx.text(e["opened"], " · ", e["origin"])),
+                    rx.text("Due ", e.due, size="1", color=MUTED_TEXT), spacing="0")),
+                _fact("Opened", rx.text(e.opened, " · ", e.origin)),
                 narrow=2, middle=3, wide=5,
                 spacing="3",
             ),
-            rx.cond(e["detail"] != "", rx.text(e["detail"]), rx.fragment()),
+            rx.cond(e.detail != "", rx.text(e.detail), rx.fragment()),
             rx.cond(
-                e["resolved"] == "yes",
+                e.resolved == "yes",
                 rx.box(
-                    rx.text("Resolved ", e["resolved_at"], " by ", e["resolved_by"], weight="medium"),
-                    rx.text(e["resolution_note"], size="2"),
+                    rx.text("Resolved ", e.resolved_at, " by ", e.resolved_by, weight="medium"),
+                    rx.text(e.resolution_note, size="2"),
                     data_testid="resolution",
                 ),
                 rx.fragment(),
@@ -264,9 +314,9 @@ def _assign_card() -> rx.Component:
     return _section(
         "Owner and team", "assign-exception",
         rx.hstack(
-            rx.cond(e["mine"] == "", secondary_button("Take it myself", type="button", on_click=S.take),
+            rx.cond(e.mine == "", secondary_button("Take it myself", type="button", on_click=S.take),
                     rx.text("You own it.", size="2", color=MUTED_TEXT)),
-            rx.cond((e["status"] == "open"), secondary_button("Start work", type="button", on_click=S.start),
+            rx.cond((e.status == "open"), secondary_button("Start work", type="button", on_click=S.start),
                     rx.fragment()),
             spacing="3",
             wrap="wrap",
@@ -275,9 +325,9 @@ def _assign_card() -> rx.Component:
             S.can_assign,
             stacked_form(
                 responsive_grid(
-                    native_select("Owner", "owner_id", [("", "Nobody")], value=e["owner_id"],
+                    native_select("Owner", "owner_id", [("", "Nobody")], value=e.owner_id,
                                   select_id="assign-owner", more=S.people, errors=S.field_errors),
-                    native_select("Team", "team_id", [("", "No team")], value=e["team_id"], select_id="assign-team",
+                    native_select("Team", "team_id", [("", "No team")], value=e.team_id, select_id="assign-team",
                                   more=S.teams),
                     wide=2,
                     spacing="3",
@@ -327,10 +377,10 @@ def _task_card() -> rx.Component:
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                                for h in ("Task", "Assignee", "Due", "Status")])),
                 rx.table.body(rx.foreach(S.tasks, lambda t: rx.table.row(
-                    rx.table.row_header_cell("#", t["id"], " ", t["title"]),
-                    rx.table.cell(t["assignee"]),
-                    rx.table.cell(rx.text(t["due"], color=rx.cond(t["overdue"] == "yes", DANGER, "inherit"))),
-                    rx.table.cell(t["status"]),
+                    rx.table.row_header_cell("#", t.id, " ", t.title),
+                    rx.table.cell(t.assignee),
+                    rx.table.cell(rx.text(t.due, color=rx.cond(t.overdue == "yes", DANGER, "inherit"))),
+                    rx.table.cell(t.status),
                 ))),
                 size="1",
                 width="100%",
@@ -366,8 +416,8 @@ def _history() -> rx.Component:
             S.history.length() > 0,
             rx.el.ol(
                 rx.foreach(S.history, lambda h: rx.el.li(
-                    rx.text(h["summary"]),
-                    rx.text(h["at"], " · ", h["actor"], size="1", color=MUTED_TEXT),
+                    rx.text(h.summary),
+                    rx.text(h.at, " · ", h.actor, size="1", color=MUTED_TEXT),
                     style={"margin_bottom": "8px"},
                 )),
                 style={"padding_left": "20px", "margin": "0"},
@@ -377,21 +427,21 @@ def _history() -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/exceptions/[exception_id]", "Exception", TowerExceptionState.load)
+@area_page("tower", routes.TOWER_EXCEPTION, "Exception", TowerExceptionState.load)
 def tower_exception_detail() -> rx.Component:
     e = S.exception
     return rx.vstack(
-        rx.link("← Exceptions", href="/tower/exceptions", color=ACCENT),
-        rx.heading(rx.cond(e.contains("id"), "Exception #" + e["id"] + ": " + e["title"], "Exception"),
+        rx.link("← Exceptions", href=routes.TOWER_EXCEPTIONS, color=ACCENT),
+        rx.heading(rx.cond(e, "Exception #" + e.id + ": " + e.title, "Exception"),
                    size="7", as_="h1"),
         rx.cond(S.notice != "", info_callout(S.notice, data_testid="exception-notice"), rx.fragment()),
         rx.cond(S.error != "", error_callout(S.error, data_testid="exception-error"), rx.fragment()),
         rx.cond(
-            e.contains("id"),
+            e,
             rx.vstack(
                 _summary(),
                 rx.cond(
-                    e["resolved"] == "yes",
+                    e.resolved == "yes",
                     _reopen_card(),
                     responsive_grid(_assign_card(), _resolve_card(), wide=2, spacing="4"),
                 ),

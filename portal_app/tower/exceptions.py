@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -49,7 +50,8 @@ from portal_app.services import clock
 from portal_app.services import exceptions as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.exceptions import ExceptionFilters, ExceptionInput
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),
                   ("resolved", "Resolved"), ("all", "All")]
@@ -97,10 +99,11 @@ def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> dict[str, str]:  # 
     active = e.status != "resolved"
     return {
         "id": str(e.id),
-        "href": f"/tower/exceptions/{e.id}",
+        "href": routes.link(routes.TOWER_EXCEPTION, exception_id=e.id),
         "title": e.title,
         "reference": e.shipment_reference or "—",
-        "shipment_href": f"/tower/shipments/{e.shipment_reference}" if e.shipment_reference else "",
+        "shipment_href": (routes.link(routes.TOWER_SHIPMENT, reference=e.shipment_reference)
+                          if e.shipment_reference else ""),
         "company": e.company_name or "—",
         "kind": KIND_LABELS.get(e.kind, e.kind),
         "severity": e.severity,
@@ -132,27 +135,19 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         await self._load_directory(principal)
 
-    async def apply_filters(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def apply_filters(self, principal: Principal, form: dict) -> None:
         self.filters, self.page, self.notice = clean_filters(form), 1, ""
         await self._fetch(principal)
-        return None
 
-    async def clear_filters(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def clear_filters(self, principal: Principal) -> None:
         self.filters, self.page, self.notice = clean_filters({}), 1, ""
         self.form_key += 1
         await self._fetch(principal)
-        return None
 
-    async def create(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def create(self, principal: Principal, form: dict) -> Any:
         data = ExceptionInput(
             shipment_reference=str(form.get("shipment_reference", ""))[:40],
             kind=str(form.get("kind", "other")), title=str(form.get("title", "")),
@@ -166,7 +161,7 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
             self.field_errors, self.error = refusal(exc, next(iter(exc.fields), "shipment_reference"))
             return None
         self.creating, self.field_errors = False, {}
-        return rx.redirect(f"/tower/exceptions/{made.row.id}")
+        return rx.redirect(routes.link(routes.TOWER_EXCEPTION, exception_id=made.row.id))
 
 
 S = TowerExceptionsState
@@ -245,7 +240,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/exceptions", "Exceptions", TowerExceptionsState.load)
+@area_page("tower", routes.TOWER_EXCEPTIONS, "Exceptions", TowerExceptionsState.load)
 def tower_exceptions() -> rx.Component:
     headers = ["Exception", "Shipment and customer", "Kind", "Severity", "Owner and team", "SLA"]
     return queue_page(

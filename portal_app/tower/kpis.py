@@ -7,11 +7,14 @@ state holds the tables' display rows only, and of the lanes the busiest ``LANES_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -28,7 +31,8 @@ from portal_app.components.work_queue import LABEL_STYLE, native_select
 from portal_app.services import clock
 from portal_app.services import kpis as svc
 from portal_app.services.errors import PermissionDenied, ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 LANES_SHOWN = 20
 DEFAULT_DAYS = 30
@@ -79,21 +83,33 @@ def table_view(result: svc.Kpis, name: str, limit: int | None = None) -> list[di
     return out
 
 
-def headline_view(result: svc.Kpis) -> dict[str, str]:
+@dataclass(frozen=True)
+class Headline:
+    """The headline figures as the page shows them."""
+
+    departure: str
+    arrival: str
+    sla: str
+    open_breached: str
+    mismatches: str
+    computed_at: str
+
+
+def headline_view(result: svc.Kpis) -> Headline:
     on_time = {r.measure: r for r in result.on_time}
     overall = next((r for r in result.sla if r.kind == "all"), None)
 
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:g}%"
 
-    return {
-        "departure": pct(on_time["departure"].on_time_pct) if "departure" in on_time else "—",
-        "arrival": pct(on_time["arrival"].on_time_pct) if "arrival" in on_time else "—",
-        "sla": pct(overall.compliance_pct) if overall else "—",
-        "open_breached": str(overall.open_breached) if overall else "0",
-        "mismatches": f"{result.health_value('customer_view_mismatches'):g}",
-        "computed_at": fmt_datetime(result.computed_at),
-    }
+    return Headline(
+        departure=pct(on_time["departure"].on_time_pct) if "departure" in on_time else "—",
+        arrival=pct(on_time["arrival"].on_time_pct) if "arrival" in on_time else "—",
+        sla=pct(overall.compliance_pct) if overall else "—",
+        open_breached=str(overall.open_breached) if overall else "0",
+        mismatches=f"{result.health_value('customer_view_mismatches'):g}",
+        computed_at=fmt_datetime(result.computed_at),
+    )
 
 
 class TowerKpisState(SessionState):
@@ -102,7 +118,7 @@ class TowerKpisState(SessionState):
     mode: str = ""
     customer: str = ""
     error: str = ""
-    headline: dict[str, str] = {}
+    headline: Headline | None = None
     tables: dict[str, list[dict[str, str]]] = {}
     lane_count: int = 0
     on_time_chart: list[dict[str, str | int]] = []
@@ -115,34 +131,43 @@ class TowerKpisState(SessionState):
         return urlencode({k: v for k, v in (("since", self.since), ("until", self.until), ("mode", self.mode),
                                             ("customer", self.customer)) if v})
 
-    async def load(self):  # noqa: ANN201
+    @page_event("tower")
+    async def load(self, principal: Principal) -> Any:
         if not self.since or not self.until:
             today = clock.today()
             self.since, self.until = (today - timedelta(days=DEFAULT_DAYS)).isoformat(), today.isoformat()
-        async for update in self._compute():
-            yield update
+        return self._begin()
 
-    async def apply(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def apply(self, principal: Principal, form: dict) -> Any:
         self.since = str(form.get("since", "")).strip()
         self.until = str(form.get("until", "")).strip()
         self.mode = str(form.get("mode", "")).strip()
         self.customer = str(form.get("customer", "")).strip()
-        async for update in self._compute():
-            yield update
+        return self._begin()
 
-    async def _compute(self):  # noqa: ANN202
-        principal = await self._authorize("tower")
-        if principal is None:
-            yield self._refused()
-            return
+    def _query(self) -> svc.KpiQuery | None:
         try:
-            query = svc.KpiQuery(since=date.fromisoformat(self.since), until=date.fromisoformat(self.until),
-                                 mode=self.mode or None, customer=self.customer or None)
+            return svc.KpiQuery(since=date.fromisoformat(self.since), until=date.fromisoformat(self.until),
+                                mode=self.mode or None, customer=self.customer or None)
         except ValueError:
             self.error = "Enter both dates as a day (YYYY-MM-DD), then show the figures again. Nothing was changed."
-            return
+            return None
+
+    def _begin(self) -> Any:
+        """Check the dates, show the page as loading, then compute: a second event, so the browser sees the
+        loading state while the figures are computed."""
+        if self._query() is None:
+            return None
         self.loading = True
-        yield None
+        return TowerKpisState.compute
+
+    @page_event("tower")
+    async def compute(self, principal: Principal) -> None:
+        query = self._query()
+        if query is None:
+            self.loading = False
+            return
         try:
             result = await run_db(svc.compute, principal, query)
         except PermissionDenied:
@@ -207,7 +232,7 @@ def _chart(title: str, chart: rx.Component, description: str) -> rx.Component:
     )
 
 
-def _bar(**props) -> rx.Component:
+def _bar(**props: Any) -> rx.Component:
     """A bar drawn at once (no grow animation: it distracts, and a screenshot taken early shows empty axes)."""
     return rx.recharts.bar(is_animation_active=False, **props)
 
@@ -250,7 +275,7 @@ def _table(name: str, columns: dict[str, str], heading: str, note: rx.Component 
     )
 
 
-@area_page("tower", "/tower/kpis", "KPIs", TowerKpisState.load)
+@area_page("tower", routes.TOWER_KPIS, "KPIs", TowerKpisState.load)
 def tower_kpis() -> rx.Component:
     h = S.headline
     lanes_note = rx.text("The ", LANES_SHOWN, " busiest of ", S.lane_count, " lanes; the CSV has every lane.",
@@ -262,15 +287,15 @@ def tower_kpis() -> rx.Component:
         _filters(),
         rx.cond(S.error != "", error_callout(S.error)),
         rx.cond(
-            S.headline.contains("computed_at"),
+            S.headline,
             rx.vstack(
-                rx.text("Computed ", h["computed_at"], " UTC.", color=MUTED_TEXT, size="2"),
+                rx.text("Computed ", h.computed_at, " UTC.", color=MUTED_TEXT, size="2"),
                 responsive_grid(
-                    _figure("On-time departure", h["departure"], "departed in the range"),
-                    _figure("On-time arrival", h["arrival"], "arrived in the range"),
-                    _figure("SLA compliance", h["sla"], "exceptions resolved in the range"),
-                    _figure("Open and breached", h["open_breached"], "exceptions past their SLA now"),
-                    _figure("Customer view mismatches", h["mismatches"], "zero when the record and the portal agree"),
+                    _figure("On-time departure", h.departure, "departed in the range"),
+                    _figure("On-time arrival", h.arrival, "arrived in the range"),
+                    _figure("SLA compliance", h.sla, "exceptions resolved in the range"),
+                    _figure("Open and breached", h.open_breached, "exceptions past their SLA now"),
+                    _figure("Customer view mismatches", h.mismatches, "zero when the record and the portal agree"),
                     narrow=1, middle=3, wide=5,
                 ),
                 responsive_grid(

@@ -6,8 +6,9 @@ import reflex as rx
 
 from portal_app.components.layout import area_page
 from portal_app.components.notification_centre import NotificationCentreState, notification_centre
+from portal_app.ui import routes
 
 
-@area_page("tower", "/tower/notifications", "Notifications", NotificationCentreState.load)
+@area_page("tower", routes.TOWER_NOTIFICATIONS, "Notifications", NotificationCentreState.load)
 def tower_notifications() -> rx.Component:
     return notification_centre("tower")

@@ -4,10 +4,13 @@ or how long ago it was breached; price a request by hand with several charge lin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS, fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -34,7 +37,8 @@ from portal_app.services import clock, rating
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.trade_codes import PRICING_CURRENCIES
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 MAX_CHARGE_LINES = svc.MAX_LINES
 BASES = {b: rating.BASIS_LABELS[b] for b in ("per_shipment", "per_container", "per_kg", "per_wm", "per_unit")}
@@ -60,34 +64,62 @@ def _dec(value) -> str:  # noqa: ANN001
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def request_view(q: svc.QuoteView) -> dict[str, str]:
+@dataclass(frozen=True)
+class QuoteRequest:
+    """What the customer asked for, as the pricing panel shows it."""
+
+    reference: str
+    company: str
+    requested_by: str
+    mode: str
+    origin: str
+    destination: str
+    ready: str
+    incoterm: str
+    services: str
+    cargo_value: str
+    gross: str
+    chargeable: str
+    wm: str
+    po: str
+
+
+@dataclass(frozen=True)
+class CargoLine:
+    description: str
+    what: str
+    weight: str
+    dg: str
+
+
+def request_view(q: svc.QuoteView) -> QuoteRequest:
     """What the customer asked for, to price it."""
-    return {
-        "reference": q.reference,
-        "company": q.company_name,
-        "requested_by": q.requested_by,
-        "mode": q.mode_label or "—",
-        "origin": f"{q.origin_name or ''} ({q.origin or '?'})",
-        "destination": f"{q.destination_name or ''} ({q.destination or '?'})",
-        "ready": fmt_date(q.ready_date),
-        "incoterm": q.incoterm or "—",
-        "services": ", ".join(q.services) or "none",
-        "cargo_value": f"{q.cargo_currency} {q.cargo_value:,.2f}" if q.cargo_value is not None else "—",
-        "gross": f"{_dec(q.gross_weight_kg)} kg",
-        "chargeable": f"{_dec(q.chargeable_weight_kg)} kg" if q.chargeable_weight_kg is not None else "",
-        "wm": _dec(q.revenue_tonnes) if q.revenue_tonnes is not None else "",
-        "po": q.customer_reference or "—",
-    }
+    return QuoteRequest(
+        reference=q.reference,
+        company=q.company_name,
+        requested_by=q.requested_by,
+        mode=q.mode_label or "—",
+        origin=f"{q.origin_name or ''} ({q.origin or '?'})",
+        destination=f"{q.destination_name or ''} ({q.destination or '?'})",
+        ready=fmt_date(q.ready_date),
+        incoterm=q.incoterm or "—",
+        services=", ".join(q.services) or "none",
+        cargo_value=f"{q.cargo_currency} {q.cargo_value:,.2f}" if q.cargo_value is not None else "—",
+        gross=f"{_dec(q.gross_weight_kg)} kg",
+        chargeable=f"{_dec(q.chargeable_weight_kg)} kg" if q.chargeable_weight_kg is not None else "",
+        wm=_dec(q.revenue_tonnes) if q.revenue_tonnes is not None else "",
+        po=q.customer_reference or "—",
+    )
 
 
-def cargo_line_view(ln: svc.CargoLineView) -> dict[str, str]:
+def cargo_line_view(ln: svc.CargoLineView) -> CargoLine:
     if ln.container_size_type:
         what = f"{ln.container_count or 0} × {ln.container_size_type}"
     else:
         dims = "×".join(_dec(d) for d in (ln.length_cm, ln.width_cm, ln.height_cm))
         what = f"{ln.packages or 0} packages, {dims} cm"
     dg = f"DG UN{ln.un_number} class {ln.dg_class}" if ln.is_dangerous_goods else ""
-    return {"description": ln.description or "—", "what": what, "weight": f"{_dec(ln.weight_kg)} kg", "dg": dg}
+    return CargoLine(description=ln.description or "—", what=what, weight=f"{_dec(ln.weight_kg)} kg", dg=dg)
 
 
 def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.ManualChargeInput, ...]]:
@@ -108,8 +140,8 @@ def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.ManualCh
 
 
 class TowerQuotesState(PagedQueueBase, SessionState):
-    request: dict[str, str] = {}
-    cargo: list[dict[str, str]] = []
+    request: QuoteRequest | None = None
+    cargo: list[CargoLine] = []
     charge_lines: list[int] = [0]
     form_key: int = 0
     default_valid_until: str = ""
@@ -120,43 +152,32 @@ class TowerQuotesState(PagedQueueBase, SessionState):
     def _row(self, item: svc.QuoteRow) -> dict[str, str]:
         return queue_row_view(item, clock.now())
 
-    async def open_request(self, reference: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def open_request(self, principal: Principal, reference: str) -> None:
         try:
             q = await run_db(svc.get_quote, principal, str(reference)[:20])
         except ServiceError as exc:
             self.error, self.selected = exc.message, ""
-            return None
+            return
         self.selected, self.field_errors, self.notice, self.error = q.reference, {}, "", ""
         self.request = request_view(q)
         self.cargo = [cargo_line_view(ln) for ln in q.lines]
         self.charge_lines = [0]
         self.default_valid_until = (clock.today() + timedelta(days=svc.OPTION_VALID_DAYS)).isoformat()
         self.form_key += 1
-        return None
 
-    async def add_charge_line(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def add_charge_line(self, principal: Principal) -> None:
         if len(self.charge_lines) < MAX_CHARGE_LINES:
             self.charge_lines = [*self.charge_lines, len(self.charge_lines)]
-        return None
 
-    async def remove_charge_line(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def remove_charge_line(self, principal: Principal) -> None:
         if len(self.charge_lines) > 1:
             self.charge_lines = self.charge_lines[:-1]
-        return None
 
-    async def price(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def price(self, principal: Principal, form: dict) -> None:
         errors: dict[str, str] = {}
         transit = str(form.get("transit_days", "")).strip()
         if not transit.isdigit():
@@ -168,7 +189,7 @@ class TowerQuotesState(PagedQueueBase, SessionState):
         sent, charges = _charges_from(form, len(self.charge_lines))
         if errors:
             self.field_errors, self.error = errors, "Some fields need attention (marked below). Nothing was saved."
-            return None
+            return
         data = svc.ManualOptionInput(
             currency=str(form.get("currency", "")), transit_days=int(transit), valid_until=valid_until,
             charges=charges, carrier_code=str(form.get("carrier_code", "")).strip() or None,
@@ -179,16 +200,15 @@ class TowerQuotesState(PagedQueueBase, SessionState):
             q = await run_db(svc.add_manual_option, principal, reference, data)
         except FormInvalid as exc:
             self.field_errors, self.error, self.notice = line_errors(exc.fields, sent), exc.message, ""
-            return None
+            return
         except ServiceError as exc:
             self.error, self.notice = exc.message, ""
-            return None
+            return
         option = next((o for o in q.options if o.is_manual), q.options[0] if q.options else None)
         price = f" at {option.total_text}" if option else ""
-        self.request, self.cargo = {}, []
+        self.request, self.cargo = None, []
         await self._decided(principal, f"Quote {q.reference} priced{price}; it now reads {q.status} and the customer "
                                        "was notified.")
-        return None
 
 
 S = TowerQuotesState
@@ -202,18 +222,18 @@ def _request_summary() -> rx.Component:
     r = S.request
     return rx.vstack(
         responsive_grid(
-            _fact("Customer", r["company"] + " · " + r["requested_by"]),
-            _fact("Mode", r["mode"]),
-            _fact("From", r["origin"]),
-            _fact("To", r["destination"]),
-            _fact("Ready", r["ready"]),
-            _fact("Incoterm", r["incoterm"]),
-            _fact("Services", r["services"]),
-            _fact("Cargo value", r["cargo_value"]),
-            _fact("Gross weight", r["gross"]),
-            rx.cond(r["chargeable"] != "", _fact("Chargeable weight", r["chargeable"]), rx.fragment()),
-            rx.cond(r["wm"] != "", _fact("Revenue tonnes (W/M)", r["wm"]), rx.fragment()),
-            _fact("Customer reference", r["po"]),
+            _fact("Customer", r.company + " · " + r.requested_by),
+            _fact("Mode", r.mode),
+            _fact("From", r.origin),
+            _fact("To", r.destination),
+            _fact("Ready", r.ready),
+            _fact("Incoterm", r.incoterm),
+            _fact("Services", r.services),
+            _fact("Cargo value", r.cargo_value),
+            _fact("Gross weight", r.gross),
+            rx.cond(r.chargeable != "", _fact("Chargeable weight", r.chargeable), rx.fragment()),
+            rx.cond(r.wm != "", _fact("Revenue tonnes (W/M)", r.wm), rx.fragment()),
+            _fact("Customer reference", r.po),
             narrow=2, wide=4,
             spacing="3",
             width="100%",
@@ -223,8 +243,8 @@ def _request_summary() -> rx.Component:
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                            for h in ("Cargo", "Pieces", "Weight", "Dangerous goods")])),
             rx.table.body(rx.foreach(S.cargo, lambda c: rx.table.row(
-                rx.table.row_header_cell(c["description"]), rx.table.cell(c["what"]), rx.table.cell(c["weight"]),
-                rx.table.cell(c["dg"]),
+                rx.table.row_header_cell(c.description), rx.table.cell(c.what), rx.table.cell(c.weight),
+                rx.table.cell(c.dg),
             ))),
             size="1",
             width="100%",
@@ -237,7 +257,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
     n = i.to_string()
     label_no = (i + 1).to_string()
 
-    def cell(label: str, field: str, key_field: str, **props) -> rx.Component:
+    def cell(label: str, field: str, key_field: str, **props: Any) -> rx.Component:
         return checked_input(label + " " + label_no, field + "_" + n, S.field_errors,
                              key="charges." + n + "." + key_field, input_id="charge-" + field + "-" + n, **props)
 
@@ -316,7 +336,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/quotes", "Manual quotes", TowerQuotesState.load)
+@area_page("tower", routes.TOWER_QUOTES, "Manual quotes", TowerQuotesState.load)
 def tower_quotes() -> rx.Component:
     headers = ["Quote", "Customer", "Mode", "Lane", "Ready", "SLA", "Action"]
     return queue_page(

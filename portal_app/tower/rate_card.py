@@ -4,10 +4,14 @@ every field (a message per field) and refuses anyone but ops managers and admins
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -29,7 +33,8 @@ from portal_app.services import rating
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.trade_codes import PRICING_CURRENCIES, SERVICES
 from portal_app.tower.rates import MANAGERS_ONLY, rate_state_badge
-from portal_app.ui.session import SessionState, last_path_segment, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 NEW = "new"
 CARD_FIELDS = ("mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency", "transit_days",
@@ -41,21 +46,55 @@ CURRENCY_OPTIONS = [(c, c) for c in sorted(PRICING_CURRENCIES, key=lambda c: (c 
 BASIS_OPTIONS = [(b, rating.BASIS_LABELS.get(b, b)) for b in rating.BASES]
 PERCENT_OPTIONS = [("", "—")] + [(p, p.replace("_", " ")) for p in rating.PERCENT_OF]
 SERVICE_OPTIONS = [("", "Always charged")] + [(s, f"Only with {s}") for s in SERVICES]
-BLANK_CHARGE = dict.fromkeys(CHARGE_FIELDS, "")
+
+
+@dataclass(frozen=True)
+class CardForm:
+    """The rate card as its form shows it: the values to edit, and the heading's title, names and validity."""
+
+    title: str
+    mode: str = ""
+    origin: str = ""
+    destination: str = ""
+    carrier: str = ""
+    valid_from: str = ""
+    valid_to: str = ""
+    currency: str = ""
+    transit_days: str = ""
+    notes: str = ""
+    state: str = ""
+    names: str = ""
+    valid: str = ""
+    active: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One charge line of the form (its fields are ``CHARGE_FIELDS``)."""
+
+    code: str = ""
+    description: str = ""
+    basis: str = ""
+    size_type: str = ""
+    min_quantity: str = ""
+    rate: str = ""
+    minimum_charge: str = ""
+    percent_of: str = ""
+    service: str = ""
 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def card_form_view(view: svc.RateCardView) -> tuple[dict[str, str], list[dict[str, str]]]:
+def card_form_view(view: svc.RateCardView) -> tuple[CardForm, list[ChargeLine]]:
     r = view.row
-    card = {"mode": r.mode, "origin": r.origin, "destination": r.destination, "carrier": r.carrier_code or "",
-            "valid_from": r.valid_from.isoformat(), "valid_to": r.valid_to.isoformat(), "currency": r.currency,
-            "transit_days": str(r.transit_days), "notes": view.notes or "", "state": r.state,
-            "title": f"{r.origin} → {r.destination}", "names": f"{r.origin_name} to {r.destination_name}",
-            "valid": f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}", "active": "yes" if r.is_active else ""}
-    charges = [{k: _text(getattr(c, k)) for k in CHARGE_FIELDS} for c in view.charges]
+    card = CardForm(mode=r.mode, origin=r.origin, destination=r.destination, carrier=r.carrier_code or "",
+                    valid_from=r.valid_from.isoformat(), valid_to=r.valid_to.isoformat(), currency=r.currency,
+                    transit_days=str(r.transit_days), notes=view.notes or "", state=r.state,
+                    title=f"{r.origin} → {r.destination}", names=f"{r.origin_name} to {r.destination_name}",
+                    valid=f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}", active="yes" if r.is_active else "")
+    charges = [ChargeLine(**{k: _text(getattr(c, k)) for k in CHARGE_FIELDS}) for c in view.charges]
     return card, charges
 
 
@@ -77,8 +116,8 @@ def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.RateChar
 
 class TowerRateCardState(SessionState):
     card_key: str = ""
-    card: dict[str, str] = {}
-    charges: list[dict[str, str]] = []
+    card: CardForm | None = None
+    charges: list[ChargeLine] = []
     version: int = 0
     can_manage: bool = False
     error: str = ""
@@ -94,51 +133,43 @@ class TowerRateCardState(SessionState):
     def line_numbers(self) -> list[int]:
         return list(range(len(self.charges)))
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
         self.can_manage = principal.can(Permission.MANAGE_RATES)
         self.card_key = last_path_segment(self.router.url.path)[:20]
         self.error = self.notice = ""
         self.field_errors = {}
         self.form_key += 1
         if self.card_key == NEW:
-            self.card = {"mode": Mode.OCEAN_FCL.value, "currency": "USD", "title": "New rate card"}
-            self.charges = [dict(BLANK_CHARGE, code="FRT", description="Freight", basis="per_container")]
+            self.card = CardForm(mode=Mode.OCEAN_FCL.value, currency="USD", title="New rate card")
+            self.charges = [ChargeLine(code="FRT", description="Freight", basis="per_container")]
             self.version = 0
             if not self.can_manage:
                 self.error = MANAGERS_ONLY
-            return None
+            return
         if not self.card_key.isdigit():
-            self.error, self.card, self.charges = "No such rate card. Go back to the list and open one.", {}, []
-            return None
+            self.error, self.card, self.charges = "No such rate card. Go back to the list and open one.", None, []
+            return
         try:
             view = await run_db(svc.get_rate_card, principal, int(self.card_key))
         except ServiceError as exc:
-            self.error, self.card, self.charges = exc.message, {}, []
-            return None
+            self.error, self.card, self.charges = exc.message, None, []
+            return
         self._show_card(view)
-        return None
 
     def _show_card(self, view: svc.RateCardView) -> None:
         self.card, self.charges = card_form_view(view)
         self.version = view.version
         self.card_key = str(view.row.id)
 
-    async def add_charge(self):  # noqa: ANN201
+    @page_event("tower")
+    async def add_charge(self, principal: Principal) -> None:
         """Another charge line. The form's inputs are uncontrolled and keep what was typed; only a line is added."""
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
         if len(self.charges) < svc.MAX_CHARGES:
-            self.charges = [*self.charges, dict(BLANK_CHARGE, basis="per_shipment")]
-        return None
+            self.charges = [*self.charges, ChargeLine(basis="per_shipment")]
 
-    async def save(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def save(self, principal: Principal, form: dict) -> Any:
         used, charges = _charges_from(form, len(self.charges))
         data = svc.RateCardInput(
             mode=str(form.get("mode", "")), origin=str(form.get("origin", "")),
@@ -166,28 +197,25 @@ class TowerRateCardState(SessionState):
         self.notice = (f"Rate card {view.row.id} created and active." if creating
                        else f"Rate card {view.row.id} saved. Options already offered keep their prices.")
         self.form_key += 1
-        return rx.call_script(f"window.history.replaceState(null, '', '/tower/rates/{view.row.id}')") if creating \
-            else None
+        address = routes.link(routes.TOWER_RATE_CARD, card_id=view.row.id)
+        return rx.call_script(f"window.history.replaceState(null, '', '{address}')") if creating else None
 
-    async def set_active(self, active: bool):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def set_active(self, principal: Principal, active: bool) -> None:
         if not self.card_key.isdigit():
-            return None
+            return
         try:
             view = await run_db(svc.set_rate_card_active, principal, int(self.card_key), bool(active),
                                 expected_version=self.version)
         except ServiceError as exc:
             self.error, self.notice = exc.message, ""
-            return None
+            return
         self._show_card(view)
         self.error = ""
         self.notice = (f"Rate card {view.row.id} is active again." if active else
                        f"Rate card {view.row.id} is deactivated: new quotes no longer use it; options already offered "
                        "keep their prices.")
         self.form_key += 1
-        return None
 
 
 S = TowerRateCardState
@@ -198,12 +226,12 @@ def _charge_line(i: rx.Var) -> rx.Component:
     c = S.charges[i]
     no = (i + 1).to_string()
 
-    def text(label: str, field: str, **props) -> rx.Component:
+    def text(label: str, field: str, **props: Any) -> rx.Component:
         return checked_input(label, "charge_" + field + "_" + n, S.field_errors, key="charges." + n + "." + field,
-                             input_id="charge-" + field + "-" + n, default_value=c[field], **props)
+                             input_id="charge-" + field + "-" + n, default_value=getattr(c, field), **props)
 
     def select(label: str, field: str, options: list[tuple[str, str]]) -> rx.Component:
-        return native_select(label, "charge_" + field + "_" + n, options, value=c[field],
+        return native_select(label, "charge_" + field + "_" + n, options, value=getattr(c, field),
                              select_id="charge-" + field + "-" + n, errors=S.field_errors,
                              key="charges." + n + "." + field)
 
@@ -234,21 +262,21 @@ def _card_form() -> rx.Component:
     return rx.el.form(
         rx.vstack(
             responsive_grid(
-                native_select("Mode", "mode", MODE_OPTIONS, value=c["mode"], errors=e, select_id="card-mode"),
-                checked_input("Origin", "origin", e, default_value=c["origin"], hint="UN/LOCODE, or IATA for air"),
-                checked_input("Destination", "destination", e, default_value=c["destination"]),
-                checked_input("Carrier", "carrier", e, default_value=c["carrier"], hint="Code; empty for any"),
-                checked_input("Valid from", "valid_from", e, type="date", default_value=c["valid_from"]),
-                checked_input("Valid to", "valid_to", e, type="date", default_value=c["valid_to"]),
-                native_select("Currency", "currency", CURRENCY_OPTIONS, value=c["currency"], errors=e,
+                native_select("Mode", "mode", MODE_OPTIONS, value=c.mode, errors=e, select_id="card-mode"),
+                checked_input("Origin", "origin", e, default_value=c.origin, hint="UN/LOCODE, or IATA for air"),
+                checked_input("Destination", "destination", e, default_value=c.destination),
+                checked_input("Carrier", "carrier", e, default_value=c.carrier, hint="Code; empty for any"),
+                checked_input("Valid from", "valid_from", e, type="date", default_value=c.valid_from),
+                checked_input("Valid to", "valid_to", e, type="date", default_value=c.valid_to),
+                native_select("Currency", "currency", CURRENCY_OPTIONS, value=c.currency, errors=e,
                               select_id="card-currency"),
-                checked_input("Transit days", "transit_days", e, default_value=c["transit_days"],
+                checked_input("Transit days", "transit_days", e, default_value=c.transit_days,
                               input_mode="numeric"),
                 narrow=2, wide=4,
                 spacing="3",
                 width="100%",
             ),
-            checked_input("Notes", "notes", e, default_value=c["notes"]),
+            checked_input("Notes", "notes", e, default_value=c.notes),
             rx.heading("Charges", size="4", as_="h2"),
             rx.text("Every card needs its freight (FRT). Clear a line's code and rate to remove it.", size="2",
                     color=MUTED_TEXT),
@@ -273,29 +301,29 @@ def _card_form() -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/rates/[card_id]", "Rate card", TowerRateCardState.load)
+@area_page("tower", routes.TOWER_RATE_CARD, "Rate card", TowerRateCardState.load)
 def tower_rate_card() -> rx.Component:
     c = S.card
     return rx.vstack(
-        rx.link("← All rate cards", href="/tower/rates"),
-        rx.heading(rx.cond(S.is_new, "New rate card", "Rate card " + S.card_key + ": " + c["title"]), size="7",
+        rx.link("← All rate cards", href=routes.TOWER_RATES),
+        rx.heading(rx.cond(S.is_new, "New rate card", "Rate card " + S.card_key + ": " + c.title), size="7",
                    as_="h1"),
         rx.cond(
             S.is_new,
             rx.fragment(),
-            rx.hstack(rate_state_badge(c["state"]), rx.text(c["names"], " · ", c["valid"], color=MUTED_TEXT),
+            rx.hstack(rate_state_badge(c.state), rx.text(c.names, " · ", c.valid, color=MUTED_TEXT),
                       align="center"),
         ),
         rx.cond(S.can_manage, rx.fragment(), info_callout(MANAGERS_ONLY)),
         rx.cond(S.notice != "", info_callout(S.notice, data_testid="rate-notice"), rx.fragment()),
         rx.cond(S.error != "", error_callout(S.error, data_testid="rate-error"), rx.fragment()),
-        rx.cond(c.contains("title"), _card_form(), rx.fragment()),
+        rx.cond(c, _card_form(), rx.fragment()),
         rx.cond(
-            S.can_manage & ~S.is_new & c.contains("title"),
+            S.can_manage & ~S.is_new & c,
             rx.card(
                 rx.heading("Availability", size="4", as_="h2"),
                 rx.cond(
-                    c["active"] == "yes",
+                    c.active == "yes",
                     rx.vstack(
                         rx.text("Deactivate to stop new quotes using this card. Options already offered keep their "
                                 "prices.", size="2"),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
 from models.enums import Mode
 from portal_app.auth.permissions import Permission
+from portal_app.auth.principal import Principal
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.formatting import MODE_LABELS, fmt_date
 from portal_app.components.layout import area_page
@@ -34,7 +36,8 @@ from portal_app.components.work_queue import PagedQueueBase, button_link, native
 from portal_app.edge.body_limit import rate_import_form, upload_form_limit
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ MANAGERS_ONLY = "Rate cards are changed by ops managers and admins. You can read
 def rate_row_view(r: svc.RateCardRow) -> dict[str, str]:
     return {
         "id": str(r.id),
-        "href": f"/tower/rates/{r.id}",
+        "href": routes.link(routes.TOWER_RATE_CARD, card_id=r.id),
         "lane": f"{r.origin} → {r.destination}",
         "lane_names": f"{r.origin_name} to {r.destination_name}",
         "mode": MODE_LABELS.get(r.mode, r.mode),
@@ -63,6 +66,15 @@ def rate_row_view(r: svc.RateCardRow) -> dict[str, str]:
         "charges": str(r.charges),
         "state": r.state,
     }
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem of a refused import file: the file's row, the column and what is wrong."""
+
+    row: str
+    column: str
+    problem: str
 
 
 def rate_state_badge(state: rx.Var) -> rx.Component:
@@ -76,7 +88,7 @@ class TowerRatesState(PagedQueueBase, SessionState):
     can_manage: bool = False
     import_error: str = ""
     import_notice: str = ""
-    import_problems: list[dict[str, str]] = []
+    import_problems: list[ImportProblem] = []
 
     def _query(self):  # noqa: ANN202
         f = self.filters
@@ -95,39 +107,29 @@ class TowerRatesState(PagedQueueBase, SessionState):
         self.import_error = self.import_notice = ""
         self.import_problems = []
 
-    async def apply_filters(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def apply_filters(self, principal: Principal, form: dict) -> None:
         self.filters = {k: str(form.get(k, "")).strip()[:12] for k in FILTERS if str(form.get(k, "")).strip()
                         and str(form.get(k, "")).strip() != "all"}
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def clear_filters(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def clear_filters(self, principal: Principal) -> None:
         self.filters, self.page = {}, 1
         self.form_key += 1
         await self._fetch(principal)
-        return None
 
-    async def import_rejected(self, rejected: list[dict[str, Any]]):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def import_rejected(self, principal: Principal, rejected: list[dict[str, Any]]) -> Any:
         self.import_notice, self.import_problems = "", []
         self.import_error = (f"That file cannot be sent: choose one .csv or .xlsx file of at most "
                              f"{svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. {svc.NOTHING_IMPORTED}")
         return rx.clear_selected_files(UPLOAD_ID)
 
     @upload_form_limit(rate_import_form)
-    async def import_file(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal = await self._authorize_upload(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower", upload=True)
+    async def import_file(self, principal: Principal, files: list[rx.UploadFile]) -> Any:
         self.import_error, self.import_notice, self.import_problems = "", "", []
         try:
             if len(files) != 1:
@@ -141,8 +143,7 @@ class TowerRatesState(PagedQueueBase, SessionState):
             self.import_error = (f"{exc.report.filename} was refused: {count} {'problem' if count == 1 else 'problems'}"
                                  f" in the report below. Fix the file and import all of it again. "
                                  f"{svc.NOTHING_IMPORTED}")
-            self.import_problems = [{"row": str(p.row), "column": p.column, "problem": p.problem}
-                                    for p in exc.report.problems]
+            self.import_problems = [ImportProblem(str(p.row), p.column, p.problem) for p in exc.report.problems]
         except ServiceError as exc:
             self.import_error = exc.message
         except Exception:  # a failure on our side must still end with a clear message
@@ -204,7 +205,7 @@ def _import_block() -> rx.Component:
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                                    for h in ("Row", "Column", "Problem")])),
                     rx.table.body(rx.foreach(S.import_problems, lambda p: rx.table.row(
-                        rx.table.row_header_cell(p["row"]), rx.table.cell(p["column"]), rx.table.cell(p["problem"]),
+                        rx.table.row_header_cell(p.row), rx.table.cell(p.column), rx.table.cell(p.problem),
                     ))),
                     size="1",
                     width="100%",
@@ -232,7 +233,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/rates", "Rate cards", TowerRatesState.load)
+@area_page("tower", routes.TOWER_RATES, "Rate cards", TowerRatesState.load)
 def tower_rates() -> rx.Component:
     headers = ["Lane", "Mode", "Carrier", "Valid", "Currency", "Transit", "Charges", "State"]
     return rx.vstack(
@@ -241,7 +242,8 @@ def tower_rates() -> rx.Component:
             rx.text(S.total, " rate cards match", color=MUTED_TEXT, data_testid="rate-count"),
             rx.fragment(),
             queue_table(S, "Rate cards", headers, _row, "No rate cards match these filters."),
-            rx.cond(S.can_manage, button_link("New rate card", "/tower/rates/new"), info_callout(MANAGERS_ONLY)),
+            rx.cond(S.can_manage, button_link("New rate card", routes.link(routes.TOWER_RATE_CARD, card_id="new")),
+                    info_callout(MANAGERS_ONLY)),
             _filters(),
         ),
         rx.cond(S.can_manage, _import_block(), rx.fragment()),

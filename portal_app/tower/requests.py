@@ -7,11 +7,13 @@ four hours, breached. One request is ``tower/request_detail.py``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin, id_or_none, timer_view
@@ -32,9 +34,10 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import clock
 from portal_app.services import requests as svc
-from portal_app.ui.session import SessionState
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event
 
-ROUTE = "/tower/requests"
+ROUTE = routes.TOWER_REQUESTS
 STATUS_CHOICES = [("active", "Active (open or waiting)"), *svc.STAFF_STATUS_LABELS.items(), ("all", "All")]
 CATEGORY_CHOICES = [("", "Any category"), *svc.CATEGORY_LABELS.items()]
 PRIORITY_CHOICES = [("", "Any priority"), *svc.PRIORITY_LABELS.items()]
@@ -100,13 +103,21 @@ def service_filters(f: dict[str, str], me: int) -> svc.RequestFilters:
     )
 
 
-def quick_views(current: dict[str, str]) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class QuickView:
+    """A quick view's link; ``current`` is "page" for the one matching the current filters."""
+
+    label: str
+    href: str
+    current: str
+
+
+def quick_views(current: dict[str, str]) -> list[QuickView]:
     """The quick views as links; the one matching the current filters is marked current."""
     out = []
     for label, chosen in QUICK_VIEWS:
         wanted = clean_filters(chosen)
-        out.append({"label": label, "href": f"{ROUTE}?{filters_query(wanted)}",
-                    "current": "page" if wanted == current else ""})
+        out.append(QuickView(label, f"{ROUTE}?{filters_query(wanted)}", "page" if wanted == current else ""))
     return out
 
 
@@ -119,7 +130,7 @@ def request_row_view(r: svc.RequestRow, now, tz: str) -> dict[str, str]:  # noqa
     resolution = timer_view(r.resolution, now, active)
     return {
         "reference": r.reference,
-        "href": f"{ROUTE}/{r.reference}",
+        "href": routes.link(routes.TOWER_REQUEST, reference=r.reference),
         "subject": r.subject,
         "customer": r.company_name,
         "raised_by": r.raised_by,
@@ -138,7 +149,7 @@ def request_row_view(r: svc.RequestRow, now, tz: str) -> dict[str, str]:  # noqa
 
 class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
-    views: list[dict[str, str]] = []
+    views: list[QuickView] = []
     form_key: int = 0
 
     def _query(self):  # noqa: ANN202
@@ -169,16 +180,12 @@ class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         await self._fetch(principal)
         return None
 
-    async def apply_filters(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def apply_filters(self, principal: Principal, form: dict) -> Any:
         return await self._go(principal, clean_filters(form))
 
-    async def clear_filters(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def clear_filters(self, principal: Principal) -> Any:
         return await self._go(principal, clean_filters({}))
 
 
@@ -190,8 +197,8 @@ def _quick_views() -> rx.Component:
         rx.hstack(
             rx.text("Quick views:", weight="medium"),
             rx.foreach(S.views, lambda v: rx.link(
-                v["label"], href=v["href"], weight=rx.cond(v["current"] == "page", "bold", "medium"),
-                aria_current=rx.cond(v["current"] == "page", "page", "false"), color=ACCENT, padding_x="4px")),
+                v.label, href=v.href, weight=rx.cond(v.current == "page", "bold", "medium"),
+                aria_current=rx.cond(v.current == "page", "page", "false"), color=ACCENT, padding_x="4px")),
             rx.link("All active", href=ROUTE, color=ACCENT, padding_x="4px"),
             spacing="3",
             wrap="wrap",

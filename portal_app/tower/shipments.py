@@ -37,6 +37,7 @@ from portal_app.components.ui import (
 )
 from portal_app.components.work_queue import fmt_time_left, native_select
 from portal_app.services import board, clock
+from portal_app.ui import routes
 from portal_app.ui.session import SessionState, run_db
 
 SLA_CHOICES = [("all", "Any"), ("breached", "Breached"), ("breaching", "Breaching soon")]
@@ -46,7 +47,7 @@ def board_row_view(r: board.BoardRow, now) -> dict[str, str]:  # noqa: ANN001
     left, breached = fmt_time_left(r.next_sla_due_at, now) if r.open_exceptions else ("", False)
     return {
         **shipment_row_view(r.shipment),
-        "href": f"/tower/shipments/{r.shipment.reference}",
+        "href": routes.link(routes.TOWER_SHIPMENT, reference=r.shipment.reference),
         "owner": r.owner or "Nobody",
         "team": r.team or "—",
         "exceptions": str(r.open_exceptions) if r.open_exceptions else "—",
@@ -116,7 +117,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/shipments", "Shipments board", TowerShipmentsState.load)
+@area_page("tower", routes.TOWER_SHIPMENTS, "Shipments board", TowerShipmentsState.load)
 def tower_shipments() -> rx.Component:
     return rx.vstack(
         rx.heading("Shipments board", size="7", as_="h1"),

@@ -4,10 +4,13 @@ ones marked. Mark a task done, change its status, hand it to someone else, or cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
     STATUS_LABELS,
@@ -41,7 +44,8 @@ from portal_app.services import clock
 from portal_app.services import tasks as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.tasks import TaskFilters, TaskInput
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 VIEW_CHOICES = [("mine", "My queue"), ("team", "A team's tasks"), ("all", "All tasks")]
 STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_progress", "In progress"),
@@ -59,9 +63,10 @@ def task_row_view(t: svc.TaskRow, now) -> dict[str, str]:  # noqa: ANN001
         "title": t.title,
         "detail": t.detail or "",
         "reference": t.shipment_reference or "",
-        "shipment_href": f"/tower/shipments/{t.shipment_reference}" if t.shipment_reference else "",
+        "shipment_href": (routes.link(routes.TOWER_SHIPMENT, reference=t.shipment_reference)
+                          if t.shipment_reference else ""),
         "exception": str(t.exception_id or ""),
-        "exception_href": f"/tower/exceptions/{t.exception_id}" if t.exception_id else "",
+        "exception_href": routes.link(routes.TOWER_EXCEPTION, exception_id=t.exception_id) if t.exception_id else "",
         "assignee": t.assignee_name or "Nobody yet",
         "team": t.team_name or "No team",
         "status": t.status,
@@ -105,30 +110,25 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         await self._load_directory(principal)
         self.team = str(self._my_team or "")
 
-    async def apply_view(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def apply_view(self, principal: Principal, form: dict) -> None:
         view, status = str(form.get("view", "mine")), str(form.get("status", "active"))
         self.view = view if view in dict(VIEW_CHOICES) else "mine"
         self.status = status if status in dict(STATUS_CHOICES) else "active"
         self.team = str(id_or_none(form.get("team")) or "")
         self.page, self.selected, self.notice = 1, "", ""
         await self._fetch(principal)
-        return None
 
     def _assignee(self, value: object) -> int | None:
         return self._me if str(value) == "me" else id_or_none(value)
 
-    async def create(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def create(self, principal: Principal, form: dict) -> None:
         try:
             due = parse_local(str(form.get("due_at", "")), self._tz)
         except ValueError:
             self.field_errors = {"due_at": f"Give the due time as a date and time, or leave it empty. {SAVED_NOTHING}"}
-            return None
+            return
         data = TaskInput(title=str(form.get("title", "")), detail=str(form.get("detail", "")) or None,
                          shipment_reference=str(form.get("shipment_reference", "")).strip()[:40] or None,
                          assignee_id=self._assignee(form.get("assignee_id")), team_id=id_or_none(form.get("team_id")),
@@ -138,45 +138,44 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         except ServiceError as exc:
             self.notice = ""
             self.field_errors, self.error = refusal(exc, "shipment_reference" if exc.status_code == 404 else "title")
-            return None
+            return
         self.creating, self.field_errors, self.form_key = False, {}, self.form_key + 1
         await self._decided(principal, f"Task #{made.id} created for {made.assignee_name or 'the team'}.")
-        return None
 
-    async def _change(self, call, task_id: str, done: str, **kwargs):  # noqa: ANN001, ANN202
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    async def _change(self, principal: Principal, call: Callable[..., Any], task_id: str, done: str,
+                      **kwargs: Any) -> None:
         key = str(task_id)[:12]
         if key not in self._versions:
             self.error = f"Task #{key} is not on this page any more. Reload the list. {SAVED_NOTHING}"
-            return None
+            return
         try:
             await run_db(call, principal, int(key), expected_version=self._versions[key], **kwargs)
         except ServiceError as exc:
             self._refusal(exc)
             await self._fetch(principal)
-            return None
+            return
         await self._decided(principal, done)
-        return None
 
-    async def mark_done(self, task_id: str):  # noqa: ANN201
-        return await self._change(svc.complete_task, task_id, f"Task #{str(task_id)[:12]} marked done.")
+    @page_event("tower")
+    async def mark_done(self, principal: Principal, task_id: str) -> None:
+        await self._change(principal, svc.complete_task, task_id, f"Task #{str(task_id)[:12]} marked done.")
 
-    async def change_status(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def change_status(self, principal: Principal, form: dict) -> None:
         status = str(form.get("status", ""))
-        return await self._change(svc.set_status, self.selected, f"Task #{self.selected} is now "
-                                  f"{STATUS_LABELS.get(status, status).lower()}.", status=status)
+        await self._change(principal, svc.set_status, self.selected, f"Task #{self.selected} is now "
+                           f"{STATUS_LABELS.get(status, status).lower()}.", status=status)
 
-    async def reassign(self, form: dict):  # noqa: ANN201
+    @page_event("tower")
+    async def reassign(self, principal: Principal, form: dict) -> None:
         try:
             due = parse_local(str(form.get("due_at", "")), self._tz)
         except ValueError:
             self.field_errors = {"reason": f"Give the due time as a date and time, or leave it empty. {SAVED_NOTHING}"}
-            return None
-        return await self._change(svc.assign_task, self.selected, f"Task #{self.selected} handed on.",
-                                  assignee_id=self._assignee(form.get("assignee_id")),
-                                  team_id=id_or_none(form.get("team_id")), due_at=due)
+            return
+        await self._change(principal, svc.assign_task, self.selected, f"Task #{self.selected} handed on.",
+                           assignee_id=self._assignee(form.get("assignee_id")),
+                           team_id=id_or_none(form.get("team_id")), due_at=due)
 
 
 S = TowerTasksState
@@ -280,7 +279,7 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/tasks", "Tasks", TowerTasksState.load)
+@area_page("tower", routes.TOWER_TASKS, "Tasks", TowerTasksState.load)
 def tower_tasks() -> rx.Component:
     headers = ["Task", "Shipment", "Assignee and team", "Due", "Status", "Action"]
     return queue_page(

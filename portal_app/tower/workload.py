@@ -5,8 +5,11 @@ admins: all of it moves or nothing does)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ops import SEVERITY_LABELS, StaffDirectoryMixin, id_or_none, refusal
 from portal_app.components.ui import (
@@ -24,7 +27,8 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import LABEL_STYLE, field_error, native_select, stacked_form
 from portal_app.services import workload as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 BY_CHOICES = [("team", "Team"), ("branch", "Branch"), ("person", "Person")]
 WHAT_LABELS = {"exceptions": "Open exceptions", "tasks": "Open tasks", "shipments": "Active shipments"}
@@ -33,31 +37,50 @@ WHAT_LABELS = {"exceptions": "Open exceptions", "tasks": "Open tasks", "shipment
 def queue_link(by: str, key: int | None) -> str:
     """The exception queue filtered to this row, where the queue has such a filter (not for branches)."""
     if by == "person":
-        return f"/tower/exceptions?owner={key if key is not None else 'none'}"
+        return f"{routes.TOWER_EXCEPTIONS}?owner={key if key is not None else 'none'}"
     if by == "team" and key is not None:
-        return f"/tower/exceptions?team={key}"
+        return f"{routes.TOWER_EXCEPTIONS}?team={key}"
     return ""
 
 
-def workload_row_view(r: svc.WorkloadRow, by: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class WorkloadLine:
+    """One team, branch or person: its counts as the table shows them, and where each links."""
+
+    id: str
+    name: str
+    shipments: str
+    open: str
+    critical: str
+    high: str
+    medium: str
+    low: str
+    breaches: str
+    overdue: str
+    href: str
+    breached_href: str
+    person: str
+
+
+def workload_row_view(r: svc.WorkloadRow, by: str) -> WorkloadLine:
     sev = r.exceptions_by_severity
-    return {
-        "id": str(r.id) if r.id is not None else "",
-        "name": r.name,
-        "shipments": str(r.shipments_in_progress),
-        "open": str(r.open_exceptions),
+    return WorkloadLine(
+        id=str(r.id) if r.id is not None else "",
+        name=r.name,
+        shipments=str(r.shipments_in_progress),
+        open=str(r.open_exceptions),
         **{s: str(sev.get(s, 0)) for s in SEVERITY_LABELS},
-        "breaches": str(r.sla_breaches),
-        "overdue": str(r.overdue_tasks),
-        "href": queue_link(by, r.id),
-        "breached_href": (queue_link(by, r.id) + "&sla=breached") if queue_link(by, r.id) else "",
-        "person": "yes" if by == "person" and r.id is not None else "",
-    }
+        breaches=str(r.sla_breaches),
+        overdue=str(r.overdue_tasks),
+        href=queue_link(by, r.id),
+        breached_href=(queue_link(by, r.id) + "&sla=breached") if queue_link(by, r.id) else "",
+        person="yes" if by == "person" and r.id is not None else "",
+    )
 
 
 class TowerWorkloadState(StaffDirectoryMixin, SessionState):
     by: str = "team"
-    rows: list[dict[str, str]] = []
+    rows: list[WorkloadLine] = []
     move_from: str = ""
     error: str = ""
     notice: str = ""
@@ -73,55 +96,43 @@ class TowerWorkloadState(StaffDirectoryMixin, SessionState):
             return
         self.rows = [workload_row_view(r, by) for r in found]
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def load(self, principal: Principal) -> None:
         self.by, self.error, self.notice, self.field_errors, self.move_from = "team", "", "", {}, ""
         await self._load_directory(principal)
         await self._fetch(principal)
-        return None
 
-    async def set_by(self, value: str):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def set_by(self, principal: Principal, value: str) -> None:
         self.by = value if value in dict(BY_CHOICES) else "team"
         self.notice = ""
         await self._fetch(principal)
-        return None
 
-    async def pick_person(self, person: str):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def pick_person(self, principal: Principal, person: str) -> None:
         self.move_from = str(id_or_none(person) or "")
         self.field_errors, self.notice, self.form_key = {}, "", self.form_key + 1
-        return None
 
-    async def reassign(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def reassign(self, principal: Principal, form: dict) -> None:
         source, target = id_or_none(form.get("from_user_id")), id_or_none(form.get("to_user_id"))
         what = tuple(w for w in WHAT_LABELS if str(form.get(f"move_{w}", "")) in ("on", "true", w))
         if source is None or target is None:
             self.field_errors = {"move": "Choose whose work to move and who takes it over. Nothing was moved."}
-            return None
+            return
         if not what:
             self.field_errors = {"move": "Tick at least one kind of work to move. Nothing was moved."}
-            return None
+            return
         try:
             result = await run_db(svc.reassign, principal, source, target, what)
         except ServiceError as exc:
             self.notice = ""
             self.field_errors, self.error = refusal(exc, "move")
-            return None
+            return
         self.error, self.field_errors, self.move_from = "", {}, ""
         self.notice = f"{result.message} The new owner was notified."
         self.form_key += 1
         await self._fetch(principal)
-        return None
 
 
 S = TowerWorkloadState
@@ -135,17 +146,17 @@ def _count(value: rx.Var, href: rx.Var, label: rx.Var, danger: bool = False) -> 
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(r["name"]),
-        rx.table.cell(r["shipments"]),
-        rx.table.cell(_count(r["open"], r["href"], "Open exceptions of " + r["name"] + ": " + r["open"])),
-        *[rx.table.cell(r[s]) for s in SEVERITY_LABELS],
-        rx.table.cell(_count(r["breaches"], r["breached_href"], "SLA breaches of " + r["name"] + ": " + r["breaches"],
+        rx.table.row_header_cell(r.name),
+        rx.table.cell(r.shipments),
+        rx.table.cell(_count(r.open, r.href, "Open exceptions of " + r.name + ": " + r.open)),
+        *[rx.table.cell(getattr(r, s)) for s in SEVERITY_LABELS],
+        rx.table.cell(_count(r.breaches, r.breached_href, "SLA breaches of " + r.name + ": " + r.breaches,
                              danger=True)),
-        rx.table.cell(rx.text(r["overdue"], color=rx.cond(r["overdue"] != "0", DANGER, "inherit"))),
+        rx.table.cell(rx.text(r.overdue, color=rx.cond(r.overdue != "0", DANGER, "inherit"))),
         rx.table.cell(rx.cond(
-            (r["person"] == "yes") & S.can_assign,
-            secondary_button("Move work", size="1", on_click=S.pick_person(r["id"]),
-                             aria_label="Move work of " + r["name"]),
+            (r.person == "yes") & S.can_assign,
+            secondary_button("Move work", size="1", on_click=S.pick_person(r.id),
+                             aria_label="Move work of " + r.name),
             rx.fragment(),
         )),
     )
@@ -203,7 +214,7 @@ def _move_form() -> rx.Component:
     )
 
 
-@area_page("tower", "/tower/workload", "Workload", TowerWorkloadState.load)
+@area_page("tower", routes.TOWER_WORKLOAD, "Workload", TowerWorkloadState.load)
 def tower_workload() -> rx.Component:
     return rx.vstack(
         rx.heading("Workload", size="7", as_="h1"),

@@ -9,10 +9,13 @@ in the form, and takes the new version so a second save applies the change on to
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.document_upload import (
     ShipmentDocumentsBase,
     document_status_badge,
@@ -36,7 +39,8 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 NOTHING_SAVED = ws.NOTHING_SAVED
 AUDIT_PAGE_SIZE = 15
@@ -50,21 +54,55 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def audit_row_view(row: ws.AuditRow, tz: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit entry in words, in the viewer's zone."""
+
+    at: str
+    actor: str
+    action: str
+    entity: str
+    changes: str
+
+
+@dataclass(frozen=True)
+class ConflictLine:
+    """What someone else changed since the page loaded the shipment."""
+
+    field: str
+    old: str
+    new: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who owns the shipment, and its team and branch."""
+
+    owner: str
+    team: str
+    branch: str
+    owner_id: str
+    team_id: str
+    version: str
+
+
+def audit_row_view(row: ws.AuditRow, tz: str) -> AuditLine:
     changes = "; ".join(f"{c.field}: {_value(c.old)} → {_value(c.new)}" for c in row.changes)
-    return {"at": fmt_local(row.at, tz), "actor": row.actor, "action": row.action.replace("_", " "),
-            "entity": row.entity, "changes": changes or "—"}
+    return AuditLine(at=fmt_local(row.at, tz), actor=row.actor, action=row.action.replace("_", " "),
+                     entity=row.entity, changes=changes or "—")
 
 
 class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirectoryMixin, SessionState):
     AREA: ClassVar[str] = "tower"
 
-    assigned: dict[str, str] = {}
+    assigned: Assignment | None = None
     ws_notice: str = ""
     ws_error: str = ""
     field_errors: dict[str, str] = {}
-    conflict: list[dict[str, str]] = []
-    audit_rows: list[dict[str, str]] = []
+    conflict: list[ConflictLine] = []
+    audit_rows: list[AuditLine] = []
     page: int = 1
     pages: int = 1
     ws_key: int = 0
@@ -79,9 +117,9 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         await self._load_directory(principal)
         a = await run_db(ws.assignment, principal, reference)
         self._version = a.version
-        self.assigned = {"owner": a.owner or "Nobody", "team": a.team or "No team", "branch": a.branch or "—",
-                         "owner_id": str(a.owner_id or ""), "team_id": str(a.team_id or ""),
-                         "version": str(a.version)}
+        self.assigned = Assignment(owner=a.owner or "Nobody", team=a.team or "No team", branch=a.branch or "—",
+                                   owner_id=str(a.owner_id or ""), team_id=str(a.team_id or ""),
+                                   version=str(a.version))
         await self._load_audit(principal, reference)
 
     async def _load_audit(self, principal, reference: str) -> None:  # noqa: ANN001
@@ -93,14 +131,14 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
     def _reference(self) -> str:
         return self.summary.get("reference", "")
 
-    async def _save(self, principal, action, *args, **kwargs):  # noqa: ANN001, ANN202
+    async def _save(self, principal: Principal, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one edit; success reloads the record and clears the forms, a conflict keeps what was typed."""
         try:
             result = await run_db(action, principal, self._reference, *args, **kwargs)
         except ws.EditConflict as exc:
             self.ws_error, self.ws_notice, self.field_errors = exc.message, "", {}
-            self.conflict = [{"field": c.field, "old": _value(c.old), "new": _value(c.new), "by": c.changed_by,
-                              "at": fmt_local(c.changed_at, self._tz) if c.changed_at else "—"}
+            self.conflict = [ConflictLine(field=c.field, old=_value(c.old), new=_value(c.new), by=c.changed_by,
+                                          at=fmt_local(c.changed_at, self._tz) if c.changed_at else "—")
                              for c in exc.changes]
             return TowerWorkspaceState.load
         except ServiceError as exc:
@@ -122,10 +160,8 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
             return False
         return True
 
-    async def save_milestone(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def save_milestone(self, principal: Principal, form: dict) -> Any:
         changes: dict[str, object] = {}
         for name, label in (("planned_at", "Planned"), ("estimated_at", "Estimated"), ("actual_at", "Actual")):
             if not self._time(form, name, label, changes):
@@ -138,10 +174,8 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         return await self._save(principal, ws.edit_milestone, str(form.get("step", "")), changes,
                                 expected_version=self._version)
 
-    async def save_eta(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def save_eta(self, principal: Principal, form: dict) -> Any:
         changes: dict[str, object] = {}
         if not self._time(form, "new_eta", "New ETA", changes):
             return None
@@ -151,35 +185,28 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         return await self._save(principal, ws.change_eta, changes["new_eta"], str(form.get("reason_code", "")),
                                 str(form.get("reason_text", "")).strip() or None, expected_version=self._version)
 
-    async def save_assignment(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def save_assignment(self, principal: Principal, form: dict) -> Any:
         changes = {"owner_id": id_or_none(form.get("owner_id")), "team_id": id_or_none(form.get("team_id"))}
         return await self._save(principal, ws.assign, changes, expected_version=self._version)
 
-    async def add_internal_note(self, form: dict):  # noqa: ANN201
-        return await self._note(form, "internal")
+    @page_event("tower")
+    async def add_internal_note(self, principal: Principal, form: dict) -> Any:
+        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility="internal")
 
-    async def add_customer_update(self, form: dict):  # noqa: ANN201
-        return await self._note(form, "customer")
+    @page_event("tower")
+    async def add_customer_update(self, principal: Principal, form: dict) -> Any:
+        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility="customer")
 
-    async def _note(self, form: dict, visibility: str):  # noqa: ANN202
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility=visibility)
+    @page_event("tower")
+    async def approve(self, principal: Principal, document_id: str) -> Any:
+        return await self._review(principal, str(document_id), True, "")
 
-    async def approve(self, document_id: str):  # noqa: ANN201
-        return await self._review(str(document_id), True, "")
+    @page_event("tower")
+    async def reject(self, principal: Principal, form: dict) -> Any:
+        return await self._review(principal, str(form.get("document_id", "")), False, str(form.get("reason", "")))
 
-    async def reject(self, form: dict):  # noqa: ANN201
-        return await self._review(str(form.get("document_id", "")), False, str(form.get("reason", "")))
-
-    async def _review(self, document_id: str, approve: bool, reason: str):  # noqa: ANN202
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    async def _review(self, principal: Principal, document_id: str, approve: bool, reason: str) -> Any:
         row = next((r for r in self.doc_rows if r["id"] == document_id), None)  # the version this page showed
         if row is None:
             self.ws_error = f"That document is not on this page any more; reload it. {NOTHING_SAVED}"
@@ -187,19 +214,16 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         return await self._save(principal, ws.review_document, int(document_id), approve=approve, reason=reason,
                                 expected_version=int(row["row_version"]))
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._load_audit(principal, self._reference)
-        return None
 
 
 S = TowerWorkspaceState
 
 
-def _card(title: str, test_id: str, *children: rx.Component, **props) -> rx.Component:
+def _card(title: str, test_id: str, *children: rx.Component, **props: Any) -> rx.Component:
     return rx.card(rx.vstack(rx.heading(title, size="4", as_="h3"), *children, spacing="3", width="100%"),
                    width="100%", data_testid=test_id, **props)
 
@@ -222,8 +246,8 @@ def _messages() -> rx.Component:
             S.conflict.length() > 0,
             data_table("What changed since you opened the shipment", ("Field", "Was", "Now", "Changed by", "When"),
                        S.conflict, lambda c: rx.table.row(
-                           rx.table.row_header_cell(c["field"]), rx.table.cell(c["old"]), rx.table.cell(c["new"]),
-                           rx.table.cell(c["by"]), rx.table.cell(c["at"])),
+                           rx.table.row_header_cell(c.field), rx.table.cell(c.old), rx.table.cell(c.new),
+                           rx.table.cell(c.by), rx.table.cell(c.at)),
                        data_testid="conflict-changes"),
             rx.fragment(),
         ),
@@ -234,15 +258,15 @@ def _assignment_card() -> rx.Component:
     a = S.assigned
     return _card(
         "Owner and team", "workspace-assign",
-        rx.text("Owner: ", rx.text.strong(a["owner"]), " · Team: ", rx.text.strong(a["team"]), " · Branch: ",
-                a["branch"], size="2"),
+        rx.text("Owner: ", rx.text.strong(a.owner), " · Team: ", rx.text.strong(a.team), " · Branch: ",
+                a.branch, size="2"),
         rx.cond(
             S.can_assign,
             stacked_form(
                 responsive_grid(
-                    native_select("Owner", "owner_id", [("", "Nobody")], value=a["owner_id"],
+                    native_select("Owner", "owner_id", [("", "Nobody")], value=a.owner_id,
                                   select_id="ws-owner", more=S.people),
-                    native_select("Team", "team_id", [("", "No team")], value=a["team_id"], select_id="ws-team",
+                    native_select("Team", "team_id", [("", "No team")], value=a.team_id, select_id="ws-team",
                                   more=S.teams),
                     wide=2, spacing="3",
                 ),
@@ -292,7 +316,7 @@ def _eta_card() -> rx.Component:
         stacked_form(
             responsive_grid(
                 _time_input("New ETA (your time zone)", "new_eta", "ws-new-eta"),
-                native_select("Reason", "reason_code", [("", "Pick a reason")] + ws.eta_reasons(),
+                native_select("Reason", "reason_code", [("", "Pick a reason"), *ws.eta_reasons()],
                               select_id="ws-eta-reason"),
                 wide=2, spacing="3",
             ),
@@ -383,18 +407,18 @@ def _audit_card() -> rx.Component:
             S.audit_rows.length() > 0,
             data_table("Audit trail of the shipment and its documents", ("When", "Who", "What", "Record", "Changes"),
                        S.audit_rows, lambda a: rx.table.row(
-                           rx.table.cell(a["at"]), rx.table.cell(a["actor"]), rx.table.row_header_cell(a["action"]),
-                           rx.table.cell(a["entity"]), rx.table.cell(rx.text(a["changes"], size="1")))),
+                           rx.table.cell(a.at), rx.table.cell(a.actor), rx.table.row_header_cell(a.action),
+                           rx.table.cell(a.entity), rx.table.cell(rx.text(a.changes, size="1")))),
             rx.text("No changes recorded yet.", color=MUTED_TEXT),
         ),
         pager(S),
     )
 
 
-@area_page("tower", "/tower/shipments/[reference]", "Shipment workspace", TowerWorkspaceState.load)
+@area_page("tower", routes.TOWER_SHIPMENT, "Shipment workspace", TowerWorkspaceState.load)
 def tower_shipment_workspace() -> rx.Component:
     return rx.vstack(
-        shipment_detail_view(S, "/tower/shipments"),
+        shipment_detail_view(S, routes.TOWER_SHIPMENTS),
         rx.cond(
             S.not_found == "",
             rx.vstack(
