@@ -12,10 +12,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import overload
+from typing import Annotated, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -49,6 +50,8 @@ class SlaTimer:
     seconds_left: int | None  # negative once breached; None without an SLA
     breached: bool
     label: str  # "3 h 20 min left", "Breached by 2 h 5 min", "Met (1 h 10 min to spare)", "No SLA"
+    # Measured at the resolution (or the first answer) rather than running: its label then says "Met" or "Missed".
+    settled: Annotated[bool, Field(exclude=True)] = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def sla_timer(due_at: datetime | None, now: datetime, tz: str | None = "UTC",
         label = f"Missed by {_span(left)}" if breached else f"Met ({_span(left)} to spare)"
     else:
         label = f"Breached by {_span(left)}" if breached else f"{_span(left)} left"
-    return SlaTimer(due_at, local, left, breached, label)
+    return SlaTimer(due_at, local, left, breached, label, settled=resolved_at is not None)
 
 
 def viewer_timezone(db: Session, principal: Principal) -> str:

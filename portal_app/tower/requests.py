@@ -125,7 +125,7 @@ def request_row_view(r: svc.RequestRow, now, tz: str) -> dict[str, str]:  # noqa
     """A queue row as strings. Timers read "3 h 5 min left" or "Breached 2 h ago" while they run, "Met (...)"
     or "Missed by ..." once answered or resolved."""
     active = r.status in svc.ACTIVE_STATUSES
-    answered = r.first_response.label.startswith(("Met", "Missed"))
+    answered = r.first_response.settled
     first = timer_view(r.first_response, now, active and not answered)
     resolution = timer_view(r.resolution, now, active)
     return {

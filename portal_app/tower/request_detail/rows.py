@@ -112,7 +112,7 @@ def request_view(d: svc.RequestDetail, now, tz: str, me: int = 0) -> RequestSumm
     """One request as the page's strings."""
     r = d.row
     active = r.status in svc.ACTIVE_STATUSES
-    answered = r.first_response.label.startswith(("Met", "Missed"))  # the service's words once answered
+    answered = r.first_response.settled
     first = timer_view(r.first_response, now, active and not answered)
     resolution = timer_view(r.resolution, now, active)
     satisfaction = ""
