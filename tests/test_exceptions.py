@@ -213,3 +213,20 @@ def test_customers_are_refused_every_exception_service(oworld: QuoteWorld):
             for call in calls:
                 with pytest.raises(PermissionDenied):
                     call()
+
+
+def test_a_timer_is_settled_once_measured_at_its_resolution_and_the_flag_stays_out_of_the_json():
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import TypeAdapter
+
+    from portal_app.services.exceptions import SlaTimer, sla_timer
+
+    due = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    running = sla_timer(due, due - timedelta(hours=1))
+    met = sla_timer(due, due + timedelta(hours=5), resolved_at=due - timedelta(minutes=30))
+    missed = sla_timer(due, due + timedelta(hours=5), resolved_at=due + timedelta(minutes=30))
+    assert (running.settled, met.settled, missed.settled) == (False, True, True)
+    assert met.label.startswith("Met") and missed.label.startswith("Missed")
+    assert sla_timer(None, due).settled is False
+    assert "settled" not in TypeAdapter(SlaTimer).dump_python(met, mode="json")
