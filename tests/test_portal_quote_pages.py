@@ -65,9 +65,9 @@ def test_list_and_option_rows():
 def test_change_request_lines_say_what_changes():
     amend = bookings.ChangeRequestView(3, "SH1", "Acme", "amend", "pending",
                                        changes={"consignee_name": "New GmbH"}, current={"consignee_name": "Old GmbH"})
-    assert change_view(amend)["what"] == "Consignee: Old GmbH → New GmbH"
-    assert change_view(amend)["status_words"] == "Waiting for our decision"
+    assert change_view(amend).what == "Consignee: Old GmbH → New GmbH"
+    assert change_view(amend).status_words == "Waiting for our decision"
     cancel = bookings.ChangeRequestView(4, "SH1", "Acme", "cancel", "rejected", reason="Order cancelled",
                                         decision_reason="Cargo already loaded")
-    assert (change_view(cancel)["what"], change_view(cancel)["decision"]) == ("Cancel the booking",
+    assert (change_view(cancel).what, change_view(cancel).decision) == ("Cancel the booking",
                                                                               "Cargo already loaded")
