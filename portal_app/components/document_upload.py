@@ -28,6 +28,8 @@ from portal_app.components.ui import (
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
+from portal_app.ui import routes
+from portal_app.ui.routes import link
 from portal_app.ui.session import page_event, run_db
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, 
     return {
         "id": str(row.id),
         "reference": row.shipment_reference,
-        "shipment_href": f"/{area}/shipments/{row.shipment_reference}",
+        "shipment_href": link(routes.in_area(area, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT),
+                              reference=row.shipment_reference),
         "type": row.doc_type_name,
         "version": str(row.version_no),
         "filename": row.filename,
