@@ -9,6 +9,7 @@ authenticated API route ``/api/v1/documents/{id}/download``.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -50,23 +51,47 @@ def download_url(document_id: int) -> str:
     return f"/api/v1/documents/{document_id}/download"
 
 
+@dataclass(frozen=True)
+class DocumentLine:
+    """One document version as the documents table shows it (``internal`` is "yes" for staff-only files)."""
+
+    id: str
+    reference: str
+    shipment_href: str
+    type: str
+    version: str
+    filename: str
+    size: str
+    status: str
+    reason: str
+    internal: str
+    uploaded: str
+    download: str
+    row_version: str
+
+
+def document_line(row: docs.DocumentRow, area: str = "portal") -> DocumentLine:
+    return DocumentLine(
+        id=str(row.id),
+        reference=row.shipment_reference,
+        shipment_href=link(routes.in_area(area, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT),
+                           reference=row.shipment_reference),
+        type=row.doc_type_name,
+        version=str(row.version_no),
+        filename=row.filename,
+        size=fmt_size(row.size_bytes),
+        status=row.status,
+        reason=row.rejection_reason or "",
+        internal="yes" if row.visibility == "internal" else "",
+        uploaded=fmt_datetime(row.uploaded_at),
+        download=download_url(row.id),
+        row_version=str(row.row_version),
+    )
+
+
 def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, str]:
-    return {
-        "id": str(row.id),
-        "reference": row.shipment_reference,
-        "shipment_href": link(routes.in_area(area, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT),
-                              reference=row.shipment_reference),
-        "type": row.doc_type_name,
-        "version": str(row.version_no),
-        "filename": row.filename,
-        "size": fmt_size(row.size_bytes),
-        "status": row.status,
-        "reason": row.rejection_reason or "",
-        "internal": "yes" if row.visibility == "internal" else "",
-        "uploaded": fmt_datetime(row.uploaded_at),
-        "download": download_url(row.id),
-        "row_version": str(row.row_version),
-    }
+    """The same line as a plain mapping, for the shipment page's documents (the tower's review reads it by key)."""
+    return asdict(document_line(row, area))
 
 
 def checklist_row_view(item: docs.ChecklistItem) -> dict[str, str]:

@@ -9,7 +9,7 @@ import reflex as rx
 
 from models.enums import DocumentStatus
 from portal_app.auth.principal import Principal
-from portal_app.components.document_upload import document_row_view, documents_table
+from portal_app.components.document_upload import DocumentLine, document_line, documents_table
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager
 from portal_app.services import documents as docs
@@ -26,7 +26,7 @@ STATUS_CHOICES: list[tuple[str, str]] = [(docs.CURRENT, "Current versions"), ("a
 class PortalDocumentsState(SessionState):
     AREA: ClassVar[str] = "portal"
 
-    rows: list[dict[str, str]] = []
+    rows: list[DocumentLine] = []
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -60,7 +60,7 @@ class PortalDocumentsState(SessionState):
         finally:
             self.loading = False
         self.error = ""
-        self.rows = [document_row_view(r, self.AREA) for r in result.rows]
+        self.rows = [document_line(r, self.AREA) for r in result.rows]
         self.total, self.pages = result.total, result.pages
 
     def _service_refused(self, exc: ServiceError) -> None:
