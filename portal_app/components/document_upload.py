@@ -94,17 +94,31 @@ def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, 
     return asdict(document_line(row, area))
 
 
-def checklist_row_view(item: docs.ChecklistItem) -> dict[str, str]:
-    return {
-        "type": item.doc_type_name,
-        "provided_by": "Customer" if item.provided_by == "customer" else "Forwarder",
-        "state": item.state,
-        "version": str(item.version_no or ""),
-        "reason": item.rejection_reason or "",
-        "due": fmt_date(item.due_at),
-        "overdue": "yes" if item.overdue else "",
-        "download": download_url(item.document_id) if item.document_id else "",
-    }
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One required document of the shipment and where it stands."""
+
+    type: str
+    provided_by: str
+    state: str
+    version: str
+    reason: str
+    due: str
+    overdue: bool
+    download: str
+
+
+def checklist_row_view(item: docs.ChecklistItem) -> ChecklistLine:
+    return ChecklistLine(
+        type=item.doc_type_name,
+        provided_by="Customer" if item.provided_by == "customer" else "Forwarder",
+        state=item.state,
+        version=str(item.version_no or ""),
+        reason=item.rejection_reason or "",
+        due=fmt_date(item.due_at),
+        overdue=bool(item.overdue),
+        download=download_url(item.document_id) if item.document_id else "",
+    )
 
 
 class ShipmentDocumentsBase(rx.State, mixin=True):
@@ -115,7 +129,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
 
     doc_reference: str = ""
     doc_rows: list[dict[str, str]] = []
-    doc_checklist: list[dict[str, str]] = []
+    doc_checklist: list[ChecklistLine] = []
     doc_error: str = ""
     upload_doc_type: str = "commercial_invoice"
     upload_error: str = ""
@@ -251,14 +265,14 @@ def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
             rx.foreach(
                 state.doc_checklist,
                 lambda c: rx.table.row(
-                    rx.table.row_header_cell(c["type"]),
-                    rx.table.cell(c["provided_by"]),
-                    rx.table.cell(document_status_badge(c["state"])),
+                    rx.table.row_header_cell(c.type),
+                    rx.table.cell(c.provided_by),
+                    rx.table.cell(document_status_badge(c.state)),
                     rx.table.cell(
-                        rx.text(c["due"], rx.cond(c["overdue"] == "yes", " · overdue", ""),
-                                color=rx.cond(c["overdue"] == "yes", "#b42318", "inherit"))
+                        rx.text(c.due, rx.cond(c.overdue, " · overdue", ""),
+                                color=rx.cond(c.overdue, "#b42318", "inherit"))
                     ),
-                    rx.table.cell(c["reason"]),
+                    rx.table.cell(c.reason),
                 ),
             )
         ),
