@@ -396,7 +396,7 @@ def test_account_page_saves_profile_and_preferences(db, monkeypatch):
     t = _tenant(db)
     st = _state_as(monkeypatch, S, _principal(db, t.user))
     _run(S.load, st)
-    assert st.profile["full_name"] == t.user.full_name and st.profile["timezone"] == "UTC"
+    assert st.profile.full_name == t.user.full_name and st.profile.timezone == "UTC"
     assert st.channels_on["milestone_reached:email"] is False and st.eta_threshold == "24"
     assert st.can_manage_colleagues is False
 
@@ -419,7 +419,7 @@ def test_account_page_saves_profile_and_preferences(db, monkeypatch):
 
     profile = {"full_name": "Ada Lovelace", "phone": "", "timezone": "Asia/Shanghai", "locale": "en"}
     _run(S.save_profile, st, profile)
-    assert st.profile_error == "" and st.profile["timezone"] == "Asia/Shanghai" and st.user_name == "Ada Lovelace"
+    assert st.profile_error == "" and st.profile.timezone == "Asia/Shanghai" and st.user_name == "Ada Lovelace"
     _run(S.save_profile, st, {**profile, "timezone": "Nowhere/Special"})
     assert "Time zone" in st.profile_error and _fresh(db, t.user.id).timezone == "Asia/Shanghai"
 
@@ -430,8 +430,8 @@ def test_colleagues_page_adds_changes_and_stays_in_the_company(db, monkeypatch, 
     t = _tenant(db)
     st = _state_as(monkeypatch, S, _principal(db, t.admin))
     _run(S.load, st)
-    assert st.allowed and {r["email"] for r in st.colleagues} == {t.admin.email, t.user.email}
-    assert [r["is_you"] for r in st.colleagues if r["email"] == t.admin.email] == ["yes"]
+    assert st.allowed and {r.email for r in st.colleagues} == {t.admin.email, t.user.email}
+    assert [r.is_you for r in st.colleagues if r.email == t.admin.email] == [True]
 
     email = f"page-{uuid.uuid4().hex[:8]}@tenant.test"
     answer = _run(S.add_colleague, st, {"new_full_name": "Page Person", "new_email": email,
@@ -439,7 +439,7 @@ def test_colleagues_page_adds_changes_and_stays_in_the_company(db, monkeypatch, 
     password = revealed(answer)
     assert st.error == "" and len(password) >= 10 and st.password_shown
     assert password not in repr(st.dict()) and password not in repr(vars(st))  # shown, never kept in the state
-    assert [r["role"] for r in st.colleagues if r["email"] == email] == ["customer_admin"]
+    assert [r.role for r in st.colleagues if r.email == email] == ["customer_admin"]
     _client(email, password)  # the shown password signs in
 
     other = world.users[f"BETA:{Role.CUSTOMER_USER}"]
@@ -452,7 +452,7 @@ def test_colleagues_page_adds_changes_and_stays_in_the_company(db, monkeypatch, 
     assert "not in the list" in st.error
     _run(S.set_colleague_active, st, str(t.user.id), False)
     assert st.error == "" and not _fresh(db, t.user.id).is_active
-    assert [r["status"] for r in st.colleagues if r["email"] == t.user.email] == ["Deactivated"]
+    assert [r.status for r in st.colleagues if r.email == t.user.email] == ["Deactivated"]
 
     plain = _state_as(monkeypatch, S, _principal(db, _fresh(db, world.users[f"ALFA:{Role.CUSTOMER_USER}"].id)))
     _run(S.load, plain)

@@ -516,9 +516,9 @@ def test_documents_page_lists_filters_and_pages(alfa, ref, monkeypatch):
         docs.upload_document(db, alfa, ref, "packing_list", "b.pdf", pdf_bytes("2"))
     st = S(_reflex_internal_init=True)
     asyncio.run(S.filter_status.fn(st, "current"))
-    ids = [r["id"] for r in st.rows]
+    ids = [r.id for r in st.rows]
     assert str(first.id) not in ids and st.error == ""
     asyncio.run(S.filter_status.fn(st, "superseded"))
-    assert str(first.id) in [r["id"] for r in st.rows] and all(r["status"] == "superseded" for r in st.rows)
+    assert str(first.id) in [r.id for r in st.rows] and all(r.status == "superseded" for r in st.rows)
     asyncio.run(S.filter_status.fn(st, "forged-status"))
     assert st.status == "current"

@@ -575,17 +575,17 @@ def test_the_help_page_searches_signed_out_and_records(hworld: QuoteWorld, monke
     st = _state(monkeypatch, S, None)
     _run(S.load, st)
     assert st.auth_status == "anonymous" and st.articles
-    assert {a["for_customers"] for a in st.articles} == {""}
+    assert {a.for_customers for a in st.articles} == {False}
     _run(S.search, st, {"q": "  can I change   the delivery address "})
     assert st.searched == "can I change the delivery address" and st.results
-    assert all(r["slug"] != "change-delivery-address" for r in st.results)  # a customers-only article
+    assert all(r.slug != "change-delivery-address" for r in st.results)  # a customers-only article
     _run(S.search, st, {"q": ""})
     assert "Type a question" in st.error and st.results == []
 
     customer = _state(monkeypatch, S, hworld.alice)
     _run(S.load, customer)
     _run(S.search, customer, {"q": "can I change the delivery address"})
-    assert customer.auth_status == "ok" and customer.results[0]["href"] == "/help/change-delivery-address"
+    assert customer.auth_status == "ok" and customer.results[0].href == "/help/change-delivery-address"
     assert customer.is_gap is False
     with hworld.session() as db:
         assert _searches(db, "can I change the delivery address")[-1].user_id == hworld.alice.user_id

@@ -85,3 +85,29 @@ def test_a_page_event_must_take_the_principal_first():
         @page_event("portal")
         async def wrong(self, form: dict) -> None:
             return None
+
+
+def _stream(handler, state, *args) -> list:
+    """Run a handler that yields to its end; what it yielded."""
+    import asyncio
+
+    async def collect() -> list:
+        return [update async for update in handler.fn(state, *args)]
+
+    return asyncio.run(collect())
+
+
+def test_a_handler_that_yields_is_guarded_the_same_way(customer, monkeypatch):
+    from portal_app.portal.request_detail import PortalRequestState
+
+    send = PortalRequestState.event_handlers["send_reply"]
+    assert list(send.get_parameters()) == ["self", "files"]
+    anonymous = state_as(monkeypatch, PortalRequestState, None, "/portal/requests/REQ-000001")
+    anonymous.reply = "Hello"
+    assert _stream(send, anonymous, []) == [None]  # an upload without its own session changes nothing
+    assert anonymous.sending is False and anonymous.error == "" and anonymous.reply == "Hello"
+
+    state = state_as(monkeypatch, PortalRequestState, customer, "/portal/requests/REQ-NOPE")
+    state.reply = "Hello"
+    _stream(send, state, [])  # no such request: the service refuses after the page showed "sending"
+    assert state.error != "" and state.sending is False and state.reply == "Hello"

@@ -53,21 +53,21 @@ def test_list_and_option_rows():
     row = svc.QuoteRow("QT0000001", "quoted", "air", "PVG", "FRA", date(2026, 11, 26), "Acme", "Alice", 2,
                        "EUR 2,041.40", False, None, False, clock.now(), clock.now())
     view = quote_row_view(row)
-    assert (view["href"], view["pdf"], view["route"], view["best"]) == (
+    assert (view.href, view.pdf, view.route, view.best) == (
         "/portal/quotes/QT0000001", "/api/v1/quote-requests/QT0000001/pdf", "PVG → FRA", "EUR 2,041.40")
     draft = quote_row_view(svc.QuoteRow(**{**row.__dict__, "status": "draft", "best_total_text": None}))
-    assert (draft["href"], draft["pdf"], draft["best"]) == ("/portal/quotes/new", "", "—")
+    assert (draft.href, draft.pdf, draft.best) == ("/portal/quotes/new", "", "—")
     option = svc.OptionView(7, "QT0000001", "LH", "Lufthansa Cargo", "EUR", Decimal("2041.40"), "EUR 2,041.40", 2,
                             clock.now(), "offered", False, None, None)
-    assert option_view(option)["carrier"] == "Lufthansa Cargo" and option_view(option)["transit"] == "2 days"
+    assert option_view(option).carrier == "Lufthansa Cargo" and option_view(option).transit == "2 days"
 
 
 def test_change_request_lines_say_what_changes():
     amend = bookings.ChangeRequestView(3, "SH1", "Acme", "amend", "pending",
                                        changes={"consignee_name": "New GmbH"}, current={"consignee_name": "Old GmbH"})
-    assert change_view(amend)["what"] == "Consignee: Old GmbH → New GmbH"
-    assert change_view(amend)["status_words"] == "Waiting for our decision"
+    assert change_view(amend).what == "Consignee: Old GmbH → New GmbH"
+    assert change_view(amend).status_words == "Waiting for our decision"
     cancel = bookings.ChangeRequestView(4, "SH1", "Acme", "cancel", "rejected", reason="Order cancelled",
                                         decision_reason="Cargo already loaded")
-    assert (change_view(cancel)["what"], change_view(cancel)["decision"]) == ("Cancel the booking",
+    assert (change_view(cancel).what, change_view(cancel).decision) == ("Cancel the booking",
                                                                               "Cargo already loaded")

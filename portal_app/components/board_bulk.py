@@ -8,10 +8,14 @@ action's limit); "the whole filter" is resolved on the server from the board's c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.ops import id_or_none, parse_local
 from portal_app.components.ui import (
     DANGER,
@@ -27,7 +31,7 @@ from portal_app.components.work_queue import native_select, stacked_form, text_f
 from portal_app.services import bulk
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 KEEP = "keep"
 SCOPE_CHOICES = [("selected", "The shipments I ticked"), ("filter", "Every shipment matching the filters")]
@@ -41,14 +45,22 @@ VOYAGE_STEPS = {("departure", False): ws.DEPARTURE_STEP["ocean_fcl"], ("arrival"
                 ("departure", True): ws.DEPARTURE_STEP["air"], ("arrival", True): ws.ARRIVAL_STEP["air"]}
 
 
+@dataclass(frozen=True)
+class BulkFailureLine:
+    """A shipment the last bulk action did not change, and why."""
+
+    reference: str
+    reason: str
+
+
 class BoardBulkMixin(rx.State, mixin=True):
     """Selection and bulk actions for the board. Needs ``rows``, ``params``, ``_filters_from``, ``_fetch``,
-    ``_authorize`` and ``_tz`` from the page's other bases."""
+    and ``_tz`` from the page's other bases."""
 
     selected: list[str] = []
     bulk_scope: str = "selected"
     bulk_message: str = ""
-    bulk_failures: list[dict[str, str]] = []
+    bulk_failures: list[BulkFailureLine] = []
     bulk_error: str = ""
     bulk_busy: bool = False
     bulk_form_key: int = 0
@@ -78,30 +90,28 @@ class BoardBulkMixin(rx.State, mixin=True):
     def set_bulk_scope(self, value: str) -> None:
         self.bulk_scope = value if value in dict(SCOPE_CHOICES) else "selected"
 
-    def _selection(self, principal) -> bulk.Selection:  # noqa: ANN001
+    def _selection(self, principal: Principal) -> bulk.Selection:
         if self.bulk_scope == "filter":
             return bulk.Selection(filters=self._filters_from(self.params, principal))
         return bulk.Selection(references=tuple(self.selected))
 
-    async def _run_bulk(self, principal, action, *args) -> None:  # noqa: ANN001
+    async def _run_bulk(self, principal: Principal, action: Callable[..., bulk.BulkReport], *args: Any) -> None:
         self.bulk_busy = True
         try:
             report: bulk.BulkReport = await run_db(action, principal, *args)
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown in the bulk report, not above the board
             self.bulk_error, self.bulk_message, self.bulk_failures = exc.message, "", []
         else:
             self.bulk_error = ""
             self.bulk_message = f"{ACTION_LABELS.get(report.action, report.action)}: {report.message}"
-            self.bulk_failures = [{"reference": f.reference, "reason": f.reason} for f in report.failed]
+            self.bulk_failures = [BulkFailureLine(reference=f.reference, reason=f.reason) for f in report.failed]
             self.bulk_form_key += 1
             await self._fetch(principal)
         finally:
             self.bulk_busy = False
 
-    async def bulk_assign(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def bulk_assign(self, principal: Principal, form: dict) -> None:
         changes: dict[str, object] = {}
         for field in ("owner_id", "team_id"):
             value = str(form.get(field, KEEP))
@@ -109,22 +119,16 @@ class BoardBulkMixin(rx.State, mixin=True):
                 changes[field] = id_or_none(value)
         if not changes:
             self.bulk_error = "Choose a new owner or team (or both). Nothing was changed."
-            return None
+            return
         await self._run_bulk(principal, bulk.bulk_assign, self._selection(principal), changes)
-        return None
 
-    async def bulk_update(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def bulk_update(self, principal: Principal, form: dict) -> None:
         await self._run_bulk(principal, bulk.bulk_customer_update, self._selection(principal),
                              str(form.get("body", "")))
-        return None
 
-    async def voyage_action(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def voyage_action(self, principal: Principal, form: dict) -> None:
         flight = str(form.get("flight", "")).strip()
         try:
             flight_date = date.fromisoformat(str(form.get("flight_date", ""))) if flight and form.get(
@@ -132,27 +136,26 @@ class BoardBulkMixin(rx.State, mixin=True):
             when = parse_local(str(form.get("at", "")), self._tz)
         except ValueError:
             self.bulk_error = "Give dates and times as the date pickers offer them. Nothing was changed."
-            return None
+            return
         voyage = bulk.Voyage(vessel=str(form.get("vessel", "")).strip() or None,
                              voyage=str(form.get("voyage", "")).strip() or None,
                              flight=flight or None, flight_date=flight_date)
         action = str(form.get("action", ""))
         if when is None:
             self.bulk_error = "Give the time (the departure, the arrival or the new ETA). Nothing was changed."
-            return None
+            return
         if action == "eta":
             await self._run_bulk(principal, bulk.bulk_eta, voyage, when, str(form.get("reason_code", "")),
                                  str(form.get("reason_text", "")) or None)
-            return None
+            return
         code = VOYAGE_STEPS.get((action, bool(flight)))
         if code is None:
             self.bulk_error = "Choose what to record: the departure, the arrival or a new ETA. Nothing was changed."
-            return None
+            return
         changes: dict[str, object] = {"actual_at": when}
         if str(form.get("location", "")).strip():
             changes["location"] = str(form["location"]).strip().upper()
         await self._run_bulk(principal, bulk.bulk_milestone, voyage, code, changes)
-        return None
 
 
 def select_all_box(state: type[BoardBulkMixin]) -> rx.Component:
@@ -175,7 +178,7 @@ def bulk_report(state: type[BoardBulkMixin]) -> rx.Component:
         rx.cond(
             state.bulk_failures.length() > 0,
             data_table("Shipments not changed", ("Shipment", "Why not"), state.bulk_failures, lambda f: rx.table.row(
-                rx.table.row_header_cell(f["reference"]), rx.table.cell(rx.text(f["reason"], color=DANGER)))),
+                rx.table.row_header_cell(f.reference), rx.table.cell(rx.text(f.reason, color=DANGER)))),
             rx.fragment(),
         ),
     )
@@ -251,7 +254,7 @@ def bulk_panel(state: type[BoardBulkMixin]) -> rx.Component:
 
 def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
     """Every open shipment on one vessel voyage or flight: record its departure or arrival, or a new ETA."""
-    def field(label: str, name: str, field_id: str, **props) -> rx.Component:
+    def field(label: str, name: str, field_id: str, **props: Any) -> rx.Component:
         return rx.box(
             rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
             rx.input(id=field_id, name=name, width="100%", **props),
@@ -274,8 +277,8 @@ def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
                     native_select("What to record", "action", VOYAGE_ACTIONS, select_id="voyage-action"),
                     field("Time (your time zone)", "at", "voyage-at", type="datetime-local"),
                     field("Place (UN/LOCODE or airport)", "location", "voyage-location", max_length=5),
-                    native_select("ETA reason", "reason_code", [("", "Pick a reason for a new ETA")]
-                                  + ws.eta_reasons(), select_id="voyage-reason"),
+                    native_select("ETA reason", "reason_code", [("", "Pick a reason for a new ETA"), *ws.eta_reasons()],
+                                  select_id="voyage-reason"),
                     wide=4, middle=2, spacing="3",
                 ),
                 field("Note to customers about the ETA (optional)", "reason_text", "voyage-reason-text",

@@ -3,8 +3,13 @@ each request and our decision. Nothing on the shipment changes until ops approve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     DANGER,
@@ -18,27 +23,40 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import text_field
 from portal_app.services import bookings
 from portal_app.services.errors import FormInvalid, ServiceError
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 CHANGEABLE = ("booked", "confirmed")
 DECISION_WORDS = {"pending": "Waiting for our decision", "approved": "Approved", "rejected": "Not approved"}
 
 
-def change_view(cr: bookings.ChangeRequestView) -> dict[str, str]:
+@dataclass(frozen=True)
+class ChangeRow:
+    """One change or cancellation request of the booking and our decision, as shown."""
+
+    id: str
+    what: str
+    reason: str
+    status: str
+    status_words: str
+    decision: str
+    when: str
+
+
+def change_view(cr: bookings.ChangeRequestView) -> ChangeRow:
     if cr.kind == "cancel":
         what = "Cancel the booking"
     else:
         what = "; ".join(f"{bookings.AMENDABLE_FIELDS.get(k, k)}: {cr.current.get(k) or '—'} → {v}"
                          for k, v in cr.changes.items())
-    return {"id": str(cr.id), "what": what, "reason": cr.reason or "", "status": cr.status,
-            "status_words": DECISION_WORDS.get(cr.status, cr.status), "decision": cr.decision_reason or "",
-            "when": fmt_datetime(cr.created_at)}
+    return ChangeRow(id=str(cr.id), what=what, reason=cr.reason or "", status=cr.status,
+                     status_words=DECISION_WORDS.get(cr.status, cr.status), decision=cr.decision_reason or "",
+                     when=fmt_datetime(cr.created_at))
 
 
 class BookingChangesBase(rx.State, mixin=True):
     """Change and cancellation requests of the page's shipment. Call ``_load_changes`` from the page's load."""
 
-    change_rows: list[dict[str, str]] = []
+    change_rows: list[ChangeRow] = []
     change_errors: dict[str, str] = {}
     change_error: str = ""
     change_notice: str = ""
@@ -46,41 +64,40 @@ class BookingChangesBase(rx.State, mixin=True):
     can_change: bool = False
     _change_ref: str = ""
 
-    async def _load_changes(self, principal, reference: str, status: str) -> None:  # noqa: ANN001
+    async def _load_changes(self, principal: Principal, reference: str, status: str) -> None:
         self._change_ref = reference
         self.can_change = status.replace(" ", "_") in CHANGEABLE
         page = await run_db(bookings.list_change_requests, principal, shipment_reference=reference, page_size=20)
         self.change_rows = [change_view(cr) for cr in page.rows]
 
-    async def _send(self, action, *args):  # noqa: ANN001, ANN202
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    async def _send(self, principal: Principal, action: Callable[..., Any], *args: Any) -> None:
+        # A refusal shows in this section (its fields and message), not in the rest of the shipment page.
         try:
             await run_db(action, principal, self._change_ref, *args)
         except FormInvalid as exc:
             self.change_errors, self.change_error, self.change_notice = dict(exc.fields), exc.message, ""
-            return None
+            return
         except ServiceError as exc:
             self.change_errors, self.change_error, self.change_notice = {}, exc.message, ""
-            return None
+            return
         self.change_errors, self.change_error, self.change_key = {}, "", self.change_key + 1
         self.change_notice = ("Sent. Your booking stays as it is until our team decides; you will be notified.")
         page = await run_db(bookings.list_change_requests, principal, shipment_reference=self._change_ref,
                             page_size=20)
         self.change_rows = [change_view(cr) for cr in page.rows]
-        return None
 
-    async def request_amendment(self, form: dict):  # noqa: ANN201
+    @page_event("portal")
+    async def request_amendment(self, principal: Principal, form: dict) -> None:
         changes = {k: str(v).strip() for k, v in form.items() if k in bookings.AMENDABLE_FIELDS and str(v).strip()}
         if not changes:
             self.change_errors, self.change_notice = {}, ""
             self.change_error = "Fill in at least one new value. Nothing was sent."
-            return None
-        return await self._send(bookings.request_change, changes, str(form.get("reason", "")).strip() or None)
+            return
+        await self._send(principal, bookings.request_change, changes, str(form.get("reason", "")).strip() or None)
 
-    async def request_cancel(self, form: dict):  # noqa: ANN201
-        return await self._send(bookings.request_cancellation, str(form.get("reason", "")).strip())
+    @page_event("portal")
+    async def request_cancel(self, principal: Principal, form: dict) -> None:
+        await self._send(principal, bookings.request_cancellation, str(form.get("reason", "")).strip())
 
 
 AMEND_INPUTS = [("ready_date", "New ready date", {"type": "date"}), ("shipper_name", "Shipper", {}),
@@ -104,11 +121,11 @@ def booking_changes_view(state: type[BookingChangesBase]) -> rx.Component:
     history = rx.cond(
         state.change_rows.length() > 0,
         rx.vstack(rx.foreach(state.change_rows, lambda c: rx.box(
-            rx.text(rx.text.strong(c["status_words"]), " · ", c["when"], size="2"),
-            rx.text(c["what"]),
-            rx.cond(c["reason"] != "", rx.text("Your reason: ", c["reason"], size="2", color=MUTED_TEXT),
+            rx.text(rx.text.strong(c.status_words), " · ", c.when, size="2"),
+            rx.text(c.what),
+            rx.cond(c.reason != "", rx.text("Your reason: ", c.reason, size="2", color=MUTED_TEXT),
                     rx.fragment()),
-            rx.cond(c["decision"] != "", rx.text("Our answer: ", c["decision"], size="2"), rx.fragment()),
+            rx.cond(c.decision != "", rx.text("Our answer: ", c.decision, size="2"), rx.fragment()),
             padding_left="8px", border_left="3px solid #0b5cad",
         )), spacing="3", data_testid="change-requests"),
         rx.text("No change requests for this booking.", color=MUTED_TEXT),

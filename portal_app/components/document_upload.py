@@ -9,10 +9,12 @@ authenticated API route ``/api/v1/documents/{id}/download``.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.ui import (
     LABEL_STYLE,
@@ -27,7 +29,9 @@ from portal_app.components.ui import (
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
-from portal_app.ui.session import run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import page_event, run_db
 
 log = logging.getLogger(__name__)
 
@@ -47,35 +51,74 @@ def download_url(document_id: int) -> str:
     return f"/api/v1/documents/{document_id}/download"
 
 
+@dataclass(frozen=True)
+class DocumentLine:
+    """One document version as the documents table shows it (``internal`` is "yes" for staff-only files)."""
+
+    id: str
+    reference: str
+    shipment_href: str
+    type: str
+    version: str
+    filename: str
+    size: str
+    status: str
+    reason: str
+    internal: str
+    uploaded: str
+    download: str
+    row_version: str
+
+
+def document_line(row: docs.DocumentRow, area: str = "portal") -> DocumentLine:
+    return DocumentLine(
+        id=str(row.id),
+        reference=row.shipment_reference,
+        shipment_href=link(routes.in_area(area, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT),
+                           reference=row.shipment_reference),
+        type=row.doc_type_name,
+        version=str(row.version_no),
+        filename=row.filename,
+        size=fmt_size(row.size_bytes),
+        status=row.status,
+        reason=row.rejection_reason or "",
+        internal="yes" if row.visibility == "internal" else "",
+        uploaded=fmt_datetime(row.uploaded_at),
+        download=download_url(row.id),
+        row_version=str(row.row_version),
+    )
+
+
 def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, str]:
-    return {
-        "id": str(row.id),
-        "reference": row.shipment_reference,
-        "shipment_href": f"/{area}/shipments/{row.shipment_reference}",
-        "type": row.doc_type_name,
-        "version": str(row.version_no),
-        "filename": row.filename,
-        "size": fmt_size(row.size_bytes),
-        "status": row.status,
-        "reason": row.rejection_reason or "",
-        "internal": "yes" if row.visibility == "internal" else "",
-        "uploaded": fmt_datetime(row.uploaded_at),
-        "download": download_url(row.id),
-        "row_version": str(row.row_version),
-    }
+    """The same line as a plain mapping, for the shipment page's documents (the tower's review reads it by key)."""
+    return asdict(document_line(row, area))
 
 
-def checklist_row_view(item: docs.ChecklistItem) -> dict[str, str]:
-    return {
-        "type": item.doc_type_name,
-        "provided_by": "Customer" if item.provided_by == "customer" else "Forwarder",
-        "state": item.state,
-        "version": str(item.version_no or ""),
-        "reason": item.rejection_reason or "",
-        "due": fmt_date(item.due_at),
-        "overdue": "yes" if item.overdue else "",
-        "download": download_url(item.document_id) if item.document_id else "",
-    }
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One required document of the shipment and where it stands."""
+
+    type: str
+    provided_by: str
+    state: str
+    version: str
+    reason: str
+    due: str
+    overdue: bool
+    download: str
+
+
+def checklist_row_view(item: docs.ChecklistItem) -> ChecklistLine:
+    return ChecklistLine(
+        type=item.doc_type_name,
+        provided_by="Customer" if item.provided_by == "customer" else "Forwarder",
+        state=item.state,
+        version=str(item.version_no or ""),
+        reason=item.rejection_reason or "",
+        due=fmt_date(item.due_at),
+        overdue=bool(item.overdue),
+        download=download_url(item.document_id) if item.document_id else "",
+    )
 
 
 class ShipmentDocumentsBase(rx.State, mixin=True):
@@ -86,7 +129,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
 
     doc_reference: str = ""
     doc_rows: list[dict[str, str]] = []
-    doc_checklist: list[dict[str, str]] = []
+    doc_checklist: list[ChecklistLine] = []
     doc_error: str = ""
     upload_doc_type: str = "commercial_invoice"
     upload_error: str = ""
@@ -94,41 +137,33 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
     uploading: bool = False
     upload_percent: int = 0
 
-    async def _load_documents(self, principal, reference: str) -> None:  # noqa: ANN001
+    async def _load_documents(self, principal: Principal, reference: str) -> None:
         self.doc_reference = reference
         try:
             checklist = await run_db(docs.document_checklist, principal, reference)
             page = await run_db(docs.list_documents, principal, shipment_reference=reference, page_size=MAX_ROWS)
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown in the documents section; the rest of the page stays
             self.doc_error, self.doc_rows, self.doc_checklist = exc.message, [], []
             return
         self.doc_error = ""
         self.doc_checklist = [checklist_row_view(i) for i in checklist]
         self.doc_rows = [document_row_view(r, self.AREA) for r in page.rows]
 
-    async def choose_upload_type(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def choose_upload_type(self, principal: Principal, value: str) -> None:
         self.upload_doc_type = value if value in docs.DOCUMENT_TYPE_NAMES else self.upload_doc_type
-        return None
 
-    async def upload_progressed(self, progress: dict[str, Any]):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def upload_progressed(self, principal: Principal, progress: dict[str, Any]) -> None:
         # Progress events travel over the websocket and can arrive after the upload's own answer; the last one
         # (100 %) must not bring "Uploading…" back or wipe the result message.
         percent = max(0, min(100, int(float(progress.get("progress") or 0) * 100)))
         self.uploading = 0 < percent < 100
         self.upload_percent = percent if self.uploading else 0
-        return None
 
-    async def upload_rejected(self, rejected: list[dict[str, Any]]):  # noqa: ANN201
+    @page_event()
+    async def upload_rejected(self, principal: Principal, rejected: list[dict[str, Any]]) -> Any:
         """The browser refused the chosen file before sending it (too big or more than one)."""
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
         self.upload_notice = ""
         self.upload_error = (
             f"That file cannot be sent: choose one file of at most {docs.max_upload_mb()} MB "
@@ -146,10 +181,8 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
                             category="documents", shipment_reference=reference,
                             draft={"doc_type": self.upload_doc_type, "filename": name})
 
-    async def upload_document(self, files: list[rx.UploadFile], reference: str):  # noqa: ANN201
-        principal = await self._authorize_upload(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event(upload=True)
+    async def upload_document(self, principal: Principal, files: list[rx.UploadFile], reference: str) -> Any:
         self.upload_error = self.upload_notice = ""
         try:
             if len(files) != 1:
@@ -158,7 +191,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
             row = await run_db(
                 docs.upload_document, principal, reference, self.upload_doc_type, files[0].filename, files[0].file
             )
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown beside the upload, with the offer to ask a person
             self.upload_error = exc.message
             self._offer_upload_handoff(reference, files, exc.message)
         except Exception:  # a failure on our side must still end with a clear message
@@ -198,9 +231,11 @@ def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool) -> rx.Co
     headers = (["Shipment"] if show_shipment else []) + ["Type", "Version", "File", "Status", "Uploaded", "Download"]
 
     def row(r: rx.Var) -> rx.Component:
-        cells = [rx.table.cell(rx.link(r["reference"], href=r["shipment_href"], weight="bold"))] if show_shipment else []
+        cells = ([rx.table.cell(rx.link(r["reference"], href=r["shipment_href"], weight="bold"))]
+                 if show_shipment else [])
         cells += [
-            rx.table.row_header_cell(r["type"], rx.cond(r["internal"] == "yes", rx.text(" (internal)", as_="span"), "")),
+            rx.table.row_header_cell(r["type"],
+                                     rx.cond(r["internal"] == "yes", rx.text(" (internal)", as_="span"), "")),
             rx.table.cell(r["version"]),
             rx.table.cell(rx.text(r["filename"], " · ", r["size"])),
             rx.table.cell(
@@ -230,14 +265,14 @@ def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
             rx.foreach(
                 state.doc_checklist,
                 lambda c: rx.table.row(
-                    rx.table.row_header_cell(c["type"]),
-                    rx.table.cell(c["provided_by"]),
-                    rx.table.cell(document_status_badge(c["state"])),
+                    rx.table.row_header_cell(c.type),
+                    rx.table.cell(c.provided_by),
+                    rx.table.cell(document_status_badge(c.state)),
                     rx.table.cell(
-                        rx.text(c["due"], rx.cond(c["overdue"] == "yes", " · overdue", ""),
-                                color=rx.cond(c["overdue"] == "yes", "#b42318", "inherit"))
+                        rx.text(c.due, rx.cond(c.overdue, " · overdue", ""),
+                                color=rx.cond(c.overdue, "#b42318", "inherit"))
                     ),
-                    rx.table.cell(c["reason"]),
+                    rx.table.cell(c.reason),
                 ),
             )
         ),
@@ -320,7 +355,8 @@ def document_upload_block(state: type[ShipmentDocumentsBase], reference: rx.Var 
     )
 
 
-def documents_for_shipment_view(state: type[ShipmentDocumentsBase], reference: rx.Var | str | None = None) -> rx.Component:
+def documents_for_shipment_view(state: type[ShipmentDocumentsBase],
+                                reference: rx.Var | str | None = None) -> rx.Component:
     """The shipment's documents section: checklist, versions with downloads, upload block."""
     target = state.doc_reference if reference is None else reference
     return rx.vstack(

@@ -10,10 +10,11 @@ from typing import Any
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.ui import error_callout, info_callout, primary_button, secondary_button
 from portal_app.services.errors import ServiceError
 from portal_app.services.requests import fit_context, open_request
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 
 class HandoffBase(rx.State, mixin=True):
@@ -43,14 +44,12 @@ class HandoffBase(rx.State, mixin=True):
         self._clear_handoff()
         self.handoff_done, self.handoff_error = "", ""
 
-    async def send_handoff(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event("portal")
+    async def send_handoff(self, principal: Principal, form: dict) -> None:
         ctx = dict(self._handoff_context)
         if not ctx:
             self.handoff_error = "There is nothing to send any more. Reload the page and try again."
-            return None
+            return
         note = str(form.get("note", "")).strip()
         body = (note + "\n\n" if note else "") + f"Tried to {ctx['attempted']}. The portal said: {ctx['error']}"
         try:
@@ -58,13 +57,12 @@ class HandoffBase(rx.State, mixin=True):
                 open_request, principal, category=ctx["category"], subject=f"Help needed: {ctx['attempted']}"[:200],
                 body=body, context=fit_context(ctx), shipment_reference=ctx.get("shipment"),
             )
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown in the offer itself, not in the page's error
             self.handoff_error = exc.message
-            return None
+            return
         self._clear_handoff()
         self.handoff_done = (f"Sent to our team as request {ticket.reference}, with the page and what you tried. "
                              "We will answer in the portal and by email.")
-        return None
 
 
 def handoff_offer(state: type[HandoffBase]) -> rx.Component:

@@ -4,6 +4,7 @@ and the refusal page shown when the signed-in user may not use the area."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 import reflex as rx
 
@@ -13,36 +14,39 @@ from portal_app.components.ui import (
     native_post_form,
     primary_button,
 )
+from portal_app.ui import routes
 from portal_app.ui.session import SessionState
 
 PRODUCT_NAME = "Harbor & Sky Portal"  # page titles only; the header shows the branding setting (SessionState.brand_*)
 
+SIGN_IN_TO_HELP = f"{routes.LOGIN}?next={quote(routes.HELP, safe='')}"  # the public help header
+
 PORTAL_NAV = [
-    ("Home", "/portal"),
-    ("Shipments", "/portal/shipments"),
-    ("Quotes", "/portal/quotes"),
-    ("Documents", "/portal/documents"),
-    ("Invoices", "/portal/invoices"),
-    ("Statement", "/portal/statement"),
-    ("Requests", "/portal/requests"),
-    ("Help", "/help"),
-    ("Account", "/portal/account"),
+    ("Home", routes.PORTAL),
+    ("Shipments", routes.PORTAL_SHIPMENTS),
+    ("Quotes", routes.PORTAL_QUOTES),
+    ("Documents", routes.PORTAL_DOCUMENTS),
+    ("Invoices", routes.PORTAL_INVOICES),
+    ("Statement", routes.PORTAL_STATEMENT),
+    ("Requests", routes.PORTAL_REQUESTS),
+    ("Help", routes.HELP),
+    ("Account", routes.PORTAL_ACCOUNT),
 ]
 TOWER_NAV = [
-    ("Overview", "/tower"),
-    ("Shipments", "/tower/shipments"),
-    ("Exceptions", "/tower/exceptions"),
-    ("Tasks", "/tower/tasks"),
-    ("Requests", "/tower/requests"),
-    ("Workload", "/tower/workload"),
-    ("Bookings", "/tower/bookings"),
-    ("Changes", "/tower/changes"),
-    ("Manual quotes", "/tower/quotes"),
-    ("Rate cards", "/tower/rates"),
-    ("KPIs", "/tower/kpis"),
-    ("Help centre", "/tower/help"),
-    ("Configuration", "/tower/config"),
-    ("Account", "/tower/account"),
+    ("Overview", routes.TOWER),
+    ("Shipments", routes.TOWER_SHIPMENTS),
+    ("Exceptions", routes.TOWER_EXCEPTIONS),
+    ("Tasks", routes.TOWER_TASKS),
+    ("Requests", routes.TOWER_REQUESTS),
+    ("Workload", routes.TOWER_WORKLOAD),
+    ("Bookings", routes.TOWER_BOOKINGS),
+    ("Changes", routes.TOWER_CHANGES),
+    ("Manual quotes", routes.TOWER_QUOTES),
+    ("Rate cards", routes.TOWER_RATES),
+    ("KPIs", routes.TOWER_KPIS),
+    ("Help centre", routes.TOWER_HELP),
+    ("Configuration", routes.TOWER_CONFIG),
+    ("Account", routes.TOWER_ACCOUNT),
 ]
 
 
@@ -92,7 +96,7 @@ def _brand(area: str) -> rx.Component:
             rx.text(SessionState.brand_name, size="4", weight="bold", data_testid="brand-name"),
             align="center", spacing="2",
         ),
-        href=f"/{area}", underline="none", color=SessionState.brand_accent,
+        href=routes.in_area(area, routes.PORTAL, routes.TOWER), underline="none", color=SessionState.brand_accent,
     )
 
 
@@ -128,7 +132,8 @@ def _header(area: str) -> rx.Component:
                     class_name="account-block",
                 ),
                 unread_link(area),
-                rx.link("Change password", href=f"/{area}/password", color=SessionState.brand_accent, size="2"),
+                rx.link("Change password", href=routes.in_area(area, routes.PORTAL_PASSWORD, routes.TOWER_PASSWORD),
+                        color=SessionState.brand_accent, size="2"),
                 _sign_out(),
                 align="center",
                 wrap="wrap",
@@ -148,7 +153,7 @@ def _header(area: str) -> rx.Component:
 
 
 def _forbidden(area: str) -> rx.Component:
-    other = "/portal" if area == "tower" else "/tower"
+    other = routes.PORTAL if area == "tower" else routes.TOWER
     return rx.vstack(
         rx.heading("You do not have access to this page", size="6", as_="h1"),
         rx.text(
@@ -157,7 +162,7 @@ def _forbidden(area: str) -> rx.Component:
             else "The customer portal is for customer accounts. Staff work in the ops tower.",
         ),
         rx.text("Nothing was changed. If you think you need access, ask your administrator.", color=MUTED_TEXT),
-        rx.link(primary_button("Go to your home page"), href=rx.cond(SessionState.is_staff, "/tower", other)),
+        rx.link(primary_button("Go to your home page"), href=rx.cond(SessionState.is_staff, routes.TOWER, other)),
         spacing="3",
         role="alert",
         data_testid="access-denied",
@@ -204,7 +209,7 @@ def _public_header() -> rx.Component:
             rx.cond(
                 signed_in,
                 rx.hstack(rx.text(SessionState.user_name, weight="medium", size="2"), _sign_out(), align="center"),
-                rx.link("Sign in", href="/login?next=%2Fhelp", weight="medium", color=SessionState.brand_accent,
+                rx.link("Sign in", href=SIGN_IN_TO_HELP, weight="medium", color=SessionState.brand_accent,
                         data_testid="help-sign-in"),
             ),
             align="center",

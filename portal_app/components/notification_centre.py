@@ -7,8 +7,11 @@ clicked, and the service looks it up among the caller's own notifications.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
@@ -24,7 +27,9 @@ from portal_app.components.ui import (
 from portal_app.db import session_scope
 from portal_app.services import notifications as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.services.paging import Page
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 PAGE_SIZE = 20
 
@@ -57,22 +62,32 @@ def unread_link(area: str) -> rx.Component:
                      margin_left="6px", data_testid="unread-count"),
             rx.fragment(),
         ),
-        href=f"/{area}/notifications",
+        href=routes.in_area(area, routes.PORTAL_NOTIFICATIONS, routes.TOWER_NOTIFICATIONS),
         color=SessionState.brand_accent,
         size="2",
         on_mount=u.refresh,
     )
 
 
-def _view(row: svc.NotificationRow) -> dict[str, str]:
-    return {
-        "id": str(row.id), "title": row.title, "body": row.body or "", "link": row.link or "",
-        "when": fmt_datetime(row.created_at), "unread": "yes" if row.read_at is None else "no",
-    }
+@dataclass(frozen=True)
+class NotificationLine:
+    """One notification in the centre, as shown."""
+
+    id: str
+    title: str
+    body: str
+    link: str
+    when: str
+    unread: bool
+
+
+def _view(row: svc.NotificationRow) -> NotificationLine:
+    return NotificationLine(id=str(row.id), title=row.title, body=row.body or "", link=row.link or "",
+                            when=fmt_datetime(row.created_at), unread=row.read_at is None)
 
 
 class NotificationCentreState(SessionState):
-    rows: list[dict[str, str]] = []
+    rows: list[NotificationLine] = []
     page: int = 1
     pages: int = 1
     total: int = 0
@@ -80,34 +95,28 @@ class NotificationCentreState(SessionState):
     error: str = ""
     done: str = ""
 
-    def _area(self) -> str:
-        return "tower" if self.router.url.path.startswith("/tower") else "portal"
+    @property
+    def AREA(self) -> str:
+        """One state serves the centre in both areas: the page's own path says which."""
+        return "tower" if self.router.url.path.startswith(routes.TOWER) else "portal"
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self._area())
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.page, self.error, self.done = 1, "", ""
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self._area())
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         step = int(delta) if str(delta).lstrip("-").isdigit() else 0
         self.page = max(1, min(self.pages, self.page + step))
         await self._fetch(principal)
-        return None
 
-    async def mark_read(self, notification_id: str):  # noqa: ANN201
-        principal = await self._authorize(self._area())
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def mark_read(self, principal: Principal, notification_id: str) -> Any:
         if not str(notification_id).isdigit():
             self.error, self.done = "That notification is not in the list. Reload the page; nothing changed.", ""
             return None
-        try:
+        try:  # refused or not, the list is read again and the header's count refreshed
             await run_db(svc.mark_read, principal, int(notification_id))
         except ServiceError as exc:
             self.error, self.done = exc.message, ""
@@ -116,11 +125,9 @@ class NotificationCentreState(SessionState):
         await self._fetch(principal)
         return UnreadState.refresh
 
-    async def mark_all_read(self):  # noqa: ANN201
-        principal = await self._authorize(self._area())
-        if principal is None:
-            return self._refused()
-        try:
+    @page_event()
+    async def mark_all_read(self, principal: Principal) -> Any:
+        try:  # refused or not, the list is read again and the header's count refreshed
             n = await run_db(svc.mark_all_read, principal)
         except ServiceError as exc:
             self.error, self.done = exc.message, ""
@@ -130,36 +137,32 @@ class NotificationCentreState(SessionState):
         return UnreadState.refresh
 
     async def _fetch(self, principal: Principal) -> None:
-        def read(db):  # noqa: ANN001, ANN202
+        def read(db: Session) -> tuple[Page[svc.NotificationRow], int]:
             return (svc.list_notifications(db, principal, page=self.page, page_size=PAGE_SIZE),
                     svc.unread_count(db, principal))
 
-        try:
-            result, unread = await run_db(read)
-        except ServiceError as exc:
-            self.error = exc.message
-            return
+        result, unread = await run_db(read)
         self.rows = [_view(r) for r in result.rows]
         self.total, self.pages, self.unread_total = result.total, result.pages, unread
 
 
 def _row(row: rx.Var) -> rx.Component:
     s = NotificationCentreState
-    unread = row["unread"] == "yes"
+    unread = row.unread
     return rx.table.row(
         rx.table.row_header_cell(
             rx.cond(unread, rx.badge("Unread", color_scheme="blue", high_contrast=True, margin_right="8px"),
                     rx.fragment()),
-            rx.cond(row["link"] != "", rx.link(row["title"], href=row["link"], color=ACCENT, weight="medium"),
-                    rx.text(row["title"], as_="span")),
+            rx.cond(row.link != "", rx.link(row.title, href=row.link, color=ACCENT, weight="medium"),
+                    rx.text(row.title, as_="span")),
             scope="row",
         ),
-        rx.table.cell(row["body"]),
-        rx.table.cell(row["when"], white_space="nowrap"),
+        rx.table.cell(row.body),
+        rx.table.cell(row.when, white_space="nowrap"),
         rx.table.cell(
             rx.cond(unread,
-                    secondary_button("Mark read", size="1", aria_label="Mark read: " + row["title"],
-                                     on_click=s.mark_read(row["id"])),
+                    secondary_button("Mark read", size="1", aria_label="Mark read: " + row.title,
+                                     on_click=s.mark_read(row.id)),
                     rx.text("Read", color=MUTED_TEXT, size="2")),
             white_space="nowrap",
         ),
@@ -200,7 +203,8 @@ def notification_centre(area: str) -> rx.Component:
                     color=MUTED_TEXT),
         ),
         rx.text(f"Choose what you hear about, in the {'tower' if area == 'tower' else 'portal'} and by email, under ",
-                rx.link("Your account", href=f"/{area}/account", color=ACCENT, underline="always"), ".",
+                rx.link("Your account", href=routes.in_area(area, routes.PORTAL_ACCOUNT, routes.TOWER_ACCOUNT),
+                        color=ACCENT, underline="always"), ".",
                 color=MUTED_TEXT, size="2"),
         spacing="4",
         width="100%",

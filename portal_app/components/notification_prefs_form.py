@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from models.enums import Channel
+from portal_app.auth.principal import Principal
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,
@@ -23,7 +24,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 THRESHOLD_FIELD = "eta_threshold_hours"
 DIGEST_FIELD = "email_digest"
@@ -51,28 +52,24 @@ class NotificationPrefsBase(rx.State, mixin=True):
     prefs_done: str = ""
     prefs_key: int = 0
 
-    async def _load_preferences(self, principal) -> None:  # noqa: ANN001 - a Principal
+    async def _load_preferences(self, principal: Principal) -> None:
         self.prefs_error = self.prefs_done = ""
         try:
             self._show_prefs(await run_db(prefs.get_preferences, principal))
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown in the preferences section; the rest of the page stays
             self.prefs_error = exc.message
 
-    async def save_preferences(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def save_preferences(self, principal: Principal, form: dict) -> None:
         kinds = prefs.kinds_for(principal)
         threshold: int | None = None
         if prefs.THRESHOLD_KINDS.intersection(kinds):
             raw = str(form.get(THRESHOLD_FIELD, "")).strip()
             if not raw.isdigit():
-                self.prefs_error, self.prefs_done = (
-                    f"The ETA threshold must be a whole number of hours from {prefs.MIN_THRESHOLD_HOURS} to "
-                    f"{prefs.MAX_THRESHOLD_HOURS}. Nothing was saved.",
-                    "",
-                )
-                return None
+                self.prefs_done = ""
+                self.prefs_error = (f"The ETA threshold must be a whole number of hours from "
+                                    f"{prefs.MIN_THRESHOLD_HOURS} to {prefs.MAX_THRESHOLD_HOURS}. Nothing was saved.")
+                return
             threshold = int(raw)
         digest = checked(form.get(DIGEST_FIELD))
         matrix = [
@@ -84,12 +81,11 @@ class NotificationPrefsBase(rx.State, mixin=True):
         ]
         try:
             saved = await run_db(prefs.save_preferences, principal, matrix)
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown in the preferences section
             self.prefs_error, self.prefs_done = exc.message, ""
-            return None
+            return
         self._show_prefs(saved)
         self.prefs_error, self.prefs_done = "", "Your notification preferences are saved."
-        return None
 
     def _show_prefs(self, items: list[prefs.Preference]) -> None:
         self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}

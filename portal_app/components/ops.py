@@ -4,6 +4,7 @@ own time zone (``User.timezone``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +18,7 @@ from portal_app.components.work_queue import fmt_time_left
 from portal_app.services import workload
 from portal_app.services.errors import ServiceError
 from portal_app.services.exceptions import SlaTimer, viewer_timezone
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 KIND_LABELS = {
     "eta_slip": "ETA slip",
@@ -95,26 +96,31 @@ def _directory(db: Session, principal: Principal) -> tuple[workload.Directory, s
     return workload.directory(db, principal), viewer_timezone(db, principal)
 
 
+@dataclass(frozen=True)
+class PickerOption:
+    """One choice in an owner, team or branch picker: the id it submits and the name it shows."""
+
+    value: str
+    label: str
+
+
 class HandMadeMixin(rx.State, mixin=True):
     """A page with a "New ..." form opened and closed by a button."""
 
     creating: bool = False
 
-    async def toggle_new(self):  # noqa: ANN201
-        principal = await self._authorize("tower")
-        if principal is None:
-            return self._refused()
+    @page_event("tower")
+    async def toggle_new(self, principal: Principal) -> None:
         self.creating, self.field_errors = not self.creating, {}
-        return None
 
 
 class StaffDirectoryMixin(rx.State, mixin=True):
     """Owner and team options for the pickers, what the viewer may assign, and (backend only) who and where the
     viewer is. Set from the verified principal; never from the browser."""
 
-    people: list[dict[str, str]] = []
-    teams: list[dict[str, str]] = []
-    branches: list[dict[str, str]] = []
+    people: list[PickerOption] = []
+    teams: list[PickerOption] = []
+    branches: list[PickerOption] = []
     can_assign: bool = False
     _tz: str = "UTC"
     _me: int = 0
@@ -122,9 +128,9 @@ class StaffDirectoryMixin(rx.State, mixin=True):
 
     async def _load_directory(self, principal: Principal) -> None:
         found, tz = await run_db(_directory, principal)
-        self.people = [{"value": str(p.id), "label": p.name} for p in found.people]
-        self.teams = [{"value": str(t), "label": name} for t, name in found.teams]
-        self.branches = [{"value": str(b), "label": name} for b, name in found.branches]
+        self.people = [PickerOption(value=str(p.id), label=p.name) for p in found.people]
+        self.teams = [PickerOption(value=str(t), label=name) for t, name in found.teams]
+        self.branches = [PickerOption(value=str(b), label=name) for b, name in found.branches]
         self.can_assign = principal.can(Permission.ASSIGN_WORK)
         self._tz, self._me = tz, principal.user_id
         self._my_team = next((p.team_id or 0 for p in found.people if p.id == principal.user_id), 0)

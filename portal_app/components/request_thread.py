@@ -4,6 +4,8 @@ marked in words and by a different frame, never by colour alone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from portal_app.components.formatting import fmt_datetime
@@ -13,18 +15,39 @@ from portal_app.services.requests import MessageView
 INTERNAL_MARK = "Internal note — not visible to the customer"
 
 
-def message_view(m: MessageView, *, staff_page: bool, company: str = "") -> dict[str, str]:
+@dataclass(frozen=True)
+class MessageRow:
+    """One message of the conversation as the page shows it."""
+
+    id: str
+    who: str
+    at: str
+    body: str
+    internal: bool
+    staff: bool
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """A file attached to a message: its name, where to download it and its size in words."""
+
+    name: str
+    href: str
+    size: str
+
+
+def message_view(m: MessageView, *, staff_page: bool, company: str = "") -> MessageRow:
     if staff_page:
         who = m.author + (" (staff)" if m.author_is_staff else f" ({company})" if company else "")
     else:
         who = m.author + (" · our team" if m.author_is_staff else "")
-    return {"id": str(m.id), "who": who, "at": fmt_datetime(m.created_at), "body": m.body,
-            "internal": "yes" if m.internal else "", "staff": "yes" if m.author_is_staff else ""}
+    return MessageRow(id=str(m.id), who=who, at=fmt_datetime(m.created_at), body=m.body, internal=m.internal,
+                      staff=m.author_is_staff)
 
 
-def files_by_message(messages: list[MessageView]) -> dict[str, list[dict[str, str]]]:
-    return {str(m.id): [{"name": a.filename, "href": f"/api/v1/documents/{a.document_id}/download",
-                         "size": f"{max(1, a.size_bytes // 1024)} KB"} for a in m.attachments]
+def files_by_message(messages: list[MessageView]) -> dict[str, list[FileRow]]:
+    return {str(m.id): [FileRow(name=a.filename, href=f"/api/v1/documents/{a.document_id}/download",
+                                size=f"{max(1, a.size_bytes // 1024)} KB") for a in m.attachments]
             for m in messages if m.attachments}
 
 
@@ -32,7 +55,7 @@ def _files(files: rx.Var, message_id: rx.Var) -> rx.Component:
     return rx.cond(
         files.contains(message_id),
         rx.el.ul(rx.foreach(files[message_id], lambda f: rx.el.li(
-            download_link(f["name"], f["href"], "Download " + f["name"]), " (", f["size"], ")")),
+            download_link(f.name, f.href, "Download " + f.name), " (", f.size, ")")),
             aria_label="Attached files", style={"margin": "4px 0 0 18px"}),
         rx.fragment(),
     )
@@ -42,18 +65,18 @@ def thread(messages: rx.Var, files: rx.Var) -> rx.Component:
     """The messages oldest first, as an ordered list named "Conversation"."""
     def one(m: rx.Var) -> rx.Component:
         return rx.el.li(
-            rx.cond(m["internal"] == "yes",
+            rx.cond(m.internal,
                     rx.text(INTERNAL_MARK, weight="bold", size="2", data_testid="internal-mark"), rx.fragment()),
-            rx.hstack(rx.text(m["who"], weight="bold"), rx.text(m["at"], color=MUTED_TEXT, size="2"),
+            rx.hstack(rx.text(m.who, weight="bold"), rx.text(m.at, color=MUTED_TEXT, size="2"),
                       spacing="3", wrap="wrap"),
-            rx.text(m["body"], white_space="pre-wrap"),
-            _files(files, m["id"]),
-            data_testid=rx.cond(m["internal"] == "yes", "internal-note", "message"),
+            rx.text(m.body, white_space="pre-wrap"),
+            _files(files, m.id),
+            data_testid=rx.cond(m.internal, "internal-note", "message"),
             style=rx.cond(
-                m["internal"] == "yes",
+                m.internal,
                 {"border": "2px dashed #9a6700", "background": "#fff8c5", "padding": "10px 12px",
                  "border_radius": "8px", "list_style": "none"},
-                {"border": "1px solid #d0d7de", "background": rx.cond(m["staff"] == "yes", "#f6f8fa", "white"),
+                {"border": "1px solid #d0d7de", "background": rx.cond(m.staff, "#f6f8fa", "white"),
                  "padding": "10px 12px", "border_radius": "8px", "list_style": "none"},
             ),
         )

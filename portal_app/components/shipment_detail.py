@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     MODE_LABELS,
     fmt_datetime,
@@ -24,26 +26,79 @@ from portal_app.components.ui import (
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import last_path_segment, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import last_path_segment, page_event, run_db
 
 
-def _milestone_view(m: svc.MilestoneView) -> dict[str, str]:
+@dataclass(frozen=True)
+class MilestoneLine:
+    """One milestone of the timeline, as shown."""
+
+    name: str
+    step: str
+    code: str
+    location: str
+    planned: str
+    estimated: str
+    actual: str
+    done: bool
+    late: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ContainerLine:
+    number: str
+    size_type: str
+    seal: str
+
+
+@dataclass(frozen=True)
+class EtaChangeLine:
+    at: str
+    previous: str
+    new: str
+    shift: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    """A written update on the shipment (internal ones reach only staff pages)."""
+
+    at: str
+    body: str
+    author: str
+    internal: bool
+
+
+@dataclass(frozen=True)
+class RelatedRequestLine:
+    reference: str
+    subject: str
+    status: str
+    updated: str
+    href: str
+
+
+def _milestone_view(m: svc.MilestoneView) -> MilestoneLine:
     late = ""
     latest = m.actual_at or m.estimated_at
     if latest and m.planned_at and latest > m.planned_at:
         late = fmt_delay(int((latest - m.planned_at).total_seconds() // 60))
-    return {
-        "name": m.name,
-        "step": m.code,
-        "code": m.event_code or "",
-        "location": m.location or "—",
-        "planned": fmt_datetime(m.planned_at),
-        "estimated": fmt_datetime(m.estimated_at),
-        "actual": fmt_datetime(m.actual_at),
-        "done": "yes" if m.actual_at else "no",
-        "late": late,
-        "source": m.source,
-    }
+    return MilestoneLine(
+        name=m.name,
+        step=m.code,
+        code=m.event_code or "",
+        location=m.location or "—",
+        planned=fmt_datetime(m.planned_at),
+        estimated=fmt_datetime(m.estimated_at),
+        actual=fmt_datetime(m.actual_at),
+        done=m.actual_at is not None,
+        late=late,
+        source=m.source,
+    )
 
 
 class ShipmentDetailBase(HandoffBase, mixin=True):
@@ -51,28 +106,26 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
 
     summary: dict[str, str] = {}
     facts: list[list[str]] = []
-    milestones: list[dict[str, str]] = []
-    containers: list[dict[str, str]] = []
-    eta_changes: list[dict[str, str]] = []
-    updates: list[dict[str, str]] = []
-    requests: list[dict[str, str]] = []
+    milestones: list[MilestoneLine] = []
+    containers: list[ContainerLine] = []
+    eta_changes: list[EtaChangeLine] = []
+    updates: list[UpdateLine] = []
+    requests: list[RelatedRequestLine] = []
     following: bool = False
     not_found: str = ""
     action_error: str = ""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         reference = last_path_segment(self.router.url.path)[:40]
         try:
             d = await run_db(svc.get_shipment, principal, reference)
-        except ServiceError as exc:
+        except ServiceError as exc:  # the page shows "not found" (and offers a person) in place of the shipment
             self.not_found = exc.message
             self.summary, self.facts, self.milestones, self.containers = {}, [], [], []
             if principal.is_customer:
                 self._offer_handoff(attempted=f"open shipment {reference}", error=exc.message, category="tracking")
-            return None
+            return
         self.not_found = ""
         self._clear_handoff()
         self.summary = shipment_row_view(d.row)
@@ -96,55 +149,52 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         ]
         self.facts = [[label, value] for label, value in pairs if value]
         self.milestones = [_milestone_view(m) for m in d.milestones]
-        self.containers = [{"number": c.number, "size_type": c.size_type, "seal": c.seal_number or "—"} for c in d.containers]
+        self.containers = [ContainerLine(number=c.number, size_type=c.size_type, seal=c.seal_number or "—")
+                           for c in d.containers]
         await self._load_activity(principal, d.row.reference)
         load_documents = getattr(self, "_load_documents", None)  # pages that include the documents block
         if load_documents is not None:
             await load_documents(principal, d.row.reference)
         await self._load_more(principal, d.row.reference)
-        return None
 
-    async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
+    async def _load_more(self, principal: Principal, reference: str) -> None:
         """What a page adds to the shipment (the tower's workspace: versions, assignment, audit trail)."""
 
-    async def toggle_follow(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def toggle_follow(self, principal: Principal) -> None:
         reference = self.summary.get("reference", "")
         try:
             self.following = await run_db(activity.set_following, principal, reference, not self.following)
-        except ServiceError as exc:
+        except ServiceError as exc:  # shown beside the follow button, with the offer to ask a person
             self.action_error = exc.message
             if principal.is_customer:
                 self._offer_handoff(attempted=f"follow shipment {reference}", error=exc.message,
                                     category="tracking", shipment_reference=reference)
         else:
             self.action_error = ""
-        return None
 
-    async def _load_activity(self, principal, reference: str) -> None:  # noqa: ANN001
+    async def _load_activity(self, principal: Principal, reference: str) -> None:
         changes = await run_db(activity.eta_history, principal, reference)
         self.eta_changes = [
-            {
-                "at": fmt_datetime(c.changed_at),
-                "previous": fmt_datetime(c.previous_eta),
-                "new": fmt_datetime(c.new_eta),
-                "shift": "—" if c.shift_hours is None else f"{c.shift_hours:+.0f} h",
-                "reason": c.reason,
-            }
+            EtaChangeLine(
+                at=fmt_datetime(c.changed_at),
+                previous=fmt_datetime(c.previous_eta),
+                new=fmt_datetime(c.new_eta),
+                shift="—" if c.shift_hours is None else f"{c.shift_hours:+.0f} h",
+                reason=c.reason,
+            )
             for c in changes
         ]
         narrative = await run_db(activity.updates, principal, reference)
         self.updates = [
-            {"at": fmt_datetime(u.created_at), "body": u.body, "author": u.author,
-             "internal": "yes" if u.visibility == "internal" else "no"}
+            UpdateLine(at=fmt_datetime(u.created_at), body=u.body, author=u.author, internal=u.visibility == "internal")
             for u in narrative
         ]
         related = await run_db(activity.requests_for, principal, reference)
+        request_route = routes.in_area(self.AREA, routes.PORTAL_REQUEST, routes.TOWER_REQUEST)
         self.requests = [
-            {"reference": r.reference, "subject": r.subject, "status": r.status.replace("_", " "),
-             "updated": fmt_datetime(r.updated_at), "href": f"/{self.AREA}/requests/{r.reference}"}
+            RelatedRequestLine(reference=r.reference, subject=r.subject, status=r.status.replace("_", " "),
+                               updated=fmt_datetime(r.updated_at), href=link(request_route, reference=r.reference))
             for r in related
         ]
         self.following = await run_db(activity.is_following, principal, reference)
@@ -165,19 +215,19 @@ def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
                 lambda m: rx.table.row(
                     rx.table.row_header_cell(
                         rx.hstack(
-                            rx.cond(m["done"] == "yes", rx.icon("circle_check", color="#1a7f37", aria_label="done"),
+                            rx.cond(m.done, rx.icon("circle_check", color="#1a7f37", aria_label="done"),
                                     rx.icon("circle", color=MUTED_TEXT, aria_label="not yet")),
-                            rx.text(m["name"]),
-                            rx.text(m["code"], size="1", color=MUTED_TEXT),
+                            rx.text(m.name),
+                            rx.text(m.code, size="1", color=MUTED_TEXT),
                             align="center",
                         )
                     ),
-                    rx.table.cell(m["location"]),
-                    rx.table.cell(m["planned"]),
-                    rx.table.cell(m["estimated"]),
-                    rx.table.cell(m["actual"]),
-                    rx.table.cell(rx.text(m["late"], color="#b42318")),
-                    rx.table.cell(m["source"]),
+                    rx.table.cell(m.location),
+                    rx.table.cell(m.planned),
+                    rx.table.cell(m.estimated),
+                    rx.table.cell(m.actual),
+                    rx.table.cell(rx.text(m.late, color="#b42318")),
+                    rx.table.cell(m.source),
                 ),
             )
         ),
@@ -194,15 +244,15 @@ def _updates(state: type[ShipmentDetailBase]) -> rx.Component:
                 state.updates,
                 lambda u: rx.box(
                     rx.hstack(
-                        rx.text(u["at"], size="1", color=MUTED_TEXT),
-                        rx.text(u["author"], size="1", color=MUTED_TEXT),
-                        rx.cond(u["internal"] == "yes", rx.badge("Internal note, not shown to the customer",
-                                                                  color_scheme="amber", variant="soft", high_contrast=True),
+                        rx.text(u.at, size="1", color=MUTED_TEXT),
+                        rx.text(u.author, size="1", color=MUTED_TEXT),
+                        rx.cond(u.internal, rx.badge("Internal note, not shown to the customer",
+                                                     color_scheme="amber", variant="soft", high_contrast=True),
                                 rx.fragment()),
                     ),
-                    rx.text(u["body"]),
+                    rx.text(u.body),
                     padding_left="8px",
-                    border_left=rx.cond(u["internal"] == "yes", "3px solid #b54708", "3px solid #0b5cad"),
+                    border_left=rx.cond(u.internal, "3px solid #b54708", "3px solid #0b5cad"),
                 ),
             ),
             spacing="3",
@@ -219,8 +269,8 @@ def _eta_changes(state: type[ShipmentDetailBase]) -> rx.Component:
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                            for h in ("Changed", "From", "To", "Shift", "Reason")])),
             rx.table.body(rx.foreach(state.eta_changes, lambda c: rx.table.row(
-                rx.table.cell(c["at"]), rx.table.cell(c["previous"]), rx.table.cell(c["new"]),
-                rx.table.cell(c["shift"]), rx.table.cell(c["reason"])))),
+                rx.table.cell(c.at), rx.table.cell(c.previous), rx.table.cell(c.new),
+                rx.table.cell(c.shift), rx.table.cell(c.reason)))),
             size="1",
         ),
         rx.text("The estimated arrival has not changed.", color=MUTED_TEXT),
@@ -231,14 +281,14 @@ def _requests(state: type[ShipmentDetailBase]) -> rx.Component:
     listed = rx.cond(
         state.requests.length() > 0,
         rx.vstack(rx.foreach(state.requests, lambda r: rx.text(
-            rx.link(r["reference"], href=r["href"], weight="bold"), " · ", r["subject"], " · ", r["status"], " · ",
-            r["updated"]))),
+            rx.link(r.reference, href=r.href, weight="bold"), " · ", r.subject, " · ", r.status, " · ",
+            r.updated))),
         rx.text("No requests about this shipment.", color=MUTED_TEXT),
     )
     if state.AREA != "portal":
         return listed
     return rx.vstack(listed, rx.link("Ask our team about this shipment",
-                                     href="/portal/requests/new?shipment=" + state.summary["reference"]))
+                                     href=routes.PORTAL_REQUEST_NEW + "?shipment=" + state.summary["reference"]))
 
 
 def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
@@ -283,7 +333,7 @@ def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Co
                         rx.vstack(
                             rx.foreach(
                                 state.containers,
-                                lambda c: rx.text(c["number"], " · ", c["size_type"], " · seal ", c["seal"]),
+                                lambda c: rx.text(c.number, " · ", c.size_type, " · seal ", c.seal),
                             )
                         ),
                         rx.text("No containers on this shipment.", color=MUTED_TEXT),

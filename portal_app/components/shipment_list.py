@@ -6,6 +6,7 @@ filters live in the URL's query-string form (``params``), so links, saved views 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import parse_qs, urlencode
 
@@ -13,6 +14,7 @@ import reflex as rx
 from reflex.components.react_router.dom import ReactRouterLink
 
 from models.enums import Mode, ShipmentStatus
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     MODE_LABELS,
     shipment_row_view,
@@ -36,10 +38,20 @@ from portal_app.components.ui import (
 from portal_app.services import saved_views
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import page_event, run_db
 
 PAGE_SIZE = 25
 ALL = "all"
+
+
+@dataclass(frozen=True)
+class SavedViewLine:
+    """A saved view offered above the list: its id (names which one was picked) and name."""
+
+    id: str
+    name: str
 
 
 class ShipmentListBase(rx.State, mixin=True):
@@ -54,7 +66,7 @@ class ShipmentListBase(rx.State, mixin=True):
     page: int = 1
     pages: int = 1
     params: dict[str, str] = {}
-    views: list[dict[str, str]] = []
+    views: list[SavedViewLine] = []
     error: str = ""
     notice: str = ""
     loading: bool = False
@@ -68,90 +80,70 @@ class ShipmentListBase(rx.State, mixin=True):
     def filters_active(self) -> bool:
         return bool(self.params)
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.page, self.notice = 1, ""
         query = {k: v for k, v in parse_qs(self.router.url.query).items() if k in self.PARAMS}
         await self._prepare(principal)
         await self._use_params(principal, query)
         await self._load_views(principal)
-        return None
 
-    async def _prepare(self, principal) -> None:  # noqa: ANN001
+    async def _prepare(self, principal: Principal) -> None:
         """What a page loads once before its first rows (the board: its pickers)."""
 
-    async def apply_filters(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def apply_filters(self, principal: Principal, form: dict) -> None:
         self.page, self.notice = 1, ""
         await self._use_params(principal, {k: str(v) for k, v in form.items() if k in self.PARAMS})
-        return None
 
-    async def clear_filters(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def clear_filters(self, principal: Principal) -> None:
         self.page, self.notice = 1, ""
         await self._use_params(principal, {}, reset_form=True)  # also empties fields typed but not applied
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
-        return None
 
-    async def save_view(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        try:
-            view = await run_db(saved_views.save_view, principal, self._views_page(), str(form.get("view_name", "")), self.params)
+    @page_event()
+    async def save_view(self, principal: Principal, form: dict) -> None:
+        try:  # the message only; the rows stay
+            view = await run_db(saved_views.save_view, principal, self._views_page(), str(form.get("view_name", "")),
+                                self.params)
         except ServiceError as exc:
             self.error = exc.message
-            return None
+            return
         self.error, self.notice = "", f"Saved the view “{view.name}”. Pick it from Saved views any time."
         await self._load_views(principal)
-        return None
 
-    async def apply_view(self, view_id: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
-        chosen = next((v for v in self.views if v["id"] == view_id), None)
+    @page_event()
+    async def apply_view(self, principal: Principal, view_id: str) -> None:
+        chosen = next((v for v in self.views if v.id == view_id), None)
         if chosen is None:
             self.error = "That saved view no longer exists. Reload the page."
-            return None
+            return
         views = await run_db(saved_views.list_views, principal, self._views_page())
         stored = next((v for v in views if str(v.id) == view_id), None)  # the server's copy, not the browser's
-        self.page, self.notice = 1, f"Showing your view “{chosen['name']}”."
+        self.page, self.notice = 1, f"Showing your view “{chosen.name}”."
         await self._use_params(principal, dict(stored.params) if stored else {})
-        return None
 
-    async def delete_view(self, view_id: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def delete_view(self, principal: Principal, view_id: str) -> None:
         try:
             await run_db(saved_views.delete_view, principal, int(view_id))
         except (ServiceError, ValueError):
             self.error = "That saved view no longer exists. Reload the page."
-            return None
+            return
         self.notice = "The view was deleted."
         await self._load_views(principal)
-        return None
 
     def _views_page(self) -> str:
         return f"{self.AREA}_shipments"
 
-    async def _load_views(self, principal) -> None:  # noqa: ANN001
+    async def _load_views(self, principal: Principal) -> None:
         views = await run_db(saved_views.list_views, principal, self._views_page())
-        self.views = [{"id": str(v.id), "name": v.name} for v in views]
+        self.views = [SavedViewLine(id=str(v.id), name=v.name) for v in views]
 
     def _filters_from(self, params: dict, principal) -> svc.ShipmentFilters:  # noqa: ANN001
         return svc.ShipmentFilters.from_params(params)
@@ -159,16 +151,17 @@ class ShipmentListBase(rx.State, mixin=True):
     async def _query(self, principal, filters: svc.ShipmentFilters) -> tuple[list[dict[str, str]], int, int]:  # noqa: ANN001
         """One page of rows for the table, the total and the page count."""
         result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
-        rows = [{**shipment_row_view(r), "href": f"/{self.AREA}/shipments/{r.reference}"} for r in result.rows]
+        route = routes.in_area(self.AREA, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT)
+        rows = [{**shipment_row_view(r), "href": link(route, reference=r.reference)} for r in result.rows]
         return rows, result.total, result.pages
 
-    async def _use_params(self, principal, params: dict, *, reset_form: bool = False) -> None:  # noqa: ANN001
+    async def _use_params(self, principal: Principal, params: dict, *, reset_form: bool = False) -> None:
         """Show the list for ``params``. The filter form is rebuilt (a new ``form_key``) only when it would show
         something else, or on ``reset_form``: rebuilding every field is most of the cost of showing a page."""
         try:
             filters = self._filters_from(params, principal)
             filters.validate()
-        except ServiceError as exc:
+        except ServiceError as exc:  # filters the list cannot use: the message instead of any rows
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
             return
         new_params = filters.to_params()
@@ -177,11 +170,11 @@ class ShipmentListBase(rx.State, mixin=True):
         self.params = new_params
         await self._fetch(principal)
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         self.loading = True
         try:
             rows, total, pages = await self._query(principal, self._filters_from(self.params, principal))
-        except ServiceError as exc:
+        except ServiceError as exc:  # the message instead of any rows
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
         else:
             self.error, self.rows, self.total, self.pages = "", rows, total, pages
@@ -220,7 +213,8 @@ def filters_form(state: type[ShipmentListBase], extra: tuple[rx.Component, ...] 
             rx.box(labelled_input("Arrival from", "eta_from", type="date", default_value=p.get("eta_from", ""))),
             rx.box(labelled_input("Arrival to", "eta_to", type="date", default_value=p.get("eta_to", ""))),
             *extra,
-            labelled_checkbox("Delayed only", "delayed", checked=p.get("delayed", "") == "1", input_id="filter-delayed"),
+            labelled_checkbox("Delayed only", "delayed", checked=p.get("delayed", "") == "1",
+                              input_id="filter-delayed"),
             rx.hstack(
                 primary_button("Apply filters", type="submit"),
                 secondary_button("Clear", type="button", on_click=state.clear_filters),
@@ -247,10 +241,10 @@ def views_bar(state: type[ShipmentListBase], *, exports: bool = True) -> rx.Comp
                 rx.foreach(
                     state.views,
                     lambda v: rx.hstack(
-                        rx.button(v["name"], variant="soft", size="1", on_click=state.apply_view(v["id"]),
-                                  aria_label="Show view " + v["name"]),
+                        rx.button(v.name, variant="soft", size="1", on_click=state.apply_view(v.id),
+                                  aria_label="Show view " + v.name),
                         rx.icon_button(rx.icon("x", size=12), variant="ghost", size="1",
-                                       on_click=state.delete_view(v["id"]), aria_label="Delete view " + v["name"]),
+                                       on_click=state.delete_view(v.id), aria_label="Delete view " + v.name),
                         spacing="1",
                     ),
                 ),

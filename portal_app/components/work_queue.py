@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.ui import (
     ACCENT,
     BUTTON_STYLE,
@@ -28,7 +29,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services.errors import ServiceError
 from portal_app.services.paging import Page
-from portal_app.ui.session import run_db
+from portal_app.ui.session import page_event, run_db
 
 PAGE_SIZE = 25
 
@@ -66,11 +67,11 @@ class PagedQueueBase(rx.State, mixin=True):
     def _row(self, item: Any) -> dict[str, str]:
         raise NotImplementedError
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         fn, kwargs = self._query()
         try:
             result = await run_db(fn, principal, **kwargs)
-        except ServiceError as exc:
+        except ServiceError as exc:  # the message instead of any rows
             self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
             return
         if result.page > result.pages and result.page > 1:  # the last row of the last page just left
@@ -100,46 +101,35 @@ class PagedQueueBase(rx.State, mixin=True):
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         """What a page reads on load before its first page of rows (pickers' options, the viewer's zone)."""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.page, self.selected, self.field_errors, self.notice = 1, "", {}, ""
         self._start(principal)
         await self._prepare(principal)
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         self.selected, self.field_errors = "", {}
         await self._fetch(principal)
-        return None
 
-    async def select_row(self, key: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def select_row(self, principal: Principal, key: str) -> None:
         self.selected, self.field_errors, self.notice = str(key)[:40], {}, ""
-        return None
 
-    async def close_panel(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def close_panel(self, principal: Principal) -> None:
         self.selected, self.field_errors = "", {}
-        return None
 
 
 def line_errors(fields: dict[str, str], sent: list[int], prefix: str = "charges") -> dict[str, str]:
     """Service errors keyed by the form's line numbers. The service numbers the lines it was sent
     (``charges.1.rate``); the form leaves blank lines out, so ``sent[i]`` is the form line of sent line ``i``."""
     out = {}
-    for key, text in fields.items():
-        parts = key.split(".")
+    for sent_key, text in fields.items():
+        parts = sent_key.split(".")
+        key = sent_key
         if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(sent):
             key = f"{prefix}.{sent[int(parts[1])]}.{parts[2]}"
         out[key] = text
@@ -155,7 +145,7 @@ def field_error(errors: rx.Var, key: str | rx.Var, error_id: str | rx.Var) -> rx
 
 
 def checked_input(label: str | rx.Var, name: str | rx.Var, errors: rx.Var, key: str | rx.Var | None = None, *,
-                  hint: str = "", input_id: str | rx.Var | None = None, **props) -> rx.Component:
+                  hint: str = "", input_id: str | rx.Var | None = None, **props: Any) -> rx.Component:
     """A labelled input with its error (from ``errors[key]``) right below it, announced and tied by id.
 
     Inside ``rx.foreach`` pass ``name``, ``key`` and ``input_id`` as string Vars built from the index."""
@@ -211,7 +201,7 @@ def reason_field(label: str, errors: rx.Var, *, hint: str, field_id: str = "deci
     return text_field(label, "reason", field_id, errors, hint=hint)
 
 
-def stacked_form(*children: rx.Component, on_submit: Any, label: str, **props) -> rx.Component:
+def stacked_form(*children: rx.Component, on_submit: Any, label: str, **props: Any) -> rx.Component:
     """A full-width form of ``children`` one below the other, named ``label`` for assistive technology."""
     return rx.el.form(
         rx.vstack(*children, spacing="3", width="100%"),

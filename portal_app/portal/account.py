@@ -6,7 +6,8 @@ was clicked; the service looks it up inside the admin's own company.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -30,7 +31,8 @@ from portal_app.components.ui import (
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import PermissionDenied, ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 TEMPORARY_PASSWORD_ID = "temporary-password"
 
@@ -40,48 +42,55 @@ SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b9
                 "background": "white", "min_height": "32px"}
 
 
+@dataclass(frozen=True)
+class ProfileForm:
+    """The signed-in person's profile as the form shows it (empty until read)."""
+
+    full_name: str = ""
+    email: str = ""
+    phone: str = ""
+    timezone: str = ""
+    locale: str = ""
+    role: str = ""
+    company: str = ""
+
+
 class PortalAccountState(NotificationPrefsBase, SessionState):
-    profile: dict[str, str] = {}
+    AREA: ClassVar[str] = "portal"
+
+    profile: ProfileForm = ProfileForm()
     profile_version: int = 0
     profile_error: str = ""
     profile_done: str = ""
     profile_key: int = 0
     can_manage_colleagues: bool = False
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.profile_error = self.profile_done = ""
         self.can_manage_colleagues = principal.can(Permission.MANAGE_COMPANY_USERS)
-        try:
+        try:  # the preferences below are read even when the profile is refused
             self._show_profile(await run_db(svc.get_profile, principal))
         except ServiceError as exc:
             self.profile_error = exc.message
         await self._load_preferences(principal)
-        return None
 
-    async def save_profile(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        try:
-            profile = await run_db(
-                svc.update_profile, principal, str(form.get("full_name", "")), str(form.get("phone", "")),
-                str(form.get("timezone", "")), str(form.get("locale", "")), expected_version=self.profile_version,
-            )
-        except ServiceError as exc:
-            self.profile_error, self.profile_done = exc.message, ""
-            return None
+    @page_event()
+    async def save_profile(self, principal: Principal, form: dict) -> None:
+        profile = await run_db(
+            svc.update_profile, principal, str(form.get("full_name", "")), str(form.get("phone", "")),
+            str(form.get("timezone", "")), str(form.get("locale", "")), expected_version=self.profile_version,
+        )
         self._show_profile(profile)
         self.profile_error, self.profile_done = "", "Your profile is saved."
-        return None
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The profile's refusals show above the profile form (the preferences have their own place)."""
+        self.profile_error, self.profile_done = exc.message, ""
 
     def _show_profile(self, p: svc.Profile) -> None:
-        self.profile = {
-            "full_name": p.full_name, "email": p.email, "phone": p.phone or "", "timezone": p.timezone,
-            "locale": p.locale, "role": p.role_label, "company": p.company_name,
-        }
+        self.profile = ProfileForm(full_name=p.full_name, email=p.email, phone=p.phone or "", timezone=p.timezone,
+                                   locale=p.locale, role=p.role_label, company=p.company_name)
         self.profile_version = p.version
         self.user_name = p.full_name  # the header shows the saved name at once
         self.profile_key += 1  # re-renders the form with the saved values
@@ -110,17 +119,17 @@ def _profile_section() -> rx.Component:
     s = PortalAccountState
     return rx.el.section(
         rx.heading("Profile", size="5", as_="h2", id="profile-heading"),
-        rx.text("Signed in as ", rx.text.strong(s.profile["email"]), " · ", s.profile["role"], " at ",
-                s.profile["company"], color=MUTED_TEXT),
+        rx.text("Signed in as ", rx.text.strong(s.profile.email), " · ", s.profile.role, " at ",
+                s.profile.company, color=MUTED_TEXT),
         _messages(s.profile_error, s.profile_done),
         rx.el.form(
             rx.vstack(
-                labelled_input("Full name", "full_name", default_value=s.profile["full_name"], required=True,
+                labelled_input("Full name", "full_name", default_value=s.profile.full_name, required=True,
                                auto_complete="name", max_length=svc.NAME_MAX),
-                labelled_input("Phone", "phone", default_value=s.profile["phone"], type="tel", auto_complete="tel",
+                labelled_input("Phone", "phone", default_value=s.profile.phone, type="tel", auto_complete="tel",
                                placeholder="+31 10 123 4567"),
-                _labelled_select("Time zone", "timezone", [(z, z) for z in svc.timezones()], s.profile["timezone"]),
-                _labelled_select("Language", "locale", list(svc.LOCALES.items()), s.profile["locale"]),
+                _labelled_select("Time zone", "timezone", [(z, z) for z in svc.timezones()], s.profile.timezone),
+                _labelled_select("Language", "locale", list(svc.LOCALES.items()), s.profile.locale),
                 primary_button("Save profile", type="submit"),
                 spacing="3",
                 width="100%",
@@ -135,7 +144,7 @@ def _profile_section() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/account", "Your account", PortalAccountState.load)
+@area_page("portal", routes.PORTAL_ACCOUNT, "Your account", PortalAccountState.load)
 def portal_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
@@ -145,10 +154,10 @@ def portal_account() -> rx.Component:
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(
-                rx.link("Change password", href="/portal/password", color=ACCENT, weight="medium"),
+                rx.link("Change password", href=routes.PORTAL_PASSWORD, color=ACCENT, weight="medium"),
                 rx.cond(
                     PortalAccountState.can_manage_colleagues,
-                    rx.link("Manage colleagues", href="/portal/account/users", color=ACCENT, weight="medium"),
+                    rx.link("Manage colleagues", href=routes.PORTAL_COLLEAGUES, color=ACCENT, weight="medium"),
                     rx.fragment(),
                 ),
                 spacing="5",
@@ -162,50 +171,58 @@ def portal_account() -> rx.Component:
 # --- colleagues ---------------------------------------------------------------------------------------------------
 
 
-def _colleague_view(u: svc.CompanyUser) -> dict[str, str]:
-    return {
-        "id": str(u.id),
-        "full_name": u.full_name,
-        "email": u.email,
-        "role": u.role,
-        "role_label": ROLE_LABELS[Role(u.role)],
-        "active": "yes" if u.is_active else "no",
-        "status": "Active" if u.is_active else "Deactivated",
-        "last_login": fmt_datetime(u.last_login_at) if u.last_login_at else "Never",
-        "is_you": "yes" if u.is_you else "no",
-    }
+@dataclass(frozen=True)
+class ColleagueLine:
+    """One colleague in the admin's list. ``id`` only names which row was clicked."""
+
+    id: str
+    full_name: str
+    email: str
+    role: str
+    role_label: str
+    active: bool
+    status: str
+    last_login: str
+    is_you: bool
+
+
+def _colleague_view(u: svc.CompanyUser) -> ColleagueLine:
+    return ColleagueLine(
+        id=str(u.id),
+        full_name=u.full_name,
+        email=u.email,
+        role=u.role,
+        role_label=ROLE_LABELS[Role(u.role)],
+        active=u.is_active,
+        status="Active" if u.is_active else "Deactivated",
+        last_login=fmt_datetime(u.last_login_at) if u.last_login_at else "Never",
+        is_you=u.is_you,
+    )
 
 
 class PortalColleaguesState(SessionState):
-    colleagues: list[dict[str, str]] = []
+    AREA: ClassVar[str] = "portal"
+
+    colleagues: list[ColleagueLine] = []
     allowed: bool = False
     error: str = ""
     done: str = ""
     password_shown: bool = False  # the new colleague's temporary password is on screen (it is never a state value)
     add_key: int = 0
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.error = self.done = ""
         self.password_shown = False
         await self._fetch(principal)
-        return None
 
-    async def add_colleague(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def add_colleague(self, principal: Principal, form: dict) -> Any:
         self.password_shown = False
-        try:
-            created = await run_db(
-                svc.create_company_user, principal, str(form.get("new_email", "")),
-                str(form.get("new_full_name", "")), str(form.get("new_role", "")),
-            )
-        except ServiceError as exc:
-            self.error, self.done = exc.message, ""
-            return None
+        created = await run_db(
+            svc.create_company_user, principal, str(form.get("new_email", "")),
+            str(form.get("new_full_name", "")), str(form.get("new_role", "")),
+        )
         self.error = ""
         self.done = f"{created.user.full_name} ({created.user.email}) is added."
         self.password_shown = True
@@ -213,37 +230,34 @@ class PortalColleaguesState(SessionState):
         await self._fetch(principal)
         return reveal(TEMPORARY_PASSWORD_ID, created.temporary_password)
 
-    async def set_colleague_level(self, colleague: str, level: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def set_colleague_level(self, principal: Principal, colleague: str, level: str) -> None:
         await self._change(principal, colleague, role=str(level))
-        return None
 
-    async def set_colleague_active(self, colleague: str, active: bool):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def set_colleague_active(self, principal: Principal, colleague: str, active: bool) -> None:
         await self._change(principal, colleague, active=bool(active))
-        return None
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        self.error, self.done = exc.message, ""
 
     async def _change(self, principal: Principal, colleague: str, **change: Any) -> None:
         self.password_shown = False
         if not str(colleague).isdigit():
             self.error, self.done = "That colleague is not in the list. Reload the page; nothing was changed.", ""
             return
-        try:
+        try:  # refused or not, the list is read again
             row = await run_db(svc.update_company_user, principal, int(colleague), **change)
         except ServiceError as exc:
             self.error, self.done = exc.message, ""
         else:
             view = _colleague_view(row)
             self.error = ""
-            self.done = f"Saved: {view['full_name']} is now {view['role_label'].lower()}, {view['status'].lower()}."
+            self.done = f"Saved: {view.full_name} is now {view.role_label.lower()}, {view.status.lower()}."
         await self._fetch(principal)
 
     async def _fetch(self, principal: Principal) -> None:
-        try:
+        try:  # who may not manage colleagues sees why instead of the list
             rows = await run_db(svc.list_company_users, principal)
         except PermissionDenied:
             self.allowed, self.colleagues = False, []
@@ -259,32 +273,32 @@ class PortalColleaguesState(SessionState):
 
 def _colleague_row(row: rx.Var) -> rx.Component:
     s = PortalColleaguesState
-    is_you = row["is_you"] == "yes"
+    is_you = row.is_you
     return rx.table.row(
-        rx.table.row_header_cell(row["full_name"], rx.cond(is_you, " (you)", ""), scope="row"),
-        rx.table.cell(row["email"]),
+        rx.table.row_header_cell(row.full_name, rx.cond(is_you, " (you)", ""), scope="row"),
+        rx.table.cell(row.email),
         rx.table.cell(
             rx.el.select(
                 *[rx.el.option(text, value=val) for val, text in ROLE_CHOICES],
-                value=row["role"],
-                on_change=lambda value: s.set_colleague_level(row["id"], value),
+                value=row.role,
+                on_change=lambda value: s.set_colleague_level(row.id, value),
                 disabled=is_you,
-                aria_label=f"Role of {row['full_name']}",
+                aria_label="Role of " + row.full_name,
                 style=SELECT_STYLE,
             ),
         ),
-        rx.table.cell(row["status"]),
-        rx.table.cell(row["last_login"]),
+        rx.table.cell(row.status),
+        rx.table.cell(row.last_login),
         rx.table.cell(
             rx.cond(
                 is_you,
                 rx.text("—", color=MUTED_TEXT),
                 rx.cond(
-                    row["active"] == "yes",
-                    secondary_button("Deactivate", size="1", aria_label=f"Deactivate {row['full_name']}",
-                                     on_click=s.set_colleague_active(row["id"], False)),
-                    secondary_button("Activate", size="1", aria_label=f"Activate {row['full_name']}",
-                                     on_click=s.set_colleague_active(row["id"], True)),
+                    row.active,
+                    secondary_button("Deactivate", size="1", aria_label="Deactivate " + row.full_name,
+                                     on_click=s.set_colleague_active(row.id, False)),
+                    secondary_button("Activate", size="1", aria_label="Activate " + row.full_name,
+                                     on_click=s.set_colleague_active(row.id, True)),
                 ),
             ),
         ),
@@ -324,13 +338,13 @@ def _new_password_notice() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/account/users", "Colleagues", PortalColleaguesState.load)
+@area_page("portal", routes.PORTAL_COLLEAGUES, "Colleagues", PortalColleaguesState.load)
 def portal_colleagues() -> rx.Component:
     s = PortalColleaguesState
     headers = ["Name", "Email", "Role", "Status", "Last sign-in", "Access"]
     return rx.vstack(
         rx.heading("Colleagues", size="7", as_="h1"),
-        rx.link("Back to your account", href="/portal/account", color=ACCENT),
+        rx.link("Back to your account", href=routes.PORTAL_ACCOUNT, color=ACCENT),
         _messages(s.error, s.done),
         _new_password_notice(),
         rx.cond(

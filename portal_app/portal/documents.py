@@ -8,12 +8,14 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from models.enums import DocumentStatus
-from portal_app.components.document_upload import document_row_view, documents_table
+from portal_app.auth.principal import Principal
+from portal_app.components.document_upload import DocumentLine, document_line, documents_table
 from portal_app.components.layout import area_page
 from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.session import SessionState, page_event, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES: list[tuple[str, str]] = [(docs.CURRENT, "Current versions"), ("all", "All versions")] + [
@@ -24,7 +26,7 @@ STATUS_CHOICES: list[tuple[str, str]] = [(docs.CURRENT, "Current versions"), ("a
 class PortalDocumentsState(SessionState):
     AREA: ClassVar[str] = "portal"
 
-    rows: list[dict[str, str]] = []
+    rows: list[DocumentLine] = []
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -32,45 +34,38 @@ class PortalDocumentsState(SessionState):
     error: str = ""
     loading: bool = False
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         wanted = (parse_qs(self.router.url.query).get("status") or [docs.CURRENT])[0]
         self.status = wanted if wanted in dict(STATUS_CHOICES) else docs.CURRENT
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def filter_status(self, value: str):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def filter_status(self, principal: Principal, value: str) -> None:
         self.status = value if value in dict(STATUS_CHOICES) else docs.CURRENT
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize(self.AREA)
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
-        return None
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         self.loading = True
         try:
-            result = await run_db(docs.list_documents, principal, status=self.status, page=self.page, page_size=PAGE_SIZE)
-        except ServiceError as exc:
-            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
-        else:
-            self.error = ""
-            self.rows = [document_row_view(r, self.AREA) for r in result.rows]
-            self.total, self.pages = result.total, result.pages
+            result = await run_db(docs.list_documents, principal, status=self.status, page=self.page,
+                                  page_size=PAGE_SIZE)
         finally:
             self.loading = False
+        self.error = ""
+        self.rows = [document_line(r, self.AREA) for r in result.rows]
+        self.total, self.pages = result.total, result.pages
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The list could not be read: the message instead of any rows."""
+        self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
 
 
 def _status_filter() -> rx.Component:
@@ -84,7 +79,7 @@ def _status_filter() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/documents", "Documents", PortalDocumentsState.load)
+@area_page("portal", routes.PORTAL_DOCUMENTS, "Documents", PortalDocumentsState.load)
 def portal_documents() -> rx.Component:
     state = PortalDocumentsState
     return rx.vstack(

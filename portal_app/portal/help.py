@@ -7,18 +7,23 @@ article and score) so staff see the questions without a good answer.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, BUTTON_STYLE, MUTED_TEXT, error_callout
 from portal_app.services import help_centre as svc
 from portal_app.services.errors import ServiceError
 from portal_app.services.help_centre.search import QUERY_MAX
+from portal_app.ui import routes
+from portal_app.ui.routes import link
 from portal_app.ui.session import SessionState, run_db
 
 ARTICLE_PAGE_SIZE = 100
+SIGN_IN_HERE = f"{routes.LOGIN}?next={quote(routes.HELP, safe='')}"  # sign in, then back to the help centre
 EXAMPLES = ("where is my container", "can I change the delivery address", "how do I pay my invoice")
 
 
@@ -26,12 +31,33 @@ def _articles(db, principal):  # noqa: ANN001, ANN202
     return svc.list_articles(db, principal, page_size=ARTICLE_PAGE_SIZE)
 
 
+@dataclass(frozen=True)
+class HelpHit:
+    """One search result, as shown."""
+
+    slug: str
+    title: str
+    snippet: str
+    href: str
+
+
+@dataclass(frozen=True)
+class HelpArticleLine:
+    """One article in the list of every article, as shown."""
+
+    slug: str
+    title: str
+    summary: str
+    href: str
+    for_customers: bool
+
+
 class HelpCentreState(SessionState):
     query: str = ""
     searched: str = ""  # the question the results below answer ("" before any search)
-    results: list[dict[str, str]] = []
+    results: list[HelpHit] = []
     is_gap: bool = False
-    articles: list[dict[str, str]] = []
+    articles: list[HelpArticleLine] = []
     error: str = ""
 
     async def load(self) -> None:
@@ -43,13 +69,8 @@ class HelpCentreState(SessionState):
             self.error = exc.message
             return
         self.articles = [
-            {
-                "slug": a.slug,
-                "title": a.title,
-                "summary": a.summary,
-                "href": f"/help/{a.slug}",
-                "for_customers": "yes" if a.audience == "customers" else "",
-            }
+            HelpArticleLine(slug=a.slug, title=a.title, summary=a.summary, href=link(routes.HELP_ARTICLE, slug=a.slug),
+                            for_customers=a.audience == "customers")
             for a in page.rows
         ]
         wanted = (parse_qs(self.router.url.query).get("q") or [""])[0]
@@ -67,7 +88,7 @@ class HelpCentreState(SessionState):
             return
         await self._search(principal, text)
 
-    async def _search(self, principal, text: str) -> None:  # noqa: ANN001
+    async def _search(self, principal: Principal | None, text: str) -> None:
         try:
             result = await run_db(svc.search_articles, principal, text)
         except ServiceError as exc:
@@ -76,26 +97,26 @@ class HelpCentreState(SessionState):
         self.error = ""
         self.query = self.searched = result.query
         self.is_gap = result.is_gap
-        self.results = [{"slug": h.slug, "title": h.title, "snippet": h.snippet, "href": h.url} for h in result.hits]
+        self.results = [HelpHit(slug=h.slug, title=h.title, snippet=h.snippet, href=h.url) for h in result.hits]
 
 
 def _result(item: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.link(item["title"], href=item["href"], color=ACCENT, weight="bold", size="4", underline="always"),
-        rx.text(item["snippet"], color=MUTED_TEXT, size="2"),
+        rx.link(item.title, href=item.href, color=ACCENT, weight="bold", size="4", underline="always"),
+        rx.text(item.snippet, color=MUTED_TEXT, size="2"),
         style={"padding": "10px 0", "border_bottom": "1px solid #d0d7de"},
     )
 
 
 def _article_item(item: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.link(item["title"], href=item["href"], color=ACCENT, weight="medium", underline="always"),
+        rx.link(item.title, href=item.href, color=ACCENT, weight="medium", underline="always"),
         rx.cond(
-            item["for_customers"] == "yes",
+            item.for_customers,
             rx.badge("For customers", variant="soft", high_contrast=True, margin_left="8px"),
             rx.fragment(),
         ),
-        rx.text(item["summary"], color=MUTED_TEXT, size="2"),
+        rx.text(item.summary, color=MUTED_TEXT, size="2"),
         style={"padding": "6px 0"},
     )
 
@@ -168,14 +189,14 @@ def _results() -> rx.Component:
                 rx.fragment(),
                 rx.text(
                     "Need an answer now? ",
-                    rx.link("Raise a request", href="/portal/requests/new", color=ACCENT, underline="always"),
+                    rx.link("Raise a request", href=routes.PORTAL_REQUEST_NEW, color=ACCENT, underline="always"),
                     " and our team will answer you.",
                     size="2",
                 ),
             ),
             rx.text(
                 "Some articles are only for customers: ",
-                rx.link("sign in", href="/login?next=%2Fhelp", color=ACCENT, underline="always"),
+                rx.link("sign in", href=SIGN_IN_HERE, color=ACCENT, underline="always"),
                 " to search them too, or contact your forwarder.",
                 size="2",
             ),
@@ -220,7 +241,7 @@ def _results() -> rx.Component:
     )
 
 
-@public_page("/help", "Help centre", HelpCentreState.load)
+@public_page(routes.HELP, "Help centre", HelpCentreState.load)
 def help_centre() -> rx.Component:
     s = HelpCentreState
     return rx.vstack(

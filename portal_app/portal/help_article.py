@@ -7,6 +7,8 @@ it (customers-only articles need a signed-in customer; unpublished ones are a pr
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 
 from portal_app.auth.permissions import Permission
@@ -15,7 +17,10 @@ from portal_app.components.layout import public_page
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import help_centre as svc
 from portal_app.services.errors import ServiceError
+from portal_app.ui import routes
 from portal_app.ui.session import SessionState, last_path_segment, run_db
+
+SIGN_IN_HERE = f"{routes.LOGIN}?next={quote(routes.HELP, safe='')}"  # sign in, then back to the help centre
 
 
 class HelpArticleState(SessionState):
@@ -51,9 +56,9 @@ def _missing() -> rx.Component:
         rx.cond(
             SessionState.auth_status == "ok",
             rx.fragment(),
-            rx.link("Sign in", href="/login?next=%2Fhelp", color=ACCENT, underline="always"),
+            rx.link("Sign in", href=SIGN_IN_HERE, color=ACCENT, underline="always"),
         ),
-        rx.link("Search the help centre", href="/help", color=ACCENT, underline="always"),
+        rx.link("Search the help centre", href=routes.HELP, color=ACCENT, underline="always"),
         spacing="3",
         data_testid="help-article-missing",
     )
@@ -62,7 +67,8 @@ def _missing() -> rx.Component:
 def _article() -> rx.Component:
     s = HelpArticleState
     return rx.vstack(
-        rx.el.nav(rx.link("← Help centre", href="/help", color=ACCENT, underline="always"), aria_label="Breadcrumb"),
+        rx.el.nav(rx.link("← Help centre", href=routes.HELP, color=ACCENT, underline="always"),
+                  aria_label="Breadcrumb"),
         rx.heading(s.title, size="7", as_="h1"),
         rx.hstack(
             rx.text("Updated ", s.updated, size="2", color=MUTED_TEXT),
@@ -74,7 +80,7 @@ def _article() -> rx.Component:
             ),
             rx.cond(
                 s.can_edit,
-                rx.link("Edit in the ops tower", href="/tower/help", color=ACCENT, size="2", underline="always"),
+                rx.link("Edit in the ops tower", href=routes.TOWER_HELP, color=ACCENT, size="2", underline="always"),
                 rx.fragment(),
             ),
             align="center",
@@ -85,12 +91,12 @@ def _article() -> rx.Component:
         rx.box(
             rx.text(
                 "Did not answer your question? ",
-                rx.link("Search the help centre again", href="/help", color=ACCENT, underline="always"),
+                rx.link("Search the help centre again", href=routes.HELP, color=ACCENT, underline="always"),
                 rx.cond(
                     (SessionState.auth_status == "ok") & ~SessionState.is_staff,
                     rx.fragment(
                         " or ",
-                        rx.link("raise a request", href="/portal/requests/new", color=ACCENT, underline="always"),
+                        rx.link("raise a request", href=routes.PORTAL_REQUEST_NEW, color=ACCENT, underline="always"),
                     ),
                     rx.fragment(),
                 ),
@@ -107,7 +113,7 @@ def _article() -> rx.Component:
     )
 
 
-@public_page("/help/[slug]", "Help article", HelpArticleState.load)
+@public_page(routes.HELP_ARTICLE, "Help article", HelpArticleState.load)
 def help_article() -> rx.Component:
     s = HelpArticleState
     return rx.cond(

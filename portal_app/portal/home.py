@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
 import reflex as rx
 
 from models.enums import ACTIVE_SHIPMENT_STATUSES
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     fmt_date,
     fmt_datetime,
@@ -23,64 +25,123 @@ from portal_app.components.ui import MUTED_TEXT, error_callout, responsive_grid
 from portal_app.services import clock
 from portal_app.services import dashboard as dash
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, page_event, run_db
+
+
+@dataclass(frozen=True)
+class WidgetLine:
+    """One widget of the home page's layout: which, its title, and whether it is shown."""
+
+    id: str
+    title: str
+    visible: bool
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: str
+    href: str
+
+
+@dataclass(frozen=True)
+class HomeShipmentLine:
+    reference: str
+    eta: str
+    delay: str
+    href: str
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    currency: str
+    amount: str
+    count: str
+
+
+@dataclass(frozen=True)
+class HomeUpdateLine:
+    reference: str
+    body: str
+    at: str
+    href: str
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    """The headline figures (empty until the page is read)."""
+
+    active: str = ""
+    arriving: str = ""
+    arriving_href: str = ""
+    delayed: str = ""
+    open_invoices: str = ""
+    overdue_invoices: str = ""
+    documents_owed: str = ""
+    open_requests: str = ""
 
 
 class PortalHomeState(SessionState):
-    layout: list[dict[str, str]] = []
-    by_status: list[dict[str, str]] = []
-    arriving: list[dict[str, str]] = []
-    delayed: list[dict[str, str]] = []
-    figures: dict[str, str] = {}
-    balances: list[dict[str, str]] = []
-    updates: list[dict[str, str]] = []
+    AREA: ClassVar[str] = "portal"
+
+    layout: list[WidgetLine] = []
+    by_status: list[StatusCount] = []
+    arriving: list[HomeShipmentLine] = []
+    delayed: list[HomeShipmentLine] = []
+    figures: HomeFigures = HomeFigures()
+    balances: list[BalanceLine] = []
+    updates: list[HomeUpdateLine] = []
     layout_error: str = ""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         d = await run_db(dash.dashboard, principal)
         s = d.summary
         self.by_status = [
-            {"status": st.value, "label": status_label(st.value).capitalize(), "count": str(d.by_status.get(st.value, 0))}
+            StatusCount(status=st.value, label=status_label(st.value).capitalize(),
+                        count=str(d.by_status.get(st.value, 0)), href=f"{routes.PORTAL_SHIPMENTS}?status={st.value}")
             for st in ACTIVE_SHIPMENT_STATUSES
         ]
         today = clock.today()
-        self.figures = {
-            "active": str(s.active_shipments),
-            "arriving": str(s.arriving_this_week),
-            "arriving_href": f"/portal/shipments?eta_from={today.isoformat()}&eta_to={(today + timedelta(days=7)).isoformat()}",
-            "delayed": str(s.delayed_shipments),
-            "open_invoices": str(s.open_invoices),
-            "overdue_invoices": str(s.overdue_invoices),
-            "documents_owed": str(d.documents_owed),
-            "open_requests": str(d.open_requests),
-        }
+        self.figures = HomeFigures(
+            active=str(s.active_shipments),
+            arriving=str(s.arriving_this_week),
+            arriving_href=(f"{routes.PORTAL_SHIPMENTS}?eta_from={today.isoformat()}"
+                           f"&eta_to={(today + timedelta(days=7)).isoformat()}"),
+            delayed=str(s.delayed_shipments),
+            open_invoices=str(s.open_invoices),
+            overdue_invoices=str(s.overdue_invoices),
+            documents_owed=str(d.documents_owed),
+            open_requests=str(d.open_requests),
+        )
         self.arriving = [_line(x) for x in d.arriving]
         self.delayed = [_line(x) for x in d.delayed]
-        self.balances = [{"currency": b.currency, "amount": f"{b.amount:,.2f}", "count": str(b.count)} for b in s.balances]
+        self.balances = [BalanceLine(currency=b.currency, amount=f"{b.amount:,.2f}", count=str(b.count))
+                         for b in s.balances]
         self.updates = [
-            {"reference": u.reference, "body": u.body, "at": fmt_datetime(u.created_at),
-             "href": f"/portal/shipments/{u.reference}"}
+            HomeUpdateLine(reference=u.reference, body=u.body, at=fmt_datetime(u.created_at),
+                           href=link(routes.PORTAL_SHIPMENT, reference=u.reference))
             for u in d.latest_updates
         ]
         await self._show_layout(await run_db(dash.get_layout, principal))
-        return None
 
-    async def move_widget(self, widget_id: str, delta: int):  # noqa: ANN201
-        await self._change_layout(widget_id, move=int(delta))
+    @page_event()
+    async def move_widget(self, principal: Principal, widget_id: str, delta: int) -> None:
+        await self._change_layout(principal, widget_id, move=int(delta))
 
-    async def hide_widget(self, widget_id: str):  # noqa: ANN201
-        await self._change_layout(widget_id, visible=False)
+    @page_event()
+    async def hide_widget(self, principal: Principal, widget_id: str) -> None:
+        await self._change_layout(principal, widget_id, visible=False)
 
-    async def show_widget(self, widget_id: str):  # noqa: ANN201
-        await self._change_layout(widget_id, visible=True)
+    @page_event()
+    async def show_widget(self, principal: Principal, widget_id: str) -> None:
+        await self._change_layout(principal, widget_id, visible=True)
 
-    async def _change_layout(self, widget_id: str, *, move: int = 0, visible: bool | None = None) -> None:
-        principal = await self._authorize("portal")
-        if principal is None:
-            return
+    async def _change_layout(self, principal: Principal, widget_id: str, *, move: int = 0,
+                             visible: bool | None = None) -> None:
         current = await run_db(dash.get_layout, principal)  # the stored layout, not the browser's copy
         order = [w.id for w in current]
         hidden = {w.id for w in current if not w.visible}
@@ -95,21 +156,21 @@ class PortalHomeState(SessionState):
             hidden.discard(widget_id)
         elif visible is False:
             hidden.add(widget_id)
-        try:
-            saved = await run_db(dash.save_layout, principal, order, sorted(hidden))
-        except ServiceError as exc:
-            self.layout_error = exc.message
-            return
+        saved = await run_db(dash.save_layout, principal, order, sorted(hidden))
         self.layout_error = ""
         await self._show_layout(saved)
 
     async def _show_layout(self, layout: list[dash.WidgetSetting]) -> None:
-        self.layout = [{"id": w.id, "title": w.title, "visible": "yes" if w.visible else "no"} for w in layout]
+        self.layout = [WidgetLine(id=w.id, title=w.title, visible=w.visible) for w in layout]
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The home page shows a refusal above its widgets."""
+        self.layout_error = exc.message
 
 
-def _line(x: dash.ShipmentLine) -> dict[str, str]:
-    return {"reference": x.reference, "eta": fmt_date(x.eta), "delay": fmt_delay(x.delay_minutes),
-            "href": f"/portal/shipments/{x.reference}"}
+def _line(x: dash.ShipmentLine) -> HomeShipmentLine:
+    return HomeShipmentLine(reference=x.reference, eta=fmt_date(x.eta), delay=fmt_delay(x.delay_minutes),
+                            href=link(routes.PORTAL_SHIPMENT, reference=x.reference))
 
 
 def _big_link(value: rx.Var, href: rx.Var | str, label: str) -> rx.Component:
@@ -120,8 +181,8 @@ def _shipment_lines(items: rx.Var, empty: str) -> rx.Component:
     return rx.cond(
         items.length() > 0,
         rx.vstack(rx.foreach(items, lambda x: rx.hstack(
-            rx.link(x["reference"], href=x["href"], weight="medium"), rx.text("ETA ", x["eta"], color=MUTED_TEXT),
-            rx.text(x["delay"], color=rx.cond(x["delay"] == "On time", MUTED_TEXT, "#b42318")), spacing="3")),
+            rx.link(x.reference, href=x.href, weight="medium"), rx.text("ETA ", x.eta, color=MUTED_TEXT),
+            rx.text(x.delay, color=rx.cond(x.delay == "On time", MUTED_TEXT, "#b42318")), spacing="3")),
             spacing="1"),
         rx.text(empty, color=MUTED_TEXT),
     )
@@ -133,30 +194,33 @@ def _widget_body(widget_id: rx.Var) -> rx.Component:
     return rx.match(
         widget_id,
         ("status", rx.hstack(rx.foreach(s.by_status, lambda b: rx.vstack(
-            rx.link(rx.text(b["count"], size="7", weight="bold"), href="/portal/shipments?status=" + b["status"],
-                    aria_label=b["label"] + ": " + b["count"] + " shipments, open the list"),
-            rx.text(b["label"], size="2", color=MUTED_TEXT), spacing="0")), spacing="6", wrap="wrap")),
-        ("arriving", rx.vstack(_big_link(f["arriving"], f["arriving_href"], "Arriving in the next 7 days: open the list"),
+            rx.link(rx.text(b.count, size="7", weight="bold"), href=b.href,
+                    aria_label=b.label + ": " + b.count + " shipments, open the list"),
+            rx.text(b.label, size="2", color=MUTED_TEXT), spacing="0")), spacing="6", wrap="wrap")),
+        ("arriving", rx.vstack(_big_link(f.arriving, f.arriving_href, "Arriving in the next 7 days: open the list"),
                                _shipment_lines(s.arriving, "Nothing arrives in the next 7 days."))),
-        ("delayed", rx.vstack(_big_link(f["delayed"], "/portal/shipments?delayed=1", "Delayed shipments: open the list"),
+        ("delayed", rx.vstack(_big_link(f.delayed, routes.PORTAL_SHIPMENTS + "?delayed=1",
+                                        "Delayed shipments: open the list"),
                               _shipment_lines(s.delayed, "Nothing is running late."))),
         ("documents", rx.vstack(
-            _big_link(f["documents_owed"], "/portal/documents", "Documents still needed: open documents"),
-            rx.text("Required documents not yet received for shipments that have not departed.", size="2", color=MUTED_TEXT))),
+            _big_link(f.documents_owed, routes.PORTAL_DOCUMENTS, "Documents still needed: open documents"),
+            rx.text("Required documents not yet received for shipments that have not departed.", size="2",
+                    color=MUTED_TEXT))),
         ("invoices", rx.vstack(
             rx.hstack(
-                rx.vstack(_big_link(f["open_invoices"], "/portal/invoices", "Open invoices: open the list"),
+                rx.vstack(_big_link(f.open_invoices, routes.PORTAL_INVOICES, "Open invoices: open the list"),
                           rx.text("open", size="2", color=MUTED_TEXT), spacing="0"),
-                rx.vstack(_big_link(f["overdue_invoices"], "/portal/invoices?status=overdue", "Overdue invoices: open the list"),
+                rx.vstack(_big_link(f.overdue_invoices, routes.PORTAL_INVOICES + "?status=overdue",
+                                    "Overdue invoices: open the list"),
                           rx.text("overdue", size="2", color=MUTED_TEXT), spacing="0"),
                 spacing="6"),
-            rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b["currency"], " ", b["amount"]), " due on ",
-                                                      b["count"], " invoices", data_testid="balance-amount")),
-            rx.link("See your statement", href="/portal/statement"))),
-        ("requests", _big_link(f["open_requests"], "/portal/requests", "Open requests")),
+            rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b.currency, " ", b.amount), " due on ",
+                                                      b.count, " invoices", data_testid="balance-amount")),
+            rx.link("See your statement", href=routes.PORTAL_STATEMENT))),
+        ("requests", _big_link(f.open_requests, routes.PORTAL_REQUESTS, "Open requests")),
         ("updates", rx.cond(s.updates.length() > 0, rx.vstack(rx.foreach(s.updates, lambda u: rx.box(
-            rx.hstack(rx.link(u["reference"], href=u["href"], weight="medium"), rx.text(u["at"], size="1", color=MUTED_TEXT)),
-            rx.text(u["body"], size="2"))), spacing="3"), rx.text("No updates yet.", color=MUTED_TEXT))),
+            rx.hstack(rx.link(u.reference, href=u.href, weight="medium"), rx.text(u.at, size="1", color=MUTED_TEXT)),
+            rx.text(u.body, size="2"))), spacing="3"), rx.text("No updates yet.", color=MUTED_TEXT))),
         rx.fragment(),
     )
 
@@ -164,42 +228,42 @@ def _widget_body(widget_id: rx.Var) -> rx.Component:
 def _widget(w: rx.Var) -> rx.Component:
     s = PortalHomeState
     return rx.cond(
-        w["visible"] == "yes",
+        w.visible,
         rx.card(
             rx.hstack(
-                rx.heading(w["title"], size="4", as_="h2"),
+                rx.heading(w.title, size="4", as_="h2"),
                 rx.spacer(),
                 rx.icon_button(rx.icon("arrow_up", size=14), variant="ghost", size="1",
-                               on_click=s.move_widget(w["id"], -1), aria_label="Move " + w["title"] + " up"),
+                               on_click=s.move_widget(w.id, -1), aria_label="Move " + w.title + " up"),
                 rx.icon_button(rx.icon("arrow_down", size=14), variant="ghost", size="1",
-                               on_click=s.move_widget(w["id"], 1), aria_label="Move " + w["title"] + " down"),
+                               on_click=s.move_widget(w.id, 1), aria_label="Move " + w.title + " down"),
                 rx.icon_button(rx.icon("eye_off", size=14), variant="ghost", size="1",
-                               on_click=s.hide_widget(w["id"]), aria_label="Hide " + w["title"]),
+                               on_click=s.hide_widget(w.id), aria_label="Hide " + w.title),
                 align="center",
                 width="100%",
             ),
-            _widget_body(w["id"]),
+            _widget_body(w.id),
             width="100%",
-            data_testid="widget-" + w["id"],
+            data_testid="widget-" + w.id,
         ),
         rx.fragment(),
     )
 
 
-@area_page("portal", "/portal", "Home", PortalHomeState.load)
+@area_page("portal", routes.PORTAL, "Home", PortalHomeState.load)
 def portal_home() -> rx.Component:
     s = PortalHomeState
     return rx.vstack(
         rx.heading("Welcome, ", s.user_name, size="7", as_="h1"),
-        rx.text("Figures for ", s.company_name, ", live from our operations record. Every figure opens the list behind it.",
-                color=MUTED_TEXT),
+        rx.text("Figures for ", s.company_name,
+                ", live from our operations record. Every figure opens the list behind it.", color=MUTED_TEXT),
         rx.cond(s.layout_error != "", error_callout(s.layout_error), rx.fragment()),
         responsive_grid(rx.foreach(s.layout, _widget), wide=2),
         rx.hstack(
             rx.text("Hidden widgets:", weight="medium"),
             rx.foreach(s.layout, lambda w: rx.cond(
-                w["visible"] == "no",
-                rx.button("Show " + w["title"], variant="outline", size="1", on_click=s.show_widget(w["id"])),
+                ~w.visible,
+                rx.button("Show " + w.title, variant="outline", size="1", on_click=s.show_widget(w.id)),
                 rx.fragment())),
             wrap="wrap",
             align="center",
@@ -213,6 +277,6 @@ class PortalPasswordState(PasswordChangeBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
-@area_page("portal", "/portal/password", "Change password", PortalPasswordState.load)
+@area_page("portal", routes.PORTAL_PASSWORD, "Change password", PortalPasswordState.load)
 def portal_password() -> rx.Component:
     return password_change_view(PortalPasswordState)

@@ -5,13 +5,16 @@ State holds one page of small string rows; amounts are formatted from Decimal wi
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
 
 from models.enums import InvoiceStatus
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime, status_label
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -29,7 +32,9 @@ from portal_app.components.ui import (
 )
 from portal_app.services import finance as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, last_path_segment, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 PAGE_SIZE = 25
 ALL = "all"
@@ -52,31 +57,60 @@ def _overdue_text(days: int) -> str:
     return "1 day overdue" if days == 1 else f"{days} days overdue"
 
 
-def invoice_row_view(row: svc.InvoiceRow) -> dict[str, str]:
-    return {
-        "number": row.number,
-        "href": f"/portal/invoices/{row.number}",
-        "shipment": row.shipment_reference or "—",
-        "shipment_href": f"/portal/shipments/{row.shipment_reference}" if row.shipment_reference else "",
-        "issued": _day(row.issue_date),
-        "due": _day(row.due_date),
-        "status": row.status,
-        "status_label": status_label(row.status),
-        "currency": row.currency,
-        "total": money(row.currency, row.total),
-        "balance": money(row.currency, row.balance),
-        "overdue": _overdue_text(row.days_overdue),
-    }
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoice in the list, as shown."""
+
+    number: str
+    href: str
+    shipment: str
+    shipment_href: str
+    issued: str
+    due: str
+    status: str
+    status_label: str
+    currency: str
+    total: str
+    balance: str
+    overdue: str
 
 
-def aging_row_view(c: svc.CurrencyAging) -> dict[str, str]:
-    return {
-        "currency": c.currency,
-        **{key: money(c.currency, c.buckets[key]) for key in svc.BUCKET_KEYS},
-        "total": money(c.currency, c.total),
-        "overdue": money(c.currency, c.overdue),
-        "count": str(c.count),
-    }
+@dataclass(frozen=True)
+class AgingLine:
+    """One currency's balance: the amount in each aging bucket (in ``svc.BUCKET_KEYS`` order) and the totals."""
+
+    currency: str
+    buckets: list[str]
+    total: str
+    overdue: str
+    count: str
+
+
+def invoice_row_view(row: svc.InvoiceRow) -> InvoiceLine:
+    return InvoiceLine(
+        number=row.number,
+        href=link(routes.PORTAL_INVOICE, number=row.number),
+        shipment=row.shipment_reference or "—",
+        shipment_href=link(routes.PORTAL_SHIPMENT, reference=row.shipment_reference) if row.shipment_reference else "",
+        issued=_day(row.issue_date),
+        due=_day(row.due_date),
+        status=row.status,
+        status_label=status_label(row.status),
+        currency=row.currency,
+        total=money(row.currency, row.total),
+        balance=money(row.currency, row.balance),
+        overdue=_overdue_text(row.days_overdue),
+    )
+
+
+def aging_row_view(c: svc.CurrencyAging) -> AgingLine:
+    return AgingLine(
+        currency=c.currency,
+        buckets=[money(c.currency, c.buckets[key]) for key in svc.BUCKET_KEYS],
+        total=money(c.currency, c.total),
+        overdue=money(c.currency, c.overdue),
+        count=str(c.count),
+    )
 
 
 def invoice_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
@@ -109,9 +143,9 @@ def _balances(items: rx.Var) -> rx.Component:
             rx.foreach(
                 items,
                 lambda b: rx.card(
-                    rx.text("Balance due · ", b["currency"], weight="bold"),
-                    rx.text(b["total"], size="6", data_testid="balance-amount"),
-                    rx.text("Overdue: ", b["overdue"], " · ", b["count"], " open invoices", size="1", color=MUTED_TEXT),
+                    rx.text("Balance due · ", b.currency, weight="bold"),
+                    rx.text(b.total, size="6", data_testid="balance-amount"),
+                    rx.text("Overdue: ", b.overdue, " · ", b.count, " open invoices", size="1", color=MUTED_TEXT),
                 ),
             ),
             wrap="wrap",
@@ -124,8 +158,10 @@ def _balances(items: rx.Var) -> rx.Component:
 
 
 class PortalInvoicesState(SessionState):
-    rows: list[dict[str, str]] = []
-    balances: list[dict[str, str]] = []
+    AREA: ClassVar[str] = "portal"
+
+    rows: list[InvoiceLine] = []
+    balances: list[AgingLine] = []
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -133,54 +169,46 @@ class PortalInvoicesState(SessionState):
     error: str = ""
     loading: bool = False
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         status = (parse_qs(self.router.url.query).get("status") or [ALL])[0]
         self.status = status if status in InvoiceStatus._value2member_map_ else ALL
         self.page = 1
-        try:
+        try:  # the list below is read even when the balances are refused
             st = await run_db(svc.statement, principal)
         except ServiceError as exc:
             self.error, self.balances = exc.message, []
         else:
             self.balances = [aging_row_view(c) for c in st.currencies]
         await self._fetch(principal)
-        return None
 
-    async def set_status_filter(self, value: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def set_status_filter(self, principal: Principal, value: str) -> None:
         self.status = value if value in InvoiceStatus._value2member_map_ else ALL
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
-        return None
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         self.loading = True
         try:
             result = await run_db(
                 svc.list_invoices, principal, status=None if self.status == ALL else self.status,
                 page=self.page, page_size=PAGE_SIZE,
             )
-        except ServiceError as exc:
-            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
-        else:
-            self.error = ""
-            self.rows = [invoice_row_view(r) for r in result.rows]
-            self.total, self.pages = result.total, result.pages
         finally:
             self.loading = False
+        self.error = ""
+        self.rows = [invoice_row_view(r) for r in result.rows]
+        self.total, self.pages = result.total, result.pages
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The list could not be read: the message instead of any rows."""
+        self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
 
 
 _LIST_STATUSES = [s for s in InvoiceStatus if s != InvoiceStatus.DRAFT]  # customers never see drafts
@@ -201,26 +229,26 @@ def _status_filter() -> rx.Component:
 
 def _invoice_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(row["number"], href=row["href"], weight="bold")),
-        rx.table.cell(rx.cond(row["shipment_href"] != "", rx.link(row["shipment"], href=row["shipment_href"]),
-                              row["shipment"])),
-        rx.table.cell(row["issued"]),
-        rx.table.cell(row["due"]),
+        rx.table.row_header_cell(rx.link(row.number, href=row.href, weight="bold")),
+        rx.table.cell(rx.cond(row.shipment_href != "", rx.link(row.shipment, href=row.shipment_href),
+                              row.shipment)),
+        rx.table.cell(row.issued),
+        rx.table.cell(row.due),
         rx.table.cell(
             rx.vstack(
-                invoice_status_badge(row["status"], row["status_label"]),
-                rx.cond(row["overdue"] != "", rx.text(row["overdue"], size="1", color=DANGER, weight="medium"),
+                invoice_status_badge(row.status, row.status_label),
+                rx.cond(row.overdue != "", rx.text(row.overdue, size="1", color=DANGER, weight="medium"),
                         rx.fragment()),
                 spacing="1",
             )
         ),
-        rx.table.cell(row["total"], text_align="right"),
-        rx.table.cell(rx.text(row["balance"], weight="medium"), text_align="right"),
-        background_color=rx.cond(row["overdue"] != "", "#fff5f5", "transparent"),
+        rx.table.cell(row.total, text_align="right"),
+        rx.table.cell(rx.text(row.balance, weight="medium"), text_align="right"),
+        background_color=rx.cond(row.overdue != "", "#fff5f5", "transparent"),
     )
 
 
-@area_page("portal", "/portal/invoices", "Invoices", PortalInvoicesState.load)
+@area_page("portal", routes.PORTAL_INVOICES, "Invoices", PortalInvoicesState.load)
 def portal_invoices() -> rx.Component:
     s = PortalInvoicesState
     return rx.vstack(
@@ -229,7 +257,7 @@ def portal_invoices() -> rx.Component:
         rx.hstack(
             _status_filter(),
             rx.spacer(),
-            rx.link("Statement and aging", href="/portal/statement", weight="medium"),
+            rx.link("Statement and aging", href=routes.PORTAL_STATEMENT, weight="medium"),
             align="end",
             width="100%",
             wrap="wrap",
@@ -255,11 +283,54 @@ def portal_invoices() -> rx.Component:
 # ---------------------------------------------------------------------------------------------------- detail
 
 
+@dataclass(frozen=True)
+class InvoiceSummary:
+    """The invoice the page shows (empty until read)."""
+
+    number: str = ""
+    href: str = ""
+    shipment: str = ""
+    shipment_href: str = ""
+    issued: str = ""
+    due: str = ""
+    status: str = ""
+    status_label: str = ""
+    currency: str = ""
+    total: str = ""
+    balance: str = ""
+    overdue: str = ""
+    company: str = ""
+    pdf_href: str = ""
+    disputed_reason: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceChargeLine:
+    no: str
+    code: str
+    description: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+    amount: str
+    tax: str
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    paid_at: str
+    method: str
+    reference: str
+    amount: str
+
+
 class PortalInvoiceDetailState(SessionState):
-    summary: dict[str, str] = {}
+    AREA: ClassVar[str] = "portal"
+
+    summary: InvoiceSummary = InvoiceSummary()
     totals: list[list[str]] = []
-    lines: list[dict[str, str]] = []
-    payments: list[dict[str, str]] = []
+    lines: list[InvoiceChargeLine] = []
+    payments: list[PaymentLine] = []
     can_dispute: bool = False
     not_found: str = ""
     dispute_error: str = ""
@@ -269,29 +340,26 @@ class PortalInvoiceDetailState(SessionState):
     def _number(self) -> str:
         return last_path_segment(self.router.url.path)[:20]
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.dispute_error = self.dispute_done = ""
         await self._fetch(principal)
-        return None
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         try:
             d = await run_db(svc.get_invoice, principal, self._number())
-        except ServiceError as exc:
+        except ServiceError as exc:  # the page shows "not found" in place of the invoice
             self.not_found = exc.message
-            self.summary, self.totals, self.lines, self.payments, self.can_dispute = {}, [], [], [], False
+            self.summary, self.totals, self.lines, self.payments, self.can_dispute = InvoiceSummary(), [], [], [], False
             return
         cur = d.row.currency
         self.not_found = ""
-        self.summary = {
-            **invoice_row_view(d.row),
-            "company": d.company_name,
-            "pdf_href": f"/api/v1/invoices/{d.row.number}/pdf",
-            "disputed_reason": d.disputed_reason or "",
-        }
+        self.summary = InvoiceSummary(
+            **asdict(invoice_row_view(d.row)),
+            company=d.company_name,
+            pdf_href=f"/api/v1/invoices/{d.row.number}/pdf",
+            disputed_reason=d.disputed_reason or "",
+        )
         self.totals = [
             ["Subtotal", money(cur, d.subtotal)],
             ["Tax", money(cur, d.tax_total)],
@@ -300,38 +368,32 @@ class PortalInvoiceDetailState(SessionState):
             ["Balance due", money(cur, d.row.balance)],
         ]
         self.lines = [
-            {
-                "no": str(ln.line_no),
-                "code": ln.code,
-                "description": ln.description,
-                "quantity": f"{ln.quantity.normalize():f}",
-                "unit_price": money(cur, ln.unit_price),
-                "tax_rate": f"{(ln.tax_rate * 100).normalize():f} %",
-                "amount": money(cur, ln.amount),
-                "tax": money(cur, ln.tax_amount),
-            }
+            InvoiceChargeLine(
+                no=str(ln.line_no),
+                code=ln.code,
+                description=ln.description,
+                quantity=f"{ln.quantity.normalize():f}",
+                unit_price=money(cur, ln.unit_price),
+                tax_rate=f"{(ln.tax_rate * 100).normalize():f} %",
+                amount=money(cur, ln.amount),
+                tax=money(cur, ln.tax_amount),
+            )
             for ln in d.lines
         ]
         self.payments = [
-            {
-                "paid_at": fmt_datetime(p.paid_at),
-                "method": status_label(p.method).capitalize(),
-                "reference": p.reference or "—",
-                "amount": money(p.currency, p.amount),
-            }
+            PaymentLine(
+                paid_at=fmt_datetime(p.paid_at),
+                method=status_label(p.method).capitalize(),
+                reference=p.reference or "—",
+                amount=money(p.currency, p.amount),
+            )
             for p in d.payments
         ]
         self.can_dispute = d.can_dispute
 
-    async def submit_dispute(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        try:
-            reference = await run_db(svc.dispute_invoice, principal, self._number(), str(form.get("reason", ""))[:2000])
-        except ServiceError as exc:
-            self.dispute_error, self.dispute_done = exc.message, ""
-            return None
+    @page_event()
+    async def submit_dispute(self, principal: Principal, form: dict) -> None:
+        reference = await run_db(svc.dispute_invoice, principal, self._number(), str(form.get("reason", ""))[:2000])
         self.dispute_error = ""
         self.dispute_done = (
             f"Saved. The invoice is now marked disputed and request {reference} was opened for our billing team; "
@@ -339,7 +401,10 @@ class PortalInvoiceDetailState(SessionState):
         )
         self.form_key += 1
         await self._fetch(principal)
-        return None
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """A refused dispute shows beside the dispute form."""
+        self.dispute_error, self.dispute_done = exc.message, ""
 
 
 def _lines_table() -> rx.Component:
@@ -352,14 +417,14 @@ def _lines_table() -> rx.Component:
             rx.foreach(
                 s.lines,
                 lambda ln: rx.table.row(
-                    rx.table.cell(ln["no"]),
-                    rx.table.cell(ln["code"]),
-                    rx.table.row_header_cell(ln["description"]),
-                    rx.table.cell(ln["quantity"], text_align="right"),
-                    rx.table.cell(ln["unit_price"], text_align="right"),
-                    rx.table.cell(ln["tax_rate"], text_align="right"),
-                    rx.table.cell(ln["amount"], text_align="right"),
-                    rx.table.cell(ln["tax"], text_align="right"),
+                    rx.table.cell(ln.no),
+                    rx.table.cell(ln.code),
+                    rx.table.row_header_cell(ln.description),
+                    rx.table.cell(ln.quantity, text_align="right"),
+                    rx.table.cell(ln.unit_price, text_align="right"),
+                    rx.table.cell(ln.tax_rate, text_align="right"),
+                    rx.table.cell(ln.amount, text_align="right"),
+                    rx.table.cell(ln.tax, text_align="right"),
                 ),
             )
         ),
@@ -383,10 +448,10 @@ def _payments() -> rx.Component:
                 rx.foreach(
                     s.payments,
                     lambda p: rx.table.row(
-                        rx.table.row_header_cell(p["paid_at"]),
-                        rx.table.cell(p["method"]),
-                        rx.table.cell(p["reference"]),
-                        rx.table.cell(p["amount"], text_align="right"),
+                        rx.table.row_header_cell(p.paid_at),
+                        rx.table.cell(p.method),
+                        rx.table.cell(p.reference),
+                        rx.table.cell(p.amount, text_align="right"),
                     ),
                 )
             ),
@@ -415,8 +480,9 @@ def _dispute_form() -> rx.Component:
                     rx.box(
                         rx.el.label("Reason", html_for="dispute-reason",
                                     style={"display": "block", "font_weight": "600", "margin_bottom": "4px"}),
-                        rx.text_area(id="dispute-reason", name="reason", required=True, min_length=svc.DISPUTE_REASON_MIN,
-                                     max_length=svc.DISPUTE_REASON_MAX, rows="4", width="100%",
+                        rx.text_area(id="dispute-reason", name="reason", required=True,
+                                     min_length=svc.DISPUTE_REASON_MIN, max_length=svc.DISPUTE_REASON_MAX, rows="4",
+                                     width="100%",
                                      placeholder="For example: the handling charge was agreed at 40, not 60."),
                         width="100%",
                     ),
@@ -431,20 +497,20 @@ def _dispute_form() -> rx.Component:
             ),
             rx.text(
                 rx.cond(
-                    s.summary["status"] == "disputed",
+                    s.summary.status == "disputed",
                     "This invoice is disputed: ",
                     "Only open invoices can be disputed. For anything else, raise a request. ",
                 ),
-                s.summary["disputed_reason"],
+                s.summary.disputed_reason,
                 color=MUTED_TEXT,
             ),
         ),
-        rx.link("Ask a question about this invoice", href="/portal/requests/new?invoice=" + s.summary["number"]),
+        rx.link("Ask a question about this invoice", href=routes.PORTAL_REQUEST_NEW + "?invoice=" + s.summary.number),
         width="100%",
     )
 
 
-@area_page("portal", "/portal/invoices/[number]", "Invoice", PortalInvoiceDetailState.load)
+@area_page("portal", routes.PORTAL_INVOICE, "Invoice", PortalInvoiceDetailState.load)
 def portal_invoice_detail() -> rx.Component:
     s = PortalInvoiceDetailState
     return rx.cond(
@@ -452,27 +518,27 @@ def portal_invoice_detail() -> rx.Component:
         rx.vstack(
             rx.heading("Invoice not found", size="7", as_="h1"),
             error_callout(s.not_found),
-            rx.link("Back to invoices", href="/portal/invoices"),
+            rx.link("Back to invoices", href=routes.PORTAL_INVOICES),
         ),
         rx.vstack(
             rx.hstack(
-                rx.heading("Invoice ", s.summary["number"], size="7", as_="h1"),
-                invoice_status_badge(s.summary["status"], s.summary["status_label"]),
-                rx.cond(s.summary["overdue"] != "", rx.text(s.summary["overdue"], color=DANGER, weight="bold"),
+                rx.heading("Invoice ", s.summary.number, size="7", as_="h1"),
+                invoice_status_badge(s.summary.status, s.summary.status_label),
+                rx.cond(s.summary.overdue != "", rx.text(s.summary.overdue, color=DANGER, weight="bold"),
                         rx.fragment()),
                 align="center",
                 wrap="wrap",
             ),
             rx.text(
-                "Billed to ", s.summary["company"], " · issued ", s.summary["issued"], " · due ", s.summary["due"],
+                "Billed to ", s.summary.company, " · issued ", s.summary.issued, " · due ", s.summary.due,
                 " · shipment ",
-                rx.cond(s.summary["shipment_href"] != "", rx.link(s.summary["shipment"], href=s.summary["shipment_href"]),
-                        s.summary["shipment"]),
+                rx.cond(s.summary.shipment_href != "", rx.link(s.summary.shipment, href=s.summary.shipment_href),
+                        s.summary.shipment),
                 color=MUTED_TEXT,
             ),
             rx.hstack(
-                download_link("Download PDF", s.summary["pdf_href"]),
-                rx.link("Back to invoices", href="/portal/invoices"),
+                download_link("Download PDF", s.summary.pdf_href),
+                rx.link("Back to invoices", href=routes.PORTAL_INVOICES),
                 spacing="5",
             ),
             rx.heading("Lines", size="5", as_="h2"),
@@ -495,54 +561,69 @@ def portal_invoice_detail() -> rx.Component:
 STATEMENT_PAGE_SIZE = 25
 
 
+@dataclass(frozen=True)
+class StatementInvoiceLine:
+    """One open invoice on the statement, with its aging bucket."""
+
+    number: str
+    href: str
+    shipment: str
+    due: str
+    status: str
+    status_label: str
+    balance: str
+    bucket: str
+    overdue: str
+
+
 class PortalStatementState(SessionState):
     """The aging summary and one page of the open invoices behind it (all of them are in the exports)."""
 
+    AREA: ClassVar[str] = "portal"
+
     as_of: str = ""
-    aging: list[dict[str, str]] = []
-    invoices: list[dict[str, str]] = []
+    aging: list[AgingLine] = []
+    invoices: list[StatementInvoiceLine] = []
     open_count: int = 0
     page: int = 1
     pages: int = 1
     error: str = ""
 
-    async def load(self):  # noqa: ANN201
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.page = 1
-        return await self._fetch()
+        await self._fetch(principal)
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
-        return await self._fetch()
+        await self._fetch(principal)
 
-    async def _fetch(self):  # noqa: ANN202
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        try:
-            st = await run_db(svc.statement, principal, page=self.page, page_size=STATEMENT_PAGE_SIZE)
-        except ServiceError as exc:
-            self.error, self.aging, self.invoices = exc.message, [], []
-            return None
+    async def _fetch(self, principal: Principal) -> None:
+        st = await run_db(svc.statement, principal, page=self.page, page_size=STATEMENT_PAGE_SIZE)
         self.error = ""
         self.open_count = st.open_invoices
         self.pages = max(1, -(-st.open_invoices // STATEMENT_PAGE_SIZE))
         self.as_of = _day(st.as_of)
         self.aging = [aging_row_view(c) for c in st.currencies]
         self.invoices = [
-            {
-                "number": i.number,
-                "href": f"/portal/invoices/{i.number}",
-                "shipment": i.shipment_reference or "—",
-                "due": _day(i.due_date),
-                "status": i.status,
-                "status_label": status_label(i.status),
-                "balance": money(i.currency, i.balance),
-                "bucket": svc.BUCKET_LABELS[i.bucket],
-                "overdue": _overdue_text(i.days_past_due),
-            }
+            StatementInvoiceLine(
+                number=i.number,
+                href=link(routes.PORTAL_INVOICE, number=i.number),
+                shipment=i.shipment_reference or "—",
+                due=_day(i.due_date),
+                status=i.status,
+                status_label=status_label(i.status),
+                balance=money(i.currency, i.balance),
+                bucket=svc.BUCKET_LABELS[i.bucket],
+                overdue=_overdue_text(i.days_past_due),
+            )
             for i in st.invoices
         ]
-        return None
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The statement could not be read: the message instead of its tables."""
+        self.error, self.aging, self.invoices = exc.message, [], []
 
 
 def _aging_table() -> rx.Component:
@@ -554,9 +635,9 @@ def _aging_table() -> rx.Component:
             rx.foreach(
                 PortalStatementState.aging,
                 lambda a: rx.table.row(
-                    rx.table.row_header_cell(a["currency"]),
-                    *[rx.table.cell(a[key], text_align="right") for key in svc.BUCKET_KEYS],
-                    rx.table.cell(rx.text(a["total"], weight="bold"), text_align="right"),
+                    rx.table.row_header_cell(a.currency),
+                    *[rx.table.cell(a.buckets[i], text_align="right") for i in range(len(svc.BUCKET_KEYS))],
+                    rx.table.cell(rx.text(a.total, weight="bold"), text_align="right"),
                 ),
             )
         ),
@@ -573,16 +654,16 @@ def _open_invoices_table() -> rx.Component:
             rx.foreach(
                 PortalStatementState.invoices,
                 lambda i: rx.table.row(
-                    rx.table.row_header_cell(rx.link(i["number"], href=i["href"], weight="bold")),
-                    rx.table.cell(i["shipment"]),
-                    rx.table.cell(i["due"]),
-                    rx.table.cell(invoice_status_badge(i["status"], i["status_label"])),
+                    rx.table.row_header_cell(rx.link(i.number, href=i.href, weight="bold")),
+                    rx.table.cell(i.shipment),
+                    rx.table.cell(i.due),
+                    rx.table.cell(invoice_status_badge(i.status, i.status_label)),
                     rx.table.cell(rx.vstack(
-                        rx.text(i["bucket"]),
-                        rx.cond(i["overdue"] != "", rx.text(i["overdue"], size="1", color=DANGER), rx.fragment()),
+                        rx.text(i.bucket),
+                        rx.cond(i.overdue != "", rx.text(i.overdue, size="1", color=DANGER), rx.fragment()),
                         spacing="0",
                     )),
-                    rx.table.cell(i["balance"], text_align="right"),
+                    rx.table.cell(i.balance, text_align="right"),
                 ),
             )
         ),
@@ -591,7 +672,7 @@ def _open_invoices_table() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/statement", "Statement", PortalStatementState.load)
+@area_page("portal", routes.PORTAL_STATEMENT, "Statement", PortalStatementState.load)
 def portal_statement() -> rx.Component:
     s = PortalStatementState
     return rx.vstack(
@@ -601,7 +682,7 @@ def portal_statement() -> rx.Component:
         rx.hstack(
             download_link("Download CSV", "/api/v1/statement.csv"),
             download_link("Download Excel", "/api/v1/statement.xlsx"),
-            rx.link("All invoices", href="/portal/invoices"),
+            rx.link("All invoices", href=routes.PORTAL_INVOICES),
             spacing="5",
         ),
         rx.heading("Aging", size="5", as_="h2"),

@@ -8,10 +8,13 @@ offered through the browser's own ``<datalist>``, which keyboards and screen rea
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
     DANGER,
@@ -27,14 +30,16 @@ from portal_app.components.ui import (
 from portal_app.services import locations, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, page_event, run_db
 
 TOP_FIELDS = ("mode", "origin", "destination", "ready_date", "incoterm", "cargo_value", "cargo_currency",
               "customer_reference")
 LINE_FIELDS = ("description", "packages", "length_cm", "width_cm", "height_cm", "weight_kg", "container_size_type",
                "container_count", "un_number", "dg_class")
-MODE_CHOICES = [("", "Choose how it travels")] + list(trade_codes.MODE_LABELS.items())
-SIZE_CHOICES = [("", "Choose a container")] + list(trade_codes.SIZE_TYPES.items())
+MODE_CHOICES = [("", "Choose how it travels"), *trade_codes.MODE_LABELS.items()]
+SIZE_CHOICES = [("", "Choose a container"), *trade_codes.SIZE_TYPES.items()]
 DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
 CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
 EMPTY_LINE = {**dict.fromkeys(LINE_FIELDS, ""), "dg": ""}
@@ -86,6 +91,8 @@ def _place_code(text: str) -> str:
 
 
 class QuoteFormState(SessionState):
+    AREA: ClassVar[str] = "portal"
+
     top: dict[str, str] = dict.fromkeys(TOP_FIELDS, "")
     lines: list[dict[str, str]] = [dict(EMPTY_LINE)]
     services: list[str] = []
@@ -108,19 +115,23 @@ class QuoteFormState(SessionState):
     def is_fcl(self) -> bool:
         return self.top.get("mode", "") == "ocean_fcl"
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.notice, self.error, self.busy = "", "", False
         view = await run_db(svc.get_draft, principal)
         if view is None:
             self.top, self.lines, self.services = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], []
             self.reference, self._version, self.problems = "", 0, {}
-            return None
+            return
         self._use(view)
         self.notice = f"Your unfinished request {view.reference} is back as you left it."
-        return None
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """A refusal replaces the notice with the message (each field's problem has its own place)."""
+        self.error, self.notice = exc.message, ""
+
+    def _empty_form(self) -> None:
+        self.top, self.lines, self.services, self.problems = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], [], {}
 
     def _use(self, view: svc.QuoteView) -> None:
         self.top, self.lines, self.services = form_from_view(view)
@@ -150,12 +161,10 @@ class QuoteFormState(SessionState):
         if code in trade_codes.SERVICES:
             self.services = sorted({*self.services, code} if checked else set(self.services) - {code})
 
-    async def suggest(self, which: str, text: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def suggest(self, principal: Principal, which: str, text: str) -> None:
         if which not in ("origin", "destination"):
-            return None
+            return
         self.top = {**self.top, which: str(text)[:80]}
         mode = self.top.get("mode", "")
         found: list[str] = []
@@ -163,80 +172,60 @@ class QuoteFormState(SessionState):
             try:
                 found = [f"{o.code} · {o.name}" for o in
                          await run_db(locations.search_locations, principal, mode, text, limit=8)]
-            except ServiceError:
+            except ServiceError:  # no suggestions; the field keeps what was typed
                 found = []
         if which == "origin":
             self.origin_options = found
         else:
             self.destination_options = found
-        return None
 
     def _input(self) -> svc.QuoteInput:
         top = {**self.top, "origin": _place_code(self.top.get("origin", "")),
                "destination": _place_code(self.top.get("destination", ""))}
         return input_from_form(top, self.lines, self.services)
 
-    async def _save(self, principal) -> bool:  # noqa: ANN001
-        try:
-            view = await run_db(svc.save_draft, principal, self._input(), reference=self.reference or None,
-                                expected_version=self._version or None)
-        except ServiceError as exc:
-            self.error, self.notice = exc.message, ""
-            return False
+    async def _save(self, principal: Principal) -> None:
+        view = await run_db(svc.save_draft, principal, self._input(), reference=self.reference or None,
+                            expected_version=self._version or None)
         self._use(view)
-        return True
 
-    async def save(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        if await self._save(principal):
-            self.error = ""
-            self.notice = (f"Draft {self.reference} saved. It stays here until you get prices or discard it."
-                           + (" Some fields still need attention before you can get prices." if self.problems else ""))
-        return None
+    @page_event()
+    async def save(self, principal: Principal) -> None:
+        await self._save(principal)
+        self.error = ""
+        self.notice = (f"Draft {self.reference} saved. It stays here until you get prices or discard it."
+                       + (" Some fields still need attention before you can get prices." if self.problems else ""))
 
-    async def get_prices(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            yield self._refused()
-            return
+    @page_event()
+    async def get_prices(self, principal: Principal) -> AsyncIterator[Any]:
         if self.busy:  # a second click while the first is pricing
             return
         self.busy = True
-        yield
+        yield None
         try:
-            if not await self._save(principal):
-                return
+            await self._save(principal)
             try:
                 view = await run_db(svc.submit_quote, principal, self.reference)
-            except FormInvalid as exc:
+            except FormInvalid as exc:  # each field's problem beside its field, the message above the form
                 self.problems = dict(exc.fields)
-                self.error, self.notice = exc.message, ""
-                return
-            except ServiceError as exc:
-                self.error, self.notice = exc.message, ""
-                return
-            yield rx.redirect(f"/portal/quotes/{view.reference}")
+                raise
+            yield rx.redirect(link(routes.PORTAL_QUOTE, reference=view.reference))
         finally:
             self.busy = False
 
-    async def discard(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def discard(self, principal: Principal) -> None:
         if not self.reference:
-            self.top, self.lines, self.services, self.problems = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], [], {}
-            return None
+            self._empty_form()
+            return
         try:
             await run_db(svc.discard_draft, principal, self.reference)
-        except ServiceError as exc:
+        except ServiceError as exc:  # the message only: the notice above stays
             self.error = exc.message
-            return None
-        self.top, self.lines, self.services, self.problems = dict.fromkeys(TOP_FIELDS, ""), [dict(EMPTY_LINE)], [], {}
+            return
+        self._empty_form()
         self.reference, self._version, self.error = "", 0, ""
         self.notice = "The draft was discarded. Nothing was sent."
-        return None
 
 
 S = QuoteFormState
@@ -255,7 +244,7 @@ def _described(key: rx.Var | str, field_id: rx.Var | str) -> dict:
             "aria_invalid": rx.cond(S.problems.contains(key), "true", "false")}
 
 
-def _top_input(label: str, name: str, hint: str = "", **props) -> rx.Component:
+def _top_input(label: str, name: str, hint: str = "", **props: Any) -> rx.Component:
     field_id = f"quote-{name}"
     return rx.box(
         rx.el.label(label, html_for=field_id, style=LABEL),
@@ -301,7 +290,7 @@ def _place(label: str, which: str, options: rx.Var) -> rx.Component:
     )
 
 
-def _line_input(index: rx.Var, label: str, name: str, **props) -> rx.Component:
+def _line_input(index: rx.Var, label: str, name: str, **props: Any) -> rx.Component:
     key = "lines." + index.to_string() + "." + name
     field_id = "line-" + index.to_string() + "-" + name
     return rx.box(
@@ -400,7 +389,7 @@ def _services() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/quotes/new", "Request a quote", QuoteFormState.load)
+@area_page("portal", routes.PORTAL_QUOTE_NEW, "Request a quote", QuoteFormState.load)
 def portal_quote_form() -> rx.Component:
     return rx.vstack(
         rx.heading("Request a quote", size="7", as_="h1"),
@@ -442,7 +431,7 @@ def portal_quote_form() -> rx.Component:
             rx.cond(S.busy, rx.hstack(rx.spinner(), rx.text("Pricing your request…"), role="status"), rx.fragment()),
             spacing="3", align="center", wrap="wrap",
         ),
-        rx.link("Back to your quotes", href="/portal/quotes"),
+        rx.link("Back to your quotes", href=routes.PORTAL_QUOTES),
         spacing="4",
         width="100%",
     )

@@ -10,11 +10,15 @@ is being made, so a double click, a retry or a second tab's attempt at the same 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -34,7 +38,9 @@ from portal_app.components.work_queue import button_link, text_field
 from portal_app.services import bookings, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
-from portal_app.ui.session import SessionState, last_path_segment, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES = [("all", "All"), ("draft", "Draft"), ("requested", "Requested"), ("quoted", "Quoted"),
@@ -59,15 +65,30 @@ def pdf_url(reference: str) -> str:
     return f"/api/v1/quote-requests/{reference}/pdf"
 
 
-def quote_row_view(r: svc.QuoteRow) -> dict[str, str]:
-    return {
-        "reference": r.reference, "href": (f"/portal/quotes/{r.reference}" if r.status != "draft"
-                                           else "/portal/quotes/new"),
-        "status": r.status, "mode": trade_codes.MODE_LABELS.get(r.mode or "", "—"),
-        "route": f"{r.origin or '?'} → {r.destination or '?'}", "ready": fmt_date(r.ready_date),
-        "options": str(r.options), "best": r.best_total_text or "—",
-        "pdf": pdf_url(r.reference) if r.status != "draft" else "",
-    }
+@dataclass(frozen=True)
+class QuoteListRow:
+    """One quote request in the list, as shown."""
+
+    reference: str
+    href: str
+    status: str
+    mode: str
+    route: str
+    ready: str
+    options: str
+    best: str
+    pdf: str
+
+
+def quote_row_view(r: svc.QuoteRow) -> QuoteListRow:
+    return QuoteListRow(
+        reference=r.reference,
+        href=link(routes.PORTAL_QUOTE, reference=r.reference) if r.status != "draft" else routes.PORTAL_QUOTE_NEW,
+        status=r.status, mode=trade_codes.MODE_LABELS.get(r.mode or "", "—"),
+        route=f"{r.origin or '?'} → {r.destination or '?'}", ready=fmt_date(r.ready_date),
+        options=str(r.options), best=r.best_total_text or "—",
+        pdf=pdf_url(r.reference) if r.status != "draft" else "",
+    )
 
 
 def cargo_line_text(ln: svc.CargoLineView) -> str:
@@ -84,72 +105,113 @@ def cargo_line_text(ln: svc.CargoLineView) -> str:
     return text
 
 
-def option_view(o: svc.OptionView) -> dict[str, str]:
-    return {
-        "id": str(o.id), "carrier": o.carrier_name or o.carrier_code or "Our team's price",
-        "total": o.total_text, "transit": f"{o.transit_days} days", "valid": fmt_datetime(o.valid_until),
-        "status": o.status, "notes": o.notes or "", "manual": "yes" if o.is_manual else "",
-        "shipment": o.shipment_reference or "",
-    }
+@dataclass(frozen=True)
+class OptionCard:
+    """One priced option of the quote. ``id`` only names which option was chosen."""
+
+    id: str
+    carrier: str
+    total: str
+    transit: str
+    valid: str
+    status: str
+    notes: str
+    manual: bool
+    shipment: str
+    shipment_href: str
 
 
-def charge_view(c: svc.OptionChargeView, currency: str) -> dict[str, str]:
-    return {"code": c.code, "description": c.description, "quantity": format(c.quantity.normalize(), "f"),
-            "amount": f"{currency} {c.amount:,.2f}"}
+@dataclass(frozen=True)
+class ChargeLine:
+    code: str
+    description: str
+    quantity: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class QuoteSummary:
+    """The quote request the page shows (empty until read)."""
+
+    reference: str = ""
+    status: str = ""
+    status_words: str = ""
+    mode: str = ""
+    route: str = ""
+    ready: str = ""
+    incoterm: str = ""
+    services: str = ""
+    weight: str = ""
+    volume: str = ""
+    manual: bool = False
+    manual_due: str = ""
+    requested_by: str = ""
+    pdf: str = ""
+    draft: bool = False
+
+
+def option_view(o: svc.OptionView) -> OptionCard:
+    return OptionCard(
+        id=str(o.id), carrier=o.carrier_name or o.carrier_code or "Our team's price",
+        total=o.total_text, transit=f"{o.transit_days} days", valid=fmt_datetime(o.valid_until),
+        status=o.status, notes=o.notes or "", manual=o.is_manual,
+        shipment=o.shipment_reference or "",
+        shipment_href=link(routes.PORTAL_SHIPMENT, reference=o.shipment_reference) if o.shipment_reference else "",
+    )
+
+
+def charge_view(c: svc.OptionChargeView, currency: str) -> ChargeLine:
+    return ChargeLine(code=c.code, description=c.description, quantity=format(c.quantity.normalize(), "f"),
+                      amount=f"{currency} {c.amount:,.2f}")
 
 
 class PortalQuotesState(SessionState):
-    rows: list[dict[str, str]] = []
+    AREA: ClassVar[str] = "portal"
+
+    rows: list[QuoteListRow] = []
     status: str = "all"
     page: int = 1
     pages: int = 1
     total: int = 0
     error: str = ""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         chosen = (parse_qs(self.router.url.query).get("status") or ["all"])[0]
         self.status = chosen if chosen in dict(STATUS_CHOICES) else "all"
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def choose_status(self, value: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def choose_status(self, principal: Principal, value: str) -> None:
         self.status = value if value in dict(STATUS_CHOICES) else "all"
         self.page = 1
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
-        return None
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
-        try:
-            result = await run_db(svc.list_quotes, principal, status=None if self.status == "all" else self.status,
-                                  page=self.page, page_size=PAGE_SIZE)
-        except ServiceError as exc:
-            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
-            return
+    async def _fetch(self, principal: Principal) -> None:
+        result = await run_db(svc.list_quotes, principal, status=None if self.status == "all" else self.status,
+                              page=self.page, page_size=PAGE_SIZE)
         self.error = ""
         self.rows = [quote_row_view(r) for r in result.rows]
         self.total, self.pages = result.total, result.pages
 
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The list could not be read: the message instead of any rows."""
+        self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
+
 
 class PortalQuoteState(SessionState):
-    quote: dict[str, str] = {}
+    AREA: ClassVar[str] = "portal"
+
+    quote: QuoteSummary = QuoteSummary()
     lines: list[str] = []
-    options: list[dict[str, str]] = []
-    charges: dict[str, list[dict[str, str]]] = {}
+    options: list[OptionCard] = []
+    charges: dict[str, list[ChargeLine]] = {}
     sort: str = "cheapest"
     not_found: str = ""
     error: str = ""
@@ -159,75 +221,63 @@ class PortalQuoteState(SessionState):
     booking: bool = False
     _key: str = ""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         self.error, self.notice, self.booking_option, self.booking_errors, self.booking = "", "", "", {}, False
         await self._read(principal, last_path_segment(self.router.url.path)[:40])
-        return None
 
-    async def _read(self, principal, reference: str) -> None:  # noqa: ANN001
+    async def _read(self, principal: Principal, reference: str) -> None:
         try:
             q = await run_db(svc.get_quote, principal, reference, sort=self.sort)
-        except ServiceError as exc:
-            self.not_found, self.quote, self.options, self.charges = exc.message, {}, [], {}
+        except ServiceError as exc:  # the page shows "not found" in place of the quote
+            self.not_found, self.quote, self.options, self.charges = exc.message, QuoteSummary(), [], {}
             return
         self.not_found = ""
-        self.quote = {
-            "reference": q.reference, "status": q.status, "status_words": STATUS_WORDS.get(q.status, q.status),
-            "mode": q.mode_label or "—", "route": f"{q.origin_name or q.origin or '?'} ({q.origin or '?'}) → "
-                                               f"{q.destination_name or q.destination or '?'} ({q.destination or '?'})",
-            "ready": fmt_date(q.ready_date), "incoterm": q.incoterm or "—",
-            "services": ", ".join(trade_codes.SERVICES.get(s, s) for s in q.services) or "None",
-            "weight": f"{q.gross_weight_kg:,.1f} kg", "volume": f"{q.volume_m3:,.3f} m³",
-            "manual": "yes" if q.is_manual else "", "manual_due": fmt_datetime(q.manual_due_at),
-            "requested_by": q.requested_by, "pdf": pdf_url(q.reference), "draft": "yes" if q.status == "draft" else "",
-        }
+        self.quote = QuoteSummary(
+            reference=q.reference, status=q.status, status_words=STATUS_WORDS.get(q.status, q.status),
+            mode=q.mode_label or "—", route=f"{q.origin_name or q.origin or '?'} ({q.origin or '?'}) → "
+                                            f"{q.destination_name or q.destination or '?'} ({q.destination or '?'})",
+            ready=fmt_date(q.ready_date), incoterm=q.incoterm or "—",
+            services=", ".join(trade_codes.SERVICES.get(s, s) for s in q.services) or "None",
+            weight=f"{q.gross_weight_kg:,.1f} kg", volume=f"{q.volume_m3:,.3f} m³",
+            manual=q.is_manual, manual_due=fmt_datetime(q.manual_due_at),
+            requested_by=q.requested_by, pdf=pdf_url(q.reference), draft=q.status == "draft",
+        )
         self.lines = [cargo_line_text(ln) for ln in q.lines]
         self.options = [option_view(o) for o in q.options]
         self.charges = {str(o.id): [charge_view(c, o.currency) for c in o.charges] for o in q.options}
 
     @property
     def _reference(self) -> str:
-        return self.quote.get("reference", "")
+        return self.quote.reference
 
-    async def sort_by(self, value: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def sort_by(self, principal: Principal, value: str) -> None:
         self.sort = value if value in svc.SORTS else "cheapest"
         await self._read(principal, self._reference)
-        return None
 
-    async def start_booking(self, option_id: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def start_booking(self, principal: Principal, option_id: str) -> None:
         try:
             option = await run_db(svc.mark_booking_started, principal, int(option_id))
-        except (ServiceError, ValueError) as exc:
+        except (ServiceError, ValueError) as exc:  # a refusal, or an option id that is not a number
             self.error = getattr(exc, "message", "That option is not in your quotes. Reload the page.")
-            return None
+            return
         if not option.can_accept:
             self.error = "This price can no longer be booked. Copy the request to get fresh prices."
-            return None
+            return
         self.booking_option, self.booking_errors, self.error = str(option.id), {}, ""
         self._key = f"page-{uuid.uuid4().hex}"  # one booking per opened form, whatever happens next
-        return None
 
     def close_booking(self) -> None:
         self.booking_option, self.booking_errors = "", {}
 
-    async def book(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            yield self._refused()
-            return
+    @page_event()
+    async def book(self, principal: Principal, form: dict) -> AsyncIterator[Any]:
         if self.booking or not self.booking_option:
             return
         self.booking = True
-        yield
+        yield None
         try:
             data = bookings.BookingInput(
                 **{f: (str(form.get(f, "")).strip() or None) if f not in ("shipper_name", "consignee_name",
@@ -237,39 +287,23 @@ class PortalQuoteState(SessionState):
             )
             result = await run_db(bookings.accept_option, principal, int(self.booking_option), data,
                                   idempotency_key=self._key)
-        except FormInvalid as exc:
+        except FormInvalid as exc:  # each field's problem beside the booking form's field
             self.booking_errors, self.error = dict(exc.fields), exc.message
-            return
-        except ServiceError as exc:
-            self.error = exc.message
             return
         finally:
             self.booking = False
-        yield rx.redirect(f"/portal/shipments/{result.shipment_reference}?booked=1")
+        yield rx.redirect(link(routes.PORTAL_SHIPMENT, reference=result.shipment_reference) + "?booked=1")
 
-    async def decline(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        try:
-            await run_db(svc.decline_quote, principal, self._reference, str(form.get("reason", "")).strip() or None)
-        except ServiceError as exc:
-            self.error = exc.message
-            return None
+    @page_event()
+    async def decline(self, principal: Principal, form: dict) -> None:
+        await run_db(svc.decline_quote, principal, self._reference, str(form.get("reason", "")).strip() or None)
         self.notice = "You declined these prices. Nothing was booked."
         await self._read(principal, self._reference)
-        return None
 
-    async def copy(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
-        try:
-            await run_db(svc.copy_to_draft, principal, self._reference)
-        except ServiceError as exc:
-            self.error = exc.message
-            return None
-        return rx.redirect("/portal/quotes/new")
+    @page_event()
+    async def copy(self, principal: Principal) -> Any:
+        await run_db(svc.copy_to_draft, principal, self._reference)
+        return rx.redirect(routes.PORTAL_QUOTE_NEW)
 
 
 # --------------------------------------------------------------------------------------------------- list page
@@ -280,23 +314,23 @@ L = PortalQuotesState
 
 def _list_row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
-        rx.table.cell(rx.badge(r["status"], variant="soft", high_contrast=True)),
-        rx.table.cell(r["mode"]),
-        rx.table.cell(r["route"]),
-        rx.table.cell(r["ready"]),
-        rx.table.cell(r["options"]),
-        rx.table.cell(r["best"]),
-        rx.table.cell(rx.cond(r["pdf"] != "", download_link("PDF", r["pdf"], "Quote " + r["reference"] + " as PDF"),
+        rx.table.row_header_cell(rx.link(r.reference, href=r.href, weight="bold")),
+        rx.table.cell(rx.badge(r.status, variant="soft", high_contrast=True)),
+        rx.table.cell(r.mode),
+        rx.table.cell(r.route),
+        rx.table.cell(r.ready),
+        rx.table.cell(r.options),
+        rx.table.cell(r.best),
+        rx.table.cell(rx.cond(r.pdf != "", download_link("PDF", r.pdf, "Quote " + r.reference + " as PDF"),
                               "—")),
     )
 
 
-@area_page("portal", "/portal/quotes", "Quotes", PortalQuotesState.load)
+@area_page("portal", routes.PORTAL_QUOTES, "Quotes", PortalQuotesState.load)
 def portal_quotes() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.heading("Quotes", size="7", as_="h1"), rx.spacer(),
-                  button_link("Request a quote", "/portal/quotes/new"), width="100%", align="center"),
+                  button_link("Request a quote", routes.PORTAL_QUOTE_NEW), width="100%", align="center"),
         rx.box(
             rx.el.label("Status", html_for="quotes-status", style={"font_weight": "600", "display": "block"}),
             rx.el.select(*[rx.el.option(text, value=v) for v, text in STATUS_CHOICES], id="quotes-status",
@@ -333,8 +367,8 @@ def _charges(option_id: rx.Var) -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
                                        for h in ("Charge", "Quantity", "Amount")])),
         rx.table.body(rx.foreach(Q.charges[option_id], lambda c: rx.table.row(
-            rx.table.row_header_cell(c["description"]), rx.table.cell(c["quantity"]),
-            rx.table.cell(c["amount"], text_align="right")))),
+            rx.table.row_header_cell(c.description), rx.table.cell(c.quantity),
+            rx.table.cell(c.amount, text_align="right")))),
         size="1", width="100%",
     )
 
@@ -342,19 +376,19 @@ def _charges(option_id: rx.Var) -> rx.Component:
 def _option(o: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(o["carrier"], size="4", as_="h3"),
-            rx.text(o["total"], size="6", weight="bold", data_testid="option-total"),
-            rx.text("All-in · ", o["transit"], " in transit", size="2"),
-            rx.text("Valid until ", o["valid"], size="1", color=MUTED_TEXT),
-            rx.cond(o["notes"] != "", rx.text(o["notes"], size="2", color=MUTED_TEXT), rx.fragment()),
-            _charges(o["id"]),
+            rx.heading(o.carrier, size="4", as_="h3"),
+            rx.text(o.total, size="6", weight="bold", data_testid="option-total"),
+            rx.text("All-in · ", o.transit, " in transit", size="2"),
+            rx.text("Valid until ", o.valid, size="1", color=MUTED_TEXT),
+            rx.cond(o.notes != "", rx.text(o.notes, size="2", color=MUTED_TEXT), rx.fragment()),
+            _charges(o.id),
             rx.match(
-                o["status"],
-                ("offered", primary_button("Book this option", type="button", on_click=Q.start_booking(o["id"]),
-                                           aria_label="Book the " + o["carrier"] + " option for " + o["total"])),
-                ("accepted", rx.link("Booked as ", o["shipment"], href="/portal/shipments/" + o["shipment"])),
+                o.status,
+                ("offered", primary_button("Book this option", type="button", on_click=Q.start_booking(o.id),
+                                           aria_label="Book the " + o.carrier + " option for " + o.total)),
+                ("accepted", rx.link("Booked as ", o.shipment, href=o.shipment_href)),
                 ("expired", rx.text("This price has expired.", color=DANGER, weight="medium")),
-                rx.text("Not offered any more (", o["status"], ").", color=MUTED_TEXT),
+                rx.text("Not offered any more (", o.status, ").", color=MUTED_TEXT),
             ),
             spacing="2", width="100%",
         ),
@@ -364,7 +398,7 @@ def _option(o: rx.Var) -> rx.Component:
 
 
 def _booking_form() -> rx.Component:
-    def field(label: str, name: str, hint: str = "", **props) -> rx.Component:
+    def field(label: str, name: str, hint: str = "", **props: Any) -> rx.Component:
         field_id = f"booking-{name}"
         return rx.box(
             rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
@@ -443,32 +477,32 @@ def _decline() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/quotes/[reference]", "Quote", PortalQuoteState.load)
+@area_page("portal", routes.PORTAL_QUOTE, "Quote", PortalQuoteState.load)
 def portal_quote() -> rx.Component:
     q = Q.quote
     return rx.cond(
         Q.not_found != "",
         rx.vstack(rx.heading("Quote not found", size="7", as_="h1"), error_callout(Q.not_found),
-                  rx.link("Back to your quotes", href="/portal/quotes")),
+                  rx.link("Back to your quotes", href=routes.PORTAL_QUOTES)),
         rx.vstack(
             rx.hstack(
-                rx.heading("Quote ", q["reference"], size="7", as_="h1"),
-                rx.badge(q["status"], variant="soft", high_contrast=True),
+                rx.heading("Quote ", q.reference, size="7", as_="h1"),
+                rx.badge(q.status, variant="soft", high_contrast=True),
                 rx.spacer(),
-                download_link("Download PDF", q["pdf"], "Quote " + q["reference"] + " as PDF"),
+                download_link("Download PDF", q.pdf, "Quote " + q.reference + " as PDF"),
                 width="100%", align="center",
             ),
             rx.cond(Q.notice != "", info_callout(Q.notice), rx.fragment()),
             rx.cond(Q.error != "", error_callout(Q.error, data_testid="quote-page-error"), rx.fragment()),
             _summary(),
             rx.cond(
-                (q["status"] == "requested") & (q["manual"] == "yes"),
+                (q.status == "requested") & q.manual,
                 info_callout(rx.text("No rate card fits this request, so our team is pricing it by hand. You will "
-                                     "have prices by ", q["manual_due"], " and we will notify you.")),
+                                     "have prices by ", q.manual_due, " and we will notify you.")),
                 rx.fragment(),
             ),
             rx.cond(
-                q["status"] == "expired",
+                q.status == "expired",
                 rx.callout(
                     rx.hstack(rx.text("These prices have expired and cannot be booked. Copy the request to get "
                                       "today's prices; nothing else changes."),
@@ -494,12 +528,12 @@ def portal_quote() -> rx.Component:
                         width="100%", align="center",
                     ),
                     responsive_grid(rx.foreach(Q.options, _option), wide=3, middle=2),
-                    rx.cond(q["status"] == "quoted", _decline(), rx.fragment()),
+                    rx.cond(q.status == "quoted", _decline(), rx.fragment()),
                     spacing="3", width="100%",
                 ),
                 rx.fragment(),
             ),
-            rx.link("Back to your quotes", href="/portal/quotes"),
+            rx.link("Back to your quotes", href=routes.PORTAL_QUOTES),
             spacing="4",
             width="100%",
         ),

@@ -8,11 +8,14 @@ event: all or nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.document_upload import file_dropzone
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -26,27 +29,37 @@ from portal_app.components.ui import (
 from portal_app.services import documents as docs
 from portal_app.services import help_centre
 from portal_app.services import requests as svc
-from portal_app.services.errors import ServiceError
 from portal_app.services.file_storage import ACCEPTED_DESCRIPTION as ACCEPTED
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, page_event, run_db
 
 UPLOAD_ID = "request-attachment"
 FIELDS = ("category", "priority", "subject", "body")
 
 
+@dataclass(frozen=True)
+class SuggestedArticle:
+    """A help article that may answer the request, offered before it is sent."""
+
+    title: str
+    url: str
+    snippet: str
+
+
 class PortalNewRequestState(SessionState):
+    AREA: ClassVar[str] = "portal"
+
     form: dict[str, str] = {"category": "other", "priority": "normal", "subject": "", "body": ""}
     about: dict[str, str] = {}  # shipment, invoice, document from the link that opened the form
     about_words: list[str] = []  # the same, as shown: "shipment SH0001234"
     problems: dict[str, str] = {}
-    suggestions: list[dict[str, str]] = []  # help articles that may answer it, offered before it is sent
+    suggestions: list[SuggestedArticle] = []  # help articles that may answer it, offered before it is sent
     error: str = ""
     sending: bool = False
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         query = parse_qs(self.router.url.query)
         about = {k: (query.get(k) or [""])[0].strip()[:40] for k in ("shipment", "invoice", "document")}
         self.about = {k: v for k, v in about.items() if v}
@@ -57,23 +70,19 @@ class PortalNewRequestState(SessionState):
                         else "tracking" if "shipment" in self.about else "other")
         self.form = {"category": category, "priority": "normal", "subject": "", "body": ""}
         self.problems, self.error, self.sending, self.suggestions = {}, "", False, []
-        return None
 
-    async def set_field(self, name: str, value: str):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def set_field(self, principal: Principal, name: str, value: str) -> None:
         if name in FIELDS:
             self.form = {**self.form, name: str(value)[:svc.opening.MAX_BODY_CHARS]}
             self.problems = {k: v for k, v in self.problems.items() if k != name}
         if name in ("subject", "body"):
             await self._suggest(principal)
-        return None
 
-    async def _suggest(self, principal) -> None:  # noqa: ANN001
+    async def _suggest(self, principal: Principal) -> None:
         text = f"{self.form['subject']} {self.form['body']}".strip()
         found = await run_db(help_centre.suggest_articles, principal, text) if len(text) >= 8 else []
-        self.suggestions = [{"title": a.title, "url": a.url, "snippet": a.snippet} for a in found]
+        self.suggestions = [SuggestedArticle(title=a.title, url=a.url, snippet=a.snippet) for a in found]
 
     def _check(self) -> dict[str, str]:
         problems = {}
@@ -83,11 +92,8 @@ class PortalNewRequestState(SessionState):
             problems["body"] = "Tell us what you need; the more detail, the faster we can answer."
         return problems
 
-    async def send(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        principal = await self._authorize_upload("portal")
-        if principal is None:
-            yield self._refused()
-            return
+    @page_event(upload=True)
+    async def send(self, principal: Principal, files: list[rx.UploadFile]) -> AsyncIterator[Any]:
         if self.sending:
             return
         self.problems, self.error = self._check(), ""
@@ -95,7 +101,7 @@ class PortalNewRequestState(SessionState):
             self.error = "Some fields need your attention (see below). Nothing was sent."
             return
         self.sending = True
-        yield
+        yield None
         try:
             attachments = [(f.filename or "", f.file) for f in files][:1]
             document = self.about.get("document", "")
@@ -107,21 +113,16 @@ class PortalNewRequestState(SessionState):
                 document_id=int(document) if document.isdigit() else None,
                 context=self._context(),
             )
-        except ServiceError as exc:
-            self.error = exc.message
-            return
         finally:
             self.sending = False
         yield rx.clear_selected_files(UPLOAD_ID)
-        yield rx.redirect(f"/portal/requests/{ticket.reference}?new=1")
+        yield rx.redirect(link(routes.PORTAL_REQUEST, reference=ticket.reference) + "?new=1")
 
     def _context(self) -> dict[str, Any]:
-        return {"page": "/portal/requests/new", "opened_from": dict(self.about), "source": "portal"}
+        return {"page": routes.PORTAL_REQUEST_NEW, "opened_from": dict(self.about), "source": "portal"}
 
-    async def file_rejected(self, rejected: list[dict[str, Any]]):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def file_rejected(self, principal: Principal, rejected: list[dict[str, Any]]) -> Any:
         self.error = (f"That file cannot be attached: choose one file of at most {docs.max_upload_mb()} MB "
                       f"({ACCEPTED}). Nothing was sent.")
         return rx.clear_selected_files(UPLOAD_ID)
@@ -155,9 +156,9 @@ def _suggestions() -> rx.Component:
         rx.box(
             rx.heading("These help articles may answer it", size="3", as_="h2"),
             rx.el.ul(rx.foreach(S.suggestions, lambda a: rx.el.li(
-                rx.link(a["title"], rx.text(" (opens in a new tab, your request stays here)", as_="span",
-                                            class_name="sr-only"), href=a["url"], is_external=True),
-                rx.text(a["snippet"], size="2", color=MUTED_TEXT))),
+                rx.link(a.title, rx.text(" (opens in a new tab, your request stays here)", as_="span",
+                                        class_name="sr-only"), href=a.url, is_external=True),
+                rx.text(a.snippet, size="2", color=MUTED_TEXT))),
                 style={"margin": "6px 0 0 18px"}),
             rx.text("If they do not, send your request: our team will answer.", size="2", color=MUTED_TEXT),
             role="region", aria_label="Help articles that may answer it", data_testid="request-suggestions",
@@ -177,7 +178,7 @@ def _about() -> rx.Component:
     )
 
 
-@area_page("portal", "/portal/requests/new", "New request", PortalNewRequestState.load)
+@area_page("portal", routes.PORTAL_REQUEST_NEW, "New request", PortalNewRequestState.load)
 def portal_new_request() -> rx.Component:
     return rx.vstack(
         rx.heading("New request", size="7", as_="h1"),
@@ -211,7 +212,7 @@ def portal_new_request() -> rx.Component:
                 rx.hstack(
                     primary_button(rx.cond(S.sending, "Sending…", "Send request"), type="button",
                                    on_click=S.send(rx.upload_files(upload_id=UPLOAD_ID)), disabled=S.sending),
-                    rx.link("Cancel", href="/portal/requests"),
+                    rx.link("Cancel", href=routes.PORTAL_REQUESTS),
                     align="center", spacing="4",
                 ),
                 spacing="4", width="100%",

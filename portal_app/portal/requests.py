@@ -3,10 +3,13 @@ filtered by status and category or found by reference, subject or shipment; newe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
 
+from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
@@ -21,23 +24,41 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import button_link
 from portal_app.services import requests as svc
 from portal_app.services.errors import ServiceError
-from portal_app.ui.session import SessionState, run_db
+from portal_app.ui import routes
+from portal_app.ui.routes import link
+from portal_app.ui.session import SessionState, page_event, run_db
 
 PAGE_SIZE = 25
 STATUS_CHOICES = [("active", "Open and waiting"), ("all", "All"), *svc.STATUS_LABELS.items()]
 CATEGORY_CHOICES = [("", "Any category"), *svc.CATEGORY_LABELS.items()]
 
 
-def request_row_view(r: svc.RequestRow) -> dict[str, str]:
-    return {
-        "reference": r.reference, "href": f"/portal/requests/{r.reference}", "subject": r.subject,
-        "category": r.category_label, "status": r.status_label, "raised_by": r.raised_by,
-        "about": r.shipment_reference or r.invoice_number or "—", "updated": fmt_datetime(r.updated_at),
-    }
+@dataclass(frozen=True)
+class RequestListRow:
+    """One request in the list, as shown."""
+
+    reference: str
+    href: str
+    subject: str
+    category: str
+    status: str
+    raised_by: str
+    about: str
+    updated: str
+
+
+def request_row_view(r: svc.RequestRow) -> RequestListRow:
+    return RequestListRow(
+        reference=r.reference, href=link(routes.PORTAL_REQUEST, reference=r.reference), subject=r.subject,
+        category=r.category_label, status=r.status_label, raised_by=r.raised_by,
+        about=r.shipment_reference or r.invoice_number or "—", updated=fmt_datetime(r.updated_at),
+    )
 
 
 class PortalRequestsState(SessionState):
-    rows: list[dict[str, str]] = []
+    AREA: ClassVar[str] = "portal"
+
+    rows: list[RequestListRow] = []
     status: str = "active"
     category: str = ""
     search: str = ""
@@ -46,10 +67,8 @@ class PortalRequestsState(SessionState):
     total: int = 0
     error: str = ""
 
-    async def load(self):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def load(self, principal: Principal) -> None:
         query = parse_qs(self.router.url.query)
         status = (query.get("status") or ["active"])[0]
         category = (query.get("category") or [""])[0]
@@ -57,37 +76,30 @@ class PortalRequestsState(SessionState):
         self.category = category if category in svc.CATEGORY_LABELS else ""
         self.search, self.page = (query.get("q") or [""])[0][:100], 1
         await self._fetch(principal)
-        return None
 
-    async def apply(self, form: dict):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def apply(self, principal: Principal, form: dict) -> None:
         status, category = str(form.get("status", "active")), str(form.get("category", ""))
         self.status = status if status in dict(STATUS_CHOICES) else "active"
         self.category = category if category in svc.CATEGORY_LABELS else ""
         self.search, self.page = str(form.get("q", "")).strip()[:100], 1
         await self._fetch(principal)
-        return None
 
-    async def go_to_page(self, delta: int):  # noqa: ANN201
-        principal = await self._authorize("portal")
-        if principal is None:
-            return self._refused()
+    @page_event()
+    async def go_to_page(self, principal: Principal, delta: int) -> None:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
-        return None
 
-    async def _fetch(self, principal) -> None:  # noqa: ANN001
+    async def _fetch(self, principal: Principal) -> None:
         filters = svc.RequestFilters(status=self.status, category=self.category or None, search=self.search or None)
-        try:
-            result = await run_db(svc.list_requests, principal, filters, page=self.page, page_size=PAGE_SIZE)
-        except ServiceError as exc:
-            self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
-            return
+        result = await run_db(svc.list_requests, principal, filters, page=self.page, page_size=PAGE_SIZE)
         self.error = ""
         self.rows = [request_row_view(r) for r in result.rows]
         self.total, self.pages = result.total, result.pages
+
+    def _service_refused(self, exc: ServiceError) -> None:
+        """The list could not be read: the message instead of any rows."""
+        self.error, self.rows, self.total, self.pages = exc.message, [], 0, 1
 
 
 S = PortalRequestsState
@@ -95,7 +107,7 @@ S = PortalRequestsState
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
+        rx.table.row_header_cell(rx.link(r.reference, href=r.href, weight="bold")),
         *[rx.table.cell(r[k]) for k in ("subject", "category", "status", "about", "raised_by", "updated")],
     )
 
@@ -108,11 +120,11 @@ def _select(label: str, name: str, field_id: str, choices: list[tuple[str, str]]
     )
 
 
-@area_page("portal", "/portal/requests", "Requests", PortalRequestsState.load)
+@area_page("portal", routes.PORTAL_REQUESTS, "Requests", PortalRequestsState.load)
 def portal_requests() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.heading("Requests", size="7", as_="h1"), rx.spacer(),
-                  button_link("New request", "/portal/requests/new"), width="100%", align="center"),
+                  button_link("New request", routes.PORTAL_REQUEST_NEW), width="100%", align="center"),
         rx.text("Questions and changes you sent to our team, with every reply. Everyone in your company sees "
                 "them.", color=MUTED_TEXT),
         rx.el.form(

@@ -17,6 +17,7 @@ from portal_app.components.shipment_detail import (
     ShipmentDetailBase,
     shipment_detail_view,
 )
+from portal_app.ui import routes
 from portal_app.ui.session import SessionState
 
 
@@ -27,11 +28,11 @@ class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, Booki
         await self._load_changes(principal, reference, self.summary.get("status", ""))
 
 
-@area_page("portal", "/portal/shipments/[reference]", "Shipment", PortalShipmentDetailState.load)
+@area_page("portal", routes.PORTAL_SHIPMENT, "Shipment", PortalShipmentDetailState.load)
 def portal_shipment_detail() -> rx.Component:
     state = PortalShipmentDetailState
     return rx.vstack(
-        shipment_detail_view(state, "/portal/shipments"),
+        shipment_detail_view(state, routes.PORTAL_SHIPMENTS),
         rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
         rx.cond(state.not_found == "", booking_changes_view(state), rx.fragment()),
         width="100%",

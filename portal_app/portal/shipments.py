@@ -9,6 +9,7 @@ import reflex as rx
 
 from portal_app.components.layout import area_page
 from portal_app.components.shipment_list import ShipmentListBase, shipments_table
+from portal_app.ui import routes
 from portal_app.ui.session import SessionState
 
 
@@ -16,6 +17,6 @@ class PortalShipmentsState(ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
 
-@area_page("portal", "/portal/shipments", "Shipments", PortalShipmentsState.load)
+@area_page("portal", routes.PORTAL_SHIPMENTS, "Shipments", PortalShipmentsState.load)
 def portal_shipments() -> rx.Component:
     return shipments_table(PortalShipmentsState, show_company=False, heading="Your shipments")

@@ -77,7 +77,8 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
     an id and shows the problem banner.
 
     The browser sees (and may send) only the arguments after ``principal``: the handler's signature is rewritten,
-    and a payload naming any other argument is refused.
+    and a payload naming any other argument is refused. A handler that yields (to show progress before it ends)
+    is wrapped the same way and its updates pass through.
     """
 
     def decorate(fn: Handler) -> Callable[..., Awaitable]:
@@ -98,9 +99,25 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
             except ServiceError as exc:
                 return self._service_refused(exc)
 
-        handler.__signature__ = visible  # type: ignore[attr-defined]
-        handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "principal"}
-        return handler
+        @functools.wraps(fn)
+        async def stream(self: SessionState, *args: Any, **kwargs: Any) -> Any:
+            """The same for a handler that yields (shows progress before its end): each yield passes through."""
+            bound = visible.bind(self, *args, **kwargs)
+            where = area or self.AREA
+            principal = await (self._authorize_upload(where) if upload else self._authorize(where))
+            if principal is None:
+                yield self._refused()
+                return
+            try:
+                async for update in fn(self, principal, *bound.args[1:], **bound.kwargs):
+                    yield update
+            except ServiceError as exc:
+                yield self._service_refused(exc)
+
+        wrapped = stream if inspect.isasyncgenfunction(fn) else handler
+        wrapped.__signature__ = visible  # type: ignore[attr-defined]
+        wrapped.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "principal"}
+        return wrapped
 
     return decorate
 
