@@ -152,7 +152,7 @@ def page(app_url: str):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
-        context.expose_function("reportCspViolation", lambda violation: violations.append(violation))
+        context.expose_function("reportCspViolation", lambda violation: violations.append(violation))  # noqa: PLW0108 - Playwright needs a Python function, not a bound builtin
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         pg = context.new_page()
         pg.set_default_timeout(30_000)

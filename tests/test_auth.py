@@ -138,8 +138,8 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(world, db):
 
 
 def test_form_login_redirects_back_and_failure_says_what_to_do(client, world):
-    bad = client.post("/api/auth/login", data={"email": "customer_user@alfa.test", "password": "x", "next": "/portal/shipments"},
-                      follow_redirects=False)
+    form = {"email": "customer_user@alfa.test", "password": "x", "next": "/portal/shipments"}
+    bad = client.post("/api/auth/login", data=form, follow_redirects=False)
     assert bad.status_code == 303 and bad.headers["location"].startswith("/login?error=invalid_credentials")
     assert "next=%2Fportal%2Fshipments" in bad.headers["location"]
     good = client.post("/api/auth/login", data={"email": "customer_user@alfa.test", "password": PASSWORD,

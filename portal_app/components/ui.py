@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -23,16 +24,16 @@ BUTTON_STYLE = {
 }
 
 
-def primary_button(text: str, **props) -> rx.Component:
+def primary_button(text: str, **props: Any) -> rx.Component:
     return rx.button(text, style=BUTTON_STYLE, cursor="pointer", **props)
 
 
-def secondary_button(text: str, **props) -> rx.Component:
+def secondary_button(text: str, **props: Any) -> rx.Component:
     return rx.button(text, variant="outline", color=ACCENT, cursor="pointer", **props)
 
 
 def responsive_grid(*children: rx.Component, narrow: int = 1, wide: int = 2, middle: int | None = None,
-                    **props) -> rx.Component:
+                    **props: Any) -> rx.Component:
     """A grid of ``narrow`` columns on phones and ``wide`` from 1024 px (``middle`` from 768 px, if given),
     laid out by portal.css through CSS variables.
 
@@ -57,7 +58,7 @@ def pager(state: type[rx.State]) -> rx.Component:
     )
 
 
-def labelled_input(label: str, name: str, **props) -> rx.Component:
+def labelled_input(label: str, name: str, **props: Any) -> rx.Component:
     """A visible label tied to its input by id, so screen readers and tests find it by its name.
 
     The input is the browser's own element styled like the theme's text field (portal.css ``.text-input``;
@@ -87,11 +88,11 @@ def labelled_checkbox(label: str, name: str, *, checked: rx.Var | bool, input_id
     )
 
 
-def error_callout(message: rx.Var | str, **props) -> rx.Component:
+def error_callout(message: rx.Var | str, **props: Any) -> rx.Component:
     return rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%", **props)
 
 
-def info_callout(message: rx.Var | str, **props) -> rx.Component:
+def info_callout(message: rx.Var | str, **props: Any) -> rx.Component:
     return rx.callout(message, icon="info", role="status", width="100%", **props)
 
 
@@ -126,7 +127,7 @@ def status_badge(status: rx.Var) -> rx.Component:
     return tone_badge(status, rx.match(status, *STATUS_TONES.items(), "gray"))
 
 
-def native_post_form(*children: rx.Component, action: str, form_id: str, **props) -> rx.Component:
+def native_post_form(*children: rx.Component, action: str, form_id: str, **props: Any) -> rx.Component:
     """A form that really posts to an HTTP route (sign-in, sign-out), so the server's response sets cookies.
 
     Reflex forms always cancel the browser's submit; ``form.submit()`` sends it natively without re-entering
@@ -166,7 +167,7 @@ def fact_list(pairs: rx.Var | list[tuple[str, rx.Var | str]], *, strong: bool = 
 
 
 def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
-               row: Callable[[rx.Var], rx.Component], **props) -> rx.Component:
+               row: Callable[[rx.Var], rx.Component], **props: Any) -> rx.Component:
     """A small table of ``rows`` (one ``row(item)`` each) under column headers, named ``caption`` for assistive
     technology."""
     props.setdefault("size", "1")

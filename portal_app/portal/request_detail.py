@@ -101,8 +101,7 @@ class PortalRequestState(SessionState):
             rating=f"{d.satisfaction} of 5" if d.satisfaction else "",
             reopen_until=fmt_datetime(d.reopen_until) if d.reopen_until else "",
         )
-        answer = ("Answered" if r.first_response.label.startswith("Met") or r.first_response.label.startswith(
-            "Missed") else f"We aim to answer by {r.first_response.due_local}")
+        answer = "Answered" if r.first_response.settled else f"We aim to answer by {r.first_response.due_local}"
         self.facts = [["Status", r.status_label], ["Category", r.category_label], ["Priority", r.priority.title()],
                       ["Raised by", f"{r.raised_by} on {fmt_datetime(r.created_at)}"], ["First answer", answer]]
         self.messages = [message_view(m, staff_page=False) for m in d.messages]
