@@ -34,8 +34,6 @@ KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_quotes.ManualOptionIn",
     "v1_quotes.QuoteIn",
     "v1_rates.RateCardIn",
-    "v1_rates.RateCardOut",
-    "v1_rates.RateCardRowOut",
     "v1_rates.RateChargeIn",
     "v1_tower.BulkEtaIn",
     "v1_tower.BulkMilestoneIn",

@@ -65,9 +65,9 @@ def test_a_good_csv_is_imported_in_one_go(qworld: QuoteWorld):
         view = svc.get_rate_card(db, qworld.manager, report.card_ids[1])
         assert (view.row.mode, view.row.origin, view.row.destination, view.row.carrier_code) == ("air", "SIN", "AMS",
                                                                                                  "SQ")
-        assert [(c.code, c.min_quantity, c.rate) for c in view.charges] == [
+        assert [(c.code, c.min_quantity, c.rate) for c in view.charge_lines] == [
             ("FRT", D("0.000"), D("4.1000")), ("FRT", D("100.000"), D("3.2000")), ("FSC", None, D("0.9000"))]
-        ins = svc.get_rate_card(db, qworld.manager, report.card_ids[0]).charges[-1]
+        ins = svc.get_rate_card(db, qworld.manager, report.card_ids[0]).charge_lines[-1]
         assert (ins.basis, ins.percent_of, ins.service, ins.minimum_charge) == ("percent", "cargo_value",
                                                                                  "insurance", D("30.00"))
         audit = db.exec(select(AuditLog).where(AuditLog.action == "rate_cards_imported")).all()
@@ -84,7 +84,7 @@ def test_excel_is_imported_like_csv(qworld: QuoteWorld):
         report = svc.import_rate_cards(db, qworld.manager, "rates.xlsx", buffer.getvalue())
         card = svc.get_rate_card(db, qworld.manager, report.card_ids[0])
     assert report.imported and report.cards == 1
-    assert card.row.valid_from == date(2026, 1, 1) and card.charges[0].rate == D("4.1000")
+    assert card.row.valid_from == date(2026, 1, 1) and card.charge_lines[0].rate == D("4.1000")
 
 
 def test_a_file_with_any_bad_row_is_refused_whole_with_a_report(qworld: QuoteWorld):

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -64,41 +62,8 @@ class RateCardIn(Body):
         )
 
 
-class RateCardRowOut(BaseModel):
-    """One card as the API serves it: :class:`RateCardRow`'s fields flat, then the card's notes, version and charges
-    (the service's :class:`RateCardView` keeps the row apart)."""
-
-    id: int
-    mode: str
-    origin: str
-    origin_name: str
-    destination: str
-    destination_name: str
-    carrier_code: str | None
-    carrier_name: str | None
-    valid_from: date
-    valid_to: date
-    currency: str
-    transit_days: int
-    is_active: bool
-    state: str = Field(description="active (valid today), expired, future, inactive")
-    charges: int
-    updated_at: datetime
-
-
-class RateCardOut(RateCardRowOut):
-    notes: str | None
-    version: int
-    charge_lines: list[svc.RateChargeView]
-
-
 class ActiveIn(Body):
     expected_version: Version | None = None
-
-
-def card_out(view: svc.RateCardView) -> RateCardOut:
-    return RateCardOut(**asdict(view.row), notes=view.notes, version=view.version,
-                       charge_lines=list(view.charges))
 
 
 @router.get("/rate-cards", response_model=PageOut[svc.RateCardRow])
@@ -159,28 +124,28 @@ async def import_rate_cards(request: Request, principal: Caller, db: Db) -> svc.
     return report
 
 
-@router.get("/rate-cards/{card_id}", response_model=RateCardOut, responses={404: {}})
-def get_rate_card(card_id: Id, principal: Caller, db: Db) -> RateCardOut:
-    return card_out(svc.get_rate_card(db, principal, card_id))
+@router.get("/rate-cards/{card_id}", response_model=svc.RateCardView, responses={404: {}})
+def get_rate_card(card_id: Id, principal: Caller, db: Db) -> svc.RateCardView:
+    return svc.get_rate_card(db, principal, card_id)
 
 
-@router.post("/rate-cards", response_model=RateCardOut, status_code=201, responses={403: {}, 422: {}})
-def create_rate_card(body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
-    return card_out(svc.create_rate_card(db, principal, body.to_input()))
+@router.post("/rate-cards", response_model=svc.RateCardView, status_code=201, responses={403: {}, 422: {}})
+def create_rate_card(body: RateCardIn, principal: Caller, db: Db) -> svc.RateCardView:
+    return svc.create_rate_card(db, principal, body.to_input())
 
 
-@router.put("/rate-cards/{card_id}", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}, 422: {}})
-def update_rate_card(card_id: Id, body: RateCardIn, principal: Caller, db: Db) -> RateCardOut:
+@router.put("/rate-cards/{card_id}", response_model=svc.RateCardView, responses={403: {}, 404: {}, 409: {}, 422: {}})
+def update_rate_card(card_id: Id, body: RateCardIn, principal: Caller, db: Db) -> svc.RateCardView:
     """Replace the card's fields and charges (options already offered keep their prices)."""
-    return card_out(svc.update_rate_card(db, principal, card_id, body.to_input(),
-                                         expected_version=body.expected_version))
+    return svc.update_rate_card(db, principal, card_id, body.to_input(),
+                                expected_version=body.expected_version)
 
 
-@router.post("/rate-cards/{card_id}/deactivate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
-def deactivate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
-    return card_out(svc.set_rate_card_active(db, principal, card_id, False, expected_version=body.expected_version))
+@router.post("/rate-cards/{card_id}/deactivate", response_model=svc.RateCardView, responses={403: {}, 404: {}, 409: {}})
+def deactivate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> svc.RateCardView:
+    return svc.set_rate_card_active(db, principal, card_id, False, expected_version=body.expected_version)
 
 
-@router.post("/rate-cards/{card_id}/activate", response_model=RateCardOut, responses={403: {}, 404: {}, 409: {}})
-def activate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> RateCardOut:
-    return card_out(svc.set_rate_card_active(db, principal, card_id, True, expected_version=body.expected_version))
+@router.post("/rate-cards/{card_id}/activate", response_model=svc.RateCardView, responses={403: {}, 404: {}, 409: {}})
+def activate_rate_card(card_id: Id, body: ActiveIn, principal: Caller, db: Db) -> svc.RateCardView:
+    return svc.set_rate_card_active(db, principal, card_id, True, expected_version=body.expected_version)

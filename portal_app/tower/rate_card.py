@@ -94,7 +94,7 @@ def card_form_view(view: svc.RateCardView) -> tuple[CardForm, list[ChargeLine]]:
                     transit_days=str(r.transit_days), notes=view.notes or "", state=r.state,
                     title=f"{r.origin} → {r.destination}", names=f"{r.origin_name} to {r.destination_name}",
                     valid=f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}", active="yes" if r.is_active else "")
-    charges = [ChargeLine(**{k: _text(getattr(c, k)) for k in CHARGE_FIELDS}) for c in view.charges]
+    charges = [ChargeLine(**{k: _text(getattr(c, k)) for k in CHARGE_FIELDS}) for c in view.charge_lines]
     return card, charges
 
 

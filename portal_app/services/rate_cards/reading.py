@@ -112,10 +112,8 @@ def get_rate_card(db: Session, principal: Principal, card_id: int) -> RateCardVi
     charges = db.exec(select(RateCharge).where(col(RateCharge.rate_card_id) == int(card_id))
                       .order_by(col(RateCharge.id))).all()
     card = found[0]
-    return RateCardView(
-        row=_row(found, clock.today()), notes=card.notes, version=card.version,
-        charges=tuple(_charge_view(c) for c in charges),
-    )
+    return RateCardView(**vars(_row(found, clock.today())), notes=card.notes, version=card.version,
+                        charge_lines=tuple(_charge_view(c) for c in charges))
 
 
 def _charge_view(c: RateCharge) -> RateChargeView:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
@@ -112,11 +112,18 @@ class RateCardRow:
 
 
 @dataclass(frozen=True)
-class RateCardView:
-    row: RateCardRow
+class RateCardView(RateCardRow):
+    """One card with its notes, version and charge lines (the API serves it as it is: the row's fields flat;
+    ``charges`` is the row's count, ``charge_lines`` the charges themselves)."""
+
     notes: str | None
     version: int
-    charges: tuple[RateChargeView, ...] = ()
+    charge_lines: tuple[RateChargeView, ...] = ()
+
+    @property
+    def row(self) -> RateCardRow:
+        """The card as the list shows it."""
+        return RateCardRow(**{f.name: getattr(self, f.name) for f in fields(RateCardRow)})
 
 
 @dataclass(frozen=True)
