@@ -1,0 +1,109 @@
+"""ETA changes with a reason code: the ETA history, the customer's timeline and the followers' notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from models import (
+    EtaChange,
+    Milestone,
+    Shipment,
+    ShipmentUpdate,
+)
+from models.enums import Visibility
+from portal_app.auth.principal import Principal
+from portal_app.services import notifications
+from portal_app.services.errors import ValidationFailed
+from portal_app.services.shipment_activity import REASON_LABELS
+from portal_app.services.workspace.common import (
+    ARRIVAL_STEPS,
+    NOTHING_SAVED,
+    EditResult,
+    Planned,
+    _aware,
+    _delay_minutes,
+    _edit,
+    _text,
+    load_shipment,
+)
+
+# The fixed list of reasons for an ETA change (code -> label the customer reads).
+ETA_REASONS: dict[str, str] = REASON_LABELS
+
+
+def eta_reasons() -> list[tuple[str, str]]:
+    return list(ETA_REASONS.items())
+
+
+def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_hours: float | None,
+                      text: str) -> int:
+    """Tell the shipment's followers who want ETA changes of this size (their preferences decide, per channel)."""
+    done = notifications.notify(db, "eta_changed", [], f"New ETA for {shipment.reference}", text,
+                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change.id}",
+                                shipment_id=shipment.id, company_id=shipment.company_id,
+                                eta_shift_hours=shift_hours, at=change.created_at)
+    return len(done.recipients)
+
+
+
+def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
+              reason_code: str, reason_text: str | None) -> Planned:
+    eta = _aware("New ETA", new_eta)
+    if eta is None:
+        raise ValidationFailed(f"Give the new estimated arrival. {NOTHING_SAVED}")
+    code = (reason_code or "").strip().upper()
+    if code not in ETA_REASONS:
+        raise ValidationFailed(f"Unknown reason {reason_code!r}. Use one of: {', '.join(ETA_REASONS)}. "
+                               f"{NOTHING_SAVED}")
+    if shipment.ata is not None:
+        raise ValidationFailed(f"Shipment {shipment.reference} has already arrived "
+                               f"({shipment.ata:%Y-%m-%d %H:%M} UTC); correct the arrival milestone instead. "
+                               f"{NOTHING_SAVED}")
+    if abs(eta - now) > timedelta(days=730):
+        raise ValidationFailed(f"{eta:%Y-%m-%d} is more than two years away. Check the year. {NOTHING_SAVED}")
+    previous = shipment.eta_estimated or shipment.eta_planned
+    if previous is not None and previous == eta:
+        raise ValidationFailed(f"The ETA of {shipment.reference} is already {eta:%Y-%m-%d %H:%M} UTC. "
+                               f"{NOTHING_SAVED}")
+    note = _text(reason_text, 400) or None
+    label = ETA_REASONS[code]
+    shift = round((eta - previous).total_seconds() / 3600, 1) if previous else None
+
+    def write_rows() -> None:
+        assert shipment.id is not None  # a stored row
+        change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
+                           reason_text=note, changed_by_id=principal.user_id, source="ops", created_at=now)
+        db.add(change)
+        step = db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id,
+                                               col(Milestone.code).in_(sorted(ARRIVAL_STEPS)))).first()
+        if step is not None:
+            step.estimated_at = eta
+            step.updated_at = now
+            step.version += 1
+            db.add(step)
+        was = f" (was {previous:%d %b %Y %H:%M} UTC)" if previous else ""
+        text = f"New estimated arrival: {eta:%d %b %Y %H:%M} UTC{was}. Reason: {label}." + (f" {note}" if note else "")
+        db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
+                              visibility=Visibility.CUSTOMER.value, body=text, author_id=principal.user_id,
+                              created_at=now))
+        db.flush()
+        _notify_followers(db, shipment, change, shift, text)
+
+    values = {"eta_estimated": eta, "delay_minutes": _delay_minutes(shipment.eta_planned, eta)}
+    return Planned("eta_changed", values, {"eta_estimated": shipment.eta_estimated},
+                   {"eta_estimated": eta, "reason_code": code, "reason_text": note}, result=shift,
+                   after_lock=write_rows)
+
+
+def change_eta(db: Session, principal: Principal, reference: str, new_eta: object, reason_code: str,
+               reason_text: str | None = None, *, expected_version: int) -> EditResult:
+    """A new estimated arrival with a reason code: the ETA history, the customer's timeline and a notification
+    to each follower who wants it."""
+    your_input = {"new_eta": new_eta, "reason_code": reason_code, "reason_text": reason_text}
+    _edit(db, principal, reference, expected_version, your_input,
+          lambda s, now: plan_eta(db, principal, s, now, new_eta, reason_code, reason_text))
+    shipment = load_shipment(db, principal, reference)
+    return EditResult(shipment.reference, shipment.version,
+                      f"ETA changed to {shipment.eta_estimated:%d %b %Y %H:%M} UTC; the customer sees it.")
