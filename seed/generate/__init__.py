@@ -7,8 +7,9 @@ Time model: ``now`` is midnight UTC at the start of the anchor date. A milestone
 it happened before ``now``; the shipment status, ETD/ETA fields, delay, documents, invoices, requests and
 exceptions are all derived from the same milestone timeline.
 
-The parts: ``generator`` (the class, its tables and counters), ``steps`` (one shipment, step by step), ``money``,
-``documents``, ``narrative``, ``quotes``, ``requests``, ``exceptions``; ``common`` holds what they share.
+The parts: ``generator`` (the class, its tables and counters), ``steps`` (one shipment, step by step),
+``planning`` (its route, timeline, load, numbers and parties), ``rows`` (its own rows), ``money``, ``documents``,
+``narrative``, ``quotes``, ``requests``, ``exceptions``; ``common`` holds what they share.
 """
 
 from seed.generate.common import Charge, Ship, _midnight

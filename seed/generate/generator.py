@@ -24,8 +24,10 @@ from seed.generate.documents import Documents
 from seed.generate.exceptions import Exceptions
 from seed.generate.money import Money
 from seed.generate.narrative import Narrative
+from seed.generate.planning import ShipmentPlanning
 from seed.generate.quotes import Quotes
 from seed.generate.requests import Requests
+from seed.generate.rows import ShipmentRows
 from seed.generate.steps import ShipmentSteps
 from seed.reference_data import (
     Place,
@@ -37,7 +39,9 @@ from seed.static_rows import CompanyCtx, StaticContext
 from seed.writer import IdAllocator
 
 
-class ShipmentGenerator(ShipmentSteps, Money, Documents, Narrative, Quotes, Requests, Exceptions):
+class ShipmentGenerator(
+    ShipmentSteps, ShipmentPlanning, ShipmentRows, Money, Documents, Narrative, Quotes, Requests, Exceptions
+):
     """Every shipment and what hangs off it, drawn from one random generator in a fixed order."""
 
     def __init__(
