@@ -21,7 +21,7 @@ from tests.quote_world import QuoteWorld, add_card, start_fresh, submitted
 D = Decimal
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def lane(qworld: QuoteWorld) -> dict[str, int]:
     """Air Bangkok -> Milan: two live cards, plus an expired, an inactive and a not-yet-valid one."""
     today = clock.today()

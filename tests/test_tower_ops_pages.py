@@ -118,9 +118,10 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
     with oworld.session() as db:
         made = tasks.create_task(db, oworld.manager, tasks.TaskInput("Chase the carrier", due_at=T0 - H,
                                                                      assignee_id=oworld.agent.user_id))
+    # the manager works from Rotterdam (the seed): due times read in Central European Time
     row = task_page.task_row_view(made, T0)
     assert row["overdue"] == "yes" and row["breached"] == "yes" and row["left"] == "Breached 1 h 0 min ago"
-    assert row["due"] == "2026-11-10 08:00 UTC" and row["assignee"] == "Olivia Agent" and row["active"] == "yes"
+    assert row["due"] == "2026-11-10 09:00 CET" and row["assignee"] == "Olivia Agent" and row["active"] == "yes"
     person = workload.WorkloadRow(7, "Li Wei", open_exceptions=2, sla_breaches=1)
     view = workload_page.workload_row_view(person, "person")
     assert view["href"] == "/tower/exceptions?owner=7"
