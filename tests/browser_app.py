@@ -158,7 +158,11 @@ def page(app_url: str):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
-        context.expose_function("reportCspViolation", violations.append)
+
+        def report_csp_violation(violation: dict) -> None:  # Playwright marks the function it is given: no builtin
+            violations.append(violation)
+
+        context.expose_function("reportCspViolation", report_csp_violation)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         pg = context.new_page()
         pg.set_default_timeout(30_000)
