@@ -62,6 +62,9 @@ run: seed
 	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
 
+# The suite runs in a random order (pytest-randomly), the tests that use the running app last; the seed is printed
+# at the top. Repeat an order with PYTEST_ARGS="-p randomly --randomly-seed=N", or keep the files' order with
+# PYTEST_ARGS="-p no:randomly".
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
