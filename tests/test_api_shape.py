@@ -5,11 +5,11 @@ and so shows in review."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tests.api_shape import current_spec, published_shape
+from tests.paths import PROJECT_ROOT
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "docs" / "api-shape.json"
+SNAPSHOT = PROJECT_ROOT / "docs" / "api-shape.json"
 
 
 def test_every_operation_keeps_its_published_shape():

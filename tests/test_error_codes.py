@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
 from portal_app.services.errors import ErrorCode, FormInvalid, ServiceError
+from tests.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 SOURCES = sorted((ROOT / "portal_app").rglob("*.py"))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,9 @@ from portal_app.services.identifiers import (
     make_awb,
     make_container_number,
 )
+from tests.paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 needs_reference = pytest.mark.skipif(
     not REFERENCE.is_dir(), reason=f"shared reference data not found at {REFERENCE} (checkout without ../shared)"
 )

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from portal_app.services import rating
 from portal_app.services.rating import CardRules, CargoPiece, ChargeRule, NoMatch, Priced
+from tests.paths import PROJECT_ROOT
 
 D = Decimal
 READY = date(2026, 3, 10)
@@ -273,11 +274,10 @@ def test_totals_are_exact_sums_of_rounded_lines(n, length, width, height, kg, cu
 def test_trade_codes_match_the_reference_files():
     """The form's Incoterms and container types are the ones in the project's reference data (seed/data/)."""
     import csv
-    from pathlib import Path
 
     from portal_app.services import trade_codes
 
-    data = Path(__file__).resolve().parent.parent / "seed" / "data"
+    data = PROJECT_ROOT / "seed" / "data"
     with open(data / "incoterms_2020.csv", newline="", encoding="utf-8") as fh:
         terms = {r["code"]: r for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
     assert set(trade_codes.INCOTERMS) == set(terms)

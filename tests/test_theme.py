@@ -4,16 +4,16 @@ one of them, or its badges and callouts would render without colour."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from portal_app.theme import ACCENT, GRAY, THEME_COLORS
+from tests.paths import PROJECT_ROOT
 
 RADIX_SCALES = {
     "amber", "blue", "bronze", "brown", "crimson", "cyan", "gold", "grass", "gray", "green", "indigo", "iris",
     "jade", "lime", "mauve", "mint", "olive", "orange", "pink", "plum", "purple", "red", "ruby", "sage", "sand",
     "sky", "slate", "teal", "tomato", "violet", "yellow",
 }
-SOURCE = Path(__file__).resolve().parent.parent / "portal_app"
+SOURCE = PROJECT_ROOT / "portal_app"
 
 
 def test_every_colour_named_in_the_code_is_loaded():
