@@ -43,8 +43,8 @@ def test_a_json_value_of_the_wrong_type_is_refused_not_coerced(cworld: ConfigWor
 
 def test_a_reply_sent_as_a_form_still_reads_its_text_values(world):
     """Forms carry only text: a multipart reply's ``internal`` and ``expected_version`` are read from it."""
-    from tests.test_api import client_for
-    from tests.test_documents import pdf_bytes
+    from tests.api.test_api import client_for
+    from tests.services.test_documents import pdf_bytes
 
     customer = client_for("customer_user@alfa.test")
     created = customer.post("/api/v1/requests", json={

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from models import AuditLog, Company
 from portal_app.api.app import build_api
+from tests.api.test_ops_api import _key_client
 from tests.config_world import ConfigWorld
 from tests.quote_world import principal_for
-from tests.test_ops_api import _key_client
 
 ADMIN = "admin@harborsky.example"
 

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal_app.api.app import build_api
+from tests.api.test_api import client_for
 from tests.factories import World
-from tests.test_api import client_for
-from tests.test_documents import pdf_bytes
+from tests.services.test_documents import pdf_bytes
 
 
 @pytest.fixture()

@@ -24,8 +24,8 @@ from portal_app.auth import sessions, tab_sessions, upload_principals
 from portal_app.auth.sessions import SESSION_COOKIE
 from portal_app.edge.upload_gate import UploadGate, upload_handler_names
 from tests.factories import PASSWORD, World
-from tests.test_documents import pdf_bytes
-from tests.test_page_binding import REDIS_URL, Tab, _redis_or_skip, _run_tab, app  # noqa: F401  (fixture)
+from tests.pages.test_page_binding import REDIS_URL, Tab, _redis_or_skip, _run_tab, app  # noqa: F401  (fixture)
+from tests.services.test_documents import pdf_bytes
 
 
 def _upload_handler() -> str:

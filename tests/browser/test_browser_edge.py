@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser_app import CHROMIUM, CHROMIUM_ARGS, DEMO_CUSTOMER, SHARED_APP, _at, sign_in
-from tests.test_documents import pdf_bytes
+from tests.services.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
 EVIL = "http://evil.example"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_browser_tower_quotes import AGENT, MANAGER
 from tests.browser_app import ARTIFACTS, sign_in
-from tests.test_browser_tower_quotes import AGENT, MANAGER
 
 pytestmark = pytest.mark.browser
 

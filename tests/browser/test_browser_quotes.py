@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.browser.test_browser_tower_quotes import AGENT
 from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, sign_in
-from tests.test_browser_tower_quotes import AGENT
 
 pytestmark = pytest.mark.browser
 

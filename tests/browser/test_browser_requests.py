@@ -9,8 +9,8 @@ import re
 import httpx
 import pytest
 
+from tests.browser.test_browser_documents import _pdf, _sign_in
 from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, _at
-from tests.test_browser_documents import _pdf, _sign_in
 
 pytestmark = pytest.mark.browser
 AGENT = "agent@harborsky.example"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_browser_tower_quotes import MANAGER, _customer
 from tests.browser_app import ARTIFACTS, sign_in
-from tests.test_browser_tower_quotes import MANAGER, _customer
-from tests.test_documents import pdf_bytes
+from tests.services.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
 

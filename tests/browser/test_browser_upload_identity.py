@@ -30,7 +30,7 @@ from portal_app.tower.rates import TowerRatesState
 from portal_app.tower.request_detail import TowerRequestState
 from portal_app.tower.workspace import TowerWorkspaceState
 from tests.browser_app import DEMO_CUSTOMER, sign_in
-from tests.test_documents import pdf_bytes
+from tests.services.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.browser
 

@@ -21,7 +21,7 @@ from portal_app.services.config import sla as sla_config
 from portal_app.services.errors import Conflict, FormInvalid, PermissionDenied, ValidationFailed
 from tests.config_world import ConfigWorld
 from tests.ops_world import T0, make_shipment
-from tests.test_bookings import BOOKING, fcl_quote
+from tests.services.test_bookings import BOOKING, fcl_quote
 
 
 def _audits(db: Session, action: str) -> list[AuditLog]:

@@ -283,7 +283,7 @@ def test_racing_evaluations_open_one_exception_on_postgresql(pg_oworld: QuoteWor
 
 def test_uploading_the_missing_document_resolves_its_exception(oworld: QuoteWorld, monkeypatch):
     from portal_app.services import clock, documents
-    from tests.test_documents import pdf_bytes
+    from tests.services.test_documents import pdf_bytes
 
     monkeypatch.setattr(clock, "now", lambda: T0 + H)
     with oworld.session() as db:

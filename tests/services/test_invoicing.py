@@ -12,7 +12,7 @@ from models import Invoice, InvoiceLine, Notification
 from portal_app.auth.sessions import _principal_for
 from portal_app.services.errors import Conflict, FormInvalid, PermissionDenied
 from portal_app.services.invoicing import LineInput, issue_invoice
-from tests.test_api import client_for
+from tests.api.test_api import client_for
 
 
 def _p(db, world, key):

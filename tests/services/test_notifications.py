@@ -222,8 +222,8 @@ def test_the_api_shows_only_your_own_notifications(tworld: QuoteWorld):
 
 def test_the_account_page_and_api_switch_email_to_the_daily_digest(db, monkeypatch):
     from portal_app.portal.account import PortalAccountState as S
-    from tests.test_accounts import _client, _run, _state_as, _tenant
-    from tests.test_accounts import _principal as principal_of
+    from tests.services.test_accounts import _client, _run, _state_as, _tenant
+    from tests.services.test_accounts import _principal as principal_of
 
     t = _tenant(db)
     me = principal_of(db, t.user)

@@ -16,8 +16,8 @@ from portal_app.auth.sessions import _principal_for
 from portal_app.portal.shipment_detail import PortalShipmentDetailState
 from portal_app.services import requests as svc
 from portal_app.services.requests import MAX_CONTEXT_CHARS, decode_context, encode_context, fit_context
+from tests.api.test_api import client_for
 from tests.page_states import run, state_as, use_db
-from tests.test_api import client_for
 
 ALFA_USER = "customer_user@alfa.test"
 AGENT = "ops_agent@fwd.test"

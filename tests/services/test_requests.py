@@ -19,7 +19,7 @@ from portal_app.services.documents import get_document_for_download, upload_docu
 from portal_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal_app.services.exceptions import ExceptionInput, create_exception
 from portal_app.services.requests import open_request
-from tests.test_documents import pdf_bytes
+from tests.services.test_documents import pdf_bytes
 
 
 def test_request_carries_the_context(world, db):
