@@ -27,7 +27,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
 # The app trusts one reverse proxy at this loopback address (PORTAL_TRUSTED_PROXIES); tests connect from it to act as
-# the proxy, and from 127.0.0.1 like any other client (tests/test_browser_sign_in.py).
+# the proxy, and from 127.0.0.1 like any other client (tests/browser/test_browser_sign_in.py).
 TRUSTED_PROXY = "127.0.0.2"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync"]
