@@ -67,6 +67,9 @@ check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The suite runs in a random order (pytest-randomly), the tests that use the running app last; the seed is printed
+# at the top. Repeat an order with PYTEST_ARGS="-p randomly --randomly-seed=N", or keep the files' order with
+# PYTEST_ARGS="-p no:randomly".
 test: install-test check
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -13,6 +13,8 @@ Figures (name, value, unit):
   shipment p50/p95, and the first pass's reconciliation of the seeded exceptions.
 - the tower (bench/tower.py): the KPI computation (90 days; all, and one customer and mode) and the board's
   filter mix (owner, team, customer, open exception, SLA breached or breaching) p50/p95.
+- sign-in and help search (bench/sign_in.py): a wrong password and an unknown email p50/p95 and the ratio of their
+  medians (one argon2 verification each, so near 1), and a customer's help-centre search p50/p95.
 - exports (bench/exports.py): a 200,000-row shipment export as CSV and as Excel through the ASGI app, in a
   database of its own: time, size and the process's memory growth while it is written.
 """
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-quotes", action="store_true", help="skip the quote-to-booking figures")
     parser.add_argument("--no-rules", action="store_true", help="skip the exception-rule figures")
     parser.add_argument("--no-tower", action="store_true", help="skip the tower figures (KPIs, board filter)")
+    parser.add_argument("--no-sign-in", action="store_true", help="skip the sign-in and help-search figures")
     parser.add_argument("--no-exports", action="store_true", help="skip the 200,000-row export figures")
     args = parser.parse_args(argv)
 
@@ -87,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         from bench.tower import measure_tower
 
         timed.update(measure_tower())
+    if not args.no_sign_in:
+        from bench.sign_in import measure_help_search, measure_sign_in
+
+        sign_in_timings, sign_in_values = measure_sign_in()
+        timed.update(sign_in_timings)
+        timed.update(measure_help_search())
+        values += sign_in_values
     if not args.no_exports:
         from bench.exports import measure_exports
 

@@ -8,7 +8,7 @@ Part of `python -m bench` (skip with --no-exports). On its own:
 builds bench/data/exports-<N>.db once (the demo seed without shipments, plus N plain shipments of the demo
 customer Acme inserted in bulk; --rebuild starts over), then runs each format in a fresh process, which warms up
 with a one-row export, downloads the whole export and reports the time and its peak resident memory over the
-warmed-up process's. The suite's `tests/test_export_memory.py` uses the same data builder and ASGI client on a
+warmed-up process's. The suite's `tests/services/test_export_memory.py` uses the same data builder and ASGI client on a
 smaller data set.
 """
 

@@ -2,7 +2,7 @@
 
 Every operation's parameters, request body and responses are flattened with each ``$ref`` resolved in place and
 the schema names and titles dropped, so renaming or moving a model changes nothing here while adding, removing or
-retyping a field does. ``docs/api-shape.json`` holds the shape published today; ``tests/test_api_shape.py``
+retyping a field does. ``docs/api-shape.json`` holds the shape published today; ``tests/api/test_api_shape.py``
 compares the running API with it. After a deliberate change, write it again with::
 
     .venv/bin/python -m tests.api_shape > docs/api-shape.json

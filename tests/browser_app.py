@@ -27,7 +27,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 DEMO_CUSTOMER = ("alice@acme.example", "demo-Pass-2026")
 # The app trusts one reverse proxy at this loopback address (PORTAL_TRUSTED_PROXIES); tests connect from it to act as
-# the proxy, and from 127.0.0.1 like any other client (tests/test_browser_sign_in.py).
+# the proxy, and from 127.0.0.1 like any other client (tests/browser/test_browser_sign_in.py).
 TRUSTED_PROXY = "127.0.0.2"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync"]
@@ -109,10 +109,16 @@ class SharedApp:
 SHARED_APP = SharedApp()
 
 
+def uses_the_app(item: pytest.Item) -> bool:
+    """Whether the test needs the running app (directly or through ``page`` or ``app_engine``)."""
+    return "app_url" in getattr(item, "fixturenames", ())
+
+
 def stop_after_last_user(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Stop the app once the next test does not need it, rather than leave it running through the rest of the
-    suite; a later browser test (in an unusual order) starts a fresh one."""
-    if nextitem is None or "app_url" not in nextitem.fixturenames:
+    suite. The app's users run together at the end (tests/conftest.py sorts them there), so it starts once; a later
+    one (in an order given by hand) starts a fresh app."""
+    if nextitem is None or not uses_the_app(nextitem):
         SHARED_APP.stop()
 
 
@@ -152,7 +158,11 @@ def page(app_url: str):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 900})
-        context.expose_function("reportCspViolation", lambda violation: violations.append(violation))  # noqa: PLW0108 - Playwright needs a Python function, not a bound builtin
+
+        def report_csp_violation(violation: dict) -> None:  # Playwright marks the function it is given: no builtin
+            violations.append(violation)
+
+        context.expose_function("reportCspViolation", report_csp_violation)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         pg = context.new_page()
         pg.set_default_timeout(30_000)

@@ -59,11 +59,29 @@ def _fresh_login_history(engine: sa.Engine):
 
 # The browser tests' app and page (tests/browser_app.py). Separate databases for the quote and booking tests
 # (bookings create shipments; see tests/quote_world.py) and for the ops tower tests (tests/ops_world.py).
-from tests.browser_app import app_engine, app_url, page, shared_app, stop_after_last_user  # noqa: E402,F401
-from tests.config_world import cworld  # noqa: E402,F401
-from tests.ops_world import oworld, pg_oworld  # noqa: E402,F401
-from tests.quote_world import pg_qworld, qworld  # noqa: E402,F401
-from tests.tower_world import any_world, pg_tworld, tworld  # noqa: E402,F401
+from tests.browser_app import (  # noqa: E402,F401
+    app_engine,
+    app_url,
+    page,
+    shared_app,
+    stop_after_last_user,
+    uses_the_app,
+)
+from tests.config_world import cworld, cworld_seeded  # noqa: E402,F401
+from tests.ops_world import oworld, oworld_seeded, pg_oworld, pg_oworld_seeded  # noqa: E402,F401
+from tests.quote_world import pg_qworld, pg_qworld_seeded, qworld, qworld_seeded  # noqa: E402,F401
+from tests.tower_world import any_world, pg_tworld, pg_tworld_seeded, tworld, tworld_seeded  # noqa: E402,F401
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that use the browser tests' app run last, together, in the order they were collected.
+
+    pytest-randomly (requirements-test.txt) shuffles the suite first: its hook wraps this one, so the order of the
+    modules and of the tests in each module is still the seed's (``-p randomly --randomly-seed=N`` repeats it). The
+    stable sort only moves the app's users after every other test: interleaved with the rest they would start and
+    stop the app (most of a minute each time) once per module, since it stops when the next test does not need it.
+    """
+    items.sort(key=uses_the_app)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,38 +1,44 @@
 """A database of its own for the ops tower tests (exceptions, rules, tasks, workload): the demo seed's
 configuration, companies and people, no generated shipments. Tests make the shipments they need with
-``make_shipment`` so every count is known."""
+``make_shipment`` so every count is known. Each test has a copy of its own (tests/quote_world.py)."""
 
 from __future__ import annotations
 
 import itertools
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from models import Company, Location, Milestone, Shipment, Team, User
-from tests.quote_world import QuoteWorld, build_quote_world, fresh_pg_world
+from tests.quote_world import QuoteWorld, database_copy, fresh_pg_world, sqlite_world
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 _refs = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def oworld() -> Iterator[QuoteWorld]:
-    folder = Path(tempfile.mkdtemp(prefix="portal-ops-"))
-    world = build_quote_world(f"sqlite:///{folder / 'ops.db'}")
-    yield world
-    world.engine.dispose()
+def oworld_seeded() -> Iterator[QuoteWorld]:
+    yield from sqlite_world("portal-ops")
 
 
 @pytest.fixture(scope="session")
-def pg_oworld() -> Iterator[QuoteWorld]:
+def pg_oworld_seeded() -> Iterator[QuoteWorld]:
     yield from fresh_pg_world("portal_ops")
+
+
+@pytest.fixture()
+def oworld(oworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    """The ops world for one test (a copy of the seeded one: the shipments a test makes are its own)."""
+    yield from database_copy(oworld_seeded, tmp_path_factory)
+
+
+@pytest.fixture()
+def pg_oworld(pg_oworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    yield from database_copy(pg_oworld_seeded, tmp_path_factory)
 
 
 def user_id(db: Session, email: str) -> int:

@@ -3,15 +3,20 @@ documents, SLA policies, exchange rates, demo companies and people, demo rate ca
 
 Bookings made here create shipments; keeping them out of the shared test world leaves the other modules' counts
 of shipments untouched.
+
+The seeded database is made once per test run (``*_seeded`` fixtures, session scope) and every test gets a copy of
+its own (``qworld`` and the other worlds, function scope): what one test writes no other test sees, in any order.
+A SQLite copy is a page-by-page backup of a small file, a PostgreSQL copy a ``CREATE DATABASE ... TEMPLATE``.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -92,9 +97,35 @@ def sqlite_world(prefix: str) -> Iterator[QuoteWorld]:
     world.engine.dispose()
 
 
+def sqlite_copy(seeded: QuoteWorld, folder: Path) -> Iterator[QuoteWorld]:
+    """A copy of ``seeded``'s SQLite database in ``folder``, for one test; the same people (same ids)."""
+    source, target = seeded.engine.url.database, folder / "world.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    world = replace(seeded, engine=make_engine(f"sqlite:///{target}"))
+    yield world
+    world.engine.dispose()
+
+
+def database_copy(seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    """A copy of a seeded world for one test, on the seeded world's kind of database."""
+    if seeded.engine.dialect.name == "sqlite":
+        yield from sqlite_copy(seeded, tmp_path_factory.mktemp("world"))
+    else:
+        yield from pg_copy(seeded)
+
+
 @pytest.fixture(scope="session")
-def qworld() -> Iterator[QuoteWorld]:
+def qworld_seeded() -> Iterator[QuoteWorld]:
     yield from sqlite_world("portal-quotes")
+
+
+@pytest.fixture()
+def qworld(qworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    """The quote world for one test (a copy of the seeded one)."""
+    yield from database_copy(qworld_seeded, tmp_path_factory)
 
 
 def postgres_available() -> bool:
@@ -120,6 +151,25 @@ def fresh_pg_world(prefix: str) -> Iterator[QuoteWorld]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     world = build_quote_world(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+    world.engine.dispose()
+    try:
+        yield world
+    finally:
+        world.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pg_copy(seeded: QuoteWorld) -> Iterator[QuoteWorld]:
+    """A new PostgreSQL database made from ``seeded``'s as its template, for one test; dropped afterwards."""
+    template = seeded.engine.url.database
+    name = f"{template.rsplit('_', 1)[0]}_{uuid.uuid4().hex[:8]}"
+    seeded.engine.dispose()  # a template database may have no sessions while it is copied
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    world = replace(seeded, engine=make_engine(seeded.engine.url.set(database=name).render_as_string(False)))
     try:
         yield world
     finally:
@@ -130,9 +180,14 @@ def fresh_pg_world(prefix: str) -> Iterator[QuoteWorld]:
 
 
 @pytest.fixture(scope="session")
-def pg_qworld() -> Iterator[QuoteWorld]:
-    """The same world on a fresh PostgreSQL database (dropped afterwards)."""
+def pg_qworld_seeded() -> Iterator[QuoteWorld]:
     yield from fresh_pg_world("portal_quotes")
+
+
+@pytest.fixture()
+def pg_qworld(pg_qworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    """The same world on PostgreSQL, for one test (a database copied from the seeded one, dropped afterwards)."""
+    yield from database_copy(pg_qworld_seeded, tmp_path_factory)
 
 
 def start_fresh(db: Session, principal: Principal) -> None:

@@ -1,5 +1,6 @@
 """A database of its own for the tower tests (board, bulk actions, workspace, KPIs): the demo seed without
-shipments, plus shipments each test makes with :func:`make_shipment`, so every figure is known by hand."""
+shipments, plus shipments each test makes with :func:`make_shipment`, so every figure is known by hand. Each test
+has a copy of its own (tests/quote_world.py)."""
 
 from __future__ import annotations
 
@@ -22,20 +23,31 @@ from models import (
 )
 from models.enums import ReferenceKind
 from portal_app.services.references import normalize_reference
-from tests.quote_world import QuoteWorld, fresh_pg_world, sqlite_world
+from tests.quote_world import QuoteWorld, database_copy, fresh_pg_world, sqlite_world
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 _serial = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def tworld() -> Iterator[QuoteWorld]:
+def tworld_seeded() -> Iterator[QuoteWorld]:
     yield from sqlite_world("portal-tower")
 
 
 @pytest.fixture(scope="session")
-def pg_tworld() -> Iterator[QuoteWorld]:
+def pg_tworld_seeded() -> Iterator[QuoteWorld]:
     yield from fresh_pg_world("portal_tower")
+
+
+@pytest.fixture()
+def tworld(tworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    """The tower world for one test (a copy of the seeded one: the shipments a test makes are its own)."""
+    yield from database_copy(tworld_seeded, tmp_path_factory)
+
+
+@pytest.fixture()
+def pg_tworld(pg_tworld_seeded: QuoteWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteWorld]:
+    yield from database_copy(pg_tworld_seeded, tmp_path_factory)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
