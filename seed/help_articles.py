@@ -2,7 +2,7 @@
 
 ``audience`` is ``public`` (everyone, signed out too) or ``customers`` (signed-in customers only). ``keywords`` are
 the words customers use that the text may not (they weigh twice as much as the body in search). Staff edit all of
-it later at /tower/help; tests/test_help_search_quality.py checks that realistic questions find these articles.
+it later at /tower/help; tests/services/test_help_search_quality.py checks that realistic questions find these articles.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ runs. These aliases work the same in a path, in a query string and inside a body
         assignee_id: Id | None = None
 
 Domain rules (at most 120 transit days, a ready date not in the past) stay in the services, which say why.
-``tests/test_api_inputs.py`` walks the OpenAPI description and fails for any integer or number without both bounds;
-``tests/test_api_fuzz.py`` fuzzes every operation against its description.
+``tests/api/test_api_inputs.py`` walks the OpenAPI description and fails for any integer or number without both bounds;
+``tests/api/test_api_fuzz.py`` fuzzes every operation against its description.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ demo-seeded SQLite database of its own, so routes that change data run too. Two 
 - ``negative_data_rejection``: input that breaks the schema (wrong type, out of bounds, missing) is refused with
   a 4xx, never accepted.
 
-Run it alone with ``.venv/bin/python -m pytest tests/test_api_fuzz.py -q``. ``PORTAL_FUZZ_EXAMPLES`` sets the
+Run it alone with ``.venv/bin/python -m pytest tests/api/test_api_fuzz.py -q``. ``PORTAL_FUZZ_EXAMPLES`` sets the
 number of generated cases per operation in the fuzzing phase (default 8, which keeps the suite fast; the
 coverage phase adds the boundary and type-mutation cases of every parameter whatever the number); raise it for
 a longer run before a release. The seed is fixed, so a failure reproduces; ``PORTAL_FUZZ_SEED`` changes it.

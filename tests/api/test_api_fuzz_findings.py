@@ -1,4 +1,4 @@
-"""Regression tests for what the API fuzz test (tests/test_api_fuzz.py) found, each as a plain example."""
+"""Regression tests for what the API fuzz test (tests/api/test_api_fuzz.py) found, each as a plain example."""
 
 from __future__ import annotations
 

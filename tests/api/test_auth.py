@@ -85,7 +85,7 @@ def test_failures_are_recorded_for_portal_health(client, world, db):
 
 def test_lockout_after_repeated_failures_and_its_end(client, world, monkeypatch):
     """Repeated failures pause the email from the address they came from (other addresses:
-    tests/test_sign_in_limits.py)."""
+    tests/api/test_sign_in_limits.py)."""
     email = "customer_admin@alfa.test"
     for _ in range(settings.login_max_failures):
         assert login(client, email, "wrong-password-x").status_code == 401

@@ -1,6 +1,6 @@
 """The client address: the TCP peer, and X-Forwarded-For only as far as PORTAL_TRUSTED_PROXIES vouch for it.
 
-The rules here are the ones sign-in limits count by; tests/test_browser_sign_in.py checks the same through the
+The rules here are the ones sign-in limits count by; tests/browser/test_browser_sign_in.py checks the same through the
 server `make run` starts (gunicorn and uvicorn must not rewrite the peer themselves).
 """
 

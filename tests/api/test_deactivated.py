@@ -1,7 +1,7 @@
 """A deactivated user or company is refused at sign-in and for API keys with its own code, not bounced in silence.
 
 Only someone who typed the right password (or holds the key) learns why; a wrong password gets the same answer as
-for an unknown email. The sign-in page shows the message: tests/test_browser_sign_in.py.
+for an unknown email. The sign-in page shows the message: tests/browser/test_browser_sign_in.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The web edge in process: the layers `portal_app/portal_app.py` wraps around the API (portal_app/edge), driven over
 ASGI exactly as they are wired: origin checks (CSRF, login CSRF), security headers, HTTPS settings and request body
-limits. tests/test_browser_edge.py checks the same against the running app (CORS, websocket, a real browser)."""
+limits. tests/browser/test_browser_edge.py checks the same against the running app (CORS, websocket, a real browser)."""
 
 from __future__ import annotations
 

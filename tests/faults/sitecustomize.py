@@ -3,7 +3,7 @@
 Python imports ``sitecustomize`` at start-up from the path; tests/browser_app.py starts the app with this directory
 on ``PYTHONPATH`` and ``PORTAL_TEST_FAULTS=1``. Then a help-centre search for exactly ``FAULT_QUERY`` raises inside
 the search service, the way an unexpected failure (a bug, a database gone away) would; every other search works.
-The tests use it to see what a person sees when a page action fails (tests/test_browser_page_errors.py).
+The tests use it to see what a person sees when a page action fails (tests/browser/test_browser_page_errors.py).
 """
 
 import importlib.abc

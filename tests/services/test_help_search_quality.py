@@ -3,7 +3,7 @@ article that answers it, searched as a signed-in customer against the seeded art
 
 Prints the top-1 and top-3 hit rates (run with ``-s`` to see them) and requires top-3 >= 90 %:
 
-    .venv/bin/python -m pytest tests/test_help_search_quality.py -s -q
+    .venv/bin/python -m pytest tests/services/test_help_search_quality.py -s -q
 
 The figures are in docs/help-centre.md. The first 50 questions guided the synonym table and the articles'
 keywords; the last 23 were written afterwards to check questions the search had not seen (see the docs for their
