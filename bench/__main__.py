@@ -29,14 +29,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench.stats import percentile
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         values += live.values
     for name, timings in timed.items():
         results.append({"name": f"{name}_p50", "value": round(statistics.median(timings) * 1000, 2), "unit": "ms"})
-        results.append({"name": f"{name}_p95", "value": round(_percentile(timings, 95) * 1000, 2), "unit": "ms"})
+        results.append({"name": f"{name}_p95", "value": round(percentile(timings, 95) * 1000, 2), "unit": "ms"})
     results += [{"name": name, "value": value, "unit": unit} for name, value, unit in values]
 
     meta = {

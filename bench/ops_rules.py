@@ -18,6 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.stats import percentile
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
@@ -51,10 +53,6 @@ def measure_rules(passes: int = 5, shipments: int = 200) -> tuple[dict[str, list
     return timings, values
 
 
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))]
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ops_rules", description=__doc__,
@@ -77,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     timings, values = measure_rules(args.passes)
     for name, runs in timings.items():
         print(f"{name}_p50  {statistics.median(runs) * 1000:10.2f} ms")
-        print(f"{name}_p95  {_percentile(runs, 95) * 1000:10.2f} ms")
+        print(f"{name}_p95  {percentile(runs, 95) * 1000:10.2f} ms")
     for name, value, unit in values:
         print(f"{name}  {value:>10} {unit}")
     return 0

@@ -22,16 +22,13 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from bench.stats import percentile
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 CUSTOMER = "alice@acme.example"
 COLLEAGUE = "bob@acme.example"
 
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def _principal(db, email: str):
@@ -235,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, series in timings.items():
         if series:
             results.append({"name": f"{name}_p50", "value": round(statistics.median(series) * 1000, 2), "unit": "ms"})
-            results.append({"name": f"{name}_p95", "value": round(_percentile(series, 95) * 1000, 2), "unit": "ms"})
+            results.append({"name": f"{name}_p95", "value": round(percentile(series, 95) * 1000, 2), "unit": "ms"})
     results += [{"name": n, "value": v, "unit": u} for n, v, u in values]
     meta = {"database": url.split(":", 1)[0], "lanes": args.lanes, "runs": args.runs,
             "python": sys.version.split()[0], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -23,6 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.stats import percentile
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 QUESTION = "can I change the delivery address"
@@ -71,10 +73,6 @@ def measure_help_search(searches: int = 50) -> dict[str, list[float]]:
     return timings
 
 
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))]
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sign_in", description=__doc__,
@@ -98,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     timings.update(measure_help_search())
     for name, runs in timings.items():
         print(f"{name}_p50  {statistics.median(runs) * 1000:10.2f} ms")
-        print(f"{name}_p95  {_percentile(runs, 95) * 1000:10.2f} ms")
+        print(f"{name}_p95  {percentile(runs, 95) * 1000:10.2f} ms")
     for name, value, unit in values:
         print(f"{name}  {value:>10} {unit}")
     return 0
