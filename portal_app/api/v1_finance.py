@@ -67,7 +67,7 @@ class InvoiceIn(Body):
     currency: str
     issue_date: IsoDate | None = None
     due_date: IsoDate
-    lines: list[invoicing.LineInput]
+    lines: list[invoicing.InvoiceLineInput]
 
 
 class IssuedOut(BaseModel):

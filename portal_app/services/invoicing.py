@@ -32,7 +32,7 @@ _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{2,19}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class LineInput(Body):
+class InvoiceLineInput(Body):
     """One invoice line (the API's body takes a list of them)."""
 
     model_config = ConfigDict(frozen=True)
@@ -73,7 +73,7 @@ def _next_number(db: Session, issued: date) -> str:
 
 def issue_invoice(db: Session, principal: Principal, *, company_code: str | None = None,
                   shipment_reference: str | None = None, currency: str, due_date: date,
-                  lines: list[LineInput], issue_date: date | None = None, number: str | None = None
+                  lines: list[InvoiceLineInput], issue_date: date | None = None, number: str | None = None
                   ) -> IssuedInvoice:
     """Record an issued invoice for a customer company (given, or the shipment's) and notify the customer."""
     principal.require(Permission.ISSUE_INVOICES)

@@ -11,12 +11,14 @@ from sqlmodel import select
 from models import Invoice, InvoiceLine, Notification
 from portal_app.auth.sessions import _principal_for
 from portal_app.services.errors import Conflict, FormInvalid, PermissionDenied
-from portal_app.services.invoicing import LineInput, issue_invoice
+from portal_app.services.invoicing import InvoiceLineInput, issue_invoice
 from tests.api.test_api import client_for
 
 
-def _line(code: str, description: str, quantity: object, unit_price: object, tax_rate: object = "0") -> LineInput:
-    return LineInput(code=code, description=description, quantity=quantity, unit_price=unit_price, tax_rate=tax_rate)
+def _line(code: str, description: str, quantity: object, unit_price: object,
+          tax_rate: object = "0") -> InvoiceLineInput:
+    return InvoiceLineInput(code=code, description=description, quantity=quantity, unit_price=unit_price,
+                            tax_rate=tax_rate)
 
 
 def _p(db, world, key):
