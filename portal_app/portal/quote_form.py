@@ -44,6 +44,8 @@ SIZE_CHOICES = [("", "Choose a container"), *trade_codes.SIZE_TYPES.items()]
 DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
 CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
 EMPTY_LINE = {**dict.fromkeys(LINE_FIELDS, ""), "dg": ""}
+PLACE_NOT_PICKED = ("We do not know this place. Start typing the city, port or airport name and pick it from the "
+                    "list.")
 
 
 def _text(value: object) -> str:
@@ -75,12 +77,18 @@ def input_from_form(top: dict[str, str], lines: list[dict[str, str]], services: 
     def blank(value: str | None) -> str | None:
         return (value or "").strip() or None
 
-    return parse(svc.QuoteInput, {
-        **{name: blank(top.get(name)) for name in TOP_FIELDS},
-        "services": [s for s in services if s in trade_codes.SERVICES],
-        "lines": [{**{f: blank(ln.get(f)) for f in LINE_FIELDS}, "is_dangerous_goods": ln.get("dg") == "yes"}
-                  for ln in lines],
-    })
+    try:
+        return parse(svc.QuoteInput, {
+            **{name: blank(top.get(name)) for name in TOP_FIELDS},
+            "services": [s for s in services if s in trade_codes.SERVICES],
+            "lines": [{**{f: blank(ln.get(f)) for f in LINE_FIELDS}, "is_dangerous_goods": ln.get("dg") == "yes"}
+                      for ln in lines],
+        })
+    except FormInvalid as exc:  # a place name typed out without picking a suggestion is longer than any code
+        for key in ("origin", "destination"):
+            if key in exc.fields:
+                exc.fields[key] = PLACE_NOT_PICKED
+        raise
 
 
 def _place_code(text: str) -> str:
