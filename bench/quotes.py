@@ -110,7 +110,8 @@ def measure_quotes(runs: int = 200, seed: int = 11) -> tuple[dict[str, list[floa
         # 2. submit a quote as the customer (validation, pricing, options written) and 3. accept one option
         alice = _principal(db, CUSTOMER)
         demo = [c for c in live if c.notes != "Generated lane"] or live
-        booking = bookings.BookingInput("Bench Shipper Ltd", "Bench Consignee GmbH", "Bench cargo", True)
+        booking = bookings.BookingInput(shipper_name="Bench Shipper Ltd", consignee_name="Bench Consignee GmbH",
+                                         cargo_description="Bench cargo", cargo_confirmed=True)
         for n in range(max(20, runs // 4)):
             card = rng.choice(demo)
             q, lines = _request_for(db, rng, card)

@@ -16,7 +16,7 @@ from portal_app.api.exports import XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import finance as svc
 from portal_app.services import invoicing
-from portal_app.services.inputs import Amount, Body, IsoDate, PageNo, rows_per_page
+from portal_app.services.inputs import Body, IsoDate, PageNo, rows_per_page
 from portal_app.services.invoice_pdf import invoice_pdf
 from portal_app.services.paging import PageOut
 
@@ -60,14 +60,6 @@ def list_invoices(
     ))
 
 
-class InvoiceLineIn(Body):
-    code: str = Field(max_length=20)
-    description: str = Field(max_length=200)
-    quantity: Amount
-    unit_price: Amount
-    tax_rate: Amount = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
-
-
 class InvoiceIn(Body):
     company_code: str | None = Field(None, description="The customer's code; or give shipment_reference")
     shipment_reference: str | None = None
@@ -75,7 +67,7 @@ class InvoiceIn(Body):
     currency: str
     issue_date: IsoDate | None = None
     due_date: IsoDate
-    lines: list[InvoiceLineIn]
+    lines: list[invoicing.InvoiceLineInput]
 
 
 class IssuedOut(BaseModel):
@@ -93,8 +85,7 @@ def issue_invoice(body: InvoiceIn, principal: Caller, db: Db) -> IssuedOut:
     done = invoicing.issue_invoice(
         db, principal, company_code=body.company_code, shipment_reference=body.shipment_reference,
         currency=body.currency, due_date=body.due_date, issue_date=body.issue_date, number=body.number,
-        lines=[invoicing.LineInput(ln.code, ln.description, ln.quantity, ln.unit_price, ln.tax_rate)
-               for ln in body.lines])
+        lines=body.lines)
     return IssuedOut(number=done.number, total=done.total, currency=done.currency, notified_users=done.notified)
 
 

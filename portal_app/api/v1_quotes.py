@@ -19,14 +19,11 @@ from portal_app.services import locations as location_svc
 from portal_app.services import quotes as svc
 from portal_app.services.errors import NotFound
 from portal_app.services.inputs import (
-    Amount,
     Body,
     Id,
-    IsoDate,
     IsoDateTime,
     PageNo,
     Version,
-    WholeNumber,
     rows_per_page,
 )
 from portal_app.services.paging import PageOut
@@ -44,74 +41,14 @@ ModeName = Literal["ocean_fcl", "ocean_lcl", "air", "road_ftl", "road_ltl"]
 # ---------------------------------------------------------------------------------------------------- models
 
 
-class CargoLineIn(Body):
-    description: str | None = Field(None, max_length=200)
-    packages: WholeNumber | None = Field(None, description="Number of packages (loose cargo)")
-    length_cm: Amount | None = Field(None, description="Per package")
-    width_cm: Amount | None = None
-    height_cm: Amount | None = None
-    weight_kg: Amount | None = Field(None, description="Total gross weight of the line")
-    container_size_type: str | None = Field(None, max_length=4, description="ISO 6346, e.g. 22G1, 45G1 (FCL only)")
-    container_count: WholeNumber | None = None
-    is_dangerous_goods: bool = False
-    un_number: str | None = Field(None, max_length=10, description="Four digits, e.g. 1263 or 'UN 1263'")
-    dg_class: str | None = Field(None, max_length=4, description="e.g. 3, 2.1, 6.1")
-
-
-class QuoteIn(Body):
+class QuoteIn(svc.QuoteInput):
     """A quote request; every field may be left out while it is a draft."""
 
-    mode: str | None = Field(None, max_length=12, description="ocean_fcl, ocean_lcl, air, road_ftl, road_ltl")
-    origin: str | None = Field(None, max_length=10, description="UN/LOCODE (ocean, road) or IATA code (air)")
-    destination: str | None = Field(None, max_length=10)
-    ready_date: IsoDate | None = None
-    incoterm: str | None = Field(None, max_length=3)
-    services: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=4,
-                                                                 description="pickup, customs, insurance, delivery")
-    cargo_value: Amount | None = None
-    cargo_currency: str | None = Field(None, max_length=3)
-    customer_reference: str | None = Field(None, max_length=40)
-    lines: list[CargoLineIn] = Field(default_factory=list, max_length=svc.MAX_LINES)
     expected_version: Version | None = Field(None, description="Refuse to overwrite a draft saved since (409)")
-
-    def to_input(self) -> svc.QuoteInput:
-        return svc.QuoteInput(
-            mode=self.mode, origin=self.origin, destination=self.destination, ready_date=self.ready_date,
-            incoterm=self.incoterm, services=tuple(self.services), cargo_value=self.cargo_value,
-            cargo_currency=self.cargo_currency, customer_reference=self.customer_reference,
-            lines=tuple(svc.CargoLineInput(**ln.model_dump()) for ln in self.lines),
-        )
 
 
 class DeclineIn(Body):
     reason: str | None = Field(None, max_length=400)
-
-
-class BookingIn(Body):
-    shipper_name: str = Field(max_length=200)
-    consignee_name: str = Field(max_length=200)
-    cargo_description: str = Field(max_length=400)
-    cargo_confirmed: bool = Field(description="The cargo is as quoted")
-    shipper_address: str | None = Field(None, max_length=400)
-    consignee_address: str | None = Field(None, max_length=400)
-    notify_party: str | None = Field(None, max_length=200)
-    customer_reference: str | None = Field(None, max_length=40, description="Your PO or reference")
-
-
-class ManualChargeIn(Body):
-    code: str = Field(max_length=20)
-    description: str = Field(max_length=200)
-    quantity: Amount
-    unit_price: Amount
-
-
-class ManualOptionIn(Body):
-    currency: str = Field(max_length=3)
-    transit_days: WholeNumber
-    valid_until: IsoDate
-    charges: list[ManualChargeIn] = Field(max_length=40)
-    carrier_code: str | None = Field(None, max_length=10)
-    notes: str | None = Field(None, max_length=400)
 
 
 # ---------------------------------------------------------------------------------------------------- routes
@@ -168,7 +105,7 @@ def create_quote_request(
 ) -> svc.QuoteView:
     """Save your draft quote request (creates it, or updates your current draft). With `submit=true` it is priced
     at once: matching rate cards become options; if none match, our team prices it within the SLA."""
-    draft = svc.save_draft(db, principal, body.to_input(), expected_version=body.expected_version)
+    draft = svc.save_draft(db, principal, body, expected_version=body.expected_version)
     if submit:
         return svc.submit_quote(db, principal, draft.reference)
     return draft
@@ -185,7 +122,7 @@ def get_quote_request(
 @router.put("/quote-requests/{reference}", response_model=svc.QuoteView, responses={404: {}, 409: {}})
 def update_quote_request(reference: str, body: QuoteIn, principal: Caller, db: Db) -> svc.QuoteView:
     """Save changes to your draft (only drafts can change)."""
-    return svc.save_draft(db, principal, body.to_input(), reference=reference, expected_version=body.expected_version)
+    return svc.save_draft(db, principal, body, reference=reference, expected_version=body.expected_version)
 
 
 @router.delete("/quote-requests/{reference}", status_code=204, response_class=Response, responses={404: {}, 409: {}})
@@ -215,14 +152,9 @@ def copy_quote_request(reference: str, principal: Caller, db: Db) -> svc.QuoteVi
 
 @router.post("/quote-requests/{reference}/options", response_model=svc.QuoteView, status_code=201,
              responses={403: {}, 404: {}, 409: {}, 422: {}})
-def add_manual_option(reference: str, body: ManualOptionIn, principal: Caller, db: Db) -> svc.QuoteView:
+def add_manual_option(reference: str, body: svc.ManualOptionInput, principal: Caller, db: Db) -> svc.QuoteView:
     """Ops: price a request by hand; the customer is notified."""
-    data = svc.ManualOptionInput(
-        currency=body.currency, transit_days=body.transit_days, valid_until=body.valid_until,
-        charges=tuple(svc.ManualChargeInput(**c.model_dump()) for c in body.charges),
-        carrier_code=body.carrier_code, notes=body.notes,
-    )
-    return svc.add_manual_option(db, principal, reference, data)
+    return svc.add_manual_option(db, principal, reference, body)
 
 
 @router.get("/quote-requests/{reference}/pdf", response_class=Response,
@@ -254,7 +186,7 @@ def start_booking(option_id: Id, principal: Caller, db: Db) -> svc.OptionView:
 )
 def accept_option(
     option_id: Id,
-    body: BookingIn,
+    body: booking_svc.BookingInput,
     principal: Caller,
     db: Db,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100,
@@ -262,9 +194,7 @@ def accept_option(
 ) -> JSONResponse:
     """Book this option: it becomes a shipment awaiting our confirmation. Exactly once: repeating the call (same
     `Idempotency-Key`, or the same option) answers 200 with the booking made the first time."""
-    result = booking_svc.accept_option(
-        db, principal, option_id, booking_svc.BookingInput(**body.model_dump()), idempotency_key=idempotency_key
-    )
+    result = booking_svc.accept_option(db, principal, option_id, body, idempotency_key=idempotency_key)
     return JSONResponse(_BOOKING.dump_python(result, mode="json"), status_code=201 if result.created else 200)
 
 

@@ -18,7 +18,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import rate_cards as svc
 from portal_app.services.errors import ValidationFailed
-from portal_app.services.inputs import Amount, Body, Id, IsoDate, PageNo, Version, WholeNumber, rows_per_page
+from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.services.paging import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["rate cards"])
@@ -28,38 +28,8 @@ Db = Annotated[Session, Depends(get_db)]
 PageSize = rows_per_page(svc.MAX_PAGE_SIZE)
 
 
-class RateChargeIn(Body):
-    code: str = Field(max_length=20, description="FRT (freight, required), BAF, THC, DOC, CUS, INS, ...")
-    description: str = Field(max_length=120)
-    basis: str = Field(description="per_container, per_wm, per_kg, per_shipment, per_unit, percent")
-    rate: Amount = Field(description="Amount per unit, or a percentage for percent (0.35 = 0.35 %)")
-    size_type: str | None = Field(None, max_length=4, description="per_container: ISO 6346 code, empty for any")
-    min_quantity: Amount | None = Field(None, description="per_kg: weight break lower bound in kg")
-    minimum_charge: Amount | None = None
-    percent_of: str | None = Field(None, description="percent: freight or cargo_value")
-    service: str | None = Field(None, description="pickup, customs, insurance or delivery: charged only when asked")
-
-
-class RateCardIn(Body):
-    mode: str = Field(max_length=12)
-    origin: str = Field(max_length=10)
-    destination: str = Field(max_length=10)
-    valid_from: IsoDate
-    valid_to: IsoDate
-    currency: str = Field(max_length=3)
-    transit_days: WholeNumber
-    charges: list[RateChargeIn] = Field(max_length=svc.MAX_CHARGES)
-    carrier_code: str | None = Field(None, max_length=10)
-    notes: str | None = Field(None, max_length=400)
+class RateCardIn(svc.RateCardInput):
     expected_version: Version | None = Field(None, description="Updates: the version you saw (409 if it changed)")
-
-    def to_input(self) -> svc.RateCardInput:
-        return svc.RateCardInput(
-            mode=self.mode, origin=self.origin, destination=self.destination, valid_from=self.valid_from,
-            valid_to=self.valid_to, currency=self.currency, transit_days=self.transit_days,
-            charges=tuple(svc.RateChargeInput(**c.model_dump()) for c in self.charges),
-            carrier_code=self.carrier_code, notes=self.notes,
-        )
 
 
 class ActiveIn(Body):
@@ -131,13 +101,13 @@ def get_rate_card(card_id: Id, principal: Caller, db: Db) -> svc.RateCardView:
 
 @router.post("/rate-cards", response_model=svc.RateCardView, status_code=201, responses={403: {}, 422: {}})
 def create_rate_card(body: RateCardIn, principal: Caller, db: Db) -> svc.RateCardView:
-    return svc.create_rate_card(db, principal, body.to_input())
+    return svc.create_rate_card(db, principal, body)
 
 
 @router.put("/rate-cards/{card_id}", response_model=svc.RateCardView, responses={403: {}, 404: {}, 409: {}, 422: {}})
 def update_rate_card(card_id: Id, body: RateCardIn, principal: Caller, db: Db) -> svc.RateCardView:
     """Replace the card's fields and charges (options already offered keep their prices)."""
-    return svc.update_rate_card(db, principal, card_id, body.to_input(),
+    return svc.update_rate_card(db, principal, card_id, body,
                                 expected_version=body.expected_version)
 
 

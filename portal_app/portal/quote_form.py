@@ -30,6 +30,7 @@ from portal_app.components.ui import (
 from portal_app.services import locations, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.ui import routes
 from portal_app.ui.routes import link
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -43,6 +44,8 @@ SIZE_CHOICES = [("", "Choose a container"), *trade_codes.SIZE_TYPES.items()]
 DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
 CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
 EMPTY_LINE = {**dict.fromkeys(LINE_FIELDS, ""), "dg": ""}
+PLACE_NOT_PICKED = ("We do not know this place. Start typing the city, port or airport name and pick it from the "
+                    "list.")
 
 
 def _text(value: object) -> str:
@@ -68,21 +71,24 @@ def form_from_view(view: svc.QuoteView) -> tuple[dict[str, str], list[dict[str, 
 
 
 def input_from_form(top: dict[str, str], lines: list[dict[str, str]], services: list[str]) -> svc.QuoteInput:
-    """The page's fields as the service's input (text as typed: the service reads and checks the numbers)."""
+    """The page's fields as the service's input, read by the model the API takes (:func:`parse`: the same limits
+    and number rules). A value it refuses raises FormInvalid keyed like the page's fields (``lines.0.packages``),
+    so each problem shows beside its field and nothing is saved."""
     def blank(value: str | None) -> str | None:
         return (value or "").strip() or None
 
-    return svc.QuoteInput(
-        mode=blank(top.get("mode")), origin=blank(top.get("origin")), destination=blank(top.get("destination")),
-        ready_date=blank(top.get("ready_date")), incoterm=blank(top.get("incoterm")),
-        services=tuple(s for s in services if s in trade_codes.SERVICES),
-        cargo_value=blank(top.get("cargo_value")), cargo_currency=blank(top.get("cargo_currency")),
-        customer_reference=blank(top.get("customer_reference")),
-        lines=tuple(
-            svc.CargoLineInput(**{f: blank(ln.get(f)) for f in LINE_FIELDS}, is_dangerous_goods=ln.get("dg") == "yes")
-            for ln in lines
-        ),
-    )
+    try:
+        return parse(svc.QuoteInput, {
+            **{name: blank(top.get(name)) for name in TOP_FIELDS},
+            "services": [s for s in services if s in trade_codes.SERVICES],
+            "lines": [{**{f: blank(ln.get(f)) for f in LINE_FIELDS}, "is_dangerous_goods": ln.get("dg") == "yes"}
+                      for ln in lines],
+        })
+    except FormInvalid as exc:  # a place name typed out without picking a suggestion is longer than any code
+        for key in ("origin", "destination"):
+            if key in exc.fields:
+                exc.fields[key] = PLACE_NOT_PICKED
+        raise
 
 
 def _place_code(text: str) -> str:
@@ -185,7 +191,12 @@ class QuoteFormState(SessionState):
         return input_from_form(top, self.lines, self.services)
 
     async def _save(self, principal: Principal) -> None:
-        view = await run_db(svc.save_draft, principal, self._input(), reference=self.reference or None,
+        try:
+            data = self._input()
+        except FormInvalid as exc:  # each field's problem beside its field, the message above the form
+            self.problems = dict(exc.fields)
+            raise
+        view = await run_db(svc.save_draft, principal, data, reference=self.reference or None,
                             expected_version=self._version or None)
         self._use(view)
 

@@ -38,6 +38,7 @@ from portal_app.components.work_queue import button_link, text_field
 from portal_app.services import bookings, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.ui import routes
 from portal_app.ui.routes import link
 from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
@@ -279,12 +280,12 @@ class PortalQuoteState(SessionState):
         self.booking = True
         yield None
         try:
-            data = bookings.BookingInput(
+            data = parse(bookings.BookingInput, {  # the API's body: the same limits, each problem beside its field
                 **{f: (str(form.get(f, "")).strip() or None) if f not in ("shipper_name", "consignee_name",
                                                                           "cargo_description")
                    else str(form.get(f, "")).strip() for f in BOOKING_FIELDS},
-                cargo_confirmed=bool(form.get("cargo_confirmed")),
-            )
+                "cargo_confirmed": bool(form.get("cargo_confirmed")),
+            })
             result = await run_db(bookings.accept_option, principal, int(self.booking_option), data,
                                   idempotency_key=self._key)
         except FormInvalid as exc:  # each field's problem beside the booking form's field

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from models import Company, Invoice, InvoiceLine, Shipment, ShipmentFollower, User
@@ -22,6 +23,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit, clock, notifications
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound
+from portal_app.services.inputs import Amount, Body
 from portal_app.services.rating import format_money, round_money
 
 NOTHING_SAVED = "Nothing was saved."
@@ -30,13 +32,16 @@ _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{2,19}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-@dataclass(frozen=True)
-class LineInput:
-    code: str
-    description: str
-    quantity: Decimal | str | int
-    unit_price: Decimal | str | int
-    tax_rate: Decimal | str | int = Decimal("0")  # percent
+class InvoiceLineInput(Body):
+    """One invoice line (the API's body takes a list of them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(max_length=20)
+    description: str = Field(max_length=200)
+    quantity: Amount
+    unit_price: Amount
+    tax_rate: Amount = Field(Decimal("0"), description="Percent, e.g. 19 for 19 %")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def _next_number(db: Session, issued: date) -> str:
 
 def issue_invoice(db: Session, principal: Principal, *, company_code: str | None = None,
                   shipment_reference: str | None = None, currency: str, due_date: date,
-                  lines: list[LineInput], issue_date: date | None = None, number: str | None = None
+                  lines: list[InvoiceLineInput], issue_date: date | None = None, number: str | None = None
                   ) -> IssuedInvoice:
     """Record an issued invoice for a customer company (given, or the shipment's) and notify the customer."""
     principal.require(Permission.ISSUE_INVOICES)

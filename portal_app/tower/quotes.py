@@ -5,7 +5,7 @@ or how long ago it was breached; price a request by hand with several charge lin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import reflex as rx
@@ -36,6 +36,7 @@ from portal_app.components.work_queue import (
 from portal_app.services import clock, rating
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.services.trade_codes import PRICING_CURRENCIES
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -122,9 +123,10 @@ def cargo_line_view(ln: svc.CargoLineView) -> CargoLine:
     return CargoLine(description=ln.description or "—", what=what, weight=f"{_dec(ln.weight_kg)} kg", dg=dg)
 
 
-def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.ManualChargeInput, ...]]:
-    """The charge lines typed (blank lines left out) and the form line of each. The basis is not stored by the
-    service: it is added to the description the customer reads ("Ocean freight (per container)")."""
+def _charges_from(form: dict, lines: int) -> tuple[list[int], list[dict[str, str]]]:
+    """The charge lines typed (blank lines left out, as text for :func:`parse`) and the form line of each. The
+    basis is not stored by the service: it is added to the description the customer reads ("Ocean freight (per
+    container)")."""
     sent, out = [], []
     for i in range(lines):
         code, desc = str(form.get(f"code_{i}", "")).strip(), str(form.get(f"description_{i}", "")).strip()
@@ -135,8 +137,8 @@ def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.ManualCh
         if desc and basis and basis not in desc:
             desc = f"{desc} ({basis})"
         sent.append(i)
-        out.append(svc.ManualChargeInput(code=code, description=desc, quantity=qty, unit_price=price))
-    return sent, tuple(out)
+        out.append({"code": code, "description": desc, "quantity": qty, "unit_price": price})
+    return sent, out
 
 
 class TowerQuotesState(PagedQueueBase, SessionState):
@@ -178,25 +180,15 @@ class TowerQuotesState(PagedQueueBase, SessionState):
 
     @page_event("tower")
     async def price(self, principal: Principal, form: dict) -> None:
-        errors: dict[str, str] = {}
-        transit = str(form.get("transit_days", "")).strip()
-        if not transit.isdigit():
-            errors["transit_days"] = "Give the transit time as a whole number of days, e.g. 28."
-        try:
-            valid_until = date.fromisoformat(str(form.get("valid_until", "")).strip())
-        except ValueError:
-            errors["valid_until"] = "Give the last day the price holds (a date)."
         sent, charges = _charges_from(form, len(self.charge_lines))
-        if errors:
-            self.field_errors, self.error = errors, "Some fields need attention (marked below). Nothing was saved."
-            return
-        data = svc.ManualOptionInput(
-            currency=str(form.get("currency", "")), transit_days=int(transit), valid_until=valid_until,
-            charges=charges, carrier_code=str(form.get("carrier_code", "")).strip() or None,
-            notes=str(form.get("notes", "")).strip() or None,
-        )
         reference = self.selected
-        try:
+        try:  # the API's body, read from the form's text: the same limits, each problem beside its field
+            data = parse(svc.ManualOptionInput, {
+                "currency": str(form.get("currency", "")), "transit_days": str(form.get("transit_days", "")).strip(),
+                "valid_until": str(form.get("valid_until", "")).strip(), "charges": charges,
+                "carrier_code": str(form.get("carrier_code", "")).strip() or None,
+                "notes": str(form.get("notes", "")).strip() or None,
+            })
             q = await run_db(svc.add_manual_option, principal, reference, data)
         except FormInvalid as exc:
             self.field_errors, self.error, self.notice = line_errors(exc.fields, sent), exc.message, ""

@@ -31,6 +31,7 @@ from portal_app.components.work_queue import (
 from portal_app.services import rate_cards as svc
 from portal_app.services import rating
 from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.services.trade_codes import PRICING_CURRENCIES, SERVICES
 from portal_app.tower.rates import MANAGERS_ONLY, rate_state_badge
 from portal_app.ui import routes
@@ -98,20 +99,23 @@ def card_form_view(view: svc.RateCardView) -> tuple[CardForm, list[ChargeLine]]:
     return card, charges
 
 
-def _charges_from(form: dict, lines: int) -> tuple[list[int], tuple[svc.RateChargeInput, ...]]:
-    """The charge lines typed (a line with neither code nor rate is left out) and the form index of each."""
+# The form's name for a field the model names otherwise (a problem is shown beside the form's field).
+_FORM_NAMES = {"carrier_code": "carrier"}
+
+
+def _charges_from(form: dict, lines: int) -> tuple[list[int], list[dict[str, str | None]]]:
+    """The charge lines typed (a line with neither code nor rate is left out; as text for :func:`parse`) and the
+    form index of each."""
     used, out = [], []
     for i in range(lines):
         values = {k: str(form.get(f"charge_{k}_{i}", "")).strip() for k in CHARGE_FIELDS}
         if not values["code"] and not values["rate"]:
             continue
         used.append(i)
-        out.append(svc.RateChargeInput(
-            code=values["code"], description=values["description"], basis=values["basis"], rate=values["rate"],
-            size_type=values["size_type"] or None, min_quantity=values["min_quantity"] or None,
-            minimum_charge=values["minimum_charge"] or None, percent_of=values["percent_of"] or None,
-            service=values["service"] or None))
-    return used, tuple(out)
+        out.append({**{k: values[k] for k in ("code", "description", "basis", "rate")},
+                    **{k: values[k] or None for k in ("size_type", "min_quantity", "minimum_charge", "percent_of",
+                                                      "service")}})
+    return used, out
 
 
 class TowerRateCardState(SessionState):
@@ -171,22 +175,21 @@ class TowerRateCardState(SessionState):
     @page_event("tower")
     async def save(self, principal: Principal, form: dict) -> Any:
         used, charges = _charges_from(form, len(self.charges))
-        data = svc.RateCardInput(
-            mode=str(form.get("mode", "")), origin=str(form.get("origin", "")),
-            destination=str(form.get("destination", "")), valid_from=str(form.get("valid_from", "")),
-            valid_to=str(form.get("valid_to", "")), currency=str(form.get("currency", "")),
-            transit_days=str(form.get("transit_days", "")), charges=charges,
-            carrier_code=str(form.get("carrier", "")).strip() or None, notes=str(form.get("notes", "")) or None,
-        )
         creating = self.card_key == NEW
-        try:
+        try:  # the API's body, read from the form's text: the same limits, each problem beside its field
+            data = parse(svc.RateCardInput, {
+                **{k: str(form.get(k, "")).strip() for k in ("mode", "origin", "destination", "valid_from",
+                                                             "valid_to", "currency", "transit_days")},
+                "charges": charges, "carrier_code": str(form.get("carrier", "")).strip() or None,
+                "notes": str(form.get("notes", "")) or None,
+            })
             if creating:
                 view = await run_db(svc.create_rate_card, principal, data)
             else:
                 view = await run_db(svc.update_rate_card, principal, int(self.card_key), data,
                                     expected_version=self.version)
         except FormInvalid as exc:
-            self.field_errors = line_errors(exc.fields, used)
+            self.field_errors = line_errors({_FORM_NAMES.get(k, k): v for k, v in exc.fields.items()}, used)
             self.error, self.notice = exc.message, ""
             return None
         except ServiceError as exc:

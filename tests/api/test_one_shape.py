@@ -23,18 +23,10 @@ import portal_app.services
 # is gone fails below, so remove it then.
 KNOWN_COPIES: frozenset[str] = frozenset({
     "v1_config.StepIn",
-    "v1_finance.InvoiceLineIn",
     "v1_help.ArticleIn",
     "v1_help.ArticleUpdateIn",
     "v1_ops.ExceptionIn",
     "v1_ops.TaskIn",
-    "v1_quotes.BookingIn",
-    "v1_quotes.CargoLineIn",
-    "v1_quotes.ManualChargeIn",
-    "v1_quotes.ManualOptionIn",
-    "v1_quotes.QuoteIn",
-    "v1_rates.RateCardIn",
-    "v1_rates.RateChargeIn",
     "v1_tower.BulkEtaIn",
     "v1_tower.BulkMilestoneIn",
     "v1_tower.VoyageIn",

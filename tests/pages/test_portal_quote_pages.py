@@ -71,3 +71,31 @@ def test_change_request_lines_say_what_changes():
                                         decision_reason="Cargo already loaded")
     assert (change_view(cancel).what, change_view(cancel).decision) == ("Cancel the booking",
                                                                               "Cargo already loaded")
+
+
+def test_a_value_the_model_refuses_is_shown_beside_its_field_and_nothing_is_saved(qworld: QuoteWorld, monkeypatch):
+    """The form is read by the model the API takes: a number that is not one comes back in plain words under its
+    own field (never a raw path), with the page's message saying nothing was saved; no draft is written."""
+    from portal_app.portal.quote_form import PLACE_NOT_PICKED, TOP_FIELDS, QuoteFormState
+    from tests.page_states import run, state_as, use_db
+    from tests.quote_world import start_fresh
+
+    use_db(monkeypatch, qworld.engine)
+    with qworld.session() as db:
+        start_fresh(db, qworld.bob)
+    state = state_as(monkeypatch, QuoteFormState, qworld.bob, "/portal/quotes/new")
+    state.top = {**dict.fromkeys(TOP_FIELDS, ""), "mode": "air", "origin": "PVG", "cargo_value": "lots",
+                 "destination": "Frankfurt am Main"}  # typed out, no suggestion picked
+    state.lines = [{**EMPTY_LINE, "description": "Pallets", "packages": "two", "weight_kg": "250"}]
+    run(QuoteFormState.event_handlers["save"], state)
+    assert state.problems == {"cargo_value": "Give a number such as 12.50.", "lines.0.packages": "Give a whole number.",
+                              "destination": PLACE_NOT_PICKED}
+    assert "Nothing was saved." in state.error and state.notice == ""
+    with qworld.session() as db:
+        assert svc.get_draft(db, qworld.bob) is None
+    state.lines = [{**EMPTY_LINE, "description": "Pallets", "packages": "2", "weight_kg": "250"}]
+    state.top = {**state.top, "cargo_value": "", "destination": "FRA"}
+    run(QuoteFormState.event_handlers["save"], state)  # fixed: the draft is saved, the service's own checks follow
+    assert state.error == "" and state.reference and "lines.0.packages" not in state.problems
+    with qworld.session() as db:
+        svc.discard_draft(db, qworld.bob, state.reference)

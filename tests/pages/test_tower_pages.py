@@ -1,4 +1,5 @@
-"""The tower pages' own small pieces: SLA time left, form lines to service input, errors back to form lines."""
+"""The tower pages' own small pieces: SLA time left, form lines to service input, errors back to form lines, and a
+form value the model refuses shown beside the form's own field."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_blank_charge_lines_are_left_out_and_errors_come_back_to_the_form_line()
             "quantity_2": "1", "unit_price_2": "-1"}
     sent, charges = quotes._charges_from(form, 3)
     assert sent == [0, 2]
-    assert [c.description for c in charges] == ["Ocean freight (per container)", "Documents (per shipment)"]
+    assert [c["description"] for c in charges] == ["Ocean freight (per container)", "Documents (per shipment)"]
     # the service numbers what it was sent: its line 1 is the form's line 2
     assert line_errors({"charges.1.unit_price": "negative", "currency": "bad"}, sent) == {
         "charges.2.unit_price": "negative", "currency": "bad"}
@@ -41,3 +42,30 @@ def test_change_request_shows_now_and_requested():
     cancel = bookings.ChangeRequestView(id=5, shipment_reference="SH0000001", company_name="Acme", kind="cancel",
                                         status="pending")
     assert changes.diff_view(cancel) == [changes.DiffLine(field="Booking", current="Booked", requested="Cancelled")]
+
+
+def test_a_rate_card_value_the_model_refuses_is_shown_beside_the_form_field_and_nothing_is_saved(qworld,
+                                                                                                 monkeypatch):
+    """The rate card page reads its form with the model the API takes; a problem comes back under the form's own
+    field name (the model's ``carrier_code`` is the form's ``carrier``) and the charge's own line."""
+    from sqlmodel import select
+
+    from models import RateCard
+    from portal_app.tower.rate_card import NEW, ChargeLine, TowerRateCardState
+    from tests.page_states import run, state_as, use_db
+
+    use_db(monkeypatch, qworld.engine)
+    with qworld.session() as db:
+        before = len(db.exec(select(RateCard.id)).all())
+    state = state_as(monkeypatch, TowerRateCardState, qworld.manager, "/tower/rates/new")
+    state.card_key, state.charges = NEW, [ChargeLine(code="FRT", basis="per_shipment"), ChargeLine()]
+    form = {"mode": "air", "origin": "PVG", "destination": "FRA", "carrier": "TOO-LONG-CARRIER",
+            "valid_from": "2026-12-01", "valid_to": "2026-12-31", "currency": "USD", "transit_days": "three",
+            "charge_code_0": "FRT", "charge_description_0": "Freight", "charge_basis_0": "per_shipment",
+            "charge_rate_0": "ten"}
+    run(TowerRateCardState.event_handlers["save"], state, form)
+    assert state.field_errors == {"carrier": "Make this shorter.", "transit_days": "Give a whole number.",
+                                  "charges.0.rate": "Give a number such as 12.50."}
+    assert "Nothing was saved." in state.error and state.notice == ""
+    with qworld.session() as db:
+        assert len(db.exec(select(RateCard.id)).all()) == before

@@ -230,7 +230,8 @@ def test_booking_details_are_checked_and_another_companys_option_is_not_found(qw
     option_id = fcl_quote(qworld).options[0].id
     with qworld.session() as db:
         with pytest.raises(FormInvalid) as bad:
-            bookings.accept_option(db, qworld.alice, option_id, BookingInput("", "B", "x", False))
+            bookings.accept_option(db, qworld.alice, option_id, BookingInput(shipper_name="", consignee_name="B",
+                                                                         cargo_description="x", cargo_confirmed=False))
         assert set(bad.value.fields) == {"shipper_name", "cargo_description", "cargo_confirmed"}
         with pytest.raises(NotFound):
             bookings.accept_option(db, qworld.nina, option_id, BOOKING)

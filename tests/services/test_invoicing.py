@@ -11,8 +11,14 @@ from sqlmodel import select
 from models import Invoice, InvoiceLine, Notification
 from portal_app.auth.sessions import _principal_for
 from portal_app.services.errors import Conflict, FormInvalid, PermissionDenied
-from portal_app.services.invoicing import LineInput, issue_invoice
+from portal_app.services.invoicing import InvoiceLineInput, issue_invoice
 from tests.api.test_api import client_for
+
+
+def _line(code: str, description: str, quantity: object, unit_price: object,
+          tax_rate: object = "0") -> InvoiceLineInput:
+    return InvoiceLineInput(code=code, description=description, quantity=quantity, unit_price=unit_price,
+                            tax_rate=tax_rate)
 
 
 def _p(db, world, key):
@@ -24,8 +30,8 @@ def test_amounts_are_rounded_per_line_and_currency_and_the_admins_are_told(world
     ref = world.shipments["ALFA"][5]
     done = issue_invoice(db, manager, shipment_reference=ref, currency="EUR", due_date=date(2026, 12, 31),
                          issue_date=date(2026, 12, 1), lines=[
-                             LineInput("FRT", "Ocean freight", "2", "1234.565", "0"),     # 2469.13
-                             LineInput("THC", "Terminal handling", "1", "180.10", "19"),  # 180.10 + 34.22 (34.219)
+                             _line("FRT", "Ocean freight", "2", "1234.565", "0"),     # 2469.13
+                             _line("THC", "Terminal handling", "1", "180.10", "19"),  # 180.10 + 34.22 (34.219)
                          ])
     assert done.total == Decimal("2683.45") and done.number.startswith("INV-2026-")
     inv = db.exec(select(Invoice).where(Invoice.number == done.number)).one()
@@ -38,7 +44,7 @@ def test_amounts_are_rounded_per_line_and_currency_and_the_admins_are_told(world
                                               Notification.link == f"/portal/invoices/{done.number}")).one()
     assert "EUR 2,683.45" in note.body
     jpy = issue_invoice(db, manager, company_code="ALFA", currency="JPY", due_date=date(2026, 12, 31),
-                        issue_date=date(2026, 12, 1), lines=[LineInput("DOC", "Documentation", "3", "333.5", "10")])
+                        issue_date=date(2026, 12, 1), lines=[_line("DOC", "Documentation", "3", "333.5", "10")])
     assert jpy.total == Decimal("1101")  # 1000.5 -> 1001, tax 100.1 -> 100
 
 
@@ -47,20 +53,20 @@ def test_refusals_save_nothing(world, db):
     before = len(db.exec(select(Invoice.id)).all())
     with pytest.raises(PermissionDenied):
         issue_invoice(db, _p(db, world, "ALFA:customer_admin"), company_code="ALFA", currency="EUR",
-                      due_date=date(2026, 12, 31), lines=[LineInput("X", "x", 1, 1)])
+                      due_date=date(2026, 12, 31), lines=[_line("X", "x", 1, 1)])
     with pytest.raises(FormInvalid) as bad:
         issue_invoice(db, manager, company_code="FWD", currency="euro", due_date=date(2026, 1, 1),
-                      issue_date=date(2026, 2, 1), lines=[LineInput("", "", "-1", "abc", "150")])
+                      issue_date=date(2026, 2, 1), lines=[_line("", "", "-1", "2e9", "150")])
     assert {"company_code", "currency", "due_date", "lines.1", "lines.1.quantity", "lines.1.unit_price",
             "lines.1.tax_rate"} <= set(bad.value.fields)
     with pytest.raises(FormInvalid):
         issue_invoice(db, manager, company_code="BETA", shipment_reference=world.shipments["ALFA"][0],
-                      currency="EUR", due_date=date(2026, 12, 31), lines=[LineInput("X", "x", 1, 1)])
+                      currency="EUR", due_date=date(2026, 12, 31), lines=[_line("X", "x", 1, 1)])
     issue_invoice(db, manager, company_code="BETA", number="AR-77/1", currency="EUR", due_date=date(2026, 12, 31),
-                  issue_date=date(2026, 12, 1), lines=[LineInput("X", "Extra", 1, 10)])
+                  issue_date=date(2026, 12, 1), lines=[_line("X", "Extra", 1, 10)])
     with pytest.raises(Conflict):
         issue_invoice(db, manager, company_code="BETA", number="ar-77/1", currency="EUR",
-                      due_date=date(2026, 12, 31), issue_date=date(2026, 12, 1), lines=[LineInput("X", "x", 1, 1)])
+                      due_date=date(2026, 12, 31), issue_date=date(2026, 12, 1), lines=[_line("X", "x", 1, 1)])
     assert len(db.exec(select(Invoice.id)).all()) == before + 1
 
 

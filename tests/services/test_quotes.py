@@ -91,7 +91,7 @@ def test_every_field_explains_what_is_wrong_in_plain_words(qworld: QuoteWorld):
         draft = quotes.save_draft(db, qworld.bob, QuoteInput(
             mode="air", origin="NLRTM", destination="MXP", ready_date=yesterday, incoterm="FOB",
             services=("insurance",),
-            lines=(CargoLineInput(packages="two", length_cm="120", width_cm="80", height_cm="100", weight_kg="300",
+            lines=(CargoLineInput(packages=0, length_cm="120", width_cm="80", height_cm="100", weight_kg="300",
                                   is_dangerous_goods=True, un_number="12", dg_class="3"),
                    CargoLineInput(container_size_type="45G1", container_count=1, weight_kg="100",
                                   un_number="1263")),
@@ -101,7 +101,7 @@ def test_every_field_explains_what_is_wrong_in_plain_words(qworld: QuoteWorld):
         assert "in the past" in p["ready_date"]
         assert "FOB (Free On Board) is for sea transport only" in p["incoterm"] and "use FCA" in p["incoterm"]
         assert "enter the cargo value" in p["cargo_value"]
-        assert "'two' is not a number" in p["lines.0.packages"]
+        assert "between 1 and" in p["lines.0.packages"]
         assert "four digits" in p["lines.0.un_number"]
         assert "only for ocean full container load" in p["lines.1.container_size_type"]
         assert "Tick 'dangerous goods'" in p["lines.1.is_dangerous_goods"]
@@ -176,8 +176,9 @@ def test_nothing_matching_goes_to_ops_with_an_sla_and_a_manual_price(qworld: Quo
 def _manual(**overrides: object) -> quotes.ManualOptionInput:
     data = {"currency": "EUR", "transit_days": 3, "valid_until": clock.today() + timedelta(days=5),
             "carrier_code": "LH", "notes": "Via Frankfurt, trucked to Leipzig",
-            "charges": (quotes.ManualChargeInput("FRT", "Air freight", "212.5", "4.50"),
-                        quotes.ManualChargeInput("HDL", "Handling", "1", "75"))}
+            "charges": (quotes.ManualChargeInput(code="FRT", description="Air freight", quantity="212.5",
+                                                 unit_price="4.50"),
+                        quotes.ManualChargeInput(code="HDL", description="Handling", quantity="1", unit_price="75"))}
     data.update(overrides)
     return quotes.ManualOptionInput(**data)
 

@@ -132,8 +132,9 @@ def _input(**overrides: object) -> svc.RateCardInput:
     data = {
         "mode": "ocean_lcl", "origin": "CNTAO", "destination": "BEANR", "valid_from": date(2026, 1, 1),
         "valid_to": date(2026, 12, 31), "currency": "USD", "transit_days": 31,
-        "charges": (svc.RateChargeInput("FRT", "Ocean freight (W/M)", "per_wm", "55", minimum_charge="55"),
-                    svc.RateChargeInput("DOC", "Documentation", "per_shipment", "60")),
+        "charges": (svc.RateChargeInput(code="FRT", description="Ocean freight (W/M)", basis="per_wm", rate="55",
+                                        minimum_charge="55"),
+                    svc.RateChargeInput(code="DOC", description="Documentation", basis="per_shipment", rate="60")),
     }
     data.update(overrides)
     return svc.RateCardInput(**data)
@@ -145,7 +146,8 @@ def test_create_edit_and_deactivate_with_optimistic_locking(qworld: QuoteWorld):
         assert created.row.state in ("active", "expired", "future") and created.version == 1
         with pytest.raises(FormInvalid) as bad:
             svc.create_rate_card(db, qworld.manager, _input(origin="FRA", charges=(
-                svc.RateChargeInput("FRT", "Freight", "per_container", "10", size_type="22G1"),)))
+                svc.RateChargeInput(code="FRT", description="Freight", basis="per_container", rate="10",
+                                    size_type="22G1"),)))
         assert set(bad.value.fields) >= {"origin", "charges.0.basis"}
         updated = svc.update_rate_card(db, qworld.manager, created.row.id, _input(transit_days=29), expected_version=1)
         assert updated.row.transit_days == 29 and updated.version == 2

@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar
 from pydantic import ConfigDict, Field
 
 from models.enums import ShipmentStatus
+from portal_app.services.inputs import Body
 from portal_app.services.read_models import SERVED_WHOLE
 
 ACCEPT_OPERATION = "accept_option"
@@ -38,18 +39,20 @@ _LIMITS = {"shipper_name": 200, "shipper_address": 400, "consignee_name": 200, "
 # ---------------------------------------------------------------------------------------------------- DTOs
 
 
-@dataclass(frozen=True)
-class BookingInput:
-    """What the customer confirms when turning an option into a booking."""
+class BookingInput(Body):
+    """What the customer confirms when turning an option into a booking (the API's body; the booking form parses
+    into it)."""
 
-    shipper_name: str
-    consignee_name: str
-    cargo_description: str
-    cargo_confirmed: bool  # "the cargo is as quoted"
-    shipper_address: str | None = None
-    consignee_address: str | None = None
-    notify_party: str | None = None
-    customer_reference: str | None = None  # PO or the customer's own reference
+    model_config = ConfigDict(frozen=True)
+
+    shipper_name: str = Field(max_length=200)
+    consignee_name: str = Field(max_length=200)
+    cargo_description: str = Field(max_length=400)
+    cargo_confirmed: bool = Field(description="The cargo is as quoted")
+    shipper_address: str | None = Field(None, max_length=400)
+    consignee_address: str | None = Field(None, max_length=400)
+    notify_party: str | None = Field(None, max_length=200)
+    customer_reference: str | None = Field(None, max_length=40, description="Your PO or reference")
 
 
 @dataclass(frozen=True)

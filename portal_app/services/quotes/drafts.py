@@ -199,8 +199,7 @@ def copy_to_draft(db: Session, principal: Principal, reference: str) -> QuoteVie
         ready_date=max(source.ready_date, today) if source.ready_date else None, incoterm=source.incoterm,
         services=_services(source), cargo_value=source.cargo_value, cargo_currency=source.cargo_currency,
         customer_reference=source.customer_reference,
-        lines=tuple(CargoLineInput(ln.description, ln.packages, ln.length_cm, ln.width_cm, ln.height_cm,
-                                   ln.weight_kg, ln.container_size_type, ln.container_count, ln.is_dangerous_goods,
-                                   ln.un_number, ln.dg_class) for ln in lines),
+        lines=tuple(CargoLineInput(**{name: getattr(ln, name) for name in CargoLineInput.model_fields})
+                    for ln in lines),
     )
     return save_draft(db, principal, data)

@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import ConfigDict, Field
 
+from portal_app.services.inputs import Amount, Body, IsoDate, WholeNumber
 from portal_app.services.read_models import SERVED_WHOLE
 
 MAX_PAGE_SIZE = 100
@@ -30,58 +31,67 @@ ANY_MODE_EQUIVALENT = {"FAS": "FCA", "FOB": "FCA", "CFR": "CPT", "CIF": "CIP"}
 # ---------------------------------------------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True)
-class CargoLineInput:
+class CargoLineInput(Body):
     """One cargo line as typed: packages with per-package dimensions and the line's total gross weight, or
-    containers of one ISO 6346 size-type (FCL). Numbers may be given as text; blanks are fine in a draft."""
+    containers of one ISO 6346 size-type (FCL). Blanks are fine in a draft; the service checks what the line
+    needs when the request is submitted."""
 
-    description: str | None = None
-    packages: int | str | None = None
-    length_cm: Decimal | int | str | None = None
-    width_cm: Decimal | int | str | None = None
-    height_cm: Decimal | int | str | None = None
-    weight_kg: Decimal | int | str | None = None
-    container_size_type: str | None = None
-    container_count: int | str | None = None
+    model_config = ConfigDict(frozen=True)
+
+    description: str | None = Field(None, max_length=200)
+    packages: WholeNumber | None = Field(None, description="Number of packages (loose cargo)")
+    length_cm: Amount | None = Field(None, description="Per package")
+    width_cm: Amount | None = None
+    height_cm: Amount | None = None
+    weight_kg: Amount | None = Field(None, description="Total gross weight of the line")
+    container_size_type: str | None = Field(None, max_length=4, description="ISO 6346, e.g. 22G1, 45G1 (FCL only)")
+    container_count: WholeNumber | None = None
     is_dangerous_goods: bool = False
-    un_number: str | None = None
-    dg_class: str | None = None
+    un_number: str | None = Field(None, max_length=10, description="Four digits, e.g. 1263 or 'UN 1263'")
+    dg_class: str | None = Field(None, max_length=4, description="e.g. 3, 2.1, 6.1")
 
 
-@dataclass(frozen=True)
-class QuoteInput:
-    """A quote request form. ``origin`` and ``destination`` are location codes (UN/LOCODE or IATA)."""
+class QuoteInput(Body):
+    """A quote request; every field may be left out while it is a draft. ``origin`` and ``destination`` are
+    location codes (UN/LOCODE or IATA). The API takes it as its body and the quote form parses into it
+    (:func:`portal_app.services.inputs.parse`), so both refuse the same values."""
 
-    mode: str | None = None
-    origin: str | None = None
-    destination: str | None = None
-    ready_date: date | str | None = None
-    incoterm: str | None = None
-    services: tuple[str, ...] = ()
-    cargo_value: Decimal | int | str | None = None
-    cargo_currency: str | None = None
-    customer_reference: str | None = None
-    lines: tuple[CargoLineInput, ...] = ()
+    model_config = ConfigDict(frozen=True)
 
-
-@dataclass(frozen=True)
-class ManualChargeInput:
-    code: str
-    description: str
-    quantity: Decimal | int | str
-    unit_price: Decimal | int | str
+    mode: str | None = Field(None, max_length=12, description="ocean_fcl, ocean_lcl, air, road_ftl, road_ltl")
+    origin: str | None = Field(None, max_length=10, description="UN/LOCODE (ocean, road) or IATA code (air)")
+    destination: str | None = Field(None, max_length=10)
+    ready_date: IsoDate | None = None
+    incoterm: str | None = Field(None, max_length=3)
+    # Sequences also take a list or a tuple from Python callers (JSON sends arrays either way).
+    services: tuple[Annotated[str, Field(max_length=20)], ...] = Field(
+        default_factory=tuple, max_length=4, strict=False, description="pickup, customs, insurance, delivery")
+    cargo_value: Amount | None = None
+    cargo_currency: str | None = Field(None, max_length=3)
+    customer_reference: str | None = Field(None, max_length=40)
+    lines: tuple[CargoLineInput, ...] = Field(default_factory=tuple, max_length=MAX_LINES, strict=False)
 
 
-@dataclass(frozen=True)
-class ManualOptionInput:
+class ManualChargeInput(Body):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(max_length=20)
+    description: str = Field(max_length=200)
+    quantity: Amount
+    unit_price: Amount
+
+
+class ManualOptionInput(Body):
     """A price ops puts together by hand for a request no rate card matched."""
 
-    currency: str
-    transit_days: int
-    valid_until: date
-    charges: tuple[ManualChargeInput, ...]
-    carrier_code: str | None = None
-    notes: str | None = None
+    model_config = ConfigDict(frozen=True)
+
+    currency: str = Field(max_length=3)
+    transit_days: WholeNumber
+    valid_until: IsoDate
+    charges: tuple[ManualChargeInput, ...] = Field(max_length=40, strict=False)
+    carrier_code: str | None = Field(None, max_length=10)
+    notes: str | None = Field(None, max_length=400)
 
 
 # ---------------------------------------------------------------------------------------------------- views

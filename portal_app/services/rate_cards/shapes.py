@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from models.enums import Mode
 from portal_app.services.errors import ErrorCode, ValidationFailed
+from portal_app.services.inputs import Amount, Body, IsoDate, WholeNumber
 from portal_app.services.read_models import SERVED_WHOLE
 
 MAX_PAGE_SIZE = 200
@@ -43,33 +44,36 @@ BASES_BY_MODE: dict[str, tuple[str, ...]] = {
 # ---------------------------------------------------------------------------------------------------- DTOs
 
 
-@dataclass(frozen=True)
-class RateChargeInput:
-    code: str
-    description: str
-    basis: str
-    rate: Decimal | int | str
-    size_type: str | None = None
-    min_quantity: Decimal | int | str | None = None
-    minimum_charge: Decimal | int | str | None = None
-    percent_of: str | None = None
-    service: str | None = None
+class RateChargeInput(Body):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(max_length=20, description="FRT (freight, required), BAF, THC, DOC, CUS, INS, ...")
+    description: str = Field(max_length=120)
+    basis: str = Field(description="per_container, per_wm, per_kg, per_shipment, per_unit, percent")
+    rate: Amount = Field(description="Amount per unit, or a percentage for percent (0.35 = 0.35 %)")
+    size_type: str | None = Field(None, max_length=4, description="per_container: ISO 6346 code, empty for any")
+    min_quantity: Amount | None = Field(None, description="per_kg: weight break lower bound in kg")
+    minimum_charge: Amount | None = None
+    percent_of: str | None = Field(None, description="percent: freight or cargo_value")
+    service: str | None = Field(None, description="pickup, customs, insurance or delivery: charged only when asked")
 
 
-@dataclass(frozen=True)
-class RateCardInput:
-    """A rate card as typed; ``origin`` and ``destination`` are location codes, ``carrier_code`` a carrier's code."""
+class RateCardInput(Body):
+    """A rate card as typed; ``origin`` and ``destination`` are location codes, ``carrier_code`` a carrier's code.
+    The API's body (with the version an update expects) and what the rate card page parses its form into."""
 
-    mode: str
-    origin: str
-    destination: str
-    valid_from: date | str
-    valid_to: date | str
-    currency: str
-    transit_days: int | str
-    charges: tuple[RateChargeInput, ...]
-    carrier_code: str | None = None
-    notes: str | None = None
+    model_config = ConfigDict(frozen=True)
+
+    mode: str = Field(max_length=12)
+    origin: str = Field(max_length=10)
+    destination: str = Field(max_length=10)
+    valid_from: IsoDate
+    valid_to: IsoDate
+    currency: str = Field(max_length=3)
+    transit_days: WholeNumber
+    charges: tuple[RateChargeInput, ...] = Field(max_length=MAX_CHARGES, strict=False)
+    carrier_code: str | None = Field(None, max_length=10)
+    notes: str | None = Field(None, max_length=400)
 
 
 @dataclass(frozen=True)
