@@ -117,6 +117,8 @@ def friendly(error: Mapping[str, Any]) -> str:
     """One field's problem in plain words: our own validators' messages as they are, pydantic's translated."""
     if error.get("type") == "value_error":
         return str(error.get("ctx", {}).get("error") or error.get("msg", "")).rstrip(".") + "."
+    if error.get("type") == "string_too_long" and "max_length" in error.get("ctx", {}):
+        return f"Make this shorter: at most {error['ctx']['max_length']} characters."
     return _FRIENDLY.get(str(error.get("type")), "check this value").capitalize() + "."
 
 
