@@ -9,7 +9,7 @@ runs. These aliases work the same in a path, in a query string and inside a body
 
     def get_task(task_id: Id, page: PageNo = 1, since: IsoDate | None = None): ...
 
-    class TaskIn(Body):
+    class TaskInput(Body, frozen=True):  # services/tasks.py: the API's body, and what the task forms parse into
         assignee_id: Id | None = None
 
 Domain rules (at most 120 transit days, a ready date not in the past) stay in the services, which say why.
