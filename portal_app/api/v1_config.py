@@ -42,19 +42,9 @@ class LogoTooLarge(ServiceError):
 # ------------------------------------------------------------------------------------------------ templates
 
 
-class StepIn(Body):
-    code: str = Field(max_length=40, description="e.g. vessel_departure")
-    name: str = Field(max_length=120)
-    anchor: str = Field("origin", description="origin (days from the ready date) or destination (days from the "
-                                              "planned arrival)")
-    offset_days: WholeNumber = 0
-    customer_visible: bool = True
-    event_code: str | None = Field(None, max_length=8)
-
-
 class TemplateIn(Body):
     name: str = Field(max_length=120)
-    steps: list[StepIn] = Field(max_length=templates.MAX_STEPS, description="In order")
+    steps: list[templates.StepInput] = Field(max_length=templates.MAX_STEPS, description="In order")
     expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
@@ -67,8 +57,7 @@ def list_templates(principal: Admin, db: Db) -> list[dict]:
 @router.put("/templates/{mode}", responses=Errors)
 def save_template(mode: str, body: TemplateIn, principal: Admin, db: Db) -> dict:
     """Replace a mode's template (a new version); bookings made from now on use it."""
-    steps = [templates.StepInput(**s.model_dump()) for s in body.steps]
-    return asdict(templates.save_template(db, principal, mode, body.name, steps,
+    return asdict(templates.save_template(db, principal, mode, body.name, body.steps,
                                           expected_version=body.expected_version))
 
 

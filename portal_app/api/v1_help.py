@@ -53,20 +53,9 @@ class SearchOut(BaseModel):
     results: list[svc.ArticleSuggestion]
 
 
-class ArticleIn(Body):
-    title: str = Field(max_length=art.TITLE_MAX)
-    slug: str = Field(
-        "",
-        max_length=art.SLUG_MAX,
-        description="Lower-case letters, digits and hyphens; empty on create: made from the title",
-    )
-    audience: str = Field("public", description="public (everyone) or customers (signed-in customers only)")
-    keywords: str = Field("", max_length=art.KEYWORDS_MAX * 2, description="Comma-separated words customers use")
-    body_markdown: str = Field(max_length=art.BODY_MAX * 2)
-    is_published: bool = False
+class ArticleUpdateIn(svc.ArticleInput, frozen=True):
+    """An article as written, with the version it was edited from (API only: the editor page keeps it)."""
 
-
-class ArticleUpdateIn(ArticleIn):
     expected_version: Version = Field(description="The version you edited (409 if it changed since)")
 
 
@@ -91,17 +80,6 @@ class GapListOut(BarePage[GapOut]):
     days: int
     searches_in_period: int
     gaps_in_period: int
-
-
-def _input(body: ArticleIn) -> svc.ArticleInput:
-    return svc.ArticleInput(
-        title=body.title,
-        body_markdown=body.body_markdown,
-        slug=body.slug,
-        audience=body.audience,
-        keywords=body.keywords,
-        is_published=body.is_published,
-    )
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -170,9 +148,9 @@ def manage_articles(
 
 
 @router.post("/manage/articles", response_model=svc.ArticleEdit, status_code=201, responses=Errors)
-def create_article(body: ArticleIn, principal: Editor, db: Db) -> svc.ArticleEdit:
+def create_article(body: svc.ArticleInput, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: a new article (unpublished unless ``is_published``)."""
-    return svc.create_article(db, principal, _input(body))
+    return svc.create_article(db, principal, body)
 
 
 @router.get("/manage/articles/{article_id}", response_model=svc.ArticleEdit, responses=Errors)
@@ -184,7 +162,7 @@ def get_for_edit(article_id: Id, principal: Staff, db: Db) -> svc.ArticleEdit:
 @router.put("/manage/articles/{article_id}", response_model=svc.ArticleEdit, responses=Errors)
 def update_article(article_id: Id, body: ArticleUpdateIn, principal: Editor, db: Db) -> svc.ArticleEdit:
     """Help editors: replace an article's fields (409 when someone saved since ``expected_version``)."""
-    return svc.update_article(db, principal, article_id, _input(body), expected_version=body.expected_version)
+    return svc.update_article(db, principal, article_id, body, expected_version=body.expected_version)
 
 
 @router.post("/manage/articles/{article_id}/publish", response_model=svc.ArticleEdit, responses=Errors)

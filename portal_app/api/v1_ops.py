@@ -28,17 +28,6 @@ WithinHours = bounded(1, 720)
 Errors = {403: {}, 404: {}, 409: {}, 422: {}}
 
 
-class ExceptionIn(Body):
-    shipment_reference: str = Field(max_length=20)
-    kind: str = Field(description=", ".join(exc_svc.KINDS))
-    title: str = Field(max_length=200)
-    severity: str = Field("medium", description=", ".join(exc_svc.SEVERITIES))
-    detail: str | None = Field(None, max_length=4000)
-    cause: str | None = Field(None, max_length=120, description="What exactly; one open exception per cause")
-    owner_id: Id | None = Field(None, description="Default: the shipment's owner")
-    team_id: Id | None = Field(None, description="Default: the shipment's team")
-
-
 class Versioned(Body):
     expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
@@ -70,16 +59,6 @@ class EvaluateOut(BaseModel):
     opened: int
     resolved: int
     present: int
-
-
-class TaskIn(Body):
-    title: str = Field(max_length=200)
-    detail: str | None = Field(None, max_length=4000)
-    shipment_reference: str | None = Field(None, max_length=20)
-    exception_id: Id | None = Field(None, description="Takes the exception's shipment, owner, team and SLA by default")
-    assignee_id: Id | None = None
-    team_id: Id | None = None
-    due_at: IsoDateTime | None = Field(None, description="With a time zone offset")
 
 
 class TaskStatusIn(Versioned):
@@ -128,8 +107,8 @@ def list_exceptions(
 
 
 @router.post("/exceptions", response_model=exc_svc.ExceptionDetail, status_code=201, responses=Errors)
-def create_exception(body: ExceptionIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
-    return exc_svc.create_exception(db, principal, exc_svc.ExceptionInput(**body.model_dump()))
+def create_exception(body: exc_svc.ExceptionInput, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
+    return exc_svc.create_exception(db, principal, body)
 
 
 @router.post("/exceptions/evaluate", response_model=EvaluateOut, responses=Errors)
@@ -206,8 +185,8 @@ def list_tasks(
 
 
 @router.post("/tasks", response_model=task_svc.TaskRow, status_code=201, responses=Errors)
-def create_task(body: TaskIn, principal: Caller, db: Db) -> task_svc.TaskRow:
-    return task_svc.create_task(db, principal, task_svc.TaskInput(**body.model_dump()))
+def create_task(body: task_svc.TaskInput, principal: Caller, db: Db) -> task_svc.TaskRow:
+    return task_svc.create_task(db, principal, body)
 
 
 @router.get("/tasks/{task_id}", response_model=task_svc.TaskRow, responses=Errors)

@@ -18,7 +18,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import board as board_svc
 from portal_app.services import bulk as bulk_svc
 from portal_app.services import workspace as ws
-from portal_app.services.inputs import Body, Id, IsoDate, IsoDateTime, PageNo, Version, bounded, rows_per_page
+from portal_app.services.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.services.paging import PageOut
 from portal_app.services.shipments import MAX_PAGE_SIZE
 
@@ -80,13 +80,6 @@ class SelectionIn(Body):
     filter: dict[str, str] | None = Field(None, description="Or the board's whole filter, as its query parameters")
 
 
-class VoyageIn(Body):
-    vessel: str | None = Field(None, max_length=80)
-    voyage: str | None = Field(None, max_length=20)
-    flight: str | None = Field(None, max_length=12)
-    flight_date: IsoDate | None = None
-
-
 class BulkAssignIn(SelectionIn):
     owner_id: Id | None = None
     team_id: Id | None = None
@@ -102,27 +95,10 @@ class BulkUpdateIn(SelectionIn):
     body: str = Field(max_length=ws.NOTE_MAX, description="The customer-visible update")
 
 
-class BulkMilestoneIn(VoyageIn):
-    milestone: str = Field(max_length=40, description="Milestone code, e.g. vessel_departure")
-    actual_at: IsoDateTime | None = None
-    estimated_at: IsoDateTime | None = None
-    location: str | None = Field(None, max_length=5)
-
-
-class BulkEtaIn(VoyageIn):
-    new_eta: IsoDateTime
-    reason_code: str = Field(max_length=30)
-    reason_text: str | None = Field(None, max_length=400)
-
-
 def _selection(body: SelectionIn, principal: Principal) -> bulk_svc.Selection:
     if body.filter is not None:
         return bulk_svc.Selection(filters=board_svc.BoardFilters.from_params(body.filter, principal))
     return bulk_svc.Selection(references=tuple(body.references))
-
-
-def _voyage(body: VoyageIn) -> bulk_svc.Voyage:
-    return bulk_svc.Voyage(vessel=body.vessel, voyage=body.voyage, flight=body.flight, flight_date=body.flight_date)
 
 
 @router.post("/bulk/assign", response_model=bulk_svc.BulkReport)
@@ -137,16 +113,15 @@ def bulk_customer_update(body: BulkUpdateIn, principal: Staff, db: Db) -> bulk_s
 
 
 @router.post("/bulk/milestone", response_model=bulk_svc.BulkReport)
-def bulk_milestone(body: BulkMilestoneIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
+def bulk_milestone(body: bulk_svc.VoyageMilestone, principal: Staff, db: Db) -> bulk_svc.BulkReport:
     """Record a milestone on every open shipment of one vessel voyage or flight."""
-    changes = {k: getattr(body, k) for k in ws.MILESTONE_FIELDS if k in body.model_fields_set}
-    return bulk_svc.bulk_milestone(db, principal, _voyage(body), body.milestone, changes)
+    return bulk_svc.bulk_milestone(db, principal, body, body.milestone, body.changes())
 
 
 @router.post("/bulk/eta", response_model=bulk_svc.BulkReport)
-def bulk_eta(body: BulkEtaIn, principal: Staff, db: Db) -> bulk_svc.BulkReport:
+def bulk_eta(body: bulk_svc.VoyageEta, principal: Staff, db: Db) -> bulk_svc.BulkReport:
     """A new ETA with a reason for every open shipment of one vessel voyage or flight."""
-    return bulk_svc.bulk_eta(db, principal, _voyage(body), body.new_eta, body.reason_code, body.reason_text)
+    return bulk_svc.bulk_eta(db, principal, body, body.new_eta, body.reason_code, body.reason_text)
 
 
 # --------------------------------------------------------------------------------------------------- workspace

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.form_refusal import placed
 from portal_app.components.ops import id_or_none, parse_local
 from portal_app.components.ui import (
     DANGER,
@@ -30,13 +30,18 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import bulk
 from portal_app.services import workspace as ws
-from portal_app.services.errors import ServiceError
+from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.ui.session import page_event, run_db
 
 KEEP = "keep"
 SCOPE_CHOICES = [("selected", "The shipments I ticked"), ("filter", "Every shipment matching the filters")]
 VOYAGE_ACTIONS = [("departure", "Record the departure"), ("arrival", "Record the arrival"),
                   ("eta", "Set a new ETA")]
+# The voyage form's fields in its own words, for a value the voyage inputs (bulk.VoyageEta, VoyageMilestone) refuse.
+VOYAGE_WORDS = {"vessel": "Vessel", "voyage": "Voyage", "flight": "Flight", "flight_date": "Flight date",
+                "new_eta": "Time", "actual_at": "Time", "location": "Place", "reason_code": "ETA reason",
+                "reason_text": "Note to customers", "milestone": "What to record"}
 # What the report line names, so two reports in a row read differently.
 ACTION_LABELS = {"assign": "Owner and team", "customer_update": "Customer update", "milestone": "Milestone",
                  "eta": "New ETA"}
@@ -129,33 +134,38 @@ class BoardBulkMixin(rx.State, mixin=True):
 
     @page_event()
     async def voyage_action(self, principal: Principal, form: dict) -> None:
-        flight = str(form.get("flight", "")).strip()
         try:
-            flight_date = date.fromisoformat(str(form.get("flight_date", ""))) if flight and form.get(
-                "flight_date") else None
             when = parse_local(str(form.get("at", "")), self._tz)
         except ValueError:
             self.bulk_error = "Give dates and times as the date pickers offer them. Nothing was changed."
             return
-        voyage = bulk.Voyage(vessel=str(form.get("vessel", "")).strip() or None,
-                             voyage=str(form.get("voyage", "")).strip() or None,
-                             flight=flight or None, flight_date=flight_date)
-        action = str(form.get("action", ""))
         if when is None:
             self.bulk_error = "Give the time (the departure, the arrival or the new ETA). Nothing was changed."
             return
-        if action == "eta":
-            await self._run_bulk(principal, bulk.bulk_eta, voyage, when, str(form.get("reason_code", "")),
-                                 str(form.get("reason_text", "")) or None)
+        flight = str(form.get("flight", "")).strip()
+        voyage = {"vessel": str(form.get("vessel", "")).strip() or None,
+                  "voyage": str(form.get("voyage", "")).strip() or None, "flight": flight or None,
+                  "flight_date": (str(form.get("flight_date", "")).strip() or None) if flight else None}
+        action = str(form.get("action", ""))
+        try:
+            if action == "eta":
+                eta = parse(bulk.VoyageEta, {**voyage, "new_eta": when, "reason_code": str(form.get("reason_code", "")),
+                                             "reason_text": str(form.get("reason_text", "")) or None})
+                await self._run_bulk(principal, bulk.bulk_eta, eta, eta.new_eta, eta.reason_code, eta.reason_text)
+                return
+            code = VOYAGE_STEPS.get((action, bool(flight)))
+            if code is None:
+                self.bulk_error = ("Choose what to record: the departure, the arrival or a new ETA. Nothing was "
+                                   "changed.")
+                return
+            place = str(form.get("location", "")).strip().upper()
+            step = parse(bulk.VoyageMilestone, {**voyage, "milestone": code, "actual_at": when,
+                                                **({"location": place} if place else {})})
+        except FormInvalid as exc:  # said in the bulk report, naming each field as the form labels it
+            self.bulk_message, self.bulk_failures = "", []
+            self.bulk_error = placed(exc, {}, VOYAGE_WORDS, nothing=bulk.NOTHING_CHANGED)[1]
             return
-        code = VOYAGE_STEPS.get((action, bool(flight)))
-        if code is None:
-            self.bulk_error = "Choose what to record: the departure, the arrival or a new ETA. Nothing was changed."
-            return
-        changes: dict[str, object] = {"actual_at": when}
-        if str(form.get("location", "")).strip():
-            changes["location"] = str(form["location"]).strip().upper()
-        await self._run_bulk(principal, bulk.bulk_milestone, voyage, code, changes)
+        await self._run_bulk(principal, bulk.bulk_milestone, step, step.milestone, step.changes())
 
 
 def select_all_box(state: type[BoardBulkMixin]) -> rx.Component:
@@ -267,9 +277,9 @@ def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
                     "on it.", size="2", color=MUTED_TEXT),
             stacked_form(
                 responsive_grid(
-                    field("Vessel", "vessel", "voyage-vessel", placeholder="e.g. MAERSK ESSEN"),
-                    field("Voyage", "voyage", "voyage-number", placeholder="e.g. 447W"),
-                    field("Flight", "flight", "voyage-flight", placeholder="e.g. LH8400"),
+                    field("Vessel", "vessel", "voyage-vessel", placeholder="e.g. MAERSK ESSEN", max_length=80),
+                    field("Voyage", "voyage", "voyage-number", placeholder="e.g. 447W", max_length=20),
+                    field("Flight", "flight", "voyage-flight", placeholder="e.g. LH8400", max_length=12),
                     field("Flight date", "flight_date", "voyage-flight-date", type="date"),
                     wide=4, middle=2, spacing="3",
                 ),

@@ -33,6 +33,9 @@ KIND_LABELS = {
 SEVERITY_LABELS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved", "done": "Done",
                  "cancelled": "Cancelled"}
+# A TaskInput field in the words of the task forms, for a problem the form shows no error beside (form_refusal).
+TASK_WORDS = {"title": "Title", "detail": "Details", "shipment_reference": "Shipment reference",
+              "exception_id": "Exception", "assignee_id": "Assignee", "team_id": "Team", "due_at": "Due"}
 
 
 def severity_badge(severity: rx.Var) -> rx.Component:

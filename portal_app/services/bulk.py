@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import Shipment
@@ -24,6 +25,7 @@ from portal_app.services import audit, clock
 from portal_app.services import workspace as ws
 from portal_app.services.board import BoardFilters, matching_ids
 from portal_app.services.errors import ServiceError, ValidationFailed
+from portal_app.services.inputs import Body, IsoDate, IsoDateTime
 from portal_app.services.shipments import list_query
 
 MAX_BULK = 500
@@ -39,19 +41,40 @@ class Selection:
     filters: BoardFilters | None = None
 
 
-@dataclass(frozen=True)
-class Voyage:
+class Voyage(Body, frozen=True):
     """One vessel voyage (vessel name and voyage number) or one flight (flight number and departure date)."""
 
-    vessel: str | None = None
-    voyage: str | None = None
-    flight: str | None = None
-    flight_date: date | None = None
+    vessel: str | None = Field(None, max_length=80)
+    voyage: str | None = Field(None, max_length=20)
+    flight: str | None = Field(None, max_length=12)
+    flight_date: IsoDate | None = None
 
     def describe(self) -> str:
         if self.flight:
             return f"flight {self.flight} on {self.flight_date}"
         return f"{self.vessel} voyage {self.voyage}"
+
+
+class VoyageMilestone(Voyage, frozen=True):
+    """A milestone for every shipment of one voyage or flight (:func:`bulk_milestone`); of the times and the
+    place, only those given are changed (``changes``)."""
+
+    milestone: str = Field(max_length=40, description="Milestone code, e.g. vessel_departure")
+    actual_at: IsoDateTime | None = None
+    estimated_at: IsoDateTime | None = None
+    location: str | None = Field(None, max_length=5)
+
+    def changes(self) -> dict[str, object]:
+        """The milestone's fields that were given (a null given clears), as the workspace takes them."""
+        return {k: getattr(self, k) for k in ws.MILESTONE_FIELDS if k in self.model_fields_set}
+
+
+class VoyageEta(Voyage, frozen=True):
+    """A new ETA with its reason for every shipment of one voyage or flight (:func:`bulk_eta`)."""
+
+    new_eta: IsoDateTime
+    reason_code: str = Field(max_length=30)
+    reason_text: str | None = Field(None, max_length=400)
 
 
 @dataclass(frozen=True)

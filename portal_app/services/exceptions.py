@@ -29,6 +29,7 @@ from portal_app.services import audit, clock
 from portal_app.services import sla as sla_policy
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
+from portal_app.services.inputs import Body, Id
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.versioning import update_versioned
 
@@ -104,16 +105,17 @@ class ExceptionFilters:
     unassigned: bool = False
 
 
-@dataclass(frozen=True)
-class ExceptionInput:
-    shipment_reference: str
-    kind: str
-    title: str
-    severity: str = Severity.MEDIUM.value
-    detail: str | None = None
-    cause: str | None = None  # what exactly; an open exception of the same shipment, kind and cause is refused
-    owner_id: int | None = None  # default: the shipment's owner
-    team_id: int | None = None  # default: the shipment's team
+class ExceptionInput(Body, frozen=True):
+    """An exception raised by hand: the API's request body and what the tower's form is parsed into."""
+
+    shipment_reference: str = Field(max_length=20)
+    kind: str = Field(description=", ".join(KINDS))
+    title: str = Field(max_length=200)
+    severity: str = Field(Severity.MEDIUM.value, description=", ".join(SEVERITIES))
+    detail: str | None = Field(None, max_length=4000)
+    cause: str | None = Field(None, max_length=120, description="What exactly; one open exception per cause")
+    owner_id: Id | None = Field(None, description="Default: the shipment's owner")
+    team_id: Id | None = Field(None, description="Default: the shipment's team")
 
 
 # ---------------------------------------------------------------------------------------------------- timers

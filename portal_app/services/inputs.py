@@ -9,7 +9,7 @@ runs. These aliases work the same in a path, in a query string and inside a body
 
     def get_task(task_id: Id, page: PageNo = 1, since: IsoDate | None = None): ...
 
-    class TaskIn(Body):
+    class TaskInput(Body, frozen=True):  # services/tasks.py: the API's body, and what the task forms parse into
         assignee_id: Id | None = None
 
 Domain rules (at most 120 transit days, a ready date not in the past) stay in the services, which say why.
@@ -117,6 +117,8 @@ def friendly(error: Mapping[str, Any]) -> str:
     """One field's problem in plain words: our own validators' messages as they are, pydantic's translated."""
     if error.get("type") == "value_error":
         return str(error.get("ctx", {}).get("error") or error.get("msg", "")).rstrip(".") + "."
+    if error.get("type") == "string_too_long" and "max_length" in error.get("ctx", {}):
+        return f"Make this shorter: at most {error['ctx']['max_length']} characters."
     return _FRIENDLY.get(str(error.get("type")), "check this value").capitalize() + "."
 
 

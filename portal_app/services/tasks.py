@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,7 @@ from portal_app.services.exceptions import (
     sla_timer,
     viewer_timezone,
 )
+from portal_app.services.inputs import Body, Id, IsoDateTime
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.versioning import update_versioned
 
@@ -55,15 +57,16 @@ class TaskRow:
     version: int
 
 
-@dataclass(frozen=True)
-class TaskInput:
-    title: str
-    detail: str | None = None
-    shipment_reference: str | None = None
-    exception_id: int | None = None  # a task from an exception takes its shipment, owner, team and SLA by default
-    assignee_id: int | None = None
-    team_id: int | None = None
-    due_at: datetime | None = None
+class TaskInput(Body, frozen=True):
+    """A new task: the API's request body and what the tower's task forms are parsed into."""
+
+    title: str = Field(max_length=200)
+    detail: str | None = Field(None, max_length=4000)
+    shipment_reference: str | None = Field(None, max_length=20)
+    exception_id: Id | None = Field(None, description="Takes the exception's shipment, owner, team and SLA by default")
+    assignee_id: Id | None = None
+    team_id: Id | None = None
+    due_at: IsoDateTime | None = Field(None, description="With a time zone offset")
 
 
 @dataclass(frozen=True)

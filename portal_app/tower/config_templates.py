@@ -16,6 +16,8 @@ from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
 from portal_app.services.config import documents, templates
 from portal_app.services.documents import DOCUMENT_TYPE_NAMES
+from portal_app.services.errors import FormInvalid
+from portal_app.services.inputs import NOTHING_SAVED, parse
 from portal_app.services.trade_codes import INCOTERMS
 from portal_app.tower.config_base import ConfigMixin, check, config_page, form_bool, form_text
 from portal_app.ui import routes
@@ -65,9 +67,14 @@ def step_row(n: int, s: dict) -> StepRow:
                    offset=str(s.get("offset_days", 0)), visible="yes" if s.get("customer_visible", True) else "")
 
 
+STEP_WORDS = {"code": "code", "name": "name", "anchor": "anchor", "offset_days": "expected days",
+              "customer_visible": "customer sees it", "event_code": "event code"}  # the editor's column words
+
+
 def steps_from_form(form: dict[str, Any], numbers: list[str]) -> list[templates.StepInput]:
     """The template's steps from the editor's fields, in the order of their positions; rows marked to remove and
-    rows left entirely blank are left out. Field errors are keyed ``steps.<k>.<field>`` by the order sent."""
+    rows left entirely blank are left out. Each row is read into the API's step (``StepInput``); a value that does
+    not fit raises FormInvalid keyed ``steps.<k>.<field>`` by the order sent, as the service keys its own."""
     rows = []
     for n in numbers:
         code, name = form_text(form, f"code_{n}", 60), form_text(form, f"name_{n}", 160)
@@ -75,10 +82,33 @@ def steps_from_form(form: dict[str, Any], numbers: list[str]) -> list[templates.
             continue
         position = form_text(form, f"position_{n}", 6)
         order = int(position) if position.lstrip("-").isdigit() else int(n)
-        rows.append((order, int(n), templates.StepInput(
-            code=code, name=name, anchor=form_text(form, f"anchor_{n}", 20),
-            offset_days=form_text(form, f"offset_{n}", 6), customer_visible=form_bool(form.get(f"visible_{n}")))))
-    return [s for _o, _n, s in sorted(rows, key=lambda t: (t[0], t[1]))]
+        rows.append((order, int(n), {"code": code, "name": name, "anchor": form_text(form, f"anchor_{n}", 20),
+                                     "offset_days": form_text(form, f"offset_{n}", 6),
+                                     "customer_visible": form_bool(form.get(f"visible_{n}"))}))
+    steps: list[templates.StepInput] = []
+    problems: dict[str, str] = {}
+    for k, (_o, _n, data) in enumerate(sorted(rows, key=lambda t: (t[0], t[1])), start=1):
+        try:
+            steps.append(parse(templates.StepInput, data))
+        except FormInvalid as exc:
+            problems.update({f"steps.{k}.{field}": message for field, message in exc.fields.items()})
+    if problems:
+        raise FormInvalid(f"The template was not saved. {NOTHING_SAVED}", problems)
+    return steps
+
+
+def in_words(fields: dict[str, str]) -> dict[str, str]:
+    """A refused template's problems keyed by what the editor calls each place ("Step 3, expected days"), not by
+    the field paths the service and the step input use ("steps.3.offset_days")."""
+    out: dict[str, str] = {}
+    for path, message in fields.items():
+        parts = path.split(".")
+        if parts[0] == "steps" and len(parts) == 3 and parts[1].isdigit():
+            place = f"Step {parts[1]}, {STEP_WORDS.get(parts[2], 'a value')}"
+        else:
+            place = {"steps": "Steps", "name": "Template name"}.get(parts[0], "Template")
+        out.setdefault(place, message)
+    return out
 
 
 def requirement_row(r: documents.RequirementView) -> RequirementRow:
@@ -138,13 +168,23 @@ class ConfigTemplatesState(ConfigMixin, SessionState):
     async def save_template(self, principal: Principal, form: dict) -> None:
         if not self._may_configure(principal):
             return
-        steps = steps_from_form(form, [s.n for s in self.steps])
-        saved = await self._save(principal, templates.save_template, self.mode, form_text(form, "template_name", 160),
-                                 steps, expected_version=self.version or None,
-                                 done=f"{MODE_LABELS.get(self.mode, self.mode)} template saved; new bookings use it "
-                                      "from now on (shipments already booked keep their milestones).")
-        if saved is not None:
-            await self._fetch(principal)
+        try:
+            steps = steps_from_form(form, [s.n for s in self.steps])
+        except FormInvalid as exc:
+            self._service_refused(exc)
+        else:
+            saved = await self._save(
+                principal, templates.save_template, self.mode, form_text(form, "template_name", 160), steps,
+                expected_version=self.version or None,
+                done=f"{MODE_LABELS.get(self.mode, self.mode)} template saved; new bookings use it from now on "
+                     "(shipments already booked keep their milestones).")
+            if saved is not None:
+                await self._fetch(principal)
+                return
+        if self.field_errors:  # said in the editor's words: "Step 3, code", never "steps.3.code"
+            self.field_errors = in_words(self.field_errors)
+            first = "; ".join(f"{place}: {problem}" for place, problem in list(self.field_errors.items())[:3])
+            self.error = f"The template was not saved: {first}. Correct the marked fields. {NOTHING_SAVED}"
 
     @page_event("tower")
     async def add_requirement(self, principal: Principal, form: dict) -> None:

@@ -12,11 +12,13 @@ from typing import Any
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.form_refusal import placed
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
     KIND_LABELS,
     STATUS_LABELS,
+    TASK_WORDS,
     StaffDirectoryMixin,
     id_or_none,
     parse_local,
@@ -38,12 +40,14 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import checked_input, native_select, stacked_form, text_field
 from portal_app.services import clock, tasks
 from portal_app.services import exceptions as svc
-from portal_app.services.errors import ServiceError
+from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.services.tasks import TaskFilters, TaskInput
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
 
 SAVED_NOTHING = "Nothing was saved."
+TASK_FIELDS = {"title": "task_title", "detail": "task_detail", "due_at": "task_due"}  # the task form's error keys
 
 
 @dataclass(frozen=True)
@@ -238,9 +242,15 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
             self.field_errors = {"task_due": "Give the due time as a date and time, or leave it empty. "
                                              + SAVED_NOTHING}
             return
-        data = TaskInput(title=str(form.get("task_title", "")), detail=str(form.get("task_detail", "")) or None,
-                         exception_id=self._exception_id, assignee_id=id_or_none(form.get("assignee_id")),
-                         team_id=id_or_none(form.get("task_team_id")), due_at=due)
+        try:
+            data = parse(TaskInput, {
+                "title": str(form.get("task_title", "")), "detail": str(form.get("task_detail", "")) or None,
+                "exception_id": self._exception_id, "assignee_id": id_or_none(form.get("assignee_id")),
+                "team_id": id_or_none(form.get("task_team_id")), "due_at": due})
+        except FormInvalid as exc:
+            self.notice = ""
+            self.field_errors, self.error = placed(exc, TASK_FIELDS, TASK_WORDS)
+            return
         try:
             made = await run_db(tasks.create_task, principal, data)
         except ServiceError as exc:
@@ -402,7 +412,7 @@ def _task_card() -> rx.Component:
                 wide=3,
                 spacing="3",
             ),
-            text_field("Task details (optional)", "task_detail", "task-detail", rows="2"),
+            text_field("Task details (optional)", "task_detail", "task-detail", S.field_errors, rows="2"),
             secondary_button("Create task", type="submit"),
             on_submit=S.add_task, label="Create a task from this exception", key=S.form_key,
         ),

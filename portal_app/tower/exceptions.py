@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.form_refusal import placed
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
@@ -48,8 +49,9 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import clock
 from portal_app.services import exceptions as svc
-from portal_app.services.errors import ServiceError
+from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.exceptions import ExceptionFilters, ExceptionInput
+from portal_app.services.inputs import parse
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
 
@@ -62,6 +64,10 @@ TEAM_CHOICES = [("", "Any team")]
 SLA_CHOICES = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching soon")]
 DEFAULT_SOON_HOURS = "4"
 FILTER_KEYS = ("status", "kind", "severity", "owner", "team", "sla", "hours")
+# Where the new-exception form shows a problem of each ExceptionInput field: beside its input, or named in words.
+NEW_EXCEPTION_FIELDS = {"shipment_reference": "shipment_reference", "title": "title", "detail": "detail"}
+NEW_EXCEPTION_WORDS = {"kind": "Kind", "severity": "Severity", "owner_id": "Owner", "team_id": "Team",
+                       "cause": "Cause"}
 
 
 def clean_filters(raw: dict[str, Any]) -> dict[str, str]:
@@ -148,12 +154,17 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
 
     @page_event("tower")
     async def create(self, principal: Principal, form: dict) -> Any:
-        data = ExceptionInput(
-            shipment_reference=str(form.get("shipment_reference", ""))[:40],
-            kind=str(form.get("kind", "other")), title=str(form.get("title", "")),
-            severity=str(form.get("severity", "medium")), detail=str(form.get("detail", "")) or None,
-            owner_id=id_or_none(form.get("owner_id")), team_id=id_or_none(form.get("team_id")),
-        )
+        try:
+            data = parse(ExceptionInput, {
+                "shipment_reference": str(form.get("shipment_reference", "")).strip(),
+                "kind": str(form.get("kind", "other")), "title": str(form.get("title", "")),
+                "severity": str(form.get("severity", "medium")), "detail": str(form.get("detail", "")) or None,
+                "owner_id": id_or_none(form.get("owner_id")), "team_id": id_or_none(form.get("team_id")),
+            })
+        except FormInvalid as exc:
+            self.notice = ""
+            self.field_errors, self.error = placed(exc, NEW_EXCEPTION_FIELDS, NEW_EXCEPTION_WORDS)
+            return None
         try:
             made = await run_db(svc.create_exception, principal, data)
         except ServiceError as exc:
@@ -197,7 +208,7 @@ def _new_form() -> rx.Component:
                     "comes from the policy for the kind and severity.", size="2", color=MUTED_TEXT),
             responsive_grid(
                 checked_input("Shipment reference", "shipment_reference", errors, placeholder="SH0000123",
-                              max_length=40),
+                              max_length=20),
                 native_select("Kind", "kind", list(KIND_LABELS.items()), value="other", select_id="new-exc-kind"),
                 native_select("Severity", "severity", list(SEVERITY_LABELS.items()), value="medium",
                               select_id="new-exc-severity"),
@@ -209,7 +220,7 @@ def _new_form() -> rx.Component:
                 spacing="3",
             ),
             checked_input("Title", "title", errors, placeholder="Container held for inspection", max_length=200),
-            text_field("Details (optional)", "detail", "new-exc-detail"),
+            text_field("Details (optional)", "detail", "new-exc-detail", errors),
             rx.hstack(
                 primary_button("Raise exception", type="submit"),
                 secondary_button("Cancel", type="button", on_click=S.toggle_new),

@@ -11,9 +11,11 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.form_refusal import placed
 from portal_app.components.layout import area_page
 from portal_app.components.ops import (
     STATUS_LABELS,
+    TASK_WORDS,
     HandMadeMixin,
     StaffDirectoryMixin,
     id_or_none,
@@ -42,7 +44,8 @@ from portal_app.components.work_queue import (
 )
 from portal_app.services import clock
 from portal_app.services import tasks as svc
-from portal_app.services.errors import ServiceError
+from portal_app.services.errors import FormInvalid, ServiceError
+from portal_app.services.inputs import parse
 from portal_app.services.tasks import TaskFilters, TaskInput
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -52,6 +55,8 @@ STATUS_CHOICES = [("active", "Open or in progress"), ("open", "Open"), ("in_prog
                   ("done", "Done"), ("cancelled", "Cancelled"), ("all", "All")]
 TASK_STATUSES = [(s, STATUS_LABELS[s]) for s in svc.STATUSES]
 SAVED_NOTHING = "Nothing was saved."
+NEW_TASK_FIELDS = {"title": "title", "detail": "detail", "shipment_reference": "shipment_reference",
+                   "due_at": "due_at"}  # where the new-task form shows each TaskInput field's problem
 OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
 
 
@@ -129,10 +134,16 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         except ValueError:
             self.field_errors = {"due_at": f"Give the due time as a date and time, or leave it empty. {SAVED_NOTHING}"}
             return
-        data = TaskInput(title=str(form.get("title", "")), detail=str(form.get("detail", "")) or None,
-                         shipment_reference=str(form.get("shipment_reference", "")).strip()[:40] or None,
-                         assignee_id=self._assignee(form.get("assignee_id")), team_id=id_or_none(form.get("team_id")),
-                         due_at=due)
+        try:
+            data = parse(TaskInput, {
+                "title": str(form.get("title", "")), "detail": str(form.get("detail", "")) or None,
+                "shipment_reference": str(form.get("shipment_reference", "")).strip() or None,
+                "assignee_id": self._assignee(form.get("assignee_id")), "team_id": id_or_none(form.get("team_id")),
+                "due_at": due})
+        except FormInvalid as exc:
+            self.notice = ""
+            self.field_errors, self.error = placed(exc, NEW_TASK_FIELDS, TASK_WORDS)
+            return
         try:
             made = await run_db(svc.create_task, principal, data)
         except ServiceError as exc:
@@ -204,7 +215,7 @@ def _new_form() -> rx.Component:
             checked_input("Title", "title", errors, input_id="new-task-title", max_length=200),
             responsive_grid(
                 checked_input("Shipment reference (optional)", "shipment_reference", errors,
-                              input_id="new-task-shipment", placeholder="SH0000123", max_length=40),
+                              input_id="new-task-shipment", placeholder="SH0000123", max_length=20),
                 native_select("Assignee", "assignee_id", [("me", "Me"), ("", "Nobody yet (the team)")],
                               select_id="new-task-assignee", more=S.people),
                 native_select("Team", "team_id", [("", "No team")], select_id="new-task-team", more=S.teams),
@@ -213,7 +224,7 @@ def _new_form() -> rx.Component:
                 narrow=1, middle=2, wide=4,
                 spacing="3",
             ),
-            text_field("Details (optional)", "detail", "new-task-detail", rows="2"),
+            text_field("Details (optional)", "detail", "new-task-detail", errors, rows="2"),
             rx.hstack(primary_button("Create task", type="submit"),
                       secondary_button("Cancel", type="button", on_click=S.toggle_new), spacing="3"),
             on_submit=S.create, label="New task",

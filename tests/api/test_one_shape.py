@@ -19,20 +19,6 @@ from pydantic import BaseModel
 import portal_app.api
 import portal_app.services
 
-# Copies not yet replaced by their service's model ("module.Model"). The list only shrinks: an entry whose copy
-# is gone fails below, so remove it then.
-KNOWN_COPIES: frozenset[str] = frozenset({
-    "v1_config.StepIn",
-    "v1_help.ArticleIn",
-    "v1_help.ArticleUpdateIn",
-    "v1_ops.ExceptionIn",
-    "v1_ops.TaskIn",
-    "v1_tower.BulkEtaIn",
-    "v1_tower.BulkMilestoneIn",
-    "v1_tower.VoyageIn",
-})
-
-
 def _modules(package: ModuleType) -> list[ModuleType]:
     names = [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
     return [importlib.import_module(name) for name in sorted(names)]
@@ -82,15 +68,7 @@ def _copies() -> dict[str, list[str]]:
 
 def test_no_api_model_copies_a_service_record():
     copies = _copies()
-    new = {model: records for model, records in copies.items() if model.removeprefix("portal_app.api.") not in
-           KNOWN_COPIES}
-    assert not new, f"API models copying a service record's fields (serve the service's model instead): {new}"
-
-
-def test_the_list_of_known_copies_only_shrinks():
-    still_there = {model.removeprefix("portal_app.api.") for model in _copies()}
-    gone = sorted(KNOWN_COPIES - still_there)
-    assert not gone, f"these copies are gone: take them off KNOWN_COPIES: {gone}"
+    assert not copies, f"API models copying a service record's fields (serve the service's model instead): {copies}"
 
 
 def test_what_a_record_keeps_for_the_pages_stays_out_of_the_json():

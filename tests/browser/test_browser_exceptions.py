@@ -37,7 +37,8 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
         agent = principal_for(app_engine, AGENT)
         reference = _acme_shipment(db)
         made = exc_svc.create_exception(db, agent, exc_svc.ExceptionInput(
-            reference, "other", "Container held for a customs inspection", severity="high",
+            shipment_reference=reference, kind="other", title="Container held for a customs inspection",
+            severity="high",
             detail="Terminal reports a physical inspection.", owner_id=agent.user_id))
     number = made.row.id
 
@@ -93,7 +94,7 @@ def test_my_queue_shows_my_overdue_task_and_marking_it_done_takes_it_off(page, a
     with Session(app_engine, expire_on_commit=False) as db:
         agent = principal_for(app_engine, AGENT)
         made = tasks.create_task(db, principal_for(app_engine, "manager@harborsky.example"), tasks.TaskInput(
-            "Chase the carrier for the release note", shipment_reference=_acme_shipment(db),
+            title="Chase the carrier for the release note", shipment_reference=_acme_shipment(db),
             assignee_id=agent.user_id, due_at=clock.now() - timedelta(hours=2)))
 
     sign_in(page, AGENT, "/tower/tasks")

@@ -67,7 +67,8 @@ def test_due_time_typed_in_the_viewers_zone():
 def test_history_tells_what_happened_in_words_and_rows_show_the_viewers_zone(oworld: QuoteWorld):
     with oworld.session() as db:
         s = make_shipment(db, status="booked", etd=T0 + timedelta(days=30))
-        made = svc.create_exception(db, oworld.agent, ExceptionInput(s.reference, "other", "Cartons damaged",
+        made = svc.create_exception(db, oworld.agent, ExceptionInput(shipment_reference=s.reference, kind="other",
+                                                                     title="Cartons damaged",
                                                                      severity="high"))
         li = user_id(db, "li.wei@harborsky.example")
         svc.assign_exception(db, oworld.manager, made.row.id, owner_id=li, team_id=team_id(db, "Ocean Export"))
@@ -116,7 +117,7 @@ def test_directory_lists_active_staff_and_teams_for_staff_only(oworld: QuoteWorl
 
 def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: QuoteWorld):
     with oworld.session() as db:
-        made = tasks.create_task(db, oworld.manager, tasks.TaskInput("Chase the carrier", due_at=T0 - H,
+        made = tasks.create_task(db, oworld.manager, tasks.TaskInput(title="Chase the carrier", due_at=T0 - H,
                                                                      assignee_id=oworld.agent.user_id))
     # the manager works from Rotterdam (the seed): due times read in Central European Time
     row = task_page.task_row_view(made, T0)
@@ -135,7 +136,8 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
 def test_history_of_an_exception_without_audit_rows_still_shows_its_opening(oworld: QuoteWorld):
     with oworld.session() as db:
         s = make_shipment(db, status="booked", etd=T0 + timedelta(days=30))
-        made = svc.create_exception(db, oworld.agent, ExceptionInput(s.reference, "other", "Seal number wrong"))
+        made = svc.create_exception(db, oworld.agent, ExceptionInput(shipment_reference=s.reference, kind="other",
+                                                                     title="Seal number wrong"))
         db.exec(sa.delete(AuditLog).where(AuditLog.entity_type == "exception",
                                           AuditLog.entity_id == str(made.row.id)))
         db.commit()

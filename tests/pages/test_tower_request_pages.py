@@ -173,8 +173,8 @@ def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only
         ship = make_shipment(db)
         ref = _request(db, w.alice, ship.reference, "Where is our container?",
                        context={"page": f"/portal/shipments/{ship.reference}", "attempted": "track"})
-        held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(ship.reference, "customs_hold",
-                                                                            "Held by customs"))
+        held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(
+            shipment_reference=ship.reference, kind="customs_hold", title="Held by customs"))
     S = detail_page.TowerRequestState
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{ref.lower()}")
     run(S.load, st)
@@ -253,7 +253,8 @@ def test_a_duplicate_merged_from_the_page_points_to_the_other_request(on_ops_db,
         ship = make_shipment(db)
         first = _request(db, w.alice, ship.reference, "Where is the container?")
         second = _request(db, w.bob, ship.reference, "Container location please")
-        held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(ship.reference, "other", "Seal broken"))
+        held = exc_svc.create_exception(db, w.agent, exc_svc.ExceptionInput(
+            shipment_reference=ship.reference, kind="other", title="Seal broken"))
         svc.link_exception(db, w.agent, second, held.row.id)
     S = detail_page.TowerRequestState
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests/{second}")

@@ -86,13 +86,14 @@ def test_bad_rule_input_writes_nothing(cworld: ConfigWorld):
 
 
 def test_saved_template_is_what_the_next_booking_gets(cworld: ConfigWorld):
-    steps = [
-        templates.StepInput("booking_confirmed", "Booking confirmed", "origin", 0, True, None),
-        templates.StepInput("vgm_submitted", "VGM submitted", "origin", 1, False, None),
-        templates.StepInput("vessel_departure", "Vessel departed", "origin", 3, True, "VD"),
-        templates.StepInput("vessel_arrival", "Vessel arrived", "destination", 0, True, "VA"),
-        templates.StepInput("delivered_to_consignee", "Delivered", "destination", 2, True, None),
-    ]
+    names = ("code", "name", "anchor", "offset_days", "customer_visible", "event_code")
+    steps = [templates.StepInput(**dict(zip(names, values, strict=True))) for values in (
+        ("booking_confirmed", "Booking confirmed", "origin", 0, True, None),
+        ("vgm_submitted", "VGM submitted", "origin", 1, False, None),
+        ("vessel_departure", "Vessel departed", "origin", 3, True, "VD"),
+        ("vessel_arrival", "Vessel arrived", "destination", 0, True, "VA"),
+        ("delivered_to_consignee", "Delivered", "destination", 2, True, None),
+    )]
     with cworld.session() as db:
         old = templates.get_template(db, cworld.admin, "ocean_fcl")
         saved = templates.save_template(db, cworld.admin, "ocean_fcl", "FCL short", steps,
@@ -115,14 +116,14 @@ def test_saved_template_is_what_the_next_booking_gets(cworld: ConfigWorld):
 def test_bad_template_is_refused_whole(cworld: ConfigWorld):
     with cworld.session() as db:
         old = templates.get_template(db, cworld.admin, "air")
-        bad = [templates.StepInput("arrived", "Arrived", "destination", 0),
-               templates.StepInput("departed", "Departed", "origin", 0),
-               templates.StepInput("Bad Code", "x", "moon", "soon")]
+        bad = [templates.StepInput(code="arrived", name="Arrived", anchor="destination", offset_days=0),
+               templates.StepInput(code="departed", name="Departed", anchor="origin", offset_days=0),
+               templates.StepInput(code="Bad Code", name="x", anchor="moon", offset_days=999)]
         with pytest.raises(FormInvalid) as err:
             templates.save_template(db, cworld.admin, "air", "Air", bad)
         assert {"steps.3.code", "steps.3.name", "steps.3.anchor", "steps.3.offset_days"} <= set(err.value.fields)
-        order = [templates.StepInput("arrived", "Arrived", "destination", 0),
-                 templates.StepInput("departed", "Departed", "origin", 0)]
+        order = [templates.StepInput(code="arrived", name="Arrived", anchor="destination", offset_days=0),
+                 templates.StepInput(code="departed", name="Departed", anchor="origin", offset_days=0)]
         with pytest.raises(FormInvalid, match="origin step before"):
             templates.save_template(db, cworld.admin, "air", "Air", order)
         db.expire_all()

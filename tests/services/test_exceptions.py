@@ -32,7 +32,8 @@ def _raise(world: QuoteWorld, kind: str = "other", severity: str = "medium", **k
         if "created_by_id" in kw:
             db.exec(sa.update(Shipment).where(Shipment.id == s.id).values(created_by_id=kw.pop("created_by_id")))
             db.commit()
-        return svc.create_exception(db, world.agent, ExceptionInput(s.reference, kind, "Damaged cartons at pickup",
+        return svc.create_exception(db, world.agent, ExceptionInput(shipment_reference=s.reference, kind=kind,
+                                                                    title="Damaged cartons at pickup",
                                                                     severity=severity, **kw))
 
 
@@ -81,9 +82,11 @@ def test_raise_by_hand_with_defaults_and_no_double(oworld: QuoteWorld):
     assert row.timer.due_at == T0 + 8 * H  # customs_hold/* = 8 h
     with oworld.session() as db:
         with pytest.raises(Conflict, match="already open"):
-            svc.create_exception(db, oworld.agent, ExceptionInput(row.shipment_reference, "customs_hold", "Again"))
+            svc.create_exception(db, oworld.agent, ExceptionInput(shipment_reference=row.shipment_reference,
+                                                                   kind="customs_hold", title="Again"))
         with pytest.raises(ValidationFailed, match="kind"):
-            svc.create_exception(db, oworld.agent, ExceptionInput(row.shipment_reference, "volcano", "Ash"))
+            svc.create_exception(db, oworld.agent, ExceptionInput(shipment_reference=row.shipment_reference,
+                                                                   kind="volcano", title="Ash"))
         assert db.exec(select(AuditLog).where(AuditLog.entity_id == str(row.id),
                                               AuditLog.action == "exception_created")).first() is not None
 
@@ -203,7 +206,8 @@ def test_customers_are_refused_every_exception_service(oworld: QuoteWorld):
             calls = [
                 lambda who=who: svc.list_exceptions(db, who),
                 lambda who=who: svc.get_exception(db, who, made.row.id),
-                lambda who=who: svc.create_exception(db, who, ExceptionInput(ref, "other", "Hey")),
+                lambda who=who: svc.create_exception(
+                    db, who, ExceptionInput(shipment_reference=ref, kind="other", title="Hey")),
                 lambda who=who: svc.assign_exception(db, who, made.row.id, owner_id=who.user_id, team_id=None),
                 lambda who=who: svc.change_severity(db, who, made.row.id, "low"),
                 lambda who=who: svc.start_exception(db, who, made.row.id),

@@ -45,11 +45,11 @@ def test_counts_per_team_branch_and_person_then_reassign(wworld: QuoteWorld):
         for s in (a, c):
             exception_rules.evaluate_shipment(db, s.id, T0 - 30 * H)  # opened 30 h ago: the ETA slips are breached
         exception_rules.evaluate_shipment(db, b.id, T0)  # the customs hold opens now: 8 h left
-        create_task(db, wworld.manager, TaskInput("Late one", assignee_id=olivia, team_id=team_id(db, "Ocean Import"),
-                                                  due_at=T0 - H))
-        create_task(db, wworld.manager, TaskInput("Not yet", assignee_id=olivia, due_at=T0 + H))
-        create_task(db, wworld.manager, TaskInput("Late for Li", assignee_id=li, team_id=team_id(db, "Ocean Export"),
-                                                  due_at=T0 - H))
+        create_task(db, wworld.manager, TaskInput(title="Late one", assignee_id=olivia,
+                                                  team_id=team_id(db, "Ocean Import"), due_at=T0 - H))
+        create_task(db, wworld.manager, TaskInput(title="Not yet", assignee_id=olivia, due_at=T0 + H))
+        create_task(db, wworld.manager, TaskInput(title="Late for Li", assignee_id=li,
+                                                  team_id=team_id(db, "Ocean Export"), due_at=T0 - H))
 
         people = {r.id: r for r in svc.workload(db, wworld.manager, "person")}
         o = people[olivia]

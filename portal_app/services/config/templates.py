@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import MilestoneTemplate, MilestoneTemplateStep
@@ -19,20 +20,24 @@ from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services.config.common import CODE, check_version, int_in, record, refuse_if, require_admin
 from portal_app.services.errors import NotFound
+from portal_app.services.inputs import Body, WholeNumber
 
 MODES = tuple(m.value for m in Mode)
 ANCHORS = ("origin", "destination")
 MAX_STEPS = 30
 
 
-@dataclass(frozen=True)
-class StepInput:
-    code: str
-    name: str
-    anchor: str = "origin"
-    offset_days: int | str = 0
+class StepInput(Body, frozen=True):
+    """One step of a template as sent: the API's request body and what the tower's editor rows are parsed into.
+    The rules beyond each value's shape (code pattern, ranges, order) are :func:`save_template`'s."""
+
+    code: str = Field(max_length=40, description="e.g. vessel_departure")
+    name: str = Field(max_length=120)
+    anchor: str = Field("origin", description="origin (days from the ready date) or destination (days from the "
+                                              "planned arrival)")
+    offset_days: WholeNumber = 0
     customer_visible: bool = True
-    event_code: str | None = None
+    event_code: str | None = Field(None, max_length=8)
 
 
 @dataclass(frozen=True)

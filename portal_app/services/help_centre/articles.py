@@ -10,10 +10,11 @@ the before and after values in the same transaction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import HelpArticle
@@ -22,6 +23,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import audit
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, PermissionDenied
 from portal_app.services.help_centre import render
+from portal_app.services.inputs import Body
 from portal_app.services.paging import Page, check_paging
 from portal_app.services.versioning import update_versioned
 
@@ -126,15 +128,17 @@ class ArticleEdit:
     version: int
 
 
-@dataclass(frozen=True)
-class ArticleInput:
-    """What a staff member writes. An empty ``slug`` on a new article is made from the title."""
+class ArticleInput(Body, frozen=True):
+    """What a staff member writes: the API's request body and what the tower's editor is parsed into. An empty
+    ``slug`` on a new article is made from the title. Sizes here are the hard limits of a value; the words a
+    reader gets for a title, keywords or body that is too long are :func:`_clean`'s (its limits are lower)."""
 
-    title: str
-    body_markdown: str
-    slug: str = ""
-    audience: str = PUBLIC
-    keywords: str = ""
+    title: str = Field(max_length=TITLE_MAX)
+    body_markdown: str = Field(max_length=BODY_MAX * 2)
+    slug: str = Field("", max_length=SLUG_MAX,
+                      description="Lower-case letters, digits and hyphens; empty on create: made from the title")
+    audience: str = Field(PUBLIC, description="public (everyone) or customers (signed-in customers only)")
+    keywords: str = Field("", max_length=KEYWORDS_MAX * 2, description="Comma-separated words customers use")
     is_published: bool = False
 
 
@@ -405,7 +409,7 @@ def update_article(
     require_editor(principal)
     row = _row(db, article_id)
     if not str(data.slug or "").strip():  # no slug given: the article keeps its address
-        data = replace(data, slug=row.slug)
+        data = data.model_copy(update={"slug": row.slug})
     problems: dict[str, str] = {}
     values = _clean(data, problems, new=False)
     _refuse(problems)

@@ -11,6 +11,7 @@ from portal_app.services import help_centre as svc
 from portal_app.services.errors import Conflict, FormInvalid, ServiceError
 from portal_app.services.help_centre import render
 from portal_app.services.help_centre.articles import BODY_MAX, KEYWORDS_MAX, SLUG_MAX, TITLE_MAX
+from portal_app.services.inputs import parse
 from portal_app.tower.config_base import form_bool, form_text
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -262,15 +263,15 @@ class TowerHelpState(SessionState):
         self._staff(principal)
         if not self.editing:
             return
-        data = svc.ArticleInput(
-            title=form_text(form, "title", TITLE_MAX * 2),
-            slug=form_text(form, "slug", SLUG_MAX * 2),
-            audience=form_text(form, "audience", 20),
-            keywords=form_text(form, "keywords", KEYWORDS_MAX * 2),
-            body_markdown=str(form.get("body_markdown", "") or "")[: BODY_MAX * 2],
-            is_published=form_bool(form.get("is_published")),
-        )
         try:
+            data = parse(svc.ArticleInput, {
+                "title": form_text(form, "title", TITLE_MAX * 2),
+                "slug": form_text(form, "slug", SLUG_MAX * 2),
+                "audience": form_text(form, "audience", 20),
+                "keywords": form_text(form, "keywords", KEYWORDS_MAX * 4),
+                "body_markdown": str(form.get("body_markdown", "") or "")[: BODY_MAX * 4],
+                "is_published": form_bool(form.get("is_published")),
+            })
             if self.editing == "new":
                 saved = await run_db(svc.create_article, principal, data)
             else:
