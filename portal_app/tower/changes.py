@@ -201,8 +201,7 @@ def _row(r: rx.Var) -> rx.Component:
         rx.table.cell(rx.link(r.reference, href=r.href, weight="bold"), rx.text(r.company, size="1")),
         rx.table.cell(r.kind),
         rx.table.cell(_diff_table(S.diffs[r.id], "What would change on " + r.reference)),
-        rx.table.cell(rx.text(r.reason), rx.text(r.requested_by, " · ", r.requested_at, size="1",
-                                                     color=MUTED_TEXT)),
+        rx.table.cell(rx.text(r.reason), rx.text(r.requested_by, " · ", r.requested_at, size="1", color=MUTED_TEXT)),
         rx.table.cell(
             rx.cond(
                 r.status == "pending",
