@@ -72,7 +72,7 @@ class BoardBulkMixin(rx.State, mixin=True):
 
     @rx.var
     def page_all_selected(self) -> bool:
-        refs = [r["reference"] for r in self.rows]
+        refs = [r.reference for r in self.rows]
         return bool(refs) and all(r in self.selected for r in refs)
 
     def toggle_row(self, reference: str, checked: bool) -> None:
@@ -83,7 +83,7 @@ class BoardBulkMixin(rx.State, mixin=True):
             self.selected = [r for r in self.selected if r != reference]
 
     def toggle_page(self, checked: bool) -> None:
-        page = [r["reference"] for r in self.rows]
+        page = [r.reference for r in self.rows]
         if checked:
             self.selected = (self.selected + [r for r in page if r not in self.selected])[: bulk.MAX_BULK]
         else:

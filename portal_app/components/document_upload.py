@@ -9,7 +9,7 @@ authenticated API route ``/api/v1/documents/{id}/download``.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -89,11 +89,6 @@ def document_line(row: docs.DocumentRow, area: str = "portal") -> DocumentLine:
     )
 
 
-def document_row_view(row: docs.DocumentRow, area: str = "portal") -> dict[str, str]:
-    """The same line as a plain mapping, for the shipment page's documents (the tower's review reads it by key)."""
-    return asdict(document_line(row, area))
-
-
 @dataclass(frozen=True)
 class ChecklistLine:
     """One required document of the shipment and where it stands."""
@@ -128,7 +123,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
     DOC_TYPES: ClassVar[list[tuple[str, str]]] = list(docs.DOCUMENT_TYPE_NAMES.items())
 
     doc_reference: str = ""
-    doc_rows: list[dict[str, str]] = []
+    doc_rows: list[DocumentLine] = []
     doc_checklist: list[ChecklistLine] = []
     doc_error: str = ""
     upload_doc_type: str = "commercial_invoice"
@@ -147,7 +142,7 @@ class ShipmentDocumentsBase(rx.State, mixin=True):
             return
         self.doc_error = ""
         self.doc_checklist = [checklist_row_view(i) for i in checklist]
-        self.doc_rows = [document_row_view(r, self.AREA) for r in page.rows]
+        self.doc_rows = [document_line(r, self.AREA) for r in page.rows]
 
     @page_event()
     async def choose_upload_type(self, principal: Principal, value: str) -> None:
@@ -231,19 +226,19 @@ def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool) -> rx.Co
     headers = (["Shipment"] if show_shipment else []) + ["Type", "Version", "File", "Status", "Uploaded", "Download"]
 
     def row(r: rx.Var) -> rx.Component:
-        cells = ([rx.table.cell(rx.link(r["reference"], href=r["shipment_href"], weight="bold"))]
+        cells = ([rx.table.cell(rx.link(r.reference, href=r.shipment_href, weight="bold"))]
                  if show_shipment else [])
         cells += [
-            rx.table.row_header_cell(r["type"],
-                                     rx.cond(r["internal"] == "yes", rx.text(" (internal)", as_="span"), "")),
-            rx.table.cell(r["version"]),
-            rx.table.cell(rx.text(r["filename"], " · ", r["size"])),
+            rx.table.row_header_cell(r.type,
+                                     rx.cond(r.internal == "yes", rx.text(" (internal)", as_="span"), "")),
+            rx.table.cell(r.version),
+            rx.table.cell(rx.text(r.filename, " · ", r.size)),
             rx.table.cell(
-                document_status_badge(r["status"]),
-                rx.cond(r["reason"] != "", rx.text(r["reason"], size="1", color=MUTED_TEXT), rx.fragment()),
+                document_status_badge(r.status),
+                rx.cond(r.reason != "", rx.text(r.reason, size="1", color=MUTED_TEXT), rx.fragment()),
             ),
-            rx.table.cell(r["uploaded"]),
-            rx.table.cell(download_link("Download", r["download"], "Download " + r["filename"])),
+            rx.table.cell(r.uploaded),
+            rx.table.cell(download_link("Download", r.download, "Download " + r.filename)),
         ]
         return rx.table.row(*cells)
 

@@ -1,7 +1,8 @@
-"""Turning service DTOs into the small string dicts pages keep in state."""
+"""Turning service DTOs into the small typed rows of display strings pages keep in state."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,19 +51,46 @@ def status_label(status: str) -> str:
     return status.replace("_", " ")
 
 
-def shipment_row_view(row: ShipmentRow) -> dict[str, str]:
-    return {
-        "reference": row.reference,
-        "company": row.company_name,
-        "mode": MODE_LABELS.get(row.mode, row.mode),
-        "status": status_label(row.status),
-        "origin": f"{row.origin_name} ({row.origin})",
-        "destination": f"{row.destination_name} ({row.destination})",
-        "carrier": row.carrier or "—",
-        "etd": fmt_date(row.etd),
-        "eta": fmt_date(row.ata or row.eta),
-        "eta_kind": "Arrived" if row.ata else "ETA",
-        "delay": fmt_delay(row.delay_minutes),
-        "late": "yes" if row.delay_minutes > 0 else "no",
-        "po": row.customer_po or "—",
-    }
+@dataclass(frozen=True)
+class ShipmentLine:
+    """One shipment as the lists and the detail's heading show it. ``late`` is "yes" or "no" (the list's
+    ``data-late``); ``href`` is the shipment's page in the viewer's area (empty on the detail page itself)."""
+
+    reference: str
+    company: str
+    mode: str
+    status: str
+    origin: str
+    destination: str
+    carrier: str
+    etd: str
+    eta: str
+    eta_kind: str
+    delay: str
+    late: str
+    po: str
+    href: str
+
+    @classmethod
+    def blank(cls) -> ShipmentLine:
+        """Every field empty: what a page holds before its shipment is loaded (or when it is not found)."""
+        return cls(**dict.fromkeys((f.name for f in fields(cls)), ""))
+
+
+def shipment_row_view(row: ShipmentRow, href: str = "") -> ShipmentLine:
+    return ShipmentLine(
+        reference=row.reference,
+        company=row.company_name,
+        mode=MODE_LABELS.get(row.mode, row.mode),
+        status=status_label(row.status),
+        origin=f"{row.origin_name} ({row.origin})",
+        destination=f"{row.destination_name} ({row.destination})",
+        carrier=row.carrier or "—",
+        etd=fmt_date(row.etd),
+        eta=fmt_date(row.ata or row.eta),
+        eta_kind="Arrived" if row.ata else "ETA",
+        delay=fmt_delay(row.delay_minutes),
+        late="yes" if row.delay_minutes > 0 else "no",
+        po=row.customer_po or "—",
+        href=href,
+    )

@@ -60,9 +60,9 @@ def timer_view(timer: SlaTimer, now: datetime, active: bool) -> dict[str, str]:
 def sla_cell(r: rx.Var) -> rx.Component:
     """The time left (red once breached) and the due time, from a row holding ``left``, ``breached``, ``due``."""
     return rx.vstack(
-        rx.text(r["left"], weight="bold", color=rx.cond(r["breached"] == "yes", DANGER, "inherit"),
+        rx.text(r.left, weight="bold", color=rx.cond(r.breached == "yes", DANGER, "inherit"),
                 data_testid="sla-left"),
-        rx.text("Due ", r["due"], size="1", color=MUTED_TEXT),
+        rx.text("Due ", r.due, size="1", color=MUTED_TEXT),
         spacing="0",
     )
 

@@ -10,6 +10,7 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     MODE_LABELS,
+    ShipmentLine,
     fmt_datetime,
     fmt_delay,
     shipment_row_view,
@@ -104,7 +105,7 @@ def _milestone_view(m: svc.MilestoneView) -> MilestoneLine:
 class ShipmentDetailBase(HandoffBase, mixin=True):
     AREA: ClassVar[str] = "portal"  # "portal" or "tower"; subclasses override
 
-    summary: dict[str, str] = {}
+    summary: ShipmentLine = ShipmentLine.blank()
     facts: list[list[str]] = []
     milestones: list[MilestoneLine] = []
     containers: list[ContainerLine] = []
@@ -122,7 +123,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
             d = await run_db(svc.get_shipment, principal, reference)
         except ServiceError as exc:  # the page shows "not found" (and offers a person) in place of the shipment
             self.not_found = exc.message
-            self.summary, self.facts, self.milestones, self.containers = {}, [], [], []
+            self.summary, self.facts, self.milestones, self.containers = ShipmentLine.blank(), [], [], []
             if principal.is_customer:
                 self._offer_handoff(attempted=f"open shipment {reference}", error=exc.message, category="tracking")
             return
@@ -162,7 +163,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
 
     @page_event()
     async def toggle_follow(self, principal: Principal) -> None:
-        reference = self.summary.get("reference", "")
+        reference = self.summary.reference
         try:
             self.following = await run_db(activity.set_following, principal, reference, not self.following)
         except ServiceError as exc:  # shown beside the follow button, with the offer to ask a person
@@ -288,7 +289,7 @@ def _requests(state: type[ShipmentDetailBase]) -> rx.Component:
     if state.AREA != "portal":
         return listed
     return rx.vstack(listed, rx.link("Ask our team about this shipment",
-                                     href=routes.PORTAL_REQUEST_NEW + "?shipment=" + state.summary["reference"]))
+                                     href=routes.PORTAL_REQUEST_NEW + "?shipment=" + state.summary.reference))
 
 
 def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
@@ -305,8 +306,8 @@ def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Co
         ),
         rx.vstack(
             rx.hstack(
-                rx.heading("Shipment ", state.summary["reference"], size="7", as_="h1"),
-                status_badge(state.summary["status"]),
+                rx.heading("Shipment ", state.summary.reference, size="7", as_="h1"),
+                status_badge(state.summary.status),
                 rx.spacer(),
                 rx.button(
                     rx.cond(state.following, "Unfollow", "Follow"),
@@ -320,8 +321,8 @@ def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Co
             ),
             rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
             rx.text(
-                state.summary["origin"], " → ", state.summary["destination"], " · ",
-                state.summary["eta_kind"], " ", state.summary["eta"], " · ", state.summary["delay"],
+                state.summary.origin, " → ", state.summary.destination, " · ",
+                state.summary.eta_kind, " ", state.summary.eta, " · ", state.summary.delay,
                 color=MUTED_TEXT,
             ),
             responsive_grid(

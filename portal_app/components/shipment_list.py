@@ -1,7 +1,8 @@
 """The shipments list used by the portal (one company) and the tower (all companies).
 
-Filtering, sorting and paging run in the database; state holds one page of small string rows. The current
-filters live in the URL's query-string form (``params``), so links, saved views and exports share one format.
+Filtering, sorting and paging run in the database; state holds one page of small typed rows (``ShipmentLine``).
+The current filters live in the URL's query-string form (``params``), so links, saved views and exports share one
+format.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from models.enums import Mode, ShipmentStatus
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     MODE_LABELS,
+    ShipmentLine,
     shipment_row_view,
     status_label,
 )
@@ -61,7 +63,7 @@ class ShipmentListBase(rx.State, mixin=True):
     AREA: ClassVar[str] = "portal"
     PARAMS: ClassVar[tuple[str, ...]] = svc.FILTER_PARAMS
 
-    rows: list[dict[str, str]] = []
+    rows: list[ShipmentLine] = []
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -148,11 +150,11 @@ class ShipmentListBase(rx.State, mixin=True):
     def _filters_from(self, params: dict, principal) -> svc.ShipmentFilters:  # noqa: ANN001
         return svc.ShipmentFilters.from_params(params)
 
-    async def _query(self, principal, filters: svc.ShipmentFilters) -> tuple[list[dict[str, str]], int, int]:  # noqa: ANN001
+    async def _query(self, principal, filters: svc.ShipmentFilters) -> tuple[list[ShipmentLine], int, int]:  # noqa: ANN001
         """One page of rows for the table, the total and the page count."""
         result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
         route = routes.in_area(self.AREA, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT)
-        rows = [{**shipment_row_view(r), "href": link(route, reference=r.reference)} for r in result.rows]
+        rows = [shipment_row_view(r, link(route, reference=r.reference)) for r in result.rows]
         return rows, result.total, result.pages
 
     async def _use_params(self, principal: Principal, params: dict, *, reset_form: bool = False) -> None:
@@ -289,19 +291,19 @@ def list_messages(state: type[ShipmentListBase]) -> rx.Component:
 
 
 def _row(row: rx.Var, show_company: bool) -> rx.Component:
-    cells = [row["company"]] if show_company else []
+    cells = [row.company] if show_company else []
     cells += [
-        row["mode"],
-        status_badge(row["status"]),
-        row["origin"],
-        row["destination"],
-        row["carrier"],
-        row["etd"],
-        rx.fragment(row["eta_kind"], ": ", row["eta"]),
-        rx.el.span(row["delay"], data_late=row["late"]),
-        row["po"],
+        row.mode,
+        status_badge(row.status),
+        row.origin,
+        row.destination,
+        row.carrier,
+        row.etd,
+        rx.fragment(row.eta_kind, ": ", row.eta),
+        rx.el.span(row.delay, data_late=row.late),
+        row.po,
     ]
-    return table_row(ReactRouterLink.create(row["reference"], to=row["href"], class_name="row-link"), *cells)
+    return table_row(ReactRouterLink.create(row.reference, to=row.href, class_name="row-link"), *cells)
 
 
 def shipments_table(state: type[ShipmentListBase], *, show_company: bool, heading: str) -> rx.Component:

@@ -1,7 +1,8 @@
 """Shared pieces of the tower's work queues (bookings, manual quotes, change requests, rate cards).
 
-``PagedQueueBase`` holds one page of small string rows and pages through a service's ``Page``; a concrete state
-implements ``_page(principal)`` (the service call) and ``_row(item)`` (the DTO as a string dict). The widgets give
+``PagedQueueBase`` holds one page of small typed rows and pages through a service's ``Page``; a concrete state
+declares ``rows: list[ItsLine]`` (a frozen dataclass of display strings, a field per column) and implements
+``_query()`` (the service call) and ``_row(item)`` (the DTO as its line). The widgets give
 every field a visible label, an error line tied to it (``aria-describedby``) and the result announced in a
 status or alert region.
 """
@@ -51,7 +52,7 @@ class PagedQueueBase(rx.State, mixin=True):
 
     AREA: ClassVar[str] = "tower"
 
-    rows: list[dict[str, str]] = []
+    rows: list[Any] = []  # each queue declares its own line type: ``rows: list[BookingLine] = []``
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -64,7 +65,8 @@ class PagedQueueBase(rx.State, mixin=True):
         """The service function for this list and its keyword arguments (filters, page, page size)."""
         raise NotImplementedError
 
-    def _row(self, item: Any) -> dict[str, str]:
+    def _row(self, item: Any) -> Any:
+        """The service's row as the page's line (the type the page declares ``rows`` with)."""
         raise NotImplementedError
 
     async def _fetch(self, principal: Principal) -> None:

@@ -25,7 +25,7 @@ class PortalShipmentDetailState(ShipmentDetailBase, ShipmentDocumentsBase, Booki
     AREA: ClassVar[str] = "portal"
 
     async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
-        await self._load_changes(principal, reference, self.summary.get("status", ""))
+        await self._load_changes(principal, reference, self.summary.status)
 
 
 @area_page("portal", routes.PORTAL_SHIPMENT, "Shipment", PortalShipmentDetailState.load)

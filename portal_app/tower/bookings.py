@@ -3,6 +3,8 @@ customer reads; the row leaves the list and the result is announced. ``services/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from portal_app.auth.principal import Principal
@@ -24,27 +26,45 @@ from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
 
 
-def booking_row_view(row: svc.BookingRow) -> dict[str, str]:
-    return {
-        "reference": row.shipment_reference,
-        "href": routes.link(routes.TOWER_SHIPMENT, reference=row.shipment_reference),
-        "quote": row.quote_reference or "—",
-        "company": row.company_name,
-        "mode": MODE_LABELS.get(row.mode, row.mode),
-        "lane": f"{row.origin} → {row.destination}",
-        "carrier": row.carrier or "—",
-        "ready": fmt_date(row.ready_date),
-        "price": row.total_text or "—",
-        "booked_by": row.booked_by or "—",
-        "booked_at": fmt_datetime(row.created_at),
-    }
+@dataclass(frozen=True)
+class BookingLine:
+    """A booking waiting for its decision, as the queue shows it."""
+
+    reference: str
+    href: str
+    quote: str
+    company: str
+    mode: str
+    lane: str
+    carrier: str
+    ready: str
+    price: str
+    booked_by: str
+    booked_at: str
+
+
+def booking_row_view(row: svc.BookingRow) -> BookingLine:
+    return BookingLine(
+        reference=row.shipment_reference,
+        href=routes.link(routes.TOWER_SHIPMENT, reference=row.shipment_reference),
+        quote=row.quote_reference or "—",
+        company=row.company_name,
+        mode=MODE_LABELS.get(row.mode, row.mode),
+        lane=f"{row.origin} → {row.destination}",
+        carrier=row.carrier or "—",
+        ready=fmt_date(row.ready_date),
+        price=row.total_text or "—",
+        booked_by=row.booked_by or "—",
+        booked_at=fmt_datetime(row.created_at),
+    )
 
 
 class TowerBookingsState(PagedQueueBase, SessionState):
+    rows: list[BookingLine] = []
     def _query(self):  # noqa: ANN202
         return svc.pending_bookings, {"page": self.page, "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.BookingRow) -> dict[str, str]:
+    def _row(self, item: svc.BookingRow) -> BookingLine:
         return booking_row_view(item)
 
     @page_event()
@@ -117,16 +137,16 @@ def _decision_panel() -> rx.Component:
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
-        rx.table.cell(r["company"]),
-        rx.table.cell(r["mode"]),
-        rx.table.cell(r["lane"]),
-        rx.table.cell(r["carrier"]),
-        rx.table.cell(r["ready"]),
-        rx.table.cell(r["price"]),
-        rx.table.cell(rx.text(r["booked_by"]), rx.text(r["booked_at"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(secondary_button("Decide", on_click=S.select_row(r["reference"]), size="1",
-                                       aria_label="Decide " + r["reference"])),
+        rx.table.row_header_cell(rx.link(r.reference, href=r.href, weight="bold")),
+        rx.table.cell(r.company),
+        rx.table.cell(r.mode),
+        rx.table.cell(r.lane),
+        rx.table.cell(r.carrier),
+        rx.table.cell(r.ready),
+        rx.table.cell(r.price),
+        rx.table.cell(rx.text(r.booked_by), rx.text(r.booked_at, size="1", color=MUTED_TEXT)),
+        rx.table.cell(secondary_button("Decide", on_click=S.select_row(r.reference), size="1",
+                                       aria_label="Decide " + r.reference)),
     )
 
 

@@ -37,21 +37,39 @@ STATUS_CHOICES = [("pending", "Waiting for a decision"), ("approved", "Approved"
                   ("all", "All")]
 
 
-def change_row_view(cr: svc.ChangeRequestView) -> dict[str, str]:
-    return {
-        "id": str(cr.id),
-        "reference": cr.shipment_reference,
-        "href": routes.link(routes.TOWER_SHIPMENT, reference=cr.shipment_reference),
-        "company": cr.company_name,
-        "kind": "Cancellation" if cr.kind == "cancel" else "Amendment",
-        "status": cr.status,
-        "reason": cr.reason or "—",
-        "decision": cr.decision_reason or "",
-        "requested_by": cr.requested_by or "—",
-        "decided_by": cr.decided_by or "",
-        "requested_at": fmt_datetime(cr.created_at),
-        "decided_at": fmt_datetime(cr.decided_at) if cr.decided_at else "",
-    }
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change request as the queue shows it (``decision``, ``decided_*`` empty until decided)."""
+
+    id: str
+    reference: str
+    href: str
+    company: str
+    kind: str
+    status: str
+    reason: str
+    decision: str
+    requested_by: str
+    decided_by: str
+    requested_at: str
+    decided_at: str
+
+
+def change_row_view(cr: svc.ChangeRequestView) -> ChangeLine:
+    return ChangeLine(
+        id=str(cr.id),
+        reference=cr.shipment_reference,
+        href=routes.link(routes.TOWER_SHIPMENT, reference=cr.shipment_reference),
+        company=cr.company_name,
+        kind="Cancellation" if cr.kind == "cancel" else "Amendment",
+        status=cr.status,
+        reason=cr.reason or "—",
+        decision=cr.decision_reason or "",
+        requested_by=cr.requested_by or "—",
+        decided_by=cr.decided_by or "",
+        requested_at=fmt_datetime(cr.created_at),
+        decided_at=fmt_datetime(cr.decided_at) if cr.decided_at else "",
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ def diff_view(cr: svc.ChangeRequestView) -> list[DiffLine]:
 
 
 class TowerChangesState(PagedQueueBase, SessionState):
+    rows: list[ChangeLine] = []
     status: str = "pending"
     diffs: dict[str, list[DiffLine]] = {}
     _diffs: dict[str, list[DiffLine]] = {}
@@ -79,7 +98,7 @@ class TowerChangesState(PagedQueueBase, SessionState):
     def _query(self):  # noqa: ANN202
         return svc.list_change_requests, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.ChangeRequestView) -> dict[str, str]:
+    def _row(self, item: svc.ChangeRequestView) -> ChangeLine:
         self._diffs[str(item.id)] = diff_view(item)
         return change_row_view(item)
 
@@ -178,20 +197,19 @@ def _decision_panel() -> rx.Component:
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell("#", r["id"]),
-        rx.table.cell(rx.link(r["reference"], href=r["href"], weight="bold"), rx.text(r["company"], size="1")),
-        rx.table.cell(r["kind"]),
-        rx.table.cell(_diff_table(S.diffs[r["id"]], "What would change on " + r["reference"])),
-        rx.table.cell(rx.text(r["reason"]), rx.text(r["requested_by"], " · ", r["requested_at"], size="1",
-                                                     color=MUTED_TEXT)),
+        rx.table.row_header_cell("#", r.id),
+        rx.table.cell(rx.link(r.reference, href=r.href, weight="bold"), rx.text(r.company, size="1")),
+        rx.table.cell(r.kind),
+        rx.table.cell(_diff_table(S.diffs[r.id], "What would change on " + r.reference)),
+        rx.table.cell(rx.text(r.reason), rx.text(r.requested_by, " · ", r.requested_at, size="1", color=MUTED_TEXT)),
         rx.table.cell(
             rx.cond(
-                r["status"] == "pending",
-                secondary_button("Decide", on_click=S.select_row(r["id"]), size="1",
-                                 aria_label="Decide change request #" + r["id"]),
-                rx.vstack(rx.badge(r["status"], variant="soft", high_contrast=True),
-                          rx.text(r["decision"], size="1"),
-                          rx.text(r["decided_by"], " · ", r["decided_at"], size="1", color=MUTED_TEXT),
+                r.status == "pending",
+                secondary_button("Decide", on_click=S.select_row(r.id), size="1",
+                                 aria_label="Decide change request #" + r.id),
+                rx.vstack(rx.badge(r.status, variant="soft", high_contrast=True),
+                          rx.text(r.decision, size="1"),
+                          rx.text(r.decided_by, " · ", r.decided_at, size="1", color=MUTED_TEXT),
                           spacing="1"),
             )
         ),

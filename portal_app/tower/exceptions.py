@@ -8,6 +8,7 @@ The filters can come from the address too (``?owner=me&sla=breached``), so other
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -101,28 +102,51 @@ def service_filters(f: dict[str, str], me: int) -> ExceptionFilters:
     )
 
 
-def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class ExceptionQueueLine:
+    """An exception in the queue, with its SLA timer (``left``, ``breached``, ``due``)."""
+
+    id: str
+    href: str
+    title: str
+    reference: str
+    shipment_href: str
+    company: str
+    kind: str
+    severity: str
+    status: str
+    owner: str
+    team: str
+    opened: str
+    origin: str
+    left: str
+    breached: str
+    due: str
+
+
+def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> ExceptionQueueLine:  # noqa: ANN001
     active = e.status != "resolved"
-    return {
-        "id": str(e.id),
-        "href": routes.link(routes.TOWER_EXCEPTION, exception_id=e.id),
-        "title": e.title,
-        "reference": e.shipment_reference or "—",
-        "shipment_href": (routes.link(routes.TOWER_SHIPMENT, reference=e.shipment_reference)
+    return ExceptionQueueLine(
+        id=str(e.id),
+        href=routes.link(routes.TOWER_EXCEPTION, exception_id=e.id),
+        title=e.title,
+        reference=e.shipment_reference or "—",
+        shipment_href=(routes.link(routes.TOWER_SHIPMENT, reference=e.shipment_reference)
                           if e.shipment_reference else ""),
-        "company": e.company_name or "—",
-        "kind": KIND_LABELS.get(e.kind, e.kind),
-        "severity": e.severity,
-        "status": STATUS_LABELS.get(e.status, e.status),
-        "owner": e.owner_name or "Nobody",
-        "team": e.team_name or "No team",
-        "opened": fmt_local(e.created_at, tz),
-        "origin": "rule" if e.created_by_rule else "by hand",
+        company=e.company_name or "—",
+        kind=KIND_LABELS.get(e.kind, e.kind),
+        severity=e.severity,
+        status=STATUS_LABELS.get(e.status, e.status),
+        owner=e.owner_name or "Nobody",
+        team=e.team_name or "No team",
+        opened=fmt_local(e.created_at, tz),
+        origin="rule" if e.created_by_rule else "by hand",
         **timer_view(e.timer, now, active),
-    }
+    )
 
 
 class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    rows: list[ExceptionQueueLine] = []
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
     form_key: int = 0
 
@@ -130,7 +154,7 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
         return svc.list_exceptions, {"filters": service_filters(self.filters, self._me), "page": self.page,
                                      "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.ExceptionRow) -> dict[str, str]:
+    def _row(self, item: svc.ExceptionRow) -> ExceptionQueueLine:
         return exception_row_view(item, clock.now(), self._tz)
 
     def _start(self, principal) -> None:  # noqa: ANN001
@@ -237,16 +261,16 @@ def _new_form() -> rx.Component:
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.link("#", r["id"], href=r["href"], weight="bold",
-                    aria_label="Exception #" + r["id"] + ": " + r["title"]),
-            rx.text(r["title"], size="1"),
+            rx.link("#", r.id, href=r.href, weight="bold",
+                    aria_label="Exception #" + r.id + ": " + r.title),
+            rx.text(r.title, size="1"),
         ),
-        rx.table.cell(rx.cond(r["shipment_href"] != "", rx.link(r["reference"], href=r["shipment_href"]),
-                              rx.text(r["reference"])),
-                      rx.text(r["company"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(r["kind"], rx.text(r["status"], " · ", r["origin"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(severity_badge(r["severity"])),
-        rx.table.cell(r["owner"], rx.text(r["team"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(rx.cond(r.shipment_href != "", rx.link(r.reference, href=r.shipment_href),
+                              rx.text(r.reference)),
+                      rx.text(r.company, size="1", color=MUTED_TEXT)),
+        rx.table.cell(r.kind, rx.text(r.status, " · ", r.origin, size="1", color=MUTED_TEXT)),
+        rx.table.cell(severity_badge(r.severity)),
+        rx.table.cell(r.owner, rx.text(r.team, size="1", color=MUTED_TEXT)),
         rx.table.cell(sla_cell(r)),
     )
 

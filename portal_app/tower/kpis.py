@@ -7,7 +7,7 @@ state holds the tables' display rows only, and of the lanes the busiest ``LANES_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -65,8 +65,89 @@ def _label(value: str) -> str:
     return value.replace("_", " ").capitalize().replace("Eta ", "ETA ")
 
 
-def table_view(result: svc.Kpis, name: str, limit: int | None = None) -> list[dict[str, str]]:
-    """A KPI table's rows as display strings, keyed by the CSV's attribute names."""
+@dataclass(frozen=True)
+class OnTimeLine:
+    measure: str
+    measured: str
+    on_time: str
+    late: str
+    on_time_pct: str
+
+
+@dataclass(frozen=True)
+class LaneLine:
+    mode: str
+    origin: str
+    destination: str
+    shipments: str
+    median_hours: str
+    p90_hours: str
+
+
+@dataclass(frozen=True)
+class ExceptionKpiLine:
+    kind: str
+    opened: str
+    closed: str
+    open_under_1_day: str
+    open_1_to_3_days: str
+    open_3_to_7_days: str
+    open_over_7_days: str
+
+
+@dataclass(frozen=True)
+class SlaLine:
+    kind: str
+    resolved: str
+    resolved_in_time: str
+    compliance_pct: str
+    open_breached: str
+
+
+@dataclass(frozen=True)
+class RequestKpiLine:
+    category: str
+    requests: str
+
+
+@dataclass(frozen=True)
+class HealthLine:
+    figure: str
+    value: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class KpiTables:
+    """Every KPI table's rows as display strings; a table's line has a field per CSV column (``svc.TABLES``)."""
+
+    on_time: list[OnTimeLine] = field(default_factory=list)
+    lanes: list[LaneLine] = field(default_factory=list)
+    exceptions: list[ExceptionKpiLine] = field(default_factory=list)
+    sla: list[SlaLine] = field(default_factory=list)
+    requests: list[RequestKpiLine] = field(default_factory=list)
+    health: list[HealthLine] = field(default_factory=list)
+
+
+LINE_TYPES: dict[str, type] = {"on_time": OnTimeLine, "lanes": LaneLine, "exceptions": ExceptionKpiLine,
+                               "sla": SlaLine, "requests": RequestKpiLine, "health": HealthLine}
+
+
+def _check_lines() -> None:
+    """A table, a column or a line's field named differently here and in ``svc.TABLES`` fails at import."""
+    tables = [f.name for f in fields(KpiTables)]
+    if tables != list(svc.TABLES) or list(LINE_TYPES) != tables:
+        raise TypeError(f"KPI tables {tables} and line types {list(LINE_TYPES)} differ from {list(svc.TABLES)}")
+    for name, (_, columns) in svc.TABLES.items():
+        if [f.name for f in fields(LINE_TYPES[name])] != list(columns):
+            raise TypeError(f"{LINE_TYPES[name].__name__} does not have the columns of the KPI table {name!r}")
+
+
+_check_lines()
+
+
+def table_view(result: svc.Kpis, name: str, limit: int | None = None) -> list:
+    """A KPI table's rows as its typed lines of display strings (one field per CSV column)."""
     columns = svc.TABLES[name][1]
     rows = svc.table_rows(result, name)[:limit]
     out = []
@@ -79,8 +160,34 @@ def table_view(result: svc.Kpis, name: str, limit: int | None = None) -> list[di
             shown["mode"] = MODE_LABELS.get(row.mode, row.mode)
         if name == "health":
             shown["figure"] = HEALTH_LABELS.get(row.figure, _label(row.figure))
-        out.append(shown)
+        out.append(LINE_TYPES[name](**shown))
     return out
+
+
+def tables_view(result: svc.Kpis) -> KpiTables:
+    """Every table, of the lanes only the busiest ``LANES_SHOWN`` (the CSV has them all)."""
+    return KpiTables(**{name: table_view(result, name, LANES_SHOWN if name == "lanes" else None)
+                        for name in svc.TABLES})
+
+
+@dataclass(frozen=True)
+class OnTimeBar:
+    name: str
+    on_time: int
+    late: int
+
+
+@dataclass(frozen=True)
+class ExceptionBar:
+    name: str
+    opened: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class RequestBar:
+    name: str
+    requests: int
 
 
 @dataclass(frozen=True)
@@ -119,11 +226,11 @@ class TowerKpisState(SessionState):
     customer: str = ""
     error: str = ""
     headline: Headline | None = None
-    tables: dict[str, list[dict[str, str]]] = {}
+    tables: KpiTables = KpiTables()
     lane_count: int = 0
-    on_time_chart: list[dict[str, str | int]] = []
-    exception_chart: list[dict[str, str | int]] = []
-    request_chart: list[dict[str, str | int]] = []
+    on_time_chart: list[OnTimeBar] = []
+    exception_chart: list[ExceptionBar] = []
+    request_chart: list[RequestBar] = []
     loading: bool = False
 
     @rx.var
@@ -180,14 +287,13 @@ class TowerKpisState(SessionState):
             self.loading = False
         self.error = ""
         self.headline = headline_view(result)
-        self.tables = {name: table_view(result, name, LANES_SHOWN if name == "lanes" else None)
-                       for name in svc.TABLES}
+        self.tables = tables_view(result)
         self.lane_count = len(result.lanes)
-        self.on_time_chart = [{"name": _label(r.measure), "on_time": r.on_time, "late": r.late}
+        self.on_time_chart = [OnTimeBar(name=_label(r.measure), on_time=r.on_time, late=r.late)
                               for r in result.on_time]
-        self.exception_chart = [{"name": _label(r.kind), "opened": r.opened, "closed": r.closed}
+        self.exception_chart = [ExceptionBar(name=_label(r.kind), opened=r.opened, closed=r.closed)
                                 for r in result.exceptions]
-        self.request_chart = [{"name": _label(r.category), "requests": r.requests} for r in result.requests]
+        self.request_chart = [RequestBar(name=_label(r.category), requests=r.requests) for r in result.requests]
 
 
 S = TowerKpisState
@@ -232,9 +338,12 @@ def _chart(title: str, chart: rx.Component, description: str) -> rx.Component:
     )
 
 
-def _bar(**props: Any) -> rx.Component:
-    """A bar drawn at once (no grow animation: it distracts, and a screenshot taken early shows empty axes)."""
-    return rx.recharts.bar(is_animation_active=False, **props)
+def _bar(line: type, data_key: str, **props: Any) -> rx.Component:
+    """A bar drawn at once (no grow animation: it distracts, and a screenshot taken early shows empty axes).
+    ``data_key`` names a field of the chart's ``line`` type: a misspelt key fails when the page is built."""
+    if data_key not in {f.name for f in fields(line)}:
+        raise AttributeError(f"{line.__name__} has no field {data_key!r} to chart")
+    return rx.recharts.bar(is_animation_active=False, data_key=data_key, **props)
 
 
 def _bar_chart(data: rx.Var, *bars: rx.Component) -> rx.Component:
@@ -244,14 +353,14 @@ def _bar_chart(data: rx.Var, *bars: rx.Component) -> rx.Component:
         rx.recharts.y_axis(allow_decimals=False),
         rx.recharts.legend(),
         rx.recharts.graphing_tooltip(),
-        data=data,
+        data=data.to(list[dict[str, Any]]),  # the chart reads each typed line as the plain object it is sent as
         width="100%",
         height=260,
     )
 
 
 def _table(name: str, columns: dict[str, str], heading: str, note: rx.Component | None = None) -> rx.Component:
-    rows = S.tables[name]
+    rows = getattr(S.tables, name)
     return rx.vstack(
         rx.flex(
             rx.heading(heading, size="4", as_="h2"),
@@ -265,7 +374,7 @@ def _table(name: str, columns: dict[str, str], heading: str, note: rx.Component 
                 table_caption(heading),
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in columns.values()])),
                 rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
-                    *[rx.table.cell(row[key]) for key in columns]))),
+                    *[rx.table.cell(getattr(row, key)) for key in columns]))),
                 variant="surface", size="1", width="100%",
             ),
             overflow_x="auto", width="100%",
@@ -301,18 +410,18 @@ def tower_kpis() -> rx.Component:
                 responsive_grid(
                     _chart("On time and late", _bar_chart(
                         S.on_time_chart,
-                        _bar(data_key="on_time", name="On time", fill=ON_TIME_COLOUR, stack_id="a"),
-                        _bar(data_key="late", name="Late", fill=DANGER, stack_id="a"),
+                        _bar(OnTimeBar, "on_time", name="On time", fill=ON_TIME_COLOUR, stack_id="a"),
+                        _bar(OnTimeBar, "late", name="Late", fill=DANGER, stack_id="a"),
                     ), "Bar chart of shipments on time and late, for departure and arrival; figures in the table "
                        "On-time departure and arrival."),
                     _chart("Exceptions opened and closed", _bar_chart(
                         S.exception_chart,
-                        _bar(data_key="opened", name="Opened", fill=DANGER),
-                        _bar(data_key="closed", name="Closed", fill=ACCENT),
+                        _bar(ExceptionBar, "opened", name="Opened", fill=DANGER),
+                        _bar(ExceptionBar, "closed", name="Closed", fill=ACCENT),
                     ), "Bar chart of exceptions opened and closed by kind; figures in the table Exceptions."),
                     _chart("Requests by category", _bar_chart(
                         S.request_chart,
-                        _bar(data_key="requests", name="Requests", fill=ACCENT),
+                        _bar(RequestBar, "requests", name="Requests", fill=ACCENT),
                     ), "Bar chart of requests by category; figures in the table Requests by category."),
                     narrow=1, middle=2, wide=3,
                 ),

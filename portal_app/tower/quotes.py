@@ -46,19 +46,34 @@ BASES = {b: rating.BASIS_LABELS[b] for b in ("per_shipment", "per_container", "p
 CURRENCIES = [(c, c) for c in sorted(PRICING_CURRENCIES, key=lambda c: (c not in ("EUR", "USD", "GBP"), c))]
 
 
-def queue_row_view(row: svc.QuoteRow, now) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class QuoteQueueLine:
+    """A quote waiting for manual prices, with its SLA (``breached`` is "yes" once past)."""
+
+    reference: str
+    company: str
+    requested_by: str
+    mode: str
+    lane: str
+    ready: str
+    due: str
+    left: str
+    breached: str
+
+
+def queue_row_view(row: svc.QuoteRow, now) -> QuoteQueueLine:  # noqa: ANN001
     left, breached = fmt_time_left(row.manual_due_at, now)
-    return {
-        "reference": row.reference,
-        "company": row.company_name,
-        "requested_by": row.requested_by,
-        "mode": MODE_LABELS.get(row.mode or "", row.mode or "—"),
-        "lane": f"{row.origin or '?'} → {row.destination or '?'}",
-        "ready": fmt_date(row.ready_date),
-        "due": fmt_datetime(row.manual_due_at),
-        "left": left,
-        "breached": "yes" if breached else "",
-    }
+    return QuoteQueueLine(
+        reference=row.reference,
+        company=row.company_name,
+        requested_by=row.requested_by,
+        mode=MODE_LABELS.get(row.mode or "", row.mode or "—"),
+        lane=f"{row.origin or '?'} → {row.destination or '?'}",
+        ready=fmt_date(row.ready_date),
+        due=fmt_datetime(row.manual_due_at),
+        left=left,
+        breached="yes" if breached else "",
+    )
 
 
 def _dec(value) -> str:  # noqa: ANN001
@@ -142,6 +157,7 @@ def _charges_from(form: dict, lines: int) -> tuple[list[int], list[dict[str, str
 
 
 class TowerQuotesState(PagedQueueBase, SessionState):
+    rows: list[QuoteQueueLine] = []
     request: QuoteRequest | None = None
     cargo: list[CargoLine] = []
     charge_lines: list[int] = [0]
@@ -151,7 +167,7 @@ class TowerQuotesState(PagedQueueBase, SessionState):
     def _query(self):  # noqa: ANN202
         return svc.manual_queue, {"page": self.page, "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.QuoteRow) -> dict[str, str]:
+    def _row(self, item: svc.QuoteRow) -> QuoteQueueLine:
         return queue_row_view(item, clock.now())
 
     @page_event("tower")
@@ -313,18 +329,18 @@ def _pricing_form() -> rx.Component:
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(r["reference"]),
-        rx.table.cell(rx.text(r["company"]), rx.text(r["requested_by"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(r["mode"]),
-        rx.table.cell(r["lane"]),
-        rx.table.cell(r["ready"]),
+        rx.table.row_header_cell(r.reference),
+        rx.table.cell(rx.text(r.company), rx.text(r.requested_by, size="1", color=MUTED_TEXT)),
+        rx.table.cell(r.mode),
+        rx.table.cell(r.lane),
+        rx.table.cell(r.ready),
         rx.table.cell(
-            rx.text(r["left"], weight="bold", color=rx.cond(r["breached"] == "yes", DANGER, "inherit"),
+            rx.text(r.left, weight="bold", color=rx.cond(r.breached == "yes", DANGER, "inherit"),
                     data_testid="sla-left"),
-            rx.text("Due ", r["due"], size="1", color=MUTED_TEXT),
+            rx.text("Due ", r.due, size="1", color=MUTED_TEXT),
         ),
-        rx.table.cell(secondary_button("Price", on_click=S.open_request(r["reference"]), size="1",
-                                       aria_label="Price " + r["reference"])),
+        rx.table.cell(secondary_button("Price", on_click=S.open_request(r.reference), size="1",
+                                       aria_label="Price " + r.reference)),
     )
 
 

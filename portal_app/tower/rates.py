@@ -52,20 +52,37 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MANAGERS_ONLY = "Rate cards are changed by ops managers and admins. You can read them to price requests by hand."
 
 
-def rate_row_view(r: svc.RateCardRow) -> dict[str, str]:
-    return {
-        "id": str(r.id),
-        "href": routes.link(routes.TOWER_RATE_CARD, card_id=r.id),
-        "lane": f"{r.origin} → {r.destination}",
-        "lane_names": f"{r.origin_name} to {r.destination_name}",
-        "mode": MODE_LABELS.get(r.mode, r.mode),
-        "carrier": r.carrier_code or "Any",
-        "valid": f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}",
-        "currency": r.currency,
-        "transit": f"{r.transit_days} d",
-        "charges": str(r.charges),
-        "state": r.state,
-    }
+@dataclass(frozen=True)
+class RateCardLine:
+    """A rate card as the list shows it."""
+
+    id: str
+    href: str
+    lane: str
+    lane_names: str
+    mode: str
+    carrier: str
+    valid: str
+    currency: str
+    transit: str
+    charges: str
+    state: str
+
+
+def rate_row_view(r: svc.RateCardRow) -> RateCardLine:
+    return RateCardLine(
+        id=str(r.id),
+        href=routes.link(routes.TOWER_RATE_CARD, card_id=r.id),
+        lane=f"{r.origin} → {r.destination}",
+        lane_names=f"{r.origin_name} to {r.destination_name}",
+        mode=MODE_LABELS.get(r.mode, r.mode),
+        carrier=r.carrier_code or "Any",
+        valid=f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}",
+        currency=r.currency,
+        transit=f"{r.transit_days} d",
+        charges=str(r.charges),
+        state=r.state,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,7 @@ def rate_state_badge(state: rx.Var) -> rx.Component:
 
 
 class TowerRatesState(PagedQueueBase, SessionState):
+    rows: list[RateCardLine] = []
     filters: dict[str, str] = {}
     form_key: int = 0
     can_manage: bool = False
@@ -98,7 +116,7 @@ class TowerRatesState(PagedQueueBase, SessionState):
             "state": f.get("state") or None, "page": self.page, "page_size": PAGE_SIZE,
         }
 
-    def _row(self, item: svc.RateCardRow) -> dict[str, str]:
+    def _row(self, item: svc.RateCardRow) -> RateCardLine:
         return rate_row_view(item)
 
     def _start(self, principal) -> None:  # noqa: ANN001
@@ -221,15 +239,15 @@ def _import_block() -> rx.Component:
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(r["lane"], href=r["href"], weight="bold",
-                                         aria_label="Rate card " + r["id"] + ": " + r["lane_names"])),
-        rx.table.cell(r["mode"]),
-        rx.table.cell(r["carrier"]),
-        rx.table.cell(r["valid"]),
-        rx.table.cell(r["currency"]),
-        rx.table.cell(r["transit"]),
-        rx.table.cell(r["charges"]),
-        rx.table.cell(rate_state_badge(r["state"])),
+        rx.table.row_header_cell(rx.link(r.lane, href=r.href, weight="bold",
+                                         aria_label="Rate card " + r.id + ": " + r.lane_names)),
+        rx.table.cell(r.mode),
+        rx.table.cell(r.carrier),
+        rx.table.cell(r.valid),
+        rx.table.cell(r.currency),
+        rx.table.cell(r.transit),
+        rx.table.cell(r.charges),
+        rx.table.cell(rate_state_badge(r.state)),
     )
 
 

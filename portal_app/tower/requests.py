@@ -121,33 +121,59 @@ def quick_views(current: dict[str, str]) -> list[QuickView]:
     return out
 
 
-def request_row_view(r: svc.RequestRow, now, tz: str) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class RequestQueueLine:
+    """A request in the queue with both SLA timers (first response, resolution)."""
+
+    reference: str
+    href: str
+    subject: str
+    customer: str
+    raised_by: str
+    category: str
+    priority: str
+    priority_label: str
+    status: str
+    team: str
+    assignee: str
+    shipment: str
+    opened: str
+    first_left: str
+    first_breached: str
+    first_due: str
+    res_left: str
+    res_breached: str
+    res_due: str
+
+
+def request_row_view(r: svc.RequestRow, now, tz: str) -> RequestQueueLine:  # noqa: ANN001
     """A queue row as strings. Timers read "3 h 5 min left" or "Breached 2 h ago" while they run, "Met (...)"
     or "Missed by ..." once answered or resolved."""
     active = r.status in svc.ACTIVE_STATUSES
     answered = r.first_response.settled
     first = timer_view(r.first_response, now, active and not answered)
     resolution = timer_view(r.resolution, now, active)
-    return {
-        "reference": r.reference,
-        "href": routes.link(routes.TOWER_REQUEST, reference=r.reference),
-        "subject": r.subject,
-        "customer": r.company_name,
-        "raised_by": r.raised_by,
-        "category": r.category_label,
-        "priority": r.priority,
-        "priority_label": svc.PRIORITY_LABELS.get(r.priority, r.priority),
-        "status": svc.STAFF_STATUS_LABELS.get(r.status, r.status_label),
-        "team": r.team_name or "No team",
-        "assignee": r.assignee_name or "Unassigned",
-        "shipment": r.shipment_reference or "",
-        "opened": fmt_local(r.created_at, tz),
-        "first_left": first["left"], "first_breached": first["breached"], "first_due": first["due"],
-        "res_left": resolution["left"], "res_breached": resolution["breached"], "res_due": resolution["due"],
-    }
+    return RequestQueueLine(
+        reference=r.reference,
+        href=routes.link(routes.TOWER_REQUEST, reference=r.reference),
+        subject=r.subject,
+        customer=r.company_name,
+        raised_by=r.raised_by,
+        category=r.category_label,
+        priority=r.priority,
+        priority_label=svc.PRIORITY_LABELS.get(r.priority, r.priority),
+        status=svc.STAFF_STATUS_LABELS.get(r.status, r.status_label),
+        team=r.team_name or "No team",
+        assignee=r.assignee_name or "Unassigned",
+        shipment=r.shipment_reference or "",
+        opened=fmt_local(r.created_at, tz),
+        first_left=first["left"], first_breached=first["breached"], first_due=first["due"],
+        res_left=resolution["left"], res_breached=resolution["breached"], res_due=resolution["due"],
+    )
 
 
 class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
+    rows: list[RequestQueueLine] = []
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
     views: list[QuickView] = []
     form_key: int = 0
@@ -156,7 +182,7 @@ class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         return svc.list_requests, {"filters": service_filters(self.filters, self._me), "page": self.page,
                                    "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.RequestRow) -> dict[str, str]:
+    def _row(self, item: svc.RequestRow) -> RequestQueueLine:
         return request_row_view(item, clock.now(), self._tz)
 
     def _use(self, filters: dict[str, str]) -> None:
@@ -254,17 +280,17 @@ def priority_badge(priority: rx.Var, label: rx.Var) -> rx.Component:
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.link(r["reference"], href=r["href"], weight="bold", aria_label=r["reference"] + ": " + r["subject"]),
-            rx.text(r["subject"], size="2"),
-            rx.cond(r["shipment"] != "", rx.text("Shipment ", r["shipment"], size="1", color=MUTED_TEXT),
+            rx.link(r.reference, href=r.href, weight="bold", aria_label=r.reference + ": " + r.subject),
+            rx.text(r.subject, size="2"),
+            rx.cond(r.shipment != "", rx.text("Shipment ", r.shipment, size="1", color=MUTED_TEXT),
                     rx.fragment()),
         ),
-        rx.table.cell(rx.text(r["customer"]), rx.text(r["raised_by"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(rx.text(r["category"]), priority_badge(r["priority"], r["priority_label"])),
-        rx.table.cell(r["status"]),
-        rx.table.cell(rx.text(r["assignee"]), rx.text(r["team"], size="1", color=MUTED_TEXT)),
-        rx.table.cell(_timer(r["first_left"], r["first_breached"], r["first_due"], "first-response")),
-        rx.table.cell(_timer(r["res_left"], r["res_breached"], r["res_due"], "resolution")),
+        rx.table.cell(rx.text(r.customer), rx.text(r.raised_by, size="1", color=MUTED_TEXT)),
+        rx.table.cell(rx.text(r.category), priority_badge(r.priority, r.priority_label)),
+        rx.table.cell(r.status),
+        rx.table.cell(rx.text(r.assignee), rx.text(r.team, size="1", color=MUTED_TEXT)),
+        rx.table.cell(_timer(r.first_left, r.first_breached, r.first_due, "first-response")),
+        rx.table.cell(_timer(r.res_left, r.res_breached, r.res_due, "resolution")),
         data_testid="request-row",
     )
 

@@ -4,6 +4,7 @@ filter or on one vessel voyage or flight. One shipment's workspace is ``tower/wo
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import reflex as rx
@@ -16,7 +17,7 @@ from portal_app.components.board_bulk import (
     select_row_box,
     voyage_panel,
 )
-from portal_app.components.formatting import shipment_row_view
+from portal_app.components.formatting import ShipmentLine, shipment_row_view
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin
 from portal_app.components.shipment_list import (
@@ -43,22 +44,35 @@ from portal_app.ui.session import SessionState, run_db
 SLA_CHOICES = [("all", "Any"), ("breached", "Breached"), ("breaching", "Breaching soon")]
 
 
-def board_row_view(r: board.BoardRow, now) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class BoardLine(ShipmentLine):
+    """A shipment on the board: the list's columns and the owner, team, open exceptions and next SLA (shown only
+    with an open exception; ``breached`` is "yes" once it is past)."""
+
+    owner: str
+    team: str
+    exceptions: str
+    sla: str
+    breached: str
+
+
+def board_row_view(r: board.BoardRow, now) -> BoardLine:  # noqa: ANN001
     left, breached = fmt_time_left(r.next_sla_due_at, now) if r.open_exceptions else ("", False)
-    return {
-        **shipment_row_view(r.shipment),
-        "href": routes.link(routes.TOWER_SHIPMENT, reference=r.shipment.reference),
-        "owner": r.owner or "Nobody",
-        "team": r.team or "—",
-        "exceptions": str(r.open_exceptions) if r.open_exceptions else "—",
-        "sla": left or "—",
-        "breached": "yes" if breached else "",
-    }
+    return BoardLine(
+        **asdict(shipment_row_view(r.shipment, routes.link(routes.TOWER_SHIPMENT, reference=r.shipment.reference))),
+        owner=r.owner or "Nobody",
+        team=r.team or "—",
+        exceptions=str(r.open_exceptions) if r.open_exceptions else "—",
+        sla=left or "—",
+        breached="yes" if breached else "",
+    )
 
 
 class TowerShipmentsState(BoardBulkMixin, StaffDirectoryMixin, ShipmentListBase, SessionState):
     AREA: ClassVar[str] = "tower"
     PARAMS: ClassVar[tuple[str, ...]] = board.BOARD_PARAMS
+
+    rows: list[BoardLine] = []
 
     def _filters_from(self, params: dict, principal) -> board.BoardFilters:  # noqa: ANN001
         return board.BoardFilters.from_params(params, principal)
@@ -101,19 +115,19 @@ HEADERS = ["Reference", "Customer", "Mode", "Status", "Route", "Arrival", "Owner
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(select_row_box(S, r["reference"])),
-        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="bold")),
-        rx.table.cell(r["company"]),
-        rx.table.cell(r["mode"]),
-        rx.table.cell(status_badge(r["status"])),
-        rx.table.cell(rx.text(r["origin"], " → ", r["destination"], size="2")),
-        rx.table.cell(rx.text(r["eta_kind"], ": ", r["eta"]),
-                      rx.text(r["delay"], size="1", color=rx.cond(r["late"] == "yes", DANGER, MUTED_TEXT))),
-        rx.table.cell(r["owner"]),
-        rx.table.cell(r["team"]),
-        rx.table.cell(r["exceptions"]),
-        rx.table.cell(rx.text(r["sla"], weight=rx.cond(r["breached"] == "yes", "bold", "regular"),
-                              color=rx.cond(r["breached"] == "yes", DANGER, "inherit"))),
+        rx.table.cell(select_row_box(S, r.reference)),
+        rx.table.row_header_cell(rx.link(r.reference, href=r.href, weight="bold")),
+        rx.table.cell(r.company),
+        rx.table.cell(r.mode),
+        rx.table.cell(status_badge(r.status)),
+        rx.table.cell(rx.text(r.origin, " → ", r.destination, size="2")),
+        rx.table.cell(rx.text(r.eta_kind, ": ", r.eta),
+                      rx.text(r.delay, size="1", color=rx.cond(r.late == "yes", DANGER, MUTED_TEXT))),
+        rx.table.cell(r.owner),
+        rx.table.cell(r.team),
+        rx.table.cell(r.exceptions),
+        rx.table.cell(rx.text(r.sla, weight=rx.cond(r.breached == "yes", "bold", "regular"),
+                              color=rx.cond(r.breached == "yes", DANGER, "inherit"))),
     )
 
 

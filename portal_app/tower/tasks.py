@@ -5,6 +5,7 @@ ones marked. Mark a task done, change its status, hand it to someone else, or cr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -60,29 +61,52 @@ NEW_TASK_FIELDS = {"title": "title", "detail": "detail", "shipment_reference": "
 OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
 
 
-def task_row_view(t: svc.TaskRow, now) -> dict[str, str]:  # noqa: ANN001
+@dataclass(frozen=True)
+class TaskQueueLine:
+    """A task as the list shows it, with its due-time timer (``left``, ``breached``, ``due``)."""
+
+    id: str
+    title: str
+    detail: str
+    reference: str
+    shipment_href: str
+    exception: str
+    exception_href: str
+    assignee: str
+    team: str
+    status: str
+    status_label: str
+    active: str
+    overdue: str
+    left: str
+    breached: str
+    due: str
+
+
+def task_row_view(t: svc.TaskRow, now) -> TaskQueueLine:  # noqa: ANN001
     active = t.status in svc.OPEN_TASK_STATUSES
     timer = timer_view(t.due, now, active) if t.due.due_at else {"left": "No due time", "breached": "", "due": "—"}
-    return {
-        "id": str(t.id),
-        "title": t.title,
-        "detail": t.detail or "",
-        "reference": t.shipment_reference or "",
-        "shipment_href": (routes.link(routes.TOWER_SHIPMENT, reference=t.shipment_reference)
+    return TaskQueueLine(
+        id=str(t.id),
+        title=t.title,
+        detail=t.detail or "",
+        reference=t.shipment_reference or "",
+        shipment_href=(routes.link(routes.TOWER_SHIPMENT, reference=t.shipment_reference)
                           if t.shipment_reference else ""),
-        "exception": str(t.exception_id or ""),
-        "exception_href": routes.link(routes.TOWER_EXCEPTION, exception_id=t.exception_id) if t.exception_id else "",
-        "assignee": t.assignee_name or "Nobody yet",
-        "team": t.team_name or "No team",
-        "status": t.status,
-        "status_label": STATUS_LABELS.get(t.status, t.status),
-        "active": "yes" if active else "",
-        "overdue": "yes" if t.overdue else "",
+        exception=str(t.exception_id or ""),
+        exception_href=routes.link(routes.TOWER_EXCEPTION, exception_id=t.exception_id) if t.exception_id else "",
+        assignee=t.assignee_name or "Nobody yet",
+        team=t.team_name or "No team",
+        status=t.status,
+        status_label=STATUS_LABELS.get(t.status, t.status),
+        active="yes" if active else "",
+        overdue="yes" if t.overdue else "",
         **timer,
-    }
+    )
 
 
 class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    rows: list[TaskQueueLine] = []
     view: str = "mine"
     status: str = "active"
     team: str = ""
@@ -96,7 +120,7 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         return svc.list_tasks, {"filters": TaskFilters(status=self.status, team_id=team), "page": self.page,
                                 "page_size": PAGE_SIZE}
 
-    def _row(self, item: svc.TaskRow) -> dict[str, str]:
+    def _row(self, item: svc.TaskRow) -> TaskQueueLine:
         self._versions[str(item.id)] = item.version
         return task_row_view(item, clock.now())
 
@@ -261,31 +285,31 @@ def _panel() -> rx.Component:
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.text("#", r["id"], " ", r["title"], weight="bold"),
-            rx.cond(r["detail"] != "", rx.text(r["detail"], size="1", color=MUTED_TEXT), rx.fragment()),
-            rx.cond(r["overdue"] == "yes", rx.badge("Overdue", color_scheme="red", variant="soft", high_contrast=True),
+            rx.text("#", r.id, " ", r.title, weight="bold"),
+            rx.cond(r.detail != "", rx.text(r.detail, size="1", color=MUTED_TEXT), rx.fragment()),
+            rx.cond(r.overdue == "yes", rx.badge("Overdue", color_scheme="red", variant="soft", high_contrast=True),
                     rx.fragment()),
         ),
         rx.table.cell(
-            rx.cond(r["shipment_href"] != "", rx.link(r["reference"], href=r["shipment_href"]), rx.fragment()),
-            rx.cond(r["exception_href"] != "",
-                    rx.link("Exception #" + r["exception"], href=r["exception_href"], size="1", display="block"),
+            rx.cond(r.shipment_href != "", rx.link(r.reference, href=r.shipment_href), rx.fragment()),
+            rx.cond(r.exception_href != "",
+                    rx.link("Exception #" + r.exception, href=r.exception_href, size="1", display="block"),
                     rx.fragment()),
         ),
-        rx.table.cell(r["assignee"], rx.text(r["team"], size="1", color=MUTED_TEXT)),
+        rx.table.cell(r.assignee, rx.text(r.team, size="1", color=MUTED_TEXT)),
         rx.table.cell(sla_cell(r)),
-        rx.table.cell(r["status_label"]),
+        rx.table.cell(r.status_label),
         rx.table.cell(rx.hstack(
-            rx.cond(r["active"] == "yes",
-                    secondary_button("Mark done", size="1", on_click=S.mark_done(r["id"]),
-                                     aria_label="Mark task #" + r["id"] + " done"),
+            rx.cond(r.active == "yes",
+                    secondary_button("Mark done", size="1", on_click=S.mark_done(r.id),
+                                     aria_label="Mark task #" + r.id + " done"),
                     rx.fragment()),
-            secondary_button("Change", size="1", on_click=S.select_row(r["id"]),
-                             aria_label="Change task #" + r["id"]),
+            secondary_button("Change", size="1", on_click=S.select_row(r.id),
+                             aria_label="Change task #" + r.id),
             spacing="2",
             wrap="wrap",
         )),
-        background_color=rx.cond(r["overdue"] == "yes", OVERDUE_BACKGROUND, "transparent"),
+        background_color=rx.cond(r.overdue == "yes", OVERDUE_BACKGROUND, "transparent"),
         data_testid="task-row",
     )
 

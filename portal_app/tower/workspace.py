@@ -129,7 +129,7 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
 
     @property
     def _reference(self) -> str:
-        return self.summary.get("reference", "")
+        return self.summary.reference
 
     async def _save(self, principal: Principal, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one edit; success reloads the record and clears the forms, a conflict keeps what was typed."""
@@ -207,12 +207,12 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         return await self._review(principal, str(form.get("document_id", "")), False, str(form.get("reason", "")))
 
     async def _review(self, principal: Principal, document_id: str, approve: bool, reason: str) -> Any:
-        row = next((r for r in self.doc_rows if r["id"] == document_id), None)  # the version this page showed
+        row = next((r for r in self.doc_rows if r.id == document_id), None)  # the version this page showed
         if row is None:
             self.ws_error = f"That document is not on this page any more; reload it. {NOTHING_SAVED}"
             return None
         return await self._save(principal, ws.review_document, int(document_id), approve=approve, reason=reason,
-                                expected_version=int(row["row_version"]))
+                                expected_version=int(row.row_version))
 
     @page_event("tower")
     async def go_to_page(self, principal: Principal, delta: int) -> None:
@@ -356,21 +356,21 @@ def _notes_cards() -> rx.Component:
 
 
 def _review_row(r: rx.Var) -> rx.Component:
-    name = r["type"] + " v" + r["version"]
+    name = r.type + " v" + r.version
     return rx.table.row(
         rx.table.row_header_cell(name),
-        rx.table.cell(document_status_badge(r["status"]),
-                      rx.cond(r["reason"] != "", rx.text(r["reason"], size="1", color=MUTED_TEXT), rx.fragment())),
+        rx.table.cell(document_status_badge(r.status),
+                      rx.cond(r.reason != "", rx.text(r.reason, size="1", color=MUTED_TEXT), rx.fragment())),
         rx.table.cell(
             rx.cond(
-                r["status"] == "superseded",
+                r.status == "superseded",
                 rx.text("Replaced by a newer version", size="2", color=MUTED_TEXT),
                 rx.hstack(
                     rx.button("Approve", type="button", variant="soft", color_scheme="green", high_contrast=True,
-                              on_click=S.approve(r["id"]), aria_label="Approve " + name),
+                              on_click=S.approve(r.id), aria_label="Approve " + name),
                     rx.el.form(
                         rx.hstack(
-                            rx.el.input(type="hidden", name="document_id", value=r["id"]),
+                            rx.el.input(type="hidden", name="document_id", value=r.id),
                             rx.input(name="reason", placeholder="Reason the customer reads", max_length=400,
                                      aria_label="Reason to reject " + name),
                             rx.button("Reject", type="submit", variant="soft", color_scheme="red",

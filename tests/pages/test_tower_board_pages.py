@@ -25,15 +25,15 @@ def _row(**extra) -> board.BoardRow:
 
 def test_board_row_shows_owner_team_and_the_sla_only_with_an_open_exception():
     quiet = board_row_view(_row(), NOW)
-    assert (quiet["owner"], quiet["team"], quiet["exceptions"], quiet["sla"], quiet["breached"]) == \
+    assert (quiet.owner, quiet.team, quiet.exceptions, quiet.sla, quiet.breached) == \
         ("Nobody", "—", "—", "—", "")
-    assert quiet["href"] == "/tower/shipments/SH1"
+    assert quiet.href == "/tower/shipments/SH1"
     late = board_row_view(_row(owner="Li Wei", team="Ocean Export", open_exceptions=2,
                                next_sla_due_at=NOW - timedelta(hours=2, minutes=5)), NOW)
-    assert (late["owner"], late["team"], late["exceptions"]) == ("Li Wei", "Ocean Export", "2")
-    assert (late["sla"], late["breached"]) == ("Breached 2 h 5 min ago", "yes")
+    assert (late.owner, late.team, late.exceptions) == ("Li Wei", "Ocean Export", "2")
+    assert (late.sla, late.breached) == ("Breached 2 h 5 min ago", "yes")
     soon = board_row_view(_row(open_exceptions=1, next_sla_due_at=NOW + timedelta(minutes=50)), NOW)
-    assert (soon["sla"], soon["breached"]) == ("50 min left", "")
+    assert (soon.sla, soon.breached) == ("50 min left", "")
 
 
 def test_board_form_reads_as_filters_and_back_as_the_views_params():

@@ -99,8 +99,8 @@ def test_history_tells_what_happened_in_words_and_rows_show_the_viewers_zone(owo
         assert view.status == "resolved" and view.left.startswith("Met")
         assert view.resolved_by == "Marco Manager"
         row = page.exception_row_view(detail.row, T0, tz)
-        assert row["owner"] == "Li Wei" and row["team"] == "Ocean Export" and row["kind"] == "Other"
-        assert row["href"] == f"/tower/exceptions/{made.row.id}" and row["company"] == "Acme Home Goods Ltd"
+        assert row.owner == "Li Wei" and row.team == "Ocean Export" and row.kind == "Other"
+        assert row.href == f"/tower/exceptions/{made.row.id}" and row.company == "Acme Home Goods Ltd"
 
 
 def test_directory_lists_active_staff_and_teams_for_staff_only(oworld: QuoteWorld):
@@ -121,8 +121,8 @@ def test_task_rows_mark_overdue_and_workload_rows_link_to_the_queue(oworld: Quot
                                                                      assignee_id=oworld.agent.user_id))
     # the manager works from Rotterdam (the seed): due times read in Central European Time
     row = task_page.task_row_view(made, T0)
-    assert row["overdue"] == "yes" and row["breached"] == "yes" and row["left"] == "Breached 1 h 0 min ago"
-    assert row["due"] == "2026-11-10 09:00 CET" and row["assignee"] == "Olivia Agent" and row["active"] == "yes"
+    assert row.overdue == "yes" and row.breached == "yes" and row.left == "Breached 1 h 0 min ago"
+    assert row.due == "2026-11-10 09:00 CET" and row.assignee == "Olivia Agent" and row.active == "yes"
     person = workload.WorkloadRow(7, "Li Wei", open_exceptions=2, sla_breaches=1)
     view = workload_page.workload_row_view(person, "person")
     assert view.href == "/tower/exceptions?owner=7"

@@ -85,15 +85,15 @@ def test_rows_show_both_timers_in_words_breached_ones_say_so():
         invoice_number=None, created_at=NOW - 6 * H, updated_at=NOW - 6 * H,
         first_response=sla_timer(NOW - 2 * H, NOW, "UTC"), resolution=sla_timer(due, NOW, "UTC"), version=1)
     view = queue_page.request_row_view(row, NOW, "UTC")
-    assert view["href"] == "/tower/requests/REQ-000007" and view["assignee"] == "Unassigned"
-    assert (view["first_left"], view["first_breached"]) == ("Breached 2 h 0 min ago", "yes")
-    assert (view["res_left"], view["res_breached"], view["res_due"]) == ("2 h 0 min left", "", "2026-11-20 11:00 UTC")
-    assert view["priority_label"] == "High" and view["status"] == "Open"
+    assert view.href == "/tower/requests/REQ-000007" and view.assignee == "Unassigned"
+    assert (view.first_left, view.first_breached) == ("Breached 2 h 0 min ago", "yes")
+    assert (view.res_left, view.res_breached, view.res_due) == ("2 h 0 min left", "", "2026-11-20 11:00 UTC")
+    assert view.priority_label == "High" and view.status == "Open"
     answered = svc.RequestRow(**{**vars(row), "status": "waiting_on_customer",
                                  "first_response": sla_timer(NOW - 2 * H, NOW, "UTC", resolved_at=NOW - 3 * H)})
     view = queue_page.request_row_view(answered, NOW, "UTC")
-    assert (view["first_left"], view["first_breached"]) == ("Met (1 h 0 min to spare)", "")
-    assert view["status"] == "Waiting on customer"
+    assert (view.first_left, view.first_breached) == ("Met (1 h 0 min to spare)", "")
+    assert view.status == "Waiting on customer"
 
 
 # ------------------------------------------------------------------------------------------ the queue's state
@@ -116,12 +116,12 @@ def test_queue_reads_its_filters_from_the_address_and_pages_on_the_server(on_ops
     assert (st.total, st.pages, len(st.rows)) == (3, 2, 2)
     run(S.go_to_page, st, 1)
     assert st.page == 2 and len(st.rows) == 1
-    shown = {r["reference"] for r in st.rows}
+    shown = {r.reference for r in st.rows}
     assert shown <= set(refs) and billing not in shown
 
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests?assignee=me&q={ship.reference}")
     run(S.load, st)
-    assert [r["reference"] for r in st.rows] == [refs[0]] and st.rows[0]["assignee"] == "Olivia Agent"
+    assert [r.reference for r in st.rows] == [refs[0]] and st.rows[0].assignee == "Olivia Agent"
     assert next(v for v in st.views if v.label == "My queue").current == ""  # the search narrows it
 
     # Applying the form writes the filters into the address (the page loads them from there) ...
@@ -131,7 +131,7 @@ def test_queue_reads_its_filters_from_the_address_and_pages_on_the_server(on_ops
     st = state_as(monkeypatch, S, w.agent, f"/tower/requests?status=all&assignee=none&q={ship.reference}")
     run(S.load, st)
     assert run(S.apply_filters, st, {"status": "all", "assignee": "none", "q": ship.reference}) is None
-    assert st.total == 3 and refs[0] not in {r["reference"] for r in st.rows}
+    assert st.total == 3 and refs[0] not in {r.reference for r in st.rows}
 
 
 def test_a_customer_is_refused_the_queue_a_request_and_the_desk_settings(on_ops_db, monkeypatch):

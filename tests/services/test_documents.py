@@ -490,8 +490,8 @@ def test_upload_block_handler_stores_privately_and_reports(alfa, ref):
     upload = rx.UploadFile(file=io.BytesIO(data), path=Path("packing list.pdf"))
     asyncio.run(st.upload_document([upload], ref))
     assert st.upload_error == "" and "Saved “packing list.pdf”" in st.upload_notice and not st.uploading
-    assert [r["filename"] for r in st.doc_rows] == ["packing list.pdf"] and st.doc_rows[0]["type"] == "Packing list"
-    assert st.doc_rows[0]["download"] == f"/api/v1/documents/{st.doc_rows[0]['id']}/download"
+    assert [r.filename for r in st.doc_rows] == ["packing list.pdf"] and st.doc_rows[0].type == "Packing list"
+    assert st.doc_rows[0].download == f"/api/v1/documents/{st.doc_rows[0].id}/download"
     public = rx.get_upload_dir()
     assert not public.exists() or not any(p.is_file() for p in public.rglob("*"))
 
