@@ -19,6 +19,7 @@ from pydantic import BaseModel
 import portal_app.api
 import portal_app.services
 
+
 def _modules(package: ModuleType) -> list[ModuleType]:
     names = [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
     return [importlib.import_module(name) for name in sorted(names)]
