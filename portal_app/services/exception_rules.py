@@ -41,7 +41,6 @@ from models import (
     Milestone,
     OpsException,
     Shipment,
-    ShipmentFollower,
 )
 from models.enums import (
     OPEN_INVOICE_STATUSES,
@@ -395,15 +394,12 @@ def _open(db: Session, causes: list[Cause], rules: dict[str, Rule], now: datetim
 
 def _tell_customers(db: Session, opened: list[dict], now: datetime) -> None:
     """An overdue invoice and a required document still missing before departure are also news for the
-    shipment's followers (customers), once per cause."""
+    shipment's customers (its audience: see ``notifications.audience``), once per cause."""
     news = [v for v in opened if v["kind"] in (K.INVOICE_OVERDUE.value, K.DOCUMENT_MISSING.value)]
     if not news:
         return
     ship_ids = sorted({v["shipment_id"] for v in news})
-    follows: dict[int, list[int]] = {}
-    for sid, uid in db.exec(select(ShipmentFollower.shipment_id, ShipmentFollower.user_id)
-                            .where(col(ShipmentFollower.shipment_id).in_(ship_ids))).all():
-        follows.setdefault(sid, []).append(uid)
+    follows = notifications.audience(db, ship_ids)
     refs = dict(db.exec(select(Shipment.id, Shipment.reference).where(col(Shipment.id).in_(ship_ids))).all())
 
     def event(v: dict) -> notifications.Event:

@@ -20,12 +20,12 @@ from pydantic import Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Company, OpsException, Shipment, ShipmentFollower, ShipmentUpdate, Team, User
+from models import AuditLog, Company, OpsException, Shipment, ShipmentUpdate, Team, User
 from models.enums import ExceptionKind, ExceptionStatus, Severity, Visibility
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import audit, clock
+from portal_app.services import audit, clock, notifications
 from portal_app.services import sla as sla_policy
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
@@ -407,7 +407,7 @@ def start_exception(db: Session, principal: Principal, exception_id: int, *,
 def resolve_exception(db: Session, principal: Principal, exception_id: int, note: str, *,
                       customer_message: str | None = None, expected_version: int | None = None) -> ExceptionDetail:
     """Resolve with an internal note; a customer message, when given, becomes a customer-visible update on the
-    shipment (the customer sees it on the shipment's timeline) and an in-app notice to its followers and booker."""
+    shipment (the customer sees it on the shipment's timeline) and a notice to its audience and booker."""
     exc = _load(db, principal, exception_id)
     assert exc.id is not None  # a stored row
     why = _text(note, 2000)
@@ -428,11 +428,11 @@ def resolve_exception(db: Session, principal: Principal, exception_id: int, note
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=message, author_id=principal.user_id,
                               created_at=now))
-        followers = db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment.id)).all()
         booker = db.exec(select(User.id).where(User.id == shipment.created_by_id,
                                                User.company_id == shipment.company_id)).first()
-        audit.notify(db, [*followers, booker], "shipment_update", f"Update on {shipment.reference}", message,
-                     f"/portal/shipments/{shipment.reference}", f"exception:{exc.id}:resolved:{exc.version}")
+        notifications.notify(db, "shipment_update", [booker], f"Update on {shipment.reference}", message,
+                             f"/portal/shipments/{shipment.reference}", f"exception:{exc.id}:resolved:{exc.version}",
+                             skip=principal.user_id, shipment_id=shipment.id, company_id=shipment.company_id)
     audit.record(db, principal, "exception_resolved", "exception", exc.id, exc.company_id, before,
                  {**_snapshot(exc), "note": why, "customer_message": message or None})
     db.commit()
