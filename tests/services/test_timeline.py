@@ -5,6 +5,7 @@ estimate changes leaves the expected times running backwards along the template.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,7 @@ def _steps(db: Session, shipment: Shipment) -> list[Milestone]:
 
 def _runs_forward(steps: list[Milestone]) -> bool:
     times = [expected(s) for s in steps if expected(s) is not None]
-    return all(a <= b for a, b in zip(times, times[1:], strict=False))
+    return all(a <= b for a, b in pairwise(times))
 
 
 def _version(db: Session, shipment: Shipment) -> int:
