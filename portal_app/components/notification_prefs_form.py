@@ -7,15 +7,16 @@ the page only renders the rows of its area's audience.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import reflex as rx
 
 from models.enums import Channel
 from portal_app.auth.principal import Principal
 from portal_app.components.ui import (
-    ACCENT,
+    CHECKBOX_STYLE,
     MUTED_TEXT,
+    checked,
     error_callout,
     info_callout,
     labelled_input,
@@ -29,18 +30,10 @@ from portal_app.ui.session import page_event, run_db
 THRESHOLD_FIELD = "eta_threshold_hours"
 SHIPMENTS_FIELD = "shipments"
 DIGEST_FIELD = "email_digest"
-CHECKBOX_STYLE = {"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}
 
 
 def pref_field(kind: str, channel: str) -> str:
     return f"pref_{kind}_{channel}"
-
-
-def checked(value: Any) -> bool:
-    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"on", "true", "1", "yes"}
-    return bool(value)
 
 
 class NotificationPrefsBase(rx.State, mixin=True):

@@ -214,3 +214,13 @@ def download_link(text: str, href: rx.Var | str, label: rx.Var | str | None = No
         **extra,
         style={"color": ACCENT, "font_weight": "600", "text_decoration": "underline"},
     )
+
+
+CHECKBOX_STYLE = {"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}
+
+
+def checked(value: Any) -> bool:
+    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"on", "true", "1", "yes"}
+    return bool(value)

@@ -50,7 +50,7 @@ from models.enums import (
     ExceptionStatus,
     ShipmentStatus,
 )
-from portal_app.services import clock, notifications
+from portal_app.services import clock, exception_tasks, notifications
 from portal_app.services import sla as sla_policy
 
 log = logging.getLogger(__name__)
@@ -433,6 +433,7 @@ def _resolve(db: Session, rows: list[tuple[int, str]], now: datetime) -> int:
                                  entity_type="exception", entity_id=str(xid), created_at=now,
                                  after=json.dumps({"status": "resolved", "note": RESOLVED_NOTES[kind]}))
                         for xid, company_id in done])
+            exception_tasks.close_for_rules(db, [(xid, company_id) for xid, company_id in done], now)
             resolved += len(done)
     db.flush()
     return resolved
