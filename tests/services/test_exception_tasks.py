@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import AuditLog, OpsException, Shipment, Task
-from portal_app.services import clock
+from portal_app.services import clock, tasks
 from portal_app.services import exception_rules as rules
 from portal_app.services import exceptions as svc
-from portal_app.services import tasks
 from portal_app.services.errors import ValidationFailed
 from tests.ops_world import T0, make_shipment
 from tests.quote_world import QuoteWorld
