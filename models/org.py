@@ -64,6 +64,9 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=40)
     locale: str = Field(default="en", max_length=10)
     timezone: str = Field(default="UTC", max_length=64)
+    shipment_news: str = Field(default="all", max_length=10, sa_column_kwargs={"server_default": "all"},
+                               description="Which shipments a customer hears about: all (every shipment of the "
+                               "company) or followed (only those they follow)")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1

@@ -68,6 +68,7 @@ from tests.browser_app import (  # noqa: E402,F401
     uses_the_app,
 )
 from tests.config_world import cworld, cworld_seeded  # noqa: E402,F401
+from tests.demo_world import demo, demo_seeded  # noqa: E402,F401
 from tests.ops_world import oworld, oworld_seeded, pg_oworld, pg_oworld_seeded  # noqa: E402,F401
 from tests.quote_world import pg_qworld, pg_qworld_seeded, qworld, qworld_seeded  # noqa: E402,F401
 from tests.tower_world import any_world, pg_tworld, pg_tworld_seeded, tworld, tworld_seeded  # noqa: E402,F401

@@ -75,10 +75,10 @@ def principal_for(engine: sa.Engine, email: str) -> Principal:
         return Principal(user.id, company.id, Role(user.role), user.email, user.full_name, company.name)
 
 
-def build_quote_world(url: str) -> QuoteWorld:
+def build_quote_world(url: str, shipments: int = 0) -> QuoteWorld:
     engine = make_engine(url)
     seed.create_schema(engine)
-    seed.run(engine, shipments=0, write_files=False)
+    seed.run(engine, shipments=shipments, write_files=False)
     return QuoteWorld(
         engine=engine,
         alice=principal_for(engine, "alice@acme.example"),
@@ -89,10 +89,10 @@ def build_quote_world(url: str) -> QuoteWorld:
     )
 
 
-def sqlite_world(prefix: str) -> Iterator[QuoteWorld]:
+def sqlite_world(prefix: str, shipments: int = 0) -> Iterator[QuoteWorld]:
     """A world in a SQLite file of its own under a new temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
-    world = build_quote_world(f"sqlite:///{folder / 'world.db'}")
+    world = build_quote_world(f"sqlite:///{folder / 'world.db'}", shipments)
     yield world
     world.engine.dispose()
 

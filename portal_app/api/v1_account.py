@@ -6,7 +6,7 @@ company's user, a staff user and a missing one are all 404.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -36,14 +36,21 @@ class ProfilePatch(Body):
     version: Version | None = None
 
 
+ShipmentNews = Literal["all", "followed"]
+_SHIPMENTS = ("Which shipments you hear about: all (every shipment of your company, the default) or followed (only "
+              "those you follow). Staff: always followed.")
+
+
 class PreferencesBody(Body):
-    """Kinds and channels left out keep their current values."""
+    """Kinds and channels left out keep their current values; so does ``shipments`` when left out."""
 
     items: list[prefs.PreferenceChoice] = Field(max_length=len(prefs.EVENT_KINDS) * len(prefs.CHANNELS) * 2)
+    shipments: ShipmentNews | None = Field(default=None, description=_SHIPMENTS)
 
 
 class PreferencesOut(BaseModel):
     items: list[prefs.PreferenceView]
+    shipments: ShipmentNews = Field(description=_SHIPMENTS)
 
 
 class CompanyUsersOut(BaseModel):
@@ -61,8 +68,9 @@ class CompanyUserPatch(Body):
     active: bool | None = None
 
 
-def _prefs_out(items: list[prefs.Preference]) -> PreferencesOut:
-    return PreferencesOut(items=[prefs.PreferenceView.of(p) for p in items])
+def _prefs_out(db: Session, principal: Principal, items: list[prefs.Preference]) -> PreferencesOut:
+    return PreferencesOut(items=[prefs.PreferenceView.of(p) for p in items],
+                          shipments=prefs.shipment_news(db, principal))
 
 
 @router.get("/profile", response_model=svc.Profile, responses=_ERRORS)
@@ -90,12 +98,13 @@ def patch_profile(body: ProfilePatch, principal: Caller, db: Db) -> svc.Profile:
 
 @router.get("/notification-preferences", response_model=PreferencesOut, responses=_ERRORS)
 def get_notification_preferences(principal: Caller, db: Db) -> PreferencesOut:
-    return _prefs_out(prefs.get_preferences(db, principal))
+    return _prefs_out(db, principal, prefs.get_preferences(db, principal))
 
 
 @router.put("/notification-preferences", response_model=PreferencesOut, responses=_ERRORS)
 def put_notification_preferences(body: PreferencesBody, principal: Caller, db: Db) -> PreferencesOut:
-    return _prefs_out(prefs.save_preferences(db, principal, [i.model_dump() for i in body.items]))
+    saved = prefs.save_preferences(db, principal, [i.model_dump() for i in body.items], shipments=body.shipments)
+    return _prefs_out(db, principal, saved)
 
 
 @router.get("/users", response_model=CompanyUsersOut, responses=_ADMIN_ERRORS)

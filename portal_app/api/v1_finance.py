@@ -47,7 +47,8 @@ def list_invoices(
     principal: Caller,
     db: Db,
     status: Annotated[str | None,
-                      Query(description="draft, issued, partially_paid, paid, overdue, disputed, void")] = None,
+                      Query(description="open (not yet paid: issued, partially_paid, overdue, disputed), draft, "
+                                        "issued, partially_paid, paid, overdue, disputed, void")] = None,
     shipment: Annotated[str | None,
                         Query(max_length=40, description="Only invoices of this shipment reference")] = None,
     q: Annotated[str | None,

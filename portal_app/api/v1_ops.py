@@ -16,6 +16,7 @@ from portal_app.services import exception_rules, shipments
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import tasks as task_svc
 from portal_app.services import workload as work_svc
+from portal_app.services.exception_tasks import KeptTask
 from portal_app.services.inputs import Body, Id, IsoDateTime, PageNo, Version, bounded, rows_per_page
 from portal_app.services.paging import PageOut
 
@@ -45,6 +46,9 @@ class ResolveIn(Versioned):
     note: str = Field(max_length=2000, description="Internal: what was done")
     customer_message: str | None = Field(None, max_length=2000,
                                          description="Optional: posted on the shipment for the customer to read")
+    keep_tasks: list[KeptTask] = Field(default_factory=list, max_length=100,
+                                       description="Open tasks of the exception to leave open, each with why; the "
+                                       "others close (cancelled) with it")
 
 
 class ReopenIn(Versioned):
@@ -144,10 +148,12 @@ def start_exception(exception_id: Id, body: Versioned, principal: Caller, db: Db
 
 @router.post("/exceptions/{exception_id}/resolve", response_model=exc_svc.ExceptionDetail, responses=Errors)
 def resolve_exception(exception_id: Id, body: ResolveIn, principal: Caller, db: Db) -> exc_svc.ExceptionDetail:
-    """Resolve with an internal note and, optionally, a message the customer sees on the shipment."""
+    """Resolve with an internal note and, optionally, a message the customer sees on the shipment; its open tasks
+    close with it unless kept open with a reason."""
     return exc_svc.resolve_exception(db, principal, exception_id, body.note,
                                      customer_message=body.customer_message,
-                                     expected_version=body.expected_version)
+                                     expected_version=body.expected_version,
+                                     keep_tasks={k.task_id: k.reason for k in body.keep_tasks})
 
 
 @router.post("/exceptions/{exception_id}/reopen", response_model=exc_svc.ExceptionDetail, responses=Errors)

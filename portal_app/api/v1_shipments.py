@@ -37,7 +37,8 @@ def list_shipments(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     db: Annotated[Session, Depends(get_db)],
-    status: Annotated[list[str] | None, Query(description="Repeat to match any of several statuses")] = None,
+    status: Annotated[list[str] | None, Query(
+        description="Repeat to match any of several statuses; active = every status before delivery")] = None,
     mode: Annotated[str | None, Query()] = None,
     q: Annotated[str | None,
                  Query(max_length=40, description="Any reference: shipment, booking, BL, AWB, container, PO")] = None,
@@ -47,7 +48,7 @@ def list_shipments(
     etd_to: Day = None,
     eta_from: Day = None,
     eta_to: Day = None,
-    delayed: Annotated[bool, Query(description="Only shipments running late")] = False,
+    delayed: Annotated[bool, Query(description="Only shipments running late and not yet delivered")] = False,
     page: PageNo = 1,
     page_size: PageSize = 25,
     sort: Annotated[str, Query()] = "updated",

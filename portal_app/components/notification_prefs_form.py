@@ -7,15 +7,16 @@ the page only renders the rows of its area's audience.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import reflex as rx
 
 from models.enums import Channel
 from portal_app.auth.principal import Principal
 from portal_app.components.ui import (
-    ACCENT,
+    CHECKBOX_STYLE,
     MUTED_TEXT,
+    checked,
     error_callout,
     info_callout,
     labelled_input,
@@ -27,19 +28,12 @@ from portal_app.services.errors import ServiceError
 from portal_app.ui.session import page_event, run_db
 
 THRESHOLD_FIELD = "eta_threshold_hours"
+SHIPMENTS_FIELD = "shipments"
 DIGEST_FIELD = "email_digest"
-CHECKBOX_STYLE = {"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}
 
 
 def pref_field(kind: str, channel: str) -> str:
     return f"pref_{kind}_{channel}"
-
-
-def checked(value: Any) -> bool:
-    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"on", "true", "1", "yes"}
-    return bool(value)
 
 
 class NotificationPrefsBase(rx.State, mixin=True):
@@ -48,6 +42,7 @@ class NotificationPrefsBase(rx.State, mixin=True):
     channels_on: dict[str, bool] = {}
     eta_threshold: str = str(prefs.DEFAULT_ETA_THRESHOLD_HOURS)
     email_digest: bool = False
+    shipment_news: str = prefs.SHIPMENTS_ALL
     prefs_error: str = ""
     prefs_done: str = ""
     prefs_key: int = 0
@@ -55,7 +50,8 @@ class NotificationPrefsBase(rx.State, mixin=True):
     async def _load_preferences(self, principal: Principal) -> None:
         self.prefs_error = self.prefs_done = ""
         try:
-            self._show_prefs(await run_db(prefs.get_preferences, principal))
+            self._show_prefs(await run_db(prefs.get_preferences, principal),
+                             await run_db(prefs.shipment_news, principal))
         except ServiceError as exc:  # shown in the preferences section; the rest of the page stays
             self.prefs_error = exc.message
 
@@ -79,15 +75,18 @@ class NotificationPrefsBase(rx.State, mixin=True):
             for kind in kinds
             for channel in prefs.CHANNELS
         ]
+        shipments = None if principal.is_staff else str(form.get(SHIPMENTS_FIELD) or prefs.SHIPMENTS_ALL)
         try:
-            saved = await run_db(prefs.save_preferences, principal, matrix)
+            saved = await run_db(prefs.save_preferences, principal, matrix, shipments)
+            news = await run_db(prefs.shipment_news, principal)
         except ServiceError as exc:  # shown in the preferences section
             self.prefs_error, self.prefs_done = exc.message, ""
             return
-        self._show_prefs(saved)
+        self._show_prefs(saved, news)
         self.prefs_error, self.prefs_done = "", "Your notification preferences are saved."
 
-    def _show_prefs(self, items: list[prefs.Preference]) -> None:
+    def _show_prefs(self, items: list[prefs.Preference], news: str) -> None:
+        self.shipment_news = news
         self.channels_on = {f"{p.event_kind}:{p.channel}": p.enabled for p in items}
         thresholds = [p.threshold_hours for p in items if p.event_kind in prefs.THRESHOLD_KINDS and p.threshold_hours]
         self.eta_threshold = str(max(thresholds, default=prefs.DEFAULT_ETA_THRESHOLD_HOURS))
@@ -102,6 +101,24 @@ def _pref_cell(state: type[NotificationPrefsBase], kind: str, channel: str) -> r
                     class_name="sr-only"),
         rx.el.input(type="checkbox", id=field, name=field, default_checked=state.channels_on[f"{kind}:{channel}"],
                     style=CHECKBOX_STYLE),
+    )
+
+
+def _shipment_news_choice(state: type[NotificationPrefsBase]) -> rx.Component:
+    """Which shipments a customer hears about (staff always hear about the ones they follow)."""
+    return rx.el.fieldset(
+        rx.el.legend("Tell me about", style={"font_weight": "600"}),
+        # Plain radio inputs: a Radix radio group would add its script to every page's download.
+        *[rx.el.label(
+            rx.el.input(type="radio", name=SHIPMENTS_FIELD, value=value, id=f"field-shipments-{value}",
+                        default_checked=state.shipment_news == value, style=CHECKBOX_STYLE),
+            label,
+            html_for=f"field-shipments-{value}",
+            style={"display": "flex", "gap": "8px", "align_items": "center"},
+        ) for value, label in prefs.SHIPMENT_NEWS_LABELS.items()],
+        rx.text("Following a shipment (on its page) adds it either way.", size="1", color=MUTED_TEXT),
+        style={"border": "none", "padding": "0", "margin": "0", "display": "flex", "flex_direction": "column",
+               "gap": "6px"},
     )
 
 
@@ -122,6 +139,7 @@ def preferences_section(state: type[NotificationPrefsBase], kinds: tuple[str, ..
         rx.cond(state.prefs_done != "", info_callout(state.prefs_done), rx.fragment()),
         rx.el.form(
             rx.vstack(
+                *([_shipment_news_choice(state)] if kinds == prefs.CUSTOMER_KINDS else []),
                 rx.table.root(
                     table_caption("Notification preferences"),
                     rx.table.header(rx.table.row(

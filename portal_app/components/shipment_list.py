@@ -194,7 +194,8 @@ def _select(label: str, name: str, items: list[tuple[str, str]], state: type[Shi
 
 def filters_form(state: type[ShipmentListBase], extra: tuple[rx.Component, ...] = ()) -> rx.Component:
     """The list's filter form; ``extra`` fields (the board's) go after the common ones."""
-    status_items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in ShipmentStatus]
+    status_items = [(ALL, "All statuses"), (svc.ACTIVE, "Active (not yet delivered)")] + [
+        (s.value, status_label(s.value).capitalize()) for s in ShipmentStatus]
     mode_items = [(ALL, "All modes")] + [(m.value, MODE_LABELS[m.value]) for m in Mode]
     p = state.params
     return rx.el.form(

@@ -96,21 +96,19 @@ def info_callout(message: rx.Var | str, **props: Any) -> rx.Component:
     return rx.callout(message, icon="info", role="status", width="100%", **props)
 
 
-def stat_card(label: str, value: rx.Var | int | str, href: str, hint: str = "") -> rx.Component:
-    """A headline figure that links to the list behind it."""
-    return rx.link(
-        rx.card(
-            rx.text(label, size="2", color=MUTED_TEXT, weight="medium"),
-            rx.text(value, size="8", weight="bold", as_="p"),
-            rx.cond(hint != "", rx.text(hint, size="1", color=MUTED_TEXT), rx.fragment()),
-            width="100%",
-        ),
-        href=href,
-        underline="none",
-        color="inherit",
-        aria_label=f"{label}: open the list",
+def stat_card(label: str, value: rx.Var | int | str, href: str | None, hint: str = "") -> rx.Component:
+    """A headline figure that links to the list behind it (the figure is that list's total); ``href`` None for a
+    figure that has no list of its own."""
+    card = rx.card(
+        rx.text(label, size="2", color=MUTED_TEXT, weight="medium"),
+        rx.text(value, size="8", weight="bold", as_="p"),
+        rx.cond(hint != "", rx.text(hint, size="1", color=MUTED_TEXT), rx.fragment()),
         width="100%",
     )
+    if href is None:
+        return card
+    return rx.link(card, href=href, underline="none", color="inherit", aria_label=f"{label}: open the list",
+                   width="100%")
 
 
 STATUS_TONES = {"booked": "gray", "confirmed": "blue", "in transit": "indigo", "arrived": "teal",
@@ -214,3 +212,13 @@ def download_link(text: str, href: rx.Var | str, label: rx.Var | str | None = No
         **extra,
         style={"color": ACCENT, "font_weight": "600", "text_decoration": "underline"},
     )
+
+
+CHECKBOX_STYLE = {"width": "18px", "height": "18px", "accent_color": ACCENT, "cursor": "pointer"}
+
+
+def checked(value: Any) -> bool:
+    """A checkbox value from the submitted form: a boolean from its ref, or "on" when posted natively."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"on", "true", "1", "yes"}
+    return bool(value)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date
 from typing import ClassVar
 
 import reflex as rx
 
-from models.enums import ACTIVE_SHIPMENT_STATUSES
+from models.enums import ACTIVE_SHIPMENT_STATUSES, InvoiceStatus
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import (
     fmt_date,
@@ -22,7 +22,8 @@ from portal_app.components.password_change import (
     password_change_view,
 )
 from portal_app.components.ui import MUTED_TEXT, error_callout, responsive_grid
-from portal_app.services import clock
+from portal_app.portal.documents import MISSING
+from portal_app.services import clock, finance, overview
 from portal_app.services import dashboard as dash
 from portal_app.services.errors import ServiceError
 from portal_app.ui import routes
@@ -76,12 +77,32 @@ class HomeFigures:
 
     active: str = ""
     arriving: str = ""
-    arriving_href: str = ""
     delayed: str = ""
     open_invoices: str = ""
     overdue_invoices: str = ""
     documents_owed: str = ""
     open_requests: str = ""
+    arriving_href: str = ""
+    delayed_href: str = ""
+    open_invoices_href: str = ""
+    overdue_invoices_href: str = ""
+    documents_owed_href: str = ""
+    open_requests_href: str = ""
+
+
+def figure_links(today: date) -> dict[str, str]:
+    """The list each headline figure opens, by figure; each figure is that list's total (services/overview.py),
+    which tests/services/test_figures.py checks by opening every link over the demo data."""
+    return {
+        "active": routes.PORTAL_SHIPMENTS + overview.query_string(overview.active_filters()),
+        "arriving": routes.PORTAL_SHIPMENTS + overview.query_string(overview.arriving_filters(today)),
+        "delayed": routes.PORTAL_SHIPMENTS + overview.query_string(overview.delayed_filters()),
+        "open_invoices": f"{routes.PORTAL_INVOICES}?status={finance.OPEN}",
+        "overdue_invoices": f"{routes.PORTAL_INVOICES}?status={InvoiceStatus.OVERDUE.value}",
+        "documents_owed": f"{routes.PORTAL_DOCUMENTS}?status={MISSING}",
+        "open_requests": f"{routes.PORTAL_REQUESTS}?status={dash.OPEN_REQUESTS}",
+        **{f"status:{st.value}": f"{routes.PORTAL_SHIPMENTS}?status={st.value}" for st in ACTIVE_SHIPMENT_STATUSES},
+    }
 
 
 class PortalHomeState(SessionState):
@@ -100,22 +121,22 @@ class PortalHomeState(SessionState):
     async def load(self, principal: Principal) -> None:
         d = await run_db(dash.dashboard, principal)
         s = d.summary
+        links = figure_links(clock.today())
         self.by_status = [
             StatusCount(status=st.value, label=status_label(st.value).capitalize(),
-                        count=str(d.by_status.get(st.value, 0)), href=f"{routes.PORTAL_SHIPMENTS}?status={st.value}")
+                        count=str(d.by_status.get(st.value, 0)), href=links[f"status:{st.value}"])
             for st in ACTIVE_SHIPMENT_STATUSES
         ]
-        today = clock.today()
         self.figures = HomeFigures(
             active=str(s.active_shipments),
             arriving=str(s.arriving_this_week),
-            arriving_href=(f"{routes.PORTAL_SHIPMENTS}?eta_from={today.isoformat()}"
-                           f"&eta_to={(today + timedelta(days=7)).isoformat()}"),
             delayed=str(s.delayed_shipments),
             open_invoices=str(s.open_invoices),
             overdue_invoices=str(s.overdue_invoices),
             documents_owed=str(d.documents_owed),
             open_requests=str(d.open_requests),
+            **{f"{key}_href": links[key] for key in ("arriving", "delayed", "open_invoices", "overdue_invoices",
+                                                    "documents_owed", "open_requests")},
         )
         self.arriving = [_line(x) for x in d.arriving]
         self.delayed = [_line(x) for x in d.delayed]
@@ -199,25 +220,23 @@ def _widget_body(widget_id: rx.Var) -> rx.Component:
             rx.text(b.label, size="2", color=MUTED_TEXT), spacing="0")), spacing="6", wrap="wrap")),
         ("arriving", rx.vstack(_big_link(f.arriving, f.arriving_href, "Arriving in the next 7 days: open the list"),
                                _shipment_lines(s.arriving, "Nothing arrives in the next 7 days."))),
-        ("delayed", rx.vstack(_big_link(f.delayed, routes.PORTAL_SHIPMENTS + "?delayed=1",
-                                        "Delayed shipments: open the list"),
+        ("delayed", rx.vstack(_big_link(f.delayed, f.delayed_href, "Delayed shipments: open the list"),
                               _shipment_lines(s.delayed, "Nothing is running late."))),
         ("documents", rx.vstack(
-            _big_link(f.documents_owed, routes.PORTAL_DOCUMENTS, "Documents still needed: open documents"),
+            _big_link(f.documents_owed, f.documents_owed_href, "Documents still needed: open the list"),
             rx.text("Required documents not yet received for shipments that have not departed.", size="2",
                     color=MUTED_TEXT))),
         ("invoices", rx.vstack(
             rx.hstack(
-                rx.vstack(_big_link(f.open_invoices, routes.PORTAL_INVOICES, "Open invoices: open the list"),
+                rx.vstack(_big_link(f.open_invoices, f.open_invoices_href, "Open invoices: open the list"),
                           rx.text("open", size="2", color=MUTED_TEXT), spacing="0"),
-                rx.vstack(_big_link(f.overdue_invoices, routes.PORTAL_INVOICES + "?status=overdue",
-                                    "Overdue invoices: open the list"),
+                rx.vstack(_big_link(f.overdue_invoices, f.overdue_invoices_href, "Overdue invoices: open the list"),
                           rx.text("overdue", size="2", color=MUTED_TEXT), spacing="0"),
                 spacing="6"),
             rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b.currency, " ", b.amount), " due on ",
                                                       b.count, " invoices", data_testid="balance-amount")),
             rx.link("See your statement", href=routes.PORTAL_STATEMENT))),
-        ("requests", _big_link(f.open_requests, routes.PORTAL_REQUESTS, "Open requests")),
+        ("requests", _big_link(f.open_requests, f.open_requests_href, "Open requests: open the list")),
         ("updates", rx.cond(s.updates.length() > 0, rx.vstack(rx.foreach(s.updates, lambda u: rx.box(
             rx.hstack(rx.link(u.reference, href=u.href, weight="medium"), rx.text(u.at, size="1", color=MUTED_TEXT)),
             rx.text(u.body, size="2"))), spacing="3"), rx.text("No updates yet.", color=MUTED_TEXT))),

@@ -4,32 +4,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import (
-    Document,
-    DocumentRequirement,
     Shipment,
     ShipmentUpdate,
-    Ticket,
     UserPreference,
 )
 from models.enums import (
     ACTIVE_SHIPMENT_STATUSES,
-    DocumentStatus,
-    ShipmentStatus,
-    TicketStatus,
     Visibility,
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import clock
+from portal_app.services import clock, shipments
+from portal_app.services import documents_owed as owed
 from portal_app.services.errors import ValidationFailed
-from portal_app.services.overview import PortalSummary, portal_summary
+from portal_app.services.overview import PortalSummary, arriving_filters, delayed_filters, portal_summary
+from portal_app.services.requests.reading import RequestFilters, list_requests
 
 WIDGETS: dict[str, str] = {
     "status": "Active shipments by status",
@@ -41,6 +36,7 @@ WIDGETS: dict[str, str] = {
     "updates": "Latest updates",
 }
 PREF_KEY = "dashboard"
+OPEN_REQUESTS = "active"  # the request list's filter for open and waiting requests
 
 
 @dataclass(frozen=True)
@@ -101,32 +97,17 @@ def save_layout(db: Session, principal: Principal, order: list[str], hidden: lis
 
 
 def dashboard(db: Session, principal: Principal) -> Dashboard:
+    """The home page's figures and short lists; each figure is the total of the list its link opens, and each
+    short list is that list's first rows (see ``overview``)."""
     principal.require(Permission.USE_PORTAL)
-    now = clock.now()
     mine = company_filter(col(Shipment.company_id), principal)
     active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
     by_status = dict(
         db.exec(select(Shipment.status, sa.func.count()).where(mine, active).group_by(Shipment.status)).all()
     )
-    arriving = db.exec(
-        select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
-        .where(mine, active, col(Shipment.ata).is_(None), col(Shipment.eta_estimated) >= now,
-               col(Shipment.eta_estimated) < now + timedelta(days=7))
-        .order_by(col(Shipment.eta_estimated))
-        .limit(5)
-    ).all()
-    delayed = db.exec(
-        select(Shipment.reference, Shipment.eta_estimated, Shipment.delay_minutes)
-        .where(mine, active, Shipment.delay_minutes > 0)
-        .order_by(col(Shipment.delay_minutes).desc())
-        .limit(5)
-    ).all()
-    open_requests = db.exec(
-        select(sa.func.count()).select_from(Ticket).where(
-            company_filter(col(Ticket.company_id), principal),
-            col(Ticket.status).notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]),
-        )
-    ).one()
+    arriving = shipments.list_shipments(db, principal, arriving_filters(clock.today()), page_size=5, sort="eta")
+    delayed = shipments.list_shipments(db, principal, delayed_filters(), page_size=5, sort="eta")
+    open_requests = list_requests(db, principal, RequestFilters(status=OPEN_REQUESTS), page_size=1).total
     updates = db.exec(
         select(Shipment.reference, ShipmentUpdate.body, ShipmentUpdate.created_at)
         .join(Shipment, col(Shipment.id) == col(ShipmentUpdate.shipment_id))
@@ -139,53 +120,14 @@ def dashboard(db: Session, principal: Principal) -> Dashboard:
         documents_owed=documents_owed(db, principal),
         summary=portal_summary(db, principal),
         by_status={str(k): int(v) for k, v in by_status.items()},
-        arriving=[ShipmentLine(*r) for r in arriving],
-        delayed=[ShipmentLine(*r) for r in delayed],
+        arriving=[ShipmentLine(r.reference, r.eta, r.delay_minutes) for r in arriving.rows],
+        delayed=[ShipmentLine(r.reference, r.eta, r.delay_minutes) for r in delayed.rows],
         open_requests=int(open_requests),
         latest_updates=[UpdateLine(*r) for r in updates],
     )
 
 
 def documents_owed(db: Session, principal: Principal) -> int:
-    """Required customer documents of not-yet-departed shipments with no received or approved version.
-
-    One SQL statement: the company's booked and confirmed shipments (materialised first, so the planner cannot
-    start from the requirements and walk every shipment of a mode), x matching requirements, minus those with a
-    usable document.
-    """
-    candidates = (
-        select(Shipment.id, Shipment.mode, Shipment.incoterm, Shipment.is_dangerous_goods)
-        .where(
-            company_filter(col(Shipment.company_id), principal),
-            col(Shipment.status).in_([ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED]),
-        )
-        .cte("owed_candidates")
-        .prefix_with("MATERIALIZED")
-    )
-    usable = (
-        select(Document.id)
-        .where(
-            Document.shipment_id == candidates.c.id,
-            Document.doc_type == DocumentRequirement.doc_type,
-            col(Document.status).in_([DocumentStatus.RECEIVED, DocumentStatus.APPROVED]),
-        )
-        .exists()
-    )
-    stmt = (
-        select(sa.func.count())
-        .select_from(candidates)
-        .join(
-            DocumentRequirement,
-            sa.and_(
-                col(DocumentRequirement.mode) == candidates.c.mode,
-                col(DocumentRequirement.is_active).is_(True),
-                col(DocumentRequirement.provided_by) == "customer",
-                sa.or_(col(DocumentRequirement.incoterm).is_(None),
-                       col(DocumentRequirement.incoterm) == candidates.c.incoterm),
-                sa.or_(col(DocumentRequirement.dangerous_goods_only).is_(False),
-                       candidates.c.is_dangerous_goods.is_(True)),
-            ),
-        )
-        .where(~usable)
-    )
-    return int(db.exec(stmt).one())
+    """Required customer documents of not-yet-departed shipments with no received or approved version (the total
+    of the list the figure opens: ``documents_owed.list_missing``)."""
+    return owed.count_missing(db, principal)

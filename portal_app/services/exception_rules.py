@@ -41,7 +41,6 @@ from models import (
     Milestone,
     OpsException,
     Shipment,
-    ShipmentFollower,
 )
 from models.enums import (
     OPEN_INVOICE_STATUSES,
@@ -51,7 +50,7 @@ from models.enums import (
     ExceptionStatus,
     ShipmentStatus,
 )
-from portal_app.services import clock, notifications
+from portal_app.services import clock, exception_tasks, notifications
 from portal_app.services import sla as sla_policy
 
 log = logging.getLogger(__name__)
@@ -395,15 +394,12 @@ def _open(db: Session, causes: list[Cause], rules: dict[str, Rule], now: datetim
 
 def _tell_customers(db: Session, opened: list[dict], now: datetime) -> None:
     """An overdue invoice and a required document still missing before departure are also news for the
-    shipment's followers (customers), once per cause."""
+    shipment's customers (its audience: see ``notifications.audience``), once per cause."""
     news = [v for v in opened if v["kind"] in (K.INVOICE_OVERDUE.value, K.DOCUMENT_MISSING.value)]
     if not news:
         return
     ship_ids = sorted({v["shipment_id"] for v in news})
-    follows: dict[int, list[int]] = {}
-    for sid, uid in db.exec(select(ShipmentFollower.shipment_id, ShipmentFollower.user_id)
-                            .where(col(ShipmentFollower.shipment_id).in_(ship_ids))).all():
-        follows.setdefault(sid, []).append(uid)
+    follows = notifications.audience(db, ship_ids)
     refs = dict(db.exec(select(Shipment.id, Shipment.reference).where(col(Shipment.id).in_(ship_ids))).all())
 
     def event(v: dict) -> notifications.Event:
@@ -437,6 +433,7 @@ def _resolve(db: Session, rows: list[tuple[int, str]], now: datetime) -> int:
                                  entity_type="exception", entity_id=str(xid), created_at=now,
                                  after=json.dumps({"status": "resolved", "note": RESOLVED_NOTES[kind]}))
                         for xid, company_id in done])
+            exception_tasks.close_for_rules(db, [(xid, company_id) for xid, company_id in done], now)
             resolved += len(done)
     db.flush()
     return resolved

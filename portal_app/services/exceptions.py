@@ -10,6 +10,7 @@ manager in Chicago read the same deadline in their own clocks.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Annotated, overload
@@ -20,12 +21,12 @@ from pydantic import Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Company, OpsException, Shipment, ShipmentFollower, ShipmentUpdate, Team, User
+from models import AuditLog, Company, OpsException, Shipment, ShipmentUpdate, Team, User
 from models.enums import ExceptionKind, ExceptionStatus, Severity, Visibility
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import audit, clock
+from portal_app.services import audit, clock, exception_tasks, notifications
 from portal_app.services import sla as sla_policy
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
@@ -407,9 +408,12 @@ def start_exception(db: Session, principal: Principal, exception_id: int, *,
 
 
 def resolve_exception(db: Session, principal: Principal, exception_id: int, note: str, *,
-                      customer_message: str | None = None, expected_version: int | None = None) -> ExceptionDetail:
+                      customer_message: str | None = None, expected_version: int | None = None,
+                      keep_tasks: Mapping[int, str] | None = None) -> ExceptionDetail:
     """Resolve with an internal note; a customer message, when given, becomes a customer-visible update on the
-    shipment (the customer sees it on the shipment's timeline) and an in-app notice to its followers and booker."""
+    shipment (the customer sees it on the shipment's timeline) and a notice to its audience and booker. The
+    exception's open tasks close with it, but those in ``keep_tasks`` (task id -> why), see
+    :mod:`portal_app.services.exception_tasks`."""
     exc = _load(db, principal, exception_id)
     assert exc.id is not None  # a stored row
     why = _text(note, 2000)
@@ -420,23 +424,26 @@ def resolve_exception(db: Session, principal: Principal, exception_id: int, note
         raise ValidationFailed(f"The message to the customer is too short to be useful. {NOTHING_SAVED}")
     if exc.status == ExceptionStatus.RESOLVED:
         raise Conflict(f"Exception #{exc.id} was already resolved. {NOTHING_SAVED}")
+    followup = exception_tasks.plan(db, exc.id, keep_tasks)
     now = clock.now()
     before = _snapshot(exc)
     _change(db, exc, expected_version, status=ExceptionStatus.RESOLVED.value, open_key=None, resolved_at=now,
             resolved_by_id=principal.user_id, resolution_note=why, auto_resolved=False)
+    exception_tasks.apply(db, followup, exc.id, now, principal, exc.company_id)
     shipment = db.get(Shipment, exc.shipment_id) if exc.shipment_id else None
     if message and shipment is not None:
         assert shipment.id is not None  # a stored row
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=message, author_id=principal.user_id,
                               created_at=now))
-        followers = db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment.id)).all()
         booker = db.exec(select(User.id).where(User.id == shipment.created_by_id,
                                                User.company_id == shipment.company_id)).first()
-        audit.notify(db, [*followers, booker], "shipment_update", f"Update on {shipment.reference}", message,
-                     f"/portal/shipments/{shipment.reference}", f"exception:{exc.id}:resolved:{exc.version}")
+        notifications.notify(db, "shipment_update", [booker], f"Update on {shipment.reference}", message,
+                             f"/portal/shipments/{shipment.reference}", f"exception:{exc.id}:resolved:{exc.version}",
+                             skip=principal.user_id, shipment_id=shipment.id, company_id=shipment.company_id)
     audit.record(db, principal, "exception_resolved", "exception", exc.id, exc.company_id, before,
-                 {**_snapshot(exc), "note": why, "customer_message": message or None})
+                 {**_snapshot(exc), "note": why, "customer_message": message or None,
+                  "tasks_closed": [t.id for t in followup.close], "tasks_kept": sorted(followup.keep)})
     db.commit()
     return get_exception(db, principal, exc.id)
 

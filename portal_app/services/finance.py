@@ -44,6 +44,8 @@ DISPUTE_REASON_MIN = 10
 DISPUTE_REASON_MAX = 400
 # Statuses that can still turn overdue by the calendar alone (disputed ones stay disputed).
 _AGEING_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+OPEN = "open"  # the status filter's word for every invoice not yet settled (issued, partly paid, overdue, disputed)
+FILTER_STATUSES: tuple[str, ...] = (OPEN, *(s.value for s in InvoiceStatus))
 DISPUTABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
 
 # Aging buckets by days past due: (key, label); "current" is not yet due (0 days or fewer).
@@ -181,9 +183,11 @@ def _visible(principal: Principal) -> list[sa.ColumnElement[bool]]:
 
 def _status_clause(status: str, today: date) -> sa.ColumnElement[bool]:
     """A status filter that agrees with the derived status shown on screen."""
-    if status not in InvoiceStatus._value2member_map_:
-        allowed = ", ".join(s.value for s in InvoiceStatus)
+    if status not in FILTER_STATUSES:
+        allowed = ", ".join(FILTER_STATUSES)
         raise ValidationFailed(f"Unknown invoice status {status!r}. Use one of: {allowed}.")
+    if status == OPEN:
+        return col(Invoice.status).in_(OPEN_INVOICE_STATUSES)
     if status == InvoiceStatus.OVERDUE:
         return sa.or_(col(Invoice.status) == InvoiceStatus.OVERDUE, _is_late(today))
     if status in _AGEING_STATUSES:

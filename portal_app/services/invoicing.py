@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from models import Company, Invoice, InvoiceLine, Shipment, ShipmentFollower, User
+from models import Company, Invoice, InvoiceLine, Shipment, User
 from models.enums import InvoiceStatus, Role
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -146,10 +146,11 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
                      {"number": invoice.number, "total": str(invoice.total), "currency": currency,
                       "due_date": due_date.isoformat(), "lines": len(rows)})
         done = notifications.notify(
-            db, "invoice_issued", _recipients(db, company.id, shipment), f"New invoice {invoice.number}",
+            db, "invoice_issued", _billing_admins(db, company.id), f"New invoice {invoice.number}",
             f"Invoice {invoice.number}{' for shipment ' + shipment.reference if shipment else ''}: "
             f"{format_money(currency, invoice.total)}, due {due_date:%d %b %Y}.",
-            f"/portal/invoices/{invoice.number}", f"invoice_issued:{invoice.id}", company_id=company.id)
+            f"/portal/invoices/{invoice.number}", f"invoice_issued:{invoice.id}", company_id=company.id,
+            shipment_id=shipment.id if shipment else None)
         db.commit()
     except sa.exc.IntegrityError:
         db.rollback()
@@ -158,10 +159,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
     return IssuedInvoice(invoice.number, company.id, invoice.total, currency, len(done.recipients))
 
 
-def _recipients(db: Session, company_id: int, shipment: Shipment | None) -> list[int]:
-    """The company's customer admins (who handle billing) and the followers of the invoiced shipment."""
-    admins = db.exec(select(User.id).where(User.company_id == company_id, User.role == Role.CUSTOMER_ADMIN.value,
-                                           col(User.is_active).is_(True))).all()
-    followers = db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment.id)
-                        ).all() if shipment else []
-    return list(dict.fromkeys([*admins, *followers]))
+def _billing_admins(db: Session, company_id: int) -> list[int | None]:
+    """The company's customer admins, who handle billing (``notify`` adds the invoiced shipment's audience)."""
+    return list(db.exec(select(User.id).where(User.company_id == company_id, User.role == Role.CUSTOMER_ADMIN.value,
+                                              col(User.is_active).is_(True))).all())

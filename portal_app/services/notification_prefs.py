@@ -16,6 +16,10 @@ Defaults (used for every kind and channel a user has not saved):
 - **Digest**: off. An email preference with ``digest`` on collects that kind into one email a day instead of
   sending it at once (see ``docs/notifications.md``); it applies to the email channel only.
 
+**Which shipments**: a customer hears about every shipment of their company (``all``, the default: nobody has to
+follow a shipment to be told its ETA moved) or only about the shipments they follow (``followed``); following a
+shipment adds it either way. Staff hear about the shipments they follow.
+
 Customers and staff hear about different things, so each sees and sets only their own kinds (:func:`kinds_for`):
 customers the shipment, document, invoice and request kinds; staff the work given to them (exceptions, tasks,
 requests, a colleague's work handed over), a customer's reply on a request they own, and replies to or the
@@ -32,7 +36,7 @@ from typing import Any
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from models import AuditLog, NotificationPreference
+from models import AuditLog, NotificationPreference, User
 from models.enums import Channel
 from portal_app.auth.principal import Principal
 from portal_app.services.errors import ValidationFailed
@@ -62,6 +66,13 @@ CUSTOMER_KINDS: tuple[str, ...] = tuple(_CUSTOMER_KIND_LABELS)
 STAFF_KINDS: tuple[str, ...] = (*_STAFF_WORK_KIND_LABELS, "request_replied", "request_resolved")  # as followers
 CHANNEL_LABELS: dict[str, str] = {Channel.IN_APP.value: "In-app", Channel.EMAIL.value: "Email"}
 CHANNELS: tuple[str, ...] = tuple(CHANNEL_LABELS)
+
+SHIPMENTS_ALL = "all"
+SHIPMENTS_FOLLOWED = "followed"
+SHIPMENT_NEWS_LABELS: dict[str, str] = {
+    SHIPMENTS_ALL: "Every shipment of my company",
+    SHIPMENTS_FOLLOWED: "Only the shipments I follow",
+}
 
 THRESHOLD_KINDS = frozenset({"eta_changed"})  # kinds that carry "only when it moves by more than N hours"
 DEFAULT_ETA_THRESHOLD_HOURS = 24
@@ -218,11 +229,41 @@ def _validated(item: Preference | Mapping[str, Any], kinds: tuple[str, ...]) -> 
     return Preference(kind, channel, enabled, threshold, digest)  # digest None: keep the stored value
 
 
+def shipment_news(db: Session, principal: Principal) -> str:
+    """Which shipments the acting person hears about: ``all`` of their company's or only those they ``followed``
+    (staff always: the ones they follow)."""
+    if principal.is_staff:
+        return SHIPMENTS_FOLLOWED
+    choice = db.exec(select(User.shipment_news).where(User.id == principal.user_id)).first()
+    return choice if choice in SHIPMENT_NEWS_LABELS else SHIPMENTS_ALL
+
+
+def _save_shipment_news(db: Session, principal: Principal, choice: str) -> dict[str, str] | None:
+    """Set the choice for the acting customer; returns the audit's before/after when it changed."""
+    if choice not in SHIPMENT_NEWS_LABELS:
+        raise ValidationFailed(f"Choose which shipments to hear about: {', '.join(SHIPMENT_NEWS_LABELS)}. "
+                               "Nothing was saved.", fields={"shipments": "Choose one of the offered values."})
+    if principal.is_staff:
+        if choice != SHIPMENTS_FOLLOWED:
+            raise ValidationFailed("Staff hear only about the shipments they follow. Nothing was saved.",
+                                   fields={"shipments": "Choose one of the offered values."})
+        return None
+    user = db.get(User, principal.user_id)
+    assert user is not None  # the verified session's own user
+    if user.shipment_news == choice:
+        return None
+    before, user.shipment_news = user.shipment_news, choice
+    db.add(user)
+    return {"before": before, "after": choice}
+
+
 def save_preferences(
-    db: Session, principal: Principal, matrix: Iterable[Preference | Mapping[str, Any]]
+    db: Session, principal: Principal, matrix: Iterable[Preference | Mapping[str, Any]],
+    shipments: str | None = None,
 ) -> list[Preference]:
     """Validate every entry, then upsert them for the acting user only; kinds and channels left out keep their
-    current values. All or nothing: one bad entry saves none. Returns the full matrix after saving."""
+    current values; ``shipments`` (``all`` or ``followed``; None keeps it) says which shipments they hear about.
+    All or nothing: one bad entry saves none. Returns the full matrix after saving."""
     wanted: dict[tuple[str, str], Preference] = {}
     kinds = kinds_for(principal)
     for item in matrix:
@@ -234,6 +275,7 @@ def save_preferences(
                 "Nothing was saved."
             )
         wanted[key] = pref
+    news = _save_shipment_news(db, principal, shipments) if shipments is not None else None
     before = preferences_for_user(db, principal.user_id)
     wanted = {key: pref if pref.digest is not None else replace(pref, digest=before[key].digest)
               for key, pref in wanted.items()}
@@ -257,5 +299,10 @@ def save_preferences(
                 after=json.dumps([asdict(p) for p in changed.values()]),
             )
         )
+    if news:
+        db.add(AuditLog(actor_id=principal.user_id, company_id=principal.company_id,
+                        action="shipment_news_changed", entity_type="user", entity_id=str(principal.user_id),
+                        before=json.dumps(news["before"]), after=json.dumps(news["after"])))
+    if changed or news:
         db.commit()
     return get_preferences(db, principal)

@@ -9,8 +9,10 @@ channel from the user's preferences (:mod:`portal_app.services.notification_pref
   one: :mod:`portal_app.services.email_outbox` folds a user's pending items into one email once the oldest has
   waited ``PORTAL_EMAIL_BATCH_SECONDS``, so a burst (a bulk ETA change over 300 shipments) is one email, not 300.
 
-``shipment_id`` adds the shipment's followers to the recipients; ``company_id`` keeps customers of any other
-company out (staff are always allowed). Inactive users get nothing. Kinds without a preference (bookings,
+``shipment_id`` adds the shipment's audience to the recipients (:func:`audience`): the customers of the shipment's
+company who hear about all of its shipments (the default), and whoever follows it (customers who chose "only the
+shipments I follow", and staff). ``company_id`` keeps customers of any other company out (staff are always
+allowed). Inactive users get nothing. Kinds without a preference (bookings,
 change requests, quotes, staff work) are always in-app; email only for the customer-facing ones listed in
 :data:`EMAIL_KINDS_WITHOUT_PREFERENCE`.
 
@@ -28,9 +30,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from models import EmailMessage, Notification, ShipmentFollower, User
+from models import EmailMessage, Notification, Shipment, ShipmentFollower, User
 from models.enums import Channel
-from portal_app.auth.permissions import STAFF_ROLES
+from portal_app.auth.permissions import CUSTOMER_ROLES, STAFF_ROLES
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 from portal_app.services import notification_prefs as prefs
@@ -84,17 +86,38 @@ def followers(db: Session, shipment_id: int) -> list[int]:
     return list(db.exec(select(ShipmentFollower.user_id).where(ShipmentFollower.shipment_id == shipment_id)).all())
 
 
+def audience(db: Session, shipment_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
+    """Who hears about each shipment's events: the active customers of its company whose choice is every
+    shipment of the company (``prefs.SHIPMENTS_ALL``, the default), then its followers (customers who chose only
+    the shipments they follow, and staff who follow one). A few queries for any number of shipments."""
+    ids = sorted(set(shipment_ids))
+    found: dict[int, list[int]] = {sid: [] for sid in ids}
+    customer_roles = sorted(r.value for r in CUSTOMER_ROLES)
+    for chunk in _chunks(ids):
+        for sid, uid in db.execute(
+                sa.select(col(Shipment.id), col(User.id)).join(User, col(User.company_id) == col(Shipment.company_id))
+                .where(col(Shipment.id).in_(chunk), col(User.is_active), col(User.role).in_(customer_roles),
+                       col(User.shipment_news) == prefs.SHIPMENTS_ALL)
+                .order_by(col(User.id))):
+            found[sid].append(uid)
+        for sid, uid in db.execute(
+                sa.select(col(ShipmentFollower.shipment_id), col(ShipmentFollower.user_id))
+                .where(col(ShipmentFollower.shipment_id).in_(chunk)).order_by(col(ShipmentFollower.user_id))):
+            found[sid].append(uid)
+    return {sid: tuple(dict.fromkeys(users)) for sid, users in found.items()}
+
+
 def notify(db: Session, event_kind: str, recipients: Iterable[int | None], title: str, body: str | None,
            link: str, dedup_key: str, *, skip: int | None = None, shipment_id: int | None = None,
            company_id: int | None = None, eta_shift_hours: float | None = None,
            at: datetime | None = None) -> Delivered:
-    """Tell ``recipients`` (plus the followers of ``shipment_id``) about one event, as each of them asked.
+    """Tell ``recipients`` (plus the :func:`audience` of ``shipment_id``) about one event, as each of them asked.
 
     ``skip`` is the person acting (they need no notice of their own change).
     """
     users = [u for u in recipients if u is not None]
     if shipment_id is not None:
-        users += followers(db, shipment_id)
+        users += audience(db, [shipment_id])[shipment_id]
     ids = tuple(dict.fromkeys(u for u in users if u != skip))
     return notify_many(db, [Event(event_kind, ids, title, body, link, dedup_key, company_id, eta_shift_hours, at)])
 

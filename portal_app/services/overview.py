@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import Invoice, OpsException, Shipment, Ticket
+from models import Invoice, Shipment
 from models.enums import (
     ACTIVE_SHIPMENT_STATUSES,
     OPEN_INVOICE_STATUSES,
-    ExceptionStatus,
     InvoiceStatus,
     ShipmentStatus,
-    TicketStatus,
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import clock
+from portal_app.services import clock, exceptions, finance, requests, shipments
+from portal_app.services.bookings import pending_bookings
+from portal_app.services.shipments import ShipmentFilters
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,44 @@ def _count(db: Session, *where: sa.ColumnElement[bool], table=Shipment) -> int: 
     return int(db.exec(select(sa.func.count()).select_from(table).where(*where)).one())
 
 
+# ------------------------------------------------------------------------------- the lists the figures open
+# Each figure is the total of the list its link opens, counted by that list's own query with the same filters
+# (tests/services/test_figures.py opens every link over the demo data and compares).
+
+ARRIVING_DAYS = 7
+
+
+def active_filters() -> ShipmentFilters:
+    return ShipmentFilters(statuses=shipments.ACTIVE_STATUS_VALUES)
+
+
+def arriving_filters(today: date) -> ShipmentFilters:
+    """Active shipments whose arrival falls in the next seven days (today included)."""
+    return ShipmentFilters(statuses=shipments.ACTIVE_STATUS_VALUES, eta_from=today,
+                           eta_to=today + timedelta(days=ARRIVING_DAYS - 1))
+
+
+def delayed_filters() -> ShipmentFilters:
+    return ShipmentFilters(delayed_only=True)
+
+
+def query_string(filters: ShipmentFilters) -> str:
+    """The list's address for these filters (``?status=active&delayed=1``)."""
+    return "?" + urlencode(filters.to_params())
+
+
+def shipment_count(db: Session, principal: Principal, filters: ShipmentFilters) -> int:
+    """The total the shipment list (the customer's, or the tower board's for staff) shows for ``filters``."""
+    return shipments.list_query(principal, filters, page=1, page_size=1, sort="updated").total(db)
+
+
+def invoice_count(db: Session, principal: Principal, status: str) -> int:
+    """The total the invoice list shows for ``status`` (``open``, ``overdue``: derived as the list derives it)."""
+    return finance.list_invoices(db, principal, status=status, page_size=1).total
+
+
 def portal_summary(db: Session, principal: Principal) -> PortalSummary:
     principal.require(Permission.USE_PORTAL)
-    now = clock.now()
-    mine = company_filter(col(Shipment.company_id), principal)
-    active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
-    arriving = sa.and_(
-        active,
-        col(Shipment.ata).is_(None),
-        col(Shipment.eta_estimated) >= now,
-        col(Shipment.eta_estimated) < now + timedelta(days=7),
-    )
     my_invoices = company_filter(col(Invoice.company_id), principal)
     balances = db.exec(
         select(Invoice.currency, sa.func.sum(Invoice.balance), sa.func.count())
@@ -77,33 +105,34 @@ def portal_summary(db: Session, principal: Principal) -> PortalSummary:
         .order_by(Invoice.currency)
     ).all()
     return PortalSummary(
-        active_shipments=_count(db, mine, active),
-        arriving_this_week=_count(db, mine, arriving),
-        delayed_shipments=_count(db, mine, active, col(Shipment.delay_minutes) > 0),
-        open_invoices=sum(int(c) for _, _, c in balances),
-        overdue_invoices=_count(db, my_invoices, col(Invoice.status) == InvoiceStatus.OVERDUE, table=Invoice),
+        active_shipments=shipment_count(db, principal, active_filters()),
+        arriving_this_week=shipment_count(db, principal, arriving_filters(clock.today())),
+        delayed_shipments=shipment_count(db, principal, delayed_filters()),
+        open_invoices=invoice_count(db, principal, finance.OPEN),
+        overdue_invoices=invoice_count(db, principal, InvoiceStatus.OVERDUE.value),
         balances=[Balance(cur, Decimal(str(total or 0)).quantize(Decimal("0.01")), int(c))
                   for cur, total, c in balances],
     )
 
 
 def tower_summary(db: Session, principal: Principal) -> TowerSummary:
+    """The tower's headline figures, each the total of the list its tile opens (the board, the bookings queue, the
+    exception queue, the request desk, the invoices), counted by that list's own query."""
     principal.require(Permission.USE_TOWER)
-    now = clock.now()
-    active = col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES)
-    open_exc = col(OpsException.status) != ExceptionStatus.RESOLVED
+    open_exceptions = exceptions.ExceptionFilters(status="active")
     return TowerSummary(
-        active_shipments=_count(db, active),
-        awaiting_confirmation=_count(db, col(Shipment.status) == ShipmentStatus.BOOKED),
-        in_transit=_count(db, col(Shipment.status) == ShipmentStatus.IN_TRANSIT),
-        delayed_shipments=_count(db, active, col(Shipment.delay_minutes) > 0),
-        open_exceptions=_count(db, open_exc, table=OpsException),
-        sla_breached=_count(db, open_exc, col(OpsException.sla_due_at) < now, table=OpsException),
-        open_requests=_count(
-            db, col(Ticket.status).notin_([TicketStatus.RESOLVED, TicketStatus.CLOSED]), table=Ticket
-        ),
-        overdue_invoices=_count(db, col(Invoice.status) == InvoiceStatus.OVERDUE, table=Invoice),
+        active_shipments=shipment_count(db, principal, active_filters()),
+        awaiting_confirmation=pending_bookings(db, principal, page_size=1).total,
+        in_transit=shipment_count(db, principal, ShipmentFilters(statuses=(ShipmentStatus.IN_TRANSIT.value,))),
+        delayed_shipments=shipment_count(db, principal, delayed_filters()),
+        open_exceptions=exceptions.list_exceptions(db, principal, open_exceptions, page_size=1).total,
+        sla_breached=exceptions.list_exceptions(db, principal, replace(open_exceptions, breached=True),
+                                                page_size=1).total,
+        open_requests=requests.list_requests(db, principal, requests.RequestFilters(status="active"),
+                                             page_size=1).total,
+        overdue_invoices=invoice_count(db, principal, InvoiceStatus.OVERDUE.value),
         customers_with_active_shipments=int(
-            db.exec(select(sa.func.count(sa.distinct(col(Shipment.company_id)))).where(active)).one()
+            db.exec(select(sa.func.count(sa.distinct(col(Shipment.company_id))))
+                    .where(col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES))).one()
         ),
     )

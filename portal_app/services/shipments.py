@@ -26,7 +26,7 @@ from models import (
     Shipment,
     ShipmentReference,
 )
-from models.enums import Mode, ShipmentStatus
+from models.enums import ACTIVE_SHIPMENT_STATUSES, Mode, ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter, company_scope
@@ -47,6 +47,8 @@ SORTS: dict[str, sa.UnaryExpression[Any]] = {
 }
 
 
+ACTIVE = "active"  # the status filter's word for every status before delivery
+ACTIVE_STATUS_VALUES: tuple[str, ...] = tuple(s.value for s in ACTIVE_SHIPMENT_STATUSES)
 FILTER_PARAMS = ("q", "status", "mode", "origin", "destination", "etd_from", "etd_to", "eta_from", "eta_to", "delayed")
 
 
@@ -115,6 +117,8 @@ class ShipmentFilters:
 
         status = params.get("status")
         statuses = tuple(v for v in (status if isinstance(status, list) else [status]) if v and v != "all")
+        if ACTIVE in statuses:  # "active": every status before delivery (booked, confirmed, in transit)
+            statuses = tuple(dict.fromkeys([*(s for s in statuses if s != ACTIVE), *ACTIVE_STATUS_VALUES]))
         mode = one("mode")
         return cls(
             statuses=statuses,
@@ -133,7 +137,8 @@ class ShipmentFilters:
         """The query-string form (inverse of from_params), without empty values."""
         out = {
             "q": self.search or "",
-            "status": self.statuses[0] if len(self.statuses) == 1 else "",
+            "status": ACTIVE if set(self.statuses) == set(ACTIVE_STATUS_VALUES)
+            else self.statuses[0] if len(self.statuses) == 1 else "",
             "mode": self.mode or "",
             "origin": self.origin or "",
             "destination": self.destination or "",
@@ -292,7 +297,9 @@ LIST_CLAUSES: dict[str, ClauseBuilder] = {
     "etd_before": lambda _: _departure() < sa.bindparam("etd_before"),
     "eta_from": lambda _: _arrival() >= sa.bindparam("eta_from"),
     "eta_before": lambda _: _arrival() < sa.bindparam("eta_before"),
-    "delayed": lambda _: col(Shipment.delay_minutes) > 0,
+    # Delayed: late and not yet delivered (a delivered shipment that arrived late is history, not a delay).
+    "delayed": lambda _: sa.and_(col(Shipment.delay_minutes) > 0,
+                                 col(Shipment.status).in_(ACTIVE_STATUS_VALUES)),
     "search_from": _reference_search,
 }
 

@@ -28,8 +28,10 @@ from portal_app.components.ops import (
 )
 from portal_app.components.ui import (
     ACCENT,
+    CHECKBOX_STYLE,
     DANGER,
     MUTED_TEXT,
+    checked,
     error_callout,
     info_callout,
     primary_button,
@@ -48,6 +50,8 @@ from portal_app.ui.session import SessionState, last_path_segment, page_event, r
 
 SAVED_NOTHING = "Nothing was saved."
 TASK_FIELDS = {"title": "task_title", "detail": "task_detail", "due_at": "task_due"}  # the task form's error keys
+KEEP_FIELD = "keep_"
+KEEP_REASON_FIELD = "keep_reason_"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class TaskLine:
     status: str
     due: str
     overdue: str
+    open: bool = False  # open or in progress: it closes with the exception unless kept
 
 
 def detail_view(d: svc.ExceptionDetail, now, tz: str, me: int = 0) -> ExceptionSummary:  # noqa: ANN001
@@ -138,7 +143,7 @@ def task_view(t: tasks.TaskRow, tz: str) -> TaskLine:
     return TaskLine(id=str(t.id), title=t.title, assignee=t.assignee_name or "Nobody",
                     status=STATUS_LABELS.get(t.status, t.status),
                     due=fmt_local(t.due.due_at, tz) if t.due.due_at else "No due time",
-                    overdue="yes" if t.overdue else "")
+                    overdue="yes" if t.overdue else "", open=t.status in tasks.OPEN_TASK_STATUSES)
 
 
 def _read(db, principal, exception_id: int):  # noqa: ANN001, ANN202
@@ -151,6 +156,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
     exception: ExceptionSummary | None = None
     history: list[HistoryLine] = []
     tasks: list[TaskLine] = []
+    open_tasks: list[TaskLine] = []
     error: str = ""
     notice: str = ""
     field_errors: dict[str, str] = {}
@@ -169,6 +175,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         self.exception = detail_view(detail, now, self._tz, self._me)
         self.history = [history_view(h, self._tz) for h in history]
         self.tasks = [task_view(t, self._tz) for t in found.rows]
+        self.open_tasks = [t for t in self.tasks if t.open]
         self.form_key += 1
         return True
 
@@ -190,7 +197,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
             await run_db(call, principal, self._exception_id, **kwargs)
         except ServiceError as exc:
             self.notice = ""
-            if exc.status_code == 422 and field:
+            if exc.status_code == 422 and field and not exc.fields:
                 self.field_errors, self.error = {field: exc.message}, ""
             else:
                 self.field_errors, self.error = {}, exc.message
@@ -226,8 +233,13 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
             self.field_errors = {"note": f"Write a resolution note (what was done). {SAVED_NOTHING}"}
             self.notice = ""
             return
+        keep = kept_tasks(form)
+        if self.open_tasks:
+            closing = len(self.open_tasks) - len(keep)
+            done += f" {closing} open task{'s' if closing != 1 else ''} closed with it" + (
+                f", {len(keep)} kept open." if keep else ".")
         await self._save(principal, svc.resolve_exception, done, "customer_message", note=note,
-                         customer_message=message or None, expected_version=self._version)
+                         customer_message=message or None, expected_version=self._version, keep_tasks=keep)
 
     @page_event("tower")
     async def reopen(self, principal: Principal, form: dict) -> None:
@@ -351,6 +363,47 @@ def _assign_card() -> rx.Component:
     )
 
 
+def kept_tasks(form: dict) -> dict[int, str]:
+    """The tasks ticked "keep open" in the resolve form (``keep_<id>``), with the reason typed beside each."""
+    keep: dict[int, str] = {}
+    for name, value in form.items():
+        task_id = str(name).removeprefix(KEEP_FIELD)
+        if str(name).startswith(KEEP_FIELD) and task_id.isdigit() and checked(value):
+            keep[int(task_id)] = str(form.get(f"{KEEP_REASON_FIELD}{task_id}", ""))
+    return keep
+
+
+def _keep_task(t: TaskLine) -> rx.Component:
+    return rx.hstack(
+        rx.el.label(
+            rx.el.input(type="checkbox", name=KEEP_FIELD + t.id, style=CHECKBOX_STYLE),
+            rx.text("Keep #", t.id, " ", t.title, " open"),
+            style={"display": "flex", "gap": "8px", "align_items": "center"},
+        ),
+        rx.el.input(name=KEEP_REASON_FIELD + t.id, aria_label="Why task #" + t.id + " stays open",
+                    placeholder="Why it stays open", max_length=400,
+                    style={"flex": "1", "min_width": "180px", "padding": "4px 8px"}),
+        wrap="wrap",
+        width="100%",
+        align="center",
+    )
+
+
+def _open_tasks_choice() -> rx.Component:
+    return rx.cond(
+        S.open_tasks.length() > 0,
+        rx.el.fieldset(
+            rx.el.legend("Open tasks from this exception", style={"font_weight": "600"}),
+            rx.text("They close (as cancelled) with the exception. Tick one to keep it open, and say why.",
+                    size="2", color=MUTED_TEXT),
+            rx.foreach(S.open_tasks, _keep_task),
+            style={"border": "none", "padding": "0", "margin": "0", "display": "flex", "flex_direction": "column",
+                   "gap": "6px"},
+        ),
+        rx.fragment(),
+    )
+
+
 def _resolve_card() -> rx.Component:
     return _section(
         "Resolve", "resolve-exception",
@@ -360,6 +413,7 @@ def _resolve_card() -> rx.Component:
             _note("Message to the customer (optional)", "customer_message", "resolve-message",
                   "Leave empty to tell the customer nothing. Written here, it becomes an update on the shipment the "
                   "customer reads, and they are notified."),
+            _open_tasks_choice(),
             primary_button("Resolve exception", type="submit"),
             on_submit=S.resolve, label="Resolve exception", key=S.form_key,
         ),

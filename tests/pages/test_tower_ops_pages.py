@@ -18,7 +18,7 @@ from portal_app.services.exceptions import ExceptionInput, sla_timer
 from portal_app.tower import exceptions as page
 from portal_app.tower import tasks as task_page
 from portal_app.tower import workload as workload_page
-from portal_app.tower.exception_detail import detail_view
+from portal_app.tower.exception_detail import detail_view, kept_tasks
 from tests.ops_world import T0, make_shipment, team_id, user_id
 from tests.quote_world import QuoteWorld
 
@@ -143,3 +143,11 @@ def test_history_of_an_exception_without_audit_rows_still_shows_its_opening(owor
         db.commit()
         [only] = svc.exception_history(db, oworld.agent, made.row.id)
         assert (only.at, only.summary) == (T0, "Raised by hand; severity medium")
+
+
+def test_the_resolve_form_reads_which_tasks_stay_open_and_why():
+    """Ticked boxes (a boolean from the ref or "on" when posted natively) with the reason beside each; unticked
+    ones and stray fields are ignored."""
+    form = {"note": "Done", "keep_12": True, "keep_reason_12": "Carrier has not answered", "keep_13": "on",
+            "keep_14": False, "keep_reason_14": "ignored", "keep_x": "on"}
+    assert kept_tasks(form) == {12: "Carrier has not answered", 13: ""}

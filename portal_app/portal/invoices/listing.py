@@ -72,7 +72,7 @@ class PortalInvoicesState(SessionState):
     @page_event()
     async def load(self, principal: Principal) -> None:
         status = (parse_qs(self.router.url.query).get("status") or [ALL])[0]
-        self.status = status if status in InvoiceStatus._value2member_map_ else ALL
+        self.status = status if status in svc.FILTER_STATUSES else ALL
         self.page = 1
         try:  # the list below is read even when the balances are refused
             st = await run_db(svc.statement, principal)
@@ -84,7 +84,7 @@ class PortalInvoicesState(SessionState):
 
     @page_event()
     async def set_status_filter(self, principal: Principal, value: str) -> None:
-        self.status = value if value in InvoiceStatus._value2member_map_ else ALL
+        self.status = value if value in svc.FILTER_STATUSES else ALL
         self.page = 1
         await self._fetch(principal)
 
@@ -115,7 +115,8 @@ _LIST_STATUSES = [s for s in InvoiceStatus if s != InvoiceStatus.DRAFT]  # custo
 
 
 def _status_filter() -> rx.Component:
-    items = [(ALL, "All statuses")] + [(s.value, status_label(s.value).capitalize()) for s in _LIST_STATUSES]
+    items = [(ALL, "All statuses"), (svc.OPEN, "Open (not yet paid)")] + [
+        (s.value, status_label(s.value).capitalize()) for s in _LIST_STATUSES]
     return rx.box(
         rx.el.label("Status", html_for="invoice-status-filter", style={"font_weight": "600", "display": "block"}),
         rx.el.select(

@@ -17,6 +17,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import notifications
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.shipment_activity import REASON_LABELS
+from portal_app.services.workspace import timeline
 from portal_app.services.workspace.common import (
     ARRIVAL_STEPS,
     NOTHING_SAVED,
@@ -70,19 +71,25 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
     note = _text(reason_text, 400) or None
     label = ETA_REASONS[code]
     shift = round((eta - previous).total_seconds() / 3600, 1) if previous else None
+    steps = list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
+                         .order_by(col(Milestone.sequence))).all())
+    step = next((m for m in steps if m.code in ARRIVAL_STEPS), None)
+    moves: list[timeline.Moved] = []
+    if step is not None:
+        timeline.check_not_before_earlier(steps, step, eta, "new_eta")
+        moves = timeline.plan_following(steps, step, eta)
 
     def write_rows() -> None:
         assert shipment.id is not None  # a stored row
         change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
                            reason_text=note, changed_by_id=principal.user_id, source="ops", created_at=now)
         db.add(change)
-        step = db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id,
-                                               col(Milestone.code).in_(sorted(ARRIVAL_STEPS)))).first()
         if step is not None:
             step.estimated_at = eta
             step.updated_at = now
             step.version += 1
             db.add(step)
+            db.add_all(timeline.apply_moves(steps, moves, now))
         was = f" (was {previous:%d %b %Y %H:%M} UTC)" if previous else ""
         text = f"New estimated arrival: {eta:%d %b %Y %H:%M} UTC{was}. Reason: {label}." + (f" {note}" if note else "")
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
@@ -92,9 +99,11 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
         _notify_followers(db, shipment, change, shift, text)
 
     values = {"eta_estimated": eta, "delay_minutes": _delay_minutes(shipment.eta_planned, eta)}
-    return Planned("eta_changed", values, {"eta_estimated": shipment.eta_estimated},
-                   {"eta_estimated": eta, "reason_code": code, "reason_text": note}, result=shift,
-                   after_lock=write_rows)
+    before: dict[str, object] = {"eta_estimated": shipment.eta_estimated}
+    after: dict[str, object] = {"eta_estimated": eta, "reason_code": code, "reason_text": note}
+    for move in moves:  # the steps that follow arrival move with it (services/workspace/timeline.py)
+        before[f"{move.code}.estimated_at"], after[f"{move.code}.estimated_at"] = move.before, move.after
+    return Planned("eta_changed", values, before, after, result=shift, after_lock=write_rows)
 
 
 def change_eta(db: Session, principal: Principal, reference: str, new_eta: object, reason_code: str,

@@ -17,6 +17,7 @@ from models.enums import MilestoneSource, ShipmentStatus
 from portal_app.auth.principal import Principal
 from portal_app.services import notifications
 from portal_app.services.errors import NotFound, ValidationFailed
+from portal_app.services.workspace import timeline
 from portal_app.services.workspace.common import (
     ARRIVAL_STEPS,
     DELIVERY_STEPS,
@@ -102,6 +103,17 @@ def _shipment_columns(shipment: Shipment, code: str, times: dict[str, datetime |
     return values
 
 
+def _plan_estimate(steps: list[Milestone], step: Milestone, new: datetime | None) -> list[timeline.Moved]:
+    """A step's new estimate: checked against the steps around it, and the steps after it moved with it (up to
+    arrival, whose estimate is the ETA); see services/workspace/timeline.py."""
+    if new is None:
+        return []
+    timeline.check_not_before_earlier(steps, step, new)
+    arrival = next((m for m in steps if m.code in ARRIVAL_STEPS and m.sequence > step.sequence), None)
+    timeline.check_not_after(step, new, arrival)
+    return timeline.plan_following(steps, step, new, stop_at=ARRIVAL_STEPS)
+
+
 def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, changes: Mapping[str, object],
                     *, source: str = MilestoneSource.OPS.value) -> Planned:
     unknown = [k for k in changes if k not in MILESTONE_FIELDS]
@@ -127,8 +139,11 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
         if value is not None and abs(value - now) > timedelta(days=730):
             raise ValidationFailed(f"{step.name}: {value:%Y-%m-%d} is more than two years away. Check the year. "
                                    f"{NOTHING_SAVED}")
+    moves = _plan_estimate(steps, step, times.get("estimated_at")) if "estimated_at" in times else []
     before = {f"{code}.{k}": getattr(step, k) for k in times}
     after: dict[str, object] = {f"{code}.{k}": v for k, v in times.items()}
+    for move in moves:
+        before[f"{move.code}.estimated_at"], after[f"{move.code}.estimated_at"] = move.before, move.after
     if "location" in changes:
         location_id = _location_id(db, changes["location"])
         old_location = db.get(Location, step.location_id) if step.location_id else None
@@ -145,6 +160,10 @@ def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, ch
     step.version += 1
     db.add(step)
     values = _shipment_columns(shipment, code, times)
+    for moved in timeline.apply_moves(steps, moves, now):
+        db.add(moved)
+        if moved.code in DEPARTURE_STEPS:  # the shipment's ETD mirrors its departure step
+            values["etd_estimated"] = moved.estimated_at
     if "status" in values:
         before["status"], after["status"] = shipment.status, values["status"]
     return Planned("milestone_updated", values, before, after, result=step.name,
