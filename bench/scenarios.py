@@ -52,10 +52,13 @@ def seed_fresh(url: str, shipments: int) -> float:
 
 
 def _search_terms(db: Session, company_id: int | None) -> list[str]:
+    """References as customers type them: whole ones, and the number inside one (477671 of ACME-PO-477671)."""
     stmt = sa.select(models.ShipmentReference.display_value).order_by(models.ShipmentReference.id).limit(50)
     if company_id is not None:
         stmt = stmt.where(models.ShipmentReference.company_id == company_id)
-    return [r[0] for r in db.exec(stmt).all()]
+    whole = list(dict.fromkeys(r[0] for r in db.exec(stmt).all()))
+    inner = [t.replace("/", "-").split("-")[-1] for t in whole if "-" in t.replace("/", "-")]
+    return [x for pair in zip(whole, inner, strict=False) for x in pair] + whole[len(inner):]
 
 
 def _client(email: str, password: str) -> TestClient:

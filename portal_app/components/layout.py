@@ -58,11 +58,17 @@ def _skip_link() -> rx.Component:
     )
 
 
+def _nav_link(text: str, href: str) -> rx.Component:
+    link = rx.link(text, href=href, weight="medium", color=SessionState.brand_accent, padding_x="8px")
+    if href not in routes.NAV_PERMISSION:
+        return link
+    return rx.cond(SessionState.nav_hidden.contains(href), rx.fragment(), link)
+
+
 def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
     return rx.el.nav(
         rx.hstack(
-            *[rx.link(text, href=href, weight="medium", color=SessionState.brand_accent, padding_x="8px")
-              for text, href in items],
+            *[_nav_link(text, href) for text, href in items],
             spacing="2",
             wrap="wrap",
         ),

@@ -2,13 +2,16 @@
 
 Filtering, sorting and paging run in the database; state holds one page of small typed rows (``ShipmentLine``).
 The current filters live in the URL's query-string form (``params``), so links, saved views and exports share one
-format.
+format; with the sort and the page they are written back into the address bar after every change
+(``history.replaceState``: no navigation), so a reload, Back from a shipment and a shared link show the same list.
+Sortable column headers are buttons inside ``th`` elements that carry ``aria-sort``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
@@ -46,6 +49,14 @@ from portal_app.ui.session import page_event, run_db
 
 PAGE_SIZE = 25
 ALL = "all"
+DEFAULT_SORT = "updated"
+# Column header -> the service's sort key (ascending; "-key" descending). Only indexed orders are offered.
+SORTABLE: dict[str, str] = {"Reference": "reference", "Arrival": "eta"}
+
+
+def _one(raw: dict[str, list[str]], key: str) -> str:
+    values = raw.get(key) or [""]
+    return str(values[0]).strip()[:20]
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ class ShipmentListBase(rx.State, mixin=True):
     total: int = 0
     page: int = 1
     pages: int = 1
+    sort: str = DEFAULT_SORT
     params: dict[str, str] = {}
     views: list[SavedViewLine] = []
     error: str = ""
@@ -84,29 +96,58 @@ class ShipmentListBase(rx.State, mixin=True):
 
     @page_event()
     async def load(self, principal: Principal) -> None:
-        self.page, self.notice = 1, ""
-        query = {k: v for k, v in parse_qs(self.router.url.query).items() if k in self.PARAMS}
+        raw = parse_qs(self.router.url.query)
+        self.notice = ""
+        self.sort = _one(raw, "sort") if _one(raw, "sort") in svc.SORTS else DEFAULT_SORT
+        page = _one(raw, "page")
+        self.page = min(int(page), 10_000) if page.isdigit() and int(page) >= 1 else 1
+        query = {k: v for k, v in raw.items() if k in self.PARAMS}
         await self._prepare(principal)
-        await self._use_params(principal, query)
+        await self._use_params(principal, query, keep_page=True)
         await self._load_views(principal)
+
+    def address(self) -> str:
+        """The list's address for the current filters, sort and page (what the address bar shows)."""
+        extra = {"sort": self.sort if self.sort != DEFAULT_SORT else "",
+                 "page": str(self.page) if self.page > 1 else ""}
+        query = urlencode({**self.params, **{k: v for k, v in extra.items() if v}})
+        path = routes.in_area(self.AREA, routes.PORTAL_SHIPMENTS, routes.TOWER_SHIPMENTS)
+        return f"{path}?{query}" if query else path
+
+    def _show_address(self) -> Any:
+        """Write the address into the bar without navigating (the router's own history state is kept)."""
+        return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(self.address())})")
+
+    @page_event()
+    async def sort_by(self, principal: Principal, key: str) -> Any:
+        """A header was chosen: its order ascending, or descending when it already was ascending."""
+        if key not in SORTABLE.values():
+            return None
+        self.sort = f"-{key}" if self.sort == key else key
+        self.page = 1
+        await self._fetch(principal)
+        return self._show_address()
 
     async def _prepare(self, principal: Principal) -> None:
         """What a page loads once before its first rows (the board: its pickers)."""
 
     @page_event()
-    async def apply_filters(self, principal: Principal, form: dict) -> None:
+    async def apply_filters(self, principal: Principal, form: dict) -> Any:
         self.page, self.notice = 1, ""
         await self._use_params(principal, {k: str(v) for k, v in form.items() if k in self.PARAMS})
+        return self._show_address()
 
     @page_event()
-    async def clear_filters(self, principal: Principal) -> None:
+    async def clear_filters(self, principal: Principal) -> Any:
         self.page, self.notice = 1, ""
         await self._use_params(principal, {}, reset_form=True)  # also empties fields typed but not applied
+        return self._show_address()
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event()
     async def save_view(self, principal: Principal, form: dict) -> None:
@@ -120,15 +161,16 @@ class ShipmentListBase(rx.State, mixin=True):
         await self._load_views(principal)
 
     @page_event()
-    async def apply_view(self, principal: Principal, view_id: str) -> None:
+    async def apply_view(self, principal: Principal, view_id: str) -> Any:
         chosen = next((v for v in self.views if v.id == view_id), None)
         if chosen is None:
             self.error = "That saved view no longer exists. Reload the page."
-            return
+            return None
         views = await run_db(saved_views.list_views, principal, self._views_page())
         stored = next((v for v in views if str(v.id) == view_id), None)  # the server's copy, not the browser's
         self.page, self.notice = 1, f"Showing your view “{chosen.name}”."
         await self._use_params(principal, dict(stored.params) if stored else {})
+        return self._show_address()
 
     @page_event()
     async def delete_view(self, principal: Principal, view_id: str) -> None:
@@ -152,12 +194,14 @@ class ShipmentListBase(rx.State, mixin=True):
 
     async def _query(self, principal, filters: svc.ShipmentFilters) -> tuple[list[ShipmentLine], int, int]:  # noqa: ANN001
         """One page of rows for the table, the total and the page count."""
-        result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE)
+        result = await run_db(svc.list_shipments, principal, filters, page=self.page, page_size=PAGE_SIZE,
+                              sort=self.sort)
         route = routes.in_area(self.AREA, routes.PORTAL_SHIPMENT, routes.TOWER_SHIPMENT)
         rows = [shipment_row_view(r, link(route, reference=r.reference)) for r in result.rows]
         return rows, result.total, result.pages
 
-    async def _use_params(self, principal: Principal, params: dict, *, reset_form: bool = False) -> None:
+    async def _use_params(self, principal: Principal, params: dict, *, reset_form: bool = False,
+                          keep_page: bool = False) -> None:
         """Show the list for ``params``. The filter form is rebuilt (a new ``form_key``) only when it would show
         something else, or on ``reset_form``: rebuilding every field is most of the cost of showing a page."""
         try:
@@ -171,6 +215,9 @@ class ShipmentListBase(rx.State, mixin=True):
             self.form_key += 1
         self.params = new_params
         await self._fetch(principal)
+        if keep_page and self.page > self.pages:  # an address from a longer list: its last page instead
+            self.page = self.pages
+            await self._fetch(principal)
 
     async def _fetch(self, principal: Principal) -> None:
         self.loading = True
@@ -307,6 +354,20 @@ def _row(row: rx.Var, show_company: bool) -> rx.Component:
     return table_row(ReactRouterLink.create(row.reference, to=row.href, class_name="row-link"), *cells)
 
 
+def _header(state: type[ShipmentListBase], label: str) -> str | rx.Component:
+    """A column header; a sortable one is a button that says its order to screen readers (``aria-sort``)."""
+    key = SORTABLE.get(label)
+    if key is None:
+        return label
+    order = rx.cond(state.sort == key, "ascending", rx.cond(state.sort == f"-{key}", "descending", "none"))
+    arrow = rx.cond(state.sort == key, " ▲", rx.cond(state.sort == f"-{key}", " ▼", ""))
+    return rx.el.th(
+        rx.el.button(label, arrow, type="button", on_click=state.sort_by(key), class_name="sort-button",
+                     aria_label=f"Sort by {label.lower()}"),
+        scope="col", aria_sort=order,
+    )
+
+
 def shipments_table(state: type[ShipmentListBase], *, show_company: bool, heading: str) -> rx.Component:
     headers = ["Reference"] + (["Customer"] if show_company else []) + [
         "Mode", "Status", "From", "To", "Carrier", "Departure", "Arrival", "Delay", "Customer PO",
@@ -316,7 +377,7 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
         filters_form(state),
         views_bar(state),
         list_messages(state),
-        plain_table(heading, headers, state.rows, lambda r: _row(r, show_company)),
+        plain_table(heading, [_header(state, h) for h in headers], state.rows, lambda r: _row(r, show_company)),
         rx.cond(
             state.total == 0,
             rx.text("No shipments match these filters. Select Clear, or change the search.", color=MUTED_TEXT),

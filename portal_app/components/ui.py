@@ -178,7 +178,7 @@ def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
     )
 
 
-def plain_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
+def plain_table(caption: str, headers: list[str | rx.Component] | tuple[str, ...], rows: rx.Var,
                 row: Callable[[rx.Var], rx.Component]) -> rx.Component:
     """A long table as plain elements (portal.css ``.plain-table``), for lists of a page of rows or more.
 
@@ -188,7 +188,7 @@ def plain_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var
     return rx.el.div(
         rx.el.table(
             table_caption(caption),
-            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") if isinstance(h, str) else h for h in headers])),
             rx.el.tbody(rx.foreach(rows, row)),
         ),
         class_name="plain-table",

@@ -50,7 +50,7 @@ from models.enums import (
     ExceptionStatus,
     ShipmentStatus,
 )
-from portal_app.services import clock, exception_tasks, notifications
+from portal_app.services import clock, exception_tasks, notifications, words
 from portal_app.services import sla as sla_policy
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _fmt(at: datetime | None) -> str:
 
 def _hours_text(minutes: int) -> str:
     hours = minutes // 60
-    return f"{hours // 24} day(s)" if hours >= 48 else f"{hours} hour(s)"
+    return words.count(hours // 24, "day") if hours >= 48 else words.count(hours, "hour")
 
 
 def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
@@ -168,8 +168,8 @@ def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: int | None) ->
         col(Shipment.status).in_(BEFORE_ARRIVAL), col(Shipment.ata).is_(None), col(Shipment.delay_minutes) > hours * 60,
         *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "eta", f"ETA of {r.reference} moved by {_hours_text(r.delay_minutes)}",
-                   f"New ETA {_fmt(r.eta_estimated)} (planned {_fmt(r.eta_planned)}); the threshold is {hours} "
-                   "hour(s).") for r in rows]
+                   f"New ETA {_fmt(r.eta_estimated)} (planned {_fmt(r.eta_planned)}); the threshold is "
+                   f"{words.count(hours, 'hour')}.") for r in rows]
 
 
 def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
@@ -216,9 +216,9 @@ def _documents_of_one(db: Session, rule: Rule, reqs: Sequence[DocumentRequiremen
 
 def _document_cause(row, rule: Rule, req: DocumentRequirement, etd: datetime) -> Cause:  # noqa: ANN001
     due = etd - timedelta(days=req.due_days_before_departure)
+    ahead = words.count(req.due_days_before_departure, "day")
     return _cause(row, rule.kind, req.doc_type, f"{req.doc_type.replace('_', ' ').capitalize()} missing for "
-                  f"{row.reference}", f"Due {_fmt(due)} ({req.due_days_before_departure} day(s) before departure on "
-                  f"{_fmt(etd)}); not received.")
+                  f"{row.reference}", f"Due {_fmt(due)} ({ahead} before departure on {_fmt(etd)}); not received.")
 
 
 def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
@@ -229,7 +229,7 @@ def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: int 
         col(Shipment.status) == ShipmentStatus.IN_TRANSIT.value, last < now - timedelta(hours=hours),
         *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "stale", f"No tracking update for {r.reference} since {_fmt(r.last)}",
-                   f"Nothing received for more than {hours} hour(s).") for r in rows]
+                   f"Nothing received for more than {words.count(hours, 'hour')}.") for r in rows]
 
 
 def _customs_open() -> sa.ColumnElement[bool]:
@@ -244,7 +244,7 @@ def customs_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
         col(Shipment.status).in_(AFTER_ARRIVAL), col(Shipment.ata) < now - timedelta(hours=hours),
         col(Shipment.delivered_at).is_(None), _customs_open(), *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "customs", f"Customs hold on {r.reference}",
-                   f"Arrived {_fmt(r.ata)}; customs has not released the cargo after {hours} hour(s).")
+                   f"Arrived {_fmt(r.ata)}; customs has not released the cargo after {words.count(hours, 'hour')}.")
             for r in rows]
 
 
@@ -258,8 +258,8 @@ def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
         col(Shipment.ata) < now - timedelta(hours=rule.threshold_hours), col(Shipment.delivered_at).is_(None),
         ~_customs_open(), *_scoped(shipment_id, col(Shipment.id)))).all()
     return [_cause(r, rule.kind, "freight_release", f"Carrier hold on {r.reference}",
-                   f"Arrived {_fmt(r.ata)} and cleared, but not released for delivery after {rule.threshold_hours} "
-                   "hour(s).") for r in rows]
+                   f"Arrived {_fmt(r.ata)} and cleared, but not released for delivery after "
+                   f"{words.count(rule.threshold_hours or 0, 'hour')}.") for r in rows]
 
 
 def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:

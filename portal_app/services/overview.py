@@ -20,8 +20,9 @@ from models.enums import (
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import clock, exceptions, finance, requests, shipments
+from portal_app.services import clock, exceptions, finance, requests, shipments, tasks
 from portal_app.services.bookings import pending_bookings
+from portal_app.services.paging import Page
 from portal_app.services.shipments import ShipmentFilters
 
 
@@ -135,4 +136,39 @@ def tower_summary(db: Session, principal: Principal) -> TowerSummary:
             db.exec(select(sa.func.count(sa.distinct(col(Shipment.company_id))))
                     .where(col(Shipment.status).in_(ACTIVE_SHIPMENT_STATUSES))).one()
         ),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ my work
+
+MY_WORK_ROWS = 5
+
+
+@dataclass(frozen=True)
+class MyWork:
+    """What the signed-in staff member should look at first: the exceptions they own, their task queue (theirs
+    and their team's untaken tasks) and the requests assigned to them that are past an SLA; each a short list
+    (nearest due first) with the total of the list it opens."""
+
+    exceptions: Page[exceptions.ExceptionRow]
+    tasks: Page[tasks.TaskRow]
+    breaching_requests: Page[requests.RequestRow]
+
+
+def my_exception_filters(principal: Principal) -> exceptions.ExceptionFilters:
+    return exceptions.ExceptionFilters(status="active", owner_id=principal.user_id)
+
+
+def my_breaching_request_filters(principal: Principal) -> requests.RequestFilters:
+    return requests.RequestFilters(status="active", assignee_id=principal.user_id, breached=True)
+
+
+def my_work(db: Session, principal: Principal) -> MyWork:
+    principal.require(Permission.USE_TOWER)
+    return MyWork(
+        exceptions=exceptions.list_exceptions(db, principal, my_exception_filters(principal),
+                                              page_size=MY_WORK_ROWS),
+        tasks=tasks.my_queue(db, principal, page_size=MY_WORK_ROWS),
+        breaching_requests=requests.list_requests(db, principal, my_breaching_request_filters(principal),
+                                                  page_size=MY_WORK_ROWS),
     )

@@ -78,7 +78,8 @@ class TowerShipmentsState(BoardBulkMixin, StaffDirectoryMixin, ShipmentListBase,
         return board.BoardFilters.from_params(params, principal)
 
     async def _query(self, principal, filters: board.BoardFilters):  # noqa: ANN001, ANN202
-        result = await run_db(board.list_board, principal, filters, page=self.page, page_size=PAGE_SIZE)
+        result = await run_db(board.list_board, principal, filters, page=self.page, page_size=PAGE_SIZE,
+                              sort=self.sort)
         now = clock.now()
         return [board_row_view(r, now) for r in result.rows], result.total, result.pages
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from portal_app.auth.permissions import Permission
+
 LOGIN = "/login"
 ROOT = "/"
 HELP = "/help"
@@ -58,6 +60,13 @@ TOWER_CONFIG_REQUESTS = "/tower/config/requests"
 TOWER_NOTIFICATIONS = "/tower/notifications"
 TOWER_ACCOUNT = "/tower/account"
 TOWER_PASSWORD = "/tower/password"
+
+# Menu entries some staff roles may not open, with the permission they need (the page refuses them anyway; the
+# menu shows only what the person may open). Every other entry is open to everyone of its area.
+NAV_PERMISSION: dict[str, Permission] = {
+    TOWER_KPIS: Permission.VIEW_KPIS,
+    TOWER_CONFIG: Permission.MANAGE_CONFIG,
+}
 
 _PLACEHOLDER = re.compile(r"\[([a-z_]+)\]")
 

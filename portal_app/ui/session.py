@@ -23,8 +23,13 @@ from portal_app.auth.upload_principals import uploading_principal
 from portal_app.db import session_scope
 from portal_app.services.config import branding
 from portal_app.services.errors import ServiceError
+from portal_app.ui import routes
 
 AREA_PERMISSION = {"portal": Permission.USE_PORTAL, "tower": Permission.USE_TOWER}
+
+
+def _hidden_nav(principal: Principal) -> list[str]:
+    return [route for route, permission in routes.NAV_PERMISSION.items() if not principal.can(permission)]
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable])
 Result = TypeVar("Result")
 
@@ -131,7 +136,8 @@ class SessionState(rx.State):
     role_label: str = ""
     company_name: str = ""
     is_staff: bool = False
-    can_manage_config: bool = False
+    # Menu entries this person may not open (routes.NAV_PERMISSION); all of them until the session is known.
+    nav_hidden: list[str] = list(routes.NAV_PERMISSION)
     # The installation's branding for the header (AppSetting "branding"; public, the same for everyone).
     brand_name: str = branding.DEFAULT_NAME
     brand_accent: str = branding.DEFAULT_ACCENT
@@ -185,7 +191,7 @@ class SessionState(rx.State):
         await self._load_branding()
         if principal is None:
             self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
-                       is_staff=False, can_manage_config=False)
+                       is_staff=False, nav_hidden=list(routes.NAV_PERMISSION))
             return None
         allowed = principal.can(AREA_PERMISSION[area])
         self._show(
@@ -194,7 +200,7 @@ class SessionState(rx.State):
             role_label=ROLE_LABELS[principal.role],
             company_name=principal.company_name,
             is_staff=principal.is_staff,
-            can_manage_config=principal.can(Permission.MANAGE_CONFIG),
+            nav_hidden=_hidden_nav(principal),
             auth_status="ok" if allowed else "forbidden",
         )
         return principal if allowed else None
@@ -206,14 +212,14 @@ class SessionState(rx.State):
         await self._load_branding()
         if principal is None:
             self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
-                       is_staff=False, can_manage_config=False)
+                       is_staff=False, nav_hidden=list(routes.NAV_PERMISSION))
             return None
         self._show(user_name=principal.full_name, user_email=principal.email, role_label=ROLE_LABELS[principal.role],
                    company_name=principal.company_name, is_staff=principal.is_staff,
-                   can_manage_config=principal.can(Permission.MANAGE_CONFIG), auth_status="ok")
+                   nav_hidden=_hidden_nav(principal), auth_status="ok")
         return principal
 
-    def _show(self, **values: str | bool) -> None:
+    def _show(self, **values: str | bool | list[str]) -> None:
         """Assign only what changed: every assignment is sent to the browser with the event's answer."""
         for name, value in values.items():
             if getattr(self, name) != value:

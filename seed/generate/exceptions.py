@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from portal_app.services import words
+from portal_app.services.shipment_activity import REASON_LABELS
 from seed import config_data as cfg
 from seed.generate.common import DAY, HOUR, Ship, _fmt, _midnight
 from seed.writer import Batch
@@ -34,9 +36,9 @@ class Exceptions:
                 "eta_slip",
                 s.delay_reason or "eta",
                 sev,
-                f"ETA of {s.ref} moved by {s.known_slip.days} day(s)",
+                f"ETA of {s.ref} moved by {words.count(s.known_slip.days, 'day')}",
                 f"New ETA {_fmt(s.estimated[s.arr_idx])} (planned {_fmt(s.planned[s.arr_idx])}); "
-                f"reason {s.delay_reason}.",
+                f"reason: {REASON_LABELS.get(s.delay_reason or '', 'not given').lower()}.",
                 first_at + timedelta(minutes=5),
                 resolved_at,
                 "Customer informed of the new ETA; delivery rebooked." if resolved_at else None,

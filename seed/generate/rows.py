@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from portal_app.services.identifiers import format_awb
-from portal_app.services.references import normalize_reference
+from portal_app.services.references import search_values
 from seed import config_data as cfg
 from seed.generate.common import (
     DAY,
@@ -282,21 +282,21 @@ class ShipmentRows:
         refs.extend(("container", n) for n in numbers.container_numbers)
         seen = set()
         for kind, display in refs:
-            value = normalize_reference(display)
-            if (kind, value) in seen:
-                continue
-            seen.add((kind, value))
-            batch.add(
-                "shipmentreference",
-                {
-                    "id": self.ids.next("shipmentreference"),
-                    "shipment_id": s.id,
-                    "company_id": company.id,
-                    "kind": kind,
-                    "value": value,
-                    "display_value": display[:40],
-                },
-            )
+            for value in search_values(display):
+                if (kind, value) in seen:
+                    continue
+                seen.add((kind, value))
+                batch.add(
+                    "shipmentreference",
+                    {
+                        "id": self.ids.next("shipmentreference"),
+                        "shipment_id": s.id,
+                        "company_id": company.id,
+                        "kind": kind,
+                        "value": value,
+                        "display_value": display[:40],
+                    },
+                )
         samples = self.sample_refs[company.id]
         if len(samples) < 40:
             samples.append(s.ref if rng.random() < 0.5 else rng.choice([d for _k, d in refs]))

@@ -51,3 +51,27 @@ def test_the_list_page_draws_rows_and_fields_as_plain_elements():
     # The area badge in the header is the page's one themed badge; rows, fields and the checkbox are plain.
     assert themed <= {"Badge"}, themed
     assert 'className:"plain-table"' in code and 'className:"tone-badge"' in code and 'type:"checkbox"' in code
+
+
+def test_sort_and_page_are_kept_in_the_address(on_ops_db: QuoteWorld, monkeypatch):
+    """A header sorts (ascending, then descending) and the address bar is rewritten with the filters, sort and page,
+    so a reload, Back and a shared link show the same list; an address with them opens the list as it says."""
+    w = on_ops_db
+    with w.session() as db:
+        for _ in range(3):
+            make_shipment(db)
+    st = state_as(monkeypatch, S, w.alice, "/portal/shipments?status=in_transit")
+    run(S.load, st)
+    event = run(S.sort_by, st, "reference")
+    refs = [r.reference for r in st.rows]
+    assert st.sort == "reference" and refs == sorted(refs)
+    assert st.address() == "/portal/shipments?status=in_transit&sort=reference"
+    assert "replaceState" in str(event) and "sort=reference" in str(event)
+    run(S.sort_by, st, "reference")
+    assert st.sort == "-reference" and [r.reference for r in st.rows] == sorted(refs, reverse=True)
+    assert run(S.sort_by, st, "customer_po") is None and st.sort == "-reference"  # not a sortable column
+
+    shared = state_as(monkeypatch, S, w.alice, "/portal/shipments?status=in_transit&sort=-reference&page=99")
+    run(S.load, shared)
+    assert shared.sort == "-reference" and shared.params == {"status": "in_transit"}
+    assert shared.page == shared.pages  # past the end: the last page

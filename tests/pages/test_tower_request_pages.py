@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditLog, CannedReply
+from portal_app.components.formatting import fmt_local
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
 from portal_app.services.exceptions import sla_timer
@@ -160,11 +161,29 @@ def test_context_and_canned_text_and_placeholders():
     pairs = detail_page.context_pairs({"source": "api", "error": "File type not allowed", "page": "/portal/x",
                                        "draft": {"doc_type": "packing_list"}, "shipment": None, "extra_key": "1"})
     assert pairs == [["Page", "/portal/x"], ["Error shown", "File type not allowed"],
-                     ["Draft", '{"doc_type": "packing_list"}'], ["Raised from", "api"], ["Extra key", "1"]]
+                     ["Draft", "Document type: Packing list"], ["Raised from", "api"], ["Extra key", "1"]]
     script = detail_page.insert_script("It's \"done\" </script>\n{eta}")
     assert json.dumps("It's \"done\" </script>\n{eta}") in script and "reply-body" in script
     assert detail_page.placeholder_left("Arrival on {eta}.") == "{eta}"
     assert detail_page.placeholder_left("Arrival on 12 Nov {as agreed}.") is None
+    nested = detail_page.context_pairs({"record": {"shipment": "SH0000209", "open": True, "tags": ["a_b", "c"]}})
+    assert nested == [["Record", "Open: yes · Shipment: SH0000209 · Tags: A b, c"]]  # words, never JSON
+
+
+def test_a_canned_reply_takes_the_requests_own_values_and_leaves_the_others_to_the_agent(oworld: QuoteWorld):
+    """{eta} becomes the shipment's arrival estimate in the customer's zone, {shipment} its reference; a
+    placeholder the record cannot answer ({reason}) stays, and the reply is not sent while it does."""
+    with oworld.session() as db:
+        ship = make_shipment(db)
+        ref = _request(db, oworld.alice, ship.reference, "When does it arrive?")
+        found = svc.placeholder_values(db, oworld.agent, ref)
+    words = detail_page.placeholder_words(found)
+    assert words["shipment"] == ship.reference and words["request"] == ref
+    assert found.timezone == "Europe/London"  # alice's own zone, not the agent's
+    assert words["eta"] == fmt_local(ship.eta_estimated, "Europe/London")
+    text = svc.fill_placeholders("{shipment} now arrives on {eta}, because {reason}.", words)
+    assert text == f"{ship.reference} now arrives on {words['eta']}, because {{reason}}."
+    assert detail_page.placeholder_left(text) == "{reason}"
 
 
 def test_agent_adds_a_note_and_a_reply_from_the_page_and_the_customer_reads_only_the_reply(on_ops_db, monkeypatch):

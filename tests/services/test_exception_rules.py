@@ -70,7 +70,7 @@ def test_eta_slip_opens_once_with_sla_and_owner_then_clears(oworld: QuoteWorld):
         assert exc.open_key == f"{s.id}|eta_slip|eta"
         assert exc.sla_due_at == T0 + 24 * H  # SlaPolicy exception/eta_slip/* = 24 h
         assert exc.owner_id == user_id(db, "agent@harborsky.example") and exc.team_id == s.team_id
-        assert "30 hour(s)" in exc.title
+        assert "30 hours" in exc.title
         note = db.exec(select(Notification).where(Notification.dedup_key == f"exception:{exc.id}")).one()
         assert note.user_id == exc.owner_id
         _set(db, s, delay_minutes=6 * 60, eta_estimated=s.eta_planned + 6 * H)

@@ -15,7 +15,17 @@ from portal_app.auth.principal import Principal
 from portal_app.portal import documents as documents_page
 from portal_app.portal import home as portal_home
 from portal_app.portal.invoices import listing as invoices_page
-from portal_app.services import board, clock, dashboard, documents_owed, exceptions, finance, overview, requests
+from portal_app.services import (
+    board,
+    clock,
+    dashboard,
+    documents_owed,
+    exceptions,
+    finance,
+    overview,
+    requests,
+    tasks,
+)
 from portal_app.services import shipments as shipments_svc
 from portal_app.services.bookings import pending_bookings
 from portal_app.tower import exceptions as exceptions_page
@@ -62,6 +72,9 @@ def list_total(db: Session, principal: Principal, href: str) -> int:
     if path == routes.TOWER_EXCEPTIONS:
         f = exceptions_page.service_filters(exceptions_page.clean_filters(params), principal.user_id)
         return exceptions.list_exceptions(db, principal, f, page_size=1).total
+    if path == routes.TOWER_TASKS:
+        assert params.get("view") == ["mine"], href
+        return tasks.my_queue(db, principal, page_size=1).total
     if path == routes.TOWER_BOOKINGS:
         return pending_bookings(db, principal, page_size=1).total
     raise AssertionError(f"no list known for {href}: teach this test how that page reads its address")
@@ -104,3 +117,16 @@ def test_delayed_means_running_late_and_not_yet_delivered(demo: QuoteWorld):
     with demo.session() as db:
         rows = shipments_svc.list_shipments(db, demo.manager, overview.delayed_filters(), page_size=100).rows
         assert rows and all(r.delay_minutes > 0 and r.status in shipments_svc.ACTIVE_STATUS_VALUES for r in rows)
+
+
+@pytest.mark.parametrize("email", STAFF)
+def test_your_work_comes_first_and_each_count_is_the_list_it_opens(demo: QuoteWorld, email: str):
+    principal = principal_for(demo.engine, email)
+    with demo.session() as db:
+        lists = tower_home.work_lists(overview.my_work(db, principal), clock.now())
+        assert set(lists) == set(tower_home.WORK_LINKS)
+        for key, href in tower_home.WORK_LINKS.items():
+            assert lists[key].total == list_total(db, principal, href), key
+            assert len(lists[key].rows) == min(lists[key].total, overview.MY_WORK_ROWS)
+        if email.startswith("agent"):
+            assert lists["my_exceptions"].total > 0  # the demo agent owns exceptions

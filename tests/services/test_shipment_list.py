@@ -159,3 +159,24 @@ def test_every_filter_at_once_on_both_databases(any_world):
         assert refs(w.alice, other_company.reference) == []
         assert refs(w.agent, other_company.reference) == [other_company.reference]
         assert refs(w.nina, wanted.reference) == []
+
+
+def test_a_number_inside_a_reference_finds_it(demo):
+    """The number inside a purchase order ("477671" of ACME-PO-477671) or a container (its serial) finds the
+    shipment, as its start does; never another company's."""
+    from sqlmodel import Session as DemoSession
+
+    from models import Shipment as DemoShipment
+
+    with DemoSession(demo.engine) as s:
+        shipment = s.exec(select(DemoShipment).where(DemoShipment.company_id == demo.alice.company_id,
+                                                     DemoShipment.customer_po.is_not(None))).first()
+        po = shipment.customer_po
+        number = po.replace("/", "-").split("-")[-1]
+        assert number != po and len(number) >= 3
+        for term in (number, po, f"PO-{number}" if "PO" in po else number):
+            found = svc.list_shipments(s, demo.alice, svc.ShipmentFilters(search=term)).rows
+            assert shipment.reference in {r.reference for r in found}, term
+        theirs = svc.list_shipments(s, demo.nina, svc.ShipmentFilters(search=number)).rows
+        assert shipment.reference not in {r.reference for r in theirs}
+        assert all(r.company_name == demo.nina.company_name for r in theirs)

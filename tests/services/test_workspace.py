@@ -98,7 +98,7 @@ def test_eta_change_reaches_history_timeline_and_followers(tworld: QuoteWorld):
         db.add(ShipmentFollower(shipment_id=s.id, user_id=w.alice.user_id))
         db.commit()
         new_eta = s.eta_planned + timedelta(days=3)
-        with pytest.raises(ValidationFailed, match="Unknown reason"):
+        with pytest.raises(ValidationFailed, match="Choose why the ETA changes"):
             workspace.change_eta(db, w.agent, s.reference, new_eta, "BECAUSE", expected_version=s.version)
         workspace.change_eta(db, w.agent, s.reference, new_eta, "PORT_CONGESTION", "Berth window moved",
                              expected_version=s.version)

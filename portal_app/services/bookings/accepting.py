@@ -18,7 +18,6 @@ from models import (
     Shipment,
     ShipmentCharge,
     ShipmentFollower,
-    ShipmentReference,
 )
 from models.enums import (
     Mode,
@@ -50,7 +49,7 @@ from portal_app.services.bookings.shapes import (
 )
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.quotes import cargo_of
-from portal_app.services.references import normalize_reference
+from portal_app.services.references import reference_rows
 
 
 def accept_option(
@@ -211,9 +210,7 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
     if po:
         refs.append((ReferenceKind.CUSTOMER_PO, po))
     for kind, value in refs:
-        if normalize_reference(value):
-            db.add(ShipmentReference(shipment_id=shipment.id, company_id=shipment.company_id, kind=kind.value,
-                                     value=normalize_reference(value), display_value=value[:40]))
+        db.add_all(reference_rows(shipment.id, shipment.company_id, kind.value, value))
     db.add(ShipmentFollower(shipment_id=shipment.id, user_id=principal.user_id, created_at=now))
     db.exec(
         sa.update(QuoteOption)

@@ -42,7 +42,7 @@ from portal_app.services.bookings.shapes import (
 )
 from portal_app.services.errors import Conflict, FormInvalid, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.references import normalize_reference
+from portal_app.services.references import reference_rows
 from portal_app.services.sla import DEFAULT_EXCEPTION_HOURS
 from portal_app.services.sla import due_at as sla_due_at
 
@@ -261,10 +261,8 @@ def decide_change(
         if requested.get("customer_po"):
             db.exec(sa.delete(ShipmentReference).where(col(ShipmentReference.shipment_id) == shipment.id,
                                                        col(ShipmentReference.kind) == ReferenceKind.CUSTOMER_PO.value))
-            value = requested["customer_po"]
-            db.add(ShipmentReference(shipment_id=shipment.id, company_id=shipment.company_id,
-                                     kind=ReferenceKind.CUSTOMER_PO.value, value=normalize_reference(value),
-                                     display_value=value[:40]))
+            db.add_all(reference_rows(shipment.id, shipment.company_id, ReferenceKind.CUSTOMER_PO.value,
+                                      requested["customer_po"]))
     changed = db.exec(
         sa.update(ChangeRequest)
         .where(col(ChangeRequest.id) == cr.id, col(ChangeRequest.status) == ChangeRequestStatus.PENDING)

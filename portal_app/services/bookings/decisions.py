@@ -16,7 +16,6 @@ from models import (
     QuoteOption,
     QuoteRequest,
     Shipment,
-    ShipmentReference,
     User,
 )
 from models.enums import (
@@ -32,7 +31,7 @@ from portal_app.services.bookings.common import _audit, _notify, _text, _update
 from portal_app.services.bookings.shapes import MAX_PAGE_SIZE, REASON_MIN, BookingRow
 from portal_app.services.errors import Conflict, ValidationFailed
 from portal_app.services.paging import Page, check_paging
-from portal_app.services.references import normalize_reference
+from portal_app.services.references import reference_rows
 from portal_app.services.shipments import shipment_record
 
 
@@ -108,11 +107,9 @@ def confirm_booking(
     if booking_no:
         values["booking_number"] = booking_no
     _bump(db, shipment, expected_version, now, **values)
-    if booking_no and normalize_reference(booking_no):
+    if booking_no:
         assert shipment.id is not None  # a stored row
-        db.add(ShipmentReference(shipment_id=shipment.id, company_id=shipment.company_id,
-                                 kind=ReferenceKind.BOOKING.value, value=normalize_reference(booking_no),
-                                 display_value=booking_no))
+        db.add_all(reference_rows(shipment.id, shipment.company_id, ReferenceKind.BOOKING.value, booking_no))
     step = db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id,
                                            Milestone.code == "booking_confirmed")).first()
     if step is not None and step.actual_at is None:

@@ -41,10 +41,25 @@ def check_version(current: int, expected: int | None, what: str) -> None:
             f"{current}). Reload it and make your change again. " + NOTHING_SAVED, code=ErrorCode.EDIT_CONFLICT)
 
 
+def field_words(key: str) -> str:
+    """A field's key in words for a message: ``steps.2.name`` is "Step 3, name", ``offset_days`` "Offset days"
+    (a message never shows a field path)."""
+    words: list[str] = []
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit() and words:
+            words[-1] = f"{words[-1].removesuffix('s')} {int(part) + 1}"
+        elif not part.isdigit():
+            text = part.replace("_", " ")
+            words.append(text.capitalize() if i == 0 else text)
+    return ", ".join(words)
+
+
 def refuse_if(problems: dict[str, str], what: str) -> None:
-    """Raise one FormInvalid listing every problem, so a person fixes them all in one go."""
+    """Raise one FormInvalid listing every problem, so a person fixes them all in one go (``problems`` keep their
+    field keys for the form; the message names the fields in words)."""
     if problems:
-        first = "; ".join(f"{k}: {v}" for k, v in list(problems.items())[:3])
+        first = "; ".join(f"{field_words(k)}: {v}" for k, v in list(problems.items())[:3])
         raise FormInvalid(f"{what} was not saved: {first}. Correct the marked fields. {NOTHING_SAVED}", problems)
 
 

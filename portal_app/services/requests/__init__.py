@@ -8,7 +8,14 @@
 - :mod:`.common`: labels, statuses, the desk's settings (routing, reopen window), SLA targets
 """
 
-from portal_app.services.requests.canned import CannedView, list_canned, save_canned
+from portal_app.services.requests.canned import (
+    CannedView,
+    PlaceholderValues,
+    fill_placeholders,
+    list_canned,
+    placeholder_values,
+    save_canned,
+)
 from portal_app.services.requests.common import (
     ACTIVE_STATUSES,
     CATEGORY_LABELS,
@@ -68,12 +75,14 @@ __all__ = [
     "ContextTooLarge",
     "DeskSettings",
     "MessageView",
+    "PlaceholderValues",
     "RequestDetail",
     "RequestFilters",
     "RequestRow",
     "decode_context",
     "desk_settings",
     "encode_context",
+    "fill_placeholders",
     "fit_context",
     "get_request",
     "link_exception",
@@ -82,6 +91,7 @@ __all__ = [
     "merge",
     "new_ticket",
     "open_request",
+    "placeholder_values",
     "post_message",
     "rate",
     "reopen",

@@ -1,18 +1,59 @@
 """Canned replies: texts staff insert into a reply and adapt. Staff who handle requests read them; administrators
-keep them (audited)."""
+keep them (audited).
+
+A canned reply may hold placeholders. The ones the request's record answers are filled in when the reply is
+inserted (:func:`placeholder_values`): ``{eta}`` (the shipment's arrival estimate, in the customer's time zone),
+``{shipment}`` (its reference), ``{request}``, ``{customer}`` (who raised it) and ``{company}``; any other one
+(``{reason}``) stays for the agent to write, and a reply still holding one is not sent.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import CannedReply
+from models import CannedReply, Company, Shipment, User
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services.config.common import record, refuse_if, require_admin, text_in
 from portal_app.services.errors import Conflict, ErrorCode, NotFound
-from portal_app.services.requests.common import CATEGORY_LABELS, NOTHING_SAVED
+from portal_app.services.requests.common import CATEGORY_LABELS, NOTHING_SAVED, load
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class PlaceholderValues:
+    """What a request's record answers for the placeholders (the page formats the ETA in ``timezone``)."""
+
+    request: str
+    customer: str
+    company: str
+    shipment: str | None
+    eta: datetime | None
+    timezone: str
+
+
+def placeholder_values(db: Session, principal: Principal, reference: str) -> PlaceholderValues:
+    principal.require(Permission.HANDLE_REQUESTS)
+    ticket = load(db, principal, reference)
+    raiser = db.get(User, ticket.raised_by_id)
+    company = db.get(Company, ticket.company_id)
+    shipment = db.get(Shipment, ticket.shipment_id) if ticket.shipment_id else None
+    return PlaceholderValues(
+        request=ticket.reference, customer=raiser.full_name if raiser else "", company=company.name if company else "",
+        shipment=shipment.reference if shipment else None,
+        eta=(shipment.eta_estimated or shipment.eta_planned) if shipment and shipment.ata is None else None,
+        timezone=raiser.timezone if raiser else "UTC",
+    )
+
+
+def fill_placeholders(body: str, values: dict[str, str]) -> str:
+    """``body`` with every placeholder ``values`` answers replaced; the others are left as they are."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or m.group(0), body)
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,11 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
         raise ValidationFailed(f"Give the new estimated arrival. {NOTHING_SAVED}")
     code = (reason_code or "").strip().upper()
     if code not in ETA_REASONS:
-        raise ValidationFailed(f"Unknown reason {reason_code!r}. Use one of: {', '.join(ETA_REASONS)}. "
-                               f"{NOTHING_SAVED}")
+        # In words for the pages (a code list once read "Unknown reason ''. Use one of: PORT_CONGESTION, ...");
+        # the codes stay in the API's description of the field.
+        raise ValidationFailed(
+            f"Choose why the ETA changes: {', '.join(ETA_REASONS.values())}. {NOTHING_SAVED}",
+            fields={"reason_code": "Choose one of the offered reasons."})
     if shipment.ata is not None:
         raise ValidationFailed(f"Shipment {shipment.reference} has already arrived "
                                f"({shipment.ata:%Y-%m-%d %H:%M} UTC); correct the arrival milestone instead. "

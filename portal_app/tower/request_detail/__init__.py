@@ -18,6 +18,7 @@ from portal_app.tower.request_detail.rows import (
     context_pairs,
     insert_script,
     placeholder_left,
+    placeholder_words,
 )
 from portal_app.tower.request_detail.state import TowerRequestState
 from portal_app.tower.request_detail.view import tower_request_detail
@@ -31,5 +32,6 @@ __all__ = [
     "context_pairs",
     "insert_script",
     "placeholder_left",
+    "placeholder_words",
     "tower_request_detail",
 ]

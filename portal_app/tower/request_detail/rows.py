@@ -32,7 +32,9 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 KIND_LABELS = {"note": "Internal note — not visible to the customer", "reply": "Reply to the customer",
                "customer": "From the customer"}
 CONTEXT_LABELS = {"page": "Page", "record": "Record", "attempted": "Tried to", "error": "Error shown",
-                  "draft": "Draft", "category": "Category chosen", "shipment": "Shipment", "source": "Raised from"}
+                  "draft": "Draft", "category": "Category chosen", "shipment": "Shipment", "source": "Raised from",
+                  "doc_type": "Document type"}
+_CODE = re.compile(r"^[a-z]+(_[a-z]+)+$")  # a stored code such as packing_list: shown as "Packing list"
 REPLY_STATUS_CHOICES = list(svc.STAFF_STATUS_LABELS.items())
 
 
@@ -171,8 +173,26 @@ def attachment_views(messages: list[svc.MessageView]) -> list[AttachmentRow]:
             for m in messages for a in m.attachments]
 
 
+def _label(key: object) -> str:
+    return CONTEXT_LABELS.get(str(key), str(key).replace("_", " ").capitalize())
+
+
+def _words(value: object) -> str:
+    """A context value in words: a mapping as "Label: value · Label: value", a list joined with commas, never
+    JSON (a request once showed ``Opened from {"shipment": ...}``)."""
+    if isinstance(value, dict):
+        return " · ".join(f"{_label(k)}: {_words(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+                          if v not in (None, "", {}, []))
+    if isinstance(value, list | tuple):
+        return ", ".join(_words(v) for v in value if v not in (None, "", {}, []))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return text.replace("_", " ").capitalize() if _CODE.match(text) else text
+
+
 def _context_value(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    text = _words(value)
     return text if len(text) <= 600 else text[:599] + "…"
 
 
@@ -180,7 +200,7 @@ def context_pairs(context: dict) -> list[list[str]]:
     """What the request carries about where it came from, as labelled pairs: known keys first, in a fixed order,
     then any others; empty values are left out."""
     keys = [k for k in CONTEXT_LABELS if k in context] + sorted(k for k in context if k not in CONTEXT_LABELS)
-    return [[CONTEXT_LABELS.get(k, k.replace("_", " ").capitalize()), _context_value(context[k])]
+    return [[_label(k), _context_value(context[k])]
             for k in keys if context[k] not in (None, "", {}, [])]
 
 
@@ -208,6 +228,16 @@ def insert_script(text: str) -> str:
         "const at = (before + gap + text).length; box.focus(); box.setSelectionRange(at, at); "
         "const pick = document.getElementById('" + CANNED_ID + "'); if (pick) { pick.value = ''; } })()"
     )
+
+
+def placeholder_words(found: svc.PlaceholderValues) -> dict[str, str]:
+    """The values a canned reply's placeholders take for this request, in words; the ETA in the customer's zone."""
+    values = {"request": found.request, "customer": found.customer, "company": found.company}
+    if found.shipment:
+        values["shipment"] = found.shipment
+    if found.eta is not None:
+        values["eta"] = fmt_local(found.eta, found.timezone)
+    return values
 
 
 def placeholder_left(body: str) -> str | None:

@@ -37,6 +37,7 @@ from portal_app.tower.request_detail.rows import (
     insert_script,
     message_view,
     placeholder_left,
+    placeholder_words,
     request_view,
 )
 from portal_app.ui.session import SessionState, last_path_segment, page_event, run_db
@@ -166,7 +167,8 @@ class TowerRequestState(StaffDirectoryMixin, SessionState):
         body = self._canned_bodies.get(str(canned_id)[:12])
         if body is None:
             return None
-        return rx.call_script(insert_script(body))
+        found = await run_db(svc.placeholder_values, principal, self._reference)
+        return rx.call_script(insert_script(svc.fill_placeholders(body, placeholder_words(found))))
 
     @page_event("tower")
     async def files_rejected(self, principal: Principal, _rejected: list[dict]) -> Any:

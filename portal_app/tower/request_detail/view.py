@@ -105,7 +105,7 @@ def _summary() -> rx.Component:
                                                   rx.link("#" + r.exception_id + " " + r.exception_title,
                                                           href=r.exception_href, color=ACCENT,
                                                           data_testid="request-exception"),
-                                                  rx.text("None"))),
+                                                  rx.text("Not linked"))),
                 narrow=2, middle=3, wide=4,
                 spacing="3",
             ),
