@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from reportlab.lib.styles import StyleSheet1
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 from sqlmodel import Session
@@ -35,8 +36,15 @@ def _header(identity: InvoiceIdentity, issuer: str, styles: StyleSheet1) -> list
     if identity.vat_number:
         details.append(escape(f"VAT number: {identity.vat_number}"))
     if details:
-        story.append(Paragraph("<br/>".join(details), styles["Normal"]))
+        story.append(Paragraph("<br/>".join(details), ParagraphStyle("Issuer", styles["Normal"],
+                                                                     alignment=TA_CENTER)))
     return story
+
+
+def _when(detail: InvoiceDetail) -> str:
+    """'by <due date>', or 'now' with the date it was due once that has passed."""
+    due = detail.due_date.isoformat()
+    return f"now (it was due on {due})" if detail.days_overdue > 0 else f"by {due}"
 
 
 def footer_lines(identity: InvoiceIdentity) -> list[str]:
@@ -64,8 +72,8 @@ def how_to_pay(detail: InvoiceDetail, identity: InvoiceIdentity, payee: str, sty
     if not identity.has_bank_details:
         return [*story, Paragraph(escape(
             f"Bank details: ask {payee} for the account to pay into; they are not printed on this invoice yet. "
-            f"Pay {_money(row.currency, row.balance)} by {row.due_date.isoformat()} and quote the payment "
-            f"reference {reference}."), styles["BodyText"])]
+            f"Pay {_money(row.currency, row.balance)} {_when(detail)} and quote the payment reference "
+            f"{reference}."), styles["BodyText"])]
     rows = [["Account holder", identity.account_holder], ["IBAN", identity.iban_printed],
             ["BIC/SWIFT", identity.bic]]
     if identity.bank_name:
@@ -73,9 +81,9 @@ def how_to_pay(detail: InvoiceDetail, identity: InvoiceIdentity, payee: str, sty
     rows.append(["Payment reference", reference])
     return [
         *story,
-        Paragraph(escape(f"Pay {_money(row.currency, row.balance)} by bank transfer in {row.currency} by "
-                         f"{row.due_date.isoformat()}. Quote the payment reference, so your payment is matched "
-                         f"to this invoice."), styles["BodyText"]),
+        Paragraph(escape(f"Pay {_money(row.currency, row.balance)} by bank transfer in {row.currency} "
+                         f"{_when(detail)}. Quote the payment reference, so your payment is matched to this "
+                         f"invoice."), styles["BodyText"]),
         Spacer(1, 2 * mm),
         _table(rows, [40 * mm, 134 * mm], header=False, right_from=2),
     ]

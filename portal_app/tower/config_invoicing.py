@@ -44,16 +44,17 @@ def summary(identity: svc.InvoiceIdentity, payee: str) -> str:
     return f"{who} {pay}"
 
 
+def _shown(db, principal):  # noqa: ANN001, ANN202
+    identity = svc.get_invoice_identity(db, principal)
+    return identity, svc.payee_name(db, identity)
+
+
 class ConfigInvoicingState(ConfigMixin, SessionState):
     values: dict[str, str] = {}
     now_shown: str = ""
 
-    async def _read(self) -> None:
-        def load(db, principal):  # noqa: ANN001, ANN202
-            identity = svc.get_invoice_identity(db, principal)
-            return identity, svc.payee_name(db, identity)
-
-        identity, payee = await run_db(load)
+    async def _read(self, principal: Principal) -> None:
+        identity, payee = await run_db(_shown, principal)
         self.values = {name: str(getattr(identity, name)) for name in FIELDS}
         self.now_shown = summary(identity, payee)
         self.form_key += 1
@@ -71,7 +72,7 @@ class ConfigInvoicingState(ConfigMixin, SessionState):
         if not self._may_configure(principal):
             return
         self.notice, self.error, self.field_errors = "", "", {}
-        await self._read()
+        await self._read(principal)
 
     @page_event("tower")
     async def save(self, principal: Principal, form: dict) -> None:
@@ -85,7 +86,7 @@ class ConfigInvoicingState(ConfigMixin, SessionState):
         saved = await self._save(principal, svc.save_invoice_identity, data,
                                  done="Invoice details saved: invoice PDFs downloaded from now on show them.")
         if saved is not None:
-            await self._read()
+            await self._read(principal)
 
 
 S = ConfigInvoicingState
