@@ -149,3 +149,13 @@ def test_without_configured_details_the_pdf_says_whom_to_ask(cworld: ConfigWorld
         assert f"Bank details: ask {forwarder} for the account to pay into" in text
         assert f"quote the payment reference {number}" in text
         assert "IBAN" not in text and "VAT number" not in text
+
+
+def test_the_help_article_names_what_the_pdf_prints():
+    """"How to pay an invoice" sends customers to the blocks and words the invoice PDF really has."""
+    from seed.help_articles import HELP_ARTICLES
+
+    article = " ".join(next(a for a in HELP_ARTICLES if a["slug"] == "pay-an-invoice")["body_markdown"].split())
+    for words in ("**How to pay**", "IBAN, BIC/SWIFT", "**payment reference**", "invoice number",
+                  '"Bank details: ask', "legal name, registered address and VAT number"):
+        assert words in article, words
