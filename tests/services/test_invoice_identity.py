@@ -84,6 +84,7 @@ def test_an_admin_saves_them_cleaned_and_audited(cworld: ConfigWorld):
     ({"legal_name": ""}, "legal_name", "fill in the legal name too"),
     ({"iban": ""}, "iban", "fill in the IBAN too"),
     ({"address": "\n".join(f"Line {n}" for n in range(7))}, "address", "at most 5 lines"),
+    ({"legal_name": "Blue\x00Harbour"}, "legal_name", "control characters"),
     ({"payment_reference": "HSL"}, "payment_reference", "{invoice} once"),
     ({"payment_reference": "{invoice} {x}"}, "payment_reference", "no braces"),
 ])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 from pydantic import Field
 from sqlmodel import Session, col, select
@@ -127,9 +128,16 @@ def _line(value: str) -> str:
     return " ".join(value.split())
 
 
+def _printable(text: str) -> bool:
+    """No control characters (a PDF cannot print them)."""
+    return not any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def _text(value: str, low: int, high: int, problems: dict[str, str], key: str) -> str:
     text = _line(value)
-    if text and not low <= len(text) <= high:
+    if not _printable(text):
+        problems[key] = "remove the control characters (copied from another program?)"
+    elif text and not low <= len(text) <= high:
         problems[key] = f"use {low} to {high} characters"
     return text
 
@@ -137,7 +145,9 @@ def _text(value: str, low: int, high: int, problems: dict[str, str], key: str) -
 def _address(value: str, problems: dict[str, str]) -> str:
     lines = [_line(part) for part in value.replace("\r", "\n").split("\n")]
     lines = [line for line in lines if line]
-    if len(lines) > ADDRESS_LINES:
+    if not all(_printable(line) for line in lines):
+        problems["address"] = "remove the control characters (copied from another program?)"
+    elif len(lines) > ADDRESS_LINES:
         problems["address"] = f"use at most {ADDRESS_LINES} lines (you gave {len(lines)})"
     elif any(len(line) > ADDRESS_LINE_MAX for line in lines):
         problems["address"] = f"keep each line to {ADDRESS_LINE_MAX} characters so it fits the invoice"
@@ -202,7 +212,7 @@ def check_vat(value: str) -> tuple[str, str | None]:
                         "registration")
     except InvalidLength:
         return number, f"this has the wrong number of characters for a VAT number from {number[:2]}"
-    except ValidationError:
+    except (ValidationError, ValueError):  # a country's own rule reading letters where it wants digits, say
         return number, f"this is not laid out like a VAT number from {number[:2]}"
     return number, None
 
