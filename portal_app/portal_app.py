@@ -35,6 +35,7 @@ from portal_app.tower import account as _tower_account  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
+from portal_app.tower import config_invoicing as _tower_config_invoicing  # noqa: F401
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
 from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401
 from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401

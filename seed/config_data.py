@@ -243,7 +243,20 @@ def sla_hours(subject: str, kind: str, severity: str) -> tuple[int | None, int]:
 BRANDING = {"product_name": "Harbor & Sky Portal", "accent_color": "#0b5cad"}
 # Units of each currency per US dollar: compares quote options priced in different currencies and converts a
 # cargo value for insurance. Admins keep it current; the demo uses the seed's fixed demo rates.
-APP_SETTINGS: dict[str, str] = {"branding": json.dumps(BRANDING), "exchange_rates": json.dumps(FX_PER_USD)}
+# Who bills and where to pay, printed on every invoice (the demo's numbers pass their checks; the account is made
+# up).
+INVOICE_IDENTITY = {
+    "legal_name": "Harbor & Sky Logistics B.V.",
+    "address": "Waalhaven Zuidzijde 21\n3089 JH Rotterdam\nThe Netherlands",
+    "vat_number": "NL854891742B01",
+    "account_holder": "Harbor & Sky Logistics B.V.",
+    "iban": "NL02ABNA0123456789",
+    "bic": "ABNANL2A",
+    "bank_name": "ABN AMRO Bank N.V.",
+    "payment_reference": "{invoice}",
+}
+APP_SETTINGS: dict[str, str] = {"branding": json.dumps(BRANDING), "exchange_rates": json.dumps(FX_PER_USD),
+                                "invoice_identity": json.dumps(INVOICE_IDENTITY)}
 
 # The help centre's starting articles live in their own module (they are long); imported here with the rest
 # of the configuration the product ships with.

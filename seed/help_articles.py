@@ -308,12 +308,17 @@ as soon as it is released.
         "title": "How to pay an invoice",
         "audience": "customers",
         "keywords": "pay invoice, payment, bank transfer, bank details, remittance, pay by card, how to pay, "
-        "payment reference",
+        "payment reference, IBAN, VAT number",
         "body_markdown": """# How to pay an invoice
 
-Pay by bank transfer to the account printed on the invoice (download it as a PDF from **Invoices**), in the
-invoice's currency. Use the invoice number as the payment reference, so the payment is matched automatically.
+Pay by bank transfer, in the invoice's currency, to the account in the **How to pay** block of the invoice
+(download it as a PDF from **Invoices**): account holder, IBAN, BIC/SWIFT and bank. Quote the **payment
+reference** printed there (it contains the invoice number), so the payment is matched automatically.
 
+* The top and the foot of every invoice show our legal name, registered address and VAT number, for your
+  accounts team.
+* If the invoice says "Bank details: ask ..." instead, our account is not printed on it yet: raise a request
+  (category Billing) and we send it to you.
 * Paying several invoices at once? List every invoice number in the reference or send us the remittance advice
   with a request.
 * Card payments are not accepted.

@@ -1,5 +1,6 @@
 """REST v1 for configuration without code: milestone templates, required documents, exception rules, SLA
-policies, branches, teams, customer companies, staff accounts and branding. Administrators only, signed in (a
+policies, branches, teams, customer companies, staff accounts, branding and the legal identity and bank details
+printed on invoices. Administrators only, signed in (a
 session, not an API key): everyone else gets 403 on every route here. Every change is audited with before/after."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.principal import Principal
-from portal_app.services.config import branding, documents, org, rules, sla, templates
+from portal_app.services.config import branding, documents, invoice_identity, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
 from portal_app.services.errors import ErrorCode, NotFound, ServiceError
 from portal_app.services.inputs import Body, Id, Version, WholeNumber
@@ -278,6 +279,24 @@ async def upload_logo(request: Request, principal: Admin, db: Db) -> dict:
     result = await run_in_threadpool(branding.save_branding, db, principal, product_name=current.product_name,
                                      accent_color=current.accent_color, logo=bytes(data))
     return asdict(result)
+
+
+# ------------------------------------------------------------------------------------------------ invoice identity
+
+
+@router.get("/invoice-identity", response_model=invoice_identity.InvoiceIdentity, responses=Errors)
+def get_invoice_identity(principal: Admin, db: Db) -> invoice_identity.InvoiceIdentity:
+    """The legal name, address, VAT number, bank details and payment reference rule printed on every invoice
+    (empty text where nothing is set: the invoice then tells customers whom to ask)."""
+    return invoice_identity.get_invoice_identity(db, principal)
+
+
+@router.put("/invoice-identity", response_model=invoice_identity.InvoiceIdentity, responses=Errors)
+def save_invoice_identity(body: invoice_identity.InvoiceIdentity, principal: Admin,
+                          db: Db) -> invoice_identity.InvoiceIdentity:
+    """Replace them all (IBAN check digits, BIC and VAT number checked; 422 with each wrong field, nothing saved).
+    Invoice PDFs downloaded from now on show them."""
+    return invoice_identity.save_invoice_identity(db, principal, body)
 
 
 @public.get("/api/branding/logo", response_class=FileResponse, responses={404: {}})

@@ -1,14 +1,25 @@
-"""An invoice as a PDF (reportlab): who bills whom, the lines, tax and totals, balance, status and payments."""
+"""An invoice as a PDF (reportlab): who bills whom, the lines, tax and totals, balance, how to pay, status and
+payments.
+
+Who bills and where to pay come from the administrators' configuration (``services/config/invoice_identity.py``):
+the header and the foot of every page carry the forwarder's legal name, address and VAT number, and the "How to pay"
+block the bank details and the payment reference (the invoice number, by the configured rule). What nobody has
+configured is said plainly ("Bank details: ask ...") instead of being left blank.
+"""
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
+from portal_app.services.config.invoice_identity import InvoiceIdentity, payee_name
+from portal_app.services.config.invoice_identity import current as identity_of
 from portal_app.services.finance import InvoiceDetail, get_invoice
 from portal_app.services.pdf import DEFAULT_ISSUER, issuer_name, render
 from portal_app.services.pdf import money as _money
@@ -18,13 +29,76 @@ from portal_app.services.pdf import table as _table
 __all__ = ["DEFAULT_ISSUER", "invoice_pdf", "issuer_name", "render_invoice_pdf"]
 
 
-def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, compress: bool = True) -> bytes:
-    """The PDF bytes for one invoice. ``compress=False`` keeps text streams readable (used by tests)."""
+def _header(identity: InvoiceIdentity, issuer: str, styles: StyleSheet1) -> list:
+    """The legal name (else the issuer's name), the registered address and the VAT number."""
+    story: list = [Paragraph(escape(identity.legal_name or issuer), styles["Title"])]
+    details = [escape(line) for line in identity.address_lines]
+    if identity.vat_number:
+        details.append(escape(f"VAT number: {identity.vat_number}"))
+    if details:
+        story.append(Paragraph("<br/>".join(details), ParagraphStyle("Issuer", styles["Normal"],
+                                                                     alignment=TA_CENTER)))
+    return story
+
+
+def _when(detail: InvoiceDetail) -> str:
+    """'by <due date>', or 'now' with the date it was due once that has passed."""
+    due = detail.due_date.isoformat()
+    return f"now (it was due on {due})" if detail.days_overdue > 0 else f"by {due}"
+
+
+def footer_lines(identity: InvoiceIdentity) -> list[str]:
+    """The foot of every page: who bills, where they are registered, their VAT number and account."""
+    if not identity.has_identity:
+        return []
+    lines = [" · ".join([identity.legal_name, ", ".join(identity.address_lines)])]
+    numbers = [f"VAT number {identity.vat_number}"] if identity.vat_number else []
+    if identity.has_bank_details:
+        numbers += [f"IBAN {identity.iban_printed}", f"BIC {identity.bic}"]
+    if numbers:
+        lines.append(" · ".join(numbers))
+    return lines
+
+
+def how_to_pay(detail: InvoiceDetail, identity: InvoiceIdentity, payee: str, styles: StyleSheet1) -> list:
+    """The bank details and the payment reference; or, where none are configured, whom to ask."""
+    row = detail.row
+    reference = identity.reference_for(row.number)
+    story: list = [Paragraph("How to pay", styles["Heading3"])]
+    if row.status == "void":
+        return [*story, Paragraph("This invoice is void: do not pay it.", styles["BodyText"])]
+    if row.balance <= 0:
+        return [*story, Paragraph("Nothing is due: this invoice is paid in full.", styles["BodyText"])]
+    if not identity.has_bank_details:
+        return [*story, Paragraph(escape(
+            f"Bank details: ask {payee} for the account to pay into; they are not printed on this invoice yet. "
+            f"Pay {_money(row.currency, row.balance)} {_when(detail)} and quote the payment reference "
+            f"{reference}."), styles["BodyText"])]
+    rows = [["Account holder", identity.account_holder], ["IBAN", identity.iban_printed],
+            ["BIC/SWIFT", identity.bic]]
+    if identity.bank_name:
+        rows.append(["Bank", identity.bank_name])
+    rows.append(["Payment reference", reference])
+    return [
+        *story,
+        Paragraph(escape(f"Pay {_money(row.currency, row.balance)} by bank transfer in {row.currency} "
+                         f"{_when(detail)}. Quote the payment reference, so your payment is matched to this "
+                         f"invoice."), styles["BodyText"]),
+        Spacer(1, 2 * mm),
+        _table(rows, [40 * mm, 134 * mm], header=False, right_from=2),
+    ]
+
+
+def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, identity: InvoiceIdentity | None = None,
+                       payee: str = "", compress: bool = True) -> bytes:
+    """The PDF bytes for one invoice, billed by ``identity`` (nothing configured when None; ``payee`` is who to ask
+    for bank details then). ``compress=False`` keeps text streams readable (used by tests)."""
+    identity = identity or InvoiceIdentity()
     row = detail.row
     cur = row.currency
     styles = _styles()
     story: list = [
-        Paragraph(escape(issuer), styles["Title"]),
+        *_header(identity, issuer, styles),
         Paragraph(f"Invoice {row.number}", styles["Heading2"]),
         _table(
             [
@@ -59,6 +133,8 @@ def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, compress: bool = T
             [134 * mm, 40 * mm], header=False,
         ),
         Spacer(1, 6 * mm),
+        *how_to_pay(detail, identity, payee or identity.legal_name or issuer, styles),
+        Spacer(1, 6 * mm),
         Paragraph("Payments", styles["Heading3"]),
     ]
     if detail.payments:
@@ -72,10 +148,13 @@ def render_invoice_pdf(detail: InvoiceDetail, issuer: str, *, compress: bool = T
         story.append(Paragraph("No payments received yet.", styles["BodyText"]))
     if detail.disputed_reason:
         story += [Spacer(1, 4 * mm), Paragraph(escape(f"Disputed: {detail.disputed_reason}"), styles["BodyText"])]
-    return render(story, title=f"Invoice {row.number}", author=issuer, compress=compress)
+    return render(story, title=f"Invoice {row.number}", author=identity.legal_name or issuer, compress=compress,
+                  footer=footer_lines(identity))
 
 
 def invoice_pdf(db: Session, principal: Principal, number: str, *, compress: bool = True) -> tuple[str, bytes]:
     """The file name and PDF of one invoice the principal may see (NotFound otherwise)."""
     detail = get_invoice(db, principal, number)
-    return f"{detail.row.number}.pdf", render_invoice_pdf(detail, issuer_name(db), compress=compress)
+    identity = identity_of(db)
+    return f"{detail.row.number}.pdf", render_invoice_pdf(detail, issuer_name(db), identity=identity,
+                                                          payee=payee_name(db, identity), compress=compress)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
 from sqlmodel import Session, select
 
@@ -59,13 +60,41 @@ def styles() -> StyleSheet1:
     return getSampleStyleSheet()
 
 
-def render(story: list[Flowable], *, title: str, author: str, compress: bool = True) -> bytes:
-    """Build an A4 document from ``story``. ``compress=False`` keeps text streams readable (used by tests)."""
+def _footer_drawer(lines: Sequence[str]) -> Callable[[Canvas, SimpleDocTemplate], None]:
+    """Draws ``lines`` (small grey type, centred, made smaller where a line is too wide for the page) and the page
+    number at the foot of every page."""
+    width = A4[0] - 36 * mm
+
+    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFillColor(colors.HexColor("#555555"))
+        for n, line in enumerate(lines):
+            size = 7.5
+            while size > 5 and canvas.stringWidth(line, "Helvetica", size) > width:
+                size -= 0.5
+            canvas.setFont("Helvetica", size)
+            canvas.drawCentredString(A4[0] / 2, (6 + 4 * (len(lines) - n)) * mm, line)
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawRightString(A4[0] - 18 * mm, 6 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def render(story: list[Flowable], *, title: str, author: str, compress: bool = True,
+           footer: Sequence[str] = ()) -> bytes:
+    """Build an A4 document from ``story``, with the ``footer`` lines at the foot of every page when given.
+    ``compress=False`` keeps text streams readable (used by tests)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, title=title, author=author,
-        leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+        leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
+        bottomMargin=(18 + 4 * len(footer)) * mm,
         pageCompression=1 if compress else 0, invariant=1,
     )
-    doc.build(story)
+    if footer:
+        draw = _footer_drawer(footer)
+        doc.build(story, onFirstPage=draw, onLaterPages=draw)
+    else:
+        doc.build(story)
     return buffer.getvalue()

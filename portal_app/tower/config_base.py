@@ -21,9 +21,11 @@ SECTIONS = [
     ("Milestones and documents", routes.TOWER_CONFIG_TEMPLATES),
     ("Organisation", routes.TOWER_CONFIG_ORG),
     ("Request desk", routes.TOWER_CONFIG_REQUESTS),
+    ("Invoices", routes.TOWER_CONFIG_INVOICING),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
-               "administrator if a template, rule, SLA or the branding needs to change. Nothing was changed.")
+               "administrator if a template, rule, SLA, the branding or the invoice details need to change. "
+               "Nothing was changed.")
 
 
 def form_bool(value: object) -> bool:

@@ -97,6 +97,27 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(cworld: ConfigWorld):
         assert db.exec(select(Company).where(Company.name == "")).first() is None
 
 
+def test_invoice_identity_is_read_and_replaced_with_each_wrong_field_named(cworld: ConfigWorld):
+    c = cworld.world.client(ADMIN)
+    shown = c.get("/api/v1/config/invoice-identity")
+    assert shown.status_code == 200 and shown.json()["legal_name"] == "Harbor & Sky Logistics B.V."
+    wrong = {**shown.json(), "iban": "NL03ABNA0123456789", "vat_number": "NL854891742B0"}
+    refused = c.put("/api/v1/config/invoice-identity", json=wrong)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_form" and error["saved"] is False
+    assert set(error["fields"]) == {"iban", "vat_number"} and "check digits" in error["fields"]["iban"]
+    assert c.put("/api/v1/config/invoice-identity", json={**wrong, "iban": 12}).status_code == 422  # strict types
+    assert c.get("/api/v1/config/invoice-identity").json() == shown.json()
+    good = {**shown.json(), "iban": "gb82 west 1234 5698 7654 32", "bic": "NWBKGB2L", "bank_name": "NatWest"}
+    saved = c.put("/api/v1/config/invoice-identity", json=good)
+    assert saved.status_code == 200 and saved.json()["iban"] == "GB82WEST12345698765432"
+    assert c.get("/api/v1/config/invoice-identity").json()["bank_name"] == "NatWest"
+    with cworld.session() as db:
+        rows = db.exec(select(AuditLog).where(AuditLog.action == "config_invoice_identity_saved")).all()
+    assert len(rows) == 1
+
+
 def test_logo_upload_and_public_logo_route(cworld: ConfigWorld):
     c = cworld.world.client(ADMIN)
     out = io.BytesIO()

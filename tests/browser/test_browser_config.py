@@ -98,3 +98,25 @@ def test_admin_edits_an_sla_policy_a_staff_account_and_a_template(page):
     fcl = next(t for t in template if t["mode"] == "ocean_fcl")
     assert fcl["steps"][0]["name"] == "Booking confirmed by carrier" and fcl["version"] == 2
     page.screenshot(path=ARTIFACTS / "tower-config-templates.png", full_page=True)
+
+
+def test_admin_corrects_a_mistyped_iban_and_the_invoice_details_are_saved(page):
+    from playwright.sync_api import expect
+
+    sign_in(page, ADMIN, "/tower/config/invoicing")
+    expect(page.get_by_test_id("invoice-identity-now")).to_contain_text("Harbor & Sky Logistics B.V.")
+    expect(page.get_by_label("IBAN")).to_have_value("NL02ABNA0123456789")
+    page.get_by_label("IBAN").fill("NL03 ABNA 0123 4567 89")
+    page.get_by_role("button", name="Save invoice details").click()
+    expect(page.locator("#invoice-iban-error")).to_contain_text("check digits do not match")
+    expect(page.get_by_test_id("config-error")).to_contain_text("Nothing was saved")
+    assert page.request.get("/api/v1/config/invoice-identity").json()["iban"] == "NL02ABNA0123456789"
+
+    page.get_by_label("IBAN").fill("NL91 ABNA 0417 1643 00")
+    page.get_by_label("Payment reference").fill("HSL {invoice}")
+    page.get_by_role("button", name="Save invoice details").click()
+    expect(page.get_by_test_id("config-notice")).to_contain_text("Invoice details saved")
+    expect(page.get_by_test_id("invoice-identity-now")).to_contain_text("NL91 ABNA 0417 1643 00")
+    saved = page.request.get("/api/v1/config/invoice-identity").json()
+    assert saved["iban"] == "NL91ABNA0417164300" and saved["payment_reference"] == "HSL {invoice}"
+    page.screenshot(path=ARTIFACTS / "tower-config-invoicing.png", full_page=True)

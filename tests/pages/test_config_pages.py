@@ -11,6 +11,7 @@ from models import AuditLog
 from portal_app.services.config import branding
 from portal_app.tower import config_templates as tpl_page
 from portal_app.tower.config import ConfigBrandingState
+from portal_app.tower.config_invoicing import ConfigInvoicingState
 from portal_app.tower.config_org import ConfigOrgState
 from portal_app.tower.config_rules import ConfigRulesState
 from tests.config_world import ConfigWorld
@@ -35,14 +36,14 @@ def _as(monkeypatch, state_cls, principal):
 
 
 @pytest.mark.parametrize("state_cls", [ConfigRulesState, ConfigOrgState, ConfigBrandingState,
-                                       tpl_page.ConfigTemplatesState])
+                                       tpl_page.ConfigTemplatesState, ConfigInvoicingState])
 def test_staff_who_are_not_admins_see_the_refusal_and_no_data(on_config_db, monkeypatch, state_cls):
     for who in (on_config_db.world.manager, on_config_db.world.agent):
         st = _as(monkeypatch, state_cls, who)
         run(state_cls.load, st)
         assert st.denied is True
         assert all(not getattr(st, name) for name in ("rule_rows", "policy_rows", "staff", "companies", "steps",
-                                                      "current_name") if hasattr(st, name))
+                                                      "current_name", "values", "now_shown") if hasattr(st, name))
 
 
 def test_rules_page_shows_refusals_beside_fields_and_saves(on_config_db, monkeypatch):
@@ -93,6 +94,27 @@ def test_branding_page_refuses_a_pale_accent_and_saves_a_good_one(on_config_db, 
     run(S.save, st, {"product_name": "Deep Freight", "accent_color": "#6a1b9a"})
     assert st.error == "" and st.current_name == "Deep Freight" and st.brand_name == "Deep Freight"
     run(S.save, st, {"product_name": name, "accent_color": "#0b5cad"})
+
+
+def test_invoices_page_refuses_a_wrong_iban_beside_its_field_and_saves_good_details(on_config_db, monkeypatch):
+    S = ConfigInvoicingState
+    st = _as(monkeypatch, S, on_config_db.admin)
+    run(S.load, st)
+    assert st.values["legal_name"] == "Harbor & Sky Logistics B.V." and "NL02 ABNA 0123 4567 89" in st.now_shown
+    with on_config_db.session() as db:
+        audited = len(db.exec(select(AuditLog).where(AuditLog.action == "config_invoice_identity_saved")).all())
+    form = {**st.values, "iban": "NL03 ABNA 0123 4567 89", "bic": "ABNA", "address": "Kade 1\n3011 AA Rotterdam"}
+    run(S.save, st, form)
+    assert set(st.field_errors) == {"iban", "bic"} and "check digits" in st.field_errors["iban"]
+    assert st.notice == "" and "Nothing was saved" in st.error and "iban" not in st.error  # no field names shown
+    run(S.save, st, {**form, "legal_name": "x" * 400})  # longer than the model takes: refused by parse, per field
+    assert "legal_name" in st.field_errors and "at most 140 characters" in st.field_errors["legal_name"]
+    run(S.save, st, {**form, "iban": "NL02ABNA0123456789", "bic": "ABNANL2A", "payment_reference": "HSL {invoice}"})
+    assert st.error == "" and st.field_errors == {} and "Invoice details saved" in st.notice
+    assert st.values["address"] == "Kade 1\n3011 AA Rotterdam" and "HSL INV-2026-000123" in st.now_shown
+    with on_config_db.session() as db:
+        rows = db.exec(select(AuditLog).where(AuditLog.action == "config_invoice_identity_saved")).all()
+        assert len(rows) == audited + 1 and rows[-1].actor_id == on_config_db.admin.user_id
 
 
 def test_organisation_page_adds_and_edits_and_shows_the_password_once(on_config_db, monkeypatch):
