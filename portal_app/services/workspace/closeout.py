@@ -196,7 +196,8 @@ def _override_reason(principal: Principal, text: str | None) -> str:
         raise PermissionDenied("Only an ops manager may close a shipment with checklist items open. Leave the "
                                f"reason empty and finish the checklist. {NOTHING_SAVED}")
     if len(reason) < REASON_MIN:
-        raise FormInvalid(f"Say why the shipment is closed with items open. {NOTHING_SAVED}",
+        raise FormInvalid(f"Say why the shipment is closed with items open, in {REASON_MIN} characters at least. "
+                          f"{NOTHING_SAVED}",
                           {"override_reason": f"Give the reason in a few words at least ({REASON_MIN} characters)."})
     return reason
 
