@@ -15,6 +15,7 @@ the audit row. Public functions commit; bulk commits once for the batch.
 
 from portal_app.services.errors import Conflict  # the base of EditConflict; callers catch it from here
 from portal_app.services.workspace.closeout import (
+    CLOSEOUT_ITEMS,
     FINAL_DOCUMENTS,
     CloseInput,
     Closeout,
@@ -79,6 +80,7 @@ __all__ = [
     "ARRIVAL_STEP",
     "ARRIVAL_STEPS",
     "ASSIGN_FIELDS",
+    "CLOSEOUT_ITEMS",
     "DELIVERY_STEP",
     "DELIVERY_STEPS",
     "DEPARTURE_STEP",

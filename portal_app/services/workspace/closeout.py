@@ -54,7 +54,7 @@ NOT_INVOICED = (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value)
 OPEN_TASKS = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
 REASON_MIN = 10  # an override reason says why in a few words at least
 REASON_MAX = 400
-ITEM_KEYS = ("final_documents", "invoices", "tasks", "exceptions")
+CLOSEOUT_ITEMS = ("final_documents", "invoices", "tasks", "exceptions")  # the checklist, in order
 
 
 @dataclass(frozen=True)
