@@ -36,7 +36,8 @@ def completed_card(state: type[PortalShipmentDetailState]) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.heading("Completed", size="5", as_="h2"),
-                rx.text("This shipment is completed: delivered, documented and invoiced.", color=MUTED_TEXT),
+                rx.text("This shipment is completed: our team has closed it. Its documents come in one archive.",
+                        color=MUTED_TEXT),
                 rx.link("Download all documents (ZIP)",
                         href="/api/v1/shipments/" + state.summary.reference + "/documents.zip",
                         data_testid="documents-archive"),

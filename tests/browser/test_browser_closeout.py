@@ -44,7 +44,8 @@ def test_close_a_shipment_and_the_customer_sees_it_completed(page, app_url):
     card = page.get_by_test_id("workspace-closeout")
     expect(card).to_contain_text("Closeout")
     for key in ("final_documents", "invoices", "tasks", "exceptions"):
-        expect(page.get_by_test_id(f"closeout-{key}")).to_contain_text("done")
+        expect(page.get_by_test_id(f"closeout-{key}")).to_contain_text("· done")
+        expect(page.get_by_test_id(f"closeout-{key}")).not_to_contain_text("not done")
     page.get_by_role("button", name="Close shipment").click()
     expect(page.get_by_test_id("workspace-notice")).to_contain_text(f"Shipment {ref} closed.")
     expect(card).to_contain_text("This shipment is closed")
