@@ -86,8 +86,12 @@ def closeout_card(state: type[CloseoutMixin]) -> rx.Component:
                 rx.el.ul(rx.foreach(S.closeout_items, _item), style={"padding_left": "0", "margin": "0"}),
                 rx.cond(
                     S.closeout_closed,
-                    rx.text("This shipment is closed: the customer sees it as completed, with its documents as one "
-                            "archive. ", rx.link("Download the archive", href=S.archive_href), size="2"),
+                    rx.vstack(
+                        rx.text("This shipment is closed: the customer sees it as completed, with its documents as "
+                                "one archive.", size="2"),
+                        rx.link("Download the archive", href=S.archive_href, size="2", underline="always"),
+                        spacing="1",
+                    ),
                     stacked_form(
                         rx.cond(
                             S.closeout_ready,

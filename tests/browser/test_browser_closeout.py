@@ -1,5 +1,7 @@
-"""End to end in Chromium: an ops agent closes a delivered shipment whose closeout checklist is done, from its
-workspace; the customer then reads it as completed on the portal and downloads its documents as one archive."""
+"""End to end in Chromium: an ops manager sees a delivered shipment's open checklist items with the box for a reason
+to close anyway; an ops agent closes a delivered shipment whose closeout checklist is done, from its workspace; the
+customer then reads it as completed on the portal and downloads its documents as one archive. axe-core finds no
+serious violation on any of these views."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import zipfile
 import httpx
 import pytest
 
-from tests.browser.test_browser_tower_quotes import AGENT, PASSWORD, _customer
+from bench.frontend import axe_violations
+from tests.browser.test_browser_tower_quotes import AGENT, MANAGER, PASSWORD, _customer
 from tests.browser_app import ARTIFACTS, DEMO_CUSTOMER, sign_in
 from tests.services.test_documents import pdf_bytes
 
@@ -22,24 +25,34 @@ def _staff(app_url: str) -> httpx.Client:
     return client
 
 
-def _ready_shipment(staff: httpx.Client) -> str:
-    """A delivered shipment of the demo customer whose checklist is done (no other test closes one)."""
+def _delivered(staff: httpx.Client, *, ready: bool) -> str:
+    """A delivered shipment of the demo customer whose checklist is done (``ready``; no other test closes one), or
+    one with items open."""
     board = staff.get("/api/v1/tower/shipments?status=delivered&customer=ACME&page_size=100").json()
     for row in board["items"]:
-        if staff.get(f"/api/v1/tower/shipments/{row['reference']}/closeout").json()["can_close"]:
+        state = staff.get(f"/api/v1/tower/shipments/{row['reference']}/closeout").json()
+        if state["due"] and state["can_close"] == ready:
             return row["reference"]
-    raise AssertionError("the demo has no ACME shipment ready to close")
+    raise AssertionError(f"the demo has no delivered ACME shipment with can_close={ready}")
 
 
 def test_close_a_shipment_and_the_customer_sees_it_completed(page, app_url):
     from playwright.sync_api import expect
 
-    ref = _ready_shipment(_staff(app_url))
+    staff = _staff(app_url)
+    ref, unready = _delivered(staff, ready=True), _delivered(staff, ready=False)
     customer = _customer(app_url)
     uploaded = customer.post(f"/api/v1/shipments/{ref}/documents", data={"doc_type": "proof_of_delivery"},
                              files={"file": ("signed-pod.pdf", pdf_bytes("Proof of delivery"), "application/pdf")})
     assert uploaded.status_code == 201, uploaded.text
 
+    sign_in(page, MANAGER, f"/tower/shipments/{unready}")
+    expect(page.get_by_test_id("workspace-closeout")).to_contain_text("not done")
+    expect(page.get_by_label("Reason to close with items open (audited)")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == [], "workspace with checklist items open, as a manager"
+
+    page.context.clear_cookies()
     sign_in(page, AGENT, f"/tower/shipments/{ref}")
     card = page.get_by_test_id("workspace-closeout")
     expect(card).to_contain_text("Closeout")
@@ -49,6 +62,7 @@ def test_close_a_shipment_and_the_customer_sees_it_completed(page, app_url):
     page.get_by_role("button", name="Close shipment").click()
     expect(page.get_by_test_id("workspace-notice")).to_contain_text(f"Shipment {ref} closed.")
     expect(card).to_contain_text("This shipment is closed")
+    assert axe_violations(page) == [], "workspace of a closed shipment"
     page.screenshot(path=ARTIFACTS / "tower-closeout.png", full_page=True)
 
     page.context.clear_cookies()
@@ -60,4 +74,6 @@ def test_close_a_shipment_and_the_customer_sees_it_completed(page, app_url):
     assert archive.status == 200 and archive.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.body())) as zf:
         assert "signed-pod.pdf" in zf.namelist()
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == [], "portal page of a completed shipment"
     page.screenshot(path=ARTIFACTS / "portal-completed.png", full_page=True)
