@@ -1,4 +1,5 @@
-"""REST v1: documents (scoped to the caller): lists, the required-documents checklist, upload and download.
+"""REST v1: documents (scoped to the caller): lists, the required-documents checklist, upload, download and a
+shipment's documents as one ZIP.
 
 Downloads are served only here, after the tenancy check, from private storage; never from a public folder.
 """
@@ -9,13 +10,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.services import document_archive as archive_svc
 from portal_app.services import documents as svc
 from portal_app.services.errors import ErrorCode, ValidationFailed
 from portal_app.services.inputs import Id, PageNo, rows_per_page
@@ -136,5 +138,24 @@ def download_document(document_id: Id, principal: Caller, db: Db) -> FileRespons
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
             "ETag": f'"{doc.sha256}"',
+        },
+    )
+
+
+@router.get(
+    "/shipments/{reference}/documents.zip",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}, 404: {}},
+)
+def download_archive(reference: str, principal: Caller, db: Db) -> StreamingResponse:
+    """Every current document of the shipment the caller may read, as one ZIP (customers: those shared with them)."""
+    archive = archive_svc.shipment_archive(db, principal, reference)
+    return StreamingResponse(
+        archive_svc.stream_zip(archive),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{archive.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
         },
     )

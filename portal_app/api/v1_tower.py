@@ -212,3 +212,17 @@ def review_document(reference: str, document_id: Id, body: ReviewIn, principal: 
 def audit_trail(reference: str, principal: Staff, db: Db, page: PageNo = 1, page_size: PageSize = 25
                 ) -> PageOut[ws.AuditRow]:
     return PageOut.of(ws.audit_trail(db, principal, reference, page=page, page_size=page_size))
+
+
+@router.get("/shipments/{reference}/closeout", response_model=ws.Closeout, responses={404: {}})
+def get_closeout(reference: str, principal: Staff, db: Db) -> ws.Closeout:
+    """The closeout checklist (final documents, invoice issued, tasks closed, no open exception), from the moment
+    the shipment's last milestone has happened; `version` is what `close` takes as `expected_version`."""
+    return ws.closeout(db, principal, reference)
+
+
+@router.post("/shipments/{reference}/close", response_model=ws.EditResult, responses={**CONFLICT, 404: {}})
+def close_shipment(reference: str, body: ws.CloseInput, principal: Staff, db: Db) -> ws.EditResult:
+    """Close the shipment (status closed). Refused (409 `closeout_incomplete`, `error.fields` per item) while a
+    checklist item is not done, unless an ops manager gives `override_reason`."""
+    return ws.close_shipment(db, principal, reference, body)

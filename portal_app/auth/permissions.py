@@ -34,6 +34,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"                  # every user and company
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_HELP = "manage_help"                    # write, publish and retire help-centre articles
+    OVERRIDE_CLOSEOUT = "override_closeout"        # close a shipment with checklist items open, with a reason
 
 
 _CUSTOMER = {
@@ -67,6 +68,7 @@ _OPS_MANAGER = _OPS_AGENT | {
     Permission.VIEW_KPIS,
     Permission.ISSUE_INVOICES,
     Permission.MANAGE_HELP,
+    Permission.OVERRIDE_CLOSEOUT,
 }
 
 MATRIX: dict[Role, frozenset[Permission]] = {

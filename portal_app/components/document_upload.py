@@ -372,4 +372,5 @@ def documents_for_shipment_view(state: type[ShipmentDocumentsBase],
         document_upload_block(state, target),
         spacing="3",
         width="100%",
+        id="documents",  # the closeout checklist's "fix it" link lands here
     )

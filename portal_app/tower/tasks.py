@@ -110,6 +110,7 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
     view: str = "mine"
     status: str = "active"
     team: str = ""
+    shipment: str = ""  # ?shipment=REF (the closeout checklist's link): only that shipment's tasks
     form_key: int = 0
     _versions: dict[str, int] = {}
 
@@ -117,8 +118,8 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         if self.view == "mine":
             return svc.my_queue, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
         team = (id_or_none(self.team) or self._my_team or None) if self.view == "team" else None
-        return svc.list_tasks, {"filters": TaskFilters(status=self.status, team_id=team), "page": self.page,
-                                "page_size": PAGE_SIZE}
+        filters = TaskFilters(status=self.status, team_id=team, shipment_reference=self.shipment or None)
+        return svc.list_tasks, {"filters": filters, "page": self.page, "page_size": PAGE_SIZE}
 
     def _row(self, item: svc.TaskRow) -> TaskQueueLine:
         self._versions[str(item.id)] = item.version
@@ -132,6 +133,7 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         query = parse_qs(self.router.url.query)
         view = (query.get("view") or ["mine"])[0]
         self.view = view if view in dict(VIEW_CHOICES) else "mine"
+        self.shipment = (query.get("shipment") or [""])[0].strip().upper()[:20] if self.view != "mine" else ""
         self.status, self.creating, self.team = "active", False, ""
         self.form_key += 1
 
@@ -145,7 +147,7 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
         self.view = view if view in dict(VIEW_CHOICES) else "mine"
         self.status = status if status in dict(STATUS_CHOICES) else "active"
         self.team = str(id_or_none(form.get("team")) or "")
-        self.page, self.selected, self.notice = 1, "", ""
+        self.page, self.selected, self.notice, self.shipment = 1, "", "", ""
         await self._fetch(principal)
 
     def _assignee(self, value: object) -> int | None:
@@ -321,6 +323,7 @@ def tower_tasks() -> rx.Component:
         S, "Tasks",
         rx.text(S.total, rx.match(S.view, ("mine", " tasks in your queue (yours and your team's untaken ones)"),
                                   ("team", " tasks of the team"), " tasks"),
+                rx.cond(S.shipment != "", " of shipment " + S.shipment, ""),
                 "; overdue first. Times are in your time zone.", color=MUTED_TEXT, data_testid="task-count"),
         _panel(),
         queue_table(S, "Tasks", headers, _row, "No tasks here."),

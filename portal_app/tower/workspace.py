@@ -1,6 +1,7 @@
 """Tower: one shipment's workspace. The record as the customer reads it (timeline, updates, ETA history), and what
 staff change on it: milestones, the ETA with a reason, owner and team, internal notes and customer-visible
-updates (two separate forms that look different), document review, and the audit trail.
+updates (two separate forms that look different), document review, closing the shipment once it is done (the
+closeout checklist, ``workspace_closeout.py``), and the audit trail.
 
 Every edit sends the shipment version this page loaded (kept on the server, never taken from the browser). When
 someone saved in between, the service refuses with what changed since; the page shows it, keeps what was typed
@@ -39,6 +40,7 @@ from portal_app.components.ui import (
 from portal_app.components.work_queue import native_select, stacked_form, text_field
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
+from portal_app.tower.workspace_closeout import CloseoutMixin, closeout_card
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
 
@@ -94,7 +96,7 @@ def audit_row_view(row: ws.AuditRow, tz: str) -> AuditLine:
                      entity=row.entity, changes=changes or "—")
 
 
-class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirectoryMixin, SessionState):
+class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirectoryMixin, CloseoutMixin, SessionState):
     AREA: ClassVar[str] = "tower"
 
     assigned: Assignment | None = None
@@ -120,6 +122,7 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
         self.assigned = Assignment(owner=a.owner or "Nobody", team=a.team or "No team", branch=a.branch or "—",
                                    owner_id=str(a.owner_id or ""), team_id=str(a.team_id or ""),
                                    version=str(a.version))
+        await self._load_closeout(principal, reference)
         await self._load_audit(principal, reference)
 
     async def _load_audit(self, principal, reference: str) -> None:  # noqa: ANN001
@@ -424,6 +427,7 @@ def tower_shipment_workspace() -> rx.Component:
             rx.vstack(
                 rx.heading("Workspace", size="6", as_="h2"),
                 _messages(),
+                closeout_card(S),
                 responsive_grid(_assignment_card(), _eta_card(), wide=2),
                 _milestone_card(),
                 _notes_cards(),

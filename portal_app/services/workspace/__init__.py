@@ -2,7 +2,7 @@
 
 Milestones (planned, estimated, actual, location), ETA changes with a reason code (they reach the customer's
 timeline, ETA history and followers' notifications), owner and team, internal notes versus customer-visible
-updates, document review, and the record's audit trail.
+updates, document review, closing the shipment once it is done (its checklist), and the record's audit trail.
 
 Every edit of the shipment takes the ``expected_version`` the editor saw. The change is applied by one
 conditional UPDATE on ``Shipment.version``; when someone saved in between, nothing is written and
@@ -14,6 +14,15 @@ the audit row. Public functions commit; bulk commits once for the batch.
 """
 
 from portal_app.services.errors import Conflict  # the base of EditConflict; callers catch it from here
+from portal_app.services.workspace.closeout import (
+    CLOSEOUT_ITEMS,
+    FINAL_DOCUMENTS,
+    CloseInput,
+    Closeout,
+    CloseoutItem,
+    close_shipment,
+    closeout,
+)
 from portal_app.services.workspace.common import (
     ARRIVAL_STEP,
     ARRIVAL_STEPS,
@@ -71,11 +80,13 @@ __all__ = [
     "ARRIVAL_STEP",
     "ARRIVAL_STEPS",
     "ASSIGN_FIELDS",
+    "CLOSEOUT_ITEMS",
     "DELIVERY_STEP",
     "DELIVERY_STEPS",
     "DEPARTURE_STEP",
     "DEPARTURE_STEPS",
     "ETA_REASONS",
+    "FINAL_DOCUMENTS",
     "FUTURE_SLACK",
     "MAX_PAGE_SIZE",
     "MILESTONE_FIELDS",
@@ -84,6 +95,9 @@ __all__ = [
     "REASON_MIN",
     "Assignment",
     "AuditRow",
+    "CloseInput",
+    "Closeout",
+    "CloseoutItem",
     "Conflict",
     "EditConflict",
     "EditResult",
@@ -100,6 +114,8 @@ __all__ = [
     "audit_trail",
     "change_eta",
     "changes_since",
+    "close_shipment",
+    "closeout",
     "edit_milestone",
     "eta_reasons",
     "load_shipment",
