@@ -35,7 +35,7 @@ def cargo_line_text(ln: quotes.CargoLineView) -> str:
     if ln.container_size_type:
         text = f"{ln.container_count or '?'} x {ln.container_type or ln.container_size_type}"
     else:
-        text = f"{ln.packages or '?'} packages"
+        text = "1 package" if ln.packages == 1 else f"{ln.packages or '?'} packages"
         if ln.length_cm and ln.width_cm and ln.height_cm:
             text += f" of {_number(ln.length_cm)} × {_number(ln.width_cm)} × {_number(ln.height_cm)} cm"
         if ln.volume_m3 is not None:

@@ -107,6 +107,8 @@ def test_cargo_lines_read_in_words_with_their_volume():
     pallets = svc.CargoLineView("Pallets", 3, Decimal(120), Decimal(80), Decimal(100), Decimal(250), None, None,
                                 False, None, None, volume_m3=Decimal("2.880"))
     assert cargo_line_text(pallets) == "3 packages of 120 × 80 × 100 cm, 2.880 m³, 250 kg · Pallets"
+    one = svc.CargoLineView(None, 1, None, None, None, Decimal(30), None, None, False, None, None)
+    assert cargo_line_text(one) == "1 package, 30 kg"
     boxes = svc.CargoLineView(None, 2, None, None, None, Decimal(10), "45G1", 2, True, "1263", "3",
                               container_type="40' high cube")
     assert cargo_line_text(boxes) == "2 x 40' high cube · dangerous goods UN 1263, class 3 (flammable liquids)"
