@@ -178,8 +178,10 @@ def _charge_row(ids: IdAllocator, card_id: int, charge: Charge) -> dict:
 
 
 def add_demo_rate_cards(ids: IdAllocator, batch: Batch, location_ids: dict[str, int], carrier_ids: dict[str, int],
-                        today: date, lanes: dict[tuple[str, int, int], int]) -> None:
-    """The demo cards, valid from 45 days before the anchor date for two to five months (one expired)."""
+                        today: date, lanes: dict[tuple[str, int, int], int],
+                        free_days: dict[int, tuple[int | None, int | None]] | None = None) -> None:
+    """The demo cards, valid from 45 days before the anchor date for two to five months (one expired). ``lanes``
+    gets each lane's first live card, ``free_days`` each card's demurrage and detention free days."""
     for n, (mode, origin, dest, carrier, currency, transit, charges) in enumerate(DEMO_RATE_CARDS):
         rid = ids.next("ratecard")
         expired = n == EXPIRED_DEMO_CARD
@@ -188,6 +190,8 @@ def add_demo_rate_cards(ids: IdAllocator, batch: Batch, location_ids: dict[str, 
         created = datetime(valid_from.year, valid_from.month, valid_from.day, tzinfo=UTC) - timedelta(days=7)
         o, d = location_ids[origin], location_ids[dest]
         demurrage, detention = DEMO_FREE_DAYS.get((origin, dest, carrier or ""), (None, None))
+        if free_days is not None:
+            free_days[rid] = (demurrage, detention)
         if not expired:
             lanes.setdefault((mode, o, d), rid)
         batch.add("ratecard", {

@@ -72,6 +72,18 @@ def test_free_days_go_from_the_rate_card_to_the_option(qworld: QuoteWorld):
         "Demurrage 7 free days, detention 14 free days")
 
 
+def test_the_quote_pdf_shows_the_free_time_and_the_container_in_words(qworld: QuoteWorld):
+    from portal_app.services.quote_pdf import quote_pdf
+
+    _free_time_lane(qworld)
+    view = _free_time_quote(qworld)
+    with qworld.session() as db:
+        _name, body = quote_pdf(db, qworld.alice, view.reference, compress=False)
+    for text in ("Free time: Demurrage 7 free days, detention 14 free days.", "Free time: Standard terms.",
+                 "1 x 20' standard"):
+        assert text.replace("'", "\\'").encode() in body or text.encode() in body, text
+
+
 def test_free_time_words():
     assert quotes.free_time_words(None, None) == "Standard terms"
     assert quotes.free_time_words(1, None) == "Demurrage 1 free day, detention standard terms"
