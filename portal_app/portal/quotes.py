@@ -226,7 +226,7 @@ class PortalQuoteState(SessionState):
                                             f"{q.destination_name or q.destination or '?'} ({q.destination or '?'})",
             ready=fmt_date(q.ready_date), incoterm=q.incoterm or "—",
             services=", ".join(trade_codes.SERVICES.get(s, s) for s in q.services) or "None",
-            weight=f"{q.gross_weight_kg:,.1f} kg", volume=f"{q.volume_m3:,.3f} m³",
+            weight=f"{q.gross_weight_kg:,.1f} kg", volume=f"{q.volume_m3:,.3f} m³" if q.volume_m3 else "—",
             manual=q.is_manual, manual_due=fmt_datetime(q.manual_due_at),
             requested_by=q.requested_by, pdf=pdf_url(q.reference), draft=q.status == "draft",
         )
