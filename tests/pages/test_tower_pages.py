@@ -64,7 +64,8 @@ def test_a_rate_card_value_the_model_refuses_is_shown_beside_the_form_field_and_
             "charge_code_0": "FRT", "charge_description_0": "Freight", "charge_basis_0": "per_shipment",
             "charge_rate_0": "ten"}
     run(TowerRateCardState.event_handlers["save"], state, form)
-    assert state.field_errors == {"carrier": "Make this shorter.", "transit_days": "Give a whole number.",
+    assert state.field_errors == {"carrier": "Make this shorter: at most 10 characters.",
+                                  "transit_days": "Give a whole number.",
                                   "charges.0.rate": "Give a number such as 12.50."}
     assert "Nothing was saved." in state.error and state.notice == ""
     with qworld.session() as db:
