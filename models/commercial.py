@@ -25,6 +25,11 @@ class RateCard(SQLModel, table=True):
     transit_days: int
     is_active: bool = True
     notes: str | None = Field(default=None, max_length=400)
+    # Free time the carrier's tariff gives on this lane; None means the carrier's standard terms apply.
+    demurrage_free_days: int | None = Field(default=None, description="Days the full container may stay in the "
+                                                                      "terminal free of charge")
+    detention_free_days: int | None = Field(default=None, description="Days the container may be kept outside the "
+                                                                      "terminal free of charge")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1
@@ -114,6 +119,9 @@ class QuoteOption(SQLModel, table=True):
     status: str = Field(default="offered", max_length=10, description="offered, accepted, expired, declined")
     accepted_at: datetime | None = dt_field()
     notes: str | None = Field(default=None, max_length=400, description="What the price leaves out, or ops' remarks")
+    # Copied from the rate card when priced, so a later edit of the card does not change an offer already made.
+    demurrage_free_days: int | None = None
+    detention_free_days: int | None = None
     created_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1
 

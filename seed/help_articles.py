@@ -489,9 +489,16 @@ Carriers give a number of free days for their containers. After that they charge
   is returned.
 * **Storage**: charged by the terminal for cargo it keeps for you.
 
-The free time for your booking is on the quote. To avoid these charges, have documents and customs ready before
-the vessel arrives, plan the delivery as soon as the container is released, and unload and return empties
-quickly. If the charges were caused by a delay on our side, dispute the invoice.
+**Where to see your free time.** Every sea freight option on your quote shows its free time, for example
+"Free time: Demurrage 7 free days, detention 14 free days". The days come from the carrier's tariff we priced the
+option from, and they are shown again when you confirm the booking and on the quote PDF. Where an option reads
+"Free time: standard terms", that tariff gives no fixed number and the carrier's standard free time at the
+port applies; ask us for the number before you book if it matters for your delivery plan. Air and road
+shipments have no container free time.
+
+To avoid these charges, have documents and customs ready before the vessel arrives, plan the delivery as soon as
+the container is released, and unload and return empties quickly. If the charges were caused by a delay on our
+side, dispute the invoice.
 """,
     },
 ]

@@ -141,6 +141,23 @@ DEMO_RATE_CARDS: list[Card] = [
     ]),
 ]
 EXPIRED_DEMO_CARD = 3  # index of the card that expired five days before the anchor date
+# Free time of the FCL cards (origin, destination, carrier) -> (demurrage, detention free days), as carriers'
+# contract tariffs give them. A card left out gives no numbers: its options read "standard terms" (Hapag-Lloyd's
+# Shanghai-Rotterdam card shows that case beside two cards with numbers).
+DEMO_FREE_DAYS: dict[tuple[str, str, str], tuple[int, int]] = {
+    ("CNSHA", "NLRTM", "MAEU"): (7, 14),
+    ("CNNGB", "GBFXT", "MSCU"): (5, 10),
+    ("CNYTN", "DEHAM", "HLCU"): (5, 7),
+    ("CNYTN", "USLAX", "COSU"): (4, 4),
+    ("CNSHA", "NLRTM", "CMDU"): (5, 7),
+    ("CNSHA", "GBFXT", "MAEU"): (7, 14),
+    ("CNNGB", "GBFXT", "ONEY"): (6, 10),
+    ("CNYTN", "GBSOU", "ONEY"): (6, 10),
+    ("VNSGN", "GBFXT", "EGLV"): (5, 7),
+    ("CNYTN", "DEHAM", "COSU"): (7, 7),
+    ("KRPUS", "DEHAM", "HDMU"): (7, 14),
+    ("SGSIN", "NLRTM", "MSCU"): (5, 10),
+}
 
 
 def _charge_row(ids: IdAllocator, card_id: int, charge: Charge) -> dict:
@@ -161,8 +178,10 @@ def _charge_row(ids: IdAllocator, card_id: int, charge: Charge) -> dict:
 
 
 def add_demo_rate_cards(ids: IdAllocator, batch: Batch, location_ids: dict[str, int], carrier_ids: dict[str, int],
-                        today: date, lanes: dict[tuple[str, int, int], int]) -> None:
-    """The demo cards, valid from 45 days before the anchor date for two to five months (one expired)."""
+                        today: date, lanes: dict[tuple[str, int, int], int],
+                        free_days: dict[int, tuple[int | None, int | None]] | None = None) -> None:
+    """The demo cards, valid from 45 days before the anchor date for two to five months (one expired). ``lanes``
+    gets each lane's first live card, ``free_days`` each card's demurrage and detention free days."""
     for n, (mode, origin, dest, carrier, currency, transit, charges) in enumerate(DEMO_RATE_CARDS):
         rid = ids.next("ratecard")
         expired = n == EXPIRED_DEMO_CARD
@@ -170,6 +189,9 @@ def add_demo_rate_cards(ids: IdAllocator, batch: Batch, location_ids: dict[str, 
         valid_to = today - timedelta(days=5) if expired else today + timedelta(days=60 + 3 * n)
         created = datetime(valid_from.year, valid_from.month, valid_from.day, tzinfo=UTC) - timedelta(days=7)
         o, d = location_ids[origin], location_ids[dest]
+        demurrage, detention = DEMO_FREE_DAYS.get((origin, dest, carrier or ""), (None, None))
+        if free_days is not None:
+            free_days[rid] = (demurrage, detention)
         if not expired:
             lanes.setdefault((mode, o, d), rid)
         batch.add("ratecard", {
@@ -177,6 +199,7 @@ def add_demo_rate_cards(ids: IdAllocator, batch: Batch, location_ids: dict[str, 
             "carrier_id": carrier_ids[carrier] if carrier else None, "valid_from": valid_from, "valid_to": valid_to,
             "currency": currency, "transit_days": transit, "is_active": not expired,
             "notes": "Expired" if expired else "Contract rate, subject to space and equipment availability",
+            "demurrage_free_days": demurrage, "detention_free_days": detention,
             "created_at": created, "updated_at": created, "version": 1,
         })
         for charge in charges:
@@ -268,6 +291,9 @@ def add_rate_lanes(
             "valid_to": valid_to, "currency": rng.choice(_CURRENCIES),
             "transit_days": max(1, transit + rng.randint(-1, 3)),
             "is_active": True, "notes": "Generated lane", "created_at": now, "updated_at": now, "version": 1,
+            # FCL lanes get free time (not drawn from ``rng``, so the lanes themselves stay as they were)
+            "demurrage_free_days": 4 + n % 4 if mode == "ocean_fcl" else None,
+            "detention_free_days": 7 + 7 * (n % 2) if mode == "ocean_fcl" else None,
         })
         for charge in _lane_charges(rng, mode, km):
             batch.add("ratecharge", _charge_row(ids, rid, charge))

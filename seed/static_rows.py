@@ -50,6 +50,8 @@ class StaticContext:
     manager_id: int = 0
     admin_id: int = 0
     rate_cards: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (mode, origin, dest) -> id
+    # rate card id -> (demurrage, detention) free days, for the options priced from it
+    card_free_days: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
 
 
 def _dt(d: date, hour: int = 0, minute: int = 0) -> datetime:
@@ -333,7 +335,8 @@ def add_org_rows(
 
 def add_rate_cards(ids: IdAllocator, batch: Batch, ctx: StaticContext, today: date, now: datetime) -> None:
     """The demo rate cards (``seed/rate_cards.py``); ``ctx.rate_cards`` maps each lane to its first live card."""
-    rate_cards.add_demo_rate_cards(ids, batch, ctx.location_ids, ctx.carrier_ids, today, ctx.rate_cards)
+    rate_cards.add_demo_rate_cards(ids, batch, ctx.location_ids, ctx.carrier_ids, today, ctx.rate_cards,
+                                   ctx.card_free_days)
 
 
 # Demo searches (query, top article, match score, gap), scored as the help centre's search scores them today. The

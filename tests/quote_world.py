@@ -210,16 +210,18 @@ def submitted(db: Session, principal: Principal, data: object) -> object:
 
 def add_card(db: Session, world: QuoteWorld, mode: str, origin: str, destination: str, currency: str,
              transit_days: int, charges: list[dict], *, carrier: str | None = None, valid_from: date | None = None,
-             valid_to: date | None = None, active: bool = True) -> int:
+             valid_to: date | None = None, active: bool = True,
+             free_days: tuple[int | None, int | None] = (None, None)) -> int:
     """A rate card made through the service; ``charges`` are RateChargeInput fields (description defaults to the
-    code). Valid from ten days ago for thirty days unless given. Returns its id."""
+    code), ``free_days`` its demurrage and detention free days. Valid from ten days ago for thirty days unless
+    given. Returns its id."""
     from portal_app.services import clock, rate_cards
 
     today = clock.today()
     view = rate_cards.create_rate_card(db, world.manager, rate_cards.RateCardInput(
         mode=mode, origin=origin, destination=destination, valid_from=valid_from or today - timedelta(days=10),
         valid_to=valid_to or today + timedelta(days=30), currency=currency, transit_days=transit_days,
-        carrier_code=carrier,
+        carrier_code=carrier, demurrage_free_days=free_days[0], detention_free_days=free_days[1],
         charges=tuple(rate_cards.RateChargeInput(**{"description": c["code"], **c}) for c in charges),
     ))
     if not active:

@@ -176,6 +176,14 @@ def start_booking(option_id: Id, principal: Caller, db: Db) -> svc.OptionView:
     return svc.mark_booking_started(db, principal, option_id)
 
 
+@router.get("/quote-options/{option_id}/booking-details", response_model=booking_svc.BookingDetails,
+            responses={404: {}})
+def booking_details(option_id: Id, principal: Caller, db: Db) -> booking_svc.BookingDetails:
+    """The booking form of this option filled in: the option, the quote's cargo (volume computed from the
+    dimensions), the parties of your company's last booking and the quote's reference, to check before accepting."""
+    return booking_svc.booking_details(db, principal, option_id)
+
+
 @router.post(
     "/quote-options/{option_id}/accept",
     response_model=booking_svc.BookingResult,

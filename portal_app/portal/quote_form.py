@@ -8,8 +8,8 @@ offered through the browser's own ``<datalist>``, which keyboards and screen rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from decimal import Decimal
+from collections.abc import AsyncIterator, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -27,7 +27,7 @@ from portal_app.components.ui import (
     responsive_grid,
     secondary_button,
 )
-from portal_app.services import locations, trade_codes
+from portal_app.services import locations, rating, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.inputs import parse
@@ -40,7 +40,8 @@ TOP_FIELDS = ("mode", "origin", "destination", "ready_date", "incoterm", "cargo_
 LINE_FIELDS = ("description", "packages", "length_cm", "width_cm", "height_cm", "weight_kg", "container_size_type",
                "container_count", "un_number", "dg_class")
 MODE_CHOICES = [("", "Choose how it travels"), *trade_codes.MODE_LABELS.items()]
-SIZE_CHOICES = [("", "Choose a container"), *trade_codes.SIZE_TYPES.items()]
+SIZE_CHOICES = [("", "Choose a container"), *((code, trade_codes.container_words(code))
+                                              for code in trade_codes.SIZE_TYPES)]
 DG_CHOICES = [("", "Choose a class")] + [(c, f"{c} {name}") for c, name in trade_codes.DG_CLASSES.items()]
 CURRENCY_CHOICES = [("", "Currency")] + [(c, c) for c in sorted(trade_codes.PRICING_CURRENCIES)]
 EMPTY_LINE = {**dict.fromkeys(LINE_FIELDS, ""), "dg": ""}
@@ -91,6 +92,29 @@ def input_from_form(top: dict[str, str], lines: list[dict[str, str]], services: 
         raise
 
 
+def _number(text: str | None) -> Decimal | None:
+    try:
+        value = Decimal((text or "").strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value > 0 else None
+
+
+def line_volume_m3(line: Mapping[str, str]) -> Decimal | None:
+    """A typed cargo line's volume (length x width x height x packages), as the service computes it; None while
+    a value is missing or not a number."""
+    packages = _number(line.get("packages"))
+    if packages is None or packages != packages.to_integral_value():
+        return None
+    return rating.line_volume_m3(int(packages), _number(line.get("length_cm")), _number(line.get("width_cm")),
+                                 _number(line.get("height_cm")))
+
+
+def volume_text(volume: Decimal | None) -> str:
+    """"2.880 m³", or a dash while it cannot be computed."""
+    return f"{volume:,.3f} m³" if volume is not None else "—"
+
+
 def _place_code(text: str) -> str:
     """"FRA · Frankfurt am Main" (a picked suggestion) or "fra" (typed) -> "FRA"."""
     return text.split("·")[0].strip().upper()
@@ -120,6 +144,16 @@ class QuoteFormState(SessionState):
     @rx.var
     def is_fcl(self) -> bool:
         return self.top.get("mode", "") == "ocean_fcl"
+
+    @rx.var
+    def line_volumes(self) -> list[str]:
+        """Each line's volume, computed from its packages and dimensions (not typed)."""
+        return [volume_text(line_volume_m3(ln)) for ln in self.lines]
+
+    @rx.var
+    def total_volume(self) -> str:
+        volumes = [v for v in (line_volume_m3(ln) for ln in self.lines) if v is not None]
+        return volume_text(sum(volumes, Decimal(0)) if volumes else None)
 
     @page_event()
     async def load(self, principal: Principal) -> None:
@@ -344,6 +378,12 @@ def _line(line: rx.Var, index: rx.Var) -> rx.Component:
                     _line_input(index, "Length per package (cm)", "length_cm", inputmode="decimal"),
                     _line_input(index, "Width per package (cm)", "width_cm", inputmode="decimal"),
                     _line_input(index, "Height per package (cm)", "height_cm", inputmode="decimal"),
+                    rx.box(
+                        rx.text("Volume", style=LABEL),
+                        rx.text(S.line_volumes[index], data_testid="line-volume"),
+                        rx.text("Length × width × height × packages", size="1", color=MUTED_TEXT),
+                        width="100%",
+                    ),
                 ),
             ),
             _line_input(index, "Gross weight of the line (kg)", "weight_kg", inputmode="decimal"),
@@ -429,6 +469,8 @@ def portal_quote_form() -> rx.Component:
                 rx.heading("Cargo", size="4", as_="h2"),
                 _problem("lines", "quote-lines"),
                 rx.foreach(S.lines, _line),
+                rx.cond(S.is_fcl, rx.fragment(),
+                        rx.text("Total volume: ", S.total_volume, weight="medium", data_testid="total-volume")),
                 secondary_button("Add a cargo line", type="button", on_click=S.add_line),
                 spacing="3", width="100%",
             ),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -35,6 +34,7 @@ from portal_app.components.ui import (
     table_caption,
 )
 from portal_app.components.work_queue import button_link, text_field
+from portal_app.portal.booking_confirm import BookingConfirm, booking_form, cargo_line_text, confirm_view
 from portal_app.services import bookings, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
@@ -56,11 +56,6 @@ STATUS_WORDS = {
 }
 BOOKING_FIELDS = ("shipper_name", "consignee_name", "cargo_description", "shipper_address", "consignee_address",
                   "notify_party", "customer_reference")
-
-
-def _number(value: Decimal | None) -> str:
-    return format(value.normalize(), ",f") if value is not None else "?"
-
 
 def pdf_url(reference: str) -> str:
     return f"/api/v1/quote-requests/{reference}/pdf"
@@ -92,20 +87,6 @@ def quote_row_view(r: svc.QuoteRow) -> QuoteListRow:
     )
 
 
-def cargo_line_text(ln: svc.CargoLineView) -> str:
-    """One cargo line in words: "2 x 40' high cube (40HC) · Furniture" or "3 packages, 250 kg · Pallets"."""
-    if ln.container_size_type:
-        size = trade_codes.SIZE_TYPES.get(ln.container_size_type, ln.container_size_type)
-        text = f"{ln.container_count or '?'} x {size}"
-    else:
-        text = f"{ln.packages or '?'} packages, {_number(ln.weight_kg)} kg"
-    if ln.description:
-        text += f" · {ln.description}"
-    if ln.is_dangerous_goods:
-        text += f" · dangerous goods UN {ln.un_number} class {ln.dg_class}"
-    return text
-
-
 @dataclass(frozen=True)
 class OptionCard:
     """One priced option of the quote. ``id`` only names which option was chosen."""
@@ -120,6 +101,7 @@ class OptionCard:
     manual: bool
     shipment: str
     shipment_href: str
+    free_time: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +140,7 @@ def option_view(o: svc.OptionView) -> OptionCard:
         status=o.status, notes=o.notes or "", manual=o.is_manual,
         shipment=o.shipment_reference or "",
         shipment_href=link(routes.PORTAL_SHIPMENT, reference=o.shipment_reference) if o.shipment_reference else "",
+        free_time=o.free_time or "",
     )
 
 
@@ -220,6 +203,9 @@ class PortalQuoteState(SessionState):
     booking_option: str = ""
     booking_errors: dict[str, str] = {}
     booking: bool = False
+    confirm: BookingConfirm = BookingConfirm()
+    confirm_lines: list[str] = []
+    prefill: dict[str, str] = {}
     _key: str = ""
 
     @page_event()
@@ -240,7 +226,7 @@ class PortalQuoteState(SessionState):
                                             f"{q.destination_name or q.destination or '?'} ({q.destination or '?'})",
             ready=fmt_date(q.ready_date), incoterm=q.incoterm or "—",
             services=", ".join(trade_codes.SERVICES.get(s, s) for s in q.services) or "None",
-            weight=f"{q.gross_weight_kg:,.1f} kg", volume=f"{q.volume_m3:,.3f} m³",
+            weight=f"{q.gross_weight_kg:,.1f} kg", volume=f"{q.volume_m3:,.3f} m³" if q.volume_m3 else "—",
             manual=q.is_manual, manual_due=fmt_datetime(q.manual_due_at),
             requested_by=q.requested_by, pdf=pdf_url(q.reference), draft=q.status == "draft",
         )
@@ -267,6 +253,8 @@ class PortalQuoteState(SessionState):
         if not option.can_accept:
             self.error = "This price can no longer be booked. Copy the request to get fresh prices."
             return
+        details = await run_db(bookings.booking_details, principal, option.id)
+        self.confirm, self.confirm_lines, self.prefill = confirm_view(details)
         self.booking_option, self.booking_errors, self.error = str(option.id), {}, ""
         self._key = f"page-{uuid.uuid4().hex}"  # one booking per opened form, whatever happens next
 
@@ -380,6 +368,8 @@ def _option(o: rx.Var) -> rx.Component:
             rx.heading(o.carrier, size="4", as_="h3"),
             rx.text(o.total, size="6", weight="bold", data_testid="option-total"),
             rx.text("All-in · ", o.transit, " in transit", size="2"),
+            rx.cond(o.free_time != "", rx.text("Free time: ", o.free_time, size="2", data_testid="option-free-time"),
+                    rx.fragment()),
             rx.text("Valid until ", o.valid, size="1", color=MUTED_TEXT),
             rx.cond(o.notes != "", rx.text(o.notes, size="2", color=MUTED_TEXT), rx.fragment()),
             _charges(o.id),
@@ -395,60 +385,6 @@ def _option(o: rx.Var) -> rx.Component:
         ),
         width="100%",
         data_testid="quote-option",
-    )
-
-
-def _booking_form() -> rx.Component:
-    def field(label: str, name: str, hint: str = "", **props: Any) -> rx.Component:
-        field_id = f"booking-{name}"
-        return rx.box(
-            rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
-            rx.input(id=field_id, name=name, width="100%", aria_describedby=field_id + "-error", **props),
-            rx.text(hint, size="1", color=MUTED_TEXT) if hint else rx.fragment(),
-            rx.cond(Q.booking_errors.contains(name),
-                    rx.text(Q.booking_errors[name], id=field_id + "-error", color=DANGER, size="2", role="alert"),
-                    rx.fragment()),
-            width="100%",
-        )
-
-    return rx.card(
-        rx.el.form(
-            rx.vstack(
-                rx.heading("Confirm the booking", size="5", as_="h2"),
-                rx.text("Check the parties and the cargo. The booking goes to our team for confirmation; you are "
-                        "told when it is confirmed.", size="2", color=MUTED_TEXT),
-                responsive_grid(
-                    field("Shipper", "shipper_name", max_length=200),
-                    field("Consignee", "consignee_name", max_length=200),
-                    field("Shipper address (optional)", "shipper_address", max_length=400),
-                    field("Consignee address (optional)", "consignee_address", max_length=400),
-                    field("Notify party (optional)", "notify_party", max_length=200),
-                    field("Your reference or PO (optional)", "customer_reference", max_length=40),
-                    wide=2, spacing="3",
-                ),
-                field("Cargo description", "cargo_description", max_length=400),
-                rx.el.label(
-                    rx.checkbox(name="cargo_confirmed", id="booking-cargo-confirmed"),
-                    " The cargo is as described in the quote request",
-                    html_for="booking-cargo-confirmed",
-                    style={"display": "flex", "gap": "6px", "align_items": "center", "font_weight": "600"},
-                ),
-                rx.cond(Q.booking_errors.contains("cargo_confirmed"),
-                        rx.text(Q.booking_errors["cargo_confirmed"], color=DANGER, size="2", role="alert"),
-                        rx.fragment()),
-                rx.hstack(
-                    primary_button("Book now", type="submit", disabled=Q.booking),
-                    secondary_button("Cancel", type="button", on_click=Q.close_booking),
-                    rx.cond(Q.booking, rx.hstack(rx.spinner(), rx.text("Booking…"), role="status"), rx.fragment()),
-                    align="center",
-                ),
-                spacing="3", width="100%",
-            ),
-            on_submit=Q.book,
-            aria_label="Confirm the booking",
-        ),
-        width="100%",
-        data_testid="booking-form",
     )
 
 
@@ -513,7 +449,7 @@ def portal_quote() -> rx.Component:
                 ),
                 rx.fragment(),
             ),
-            rx.cond(Q.booking_option != "", _booking_form(), rx.fragment()),
+            rx.cond(Q.booking_option != "", booking_form(Q), rx.fragment()),
             rx.cond(
                 Q.options.length() > 0,
                 rx.vstack(

@@ -20,10 +20,12 @@ def _cargo_rows(quote: QuoteView) -> list[list[str]]:
     rows = []
     for n, ln in enumerate(quote.lines, start=1):
         if ln.container_size_type:
-            what = f"{ln.container_count or 0} x {ln.container_size_type}"
+            what = f"{ln.container_count or 0} x {ln.container_type or ln.container_size_type}"
         else:
             dims = "x".join(f"{v.normalize():f}" for v in (ln.length_cm, ln.width_cm, ln.height_cm) if v is not None)
             what = f"{ln.packages or 0} pkg {dims} cm" if dims else f"{ln.packages or 0} pkg"
+            if ln.volume_m3 is not None:
+                what += f", {ln.volume_m3:,.3f} m3"
         dg = f"UN {ln.un_number} class {ln.dg_class}" if ln.is_dangerous_goods else "-"
         weight = f"{ln.weight_kg.normalize():f} kg" if ln.weight_kg is not None else "-"
         rows.append([str(n), (ln.description or "-")[:60], what, weight, dg])
@@ -79,6 +81,8 @@ def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) ->
                   + [["", "Total", "", "", o.total_text]],
                   [16 * mm, 84 * mm, 22 * mm, 22 * mm, 30 * mm], right_from=2),
         ]
+        if o.free_time:
+            story.append(Paragraph(escape(f"Free time: {o.free_time}."), st["BodyText"]))
         if o.notes:
             story.append(Paragraph(escape(o.notes), st["BodyText"]))
     story += [Spacer(1, 6 * mm), Paragraph(

@@ -106,6 +106,15 @@ class Cargo:
         return sum(self.containers.values())
 
 
+def line_volume_m3(packages: int | None, length_cm: Decimal | None, width_cm: Decimal | None,
+                   height_cm: Decimal | None) -> Decimal | None:
+    """One line's volume: length x width x height (cm, per package) x packages, in cubic metres; None while a
+    dimension or the number of packages is missing. The one rule every page and the engine use."""
+    if not (packages and length_cm and width_cm and height_cm):
+        return None
+    return length_cm * width_cm * height_cm * packages / CM3_PER_M3
+
+
 def measure(pieces: Iterable[CargoPiece], *, cargo_value: Decimal | None = None,
             cargo_currency: str | None = None) -> Cargo:
     """Add up cargo lines: weight, volume (length x width x height x packages), packages and containers."""
@@ -118,8 +127,7 @@ def measure(pieces: Iterable[CargoPiece], *, cargo_value: Decimal | None = None,
             containers[p.container_size_type] = containers.get(p.container_size_type, 0) + p.container_count
             continue
         packages += p.packages or 0
-        if p.length_cm and p.width_cm and p.height_cm and p.packages:
-            volume += p.length_cm * p.width_cm * p.height_cm * p.packages / CM3_PER_M3
+        volume += line_volume_m3(p.packages, p.length_cm, p.width_cm, p.height_cm) or ZERO
     return Cargo(gross_kg=gross, volume_m3=volume, packages=packages, containers=containers,
                  cargo_value=cargo_value, cargo_currency=cargo_currency)
 
@@ -175,6 +183,8 @@ class CardRules:
     transit_days: int
     charges: tuple[ChargeRule, ...]
     carrier_id: int | None = None
+    demurrage_free_days: int | None = None  # free time of the card; None: the carrier's standard terms
+    detention_free_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,8 @@ class Priced:
     carrier_id: int | None
     missing_services: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    demurrage_free_days: int | None = None  # carried from the card
+    detention_free_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -337,5 +349,6 @@ def price_card(
     return Priced(
         card_id=card.card_id, currency=currency, lines=tuple(lines), total=round_money(total, currency),
         transit_days=card.transit_days, carrier_id=card.carrier_id, missing_services=missing_services,
-        notes=tuple(notes),
+        notes=tuple(notes), demurrage_free_days=card.demurrage_free_days,
+        detention_free_days=card.detention_free_days,
     )

@@ -77,6 +77,17 @@ SIZE_TYPES: dict[str, str] = {
     "22B0": "20' bulk (20BU)",
 }
 
+
+
+def container_words(size_type: str | None) -> str:
+    """What a shipper calls a container, without codes: '45G1' -> "40' high cube"; an unknown code as given."""
+    code = (size_type or "").strip().upper()
+    words = SIZE_TYPES.get(code)
+    if words is None:
+        return code
+    return re.sub(r"\s*\([0-9A-Z]+\)$", "", words)
+
+
 # UN dangerous goods classes and divisions (UN Model Regulations).
 DG_CLASSES: dict[str, str] = {
     "1": "Explosives",

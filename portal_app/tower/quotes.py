@@ -130,10 +130,12 @@ def request_view(q: svc.QuoteView) -> QuoteRequest:
 
 def cargo_line_view(ln: svc.CargoLineView) -> CargoLine:
     if ln.container_size_type:
-        what = f"{ln.container_count or 0} × {ln.container_size_type}"
+        what = f"{ln.container_count or 0} × {ln.container_type or ln.container_size_type}"
     else:
         dims = "×".join(_dec(d) for d in (ln.length_cm, ln.width_cm, ln.height_cm))
         what = f"{ln.packages or 0} packages, {dims} cm"
+        if ln.volume_m3 is not None:
+            what += f", {ln.volume_m3:,.3f} m³"
     dg = f"DG UN{ln.un_number} class {ln.dg_class}" if ln.is_dangerous_goods else ""
     return CargoLine(description=ln.description or "—", what=what, weight=f"{_dec(ln.weight_kg)} kg", dg=dg)
 

@@ -39,7 +39,8 @@ from portal_app.ui.session import SessionState, last_path_segment, page_event, r
 
 NEW = "new"
 CARD_FIELDS = ("mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency", "transit_days",
-               "notes")
+               "notes", "demurrage_free_days", "detention_free_days")
+FREE_DAYS_FIELDS = ("demurrage_free_days", "detention_free_days")
 CHARGE_FIELDS = ("code", "description", "basis", "size_type", "min_quantity", "rate", "minimum_charge",
                  "percent_of", "service")
 MODE_OPTIONS = [(m.value, MODE_LABELS[m.value]) for m in Mode]
@@ -63,6 +64,8 @@ class CardForm:
     currency: str = ""
     transit_days: str = ""
     notes: str = ""
+    demurrage_free_days: str = ""
+    detention_free_days: str = ""
     state: str = ""
     names: str = ""
     valid: str = ""
@@ -93,6 +96,8 @@ def card_form_view(view: svc.RateCardView) -> tuple[CardForm, list[ChargeLine]]:
     card = CardForm(mode=r.mode, origin=r.origin, destination=r.destination, carrier=r.carrier_code or "",
                     valid_from=r.valid_from.isoformat(), valid_to=r.valid_to.isoformat(), currency=r.currency,
                     transit_days=str(r.transit_days), notes=view.notes or "", state=r.state,
+                    demurrage_free_days=_text(view.demurrage_free_days),
+                    detention_free_days=_text(view.detention_free_days),
                     title=f"{r.origin} → {r.destination}", names=f"{r.origin_name} to {r.destination_name}",
                     valid=f"{fmt_date(r.valid_from)} – {fmt_date(r.valid_to)}", active="yes" if r.is_active else "")
     charges = [ChargeLine(**{k: _text(getattr(c, k)) for k in CHARGE_FIELDS}) for c in view.charge_lines]
@@ -182,6 +187,7 @@ class TowerRateCardState(SessionState):
                                                              "valid_to", "currency", "transit_days")},
                 "charges": charges, "carrier_code": str(form.get("carrier", "")).strip() or None,
                 "notes": str(form.get("notes", "")) or None,
+                **{k: str(form.get(k, "")).strip() or None for k in FREE_DAYS_FIELDS},
             })
             if creating:
                 view = await run_db(svc.create_rate_card, principal, data)
@@ -278,6 +284,13 @@ def _card_form() -> rx.Component:
                 narrow=2, wide=4,
                 spacing="3",
                 width="100%",
+            ),
+            responsive_grid(
+                checked_input("Demurrage free days", "demurrage_free_days", e, default_value=c.demurrage_free_days,
+                              input_mode="numeric", hint="Days in the terminal; empty: the carrier's standard terms"),
+                checked_input("Detention free days", "detention_free_days", e, default_value=c.detention_free_days,
+                              input_mode="numeric", hint="Days until the empty is back; empty: standard terms"),
+                narrow=2, wide=2, spacing="3", width="100%",
             ),
             checked_input("Notes", "notes", e, default_value=c.notes),
             rx.heading("Charges", size="4", as_="h2"),

@@ -47,6 +47,8 @@ class Quotes:
         total = sum((c.amount for c in s.charges), ZERO)
         accepted_id = 0
         carriers = [s.carrier_code] + [self._carrier(s.family, s.origin, s.dest) for _ in range(rng.randint(1, 2))]
+        card_id = self.ctx.rate_cards.get(
+            (s.mode, self.ctx.location_ids[s.origin.code], self.ctx.location_ids[s.dest.code]))
         for n, code in enumerate(dict.fromkeys(carriers)):
             oid = self.ids.next("quoteoption")
             accepted = n == 0
@@ -59,9 +61,8 @@ class Quotes:
                 {
                     "id": oid,
                     "quote_request_id": qid,
-                    "rate_card_id": self.ctx.rate_cards.get(
-                        (s.mode, self.ctx.location_ids[s.origin.code], self.ctx.location_ids[s.dest.code])
-                    ),
+                    "rate_card_id": card_id,
+                    **self._free_days(card_id),
                     "carrier_id": self.ctx.carrier_ids[code],
                     "currency": s.company.currency,
                     "total": opt_total,
@@ -93,6 +94,11 @@ class Quotes:
             if accepted:
                 accepted_id = oid
         return accepted_id
+
+    def _free_days(self, card_id: int | None) -> dict[str, int | None]:
+        """The free days of the card an option was priced from (none without a card)."""
+        demurrage, detention = self.ctx.card_free_days.get(card_id, (None, None)) if card_id else (None, None)
+        return {"demurrage_free_days": demurrage, "detention_free_days": detention}
 
     def _quote_request_row(
         self,
@@ -227,6 +233,8 @@ class Quotes:
                 else:
                     transit = road_transit_days(origin, dest, mode == "road_ltl")
                 fx = float(self.fx[company.id])
+                card_id = self.ctx.rate_cards.get(
+                    (mode, self.ctx.location_ids[origin.code], self.ctx.location_ids[dest.code]))
                 for n in range(rng.randint(1, 3)):
                     oid = self.ids.next("quoteoption")
                     carrier = self._carrier(family, origin, dest)
@@ -247,9 +255,8 @@ class Quotes:
                         {
                             "id": oid,
                             "quote_request_id": qid,
-                            "rate_card_id": self.ctx.rate_cards.get(
-                                (mode, self.ctx.location_ids[origin.code], self.ctx.location_ids[dest.code])
-                            ),
+                            "rate_card_id": card_id,
+                            **self._free_days(card_id),
                             "carrier_id": self.ctx.carrier_ids[carrier],
                             "currency": company.currency,
                             "total": total,

@@ -65,6 +65,7 @@ NEEDS: dict[str, Permission] = {
     "/api/v1/quote-requests/manual-queue": Permission.PRICE_QUOTES,
     "/api/v1/funnel": Permission.VIEW_KPIS,
     "/api/v1/bookings/pending": Permission.MANAGE_BOOKINGS,
+    "/api/v1/quote-options/{option_id}/booking-details": Permission.BOOK,
     "/api/v1/rate-cards": Permission.USE_TOWER,
     "/api/v1/rate-cards/import-template.csv": Permission.MANAGE_RATES,
     "/api/v1/exceptions": Permission.MANAGE_EXCEPTIONS,

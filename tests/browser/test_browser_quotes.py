@@ -1,6 +1,7 @@
 """End to end in Chromium: a customer starts a quote request, leaves and finds the draft again, gets prices, compares
-the options, books one, sees the booking in their shipments and asks to change it; ops see the booking in the
-tower's confirmation queue."""
+the options, books one (the confirm step shows the option chosen and the cargo), finds the parties filled in on
+the next booking, sees the booking in their shipments and asks to change it; ops see the booking in the tower's
+confirmation queue."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(pag
     page.get_by_label("Width per package (cm)").fill("80")
     page.get_by_label("Height per package (cm)").fill("100")
     page.get_by_label("Gross weight of the line (kg)").fill("250")
+    expect(page.get_by_test_id("line-volume")).to_have_text("2.880 m³")  # computed, not typed
     page.get_by_role("button", name="Get prices").click()
     page.wait_for_url(re.compile(r"/portal/quotes/Q[^/]+/?$"))
     reference = page.url.rstrip("/").rsplit("/", 1)[-1]
@@ -63,10 +65,18 @@ def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(pag
     expect(page.get_by_test_id("option-total").first).to_have_text(fastest["options"][0]["total_text"])
     page.screenshot(path=ARTIFACTS / "portal-quote-options.png", full_page=True)
 
-    # Book the first option; the booking form asks for the parties and the cargo.
+    # Book the first option; the confirm step shows the option chosen and the cargo, then asks for the parties.
+    chosen = fastest["options"][0]
     page.get_by_role("button", name=re.compile(r"^Book the ")).first.click()
     form = page.get_by_test_id("booking-form")
     expect(form).to_be_visible()
+    option = form.get_by_test_id("booking-option")
+    expect(option).to_contain_text(chosen["carrier_name"] or chosen["carrier_code"])
+    expect(option).to_contain_text(f"{chosen['total_text']} all-in")
+    expect(option).to_contain_text(f"{chosen['transit_days']} days in transit")
+    expect(option).to_contain_text("Planned departure")
+    expect(form.get_by_test_id("booking-cargo")).to_contain_text("2.880 m³")
+    expect(form.get_by_label("Cargo description")).to_have_value("Machine parts on pallets")  # from the quote
     form.get_by_role("button", name="Book now").click()
     expect(page.get_by_test_id("quote-page-error")).to_be_visible()  # nothing filled in: refused, explained
     form.get_by_label("Shipper", exact=True).fill("Acme Home Goods Shanghai")
@@ -78,6 +88,22 @@ def test_request_compare_accept_and_the_booking_appears_for_customer_and_ops(pag
     shipment = page.url.split("/portal/shipments/")[1].split("?")[0].rstrip("/")
     expect(page.get_by_role("heading", name=f"Shipment {shipment}", level=1)).to_be_visible()
     assert page.request.get(f"/api/v1/quote-requests/{reference}").json()["status"] == "accepted"
+
+    # The next booking has the parties filled in from this one (still editable).
+    again = page.request.post("/api/v1/quote-requests?submit=true", data={
+        "mode": "air", "origin": "PVG", "destination": "FRA", "incoterm": "FCA",
+        "ready_date": (date.today() + timedelta(days=4)).isoformat(),
+        "lines": [{"description": "Spare parts", "packages": 1, "length_cm": 60, "width_cm": 40, "height_cm": 40,
+                   "weight_kg": 30}]})
+    assert again.ok, again.text()
+    page.goto(f"/portal/quotes/{again.json()['reference']}")
+    page.get_by_role("button", name=re.compile(r"^Book the ")).first.click()
+    form = page.get_by_test_id("booking-form")
+    expect(form.get_by_test_id("parties-note")).to_contain_text(shipment)
+    expect(form.get_by_label("Shipper", exact=True)).to_have_value("Acme Home Goods Shanghai")
+    expect(form.get_by_label("Consignee", exact=True)).to_have_value("Acme Home Goods GmbH")
+    page.screenshot(path=ARTIFACTS / "portal-booking-confirm.png", full_page=True)
+    form.get_by_role("button", name="Cancel").click()
 
     # The customer's list finds it; a change request is sent and listed, the booking itself unchanged.
     page.goto(f"/portal/shipments?q={shipment}")

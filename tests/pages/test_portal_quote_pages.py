@@ -99,3 +99,76 @@ def test_a_value_the_model_refuses_is_shown_beside_its_field_and_nothing_is_save
     assert state.error == "" and state.reference and "lines.0.packages" not in state.problems
     with qworld.session() as db:
         svc.discard_draft(db, qworld.bob, state.reference)
+
+
+def test_cargo_lines_read_in_words_with_their_volume():
+    from portal_app.portal.booking_confirm import cargo_line_text
+
+    pallets = svc.CargoLineView("Pallets", 3, Decimal(120), Decimal(80), Decimal(100), Decimal(250), None, None,
+                                False, None, None, volume_m3=Decimal("2.880"))
+    assert cargo_line_text(pallets) == "3 packages of 120 × 80 × 100 cm, 2.880 m³, 250 kg · Pallets"
+    one = svc.CargoLineView(None, 1, None, None, None, Decimal(30), None, None, False, None, None)
+    assert cargo_line_text(one) == "1 package, 30 kg"
+    boxes = svc.CargoLineView(None, 2, None, None, None, Decimal(10), "45G1", 2, True, "1263", "3",
+                              container_type="40' high cube")
+    assert cargo_line_text(boxes) == "2 x 40' high cube · dangerous goods UN 1263, class 3 (flammable liquids)"
+
+
+def test_the_quote_form_computes_each_lines_volume():
+    from portal_app.portal.quote_form import SIZE_CHOICES, line_volume_m3, volume_text
+
+    line = {**EMPTY_LINE, "packages": "3", "length_cm": "120", "width_cm": "80", "height_cm": "100"}
+    assert volume_text(line_volume_m3(line)) == "2.880 m³"
+    assert volume_text(line_volume_m3({**line, "packages": "two"})) == "—"
+    assert volume_text(line_volume_m3({**line, "height_cm": ""})) == "—"
+    assert ("45G1", "40' high cube") in SIZE_CHOICES  # the container as a shipper calls it, no code
+
+
+def test_option_cards_show_the_free_time():
+    option = svc.OptionView(7, "QT0000001", "MAEU", "Maersk", "USD", Decimal("3000"), "USD 3,000.00", 30,
+                            clock.now(), "offered", False, None, None, free_time="Standard terms")
+    assert option_view(option).free_time == "Standard terms"
+    air = svc.OptionView(**{**option.__dict__, "free_time": None})
+    assert option_view(air).free_time == ""
+
+
+def test_opening_the_booking_form_shows_the_option_and_fills_in_the_parties(qworld: QuoteWorld, monkeypatch):
+    """The confirm step: the option chosen in words, the cargo, and the parties of the company's last booking in
+    the form's fields (a colleague's booking counts, it is the same company)."""
+    from portal_app.portal.quotes import PortalQuoteState
+    from tests.page_states import run, state_as, use_db
+    from tests.services.test_bookings import BOOKING, fcl_quote
+
+    first = fcl_quote(qworld)
+    with qworld.session() as db:
+        booked = bookings.accept_option(db, qworld.alice, first.options[0].id, BOOKING).shipment_reference
+    quote = fcl_quote(qworld, qworld.bob)
+    use_db(monkeypatch, qworld.engine)
+    state = state_as(monkeypatch, PortalQuoteState, qworld.bob, f"/portal/quotes/{quote.reference}")
+    run(PortalQuoteState.event_handlers["load"], state)
+    option = quote.options[0]
+    run(PortalQuoteState.event_handlers["start_booking"], state, str(option.id))
+    assert state.booking_option == str(option.id) and state.error == ""
+    assert (state.confirm.carrier, state.confirm.total) == (option.carrier_name, f"{option.total_text} all-in")
+    assert state.confirm.transit == "38 days in transit" and state.confirm.departure.startswith("about ")
+    assert booked in state.confirm.parties_note
+    assert state.prefill["shipper_name"] == "Tianjin Bearings Co."
+    assert state.prefill["consignee_address"] == "Unit 4, Orwell Park, Ipswich"
+    assert (state.prefill["customer_reference"], state.prefill["cargo_description"]) == ("ACME-PO-4711", "Bearings")
+    assert state.confirm_lines == ["2 x 20' standard · Bearings"]
+
+
+def test_nina_opening_her_first_booking_form_gets_no_other_companys_parties(qworld: QuoteWorld, monkeypatch):
+    from portal_app.portal.quotes import PortalQuoteState
+    from tests.page_states import run, state_as, use_db
+    from tests.services.test_bookings import BOOKING, fcl_quote
+
+    with qworld.session() as db:
+        bookings.accept_option(db, qworld.alice, fcl_quote(qworld).options[0].id, BOOKING)
+    quote = fcl_quote(qworld, qworld.nina)
+    use_db(monkeypatch, qworld.engine)
+    state = state_as(monkeypatch, PortalQuoteState, qworld.nina, f"/portal/quotes/{quote.reference}")
+    run(PortalQuoteState.event_handlers["load"], state)
+    run(PortalQuoteState.event_handlers["start_booking"], state, str(quote.options[0].id))
+    assert state.prefill["shipper_name"] == "" and state.prefill["consignee_name"] == ""
+    assert "first booking" in state.confirm.parties_note

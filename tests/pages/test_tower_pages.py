@@ -70,3 +70,31 @@ def test_a_rate_card_value_the_model_refuses_is_shown_beside_the_form_field_and_
     assert "Nothing was saved." in state.error and state.notice == ""
     with qworld.session() as db:
         assert len(db.exec(select(RateCard.id)).all()) == before
+
+
+def test_the_rate_card_page_keeps_the_free_days(qworld, monkeypatch):
+    """Free days typed on the rate card page are stored and shown again; emptied, the card gives standard terms."""
+    from models import RateCard
+    from portal_app.services import clock
+    from portal_app.tower.rate_card import NEW, ChargeLine, TowerRateCardState
+    from tests.page_states import run, state_as, use_db
+
+    use_db(monkeypatch, qworld.engine)
+    state = state_as(monkeypatch, TowerRateCardState, qworld.manager, "/tower/rates/new")
+    state.card_key, state.charges = NEW, [ChargeLine(code="FRT", basis="per_container")]
+    today = clock.today()
+    form = {"mode": "ocean_fcl", "origin": "CNTAO", "destination": "PLGDN", "carrier": "MAEU",
+            "valid_from": today.isoformat(), "valid_to": today.replace(year=today.year + 1).isoformat(),
+            "currency": "USD", "transit_days": "36", "demurrage_free_days": "7", "detention_free_days": "14",
+            "charge_code_0": "FRT", "charge_description_0": "Ocean freight", "charge_basis_0": "per_container",
+            "charge_rate_0": "1500"}
+    run(TowerRateCardState.event_handlers["save"], state, form)
+    assert state.error == "" and (state.card.demurrage_free_days, state.card.detention_free_days) == ("7", "14")
+    card_id = int(state.card_key)
+    run(TowerRateCardState.event_handlers["save"], state, {**form, "detention_free_days": "", "demurrage_free_days":
+                                                           "99"})
+    assert "demurrage_free_days" in state.field_errors and "Nothing was saved." in state.error
+    run(TowerRateCardState.event_handlers["save"], state, {**form, "detention_free_days": ""})
+    with qworld.session() as db:
+        card = db.get(RateCard, card_id)
+    assert (card.demurrage_free_days, card.detention_free_days) == (7, None)

@@ -25,6 +25,10 @@ from portal_app.services.bookings.decisions import (
     pending_bookings,
     reject_booking,
 )
+from portal_app.services.bookings.prefill import (
+    booking_details,
+    last_booking,
+)
 from portal_app.services.bookings.shapes import (
     ACCEPT_OPERATION,
     AMENDABLE_FIELDS,
@@ -33,6 +37,7 @@ from portal_app.services.bookings.shapes import (
     MAX_PAGE_SIZE,
     NOTHING_BOOKED,
     REASON_MIN,
+    BookingDetails,
     BookingInput,
     BookingResult,
     BookingRow,
@@ -47,13 +52,16 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "NOTHING_BOOKED",
     "REASON_MIN",
+    "BookingDetails",
     "BookingInput",
     "BookingResult",
     "BookingRow",
     "ChangeRequestView",
     "accept_option",
+    "booking_details",
     "confirm_booking",
     "decide_change",
+    "last_booking",
     "list_change_requests",
     "pending_bookings",
     "reject_booking",

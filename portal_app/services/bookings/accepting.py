@@ -50,6 +50,7 @@ from portal_app.services.bookings.shapes import (
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound, ServiceError, ValidationFailed
 from portal_app.services.quotes import cargo_of
 from portal_app.services.references import reference_rows
+from portal_app.services.trade_codes import container_words
 
 
 def accept_option(
@@ -194,7 +195,7 @@ def _book(db: Session, principal: Principal, option: QuoteOption, quote: QuoteRe
     for ln in lines:
         description = ln.description or shipment.cargo_description or "Cargo"
         if ln.container_size_type:
-            description = f"{description} ({ln.container_count} x {ln.container_size_type})"
+            description = f"{description} ({ln.container_count} x {container_words(ln.container_size_type)})"
         db.add(CargoLine(
             shipment_id=shipment.id, description=description[:200],
             packages=ln.packages or ln.container_count or 1, package_type="CN" if ln.container_size_type else "PK",

@@ -84,20 +84,34 @@ def _check_booking(data: BookingInput) -> dict[str, str]:
     return p
 
 
-def _milestones(db: Session, shipment: Shipment, transit_days: int, ready: date, now: datetime) -> None:
-    """Planned milestones from the mode's active template: origin steps count from the ready date, destination
-    steps from the planned arrival (ready date + departure offset + transit days). Sets ETD and ETA planned."""
+def _template_steps(db: Session, mode: str) -> list[MilestoneTemplateStep]:
+    """The steps of the mode's active milestone template, in order (none without a template)."""
     template = db.exec(
         select(MilestoneTemplate)
-        .where(MilestoneTemplate.mode == shipment.mode, col(MilestoneTemplate.is_active).is_(True))
+        .where(MilestoneTemplate.mode == mode, col(MilestoneTemplate.is_active).is_(True))
         .order_by(col(MilestoneTemplate.version).desc(), col(MilestoneTemplate.id).desc())
         .limit(1)
     ).first()
     if template is None:
+        return []
+    return list(db.exec(select(MilestoneTemplateStep).where(MilestoneTemplateStep.template_id == template.id)
+                        .order_by(col(MilestoneTemplateStep.sequence))).all())
+
+
+def planned_departure(db: Session, mode: str, ready: date) -> date:
+    """The day a booking made now would plan its departure: the ready date plus the template's departure step
+    (the last origin step), never before today, as :func:`_milestones` plans it."""
+    origin_steps = [s for s in _template_steps(db, mode) if s.anchor == "origin"]
+    return max(ready + timedelta(days=origin_steps[-1].offset_days if origin_steps else 0), clock.today())
+
+
+def _milestones(db: Session, shipment: Shipment, transit_days: int, ready: date, now: datetime) -> None:
+    """Planned milestones from the mode's active template: origin steps count from the ready date, destination
+    steps from the planned arrival (ready date + departure offset + transit days). Sets ETD and ETA planned."""
+    steps = _template_steps(db, shipment.mode)
+    if not steps:
         return
     assert shipment.id is not None  # a stored row
-    steps = db.exec(select(MilestoneTemplateStep).where(MilestoneTemplateStep.template_id == template.id)
-                    .order_by(col(MilestoneTemplateStep.sequence))).all()
     origin_steps = [s for s in steps if s.anchor == "origin"]
     dest_steps = [s for s in steps if s.anchor != "origin"]
     departure = origin_steps[-1] if origin_steps else None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, ClassVar
 
 from pydantic import ConfigDict, Field
 
 from models.enums import ShipmentStatus
 from portal_app.services.inputs import Body
+from portal_app.services.quotes.shapes import CargoLineView
 from portal_app.services.read_models import SERVED_WHOLE
 
 ACCEPT_OPERATION = "accept_option"
@@ -53,6 +55,41 @@ class BookingInput(Body):
     consignee_address: str | None = Field(None, max_length=400)
     notify_party: str | None = Field(None, max_length=200)
     customer_reference: str | None = Field(None, max_length=40, description="Your PO or reference")
+
+
+@dataclass(frozen=True)
+class BookingDetails:
+    """What the booking form of an option shows before the customer confirms: the option chosen, the cargo of
+    the quote, and the booking's fields filled in (parties from the company's last booking, the reference and the
+    cargo description from the quote), for the customer to check and change."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = SERVED_WHOLE
+
+    option_id: int
+    quote_reference: str
+    carrier_code: str | None
+    carrier_name: Annotated[str | None, Field(description="None: a price our team made by hand, no carrier named")]
+    currency: str
+    total: Decimal
+    total_text: str
+    transit_days: int
+    valid_until: datetime
+    ready_date: date | None
+    planned_departure: Annotated[date | None, Field(
+        description="The departure the booking would be planned with (ready date plus the mode's departure step)")]
+    free_time: Annotated[str | None, Field(description="Ocean: demurrage and detention free time in words")]
+    shipper_name: str | None
+    shipper_address: str | None
+    consignee_name: str | None
+    consignee_address: str | None
+    notify_party: str | None
+    customer_reference: str | None
+    cargo_description: str | None
+    parties_from: Annotated[str | None, Field(
+        description="The company's last booking the parties were copied from; None when there is none")]
+    gross_weight_kg: Decimal
+    volume_m3: Annotated[Decimal, Field(description="Computed from the cargo lines' dimensions")]
+    lines: tuple[CargoLineView, ...] = ()
 
 
 @dataclass(frozen=True)

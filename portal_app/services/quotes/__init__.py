@@ -7,8 +7,11 @@ their validity reads ``expired``, an offered option past ``valid_until`` reads `
 """
 
 from portal_app.services.quotes.common import (
+    STANDARD_TERMS,
     cargo_of,
     exchange_rates,
+    free_time_words,
+    line_view,
     quote_reference,
     sort_options,
 )
@@ -71,6 +74,7 @@ __all__ = [
     "NOTHING_SUBMITTED",
     "OPTION_VALID_DAYS",
     "SORTS",
+    "STANDARD_TERMS",
     "CargoLineInput",
     "CargoLineView",
     "ManualChargeInput",
@@ -87,9 +91,11 @@ __all__ = [
     "decline_quote",
     "discard_draft",
     "exchange_rates",
+    "free_time_words",
     "get_draft",
     "get_option",
     "get_quote",
+    "line_view",
     "list_quotes",
     "manual_queue",
     "mark_booking_started",

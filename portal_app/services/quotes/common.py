@@ -31,6 +31,8 @@ from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.quotes.shapes import SORTS, CargoLineView, OptionChargeView, OptionView, QuoteView
 from portal_app.services.trade_codes import (
     MODE_LABELS,
+    container_words,
+    is_ocean,
 )
 
 # ---------------------------------------------------------------------------------------------------- parsing
@@ -197,12 +199,40 @@ def _status_of(q: QuoteRequest, options: Sequence[OptionView]) -> str:
     return q.status
 
 
+STANDARD_TERMS = "Standard terms"
+
+
+def free_time_words(demurrage_days: int | None, detention_days: int | None) -> str:
+    """Free time as a customer reads it: "Demurrage 7 free days, detention 14 free days", "Standard terms" when
+    the card gives no numbers (the carrier's usual free time at the port applies)."""
+    if demurrage_days is None and detention_days is None:
+        return STANDARD_TERMS
+
+    def part(days: int | None) -> str:
+        if days is None:
+            return "standard terms"
+        return f"{days} free day{'' if days == 1 else 's'}"
+
+    return f"Demurrage {part(demurrage_days)}, detention {part(detention_days)}"
+
+
+def line_view(ln: QuoteCargoLine) -> CargoLineView:
+    """A stored cargo line with its volume computed from its dimensions and its container type in words."""
+    volume = rating.line_volume_m3(ln.packages, ln.length_cm, ln.width_cm, ln.height_cm)
+    return CargoLineView(
+        ln.description, ln.packages, ln.length_cm, ln.width_cm, ln.height_cm, ln.weight_kg, ln.container_size_type,
+        ln.container_count, ln.is_dangerous_goods, ln.un_number, ln.dg_class,
+        volume_m3=_qty(volume) if volume is not None and not ln.container_size_type else None,
+        container_type=container_words(ln.container_size_type) if ln.container_size_type else None,
+    )
+
+
 def _options(db: Session, quote_ids: Sequence[int], now: datetime) -> dict[int, list[OptionView]]:
     if not quote_ids:
         return {}
     rows = db.execute(
-        sa.select(QuoteOption, col(QuoteRequest.reference), col(Carrier.code), col(Carrier.name),
-                  col(Shipment.reference))
+        sa.select(QuoteOption, col(QuoteRequest.reference), col(QuoteRequest.mode), col(Carrier.code),
+                  col(Carrier.name), col(Shipment.reference))
         .join(QuoteRequest, col(QuoteRequest.id) == col(QuoteOption.quote_request_id))
         .outerjoin(Carrier, col(Carrier.id) == col(QuoteOption.carrier_id))
         .outerjoin(Shipment, col(Shipment.quote_option_id) == col(QuoteOption.id))
@@ -219,14 +249,17 @@ def _options(db: Session, quote_ids: Sequence[int], now: datetime) -> dict[int, 
                 OptionChargeView(c.code, c.description, c.quantity, c.unit_price, c.amount)
             )
     out: dict[int, list[OptionView]] = {}
-    for o, ref, carrier_code, carrier_name, shipment_ref in rows:
+    for o, ref, mode, carrier_code, carrier_name, shipment_ref in rows:
         out.setdefault(o.quote_request_id, []).append(
             OptionView(
                 id=o.id, quote_reference=ref, carrier_code=carrier_code, carrier_name=carrier_name,
                 currency=o.currency, total=o.total, total_text=rating.format_money(o.currency, o.total),
                 transit_days=o.transit_days, valid_until=o.valid_until, status=_option_status(o, now),
                 is_manual=o.rate_card_id is None, notes=o.notes, shipment_reference=shipment_ref,
-                charges=tuple(charges.get(o.id, ())),
+                charges=tuple(charges.get(o.id, ())), demurrage_free_days=o.demurrage_free_days,
+                detention_free_days=o.detention_free_days,
+                free_time=free_time_words(o.demurrage_free_days, o.detention_free_days)
+                if mode and is_ocean(mode) else None,
             )
         )
     return out
@@ -257,11 +290,7 @@ def _view(db: Session, q: QuoteRequest, *, sort: str = "cheapest", problems: Map
         version=q.version, gross_weight_kg=_qty(cargo.gross_kg), volume_m3=_qty(cargo.volume_m3),
         chargeable_weight_kg=rating.chargeable_kg(q.mode, cargo) if q.mode in (Mode.AIR, Mode.ROAD_LTL) else None,
         revenue_tonnes=rating.revenue_tonnes(cargo.gross_kg, cargo.volume_m3) if q.mode == Mode.OCEAN_LCL else None,
-        lines=tuple(
-            CargoLineView(ln.description, ln.packages, ln.length_cm, ln.width_cm, ln.height_cm, ln.weight_kg,
-                          ln.container_size_type, ln.container_count, ln.is_dangerous_goods, ln.un_number, ln.dg_class)
-            for ln in lines
-        ),
+        lines=tuple(line_view(ln) for ln in lines),
         options=tuple(options),
         problems=dict(problems or {}),
     )

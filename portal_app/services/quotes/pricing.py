@@ -57,7 +57,8 @@ def candidate_cards(db: Session, mode: str, origin_id: int, destination_id: int,
         rules.append(rating.CardRules(card_id=card.id, mode=card.mode, currency=card.currency,
                                       valid_from=card.valid_from, valid_to=card.valid_to,
                                       transit_days=card.transit_days, charges=tuple(charges.get(card.id, ())),
-                                      carrier_id=card.carrier_id))
+                                      carrier_id=card.carrier_id, demurrage_free_days=card.demurrage_free_days,
+                                      detention_free_days=card.detention_free_days))
     return rules
 
 
@@ -96,7 +97,7 @@ def _add_option(db: Session, q: QuoteRequest, p: rating.Priced, valid_until: dat
     option = QuoteOption(
         quote_request_id=q.id, rate_card_id=p.card_id, carrier_id=p.carrier_id, currency=p.currency, total=p.total,
         transit_days=p.transit_days, valid_until=valid_until, status="offered", notes=_option_notes(p),
-        created_at=now,
+        demurrage_free_days=p.demurrage_free_days, detention_free_days=p.detention_free_days, created_at=now,
     )
     db.add(option)
     db.flush()

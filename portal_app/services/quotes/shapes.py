@@ -112,6 +112,10 @@ class CargoLineView:
     is_dangerous_goods: bool
     un_number: str | None
     dg_class: str | None
+    volume_m3: Annotated[Decimal | None, Field(
+        description="Computed: length x width x height x packages, in m3 (none for containers)")] = None
+    container_type: Annotated[str | None, Field(description="The container size-type in words, e.g. 40' high "
+                                                            "cube")] = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,14 @@ class OptionView:
     shipment_reference: str | None
     can_accept: bool = False  # derived from ``status`` (whatever is given is replaced)
     charges: tuple[OptionChargeView, ...] = ()
+    demurrage_free_days: Annotated[int | None, Field(
+        description="Free days in the terminal, from the rate card the option was priced from; none: the carrier's "
+                    "standard terms")] = None
+    detention_free_days: Annotated[int | None, Field(
+        description="Free days outside the terminal until the empty is returned; none: standard terms")] = None
+    free_time: Annotated[str | None, Field(
+        description="Ocean options: the free time in words, e.g. 'Demurrage 7 free days, detention 14 free "
+                    "days' or 'Standard terms'")] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "can_accept", self.status == "offered")

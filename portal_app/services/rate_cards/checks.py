@@ -20,6 +20,7 @@ from portal_app.services.locations import find_location
 from portal_app.services.rate_cards.shapes import (
     BASES_BY_MODE,
     MAX_CHARGES,
+    MAX_FREE_DAYS,
     MAX_TRANSIT_DAYS,
     RATE_QUANTUM,
     RateCardInput,
@@ -41,6 +42,8 @@ class _Checked:
     transit_days: int
     notes: str | None
     charges: list[dict] = field(default_factory=list)
+    demurrage_free_days: int | None = None
+    detention_free_days: int | None = None
 
 
 def _require_manage(principal: Principal) -> None:
@@ -155,6 +158,14 @@ def _check_card_fields(look: _Carriers, values: Mapping[str, object]) -> tuple[d
     notes = _str(values.get("notes"))
     if len(notes) > 400:
         p["notes"] = "Notes can have at most 400 characters."
+    free_days: dict[str, int | None] = {}
+    for key, what in (("demurrage_free_days", "Demurrage"), ("detention_free_days", "Detention")):
+        days = _num(values.get(key))
+        free_days[key] = int(days) if days is not None else None
+        if not _blank(values.get(key)) and (days is None or days != days.to_integral_value()
+                                             or not 0 <= days <= MAX_FREE_DAYS):
+            p[key] = (f"{what} free days must be a whole number from 0 to {MAX_FREE_DAYS}, or empty for the "
+                      "carrier's standard terms.")
     if p:
         return p, None
     origin, destination = places["origin"], places["destination"]
@@ -163,7 +174,9 @@ def _check_card_fields(look: _Carriers, values: Mapping[str, object]) -> tuple[d
     assert valid_from is not None and valid_to is not None and transit is not None
     return p, _Checked(mode=mode, origin_id=origin.id, destination_id=destination.id,
                        carrier_id=carrier_id, valid_from=valid_from, valid_to=valid_to, currency=currency,
-                       transit_days=int(transit), notes=notes or None)
+                       transit_days=int(transit), notes=notes or None,
+                       demurrage_free_days=free_days["demurrage_free_days"],
+                       detention_free_days=free_days["detention_free_days"])
 
 
 def _check_charge(mode: str | None, values: Mapping[str, object]) -> tuple[dict[str, str], dict | None]:
@@ -243,7 +256,8 @@ def _check_input(db: Session, data: RateCardInput) -> _Checked:
     look = _Carriers(db)
     card_values = {"mode": data.mode, "origin": data.origin, "destination": data.destination,
                    "carrier": data.carrier_code, "valid_from": data.valid_from, "valid_to": data.valid_to,
-                   "currency": data.currency, "transit_days": data.transit_days, "notes": data.notes}
+                   "currency": data.currency, "transit_days": data.transit_days, "notes": data.notes,
+                   "demurrage_free_days": data.demurrage_free_days, "detention_free_days": data.detention_free_days}
     problems, checked = _check_card_fields(look, card_values)
     mode = _str(data.mode).lower()
     charges = []

@@ -65,7 +65,7 @@ def _same(column: str, a: object, b: object) -> bool:
         return True
     if column in ("valid_from", "valid_to"):
         return _day(a) is not None and _day(a) == _day(b)
-    if column == "transit_days":
+    if column in ("transit_days", "demurrage_free_days", "detention_free_days"):
         return _num(a) is not None and _num(a) == _num(b)
     return False
 
@@ -73,19 +73,19 @@ def _same(column: str, a: object, b: object) -> bool:
 def import_template_csv() -> bytes:
     """A small example file in the import layout (two cards: an FCL lane and an air lane with weight breaks)."""
     rows = [
-        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "",
+        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "", "7", "14",
          "FRT", "Ocean freight", "per_container", "22G1", "", "1850", "", "", ""],
-        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "",
+        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "", "7", "14",
          "FRT", "Ocean freight", "per_container", "45G1", "", "3050", "", "", ""],
-        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "",
+        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "", "7", "14",
          "BAF", "Bunker adjustment factor", "per_container", "", "", "420", "", "", ""],
-        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "",
+        ["SHA-RTM-1", "ocean_fcl", "CNSHA", "NLRTM", "MAEU", "2026-01-01", "2026-03-31", "USD", "32", "", "7", "14",
          "INS", "Cargo insurance", "percent", "", "", "0.35", "35", "cargo_value", "insurance"],
-        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "",
+        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "", "", "",
          "FRT", "Air freight", "per_kg", "", "0", "4.80", "120", "", ""],
-        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "",
+        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "", "", "",
          "FRT", "Air freight", "per_kg", "", "100", "3.40", "", "", ""],
-        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "",
+        ["PVG-FRA-1", "air", "PVG", "FRA", "LH", "2026-01-01", "2026-03-31", "EUR", "2", "", "", "",
          "FSC", "Fuel surcharge", "per_kg", "", "", "0.95", "", "", ""],
     ]
     return csv_bytes(Sheet("Rate cards", IMPORT_COLUMNS, rows))

@@ -113,7 +113,8 @@ def get_rate_card(db: Session, principal: Principal, card_id: int) -> RateCardVi
                       .order_by(col(RateCharge.id))).all()
     card = found[0]
     return RateCardView(**vars(_row(found, clock.today())), notes=card.notes, version=card.version,
-                        charge_lines=tuple(_charge_view(c) for c in charges))
+                        charge_lines=tuple(_charge_view(c) for c in charges),
+                        demurrage_free_days=card.demurrage_free_days, detention_free_days=card.detention_free_days)
 
 
 def _charge_view(c: RateCharge) -> RateChargeView:

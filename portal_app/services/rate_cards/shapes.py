@@ -19,13 +19,14 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
 MAX_CHARGES = 60
 MAX_TRANSIT_DAYS = 120
+MAX_FREE_DAYS = 90
 MAX_REPORTED_PROBLEMS = 500
 RATE_QUANTUM = Decimal("0.0001")
 NOTHING_IMPORTED = "Nothing was imported."
 
 # The import file: one row per charge; the card columns repeat on every row of the same card.
 CARD_COLUMNS = ("card", "mode", "origin", "destination", "carrier", "valid_from", "valid_to", "currency",
-                "transit_days", "notes")
+                "transit_days", "notes", "demurrage_free_days", "detention_free_days")
 CHARGE_COLUMNS = ("charge_code", "charge_description", "basis", "size_type", "min_quantity", "rate",
                   "minimum_charge", "percent_of", "service")
 IMPORT_COLUMNS = CARD_COLUMNS + CHARGE_COLUMNS
@@ -74,6 +75,10 @@ class RateCardInput(Body):
     charges: tuple[RateChargeInput, ...] = Field(max_length=MAX_CHARGES, strict=False)
     carrier_code: str | None = Field(None, max_length=10)
     notes: str | None = Field(None, max_length=400)
+    demurrage_free_days: WholeNumber | None = Field(
+        None, description=f"Free days in the terminal (0-{MAX_FREE_DAYS}); empty: the carrier's standard terms")
+    detention_free_days: WholeNumber | None = Field(
+        None, description=f"Free days outside the terminal (0-{MAX_FREE_DAYS}); empty: the carrier's standard terms")
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class RateCardView(RateCardRow):
     notes: str | None
     version: int
     charge_lines: tuple[RateChargeView, ...] = ()
+    demurrage_free_days: Annotated[int | None, Field(description="None: the carrier's standard terms")] = None
+    detention_free_days: Annotated[int | None, Field(description="None: the carrier's standard terms")] = None
 
     @property
     def row(self) -> RateCardRow:

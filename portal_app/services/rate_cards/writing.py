@@ -23,6 +23,7 @@ def _snapshot(card: RateCard, charges: Sequence[dict] | None = None) -> dict:
     out = {"mode": card.mode, "origin_id": card.origin_id, "destination_id": card.destination_id,
            "carrier_id": card.carrier_id, "valid_from": card.valid_from.isoformat(),
            "valid_to": card.valid_to.isoformat(), "currency": card.currency, "transit_days": card.transit_days,
+           "demurrage_free_days": card.demurrage_free_days, "detention_free_days": card.detention_free_days,
            "is_active": card.is_active}
     if charges is not None:
         out["charges"] = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in c.items()} for c in charges]
@@ -41,6 +42,7 @@ def _store(db: Session, checked: _Checked, now: datetime) -> RateCard:
     card = RateCard(mode=checked.mode, origin_id=checked.origin_id, destination_id=checked.destination_id,
                     carrier_id=checked.carrier_id, valid_from=checked.valid_from, valid_to=checked.valid_to,
                     currency=checked.currency, transit_days=checked.transit_days, notes=checked.notes,
+                    demurrage_free_days=checked.demurrage_free_days, detention_free_days=checked.detention_free_days,
                     is_active=True, created_at=now, updated_at=now)
     db.add(card)
     db.flush()
@@ -88,8 +90,9 @@ def update_rate_card(
         sa.update(RateCard).where(col(RateCard.id) == card.id, col(RateCard.version) == card.version)
         .values(mode=checked.mode, origin_id=checked.origin_id, destination_id=checked.destination_id,
                 carrier_id=checked.carrier_id, valid_from=checked.valid_from, valid_to=checked.valid_to,
-                currency=checked.currency, transit_days=checked.transit_days, notes=checked.notes, updated_at=now,
-                version=RateCard.version + 1)
+                currency=checked.currency, transit_days=checked.transit_days, notes=checked.notes,
+                demurrage_free_days=checked.demurrage_free_days, detention_free_days=checked.detention_free_days,
+                updated_at=now, version=RateCard.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
