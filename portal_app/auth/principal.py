@@ -19,6 +19,8 @@ class Principal:
     company_name: str
     session_id: int | None = None
     api_key_id: int | None = None
+    timezone: str = "UTC"  # the person's own zone and language: how the pages write times, dates and money
+    locale: str = "en"
 
     @property
     def is_customer(self) -> bool:

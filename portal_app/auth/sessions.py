@@ -181,6 +181,8 @@ def _principal_for(db: Session, user: User, session_id: int | None, api_key_id: 
         company_name=company.name if company else "",
         session_id=session_id,
         api_key_id=api_key_id,
+        timezone=user.timezone,
+        locale=user.locale,
     )
 
 
@@ -225,7 +227,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
         select(
             UserSession.id, UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at,
             User.id, User.company_id, User.role, User.email, User.full_name, User.is_active,
-            Company.name, Company.is_active,
+            Company.name, Company.is_active, User.timezone, User.locale,
         )
         .join(User, User.id == UserSession.user_id)
         .join(Company, Company.id == User.company_id)
@@ -234,7 +236,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
     if row is None:
         return None
     (session_id, revoked_at, expires_at, last_seen_at, user_id, company_id, role, email, full_name, user_active,
-     company_name, company_active) = row
+     company_name, company_active, timezone, locale) = row
     if revoked_at is not None or expires_at <= now or not user_active or not company_active:
         return None
     if last_seen_at is None or now - last_seen_at > timedelta(minutes=5):
@@ -248,6 +250,8 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
         full_name=full_name,
         company_name=company_name,
         session_id=session_id,
+        timezone=timezone,
+        locale=locale,
     )
 
 

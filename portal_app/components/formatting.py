@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
+from portal_app.services import display
 from portal_app.services.shipments import ShipmentRow
 
 MODE_LABELS = {
@@ -17,24 +17,20 @@ MODE_LABELS = {
 }
 
 
-def fmt_date(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y") if value else "—"
+def fmt_date(value: date | datetime | None) -> str:
+    """A day in the reader's language (an instant's day in the reader's zone); see services/display.py."""
+    return display.day(value)
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+    """An instant in the reader's own zone and language, with the zone's abbreviation."""
+    return display.when(value)
 
 
 def fmt_local(value: datetime | None, tz: str | None) -> str:
-    """A time in the viewer's time zone (IANA name; unknown names fall back to UTC) with the zone's abbreviation
-    for that date: "10 Nov 2026 18:00 CET"."""
-    if value is None:
-        return "—"
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%d %b %Y %H:%M %Z")
+    """A time in the zone ``tz`` (IANA name; unknown names fall back to UTC) with the zone's abbreviation for that
+    date, in the reader's language: "10 Nov 2026 18:00 CET"."""
+    return display.at_place(value, tz)
 
 
 def fmt_delay(minutes: int) -> str:

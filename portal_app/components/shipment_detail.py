@@ -26,6 +26,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
+from portal_app.services.display import at_place
 from portal_app.services.errors import ServiceError
 from portal_app.ui import routes
 from portal_app.ui.routes import link
@@ -93,9 +94,10 @@ def _milestone_view(m: svc.MilestoneView) -> MilestoneLine:
         step=m.code,
         code=m.event_code or "",
         location=m.location or "—",
-        planned=fmt_datetime(m.planned_at),
-        estimated=fmt_datetime(m.estimated_at),
-        actual=fmt_datetime(m.actual_at),
+        # A step happens at its place: its times in the place's zone, with the zone's name (services/display.py).
+        planned=at_place(m.planned_at, m.location_timezone),
+        estimated=at_place(m.estimated_at, m.location_timezone),
+        actual=at_place(m.actual_at, m.location_timezone),
         done=m.actual_at is not None,
         late=late,
         source=m.source,
@@ -152,7 +154,7 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         self.milestones = [_milestone_view(m) for m in d.milestones]
         self.containers = [ContainerLine(number=c.number, size_type=c.size_type, seal=c.seal_number or "—")
                            for c in d.containers]
-        await self._load_activity(principal, d.row.reference)
+        await self._load_activity(principal, d.row.reference, d.destination_timezone)
         load_documents = getattr(self, "_load_documents", None)  # pages that include the documents block
         if load_documents is not None:
             await load_documents(principal, d.row.reference)
@@ -174,13 +176,13 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         else:
             self.action_error = ""
 
-    async def _load_activity(self, principal: Principal, reference: str) -> None:
+    async def _load_activity(self, principal: Principal, reference: str, arrival_zone: str | None) -> None:
         changes = await run_db(activity.eta_history, principal, reference)
         self.eta_changes = [
             EtaChangeLine(
-                at=fmt_datetime(c.changed_at),
-                previous=fmt_datetime(c.previous_eta),
-                new=fmt_datetime(c.new_eta),
+                at=fmt_datetime(c.changed_at),  # when it was written: the reader's zone
+                previous=at_place(c.previous_eta, arrival_zone),  # arrival times: the destination's zone
+                new=at_place(c.new_eta, arrival_zone),
                 shift="—" if c.shift_hours is None else f"{c.shift_hours:+.0f} h",
                 reason=c.reason,
             )

@@ -23,7 +23,7 @@ from portal_app.components.password_change import (
 )
 from portal_app.components.ui import MUTED_TEXT, error_callout, responsive_grid
 from portal_app.portal.documents import MISSING
-from portal_app.services import clock, finance, overview
+from portal_app.services import clock, display, finance, overview
 from portal_app.services import dashboard as dash
 from portal_app.services.errors import ServiceError
 from portal_app.ui import routes
@@ -140,7 +140,8 @@ class PortalHomeState(SessionState):
         )
         self.arriving = [_line(x) for x in d.arriving]
         self.delayed = [_line(x) for x in d.delayed]
-        self.balances = [BalanceLine(currency=b.currency, amount=f"{b.amount:,.2f}", count=str(b.count))
+        self.balances = [BalanceLine(currency=b.currency, amount=display.money(b.amount, b.currency),
+                                     count=str(b.count))
                          for b in s.balances]
         self.updates = [
             HomeUpdateLine(reference=u.reference, body=u.body, at=fmt_datetime(u.created_at),
@@ -233,7 +234,7 @@ def _widget_body(widget_id: rx.Var) -> rx.Component:
                 rx.vstack(_big_link(f.overdue_invoices, f.overdue_invoices_href, "Overdue invoices: open the list"),
                           rx.text("overdue", size="2", color=MUTED_TEXT), spacing="0"),
                 spacing="6"),
-            rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b.currency, " ", b.amount), " due on ",
+            rx.foreach(s.balances, lambda b: rx.text(rx.text.strong(b.amount), " due on ",
                                                       b.count, " invoices", data_testid="balance-amount")),
             rx.link("See your statement", href=routes.PORTAL_STATEMENT))),
         ("requests", _big_link(f.open_requests, f.open_requests_href, "Open requests: open the list")),

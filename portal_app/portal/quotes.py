@@ -35,7 +35,7 @@ from portal_app.components.ui import (
 )
 from portal_app.components.work_queue import button_link, text_field
 from portal_app.portal.booking_confirm import BookingConfirm, booking_form, cargo_line_text, confirm_view
-from portal_app.services import bookings, trade_codes
+from portal_app.services import bookings, display, trade_codes
 from portal_app.services import quotes as svc
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.inputs import parse
@@ -146,7 +146,7 @@ def option_view(o: svc.OptionView) -> OptionCard:
 
 def charge_view(c: svc.OptionChargeView, currency: str) -> ChargeLine:
     return ChargeLine(code=c.code, description=c.description, quantity=format(c.quantity.normalize(), "f"),
-                      amount=f"{currency} {c.amount:,.2f}")
+                      amount=display.money(c.amount, currency))
 
 
 class PortalQuotesState(SessionState):

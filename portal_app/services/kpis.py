@@ -31,7 +31,7 @@ from models import (
 from models.enums import Mode, PortalEventKind
 from portal_app.auth.permissions import CUSTOMER_ROLES, Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import clock, customer_view_audit, funnel
+from portal_app.services import clock, customer_view_audit, display, funnel
 from portal_app.services.errors import ValidationFailed
 
 TOLERANCE_SETTING = "kpi_on_time_tolerance_hours"
@@ -340,7 +340,7 @@ def _health(db: Session, principal: Principal, q: KpiQuery, company_id: int | No
         HealthRow("customer_view_mismatches", sum(wrong.values()),
                   "shipments where the customer's ETA or status disagrees with the record "
                   f"(ETA {wrong['eta']}, departure {wrong['status_departure']}, arrival {wrong['status_arrival']}; "
-                  f"checked {audit.checked_at:%Y-%m-%d %H:%M} UTC)"),
+                  f"checked {display.utc(audit.checked_at)})"),
     ]
 
 

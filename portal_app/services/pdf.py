@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from models import AppSetting, Company
 from models.enums import CompanyKind
+from portal_app.services import display
 
 DEFAULT_ISSUER = "Your forwarder"
 
@@ -37,8 +38,8 @@ def issuer_name(db: Session) -> str:
 
 
 def money(currency: str, amount: Decimal) -> str:
-    """'USD 1,234.50' (two decimals; the rate engine's format_money knows other minor units)."""
-    return f"{currency} {amount:,.2f}"
+    """'$1,234.50', '¥1,235': the currency's own decimals (ISO 4217), in English (services/display.py)."""
+    return display.money(amount, currency, display.Reader())
 
 
 def table(data: list[list], widths: Sequence[float], *, header: bool = True, right_from: int = 1) -> Table:

@@ -10,6 +10,7 @@ from reportlab.platypus import Paragraph, Spacer
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
+from portal_app.services import display
 from portal_app.services.pdf import issuer_name, render, styles, table
 from portal_app.services.quotes import QuoteView, get_quote
 from portal_app.services.rating import format_money
@@ -67,14 +68,14 @@ def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) ->
     ]
     if not quote.options:
         story.append(Paragraph("No prices yet: our team is pricing this request"
-                               + (f" by {quote.manual_due_at:%d %b %Y %H:%M} UTC." if quote.manual_due_at else "."),
+                               + (f" by {display.utc(quote.manual_due_at)}." if quote.manual_due_at else "."),
                                st["BodyText"]))
     for n, o in enumerate(quote.options, start=1):
         carrier = o.carrier_name or o.carrier_code or "Carrier to be confirmed"
         story += [
             Spacer(1, 3 * mm),
             Paragraph(escape(f"Option {n}: {carrier}, {o.transit_days} days transit, {o.total_text} all-in "
-                             f"({o.status}, valid until {o.valid_until:%d %b %Y %H:%M} UTC)"), st["Heading4"]),
+                             f"({o.status}, valid until {display.utc(o.valid_until)})"), st["Heading4"]),
             table([["Code", "Charge", "Quantity", "Rate", "Amount"]]
                   + [[c.code, Paragraph(escape(c.description), st["BodyText"]), f"{c.quantity.normalize():f}",
                       f"{c.unit_price.normalize():f}", format_money(o.currency, c.amount)] for c in o.charges]

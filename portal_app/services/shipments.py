@@ -181,6 +181,7 @@ class MilestoneView:
     estimated_at: datetime | None
     actual_at: datetime | None
     source: str
+    location_timezone: str | None = None  # the place's IANA zone: its times are shown there (services/display.py)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ class ShipmentDetail(ShipmentRow):
     version: int
     milestones: list[MilestoneView]
     containers: list[ContainerView]
+    destination_timezone: str | None = None  # where arrival times (the ETA) are shown
 
     @property
     def row(self) -> ShipmentRow:
@@ -462,7 +464,7 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
     shipment: Shipment = found[0]
     row = _to_row(tuple(found[1:]))
     milestone_rows = db.exec(
-        select(Milestone, Location.code)
+        select(Milestone, Location.code, Location.timezone)
         .outerjoin(Location, col(Location.id) == col(Milestone.location_id))
         .where(Milestone.shipment_id == shipment.id)
         .where(sa.true() if principal.is_staff else col(Milestone.customer_visible).is_(True))
@@ -497,10 +499,12 @@ def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentD
                 estimated_at=m.estimated_at,
                 actual_at=m.actual_at,
                 source=m.source,
+                location_timezone=tz,
             )
-            for m, loc in milestone_rows
+            for m, loc, tz in milestone_rows
         ],
         containers=[ContainerView(c.number, c.size_type, c.seal_number) for c in containers],
+        destination_timezone=db.exec(select(Location.timezone).where(Location.id == shipment.destination_id)).first(),
     )
 
 

@@ -21,6 +21,7 @@ from portal_app.auth.principal import Principal
 from portal_app.auth.sessions import SESSION_COOKIE, recent_principal, remember_principal, resolve_session
 from portal_app.auth.upload_principals import uploading_principal
 from portal_app.db import session_scope
+from portal_app.services import display
 from portal_app.services.config import branding
 from portal_app.services.errors import ServiceError
 from portal_app.ui import routes
@@ -99,6 +100,7 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
             principal = await (self._authorize_upload(where) if upload else self._authorize(where))
             if principal is None:
                 return self._refused()
+            display.read_for(display.Reader(principal.timezone, principal.locale))  # times, dates, money
             try:
                 return await fn(self, principal, *bound.args[1:], **bound.kwargs)
             except ServiceError as exc:
@@ -113,6 +115,7 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
             if principal is None:
                 yield self._refused()
                 return
+            display.read_for(display.Reader(principal.timezone, principal.locale))
             try:
                 async for update in fn(self, principal, *bound.args[1:], **bound.kwargs):
                     yield update

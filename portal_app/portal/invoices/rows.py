@@ -13,17 +13,19 @@ from decimal import Decimal
 import reflex as rx
 
 from portal_app.components.formatting import status_label
+from portal_app.services import display
 from portal_app.services import finance as svc
 from portal_app.ui import routes
 from portal_app.ui.routes import link
 
 
 def money(currency: str, amount: Decimal) -> str:
-    return f"{currency} {amount:,.2f}"
+    """In the currency's decimals and the reader's language (services/display.py): "£1,234.50", "¥1,235"."""
+    return display.money(amount, currency)
 
 
 def day(value: date | None) -> str:
-    return value.strftime("%d %b %Y") if value else "—"
+    return display.day(value)
 
 
 def overdue_text(days: int) -> str:

@@ -8,13 +8,14 @@ from sqlmodel import Session, col, select
 
 from models import (
     EtaChange,
+    Location,
     Milestone,
     Shipment,
     ShipmentUpdate,
 )
 from models.enums import Visibility
 from portal_app.auth.principal import Principal
-from portal_app.services import notifications
+from portal_app.services import display, notifications
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.shipment_activity import REASON_LABELS
 from portal_app.services.workspace import timeline
@@ -32,6 +33,7 @@ from portal_app.services.workspace.common import (
 
 # The fixed list of reasons for an ETA change (code -> label the customer reads).
 ETA_REASONS: dict[str, str] = REASON_LABELS
+ENGLISH = display.Reader()  # stored texts are written in English; times in the place's zone
 
 
 def eta_reasons() -> list[tuple[str, str]]:
@@ -63,13 +65,13 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
             fields={"reason_code": "Choose one of the offered reasons."})
     if shipment.ata is not None:
         raise ValidationFailed(f"Shipment {shipment.reference} has already arrived "
-                               f"({shipment.ata:%Y-%m-%d %H:%M} UTC); correct the arrival milestone instead. "
+                               f"({display.utc(shipment.ata)}); correct the arrival milestone instead. "
                                f"{NOTHING_SAVED}")
     if abs(eta - now) > timedelta(days=730):
         raise ValidationFailed(f"{eta:%Y-%m-%d} is more than two years away. Check the year. {NOTHING_SAVED}")
     previous = shipment.eta_estimated or shipment.eta_planned
     if previous is not None and previous == eta:
-        raise ValidationFailed(f"The ETA of {shipment.reference} is already {eta:%Y-%m-%d %H:%M} UTC. "
+        raise ValidationFailed(f"The ETA of {shipment.reference} is already {display.utc(eta)}. "
                                f"{NOTHING_SAVED}")
     note = _text(reason_text, 400) or None
     label = ETA_REASONS[code]
@@ -93,8 +95,12 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
             step.version += 1
             db.add(step)
             db.add_all(timeline.apply_moves(steps, moves, now))
-        was = f" (was {previous:%d %b %Y %H:%M} UTC)" if previous else ""
-        text = f"New estimated arrival: {eta:%d %b %Y %H:%M} UTC{was}. Reason: {label}." + (f" {note}" if note else "")
+        # An arrival happens at the destination: written in its zone with the zone's name, as the ETA table and the
+        # timeline show it (services/display.py), so the update and the table read the same.
+        place = db.exec(select(Location.timezone).where(Location.id == shipment.destination_id)).first()
+        was = f" (was {display.at_place(previous, place, ENGLISH)})" if previous else ""
+        text = (f"New estimated arrival: {display.at_place(eta, place, ENGLISH)}{was}. Reason: {label}."
+                + (f" {note}" if note else ""))
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=text, author_id=principal.user_id,
                               created_at=now))
@@ -118,4 +124,4 @@ def change_eta(db: Session, principal: Principal, reference: str, new_eta: objec
           lambda s, now: plan_eta(db, principal, s, now, new_eta, reason_code, reason_text))
     shipment = load_shipment(db, principal, reference)
     return EditResult(shipment.reference, shipment.version,
-                      f"ETA changed to {shipment.eta_estimated:%d %b %Y %H:%M} UTC; the customer sees it.")
+                      f"ETA changed to {display.utc(shipment.eta_estimated)}; the customer sees it.")

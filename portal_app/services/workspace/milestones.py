@@ -15,7 +15,7 @@ from models import (
 )
 from models.enums import MilestoneSource, ShipmentStatus
 from portal_app.auth.principal import Principal
-from portal_app.services import notifications
+from portal_app.services import display, notifications
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.workspace import timeline
 from portal_app.services.workspace.common import (
@@ -52,11 +52,11 @@ def _check_actual_order(steps: list[Milestone], step: Milestone, actual: datetim
             continue
         if other.sequence < step.sequence and other.actual_at > actual:
             raise ValidationFailed(
-                f"{step.name} cannot have happened before {other.name} ({other.actual_at:%Y-%m-%d %H:%M} UTC). "
+                f"{step.name} cannot have happened before {other.name} ({display.utc(other.actual_at)}). "
                 f"Check the time, or correct {other.name} first. {NOTHING_SAVED}")
         if other.sequence > step.sequence and other.actual_at < actual:
             raise ValidationFailed(
-                f"{step.name} cannot have happened after {other.name} ({other.actual_at:%Y-%m-%d %H:%M} UTC). "
+                f"{step.name} cannot have happened after {other.name} ({display.utc(other.actual_at)}). "
                 f"Check the time, or correct {other.name} first. {NOTHING_SAVED}")
 
 
@@ -189,7 +189,8 @@ def _notify_milestone(db: Session, shipment: Shipment, step: Milestone, now: dat
     """Followers hear that a step happened (an actual time recorded for the first time)."""
     place = db.get(Location, step.location_id) if step.location_id else None
     where = f" at {place.code}" if place else ""
+    when = display.at_place(step.actual_at, place.timezone if place else None, display.Reader())  # the place's zone
     notifications.notify(db, "milestone_reached", [], f"{shipment.reference}: {step.name}",
-                         f"{step.name}{where} on {step.actual_at:%d %b %Y %H:%M} UTC.",
+                         f"{step.name}{where} on {when}.",
                          f"/portal/shipments/{shipment.reference}", f"milestone:{step.id}:{step.actual_at:%Y%m%d%H%M}",
                          shipment_id=shipment.id, company_id=shipment.company_id, at=now)

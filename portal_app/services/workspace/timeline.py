@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models import Milestone
+from portal_app.services import display
 from portal_app.services.errors import ValidationFailed
 
 NOTHING_SAVED = "Nothing was saved."
@@ -60,9 +61,9 @@ def check_not_before_earlier(steps: Sequence[Milestone], step: Milestone, new: d
         when = expected(earlier)
         if when is not None and when > new:
             raise ValidationFailed(
-                f"{new:%d %b %Y %H:%M} UTC for {step.name} is before {earlier.name} ({when:%d %b %Y %H:%M} UTC), "
+                f"{display.utc(new)} for {step.name} is before {earlier.name} ({display.utc(when)}), "
                 f"which comes first. Check the date, or change {earlier.name} first. {NOTHING_SAVED}",
-                fields={field: f"Later than {earlier.name} ({when:%d %b %Y %H:%M} UTC), please."},
+                fields={field: f"Later than {earlier.name} ({display.utc(when)}), please."},
             )
 
 
@@ -71,9 +72,9 @@ def check_not_after(step: Milestone, new: datetime, limit: Milestone | None) -> 
     when = expected(limit) if limit is not None else None
     if limit is not None and when is not None and new > when:
         raise ValidationFailed(
-            f"{new:%d %b %Y %H:%M} UTC for {step.name} is after {limit.name} ({when:%d %b %Y %H:%M} UTC), which "
+            f"{display.utc(new)} for {step.name} is after {limit.name} ({display.utc(when)}), which "
             f"comes later. Change the ETA first (with a reason the customer reads). {NOTHING_SAVED}",
-            fields={"estimated_at": f"Before {limit.name} ({when:%d %b %Y %H:%M} UTC), or change the ETA first."},
+            fields={"estimated_at": f"Before {limit.name} ({display.utc(when)}), or change the ETA first."},
         )
 
 
