@@ -29,7 +29,9 @@ def test_a_shipment_and_an_invoice_print_as_their_content(page):
         expect(page.locator("header").first).to_be_hidden()
         expect(page.get_by_role("navigation").first).to_be_hidden()
         expect(main.get_by_role("heading", level=1)).to_be_visible()
-        assert main.get_by_role("button").filter(visible=True).count() == 0, path
+        shown = main.get_by_role("button").filter(visible=True)
+        assert shown.count() == 0, (path, [shown.nth(i).evaluate("e => e.outerHTML.slice(0, 300)")
+                                           for i in range(shown.count())])
         if "shipments" in path:
             expect(page.get_by_test_id("route-position")).to_be_visible()
             expect(main.get_by_role("table").first).to_be_visible()
