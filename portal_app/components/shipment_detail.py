@@ -24,6 +24,7 @@ from portal_app.components.ui import (
     status_badge,
     table_caption,
 )
+from portal_app.services import route
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.display import at_place
@@ -47,6 +48,26 @@ class MilestoneLine:
     done: bool
     late: str
     source: str
+
+
+@dataclass(frozen=True)
+class RouteStopLine:
+    """One place of the route line: its label, its state (passed, here, ahead) and that state in words."""
+
+    name: str
+    state: str
+    said: str
+    moving_after: bool  # the cargo left this stop and travels to the next one
+
+
+STOP_WORDS = {route.PASSED: "passed", route.HERE: "the cargo is here", route.AHEAD: "ahead"}
+
+
+def route_lines(r: route.Route) -> list[RouteStopLine]:
+    return [RouteStopLine(name=s.name, state=s.state,
+                          said="the cargo left here and is on its way" if i == r.moving_after else STOP_WORDS[s.state],
+                          moving_after=i == r.moving_after)
+            for i, s in enumerate(r.stops)]
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,8 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
     summary: ShipmentLine = ShipmentLine.blank()
     facts: list[list[str]] = []
     milestones: list[MilestoneLine] = []
+    route_stops: list[RouteStopLine] = []
+    route_position: str = ""
     containers: list[ContainerLine] = []
     eta_changes: list[EtaChangeLine] = []
     updates: list[UpdateLine] = []
@@ -152,6 +175,8 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
         ]
         self.facts = [[label, value] for label, value in pairs if value]
         self.milestones = [_milestone_view(m) for m in d.milestones]
+        journey = route.route_of(d)
+        self.route_stops, self.route_position = route_lines(journey), journey.position
         self.containers = [ContainerLine(number=c.number, size_type=c.size_type, seal=c.seal_number or "—")
                            for c in d.containers]
         await self._load_activity(principal, d.row.reference, d.destination_timezone)
@@ -205,6 +230,26 @@ class ShipmentDetailBase(HandoffBase, mixin=True):
 
 def _facts(state: type[ShipmentDetailBase]) -> rx.Component:
     return fact_list(state.facts)
+
+
+def _route(state: type[ShipmentDetailBase]) -> rx.Component:
+    """The journey as a line of places, the cargo's place marked, and where it is now in words."""
+    return rx.el.section(
+        rx.heading("Route", size="5", as_="h2", id="route-heading"),
+        rx.text(state.route_position, weight="medium", data_testid="route-position"),
+        rx.el.ol(
+            rx.foreach(state.route_stops, lambda s: rx.el.li(
+                rx.el.span(class_name="route-dot", aria_hidden="true"),
+                rx.el.span(s.name, class_name="route-name"),
+                rx.el.span(", ", s.said, class_name="sr-only"),
+                class_name=rx.cond(s.moving_after, "route-stop route-moving", "route-stop"),
+                data_state=s.state,
+            )),
+            class_name="route-line",
+            aria_labelledby="route-heading",
+        ),
+        style={"width": "100%"},
+    )
 
 
 def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
@@ -344,6 +389,7 @@ def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Co
                 ),
                 wide=2,
             ),
+            _route(state),
             rx.heading("Milestones", size="5", as_="h2"),
             _timeline(state),
             responsive_grid(

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -33,9 +33,9 @@ _DATE = "dd MMM y"
 _TIME = "dd MMM y HH:mm"
 
 
-@dataclass(frozen=True)
-class Reader:
-    """Whose eyes a text is for: their zone (IANA name) and language."""
+class Reader(NamedTuple):
+    """Whose eyes a text is for: their zone (IANA name) and language. (A plain tuple, not a record the API
+    serves.)"""
 
     timezone: str = DEFAULT_ZONE
     locale: str = DEFAULT_LOCALE

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -38,6 +39,7 @@ from portal_app.components.ui import (
     secondary_button,
 )
 from portal_app.components.work_queue import native_select, stacked_form, text_field
+from portal_app.services import words
 from portal_app.services import workspace as ws
 from portal_app.services.errors import ServiceError
 from portal_app.tower.workspace_closeout import CloseoutMixin, closeout_card
@@ -50,10 +52,33 @@ INTERNAL_COLOUR = "#b54708"  # amber border: staff-only notes (matches the updat
 CUSTOMER_COLOUR = "#0b5cad"  # blue border: what the customer reads
 
 
-def _value(value: object) -> str:
+# The audit's field keys in the words the workspace uses for them (others: services/words.field_words).
+FIELD_LABELS = {
+    "eta_estimated": "Estimated arrival", "eta_planned": "Planned arrival", "etd_estimated": "Estimated departure",
+    "etd_planned": "Planned departure", "atd": "Departed", "ata": "Arrived", "delivered_at": "Delivered",
+    "reason_code": "Reason", "reason_text": "Explanation", "rejection_reason": "Reason for rejection",
+    "owner_id": "Owner", "team_id": "Team", "branch_id": "Branch", "delay_minutes": "Delay (minutes)",
+    "override_reason": "Reason to close with items open", "status": "Status",
+}
+
+
+def _field(key: str) -> str:
+    return FIELD_LABELS.get(key) or words.field_words(key)
+
+
+def _value(value: object, tz: str = "UTC") -> str:
+    """A changed value in words: an instant in the viewer's zone, a reason or a status by its label."""
     if value is None or value == "":
         return "—"
-    return str(value)
+    if isinstance(value, datetime):
+        return fmt_local(value, tz)
+    text = str(value)
+    if len(text) >= 19 and text[4] == "-" and "T" in text[10:11]:  # an instant as the audit stores it (ISO)
+        try:
+            return fmt_local(datetime.fromisoformat(text), tz)
+        except ValueError:
+            return text
+    return ws.ETA_REASONS.get(text) or words.code_words(text)
 
 
 @dataclass(frozen=True)
@@ -91,7 +116,7 @@ class Assignment:
 
 
 def audit_row_view(row: ws.AuditRow, tz: str) -> AuditLine:
-    changes = "; ".join(f"{c.field}: {_value(c.old)} → {_value(c.new)}" for c in row.changes)
+    changes = "; ".join(f"{_field(c.field)}: {_value(c.old, tz)} → {_value(c.new, tz)}" for c in row.changes)
     return AuditLine(at=fmt_local(row.at, tz), actor=row.actor, action=row.action.replace("_", " "),
                      entity=row.entity, changes=changes or "—")
 
@@ -140,7 +165,8 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
             result = await run_db(action, principal, self._reference, *args, **kwargs)
         except ws.EditConflict as exc:
             self.ws_error, self.ws_notice, self.field_errors = exc.message, "", {}
-            self.conflict = [ConflictLine(field=c.field, old=_value(c.old), new=_value(c.new), by=c.changed_by,
+            self.conflict = [ConflictLine(field=_field(c.field), old=_value(c.old, self._tz),
+                                          new=_value(c.new, self._tz), by=c.changed_by,
                                           at=fmt_local(c.changed_at, self._tz) if c.changed_at else "—")
                              for c in exc.changes]
             return TowerWorkspaceState.load

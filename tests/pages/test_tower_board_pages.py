@@ -59,9 +59,14 @@ def test_voyage_actions_record_the_vessel_steps_for_a_voyage_and_the_flight_step
 
 def test_audit_trail_reads_as_words_in_the_viewers_zone():
     row = AuditRow(NOW, "Marco Manager", "eta_changed", "shipment SH1",
-                   [audit.FieldChange("eta_estimated", "2026-11-20", "2026-11-22", "Marco Manager", NOW),
-                    audit.FieldChange("reason_text", None, "Weather", "Marco Manager", NOW)])
+                   [audit.FieldChange("eta_estimated", "2026-11-20T09:00:00+00:00", "2026-11-22T09:00:00+00:00",
+                                      "Marco Manager", NOW),
+                    audit.FieldChange("reason_code", None, "PORT_CONGESTION", "Marco Manager", NOW),
+                    audit.FieldChange("reason_text", None, "Weather", "Marco Manager", NOW),
+                    audit.FieldChange("vessel_arrival.estimated_at", None, None, "Marco Manager", NOW)])
     view = audit_row_view(row, "Europe/Amsterdam")
     assert view == AuditLine(at="10 Nov 2026 13:00 CET", actor="Marco Manager", action="eta changed",
                              entity="shipment SH1",
-                             changes="eta_estimated: 2026-11-20 → 2026-11-22; reason_text: — → Weather")
+                             changes="Estimated arrival: 20 Nov 2026 10:00 CET → 22 Nov 2026 10:00 CET; "
+                                     "Reason: — → Port congestion; Explanation: — → Weather; "
+                                     "Vessel arrival, estimated at: — → —")

@@ -11,6 +11,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import audit
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, PermissionDenied
+from portal_app.services.words import field_words
 
 NOTHING_SAVED = "Nothing was saved."
 MAX_HOURS = 24 * 90
@@ -39,20 +40,6 @@ def check_version(current: int, expected: int | None, what: str) -> None:
         raise Conflict(
             f"{what} was changed by someone else after you opened it (you had version {expected}, it is now "
             f"{current}). Reload it and make your change again. " + NOTHING_SAVED, code=ErrorCode.EDIT_CONFLICT)
-
-
-def field_words(key: str) -> str:
-    """A field's key in words for a message: ``steps.2.name`` is "Step 3, name", ``offset_days`` "Offset days"
-    (a message never shows a field path)."""
-    words: list[str] = []
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        if part.isdigit() and words:
-            words[-1] = f"{words[-1].removesuffix('s')} {int(part) + 1}"
-        elif not part.isdigit():
-            text = part.replace("_", " ")
-            words.append(text.capitalize() if i == 0 else text)
-    return ", ".join(words)
 
 
 def refuse_if(problems: dict[str, str], what: str) -> None:
