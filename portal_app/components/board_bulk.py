@@ -28,7 +28,7 @@ from portal_app.components.ui import (
     secondary_button,
 )
 from portal_app.components.work_queue import native_select, stacked_form, text_field
-from portal_app.services import bulk
+from portal_app.services import bulk, words
 from portal_app.services import workspace as ws
 from portal_app.services.errors import FormInvalid, ServiceError
 from portal_app.services.inputs import parse
@@ -69,6 +69,9 @@ class BoardBulkMixin(rx.State, mixin=True):
     bulk_error: str = ""
     bulk_busy: bool = False
     bulk_form_key: int = 0
+    voyage_fields: dict[str, str] = {}  # what the voyage form names so far (vessel, voyage, flight, flight_date)
+    voyage_preview: str = ""  # what a change would touch, in words, before it is applied
+    voyage_preview_refs: list[str] = []
 
     @rx.var
     def page_all_selected(self) -> bool:
@@ -131,6 +134,29 @@ class BoardBulkMixin(rx.State, mixin=True):
     async def bulk_update(self, principal: Principal, form: dict) -> None:
         await self._run_bulk(principal, bulk.bulk_customer_update, self._selection(principal),
                              str(form.get("body", "")))
+
+    @page_event()
+    async def preview_voyage_field(self, principal: Principal, name: str, value: str) -> None:
+        """A voyage field was filled in: once it names a voyage or a flight, show what a change would touch."""
+        if name not in ("vessel", "voyage", "flight", "flight_date"):
+            return
+        self.voyage_fields = {**self.voyage_fields, name: str(value or "").strip()[:80]}
+        f = self.voyage_fields
+        named = (f.get("vessel") and f.get("voyage")) or (f.get("flight") and f.get("flight_date"))
+        if not named:
+            self.voyage_preview, self.voyage_preview_refs = "", []
+            return
+        flight = f.get("flight") or None
+        try:
+            voyage = parse(bulk.Voyage, {"vessel": f.get("vessel") or None, "voyage": f.get("voyage") or None,
+                                         "flight": flight, "flight_date": f.get("flight_date") if flight else None})
+            found = await run_db(bulk.preview_voyage, principal, voyage)
+        except ServiceError as exc:  # a voyage nobody is on, or a value the form refuses: said where the list goes
+            self.voyage_preview, self.voyage_preview_refs = exc.message, []
+            return
+        self.voyage_preview = preview_words(found)
+        self.voyage_preview_refs = found.references + ([f"and {found.total - len(found.references)} more"]
+                                                       if found.total > len(found.references) else [])
 
     @page_event()
     async def voyage_action(self, principal: Principal, form: dict) -> None:
@@ -262,9 +288,17 @@ def bulk_panel(state: type[BoardBulkMixin]) -> rx.Component:
     )
 
 
+def preview_words(found: bulk.VoyagePreview) -> str:
+    who = ", ".join(f"{name} {count}" for name, count in found.customers)
+    return (f"This change will reach {words.count(found.total, 'open shipment')} ({who}). "
+            "Check the list, then apply.")
+
+
 def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
     """Every open shipment on one vessel voyage or flight: record its departure or arrival, or a new ETA."""
-    def field(label: str, name: str, field_id: str, **props: Any) -> rx.Component:
+    def field(label: str, name: str, field_id: str, *, preview: bool = False, **props: Any) -> rx.Component:
+        if preview:  # names the voyage: leaving the field shows what a change would touch
+            props["on_blur"] = lambda value: state.preview_voyage_field(name, value)
         return rx.box(
             rx.el.label(label, html_for=field_id, style={"display": "block", "font_weight": "600"}),
             rx.input(id=field_id, name=name, width="100%", **props),
@@ -277,10 +311,11 @@ def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
                     "on it.", size="2", color=MUTED_TEXT),
             stacked_form(
                 responsive_grid(
-                    field("Vessel", "vessel", "voyage-vessel", placeholder="e.g. MAERSK ESSEN", max_length=80),
-                    field("Voyage", "voyage", "voyage-number", placeholder="e.g. 447W", max_length=20),
-                    field("Flight", "flight", "voyage-flight", placeholder="e.g. LH8400", max_length=12),
-                    field("Flight date", "flight_date", "voyage-flight-date", type="date"),
+                    field("Vessel", "vessel", "voyage-vessel", preview=True, placeholder="e.g. MAERSK ESSEN",
+                          max_length=80),
+                    field("Voyage", "voyage", "voyage-number", preview=True, placeholder="e.g. 447W", max_length=20),
+                    field("Flight", "flight", "voyage-flight", preview=True, placeholder="e.g. LH8400", max_length=12),
+                    field("Flight date", "flight_date", "voyage-flight-date", preview=True, type="date"),
                     wide=4, middle=2, spacing="3",
                 ),
                 responsive_grid(
@@ -293,6 +328,12 @@ def voyage_panel(state: type[BoardBulkMixin]) -> rx.Component:
                 ),
                 field("Note to customers about the ETA (optional)", "reason_text", "voyage-reason-text",
                       max_length=400),
+                rx.cond(state.voyage_preview != "",
+                        rx.box(rx.text(state.voyage_preview, weight="medium", role="status"),
+                               rx.text(rx.foreach(state.voyage_preview_refs, lambda r: rx.text.span(r, " ")),
+                                       size="1", color=MUTED_TEXT),
+                               data_testid="voyage-preview"),
+                        rx.fragment()),
                 rx.hstack(primary_button("Apply to the voyage or flight", type="submit", disabled=state.bulk_busy),
                           secondary_button("Clear", type="reset")),
                 on_submit=state.voyage_action, label="Change one voyage or flight", key=state.bulk_form_key,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from models import Shipment
+from models import Company, Shipment
 from models.enums import ShipmentStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
@@ -165,6 +165,32 @@ def voyage_shipments(db: Session, principal: Principal, voyage: Voyage) -> list[
         raise ValidationFailed(f"No open shipment is on {voyage.describe()}. Check the names and numbers. "
                                f"{NOTHING_CHANGED}")
     return list(rows)
+
+
+@dataclass(frozen=True)
+class VoyagePreview:
+    """What a voyage change would touch, before it is applied: how many open shipments, of which customers, and
+    the first references."""
+
+    total: int
+    customers: list[tuple[str, int]]  # (customer, shipments), most first
+    references: list[str]  # the first PREVIEW_REFERENCES, by reference
+
+
+PREVIEW_REFERENCES = 12
+
+
+def preview_voyage(db: Session, principal: Principal, voyage: Voyage) -> VoyagePreview:
+    """The shipments a change to ``voyage`` would reach (the same selection the change uses); nothing changes."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    shipments = voyage_shipments(db, principal, voyage)
+    names = dict(db.exec(select(Company.id, Company.name)
+                         .where(col(Company.id).in_({s.company_id for s in shipments}))).all())
+    counts: dict[str, int] = {}
+    for s in shipments:
+        counts[names.get(s.company_id, "?")] = counts.get(names.get(s.company_id, "?"), 0) + 1
+    customers = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return VoyagePreview(len(shipments), customers, [s.reference for s in shipments[:PREVIEW_REFERENCES]])
 
 
 # --------------------------------------------------------------------------------------------------- running

@@ -70,3 +70,31 @@ def test_audit_trail_reads_as_words_in_the_viewers_zone():
                              changes="Estimated arrival: 20 Nov 2026 10:00 CET → 22 Nov 2026 10:00 CET; "
                                      "Reason: — → Port congestion; Explanation: — → Weather; "
                                      "Vessel arrival, estimated at: — → —")
+
+
+def test_a_voyage_change_shows_what_it_will_touch_before_it_is_applied(tworld, monkeypatch):
+    """Naming the vessel and voyage lists the open shipments a change would reach (and whose), before Apply;
+    nothing changes; a voyage nobody is on says so."""
+    from sqlmodel import select
+
+    from models import Shipment
+    from portal_app.tower.shipments import TowerShipmentsState as S
+    from tests.page_states import run, state_as, use_db
+    from tests.tower_world import make_shipment
+
+    use_db(monkeypatch, tworld.engine)
+    with tworld.session() as db:
+        made = [make_shipment(db, vessel="PREVIEW STAR", voyage="9P").reference for _ in range(3)]
+        make_shipment(db, company="NORD", vessel="PREVIEW STAR", voyage="9P")
+        before = {s.reference: s.version for s in db.exec(select(Shipment)).all()}
+    st = state_as(monkeypatch, S, tworld.agent, "/tower/shipments")
+    run(S.preview_voyage_field, st, "vessel", "preview star")
+    assert st.voyage_preview == ""  # not named yet: no voyage number
+    run(S.preview_voyage_field, st, "voyage", "9p")
+    assert st.voyage_preview.startswith("This change will reach 4 open shipments (")
+    assert "3" in st.voyage_preview and set(made) <= set(st.voyage_preview_refs)
+    with tworld.session() as db:
+        assert {s.reference: s.version for s in db.exec(select(Shipment)).all()} == before  # nothing changed
+    run(S.preview_voyage_field, st, "voyage", "NOPE1")
+    assert st.voyage_preview.startswith("No open shipment is on preview star voyage NOPE1")
+    assert st.voyage_preview_refs == []
