@@ -14,6 +14,17 @@ from portal_app.auth.passwords import hash_password
 from portal_app.services.references import normalize_reference
 
 PASSWORD = "test-Pass-1234"
+
+
+def client_for(email: str, password: str = PASSWORD):
+    """An API client of the app under test, signed in as ``email``."""
+    from fastapi.testclient import TestClient
+
+    from portal_app.api.app import build_api
+
+    client = TestClient(build_api())
+    assert client.post("/api/auth/login", json={"email": email, "password": password}).status_code == 200
+    return client
 _HASH: list[str] = []
 
 

@@ -6,13 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal_app.api.app import build_api
-from tests.factories import PASSWORD, World
-
-
-def client_for(email: str) -> TestClient:
-    client = TestClient(build_api())
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    return client
+from tests.factories import World, client_for
 
 
 @pytest.fixture()

@@ -16,14 +16,8 @@ from portal_app.api.app import build_api
 from portal_app.services import shipments as svc
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.shipments import ShipmentFilters
-from tests.factories import PASSWORD, World
+from tests.factories import World, client_for
 from tests.tower_world import T0, make_shipment
-
-
-def client_for(email: str) -> TestClient:
-    client = TestClient(build_api())
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    return client
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from portal_app.components.ops import (
 )
 from portal_app.services import exceptions as exc_svc
 from portal_app.services import requests as svc
+from portal_app.services import words
 from portal_app.tower.choices import Option
 from portal_app.ui import routes
 
@@ -34,7 +35,6 @@ KIND_LABELS = {"note": "Internal note — not visible to the customer", "reply":
 CONTEXT_LABELS = {"page": "Page", "record": "Record", "attempted": "Tried to", "error": "Error shown",
                   "draft": "Draft", "category": "Category chosen", "shipment": "Shipment", "source": "Raised from",
                   "doc_type": "Document type"}
-_CODE = re.compile(r"^[a-z]+(_[a-z]+)+$")  # a stored code such as packing_list: shown as "Packing list"
 REPLY_STATUS_CHOICES = list(svc.STAFF_STATUS_LABELS.items())
 
 
@@ -187,8 +187,7 @@ def _words(value: object) -> str:
         return ", ".join(_words(v) for v in value if v not in (None, "", {}, []))
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value)
-    return text.replace("_", " ").capitalize() if _CODE.match(text) else text
+    return words.code_words(str(value))  # a stored code such as packing_list reads "Packing list"
 
 
 def _context_value(value: object) -> str:
