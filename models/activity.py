@@ -99,6 +99,7 @@ class AuditLog(SQLModel, table=True):
     before: str | None = Field(default=None, sa_type=sa.Text)
     after: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = dt_field(nullable=False, default_now=True, index=True)
+    ip_address: str | None = Field(default=None, max_length=64, description="Where the action came from")
 
     __table_args__ = (sa.Index("ix_auditlog_entity", "entity_type", "entity_id"),)
 

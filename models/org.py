@@ -67,6 +67,7 @@ class User(SQLModel, table=True):
     shipment_news: str = Field(default="all", max_length=10, sa_column_kwargs={"server_default": "all"},
                                description="Which shipments a customer hears about: all (every shipment of the "
                                "company) or followed (only those they follow)")
+    erased_at: datetime | None = dt_field()  # personal data replaced by a pseudonym (services/privacy.py)
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1

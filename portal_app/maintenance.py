@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
-from portal_app.services import clock, customer_view_audit, email_outbox, exception_rules
+from portal_app.services import clock, customer_view_audit, email_outbox, exception_rules, retention
 from portal_app.services.exception_rules import PassResult
 from portal_app.settings import settings
 
@@ -113,3 +113,27 @@ async def keep_sending_email() -> None:
         except Exception:
             log.warning("The email outbox round failed", exc_info=True)
         await asyncio.sleep(seconds)
+
+
+RETENTION_EVERY_SECONDS = 24 * 3600
+RETENTION_FIRST_DELAY_SECONDS = 300
+
+
+def run_retention(engine: sa.Engine | None = None, now: datetime | None = None) -> retention.RetentionResult:
+    """One retention pass (services/retention.py) with a database session of its own."""
+    with Session(engine or get_engine(), expire_on_commit=False) as db:
+        return retention.run(db, settings, now)
+
+
+async def keep_within_retention() -> None:
+    """Remove audit entries, sign-in attempts, usage events and notifications past their retention, daily (the
+    first pass a few minutes after start, off the event loop)."""
+    await asyncio.sleep(RETENTION_FIRST_DELAY_SECONDS)
+    while True:
+        try:
+            result = await asyncio.to_thread(run_retention)
+            if any(vars(result).values()):
+                log.info("Retention: removed %s", vars(result))
+        except Exception:
+            log.warning("The retention pass failed", exc_info=True)
+        await asyncio.sleep(RETENTION_EVERY_SECONDS)

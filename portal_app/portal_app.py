@@ -15,9 +15,11 @@ from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
     keep_sending_email,
+    keep_within_retention,
 )
 from portal_app.not_found import not_found_page
 from portal_app.portal import account as _portal_account  # noqa: F401  (registers pages)
+from portal_app.portal import audit as _portal_audit  # noqa: F401
 from portal_app.portal import documents as _portal_documents  # noqa: F401
 from portal_app.portal import help as _portal_help  # noqa: F401
 from portal_app.portal import help_article as _portal_help_article  # noqa: F401
@@ -32,6 +34,7 @@ from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
 from portal_app.tower import account as _tower_account  # noqa: F401
+from portal_app.tower import audit as _tower_audit  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
@@ -91,6 +94,7 @@ app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
 app.register_lifespan_task(keep_sending_email)
+app.register_lifespan_task(keep_within_retention)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
 for page, route, title, on_load in PAGES:

@@ -115,6 +115,11 @@ class Settings:
     login_delay_max_seconds: float = 4.0
     login_email_hourly_limit: int = 100
     login_known_address_days: int = 90
+    # How long the scheduled upkeep keeps each kind of record (services/retention.py); 0 keeps it for ever.
+    audit_retention_days: int = 400
+    login_attempt_retention_days: int = 180
+    usage_event_retention_days: int = 400
+    notification_retention_days: int = 180
 
     @property
     def public_origin(self) -> str:
@@ -169,6 +174,10 @@ def load_settings() -> Settings:
         login_delay_max_seconds=_float("PORTAL_LOGIN_DELAY_MAX_SECONDS", 4.0),
         login_email_hourly_limit=_int("PORTAL_LOGIN_EMAIL_HOURLY_LIMIT", 100),
         login_known_address_days=_int("PORTAL_LOGIN_KNOWN_ADDRESS_DAYS", 90),
+        audit_retention_days=_int("PORTAL_AUDIT_RETENTION_DAYS", 400),
+        login_attempt_retention_days=_int("PORTAL_LOGIN_ATTEMPT_RETENTION_DAYS", 180),
+        usage_event_retention_days=_int("PORTAL_USAGE_EVENT_RETENTION_DAYS", 400),
+        notification_retention_days=_int("PORTAL_NOTIFICATION_RETENTION_DAYS", 180),
     )
 
 

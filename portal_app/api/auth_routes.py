@@ -127,7 +127,7 @@ async def login(request: Request, db: Session = Depends(get_db)) -> Response:
 @router.post("/logout", status_code=200)
 async def logout(request: Request, db: Session = Depends(get_db)) -> Response:
     """End the current session. A form post from the pages is sent back to the login page."""
-    await _run(sessions.logout, db, request.cookies.get(sessions.SESSION_COOKIE))
+    await _run(sessions.logout, db, request.cookies.get(sessions.SESSION_COOKIE), ip=client_ip(request))
     is_form = request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     )

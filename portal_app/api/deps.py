@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -34,9 +35,9 @@ def bearer_token(request: Request) -> str | None:
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
     key = bearer_token(request)
-    if key is not None:
-        return principal_from_api_key(db, key)
-    return resolve_session(db, request.cookies.get(SESSION_COOKIE))
+    principal = (principal_from_api_key(db, key) if key is not None
+                 else resolve_session(db, request.cookies.get(SESSION_COOKIE)))
+    return replace(principal, address=client_ip(request)) if principal is not None else None
 
 
 def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:

@@ -14,8 +14,8 @@ from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import XLSX_TYPE
 from portal_app.auth.principal import Principal
+from portal_app.services import audit, invoicing
 from portal_app.services import finance as svc
-from portal_app.services import invoicing
 from portal_app.services.inputs import Body, IsoDate, PageNo, rows_per_page
 from portal_app.services.invoice_pdf import invoice_pdf
 from portal_app.services.paging import PageOut
@@ -127,10 +127,13 @@ def get_statement(principal: Caller, db: Db, as_of: AsOf = None) -> svc.Statemen
 @router.get("/statement.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def get_statement_csv(principal: Caller, db: Db, as_of: AsOf = None) -> Response:
     _aging, invoices = svc.statement_sheets(db, principal, as_of)
+    audit.exported(db, principal, "statement", "csv")
     return exports.csv_download(invoices, f"statement-{(as_of or svc.clock.today()).isoformat()}.csv")
 
 
 @router.get("/statement.xlsx", response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
 def get_statement_xlsx(principal: Caller, db: Db, as_of: AsOf = None) -> Response:
-    return exports.xlsx_download(svc.statement_sheets(db, principal, as_of),
+    sheets = svc.statement_sheets(db, principal, as_of)
+    audit.exported(db, principal, "statement", "xlsx")
+    return exports.xlsx_download(sheets,
                                  f"statement-{(as_of or svc.clock.today()).isoformat()}.xlsx")

@@ -13,7 +13,7 @@ from portal_app.api import exports
 from portal_app.api.deps import get_db
 from portal_app.api.v1_tower import tower_principal
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.services import audit, clock
 from portal_app.services import kpis as svc
 from portal_app.services.inputs import IsoDate
 from portal_app.services.spreadsheets import Sheet
@@ -49,4 +49,5 @@ def export_table(table: str, principal: Staff, db: Db, since: Since = None, unti
     query = _query(since, until, mode, customer)
     rows = svc.table_rows(svc.compute(db, principal, query), table)
     title, columns = svc.TABLES[table]
+    audit.exported(db, principal, f"kpi_{table}", "csv", {"since": str(query.since), "until": str(query.until)})
     return exports.csv_download(Sheet.of(title, columns, rows), f"kpi-{table}-{query.since}-{query.until}.csv")

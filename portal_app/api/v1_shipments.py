@@ -12,7 +12,7 @@ from sqlmodel import Session
 from portal_app.api import exports
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.services import audit, clock
 from portal_app.services import shipment_activity as activity
 from portal_app.services import shipments as svc
 from portal_app.services.inputs import IsoDate, PageNo, rows_per_page
@@ -72,6 +72,7 @@ def export_shipments(
     """The filtered list (same filters as the list) as CSV (streamed) or Excel, at most 200,000 rows. Text that
     a spreadsheet would run as a formula starts with an apostrophe; a missing date is an empty cell."""
     sheet = svc.export_sheet(db, principal, filters_from(request), sort=sort)
+    audit.exported(db, principal, "shipments", format, dict(request.query_params))
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     if format == "xlsx":
         return exports.xlsx_download([sheet], f"shipments-{stamp}.xlsx")

@@ -21,6 +21,8 @@ class Principal:
     api_key_id: int | None = None
     timezone: str = "UTC"  # the person's own zone and language: how the pages write times, dates and money
     locale: str = "en"
+    # Where this request or page event came from (client_address.py decides it); for the audit trail, never identity.
+    address: str | None = None
 
     @property
     def is_customer(self) -> bool:

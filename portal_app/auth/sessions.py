@@ -27,7 +27,7 @@ from portal_app.auth.passwords import (
     verify_password,
 )
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.services import audit, clock
 from portal_app.services.errors import ErrorCode, NotAuthenticated, ValidationFailed
 from portal_app.settings import settings
 
@@ -86,6 +86,9 @@ def _record_failure(db: Session, email: str, user: User | None, address: str, re
             detail=reason,
         )
     )
+    # The audit trail keeps who was tried from where; an unknown email is named only to staff (no company).
+    audit.record(db, None, "sign_in_failed", "user" if user else "sign_in", user.id if user else "unknown",
+                 user.company_id if user else None, None, {"email": email, "reason": reason}, address=address)
 
 
 def deactivation(db: Session, user: User) -> str | None:
@@ -148,6 +151,8 @@ def login(
     db.add(LoginAttempt(email=email, user_id=user.id, ip_address=address, succeeded=True))
     db.add(PortalEvent(kind=PortalEventKind.LOGIN, user_id=user.id, company_id=user.company_id))
     token, row = _open_session(db, user, ip=address, user_agent=user_agent)
+    audit.record(db, None, "sign_in", "user", user.id, user.company_id, None, {"session": row.id},
+                 address=address).actor_id = user.id
     db.commit()
     principal = _principal_for(db, user, row.id)
     return LoginResult(token=token, expires_at=row.expires_at, principal=principal)
@@ -255,7 +260,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
     )
 
 
-def logout(db: Session, token: str | None) -> bool:
+def logout(db: Session, token: str | None, *, ip: str | None = None) -> bool:
     """Revoke the session of ``token``. True when a live session was ended."""
     if not token:
         return False
@@ -267,6 +272,9 @@ def logout(db: Session, token: str | None) -> bool:
     forget_principals()
     db.add(sess)
     db.add(PortalEvent(kind=PortalEventKind.LOGOUT, user_id=sess.user_id))
+    user = db.get(User, sess.user_id)
+    audit.record(db, None, "sign_out", "user", sess.user_id, user.company_id if user else None, None,
+                 {"session": sess.id}, address=ip).actor_id = sess.user_id
     db.commit()
     return True
 
@@ -306,6 +314,7 @@ def change_password(db: Session, principal: Principal, current_password: str, ne
     db.add(user)
     ended = revoke_user_sessions(db, user.id, reason="password_changed", keep_session_id=principal.session_id)
     db.add(PortalEvent(kind=PortalEventKind.PASSWORD_CHANGED, user_id=user.id, company_id=user.company_id))
+    audit.record(db, principal, "password_changed", "user", user.id, user.company_id, None, {"sessions_ended": ended})
     db.commit()
     return ended
 

@@ -18,6 +18,7 @@ from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.one_time_secret import one_time_secret, reveal
+from portal_app.components.sessions_panel import SessionsPanelBase, sessions_section
 from portal_app.components.ui import (
     ACCENT,
     MUTED_TEXT,
@@ -30,6 +31,7 @@ from portal_app.components.ui import (
 )
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
+from portal_app.services import privacy
 from portal_app.services.errors import PermissionDenied, ServiceError
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -55,7 +57,7 @@ class ProfileForm:
     company: str = ""
 
 
-class PortalAccountState(NotificationPrefsBase, SessionState):
+class PortalAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
     profile: ProfileForm = ProfileForm()
@@ -74,6 +76,7 @@ class PortalAccountState(NotificationPrefsBase, SessionState):
         except ServiceError as exc:
             self.profile_error = exc.message
         await self._load_preferences(principal)
+        await self._load_sessions(principal)
 
     @page_event()
     async def save_profile(self, principal: Principal, form: dict) -> None:
@@ -157,12 +160,16 @@ def portal_account() -> rx.Component:
                 rx.link("Change password", href=routes.PORTAL_PASSWORD, color=ACCENT, weight="medium"),
                 rx.cond(
                     PortalAccountState.can_manage_colleagues,
-                    rx.link("Manage colleagues", href=routes.PORTAL_COLLEAGUES, color=ACCENT, weight="medium"),
+                    rx.fragment(
+                        rx.link("Manage colleagues", href=routes.PORTAL_COLLEAGUES, color=ACCENT, weight="medium"),
+                        rx.link("Audit trail", href=routes.PORTAL_AUDIT, color=ACCENT, weight="medium"),
+                    ),
                     rx.fragment(),
                 ),
                 spacing="5",
             ),
         ),
+        sessions_section(PortalAccountState),
         spacing="6",
         width="100%",
     )
@@ -209,6 +216,8 @@ class PortalColleaguesState(SessionState):
     done: str = ""
     password_shown: bool = False  # the new colleague's temporary password is on screen (it is never a state value)
     add_key: int = 0
+    erase_id: str = ""  # the colleague whose erasure waits for a second click (only names the row)
+    erase_name: str = ""
 
     @page_event()
     async def load(self, principal: Principal) -> None:
@@ -237,6 +246,27 @@ class PortalColleaguesState(SessionState):
     @page_event()
     async def set_colleague_active(self, principal: Principal, colleague: str, active: bool) -> None:
         await self._change(principal, colleague, active=bool(active))
+
+    @page_event()
+    async def ask_erase(self, principal: Principal, colleague: str) -> None:
+        row = next((c for c in self.colleagues if c.id == str(colleague)), None)
+        self.erase_id, self.erase_name = (row.id, row.full_name) if row else ("", "")
+
+    @page_event()
+    async def cancel_erase(self, principal: Principal) -> None:
+        self.erase_id = self.erase_name = ""
+
+    @page_event()
+    async def confirm_erase(self, principal: Principal) -> None:
+        colleague, name = self.erase_id, self.erase_name
+        self.erase_id = self.erase_name = ""
+        if not colleague.isdigit():
+            return
+        pseudonym = await run_db(privacy.erase_person, principal, int(colleague))
+        self.error = ""
+        self.done = (f"{name}'s personal data is erased: they appear as {pseudonym} from now on, cannot sign in, "
+                     "and their sessions and API keys have ended. Your company's records are unchanged.")
+        await self._fetch(principal)
 
     def _service_refused(self, exc: ServiceError) -> None:
         self.error, self.done = exc.message, ""
@@ -293,12 +323,17 @@ def _colleague_row(row: rx.Var) -> rx.Component:
             rx.cond(
                 is_you,
                 rx.text("—", color=MUTED_TEXT),
-                rx.cond(
-                    row.active,
-                    secondary_button("Deactivate", size="1", aria_label="Deactivate " + row.full_name,
-                                     on_click=s.set_colleague_active(row.id, False)),
-                    secondary_button("Activate", size="1", aria_label="Activate " + row.full_name,
-                                     on_click=s.set_colleague_active(row.id, True)),
+                rx.hstack(
+                    rx.cond(
+                        row.active,
+                        secondary_button("Deactivate", size="1", aria_label="Deactivate " + row.full_name,
+                                         on_click=s.set_colleague_active(row.id, False)),
+                        secondary_button("Activate", size="1", aria_label="Activate " + row.full_name,
+                                         on_click=s.set_colleague_active(row.id, True)),
+                    ),
+                    secondary_button("Erase", size="1", aria_label="Erase the personal data of " + row.full_name,
+                                     on_click=s.ask_erase(row.id)),
+                    spacing="2",
                 ),
             ),
         ),
@@ -331,6 +366,28 @@ def _add_colleague_form() -> rx.Component:
     )
 
 
+def _erase_confirmation() -> rx.Component:
+    s = PortalColleaguesState
+    return rx.cond(
+        s.erase_id != "",
+        rx.callout(
+            rx.vstack(
+                rx.text("Erase the personal data of ", rx.text.strong(s.erase_name), "? Their name and email are "
+                        "replaced by a pseudonym everywhere, they can never sign in again, and their sessions and "
+                        "API keys end. Shipments, invoices and request threads stay. This cannot be undone."),
+                rx.hstack(
+                    primary_button("Erase " + s.erase_name, on_click=s.confirm_erase),
+                    secondary_button("Keep them", on_click=s.cancel_erase),
+                    spacing="3",
+                ),
+                spacing="2",
+            ),
+            icon="triangle_alert", color_scheme="red", role="alertdialog", width="100%",
+        ),
+        rx.fragment(),
+    )
+
+
 def _new_password_notice() -> rx.Component:
     return one_time_secret(
         TEMPORARY_PASSWORD_ID, "Temporary password", PortalColleaguesState.password_shown,
@@ -346,6 +403,7 @@ def portal_colleagues() -> rx.Component:
         rx.heading("Colleagues", size="7", as_="h1"),
         rx.link("Back to your account", href=routes.PORTAL_ACCOUNT, color=ACCENT),
         _messages(s.error, s.done),
+        _erase_confirmation(),
         _new_password_notice(),
         rx.cond(
             s.allowed,

@@ -6,7 +6,6 @@ it is looked up inside the admin's own company among customer accounts, so anyon
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,14 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Company, User
+from models import Company, User
 from models.enums import Role
 from portal_app.auth.passwords import hash_password, password_problem
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
 from portal_app.auth.sessions import forget_principals, normalize_email, revoke_user_sessions
-from portal_app.services import clock
+from portal_app.services import audit, clock
 from portal_app.services.errors import (
     Conflict,
     ErrorCode,
@@ -137,13 +136,7 @@ def _clean_locale(locale: str | None) -> str:
 
 
 def _audit(db: Session, principal: Principal, action: str, user: User, before: dict | None, after: dict | None) -> None:
-    db.add(
-        AuditLog(
-            actor_id=principal.user_id, company_id=user.company_id, action=action, entity_type="user",
-            entity_id=str(user.id), before=json.dumps(before) if before is not None else None,
-            after=json.dumps(after) if after is not None else None,
-        )
-    )
+    audit.record(db, principal, action, "user", user.id, user.company_id, before, after)
 
 
 def update_profile(
@@ -309,6 +302,10 @@ def update_company_user(
             "There is no such colleague in your company. Reload the list of colleagues; nothing was changed."
         )
     assert user.id is not None  # a stored row
+    if user.erased_at is not None:
+        raise ValidationFailed("This person's personal data was erased; their account cannot be used again. Add "
+                               "them as a new colleague if they come back. Nothing was changed.",
+                               code=ErrorCode.ALREADY_ERASED)
     new_role = role if role is not None else user.role
     new_active = active if active is not None else user.is_active
     if (new_role, new_active) == (user.role, user.is_active):

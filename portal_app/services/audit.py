@@ -20,17 +20,28 @@ def dumps(value: object) -> str:
 
 
 def record(db: Session, principal: Principal | None, action: str, entity_type: str, entity_id: object,
-           company_id: int | None, before: dict | None, after: dict | None, *, at: datetime | None = None) -> AuditLog:
+           company_id: int | None, before: dict | None, after: dict | None, *, at: datetime | None = None,
+           address: str | None = None) -> AuditLog:
     """Add one audit row to the session (the caller commits it with the change it describes); ``principal`` None
-    is the system (rules, schedules)."""
+    is the system (rules, schedules). The row keeps where the action came from: ``address``, else the principal's
+    (the verified request's client address)."""
     row = AuditLog(
         actor_id=principal.user_id if principal else None, company_id=company_id, action=action,
         entity_type=entity_type, entity_id=str(entity_id)[:40],
         before=dumps(before) if before is not None else None,
         after=dumps(after) if after is not None else None, created_at=at or clock.now(),
+        ip_address=address or (principal.address if principal else None),
     )
     db.add(row)
     return row
+
+
+def exported(db: Session, principal: Principal, what: str, file_format: str, filters: dict | None = None) -> None:
+    """Keep on the audit trail that ``principal`` downloaded ``what`` (a list or report) as a file, and commit."""
+    kept = {str(k)[:40]: str(v)[:100] for k, v in list((filters or {}).items())[:20]}  # what the caller asked for
+    record(db, principal, "export", "export", what, None if principal.is_staff else principal.company_id, None,
+           {"format": file_format, **kept})
+    db.commit()
 
 
 def notify(db: Session, user_ids: Iterable[int | None], kind: str, title: str, body: str | None, link: str,

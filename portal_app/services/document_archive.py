@@ -21,6 +21,7 @@ from models import Document
 from models.enums import DocumentStatus, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.services import audit
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import NotFound
 from portal_app.services.shipments import shipment_record
@@ -86,6 +87,9 @@ def shipment_archive(db: Session, principal: Principal, reference: str) -> Archi
     if not files:
         raise NotFound(f"Shipment {shipment.reference} has no documents to download yet.")
     names = unique_names([name for name, _ in files])
+    audit.record(db, principal, "archive_downloaded", "shipment", shipment.reference, shipment.company_id, None,
+                 {"files": len(files)})
+    db.commit()
     return Archive(f"{shipment.reference}-documents.zip",
                    tuple(ArchiveEntry(name, path) for name, (_, path) in zip(names, files, strict=True)))
 

@@ -25,7 +25,7 @@ from models.enums import DocumentStatus, PortalEventKind, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import clock, exception_rules, notifications
+from portal_app.services import audit, clock, exception_rules, notifications
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
     Conflict,
@@ -429,6 +429,9 @@ def get_document_for_download(db: Session, principal: Principal, document_id: in
             "nothing was changed."
         )
     assert doc.id is not None  # a stored row
+    audit.record(db, principal, "document_downloaded", "document", doc.id, doc.company_id, None,
+                 {"filename": doc.filename})
+    db.commit()
     return Download(doc.id, doc.filename, doc.content_type, doc.size_bytes, doc.sha256, path)
 
 

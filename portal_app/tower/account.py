@@ -7,21 +7,27 @@ from typing import ClassVar
 
 import reflex as rx
 
+from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
+from portal_app.components.sessions_panel import SessionsPanelBase, sessions_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import notification_prefs as prefs
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event
 
 
-class TowerAccountState(NotificationPrefsBase, SessionState):
+class TowerAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState):
     AREA: ClassVar[str] = "tower"
+
+    can_read_audit: bool = False
 
     @page_event()
     async def load(self, principal: Principal) -> None:
         await self._load_preferences(principal)
+        await self._load_sessions(principal)
+        self.can_read_audit = principal.can(Permission.MANAGE_USERS)
 
 
 @area_page("tower", routes.TOWER_ACCOUNT, "Your account", TowerAccountState.load)
@@ -41,9 +47,13 @@ def tower_account() -> rx.Component:
             rx.hstack(
                 rx.link("Change password", href=routes.TOWER_PASSWORD, color=ACCENT, weight="medium"),
                 rx.link("Your notifications", href=routes.TOWER_NOTIFICATIONS, color=ACCENT, weight="medium"),
+                rx.cond(TowerAccountState.can_read_audit,
+                        rx.link("Audit trail", href=routes.TOWER_AUDIT, color=ACCENT, weight="medium"),
+                        rx.fragment()),
                 spacing="5",
             ),
         ),
+        sessions_section(TowerAccountState),
         spacing="6",
         width="100%",
     )

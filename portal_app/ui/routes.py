@@ -33,6 +33,7 @@ PORTAL_REQUEST_NEW = "/portal/requests/new"
 PORTAL_NOTIFICATIONS = "/portal/notifications"
 PORTAL_ACCOUNT = "/portal/account"
 PORTAL_COLLEAGUES = "/portal/account/users"
+PORTAL_AUDIT = "/portal/account/audit"
 PORTAL_PASSWORD = "/portal/password"
 
 # The ops tower.
@@ -60,6 +61,7 @@ TOWER_CONFIG_REQUESTS = "/tower/config/requests"
 TOWER_CONFIG_INVOICING = "/tower/config/invoicing"
 TOWER_NOTIFICATIONS = "/tower/notifications"
 TOWER_ACCOUNT = "/tower/account"
+TOWER_AUDIT = "/tower/audit"
 TOWER_PASSWORD = "/tower/password"
 
 # Menu entries some staff roles may not open, with the permission they need (the page refuses them anyway; the

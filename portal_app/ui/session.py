@@ -10,6 +10,7 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -156,7 +157,7 @@ class SessionState(rx.State):
             principal = await asyncio.to_thread(_resolve, token)
             if principal is not None and token:
                 remember_principal(token, principal)
-        return principal
+        return replace(principal, address=self.router.session.client_ip) if principal is not None else None
 
     async def _load_branding(self) -> None:
         brand = branding.fresh_cached() or await asyncio.to_thread(_load_branding)
