@@ -423,11 +423,13 @@ def statement_sheets(db: Session, principal: Principal, as_of: date | None = Non
         "Aging",
         ["Currency", *BUCKET_LABELS.values(), "Total"],
         [[c.currency, *(c.buckets[k] for k in BUCKET_KEYS), c.total] for c in st.currencies],
+        principal.timezone,
     )
     invoices = Sheet.of(
         "Open invoices",
         EXPORT_INVOICE_COLUMNS,
         (replace(inv, bucket=BUCKET_LABELS[inv.bucket]) for inv in st.invoices),
+        timezone=principal.timezone,
     )
     return aging, invoices
 
