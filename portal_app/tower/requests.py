@@ -222,7 +222,7 @@ class TowerRequestsState(SortedListMixin, StaffDirectoryMixin, PagedQueueBase, S
         self.page, self.notice = 1, ""
         self._use(filters)
         await self._fetch(principal)
-        return self._show_address() if self.sort else None
+        return self._show_address()  # back to the first page: the address says so
 
     @page_event("tower")
     async def apply_filters(self, principal: Principal, form: dict) -> Any:
