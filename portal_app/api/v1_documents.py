@@ -49,10 +49,13 @@ def list_documents(
     shipment: Annotated[str | None, Query(max_length=20, description="A shipment reference")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
+    sort: Annotated[str, Query(max_length=20, description=", ".join(svc.LIST_SORTS.keys))] = "-uploaded",
 ) -> PageOut[svc.DocumentRow]:
-    """The caller's documents across shipments, newest first."""
+    """The caller's documents across shipments, newest first unless ``sort`` says otherwise (``-key``:
+    descending)."""
     result = svc.list_documents(
-        db, principal, shipment_reference=shipment, status=status, doc_type=doc_type, page=page, page_size=page_size
+        db, principal, shipment_reference=shipment, status=status, doc_type=doc_type, page=page, page_size=page_size,
+        sort=sort,
     )
     return PageOut.of(result)
 

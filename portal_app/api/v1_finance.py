@@ -55,9 +55,12 @@ def list_invoices(
                  Query(max_length=40, description="Start of an invoice number or shipment reference")] = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
+    sort: Annotated[str, Query(max_length=20, description=", ".join(svc.LIST_SORTS.keys))] = "-issued",
 ) -> PageOut[svc.InvoiceRow]:
+    """The caller's invoices, the newest issue date first unless ``sort`` says otherwise (``-key``: descending)."""
     return PageOut.of(svc.list_invoices(
-        db, principal, status=status, shipment_reference=shipment, search=q, page=page, page_size=page_size
+        db, principal, status=status, shipment_reference=shipment, search=q, page=page, page_size=page_size,
+        sort=sort,
     ))
 
 

@@ -101,13 +101,14 @@ def list_exceptions(
     breaching_within_hours: WithinHours | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
+    sort: Annotated[str, Query(max_length=20, description=", ".join(exc_svc.LIST_SORTS.keys))] = "sla",
 ) -> PageOut[exc_svc.ExceptionRow]:
-    """The exception queue, the nearest SLA first."""
+    """The exception queue, the nearest SLA first unless ``sort`` says otherwise (``-key``: descending)."""
     filters = exc_svc.ExceptionFilters(status=status, kind=kind, severity=severity, owner_id=owner_id,
                                        team_id=team_id, shipment_reference=shipment, company_id=company_id,
                                        breached=breached, breaching_within_hours=breaching_within_hours,
                                        unassigned=unassigned)
-    return PageOut.of(exc_svc.list_exceptions(db, principal, filters, page=page, page_size=page_size))
+    return PageOut.of(exc_svc.list_exceptions(db, principal, filters, page=page, page_size=page_size, sort=sort))
 
 
 @router.post("/exceptions", response_model=exc_svc.ExceptionDetail, status_code=201, responses=Errors)
@@ -164,12 +165,15 @@ def reopen_exception(exception_id: Id, body: ReopenIn, principal: Caller, db: Db
 
 # ----------------------------------------------------------------------------------------------- tasks
 
+# A column order (``-key``: descending); without one, overdue first, then the nearest due time.
+TaskSort = Annotated[str | None, Query(max_length=20, description=", ".join(task_svc.LIST_SORTS.keys))]
+
 
 @router.get("/tasks/mine", response_model=PageOut[task_svc.TaskRow], responses=Errors)
 def my_queue(principal: Caller, db: Db, status: str = "active", page: PageNo = 1,
-             page_size: PageSize = 25) -> PageOut[task_svc.TaskRow]:
-    """My queue: tasks assigned to me and my team's untaken tasks, overdue first."""
-    return PageOut.of(task_svc.my_queue(db, principal, status=status, page=page, page_size=page_size))
+             page_size: PageSize = 25, sort: TaskSort = None) -> PageOut[task_svc.TaskRow]:
+    """My queue: tasks assigned to me and my team's untaken tasks, overdue first unless ``sort`` says otherwise."""
+    return PageOut.of(task_svc.my_queue(db, principal, status=status, page=page, page_size=page_size, sort=sort))
 
 
 @router.get("/tasks", response_model=PageOut[task_svc.TaskRow], responses=Errors)
@@ -184,10 +188,11 @@ def list_tasks(
     overdue: bool | None = None,
     page: PageNo = 1,
     page_size: PageSize = 25,
+    sort: TaskSort = None,
 ) -> PageOut[task_svc.TaskRow]:
     filters = task_svc.TaskFilters(status=status, assignee_id=assignee_id, team_id=team_id,
                                    shipment_reference=shipment, exception_id=exception_id, overdue=overdue)
-    return PageOut.of(task_svc.list_tasks(db, principal, filters, page=page, page_size=page_size))
+    return PageOut.of(task_svc.list_tasks(db, principal, filters, page=page, page_size=page_size, sort=sort))
 
 
 @router.post("/tasks", response_model=task_svc.TaskRow, status_code=201, responses=Errors)

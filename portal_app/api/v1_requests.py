@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError
@@ -100,20 +100,25 @@ class CannedIn(Body):
     category: str | None = Field(None, max_length=40)
 
 
+# A column order (``-key``: descending); without one, each list keeps its own order.
+RequestSort = Annotated[str | None, Query(max_length=20, description=", ".join(svc.LIST_SORTS.keys))]
+
+
 @router.get("/requests", response_model=BarePage[svc.RequestRow], responses=_ERRORS)
 def list_requests(principal: Caller, db: Db, status: str = "active", category: str | None = None,
                   priority: str | None = None, team_id: Id | None = None, assignee_id: Id | None = None,
                   unassigned: bool = False, breached: bool = False,
                   breaching_within_hours: WithinHours | None = None,
                   company_id: Id | None = None, q: str | None = None,
-                  page: PageNo = 1, page_size: PageSize = 25) -> BarePage[svc.RequestRow]:
-    """Customers: their company's requests, latest activity first. Staff: the queue, nearest SLA first; the
-    staff-only filters (team, assignee, unassigned, breached, breaching within N hours, company) are ignored for
-    customers."""
+                  page: PageNo = 1, page_size: PageSize = 25,
+                  sort: RequestSort = None) -> BarePage[svc.RequestRow]:
+    """Customers: their company's requests, latest activity first. Staff: the queue, nearest SLA first. ``sort``
+    orders either by one column instead (``-key``: descending). The staff-only filters (team, assignee,
+    unassigned, breached, breaching within N hours, company) are ignored for customers."""
     filters = svc.RequestFilters(status=status, category=category, priority=priority, team_id=team_id,
                                  assignee_id=assignee_id, unassigned=unassigned, breached=breached,
                                  breaching_within_hours=breaching_within_hours, company_id=company_id, search=q)
-    return BarePage.of(svc.list_requests(db, principal, filters, page=page, page_size=page_size))
+    return BarePage.of(svc.list_requests(db, principal, filters, page=page, page_size=page_size, sort=sort))
 
 
 @router.post("/requests", status_code=201, response_model=svc.RequestDetail, responses=_ERRORS)

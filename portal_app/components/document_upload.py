@@ -9,6 +9,7 @@ authenticated API route ``/api/v1/documents/{id}/download``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -221,8 +222,10 @@ def document_status_badge(status: rx.Var) -> rx.Component:
     )
 
 
-def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool) -> rx.Component:
-    """Document versions with a download link each (the link goes to the authenticated API route)."""
+def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool,
+                    header: Callable[[str], rx.Component] | None = None) -> rx.Component:
+    """Document versions with a download link each (the link goes to the authenticated API route). ``header``
+    draws a column's header cell (a sortable list's); by default a plain one."""
     headers = (["Shipment"] if show_shipment else []) + ["Type", "Version", "File", "Status", "Uploaded", "Download"]
 
     def row(r: rx.Var) -> rx.Component:
@@ -244,7 +247,8 @@ def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool) -> rx.Co
 
     return rx.table.root(
         table_caption(caption),
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+        rx.table.header(rx.table.row(*[header(h) if header else rx.table.column_header_cell(h, scope="col")
+                                       for h in headers])),
         rx.table.body(rx.foreach(rows, row)),
         variant="surface",
         width="100%",

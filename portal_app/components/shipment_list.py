@@ -3,13 +3,12 @@
 Filtering, sorting and paging run in the database; state holds one page of small typed rows (``ShipmentLine``).
 The current filters live in the URL's query-string form (``params``), so links, saved views and exports share one
 format; with the sort and the page they are written back into the address bar after every change
-(``history.replaceState``: no navigation), so a reload, Back from a shipment and a shared link show the same list.
-Sortable column headers are buttons inside ``th`` elements that carry ``aria-sort``.
+(``components/sortable.py``, as every sortable list does), so a reload, Back from a shipment and a shared link show
+the same list. Sortable column headers are buttons inside ``th`` elements that carry ``aria-sort``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode
@@ -25,6 +24,7 @@ from portal_app.components.formatting import (
     shipment_row_view,
     status_label,
 )
+from portal_app.components.sortable import SortedListMixin, sort_header
 from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
@@ -54,11 +54,6 @@ DEFAULT_SORT = "updated"
 SORTABLE: dict[str, str] = {"Reference": "reference", "Arrival": "eta"}
 
 
-def _one(raw: dict[str, list[str]], key: str) -> str:
-    values = raw.get(key) or [""]
-    return str(values[0]).strip()[:20]
-
-
 @dataclass(frozen=True)
 class SavedViewLine:
     """A saved view offered above the list: its id (names which one was picked) and name."""
@@ -67,12 +62,14 @@ class SavedViewLine:
     name: str
 
 
-class ShipmentListBase(rx.State, mixin=True):
+class ShipmentListBase(SortedListMixin, mixin=True):
     """Shared by the portal and tower lists; each concrete state sets ``AREA``. The tower's board widens the
     filters (``PARAMS``, ``_filters_from``) and the rows (``_query``)."""
 
     AREA: ClassVar[str] = "portal"
     PARAMS: ClassVar[tuple[str, ...]] = svc.FILTER_PARAMS
+    SORTS: ClassVar[tuple[str, ...]] = tuple(SORTABLE.values())
+    DEFAULT_SORT: ClassVar[str] = DEFAULT_SORT
 
     rows: list[ShipmentLine] = []
     total: int = 0
@@ -98,35 +95,20 @@ class ShipmentListBase(rx.State, mixin=True):
     async def load(self, principal: Principal) -> None:
         raw = parse_qs(self.router.url.query)
         self.notice = ""
-        self.sort = _one(raw, "sort") if _one(raw, "sort") in svc.SORTS else DEFAULT_SORT
-        page = _one(raw, "page")
-        self.page = min(int(page), 10_000) if page.isdigit() and int(page) >= 1 else 1
+        self._read_address(raw)
         query = {k: v for k, v in raw.items() if k in self.PARAMS}
         await self._prepare(principal)
         await self._use_params(principal, query, keep_page=True)
         await self._load_views(principal)
 
-    def address(self) -> str:
-        """The list's address for the current filters, sort and page (what the address bar shows)."""
-        extra = {"sort": self.sort if self.sort != DEFAULT_SORT else "",
-                 "page": str(self.page) if self.page > 1 else ""}
-        query = urlencode({**self.params, **{k: v for k, v in extra.items() if v}})
-        path = routes.in_area(self.AREA, routes.PORTAL_SHIPMENTS, routes.TOWER_SHIPMENTS)
-        return f"{path}?{query}" if query else path
+    def _sort_choices(self) -> set[str]:
+        return set(svc.SORTS)  # the headers' and the service's other orders (a saved link may use "-updated")
 
-    def _show_address(self) -> Any:
-        """Write the address into the bar without navigating (the router's own history state is kept)."""
-        return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(self.address())})")
+    def _list_path(self) -> str:
+        return routes.in_area(self.AREA, routes.PORTAL_SHIPMENTS, routes.TOWER_SHIPMENTS)
 
-    @page_event()
-    async def sort_by(self, principal: Principal, key: str) -> Any:
-        """A header was chosen: its order ascending, or descending when it already was ascending."""
-        if key not in SORTABLE.values():
-            return None
-        self.sort = f"-{key}" if self.sort == key else key
-        self.page = 1
-        await self._fetch(principal)
-        return self._show_address()
+    def _list_params(self) -> dict[str, str]:
+        return dict(self.params)
 
     async def _prepare(self, principal: Principal) -> None:
         """What a page loads once before its first rows (the board: its pickers)."""
@@ -354,18 +336,8 @@ def _row(row: rx.Var, show_company: bool) -> rx.Component:
     return table_row(ReactRouterLink.create(row.reference, to=row.href, class_name="row-link"), *cells)
 
 
-def _header(state: type[ShipmentListBase], label: str) -> str | rx.Component:
-    """A column header; a sortable one is a button that says its order to screen readers (``aria-sort``)."""
-    key = SORTABLE.get(label)
-    if key is None:
-        return label
-    order = rx.cond(state.sort == key, "ascending", rx.cond(state.sort == f"-{key}", "descending", "none"))
-    arrow = rx.cond(state.sort == key, " ▲", rx.cond(state.sort == f"-{key}", " ▼", ""))
-    return rx.el.th(
-        rx.el.button(label, arrow, type="button", on_click=state.sort_by(key), class_name="sort-button",
-                     aria_label=f"Sort by {label.lower()}"),
-        scope="col", aria_sort=order,
-    )
+def _header(state: type[ShipmentListBase], label: str) -> rx.Component:
+    return sort_header(state, label, SORTABLE.get(label))
 
 
 def shipments_table(state: type[ShipmentListBase], *, show_company: bool, heading: str) -> rx.Component:

@@ -2,7 +2,9 @@
 
 ``PagedQueueBase`` holds one page of small typed rows and pages through a service's ``Page``; a concrete state
 declares ``rows: list[ItsLine]`` (a frozen dataclass of display strings, a field per column) and implements
-``_query()`` (the service call) and ``_row(item)`` (the DTO as its line). The widgets give
+``_query()`` (the service call) and ``_row(item)`` (the DTO as its line). A queue with sortable headers also
+mixes in ``components/sortable.SortedListMixin`` (before this base) and passes ``(label, sort key)`` headers to
+``queue_table``; its sort and page are then kept in the address after every move. The widgets give
 every field a visible label, an error line tied to it (``aria-describedby``) and the result announced in a
 status or alert region.
 """
@@ -16,6 +18,7 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.sortable import sort_header
 from portal_app.components.ui import (
     ACCENT,
     BUTTON_STYLE,
@@ -98,7 +101,12 @@ class PagedQueueBase(rx.State, mixin=True):
             self.error = exc.message
 
     def _start(self, principal) -> None:  # noqa: ANN001
-        """What a page sets on load besides the paging (filters from the URL, what the role may do)."""
+        """What a page sets on load besides the paging (filters, sort and page from the URL, what the role may
+        do)."""
+
+    def _moved(self) -> Any:
+        """What a move through the list (a page, a filter) sends back; a sortable queue: its address."""
+        return None
 
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         """What a page reads on load before its first page of rows (pickers' options, the viewer's zone)."""
@@ -111,10 +119,11 @@ class PagedQueueBase(rx.State, mixin=True):
         await self._fetch(principal)
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         self.selected, self.field_errors = "", {}
         await self._fetch(principal)
+        return self._moved()
 
     @page_event()
     async def select_row(self, principal: Principal, key: str) -> None:
@@ -247,15 +256,18 @@ def button_link(text: str, href: str) -> rx.Component:
                           "_hover": {"background_color": "#084685"}})
 
 
-def queue_table(state: type[PagedQueueBase], caption: str, headers: list[str], row: Callable[[rx.Var], rx.Component],
-                empty: str) -> rx.Component:
-    """The page of rows as a table named ``caption`` (or ``empty`` when there are none), and the pager."""
+def queue_table(state: type[PagedQueueBase], caption: str, headers: list[str] | list[tuple[str, str | None]],
+                row: Callable[[rx.Var], rx.Component], empty: str) -> rx.Component:
+    """The page of rows as a table named ``caption`` (or ``empty`` when there are none), and the pager. Headers
+    given as ``(label, sort key or None)`` are sortable (the state mixes in ``SortedListMixin``)."""
+    cells = [sort_header(state, *h, rx.table.column_header_cell) if isinstance(h, tuple)
+             else rx.table.column_header_cell(h, scope="col") for h in headers]
     return rx.fragment(
         rx.cond(
             state.rows.length() > 0,
             rx.table.root(
                 table_caption(caption),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
+                rx.table.header(rx.table.row(*cells)),
                 rx.table.body(rx.foreach(state.rows, row)),
                 variant="surface",
                 width="100%",

@@ -1,10 +1,11 @@
-"""Portal: the company's documents across shipments, filtered by status, one page at a time; and the documents we
-still need from the customer (``?status=missing``: the list the home page's figure opens)."""
+"""Portal: the company's documents across shipments, filtered by status and sorted by a column header, one page at
+a time, with the status, sort and page in the address (``components/sortable.py``); and the documents we still
+need from the customer (``?status=missing``: the list the home page's figure opens, in its own order)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -14,6 +15,7 @@ from portal_app.auth.principal import Principal
 from portal_app.components.document_upload import DocumentLine, document_line, documents_table
 from portal_app.components.formatting import fmt_date
 from portal_app.components.layout import area_page
+from portal_app.components.sortable import SortedListMixin, first, sort_header
 from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager, table_caption
 from portal_app.services import documents as docs
 from portal_app.services import documents_owed as owed
@@ -23,6 +25,10 @@ from portal_app.ui.session import SessionState, page_event, run_db
 
 PAGE_SIZE = 25
 MISSING = "missing"
+DEFAULT_SORT = "-uploaded"  # the newest first
+# Column header -> the service's sort key (``documents.LIST_SORTS``; "-key" descending).
+SORTABLE: dict[str, str] = {"Shipment": "shipment", "Type": "type", "File": "file", "Status": "status",
+                            "Uploaded": "uploaded"}
 STATUS_CHOICES: list[tuple[str, str]] = [
     (docs.CURRENT, "Current versions"), (MISSING, "Still needed from you"), ("all", "All versions"),
 ] + [(s.value, s.value.capitalize()) for s in DocumentStatus]
@@ -44,8 +50,10 @@ def missing_line(row: owed.MissingDocument) -> MissingLine:
                        document=row.doc_type_name, due=fmt_date(row.due_date) if row.due_date else "Before departure")
 
 
-class PortalDocumentsState(SessionState):
+class PortalDocumentsState(SortedListMixin, SessionState):
     AREA: ClassVar[str] = "portal"
+    SORTS: ClassVar[tuple[str, ...]] = tuple(SORTABLE.values())
+    DEFAULT_SORT: ClassVar[str] = DEFAULT_SORT
 
     rows: list[DocumentLine] = []
     missing: list[MissingLine] = []
@@ -53,26 +61,36 @@ class PortalDocumentsState(SessionState):
     page: int = 1
     pages: int = 1
     status: str = docs.CURRENT
+    sort: str = DEFAULT_SORT
     error: str = ""
     loading: bool = False
 
-    @page_event()
-    async def load(self, principal: Principal) -> None:
-        wanted = (parse_qs(self.router.url.query).get("status") or [docs.CURRENT])[0]
-        self.status = wanted if wanted in dict(STATUS_CHOICES) else docs.CURRENT
-        self.page = 1
-        await self._fetch(principal)
+    def _list_path(self) -> str:
+        return routes.PORTAL_DOCUMENTS
+
+    def _list_params(self) -> dict[str, str]:
+        return {"status": self.status if self.status != docs.CURRENT else ""}
 
     @page_event()
-    async def filter_status(self, principal: Principal, value: str) -> None:
+    async def load(self, principal: Principal) -> None:
+        raw = parse_qs(self.router.url.query)
+        wanted = first(raw, "status")
+        self.status = wanted if wanted in dict(STATUS_CHOICES) else docs.CURRENT
+        self._read_address(raw)
+        await self._fetch_kept_page(principal)
+
+    @page_event()
+    async def filter_status(self, principal: Principal, value: str) -> Any:
         self.status = value if value in dict(STATUS_CHOICES) else docs.CURRENT
         self.page = 1
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
+        return self._show_address()
 
     async def _fetch(self, principal: Principal) -> None:
         self.loading = True
@@ -83,7 +101,7 @@ class PortalDocumentsState(SessionState):
                 self.total, self.pages = needed.total, needed.pages
             else:
                 result = await run_db(docs.list_documents, principal, status=self.status, page=self.page,
-                                      page_size=PAGE_SIZE)
+                                      page_size=PAGE_SIZE, sort=self.sort)
                 self.rows, self.missing = [document_line(r, self.AREA) for r in result.rows], []
                 self.total, self.pages = result.total, result.pages
         finally:
@@ -132,8 +150,9 @@ def portal_documents() -> rx.Component:
         rx.cond(state.error != "", error_callout(state.error), rx.fragment()),
         rx.text(state.total, " documents", rx.cond(state.loading, " · loading…", ""), color=MUTED_TEXT, role="status",
                 data_testid="document-count"),
-        rx.cond(state.status == MISSING, _missing_table(), documents_table(state.rows, "Your documents",
-                                                                           show_shipment=True)),
+        rx.cond(state.status == MISSING, _missing_table(),
+                documents_table(state.rows, "Your documents", show_shipment=True,
+                                header=lambda h: sort_header(state, h, SORTABLE.get(h), rx.table.column_header_cell))),
         rx.cond(state.total == 0,
                 rx.text(rx.cond(state.status == MISSING, "Nothing is missing: we have every document we need.",
                                 "No documents with this status."), color=MUTED_TEXT),

@@ -20,6 +20,7 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.layout import area_page
+from portal_app.components.sortable import SortedListMixin, first, sort_headers
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
@@ -56,6 +57,12 @@ STATUS_WORDS = {
 }
 BOOKING_FIELDS = ("shipper_name", "consignee_name", "cargo_description", "shipper_address", "consignee_address",
                   "notify_party", "customer_reference")
+
+# The list's columns and the service's sort key of each sortable one (``quotes.LIST_SORTS``).
+LIST_HEADERS: list[tuple[str, str | None]] = [("Quote", "reference"), ("Status", None), ("Mode", None),
+                                              ("Route", None), ("Ready", "ready"), ("Options", None),
+                                              ("Best price", None), ("PDF", None)]
+
 
 def pdf_url(reference: str) -> str:
     return f"/api/v1/quote-requests/{reference}/pdf"
@@ -149,37 +156,54 @@ def charge_view(c: svc.OptionChargeView, currency: str) -> ChargeLine:
                       amount=display.money(c.amount, currency))
 
 
-class PortalQuotesState(SessionState):
+class PortalQuotesState(SortedListMixin, SessionState):
+    """The quote list; its status, sort and page live in the address (``components/sortable.py``)."""
+
     AREA: ClassVar[str] = "portal"
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in LIST_HEADERS if key)
+    DEFAULT_SORT: ClassVar[str] = "updated"  # the latest change first
 
     rows: list[QuoteListRow] = []
     status: str = "all"
+    sort: str = "updated"
     page: int = 1
     pages: int = 1
     total: int = 0
     error: str = ""
 
-    @page_event()
-    async def load(self, principal: Principal) -> None:
-        chosen = (parse_qs(self.router.url.query).get("status") or ["all"])[0]
-        self.status = chosen if chosen in dict(STATUS_CHOICES) else "all"
-        self.page = 1
-        await self._fetch(principal)
+    def _sort_choices(self) -> set[str]:
+        return set(svc.LIST_SORTS)
+
+    def _list_path(self) -> str:
+        return routes.PORTAL_QUOTES
+
+    def _list_params(self) -> dict[str, str]:
+        return {"status": self.status if self.status != "all" else ""}
 
     @page_event()
-    async def choose_status(self, principal: Principal, value: str) -> None:
+    async def load(self, principal: Principal) -> None:
+        raw = parse_qs(self.router.url.query)
+        chosen = first(raw, "status")
+        self.status = chosen if chosen in dict(STATUS_CHOICES) else "all"
+        self._read_address(raw)
+        await self._fetch_kept_page(principal)
+
+    @page_event()
+    async def choose_status(self, principal: Principal, value: str) -> Any:
         self.status = value if value in dict(STATUS_CHOICES) else "all"
         self.page = 1
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
+        return self._show_address()
 
     async def _fetch(self, principal: Principal) -> None:
         result = await run_db(svc.list_quotes, principal, status=None if self.status == "all" else self.status,
-                              page=self.page, page_size=PAGE_SIZE)
+                              page=self.page, page_size=PAGE_SIZE, sort=self.sort)
         self.error = ""
         self.rows = [quote_row_view(r) for r in result.rows]
         self.total, self.pages = result.total, result.pages
@@ -332,8 +356,7 @@ def portal_quotes() -> rx.Component:
             L.rows.length() > 0,
             rx.table.root(
                 table_caption("Your quote requests"),
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in (
-                    "Quote", "Status", "Mode", "Route", "Ready", "Options", "Best price", "PDF")])),
+                rx.table.header(rx.table.row(*sort_headers(L, LIST_HEADERS, rx.table.column_header_cell))),
                 rx.table.body(rx.foreach(L.rows, _list_row)),
                 variant="surface", width="100%",
             ),

@@ -1,10 +1,11 @@
 """Portal: the company's requests (``/portal/requests``): everyone in the company sees them and who raised each,
-filtered by status and category or found by reference, subject or shipment; newest activity first."""
+filtered by status and category or found by reference, subject or shipment; newest activity first, or sorted by a
+column header. Filters, sort and page live in the address (``components/sortable.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -12,14 +13,15 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
+from portal_app.components.sortable import SortedListMixin, first, sort_headers
 from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
-    data_table,
     error_callout,
     pager,
     primary_button,
+    table_caption,
 )
 from portal_app.components.work_queue import button_link
 from portal_app.services import requests as svc
@@ -31,6 +33,11 @@ from portal_app.ui.session import SessionState, page_event, run_db
 PAGE_SIZE = 25
 STATUS_CHOICES = [("active", "Open and waiting"), ("all", "All"), *svc.STATUS_LABELS.items()]
 CATEGORY_CHOICES = [("", "Any category"), *svc.CATEGORY_LABELS.items()]
+DEFAULT_SORT = "-updated"  # the newest activity first
+# The table's columns and the service's sort key of each sortable one (``requests.LIST_SORTS``).
+HEADERS: list[tuple[str, str | None]] = [("Request", "reference"), ("Subject", "subject"), ("Category", None),
+                                         ("Status", "status"), ("About", None), ("Raised by", None),
+                                         ("Last activity", "updated")]
 
 
 @dataclass(frozen=True)
@@ -55,44 +62,59 @@ def request_row_view(r: svc.RequestRow) -> RequestListRow:
     )
 
 
-class PortalRequestsState(SessionState):
+class PortalRequestsState(SortedListMixin, SessionState):
     AREA: ClassVar[str] = "portal"
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in HEADERS if key)
+    DEFAULT_SORT: ClassVar[str] = DEFAULT_SORT
 
     rows: list[RequestListRow] = []
     status: str = "active"
     category: str = ""
     search: str = ""
+    sort: str = DEFAULT_SORT
     page: int = 1
     pages: int = 1
     total: int = 0
     error: str = ""
 
+    def _list_path(self) -> str:
+        return routes.PORTAL_REQUESTS
+
+    def _list_params(self) -> dict[str, str]:
+        return {"status": self.status if self.status != "active" else "", "category": self.category,
+                "q": self.search}
+
+    def _use_filters(self, raw: dict[str, Any]) -> None:
+        """The filters from the address or the form; values the list does not offer fall back to the defaults."""
+        status, category = first(raw, "status", 24), first(raw, "category", 24)
+        self.status = status if status in dict(STATUS_CHOICES) else "active"
+        self.category = category if category in svc.CATEGORY_LABELS else ""
+        self.search = first(raw, "q", 100)
+
     @page_event()
     async def load(self, principal: Principal) -> None:
         query = parse_qs(self.router.url.query)
-        status = (query.get("status") or ["active"])[0]
-        category = (query.get("category") or [""])[0]
-        self.status = status if status in dict(STATUS_CHOICES) else "active"
-        self.category = category if category in svc.CATEGORY_LABELS else ""
-        self.search, self.page = (query.get("q") or [""])[0][:100], 1
-        await self._fetch(principal)
+        self._use_filters(query)
+        self._read_address(query)
+        await self._fetch_kept_page(principal)
 
     @page_event()
-    async def apply(self, principal: Principal, form: dict) -> None:
-        status, category = str(form.get("status", "active")), str(form.get("category", ""))
-        self.status = status if status in dict(STATUS_CHOICES) else "active"
-        self.category = category if category in svc.CATEGORY_LABELS else ""
-        self.search, self.page = str(form.get("q", "")).strip()[:100], 1
+    async def apply(self, principal: Principal, form: dict) -> Any:
+        self._use_filters(form)
+        self.page = 1
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
+        return self._show_address()
 
     async def _fetch(self, principal: Principal) -> None:
         filters = svc.RequestFilters(status=self.status, category=self.category or None, search=self.search or None)
-        result = await run_db(svc.list_requests, principal, filters, page=self.page, page_size=PAGE_SIZE)
+        result = await run_db(svc.list_requests, principal, filters, page=self.page, page_size=PAGE_SIZE,
+                              sort=self.sort)
         self.error = ""
         self.rows = [request_row_view(r) for r in result.rows]
         self.total, self.pages = result.total, result.pages
@@ -145,8 +167,12 @@ def portal_requests() -> rx.Component:
         rx.text(S.total, " requests", color=MUTED_TEXT, role="status"),
         rx.cond(
             S.rows.length() > 0,
-            data_table("Your company's requests", ["Request", "Subject", "Category", "Status", "About",
-                                                   "Raised by", "Last activity"], S.rows, _row),
+            rx.table.root(
+                table_caption("Your company's requests"),
+                rx.table.header(rx.table.row(*sort_headers(S, HEADERS, rx.table.column_header_cell))),
+                rx.table.body(rx.foreach(S.rows, _row)),
+                size="1", width="100%",
+            ),
             rx.text("No requests here. Select New request to ask our team something.", color=MUTED_TEXT),
         ),
         pager(S),

@@ -10,7 +10,9 @@
 
 The reader is the verified principal of the page event being handled (:func:`reading_as`, set by
 ``ui/session.page_event``); outside an event (notices written for someone else, exports, PDFs) callers pass the
-zone and locale. Stored texts that others read later (a customer update, an email) name the place's zone.
+zone and locale: a PDF is written for the principal who downloads it (:func:`reader_of`). Spreadsheets keep times
+machine-readable: ISO 8601 with the offset of the reader's zone, the zone named in the column's header
+(``services/spreadsheets.py``). Stored texts that others read later (a customer update, an email) name the place's zone.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ def reading_as(reader: Reader) -> Iterator[None]:
         yield
     finally:
         _reader.reset(token)
+
+
+def reader_of(principal: object) -> Reader:
+    """The reader a principal is (its account's ``timezone`` and ``locale``)."""
+    return Reader(getattr(principal, "timezone", None) or DEFAULT_ZONE, getattr(principal, "locale", None)
+                  or DEFAULT_LOCALE)
 
 
 def read_for(reader: Reader) -> None:
@@ -129,6 +137,13 @@ def money(amount: Decimal | int | float, currency: str, reader: Reader | None = 
         pattern = "¤¤ " + pattern[2:]
     text = format_currency(Decimal(str(amount)), currency, format=pattern, locale=locale, currency_digits=True)
     return text.replace("\xa0", " ")
+
+
+def amount(value: Decimal | int | float, currency: str, reader: Reader | None = None) -> str:
+    """An amount in the currency's decimals (ISO 4217) and the reader's language, without the code, for a column
+    under a heading that names the currency: "1,234.50", German "1.234,50", "1,235" for JPY."""
+    return format_currency(Decimal(str(value)), currency, format="#,##0.00", currency_digits=True,
+                           locale=_locale((reader or current()).locale))
 
 
 def number(value: Decimal | int | float, reader: Reader | None = None) -> str:

@@ -35,6 +35,7 @@ from portal_app.services.errors import (
 )
 from portal_app.services.paging import Page, PageOut, check_paging
 from portal_app.services.shipments import shipment_record
+from portal_app.services.sorting import SortKeys
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ MAX_UPLOAD_ENV = "PORTAL_MAX_UPLOAD_MB"
 DEFAULT_MAX_UPLOAD_MB = 25
 MAX_PAGE_SIZE = 200
 CURRENT = "current"  # list filter: every status except superseded
+# The document list's orders (``-key`` descending); the default "-uploaded" is the newest first.
+LIST_SORTS = SortKeys({"shipment": col(Shipment.reference), "type": col(Document.doc_type),
+                       "file": col(Document.filename), "status": col(Document.status),
+                       "uploaded": col(Document.created_at)}, col(Document.id))
 NOTHING_STORED = "Nothing was stored."
 ATTACHMENT_TYPE = "request_attachment"  # a file attached to a request message, under no shipment
 
@@ -377,8 +382,10 @@ def list_documents(
     doc_type: str | None = None,
     page: int = 1,
     page_size: int = 25,
+    sort: str = "-uploaded",
 ) -> Page:
-    """One page of the documents the principal may see, newest first. ``status`` may be "current" (not superseded)."""
+    """One page of the documents the principal may see, newest first unless ``sort`` (``LIST_SORTS``) says
+    otherwise. ``status`` may be "current" (not superseded)."""
     principal.require(Permission.VIEW_SHIPMENTS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
     clauses = [company_filter(col(Document.company_id), principal), _visible(principal)]
@@ -394,12 +401,13 @@ def list_documents(
             raise ValidationFailed(f"Unknown document status {status!r}. Use one of: {allowed}.")
     if doc_type:
         clauses.append(col(Document.doc_type) == _check_doc_type(doc_type))
+    order = LIST_SORTS.order(sort)
     total = db.exec(select(sa.func.count()).select_from(Document).where(*clauses)).one()
     found = db.exec(
         select(Document, Shipment.reference)
         .join(Shipment, col(Shipment.id) == col(Document.shipment_id))
         .where(*clauses)
-        .order_by(col(Document.created_at).desc(), col(Document.id).desc())
+        .order_by(*order)
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()

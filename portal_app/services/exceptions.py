@@ -32,6 +32,7 @@ from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.exception_rules import OPEN_STATUSES, SINGLE_CAUSE_KEYS, SUBJECT, open_key
 from portal_app.services.inputs import Body, Id
 from portal_app.services.paging import Page, check_paging
+from portal_app.services.sorting import SortKeys
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100
@@ -226,16 +227,26 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
+# Severity sorts by weight (low first ascending, critical first descending), not by its word.
+_SEVERITY_RANK = sa.case({s: i for i, s in enumerate(SEVERITIES)}, value=col(OpsException.severity), else_=1)
+# The queue's orders (``-key`` descending); "sla" (the nearest SLA first, none last) is the queue's default.
+LIST_SORTS = SortKeys({"id": col(OpsException.id), "shipment": col(Shipment.reference),
+                       "kind": col(OpsException.kind), "severity": _SEVERITY_RANK,
+                       "opened": col(OpsException.created_at), "sla": col(OpsException.sla_due_at)},
+                      col(OpsException.id), nullable=frozenset({"shipment", "sla"}))
+
+
 def list_exceptions(db: Session, principal: Principal, filters: ExceptionFilters | None = None, *, page: int = 1,
-                    page_size: int = 25) -> Page[ExceptionRow]:
-    """Exceptions matching ``filters``, the nearest SLA first (none last), one page."""
+                    page_size: int = 25, sort: str = "sla") -> Page[ExceptionRow]:
+    """Exceptions matching ``filters``, the nearest SLA first (none last) unless ``sort`` (``LIST_SORTS``) says
+    otherwise, one page."""
     principal.require(Permission.MANAGE_EXCEPTIONS)
     check_paging(page, page_size, MAX_PAGE_SIZE)
     now = clock.now()
+    order = LIST_SORTS.order(sort)
     where = _clauses(db, principal, filters or ExceptionFilters(), now)
     total = db.exec(select(sa.func.count()).select_from(OpsException).where(*where)).one()
-    found = db.exec(_joined(select(*_columns())).where(*where)
-                    .order_by(col(OpsException.sla_due_at).is_(None), OpsException.sla_due_at, OpsException.id)
+    found = db.exec(_joined(select(*_columns())).where(*where).order_by(*order)
                     .offset((page - 1) * page_size).limit(page_size)).all()
     tz = viewer_timezone(db, principal)
     return Page([_row(r, now, tz) for r in found], total, page, page_size)

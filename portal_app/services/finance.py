@@ -36,9 +36,14 @@ from portal_app.services import clock
 from portal_app.services import requests as requests_svc
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.paging import Page, check_paging
+from portal_app.services.sorting import SortKeys
 from portal_app.services.spreadsheets import Sheet
 
 MAX_PAGE_SIZE = 200
+# The invoice list's orders (``-key`` descending); the default "-issued" is the newest issue date first.
+LIST_SORTS = SortKeys({"number": col(Invoice.number), "shipment": col(Shipment.reference),
+                       "issued": col(Invoice.issue_date), "due": col(Invoice.due_date)}, col(Invoice.id),
+                      nullable=frozenset({"shipment"}))
 ZERO = Decimal("0.00")
 DISPUTE_REASON_MIN = 10
 DISPUTE_REASON_MAX = 400
@@ -239,12 +244,15 @@ def list_invoices(
     search: str | None = None,
     page: int = 1,
     page_size: int = 25,
+    sort: str = "-issued",
 ) -> Page:
-    """One page of invoices the principal may see, newest issue date first.
+    """One page of invoices the principal may see, newest issue date first unless ``sort`` (``LIST_SORTS``) says
+    otherwise.
 
     ``search`` matches the start of an invoice number or of the shipment reference.
     """
     check_paging(page, page_size, MAX_PAGE_SIZE)
+    order = LIST_SORTS.order(sort)
     today = clock.today()
     clauses = _visible(principal)
     if status and status != "all":
@@ -258,11 +266,10 @@ def list_invoices(
     # Only a search or a shipment filter needs the shipment; the page's ids come from the invoice table alone
     # (newest first along ix_invoice_company_issued) before 25 rows are joined to their shipment.
     base = select(Invoice.id).select_from(Invoice)
-    if shipment_reference or term:
+    if shipment_reference or term or sort.endswith("shipment"):
         base = base.outerjoin(Shipment, col(Shipment.id) == col(Invoice.shipment_id))
     base = base.where(*clauses)
     total = db.exec(select(sa.func.count()).select_from(base.subquery())).one()
-    order = (col(Invoice.issue_date).desc(), col(Invoice.id).desc())
     page_ids = base.order_by(*order).offset((page - 1) * page_size).limit(page_size)
     stmt = (
         select(*_row_columns())
@@ -416,11 +423,13 @@ def statement_sheets(db: Session, principal: Principal, as_of: date | None = Non
         "Aging",
         ["Currency", *BUCKET_LABELS.values(), "Total"],
         [[c.currency, *(c.buckets[k] for k in BUCKET_KEYS), c.total] for c in st.currencies],
+        principal.timezone,
     )
     invoices = Sheet.of(
         "Open invoices",
         EXPORT_INVOICE_COLUMNS,
         (replace(inv, bucket=BUCKET_LABELS[inv.bucket]) for inv in st.invoices),
+        timezone=principal.timezone,
     )
     return aging, invoices
 

@@ -1,5 +1,6 @@
 """Building blocks shared by the product's PDFs (invoices, quotes): who issues them, the page template, tables
-and money formatting (reportlab)."""
+and money formatting (reportlab). A PDF is written for the person who downloads it: its dates, times and amounts
+go through services/display.py with that person's zone and language (``display.reader_of(principal)``)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ def issuer_name(db: Session) -> str:
     return forwarder or DEFAULT_ISSUER
 
 
-def money(currency: str, amount: Decimal) -> str:
-    """'$1,234.50', '¥1,235': the currency's own decimals (ISO 4217), in English (services/display.py)."""
-    return display.money(amount, currency, display.Reader())
+def money(currency: str, amount: Decimal, reader: display.Reader | None = None) -> str:
+    """'USD 1,234.50', 'JPY 1,235', German '1.234,50 EUR': the currency's own decimals (ISO 4217), in the reader's
+    language (services/display.py; English without a reader)."""
+    return display.money(amount, currency, reader or display.Reader())
 
 
 def table(data: list[list], widths: Sequence[float], *, header: bool = True, right_from: int = 1) -> Table:

@@ -1,5 +1,6 @@
 """A quote as a PDF (reportlab): the request (lane, ready date, Incoterm, cargo) and every option with its
-carrier, transit time, validity, all-in price and charge breakdown."""
+carrier, transit time, validity, all-in price and charge breakdown, written for the person who downloads it (days,
+times and amounts in their zone and language: services/display.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from portal_app.auth.principal import Principal
 from portal_app.services import display
 from portal_app.services.pdf import issuer_name, render, styles, table
 from portal_app.services.quotes import QuoteView, get_quote
-from portal_app.services.rating import format_money
 from portal_app.services.trade_codes import INCOTERMS, SERVICES
 
 
@@ -33,8 +33,11 @@ def _cargo_rows(quote: QuoteView) -> list[list[str]]:
     return rows
 
 
-def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) -> bytes:
-    """The PDF bytes for one quote. ``compress=False`` keeps text streams readable (used by tests)."""
+def render_quote_pdf(quote: QuoteView, issuer: str, *, reader: display.Reader | None = None,
+                     compress: bool = True) -> bytes:
+    """The PDF bytes for one quote, for ``reader`` (English and UTC when None). ``compress=False`` keeps text
+    streams readable (used by tests)."""
+    reader = reader or display.Reader()
     st = styles()
     incoterm = f"{quote.incoterm} {INCOTERMS[quote.incoterm].name}" if quote.incoterm in INCOTERMS else "-"
     facts = [
@@ -43,7 +46,7 @@ def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) ->
         ["Mode", quote.mode_label or "-"],
         ["From", f"{quote.origin or '-'} {quote.origin_name or ''}".strip()],
         ["To", f"{quote.destination or '-'} {quote.destination_name or ''}".strip()],
-        ["Ready date", quote.ready_date.isoformat() if quote.ready_date else "-"],
+        ["Ready date", display.day(quote.ready_date, reader) if quote.ready_date else "-"],
         ["Incoterm", incoterm],
         ["Services", ", ".join(SERVICES.get(s, s) for s in quote.services) or "-"],
         ["Status", quote.status],
@@ -68,18 +71,20 @@ def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) ->
     ]
     if not quote.options:
         story.append(Paragraph("No prices yet: our team is pricing this request"
-                               + (f" by {display.utc(quote.manual_due_at)}." if quote.manual_due_at else "."),
+                               + (f" by {display.when(quote.manual_due_at, reader)}." if quote.manual_due_at else "."),
                                st["BodyText"]))
     for n, o in enumerate(quote.options, start=1):
         carrier = o.carrier_name or o.carrier_code or "Carrier to be confirmed"
+        total = display.money(o.total, o.currency, reader)
         story += [
             Spacer(1, 3 * mm),
-            Paragraph(escape(f"Option {n}: {carrier}, {o.transit_days} days transit, {o.total_text} all-in "
-                             f"({o.status}, valid until {display.utc(o.valid_until)})"), st["Heading4"]),
+            Paragraph(escape(f"Option {n}: {carrier}, {o.transit_days} days transit, {total} all-in "
+                             f"({o.status}, valid until {display.when(o.valid_until, reader)})"), st["Heading4"]),
             table([["Code", "Charge", "Quantity", "Rate", "Amount"]]
-                  + [[c.code, Paragraph(escape(c.description), st["BodyText"]), f"{c.quantity.normalize():f}",
-                      f"{c.unit_price.normalize():f}", format_money(o.currency, c.amount)] for c in o.charges]
-                  + [["", "Total", "", "", o.total_text]],
+                  + [[c.code, Paragraph(escape(c.description), st["BodyText"]), display.number(c.quantity, reader),
+                      display.number(c.unit_price, reader), display.money(c.amount, o.currency, reader)]
+                     for c in o.charges]
+                  + [["", "Total", "", "", total]],
                   [16 * mm, 84 * mm, 22 * mm, 22 * mm, 30 * mm], right_from=2),
         ]
         if o.free_time:
@@ -95,4 +100,5 @@ def render_quote_pdf(quote: QuoteView, issuer: str, *, compress: bool = True) ->
 def quote_pdf(db: Session, principal: Principal, reference: str, *, compress: bool = True) -> tuple[str, bytes]:
     """The file name and PDF of one quote the principal may see (NotFound otherwise)."""
     quote = get_quote(db, principal, reference)
-    return f"{quote.reference}.pdf", render_quote_pdf(quote, issuer_name(db), compress=compress)
+    return f"{quote.reference}.pdf", render_quote_pdf(quote, issuer_name(db), reader=display.reader_of(principal),
+                                                      compress=compress)

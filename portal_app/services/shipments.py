@@ -518,12 +518,12 @@ EXPORT_COLUMNS = {
     "destination": "Destination",
     "destination_name": "Destination name",
     "carrier": "Carrier",
-    "etd": "Departure (UTC)",
-    "eta": "Arrival estimate (UTC)",
-    "ata": "Arrived (UTC)",
+    "etd": "Departure ({zone})",
+    "eta": "Arrival estimate ({zone})",
+    "ata": "Arrived ({zone})",
     "delay_minutes": "Delay (minutes)",
     "customer_po": "Customer PO",
-    "updated_at": "Last update (UTC)",
+    "updated_at": "Last update ({zone})",
 }
 MAX_EXPORT_ROWS = 200_000
 EXPORT_CHUNK_ROWS = 2000
@@ -544,4 +544,4 @@ def export_sheet(
         for row in db.execute(stmt.execution_options(yield_per=chunk_rows), query.values):
             yield _to_row(row)
 
-    return Sheet.of("Shipments", EXPORT_COLUMNS, rows())
+    return Sheet.of("Shipments", EXPORT_COLUMNS, rows(), timezone=principal.timezone)

@@ -3,7 +3,10 @@
 Cells are made safe and plain in one place (:func:`cell`): text a spreadsheet program would run as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading apostrophe, so a customer's PO
 such as ``=HYPERLINK(...)`` is shown as text, never run; numbers stay numbers (a negative amount is still a
-number); a missing value is an empty cell; times are UTC text ``YYYY-MM-DD HH:MM``.
+number); a missing value is an empty cell; a time is ISO 8601 text with its offset, in the reader's zone
+(``2026-12-15T10:00:00-05:00``: the reader's wall clock, and still one exact instant for any program that reads
+it); a day is ``YYYY-MM-DD``. A sheet names its zone in the headers of its time columns (``{zone}`` in a header
+reads "America/New_York"), so a person knows which clock the times are on.
 
 Both writers take rows one at a time, so an export of any length runs in bounded memory: CSV goes out in blocks
 of about 64 KiB as the rows arrive, and the workbook is written with openpyxl's write-only mode (rows go to a
@@ -21,7 +24,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import IO
@@ -30,6 +33,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 
+from portal_app.services import display
+
 Cell = str | int | float | Decimal | bool | None
 
 # What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, "CSV injection").
@@ -37,7 +42,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters an Excel file cannot hold (openpyxl refuses them); dropped from every cell, before the
 # formula check, so a hidden character cannot hide a formula behind it.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-TIME_FORMAT = "%Y-%m-%d %H:%M"
+ZONE_TOKEN = "{zone}"  # in a header: the sheet's zone name
 CSV_BLOCK_BYTES = 64 * 1024
 # Workbooks up to this size stay in memory while they are built; bigger ones spill to a temporary file.
 XLSX_SPOOL_BYTES = 4 * 1024 * 1024
@@ -49,8 +54,9 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def cell(value: object) -> Cell:
-    """One value as a spreadsheet cell. Raises ``TypeError`` for a type no export has (a programming error)."""
+def cell(value: object, tz: str | None = None) -> Cell:
+    """One value as a spreadsheet cell; an instant in the zone ``tz`` (IANA name; UTC by default). Raises
+    ``TypeError`` for a type no export has (a programming error)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -60,8 +66,8 @@ def cell(value: object) -> Cell:
     if isinstance(value, datetime):
         if value != value:  # pandas' NaT is a datetime that equals nothing
             return None
-        moment = value.astimezone(UTC) if value.tzinfo else value
-        return moment.strftime(TIME_FORMAT)
+        moment = value if value.tzinfo else value.replace(tzinfo=display.zone(None))  # stored times are UTC
+        return moment.astimezone(display.zone(tz)).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -72,20 +78,23 @@ def cell(value: object) -> Cell:
         number = float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, Enum):
-        return cell(value.value)
+        return cell(value.value, tz)
     raise TypeError(f"no spreadsheet cell for a {type(value).__name__} value")
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """A table to write: its title (the workbook sheet's name), its header and its rows (iterated once)."""
+    """A table to write: its title (the workbook sheet's name), its header and its rows (iterated once), and the
+    zone its times are written in (the reader's: ``Principal.timezone``)."""
 
     title: str
     header: Sequence[str]
     rows: Iterable[Sequence[object]]
+    timezone: str = display.DEFAULT_ZONE
 
     @classmethod
-    def of(cls, title: str, columns: Mapping[str, str], records: Iterable[object]) -> Sheet:
+    def of(cls, title: str, columns: Mapping[str, str], records: Iterable[object], *,
+           timezone: str | None = None) -> Sheet:
         """A sheet of records (objects or mappings), one column per ``columns`` key under its header text."""
         keys = tuple(columns)
 
@@ -96,13 +105,14 @@ class Sheet:
                 else:
                     yield tuple(getattr(record, k) for k in keys)
 
-        return cls(title, tuple(columns.values()), rows())
+        return cls(title, tuple(columns.values()), rows(), display.zone(timezone).key)
 
     def cells(self) -> Iterator[list[Cell]]:
-        """The header, then every row, as cells."""
-        yield [cell(h) for h in self.header]
+        """The header (``{zone}`` named), then every row, as cells."""
+        tz = display.zone(self.timezone).key
+        yield [cell(h.replace(ZONE_TOKEN, tz)) for h in self.header]
         for row in self.rows:
-            yield [cell(v) for v in row]
+            yield [cell(v, tz) for v in row]
 
 
 def csv_blocks(sheet: Sheet, *, block_bytes: int = CSV_BLOCK_BYTES) -> Iterator[bytes]:

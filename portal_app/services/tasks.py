@@ -30,6 +30,7 @@ from portal_app.services.exceptions import (
 )
 from portal_app.services.inputs import Body, Id, IsoDateTime
 from portal_app.services.paging import Page, check_paging
+from portal_app.services.sorting import SortKeys
 from portal_app.services.versioning import update_versioned
 
 MAX_PAGE_SIZE = 100
@@ -107,10 +108,18 @@ def _order():  # noqa: ANN202 - ORDER BY terms: overdue first, then the nearest 
             col(Task.due_at).is_(None), Task.due_at, Task.id)
 
 
-def _page(db: Session, principal: Principal, where: list, page: int, page_size: int) -> Page[TaskRow]:
+# The task lists' orders (``-key`` descending). Without a sort: overdue first, then the nearest due time.
+LIST_SORTS = SortKeys({"id": col(Task.id), "title": col(Task.title), "shipment": col(Shipment.reference),
+                       "status": col(Task.status), "due": col(Task.due_at)}, col(Task.id),
+                      nullable=frozenset({"shipment", "due"}))
+
+
+def _page(db: Session, principal: Principal, where: list, page: int, page_size: int,
+          sort: str | None = None) -> Page[TaskRow]:
     check_paging(page, page_size, MAX_PAGE_SIZE)
+    order = _order() if sort is None else LIST_SORTS.order(sort)
     total = db.exec(select(sa.func.count()).select_from(Task).where(*where)).one()
-    found = db.exec(_select().where(*where).order_by(*_order()).offset((page - 1) * page_size).limit(page_size)).all()
+    found = db.exec(_select().where(*where).order_by(*order).offset((page - 1) * page_size).limit(page_size)).all()
     now, tz = clock.now(), viewer_timezone(db, principal)
     return Page([_row(r, now, tz) for r in found], total, page, page_size)
 
@@ -124,8 +133,9 @@ def _status_clause(status: str) -> sa.ColumnElement[bool] | None:
 
 
 def my_queue(db: Session, principal: Principal, *, status: str = "active", page: int = 1,
-             page_size: int = 25) -> Page[TaskRow]:
-    """Tasks assigned to me, and my team's tasks nobody has taken; overdue first, then by due time."""
+             page_size: int = 25, sort: str | None = None) -> Page[TaskRow]:
+    """Tasks assigned to me, and my team's tasks nobody has taken; overdue first, then by due time, unless ``sort``
+    (``LIST_SORTS``) says otherwise."""
     principal.require(Permission.MANAGE_EXCEPTIONS)
     my_team = db.exec(select(User.team_id).where(User.id == principal.user_id)).first()
     mine = col(Task.assignee_id) == principal.user_id
@@ -135,11 +145,11 @@ def my_queue(db: Session, principal: Principal, *, status: str = "active", page:
     clause = _status_clause(status)
     if clause is not None:
         where.append(clause)
-    return _page(db, principal, where, page, page_size)
+    return _page(db, principal, where, page, page_size, sort)
 
 
 def list_tasks(db: Session, principal: Principal, filters: TaskFilters | None = None, *, page: int = 1,
-               page_size: int = 25) -> Page[TaskRow]:
+               page_size: int = 25, sort: str | None = None) -> Page[TaskRow]:
     principal.require(Permission.MANAGE_EXCEPTIONS)
     f = filters or TaskFilters()
     where: list[sa.ColumnElement[bool]] = []
@@ -158,7 +168,7 @@ def list_tasks(db: Session, principal: Principal, filters: TaskFilters | None = 
     if f.overdue is not None:
         late = sa.and_(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < clock.now())
         where.append(late if f.overdue else sa.not_(late))
-    return _page(db, principal, where, page, page_size)
+    return _page(db, principal, where, page, page_size, sort)
 
 
 def _load(db: Session, principal: Principal, task_id: int) -> Task:

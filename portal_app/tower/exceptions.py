@@ -3,13 +3,15 @@ or breaching within N hours), the nearest SLA first, one page at a time from ``e
 row has the shipment, customer, kind, severity, owner and team and the SLA timer computed on load in the viewer's
 time zone. "New exception" raises one by hand (``exceptions.create_exception``) and opens it.
 
-The filters can come from the address too (``?owner=me&sla=breached``), so other pages link to a filtered queue.
+The filters can come from the address too (``?owner=me&sla=breached``), so other pages link to a filtered queue;
+with the sort (a column header) and the page they are written back into the address after every change
+(``components/sortable.py``), so a reload, Back from an exception and a shared link show the same queue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -30,6 +32,7 @@ from portal_app.components.ops import (
     sla_cell,
     timer_view,
 )
+from portal_app.components.sortable import SortedListMixin
 from portal_app.components.ui import (
     MUTED_TEXT,
     labelled_input,
@@ -65,6 +68,10 @@ TEAM_CHOICES = [("", "Any team")]
 SLA_CHOICES = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching soon")]
 DEFAULT_SOON_HOURS = "4"
 FILTER_KEYS = ("status", "kind", "severity", "owner", "team", "sla", "hours")
+DEFAULT_SORT = "sla"  # the nearest SLA first
+# The table's columns and the service's sort key of each sortable one (``exceptions.LIST_SORTS``).
+HEADERS: list[tuple[str, str | None]] = [("Exception", "id"), ("Shipment and customer", None), ("Kind", "kind"),
+                                         ("Severity", "severity"), ("Owner and team", None), ("SLA", "sla")]
 # Where the new-exception form shows a problem of each ExceptionInput field: beside its input, or named in words.
 NEW_EXCEPTION_FIELDS = {"shipment_reference": "shipment_reference", "title": "title", "detail": "detail"}
 NEW_EXCEPTION_WORDS = {"kind": "Kind", "severity": "Severity", "owner_id": "Owner", "team_id": "Team",
@@ -145,20 +152,36 @@ def exception_row_view(e: svc.ExceptionRow, now, tz: str) -> ExceptionQueueLine:
     )
 
 
-class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+class TowerExceptionsState(SortedListMixin, HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in HEADERS if key)
+    DEFAULT_SORT: ClassVar[str] = DEFAULT_SORT
+
     rows: list[ExceptionQueueLine] = []
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
+    sort: str = DEFAULT_SORT
     form_key: int = 0
 
     def _query(self):  # noqa: ANN202
         return svc.list_exceptions, {"filters": service_filters(self.filters, self._me), "page": self.page,
-                                     "page_size": PAGE_SIZE}
+                                     "page_size": PAGE_SIZE, "sort": self.sort}
+
+    def _list_path(self) -> str:
+        return routes.TOWER_EXCEPTIONS
+
+    def _list_params(self) -> dict[str, str]:
+        """The filters that differ from the defaults (the hours only with "breaching soon")."""
+        return {k: self.filters.get(k, "") for k in FILTER_KEYS
+                if not (k == "status" and self.filters.get(k) == "active")
+                and not (k == "hours" and (self.filters.get("sla") != "soon"
+                                           or self.filters.get(k) == DEFAULT_SOON_HOURS))}
 
     def _row(self, item: svc.ExceptionRow) -> ExceptionQueueLine:
         return exception_row_view(item, clock.now(), self._tz)
 
     def _start(self, principal) -> None:  # noqa: ANN001
-        self.filters = clean_filters(parse_qs(self.router.url.query))
+        raw = parse_qs(self.router.url.query)
+        self.filters = clean_filters(raw)
+        self._read_address(raw)
         self.creating = False
         self.form_key += 1
 
@@ -166,15 +189,17 @@ class TowerExceptionsState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, S
         await self._load_directory(principal)
 
     @page_event("tower")
-    async def apply_filters(self, principal: Principal, form: dict) -> None:
+    async def apply_filters(self, principal: Principal, form: dict) -> Any:
         self.filters, self.page, self.notice = clean_filters(form), 1, ""
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event("tower")
-    async def clear_filters(self, principal: Principal) -> None:
+    async def clear_filters(self, principal: Principal) -> Any:
         self.filters, self.page, self.notice = clean_filters({}), 1, ""
         self.form_key += 1
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event("tower")
     async def create(self, principal: Principal, form: dict) -> Any:
@@ -277,13 +302,13 @@ def _row(r: rx.Var) -> rx.Component:
 
 @area_page("tower", routes.TOWER_EXCEPTIONS, "Exceptions", TowerExceptionsState.load)
 def tower_exceptions() -> rx.Component:
-    headers = ["Exception", "Shipment and customer", "Kind", "Severity", "Owner and team", "SLA"]
     return queue_page(
         S, "Exceptions",
-        rx.text(S.total, " exceptions match; the nearest SLA first. Times are in your time zone.", color=MUTED_TEXT,
+        rx.text(S.total, " exceptions match; the nearest SLA first unless you sort by a column. Times are in your "
+                "time zone.", color=MUTED_TEXT,
                 data_testid="exception-count"),
         rx.fragment(),
-        queue_table(S, "Exceptions", headers, _row, "No exceptions match these filters."),
+        queue_table(S, "Exceptions", HEADERS, _row, "No exceptions match these filters."),
         rx.cond(S.creating, _new_form(),
                 rx.box(primary_button("New exception", on_click=S.toggle_new, type="button"))),
         _filters(),

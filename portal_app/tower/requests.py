@@ -1,15 +1,16 @@
 """Tower: the request queue (customer requests, or tickets). Filters (status, category, priority, team, assignee
 including "me" and nobody, breached, breaching within N hours, a reference, subject or shipment) live in the
 address, so a view can be bookmarked or linked; applying the form writes them there and the page reads them back
-on load. One page of rows at a time from ``requests.list_requests``, the nearest due time first; each row shows
-both SLA timers (first response and resolution) in words. Quick views: my queue, unassigned, breaching within
-four hours, breached. One request is ``tower/request_detail.py``."""
+on load. One page of rows at a time from ``requests.list_requests``, the nearest due time first or sorted by a
+column header; the sort and page are kept in the address too (``components/sortable.py``). Each row shows both SLA
+timers (first response and resolution) in words. Quick views: my queue, unassigned, breaching within four hours,
+breached. One request is ``tower/request_detail.py``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qs, urlencode
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import reflex as rx
 
@@ -17,6 +18,7 @@ from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin, id_or_none, timer_view
+from portal_app.components.sortable import SortedListMixin, list_address
 from portal_app.components.ui import (
     ACCENT,
     DANGER,
@@ -46,6 +48,12 @@ TEAM_CHOICES = [("", "Any team")]
 SLA_CHOICES = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching soon")]
 DEFAULT_SOON_HOURS = "4"
 MAX_SEARCH = 80
+# The table's columns and the service's sort key of each sortable one (``requests.LIST_SORTS``); without a sort
+# the queue's own order (active first, the nearest due time first).
+HEADERS: list[tuple[str, str | None]] = [
+    ("Request", "reference"), ("Customer and raised by", None), ("Category and priority", None),
+    ("Status", "status"), ("Assignee and team", None), ("First response", "first_response"),
+    ("Resolution", "resolution")]
 # Quick views: (label, the filters they set). Each is a link to the queue's address with those filters.
 QUICK_VIEWS = [
     ("My queue", {"assignee": "me"}),
@@ -172,7 +180,9 @@ def request_row_view(r: svc.RequestRow, now, tz: str) -> RequestQueueLine:  # no
     )
 
 
-class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
+class TowerRequestsState(SortedListMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in HEADERS if key)
+
     rows: list[RequestQueueLine] = []
     filters: dict[str, str] = {"status": "active", "hours": DEFAULT_SOON_HOURS}
     views: list[QuickView] = []
@@ -180,7 +190,13 @@ class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
 
     def _query(self):  # noqa: ANN202
         return svc.list_requests, {"filters": service_filters(self.filters, self._me), "page": self.page,
-                                   "page_size": PAGE_SIZE}
+                                   "page_size": PAGE_SIZE, "sort": self._sort_arg()}
+
+    def _list_path(self) -> str:
+        return ROUTE
+
+    def _list_params(self) -> dict[str, str]:
+        return dict(parse_qsl(filters_query(self.filters)))
 
     def _row(self, item: svc.RequestRow) -> RequestQueueLine:
         return request_row_view(item, clock.now(), self._tz)
@@ -190,21 +206,23 @@ class TowerRequestsState(StaffDirectoryMixin, PagedQueueBase, SessionState):
         self.form_key += 1  # the form shows these values
 
     def _start(self, principal) -> None:  # noqa: ANN001
-        self._use(clean_filters(parse_qs(self.router.url.query)))
+        raw = parse_qs(self.router.url.query)
+        self._use(clean_filters(raw))
+        self._read_address(raw)
 
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         await self._load_directory(principal)
 
     async def _go(self, principal, filters: dict[str, str]):  # noqa: ANN001, ANN202
         """Show ``filters``: through the address when it changes (the page loads them from there, so the view
-        can be bookmarked), or by reading the rows again when the address already says so."""
+        can be bookmarked; the sort is kept), or by reading the rows again when the address already says so."""
         query = filters_query(filters)
         if query != filters_query(clean_filters(parse_qs(self.router.url.query))):
-            return rx.redirect(f"{ROUTE}?{query}" if query else ROUTE)
+            return rx.redirect(list_address(ROUTE, dict(parse_qsl(query)), sort=self.sort))
         self.page, self.notice = 1, ""
         self._use(filters)
         await self._fetch(principal)
-        return None
+        return self._show_address()  # back to the first page: the address says so
 
     @page_event("tower")
     async def apply_filters(self, principal: Principal, form: dict) -> Any:
@@ -297,15 +315,14 @@ def _row(r: rx.Var) -> rx.Component:
 
 @area_page("tower", ROUTE, "Requests", TowerRequestsState.load)
 def tower_requests() -> rx.Component:
-    headers = ["Request", "Customer and raised by", "Category and priority", "Status", "Assignee and team",
-               "First response", "Resolution"]
     return queue_page(
         S, "Requests",
         rx.text(rx.cond(S.total == 1, "1 request matches", S.total.to_string() + " requests match"),
-                "; the nearest due time first. Times are in your time zone.", color=MUTED_TEXT,
+                "; the nearest due time first unless you sort by a column. Times are in your time zone.",
+                color=MUTED_TEXT,
                 data_testid="request-count"),
         rx.fragment(),
-        queue_table(S, "Requests", headers, _row, "No requests match these filters."),
+        queue_table(S, "Requests", HEADERS, _row, "No requests match these filters."),
         _quick_views(),
         _filters(),
     )

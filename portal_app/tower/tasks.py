@@ -1,12 +1,14 @@
 """Tower: tasks. "My queue" (the default: my tasks and my team's untaken ones, overdue first), a team's tasks or
 all of them (``services/tasks.py``); each with assignee, team, due time in the viewer's zone and status, overdue
-ones marked. Mark a task done, change its status, hand it to someone else, or create one by hand."""
+ones marked; sorted by a column header when one is chosen. The view, status, team, sort and page are kept in the
+address (``components/sortable.py``). Mark a task done, change its status, hand it to someone else, or create one
+by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -25,6 +27,7 @@ from portal_app.components.ops import (
     sla_cell,
     timer_view,
 )
+from portal_app.components.sortable import SortedListMixin, first
 from portal_app.components.ui import (
     MUTED_TEXT,
     primary_button,
@@ -58,6 +61,10 @@ TASK_STATUSES = [(s, STATUS_LABELS[s]) for s in svc.STATUSES]
 SAVED_NOTHING = "Nothing was saved."
 NEW_TASK_FIELDS = {"title": "title", "detail": "detail", "shipment_reference": "shipment_reference",
                    "due_at": "due_at"}  # where the new-task form shows each TaskInput field's problem
+# The table's columns and the service's sort key of each sortable one (``tasks.LIST_SORTS``); without a sort the
+# queue's own order (overdue first, then the nearest due time).
+HEADERS: list[tuple[str, str | None]] = [("Task", "id"), ("Shipment", "shipment"), ("Assignee and team", None),
+                                         ("Due", "due"), ("Status", "status"), ("Action", None)]
 OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
 
 
@@ -105,7 +112,9 @@ def task_row_view(t: svc.TaskRow, now) -> TaskQueueLine:  # noqa: ANN001
     )
 
 
-class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+class TowerTasksState(SortedListMixin, HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, SessionState):
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in HEADERS if key)
+
     rows: list[TaskQueueLine] = []
     view: str = "mine"
     status: str = "active"
@@ -115,11 +124,19 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
     _versions: dict[str, int] = {}
 
     def _query(self):  # noqa: ANN202
+        paging = {"page": self.page, "page_size": PAGE_SIZE, "sort": self._sort_arg()}
         if self.view == "mine":
-            return svc.my_queue, {"status": self.status, "page": self.page, "page_size": PAGE_SIZE}
+            return svc.my_queue, {"status": self.status, **paging}
         team = (id_or_none(self.team) or self._my_team or None) if self.view == "team" else None
         filters = TaskFilters(status=self.status, team_id=team, shipment_reference=self.shipment or None)
-        return svc.list_tasks, {"filters": filters, "page": self.page, "page_size": PAGE_SIZE}
+        return svc.list_tasks, {"filters": filters, **paging}
+
+    def _list_path(self) -> str:
+        return routes.TOWER_TASKS
+
+    def _list_params(self) -> dict[str, str]:
+        return {"view": self.view if self.view != "mine" else "", "status": self.status if self.status != "active"
+                else "", "team": self.team if self.view == "team" else "", "shipment": self.shipment}
 
     def _row(self, item: svc.TaskRow) -> TaskQueueLine:
         self._versions[str(item.id)] = item.version
@@ -131,24 +148,27 @@ class TowerTasksState(HandMadeMixin, StaffDirectoryMixin, PagedQueueBase, Sessio
 
     def _start(self, principal) -> None:  # noqa: ANN001
         query = parse_qs(self.router.url.query)
-        view = (query.get("view") or ["mine"])[0]
+        view, status = first(query, "view"), first(query, "status")
         self.view = view if view in dict(VIEW_CHOICES) else "mine"
-        self.shipment = (query.get("shipment") or [""])[0].strip().upper()[:20] if self.view != "mine" else ""
-        self.status, self.creating, self.team = "active", False, ""
+        self.shipment = first(query, "shipment", 20).upper() if self.view != "mine" else ""
+        self.status = status if status in dict(STATUS_CHOICES) else "active"
+        self.creating, self.team = False, str(id_or_none(first(query, "team")) or "")
+        self._read_address(query)
         self.form_key += 1
 
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         await self._load_directory(principal)
-        self.team = str(self._my_team or "")
+        self.team = self.team or str(self._my_team or "")
 
     @page_event("tower")
-    async def apply_view(self, principal: Principal, form: dict) -> None:
+    async def apply_view(self, principal: Principal, form: dict) -> Any:
         view, status = str(form.get("view", "mine")), str(form.get("status", "active"))
         self.view = view if view in dict(VIEW_CHOICES) else "mine"
         self.status = status if status in dict(STATUS_CHOICES) else "active"
         self.team = str(id_or_none(form.get("team")) or "")
         self.page, self.selected, self.notice, self.shipment = 1, "", "", ""
         await self._fetch(principal)
+        return self._show_address()
 
     def _assignee(self, value: object) -> int | None:
         return self._me if str(value) == "me" else id_or_none(value)
@@ -318,15 +338,15 @@ def _row(r: rx.Var) -> rx.Component:
 
 @area_page("tower", routes.TOWER_TASKS, "Tasks", TowerTasksState.load)
 def tower_tasks() -> rx.Component:
-    headers = ["Task", "Shipment", "Assignee and team", "Due", "Status", "Action"]
     return queue_page(
         S, "Tasks",
         rx.text(S.total, rx.match(S.view, ("mine", " tasks in your queue (yours and your team's untaken ones)"),
                                   ("team", " tasks of the team"), " tasks"),
                 rx.cond(S.shipment != "", " of shipment " + S.shipment, ""),
-                "; overdue first. Times are in your time zone.", color=MUTED_TEXT, data_testid="task-count"),
+                "; overdue first unless you sort by a column. Times are in your time zone.", color=MUTED_TEXT,
+                data_testid="task-count"),
         _panel(),
-        queue_table(S, "Tasks", headers, _row, "No tasks here."),
+        queue_table(S, "Tasks", HEADERS, _row, "No tasks here."),
         rx.cond(S.creating, _new_form(), rx.box(primary_button("New task", on_click=S.toggle_new, type="button"))),
         _view_form(),
     )

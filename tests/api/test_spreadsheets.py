@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
@@ -29,7 +30,7 @@ from sqlmodel import select
 
 from bench.app_server import free_port
 from bench.exports import FORMULA_PO, add_plain_shipments
-from models import Shipment
+from models import Shipment, User
 from portal_app.api import exports
 from portal_app.api.app import build_api
 from portal_app.api.errors import install_error_handlers
@@ -70,11 +71,23 @@ def test_numbers_stay_numbers_and_missing_values_are_empty():
         assert cell(missing) is None, missing
 
 
-def test_times_are_utc_text_and_days_iso():
+def test_times_are_iso_8601_with_the_offset_of_the_readers_zone_and_days_iso():
     cet = timezone(timedelta(hours=1))
-    assert cell(datetime(2026, 3, 2, 9, 30, tzinfo=cet)) == "2026-03-02 08:30"
-    assert cell(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)) == "2026-03-02 09:30"
-    assert cell(date(2026, 3, 2)) == "2026-03-02"
+    assert cell(datetime(2026, 3, 2, 9, 30, tzinfo=cet)) == "2026-03-02T08:30:00+00:00"  # no zone given: UTC
+    assert cell(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), "America/New_York") == "2026-03-02T04:30:00-05:00"
+    assert cell(datetime(2026, 7, 2, 9, 30, tzinfo=UTC), "Europe/Amsterdam") == "2026-07-02T11:30:00+02:00"
+    assert cell(datetime(2026, 3, 2, 9, 30), "Asia/Tokyo") == "2026-03-02T18:30:00+09:00"  # stored UTC, no tzinfo
+    assert cell(date(2026, 3, 2), "Asia/Tokyo") == "2026-03-02"
+    assert datetime.fromisoformat(cell(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), "Asia/Kolkata")) == \
+        datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # the same instant for a program that reads it
+
+
+def test_a_sheet_names_its_zone_in_its_time_headers():
+    sheet = Sheet.of("T", {"at": "Sent ({zone})", "n": "Count"}, [{"at": datetime(2026, 1, 5, 12, tzinfo=UTC),
+                                                                   "n": 2}], timezone="America/New_York")
+    assert csv_bytes(sheet).decode("utf-8-sig").splitlines() == [
+        '"Sent (America/New_York)","Count"', '"2026-01-05T07:00:00-05:00",2']
+    assert Sheet.of("T", {"at": "Sent ({zone})"}, [], timezone="Not/AZone").timezone == "UTC"  # unknown: UTC
 
 
 def test_an_unknown_type_is_a_programming_error():
@@ -197,8 +210,12 @@ def test_the_export_holds_every_row_read_in_chunks(database: str, request):
     resp = nina.get("/api/v1/shipments/export", params={"format": "csv", "sort": "reference"})
     rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"), newline="")))
     assert [r["Shipment"] for r in rows] == [f"SX{i:07d}" for i in range(CHUNKED_ROWS)]
-    assert rows[0]["Customer PO"] == "'" + FORMULA_PO and rows[0]["Departure (UTC)"] == ""
-    assert rows[1]["Departure (UTC)"] == "2026-01-01 00:01"
+    with world.session() as db:  # her own zone (her account's), named in the header
+        zone = db.exec(select(User.timezone).where(User.email == "nina@nordwind.example")).one()
+    departure = f"Departure ({zone})"
+    assert rows[0]["Customer PO"] == "'" + FORMULA_PO and rows[0][departure] == ""
+    moment = datetime.fromisoformat(rows[1][departure])
+    assert moment == datetime(2026, 1, 1, 0, 1, tzinfo=UTC) and moment.utcoffset() == ZoneInfo(zone).utcoffset(moment)
 
     book = nina.get("/api/v1/shipments/export", params={"format": "xlsx", "sort": "reference"})
     ws = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True).active

@@ -1,11 +1,12 @@
-"""Portal: the company's invoices, with the balance due in each currency and a status filter.
+"""Portal: the company's invoices, with the balance due in each currency, a status filter and sortable column
+headers; the status, sort and page live in the address (``components/sortable.py``).
 
 State holds one page of small string rows.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -14,6 +15,7 @@ from models.enums import InvoiceStatus
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import status_label
 from portal_app.components.layout import area_page
+from portal_app.components.sortable import SortedListMixin, first, sort_headers
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
@@ -26,7 +28,6 @@ from portal_app.portal.invoices.rows import (
     AgingLine,
     InvoiceLine,
     aging_row_view,
-    header_row,
     invoice_row_view,
     invoice_status_badge,
 )
@@ -37,6 +38,10 @@ from portal_app.ui.session import SessionState, page_event, run_db
 
 PAGE_SIZE = 25
 ALL = "all"
+DEFAULT_SORT = "-issued"  # the newest issue date first
+# The table's columns and the service's sort key of each sortable one (``finance.LIST_SORTS``).
+HEADERS: list[tuple[str, str | None]] = [("Invoice", "number"), ("Shipment", "shipment"), ("Issued", "issued"),
+                                         ("Due", "due"), ("Status", None), ("Total", None), ("Balance", None)]
 
 
 def _balances(items: rx.Var) -> rx.Component:
@@ -57,8 +62,10 @@ def _balances(items: rx.Var) -> rx.Component:
     )
 
 
-class PortalInvoicesState(SessionState):
+class PortalInvoicesState(SortedListMixin, SessionState):
     AREA: ClassVar[str] = "portal"
+    SORTS: ClassVar[tuple[str, ...]] = tuple(key for _label, key in HEADERS if key)
+    DEFAULT_SORT: ClassVar[str] = DEFAULT_SORT
 
     rows: list[InvoiceLine] = []
     balances: list[AgingLine] = []
@@ -66,39 +73,49 @@ class PortalInvoicesState(SessionState):
     page: int = 1
     pages: int = 1
     status: str = ALL
+    sort: str = DEFAULT_SORT
     error: str = ""
     loading: bool = False
 
+    def _list_path(self) -> str:
+        return routes.PORTAL_INVOICES
+
+    def _list_params(self) -> dict[str, str]:
+        return {"status": self.status if self.status != ALL else ""}
+
     @page_event()
     async def load(self, principal: Principal) -> None:
-        status = (parse_qs(self.router.url.query).get("status") or [ALL])[0]
+        raw = parse_qs(self.router.url.query)
+        status = first(raw, "status")
         self.status = status if status in svc.FILTER_STATUSES else ALL
-        self.page = 1
+        self._read_address(raw)
         try:  # the list below is read even when the balances are refused
             st = await run_db(svc.statement, principal)
         except ServiceError as exc:
             self.error, self.balances = exc.message, []
         else:
             self.balances = [aging_row_view(c) for c in st.currencies]
-        await self._fetch(principal)
+        await self._fetch_kept_page(principal)
 
     @page_event()
-    async def set_status_filter(self, principal: Principal, value: str) -> None:
+    async def set_status_filter(self, principal: Principal, value: str) -> Any:
         self.status = value if value in svc.FILTER_STATUSES else ALL
         self.page = 1
         await self._fetch(principal)
+        return self._show_address()
 
     @page_event()
-    async def go_to_page(self, principal: Principal, delta: int) -> None:
+    async def go_to_page(self, principal: Principal, delta: int) -> Any:
         self.page = max(1, min(self.pages, self.page + int(delta)))
         await self._fetch(principal)
+        return self._show_address()
 
     async def _fetch(self, principal: Principal) -> None:
         self.loading = True
         try:
             result = await run_db(
                 svc.list_invoices, principal, status=None if self.status == ALL else self.status,
-                page=self.page, page_size=PAGE_SIZE,
+                page=self.page, page_size=PAGE_SIZE, sort=self.sort,
             )
         finally:
             self.loading = False
@@ -168,7 +185,7 @@ def portal_invoices() -> rx.Component:
                 data_testid="invoice-count"),
         rx.table.root(
             table_caption("Your invoices"),
-            header_row(["Invoice", "Shipment", "Issued", "Due", "Status", "Total", "Balance"]),
+            rx.table.header(rx.table.row(*sort_headers(s, HEADERS, rx.table.column_header_cell))),
             rx.table.body(rx.foreach(s.rows, _invoice_row)),
             variant="surface",
             width="100%",

@@ -34,6 +34,7 @@ from portal_app.services.quotes.common import (
 )
 from portal_app.services.quotes.shapes import LIST_SORTS, MAX_PAGE_SIZE, OptionView, QuoteRow, QuoteView
 from portal_app.services.quotes.validation import _problems
+from portal_app.services.sorting import SortKeys
 
 
 def get_quote(db: Session, principal: Principal, reference: str, *, sort: str = "cheapest") -> QuoteView:
@@ -55,6 +56,11 @@ def get_option(db: Session, principal: Principal, option_id: int) -> OptionView:
     if q_id is None:
         raise NotFound(f"No quote option {option_id} was found in your account. Open the quote and pick an option.")
     return next(o for o in _options(db, [q_id], clock.now())[q_id] if o.id == int(option_id))
+
+
+# The list's column orders (``LIST_SORTS`` besides "updated"), each ending on the id.
+COLUMN_SORTS = SortKeys({"reference": col(QuoteRequest.reference), "ready": col(QuoteRequest.ready_date)},
+                        col(QuoteRequest.id), nullable=frozenset({"ready"}))
 
 
 def list_quotes(
@@ -96,12 +102,12 @@ def list_quotes(
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append(sa.or_(col(QuoteRequest.reference).like(escaped + "%", escape="\\"),
                               sa.func.upper(QuoteRequest.customer_reference).like(escaped + "%", escape="\\")))
-    orders: dict[str, sa.UnaryExpression[Any]] = {
-        "updated": col(QuoteRequest.updated_at).desc(),
-        "-updated": col(QuoteRequest.updated_at).asc(),
-        "ready": col(QuoteRequest.ready_date).asc(),
-        "reference": col(QuoteRequest.reference).desc(),
-    }
+    if sort in ("updated", "-updated"):
+        newest = sort == "updated"
+        order: tuple[sa.ColumnElement[Any], ...] = tuple(
+            c.desc() if newest else c.asc() for c in (col(QuoteRequest.updated_at), col(QuoteRequest.id)))
+    else:
+        order = COLUMN_SORTS.order(sort)
     total = db.exec(select(sa.func.count()).select_from(QuoteRequest).where(*clauses)).one()
     origin, dest = aliased(Location), aliased(Location)
     rows = db.execute(
@@ -111,7 +117,7 @@ def list_quotes(
         .outerjoin(origin, col(origin.id) == col(QuoteRequest.origin_id))
         .outerjoin(dest, col(dest.id) == col(QuoteRequest.destination_id))
         .where(*clauses)
-        .order_by(orders[sort], col(QuoteRequest.id).desc())
+        .order_by(*order)
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()

@@ -23,7 +23,8 @@ MAX_READY_DAYS_AHEAD = 365
 OPTION_VALID_DAYS = 7
 NOTHING_SUBMITTED = "Your draft is saved; nothing was sent."
 SORTS = ("cheapest", "fastest")
-LIST_SORTS = ("updated", "-updated", "ready", "reference")
+# "updated": the latest change first ("-updated" the oldest); the columns ascending, "-" descending.
+LIST_SORTS = ("updated", "-updated", "reference", "-reference", "ready", "-ready")
 # Incoterms that work for any mode, offered in place of the four sea-only ones.
 ANY_MODE_EQUIVALENT = {"FAS": "FCA", "FOB": "FCA", "CFR": "CPT", "CIF": "CIP"}
 

@@ -52,6 +52,7 @@ from portal_app.services.requests.opening import (
     ticket_reference,
 )
 from portal_app.services.requests.reading import (
+    LIST_SORTS,
     AttachmentView,
     MessageView,
     RequestDetail,
@@ -65,6 +66,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "CATEGORY_LABELS",
     "DONE_STATUSES",
+    "LIST_SORTS",
     "MAX_CONTEXT_CHARS",
     "PRIORITY_LABELS",
     "STAFF_STATUS_LABELS",
