@@ -198,7 +198,7 @@ def list_entries(db: Session, principal: Principal, query: AuditQuery, *, page: 
     return Page([_entry(*r) for r in rows], int(total), page, page_size)
 
 
-EXPORT_COLUMNS = {"at": "Time", "category_words": "Category", "action_words": "What happened",
+EXPORT_COLUMNS = {"at": "Time ({zone})", "category_words": "Category", "action_words": "What happened",
                   "actor": "Who", "company": "Company", "subject": "Record", "address": "Address",
                   "detail": "Detail"}
 
@@ -215,4 +215,4 @@ def export_sheet(db: Session, principal: Principal, query: AuditQuery) -> Sheet:
         for r in result:
             yield _entry(*r)
 
-    return Sheet.of("Audit", EXPORT_COLUMNS, rows())
+    return Sheet.of("Audit", EXPORT_COLUMNS, rows(), timezone=principal.timezone)

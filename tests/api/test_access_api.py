@@ -113,7 +113,7 @@ def test_the_audit_trail_exports_as_csv_filtered(db: Session, world: World) -> N
     response = admin.get("/api/v1/audit.csv", params={"q": person.email, "since": clock.today().isoformat()})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     lines = response.content.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith('"Time","Category","What happened","Who"')
+    assert lines[0].startswith('"Time (UTC)","Category","What happened","Who"')
     assert len(lines) == 2 and "Signed in" in lines[1] and person.email in lines[1]
     assert admin.get("/api/v1/audit", params={"since": "2026-13-01"}).status_code == 422
 
