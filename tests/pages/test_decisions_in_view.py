@@ -1,0 +1,59 @@
+"""Decisions asked in a dialog and results placed beside their buttons, as page state: which dialog is open, where
+a result is shown, and that a refused form keeps what was typed (its key stays) while a success clears it."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal_app.services import clock
+from portal_app.services import exceptions as exc_svc
+from portal_app.tower.exception_detail import TowerExceptionState as D
+from tests.ops_world import T0, make_shipment
+from tests.page_states import run, state_as, use_db
+from tests.quote_world import QuoteWorld
+
+
+@pytest.fixture()
+def exception_page(oworld: QuoteWorld, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: T0)
+    use_db(monkeypatch, oworld.engine)
+    with oworld.session() as db:
+        made = exc_svc.create_exception(db, oworld.agent, exc_svc.ExceptionInput(
+            shipment_reference=make_shipment(db).reference, kind="other", title="Seal broken"))
+    st = state_as(monkeypatch, D, oworld.manager, f"/tower/exceptions/{made.row.id}")
+    run(D.load, st)
+    assert st.exception is not None
+    return oworld, st, made.row.id
+
+
+def test_resolving_is_asked_in_a_dialog_that_keeps_the_input_it_refuses(exception_page):
+    w, st, number = exception_page
+    run(D.decide, st, "resolve", True)
+    assert st.deciding == "resolve"
+    key = st.form_key
+    run(D.resolve, st, {"note": "", "customer_message": "Released today."})  # no note: refused on the page
+    assert (st.deciding, st.at, st.form_key) == ("resolve", "decision", key)
+    assert st.field_errors["note"].startswith("Write a resolution note")
+    run(D.resolve, st, {"note": "Customs released it.", "customer_message": "ok"})  # refused by the service
+    assert (st.deciding, st.form_key, st.notice) == ("resolve", key, "")
+    assert st.field_errors == {"customer_message": st.field_errors["customer_message"]}
+    with w.session() as db:  # someone else resolves it meanwhile: refused, the page reads it again, input kept
+        exc_svc.resolve_exception(db, w.agent, number, "Resolved by the terminal.", expected_version=st._version)
+    run(D.resolve, st, {"note": "Customs released it.", "customer_message": ""})
+    assert (st.deciding, st.at, st.form_key) == ("resolve", "decision", key)
+    assert "Nothing was saved" in st.error and st.exception.resolved == "yes"
+    run(D.decide, st, "resolve", False)  # Escape or Cancel
+    assert (st.deciding, st.error) == ("", "")
+
+
+def test_a_decision_closes_its_dialog_and_says_so_under_its_button(exception_page):
+    _w, st, _number = exception_page
+    run(D.decide, st, "resolve", True)
+    key = st.form_key
+    run(D.resolve, st, {"note": "Customs released it after the inspection.", "customer_message": ""})
+    assert (st.deciding, st.at, st.error) == ("", "decision", "")
+    assert st.notice.startswith("Resolved.") and st.form_key == key + 1
+    run(D.take, st)
+    assert st.at == "assign" and st.notice == "You own this exception now."
+    run(D.decide, st, "nonsense", True)
+    assert st.deciding == ""
