@@ -57,3 +57,25 @@ def test_a_decision_closes_its_dialog_and_says_so_under_its_button(exception_pag
     assert st.at == "assign" and st.notice == "You own this exception now."
     run(D.decide, st, "nonsense", True)
     assert st.deciding == ""
+
+
+def _resetting_forms(component) -> int:
+    """How many forms of a page empty themselves on every submit, whatever the server answers."""
+    hooks = "".join(component._get_all_hooks())
+    return hooks.count("$form.reset()") - hooks.count("if (false) {\n            $form.reset()")
+
+
+def test_forms_that_can_be_refused_do_not_empty_themselves_on_submit():
+    """A form is emptied by the page after a success (a new key, or the form goes away), never by the browser on
+    submit: a refusal leaves what was typed."""
+    from portal_app.portal.invoices.invoice import portal_invoice_detail
+    from portal_app.portal.request_detail import portal_request
+    from portal_app.tower.bookings import tower_bookings
+    from portal_app.tower.exception_detail import tower_exception_detail
+    from portal_app.tower.shipments import tower_shipments
+    from portal_app.tower.workspace import tower_shipment_workspace
+
+    for page in (tower_bookings, tower_exception_detail, tower_shipment_workspace, portal_invoice_detail,
+                 portal_request):
+        assert _resetting_forms(page()) == 0, page.__name__
+    assert _resetting_forms(tower_shipments()) <= 1  # the list's "save this view" form (its name only)
