@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from bench.frontend import axe_violations
 from models import Company, Shipment
 from portal_app.services import exceptions as exc_svc
 from tests.browser_app import ARTIFACTS, sign_in
@@ -71,6 +72,7 @@ def test_the_bulk_bar_appears_with_a_selection_and_keeps_a_refused_form(page):
     expect(report).to_be_in_viewport()
     assert _near(post.bounding_box(), report.bounding_box())
     page.screenshot(path=ARTIFACTS / "tower-board-bulk-bar.png")
+    assert axe_violations(page) == [], "board with the bulk bar and its report"
 
     bar.get_by_role("button", name="Clear selection").click()
     expect(bar).to_have_count(0)
@@ -97,6 +99,7 @@ def test_an_exception_is_resolved_in_a_dialog_that_opens_in_view(page, app_engin
     dialog = page.get_by_role("dialog", name=f"Resolve exception #{number}")
     expect(dialog).to_be_in_viewport()
     expect(page.get_by_label("Resolution note (internal)")).to_be_focused()  # focus moved into it
+    assert axe_violations(page) == [], "resolve dialog"
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(opener).to_be_focused()  # and came back to the button
@@ -136,6 +139,7 @@ def test_a_booking_decision_opens_over_the_row_clicked(page):
     decide.click()
     dialog = page.get_by_role("dialog", name=f"Decide booking {last}")
     expect(dialog).to_be_in_viewport()
+    assert axe_violations(page) == [], "booking decision dialog"
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(decide).to_be_focused()
