@@ -79,3 +79,37 @@ def test_forms_that_can_be_refused_do_not_empty_themselves_on_submit():
                  portal_request):
         assert _resetting_forms(page()) == 0, page.__name__
     assert _resetting_forms(tower_shipments()) <= 1  # the list's "save this view" form (its name only)
+
+
+def test_workspace_results_are_placed_under_the_form_that_saved(tworld: QuoteWorld, monkeypatch):
+    """Each workspace form's outcome is kept for that form (``ws_at``); a refusal keeps the forms (``ws_key``)."""
+    from portal_app.tower.workspace import TowerWorkspaceState as W
+    from tests.tower_world import make_shipment as make_tower_shipment
+
+    use_db(monkeypatch, tworld.engine)
+    with tworld.session() as db:
+        ref = make_tower_shipment(db).reference
+    st = state_as(monkeypatch, W, tworld.manager, f"/tower/shipments/{ref}")
+    run(W.load, st)
+    key = st.ws_key
+    run(W.add_customer_update, st, {"body": "x"})  # too short: refused
+    assert (st.ws_at, st.ws_key, st.ws_notice) == ("customer_update", key, "")
+    assert st.ws_error.startswith("Write the text")
+    run(W.add_internal_note, st, {"body": "Carrier agent promised the release by Friday."})
+    assert (st.ws_at, st.ws_error, st.ws_key) == ("internal_note", "", key + 1) and st.ws_notice
+    run(W.close_shipment, st, {})  # not delivered: refused under "Close shipment"
+    assert st.ws_at == "closeout" and st.ws_error and st.ws_key == key + 1
+
+
+def test_a_queue_decision_dialog_closes_on_escape_without_deciding(tworld: QuoteWorld, monkeypatch):
+    from portal_app.tower.bookings import TowerBookingsState as B
+
+    use_db(monkeypatch, tworld.engine)
+    st = state_as(monkeypatch, B, tworld.agent, "/tower/bookings")
+    run(B.load, st)
+    run(B.select_row, st, "SH0000001")
+    assert st.selected == "SH0000001"
+    run(B.panel_open_change, st, True)
+    assert st.selected == "SH0000001"
+    run(B.panel_open_change, st, False)  # Escape, or a click outside the dialog
+    assert (st.selected, st.field_errors) == ("", {})
