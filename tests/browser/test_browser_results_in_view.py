@@ -115,6 +115,7 @@ def test_an_exception_is_resolved_in_a_dialog_that_opens_in_view(page, app_engin
         "Terminal reset the reefer unit; temperature normal.")
     expect(page.get_by_label("Message to the customer (optional)")).to_have_value("ok")
     expect(page.get_by_test_id("exception-status")).to_have_text("Open")
+    page.screenshot(path=ARTIFACTS / "tower-exception-resolve-dialog.png")
 
     page.get_by_label("Message to the customer (optional)").fill("")
     dialog.get_by_role("button", name="Resolve exception").click()
@@ -140,6 +141,7 @@ def test_a_booking_decision_opens_over_the_row_clicked(page):
     dialog = page.get_by_role("dialog", name=f"Decide booking {last}")
     expect(dialog).to_be_in_viewport()
     assert axe_violations(page) == [], "booking decision dialog"
+    page.screenshot(path=ARTIFACTS / "tower-booking-dialog.png")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(decide).to_be_focused()
