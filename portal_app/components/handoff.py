@@ -83,8 +83,7 @@ def handoff_offer(state: type[HandoffBase]) -> rx.Component:
                     spacing="2",
                     width="100%",
                 ),
-                on_submit=state.send_handoff,
-                reset_on_submit=True,
+                on_submit=state.send_handoff,  # a refusal keeps the note; a success closes the offer
                 aria_label="Ask a person",
                 width="100%",
                 border="1px solid #d0d7de",

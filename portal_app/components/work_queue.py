@@ -6,7 +6,9 @@ declares ``rows: list[ItsLine]`` (a frozen dataclass of display strings, a field
 mixes in ``components/sortable.SortedListMixin`` (before this base) and passes ``(label, sort key)`` headers to
 ``queue_table``; its sort and page are then kept in the address after every move. The widgets give
 every field a visible label, an error line tied to it (``aria-describedby``) and the result announced in a
-status or alert region.
+status or alert region. The decision about one row (confirm a booking, price a quote) is asked in a dialog that
+opens over the list where the person clicked (``components/decision_dialog.py``); a refusal is shown in it, beside
+its buttons, and what was typed stays.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.decision_dialog import FOCUS_AFTER_DIALOG, decision_dialog
+from portal_app.components.outcome import outcome
 from portal_app.components.sortable import sort_header
 from portal_app.components.ui import (
     ACCENT,
@@ -26,8 +30,6 @@ from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
-    error_callout,
-    info_callout,
     pager,
     table_caption,
 )
@@ -132,6 +134,12 @@ class PagedQueueBase(rx.State, mixin=True):
     @page_event()
     async def close_panel(self, principal: Principal) -> None:
         self.selected, self.field_errors = "", {}
+
+    @page_event()
+    async def panel_open_change(self, principal: Principal, open_it: bool) -> None:
+        """The decision dialog asks to close (Escape, or a click outside it): nothing is decided."""
+        if not open_it:
+            self.selected, self.field_errors = "", {}
 
 
 def line_errors(fields: dict[str, str], sent: list[int], prefix: str = "charges") -> dict[str, str]:
@@ -242,10 +250,13 @@ def filter_form(grid: rx.Component, state: type[rx.State], label: str, *, key: r
 
 
 def queue_messages(state: type[PagedQueueBase]) -> rx.Component:
-    """The page's result line (status) and error (alert), above the list."""
-    return rx.fragment(
-        rx.cond(state.notice != "", info_callout(state.notice, data_testid="queue-notice"), rx.fragment()),
-        rx.cond(state.error != "", error_callout(state.error, data_testid="queue-error"), rx.fragment()),
+    """The page's result line (status) and error (alert), above the list; focus comes here when a decision's row
+    has left the list with its dialog. While a decision dialog is open its refusal is shown in the dialog."""
+    return rx.box(
+        outcome(state.notice, rx.cond(state.selected == "", state.error, ""), test_id="queue-notice",
+                error_test_id="queue-error"),
+        width="100%",
+        **FOCUS_AFTER_DIALOG,
     )
 
 
@@ -295,11 +306,17 @@ def queue_page(state: type[PagedQueueBase], heading: str, intro: rx.Component, p
 
 
 def decision_panel(state: type[PagedQueueBase], heading: str, test_id: str, *children: rx.Component) -> rx.Component:
-    """The panel for the selected row: ``heading`` + the row's key, then the forms."""
-    return rx.card(
-        rx.vstack(rx.heading(heading, state.selected, size="5", as_="h2"), *children, spacing="3", width="100%"),
-        width="100%",
-        data_testid=test_id,
+    """The decision about the selected row, in a dialog titled ``heading`` + the row's key: the forms, then the
+    refusal of the last try (the page's ``error``) beside their buttons."""
+    return decision_dialog(
+        heading + state.selected,
+        "Nothing is saved until you choose. Escape or Close leaves without deciding.",
+        *children,
+        outcome("", state.error, error_test_id="queue-error"),
+        open=state.selected != "",
+        on_open_change=state.panel_open_change,
+        test_id=test_id,
+        width="960px",
     )
 
 

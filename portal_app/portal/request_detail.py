@@ -237,7 +237,7 @@ def _done_forms() -> rx.Component:
                     rx.text("You can reopen it until ", S.request.reopen_until, ".", size="2", color=MUTED_TEXT),
                     spacing="2", width="100%",
                 ),
-                on_submit=S.reopen, aria_label="Reopen this request", reset_on_submit=True, width="100%",
+                on_submit=S.reopen, aria_label="Reopen this request", width="100%",  # refused: the text stays
             ),
             rx.cond(S.request.closed,
                     rx.text("This request is closed. For anything new, raise a new request.", color=MUTED_TEXT),

@@ -97,7 +97,8 @@ class BulkReport:
     def of(cls, action: str, requested: int, succeeded: list[str], failed: list[Failure]) -> BulkReport:
         text = f"{len(succeeded)} of {requested} shipments changed."
         if failed:
-            text += f" {len(failed)} not changed (see the reason beside each); the others are saved."
+            saved = "the others are saved" if succeeded else "nothing was saved"
+            text += f" {len(failed)} not changed (see the reason beside each); {saved}."
         return cls(action, requested, succeeded, failed, text)
 
 
@@ -168,9 +169,9 @@ def voyage_shipments(db: Session, principal: Principal, voyage: Voyage) -> list[
 
 
 @dataclass(frozen=True)
-class VoyagePreview:
-    """What a voyage change would touch, before it is applied: how many open shipments, of which customers, and
-    the first references."""
+class BulkPreview:
+    """What a bulk change would touch, before it is applied: how many shipments, of which customers, and the first
+    references."""
 
     total: int
     customers: list[tuple[str, int]]  # (customer, shipments), most first
@@ -180,17 +181,29 @@ class VoyagePreview:
 PREVIEW_REFERENCES = 12
 
 
-def preview_voyage(db: Session, principal: Principal, voyage: Voyage) -> VoyagePreview:
-    """The shipments a change to ``voyage`` would reach (the same selection the change uses); nothing changes."""
-    principal.require(Permission.EDIT_SHIPMENTS)
-    shipments = voyage_shipments(db, principal, voyage)
+def _preview(db: Session, shipments: list[Shipment]) -> BulkPreview:
     names = dict(db.exec(select(Company.id, Company.name)
                          .where(col(Company.id).in_({s.company_id for s in shipments}))).all())
     counts: dict[str, int] = {}
     for s in shipments:
         counts[names.get(s.company_id, "?")] = counts.get(names.get(s.company_id, "?"), 0) + 1
     customers = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return VoyagePreview(len(shipments), customers, [s.reference for s in shipments[:PREVIEW_REFERENCES]])
+    return BulkPreview(len(shipments), customers, [s.reference for s in shipments[:PREVIEW_REFERENCES]])
+
+
+def preview_voyage(db: Session, principal: Principal, voyage: Voyage) -> BulkPreview:
+    """The shipments a change to ``voyage`` would reach (the same selection the change uses); nothing changes."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    return _preview(db, voyage_shipments(db, principal, voyage))
+
+
+def preview_selection(db: Session, principal: Principal, selection: Selection) -> BulkPreview:
+    """The shipments an assign or customer update on ``selection`` would reach (the same selection the action
+    resolves: a filter is read on the server now); references not found are left out. Nothing changes; a filter
+    over the limit is refused as the action would be."""
+    principal.require(Permission.EDIT_SHIPMENTS)
+    shipments, _missing = select_shipments(db, principal, selection)
+    return _preview(db, shipments)
 
 
 # --------------------------------------------------------------------------------------------------- running

@@ -111,7 +111,6 @@ def _decision_panel() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=S.confirm,
-                reset_on_submit=True,
                 aria_label="Confirm booking",
             ),
             rx.el.form(

@@ -1,7 +1,10 @@
 """Tower: one exception. Its cause, shipment and customer, SLA timer, history (the audit log in words) and the
 tasks made from it; take it or assign owner and team, start it, resolve it with a note and an optional message
 the customer reads on the shipment, reopen it, and make a task from it. Every change sends the version the person
-saw, so a change made meanwhile by someone else is refused with nothing saved (``services/exceptions.py``)."""
+saw, so a change made meanwhile by someone else is refused with nothing saved (``services/exceptions.py``).
+
+Resolving and reopening are decisions asked in a dialog (``components/decision_dialog.py``); each action's result
+is shown under its own button (``components/outcome.py``); a refused form keeps what was typed."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 import reflex as rx
 
 from portal_app.auth.principal import Principal
+from portal_app.components.decision_dialog import FOCUS_AFTER_DIALOG, cancel_button, decision_dialog
 from portal_app.components.form_refusal import placed
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
@@ -26,14 +30,13 @@ from portal_app.components.ops import (
     severity_badge,
     timer_view,
 )
+from portal_app.components.outcome import outcome
 from portal_app.components.ui import (
     ACCENT,
     CHECKBOX_STYLE,
     DANGER,
     MUTED_TEXT,
     checked,
-    error_callout,
-    info_callout,
     primary_button,
     responsive_grid,
     secondary_button,
@@ -52,6 +55,7 @@ SAVED_NOTHING = "Nothing was saved."
 TASK_FIELDS = {"title": "task_title", "detail": "task_detail", "due_at": "task_due"}  # the task form's error keys
 KEEP_FIELD = "keep_"
 KEEP_REASON_FIELD = "keep_reason_"
+DECISIONS = ("resolve", "reopen")  # the decisions asked in a dialog
 
 
 @dataclass(frozen=True)
@@ -160,11 +164,13 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
     error: str = ""
     notice: str = ""
     field_errors: dict[str, str] = {}
-    form_key: int = 0
+    form_key: int = 0  # a new key empties the forms: after a success, never after a refusal
+    at: str = ""  # the action whose result is shown, under its own button: "assign", "decision", "task"
+    deciding: str = ""  # the decision whose dialog is open: "resolve", "reopen" or ""
     _exception_id: int = 0
     _version: int = 0
 
-    async def _reload(self, principal) -> bool:  # noqa: ANN001
+    async def _reload(self, principal, *, keep_forms: bool = False) -> bool:  # noqa: ANN001
         try:
             detail, history, found = await run_db(_read, principal, self._exception_id)
         except ServiceError as exc:
@@ -176,13 +182,14 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         self.history = [history_view(h, self._tz) for h in history]
         self.tasks = [task_view(t, self._tz) for t in found.rows]
         self.open_tasks = [t for t in self.tasks if t.open]
-        self.form_key += 1
+        if not keep_forms:
+            self.form_key += 1
         return True
 
     @page_event("tower")
     async def load(self, principal: Principal) -> None:
         key = last_path_segment(self.router.url.path)
-        self.error, self.notice, self.field_errors = "", "", {}
+        self.error, self.notice, self.field_errors, self.at, self.deciding = "", "", {}, "", ""
         if not key.isdigit():
             self.exception, self.error = None, "That is not an exception number. Go back to the queue and open one."
             return
@@ -190,9 +197,19 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         await self._load_directory(principal)
         await self._reload(principal)
 
+    @page_event("tower")
+    async def decide(self, principal: Principal, name: str, open_it: bool) -> None:
+        """Open (or, on Escape or Cancel, close) the dialog of one decision."""
+        self.deciding = str(name) if open_it and name in DECISIONS else ""
+        self.field_errors = {}
+        if self.at == "decision":
+            self.error = ""
+
     async def _save(self, principal: Principal, call: Callable[..., Any], done: str, field: str = "",
-                    **kwargs: Any) -> None:
-        """Run a change with the version the person saw; show the outcome and read the exception again."""
+                    at: str = "decision", **kwargs: Any) -> None:
+        """Run a change with the version the person saw; show the outcome under the button at ``at`` and read the
+        exception again. A refusal keeps the form's input (and its dialog open); a success closes the dialog."""
+        self.at = at
         try:
             await run_db(call, principal, self._exception_id, **kwargs)
         except ServiceError as exc:
@@ -202,26 +219,28 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
             else:
                 self.field_errors, self.error = {}, exc.message
             if exc.status_code == 409:  # show what is there now; the message says nothing was saved
-                await self._reload(principal)
+                await self._reload(principal, keep_forms=True)
             return
-        self.error, self.field_errors, self.notice = "", {}, done
+        self.error, self.field_errors, self.notice, self.deciding = "", {}, done, ""
         await self._reload(principal)
 
     @page_event("tower")
     async def take(self, principal: Principal) -> None:
         team = self.exception.team_id if self.exception is not None else None
-        await self._save(principal, svc.assign_exception, "You own this exception now.", owner_id=self._me,
+        await self._save(principal, svc.assign_exception, "You own this exception now.", at="assign",
+                         owner_id=self._me,
                          team_id=id_or_none(team), expected_version=self._version)
 
     @page_event("tower")
     async def assign(self, principal: Principal, form: dict) -> None:
         owner, team = id_or_none(form.get("owner_id")), id_or_none(form.get("team_id"))
         await self._save(principal, svc.assign_exception, "Owner and team saved; the new owner was notified.",
-                         "owner_id", owner_id=owner, team_id=team, expected_version=self._version)
+                         "owner_id", at="assign", owner_id=owner, team_id=team, expected_version=self._version)
 
     @page_event("tower")
     async def start(self, principal: Principal) -> None:
-        await self._save(principal, svc.start_exception, "Marked in progress.", expected_version=self._version)
+        await self._save(principal, svc.start_exception, "Marked in progress.", at="assign",
+                         expected_version=self._version)
 
     @page_event("tower")
     async def resolve(self, principal: Principal, form: dict) -> None:
@@ -231,7 +250,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
         note = str(form.get("note", ""))
         if len(note.strip()) < svc.NOTE_MIN:
             self.field_errors = {"note": f"Write a resolution note (what was done). {SAVED_NOTHING}"}
-            self.notice = ""
+            self.notice, self.error, self.at = "", "", "decision"
             return
         keep = kept_tasks(form)
         if self.open_tasks:
@@ -248,6 +267,7 @@ class TowerExceptionState(StaffDirectoryMixin, SessionState):
 
     @page_event("tower")
     async def add_task(self, principal: Principal, form: dict) -> None:
+        self.at = "task"
         try:
             due = parse_local(str(form.get("due_at", "")), self._tz)
         except ValueError:
@@ -360,6 +380,7 @@ def _assign_card() -> rx.Component:
             rx.text("Ops managers assign exceptions to others; you can take it yourself.", size="2",
                     color=MUTED_TEXT),
         ),
+        _result("assign"),
     )
 
 
@@ -404,9 +425,56 @@ def _open_tasks_choice() -> rx.Component:
     )
 
 
+def _result(here: str) -> rx.Component:
+    """The result (or refusal) of the action at ``here``, under its button."""
+    return outcome(S.notice, S.error, where=S.at, here=here, test_id="exception-notice",
+                   error_test_id="exception-error")
+
+
+def _decision_result() -> rx.Component:
+    """Where a decision's result is read once its dialog has closed (and where focus lands if its button went)."""
+    return rx.box(outcome(S.notice, "", where=S.at, here="decision", test_id="exception-notice"),
+                  width="100%", **FOCUS_AFTER_DIALOG)
+
+
+def _open_button(text: str, name: str, primary: bool) -> rx.Component:
+    button = primary_button if primary else secondary_button
+    return rx.box(button(text, type="button", aria_haspopup="dialog", on_click=S.decide(name, True)))
+
+
 def _resolve_card() -> rx.Component:
     return _section(
         "Resolve", "resolve-exception",
+        rx.text("Write what was done and, if you like, a message the customer reads; open tasks close with it unless "
+                "you keep them.", size="2", color=MUTED_TEXT),
+        _open_button("Resolve this exception", "resolve", True),
+        _decision_result(),
+    )
+
+
+def _reopen_card() -> rx.Component:
+    return _section(
+        "Reopen", "reopen-exception",
+        rx.text("Reopening gives it a fresh SLA from now.", size="2", color=MUTED_TEXT),
+        _open_button("Reopen this exception", "reopen", False),
+        _decision_result(),
+    )
+
+
+def _dialog_buttons(submit: rx.Component) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(submit, cancel_button(), spacing="3", wrap="wrap"),
+        outcome("", S.error, where=S.at, here="decision", error_test_id="exception-error"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _resolve_dialog() -> rx.Component:
+    e = S.exception
+    return decision_dialog(
+        "Resolve exception #" + e.id, "The note is for staff; the message, if you write one, is what the customer "
+        "reads on the shipment. Nothing is saved until you select Resolve exception.",
         stacked_form(
             _note("Resolution note (internal)", "note", "resolve-note",
                   "What was done. Staff only; the customer never sees it."),
@@ -414,20 +482,27 @@ def _resolve_card() -> rx.Component:
                   "Leave empty to tell the customer nothing. Written here, it becomes an update on the shipment the "
                   "customer reads, and they are notified."),
             _open_tasks_choice(),
-            primary_button("Resolve exception", type="submit"),
+            _dialog_buttons(primary_button("Resolve exception", type="submit")),
             on_submit=S.resolve, label="Resolve exception", key=S.form_key,
         ),
+        open=S.deciding == "resolve",
+        on_open_change=lambda open_it: S.decide("resolve", open_it),
+        test_id="resolve-dialog",
     )
 
 
-def _reopen_card() -> rx.Component:
-    return _section(
-        "Reopen", "reopen-exception",
+def _reopen_dialog() -> rx.Component:
+    e = S.exception
+    return decision_dialog(
+        "Reopen exception #" + e.id, "Say why it is reopened; the reason goes into its history.",
         stacked_form(
             _note("Why it is reopened", "reason", "reopen-reason", "It gets a fresh SLA from now."),
-            secondary_button("Reopen exception", type="submit"),
+            _dialog_buttons(secondary_button("Reopen exception", type="submit")),
             on_submit=S.reopen, label="Reopen exception", key=S.form_key,
         ),
+        open=S.deciding == "reopen",
+        on_open_change=lambda open_it: S.decide("reopen", open_it),
+        test_id="reopen-dialog",
     )
 
 
@@ -468,6 +543,7 @@ def _task_card() -> rx.Component:
             ),
             text_field("Task details (optional)", "task_detail", "task-detail", S.field_errors, rows="2"),
             secondary_button("Create task", type="submit"),
+            _result("task"),
             on_submit=S.add_task, label="Create a task from this exception", key=S.form_key,
         ),
     )
@@ -498,12 +574,13 @@ def tower_exception_detail() -> rx.Component:
         rx.link("← Exceptions", href=routes.TOWER_EXCEPTIONS, color=ACCENT),
         rx.heading(rx.cond(e, "Exception #" + e.id + ": " + e.title, "Exception"),
                    size="7", as_="h1"),
-        rx.cond(S.notice != "", info_callout(S.notice, data_testid="exception-notice"), rx.fragment()),
-        rx.cond(S.error != "", error_callout(S.error, data_testid="exception-error"), rx.fragment()),
+        _result(""),  # what is not about one action: the exception could not be read
         rx.cond(
             e,
             rx.vstack(
                 _summary(),
+                _resolve_dialog(),
+                _reopen_dialog(),
                 rx.cond(
                     e.resolved == "yes",
                     _reopen_card(),

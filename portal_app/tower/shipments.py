@@ -1,6 +1,7 @@
 """Tower: the shipments board across all companies, with the staff filters (branch, team, owner, customer, open
 exception, SLA breached or breaching within N hours), saved views, and bulk actions on a selection, on the whole
-filter or on one vessel voyage or flight. One shipment's workspace is ``tower/workspace.py``."""
+filter (in a bar shown while a shipment is ticked) or on one vessel voyage or flight. One shipment's workspace is
+``tower/workspace.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import reflex as rx
 
 from portal_app.components.board_bulk import (
     BoardBulkMixin,
-    bulk_panel,
-    bulk_report,
+    bulk_bar,
     select_all_box,
     select_row_box,
     voyage_panel,
@@ -86,6 +86,11 @@ class TowerShipmentsState(BoardBulkMixin, StaffDirectoryMixin, ShipmentListBase,
     async def _prepare(self, principal) -> None:  # noqa: ANN001
         await self._load_directory(principal)
 
+    async def _fetch(self, principal) -> None:  # noqa: ANN001
+        """The page of rows; with the bulk actions on the whole filter, what they would touch is read again."""
+        await super()._fetch(principal)
+        await self._preview_filter(principal)
+
 
 S = TowerShipmentsState
 
@@ -139,7 +144,6 @@ def tower_shipments() -> rx.Component:
         filters_form(S, _board_filters()),
         views_bar(S, exports=False),
         list_messages(S),
-        bulk_report(S),
         rx.table.root(
             table_caption("Shipments board"),
             rx.table.header(rx.table.row(
@@ -154,7 +158,7 @@ def tower_shipments() -> rx.Component:
                 rx.text("No shipments match these filters. Select Clear, or change the filters.", color=MUTED_TEXT),
                 rx.fragment()),
         pager(S),
-        bulk_panel(S),
+        bulk_bar(S),
         voyage_panel(S),
         spacing="4",
         width="100%",

@@ -26,13 +26,12 @@ from portal_app.components.document_upload import (
 from portal_app.components.formatting import fmt_local
 from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin, id_or_none, parse_local
+from portal_app.components.outcome import outcome
 from portal_app.components.shipment_detail import ShipmentDetailBase, shipment_detail_view
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
     data_table,
-    error_callout,
-    info_callout,
     pager,
     primary_button,
     responsive_grid,
@@ -133,12 +132,13 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
     page: int = 1
     pages: int = 1
     ws_key: int = 0
+    ws_at: str = ""  # the form whose result is shown, under its own button ("eta", "milestone", "review"...)
     _version: int = 0
     _loaded: str = ""
 
     async def _load_more(self, principal, reference: str) -> None:  # noqa: ANN001
         if reference != self._loaded:  # another shipment: the last one's messages do not belong here
-            self.ws_notice, self.ws_error, self.conflict, self.field_errors = "", "", [], {}
+            self.ws_notice, self.ws_error, self.conflict, self.field_errors, self.ws_at = "", "", [], {}, ""
             self._loaded = reference
         self.page = 1
         await self._load_directory(principal)
@@ -159,8 +159,11 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
     def _reference(self) -> str:
         return self.summary.reference
 
-    async def _save(self, principal: Principal, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run one edit; success reloads the record and clears the forms, a conflict keeps what was typed."""
+    async def _save(self, principal: Principal, action: Callable[..., Any], *args: Any, at: str = "",
+                    **kwargs: Any) -> Any:
+        """Run one edit; success reloads the record and clears the forms, a refusal keeps what was typed. The
+        outcome is shown under the button of the form ``at``."""
+        self.ws_at = at
         try:
             result = await run_db(action, principal, self._reference, *args, **kwargs)
         except ws.EditConflict as exc:
@@ -201,7 +204,7 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
             self.field_errors = {"milestone": f"Fill in at least one time or the place. {NOTHING_SAVED}"}
             return None
         return await self._save(principal, ws.edit_milestone, str(form.get("step", "")), changes,
-                                expected_version=self._version)
+                                at="milestone", expected_version=self._version)
 
     @page_event("tower")
     async def save_eta(self, principal: Principal, form: dict) -> Any:
@@ -212,20 +215,23 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
             self.field_errors = {"new_eta": f"Give the new estimated arrival. {NOTHING_SAVED}"}
             return None
         return await self._save(principal, ws.change_eta, changes["new_eta"], str(form.get("reason_code", "")),
-                                str(form.get("reason_text", "")).strip() or None, expected_version=self._version)
+                                str(form.get("reason_text", "")).strip() or None, at="eta",
+                                expected_version=self._version)
 
     @page_event("tower")
     async def save_assignment(self, principal: Principal, form: dict) -> Any:
         changes = {"owner_id": id_or_none(form.get("owner_id")), "team_id": id_or_none(form.get("team_id"))}
-        return await self._save(principal, ws.assign, changes, expected_version=self._version)
+        return await self._save(principal, ws.assign, changes, at="assign", expected_version=self._version)
 
     @page_event("tower")
     async def add_internal_note(self, principal: Principal, form: dict) -> Any:
-        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility="internal")
+        return await self._save(principal, ws.add_note, str(form.get("body", "")), at="internal_note",
+                                visibility="internal")
 
     @page_event("tower")
     async def add_customer_update(self, principal: Principal, form: dict) -> Any:
-        return await self._save(principal, ws.add_note, str(form.get("body", "")), visibility="customer")
+        return await self._save(principal, ws.add_note, str(form.get("body", "")), at="customer_update",
+                                visibility="customer")
 
     @page_event("tower")
     async def approve(self, principal: Principal, document_id: str) -> Any:
@@ -238,10 +244,11 @@ class TowerWorkspaceState(ShipmentDetailBase, ShipmentDocumentsBase, StaffDirect
     async def _review(self, principal: Principal, document_id: str, approve: bool, reason: str) -> Any:
         row = next((r for r in self.doc_rows if r.id == document_id), None)  # the version this page showed
         if row is None:
+            self.ws_at, self.ws_notice = "review", ""
             self.ws_error = f"That document is not on this page any more; reload it. {NOTHING_SAVED}"
             return None
         return await self._save(principal, ws.review_document, int(document_id), approve=approve, reason=reason,
-                                expected_version=int(row.row_version))
+                                at="review", expected_version=int(row.row_version))
 
     @page_event("tower")
     async def go_to_page(self, principal: Principal, delta: int) -> None:
@@ -267,12 +274,14 @@ def _time_input(label: str, name: str, field_id: str) -> rx.Component:
     )
 
 
-def _messages() -> rx.Component:
+def _result(here: str) -> rx.Component:
+    """The outcome of the form ``here``, under its button: what was saved, or why not and (after someone else's
+    change) what changed meanwhile."""
     return rx.fragment(
-        rx.cond(S.ws_notice != "", info_callout(S.ws_notice, data_testid="workspace-notice"), rx.fragment()),
-        rx.cond(S.ws_error != "", error_callout(S.ws_error, data_testid="workspace-error"), rx.fragment()),
+        outcome(S.ws_notice, S.ws_error, where=S.ws_at, here=here, test_id="workspace-notice",
+                error_test_id="workspace-error"),
         rx.cond(
-            S.conflict.length() > 0,
+            (S.ws_at == here) & (S.conflict.length() > 0),
             data_table("What changed since you opened the shipment", ("Field", "Was", "Now", "Changed by", "When"),
                        S.conflict, lambda c: rx.table.row(
                            rx.table.row_header_cell(c.field), rx.table.cell(c.old), rx.table.cell(c.new),
@@ -300,6 +309,7 @@ def _assignment_card() -> rx.Component:
                     wide=2, spacing="3",
                 ),
                 primary_button("Save owner and team", type="submit"),
+                _result("assign"),
                 on_submit=S.save_assignment, label="Owner and team", key=S.ws_key,
             ),
             rx.text("Ops managers assign shipments.", size="2", color=MUTED_TEXT),
@@ -332,6 +342,7 @@ def _milestone_card() -> rx.Component:
                 wide=4, middle=2, spacing="3",
             ),
             primary_button("Save milestone", type="submit"),
+            _result("milestone"),
             on_submit=S.save_milestone, label="Edit a milestone", key=S.ws_key,
         ),
     )
@@ -353,6 +364,7 @@ def _eta_card() -> rx.Component:
                                style={"display": "block", "font_weight": "600"}),
                    rx.input(id="ws-eta-text", name="reason_text", max_length=400, width="100%")),
             primary_button("Save the new ETA", type="submit"),
+            _result("eta"),
             on_submit=S.save_eta, label="Change the ETA", key=S.ws_key,
         ),
     )
@@ -366,6 +378,7 @@ def _notes_cards() -> rx.Component:
             stacked_form(
                 text_field("Internal note", "body", "ws-internal-note", rows="3"),
                 secondary_button("Add internal note", type="submit"),
+                _result("internal_note"),
                 on_submit=S.add_internal_note, label="Add an internal note", key=S.ws_key,
             ),
             style={"border_left": f"4px solid {INTERNAL_COLOUR}", "background": "#fffaf0"},
@@ -376,6 +389,7 @@ def _notes_cards() -> rx.Component:
             stacked_form(
                 text_field("Customer-visible update", "body", "ws-customer-update", rows="3"),
                 primary_button("Post to the customer", type="submit"),
+                _result("customer_update"),
                 on_submit=S.add_customer_update, label="Post an update the customer sees", key=S.ws_key,
             ),
             style={"border_left": f"4px solid {CUSTOMER_COLOUR}"},
@@ -407,7 +421,7 @@ def _review_row(r: rx.Var) -> rx.Component:
                             spacing="2",
                         ),
                         on_submit=S.reject,
-                        reset_on_submit=True,
+                        key=r.id + "-" + r.row_version,  # a decision makes a new version: the reason empties
                         aria_label="Reject " + name,
                     ),
                     spacing="2",
@@ -426,6 +440,7 @@ def _review_card() -> rx.Component:
             data_table("Documents to review", ("Document", "Status", "Decision"), S.doc_rows, _review_row),
             rx.text("No documents on this shipment yet.", color=MUTED_TEXT),
         ),
+        _result("review"),
     )
 
 
@@ -452,8 +467,8 @@ def tower_shipment_workspace() -> rx.Component:
             S.not_found == "",
             rx.vstack(
                 rx.heading("Workspace", size="6", as_="h2"),
-                _messages(),
-                closeout_card(S),
+                _result(""),
+                closeout_card(S, _result("closeout")),
                 responsive_grid(_assignment_card(), _eta_card(), wide=2),
                 _milestone_card(),
                 _notes_cards(),

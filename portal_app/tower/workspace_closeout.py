@@ -52,7 +52,7 @@ class CloseoutMixin(rx.State, mixin=True):
     async def close_shipment(self, principal: Principal, form: dict) -> Any:
         reason = str(form.get("override_reason", "")).strip() or None
         body = ws.CloseInput(expected_version=self._version, override_reason=reason)
-        return await self._save(principal, ws.close_shipment, body)
+        return await self._save(principal, ws.close_shipment, body, at="closeout")
 
 
 def _item(i: rx.Var) -> rx.Component:
@@ -75,8 +75,9 @@ def _item(i: rx.Var) -> rx.Component:
     )
 
 
-def closeout_card(state: type[CloseoutMixin]) -> rx.Component:
-    """The card (only once the last milestone has happened): checklist, then close or the closed note."""
+def closeout_card(state: type[CloseoutMixin], result: rx.Component) -> rx.Component:
+    """The card (only once the last milestone has happened): checklist, then close or the closed note, then
+    ``result``: what the last try to close said, under the button."""
     S: Any = state
     return rx.cond(
         S.closeout_due,
@@ -111,6 +112,7 @@ def closeout_card(state: type[CloseoutMixin]) -> rx.Component:
                         on_submit=S.close_shipment, label="Close shipment", key=S.ws_key,
                     ),
                 ),
+                result,
                 spacing="3",
                 width="100%",
             ),

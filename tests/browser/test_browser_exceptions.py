@@ -64,7 +64,9 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
     expect(page.get_by_test_id("exception-shipment")).to_have_text(reference)
     expect(page.get_by_test_id("exception-history")).to_contain_text("Raised by hand")
 
-    # A note is required; without one nothing is saved and the field says so.
+    # Resolving is asked in a dialog. A note is required; without one nothing is saved and the field says so.
+    page.get_by_role("button", name="Resolve this exception").click()
+    expect(page.get_by_role("dialog", name=f"Resolve exception #{number}")).to_be_visible()
     page.get_by_label("Message to the customer (optional)").fill(MESSAGE)
     page.get_by_role("button", name="Resolve exception").click()
     expect(page.locator("#resolve-note-error")).to_contain_text("Write a resolution note")
@@ -76,7 +78,7 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
     expect(page.get_by_test_id("exception-notice")).to_contain_text("The customer sees your message")
     expect(page.get_by_test_id("exception-status")).to_have_text("Resolved")
     expect(page.get_by_test_id("exception-history")).to_contain_text(f"message to the customer: {MESSAGE}")
-    expect(page.get_by_role("button", name="Reopen exception")).to_be_visible()
+    expect(page.get_by_role("button", name="Reopen this exception")).to_be_visible()
 
     # The customer reads the message on the shipment, the same row ops wrote.
     page.get_by_role("button", name="Sign out").click()

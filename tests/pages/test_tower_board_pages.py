@@ -98,3 +98,72 @@ def test_a_voyage_change_shows_what_it_will_touch_before_it_is_applied(tworld, m
     run(S.preview_voyage_field, st, "voyage", "NOPE1")
     assert st.voyage_preview.startswith("No open shipment is on preview star voyage NOPE1")
     assert st.voyage_preview_refs == []
+
+
+def _team(db, name: str) -> int:
+    from models import Team
+
+    team = Team(name=name)
+    db.add(team)
+    db.commit()
+    return int(team.id)
+
+
+def test_the_bulk_bar_follows_the_ticks_and_previews_the_whole_filter(tworld, monkeypatch):
+    """The bar's state: ticks make it (its count), "every shipment matching the filters" shows what it would touch
+    (read again when the filters change) and writes nothing, clearing the selection takes it all away."""
+    from sqlmodel import select
+
+    from models import Shipment
+    from portal_app.tower.shipments import TowerShipmentsState as S
+    from tests.page_states import run, state_as, use_db
+    from tests.tower_world import make_shipment
+
+    use_db(monkeypatch, tworld.engine)
+    with tworld.session() as db:
+        team = _team(db, "Bar preview")
+        made = [make_shipment(db, team_id=team).reference for _ in range(3)]
+        before = {s.reference: s.version for s in db.exec(select(Shipment)).all()}
+    st = state_as(monkeypatch, S, tworld.manager, f"/tower/shipments?team={team}")
+    run(S.load, st)
+    assert st.total == 3 and st.selected == []
+    S.toggle_row.fn(st, made[0], True)
+    assert st.selected == [made[0]]
+    run(S.set_bulk_scope, st, "filter")
+    assert st.bulk_preview.startswith("This will reach 3 shipments (")
+    assert sorted(st.bulk_preview_refs) == sorted(made)
+    with tworld.session() as db:
+        assert {s.reference: s.version for s in db.exec(select(Shipment)).all()} == before  # nothing changed
+    run(S.apply_filters, st, {"team": str(team), "q": made[1]})  # new filters: what the action would touch too
+    assert st.bulk_preview.startswith("This will reach 1 shipment (") and st.bulk_preview_refs == [made[1]]
+    S.clear_selection.fn(st)
+    assert (st.selected, st.bulk_scope, st.bulk_preview, st.bulk_preview_refs) == ([], "selected", "", [])
+
+
+def test_a_refused_bulk_or_voyage_form_keeps_its_input_and_says_so_under_its_button(tworld, monkeypatch):
+    """A refusal (of the whole, or of every shipment) leaves the form's key (what was typed stays) and is placed
+    under the button that was pressed; a success clears that form alone."""
+    from portal_app.tower.shipments import TowerShipmentsState as S
+    from tests.page_states import run, state_as, use_db
+    from tests.tower_world import make_shipment
+
+    use_db(monkeypatch, tworld.engine)
+    with tworld.session() as db:
+        ref = make_shipment(db).reference
+    st = state_as(monkeypatch, S, tworld.manager, f"/tower/shipments?q={ref}")
+    run(S.load, st)
+    S.toggle_row.fn(st, ref, True)
+    bar_key, voyage_key = st.bulk_form_key, st.voyage_form_key
+    run(S.bulk_update, st, {"body": ""})
+    assert (st.bulk_at, st.bulk_form_key) == ("bar", bar_key)
+    assert st.bulk_message.endswith("0 of 1 shipments changed. 1 not changed (see the reason beside each); nothing "
+                                    "was saved.")  # refused for each one
+    assert [f.reference for f in st.bulk_failures] == [ref]
+    run(S.voyage_action, st, {"vessel": "NOBODY SAILS", "voyage": "1X", "action": "eta", "at": "2027-01-15T08:00",
+                              "reason_code": "PORT_CONGESTION"})
+    assert (st.bulk_at, st.voyage_form_key) == ("voyage", voyage_key)
+    assert st.bulk_error.startswith("No open shipment is on NOBODY SAILS voyage 1X")
+    run(S.bulk_update, st, {"body": "Terminal strike in Rotterdam: expect one day of delay."})
+    assert (st.bulk_at, st.bulk_error) == ("bar", "")
+    assert st.bulk_message == "Customer update: 1 of 1 shipments changed."
+    assert (st.bulk_form_key, st.voyage_form_key) == (bar_key + 1, voyage_key)

@@ -140,3 +140,25 @@ def test_bulk_over_the_api(tworld: QuoteWorld):
     assert "future" in refused.json()["failed"][0]["reason"]
     assert agent.post("/api/v1/tower/bulk/assign", json={"references": [on.reference], "team_id": None}) \
         .status_code == 403  # agents do not assign work
+
+
+def test_a_whole_filter_is_previewed_before_an_action_and_nothing_changes(tworld: QuoteWorld, monkeypatch):
+    """The preview reads the same selection the action resolves: the count, whose shipments, the first references;
+    nothing is written; a filter over the limit is refused as the action would be; customers are refused."""
+    w = tworld
+    with w.session() as db:
+        made = [make_shipment(db, company=c, vessel="PREVIEW FILTER", voyage="7F") for c in ("ACME", "ACME", "NORD")]
+        versions = {s.id: s.version for s in made}
+        audits = len(db.exec(select(AuditLog)).all())
+        found = bulk.preview_selection(db, w.agent, bulk.Selection(filters=BoardFilters(search=made[0].reference)))
+        assert (found.total, found.references) == (1, [made[0].reference])
+        picked = bulk.preview_selection(db, w.agent, bulk.Selection(references=tuple(s.reference for s in made)))
+        assert picked.total == 3 and sorted(picked.references) == sorted(s.reference for s in made)
+        assert [count for _name, count in picked.customers] == [2, 1]  # most first
+        assert {s.id: db.get(Shipment, s.id).version for s in made} == versions
+        assert len(db.exec(select(AuditLog)).all()) == audits
+        with pytest.raises(PermissionDenied):
+            bulk.preview_selection(db, w.alice, bulk.Selection(references=(made[0].reference,)))
+        monkeypatch.setattr(bulk, "MAX_BULK", 1)
+        with pytest.raises(ValidationFailed, match="at most 1 at once"):
+            bulk.preview_selection(db, w.agent, bulk.Selection(filters=BoardFilters()))

@@ -236,8 +236,7 @@ def _dispute_form() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=s.submit_dispute,
-                reset_on_submit=True,
-                key=s.form_key,
+                key=s.form_key,  # a new key (an empty reason) after a success only: a refusal keeps the text
                 width="100%",
             ),
             rx.text(
