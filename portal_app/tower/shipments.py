@@ -22,11 +22,13 @@ from portal_app.components.layout import area_page
 from portal_app.components.ops import StaffDirectoryMixin
 from portal_app.components.shipment_list import (
     PAGE_SIZE,
+    SORTABLE,
     ShipmentListBase,
     filters_form,
     list_messages,
     views_bar,
 )
+from portal_app.components.sortable import sort_header
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
@@ -148,7 +150,7 @@ def tower_shipments() -> rx.Component:
             table_caption("Shipments board"),
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell(select_all_box(S), scope="col"),
-                *[rx.table.column_header_cell(h, scope="col") for h in HEADERS],
+                *[sort_header(S, h, SORTABLE.get(h), rx.table.column_header_cell) for h in HEADERS],
             )),
             rx.table.body(rx.foreach(S.rows, _row)),
             variant="surface",

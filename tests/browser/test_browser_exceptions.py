@@ -45,7 +45,7 @@ def test_agent_resolves_an_exception_with_a_message_the_customer_reads(page, app
     sign_in(page, AGENT, "/tower/exceptions")
     expect(page.get_by_role("heading", name="Exceptions", level=1)).to_be_visible()
     page.get_by_label("Owner", exact=True).select_option("me")
-    page.get_by_label("Severity").select_option("high")
+    page.get_by_label("Severity", exact=True).select_option("high")
     page.get_by_role("button", name="Apply filters").click()
     table = page.get_by_role("table", name="Exceptions")
     name = f"Exception #{number}: Container held for a customs inspection"

@@ -68,3 +68,11 @@ def test_agent_sorts_the_exception_queue_and_a_reload_keeps_it(page):
     # The row header reads "#12" then the title: the number orders the rows.
     _sorts(page, "Exceptions", "Exception", "id", lambda text: int(re.match(r"#(\d+)", text.strip()).group(1)))
     page.screenshot(path=ARTIFACTS / "tower-exceptions-sorted.png", full_page=True)
+
+
+def test_agent_sorts_the_board_by_reference_and_a_reload_keeps_it(page):
+    from playwright.sync_api import expect
+
+    sign_in(page, AGENT, "/tower/shipments")
+    expect(page.get_by_role("heading", name="Shipments board", level=1)).to_be_visible()
+    _sorts(page, "Shipments board", "Reference", "reference", str.strip)
