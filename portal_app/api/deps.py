@@ -14,6 +14,7 @@ from portal_app.auth.sessions import (
     resolve_session,
 )
 from portal_app.db import get_engine
+from portal_app.services import api_keys
 from portal_app.services.errors import NotAuthenticated
 
 
@@ -33,9 +34,16 @@ def bearer_token(request: Request) -> str | None:
 
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    """The caller: an API key when the request carries one (the cookie is then ignored), else the session cookie.
+
+    A ``read`` key is refused (403 ``api_key_read_only``) for any method but GET, HEAD and OPTIONS, on every route.
+    """
     key = bearer_token(request)
     if key is not None:
-        return principal_from_api_key(db, key)
+        principal = principal_from_api_key(db, key, ip=client_ip(request))
+        if principal is not None:
+            api_keys.check_method(principal, request.method)
+        return principal
     return resolve_session(db, request.cookies.get(SESSION_COOKIE))
 
 
