@@ -283,3 +283,18 @@ def fuzz_callers() -> Iterator[dict[str, dict]]:
 @pytest.mark.parametrize("caller", [ALICE, ADMIN, "key"])
 def test_api_key_routes_fuzz(case: schemathesis.Case, caller: str, fuzz_callers: dict[str, dict]) -> None:
     case.call_and_validate(checks=[not_a_server_error, negative_data_rejection], **fuzz_callers[caller])
+
+
+def test_only_a_bearer_key_skips_the_origin_check_of_cookie_requests():
+    """A browser adds cached Basic credentials (a proxy's password prompt) to a cross-site form post by itself, so
+    only ``Bearer`` (which no page elsewhere can add) exempts a request that carries the session cookie."""
+    from starlette.datastructures import Headers
+
+    from portal_app.edge.origins import needs_origin_proof
+
+    cookie = {"cookie": "portal_session=abc"}
+    assert needs_origin_proof("POST", "/api/v1/account/api-keys", Headers({**cookie}))
+    assert needs_origin_proof("POST", "/api/v1/account/api-keys", Headers({**cookie, "authorization": "Basic eDp5"}))
+    assert needs_origin_proof("POST", "/api/v1/account/api-keys", Headers({**cookie, "authorization": "Bearer "}))
+    assert not needs_origin_proof("POST", "/api/v1/account/api-keys",
+                                  Headers({**cookie, "authorization": "Bearer pk_abc"}))
