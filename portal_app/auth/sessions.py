@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
@@ -323,6 +323,10 @@ def principal_from_api_key(db: Session, raw_key: str | None, *, ip: str | None =
     ``company_inactive``): only its holder can present it, so this tells nobody else anything. A working key's
     last use (time and ``ip``, the client address) is recorded at most once per ``API_KEY_USE_EVERY``.
     """
+    from dataclasses import replace
+
+    from sqlmodel import col
+
     from models import ApiKey  # local import keeps the common path light
 
     if not raw_key or len(raw_key) > 200:

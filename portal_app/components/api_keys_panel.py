@@ -226,9 +226,11 @@ def api_keys_panel(state: type[ApiKeysPanelBase], intro: str) -> rx.Component:
             one_time_secret(
                 NEW_KEY_ID, "Your new API key", state.api_key_shown,
                 "Copy it now and keep it somewhere safe (select it and press Ctrl+C, or use Copy key): it is shown "
-                "only this once. Send it as the header Authorization: Bearer <key>.", "new-api-key",
+                "only this once. Send it as the header Authorization: Bearer <key>.", "new-api-key", width_em=34,
             ),
-            rx.cond(state.api_key_shown, secondary_button("Copy key", on_click=copy_key), rx.fragment()),
+            rx.cond(state.api_key_shown,
+                    secondary_button("Copy key", on_click=copy_key, style={"align_self": "flex-start"}),
+                    rx.fragment()),
             rx.cond(
                 state.api_keys.length() > 0,
                 rx.box(
