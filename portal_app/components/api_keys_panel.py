@@ -33,6 +33,7 @@ from portal_app.services.inputs import parse
 from portal_app.ui.session import page_event, run_db
 
 NEW_KEY_ID = "new-api-key"
+KEYS_PATH = "/api/v1/account/api-keys"
 FIELD_WORDS = {"name": "Name", "scope": "Access", "expires_in_days": "Expires after (days)"}
 STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 
@@ -86,6 +87,7 @@ class ApiKeysPanelBase(rx.State, mixin=True):
     api_key_shown: bool = False  # the new key is on screen (it is never a state value)
     api_key_confirming: str = ""  # the id of the key whose revocation waits for a second click
     api_key_form: int = 0
+    api_keys_more: str = ""  # said when there are more keys than the page shows
 
     async def _load_api_keys(self, principal: Principal) -> None:
         self.api_keys_error = self.api_keys_done = self.api_key_confirming = ""
@@ -103,6 +105,8 @@ class ApiKeysPanelBase(rx.State, mixin=True):
             self.api_keys, self.api_keys_error = [], exc.message
             return
         self.api_keys = [_line(row, with_company=principal.is_staff) for row in page.rows]
+        self.api_keys_more = (f"Showing the newest {len(page.rows)} of {page.total} keys; GET {KEYS_PATH} lists "
+                              "them all, page by page." if page.total > len(page.rows) else "")
 
     @page_event()
     async def create_api_key(self, principal: Principal, form: dict) -> Any:
@@ -246,6 +250,7 @@ def api_keys_panel(state: type[ApiKeysPanelBase], intro: str) -> rx.Component:
                 ),
                 rx.text("No API keys yet.", color=MUTED_TEXT),
             ),
+            rx.cond(state.api_keys_more != "", rx.text(state.api_keys_more, color=MUTED_TEXT), rx.fragment()),
             _create_form(state),
             aria_labelledby="api-keys-heading",
             style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "12px"},

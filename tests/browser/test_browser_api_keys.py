@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from bench.frontend import axe_violations
 from tests.browser_app import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,9 @@ def test_customer_admin_creates_uses_and_revokes_an_api_key(page, app_url):
     expect(row).to_contain_text(key[:12])
     expect(row).to_contain_text("Read only")
     expect(row).to_contain_text("Never")
-    expect(panel.get_by_role("button", name="Copy key")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    panel.get_by_role("button", name="Copy key").click()
+    assert page.evaluate("navigator.clipboard.readText()") == key
     page.screenshot(path=ARTIFACTS / "portal-api-keys.png", full_page=True)
 
     # A program uses it: it reads, and may not change anything (a read key).
@@ -68,3 +71,24 @@ def test_customer_admin_creates_uses_and_revokes_an_api_key(page, app_url):
     gone = program.get("/api/v1/shipments", params={"page_size": 1})
     assert gone.status_code == 401 and gone.json()["error"]["code"] == "api_key_revoked"
     program.close()
+
+
+def test_an_administrator_sees_every_key_on_the_tower_account_page(page, app_url):
+    from playwright.sync_api import expect
+
+    sign_in(page, "admin@harborsky.example", "/tower/account")
+    panel = page.get_by_role("region", name="API keys")
+    name = f"BI {uuid.uuid4().hex[:6]}"
+    form = panel.get_by_role("form", name="Create a key")
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Access").select_option("read_write")
+    form.get_by_role("button", name="Create key").click()
+    expect(panel.get_by_role("status").filter(has_text="is created")).to_be_visible()
+    key = page.get_by_test_id("new-api-key").input_value().strip()
+    row = panel.get_by_role("table", name="API keys").get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("Ada Admin (Harbor & Sky Logistics)")
+    expect(row).to_contain_text("Read and write")
+    assert axe_violations(page) == []
+    page.screenshot(path=ARTIFACTS / "tower-api-keys.png", full_page=True)
+    me = httpx.get(f"{app_url}/api/auth/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200 and me.json()["email"] == "admin@harborsky.example"

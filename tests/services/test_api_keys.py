@@ -236,6 +236,7 @@ def test_the_portal_account_page_creates_shows_once_and_revokes(qworld: QuoteWor
     assert key not in repr(st.dict()) and key not in repr(vars(st))  # shown, never kept in the state
     assert [(r.name, r.scope, r.status, r.last_used) for r in st.api_keys] == [
         ("Page key", "Read and write", "Active", "Never")]
+    assert st.api_keys_more == ""
     assert _use(qworld, key).user_id == qworld.alice.user_id
 
     assert _run(S.create_api_key, st, {"name": "Bad", "scope": "read", "expires_in_days": "0"}) is None
@@ -275,6 +276,11 @@ def test_the_tower_account_page_lists_every_key_for_administrators(qworld: Quote
     assert [r.created_by for r in st.api_keys if r.name == "Acme ERP"] == ["Alice Archer (Acme Home Goods Ltd)"]
     _run(S.revoke_api_key, st, str(acme.id))
     assert [r.active for r in st.api_keys if r.name == "Acme ERP"] == [False]
+
+    _create(qworld, admin, name="Forwarder BI")
+    monkeypatch.setattr(svc, "MAX_PAGE_SIZE", 1)  # more keys than the page shows: it says so
+    _run(S.load, st)
+    assert len(st.api_keys) == 1 and "Showing the newest 1 of" in st.api_keys_more
 
     agent = _page_state(monkeypatch, S, qworld.agent, "tower")
     _run(S.load, agent)
