@@ -43,7 +43,12 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    """A key for software clients; acts as its user, limited to the user's company for customers."""
+    """A key for software clients; acts as its user (who created it), limited to the user's company for customers.
+
+    Only the SHA-256 of the key is stored; ``prefix`` (the key's first characters) identifies it in lists.
+    ``scopes`` is ``read`` (only GET/HEAD/OPTIONS) or ``read_write``. Last use (time and client address) is written
+    at most once a minute per key (``services/api_keys.py``).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
@@ -55,4 +60,5 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = dt_field(nullable=False, default_now=True)
     expires_at: datetime | None = dt_field()
     last_used_at: datetime | None = dt_field()
+    last_used_ip: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = dt_field()

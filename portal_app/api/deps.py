@@ -15,6 +15,7 @@ from portal_app.auth.sessions import (
     resolve_session,
 )
 from portal_app.db import get_engine
+from portal_app.services import api_keys
 from portal_app.services.errors import NotAuthenticated
 
 
@@ -34,9 +35,17 @@ def bearer_token(request: Request) -> str | None:
 
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    """The caller: an API key when the request carries one (the cookie is then ignored), else the session cookie.
+
+    A ``read`` key is refused (403 ``api_key_read_only``) for any method but GET, HEAD and OPTIONS, on every route.
+    """
     key = bearer_token(request)
-    principal = (principal_from_api_key(db, key) if key is not None
-                 else resolve_session(db, request.cookies.get(SESSION_COOKIE)))
+    if key is not None:
+        principal = principal_from_api_key(db, key, ip=client_ip(request))
+        if principal is not None:
+            api_keys.check_method(principal, request.method)
+    else:
+        principal = resolve_session(db, request.cookies.get(SESSION_COOKIE))
     return replace(principal, address=client_ip(request)) if principal is not None else None
 
 

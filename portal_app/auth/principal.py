@@ -19,6 +19,7 @@ class Principal:
     company_name: str
     session_id: int | None = None
     api_key_id: int | None = None
+    read_only: bool = False  # an API key of scope ``read``: the API refuses it every method but GET, HEAD, OPTIONS
     timezone: str = "UTC"  # the person's own zone and language: how the pages write times, dates and money
     locale: str = "en"
     # Where this request or page event came from (client_address.py decides it); for the audit trail, never identity.

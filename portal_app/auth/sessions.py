@@ -319,12 +319,23 @@ def change_password(db: Session, principal: Principal, current_password: str, ne
     return ended
 
 
-def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None:
-    """The principal an API key acts as (its user), or None for an unknown key.
+# A key's last use (time and client address) is written at most this often, so a busy client's reads stay reads.
+API_KEY_USE_EVERY = timedelta(minutes=1)
+API_KEY_SCOPE_READ = "read"
+API_KEY_SCOPE_READ_WRITE = "read_write"
+
+
+def principal_from_api_key(db: Session, raw_key: str | None, *, ip: str | None = None) -> Principal | None:
+    """The principal an API key acts as (its user, with that user's role today), or None for an unknown key.
 
     A known key that no longer works says why (``api_key_revoked``, ``api_key_expired``, ``account_inactive``,
-    ``company_inactive``): only its holder can present it, so this tells nobody else anything.
+    ``company_inactive``): only its holder can present it, so this tells nobody else anything. A working key's
+    last use (time and ``ip``, the client address) is recorded at most once per ``API_KEY_USE_EVERY``.
     """
+    from dataclasses import replace
+
+    from sqlmodel import col
+
     from models import ApiKey  # local import keeps the common path light
 
     if not raw_key or len(raw_key) > 200:
@@ -332,10 +343,11 @@ def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None
     key = db.exec(select(ApiKey).where(ApiKey.key_hash == hash_token(raw_key))).first()
     if key is None:
         return None
+    now = clock.now()
     if key.revoked_at is not None:
         raise NotAuthenticated("This API key has been revoked. Create a new key and use that one.",
                                code=ErrorCode.API_KEY_REVOKED)
-    if key.expires_at is not None and key.expires_at <= clock.now():
+    if key.expires_at is not None and key.expires_at <= now:
         raise NotAuthenticated("This API key has expired. Create a new key and use that one.",
                                code=ErrorCode.API_KEY_EXPIRED)
     user = db.get(User, key.user_id)
@@ -344,4 +356,14 @@ def principal_from_api_key(db: Session, raw_key: str | None) -> Principal | None
     deactivated = deactivation(db, user)
     if deactivated is not None:
         raise NotAuthenticated(API_KEY_DEACTIVATED_MESSAGES[deactivated], code=deactivated)
-    return _principal_for(db, user, None, api_key_id=key.id)
+    if key.last_used_at is None or now - key.last_used_at >= API_KEY_USE_EVERY:
+        # Conditional, so several workers seeing the same stale value write once between them.
+        db.exec(
+            sa.update(ApiKey)
+            .where(col(ApiKey.id) == key.id,
+                   sa.or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) <= now - API_KEY_USE_EVERY))
+            .values(last_used_at=now, last_used_ip=(ip or UNKNOWN_ADDRESS)[:64])
+        )
+        db.commit()
+    principal = _principal_for(db, user, None, api_key_id=key.id)
+    return replace(principal, read_only=key.scopes != API_KEY_SCOPE_READ_WRITE)

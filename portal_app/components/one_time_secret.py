@@ -19,9 +19,10 @@ def reveal(field_id: str, secret: str) -> rx.event.EventSpec:
     return rx.set_value(field_id, secret)
 
 
-def one_time_secret(field_id: str, label: str, shown: rx.Var, note: str, test_id: str) -> rx.Component:
+def one_time_secret(field_id: str, label: str, shown: rx.Var, note: str, test_id: str, *,
+                    width_em: int = 22) -> rx.Component:
     """The notice with its read-only field, always on the page (so ``reveal`` finds the field) and visible only
-    while ``shown``."""
+    while ``shown``. ``width_em``: how wide the field may grow, so the whole secret shows."""
     return rx.el.div(
         rx.callout.root(
             rx.callout.icon(rx.icon("key_round")),
@@ -29,7 +30,7 @@ def one_time_secret(field_id: str, label: str, shown: rx.Var, note: str, test_id
                 rx.el.label(label, html_for=field_id, style=LABEL_STYLE),
                 rx.el.input(id=field_id, read_only=True, auto_complete="off", spell_check=False,
                             class_name="text-input", data_testid=test_id,
-                            style={"font_family": "monospace", "font_size": "1.1em", "max_width": "22em"}),
+                            style={"font_family": "monospace", "font_size": "1.1em", "max_width": f"{width_em}em"}),
                 rx.text(note, size="2"),
                 style={"display": "flex", "flex_direction": "column", "gap": "6px", "width": "100%"},
             ),

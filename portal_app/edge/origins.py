@@ -15,8 +15,10 @@ sign-in or sign-out, must prove where it comes from:
   Content-Type is not a form, multipart or text/plain type (JSON from a program). A form post or an empty body
   without Origin or Referer is refused.
 
-Requests with an `Authorization` header (API keys) are not checked: a cross-site page cannot add that header without
-a preflight, which CORS refuses, and the cookie plays no part in them. The page websocket (`/_event`) is refused
+Requests with an `Authorization: Bearer` header (API keys) are not checked: a cross-site page cannot add that header
+without a preflight, which CORS refuses, and the cookie plays no part in them (the API ignores the cookie when a key
+is sent). Other schemes are checked like any cookie request: a browser adds cached Basic credentials (a proxy's
+password prompt) to a cross-site form post by itself. The page websocket (`/_event`) is refused
 when its handshake names a foreign origin; Reflex's socket server checks the same list.
 """
 
@@ -49,10 +51,15 @@ def origin_of(url: str) -> str | None:
         return None
 
 
+def carries_api_key(headers: Headers) -> bool:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(value.strip())
+
+
 def needs_origin_proof(method: str, path: str, headers: Headers) -> bool:
     """A browser could send this with the visitor's session: it changes something and rides on the cookie, or it
     signs someone in or out. API-key requests never do."""
-    if method.upper() in SAFE_METHODS or "authorization" in headers:
+    if method.upper() in SAFE_METHODS or carries_api_key(headers):
         return False
     if path in SIGN_IN_OUT_PATHS:
         return True

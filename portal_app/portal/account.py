@@ -14,6 +14,7 @@ import reflex as rx
 from models.enums import Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
+from portal_app.components.api_keys_panel import ApiKeysPanelBase, api_keys_panel
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
@@ -37,6 +38,9 @@ from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
 
 TEMPORARY_PASSWORD_ID = "temporary-password"
+API_KEYS_INTRO = ("Keys let your company's software (an ERP, a spreadsheet, a script) read and, if you allow it, "
+                  "change your shipments, documents and requests over the HTTP API, acting as the person who created "
+                  "the key. Every administrator of your company sees and can revoke every key here.")
 
 ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
 FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
@@ -57,7 +61,7 @@ class ProfileForm:
     company: str = ""
 
 
-class PortalAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState):
+class PortalAccountState(SessionsPanelBase, ApiKeysPanelBase, NotificationPrefsBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
     profile: ProfileForm = ProfileForm()
@@ -77,6 +81,7 @@ class PortalAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState)
             self.profile_error = exc.message
         await self._load_preferences(principal)
         await self._load_sessions(principal)
+        await self._load_api_keys(principal)
 
     @page_event()
     async def save_profile(self, principal: Principal, form: dict) -> None:
@@ -170,6 +175,7 @@ def portal_account() -> rx.Component:
             ),
         ),
         sessions_section(PortalAccountState),
+        api_keys_panel(PortalAccountState, API_KEYS_INTRO),
         spacing="6",
         width="100%",
     )

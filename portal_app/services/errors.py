@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     ADMIN_ONLY = "admin_only"
     ALREADY_ERASED = "already_erased"
     API_KEY_EXPIRED = "api_key_expired"
+    API_KEY_NEEDS_SIGN_IN = "api_key_needs_sign_in"
+    API_KEY_READ_ONLY = "api_key_read_only"
     API_KEY_REVOKED = "api_key_revoked"
     ARTICLE_NOT_FOUND = "article_not_found"
     BAD_REQUEST = "bad_request"

@@ -1,5 +1,5 @@
 """Tower: a staff member's own account page: which notifications reach them (their work, their requests), in the
-tower and by email, and the way to change their password."""
+tower and by email, the way to change their password, and for administrators every API key of the installation."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import reflex as rx
 
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.components.api_keys_panel import ApiKeysPanelBase, api_keys_panel
 from portal_app.components.layout import area_page
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.sessions_panel import SessionsPanelBase, sessions_section
@@ -17,8 +18,11 @@ from portal_app.services import notification_prefs as prefs
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event
 
+API_KEYS_INTRO = ("Keys let the forwarder's own software use the HTTP API, acting as the administrator who created "
+                  "them. Administrators see and can revoke every key of the installation here, customers' keys too.")
 
-class TowerAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState):
+
+class TowerAccountState(SessionsPanelBase, ApiKeysPanelBase, NotificationPrefsBase, SessionState):
     AREA: ClassVar[str] = "tower"
 
     can_read_audit: bool = False
@@ -28,6 +32,7 @@ class TowerAccountState(SessionsPanelBase, NotificationPrefsBase, SessionState):
         await self._load_preferences(principal)
         await self._load_sessions(principal)
         self.can_read_audit = principal.can(Permission.MANAGE_USERS)
+        await self._load_api_keys(principal)
 
 
 @area_page("tower", routes.TOWER_ACCOUNT, "Your account", TowerAccountState.load)
@@ -54,6 +59,7 @@ def tower_account() -> rx.Component:
             ),
         ),
         sessions_section(TowerAccountState),
+        api_keys_panel(TowerAccountState, API_KEYS_INTRO),
         spacing="6",
         width="100%",
     )

@@ -31,7 +31,7 @@ def _key_client(world: QuoteWorld, principal) -> TestClient:
     raw = "pk_" + secrets.token_urlsafe(24)
     with world.session() as db:
         db.add(ApiKey(name="ERP", prefix=raw[:8], key_hash=hash_token(raw), user_id=principal.user_id,
-                      company_id=principal.company_id))
+                      company_id=principal.company_id, scopes="read_write"))
         db.commit()
     api = build_api()
 

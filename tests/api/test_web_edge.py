@@ -53,7 +53,7 @@ def api_key_for(db: Session, world: World, key: str = "ALFA:customer_user") -> s
     raw = "pk_" + secrets.token_urlsafe(24)
     user = world.users[key]
     db.add(ApiKey(name="edge test", prefix=raw[:8], key_hash=hash_token(raw), user_id=user.id,
-                  company_id=user.company_id))
+                  company_id=user.company_id, scopes="read_write"))
     db.commit()
     return raw
 
