@@ -115,6 +115,9 @@ class Settings:
     login_delay_max_seconds: float = 4.0
     login_email_hourly_limit: int = 100
     login_known_address_days: int = 90
+    # Two-factor sign-in (docs/identity.md): every staff member must use it; the key that encrypts TOTP secrets.
+    staff_mfa: bool = False
+    mfa_key: str | None = None
 
     @property
     def public_origin(self) -> str:
@@ -169,6 +172,8 @@ def load_settings() -> Settings:
         login_delay_max_seconds=_float("PORTAL_LOGIN_DELAY_MAX_SECONDS", 4.0),
         login_email_hourly_limit=_int("PORTAL_LOGIN_EMAIL_HOURLY_LIMIT", 100),
         login_known_address_days=_int("PORTAL_LOGIN_KNOWN_ADDRESS_DAYS", 90),
+        staff_mfa=_bool("PORTAL_STAFF_MFA", False),
+        mfa_key=(os.environ.get("PORTAL_MFA_KEY") or "").strip() or None,
     )
 
 

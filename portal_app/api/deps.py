@@ -14,7 +14,12 @@ from portal_app.auth.sessions import (
     resolve_session,
 )
 from portal_app.db import get_engine
-from portal_app.services.errors import NotAuthenticated
+from portal_app.services.errors import ErrorCode, NotAuthenticated, PermissionDenied
+
+ENROL_FIRST = (
+    "Your company requires two-factor sign-in: set up an authenticator app first (POST /api/v1/account/mfa/totp, "
+    "or the page you are taken to after signing in). Nothing else is available until then; nothing was changed."
+)
 
 
 def get_db() -> Iterator[Session]:
@@ -32,14 +37,29 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+def _verified_principal(request: Request, db: Session) -> Principal | None:
     key = bearer_token(request)
     if key is not None:
         return principal_from_api_key(db, key)
     return resolve_session(db, request.cookies.get(SESSION_COOKIE))
 
 
+def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    principal = _verified_principal(request, db)
+    if principal is not None and principal.mfa_enrolment_required:
+        raise PermissionDenied(ENROL_FIRST, code=ErrorCode.MFA_ENROLMENT_REQUIRED)
+    return principal
+
+
 def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Sign in first (or send a valid API key); your session may have ended.")
+    return principal
+
+
+def enrolling_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    """The caller of the two-factor enrolment routes: also someone who must enrol before anything else."""
+    principal = _verified_principal(request, db)
     if principal is None:
         raise NotAuthenticated("Sign in first (or send a valid API key); your session may have ended.")
     return principal

@@ -21,6 +21,9 @@ class Principal:
     api_key_id: int | None = None
     timezone: str = "UTC"  # the person's own zone and language: how the pages write times, dates and money
     locale: str = "en"
+    # A signed-in person who must set up two-factor sign-in first (company or staff policy): until they have, only
+    # the enrolment pages and routes and sign-out answer them (api/deps.py, ui/session.py).
+    mfa_enrolment_required: bool = False
 
     @property
     def is_customer(self) -> bool:
