@@ -199,6 +199,7 @@ class CompanyUser:
     is_active: bool
     last_login_at: datetime | None
     is_you: bool
+    mfa_enabled: bool = False  # two-factor sign-in is on
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ def _row(user: User, principal: Principal) -> CompanyUser:
     return CompanyUser(
         id=user.id, full_name=user.full_name, email=user.email, role=user.role, is_active=user.is_active,
         last_login_at=user.last_login_at, is_you=user.id == principal.user_id,
+        mfa_enabled=user.mfa_enabled_at is not None,
     )
 
 

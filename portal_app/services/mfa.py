@@ -291,10 +291,3 @@ def policy(db: Session, principal: Principal) -> MfaPolicy:
         raise NotFound("Your company was not found.")
     return MfaPolicy(company_id=company.id, required=company.mfa_required)
 
-
-def enabled_user_ids(db: Session, user_ids: list[int]) -> set[int]:
-    """Which of ``user_ids`` have two-factor sign-in on (for the admins' lists)."""
-    if not user_ids:
-        return set()
-    found = db.exec(select(User.id).where(col(User.id).in_(user_ids), col(User.mfa_enabled_at).is_not(None))).all()
-    return {uid for uid in found if uid is not None}

@@ -1,5 +1,5 @@
 """Tower: a staff member's own account page: which notifications reach them (their work, their requests), in the
-tower and by email, and the way to change their password."""
+tower and by email, their two-factor sign-in, and the way to change their password."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import reflex as rx
 
 from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
+from portal_app.components.mfa_panel import MfaPanelBase, mfa_panel
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT
 from portal_app.services import notification_prefs as prefs
@@ -24,7 +25,24 @@ class TowerAccountState(NotificationPrefsBase, SessionState):
         await self._load_preferences(principal)
 
 
-@area_page("tower", routes.TOWER_ACCOUNT, "Your account", TowerAccountState.load)
+class TowerMfaState(MfaPanelBase, SessionState):
+    """Your two-factor sign-in (also answers someone who must set it up before anything else)."""
+
+    AREA: ClassVar[str] = "tower"
+
+
+@area_page("tower", routes.TOWER_TWO_FACTOR, "Two-factor sign-in", TowerMfaState.load_mfa)
+def tower_two_factor() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Two-factor sign-in", size="7", as_="h1"),
+        mfa_panel(TowerMfaState, routes.TOWER),
+        spacing="4",
+        width="100%",
+    )
+
+
+@area_page("tower", routes.TOWER_ACCOUNT, "Your account",
+           [TowerAccountState.load, TowerMfaState.load_mfa])  # type: ignore[arg-type]
 def tower_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
@@ -36,6 +54,7 @@ def tower_account() -> rx.Component:
             "reaches your notification list in the tower unless you switch it off; email is off until you switch "
             "it on.",
         ),
+        mfa_panel(TowerMfaState, routes.TOWER),
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(

@@ -34,6 +34,7 @@ PORTAL_NOTIFICATIONS = "/portal/notifications"
 PORTAL_ACCOUNT = "/portal/account"
 PORTAL_COLLEAGUES = "/portal/account/users"
 PORTAL_PASSWORD = "/portal/password"
+PORTAL_TWO_FACTOR = "/portal/account/two-factor"  # also where someone who must set it up first is sent
 
 # The ops tower.
 TOWER = "/tower"
@@ -61,6 +62,7 @@ TOWER_CONFIG_INVOICING = "/tower/config/invoicing"
 TOWER_NOTIFICATIONS = "/tower/notifications"
 TOWER_ACCOUNT = "/tower/account"
 TOWER_PASSWORD = "/tower/password"
+TOWER_TWO_FACTOR = "/tower/account/two-factor"
 
 # Menu entries some staff roles may not open, with the permission they need (the page refuses them anyway; the
 # menu shows only what the person may open). Every other entry is open to everyone of its area.
