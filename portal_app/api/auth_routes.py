@@ -122,7 +122,7 @@ async def login(request: Request, db: Session = Depends(get_db)) -> Response:
         form = await request.form()
         email, password, next_url = str(form.get("email", "")), str(form.get("password", "")), str(form.get("next", ""))
         otp: str | None = str(form.get("otp", ""))[:32] or None
-        if not password:  # the code step: the password was checked a moment ago
+        if otp is not None and not password:  # the code step: the password was checked a moment ago
             pending = request.cookies.get(mfa.PENDING_COOKIE) or "-"
     else:
         try:
