@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bench.frontend import axe_violations
 from models import Company, User
 from models.enums import Role
 from portal_app.auth.passwords import hash_password
@@ -71,6 +72,7 @@ def test_enrol_on_the_account_page_then_sign_in_with_the_code(page, app_engine):
     expect(page.get_by_role("heading", name="Two-factor sign-in", level=2)).to_be_visible()
     secret = _set_up(page)
     page.screenshot(path=ARTIFACTS / "portal-account-mfa.png", full_page=True)
+    assert axe_violations(page) == [], "account page with the recovery codes shown"
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(_at("/login", query=True))
@@ -81,6 +83,7 @@ def test_enrol_on_the_account_page_then_sign_in_with_the_code(page, app_engine):
     assert PASSWORD not in page.url
     expect(page.get_by_text("Signing in as")).to_contain_text(email)
     expect(page.get_by_role("status")).to_contain_text("6-digit code")
+    assert axe_violations(page) == [], "the code step"
     page.get_by_label("Code from your authenticator app").fill("000000" if pyotp.TOTP(secret).now() != "000000"
                                                                else "111111")
     page.get_by_role("button", name="Verify and sign in").click()
