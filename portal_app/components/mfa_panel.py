@@ -111,19 +111,23 @@ def _set_up(state: type[MfaPanelBase]) -> rx.Component:
     """Scan or type the secret, then confirm with the app's first code; always on the page, shown while setting up."""
     return rx.el.div(
         rx.el.ol(
-            rx.el.li("Open an authenticator app (for example Google Authenticator, Microsoft Authenticator, "
-                     "1Password or Aegis) and add an account by scanning this QR code:"),
-            rx.el.img(id=QR_ID, alt="QR code holding your two-factor secret", width="200", height="200",
-                      style={"margin": "8px 0", "background": "white"}),
-            rx.el.li("Or type this secret key into the app instead:"),
-            rx.el.div(
-                rx.el.label("Secret key", html_for=SECRET_ID, style=LABEL_STYLE),
-                rx.el.input(id=SECRET_ID, read_only=True, auto_complete="off", spell_check=False,
-                            class_name="text-input", data_testid="mfa-secret",
-                            style={"font_family": "monospace", "max_width": "24em"}),
-                style={"margin": "4px 0 12px"},
+            rx.el.li(
+                rx.el.p("Open an authenticator app (for example Google Authenticator, Microsoft Authenticator, "
+                        "1Password or Aegis) and add an account by scanning this QR code:"),
+                rx.el.img(id=QR_ID, alt="QR code holding your two-factor secret", width="200", height="200",
+                          style={"margin": "8px 0", "background": "white", "display": "block"}),
             ),
-            rx.el.li("Enter the 6-digit code the app shows now:"),
+            rx.el.li(
+                rx.el.p("Or type this secret key into the app instead:"),
+                rx.el.div(
+                    rx.el.label("Secret key", html_for=SECRET_ID, style=LABEL_STYLE),
+                    rx.el.input(id=SECRET_ID, read_only=True, auto_complete="off", spell_check=False,
+                                class_name="text-input", data_testid="mfa-secret",
+                                style={"font_family": "monospace", "max_width": "24em"}),
+                    style={"margin": "4px 0 12px"},
+                ),
+            ),
+            rx.el.li(rx.el.p("Enter the 6-digit code the app shows now:")),
             style={"padding_left": "20px", "display": "flex", "flex_direction": "column", "gap": "4px"},
         ),
         rx.el.form(
@@ -146,7 +150,7 @@ def _recovery_codes(state: type[MfaPanelBase]) -> rx.Component:
             rx.callout.icon(rx.icon("key_round")),
             rx.el.div(
                 rx.el.label("Recovery codes", html_for=CODES_ID, style=LABEL_STYLE),
-                rx.el.textarea(id=CODES_ID, read_only=True, rows=10, spell_check=False, data_testid="mfa-codes",
+                rx.el.textarea(id=CODES_ID, read_only=True, rows=11, spell_check=False, data_testid="mfa-codes",
                                class_name="text-input",
                                style={"font_family": "monospace", "max_width": "14em", "height": "auto"}),
                 rx.text("Shown only now. Keep them somewhere safe (a password manager, or printed): each one signs "

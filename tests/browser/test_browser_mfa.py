@@ -52,6 +52,8 @@ def _set_up(pg) -> str:
     expect(secret_field).to_have_value(re.compile(r"^[A-Z2-7]{32}$"))
     expect(pg.get_by_role("img", name="QR code holding your two-factor secret")).to_have_attribute(
         "src", re.compile(r"^data:image/svg\+xml"))
+    pg.screenshot(path=ARTIFACTS / "mfa-set-up.png", full_page=True)
+    assert axe_violations(pg) == [], "the set-up step"
     secret = secret_field.input_value()
     pg.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
     pg.get_by_role("button", name="Turn on two-factor sign-in").click()
