@@ -49,29 +49,6 @@ DEACTIVATED_MESSAGES = {
         "to have it switched on again."
     ),
 }
-MFA_REQUIRED_MESSAGE = (
-    "Enter the 6-digit code from your authenticator app, or one of your recovery codes, to finish signing in."
-)
-WRONG_CODE_MESSAGE = (
-    "That code is not right, or it was used already. Enter the current 6-digit code from your authenticator app "
-    "(or an unused recovery code); after several wrong codes sign-in is paused for a few minutes."
-)
-PENDING_EXPIRED_MESSAGE = (
-    "The code step of signing in has expired (it lasts five minutes). Enter your email and password again."
-)
-
-
-class MfaRequired(NotAuthenticated):
-    """The password was right and the account has two-factor sign-in: a code is needed. ``pending_token`` lets
-    the sign-in page ask for the code alone (auth/mfa.py); JSON clients send the code with the password."""
-
-    code = ErrorCode.MFA_REQUIRED
-
-    def __init__(self, pending_token: str) -> None:
-        super().__init__(MFA_REQUIRED_MESSAGE)
-        self.pending_token = pending_token
-
-
 API_KEY_DEACTIVATED_MESSAGES = {
     sign_in_limits.ACCOUNT_INACTIVE: (
         "The user this API key acts as has been deactivated, so the key no longer works. Ask your company's portal "
@@ -129,6 +106,29 @@ def answer_delay(db: Session, email: str) -> float:
         return sign_in_limits.answer_delay(db, normalize_email(email)[:254], clock.now())
     finally:
         db.rollback()
+
+
+MFA_REQUIRED_MESSAGE = (
+    "Enter the 6-digit code from your authenticator app, or one of your recovery codes, to finish signing in."
+)
+WRONG_CODE_MESSAGE = (
+    "That code is not right, or it was used already. Enter the current 6-digit code from your authenticator app "
+    "(or an unused recovery code); after several wrong codes sign-in is paused for a few minutes."
+)
+PENDING_EXPIRED_MESSAGE = (
+    "The code step of signing in has expired (it lasts five minutes). Enter your email and password again."
+)
+
+
+class MfaRequired(NotAuthenticated):
+    """The password was right and the account has two-factor sign-in: a code is needed. ``pending_token`` lets
+    the sign-in page ask for the code alone (auth/mfa.py); JSON clients send the code with the password."""
+
+    code = ErrorCode.MFA_REQUIRED
+
+    def __init__(self, pending_token: str) -> None:
+        super().__init__(MFA_REQUIRED_MESSAGE)
+        self.pending_token = pending_token
 
 
 def login(
