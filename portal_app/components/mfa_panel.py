@@ -102,7 +102,7 @@ class MfaPanelBase(rx.State, mixin=True):
 
 def _messages(state: type[MfaPanelBase]) -> rx.Component:
     return rx.fragment(
-        rx.cond(state.mfa_error != "", error_callout(state.mfa_error), rx.fragment()),
+        rx.cond(state.mfa_error != "", error_callout(state.mfa_error, high_contrast=True), rx.fragment()),
         rx.cond(state.mfa_done != "", info_callout(state.mfa_done), rx.fragment()),
     )
 
@@ -128,7 +128,7 @@ def _set_up(state: type[MfaPanelBase]) -> rx.Component:
                 ),
             ),
             rx.el.li(rx.el.p("Enter the 6-digit code the app shows now:")),
-            style={"padding_left": "20px", "display": "flex", "flex_direction": "column", "gap": "4px"},
+            style={"padding_left": "24px", "list_style": "decimal", "margin": "0 0 8px"},
         ),
         rx.el.form(
             rx.vstack(
@@ -205,7 +205,7 @@ def mfa_panel(state: type[MfaPanelBase], home: str) -> rx.Component:
                 rx.text(rx.text.strong("Off."), data_testid="mfa-status"),
                 rx.cond(state.mfa_required,
                         error_callout("Your company requires two-factor sign-in. Set it up now to continue; "
-                                      "nothing else is available until then."),
+                                      "nothing else is available until then.", high_contrast=True),
                         rx.fragment()),
                 rx.cond(state.mfa_known & ~state.mfa_setting_up,
                         primary_button("Set up two-factor sign-in", on_click=state.start_mfa), rx.fragment()),
