@@ -250,3 +250,19 @@ def test_a_customer_admin_cannot_reset_another_companys_user_or_staff(db, world:
         svc.reset(db, principal(db, t.user), t.admin.id)  # a customer user may not reset anyone
     with pytest.raises(PermissionDenied):
         svc.reset(db, principal(db, world.users["FWD:ops_manager"]), other.user.id)  # nor staff short of admin
+
+
+def test_an_administrator_requires_it_of_all_staff(db, world: World):
+    tag = uuid.uuid4().hex[:8]
+    admin = make_user(db, world.companies["FWD"], Role.ADMIN, f"admin-{tag}@fwd.test")
+    agent = make_user(db, world.companies["FWD"], Role.OPS_AGENT, f"agent-{tag}@fwd.test")
+    db.commit()
+    enrol(db, admin)
+    try:
+        assert svc.set_policy(db, principal(db, admin), True).company_id == world.companies["FWD"]
+        assert sessions.login(db, agent.email, PASSWORD).principal.mfa_enrolment_required is True
+        t = tenant(db)  # the forwarder's policy is the staff's, not the customers'
+        assert sessions.login(db, t.user.email, PASSWORD).principal.mfa_enrolment_required is False
+    finally:  # the shared world's staff sign in with passwords in every other test
+        svc.set_policy(db, principal(db, admin), False)
+    assert sessions.login(db, agent.email, PASSWORD).principal.mfa_enrolment_required is False
