@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -56,7 +57,13 @@ def _generated_key() -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_bytes().strip()
+        for _ in range(50):  # another worker may have created it a moment ago and be writing it now
+            key = path.read_bytes().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it (no two-factor secret was saved with it) or set "
+                           "PORTAL_MFA_KEY.") from None
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)

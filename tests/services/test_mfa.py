@@ -266,3 +266,28 @@ def test_an_administrator_requires_it_of_all_staff(db, world: World):
     finally:  # the shared world's staff sign in with passwords in every other test
         svc.set_policy(db, principal(db, admin), False)
     assert sessions.login(db, agent.email, PASSWORD).principal.mfa_enrolment_required is False
+
+
+def test_the_key_comes_from_the_environment_and_rotates(monkeypatch):
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    try:
+        monkeypatch.setattr(auth_mfa, "settings", replace(auth_mfa.settings, mfa_key=old))
+        auth_mfa._box.cache_clear()
+        sealed = auth_mfa.seal("JBSWY3DPEHPK3PXP")
+        assert Fernet(old.encode()).decrypt(sealed.encode()) == b"JBSWY3DPEHPK3PXP"
+        monkeypatch.setattr(auth_mfa, "settings", replace(auth_mfa.settings, mfa_key=f"{new}, {old}"))
+        auth_mfa._box.cache_clear()
+        assert auth_mfa.unseal(sealed) == "JBSWY3DPEHPK3PXP"  # still readable after the new key came first
+        assert Fernet(new.encode()).decrypt(auth_mfa.seal("x").encode()) == b"x"
+        monkeypatch.setattr(auth_mfa, "settings", replace(auth_mfa.settings, mfa_key=new))
+        auth_mfa._box.cache_clear()
+        assert auth_mfa.unseal(sealed) is None  # the old key gone: the secret cannot be read (an admin resets it)
+        monkeypatch.setattr(auth_mfa, "settings", replace(auth_mfa.settings, mfa_key="not-a-key"))
+        auth_mfa._box.cache_clear()
+        with pytest.raises(ValueError, match="PORTAL_MFA_KEY"):
+            auth_mfa.seal("x")
+    finally:
+        monkeypatch.undo()
+        auth_mfa._box.cache_clear()
