@@ -12,7 +12,7 @@ from models.activity import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from models.auth import ApiKey, LoginAttempt, UserSession
+from models.auth import ApiKey, LoginAttempt, MfaRecoveryCode, UserSession
 from models.base import UTCDateTime, utcnow
 from models.commercial import (
     IdempotencyKey,
@@ -64,7 +64,7 @@ __all__ = [
     "ApiKey", "AppSetting", "AuditLog", "Branch", "CannedReply", "CargoLine", "Carrier", "ChangeRequest",
     "Company", "Container", "Document", "DocumentRequirement", "EmailAttempt", "EmailMessage", "EtaChange",
     "ExceptionRule", "HelpArticle", "HelpSearch", "IdempotencyKey", "Invoice", "InvoiceLine", "Location",
-    "LoginAttempt", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",
+    "LoginAttempt", "MfaRecoveryCode", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",
     "NotificationPreference", "OpsException", "Payment", "PortalEvent", "QuoteCargoLine", "QuoteOption",
     "QuoteOptionCharge", "QuoteRequest", "RateCard", "RateCharge", "SavedView", "Shipment", "ShipmentCharge",
     "ShipmentFollower", "ShipmentReference", "ShipmentUpdate", "SlaPolicy", "Task", "Team", "Ticket",

@@ -62,3 +62,15 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = dt_field()
     last_used_ip: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = dt_field()
+
+
+class MfaRecoveryCode(SQLModel, table=True):
+    """A one-time recovery code for two-factor sign-in. Only its SHA-256 is stored; used once, then spent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = dt_field()
+    created_at: datetime = dt_field(nullable=False, default_now=True)
+
+    __table_args__ = (sa.Index("ix_mfarecoverycode_user_hash", "user_id", "code_hash"),)

@@ -21,6 +21,9 @@ class Company(SQLModel, table=True):
     billing_currency: str = Field(default="USD", max_length=3)
     payment_terms_days: int = 30
     is_active: bool = True
+    mfa_required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()},
+                               description="Everyone of this company must sign in with a second factor "
+                               "(for the forwarder's own company: every staff member)")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1
@@ -55,7 +58,10 @@ class User(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     password_hash: str | None = Field(default=None, max_length=255)
     password_changed_at: datetime | None = dt_field()
-    mfa_secret: str | None = Field(default=None, max_length=64)
+    mfa_secret: str | None = Field(default=None, max_length=255,
+                                   description="TOTP secret, encrypted (auth/mfa.py); pending until mfa_enabled_at")
+    mfa_enabled_at: datetime | None = dt_field()
+    mfa_last_step: int | None = Field(default=None, description="Last TOTP time-step accepted (no replays)")
     oidc_subject: str | None = Field(default=None, max_length=255, unique=True)
     is_active: bool = True
     failed_login_count: int = 0

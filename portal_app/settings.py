@@ -120,6 +120,9 @@ class Settings:
     login_attempt_retention_days: int = 180
     usage_event_retention_days: int = 400
     notification_retention_days: int = 180
+    # Two-factor sign-in (docs/identity.md): every staff member must use it; the key that encrypts TOTP secrets.
+    staff_mfa: bool = False
+    mfa_key: str | None = None
 
     @property
     def public_origin(self) -> str:
@@ -178,6 +181,8 @@ def load_settings() -> Settings:
         login_attempt_retention_days=_int("PORTAL_LOGIN_ATTEMPT_RETENTION_DAYS", 180),
         usage_event_retention_days=_int("PORTAL_USAGE_EVENT_RETENTION_DAYS", 400),
         notification_retention_days=_int("PORTAL_NOTIFICATION_RETENTION_DAYS", 180),
+        staff_mfa=_bool("PORTAL_STAFF_MFA", False),
+        mfa_key=(os.environ.get("PORTAL_MFA_KEY") or "").strip() or None,
     )
 
 

@@ -16,7 +16,12 @@ from portal_app.auth.sessions import (
 )
 from portal_app.db import get_engine
 from portal_app.services import api_keys
-from portal_app.services.errors import NotAuthenticated
+from portal_app.services.errors import ErrorCode, NotAuthenticated, PermissionDenied
+
+ENROL_FIRST = (
+    "Your company requires two-factor sign-in: set up an authenticator app first (POST /api/v1/account/mfa/totp, "
+    "or the page you are taken to after signing in). Nothing else is available until then; nothing was changed."
+)
 
 
 def get_db() -> Iterator[Session]:
@@ -34,7 +39,7 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+def _verified_principal(request: Request, db: Session) -> Principal | None:
     """The caller: an API key when the request carries one (the cookie is then ignored), else the session cookie.
 
     A ``read`` key is refused (403 ``api_key_read_only``) for any method but GET, HEAD and OPTIONS, on every route.
@@ -49,7 +54,22 @@ def optional_principal(request: Request, db: Session = Depends(get_db)) -> Princ
     return replace(principal, address=client_ip(request)) if principal is not None else None
 
 
+def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    principal = _verified_principal(request, db)
+    if principal is not None and principal.mfa_enrolment_required:
+        raise PermissionDenied(ENROL_FIRST, code=ErrorCode.MFA_ENROLMENT_REQUIRED)
+    return principal
+
+
 def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Sign in first (or send a valid API key); your session may have ended.")
+    return principal
+
+
+def enrolling_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    """The caller of the two-factor enrolment routes: also someone who must enrol before anything else."""
+    principal = _verified_principal(request, db)
     if principal is None:
         raise NotAuthenticated("Sign in first (or send a valid API key); your session may have ended.")
     return principal

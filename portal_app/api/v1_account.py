@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from portal_app.api.deps import current_principal, get_db
+from portal_app.api.deps import client_ip, current_principal, enrolling_principal, get_db
 from portal_app.auth.principal import Principal
 from portal_app.services import accounts as svc
+from portal_app.services import mfa
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.inputs import Body, Id, Version
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
+Enrolling = Annotated[Principal, Depends(enrolling_principal)]  # also who must set up two-factor sign-in first
 Db = Annotated[Session, Depends(get_db)]
 _ERRORS = {401: {"description": "Not signed in"}, 422: {"description": "Invalid input; nothing saved"}}
 _ADMIN_ERRORS = {**_ERRORS, 403: {"description": "Only customer admins manage colleagues"}}
@@ -124,3 +126,54 @@ def create_user(body: NewCompanyUserBody, principal: Caller, db: Db) -> svc.NewC
                responses={**_ADMIN_ERRORS, 404: {"description": "No such colleague"}})
 def patch_user(user_id: Id, body: CompanyUserPatch, principal: Caller, db: Db) -> svc.CompanyUser:
     return svc.update_company_user(db, principal, user_id, role=body.role, active=body.active)
+
+
+# --- two-factor sign-in (docs/identity.md) -----------------------------------------------------------------------
+
+_MFA_ERRORS = {**_ERRORS, 409: {"description": "Already on (`mfa_already_enabled`), not started "
+                                               "(`mfa_not_started`) or not on (`mfa_not_enabled`)"}}
+
+
+@router.get("/mfa", response_model=mfa.MfaStatus, responses=_ERRORS)
+def get_mfa(principal: Enrolling, db: Db) -> mfa.MfaStatus:
+    """Your two-factor sign-in: on or not, recovery codes left, and whether your company requires it."""
+    return mfa.status(db, principal)
+
+
+@router.post("/mfa/totp", response_model=mfa.TotpEnrolment, responses=_MFA_ERRORS)
+def start_totp(principal: Enrolling, db: Db) -> mfa.TotpEnrolment:
+    """A new authenticator secret (and its QR code), shown once; confirm it with `POST /mfa/totp/confirm`."""
+    return mfa.start_enrolment(db, principal)
+
+
+@router.post("/mfa/totp/confirm", response_model=mfa.RecoveryCodes, responses=_MFA_ERRORS)
+def confirm_totp(body: mfa.TotpConfirm, principal: Enrolling, db: Db) -> mfa.RecoveryCodes:
+    """Switch two-factor sign-in on with the app's first code; answers ten recovery codes, shown only now."""
+    return mfa.confirm_enrolment(db, principal, body.code)
+
+
+@router.delete("/mfa", response_model=mfa.MfaStatus,
+               responses={**_MFA_ERRORS, 429: {"description": "Paused after failed attempts"}})
+def delete_mfa(body: mfa.MfaOff, request: Request, principal: Caller, db: Db) -> mfa.MfaStatus:
+    """Turn two-factor sign-in off with a current code (or recovery code) or your password."""
+    return mfa.disable(db, principal, code=body.code, password=body.password, ip=client_ip(request))
+
+
+@router.get("/mfa/policy", response_model=mfa.MfaPolicy, responses=_ERRORS)
+def get_mfa_policy(principal: Caller, db: Db) -> mfa.MfaPolicy:
+    """Whether your company requires two-factor sign-in of everyone."""
+    return mfa.policy(db, principal)
+
+
+@router.put("/mfa/policy", response_model=mfa.MfaPolicy,
+            responses={**_MFA_ERRORS, 403: {"description": "Only admins set the policy"}})
+def put_mfa_policy(body: mfa.MfaPolicyBody, principal: Caller, db: Db) -> mfa.MfaPolicy:
+    """Require two-factor sign-in for your whole company (a customer admin) or all staff (an administrator)."""
+    return mfa.set_policy(db, principal, body.required)
+
+
+@router.delete("/users/{user_id}/mfa", response_model=mfa.MfaReset,
+               responses={**_ADMIN_ERRORS, 404: {"description": "No such colleague"}})
+def reset_user_mfa(user_id: Id, principal: Caller, db: Db) -> mfa.MfaReset:
+    """Remove a colleague's second factor (a lost phone). They are signed out and told by email; audited."""
+    return mfa.reset(db, principal, user_id)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.auth.principal import Principal
+from portal_app.services import mfa
 from portal_app.services.config import branding, documents, invoice_identity, org, rules, sla, templates
 from portal_app.services.config.common import require_admin
 from portal_app.services.errors import ErrorCode, NotFound, ServiceError
@@ -238,6 +239,12 @@ def create_staff(body: StaffIn, principal: Admin, db: Db) -> dict:
 @router.put("/staff/{user_id}", responses=Errors)
 def update_staff(user_id: Id, body: StaffUpdateIn, principal: Admin, db: Db) -> dict:
     return asdict(org.update_staff(db, principal, user_id, **body.model_dump()))
+
+
+@router.delete("/users/{user_id}/mfa", response_model=mfa.MfaReset, responses=Errors)
+def reset_user_mfa(user_id: Id, principal: Admin, db: Db) -> mfa.MfaReset:
+    """Remove anyone's second factor, staff or customer (a lost phone): signed out, told by email, audited."""
+    return mfa.reset(db, principal, user_id)
 
 
 # ------------------------------------------------------------------------------------------------ branding

@@ -24,6 +24,9 @@ class Principal:
     locale: str = "en"
     # Where this request or page event came from (client_address.py decides it); for the audit trail, never identity.
     address: str | None = None
+    # A signed-in person who must set up two-factor sign-in first (company or staff policy): until they have, only
+    # the enrolment pages and routes and sign-out answer them (api/deps.py, ui/session.py).
+    mfa_enrolment_required: bool = False
 
     @property
     def is_customer(self) -> bool:

@@ -18,3 +18,8 @@ def safe_next(target: str | None, principal: Principal | None = None) -> str:
     if principal is not None and not target.startswith(home):
         return home  # each role has its area: customers the portal, staff the tower
     return target
+
+
+def enrolment_path(principal: Principal) -> str:
+    """Where someone who must set up two-factor sign-in first is taken (their area's two-factor page)."""
+    return f"{home_path(principal)}/account/two-factor"

@@ -8,6 +8,7 @@ known ones; only the right password learns that an account or its company has be
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import time
@@ -19,7 +20,7 @@ from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
-from portal_app.auth import sign_in_limits
+from portal_app.auth import mfa, sign_in_limits
 from portal_app.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -110,18 +111,47 @@ def answer_delay(db: Session, email: str) -> float:
         db.rollback()
 
 
+MFA_REQUIRED_MESSAGE = (
+    "Enter the 6-digit code from your authenticator app, or one of your recovery codes, to finish signing in."
+)
+WRONG_CODE_MESSAGE = (
+    "That code is not right, or it was used already. Enter the current 6-digit code from your authenticator app "
+    "(or an unused recovery code); after several wrong codes sign-in is paused for a few minutes."
+)
+PENDING_EXPIRED_MESSAGE = (
+    "The code step of signing in has expired (it lasts five minutes). Enter your email and password again."
+)
+
+
+class MfaRequired(NotAuthenticated):
+    """The password was right and the account has two-factor sign-in: a code is needed. ``pending_token`` lets
+    the sign-in page ask for the code alone (auth/mfa.py); JSON clients send the code with the password."""
+
+    code = ErrorCode.MFA_REQUIRED
+
+    def __init__(self, pending_token: str) -> None:
+        super().__init__(MFA_REQUIRED_MESSAGE)
+        self.pending_token = pending_token
+
+
 def login(
-    db: Session, email: str, password: str, *, ip: str | None = None, user_agent: str | None = None
+    db: Session, email: str, password: str, *, otp: str | None = None, pending: str | None = None,
+    ip: str | None = None, user_agent: str | None = None
 ) -> LoginResult:
     """Check credentials and open a session. Raises NotAuthenticated or RateLimited with a message to show.
 
     A deactivated account or company is named only to someone who typed the right password; everyone else gets
-    the same ``invalid_credentials`` as for an unknown email.
+    the same ``invalid_credentials`` as for an unknown email. An account with two-factor sign-in also needs
+    ``otp`` (a TOTP code or a recovery code), else ``MfaRequired``. ``pending`` (the sign-in page's code step)
+    stands for a password checked less than five minutes ago (auth/mfa.py).
     """
-    email = normalize_email(email)[:254]
+    verified = mfa.pending_user(db, pending) if pending else None
+    if pending and verified is None:
+        raise NotAuthenticated(PENDING_EXPIRED_MESSAGE, code=ErrorCode.MFA_EXPIRED)
+    email = verified.email if verified is not None else normalize_email(email)[:254]
     address = ip or UNKNOWN_ADDRESS
     now = clock.now()
-    user = db.exec(select(User).where(User.email == email)).first() if email else None
+    user = verified or (db.exec(select(User).where(User.email == email)).first() if email else None)
 
     verdict = sign_in_limits.assess(db, email, address, now)
     if verdict.refusal is not None:
@@ -129,7 +159,7 @@ def login(
         db.commit()
         raise verdict.refusal
 
-    password_ok = verify_password(user.password_hash if user else None, password or "")
+    password_ok = verified is not None or verify_password(user.password_hash if user else None, password or "")
     if user is None or not password_ok:
         _record_failure(db, email, user, address, sign_in_limits.WRONG_PASSWORD)
         if verdict.pause_begins_with_another_failure:
@@ -144,7 +174,10 @@ def login(
         db.commit()
         raise NotAuthenticated(DEACTIVATED_MESSAGES[deactivated], code=deactivated)
 
-    if needs_rehash(user.password_hash or ""):
+    if user.mfa_enabled_at is not None:
+        _check_second_factor(db, user, otp, verdict, address, now)
+
+    if verified is None and needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     db.add(user)
@@ -155,7 +188,25 @@ def login(
                  address=address).actor_id = user.id
     db.commit()
     principal = _principal_for(db, user, row.id)
-    return LoginResult(token=token, expires_at=row.expires_at, principal=principal)
+    company = db.get(Company, user.company_id)
+    enrol = mfa.must_enrol(user.role, user.mfa_enabled_at is not None, bool(company and company.mfa_required))
+    return LoginResult(token=token, expires_at=row.expires_at,
+                       principal=dataclasses.replace(principal, mfa_enrolment_required=enrol))
+
+
+def _check_second_factor(db: Session, user: User, otp: str | None, verdict: sign_in_limits.Assessment,
+                         address: str, now: datetime) -> None:
+    """After the right password: no code asks for one (nothing recorded); a wrong one counts as a wrong password."""
+    if not (otp or "").strip():
+        db.rollback()
+        raise MfaRequired(mfa.pending_token(user))
+    if mfa.accept_code(db, user, otp, now) is None:
+        db.rollback()
+        _record_failure(db, user.email, user, address, sign_in_limits.WRONG_CODE)
+        if verdict.pause_begins_with_another_failure:
+            db.add(PortalEvent(kind=PortalEventKind.LOCKOUT, user_id=user.id, company_id=user.company_id))
+        db.commit()
+        raise NotAuthenticated(WRONG_CODE_MESSAGE, code=ErrorCode.INVALID_OTP)
 
 
 def _open_session(db: Session, user: User, *, ip: str | None, user_agent: str | None) -> tuple[str, UserSession]:
@@ -232,7 +283,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
         select(
             UserSession.id, UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at,
             User.id, User.company_id, User.role, User.email, User.full_name, User.is_active,
-            Company.name, Company.is_active, User.timezone, User.locale,
+            Company.name, Company.is_active, User.timezone, User.locale, User.mfa_enabled_at, Company.mfa_required,
         )
         .join(User, User.id == UserSession.user_id)
         .join(Company, Company.id == User.company_id)
@@ -241,7 +292,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
     if row is None:
         return None
     (session_id, revoked_at, expires_at, last_seen_at, user_id, company_id, role, email, full_name, user_active,
-     company_name, company_active, timezone, locale) = row
+     company_name, company_active, timezone, locale, mfa_enabled_at, company_requires_mfa) = row
     if revoked_at is not None or expires_at <= now or not user_active or not company_active:
         return None
     if last_seen_at is None or now - last_seen_at > timedelta(minutes=5):
@@ -257,6 +308,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
         session_id=session_id,
         timezone=timezone,
         locale=locale,
+        mfa_enrolment_required=mfa.must_enrol(role, mfa_enabled_at is not None, bool(company_requires_mfa)),
     )
 
 

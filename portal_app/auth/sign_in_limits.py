@@ -18,7 +18,9 @@ address is the one ``portal_app/client_address.py`` decided. The rules, in the o
    wrong password, at most ``PORTAL_LOGIN_DELAY_MAX_SECONDS``. It only slows; the right password still passes.
 
 Rules 1 and 2 count refused attempts too (hammering keeps an attacker's own address paused); rules 3 and 4 count
-only wrong passwords, so a paused attacker who keeps trying cannot raise the limit for everyone else.
+only wrong passwords, so a paused attacker who keeps trying cannot raise the limit for everyone else. A wrong
+two-factor code (``WRONG_CODE``: at sign-in, or when turning two-factor sign-in off) counts exactly as a wrong
+password in every rule.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import LoginAttempt
 from portal_app.services.errors import ErrorCode, RateLimited
@@ -35,6 +37,8 @@ from portal_app.settings import settings
 
 # LoginAttempt.reason of a failed attempt.
 WRONG_PASSWORD = "bad_credentials"
+WRONG_CODE = "bad_otp"  # the right password, but a wrong, stale or replayed two-factor code
+GUESSES = (WRONG_PASSWORD, WRONG_CODE)  # what rules 3 and 4 count
 ACCOUNT_INACTIVE = ErrorCode.ACCOUNT_INACTIVE  # the right password, but a deactivated account or company
 COMPANY_INACTIVE = ErrorCode.COMPANY_INACTIVE
 ADDRESS_LIMITED = "ip_rate_limited"
@@ -101,14 +105,14 @@ def assess(db: Session, email: str, address: str, now: datetime) -> Assessment:
             PAUSED, here,
         )
 
-    wrong_this_hour, _ = _failures(db, now - HOUR, LoginAttempt.email == email, LoginAttempt.reason == WRONG_PASSWORD)
+    wrong_this_hour, _ = _failures(db, now - HOUR, LoginAttempt.email == email, col(LoginAttempt.reason).in_(GUESSES))
     limit = settings.login_email_hourly_limit
     if wrong_this_hour >= limit and not _signed_in_here_before(db, email, address, now):
         # The count falls below the limit once the (wrong_this_hour - limit + 1) oldest of them are an hour old.
         oldest_to_go = db.exec(
             select(LoginAttempt.created_at)
             .where(LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= now - HOUR,
-                   LoginAttempt.email == email, LoginAttempt.reason == WRONG_PASSWORD)
+                   LoginAttempt.email == email, col(LoginAttempt.reason).in_(GUESSES))
             .order_by(LoginAttempt.created_at)
             .offset(wrong_this_hour - limit)
             .limit(1)
@@ -135,7 +139,7 @@ def _signed_in_here_before(db: Session, email: str, address: str, now: datetime)
 def answer_delay(db: Session, email: str, now: datetime) -> float:
     """Rule 4: seconds every answer about ``email`` waits (0 until it has repeated wrong passwords)."""
     since = now - timedelta(minutes=settings.login_lockout_minutes)
-    wrong, _ = _failures(db, since, LoginAttempt.email == email, LoginAttempt.reason == WRONG_PASSWORD)
+    wrong, _ = _failures(db, since, LoginAttempt.email == email, col(LoginAttempt.reason).in_(GUESSES))
     over = wrong - settings.login_max_failures
     if over < 0:
         return 0.0

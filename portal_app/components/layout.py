@@ -175,6 +175,18 @@ def _forbidden(area: str) -> rx.Component:
     )
 
 
+def _enrol_first(area: str) -> rx.Component:
+    """Shown for the moment before the redirect to the two-factor set-up page (ui/session.py)."""
+    return rx.vstack(
+        rx.heading("Set up two-factor sign-in first", size="6", as_="h1"),
+        rx.text("Your company requires a second step at sign-in. Set up an authenticator app to continue."),
+        rx.link(primary_button("Set up two-factor sign-in"),
+                href=routes.in_area(area, routes.PORTAL_TWO_FACTOR, routes.TOWER_TWO_FACTOR)),
+        spacing="3",
+        role="alert",
+    )
+
+
 def _checking() -> rx.Component:
     return rx.hstack(rx.spinner(), rx.text("Checking your session…"), role="status", align="center")
 
@@ -188,6 +200,7 @@ def page_shell(area: str, content: rx.Component) -> rx.Component:
                 SessionState.auth_status,
                 ("ok", content),
                 ("forbidden", _forbidden(area)),
+                ("enrol", _enrol_first(area)),
                 _checking(),
             ),
             id="main",

@@ -17,6 +17,7 @@ from portal_app.auth.principal import Principal
 from portal_app.components.api_keys_panel import ApiKeysPanelBase, api_keys_panel
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
+from portal_app.components.mfa_panel import MfaAdminBase, MfaPanelBase, mfa_panel, mfa_policy_form, mfa_reset_button
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.sessions_panel import SessionsPanelBase, sessions_section
@@ -152,13 +153,31 @@ def _profile_section() -> rx.Component:
     )
 
 
-@area_page("portal", routes.PORTAL_ACCOUNT, "Your account", PortalAccountState.load)
+class PortalMfaState(MfaPanelBase, SessionState):
+    """Your two-factor sign-in (also answers someone who must set it up before anything else)."""
+
+    AREA: ClassVar[str] = "portal"
+
+
+@area_page("portal", routes.PORTAL_TWO_FACTOR, "Two-factor sign-in", PortalMfaState.load_mfa)
+def portal_two_factor() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Two-factor sign-in", size="7", as_="h1"),
+        mfa_panel(PortalMfaState, routes.PORTAL),
+        spacing="4",
+        width="100%",
+    )
+
+
+@area_page("portal", routes.PORTAL_ACCOUNT, "Your account",
+           [PortalAccountState.load, PortalMfaState.load_mfa])  # type: ignore[arg-type]
 def portal_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
         _profile_section(),
         preferences_section(PortalAccountState, prefs.CUSTOMER_KINDS,
                             "Choose what we tell you about, in the portal and by email."),
+        mfa_panel(PortalMfaState, routes.PORTAL),
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(
@@ -197,6 +216,8 @@ class ColleagueLine:
     status: str
     last_login: str
     is_you: bool
+    mfa: str  # "On" or "Off"
+    mfa_on: bool
 
 
 def _colleague_view(u: svc.CompanyUser) -> ColleagueLine:
@@ -210,10 +231,12 @@ def _colleague_view(u: svc.CompanyUser) -> ColleagueLine:
         status="Active" if u.is_active else "Deactivated",
         last_login=fmt_datetime(u.last_login_at) if u.last_login_at else "Never",
         is_you=u.is_you,
+        mfa="On" if u.mfa_enabled else "Off",
+        mfa_on=u.mfa_enabled,
     )
 
 
-class PortalColleaguesState(SessionState):
+class PortalColleaguesState(MfaAdminBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
     colleagues: list[ColleagueLine] = []
@@ -230,6 +253,11 @@ class PortalColleaguesState(SessionState):
         self.error = self.done = ""
         self.password_shown = False
         await self._fetch(principal)
+        if self.allowed:
+            await self._load_mfa_policy(principal)
+
+    def _mfa_said(self, message: str) -> None:
+        self.error, self.done, self.password_shown = "", message, False
 
     @page_event()
     async def add_colleague(self, principal: Principal, form: dict) -> Any:
@@ -325,6 +353,7 @@ def _colleague_row(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(row.status),
         rx.table.cell(row.last_login),
+        rx.table.cell(row.mfa),
         rx.table.cell(
             rx.cond(
                 is_you,
@@ -339,7 +368,8 @@ def _colleague_row(row: rx.Var) -> rx.Component:
                     ),
                     secondary_button("Erase", size="1", aria_label="Erase the personal data of " + row.full_name,
                                      on_click=s.ask_erase(row.id)),
-                    spacing="2",
+                    rx.cond(row.mfa_on, mfa_reset_button(s, row.id, row.full_name), rx.fragment()),
+                    spacing="2", wrap="wrap",
                 ),
             ),
         ),
@@ -404,7 +434,7 @@ def _new_password_notice() -> rx.Component:
 @area_page("portal", routes.PORTAL_COLLEAGUES, "Colleagues", PortalColleaguesState.load)
 def portal_colleagues() -> rx.Component:
     s = PortalColleaguesState
-    headers = ["Name", "Email", "Role", "Status", "Last sign-in", "Access"]
+    headers = ["Name", "Email", "Role", "Status", "Last sign-in", "Two-factor", "Access"]
     return rx.vstack(
         rx.heading("Colleagues", size="7", as_="h1"),
         rx.link("Back to your account", href=routes.PORTAL_ACCOUNT, color=ACCENT),
@@ -423,6 +453,7 @@ def portal_colleagues() -> rx.Component:
                     variant="surface",
                     width="100%",
                 ),
+                mfa_policy_form(s, "everyone at your company"),
                 _add_colleague_form(),
                 spacing="5",
                 width="100%",

@@ -192,6 +192,7 @@ class CompanyUser:
     is_active: bool
     last_login_at: datetime | None
     is_you: bool
+    mfa_enabled: bool = False  # two-factor sign-in is on
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class NewCompanyUser:
     temporary_password: str  # shown once to the admin; only its argon2 hash is stored
 
 
-def _colleagues(principal: Principal) -> sa.ColumnElement[bool]:
+def colleagues_of(principal: Principal) -> sa.ColumnElement[bool]:
     """Customer accounts of the principal's own company. Managing colleagues never crosses companies, even for
     a role that may read every company, so the company is pinned on top of the tenancy filter."""
     return sa.and_(
@@ -215,6 +216,7 @@ def _row(user: User, principal: Principal) -> CompanyUser:
     return CompanyUser(
         id=user.id, full_name=user.full_name, email=user.email, role=user.role, is_active=user.is_active,
         last_login_at=user.last_login_at, is_you=user.id == principal.user_id,
+        mfa_enabled=user.mfa_enabled_at is not None,
     )
 
 
@@ -233,7 +235,7 @@ def _clean_role(role: str | None) -> str:
 
 def list_company_users(db: Session, principal: Principal) -> list[CompanyUser]:
     principal.require(Permission.MANAGE_COMPANY_USERS)
-    users = db.exec(select(User).where(_colleagues(principal)).order_by(col(User.full_name), col(User.id))).all()
+    users = db.exec(select(User).where(colleagues_of(principal)).order_by(col(User.full_name), col(User.id))).all()
     return [_row(u, principal) for u in users]
 
 
@@ -278,7 +280,7 @@ def create_company_user(db: Session, principal: Principal, email: str, full_name
 def _active_admins(db: Session, principal: Principal) -> int:
     return db.exec(
         select(sa.func.count()).select_from(User).where(
-            _colleagues(principal), User.role == Role.CUSTOMER_ADMIN.value, col(User.is_active).is_(True)
+            colleagues_of(principal), User.role == Role.CUSTOMER_ADMIN.value, col(User.is_active).is_(True)
         )
     ).one()
 
@@ -296,7 +298,7 @@ def update_company_user(
         role = _clean_role(role)
     if active is not None and not isinstance(active, bool):
         raise ValidationFailed("'active' must be true or false. Nothing was saved.")
-    user = db.exec(select(User).where(_colleagues(principal), User.id == user_id)).first()
+    user = db.exec(select(User).where(colleagues_of(principal), User.id == user_id)).first()
     if user is None:
         raise NotFound(
             "There is no such colleague in your company. Reload the list of colleagues; nothing was changed."

@@ -62,6 +62,12 @@ ACTION_WORDS: dict[str, str] = {
     "archive_downloaded": "Downloaded a shipment's documents",
     "personal_data_downloaded": "Downloaded their personal data",
     "export": "Exported a list",
+    "mfa_enabled": "Turned on two-factor sign-in",
+    "mfa_disabled": "Turned off two-factor sign-in",
+    "mfa_reset": "Reset a person's two-factor sign-in",
+    "mfa_policy_changed": "Changed who must use two-factor sign-in",
+    "api_key_created": "Created an API key",
+    "api_key_revoked": "Revoked an API key",
 }
 
 

@@ -117,6 +117,25 @@ def wrap(product: str, heading: str, fragments: list[str], texts: list[str], mor
     return text, body
 
 
+def queue_account_notice(db: Session, *, user_id: int, to_address: str, subject: str, paragraphs: list[str],
+                         dedup_key: str, now: datetime | None = None) -> EmailMessage:
+    """An email about the person's own account (a security notice, such as a reset second factor): queued to send
+    at once, whatever their notification preferences, and never folded into a batch or a digest."""
+    at = now or clock.now()
+    product = pdf.issuer_name(db)
+    text = f"{product}\n\n" + "\n\n".join(paragraphs) + "\n"
+    body = (
+        '<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;max-width:640px">'
+        f'<p style="font-weight:bold;font-size:18px;margin:0 0 8px">{html.escape(product)}</p>'
+        + "".join(f'<p style="margin:0 0 12px">{html.escape(p)}</p>' for p in paragraphs)
+        + "</body></html>"
+    )
+    row = EmailMessage(to_address=to_address, user_id=user_id, subject=subject[:300], body_text=text, body_html=body,
+                       dedup_key=dedup_key[:200], status=QUEUED, next_attempt_at=at, created_at=at)
+    db.add(row)
+    return row
+
+
 def _compose(product: str, items: list[EmailMessage], digest: bool) -> tuple[str, str, str]:
     shown = items[:SHOWN_ITEMS]
     more = len(items) - len(shown)

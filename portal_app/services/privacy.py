@@ -25,6 +25,7 @@ from models import (
     EmailAttempt,
     EmailMessage,
     LoginAttempt,
+    MfaRecoveryCode,
     Notification,
     NotificationPreference,
     SavedView,
@@ -168,6 +169,7 @@ def erase_person(db: Session, principal: Principal, user_id: int) -> str:
     now = clock.now()
     user.full_name, user.email, user.phone = pseudonym, pseudonym_email, None
     user.password_hash = user.mfa_secret = user.oidc_subject = None
+    user.mfa_enabled_at = user.mfa_last_step = None
     user.is_active = False
     user.erased_at = user.updated_at = now
     user.version += 1
@@ -181,7 +183,8 @@ def erase_person(db: Session, principal: Principal, user_id: int) -> str:
     to_them = sa.or_(col(EmailMessage.user_id) == user_id, col(EmailMessage.to_address) == old_email)
     db.exec(sa.delete(EmailAttempt).where(col(EmailAttempt.email_id).in_(select(EmailMessage.id).where(to_them))))
     db.exec(sa.delete(EmailMessage).where(to_them))
-    for table in (Notification, NotificationPreference, UserPreference, SavedView, ShipmentFollower, TicketFollower):
+    for table in (MfaRecoveryCode, Notification, NotificationPreference, UserPreference, SavedView,
+                  ShipmentFollower, TicketFollower):
         db.exec(sa.delete(table).where(sa.column("user_id") == user_id))
     _scrub_audit(db, user, old_email)
     audit.record(db, principal, "user_erased", "user", user_id, user.company_id, None, {"pseudonym": pseudonym})

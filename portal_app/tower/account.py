@@ -1,5 +1,6 @@
 """Tower: a staff member's own account page: which notifications reach them (their work, their requests), in the
-tower and by email, the way to change their password, and for administrators every API key of the installation."""
+tower and by email, their two-factor sign-in, the way to change their password, their sessions, and for
+administrators every API key of the installation and the audit trail."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.components.api_keys_panel import ApiKeysPanelBase, api_keys_panel
 from portal_app.components.layout import area_page
+from portal_app.components.mfa_panel import MfaPanelBase, mfa_panel
 from portal_app.components.notification_prefs_form import NotificationPrefsBase, preferences_section
 from portal_app.components.sessions_panel import SessionsPanelBase, sessions_section
 from portal_app.components.ui import ACCENT, MUTED_TEXT
@@ -35,7 +37,24 @@ class TowerAccountState(SessionsPanelBase, ApiKeysPanelBase, NotificationPrefsBa
         await self._load_api_keys(principal)
 
 
-@area_page("tower", routes.TOWER_ACCOUNT, "Your account", TowerAccountState.load)
+class TowerMfaState(MfaPanelBase, SessionState):
+    """Your two-factor sign-in (also answers someone who must set it up before anything else)."""
+
+    AREA: ClassVar[str] = "tower"
+
+
+@area_page("tower", routes.TOWER_TWO_FACTOR, "Two-factor sign-in", TowerMfaState.load_mfa)
+def tower_two_factor() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Two-factor sign-in", size="7", as_="h1"),
+        mfa_panel(TowerMfaState, routes.TOWER),
+        spacing="4",
+        width="100%",
+    )
+
+
+@area_page("tower", routes.TOWER_ACCOUNT, "Your account",
+           [TowerAccountState.load, TowerMfaState.load_mfa])  # type: ignore[arg-type]
 def tower_account() -> rx.Component:
     return rx.vstack(
         rx.heading("Your account", size="7", as_="h1"),
@@ -47,6 +66,7 @@ def tower_account() -> rx.Component:
             "reaches your notification list in the tower unless you switch it off; email is off until you switch "
             "it on.",
         ),
+        mfa_panel(TowerMfaState, routes.TOWER),
         rx.el.section(
             rx.heading("Sign-in", size="5", as_="h2"),
             rx.hstack(

@@ -5,13 +5,14 @@ team, or switch off). Customer accounts are managed by each customer's own admin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS
 from portal_app.auth.principal import Principal
 from portal_app.components.layout import area_page
+from portal_app.components.mfa_panel import MfaAdminBase, mfa_policy_form, mfa_reset_button
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
@@ -79,9 +80,11 @@ class StaffRow:
     active: str
     status: str
     me: str
+    mfa: str = "Off"  # two-factor sign-in: "On" or "Off"
 
 
-class ConfigOrgState(ConfigMixin, SessionState):
+class ConfigOrgState(MfaAdminBase, ConfigMixin, SessionState):
+    AREA: ClassVar[str] = "tower"
     branches: list[BranchRow] = []
     teams: list[TeamRow] = []
     companies: list[CompanyRow] = []
@@ -117,7 +120,8 @@ class ConfigOrgState(ConfigMixin, SessionState):
                                role_label=u.role_label, team_id=str(u.team_id or ""),
                                team=team_names.get(u.team_id, "No team"), active="yes" if u.is_active else "",
                                status="Active" if u.is_active else "Off",
-                               me="yes" if u.id == principal.user_id else "")
+                               me="yes" if u.id == principal.user_id else "",
+                               mfa="On" if u.mfa_enabled else "Off")
                       for u in staff]
         self._versions = {str(u.id): u.version for u in staff}
         self.form_key += 1
@@ -128,6 +132,10 @@ class ConfigOrgState(ConfigMixin, SessionState):
             return
         self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
         await self._fetch(principal)
+        await self._load_mfa_policy(principal)
+
+    def _mfa_said(self, message: str) -> None:
+        self.notice, self.error, self.password_shown = message, "", False
 
     async def _after(self, principal, saved) -> None:  # noqa: ANN001
         if saved is not None:
@@ -280,6 +288,11 @@ def _staff_row(u: rx.Var) -> rx.Component:
         rx.table.cell(rx.el.select(rx.el.option("Active", value="yes"), rx.el.option("Switched off", value="no"),
                                    name="active", default_value=rx.cond(u.active == "yes", "yes", "no"),
                                    form=form_id, aria_label="Status of " + u.name, style=CELL_SELECT)),
+        rx.table.cell(rx.hstack(
+            rx.text(u.mfa, size="2"),
+            rx.cond((u.mfa == "On") & (u.me != "yes"), mfa_reset_button(S, u.id, u.name), rx.fragment()),
+            spacing="2", align="center", wrap="wrap",
+        )),
         rx.table.cell(rx.el.form(
             rx.el.input(type="hidden", name="user_id", value=u.id),
             secondary_button("Save", size="1", type="submit", aria_label="Save " + u.name),
@@ -295,7 +308,8 @@ def _staff() -> rx.Component:
                 "yourself off, and the last active administrator stays.", color=MUTED_TEXT),
         one_time_secret(NEW_PASSWORD_ID, "Temporary password", S.password_shown,
                         "Shown only now: share it securely.", "new-password"),
-        _table("Staff accounts", ["Person", "Role", "Team", "Status", ""], S.staff, _staff_row),
+        _table("Staff accounts", ["Person", "Role", "Team", "Status", "Two-factor", ""], S.staff, _staff_row),
+        mfa_policy_form(S, "all staff", "PORTAL_STAFF_MFA=1 requires it of all staff whatever this says."),
         stacked_form(
             rx.heading("Add a staff account", size="4", as_="h3"),
             responsive_grid(

@@ -1,4 +1,9 @@
-"""The sign-in page. The form posts to /api/auth/login, which sets the HttpOnly cookie and redirects."""
+"""The sign-in page. The form posts to /api/auth/login, which sets the HttpOnly cookie and redirects.
+
+With two-factor sign-in the page has a second step (``?step=code``): the route answered the right password with a
+five-minute pending cookie only it can read (auth/mfa.py) and sent the browser back here; the code form posts the
+code alone. The password never goes back through the URL or the page.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ import reflex as rx
 
 from portal_app.auth import sign_in_limits
 from portal_app.auth.redirects import safe_next
-from portal_app.auth.sessions import DEACTIVATED_MESSAGES, INVALID_CREDENTIALS
+from portal_app.auth.sessions import (
+    DEACTIVATED_MESSAGES,
+    INVALID_CREDENTIALS,
+    MFA_REQUIRED_MESSAGE,
+    PENDING_EXPIRED_MESSAGE,
+    WRONG_CODE_MESSAGE,
+)
 from portal_app.components.layout import PRODUCT_NAME
 from portal_app.components.ui import (
     MUTED_TEXT,
@@ -36,7 +47,10 @@ LOGIN_ERRORS = {
     "account_inactive": DEACTIVATED_MESSAGES[sign_in_limits.ACCOUNT_INACTIVE],
     "company_inactive": DEACTIVATED_MESSAGES[sign_in_limits.COMPANY_INACTIVE],
     "invalid_input": "Enter your email address and your password, then select Sign in.",
+    "invalid_otp": WRONG_CODE_MESSAGE,
+    "mfa_expired": PENDING_EXPIRED_MESSAGE,
 }
+CODE_STEP = "mfa_required"  # not an error: the password was right and the code comes next
 UNKNOWN_ERROR = "Sign-in did not work. Try again; if it keeps failing, contact your forwarder."
 
 
@@ -45,13 +59,17 @@ class LoginState(SessionState):
     notice: str = ""
     next_url: str = ""
     email_prefill: str = ""
+    code_step: bool = False  # the second step: the code from the authenticator app
 
     async def load(self):  # noqa: ANN201
         params = parse_qs(self.router.url.query)
         first = lambda key: (params.get(key) or [""])[0]  # noqa: E731
         code = first("error")
-        self.error_message = LOGIN_ERRORS.get(code, UNKNOWN_ERROR) if code else ""
+        self.code_step = first("step") == "code"
+        self.error_message = LOGIN_ERRORS.get(code, UNKNOWN_ERROR) if code and code != CODE_STEP else ""
         self.notice = "You are signed out." if first("signed_out") else ""
+        if code == CODE_STEP and self.code_step:
+            self.notice = MFA_REQUIRED_MESSAGE
         self.next_url = first("next")[:500]
         self.email_prefill = first("email")[:254]
         principal = await self._principal()
@@ -80,6 +98,33 @@ def _login_form() -> rx.Component:
     )
 
 
+def _code_form() -> rx.Component:
+    return rx.vstack(
+        rx.text("Signing in as ", rx.text.strong(LoginState.email_prefill), "."),
+        native_post_form(
+            rx.vstack(
+                labelled_input("Code from your authenticator app", "otp", id="field-otp", required=True,
+                               auto_complete="one-time-code", input_mode="text", max_length=12, auto_focus=True,
+                               size="3"),
+                rx.el.input(type="hidden", name="email", value=LoginState.email_prefill),
+                rx.el.input(type="hidden", name="next", value=LoginState.next_url),
+                primary_button("Verify and sign in", type="submit", size="3", width="100%"),
+                spacing="4",
+                width="100%",
+            ),
+            action="/api/auth/login",
+            form_id="code-form",
+            style={"width": "100%"},
+            aria_label="Two-factor code",
+        ),
+        rx.text("Lost your phone? Enter one of your recovery codes instead, or ask your administrator to reset your "
+                "two-factor sign-in.", size="2", color=MUTED_TEXT),
+        rx.link("Start again with your password", href="/login", size="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
 def login_page() -> rx.Component:
     return rx.box(
         rx.el.main(
@@ -89,11 +134,18 @@ def login_page() -> rx.Component:
                     rx.heading("Sign in", size="7", as_="h1"),
                     rx.cond(LoginState.error_message != "", error_callout(LoginState.error_message), rx.fragment()),
                     rx.cond(LoginState.notice != "", info_callout(LoginState.notice), rx.fragment()),
-                    _login_form(),
-                    rx.text(
-                        "Forgot your password? Ask your company's portal administrator or your forwarder to reset it.",
-                        size="2",
-                        color=MUTED_TEXT,
+                    rx.cond(
+                        LoginState.code_step,
+                        _code_form(),
+                        rx.fragment(
+                            _login_form(),
+                            rx.text(
+                                "Forgot your password? Ask your company's portal administrator or your forwarder to "
+                                "reset it.",
+                                size="2",
+                                color=MUTED_TEXT,
+                            ),
+                        ),
                     ),
                     spacing="4",
                     width="100%",

@@ -35,6 +35,7 @@ PORTAL_ACCOUNT = "/portal/account"
 PORTAL_COLLEAGUES = "/portal/account/users"
 PORTAL_AUDIT = "/portal/account/audit"
 PORTAL_PASSWORD = "/portal/password"
+PORTAL_TWO_FACTOR = "/portal/account/two-factor"  # also where someone who must set it up first is sent
 
 # The ops tower.
 TOWER = "/tower"
@@ -63,6 +64,7 @@ TOWER_NOTIFICATIONS = "/tower/notifications"
 TOWER_ACCOUNT = "/tower/account"
 TOWER_AUDIT = "/tower/audit"
 TOWER_PASSWORD = "/tower/password"
+TOWER_TWO_FACTOR = "/tower/account/two-factor"
 
 # Menu entries some staff roles may not open, with the permission they need (the page refuses them anyway; the
 # menu shows only what the person may open). Every other entry is open to everyone of its area.

@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -19,6 +19,7 @@ from reflex_base.event.context import EventContext
 
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
+from portal_app.auth.redirects import enrolment_path
 from portal_app.auth.sessions import SESSION_COOKIE, recent_principal, remember_principal, resolve_session
 from portal_app.auth.upload_principals import uploading_principal
 from portal_app.db import session_scope
@@ -134,7 +135,9 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
 class SessionState(rx.State):
     """Who is signed in, for display only. Authorisation always re-reads the cookie on the server."""
 
-    auth_status: str = "checking"  # checking | ok | anonymous | forbidden
+    auth_status: str = "checking"  # checking | ok | anonymous | forbidden | enrol (two-factor set-up comes first)
+    # Only the two-factor set-up pages answer someone who must set it up before anything else (auth/mfa.py).
+    ENROLMENT_PAGE: ClassVar[bool] = False
     user_name: str = ""
     user_email: str = ""
     role_label: str = ""
@@ -149,6 +152,7 @@ class SessionState(rx.State):
     # The session this tab's page state belongs to (its id; None: nobody). Backend-only. ui/page_binding.py sets
     # it and wipes the whole state tree of the tab when the connection's session is another one or has ended.
     _tab_session: int | None = None
+    _enrolment: str = ""  # where someone who must set up two-factor sign-in first is sent
 
     async def _principal(self) -> Principal | None:
         token = token_from_cookie_header(self.router.headers.cookie)
@@ -198,6 +202,7 @@ class SessionState(rx.State):
                        is_staff=False, nav_hidden=list(routes.NAV_PERMISSION))
             return None
         allowed = principal.can(AREA_PERMISSION[area])
+        enrol_first = allowed and principal.mfa_enrolment_required and not self.ENROLMENT_PAGE
         self._show(
             user_name=principal.full_name,
             user_email=principal.email,
@@ -205,8 +210,11 @@ class SessionState(rx.State):
             company_name=principal.company_name,
             is_staff=principal.is_staff,
             nav_hidden=_hidden_nav(principal),
-            auth_status="ok" if allowed else "forbidden",
+            auth_status="enrol" if enrol_first else "ok" if allowed else "forbidden",
         )
+        if enrol_first:
+            self._enrolment = enrolment_path(principal)
+            return None
         return principal if allowed else None
 
     async def _identify(self) -> Principal | None:
@@ -214,6 +222,8 @@ class SessionState(rx.State):
         set (``auth_status`` ``ok`` or ``anonymous``); nobody is redirected or refused."""
         principal = await self._principal()
         await self._load_branding()
+        if principal is not None and principal.mfa_enrolment_required:
+            principal = None  # until the second factor is set up, nothing beyond what anyone may read
         if principal is None:
             self._show(auth_status="anonymous", user_name="", user_email="", role_label="", company_name="",
                        is_staff=False, nav_hidden=list(routes.NAV_PERMISSION))
@@ -245,6 +255,8 @@ class SessionState(rx.State):
             url = self.router.url
             target = url.path + (f"?{url.query}" if url.query else "")
             return rx.redirect(f"/login?next={quote(target, safe='')}")
+        if self.auth_status == "enrol" and self._enrolment:
+            return rx.redirect(self._enrolment)
         return None
 
 

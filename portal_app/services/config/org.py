@@ -236,6 +236,7 @@ class StaffView:
     branch_id: int | None
     is_active: bool
     version: int
+    mfa_enabled: bool = False  # two-factor sign-in is on
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class NewStaff:
 def _staff(u: User) -> StaffView:
     assert u.id is not None  # a stored row
     return StaffView(u.id, u.email, u.full_name, u.role, ROLE_LABELS[Role(u.role)], u.team_id, u.branch_id,
-                     u.is_active, u.version)
+                     u.is_active, u.version, u.mfa_enabled_at is not None)
 
 
 def _staff_snapshot(u: User) -> dict:
