@@ -18,6 +18,7 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.ui import (
     ACCENT,
+    ACCENT_FILL,
     BUTTON_STYLE,
     DANGER,
     LABEL_STYLE,
@@ -243,8 +244,8 @@ def queue_messages(state: type[PagedQueueBase]) -> rx.Component:
 def button_link(text: str, href: str) -> rx.Component:
     """A link that looks like the primary button (a link inside a button would nest two controls)."""
     return rx.link(text, href=href, underline="none", weight="medium",
-                   style={"background_color": ACCENT, "color": "white", "padding": "6px 14px", "border_radius": "6px",
-                          "_hover": {"background_color": "#084685"}})
+                   style={"background_color": ACCENT_FILL, "color": "white", "padding": "6px 14px",
+                          "border_radius": "6px", "_hover": {"background_color": "#084685"}})
 
 
 def queue_table(state: type[PagedQueueBase], caption: str, headers: list[str], row: Callable[[rx.Var], rx.Component],

@@ -58,7 +58,7 @@ TASK_STATUSES = [(s, STATUS_LABELS[s]) for s in svc.STATUSES]
 SAVED_NOTHING = "Nothing was saved."
 NEW_TASK_FIELDS = {"title": "title", "detail": "detail", "shipment_reference": "shipment_reference",
                    "due_at": "due_at"}  # where the new-task form shows each TaskInput field's problem
-OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
+OVERDUE_BACKGROUND = "var(--portal-alert)"  # behind body text and DANGER: both keep AA contrast
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,14 @@ from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
+    data_table,
     error_callout,
     pager,
-    table_caption,
 )
 from portal_app.portal.invoices.rows import (
     AgingLine,
     InvoiceLine,
     aging_row_view,
-    header_row,
     invoice_row_view,
     invoice_status_badge,
 )
@@ -145,7 +144,7 @@ def _invoice_row(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(row.total, text_align="right"),
         rx.table.cell(rx.text(row.balance, weight="medium"), text_align="right"),
-        background_color=rx.cond(row.overdue != "", "#fff5f5", "transparent"),
+        background_color=rx.cond(row.overdue != "", "var(--portal-alert)", "transparent"),
     )
 
 
@@ -166,13 +165,8 @@ def portal_invoices() -> rx.Component:
         rx.cond(s.error != "", error_callout(s.error), rx.fragment()),
         rx.text(s.total, " invoices", rx.cond(s.loading, " · loading…", ""), color=MUTED_TEXT, role="status",
                 data_testid="invoice-count"),
-        rx.table.root(
-            table_caption("Your invoices"),
-            header_row(["Invoice", "Shipment", "Issued", "Due", "Status", "Total", "Balance"]),
-            rx.table.body(rx.foreach(s.rows, _invoice_row)),
-            variant="surface",
-            width="100%",
-        ),
+        data_table("Your invoices", ["Invoice", "Shipment", "Issued", "Due", "Status", "Total", "Balance"], s.rows,
+                   _invoice_row, variant="surface", size="2"),
         rx.cond(s.total == 0, rx.text("No invoices match this status. Choose another status.", color=MUTED_TEXT),
                 rx.fragment()),
         pager(s),
