@@ -63,6 +63,7 @@ def _check_menu(pg, first_link: str) -> None:
     pg.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(nav).to_be_visible()
+    pg.screenshot(path=str(ARTIFACTS / f"phone-menu-open-{first_link.lower()}.png"))
     pg.keyboard.press("Tab")
     focused = pg.evaluate("document.activeElement.textContent")
     assert focused == first_link, focused
