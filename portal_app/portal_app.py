@@ -79,7 +79,9 @@ app = rx.App(
         SecurityHeaders,  # outermost: every answer carries the headers, the other layers' refusals too
     ],
     stylesheets=["/portal.css"],
-    head_components=[rx.el.meta(name="color-scheme", content="light")],
+    # Light or dark follows the system setting (portal_app/theme.py); the header's Menu button on a phone is opened
+    # by a file of our own (assets/menu.js), not by a page event.
+    head_components=[rx.el.meta(name="color-scheme", content="light dark"), rx.el.script(src="/menu.js", defer=True)],
     toaster=None,
     # An unexpected error shows the product's banner with an error id (the log has it too), never window.alert.
     backend_exception_handler=on_backend_exception,

@@ -6,7 +6,9 @@ fraction of it. After the build this keeps only:
 
 * component rules for the Radix components the compiled pages import, and the components those import in turn
   (read from the package's own sources in ``node_modules``, so a new component on a page is kept automatically);
-* the light theme (``rx.theme(appearance="light")``): selectors for ``.dark`` / ``.dark-theme`` go;
+* both themes, light and dark (the page follows the system setting, portal_app/theme.py); but a rule that needs
+  ``.dark`` / ``.dark-theme`` moves into ``@media not print``, so paper always gets the light colours (its
+  selectors are left as they were: a rule with light and dark selectors is split in two, in the same place);
 * base layout utilities, without their breakpoint-prefixed copies (``md:rt-r-gtc-2``): pages lay out responsive
   columns with the app's own classes (``components.ui.responsive_grid``), and a test keeps ``rx.breakpoints`` out.
 
@@ -86,25 +88,37 @@ def _split_selectors(prelude: list[Node]) -> list[list[Node]]:
     return selectors
 
 
-def _class_can_appear(css_class: str, kept_classes: set[str]) -> bool:
-    if BREAKPOINT_PREFIX.match(css_class) or css_class in DARK_THEME_CLASSES:
+def _class_can_appear(css_class: str, kept_classes: set[str], dark: bool) -> bool:
+    if BREAKPOINT_PREFIX.match(css_class) or (css_class in DARK_THEME_CLASSES and not dark):
         return False
     return not COMPONENT_CLASS.fullmatch(css_class) or css_class in kept_classes
 
 
-def _selector_can_match(selector: list[Node], kept_classes: set[str]) -> bool:
+def _selector_can_match(selector: list[Node], kept_classes: set[str], dark: bool = True) -> bool:
     """False when the selector needs a class no page renders: at its top level, or in every alternative of an
     ``:is()``/``:where()``/``:has()`` (Radix writes ``:where(.md\\:rt-r-size-2)`` and ``:is(.dark, .dark-theme)``).
-    What ``:not()`` mentions never decides."""
+    What ``:not()`` mentions never decides. ``dark``: whether the dark theme's classes can be on the page."""
     for dot, name in pairwise(selector):
         if (dot.type == "literal" and dot.value == "." and name.type == "ident"
-                and not _class_can_appear(name.value, kept_classes)):
+                and not _class_can_appear(name.value, kept_classes, dark)):
             return False
     for token in selector:
         if (token.type == "function" and token.lower_name in ("where", "is", "has")
-                and not any(_selector_can_match(alt, kept_classes) for alt in _split_selectors(token.arguments))):
+                and not any(_selector_can_match(alt, kept_classes, dark) for alt in _split_selectors(token.arguments))):
             return False
     return True
+
+
+def _with_selectors(rule: QualifiedRule, selectors: list[list[Node]]) -> QualifiedRule:
+    """A copy of ``rule`` for these of its selectors."""
+    prelude = tinycss2.parse_component_value_list(",".join(tinycss2.serialize(s) for s in selectors))
+    return QualifiedRule(rule.source_line, rule.source_column, prelude, rule.content)
+
+
+def _on_screens_only(rule: QualifiedRule) -> AtRule:
+    """``rule`` inside ``@media not print``."""
+    wrapped = tinycss2.parse_stylesheet(f"@media not print{{{tinycss2.serialize([rule])}}}")
+    return next(node for node in wrapped if isinstance(node, AtRule))
 
 
 def _trim_rules(rules: list[Node], kept_classes: set[str]) -> list[Node]:
@@ -113,11 +127,14 @@ def _trim_rules(rules: list[Node], kept_classes: set[str]) -> list[Node]:
         if isinstance(rule, QualifiedRule):
             selectors = _split_selectors(rule.prelude)
             alive = [s for s in selectors if _selector_can_match(s, kept_classes)]
-            if not alive:
-                continue
-            if len(alive) != len(selectors):
-                rule.prelude = tinycss2.parse_component_value_list(",".join(tinycss2.serialize(s) for s in alive))
-        elif isinstance(rule, AtRule) and rule.content is not None and rule.lower_at_keyword in GROUPING_AT_RULES:
+            light = [s for s in alive if _selector_can_match(s, kept_classes, dark=False)]
+            dark = [s for s in alive if not _selector_can_match(s, kept_classes, dark=False)]
+            if light:
+                kept.append(rule if len(light) == len(selectors) else _with_selectors(rule, light))
+            if dark:
+                kept.append(_on_screens_only(_with_selectors(rule, dark)))
+            continue
+        if isinstance(rule, AtRule) and rule.content is not None and rule.lower_at_keyword in GROUPING_AT_RULES:
             inner = _trim_rules(tinycss2.parse_rule_list(rule.content), kept_classes)
             if not any(isinstance(r, (QualifiedRule, AtRule)) for r in inner):
                 continue

@@ -1,5 +1,10 @@
 """The look of every page: Radix Themes with indigo accents, loading only the colour scales the app uses.
 
+Light or dark follows the system setting (``prefers-color-scheme``): the theme names no appearance, so Reflex's
+colour mode defaults to "system" and puts ``light`` or ``dark`` on the page's root element before the first paint.
+The app's own colours are CSS variables in assets/portal.css with a light and a dark value. Print is always light
+(the dark rules only apply on screens: portal_app/stylesheet_trim.py).
+
 Radix's full stylesheet carries all 31 colour scales (about 800 KB before compression, render-blocking on every
 first visit). The app names its colours in one place, ``THEME_COLORS``; a test checks that every colour the
 code asks for is in it.
@@ -40,4 +45,4 @@ class PortalThemePlugin(rx.plugins.RadixThemesPlugin):
 
 
 def theme_plugin() -> PortalThemePlugin:
-    return PortalThemePlugin(theme=rx.theme(appearance="light", accent_color=ACCENT, gray_color=GRAY))
+    return PortalThemePlugin(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY))

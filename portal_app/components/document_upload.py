@@ -18,14 +18,15 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_date, fmt_datetime
 from portal_app.components.ui import (
+    DANGER,
     LABEL_STYLE,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
+    data_table,
     download_link,
     error_callout,
     info_callout,
     primary_button,
-    table_caption,
 )
 from portal_app.services import documents as docs
 from portal_app.services.errors import ServiceError
@@ -245,38 +246,25 @@ def documents_table(rows: rx.Var, caption: str, *, show_shipment: bool,
         ]
         return rx.table.row(*cells)
 
-    return rx.table.root(
-        table_caption(caption),
-        rx.table.header(rx.table.row(*[header(h) if header else rx.table.column_header_cell(h, scope="col")
-                                       for h in headers])),
-        rx.table.body(rx.foreach(rows, row)),
-        variant="surface",
-        width="100%",
-    )
+    return data_table(caption, headers, rows, row, header=header, variant="surface", size="2")
 
 
 def _checklist(state: type[ShipmentDocumentsBase]) -> rx.Component:
     headers = ["Document", "Provided by", "Status", "Due", "Note"]
-    return rx.table.root(
-        table_caption("Required documents"),
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-        rx.table.body(
-            rx.foreach(
-                state.doc_checklist,
-                lambda c: rx.table.row(
-                    rx.table.row_header_cell(c.type),
-                    rx.table.cell(c.provided_by),
-                    rx.table.cell(document_status_badge(c.state)),
-                    rx.table.cell(
-                        rx.text(c.due, rx.cond(c.overdue, " · overdue", ""),
-                                color=rx.cond(c.overdue, "#b42318", "inherit"))
-                    ),
-                    rx.table.cell(c.reason),
-                ),
-            )
+    return data_table(
+        "Required documents", headers, state.doc_checklist,
+        lambda c: rx.table.row(
+            rx.table.row_header_cell(c.type),
+            rx.table.cell(c.provided_by),
+            rx.table.cell(document_status_badge(c.state)),
+            rx.table.cell(
+                rx.text(c.due, rx.cond(c.overdue, " · overdue", ""),
+                        color=rx.cond(c.overdue, DANGER, "inherit"))
+            ),
+            rx.table.cell(c.reason),
         ),
         variant="surface",
-        width="100%",
+        size="2",
     )
 
 
@@ -302,7 +290,7 @@ def file_dropzone(label: str, upload_id: str, hint: str, max_bytes: int, on_reje
             max_size=max_bytes,
             no_click=True,  # the surrounding label opens the file dialog
             on_drop_rejected=on_rejected,
-            border="1px dashed #8c959f",
+            border="1px dashed var(--portal-field-border)",
             border_radius="8px",
             padding="20px",
             cursor="pointer",

@@ -86,10 +86,10 @@ def handoff_offer(state: type[HandoffBase]) -> rx.Component:
                 on_submit=state.send_handoff,  # a refusal keeps the note; a success closes the offer
                 aria_label="Ask a person",
                 width="100%",
-                border="1px solid #d0d7de",
+                border="1px solid var(--portal-border)",
                 border_radius="8px",
                 padding="12px",
-                background="white",
+                background="var(--portal-surface)",
             ),
             rx.fragment(),
         ),
@@ -100,6 +100,6 @@ def handoff_offer(state: type[HandoffBase]) -> rx.Component:
                  rx.fragment()),
         style={"position": "fixed", "bottom": "16px", "right": "16px", "z_index": "20",
                "width": "min(440px, calc(100vw - 32px))", "box_shadow": "0 4px 16px rgba(0,0,0,0.18)",
-               "border_radius": "8px", "background": "white"},
+               "border_radius": "8px", "background": "var(--portal-surface)"},
         display=rx.cond(state.handoff_offered | (state.handoff_done != ""), "block", "none"),
     )

@@ -10,6 +10,7 @@ import reflex as rx
 
 from portal_app.components.notification_centre import unread_link
 from portal_app.components.ui import (
+    BRAND_TEXT,
     MUTED_TEXT,
     native_post_form,
     primary_button,
@@ -58,8 +59,11 @@ def _skip_link() -> rx.Component:
     )
 
 
+MENU_ID = "site-menu"
+
+
 def _nav_link(text: str, href: str) -> rx.Component:
-    link = rx.link(text, href=href, weight="medium", color=SessionState.brand_accent, padding_x="8px")
+    link = rx.link(text, href=href, weight="medium", color=BRAND_TEXT, padding_x="8px")
     if href not in routes.NAV_PERMISSION:
         return link
     return rx.cond(SessionState.nav_hidden.contains(href), rx.fragment(), link)
@@ -78,8 +82,7 @@ def _nav(items: list[tuple[str, str]], label: str) -> rx.Component:
 
 def _sign_out() -> rx.Component:
     return native_post_form(
-        rx.button("Sign out", type="submit", variant="outline", color=SessionState.brand_accent, cursor="pointer",
-                  size="2"),
+        rx.button("Sign out", type="submit", variant="outline", color=BRAND_TEXT, cursor="pointer", size="2"),
         action="/api/auth/logout",
         form_id="sign-out-form",
     )
@@ -102,59 +105,79 @@ def _brand(area: str) -> rx.Component:
             rx.text(SessionState.brand_name, size="4", weight="bold", data_testid="brand-name"),
             align="center", spacing="2",
         ),
-        href=routes.in_area(area, routes.PORTAL, routes.TOWER), underline="none", color=SessionState.brand_accent,
+        href=routes.in_area(area, routes.PORTAL, routes.TOWER), underline="none", color=BRAND_TEXT,
+    )
+
+
+HEADER_STYLE = {"border_bottom": "1px solid var(--portal-border)", "border_top": "4px solid",
+                "background": "var(--portal-surface)"}
+
+
+def _menu_header(title: rx.Component, *menu: rx.Component) -> rx.Component:
+    """The page header: the title row, and the menu (navigation, account links) beside it on a wide screen.
+
+    On a narrow screen (portal.css, below 768 px) the menu folds away behind one Menu button that says whether it
+    is open (``aria-expanded``) and which element it opens (``aria-controls``); assets/menu.js opens and closes
+    it (Escape closes it and puts the focus back on the button). The button comes before the menu in the page, so
+    Tab goes from it straight into the opened menu.
+    """
+    return rx.el.header(
+        rx.el.div(
+            title,
+            rx.el.button(
+                rx.icon("menu", size=18, aria_hidden="true"), "Menu",
+                type="button", class_name="menu-toggle", aria_expanded="false", aria_controls=MENU_ID,
+                custom_attrs={"data-menu-toggle": ""},
+            ),
+            rx.el.div(*menu, id=MENU_ID, class_name="header-menu"),
+            class_name="header-bar",
+        ),
+        style=HEADER_STYLE,
+        border_top_color=SessionState.brand_accent,
     )
 
 
 def _header(area: str) -> rx.Component:
     nav = PORTAL_NAV if area == "portal" else TOWER_NAV
     area_name = "Customer portal" if area == "portal" else "Ops tower"
-    return rx.el.header(
+    return _menu_header(
         rx.hstack(
-            rx.hstack(
-                _brand(area),
-                rx.badge(area_name, variant="soft", high_contrast=True),
-                align="center",
-                spacing="3",
-            ),
-            # Navigation and the account block are in the page from its first paint (names fill in once the
-            # session is checked), so nothing below them moves when the page comes alive.
-            rx.cond(SessionState.auth_status == "forbidden", rx.fragment(), _nav(nav, f"{area_name} navigation")),
-            rx.spacer(class_name="header-spacer"),
-            rx.hstack(
-                rx.vstack(
-                    rx.text(_or_blank(SessionState.user_name), weight="medium", size="2"),
-                    rx.text(
-                        rx.cond(
-                            SessionState.company_name != "",
-                            SessionState.company_name + " · " + SessionState.role_label,
-                            NBSP,
-                        ),
-                        size="1",
-                        color=MUTED_TEXT,
-                    ),
-                    spacing="0",
-                    align="end",
-                    class_name="account-block",
-                ),
-                unread_link(area),
-                rx.link("Change password", href=routes.in_area(area, routes.PORTAL_PASSWORD, routes.TOWER_PASSWORD),
-                        color=SessionState.brand_accent, size="2"),
-                _sign_out(),
-                align="center",
-                wrap="wrap",
-                # On a phone the links go under the name in fixed rows (portal.css), whatever the unread badge
-                # that arrives with the session adds, so the page below does not move.
-                class_name="account-links",
-            ),
+            _brand(area),
+            rx.badge(area_name, variant="soft", high_contrast=True),
             align="center",
-            width="100%",
-            wrap="wrap",
-            spacing="4",
+            spacing="3",
+            class_name="header-title",
         ),
-        style={"border_bottom": "1px solid #d0d7de", "border_top": "4px solid", "padding": "12px 24px",
-               "background": "white"},
-        border_top_color=SessionState.brand_accent,
+        # Navigation and the account block are in the page from its first paint (names fill in once the
+        # session is checked), so nothing below them moves when the page comes alive.
+        rx.cond(SessionState.auth_status == "forbidden", rx.fragment(), _nav(nav, f"{area_name} navigation")),
+        rx.spacer(class_name="header-spacer"),
+        rx.hstack(
+            rx.vstack(
+                rx.text(_or_blank(SessionState.user_name), weight="medium", size="2"),
+                rx.text(
+                    rx.cond(
+                        SessionState.company_name != "",
+                        SessionState.company_name + " · " + SessionState.role_label,
+                        NBSP,
+                    ),
+                    size="1",
+                    color=MUTED_TEXT,
+                ),
+                spacing="0",
+                align="end",
+                class_name="account-block",
+            ),
+            unread_link(area),
+            rx.link("Change password", href=routes.in_area(area, routes.PORTAL_PASSWORD, routes.TOWER_PASSWORD),
+                    color=BRAND_TEXT, size="2"),
+            _sign_out(),
+            align="center",
+            wrap="wrap",
+            # On a phone the links go under the name in fixed rows (portal.css), whatever the unread badge
+            # that arrives with the session adds, so the page below does not move.
+            class_name="account-links",
+        ),
     )
 
 
@@ -208,7 +231,8 @@ def page_shell(area: str, content: rx.Component) -> rx.Component:
             style={"padding": "24px", "max_width": "1280px", "margin": "0 auto"},
         ),
         min_height="100vh",
-        background="#f6f8fa",
+        background="var(--portal-page)",
+        class_name="page-shell",
     )
 
 
@@ -216,29 +240,20 @@ def _public_header() -> rx.Component:
     """The header of pages anyone may open (the help centre): the area's navigation for a signed-in user, a
     sign-in link for everyone else."""
     signed_in = SessionState.auth_status == "ok"
-    return rx.el.header(
-        rx.hstack(
-            rx.hstack(_brand("help"), rx.badge("Help centre", variant="soft", high_contrast=True), align="center",
-                      spacing="3"),
-            rx.cond(signed_in,
-                    rx.cond(SessionState.is_staff, _nav(TOWER_NAV, "Ops tower navigation"),
-                            _nav(PORTAL_NAV, "Customer portal navigation")),
-                    rx.fragment()),
-            rx.spacer(),
-            rx.cond(
-                signed_in,
-                rx.hstack(rx.text(SessionState.user_name, weight="medium", size="2"), _sign_out(), align="center"),
-                rx.link("Sign in", href=SIGN_IN_TO_HELP, weight="medium", color=SessionState.brand_accent,
-                        data_testid="help-sign-in"),
-            ),
-            align="center",
-            width="100%",
-            wrap="wrap",
-            spacing="4",
+    return _menu_header(
+        rx.hstack(_brand("help"), rx.badge("Help centre", variant="soft", high_contrast=True), align="center",
+                  spacing="3", class_name="header-title"),
+        rx.cond(signed_in,
+                rx.cond(SessionState.is_staff, _nav(TOWER_NAV, "Ops tower navigation"),
+                        _nav(PORTAL_NAV, "Customer portal navigation")),
+                rx.fragment()),
+        rx.spacer(class_name="header-spacer"),
+        rx.cond(
+            signed_in,
+            rx.hstack(rx.text(SessionState.user_name, weight="medium", size="2"), _sign_out(), align="center"),
+            rx.link("Sign in", href=SIGN_IN_TO_HELP, weight="medium", color=BRAND_TEXT,
+                    data_testid="help-sign-in"),
         ),
-        style={"border_bottom": "1px solid #d0d7de", "border_top": "4px solid", "padding": "12px 24px",
-               "background": "white"},
-        border_top_color=SessionState.brand_accent,
     )
 
 
@@ -254,7 +269,8 @@ def public_page(route: str, title: str, on_load: Callable) -> Callable:
                 rx.el.main(render(), id="main", tab_index=-1,
                            style={"padding": "24px", "max_width": "1080px", "margin": "0 auto"}),
                 min_height="100vh",
-                background="#f6f8fa",
+                background="var(--portal-page)",
+                class_name="page-shell",
             )
 
         page.__name__ = render.__name__

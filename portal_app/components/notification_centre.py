@@ -17,6 +17,7 @@ from portal_app.auth.principal import Principal
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.ui import (
     ACCENT,
+    BRAND_TEXT,
     MUTED_TEXT,
     error_callout,
     info_callout,
@@ -63,7 +64,7 @@ def unread_link(area: str) -> rx.Component:
             rx.fragment(),
         ),
         href=routes.in_area(area, routes.PORTAL_NOTIFICATIONS, routes.TOWER_NOTIFICATIONS),
-        color=SessionState.brand_accent,
+        color=BRAND_TEXT,
         size="2",
         on_mount=u.refresh,
     )

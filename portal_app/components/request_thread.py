@@ -74,9 +74,10 @@ def thread(messages: rx.Var, files: rx.Var) -> rx.Component:
             data_testid=rx.cond(m.internal, "internal-note", "message"),
             style=rx.cond(
                 m.internal,
-                {"border": "2px dashed #9a6700", "background": "#fff8c5", "padding": "10px 12px",
+                {"border": "2px dashed #9a6700", "background": "var(--portal-warning)", "padding": "10px 12px",
                  "border_radius": "8px", "list_style": "none"},
-                {"border": "1px solid #d0d7de", "background": rx.cond(m.staff, "#f6f8fa", "white"),
+                {"border": "1px solid var(--portal-border)",
+                 "background": rx.cond(m.staff, "var(--portal-page)", "var(--portal-surface)"),
                  "padding": "10px 12px", "border_radius": "8px", "list_style": "none"},
             ),
         )

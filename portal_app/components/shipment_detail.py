@@ -17,12 +17,13 @@ from portal_app.components.formatting import (
 )
 from portal_app.components.handoff import HandoffBase, handoff_offer
 from portal_app.components.ui import (
+    DANGER,
     MUTED_TEXT,
+    data_table,
     error_callout,
     fact_list,
     responsive_grid,
     status_badge,
-    table_caption,
 )
 from portal_app.services import route
 from portal_app.services import shipment_activity as activity
@@ -254,33 +255,27 @@ def _route(state: type[ShipmentDetailBase]) -> rx.Component:
 
 def _timeline(state: type[ShipmentDetailBase]) -> rx.Component:
     headers = ["Milestone", "Location", "Planned", "Estimated", "Actual", "Late by", "Source"]
-    return rx.table.root(
-        table_caption("Milestones"),
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-        rx.table.body(
-            rx.foreach(
-                state.milestones,
-                lambda m: rx.table.row(
-                    rx.table.row_header_cell(
-                        rx.hstack(
-                            rx.cond(m.done, rx.icon("circle_check", color="#1a7f37", aria_label="done"),
-                                    rx.icon("circle", color=MUTED_TEXT, aria_label="not yet")),
-                            rx.text(m.name),
-                            rx.text(m.code, size="1", color=MUTED_TEXT),
-                            align="center",
-                        )
-                    ),
-                    rx.table.cell(m.location),
-                    rx.table.cell(m.planned),
-                    rx.table.cell(m.estimated),
-                    rx.table.cell(m.actual),
-                    rx.table.cell(rx.text(m.late, color="#b42318")),
-                    rx.table.cell(m.source),
-                ),
-            )
+    return data_table(
+        "Milestones", headers, state.milestones,
+        lambda m: rx.table.row(
+            rx.table.row_header_cell(
+                rx.hstack(
+                    rx.cond(m.done, rx.icon("circle_check", color="var(--portal-ok)", aria_label="done"),
+                            rx.icon("circle", color=MUTED_TEXT, aria_label="not yet")),
+                    rx.text(m.name),
+                    rx.text(m.code, size="1", color=MUTED_TEXT),
+                    align="center",
+                )
+            ),
+            rx.table.cell(m.location),
+            rx.table.cell(m.planned),
+            rx.table.cell(m.estimated),
+            rx.table.cell(m.actual),
+            rx.table.cell(rx.text(m.late, color=DANGER)),
+            rx.table.cell(m.source),
         ),
         variant="surface",
-        width="100%",
+        size="2",
     )
 
 
@@ -312,15 +307,9 @@ def _updates(state: type[ShipmentDetailBase]) -> rx.Component:
 def _eta_changes(state: type[ShipmentDetailBase]) -> rx.Component:
     return rx.cond(
         state.eta_changes.length() > 0,
-        rx.table.root(
-            table_caption("ETA changes"),
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
-                                           for h in ("Changed", "From", "To", "Shift", "Reason")])),
-            rx.table.body(rx.foreach(state.eta_changes, lambda c: rx.table.row(
-                rx.table.cell(c.at), rx.table.cell(c.previous), rx.table.cell(c.new),
-                rx.table.cell(c.shift), rx.table.cell(c.reason)))),
-            size="1",
-        ),
+        data_table("ETA changes", ("Changed", "From", "To", "Shift", "Reason"), state.eta_changes,
+                   lambda c: rx.table.row(rx.table.cell(c.at), rx.table.cell(c.previous), rx.table.cell(c.new),
+                                          rx.table.cell(c.shift), rx.table.cell(c.reason)), width="auto"),
         rx.text("The estimated arrival has not changed.", color=MUTED_TEXT),
     )
 

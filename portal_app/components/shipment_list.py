@@ -349,7 +349,8 @@ def shipments_table(state: type[ShipmentListBase], *, show_company: bool, headin
         filters_form(state),
         views_bar(state),
         list_messages(state),
-        plain_table(heading, [_header(state, h) for h in headers], state.rows, lambda r: _row(r, show_company)),
+        plain_table(heading, [_header(state, h) for h in headers], state.rows, lambda r: _row(r, show_company),
+                    labels=headers),
         rx.cond(
             state.total == 0,
             rx.text("No shipments match these filters. Select Clear, or change the search.", color=MUTED_TEXT),

@@ -7,18 +7,30 @@ from typing import Any
 
 import reflex as rx
 
-ACCENT = "#0b5cad"  # white text on it: 6.67:1 contrast (WCAG AA)
+from portal_app.ui.session import SessionState
+
+# Text colours are CSS variables with a light and a dark value (assets/portal.css): AA contrast on the page and on
+# panels in both themes. Light: link #0b5cad 6.7:1, muted #4a5565 7.4:1, danger #b42318 6.5:1 on white; dark:
+# #70b8ff, #b0b4ba and #ff9592, each above 7:1 on #18191b.
+ACCENT = "var(--portal-link)"
+MUTED_TEXT = "var(--portal-muted)"
+DANGER = "var(--portal-danger)"
+SURFACE = "var(--portal-surface)"  # behind panels and fields
+# Fills behind white text (buttons, chart bars): the same in both themes. White on #0b5cad: 6.67:1.
+ACCENT_FILL = "#0b5cad"
 ACCENT_DARK = "#084685"
-MUTED_TEXT = "#4a5565"  # on white: 7.4:1
-DANGER = "#b42318"  # on white: 6.5:1
+DANGER_FILL = "#b42318"
+# Text in the installation's branding colour, which is chosen against white (services/config/branding.py); on a
+# dark page it is the theme's link colour instead (portal.css sets --portal-brand-text only in the dark theme).
+BRAND_TEXT = "var(--portal-brand-text, " + SessionState.brand_accent + ")"
 
 LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
 # A plain <select>: the browser's own picker (keyboard, screen readers, phones) and no script to download.
-NATIVE_SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
-                       "background": "white", "min_height": "32px"}
+NATIVE_SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid var(--portal-field-border)",
+                       "border_radius": "6px", "background": SURFACE, "color": "inherit", "min_height": "32px"}
 
 BUTTON_STYLE = {
-    "background_color": ACCENT,
+    "background_color": ACCENT_FILL,
     "color": "white",
     "_hover": {"background_color": ACCENT_DARK},
 }
@@ -165,34 +177,54 @@ def fact_list(pairs: rx.Var | list[tuple[str, rx.Var | str]], *, strong: bool = 
 
 
 def data_table(caption: str, headers: list[str] | tuple[str, ...], rows: rx.Var,
-               row: Callable[[rx.Var], rx.Component], **props: Any) -> rx.Component:
+               row: Callable[[rx.Var], rx.Component], *, header: Callable[[str], rx.Component] | None = None,
+               **props: Any) -> rx.Component:
     """A small table of ``rows`` (one ``row(item)`` each) under column headers, named ``caption`` for assistive
-    technology."""
+    technology. On a narrow screen its rows read as cards, like ``plain_table``'s (portal.css ``.card-rows``).
+    ``header(name)`` makes a column's header cell when it is more than its name (a sort button)."""
     props.setdefault("size", "1")
     props.setdefault("width", "100%")
+    props["class_name"] = " ".join(filter(None, ["card-rows", props.get("class_name")]))
+    names = list(headers)
     return rx.table.root(
         table_caption(caption),
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-        rx.table.body(rx.foreach(rows, row)),
+        rx.table.header(rx.table.row(*[header(h) if header else rx.table.column_header_cell(h, scope="col")
+                                       for h in headers])),
+        rx.table.body(rx.foreach(rows, lambda item: labelled_cells(row(item), names))),
         **props,
     )
 
 
 def plain_table(caption: str, headers: list[str | rx.Component] | tuple[str, ...], rows: rx.Var,
-                row: Callable[[rx.Var], rx.Component]) -> rx.Component:
+                row: Callable[[rx.Var], rx.Component], labels: list[str] | None = None) -> rx.Component:
     """A long table as plain elements (portal.css ``.plain-table``), for lists of a page of rows or more.
 
     The themed table renders a React component per cell, each computing its own styles; on a phone's CPU a page of
     25 shipments took several hundred milliseconds to show. ``row(item)`` returns ``table_row(...)``.
+
+    On a narrow screen each row reads as a card (portal.css): its header cell as the title, then every cell beside
+    its column's name, from the cell's ``data-label`` (``labelled_cells``). ``labels`` names the columns when a
+    header is not plain text (a sort button); by default the headers are the names.
     """
+    names = labels if labels is not None else [h for h in headers if isinstance(h, str)]
+    if len(names) != len(headers):
+        raise ValueError("plain_table needs a text label for every column")
     return rx.el.div(
         rx.el.table(
             table_caption(caption),
             rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") if isinstance(h, str) else h for h in headers])),
-            rx.el.tbody(rx.foreach(rows, row)),
+            rx.el.tbody(rx.foreach(rows, lambda item: labelled_cells(row(item), names))),
         ),
         class_name="plain-table",
     )
+
+
+def labelled_cells(row: rx.Component, names: list[str]) -> rx.Component:
+    """The table row with each cell's column name in ``data-label``: the labels of the card a row becomes on a
+    narrow screen (portal.css). A row's header cell is the card's title and shows none."""
+    for cell, name in zip(row.children, names, strict=False):
+        cell.custom_attrs["data-label"] = name
+    return row
 
 
 def table_row(header: rx.Component | rx.Var | str, *cells: rx.Component | rx.Var | str) -> rx.Component:

@@ -25,6 +25,7 @@ from portal_app.components.outcome import outcome
 from portal_app.components.sortable import sort_header
 from portal_app.components.ui import (
     ACCENT,
+    ACCENT_FILL,
     BUTTON_STYLE,
     DANGER,
     LABEL_STYLE,
@@ -263,8 +264,8 @@ def queue_messages(state: type[PagedQueueBase]) -> rx.Component:
 def button_link(text: str, href: str) -> rx.Component:
     """A link that looks like the primary button (a link inside a button would nest two controls)."""
     return rx.link(text, href=href, underline="none", weight="medium",
-                   style={"background_color": ACCENT, "color": "white", "padding": "6px 14px", "border_radius": "6px",
-                          "_hover": {"background_color": "#084685"}})
+                   style={"background_color": ACCENT_FILL, "color": "white", "padding": "6px 14px",
+                          "border_radius": "6px", "_hover": {"background_color": "#084685"}})
 
 
 def queue_table(state: type[PagedQueueBase], caption: str, headers: list[str] | list[tuple[str, str | None]],

@@ -45,8 +45,8 @@ API_KEYS_INTRO = ("Keys let your company's software (an ERP, a spreadsheet, a sc
 
 ROLE_CHOICES = [(r, ROLE_LABELS[Role(r)]) for r in svc.CUSTOMER_ROLE_VALUES]
 FIELD_LABEL_STYLE = {"display": "block", "font_weight": "600", "margin_bottom": "4px"}
-SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid #8b949e", "border_radius": "6px",
-                "background": "white", "min_height": "32px"}
+SELECT_STYLE = {"width": "100%", "padding": "6px 8px", "border": "1px solid var(--portal-field-border)",
+                "border_radius": "6px", "background": "var(--portal-surface)", "min_height": "32px"}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from portal_app.components.document_upload import DocumentLine, document_line, d
 from portal_app.components.formatting import fmt_date
 from portal_app.components.layout import area_page
 from portal_app.components.sortable import SortedListMixin, first, sort_header
-from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, error_callout, pager, table_caption
+from portal_app.components.ui import MUTED_TEXT, NATIVE_SELECT_STYLE, data_table, error_callout, pager
 from portal_app.services import documents as docs
 from portal_app.services import documents_owed as owed
 from portal_app.services.errors import ServiceError
@@ -126,16 +126,14 @@ def _status_filter() -> rx.Component:
 
 def _missing_table() -> rx.Component:
     """Documents we still need, soonest due first; each links to its shipment, where it is uploaded."""
-    return rx.table.root(
-        table_caption("Documents we still need from you"),
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
-                                       for h in ("Shipment", "Document", "Needed by")])),
-        rx.table.body(rx.foreach(PortalDocumentsState.missing, lambda m: rx.table.row(
+    return data_table(
+        "Documents we still need from you", ("Shipment", "Document", "Needed by"), PortalDocumentsState.missing,
+        lambda m: rx.table.row(
             rx.table.row_header_cell(rx.link(m.shipment, href=m.shipment_href), scope="row"),
             rx.table.cell(m.document),
             rx.table.cell(m.due),
-        ))),
-        width="100%",
+        ),
+        size="2",
         data_testid="missing-documents",
     )
 

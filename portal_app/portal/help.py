@@ -104,7 +104,7 @@ def _result(item: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.link(item.title, href=item.href, color=ACCENT, weight="bold", size="4", underline="always"),
         rx.text(item.snippet, color=MUTED_TEXT, size="2"),
-        style={"padding": "10px 0", "border_bottom": "1px solid #d0d7de"},
+        style={"padding": "10px 0", "border_bottom": "1px solid var(--portal-border)"},
     )
 
 
@@ -144,10 +144,10 @@ def _search_form() -> rx.Component:
                     "flex": "1",
                     "min_width": "0",
                     "padding": "8px 10px",
-                    "border": "1px solid #8b949e",
+                    "border": "1px solid var(--portal-field-border)",
                     "border_radius": "6px",
                     "font_size": "16px",
-                    "background": "white",
+                    "background": "var(--portal-surface)",
                 },
             ),
             rx.button("Search", type="submit", style=BUTTON_STYLE, cursor="pointer", size="3"),
@@ -203,7 +203,7 @@ def _results() -> rx.Component:
         ),
         padding="12px",
         border_left="4px solid #b54708",
-        background="white",
+        background="var(--portal-surface)",
         data_testid="help-gap",
     )
     return rx.cond(

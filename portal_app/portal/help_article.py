@@ -104,7 +104,7 @@ def _article() -> rx.Component:
                 size="2",
                 color=MUTED_TEXT,
             ),
-            border_top="1px solid #d0d7de",
+            border_top="1px solid var(--portal-border)",
             padding_top="12px",
             width="100%",
         ),

@@ -204,7 +204,7 @@ def _shipment_lines(items: rx.Var, empty: str) -> rx.Component:
         items.length() > 0,
         rx.vstack(rx.foreach(items, lambda x: rx.hstack(
             rx.link(x.reference, href=x.href, weight="medium"), rx.text("ETA ", x.eta, color=MUTED_TEXT),
-            rx.text(x.delay, color=rx.cond(x.delay == "On time", MUTED_TEXT, "#b42318")), spacing="3")),
+            rx.text(x.delay, color=rx.cond(x.delay == "On time", MUTED_TEXT, "var(--portal-danger)")), spacing="3")),
             spacing="1"),
         rx.text(empty, color=MUTED_TEXT),
     )

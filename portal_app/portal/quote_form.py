@@ -409,8 +409,8 @@ def _line(line: rx.Var, index: rx.Var) -> rx.Component:
                 rx.button("Remove cargo line " + number, type="button", variant="ghost", color_scheme="red",
                           on_click=S.remove_line(index), margin_top="8px"),
                 rx.fragment()),
-        style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "12px", "width": "100%",
-               "background": "white"},
+        style={"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "12px", "width": "100%",
+               "background": "var(--portal-surface)"},
     )
 
 

@@ -162,8 +162,8 @@ def _suggestions() -> rx.Component:
                 style={"margin": "6px 0 0 18px"}),
             rx.text("If they do not, send your request: our team will answer.", size="2", color=MUTED_TEXT),
             role="region", aria_label="Help articles that may answer it", data_testid="request-suggestions",
-            style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "10px 14px",
-                   "background": "white", "width": "100%"},
+            style={"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "10px 14px",
+                   "background": "var(--portal-surface)", "width": "100%"},
         ),
         rx.fragment(),
     )

@@ -26,7 +26,8 @@ NEW_PASSWORD_ID = "new-staff-password"
 
 ROUTE = routes.TOWER_CONFIG_ORG
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in org.STAFF_ROLE_VALUES]  # type: ignore[index]
-CELL_SELECT = {"padding": "4px 6px", "border": "1px solid #8b949e", "border_radius": "6px", "background": "white"}
+CELL_SELECT = {"padding": "4px 6px", "border": "1px solid var(--portal-field-border)", "border_radius": "6px",
+               "background": "var(--portal-surface)"}
 
 
 def _everything(db, principal):  # noqa: ANN001, ANN202

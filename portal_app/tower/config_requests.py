@@ -188,7 +188,8 @@ def _canned_form(heading: str, test_id: str, row: rx.Var | None) -> rx.Component
             rx.text("Agents adapt it before sending. Write placeholders such as {eta} for what they must fill in: "
                     "a reply still holding one is not sent.", id=f"{prefix}-body-hint", size="1", color=MUTED_TEXT),
             rx.cond(S.field_errors.contains("body"),
-                    rx.text(S.field_errors["body"], color="#b42318", size="2", role="alert"), rx.fragment()),
+                    rx.text(S.field_errors["body"], color="var(--portal-danger)", size="2", role="alert"),
+                    rx.fragment()),
             width="100%",
         ),
         rx.hstack(primary_button("Save canned reply", type="submit"),

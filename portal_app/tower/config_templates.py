@@ -29,7 +29,8 @@ ANCHOR_CHOICES = [("origin", "Origin (days from ready date)"), ("destination", "
 INCOTERM_CHOICES = [("", "Any Incoterm")] + [(c, f"{c} – {t.name}") for c, t in INCOTERMS.items()]
 DOC_CHOICES = list(DOCUMENT_TYPE_NAMES.items())
 PROVIDER_CHOICES = [("customer", "Customer"), ("forwarder", "Forwarder")]
-INPUT_STYLE = {"width": "100%", "padding": "4px 6px", "border": "1px solid #8b949e", "border_radius": "6px"}
+INPUT_STYLE = {"width": "100%", "padding": "4px 6px", "border": "1px solid var(--portal-field-border)",
+               "border_radius": "6px"}
 
 
 @dataclass(frozen=True)
@@ -296,8 +297,8 @@ def _template_editor() -> rx.Component:
                 variant="surface", width="100%",
             ),
             rx.cond(S.field_errors.length() > 0,
-                    rx.box(rx.foreach(S.field_errors, lambda kv: rx.text(kv[0], ": ", kv[1], color="#b42318",
-                                                                          size="2")),
+                    rx.box(rx.foreach(S.field_errors, lambda kv: rx.text(kv[0], ": ", kv[1], size="2",
+                                                                          color="var(--portal-danger)")),
                            role="alert", data_testid="template-errors"),
                     rx.fragment()),
             rx.hstack(

@@ -18,8 +18,8 @@ from portal_app.auth.principal import Principal
 from portal_app.components.formatting import MODE_LABELS, fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.ui import (
-    ACCENT,
-    DANGER,
+    ACCENT_FILL,
+    DANGER_FILL,
     MUTED_TEXT,
     download_link,
     error_callout,
@@ -411,17 +411,17 @@ def tower_kpis() -> rx.Component:
                     _chart("On time and late", _bar_chart(
                         S.on_time_chart,
                         _bar(OnTimeBar, "on_time", name="On time", fill=ON_TIME_COLOUR, stack_id="a"),
-                        _bar(OnTimeBar, "late", name="Late", fill=DANGER, stack_id="a"),
+                        _bar(OnTimeBar, "late", name="Late", fill=DANGER_FILL, stack_id="a"),
                     ), "Bar chart of shipments on time and late, for departure and arrival; figures in the table "
                        "On-time departure and arrival."),
                     _chart("Exceptions opened and closed", _bar_chart(
                         S.exception_chart,
-                        _bar(ExceptionBar, "opened", name="Opened", fill=DANGER),
-                        _bar(ExceptionBar, "closed", name="Closed", fill=ACCENT),
+                        _bar(ExceptionBar, "opened", name="Opened", fill=DANGER_FILL),
+                        _bar(ExceptionBar, "closed", name="Closed", fill=ACCENT_FILL),
                     ), "Bar chart of exceptions opened and closed by kind; figures in the table Exceptions."),
                     _chart("Requests by category", _bar_chart(
                         S.request_chart,
-                        _bar(RequestBar, "requests", name="Requests", fill=ACCENT),
+                        _bar(RequestBar, "requests", name="Requests", fill=ACCENT_FILL),
                     ), "Bar chart of requests by category; figures in the table Requests by category."),
                     narrow=1, middle=2, wide=3,
                 ),

@@ -260,7 +260,7 @@ def _charge_line(i: rx.Var) -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        style={"border": "1px solid #d0d7de", "border_radius": "8px", "padding": "12px", "width": "100%"},
+        style={"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "12px", "width": "100%"},
         data_testid="rate-charge",
     )
 

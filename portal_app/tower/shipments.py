@@ -32,6 +32,7 @@ from portal_app.components.sortable import sort_header
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
+    labelled_cells,
     labelled_checkbox,
     labelled_input,
     pager,
@@ -152,9 +153,11 @@ def tower_shipments() -> rx.Component:
                 rx.table.column_header_cell(select_all_box(S), scope="col"),
                 *[sort_header(S, h, SORTABLE.get(h), rx.table.column_header_cell) for h in HEADERS],
             )),
-            rx.table.body(rx.foreach(S.rows, _row)),
+            # On a phone each row is a card (portal.css .card-rows), its cells labelled by their columns.
+            rx.table.body(rx.foreach(S.rows, lambda r: labelled_cells(_row(r), ["Select", *HEADERS]))),
             variant="surface",
             width="100%",
+            class_name="card-rows",
         ),
         rx.cond(S.total == 0,
                 rx.text("No shipments match these filters. Select Clear, or change the filters.", color=MUTED_TEXT),

@@ -65,7 +65,7 @@ NEW_TASK_FIELDS = {"title": "title", "detail": "detail", "shipment_reference": "
 # queue's own order (overdue first, then the nearest due time).
 HEADERS: list[tuple[str, str | None]] = [("Task", "id"), ("Shipment", "shipment"), ("Assignee and team", None),
                                          ("Due", "due"), ("Status", "status"), ("Action", None)]
-OVERDUE_BACKGROUND = "#fdecea"  # behind body text and DANGER: both keep AA contrast
+OVERDUE_BACKGROUND = "var(--portal-alert)"  # behind body text and DANGER: both keep AA contrast
 
 
 @dataclass(frozen=True)

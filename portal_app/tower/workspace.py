@@ -328,7 +328,7 @@ def _milestone_card() -> rx.Component:
                 rx.el.select(rx.foreach(S.milestones, lambda m: rx.el.option(m["name"], value=m["step"])),
                              id="ws-step", name="step", class_name="native-select",
                              style={"width": "100%", "padding": "6px", "border_radius": "6px",
-                                    "border": "1px solid #8b949e"}),
+                                    "border": "1px solid var(--portal-field-border)"}),
                 rx.cond(S.field_errors.contains("milestone"),
                         rx.text(S.field_errors["milestone"], color=DANGER, size="2", role="alert"), rx.fragment()),
             ),
@@ -381,7 +381,7 @@ def _notes_cards() -> rx.Component:
                 _result("internal_note"),
                 on_submit=S.add_internal_note, label="Add an internal note", key=S.ws_key,
             ),
-            style={"border_left": f"4px solid {INTERNAL_COLOUR}", "background": "#fffaf0"},
+            style={"border_left": f"4px solid {INTERNAL_COLOUR}", "background": "var(--portal-note)"},
         ),
         _card(
             "Update for the customer", "workspace-customer-update",

@@ -58,7 +58,7 @@ class CloseoutMixin(rx.State, mixin=True):
 def _item(i: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.hstack(
-            rx.cond(i.done, rx.icon("circle_check", color="#1a7f37", aria_label="done"),
+            rx.cond(i.done, rx.icon("circle_check", color="var(--portal-ok)", aria_label="done"),
                     rx.icon("circle_x", color=DANGER, aria_label="not done")),
             rx.vstack(
                 rx.text(rx.text.strong(i.label), " · ", rx.cond(i.done, "done", "not done")),

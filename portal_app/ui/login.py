@@ -158,5 +158,5 @@ def login_page() -> rx.Component:
             style={"display": "flex", "justify_content": "center", "padding": "64px 16px"},
         ),
         min_height="100vh",
-        background="#f6f8fa",
+        background="var(--portal-page)",
     )

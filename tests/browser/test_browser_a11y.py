@@ -124,8 +124,9 @@ def test_help_centre_has_no_serious_accessibility_violations(page):
 
 
 def test_pages_fit_a_phone_screen(page):
-    """On a phone-width window (Lighthouse's emulated phone) no portal page sticks out sideways: the header's
-    account links wrap under the name, forms stack, and long tables scroll inside their own box."""
+    """On a phone-width window (Lighthouse's emulated phone) no portal page sticks out sideways: the header's menu
+    folds behind its Menu button (the account links wrap under the name when it opens), forms stack, and the
+    shipment list's rows are cards."""
     page.set_viewport_size({"width": 412, "height": 823})
     _sign_in(page, DEMO_CUSTOMER[0])
     reference = page.request.get("/api/v1/shipments?page_size=1").json()["items"][0]["reference"]
@@ -136,8 +137,11 @@ def test_pages_fit_a_phone_screen(page):
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+        page.get_by_role("button", name="Menu").click()
         sign_out = page.get_by_role("button", name="Sign out").bounding_box()
         assert sign_out and sign_out["x"] + sign_out["width"] <= 412, path
+        assert axe_violations(page) == [], f"{path} with the menu open"
+        page.get_by_role("button", name="Menu").click()
     # The header is as tall before the session check fills in the name and the unread badge as after it (the page
     # as first painted, scripts off), so the page below it does not jump.
     header_height = "document.querySelector('header').getBoundingClientRect().height"

@@ -31,17 +31,28 @@ def test_classes_inside_not_or_alternatives_never_decide():
     assert "c:3" not in out  # a single-selector :where() is a requirement like any other class
 
 
-def test_dark_theme_and_breakpoint_variants_go():
+def test_breakpoint_variants_go():
     css = (
-        ".light,.dark{--x:1}.dark-theme .rt-Button{--y:2}"
         "@media (min-width: 1024px){.md\\:rt-r-gtc-2{grid-template-columns:1fr 1fr}}"
         ".rt-Button:where(.md\\:rt-r-size-2){--z:3}.rt-r-gtc-2{grid-template-columns:1fr 1fr}"
     )
     out = trim_css(css, KEPT)
-    assert ".light{--x:1}" in out
-    assert "dark" not in out and "--y" not in out and "--z" not in out
+    assert "--z" not in out
     assert "@media" not in out, "an @media block left empty is dropped"
     assert ".rt-r-gtc-2{" in out
+
+
+def test_dark_theme_rules_stay_for_screens_and_never_print():
+    """The dark theme follows the system setting on screen; on paper the light values are the only ones."""
+    css = (
+        ".light,.dark{--x:1}.dark-theme .rt-Button{--y:2}.dark .rt-AvatarRoot{--gone:0}"
+        "@supports (color: red){@media (color-gamut: p3){.dark{--p3:4}}}"
+    )
+    out = _selectors(trim_css(css, KEPT))
+    assert out.startswith(".light{--x:1}@media not print{.dark{--x:1}}"), out
+    assert "@media not print{.dark-theme .rt-Button{--y:2}}" in out
+    assert "--gone" not in out, "a dark rule for a component no page renders still goes"
+    assert "@media (color-gamut: p3){@media not print{.dark{--p3:4}}}" in out
 
 
 def _fake_web_dir(tmp_path: Path) -> Path:
@@ -94,5 +105,10 @@ def test_without_the_radix_sources_the_build_is_left_as_it_was(tmp_path):
 
 
 def test_an_is_list_goes_when_none_of_its_alternatives_can_match():
-    out = trim_css(":is(.dark,.dark-theme) .x{a:1}:is(.dark,.light) .y{b:2}", KEPT)
+    out = trim_css(":is(.rt-AvatarRoot,.md\\:rt-r-size-2) .x{a:1}:is(.rt-AvatarRoot,.light) .y{b:2}", KEPT)
     assert "a:1" not in out and "b:2" in out
+
+
+def test_an_is_list_of_dark_classes_is_for_screens_only():
+    out = _selectors(trim_css(":is(.dark,.dark-theme) .x{a:1}:is(.dark,.light) .y{b:2}", KEPT))
+    assert out == "@media not print{:is(.dark,.dark-theme) .x{a:1}}:is(.dark,.light) .y{b:2}"

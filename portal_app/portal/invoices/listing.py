@@ -15,14 +15,14 @@ from models.enums import InvoiceStatus
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import status_label
 from portal_app.components.layout import area_page
-from portal_app.components.sortable import SortedListMixin, first, sort_headers
+from portal_app.components.sortable import SortedListMixin, first, sort_header
 from portal_app.components.ui import (
     DANGER,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
+    data_table,
     error_callout,
     pager,
-    table_caption,
 )
 from portal_app.portal.invoices.rows import (
     AgingLine,
@@ -162,7 +162,7 @@ def _invoice_row(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(row.total, text_align="right"),
         rx.table.cell(rx.text(row.balance, weight="medium"), text_align="right"),
-        background_color=rx.cond(row.overdue != "", "#fff5f5", "transparent"),
+        background_color=rx.cond(row.overdue != "", "var(--portal-alert)", "transparent"),
     )
 
 
@@ -183,13 +183,9 @@ def portal_invoices() -> rx.Component:
         rx.cond(s.error != "", error_callout(s.error), rx.fragment()),
         rx.text(s.total, " invoices", rx.cond(s.loading, " · loading…", ""), color=MUTED_TEXT, role="status",
                 data_testid="invoice-count"),
-        rx.table.root(
-            table_caption("Your invoices"),
-            rx.table.header(rx.table.row(*sort_headers(s, HEADERS, rx.table.column_header_cell))),
-            rx.table.body(rx.foreach(s.rows, _invoice_row)),
-            variant="surface",
-            width="100%",
-        ),
+        data_table("Your invoices", [label for label, _ in HEADERS], s.rows, _invoice_row,
+                   header=lambda h: sort_header(s, h, dict(HEADERS)[h], rx.table.column_header_cell),
+                   variant="surface", size="2"),
         rx.cond(s.total == 0, rx.text("No invoices match this status. Choose another status.", color=MUTED_TEXT),
                 rx.fragment()),
         pager(s),

@@ -11,12 +11,11 @@ import reflex as rx
 from portal_app.auth.principal import Principal
 from portal_app.components.formatting import status_label
 from portal_app.components.layout import area_page
-from portal_app.components.ui import DANGER, MUTED_TEXT, download_link, error_callout, pager, table_caption
+from portal_app.components.ui import DANGER, MUTED_TEXT, data_table, download_link, error_callout, pager
 from portal_app.portal.invoices.rows import (
     AgingLine,
     aging_row_view,
     day,
-    header_row,
     invoice_status_badge,
     money,
     overdue_text,
@@ -97,47 +96,35 @@ class PortalStatementState(SessionState):
 
 def _aging_table() -> rx.Component:
     labels = [label for _, label in svc.BUCKETS]
-    return rx.table.root(
-        table_caption("Aging by currency"),
-        header_row(["Currency", *labels, "Total"]),
-        rx.table.body(
-            rx.foreach(
-                PortalStatementState.aging,
-                lambda a: rx.table.row(
-                    rx.table.row_header_cell(a.currency),
-                    *[rx.table.cell(a.buckets[i], text_align="right") for i in range(len(svc.BUCKET_KEYS))],
-                    rx.table.cell(rx.text(a.total, weight="bold"), text_align="right"),
-                ),
-            )
+    return data_table(
+        "Aging by currency", ["Currency", *labels, "Total"], PortalStatementState.aging,
+        lambda a: rx.table.row(
+            rx.table.row_header_cell(a.currency),
+            *[rx.table.cell(a.buckets[i], text_align="right") for i in range(len(svc.BUCKET_KEYS))],
+            rx.table.cell(rx.text(a.total, weight="bold"), text_align="right"),
         ),
         variant="surface",
-        width="100%",
+        size="2",
     )
 
 
 def _open_invoices_table() -> rx.Component:
-    return rx.table.root(
-        table_caption("Open invoices"),
-        header_row(["Invoice", "Shipment", "Due", "Status", "Aging", "Balance"]),
-        rx.table.body(
-            rx.foreach(
-                PortalStatementState.invoices,
-                lambda i: rx.table.row(
-                    rx.table.row_header_cell(rx.link(i.number, href=i.href, weight="bold")),
-                    rx.table.cell(i.shipment),
-                    rx.table.cell(i.due),
-                    rx.table.cell(invoice_status_badge(i.status, i.status_label)),
-                    rx.table.cell(rx.vstack(
-                        rx.text(i.bucket),
-                        rx.cond(i.overdue != "", rx.text(i.overdue, size="1", color=DANGER), rx.fragment()),
-                        spacing="0",
-                    )),
-                    rx.table.cell(i.balance, text_align="right"),
-                ),
-            )
+    return data_table(
+        "Open invoices", ["Invoice", "Shipment", "Due", "Status", "Aging", "Balance"], PortalStatementState.invoices,
+        lambda i: rx.table.row(
+            rx.table.row_header_cell(rx.link(i.number, href=i.href, weight="bold")),
+            rx.table.cell(i.shipment),
+            rx.table.cell(i.due),
+            rx.table.cell(invoice_status_badge(i.status, i.status_label)),
+            rx.table.cell(rx.vstack(
+                rx.text(i.bucket),
+                rx.cond(i.overdue != "", rx.text(i.overdue, size="1", color=DANGER), rx.fragment()),
+                spacing="0",
+            )),
+            rx.table.cell(i.balance, text_align="right"),
         ),
         variant="surface",
-        width="100%",
+        size="2",
     )
 
 

@@ -202,7 +202,7 @@ def _editor() -> rx.Component:
                             "width": "100%",
                             "font_family": "monospace",
                             "padding": "8px",
-                            "border": "1px solid #8b949e",
+                            "border": "1px solid var(--portal-field-border)",
                             "border_radius": "6px",
                         },
                     ),
@@ -226,8 +226,8 @@ def _editor() -> rx.Component:
                     aria_labelledby="help-preview-heading",
                     aria_live="polite",
                     data_testid="help-preview",
-                    style={"border": "1px dashed #8b949e", "border_radius": "6px", "padding": "12px",
-                           "background": "white", "width": "100%"},
+                    style={"border": "1px dashed var(--portal-field-border)", "border_radius": "6px", "padding": "12px",
+                           "background": "var(--portal-surface)", "width": "100%"},
                 ),
                 rx.el.label(
                     rx.el.input(
