@@ -329,9 +329,10 @@ def finish(db: Session, *, state: str, cookie_state: str, code: str, error: str,
         # Some providers leave state out of a refusal; a refusal signs nobody in, so the browser's own sign-in is
         # looked up by its cookie to say what happened.
         state = cookie_state
-    pending = _take_pending(db, state, cookie_state)
-    email = pending.email_hint
+    email = ""
     try:
+        pending = _take_pending(db, state, cookie_state)
+        email = pending.email_hint
         if error or not code:
             raise SsoFailed("Sign-in at your company's identity provider was cancelled or refused, so you are not "
                             "signed in. Start again if you meant to sign in; if your provider refuses you, ask your "
@@ -348,9 +349,9 @@ def finish(db: Session, *, state: str, cookie_state: str, code: str, error: str,
         result = sessions.sign_in_verified(db, user, ip=ip, user_agent=user_agent, reason=SIGN_IN_REASON)
     except SsoFailed as exc:
         db.rollback()
-        user_row = db.exec(select(User).where(col(User.email) == (exc.email or email))).first()
-        sessions._record_failure(db, (exc.email or email)[:254], user_row, ip or sessions.UNKNOWN_ADDRESS,
-                                 str(exc.code))
+        who = (exc.email or email)[:254]
+        user_row = db.exec(select(User).where(col(User.email) == who)).first() if who else None
+        sessions._record_failure(db, who, user_row, ip or sessions.UNKNOWN_ADDRESS, str(exc.code))
         db.commit()
         raise
     return Finished(result=result, next_url=pending.next_url)
