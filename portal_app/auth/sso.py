@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 from models import Company, SsoConnection, SsoPending, User
 from portal_app.auth import sessions
 from portal_app.auth.sessions import LoginResult
-from portal_app.services import clock, outbound, secret_box
+from portal_app.services import audit, clock, outbound, secret_box
 from portal_app.services.config.sso import connection_for_email, domains_of
 from portal_app.services.errors import ErrorCode, ServiceError
 from portal_app.settings import settings
@@ -55,11 +55,44 @@ SIGN_IN_REASON = "sso"
 ASK_ADMIN = "your company's portal administrator (or your forwarder)"
 
 
+MESSAGES: dict[str, str] = {
+    ErrorCode.SSO_NOT_CONFIGURED: (
+        "Your email address does not sign in through an identity provider here. Sign in with your password, or ask "
+        f"{ASK_ADMIN} whether your company uses single sign-on."),
+    ErrorCode.SSO_PROVIDER_UNREACHABLE: (
+        "Your company's identity provider did not answer, so single sign-on cannot continue right now. Try again in "
+        f"a few minutes; if it keeps failing, tell your IT department or {ASK_ADMIN}."),
+    ErrorCode.SSO_UNAVAILABLE: (
+        "Single sign-on for your company is not set up correctly, so it cannot be used right now. Tell "
+        f"{ASK_ADMIN}: the sign-on settings need checking."),
+    ErrorCode.SSO_DENIED: (
+        "Sign-in at your company's identity provider was cancelled or refused, so you are not signed in. Start again "
+        "if you meant to sign in; if your provider refuses you, ask your IT department."),
+    ErrorCode.SSO_STATE_INVALID: (
+        "This sign-in link has expired or was started in another browser window, so you are not signed in. Start "
+        "again from the sign-in page."),
+    ErrorCode.SSO_TOKEN_INVALID: (
+        "The answer from your company's identity provider could not be trusted or was refused, so you were not "
+        f"signed in. Start again from the sign-in page; if it keeps failing, tell {ASK_ADMIN}."),
+    ErrorCode.SSO_EMAIL_UNVERIFIED: (
+        "Your identity provider has not confirmed your email address, so you were not signed in. Confirm it with "
+        "your IT department, then try again."),
+    ErrorCode.SSO_WRONG_COMPANY: (
+        "Your identity provider signed you in with an address that does not belong to the company it signs in for, "
+        f"so you were not signed in. Start again with your work address, or ask {ASK_ADMIN}."),
+    ErrorCode.SSO_ACCOUNT_LINKED: (
+        "Your portal account is already linked to another identity at your provider, so you were not signed in. "
+        f"Ask {ASK_ADMIN} to check the account."),
+    **sessions.DEACTIVATED_MESSAGES,
+}
+"""What each refusal tells the person (the sign-in page shows the same words for ``/login?error=<code>``)."""
+
+
 class SsoFailed(ServiceError):
     status_code = 400
 
-    def __init__(self, message: str, code: ErrorCode, email: str = "") -> None:
-        super().__init__(message, code=code)
+    def __init__(self, code: ErrorCode, email: str = "") -> None:
+        super().__init__(MESSAGES[code], code=code)
         self.email = email
 
 
@@ -97,17 +130,12 @@ def forget_providers() -> None:
 
 def _unreachable(issuer: str, why: str) -> SsoFailed:
     log.warning("identity provider %s: %s", issuer, why)
-    return SsoFailed(
-        "Your company's identity provider did not answer, so single sign-on cannot continue right now. Try again in "
-        f"a few minutes; if it keeps failing, tell your IT department or {ASK_ADMIN}.",
-        ErrorCode.SSO_PROVIDER_UNREACHABLE)
+    return SsoFailed(ErrorCode.SSO_PROVIDER_UNREACHABLE)
 
 
 def _misconfigured(issuer: str, why: str) -> SsoFailed:
     log.warning("identity provider %s is not usable: %s", issuer, why)
-    return SsoFailed(
-        "Single sign-on for your company is not set up correctly, so it cannot be used right now. Tell "
-        f"{ASK_ADMIN}: the sign-on settings need checking.", ErrorCode.SSO_UNAVAILABLE)
+    return SsoFailed(ErrorCode.SSO_UNAVAILABLE)
 
 
 def _get_json(issuer: str, url: str) -> dict[str, Any]:
@@ -139,6 +167,9 @@ def _provider(issuer: str) -> _Provider:
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(metadata.get(key), str):
             raise _misconfigured(issuer, f"discovery has no {key}")
+    schemes = ("https://", "http://") if settings.sso_allow_loopback else ("https://",)
+    if not metadata["authorization_endpoint"].startswith(schemes):
+        raise _misconfigured(issuer, "its authorization endpoint is not an https address")
     provider = _Provider(metadata=metadata, jwks=None, expires=time.monotonic() + METADATA_SECONDS)
     _providers[issuer] = provider
     return provider
@@ -167,9 +198,7 @@ def start(db: Session, email: str, next_url: str = "") -> Started:
     email = sessions.normalize_email(email)[:254]
     connection = connection_for_email(db, email) if "@" in email else None
     if connection is None:
-        raise SsoFailed("Your email address does not sign in through an identity provider here. Sign in with your "
-                        f"password, or ask {ASK_ADMIN} whether your company uses single sign-on.",
-                        ErrorCode.SSO_NOT_CONFIGURED, email)
+        raise SsoFailed(ErrorCode.SSO_NOT_CONFIGURED, email)
     provider = _provider(connection.issuer)
     state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
     now = clock.now()
@@ -197,8 +226,7 @@ class Finished:
 
 def _take_pending(db: Session, state: str, cookie_state: str) -> SsoPending:
     """The sign-in this answer belongs to, deleted so it is used once; refused unless this browser started it."""
-    stale = SsoFailed("This sign-in link has expired or was started in another browser window. Start again from the "
-                      "sign-in page.", ErrorCode.SSO_STATE_INVALID)
+    stale = SsoFailed(ErrorCode.SSO_STATE_INVALID)
     if not state or not cookie_state or not hmac.compare_digest(state.encode(), cookie_state.encode()):
         raise stale
     pending = db.get(SsoPending, _sha(state))
@@ -238,9 +266,7 @@ def _exchange(connection: SsoConnection, provider: _Provider, code: str, verifie
     if answer.status_code != 200 or not isinstance(tokens, dict) or not isinstance(tokens.get("id_token"), str):
         log.warning("identity provider %s refused the code: %s %s", connection.issuer, answer.status_code,
                     answer.body[:300])
-        raise SsoFailed("Your company's identity provider did not confirm the sign-in. Start again from the sign-in "
-                        f"page; if it keeps failing, tell your IT department or {ASK_ADMIN}.",
-                        ErrorCode.SSO_TOKEN_INVALID)
+        raise SsoFailed(ErrorCode.SSO_TOKEN_INVALID)
     return tokens
 
 
@@ -265,17 +291,12 @@ def _verified_claims(connection: SsoConnection, provider: _Provider, tokens: dic
         claims.validate(now=int(clock.now().timestamp()), leeway=LEEWAY_SECONDS)
     except (JoseError, ValueError) as exc:
         log.warning("identity provider %s: ID token refused: %r", connection.issuer, exc)
-        raise SsoFailed("The sign-in answer from your company's identity provider could not be trusted (wrong "
-                        "issuer, audience, signature or nonce, or it had expired), so you were not signed in. Start "
-                        f"again from the sign-in page; if it keeps failing, tell {ASK_ADMIN}.",
-                        ErrorCode.SSO_TOKEN_INVALID) from exc
+        raise SsoFailed(ErrorCode.SSO_TOKEN_INVALID) from exc
     return dict(claims)
 
 
 def _wrong_company(email: str) -> SsoFailed:
-    return SsoFailed(f"The identity provider signed you in as {email}, but that address does not belong to the "
-                     "company this provider signs in for, so you were not signed in. Start again with your work "
-                     f"address, or ask {ASK_ADMIN}.", ErrorCode.SSO_WRONG_COMPANY, email)
+    return SsoFailed(ErrorCode.SSO_WRONG_COMPANY, email)
 
 
 def _person(db: Session, connection: SsoConnection, claims: dict[str, Any]) -> User:
@@ -283,12 +304,10 @@ def _person(db: Session, connection: SsoConnection, claims: dict[str, Any]) -> U
     email = sessions.normalize_email(str(claims.get("email") or ""))[:254]
     verified = claims.get("email_verified")
     if not email or "@" not in email or not (verified is True or str(verified).lower() == "true"):
-        raise SsoFailed("Your identity provider has not confirmed your email address, so you were not signed in. "
-                        "Confirm it with your IT department, then try again.", ErrorCode.SSO_EMAIL_UNVERIFIED, email)
+        raise SsoFailed(ErrorCode.SSO_EMAIL_UNVERIFIED, email)
     sub = str(claims.get("sub") or "")
     if not sub or len(sub) > 240:
-        raise SsoFailed("The identity provider's answer had no usable subject, so you were not signed in. Tell "
-                        f"{ASK_ADMIN}.", ErrorCode.SSO_TOKEN_INVALID, email)
+        raise SsoFailed(ErrorCode.SSO_TOKEN_INVALID, email)
     if email.rpartition("@")[2] not in domains_of(db, connection.id):
         raise _wrong_company(email)
     key = subject_key(connection.issuer, sub)
@@ -296,26 +315,24 @@ def _person(db: Session, connection: SsoConnection, claims: dict[str, Any]) -> U
     if user is None:
         user = db.exec(select(User).where(col(User.email) == email)).first()
         if user is not None and user.oidc_subject not in (None, key):
-            raise SsoFailed(f"The portal account {email} is already linked to another identity at your provider, so "
-                            f"you were not signed in. Ask {ASK_ADMIN} to check the account.",
-                            ErrorCode.SSO_ACCOUNT_LINKED, email)
+            raise SsoFailed(ErrorCode.SSO_ACCOUNT_LINKED, email)
     if user is not None and user.company_id != connection.company_id:
         raise _wrong_company(email)
     company = db.get(Company, connection.company_id)
     if user is None:
         if company is None or not company.is_active:
-            raise SsoFailed(sessions.DEACTIVATED_MESSAGES[ErrorCode.COMPANY_INACTIVE], ErrorCode.COMPANY_INACTIVE,
-                            email)
+            raise SsoFailed(ErrorCode.COMPANY_INACTIVE, email)
         name = " ".join(str(claims.get("name") or "").split())[:200] or email.partition("@")[0]
         user = User(email=email, full_name=name, role=connection.default_role, company_id=connection.company_id,
                     oidc_subject=key)
         db.add(user)
         db.flush()
-        log.info("created %s in company %s at first single sign-on", email, connection.company_id)
+        audit.record(db, None, "user.created_by_sso", "user", user.id, connection.company_id, None,
+                     {"email": email, "full_name": name, "role": user.role, "issuer": connection.issuer})
         return user
     deactivated = sessions.deactivation(db, user)
     if deactivated is not None:
-        raise SsoFailed(sessions.DEACTIVATED_MESSAGES[deactivated], ErrorCode(deactivated), email)
+        raise SsoFailed(ErrorCode(deactivated), email)
     if user.oidc_subject is None:
         user.oidc_subject = key
         db.add(user)
@@ -334,13 +351,10 @@ def finish(db: Session, *, state: str, cookie_state: str, code: str, error: str,
         pending = _take_pending(db, state, cookie_state)
         email = pending.email_hint
         if error or not code:
-            raise SsoFailed("Sign-in at your company's identity provider was cancelled or refused, so you are not "
-                            "signed in. Start again if you meant to sign in; if your provider refuses you, ask your "
-                            "IT department.", ErrorCode.SSO_DENIED, email)
+            raise SsoFailed(ErrorCode.SSO_DENIED, email)
         connection = db.get(SsoConnection, pending.connection_id)
         if connection is None:
-            raise SsoFailed("Single sign-on for your company was switched off while you were signing in. Sign in "
-                            f"with your password, or ask {ASK_ADMIN}.", ErrorCode.SSO_NOT_CONFIGURED, email)
+            raise SsoFailed(ErrorCode.SSO_NOT_CONFIGURED, email)
         provider = _provider(connection.issuer)
         tokens = _exchange(connection, provider, code, pending.code_verifier)
         claims = _verified_claims(connection, provider, tokens, pending.nonce)

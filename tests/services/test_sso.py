@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import Company, LoginAttempt, PortalEvent, SsoConnection, SsoDomain, SsoPending, User, UserSession
+from models import AuditLog, Company, LoginAttempt, PortalEvent, SsoConnection, SsoDomain, SsoPending, User, UserSession
 from models.enums import Role
 from portal_app.auth import sessions, sso
 from portal_app.auth.principal import Principal
@@ -43,6 +43,7 @@ def cleanup(engine: sa.Engine) -> None:
     """Every test starts without connections, pending sign-ins, links or people made by sign-on."""
     with Session(engine) as db:
         made = list(db.exec(select(User.id).where(col(User.email).startswith("sso-"))).all())
+        db.exec(sa.delete(AuditLog).where(col(AuditLog.action) == "user.created_by_sso"))
         for table in (UserSession, LoginAttempt, PortalEvent):
             db.exec(sa.delete(table).where(col(table.user_id).in_(made)))
         db.exec(sa.delete(User).where(col(User.id).in_(made)))
@@ -192,6 +193,9 @@ def test_a_new_person_is_created_in_the_providers_company(db, world, alfa_sso, p
     assert (user.company_id, user.role, user.full_name, user.password_hash) == (
         world.companies["ALFA"], "customer_user", "Nora New", None)
     assert finished.result.principal.user_id == user.id
+    created = db.exec(select(AuditLog).where(AuditLog.action == "user.created_by_sso",
+                                             AuditLog.entity_id == str(user.id))).one()
+    assert created.company_id == world.companies["ALFA"] and created.actor_id is None
 
 
 def test_consent_denied(db, world, alfa_sso, provider):
