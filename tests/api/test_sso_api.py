@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from models import LoginAttempt
 from portal_app.api.app import build_api
+from portal_app.api.deps import get_db
 from portal_app.auth import sso
 from portal_app.auth.sessions import SESSION_COOKIE
 from tests.factories import PASSWORD, client_for
@@ -191,3 +192,35 @@ def test_a_staff_address_cannot_use_a_customer_provider(alfa, provider):
     back = sso_sign_in(client, provider, "customer_user@alfa.test", "api-staff")
     assert query_of(back.headers["location"])["error"] == "sso_wrong_company"
     assert client.get("/api/auth/me").status_code == 401
+
+
+def test_demo_accounts_through_acmes_provider(demo, provider):
+    """Over the demo data as `make run` seeds it: the demo administrator connects Acme's provider; Acme's people
+    then sign in through it (and not with passwords), Nordwind's and the staff's are not affected."""
+    admin = demo.client("admin@harborsky.example")
+    acme = demo.alice.company_id
+    saved = admin.put(f"/api/v1/config/companies/{acme}/sso",
+                      json=body(provider.issuer, ["acme.example"], password_login_allowed=False))
+    assert saved.status_code == 200, saved.text
+    nordwind = admin.put(f"/api/v1/config/companies/{demo.nina.company_id}/sso",
+                         json=body(provider.issuer, ["acme.example"]))
+    assert nordwind.status_code == 409 and nordwind.json()["error"]["code"] == "sso_domain_taken"
+    sso.forget_providers()
+
+    def demo_db():
+        with demo.session() as s:
+            yield s
+
+    api = build_api()
+    api.dependency_overrides[get_db] = demo_db
+    client = TestClient(api, follow_redirects=False)
+    refused = client.post("/api/auth/login", json={"email": "bob@acme.example", "password": "demo-Pass-2026"})
+    assert refused.json()["error"]["code"] == "sso_required"
+    provider.set_user("demo-bob", "bob@acme.example")
+    back = sso_sign_in(client, provider, "bob@acme.example", "demo-bob", next_url="/portal/shipments")
+    assert back.headers["location"] == "/portal/shipments"
+    me = client.get("/api/auth/me").json()
+    assert (me["email"], me["company_name"]) == ("bob@acme.example", "Acme Home Goods Ltd")
+    other = TestClient(api).post("/api/auth/login", json={"email": "nina@nordwind.example",
+                                                           "password": "demo-Pass-2026"})
+    assert other.status_code == 200

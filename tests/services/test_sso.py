@@ -164,6 +164,33 @@ def test_without_a_key_nothing_can_be_set_up(db, world, admin, provider, monkeyp
     assert "PORTAL_SSO_KEY" in caught.value.message and caught.value.status_code == 503
 
 
+def test_a_key_is_replaced_without_losing_secrets(monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from portal_app.settings import parse_sso_keys
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=(old,)))
+    stored = secret_box.encrypt("the-secret")
+    monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=parse_sso_keys(f"{new}, {old}")))
+    assert secret_box.decrypt(stored) == "the-secret"
+    assert Fernet(new.encode()).decrypt(secret_box.encrypt("x").encode()) == b"x"  # the first key encrypts
+    monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=(new,)))
+    with pytest.raises(secret_box.SecretUnreadable):
+        secret_box.decrypt(stored)
+    with pytest.raises(ValueError, match="PORTAL_SSO_KEY"):
+        parse_sso_keys("not-a-key")
+
+
+def test_a_secret_the_key_cannot_read_ends_on_the_sign_in_page(db, world, alfa_sso, provider, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    provider.set_user("alice-6", "customer_user@alfa.test")
+    monkeypatch.setattr(secret_box, "settings",
+                        replace(secret_box.settings, sso_keys=(Fernet.generate_key().decode(),)))
+    assert refused(db, provider, "customer_user@alfa.test", "alice-6") == ErrorCode.SSO_UNAVAILABLE
+
+
 # ------------------------------------------------------------------------------------------------ signing in
 
 
