@@ -255,3 +255,33 @@ def delete_company_sso(db: Session, principal: Principal, company_id: int) -> No
 def delete_staff_sso(db: Session, principal: Principal) -> None:
     require_admin(principal)
     _delete(db, principal, staff_company(db))
+
+
+class SsoSummary(BaseModel):
+    """One company in the overview of who signs in how (the staff first)."""
+
+    company_id: int
+    company_name: str
+    is_staff: bool
+    connected: bool
+    issuer: str
+    email_domains: list[str]
+    password_login_allowed: bool
+
+
+def overview(db: Session, principal: Principal) -> list[SsoSummary]:
+    """The staff and every customer company, with their provider when one is connected."""
+    require_admin(principal)
+    staff = staff_company(db)
+    customers = db.exec(select(Company).where(col(Company.kind) == CompanyKind.CUSTOMER.value)
+                        .order_by(col(Company.name))).all()
+    connections = {c.company_id: c for c in db.exec(select(SsoConnection)).all()}
+    rows = []
+    for company in [staff, *customers]:
+        connection = connections.get(company.id or 0)
+        rows.append(SsoSummary(
+            company_id=company.id or 0, company_name=company.name, is_staff=company.id == staff.id,
+            connected=connection is not None, issuer=connection.issuer if connection else "",
+            email_domains=domains_of(db, connection.id) if connection else [],
+            password_login_allowed=connection.password_login_allowed if connection else True))
+    return rows
