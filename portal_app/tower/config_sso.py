@@ -49,7 +49,7 @@ class ConfigSsoState(ConfigMixin, SessionState):
     rows: list[dict] = []
     companies: list[dict] = []
     company: str = STAFF
-    company_name: str = ""
+    chosen_name: str = ""
     connected: bool = False
     secret_set: bool = False
     values: dict[str, str] = {}
@@ -66,7 +66,7 @@ class ConfigSsoState(ConfigMixin, SessionState):
         chosen = next((r for r in rows if (STAFF if r.is_staff else str(r.company_id)) == self.company), None)
         if chosen is None:
             self.company, chosen = STAFF, rows[0]
-        self.company_name = chosen.company_name
+        self.chosen_name = chosen.company_name
         roles = svc.STAFF_ROLES if chosen.is_staff else svc.CUSTOMER_ROLES
         self.roles = [{"value": r, "label": ROLE_WORDS[r]} for r in roles]
         self.connected, self.secret_set = current is not None, bool(current and current.client_secret_set)
@@ -106,7 +106,7 @@ class ConfigSsoState(ConfigMixin, SessionState):
             done = await self._save(principal, svc.save_staff_sso, body, done="Staff single sign-on saved.")
         else:
             done = await self._save(principal, svc.save_company_sso, int(self.company), body,
-                                    done=f"Single sign-on for {self.company_name} saved.")
+                                    done=f"Single sign-on for {self.chosen_name} saved.")
         if done is not None:
             await self._load_company(principal)
 
@@ -118,7 +118,7 @@ class ConfigSsoState(ConfigMixin, SessionState):
             await self._save(principal, svc.delete_staff_sso, done="Staff single sign-on disconnected.")
         else:
             await self._save(principal, svc.delete_company_sso, int(self.company),
-                             done=f"Single sign-on for {self.company_name} disconnected: its people sign in with "
+                             done=f"Single sign-on for {self.chosen_name} disconnected: its people sign in with "
                                   "passwords again.")
         if not self.error:  # the service answers nothing when it has disconnected
             await self._load_company(principal)
@@ -141,7 +141,7 @@ def _form() -> rx.Component:
         rx.el.select(rx.foreach(S.companies, lambda o: rx.el.option(o["label"], value=o["value"])),
                      id="sso-company", value=S.company, on_change=S.choose,
                      style={"padding": "6px", "max_width": "28rem"}),
-        rx.heading(S.company_name, size="5", as_="h2"),
+        rx.heading(S.chosen_name, size="5", as_="h2"),
         stacked_form(
             responsive_grid(
                 checked_input("Issuer URL", "issuer", S.field_errors, input_id="sso-issuer",

@@ -86,3 +86,33 @@ def test_the_page_offers_the_provider_and_explains_a_refusal(page, app_engine, p
     expect(page.get_by_role("alert")).to_contain_text("cancelled or refused")
     expect(page.get_by_role("alert")).to_contain_text("IT department")
     expect(page.get_by_label("Email")).to_have_value(f"omar@{domain}")
+
+
+def test_an_administrator_connects_a_provider_in_the_tower(page, app_engine, provider):
+    from playwright.sync_api import expect
+
+    from tests.browser_app import sign_in
+
+    code = uuid.uuid4().hex[:8].upper()
+    with Session(app_engine) as db:
+        db.add(Company(code=code, name=f"Tower Set Trading {code}", kind="customer"))
+        db.commit()
+    sign_in(page, "admin@harborsky.example", "/tower/config/sso")
+    expect(page.get_by_role("heading", name="Single sign-on", exact=True)).to_be_visible()
+    page.get_by_label("Company", exact=True).select_option(label=f"Tower Set Trading {code}")
+    expect(page.get_by_role("heading", name=f"Tower Set Trading {code}")).to_be_visible()
+    page.get_by_label("Issuer URL").fill("http://10.0.0.7")
+    page.get_by_label("Client id").fill("portal-tower")
+    page.get_by_label("Client secret").fill("tower-secret")
+    page.get_by_label("Email domains").fill(f"tower-{code.lower()}.example")
+    page.get_by_role("button", name="Save single sign-on").click()
+    expect(page.get_by_test_id("config-error")).to_contain_text("Nothing was saved")
+    page.get_by_label("Issuer URL").fill(provider.issuer)
+    page.get_by_label("Client secret").fill("tower-secret")
+    page.get_by_role("button", name="Save single sign-on").click()
+    expect(page.get_by_test_id("config-notice")).to_contain_text(f"Single sign-on for Tower Set Trading {code} saved")
+    expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "sso-tower-config.png", full_page=True)
+    with Session(app_engine) as db:
+        company = db.exec(select(Company).where(Company.code == code)).one()
+        assert sso_config.connection_for_company(db, company.id).client_id == "portal-tower"

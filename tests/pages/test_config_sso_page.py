@@ -39,7 +39,7 @@ def test_an_administrator_connects_a_company_and_disconnects_it(cworld: ConfigWo
     assert [r["value"] for r in st.roles] == ["ops_agent", "ops_manager"]
     acme = next(c for c in st.companies if c["label"].startswith("Acme"))
     run(S.choose, st, acme["value"])
-    assert st.company_name.startswith("Acme") and [r["value"] for r in st.roles] == ["customer_user", "customer_admin"]
+    assert st.chosen_name.startswith("Acme") and [r["value"] for r in st.roles] == ["customer_user", "customer_admin"]
     form = {"issuer": "http://10.1.2.3", "client_id": "portal", "client_secret": "s3cret",
             "email_domains": "acme.example, acme-home.example", "default_role": "customer_user",
             "password_login_allowed": "on"}
