@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 STATE_COOKIE = "portal_sso_state"
 CALLBACK_PATH = "/api/auth/sso/callback"
 PENDING_MINUTES = 10
+MAX_PENDING = 1000  # sign-ins under way at once for one provider
 SCOPES = "openid email profile"
 LEEWAY_SECONDS = 60
 METADATA_SECONDS = 600
@@ -83,6 +84,9 @@ MESSAGES: dict[str, str] = {
     ErrorCode.SSO_ACCOUNT_LINKED: (
         "Your portal account is already linked to another identity at your provider, so you were not signed in. "
         f"Ask {ASK_ADMIN} to check the account."),
+    ErrorCode.SSO_TOO_MANY: (
+        "Too many sign-ins through your company's identity provider were started in the last few minutes, so this "
+        "one was not. Wait a few minutes and try again."),
     **sessions.DEACTIVATED_MESSAGES,
 }
 """What each refusal tells the person (the sign-in page shows the same words for ``/login?error=<code>``)."""
@@ -203,6 +207,11 @@ def start(db: Session, email: str, next_url: str = "") -> Started:
     state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
     now = clock.now()
     db.exec(sa.delete(SsoPending).where(col(SsoPending.created_at) < now - timedelta(minutes=PENDING_MINUTES)))
+    under_way = db.exec(select(sa.func.count()).select_from(SsoPending)
+                        .where(col(SsoPending.connection_id) == connection.id)).one()
+    if under_way >= MAX_PENDING:  # anyone may start a sign-in: the rows it keeps are bounded per provider
+        db.commit()
+        raise SsoFailed(ErrorCode.SSO_TOO_MANY, email)
     db.add(SsoPending(state_hash=_sha(state), connection_id=connection.id or 0, nonce=nonce, code_verifier=verifier,
                       email_hint=email, next_url=(next_url or "")[:500], created_at=now))
     db.commit()

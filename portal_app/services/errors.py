@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     SSO_REQUIRED = "sso_required"
     SSO_STATE_INVALID = "sso_state_invalid"
     SSO_TOKEN_INVALID = "sso_token_invalid"
+    SSO_TOO_MANY = "sso_too_many"
     SSO_UNAVAILABLE = "sso_unavailable"
     SSO_WRONG_COMPANY = "sso_wrong_company"
     STAFF_ONLY = "staff_only"

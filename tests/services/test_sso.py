@@ -322,6 +322,16 @@ def test_a_deactivated_person_is_refused(db, world, alfa_sso, provider):
     assert refused(db, provider, email, "gone-1") == ErrorCode.ACCOUNT_INACTIVE
 
 
+def test_sign_ins_under_way_are_bounded_per_provider(db, world, alfa_sso, monkeypatch):
+    monkeypatch.setattr(sso, "MAX_PENDING", 2)
+    sso.start(db, "customer_user@alfa.test")
+    sso.start(db, "customer_admin@alfa.test")
+    with pytest.raises(sso.SsoFailed) as caught:
+        sso.start(db, "customer_user@alfa.test")
+    assert caught.value.code == ErrorCode.SSO_TOO_MANY
+    assert db.exec(select(sa.func.count()).select_from(SsoPending)).one() == 2
+
+
 def test_an_email_without_a_provider_is_told_to_use_its_password(db, world, alfa_sso):
     with pytest.raises(sso.SsoFailed) as caught:
         sso.start(db, "customer_user@beta.test")
