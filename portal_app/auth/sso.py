@@ -298,7 +298,7 @@ def _verified_claims(connection: SsoConnection, provider: _Provider, tokens: dic
             {"nonce": nonce, "client_id": connection.client_id, "access_token": tokens.get("access_token")},
         )
         claims.validate(now=int(clock.now().timestamp()), leeway=LEEWAY_SECONDS)
-    except (JoseError, ValueError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError) as exc:  # a malformed token is refused, never a 500
         log.warning("identity provider %s: ID token refused: %r", connection.issuer, exc)
         raise SsoFailed(ErrorCode.SSO_TOKEN_INVALID) from exc
     return dict(claims)
