@@ -50,6 +50,7 @@ from models.shipments import (
     ShipmentUpdate,
     TrackingEvent,
 )
+from models.sso import SsoConnection, SsoDomain, SsoPending
 from models.support import (
     CannedReply,
     HelpArticle,
@@ -67,7 +68,8 @@ __all__ = [
     "LoginAttempt", "MfaRecoveryCode", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",
     "NotificationPreference", "OpsException", "Payment", "PortalEvent", "QuoteCargoLine", "QuoteOption",
     "QuoteOptionCharge", "QuoteRequest", "RateCard", "RateCharge", "SavedView", "Shipment", "ShipmentCharge",
-    "ShipmentFollower", "ShipmentReference", "ShipmentUpdate", "SlaPolicy", "Task", "Team", "Ticket",
+    "ShipmentFollower", "ShipmentReference", "ShipmentUpdate", "SlaPolicy",
+    "SsoConnection", "SsoDomain", "SsoPending", "Task", "Team", "Ticket",
     "TicketAttachment", "TicketFollower", "TicketMessage", "TrackingEvent", "UTCDateTime", "User", "UserPreference",
     "UserSession",
     "WebhookDelivery", "WebhookSubscription", "utcnow",

@@ -42,6 +42,7 @@ from portal_app.tower import config_invoicing as _tower_config_invoicing  # noqa
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
 from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401
 from portal_app.tower import config_rules as _tower_config_rules  # noqa: F401
+from portal_app.tower import config_sso as _tower_config_sso  # noqa: F401
 from portal_app.tower import config_templates as _tower_config_templates  # noqa: F401
 from portal_app.tower import exception_detail as _tower_exception_detail  # noqa: F401
 from portal_app.tower import exceptions as _tower_exceptions  # noqa: F401

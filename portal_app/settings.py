@@ -6,6 +6,8 @@ single-machine install work out of the box.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 from dataclasses import dataclass, field
@@ -81,6 +83,23 @@ def _allowed_origins(public_url: str, public_url_set: bool, port: int) -> tuple[
     return tuple(dict.fromkeys(origins))
 
 
+def parse_sso_keys(raw: str) -> tuple[str, ...]:
+    """``PORTAL_SSO_KEY``: one or more Fernet keys separated by commas (the first encrypts, every one decrypts, so a
+    key can be replaced without losing what the old one encrypted). A malformed key stops the start."""
+    keys = tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+    for key in keys:
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                "PORTAL_SSO_KEY: each key must be 32 random bytes in URL-safe base64 (44 characters), as made by "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            )
+    return keys
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -123,6 +142,10 @@ class Settings:
     # Two-factor sign-in (docs/identity.md): every staff member must use it; the key that encrypts TOTP secrets.
     staff_mfa: bool = False
     mfa_key: str | None = None
+    # Fernet keys for the identity providers' client secrets (first encrypts); empty: single sign-on cannot be set up.
+    sso_keys: tuple[str, ...] = ()
+    # Development and tests only: identity providers on this machine's loopback addresses (plain http too).
+    sso_allow_loopback: bool = False
 
     @property
     def public_origin(self) -> str:
@@ -183,6 +206,8 @@ def load_settings() -> Settings:
         notification_retention_days=_int("PORTAL_NOTIFICATION_RETENTION_DAYS", 180),
         staff_mfa=_bool("PORTAL_STAFF_MFA", False),
         mfa_key=(os.environ.get("PORTAL_MFA_KEY") or "").strip() or None,
+        sso_keys=parse_sso_keys(os.environ.get("PORTAL_SSO_KEY", "")),
+        sso_allow_loopback=_bool("PORTAL_SSO_ALLOW_LOOPBACK", False),
     )
 
 

@@ -71,6 +71,12 @@ def fault_injection_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(paths), "PORTAL_TEST_FAULTS": "1"}
 
 
+def sso_env() -> dict[str, str]:
+    """Single sign-on against the tests' provider on loopback (tests/oidc_mock.py), with the tests' key, so a test
+    can connect a provider through the services and the app can read its secret."""
+    return {"PORTAL_SSO_KEY": os.environ["PORTAL_SSO_KEY"], "PORTAL_SSO_ALLOW_LOOPBACK": "1"}
+
+
 class SharedApp:
     """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
 
@@ -90,7 +96,8 @@ class SharedApp:
             data = tmp_path_factory.mktemp("browser-data")
             self.checkout_build_before = checkout_build_fingerprint()
             try:
-                self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY, **fault_injection_env()})
+                self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY, **fault_injection_env(),
+                                            **sso_env()})
             except AppStartError as exc:
                 self.failure = str(exc)
                 pytest.fail(self.failure)

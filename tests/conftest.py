@@ -13,6 +13,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
 os.environ["PORTAL_DATA_DIR"] = str(_TMP / "data")
 os.environ["REFLEX_DB_URL"] = f"sqlite:///{_TMP / 'data' / 'portal.db'}"
 os.environ.setdefault("PORTAL_LOGIN_IP_LIMIT", "1000")
+# Single sign-on: a fixed test key for the providers' client secrets, and the mock provider on loopback.
+os.environ.setdefault("PORTAL_SSO_KEY", "dGVzdC1vbmx5LXNzby1rZXktMzItYnl0ZXMtbG9uZyE=")
+os.environ.setdefault("PORTAL_SSO_ALLOW_LOOPBACK", "1")
 (_TMP / "data").mkdir(parents=True, exist_ok=True)
 
 import pytest  # noqa: E402

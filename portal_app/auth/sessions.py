@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
-from portal_app.auth import mfa, sign_in_limits
+from portal_app.auth import mfa, sign_in_limits, sso_policy
 from portal_app.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -158,6 +158,10 @@ def login(
         _record_failure(db, email, user, address, verdict.reason)
         db.commit()
         raise verdict.refusal
+    if sso_policy.password_refused(db, email, None):
+        _record_failure(db, email, user, address, ErrorCode.SSO_REQUIRED)
+        db.commit()
+        raise NotAuthenticated(sso_policy.SSO_REQUIRED_MESSAGE, code=ErrorCode.SSO_REQUIRED)
 
     password_ok = verified is not None or verify_password(user.password_hash if user else None, password or "")
     if user is None or not password_ok:
@@ -173,19 +177,31 @@ def login(
         _record_failure(db, email, user, address, deactivated)
         db.commit()
         raise NotAuthenticated(DEACTIVATED_MESSAGES[deactivated], code=deactivated)
+    if sso_policy.password_refused(db, email, user):
+        _record_failure(db, email, user, address, ErrorCode.SSO_REQUIRED)
+        db.commit()
+        raise NotAuthenticated(sso_policy.SSO_REQUIRED_MESSAGE, code=ErrorCode.SSO_REQUIRED)
 
     if user.mfa_enabled_at is not None:
         _check_second_factor(db, user, otp, verdict, address, now)
 
     if verified is None and needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
+    return sign_in_verified(db, user, ip=address, user_agent=user_agent)
+
+
+def sign_in_verified(db: Session, user: User, *, ip: str | None, user_agent: str | None,
+                     reason: str | None = None) -> LoginResult:
+    """Open a session for a user whose identity has been proven (a password, or single sign-on with
+    ``reason="sso"``): the successful attempt is recorded, the session row written and committed."""
+    address = ip or UNKNOWN_ADDRESS
+    user.last_login_at = clock.now()
     db.add(user)
-    db.add(LoginAttempt(email=email, user_id=user.id, ip_address=address, succeeded=True))
-    db.add(PortalEvent(kind=PortalEventKind.LOGIN, user_id=user.id, company_id=user.company_id))
+    db.add(LoginAttempt(email=user.email, user_id=user.id, ip_address=address, succeeded=True, reason=reason))
+    db.add(PortalEvent(kind=PortalEventKind.LOGIN, user_id=user.id, company_id=user.company_id, detail=reason))
     token, row = _open_session(db, user, ip=address, user_agent=user_agent)
-    audit.record(db, None, "sign_in", "user", user.id, user.company_id, None, {"session": row.id},
-                 address=address).actor_id = user.id
+    audit.record(db, None, "sign_in", "user", user.id, user.company_id, None,
+                 {"session": row.id, "method": reason or "password"}, address=address).actor_id = user.id
     db.commit()
     principal = _principal_for(db, user, row.id)
     company = db.get(Company, user.company_id)

@@ -68,6 +68,9 @@ ACTION_WORDS: dict[str, str] = {
     "mfa_policy_changed": "Changed who must use two-factor sign-in",
     "api_key_created": "Created an API key",
     "api_key_revoked": "Revoked an API key",
+    "user_created_by_sso": "Joined at a first single sign-on",
+    "config_sso_saved": "Connected or changed an identity provider",
+    "config_sso_deleted": "Disconnected an identity provider",
 }
 
 

@@ -22,6 +22,7 @@ SECTIONS = [
     ("Organisation", routes.TOWER_CONFIG_ORG),
     ("Request desk", routes.TOWER_CONFIG_REQUESTS),
     ("Invoices", routes.TOWER_CONFIG_INVOICING),
+    ("Single sign-on", routes.TOWER_CONFIG_SSO),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
                "administrator if a template, rule, SLA, the branding or the invoice details need to change. "

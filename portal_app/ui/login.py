@@ -7,11 +7,13 @@ code alone. The password never goes back through the URL or the page.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+import asyncio
+import json
+from urllib.parse import parse_qs, urlencode
 
 import reflex as rx
 
-from portal_app.auth import sign_in_limits
+from portal_app.auth import sign_in_limits, sso
 from portal_app.auth.redirects import safe_next
 from portal_app.auth.sessions import (
     DEACTIVATED_MESSAGES,
@@ -20,6 +22,7 @@ from portal_app.auth.sessions import (
     PENDING_EXPIRED_MESSAGE,
     WRONG_CODE_MESSAGE,
 )
+from portal_app.auth.sso_policy import SSO_REQUIRED_MESSAGE
 from portal_app.components.layout import PRODUCT_NAME
 from portal_app.components.ui import (
     MUTED_TEXT,
@@ -29,6 +32,8 @@ from portal_app.components.ui import (
     native_post_form,
     primary_button,
 )
+from portal_app.db import session_scope
+from portal_app.services.config.sso import connection_for_email
 from portal_app.settings import settings
 from portal_app.ui.session import SessionState
 
@@ -49,9 +54,18 @@ LOGIN_ERRORS = {
     "invalid_input": "Enter your email address and your password, then select Sign in.",
     "invalid_otp": WRONG_CODE_MESSAGE,
     "mfa_expired": PENDING_EXPIRED_MESSAGE,
+    "sso_required": SSO_REQUIRED_MESSAGE,
+    **sso.MESSAGES,
 }
 CODE_STEP = "mfa_required"  # not an error: the password was right and the code comes next
 UNKNOWN_ERROR = "Sign-in did not work. Try again; if it keeps failing, contact your forwarder."
+
+
+def _sign_on_for(email: str) -> tuple[bool, bool]:
+    """Whether ``email``'s domain signs in through an identity provider, and whether passwords stay allowed."""
+    with session_scope() as db:
+        connection = connection_for_email(db, email)
+        return connection is not None, connection is None or connection.password_login_allowed
 
 
 class LoginState(SessionState):
@@ -60,6 +74,32 @@ class LoginState(SessionState):
     next_url: str = ""
     email_prefill: str = ""
     code_step: bool = False  # the second step: the code from the authenticator app
+    # Single sign-on for the typed email's domain (home-realm discovery), and whether its password still works.
+    sso_email: str = ""
+    sso_password_allowed: bool = True
+
+    @rx.var
+    def sso_start_url(self) -> str:
+        return "/api/auth/sso/start?" + urlencode({"email": self.sso_email, "next": self.next_url})
+
+    async def check_email(self, value: str):  # noqa: ANN201
+        """Leaving the email field: a domain with single sign-on is offered its provider (sent there at once when
+        its people may not use a password)."""
+        email = (value or "").strip()[:254]
+        has_sso, password_allowed = await asyncio.to_thread(_sign_on_for, email) if "@" in email else (False, True)
+        self.sso_email = email if has_sso else ""
+        self.sso_password_allowed = password_allowed
+        if has_sso and not password_allowed:
+            return self._go_to_provider()
+        return None
+
+    def continue_with_sso(self):  # noqa: ANN201
+        """The "Continue with single sign-on" button: off to the provider of the email checked last."""
+        return self._go_to_provider() if self.sso_email else None
+
+    def _go_to_provider(self) -> rx.event.EventSpec:
+        # A full page load, not the app's own navigation: the route answers with a redirect and a cookie.
+        return rx.call_script(f"window.location.assign({json.dumps(self.sso_start_url)})")
 
     async def load(self):  # noqa: ANN201
         params = parse_qs(self.router.url.query)
@@ -72,6 +112,10 @@ class LoginState(SessionState):
             self.notice = MFA_REQUIRED_MESSAGE
         self.next_url = first("next")[:500]
         self.email_prefill = first("email")[:254]
+        has_sso, password_allowed = (await asyncio.to_thread(_sign_on_for, self.email_prefill)
+                                     if "@" in self.email_prefill else (False, True))
+        self.sso_email = self.email_prefill if has_sso else ""
+        self.sso_password_allowed = password_allowed
         principal = await self._principal()
         if principal is not None and not code:
             return rx.redirect(safe_next(self.next_url, principal))
@@ -79,15 +123,42 @@ class LoginState(SessionState):
         return None
 
 
+def _single_sign_on() -> rx.Component:
+    """Shown when the typed email's domain signs in through its company's identity provider."""
+    return rx.cond(
+        LoginState.sso_email != "",
+        rx.vstack(
+            rx.text("Your company signs in through its own identity provider.", size="2"),
+            primary_button("Continue with single sign-on", type="button", size="3", width="100%",
+                           on_click=LoginState.continue_with_sso),
+            rx.cond(LoginState.sso_password_allowed, rx.text("Or sign in with your password:", size="2"),
+                    rx.fragment()),
+            spacing="2",
+            width="100%",
+        ),
+        rx.fragment(),
+    )
+
+
 def _login_form() -> rx.Component:
     return native_post_form(
         rx.vstack(
             labelled_input("Email", "email", type="email", auto_complete="username", required=True,
-                           default_value=LoginState.email_prefill, key=LoginState.email_prefill, size="3"),
-            labelled_input("Password", "password", type="password", auto_complete="current-password",
-                           required=True, size="3"),
+                           default_value=LoginState.email_prefill, key=LoginState.email_prefill, size="3",
+                           on_blur=LoginState.check_email),
+            _single_sign_on(),
+            rx.cond(
+                (LoginState.sso_email == "") | LoginState.sso_password_allowed,
+                rx.vstack(
+                    labelled_input("Password", "password", type="password", auto_complete="current-password",
+                                   required=True, size="3"),
+                    primary_button("Sign in", type="submit", size="3", width="100%"),
+                    spacing="4",
+                    width="100%",
+                ),
+                rx.fragment(),
+            ),
             rx.el.input(type="hidden", name="next", value=LoginState.next_url),
-            primary_button("Sign in", type="submit", size="3", width="100%"),
             spacing="4",
             width="100%",
         ),

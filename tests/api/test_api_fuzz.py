@@ -43,7 +43,8 @@ CHECKS = [not_a_server_error, negative_data_rejection]
 CUSTOMER = "alice@acme.example"  # customer admin: also manages colleagues
 ADMIN = "admin@harborsky.example"  # every staff permission
 STAFF_ONLY_TAGS = ["tower", "kpis", "configuration"]  # refused (403) for a customer before any input is read
-PUBLIC = re.compile(r"^/api/(health|auth/(login|logout)|branding/logo|v1/help/(search|suggest|articles(/\{slug\})?))$")
+PUBLIC = re.compile(r"^/api/(health|auth/(login|logout|sso/(start|callback))|branding/logo|"
+                    r"v1/help/(search|suggest|articles(/\{slug\})?))$")
 
 APP = build_api()
 

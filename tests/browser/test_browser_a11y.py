@@ -85,7 +85,7 @@ def test_tower_manager_pages_have_no_serious_accessibility_violations(page):
 
 
 CONFIG_PAGES = ["/tower/config", "/tower/config/rules", "/tower/config/templates", "/tower/config/org",
-                "/tower/config/requests", "/tower/config/invoicing"]
+                "/tower/config/requests", "/tower/config/invoicing", "/tower/config/sso"]
 
 
 def test_tower_configuration_pages_have_no_serious_accessibility_violations(page):
