@@ -101,7 +101,7 @@ def sessions_section(state: type[SessionsPanelBase]) -> rx.Component:
         data_table("Your sessions", ["Device", "Address", "Signed in", "Last seen", ""], state.signed_in_at,
                    _row(state)),
         rx.hstack(
-            secondary_button("Sign out everywhere else", on_click=state.end_other_sessions),
+            secondary_button("End every other session", on_click=state.end_other_sessions),
             rx.link("Download your personal data", href=PERSONAL_DATA_URL, color=ACCENT, weight="medium",
                     is_external=False, download=True),
             spacing="5",
