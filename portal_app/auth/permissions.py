@@ -33,6 +33,7 @@ class Permission(StrEnum):
     MANAGE_CONFIG = "manage_config"                # templates, rules, branding
     MANAGE_USERS = "manage_users"                  # every user and company
     MANAGE_API_KEYS = "manage_api_keys"
+    READ_AUDIT = "read_audit"                      # the audit trail: staff admins all of it, customer admins theirs
     MANAGE_HELP = "manage_help"                    # write, publish and retire help-centre articles
     OVERRIDE_CLOSEOUT = "override_closeout"        # close a shipment with checklist items open, with a reason
 
@@ -73,11 +74,13 @@ _OPS_MANAGER = _OPS_AGENT | {
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER_USER: frozenset(_CUSTOMER),
-    Role.CUSTOMER_ADMIN: frozenset(_CUSTOMER | {Permission.MANAGE_COMPANY_USERS, Permission.MANAGE_API_KEYS}),
+    Role.CUSTOMER_ADMIN: frozenset(_CUSTOMER | {Permission.MANAGE_COMPANY_USERS, Permission.MANAGE_API_KEYS,
+                                                Permission.READ_AUDIT}),
     Role.OPS_AGENT: frozenset(_OPS_AGENT),
     Role.OPS_MANAGER: frozenset(_OPS_MANAGER),
     Role.ADMIN: frozenset(
-        _OPS_MANAGER | {Permission.MANAGE_CONFIG, Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS}
+        _OPS_MANAGER | {Permission.MANAGE_CONFIG, Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS,
+                        Permission.READ_AUDIT}
     ),
 }
 

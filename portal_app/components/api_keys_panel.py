@@ -20,12 +20,12 @@ from portal_app.components.ui import (
     LABEL_STYLE,
     MUTED_TEXT,
     NATIVE_SELECT_STYLE,
+    data_table,
     error_callout,
     info_callout,
     labelled_input,
     primary_button,
     secondary_button,
-    table_caption,
 )
 from portal_app.services import api_keys as svc
 from portal_app.services.errors import FormInvalid, ServiceError
@@ -237,17 +237,7 @@ def api_keys_panel(state: type[ApiKeysPanelBase], intro: str) -> rx.Component:
                     rx.fragment()),
             rx.cond(
                 state.api_keys.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        table_caption("API keys"),
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),
-                        rx.table.body(rx.foreach(state.api_keys, lambda row: _key_row(state, row))),
-                        variant="surface",
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
+                data_table("API keys", headers, state.api_keys, lambda row: _key_row(state, row), variant="surface"),
                 rx.text("No API keys yet.", color=MUTED_TEXT),
             ),
             rx.cond(state.api_keys_more != "", rx.text(state.api_keys_more, color=MUTED_TEXT), rx.fragment()),

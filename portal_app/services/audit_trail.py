@@ -134,7 +134,7 @@ class AuditEntry:
 
 
 def _require(principal: Principal) -> None:
-    if not (principal.can(Permission.MANAGE_USERS) or principal.can(Permission.MANAGE_COMPANY_USERS)):
+    if not principal.can(Permission.READ_AUDIT):
         raise PermissionDenied("Only administrators can read the audit trail. Ask your administrator.",
                                code=ErrorCode.ADMIN_ONLY)
 

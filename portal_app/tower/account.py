@@ -33,7 +33,7 @@ class TowerAccountState(SessionsPanelBase, ApiKeysPanelBase, NotificationPrefsBa
     async def load(self, principal: Principal) -> None:
         await self._load_preferences(principal)
         await self._load_sessions(principal)
-        self.can_read_audit = principal.can(Permission.MANAGE_USERS)
+        self.can_read_audit = principal.can(Permission.READ_AUDIT)
         await self._load_api_keys(principal)
 
 
