@@ -52,13 +52,22 @@ def seed_fresh(url: str, shipments: int) -> float:
 
 
 def _search_terms(db: Session, company_id: int | None) -> list[str]:
-    """References as customers type them: whole ones, and the number inside one (477671 of ACME-PO-477671)."""
-    stmt = sa.select(models.ShipmentReference.display_value).order_by(models.ShipmentReference.id).limit(50)
+    """References as customers type them, each finding another shipment than the one before: whole ones, and every
+    other one the number inside it (477671 of ACME-PO-477671). One shipment's references (its own, booking, bill,
+    PO, container) would find the same shipment one after the other, and a list that does not change sends no rows.
+    """
+    stmt = (sa.select(models.ShipmentReference.shipment_id, models.ShipmentReference.display_value)
+            .order_by(models.ShipmentReference.id).limit(400))
     if company_id is not None:
         stmt = stmt.where(models.ShipmentReference.company_id == company_id)
-    whole = list(dict.fromkeys(r[0] for r in db.exec(stmt).all()))
-    inner = [t.replace("/", "-").split("-")[-1] for t in whole if "-" in t.replace("/", "-")]
-    return [x for pair in zip(whole, inner, strict=False) for x in pair] + whole[len(inner):]
+    by_shipment: dict[int, list[str]] = {}
+    for shipment_id, value in db.exec(stmt).all():
+        by_shipment.setdefault(shipment_id, []).append(value)
+    terms = []
+    for i, values in enumerate(by_shipment.values()):
+        dashed = [v for v in values if "-" in v.replace("/", "-")]
+        terms.append(dashed[0].replace("/", "-").split("-")[-1] if i % 2 and dashed else values[-1])
+    return terms[:20]
 
 
 def _client(email: str, password: str) -> TestClient:
