@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,18 +103,28 @@ class EventClient:
             if root.get(HYDRATED_VAR) is True:
                 return
 
-    async def send(self, substate: str, handler: str, payload: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    async def send(self, substate: str, handler: str, payload: dict[str, Any],
+                   complete: Callable[[dict[str, Any]], bool] | None = None) -> tuple[float, dict[str, Any]]:
         """Emit ``substate.handler(payload)``; the seconds until its answer arrived, and that answer.
 
-        The server handles one client's events in order and answers each with one update, so the first update
-        after the emit is this event's.
+        The server handles one client's events in order and answers each with one update, or, when the handler
+        changes the state and then returns an event (a list writing its address), with the state's update and then
+        the event's. ``complete(answer so far)`` says when the whole answer is in (by default: the first update);
+        the answer is the updates up to then merged (their deltas and events), the time until the last arrived.
         """
         while not self._updates.empty():  # nothing stale may be taken for this event's answer
             self._updates.get_nowait()
         start = time.perf_counter()
         await self._emit(f"{substate}.{handler}", payload)
-        update = await self._next_update(time.monotonic() + self.timeout, handler)
-        return time.perf_counter() - start, update
+        deadline = time.monotonic() + self.timeout
+        merged: dict[str, Any] = {"delta": {}, "events": []}
+        while True:
+            update = await self._next_update(deadline, handler)
+            for state, changed in (update.get("delta") or {}).items():
+                merged["delta"].setdefault(state, {}).update(changed)
+            merged["events"] += update.get("events") or []
+            if complete is None or complete(merged):
+                return time.perf_counter() - start, merged
 
     async def close(self) -> None:
         await self._sio.disconnect()

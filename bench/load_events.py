@@ -87,9 +87,15 @@ async def _open_sessions(url: str, cookies: list[str], path: str = LIST_PATH) ->
     return clients
 
 
+def wrote_address(answer: dict) -> bool:
+    """A list event's answer is complete once it wrote the list's address (its handler's last step)."""
+    return any(e.get("name") == "_call_script" and "history.replaceState" in str(e.get("payload"))
+               for e in answer.get("events") or [])
+
+
 async def _send_checked(client: EventClient, substate: str, event: ListEvent, result: LoadResult) -> None:
     try:
-        seconds, update = await client.send(substate, event.handler, event.payload)
+        seconds, update = await client.send(substate, event.handler, event.payload, wrote_address)
     except EventError as exc:
         result.errors.append(str(exc))
         return
@@ -112,7 +118,7 @@ async def single_user_on(url: str, cookie: str, mix: list[ListEvent], events: in
     (client,) = await _open_sessions(url, [cookie], path)
     result = LoadResult()
     for event in mix:  # warm up once through the whole mix
-        await client.send(substate, event.handler, event.payload)
+        await client.send(substate, event.handler, event.payload, wrote_address)
     start = time.perf_counter()
     for i in range(events):
         await _send_checked(client, substate, mix[i % len(mix)], result)
