@@ -425,13 +425,17 @@ def principal_from_api_key(db: Session, raw_key: str | None, *, ip: str | None =
     if deactivated is not None:
         raise NotAuthenticated(API_KEY_DEACTIVATED_MESSAGES[deactivated], code=deactivated)
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_USE_EVERY:
-        # Conditional, so several workers seeing the same stale value write once between them.
-        db.exec(
+        # Conditional, so several workers seeing the same stale value write once between them; the worker that
+        # writes it also puts the use on the audit trail (so at most one entry a minute for a busy key).
+        written = db.exec(
             sa.update(ApiKey)
             .where(col(ApiKey.id) == key.id,
                    sa.or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) <= now - API_KEY_USE_EVERY))
             .values(last_used_at=now, last_used_ip=(ip or UNKNOWN_ADDRESS)[:64])
-        )
+        ).rowcount
+        if written:
+            audit.record(db, None, "api_key_used", "api_key", key.id, key.company_id, None, {"prefix": key.prefix},
+                         address=ip).actor_id = user.id
         db.commit()
     principal = _principal_for(db, user, None, api_key_id=key.id)
     return replace(principal, read_only=key.scopes != API_KEY_SCOPE_READ_WRITE)

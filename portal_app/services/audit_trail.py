@@ -68,10 +68,14 @@ ACTION_WORDS: dict[str, str] = {
     "mfa_policy_changed": "Changed who must use two-factor sign-in",
     "api_key_created": "Created an API key",
     "api_key_revoked": "Revoked an API key",
+    "api_key_used": "Used an API key",
     "user_created_by_sso": "Joined at a first single sign-on",
     "config_sso_saved": "Connected or changed an identity provider",
     "config_sso_deleted": "Disconnected an identity provider",
 }
+
+
+ENTITY_WORDS = {"api_key": "API key", "sign_in": "Sign-in"}  # where field_words would not write them right
 
 
 def _category_clause(category: str) -> sa.ColumnElement[bool]:
@@ -187,10 +191,11 @@ def _detail(row: AuditLog) -> str:
 def _entry(row: AuditLog, actor_name: str | None, actor_email: str | None, company: str | None) -> AuditEntry:
     category = category_of(row.action, row.entity_type)
     actor = f"{actor_name} ({actor_email})" if actor_email else "The system"
+    kind = ENTITY_WORDS.get(row.entity_type) or words.field_words(row.entity_type)
     return AuditEntry(
         id=row.id or 0, at=row.created_at, category=category, category_words=CATEGORY_WORDS[category],
         action=row.action, action_words=ACTION_WORDS.get(row.action) or words.code_words(row.action),
-        actor=actor, company=company or "", subject=f"{words.field_words(row.entity_type)} {row.entity_id}",
+        actor=actor, company=company or "", subject=f"{kind} {row.entity_id}",
         address=row.ip_address or "", detail=_detail(row),
     )
 

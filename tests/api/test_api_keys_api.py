@@ -298,3 +298,19 @@ def test_only_a_bearer_key_skips_the_origin_check_of_cookie_requests():
     assert needs_origin_proof("POST", "/api/v1/account/api-keys", Headers({**cookie, "authorization": "Bearer "}))
     assert not needs_origin_proof("POST", "/api/v1/account/api-keys",
                                   Headers({**cookie, "authorization": "Bearer pk_abc"}))
+
+
+def test_a_keys_use_reaches_the_audit_trail_at_most_once_a_minute(qworld: QuoteWorld):
+    from models import AuditLog
+
+    alice = qworld.client(ALICE)
+    created = _create(alice, "Audited ERP", "read")
+    key = _key_client(qworld, created["key"])
+    for _ in range(3):
+        assert key.get("/api/v1/shipments", params={"page_size": 1}).status_code == 200
+    with qworld.session() as db:
+        uses = db.exec(select(AuditLog).where(AuditLog.action == "api_key_used",
+                                              AuditLog.entity_id == str(created["id"]))).all()
+    assert len(uses) == 1 and uses[0].ip_address == "testclient"
+    trail = alice.get("/api/v1/audit", params={"category": "api_keys"}).json()["items"]
+    assert any(e["action_words"] == "Used an API key" and e["subject"] == f"API key {created['id']}" for e in trail)
