@@ -11,6 +11,7 @@ from portal_app.edge.body_limit import RequestBodyLimit
 from portal_app.edge.headers import SecurityHeaders
 from portal_app.edge.origins import RequestOriginCheck
 from portal_app.edge.upload_gate import UploadGate
+from portal_app.loading_page import loading_page
 from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
@@ -84,6 +85,8 @@ app = rx.App(
     # by a file of our own (assets/menu.js), not by a page event.
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), rx.el.script(src="/menu.js", defer=True)],
     toaster=None,
+    # Pages with a reference in the address are served one shared HTML page: it shows this until their code loads.
+    hydrate_fallback=loading_page,
     # An unexpected error shows the product's banner with an error id (the log has it too), never window.alert.
     backend_exception_handler=on_backend_exception,
     frontend_exception_handler=on_frontend_exception,

@@ -332,6 +332,11 @@ def shipment_detail_view(state: type[ShipmentDetailBase], list_href: str) -> rx.
     return rx.fragment(_detail_or_missing(state, list_href), handoff_offer(state))
 
 
+def shipment_loaded(state: type[ShipmentDetailBase]) -> rx.Var:
+    """Whether the page holds its shipment (false before it has loaded and when it was not found)."""
+    return state.summary.reference != ""
+
+
 def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Component:
     return rx.cond(
         state.not_found != "",
@@ -340,54 +345,62 @@ def _detail_or_missing(state: type[ShipmentDetailBase], list_href: str) -> rx.Co
             error_callout(state.not_found),
             rx.link("Back to shipments", href=list_href),
         ),
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Shipment ", state.summary.reference, size="7", as_="h1"),
-                status_badge(state.summary.status),
-                rx.spacer(),
-                rx.button(
-                    rx.cond(state.following, "Unfollow", "Follow"),
-                    on_click=state.toggle_follow,
-                    variant=rx.cond(state.following, "soft", "outline"),
-                    aria_pressed=state.following,
-                    title="Following sends you this shipment's updates",
-                ),
-                align="center",
-                width="100%",
+        rx.cond(shipment_loaded(state), _detail(state), rx.vstack(
+            rx.heading("Shipment", size="7", as_="h1"),
+            rx.text("Loading the shipment…", role="status", color=MUTED_TEXT),
+        )),
+    )
+
+
+def _detail(state: type[ShipmentDetailBase]) -> rx.Component:
+    """The shipment once loaded: until then its sections would say "no containers", "no updates"."""
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Shipment ", state.summary.reference, size="7", as_="h1"),
+            status_badge(state.summary.status),
+            rx.spacer(),
+            rx.button(
+                rx.cond(state.following, "Unfollow", "Follow"),
+                on_click=state.toggle_follow,
+                variant=rx.cond(state.following, "soft", "outline"),
+                aria_pressed=state.following,
+                title="Following sends you this shipment's updates",
             ),
-            rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
-            rx.text(
-                state.summary.origin, " → ", state.summary.destination, " · ",
-                state.summary.eta_kind, " ", state.summary.eta, " · ", state.summary.delay,
-                color=MUTED_TEXT,
-            ),
-            responsive_grid(
-                rx.card(rx.heading("Details", size="4", as_="h2"), _facts(state)),
-                rx.card(
-                    rx.heading("Containers", size="4", as_="h2"),
-                    rx.cond(
-                        state.containers.length() > 0,
-                        rx.vstack(
-                            rx.foreach(
-                                state.containers,
-                                lambda c: rx.text(c.number, " · ", c.size_type, " · seal ", c.seal),
-                            )
-                        ),
-                        rx.text("No containers on this shipment.", color=MUTED_TEXT),
-                    ),
-                ),
-                wide=2,
-            ),
-            _route(state),
-            rx.heading("Milestones", size="5", as_="h2"),
-            _timeline(state),
-            responsive_grid(
-                rx.card(rx.heading("Updates", size="4", as_="h2"), _updates(state)),
-                rx.card(rx.heading("ETA changes", size="4", as_="h2"), _eta_changes(state)),
-                wide=2,
-            ),
-            rx.card(rx.heading("Requests about this shipment", size="4", as_="h2"), _requests(state), width="100%"),
-            spacing="4",
+            align="center",
             width="100%",
         ),
+        rx.cond(state.action_error != "", error_callout(state.action_error), rx.fragment()),
+        rx.text(
+            state.summary.origin, " → ", state.summary.destination, " · ",
+            state.summary.eta_kind, " ", state.summary.eta, " · ", state.summary.delay,
+            color=MUTED_TEXT,
+        ),
+        responsive_grid(
+            rx.card(rx.heading("Details", size="4", as_="h2"), _facts(state)),
+            rx.card(
+                rx.heading("Containers", size="4", as_="h2"),
+                rx.cond(
+                    state.containers.length() > 0,
+                    rx.vstack(
+                        rx.foreach(
+                            state.containers,
+                            lambda c: rx.text(c.number, " · ", c.size_type, " · seal ", c.seal),
+                        )
+                    ),
+                    rx.text("No containers on this shipment.", color=MUTED_TEXT),
+                ),
+            ),
+            wide=2,
+        ),
+        _route(state),
+        rx.heading("Milestones", size="5", as_="h2"),
+        _timeline(state),
+        responsive_grid(
+            rx.card(rx.heading("Updates", size="4", as_="h2"), _updates(state)),
+            rx.card(rx.heading("ETA changes", size="4", as_="h2"), _eta_changes(state)),
+            wide=2,
+        ),
+        rx.card(rx.heading("Requests about this shipment", size="4", as_="h2"), _requests(state), width="100%"),
+        spacing="4",
+        width="100%",
     )

@@ -16,6 +16,7 @@ from portal_app.components.layout import area_page
 from portal_app.components.shipment_detail import (
     ShipmentDetailBase,
     shipment_detail_view,
+    shipment_loaded,
 )
 from portal_app.components.ui import MUTED_TEXT
 from portal_app.ui import routes
@@ -55,9 +56,9 @@ def portal_shipment_detail() -> rx.Component:
     state = PortalShipmentDetailState
     return rx.vstack(
         shipment_detail_view(state, routes.PORTAL_SHIPMENTS),
-        rx.cond(state.not_found == "", completed_card(state), rx.fragment()),
-        rx.cond(state.not_found == "", documents_for_shipment_view(state), rx.fragment()),
-        rx.cond(state.not_found == "", booking_changes_view(state), rx.fragment()),
+        rx.cond(shipment_loaded(state), completed_card(state), rx.fragment()),
+        rx.cond(shipment_loaded(state), documents_for_shipment_view(state), rx.fragment()),
+        rx.cond(shipment_loaded(state), booking_changes_view(state), rx.fragment()),
         width="100%",
         spacing="5",
     )

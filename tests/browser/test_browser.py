@@ -158,6 +158,15 @@ def test_customer_finds_a_shipment_by_container_number(page, app_url):
     page.screenshot(path=ARTIFACTS / "portal-search-container.png", full_page=True)
 
 
+def test_a_page_with_a_reference_in_its_address_shows_text_before_its_code_has_loaded(app_url):
+    """Such pages cannot be rendered ahead of time: the one HTML page the server answers for all of them paints a
+    loading line in a main landmark at once, instead of a blank screen until every script has run."""
+    html = httpx.get(f"{app_url}/portal/shipments/SH0000001/").text
+    main = re.search(r"<main[^>]*>(.*?)</main>", html, re.S)
+    assert main and 'id="main"' in main.group(0)
+    assert re.search(r'role="status"[^>]*>Loading the page…<', main.group(1))
+
+
 def test_a_failure_can_be_handed_to_a_person_with_its_context(page):
     from playwright.sync_api import expect
 
