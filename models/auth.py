@@ -23,6 +23,8 @@ class UserSession(SQLModel, table=True):
     revoked_reason: str | None = Field(default=None, max_length=40)
     ip_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
+    mfa_by_provider: bool = Field(default=False, description="Opened by single sign-on whose provider asserted "
+                                  "a multi-factor sign-in (amr) and is trusted to: the two-factor policy is met")
 
 
 class LoginAttempt(SQLModel, table=True):

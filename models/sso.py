@@ -22,6 +22,8 @@ class SsoConnection(SQLModel, table=True):
     client_secret_encrypted: str = Field(max_length=2000, description="Fernet token made with PORTAL_SSO_KEY")
     default_role: str = Field(max_length=20, description="Role of a person created at their first sign-in")
     password_login_allowed: bool = True
+    trust_provider_mfa: bool = Field(default=False, description="A sign-in whose ID token's amr asserts several "
+                                     "factors satisfies the two-factor policy without the portal's own code")
     created_at: datetime = dt_field(nullable=False, default_now=True)
     updated_at: datetime = dt_field(nullable=False, default_now=True)
     version: int = 1

@@ -1,7 +1,8 @@
 """Single sign-on over HTTP: off to the company's identity provider and back (rules in ``auth/sso.py``).
 
 Both routes answer with redirects, since a browser follows them: to the provider, to where the person was going
-(``auth/redirects.safe_next``), or to ``/login?error=<code>``, where the sign-in page says in words what went wrong
+(``auth/redirects.safe_next``) or, for someone who must set up two-factor sign-in first, to that page, or to
+``/login?error=<code>``, where the sign-in page says in words what went wrong
 and whom to ask.
 """
 
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from portal_app.api.auth_routes import _run, _set_session_cookie
 from portal_app.api.deps import client_ip, get_db
 from portal_app.auth import sso
-from portal_app.auth.redirects import safe_next
+from portal_app.auth.redirects import enrolment_path, safe_next
 from portal_app.settings import settings
 
 router = APIRouter(prefix="/api/auth/sso", tags=["auth"])
@@ -66,7 +67,11 @@ async def callback(
     except sso.SsoFailed as exc:
         response = _to_login(str(exc.code), exc.email)
     else:
-        response = RedirectResponse(safe_next(finished.next_url, finished.result.principal), status_code=302)
+        principal = finished.result.principal
+        # Like the password form: whoever must set up two-factor sign-in first goes there, everyone else on.
+        target = enrolment_path(principal) if principal.mfa_enrolment_required else safe_next(finished.next_url,
+                                                                                              principal)
+        response = RedirectResponse(target, status_code=302)
         _set_session_cookie(response, finished.result.token)
     response.delete_cookie(sso.STATE_COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax",
                            secure=settings.cookie_secure)

@@ -191,21 +191,27 @@ def login(
 
 
 def sign_in_verified(db: Session, user: User, *, ip: str | None, user_agent: str | None,
-                     reason: str | None = None) -> LoginResult:
+                     reason: str | None = None, mfa_by_provider: bool = False,
+                     audit_detail: dict[str, object] | None = None) -> LoginResult:
     """Open a session for a user whose identity has been proven (a password, or single sign-on with
-    ``reason="sso"``): the successful attempt is recorded, the session row written and committed."""
+    ``reason="sso"``): the successful attempt is recorded, the session row written and committed.
+
+    ``mfa_by_provider``: single sign-on whose provider asserted a multi-factor sign-in, trusted by the connection;
+    the session meets the two-factor policy without the portal's own second factor (kept on the session row)."""
     address = ip or UNKNOWN_ADDRESS
     user.last_login_at = clock.now()
     db.add(user)
     db.add(LoginAttempt(email=user.email, user_id=user.id, ip_address=address, succeeded=True, reason=reason))
     db.add(PortalEvent(kind=PortalEventKind.LOGIN, user_id=user.id, company_id=user.company_id, detail=reason))
-    token, row = _open_session(db, user, ip=address, user_agent=user_agent)
+    token, row = _open_session(db, user, ip=address, user_agent=user_agent, mfa_by_provider=mfa_by_provider)
     audit.record(db, None, "sign_in", "user", user.id, user.company_id, None,
-                 {"session": row.id, "method": reason or "password"}, address=address).actor_id = user.id
+                 {"session": row.id, "method": reason or "password", **(audit_detail or {})},
+                 address=address).actor_id = user.id
     db.commit()
     principal = _principal_for(db, user, row.id)
     company = db.get(Company, user.company_id)
-    enrol = mfa.must_enrol(user.role, user.mfa_enabled_at is not None, bool(company and company.mfa_required))
+    enrol = not mfa_by_provider and mfa.must_enrol(user.role, user.mfa_enabled_at is not None,
+                                                   bool(company and company.mfa_required))
     return LoginResult(token=token, expires_at=row.expires_at,
                        principal=dataclasses.replace(principal, mfa_enrolment_required=enrol))
 
@@ -225,7 +231,8 @@ def _check_second_factor(db: Session, user: User, otp: str | None, verdict: sign
         raise NotAuthenticated(WRONG_CODE_MESSAGE, code=ErrorCode.INVALID_OTP)
 
 
-def _open_session(db: Session, user: User, *, ip: str | None, user_agent: str | None) -> tuple[str, UserSession]:
+def _open_session(db: Session, user: User, *, ip: str | None, user_agent: str | None,
+                  mfa_by_provider: bool = False) -> tuple[str, UserSession]:
     token = secrets.token_urlsafe(32)
     now = clock.now()
     row = UserSession(
@@ -236,6 +243,7 @@ def _open_session(db: Session, user: User, *, ip: str | None, user_agent: str | 
         last_seen_at=now,
         ip_address=ip,
         user_agent=(user_agent or "")[:300] or None,
+        mfa_by_provider=mfa_by_provider,
     )
     db.add(row)
     db.flush()
@@ -300,6 +308,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
             UserSession.id, UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at,
             User.id, User.company_id, User.role, User.email, User.full_name, User.is_active,
             Company.name, Company.is_active, User.timezone, User.locale, User.mfa_enabled_at, Company.mfa_required,
+            UserSession.mfa_by_provider,
         )
         .join(User, User.id == UserSession.user_id)
         .join(Company, Company.id == User.company_id)
@@ -308,7 +317,7 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
     if row is None:
         return None
     (session_id, revoked_at, expires_at, last_seen_at, user_id, company_id, role, email, full_name, user_active,
-     company_name, company_active, timezone, locale, mfa_enabled_at, company_requires_mfa) = row
+     company_name, company_active, timezone, locale, mfa_enabled_at, company_requires_mfa, mfa_by_provider) = row
     if revoked_at is not None or expires_at <= now or not user_active or not company_active:
         return None
     if last_seen_at is None or now - last_seen_at > timedelta(minutes=5):
@@ -324,7 +333,8 @@ def resolve_session(db: Session, token: str | None) -> Principal | None:
         session_id=session_id,
         timezone=timezone,
         locale=locale,
-        mfa_enrolment_required=mfa.must_enrol(role, mfa_enabled_at is not None, bool(company_requires_mfa)),
+        mfa_enrolment_required=not mfa_by_provider and mfa.must_enrol(role, mfa_enabled_at is not None,
+                                                                      bool(company_requires_mfa)),
     )
 
 

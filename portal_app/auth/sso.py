@@ -5,7 +5,13 @@
 provider's answer is accepted only in the browser that asked) and sends the browser to the provider. ``finish``
 takes the provider's answer once (the row is deleted whatever happens), exchanges the code with the verifier and
 the client secret, and accepts the ID token only when its signature verifies with the provider's published keys
-(JWKS) and its issuer, audience, nonce and expiry are right; the email must be verified by the provider.
+(JWKS) and its issuer, audience, nonce and expiry are right; the email must be verified by the provider. An ID
+token without ``email`` or ``email_verified`` is completed from the provider's userinfo endpoint (called with the
+access token), and only when userinfo names the same ``sub``.
+
+Two-factor policy: a connection with ``trust_provider_mfa`` accepts the provider's word that the person signed in
+with several factors (the ID token's ``amr``, rule in ``provider_asserted_mfa``); the session is then marked
+``mfa_by_provider`` and the "set up two-factor sign-in first" gate does not apply to it.
 
 Who it signs in: a person linked to the provider's subject (``User.oidc_subject``), else the person with that
 email, linked now; else a new person of the provider's company with its default role (just in time). The email's
@@ -27,8 +33,9 @@ from typing import Any
 import sqlalchemy as sa
 from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6750.parameters import add_to_headers
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from authlib.oidc.core import CodeIDToken
+from authlib.oidc.core import CodeIDToken, UserInfo
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -84,6 +91,10 @@ MESSAGES: dict[str, str] = {
     ErrorCode.SSO_ACCOUNT_LINKED: (
         "Your portal account is already linked to another identity at your provider, so you were not signed in. "
         f"Ask {ASK_ADMIN} to check the account."),
+    ErrorCode.SSO_USERINFO_MISMATCH: (
+        "Your company's identity provider described a different person when asked for your email address than "
+        "the one it signed in, so you were not signed in. Try again; if it keeps happening, tell your IT "
+        f"department or {ASK_ADMIN}: the provider's set-up needs checking."),
     ErrorCode.SSO_TOO_MANY: (
         "Too many sign-ins through your company's identity provider were started in the last few minutes, so this "
         "one was not. Wait a few minutes and try again."),
@@ -304,6 +315,88 @@ def _verified_claims(connection: SsoConnection, provider: _Provider, tokens: dic
     return dict(claims)
 
 
+# ------------------------------------------------------------------------------------------------ userinfo
+
+
+def _with_userinfo(connection: SsoConnection, provider: _Provider, tokens: dict[str, Any],
+                   claims: dict[str, Any]) -> dict[str, Any]:
+    """``claims`` completed from the provider's userinfo endpoint when the ID token lacks ``email`` or
+    ``email_verified`` (as some providers send only ``sub`` in it).
+
+    Userinfo is asked with the access token, through the same address checks as discovery and the keys, and
+    believed only when its ``sub`` is the ID token's (else ``sso_userinfo_mismatch``). An ID token without ``email``
+    takes ``email`` and ``email_verified`` from userinfo together; one with ``email`` keeps it and takes only
+    ``email_verified``, and only when userinfo names the same address (so it never vouches for another address).
+    Without a userinfo endpoint or an access token the claims stay as they are (and ``_person`` refuses an
+    unverified email as before).
+    """
+    if claims.get("email") and "email_verified" in claims:
+        return claims
+    endpoint = provider.metadata.get("userinfo_endpoint")
+    access_token = tokens.get("access_token")
+    if not isinstance(endpoint, str) or not endpoint or not isinstance(access_token, str) or not access_token:
+        return claims
+    info = _userinfo(connection.issuer, endpoint, access_token)
+    if not isinstance(info.get("sub"), str) or not hmac.compare_digest(
+            str(info["sub"]).encode(), str(claims.get("sub") or "").encode()):
+        log.warning("identity provider %s: userinfo names sub %r, the ID token %r", connection.issuer,
+                    str(info.get("sub"))[:100], str(claims.get("sub"))[:100])
+        raise SsoFailed(ErrorCode.SSO_USERINFO_MISMATCH,
+                        sessions.normalize_email(str(claims.get("email") or "")))
+    merged = dict(claims)
+    if not claims.get("email"):  # the address and whether it is verified come from userinfo together
+        merged.pop("email_verified", None)
+        for key in ("email", "email_verified"):
+            if key in info:
+                merged[key] = info[key]
+    elif "email_verified" in info and (sessions.normalize_email(str(info.get("email") or ""))
+                                       == sessions.normalize_email(str(claims["email"]))):
+        merged["email_verified"] = info["email_verified"]
+    return merged
+
+
+def _userinfo(issuer: str, endpoint: str, access_token: str) -> UserInfo:
+    """The userinfo answer (JSON) for ``access_token``; refused as an untrusted answer unless 200 and a JSON object."""
+    headers = add_to_headers(access_token, {})
+    try:
+        answer = outbound.request("GET", endpoint, headers=headers, allow_loopback=settings.sso_allow_loopback)
+    except outbound.AddressRefused as exc:
+        raise _misconfigured(issuer, f"userinfo endpoint: {exc.reason}") from exc
+    except outbound.FetchFailed as exc:
+        raise _unreachable(issuer, f"userinfo endpoint: {exc}") from exc
+    if answer.status_code >= 500:
+        raise _unreachable(issuer, f"userinfo endpoint answered {answer.status_code}")
+    try:
+        data = answer.json() if answer.status_code == 200 else None
+    except outbound.FetchFailed:  # e.g. a signed (application/jwt) answer: not supported
+        data = None
+    if not isinstance(data, dict):
+        log.warning("identity provider %s: userinfo refused: %s %s", issuer, answer.status_code, answer.body[:300])
+        raise SsoFailed(ErrorCode.SSO_TOKEN_INVALID)
+    return UserInfo(data)
+
+
+# ------------------------------------------------------------------------------------------------ two factors
+
+KNOWLEDGE = frozenset({"pwd", "pin", "kba"})
+POSSESSION = frozenset({"otp", "hwk", "swk", "sc", "sms", "tel", "pop"})
+INHERENCE = frozenset({"fpt", "face", "iris", "retina", "vbm"})
+
+
+def provider_asserted_mfa(amr: object) -> bool:
+    """Whether an ID token's ``amr`` (RFC 8176 values) says the person signed in with more than one factor: it
+    holds ``"mfa"``, or methods of at least two different kinds among something known (pwd, pin, kba), something
+    held (otp, hwk, swk, sc, sms, tel, pop) and something one is (fpt, face, iris, retina, vbm). Two methods of
+    one kind (a password and a PIN) are one factor; other values (user, mca, rba, geo, wia...) count for nothing.
+    Anything but a list of strings asserts nothing."""
+    if not isinstance(amr, list):
+        return False
+    methods = {m for m in amr if isinstance(m, str)}
+    if "mfa" in methods:
+        return True
+    return sum(1 for kind in (KNOWLEDGE, POSSESSION, INHERENCE) if methods & kind) >= 2
+
+
 def _wrong_company(email: str) -> SsoFailed:
     return SsoFailed(ErrorCode.SSO_WRONG_COMPANY, email)
 
@@ -367,9 +460,15 @@ def finish(db: Session, *, state: str, cookie_state: str, code: str, error: str,
         provider = _provider(connection.issuer)
         tokens = _exchange(connection, provider, code, pending.code_verifier)
         claims = _verified_claims(connection, provider, tokens, pending.nonce)
+        claims = _with_userinfo(connection, provider, tokens, claims)
         email = sessions.normalize_email(str(claims.get("email") or "")) or email
         user = _person(db, connection, claims)
-        result = sessions.sign_in_verified(db, user, ip=ip, user_agent=user_agent, reason=SIGN_IN_REASON)
+        mfa_by_provider = connection.trust_provider_mfa and provider_asserted_mfa(claims.get("amr"))
+        detail: dict[str, object] = {"issuer": connection.issuer}
+        if mfa_by_provider:
+            detail |= {"mfa_by_provider": True, "amr": [str(m)[:20] for m in claims["amr"]][:10]}
+        result = sessions.sign_in_verified(db, user, ip=ip, user_agent=user_agent, reason=SIGN_IN_REASON,
+                                           mfa_by_provider=mfa_by_provider, audit_detail=detail)
     except SsoFailed as exc:
         db.rollback()
         who = (exc.email or email)[:254]

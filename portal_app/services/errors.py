@@ -91,6 +91,7 @@ class ErrorCode(StrEnum):
     SSO_TOKEN_INVALID = "sso_token_invalid"
     SSO_TOO_MANY = "sso_too_many"
     SSO_UNAVAILABLE = "sso_unavailable"
+    SSO_USERINFO_MISMATCH = "sso_userinfo_mismatch"
     SSO_WRONG_COMPANY = "sso_wrong_company"
     STAFF_ONLY = "staff_only"
     TOO_LARGE = "too_large"

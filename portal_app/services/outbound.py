@@ -97,7 +97,7 @@ class Answer:
 
 
 def request(method: str, url: str, *, allow_loopback: bool = False, data: dict[str, str] | None = None,
-            auth: tuple[str, str] | None = None) -> Answer:
+            auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
     """One request to a checked address, pinned to the address that was checked; the body read in full (capped)."""
     checked = check_url(url, allow_loopback=allow_loopback)
     host = checked.parts.hostname or ""
@@ -105,7 +105,8 @@ def request(method: str, url: str, *, allow_loopback: bool = False, data: dict[s
     netloc = f"[{ip}]" if ":" in ip else ip
     pinned = urlunsplit(checked.parts._replace(netloc=f"{netloc}:{checked.port}"))
     extensions: dict[str, Any] = {"sni_hostname": host} if checked.parts.scheme == "https" else {}
-    headers = {"Host": checked.parts.netloc.rsplit("@", 1)[-1], "Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {}),
+               "Host": checked.parts.netloc.rsplit("@", 1)[-1]}
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
             req = client.build_request(method, pinned, data=data, headers=headers, extensions=extensions)

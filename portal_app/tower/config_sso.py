@@ -44,6 +44,7 @@ def settings_from_form(form: dict) -> svc.SsoSettingsIn:
         "client_secret": form_text(form, "client_secret", 1100) or None, "email_domains": domains,
         "default_role": form_text(form, "default_role", 40),
         "password_login_allowed": form_bool(form.get("password_login_allowed")),
+        "trust_provider_mfa": form_bool(form.get("trust_provider_mfa")),
     })
 
 
@@ -89,6 +90,7 @@ class ConfigSsoState(ConfigMixin, SessionState):
             "email_domains": ", ".join(current.email_domains) if current else "",
             "default_role": current.default_role if current else roles[0],
             "password_login_allowed": "1" if current is None or current.password_login_allowed else "",
+            "trust_provider_mfa": "1" if current is not None and current.trust_provider_mfa else "",
         }
         self.form_key += 1
 
@@ -174,6 +176,11 @@ def _form() -> rx.Component:
             ),
             check("Password sign-in stays allowed for this company", "password_login_allowed", "sso-passwords",
                   S.values["password_login_allowed"] == "1"),
+            check("Trust the provider's two-factor sign-in (its amr claim) instead of asking for the portal's own",
+                  "trust_provider_mfa", "sso-trust-mfa", S.values["trust_provider_mfa"] == "1"),
+            rx.text("When ticked and two-factor sign-in is required, a sign-in whose provider reports several "
+                    "factors (amr \"mfa\", or e.g. a password and a one-time code) is not sent to set up the "
+                    "portal's authenticator app.", size="2", color=MUTED_TEXT),
             rx.text(rx.cond(S.secret_set, "A client secret is stored: leave the field empty to keep it.",
                             "The client secret is required: the one the provider issued for the portal."),
                     size="2", color=MUTED_TEXT),

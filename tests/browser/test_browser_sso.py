@@ -109,10 +109,15 @@ def test_an_administrator_connects_a_provider_in_the_tower(page, app_engine, pro
     expect(page.get_by_test_id("config-error")).to_contain_text("Nothing was saved")
     page.get_by_label("Issuer URL").fill(provider.issuer)
     page.get_by_label("Client secret").fill("tower-secret")
+    trust = page.get_by_label("Trust the provider's two-factor sign-in")
+    expect(trust).not_to_be_checked()
+    trust.check()
     page.get_by_role("button", name="Save single sign-on").click()
     expect(page.get_by_test_id("config-notice")).to_contain_text(f"Single sign-on for Tower Set Trading {code} saved")
     expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
+    expect(page.get_by_label("Trust the provider's two-factor sign-in")).to_be_checked()
     page.screenshot(path=ARTIFACTS / "sso-tower-config.png", full_page=True)
     with Session(app_engine) as db:
         company = db.exec(select(Company).where(Company.code == code)).one()
-        assert sso_config.connection_for_company(db, company.id).client_id == "portal-tower"
+        saved = sso_config.connection_for_company(db, company.id)
+        assert saved.client_id == "portal-tower" and saved.trust_provider_mfa is True

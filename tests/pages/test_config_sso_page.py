@@ -48,13 +48,15 @@ def test_an_administrator_connects_a_company_and_disconnects_it(cworld: ConfigWo
     run(S.save, st, {**form, "issuer": "http://127.0.0.1:9400"})
     assert st.error == "" and "saved" in st.notice and st.connected and st.secret_set
     assert st.values["email_domains"] == "acme-home.example, acme.example"
-    assert st.values["password_login_allowed"] == "1"
+    assert st.values["password_login_allowed"] == "1" and st.values["trust_provider_mfa"] == ""
     row = next(r for r in st.rows if r.company.startswith("Acme"))
     assert row.status == "Connected" and row.passwords == "allowed"
     run(S.save, st, {**form, "issuer": "http://127.0.0.1:9400", "client_secret": "", "password_login_allowed": ""})
     assert st.error == "" and st.values["password_login_allowed"] == "" and st.secret_set  # the secret was kept
+    run(S.save, st, {**form, "issuer": "http://127.0.0.1:9400", "client_secret": "", "trust_provider_mfa": "on"})
+    assert st.error == "" and st.values["trust_provider_mfa"] == "1"
     with cworld.session() as db:
-        assert len(db.exec(select(AuditLog).where(AuditLog.action == "config_sso_saved")).all()) == 2
+        assert len(db.exec(select(AuditLog).where(AuditLog.action == "config_sso_saved")).all()) == 3
     run(S.disconnect, st)
     assert "disconnected" in st.notice and not st.connected
     assert next(r for r in st.rows if r.company.startswith("Acme")).status == "Passwords only"

@@ -50,6 +50,9 @@ class SsoSettingsIn(Body):
     default_role: str = Field(description="Role of a person created at their first sign-in")
     password_login_allowed: bool = Field(True, description="Whether this company's people may still sign in "
                                          "with a password")
+    trust_provider_mfa: bool = Field(False, description="Treat a sign-in whose ID token's `amr` claim shows a "
+                                     "multi-factor sign-in at the provider as meeting the two-factor policy, so the "
+                                     "person is not asked to set up the portal's own second factor (docs/identity.md)")
     expected_version: Version | None = Field(None, description="The version you saw (409 if it changed since)")
 
 
@@ -64,6 +67,7 @@ class SsoSettings(BaseModel):
     email_domains: list[str]
     default_role: str
     password_login_allowed: bool
+    trust_provider_mfa: bool
     version: int
     updated_at: datetime
 
@@ -109,7 +113,8 @@ def _out(db: Session, company: Company, connection: SsoConnection) -> SsoSetting
         company_id=company.id or 0, company_name=company.name, issuer=connection.issuer,
         client_id=connection.client_id, client_secret_set=bool(connection.client_secret_encrypted),
         email_domains=domains_of(db, connection.id), default_role=connection.default_role,
-        password_login_allowed=connection.password_login_allowed, version=connection.version,
+        password_login_allowed=connection.password_login_allowed,
+        trust_provider_mfa=connection.trust_provider_mfa, version=connection.version,
         updated_at=connection.updated_at,
     )
 
@@ -200,7 +205,8 @@ def _save(db: Session, principal: Principal, company: Company, body: SsoSettings
         connection = SsoConnection(company_id=company.id or 0, issuer=issuer, client_id=client_id,
                                    client_secret_encrypted=secret_box.encrypt(secret),
                                    default_role=body.default_role,
-                                   password_login_allowed=body.password_login_allowed, created_at=now,
+                                   password_login_allowed=body.password_login_allowed,
+                                   trust_provider_mfa=body.trust_provider_mfa, created_at=now,
                                    updated_at=now)
     else:
         connection.issuer, connection.client_id = issuer, client_id
@@ -208,6 +214,7 @@ def _save(db: Session, principal: Principal, company: Company, body: SsoSettings
             connection.client_secret_encrypted = secret_box.encrypt(secret)
         connection.default_role = body.default_role
         connection.password_login_allowed = body.password_login_allowed
+        connection.trust_provider_mfa = body.trust_provider_mfa
         connection.updated_at = now
         connection.version += 1
     db.add(connection)
