@@ -159,6 +159,15 @@ def delete_mfa(body: mfa.MfaOff, request: Request, principal: Caller, db: Db) ->
     return mfa.disable(db, principal, code=body.code, password=body.password, ip=client_ip(request))
 
 
+@router.post("/mfa/recovery-codes", response_model=mfa.RecoveryCodes,
+             responses={**_MFA_ERRORS, 429: {"description": "Paused after failed attempts"}})
+def regenerate_recovery_codes(body: mfa.MfaProof, request: Request, principal: Caller, db: Db) -> mfa.RecoveryCodes:
+    """Ten new recovery codes, shown only now, proven with a current code (or recovery code) or your password;
+    every earlier recovery code stops working. A wrong proof counts as a failed sign-in."""
+    return mfa.regenerate_recovery_codes(db, principal, code=body.code, password=body.password,
+                                         ip=client_ip(request))
+
+
 @router.get("/mfa/policy", response_model=mfa.MfaPolicy, responses=_ERRORS)
 def get_mfa_policy(principal: Caller, db: Db) -> mfa.MfaPolicy:
     """Whether your company requires two-factor sign-in of everyone."""

@@ -51,6 +51,7 @@ class MfaPanelBase(rx.State, mixin=True):
     mfa_codes_left: int = 0
     mfa_setting_up: bool = False  # the QR code and secret are on screen, waiting for the first code
     mfa_codes_shown: bool = False  # the recovery codes are on screen (shown once)
+    mfa_renewing: bool = False  # the form asking for a proof before new recovery codes is open
     mfa_error: str = ""
     mfa_done: str = ""
     mfa_form_key: int = 0
@@ -58,7 +59,7 @@ class MfaPanelBase(rx.State, mixin=True):
     @page_event()
     async def load_mfa(self, principal: Principal) -> None:
         self.mfa_error = self.mfa_done = ""
-        self.mfa_setting_up = self.mfa_codes_shown = False
+        self.mfa_setting_up = self.mfa_codes_shown = self.mfa_renewing = False
         self._show_mfa(await run_db(mfa.status, principal))
 
     @page_event()
@@ -90,6 +91,26 @@ class MfaPanelBase(rx.State, mixin=True):
         self.mfa_done = "Two-factor sign-in is off. You sign in with your password alone."
         self._show_mfa(status)
         self.mfa_form_key += 1
+
+    @page_event()
+    async def ask_new_codes(self, principal: Principal, open_it: bool) -> None:
+        """Open (or close) the form that asks for a proof before new recovery codes are made."""
+        self.mfa_error = self.mfa_done = ""
+        self.mfa_renewing, self.mfa_codes_shown = bool(open_it), False
+        self.mfa_form_key += 1
+
+    @page_event()
+    async def renew_recovery_codes(self, principal: Principal, form: dict) -> Any:
+        self.mfa_done = ""
+        codes = await run_db(mfa.regenerate_recovery_codes, principal,
+                             code=str(form.get("mfa_renew_code", ""))[:32] or None,
+                             password=str(form.get("mfa_renew_password", ""))[:256] or None, ip=_client_ip(self))
+        self.mfa_error, self.mfa_renewing, self.mfa_codes_shown = "", False, True
+        self.mfa_done = ("You have ten new recovery codes, below. Your earlier recovery codes no longer work, used "
+                         "or not.")
+        self._show_mfa(await run_db(mfa.status, principal))
+        self.mfa_form_key += 1
+        return reveal(CODES_ID, "\n".join(codes.recovery_codes))
 
     def _service_refused(self, exc: ServiceError) -> None:
         self.mfa_error, self.mfa_done = exc.message, ""
@@ -180,6 +201,32 @@ def _turn_off(state: type[MfaPanelBase]) -> rx.Component:
     )
 
 
+def _new_codes(state: type[MfaPanelBase]) -> rx.Component:
+    """New recovery codes (lost, or nearly used up): the person proves it is them; the old codes stop working."""
+    return rx.cond(
+        state.mfa_renewing,
+        rx.el.form(
+            rx.vstack(
+                rx.text("Make ten new recovery codes: enter a current code from the app (or a recovery code) or "
+                        "your password. Your earlier recovery codes stop working at once.", color=MUTED_TEXT),
+                labelled_input("Current code or recovery code", "mfa_renew_code", id="mfa-renew-code",
+                               auto_complete="one-time-code", max_length=12),
+                labelled_input("Your password instead", "mfa_renew_password", id="mfa-renew-password",
+                               type="password", auto_complete="current-password"),
+                rx.hstack(
+                    primary_button("Make new recovery codes", type="submit"),
+                    secondary_button("Keep my codes", type="button", on_click=state.ask_new_codes(False)),
+                    spacing="3", wrap="wrap",
+                ),
+                spacing="3", max_width="360px",
+            ),
+            on_submit=state.renew_recovery_codes, reset_on_submit=True, key=state.mfa_form_key,
+            aria_label="New recovery codes",
+        ),
+        rx.box(secondary_button("New recovery codes", type="button", on_click=state.ask_new_codes(True))),
+    )
+
+
 def mfa_panel(state: type[MfaPanelBase], home: str) -> rx.Component:
     """The person's two-factor sign-in section (``home``: where to continue once it is on)."""
     return rx.el.section(
@@ -198,6 +245,7 @@ def mfa_panel(state: type[MfaPanelBase], home: str) -> rx.Component:
                 rx.cond(state.mfa_required,
                         rx.text("Your company requires two-factor sign-in: if you turn it off, you set it up again "
                                 "before anything else.", color=MUTED_TEXT), rx.fragment()),
+                _new_codes(state),
                 _turn_off(state),
                 spacing="3", width="100%",
             ),

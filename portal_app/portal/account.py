@@ -15,6 +15,13 @@ from models.enums import Role
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.components.api_keys_panel import ApiKeysPanelBase, api_keys_panel
+from portal_app.components.erase_person import (
+    ErasePersonBase,
+    erase_button,
+    erase_dialog,
+    erase_outcome,
+    erased_name,
+)
 from portal_app.components.formatting import fmt_datetime
 from portal_app.components.layout import area_page
 from portal_app.components.mfa_panel import MfaAdminBase, MfaPanelBase, mfa_panel, mfa_policy_form, mfa_reset_button
@@ -33,7 +40,6 @@ from portal_app.components.ui import (
 )
 from portal_app.services import accounts as svc
 from portal_app.services import notification_prefs as prefs
-from portal_app.services import privacy
 from portal_app.services.errors import PermissionDenied, ServiceError
 from portal_app.ui import routes
 from portal_app.ui.session import SessionState, page_event, run_db
@@ -218,6 +224,7 @@ class ColleagueLine:
     is_you: bool
     mfa: str  # "On" or "Off"
     mfa_on: bool
+    erased: bool = False  # personal data erased: the name is a pseudonym, and the row has no actions
 
 
 def _colleague_view(u: svc.CompanyUser) -> ColleagueLine:
@@ -228,15 +235,16 @@ def _colleague_view(u: svc.CompanyUser) -> ColleagueLine:
         role=u.role,
         role_label=ROLE_LABELS[Role(u.role)],
         active=u.is_active,
-        status="Active" if u.is_active else "Deactivated",
+        status="Erased" if u.erased else "Active" if u.is_active else "Deactivated",
         last_login=fmt_datetime(u.last_login_at) if u.last_login_at else "Never",
         is_you=u.is_you,
         mfa="On" if u.mfa_enabled else "Off",
         mfa_on=u.mfa_enabled,
+        erased=u.erased,
     )
 
 
-class PortalColleaguesState(MfaAdminBase, SessionState):
+class PortalColleaguesState(ErasePersonBase, MfaAdminBase, SessionState):
     AREA: ClassVar[str] = "portal"
 
     colleagues: list[ColleagueLine] = []
@@ -245,13 +253,12 @@ class PortalColleaguesState(MfaAdminBase, SessionState):
     done: str = ""
     password_shown: bool = False  # the new colleague's temporary password is on screen (it is never a state value)
     add_key: int = 0
-    erase_id: str = ""  # the colleague whose erasure waits for a second click (only names the row)
-    erase_name: str = ""
 
     @page_event()
     async def load(self, principal: Principal) -> None:
         self.error = self.done = ""
         self.password_shown = False
+        self.erase_notice = self.erase_error = self.erase_id = ""
         await self._fetch(principal)
         if self.allowed:
             await self._load_mfa_policy(principal)
@@ -281,26 +288,12 @@ class PortalColleaguesState(MfaAdminBase, SessionState):
     async def set_colleague_active(self, principal: Principal, colleague: str, active: bool) -> None:
         await self._change(principal, colleague, active=bool(active))
 
-    @page_event()
-    async def ask_erase(self, principal: Principal, colleague: str) -> None:
-        row = next((c for c in self.colleagues if c.id == str(colleague)), None)
-        self.erase_id, self.erase_name = (row.id, row.full_name) if row else ("", "")
+    def _erase_candidate(self, person: str) -> tuple[str, str] | None:
+        row = next((c for c in self.colleagues if c.id == person and not c.is_you and not c.erased), None)
+        return (row.full_name, "colleagues") if row is not None else None
 
-    @page_event()
-    async def cancel_erase(self, principal: Principal) -> None:
-        self.erase_id = self.erase_name = ""
-
-    @page_event()
-    async def confirm_erase(self, principal: Principal) -> None:
-        colleague, name = self.erase_id, self.erase_name
-        self.erase_id = self.erase_name = ""
-        if not colleague.isdigit():
-            return
-        pseudonym = await run_db(privacy.erase_person, principal, int(colleague))
-        self.error = ""
-        self.done = (f"{name}'s personal data is erased: they appear as {pseudonym} from now on, cannot sign in, "
-                     "and their sessions and API keys have ended. Your company's records are unchanged.")
-        await self._fetch(principal)
+    def _erase_said(self) -> None:
+        self.error, self.done, self.password_shown = "", "", False
 
     def _service_refused(self, exc: ServiceError) -> None:
         self.error, self.done = exc.message, ""
@@ -335,7 +328,19 @@ class PortalColleaguesState(MfaAdminBase, SessionState):
         self.colleagues = [_colleague_view(u) for u in rows]
 
 
+def _erased_colleague_row(row: rx.Var) -> rx.Component:
+    """An erased colleague: the pseudonym marked Erased, nothing to change."""
+    return rx.table.row(
+        rx.table.row_header_cell(erased_name(row.full_name), scope="row"),
+        *[rx.table.cell(rx.text("—", color=MUTED_TEXT)) for _ in range(6)],
+    )
+
+
 def _colleague_row(row: rx.Var) -> rx.Component:
+    return rx.cond(row.erased, _erased_colleague_row(row), _live_colleague_row(row))
+
+
+def _live_colleague_row(row: rx.Var) -> rx.Component:
     s = PortalColleaguesState
     is_you = row.is_you
     return rx.table.row(
@@ -366,8 +371,7 @@ def _colleague_row(row: rx.Var) -> rx.Component:
                         secondary_button("Activate", size="1", aria_label="Activate " + row.full_name,
                                          on_click=s.set_colleague_active(row.id, True)),
                     ),
-                    secondary_button("Erase", size="1", aria_label="Erase the personal data of " + row.full_name,
-                                     on_click=s.ask_erase(row.id)),
+                    erase_button(s, row.id, row.full_name),
                     rx.cond(row.mfa_on, mfa_reset_button(s, row.id, row.full_name), rx.fragment()),
                     spacing="2", wrap="wrap",
                 ),
@@ -402,28 +406,6 @@ def _add_colleague_form() -> rx.Component:
     )
 
 
-def _erase_confirmation() -> rx.Component:
-    s = PortalColleaguesState
-    return rx.cond(
-        s.erase_id != "",
-        rx.callout(
-            rx.vstack(
-                rx.text("Erase the personal data of ", rx.text.strong(s.erase_name), "? Their name and email are "
-                        "replaced by a pseudonym everywhere, they can never sign in again, and their sessions and "
-                        "API keys end. Shipments, invoices and request threads stay. This cannot be undone."),
-                rx.hstack(
-                    primary_button("Erase " + s.erase_name, on_click=s.confirm_erase),
-                    secondary_button("Keep them", on_click=s.cancel_erase),
-                    spacing="3",
-                ),
-                spacing="2",
-            ),
-            icon="triangle_alert", color_scheme="red", role="alertdialog", width="100%",
-        ),
-        rx.fragment(),
-    )
-
-
 def _new_password_notice() -> rx.Component:
     return one_time_secret(
         TEMPORARY_PASSWORD_ID, "Temporary password", PortalColleaguesState.password_shown,
@@ -439,13 +421,14 @@ def portal_colleagues() -> rx.Component:
         rx.heading("Colleagues", size="7", as_="h1"),
         rx.link("Back to your account", href=routes.PORTAL_ACCOUNT, color=ACCENT),
         _messages(s.error, s.done),
-        _erase_confirmation(),
         _new_password_notice(),
+        erase_dialog(s),
         rx.cond(
             s.allowed,
             rx.vstack(
                 rx.text("People of ", s.company_name, " who can sign in to this portal. Deactivated colleagues "
                         "are signed out at once and cannot sign in until activated again.", color=MUTED_TEXT),
+                erase_outcome(s, "colleagues"),
                 rx.table.root(
                     table_caption("Colleagues"),
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col") for h in headers])),

@@ -193,6 +193,7 @@ class CompanyUser:
     last_login_at: datetime | None
     is_you: bool
     mfa_enabled: bool = False  # two-factor sign-in is on
+    erased: bool = False  # personal data erased: the name and email are a pseudonym
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _row(user: User, principal: Principal) -> CompanyUser:
     return CompanyUser(
         id=user.id, full_name=user.full_name, email=user.email, role=user.role, is_active=user.is_active,
         last_login_at=user.last_login_at, is_you=user.id == principal.user_id,
-        mfa_enabled=user.mfa_enabled_at is not None,
+        mfa_enabled=user.mfa_enabled_at is not None, erased=user.erased_at is not None,
     )
 
 

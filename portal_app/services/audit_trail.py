@@ -65,6 +65,7 @@ ACTION_WORDS: dict[str, str] = {
     "mfa_enabled": "Turned on two-factor sign-in",
     "mfa_disabled": "Turned off two-factor sign-in",
     "mfa_reset": "Reset a person's two-factor sign-in",
+    "mfa_recovery_codes_regenerated": "Made new two-factor recovery codes",
     "mfa_policy_changed": "Changed who must use two-factor sign-in",
     "api_key_created": "Created an API key",
     "api_key_revoked": "Revoked an API key",

@@ -60,6 +60,10 @@ class MfaOff(Body):
     password: str | None = Field(default=None, max_length=256)
 
 
+class MfaProof(MfaOff):
+    """Either a current code (or a recovery code) or your password proves it is you."""
+
+
 class MfaPolicyBody(Body):
     required: bool = Field(description="Everyone of your company must sign in with a second factor")
 
@@ -171,22 +175,13 @@ def _record_wrong(db: Session, user: User, ip: str | None) -> None:
                        detail=sign_in_limits.WRONG_CODE))
 
 
-def disable(db: Session, principal: Principal, *, code: str | None = None, password: str | None = None,
-            ip: str | None = None) -> MfaStatus:
-    """Turn the caller's two-factor sign-in off, proven by a current code (or recovery code) or the password.
-
-    A wrong one counts as a failed sign-in (auth/sign_in_limits.py), and a paused account is refused, so a
-    borrowed session cannot guess its way through.
-    """
-    user = _me(db, principal)
-    assert user.id is not None  # a stored row
-    if user.mfa_enabled_at is None:
-        raise Conflict("Two-factor sign-in is not on for your account. Nothing was changed.",
-                       code=ErrorCode.MFA_NOT_ENABLED)
+def _prove(db: Session, user: User, code: str | None, password: str | None, ip: str | None, *,
+           missing: str, wrong: str) -> None:
+    """The caller proves it is them with a current code (or recovery code) or the password before a change to
+    their second factor. A wrong one counts as a failed sign-in (auth/sign_in_limits.py), and a paused account is
+    refused, so a borrowed session cannot guess its way through. ``missing``/``wrong``: what the refusals say."""
     if not (code or "").strip() and not password:
-        raise ValidationFailed("Enter a current code from your authenticator app, or your password, to turn "
-                               "two-factor sign-in off. Nothing was changed.",
-                               fields={"code": "Enter a code or your password."})
+        raise ValidationFailed(missing, fields={"code": "Enter a code or your password."})
     now = clock.now()
     verdict = sign_in_limits.assess(db, user.email, ip or UNKNOWN_ADDRESS, now)
     if verdict.refusal is not None:
@@ -197,13 +192,52 @@ def disable(db: Session, principal: Principal, *, code: str | None = None, passw
         db.rollback()
         _record_wrong(db, user, ip)
         db.commit()
-        raise ValidationFailed("That code or password is not right. Two-factor sign-in is still on; nothing was "
-                               "changed.", code=ErrorCode.INVALID_OTP)
+        raise ValidationFailed(wrong, code=ErrorCode.INVALID_OTP)
+
+
+def _enrolled_me(db: Session, principal: Principal) -> User:
+    user = _me(db, principal)
+    if user.mfa_enabled_at is None:
+        raise Conflict("Two-factor sign-in is not on for your account. Nothing was changed.",
+                       code=ErrorCode.MFA_NOT_ENABLED)
+    return user
+
+
+def disable(db: Session, principal: Principal, *, code: str | None = None, password: str | None = None,
+            ip: str | None = None) -> MfaStatus:
+    """Turn the caller's two-factor sign-in off, proven by a current code (or recovery code) or the password."""
+    user = _enrolled_me(db, principal)
+    assert user.id is not None  # a stored row
+    _prove(db, user, code, password, ip,
+           missing="Enter a current code from your authenticator app, or your password, to turn two-factor "
+                   "sign-in off. Nothing was changed.",
+           wrong="That code or password is not right. Two-factor sign-in is still on; nothing was changed.")
     _switch_off(db, user)
     audit.record(db, principal, "mfa_disabled", "user", user.id, user.company_id, {"mfa": True}, {"mfa": False})
     db.commit()
     forget_principals()
     return status(db, principal)
+
+
+def regenerate_recovery_codes(db: Session, principal: Principal, *, code: str | None = None,
+                              password: str | None = None, ip: str | None = None) -> RecoveryCodes:
+    """Ten new recovery codes for the caller, proven as :func:`disable` is; every earlier code stops working at
+    once (used or not). Answered once: only their hashes are kept."""
+    user = _enrolled_me(db, principal)
+    assert user.id is not None  # a stored row
+    _prove(db, user, code, password, ip,
+           missing="Enter a current code from your authenticator app (or a recovery code), or your password, to "
+                   "make new recovery codes. Your old codes still work; nothing was changed.",
+           wrong="That code or password is not right. Your old recovery codes still work; nothing was changed.")
+    left = _codes_left(db, user.id)
+    codes = mfa.new_recovery_codes()
+    now = clock.now()
+    db.exec(sa.delete(MfaRecoveryCode).where(col(MfaRecoveryCode.user_id) == user.id))
+    db.add_all([MfaRecoveryCode(user_id=user.id, code_hash=mfa.recovery_hash(c), created_at=now) for c in codes])
+    audit.record(db, principal, "mfa_recovery_codes_regenerated", "user", user.id, user.company_id,
+                 {"recovery_codes_left": left}, {"recovery_codes_left": len(codes)})
+    db.commit()
+    return RecoveryCodes(recovery_codes=codes)
 
 
 def _switch_off(db: Session, user: User) -> None:

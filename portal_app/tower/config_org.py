@@ -1,6 +1,8 @@
 """Tower: configuration, organisation. Branches and teams, customer companies (add, switch off: its users can no
-longer sign in) and staff accounts (add with a temporary password shown once, change role among the staff roles,
-team, or switch off). Customer accounts are managed by each customer's own admins."""
+longer sign in; open a company's people, a page at a time) and staff accounts (add with a temporary password shown
+once, change role among the staff roles, team, or switch off). Customer accounts are managed by each customer's own
+admins; an administrator may reset a person's second factor or erase a person's personal data (GDPR) from the staff
+list or a company's people (components/erase_person.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ import reflex as rx
 
 from portal_app.auth.permissions import ROLE_LABELS
 from portal_app.auth.principal import Principal
+from portal_app.components.erase_person import (
+    ErasePersonBase,
+    erase_button,
+    erase_dialog,
+    erase_outcome,
+    erased_name,
+)
 from portal_app.components.layout import area_page
 from portal_app.components.mfa_panel import MfaAdminBase, mfa_policy_form, mfa_reset_button
 from portal_app.components.one_time_secret import one_time_secret, reveal
 from portal_app.components.ui import MUTED_TEXT, primary_button, responsive_grid, secondary_button, table_caption
 from portal_app.components.work_queue import checked_input, native_select, stacked_form
+from portal_app.services import paging
 from portal_app.services.config import org
 from portal_app.tower.choices import Option
 from portal_app.tower.config_base import ConfigMixin, config_page, form_text
@@ -82,9 +92,23 @@ class StaffRow:
     status: str
     me: str
     mfa: str = "Off"  # two-factor sign-in: "On" or "Off"
+    erased: str = ""  # "yes": personal data erased, shown as the pseudonym without actions
 
 
-class ConfigOrgState(MfaAdminBase, ConfigMixin, SessionState):
+@dataclass(frozen=True)
+class PersonRow:
+    """A person of a customer company in the administrator's list (``id`` only names the row clicked)."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    active: str  # "Active" or "Off"
+    mfa: str  # "On" or "Off"
+    erased: str  # "yes" when the personal data is erased
+
+
+class ConfigOrgState(ErasePersonBase, MfaAdminBase, ConfigMixin, SessionState):
     AREA: ClassVar[str] = "tower"
     branches: list[BranchRow] = []
     teams: list[TeamRow] = []
@@ -92,6 +116,12 @@ class ConfigOrgState(MfaAdminBase, ConfigMixin, SessionState):
     staff: list[StaffRow] = []
     password_shown: bool = False  # the new staff account's temporary password is on screen (never a state value)
     editing: str = ""  # "branch:<id>" or "team:<id>": the row whose editor is open
+    people_of: str = ""  # the customer company whose people are open (its name)
+    people: list[PersonRow] = []  # one page of them
+    people_page: int = 1
+    people_pages: int = 1
+    people_total: int = 0
+    _people_company: str = ""  # that company's id, as the list showed it
     _versions: dict[str, int] = {}
     _companies: dict[str, dict] = {}
 
@@ -122,16 +152,68 @@ class ConfigOrgState(MfaAdminBase, ConfigMixin, SessionState):
                                team=team_names.get(u.team_id, "No team"), active="yes" if u.is_active else "",
                                status="Active" if u.is_active else "Off",
                                me="yes" if u.id == principal.user_id else "",
-                               mfa="On" if u.mfa_enabled else "Off")
+                               mfa="On" if u.mfa_enabled else "Off", erased="yes" if u.erased else "")
                       for u in staff]
         self._versions = {str(u.id): u.version for u in staff}
         self.form_key += 1
+        await self._fetch_people(principal)
+
+    async def _fetch_people(self, principal: Principal) -> None:
+        """The open company's page of people (read again after every change on the page)."""
+        if not self._people_company.isdigit():
+            self.people, self.people_of, self.people_total, self.people_pages = [], "", 0, 1
+            return
+        page = await run_db(org.list_company_people, principal, int(self._people_company), page=self.people_page)
+        if not page.rows and page.page > 1:  # the last page emptied: show the one before
+            self.people_page = page.pages
+            page = await run_db(org.list_company_people, principal, int(self._people_company),
+                                page=self.people_page)
+        self.people = [PersonRow(id=str(p.id), name=p.full_name, email=p.email, role=p.role_label,
+                                 active="Active" if p.is_active else "Off", mfa="On" if p.mfa_enabled else "Off",
+                                 erased="yes" if p.erased else "") for p in page.rows]
+        self.people_total, self.people_pages = page.total, page.pages
+
+    @page_event("tower")
+    async def show_people(self, principal: Principal, row_key: str) -> None:
+        """``row_key`` only names a company of the list this admin was shown; the service checks it."""
+        if not self._may_configure(principal):
+            return
+        row = next((c for c in self.companies if c.id == str(row_key)), None)
+        if row is None:
+            return
+        self._people_company, self.people_of, self.people_page = row.id, row.name, 1
+        self.erase_notice = ""
+        await self._fetch_people(principal)
+
+    @page_event("tower")
+    async def people_page_to(self, principal: Principal, page: int) -> None:
+        if not self._may_configure(principal):
+            return
+        self.people_page = max(1, min(int(page) if str(page).isdigit() else 1, self.people_pages,
+                                      paging.MAX_PAGE))
+        await self._fetch_people(principal)
+
+    @page_event("tower")
+    async def close_people(self, principal: Principal) -> None:
+        self._people_company, self.people_page = "", 1
+        await self._fetch_people(principal)
+
+    def _erase_candidate(self, person: str) -> tuple[str, str] | None:
+        staff = next((u for u in self.staff if u.id == person and u.erased != "yes" and u.me != "yes"), None)
+        if staff is not None:
+            return staff.name, "staff"
+        found = next((p for p in self.people if p.id == person and p.erased != "yes"), None)
+        return (found.name, "people") if found is not None else None
+
+    def _erase_said(self) -> None:
+        self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
 
     @page_event("tower")
     async def load(self, principal: Principal) -> None:
         if not self._may_configure(principal):
             return
         self.notice, self.error, self.field_errors, self.password_shown = "", "", {}, False
+        self.erase_notice = self.erase_error = self.erase_id = ""
         await self._fetch(principal)
         await self._load_mfa_policy(principal)
 
@@ -273,7 +355,19 @@ def _table(caption: str, headers: list[str], rows: rx.Var, row) -> rx.Component:
     )
 
 
+def _erased_row(name: rx.Var, columns: int) -> rx.Component:
+    """An erased person: the pseudonym marked Erased, no actions."""
+    return rx.table.row(
+        rx.table.row_header_cell(erased_name(name)),
+        *[rx.table.cell(rx.text("—", color=MUTED_TEXT)) for _ in range(columns - 1)],
+    )
+
+
 def _staff_row(u: rx.Var) -> rx.Component:
+    return rx.cond(u.erased == "yes", _erased_row(u.name, 6), _live_staff_row(u))
+
+
+def _live_staff_row(u: rx.Var) -> rx.Component:
     form_id = "staff-" + u.id
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(rx.text(u.name, weight="bold"), rx.text(u.email, size="1",
@@ -294,10 +388,14 @@ def _staff_row(u: rx.Var) -> rx.Component:
             rx.cond((u.mfa == "On") & (u.me != "yes"), mfa_reset_button(S, u.id, u.name), rx.fragment()),
             spacing="2", align="center", wrap="wrap",
         )),
-        rx.table.cell(rx.el.form(
-            rx.el.input(type="hidden", name="user_id", value=u.id),
-            secondary_button("Save", size="1", type="submit", aria_label="Save " + u.name),
-            id=form_id, on_submit=S.update_staff, aria_label="Save " + u.name,
+        rx.table.cell(rx.hstack(
+            rx.el.form(
+                rx.el.input(type="hidden", name="user_id", value=u.id),
+                secondary_button("Save", size="1", type="submit", aria_label="Save " + u.name),
+                id=form_id, on_submit=S.update_staff, aria_label="Save " + u.name,
+            ),
+            rx.cond(u.me != "yes", erase_button(S, u.id, u.name), rx.fragment()),
+            spacing="2", align="center", wrap="wrap",
         )),
     )
 
@@ -309,6 +407,7 @@ def _staff() -> rx.Component:
                 "yourself off, and the last active administrator stays.", color=MUTED_TEXT),
         one_time_secret(NEW_PASSWORD_ID, "Temporary password", S.password_shown,
                         "Shown only now: share it securely.", "new-password"),
+        erase_outcome(S, "staff"),
         _table("Staff accounts", ["Person", "Role", "Team", "Status", "Two-factor", ""], S.staff, _staff_row),
         mfa_policy_form(S, "all staff", "PORTAL_STAFF_MFA=1 requires it of all staff whatever this says."),
         stacked_form(
@@ -336,10 +435,14 @@ def _companies() -> rx.Component:
                S.companies, lambda c: rx.table.row(
                    rx.table.cell(c.code), rx.table.row_header_cell(c.name), rx.table.cell(c.country),
                    rx.table.cell(c.currency), rx.table.cell(c.terms), rx.table.cell(c.status),
-                   rx.table.cell(secondary_button(rx.cond(c.active == "yes", "Switch off", "Switch on"), size="1",
-                                                  on_click=S.toggle_company(c.id),
-                                                  aria_label=rx.cond(c.active == "yes", "Switch off ",
-                                                                     "Switch on ") + c.name)))),
+                   rx.table.cell(rx.hstack(
+                       secondary_button(rx.cond(c.active == "yes", "Switch off", "Switch on"), size="1",
+                                        on_click=S.toggle_company(c.id),
+                                        aria_label=rx.cond(c.active == "yes", "Switch off ", "Switch on ") + c.name),
+                       secondary_button("People", size="1", on_click=S.show_people(c.id),
+                                        aria_label="People of " + c.name),
+                       spacing="2", wrap="wrap")))),
+        _people(),
         stacked_form(
             rx.heading("Add a customer company", size="4", as_="h3"),
             responsive_grid(
@@ -359,6 +462,56 @@ def _companies() -> rx.Component:
         ),
         spacing="3", width="100%",
     ), width="100%")
+
+
+def _person_row(p: rx.Var) -> rx.Component:
+    return rx.cond(p.erased == "yes", _erased_row(p.name, 6), rx.table.row(
+        rx.table.row_header_cell(p.name),
+        rx.table.cell(p.email),
+        rx.table.cell(p.role),
+        rx.table.cell(p.active),
+        rx.table.cell(rx.hstack(
+            rx.text(p.mfa, size="2"),
+            rx.cond(p.mfa == "On", mfa_reset_button(S, p.id, p.name), rx.fragment()),
+            spacing="2", align="center", wrap="wrap",
+        )),
+        rx.table.cell(erase_button(S, p.id, p.name)),
+    ))
+
+
+def _people() -> rx.Component:
+    """The open company's people, a page at a time."""
+    return rx.cond(S.people_of != "", rx.el.section(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("People of ", S.people_of, size="4", as_="h3", id="people-heading"),
+                secondary_button("Close", size="1", type="button", on_click=S.close_people,
+                                 aria_label="Close the people of " + S.people_of),
+                justify="between", align="center", width="100%",
+            ),
+            rx.text("Everyone of this customer who has an account. Their own admins add people and change roles; "
+                    "here you can reset a second factor or erase a person's personal data.", color=MUTED_TEXT,
+                    size="2"),
+            erase_outcome(S, "people"),
+            rx.cond(
+                S.people_total > 0,
+                _table("People of the company", ["Person", "Email", "Role", "Status", "Two-factor", ""], S.people,
+                       _person_row),
+                rx.text("Nobody has an account at this company yet.", color=MUTED_TEXT),
+            ),
+            rx.cond(S.people_pages > 1, rx.hstack(
+                secondary_button("Previous page", size="1", type="button", disabled=S.people_page <= 1,
+                                 on_click=S.people_page_to(S.people_page - 1),
+                                 aria_label="Previous page of people"),
+                rx.text("Page ", S.people_page, " of ", S.people_pages, " (", S.people_total, " people)", size="2"),
+                secondary_button("Next page", size="1", type="button", disabled=S.people_page >= S.people_pages,
+                                 on_click=S.people_page_to(S.people_page + 1), aria_label="Next page of people"),
+                spacing="3", align="center",
+            ), rx.fragment()),
+            spacing="3", width="100%",
+        ),
+        aria_labelledby="people-heading", data_testid="company-people", style={"width": "100%"},
+    ), rx.fragment())
 
 
 def _branch_editor(b: rx.Var) -> rx.Component:
@@ -444,4 +597,5 @@ def config_org() -> rx.Component:
         _staff(),
         _companies(),
         _branches_and_teams(),
+        erase_dialog(S),
     )

@@ -173,6 +173,8 @@ def test_an_admin_erases_a_colleague_and_the_records_stay(db: Session, world: Wo
     assert login.status_code == 401
     again = admin.post(f"/api/v1/users/{person.id}/erase")
     assert again.status_code == 422 and again.json()["error"]["code"] == "already_erased"
+    listed = next(u for u in admin.get("/api/v1/account/users").json()["items"] if u["id"] == person.id)
+    assert listed["erased"] is True and listed["full_name"] == pseudonym  # the list marks them erased
     trail = admin.get("/api/v1/audit", params={"category": "people"}).json()["items"]
     assert any(e["action"] == "user_erased" and e["subject"] == f"User {person.id}" for e in trail)
 
@@ -187,6 +189,9 @@ def test_erasure_stays_within_the_admins_reach(db: Session, world: World) -> Non
     colleague = _person(db, world)
     plain = _signed_in(_person(db, world).email)
     assert plain.post(f"/api/v1/users/{colleague.id}/erase").status_code == 403
+    for staff in ("FWD:ops_agent", "FWD:ops_manager"):  # staff who are not administrators erase nobody
+        refused = _signed_in(world.users[staff].email).post(f"/api/v1/users/{other_company.id}/erase")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_only"
     staff_admin = _signed_in(world.users["FWD:admin"].email)
     assert staff_admin.post(f"/api/v1/users/{other_company.id}/erase").status_code == 200
 

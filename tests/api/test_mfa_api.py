@@ -219,3 +219,53 @@ def test_confirm_refuses_bad_bodies(db, body):
     me.post("/api/v1/account/mfa/totp")
     resp = me.post("/api/v1/account/mfa/totp/confirm", json=body)
     assert resp.status_code == 422 and resp.json()["error"]["saved"] is False
+
+
+def test_new_recovery_codes_replace_the_old_ones_with_a_proof(db):
+    t = tenant(db)
+    me = signed_in(t.user.email)
+    off = me.post("/api/v1/account/mfa/recovery-codes", json={"password": PASSWORD})
+    assert off.status_code == 409 and error(off) == "mfa_not_enabled" and off.json()["error"]["saved"] is False
+    secret, old = enrol(me)
+    me = signed_in(t.user.email, otp=old[0])  # one old code spent: nine left
+
+    failures_before = len(db.exec(select(LoginAttempt).where(LoginAttempt.email == t.user.email,
+                                                             LoginAttempt.succeeded.is_(False))).all())
+    nothing = me.post("/api/v1/account/mfa/recovery-codes", json={})
+    assert nothing.status_code == 422 and nothing.json()["error"]["saved"] is False
+    wrong = me.post("/api/v1/account/mfa/recovery-codes", json={"password": "not-the-password"})
+    assert wrong.status_code == 422 and error(wrong) == "invalid_otp" and wrong.json()["error"]["saved"] is False
+    failures = db.exec(select(LoginAttempt.reason).where(LoginAttempt.email == t.user.email,
+                                                         LoginAttempt.succeeded.is_(False))).all()
+    assert len(failures) == failures_before + 1 and failures[-1] == sign_in_limits.WRONG_CODE  # counted as a sign-in
+    assert me.get("/api/v1/account/mfa").json()["recovery_codes_left"] == 9  # nothing changed
+
+    made = me.post("/api/v1/account/mfa/recovery-codes", json={"code": old[1]})  # a recovery code proves it too
+    assert made.status_code == 200, made.text
+    new = made.json()["recovery_codes"]
+    assert len(new) == 10 and not set(new) & set(old)
+    assert me.get("/api/v1/account/mfa").json()["recovery_codes_left"] == 10
+    for spent in (old[2], old[9]):  # every old code stops working, used or not
+        refused = sign_in(client(), t.user.email, otp=spent)
+        assert refused.status_code == 401 and error(refused) == "invalid_otp"
+    assert sign_in(client(), t.user.email, otp=new[4]).status_code == 200
+    again = sign_in(client(), t.user.email, otp=new[4])
+    assert again.status_code == 401 and error(again) == "invalid_otp"
+    assert me.post("/api/v1/account/mfa/recovery-codes", json={"password": PASSWORD}).status_code == 200
+    rows = db.exec(select(AuditLog).where(AuditLog.action == "mfa_recovery_codes_regenerated",
+                                          AuditLog.entity_id == str(t.user.id))).all()
+    assert len(rows) == 2 and all(r.actor_id == t.user.id for r in rows)
+    assert not any(code in (r.after or "") + (r.before or "") for r in rows for code in new)
+    assert secret
+
+
+def test_new_recovery_codes_are_refused_while_the_account_is_paused(db, monkeypatch):
+    monkeypatch.setattr(sign_in_limits, "settings", replace(sign_in_limits.settings, login_delay_max_seconds=0.01))
+    t = tenant(db)
+    me = signed_in(t.user.email)
+    enrol(me)
+    answers = [error(me.post("/api/v1/account/mfa/recovery-codes", json={"password": "wrong-Pass-1"}))
+               for _ in range(6)]
+    assert answers == ["invalid_otp"] * 5 + ["account_locked"]
+    paused = me.post("/api/v1/account/mfa/recovery-codes", json={"password": PASSWORD})
+    assert paused.status_code == 429 and error(paused) == "account_locked"

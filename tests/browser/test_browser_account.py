@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from bench.frontend import axe_violations
 from tests.browser_app import ARTIFACTS, _at, sign_in
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,20 @@ def test_customer_admin_saves_preferences_and_adds_a_colleague(page, app_url):
     page.reload()
     expect(table.get_by_role("row").filter(has_text=email)).to_be_visible()
     expect(page.get_by_test_id("temporary-password")).to_be_hidden()
+
+    # Erasing her personal data asks first, in a dialog that says it cannot be undone; she then shows as erased.
+    page.get_by_role("button", name="Erase the personal data of Carol Cooper").click()
+    dialog = page.get_by_role("dialog", name="Erase the personal data of Carol Cooper?")
+    expect(dialog).to_contain_text("cannot be undone")
+    assert axe_violations(page) == [], "the erase dialog on the colleagues page"
+    dialog.get_by_role("button", name="Erase personal data").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("erase-notice")).to_contain_text("Carol Cooper's personal data is erased")
+    erased = table.get_by_role("row").filter(has_text="Former user")
+    expect(erased).to_contain_text("Erased")
+    expect(erased.get_by_role("button")).to_have_count(0)
+    expect(table.get_by_text(email)).to_have_count(0)
+    assert httpx.post(f"{app_url}/api/auth/login", json={"email": email, "password": password}).status_code == 401
 
 
 def test_staff_member_switches_on_email_for_customer_replies(page):

@@ -75,6 +75,19 @@ def test_enrol_on_the_account_page_then_sign_in_with_the_code(page, app_engine):
     secret = _set_up(page)
     page.screenshot(path=ARTIFACTS / "portal-account-mfa.png", full_page=True)
     assert axe_violations(page) == [], "account page with the recovery codes shown"
+    old_codes = page.get_by_label("Recovery codes").input_value().split("\n")
+
+    # New recovery codes, proven with one of the old ones: shown once, and every old one stops working.
+    page.get_by_role("button", name="New recovery codes").click()
+    page.get_by_label("Current code or recovery code").fill(old_codes[0])
+    assert axe_violations(page) == [], "the new recovery codes form"
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.get_by_role("status").filter(has_text="ten new recovery codes")).to_be_visible()
+    new_codes = page.get_by_label("Recovery codes")
+    expect(new_codes).to_have_value(re.compile(r"^([a-z2-9]{5}-[a-z2-9]{5}\n){9}[a-z2-9]{5}-[a-z2-9]{5}$"))
+    assert not set(new_codes.input_value().split("\n")) & set(old_codes)
+    expect(page.get_by_test_id("mfa-status")).to_contain_text("10 unused recovery codes")
+    page.screenshot(path=ARTIFACTS / "portal-account-mfa-new-codes.png", full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(_at("/login", query=True))
@@ -86,6 +99,9 @@ def test_enrol_on_the_account_page_then_sign_in_with_the_code(page, app_engine):
     expect(page.get_by_text("Signing in as")).to_contain_text(email)
     expect(page.get_by_role("status")).to_contain_text("6-digit code")
     assert axe_violations(page) == [], "the code step"
+    page.get_by_label("Code from your authenticator app").fill(old_codes[5])  # replaced: no longer signs in
+    page.get_by_role("button", name="Verify and sign in").click()
+    page.wait_for_url(re.compile(r".*/login/?\?.*error=invalid_otp.*"))
     page.get_by_label("Code from your authenticator app").fill("000000" if pyotp.TOTP(secret).now() != "000000"
                                                                else "111111")
     page.get_by_role("button", name="Verify and sign in").click()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from models import AuditLog
+from models import AuditLog, User
 from portal_app.services.config import branding
 from portal_app.tower import config_templates as tpl_page
 from portal_app.tower.config import ConfigBrandingState
@@ -163,3 +163,73 @@ def test_required_document_edit_from_the_page(on_config_db, monkeypatch):
     run(S.save_requirement, st, {"edit_incoterm": "", "edit_days": "4", "edit_provided_by": "customer",
                                   "edit_active": "on"})
     assert st.error == "" and next(r for r in st.requirement_rows if r.id == row.id).days == "4"
+
+
+def test_organisation_page_erases_a_customer_user_from_the_company_people(on_config_db, monkeypatch):
+    S = ConfigOrgState
+    st = _as(monkeypatch, S, on_config_db.admin)
+    run(S.load, st)
+    acme = next(c for c in st.companies if c.code == "ACME")
+    run(S.show_people, st, acme.id)
+    assert st.people_of == acme.name and st.people_total == len(st.people) >= 2 and st.people_pages == 1
+    bob = next(p for p in st.people if p.email == "bob@acme.example")
+    alice = next(p for p in st.people if p.email == "alice@acme.example")
+    assert (bob.role, bob.active, bob.mfa, bob.erased) == ("Customer user", "Active", "Off", "")
+
+    run(S.ask_erase, st, bob.id)
+    assert (st.erase_id, st.erase_name, st.erase_at) == (bob.id, bob.name, "people")
+    run(S.erase_dialog_open, st, False)  # Keep them (or Escape): nothing happens
+    assert st.erase_id == "" and next(p for p in st.people if p.id == bob.id).erased == ""
+
+    run(S.ask_erase, st, alice.id)  # the last customer admin: refused inside the dialog, which stays open
+    run(S.confirm_erase, st)
+    assert "last active customer admin" in st.erase_error and st.erase_id == alice.id and st.erase_notice == ""
+    run(S.erase_dialog_open, st, False)
+
+    run(S.ask_erase, st, bob.id)
+    run(S.confirm_erase, st)
+    assert st.erase_id == "" and st.erase_error == "" and st.erase_at == "people"
+    assert "Bob" in st.erase_notice and "Former user" in st.erase_notice and "cannot sign in" in st.erase_notice
+    erased = next(p for p in st.people if p.id == bob.id)
+    assert erased.erased == "yes" and erased.name.startswith("Former user") and "bob@" not in erased.email
+    assert st.people[-1].id == bob.id  # the erased come last
+    run(S.ask_erase, st, bob.id)  # an erased row has nothing to erase
+    assert st.erase_id == ""
+    me = next(u for u in st.staff if u.me == "yes")
+    run(S.ask_erase, st, me.id)  # nor does the administrator's own row
+    assert st.erase_id == ""
+    with on_config_db.session() as db:
+        assert db.exec(select(AuditLog).where(AuditLog.action == "user_erased",
+                                              AuditLog.entity_id == bob.id)).first() is not None
+
+
+def test_organisation_page_erases_a_staff_member_who_then_shows_as_erased(on_config_db, monkeypatch):
+    S = ConfigOrgState
+    st = _as(monkeypatch, S, on_config_db.admin)
+    run(S.load, st)
+    agent = next(u for u in st.staff if u.email == "agent@harborsky.example")
+    run(S.ask_erase, st, agent.id)
+    assert st.erase_at == "staff"
+    run(S.confirm_erase, st)
+    row = next(u for u in st.staff if u.id == agent.id)
+    assert row.erased == "yes" and row.name.startswith("Former user") and st.erase_at == "staff"
+    run(S.update_staff, st, {"user_id": agent.id, "role": "ops_agent", "active": "yes", "team_id": ""})
+    assert "erased" in st.error  # an erased account cannot be switched on again
+
+
+def test_staff_who_are_not_admins_cannot_list_people_or_erase(on_config_db, monkeypatch):
+    S = ConfigOrgState
+    with on_config_db.session() as db:
+        bob = db.exec(select(User).where(User.email == "bob@acme.example")).one()
+    for who in (on_config_db.world.manager, on_config_db.world.agent):
+        st = _as(monkeypatch, S, who)
+        run(S.load, st)
+        run(S.show_people, st, str(bob.company_id))
+        assert st.denied and st.people == [] and st.people_of == ""
+        run(S.ask_erase, st, str(bob.id))
+        assert st.erase_id == ""  # not a row they were shown
+        st.erase_id = str(bob.id)  # even a crafted confirmation is refused by the service
+        run(S.confirm_erase, st)
+        assert "Only an administrator" in st.erase_error and st.erase_notice == ""
+    with on_config_db.session() as db:
+        assert db.get(User, bob.id).erased_at is None

@@ -86,3 +86,20 @@ def test_an_admin_resets_a_colleague_and_sets_the_policy_on_the_colleagues_page(
     enrol(db, t.admin)
     run(PortalColleaguesState.set_mfa_policy, st, {"mfa_required": "on"})
     assert st.mfa_policy_required is True and "required" in st.done
+
+
+def test_new_recovery_codes_ask_for_a_proof_and_are_shown_once(db, engine, monkeypatch):
+    use_db(monkeypatch, engine)
+    t = tenant(db)
+    _, old = enrol(db, t.user)
+    st = state_as(monkeypatch, PortalMfaState, principal(db, t.user), "/portal/account")
+    run(PortalMfaState.load_mfa, st)
+    run(PortalMfaState.ask_new_codes, st, True)
+    assert st.mfa_renewing and not st.mfa_codes_shown
+    assert run(PortalMfaState.renew_recovery_codes, st, {"mfa_renew_password": "wrong-Pass-1"}) is None
+    assert "not right" in st.mfa_error and st.mfa_renewing and st.mfa_codes_left == 10
+    answer = run(PortalMfaState.renew_recovery_codes, st, {"mfa_renew_code": old[0]})
+    codes = next(v for v in _values(answer) if v.count("\n") == 9).split("\n")
+    assert st.mfa_codes_shown and not st.mfa_renewing and st.mfa_error == "" and "no longer work" in st.mfa_done
+    assert st.mfa_codes_left == 10 and not set(codes) & set(old)
+    assert not any(code in _state_text(st) for code in codes)

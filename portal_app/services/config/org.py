@@ -25,6 +25,7 @@ from portal_app.services import clock
 from portal_app.services.accounts import _temporary_password
 from portal_app.services.config.common import NOTHING_SAVED, int_in, record, refuse_if, require_admin, text_in
 from portal_app.services.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from portal_app.services.paging import Page, check_paging
 from portal_app.services.trade_codes import CURRENCY_DIGITS
 
 STAFF_ROLE_VALUES = tuple(r.value for r in (Role.OPS_AGENT, Role.OPS_MANAGER, Role.ADMIN))
@@ -222,6 +223,44 @@ def save_company(db: Session, principal: Principal, *, code: str, name: str, cou
     return _company(row)
 
 
+# ------------------------------------------------------------------------------------------------ a company's people
+
+PEOPLE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person of a customer company as the administrator's list shows them."""
+
+    id: int
+    full_name: str
+    email: str
+    role: str
+    role_label: str
+    is_active: bool
+    mfa_enabled: bool
+    erased: bool
+
+
+def list_company_people(db: Session, principal: Principal, company_id: int, *, page: int = 1,
+                        page_size: int = PEOPLE_PAGE_SIZE) -> Page[PersonView]:
+    """One page of a customer company's people (customer users and admins), by name: for the administrators of the
+    forwarder, who erase a person or reset their second factor from it."""
+    require_admin(principal)
+    check_paging(page, page_size, PEOPLE_PAGE_SIZE)
+    company = db.get(Company, int(company_id))
+    if company is None or company.kind != CompanyKind.CUSTOMER.value:
+        raise NotFound("There is no such customer company. Reload the list; nothing was changed.")
+    where = col(User.company_id) == company.id
+    total = db.exec(select(sa.func.count()).select_from(User).where(where)).one()
+    rows = db.exec(select(User).where(where).order_by(col(User.erased_at).is_not(None), col(User.full_name),
+                                                      col(User.id))
+                   .offset((page - 1) * page_size).limit(page_size)).all()
+    return Page([PersonView(u.id or 0, u.full_name, u.email, u.role, ROLE_LABELS[Role(u.role)], u.is_active,
+                            u.mfa_enabled_at is not None, u.erased_at is not None) for u in rows],
+                total, page, page_size)
+
+
 # ------------------------------------------------------------------------------------------------ staff users
 
 
@@ -237,6 +276,7 @@ class StaffView:
     is_active: bool
     version: int
     mfa_enabled: bool = False  # two-factor sign-in is on
+    erased: bool = False  # personal data erased (services/privacy.py): the name and email are a pseudonym
 
 
 @dataclass(frozen=True)
@@ -248,7 +288,7 @@ class NewStaff:
 def _staff(u: User) -> StaffView:
     assert u.id is not None  # a stored row
     return StaffView(u.id, u.email, u.full_name, u.role, ROLE_LABELS[Role(u.role)], u.team_id, u.branch_id,
-                     u.is_active, u.version, u.mfa_enabled_at is not None)
+                     u.is_active, u.version, u.mfa_enabled_at is not None, u.erased_at is not None)
 
 
 def _staff_snapshot(u: User) -> dict:
@@ -328,6 +368,9 @@ def update_staff(db: Session, principal: Principal, user_id: int, *, role: str, 
     user = db.get(User, int(user_id))
     if user is None or user.id is None or user.role not in STAFF_ROLE_VALUES:
         raise NotFound(f"There is no staff account #{user_id}. Reload the list. {NOTHING_SAVED}")
+    if user.erased_at is not None:
+        raise ValidationFailed(f"This person's personal data was erased; their account cannot be used again. Add a "
+                               f"new staff account instead. {NOTHING_SAVED}", code=ErrorCode.ALREADY_ERASED)
     if expected_version is not None and int(expected_version) != user.version:
         raise Conflict(f"{user.full_name}'s account was changed by someone else after you opened it. Reload it and "
                        f"make your change again. {NOTHING_SAVED}", code=ErrorCode.EDIT_CONFLICT)
