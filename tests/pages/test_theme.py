@@ -14,11 +14,15 @@ RADIX_SCALES = {
     "sky", "slate", "teal", "tomato", "violet", "yellow",
 }
 SOURCE = PROJECT_ROOT / "portal_app"
+# Packages that render nothing: a word there that happens to name a colour ("iris", a sign-in method) is not one.
+NOT_RENDERING = {"api", "auth", "edge", "services"}
 
 
 def test_every_colour_named_in_the_code_is_loaded():
     named = set()
     for path in SOURCE.rglob("*.py"):
+        if path.relative_to(SOURCE).parts[0] in NOT_RENDERING:
+            continue
         named |= {m for m in re.findall(r"[\"']([a-z]+)[\"']", path.read_text()) if m in RADIX_SCALES}
     assert named, "the scan found no colour names at all"
     assert named <= set(THEME_COLORS), f"add to THEME_COLORS: {sorted(named - set(THEME_COLORS))}"
