@@ -174,11 +174,11 @@ def _seller(db: Session, identity: InvoiceIdentity, number: str) -> Party:
     if not vat:
         raise _incomplete(number, "the forwarder's VAT number is not configured (EN 16931 needs it for invoices "
                                   "that charge VAT or are zero rated)",
-                          "An administrator fills it in under Configuration > Invoice details.")
+                          "An administrator fills it in under Configuration, Invoices (/tower/config/invoicing).")
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise _incomplete(number, "the forwarder's country is not known",
-                          "An administrator fills in the VAT number with its country prefix under Configuration > "
-                          "Invoice details.")
+                          "An administrator gives the VAT number with its country prefix under Configuration, "
+                          "Invoices (/tower/config/invoicing).")
     parts = split_address(identity.address_lines, country)
     scheme = VAT_EAS.get(_country_of_vat(vat), "")
     return Party(name=identity.legal_name or payee_name(db, identity), country=country, vat_number=vat,
