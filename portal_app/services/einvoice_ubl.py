@@ -60,6 +60,8 @@ VAT_EAS: dict[str, str] = {
 EMAIL_EAS = "EM"
 # VAT number prefixes that are not ISO 3166 country codes.
 _VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
+# Characters XML 1.0 cannot carry (control characters typed or pasted into a description): dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _POSTCODE_CITY = re.compile(r"^(?P<zip>\d[0-9A-Z-]*(?: [A-Z]{2}(?= ))?)\s+(?P<city>\S.*)$")
 
 
@@ -69,7 +71,7 @@ def _q(ns: str, tag: str) -> str:
 
 def _cbc(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
     el = ET.SubElement(parent, _q(NS_CBC, tag), attrs)
-    el.text = text
+    el.text = _NOT_XML.sub("", text)
     return el
 
 

@@ -99,6 +99,12 @@ def test_the_sellers_address_lines_become_street_postcode_city_and_country():
     assert london["address_lines"] == ("Unit 4",)
 
 
+def test_control_characters_never_make_the_xml_unreadable():
+    line = InvoiceLineView(1, "FRT", "Freight\x01 to\x1b Hamburg", D(1), D(10), D(0), D("10.00"), D("0.00"))
+    body = render_ubl(_detail([line]), SELLER, BUYER, InvoiceIdentity())
+    assert ET.fromstring(body).find("cac:InvoiceLine/cac:Item/cbc:Name", NS).text == "Freight to Hamburg"
+
+
 def test_file_names_are_safe():
     assert filename_for("INV-2026-000001") == "INV-2026-000001-ubl.xml"
     assert filename_for("AB/2026/7") == "AB-2026-7-ubl.xml"
