@@ -16,6 +16,8 @@ from portal_app.api.exports import XLSX_TYPE
 from portal_app.auth.principal import Principal
 from portal_app.services import audit, invoicing
 from portal_app.services import finance as svc
+from portal_app.services.einvoice_ubl import MEDIA_TYPE as UBL_TYPE
+from portal_app.services.einvoice_ubl import invoice_ubl
 from portal_app.services.inputs import Body, IsoDate, PageNo, rows_per_page
 from portal_app.services.invoice_pdf import invoice_pdf
 from portal_app.services.paging import PageOut
@@ -106,6 +108,18 @@ def get_invoice(number: str, principal: Caller, db: Db) -> svc.InvoiceDetail:
 def get_invoice_pdf(number: str, principal: Caller, db: Db) -> Response:
     filename, body = invoice_pdf(db, principal, number)
     return _download(body, "application/pdf", filename)
+
+
+@router.get(
+    "/invoices/{number}/ubl",
+    response_class=Response,
+    responses={200: {"content": {UBL_TYPE: {}}}, 404: {"description": "Not found"},
+               409: {"description": "A draft or void invoice, or data EN 16931 requires is missing"}},
+)
+def get_invoice_ubl(number: str, principal: Caller, db: Db) -> Response:
+    """The invoice as an EN 16931 e-invoice: UBL 2.1 XML following Peppol BIS Billing 3.0 (docs/einvoices.md)."""
+    filename, body = invoice_ubl(db, principal, number)
+    return _download(body, UBL_TYPE, filename)
 
 
 @router.post(

@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     DUPLICATE_POLICY = "duplicate_policy"
     DUPLICATE_REQUIREMENT = "duplicate_requirement"
     EDIT_CONFLICT = "edit_conflict"
+    EINVOICE_INCOMPLETE = "einvoice_incomplete"
+    EINVOICE_NOT_ISSUED = "einvoice_not_issued"
     EMAIL_IN_USE = "email_in_use"
     FALLBACK_POLICY = "fallback_policy"
     FORBIDDEN = "forbidden"

@@ -3,7 +3,9 @@ API), which tells the customer: the "invoice issued" notification goes to the co
 shipment's followers, each as their preferences ask.
 
 Amounts are exact: each line is quantity x unit price rounded to the currency's minor unit, its tax is the line
-amount x the tax rate (percent) rounded the same way, and the totals are the sums. All or nothing.
+amount x the tax rate (given in percent, at most one decimal) rounded the same way, and the totals are the sums.
+The line keeps its rate as a fraction (19 % is stored as 0.19), as every reader of invoice lines expects.
+All or nothing.
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
         qty = _decimal(ln.quantity, problems, f"lines.{i}.quantity", low=Decimal("0.001"), high=Decimal(10**6))
         price = _decimal(ln.unit_price, problems, f"lines.{i}.unit_price", low=Decimal(-10**9), high=Decimal(10**9))
         rate = _decimal(ln.tax_rate, problems, f"lines.{i}.tax_rate", low=Decimal(0), high=Decimal(100))
+        if rate.is_finite() and 0 <= rate <= 100 and rate != rate.quantize(Decimal("0.1")):
+            problems[f"lines.{i}.tax_rate"] = "give the rate in percent with at most one decimal, e.g. 5.5"
         priced.append((code, text, qty, price, rate))
     if problems:
         raise FormInvalid(f"The invoice was not recorded: check the fields listed. {NOTHING_SAVED}", problems)
@@ -127,7 +131,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
     rows = []
     for code, text, qty, price, rate in priced:
         amount = round_money(qty * price, currency)
-        rows.append((code, text, qty, price, rate, amount, round_money(amount * rate / 100, currency)))
+        rows.append((code, text, qty, price, rate / 100, amount, round_money(amount * rate / 100, currency)))
     subtotal = sum((r[5] for r in rows), Decimal(0))
     tax = sum((r[6] for r in rows), Decimal(0))
     invoice = Invoice(number=number or _next_number(db, issued), company_id=company.id,

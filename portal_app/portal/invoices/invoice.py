@@ -1,4 +1,5 @@
-"""Portal: one invoice, with its lines, totals and payments, the PDF download and the dispute form."""
+"""Portal: one invoice, with its lines, totals and payments, the PDF and e-invoice (UBL XML) downloads and the
+dispute form."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class InvoiceSummary:
     overdue: str = ""
     company: str = ""
     pdf_href: str = ""
+    ubl_href: str = ""
     disputed_reason: str = ""
 
 
@@ -103,6 +105,7 @@ class PortalInvoiceDetailState(SessionState):
             **asdict(invoice_row_view(d.row)),
             company=d.company_name,
             pdf_href=f"/api/v1/invoices/{d.row.number}/pdf",
+            ubl_href=f"/api/v1/invoices/{d.row.number}/ubl",
             disputed_reason=d.disputed_reason or "",
         )
         self.totals = [
@@ -282,6 +285,7 @@ def portal_invoice_detail() -> rx.Component:
             ),
             rx.hstack(
                 download_link("Download PDF", s.summary.pdf_href),
+                download_link("UBL (XML)", s.summary.ubl_href, "Download e-invoice (UBL XML)"),
                 rx.link("Back to invoices", href=routes.PORTAL_INVOICES),
                 spacing="5",
             ),
