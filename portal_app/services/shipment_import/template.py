@@ -3,6 +3,7 @@ milestones, dated around today so that the example imports as it is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import IO
 
@@ -56,10 +57,17 @@ def _sheets(db: Session) -> tuple[Sheet, Sheet]:
 
 
 def import_template_csv(db: Session, principal: Principal) -> bytes:
-    """The template as one CSV file: the shipments, a blank line, then the milestones under their own header."""
+    """The template as one CSV file: the shipments, a blank line, then the milestones under their own header.
+    Every line has as many cells as the shipments' header, as a spreadsheet program saves it."""
     _require(principal)
     shipments, milestones = _sheets(db)
-    return csv_bytes(shipments) + b"\r\n" + csv_bytes(milestones).removeprefix("\ufeff".encode())
+    width = len(SHIPMENT_COLUMNS)
+
+    def padded(cells: Sequence[object]) -> list[object]:
+        return [*cells, *[""] * (width - len(cells))]
+
+    rows = [*shipments.rows, padded([]), padded(MILESTONE_COLUMNS), *[padded(r) for r in milestones.rows]]
+    return csv_bytes(Sheet(SHIPMENTS, SHIPMENT_COLUMNS, rows))
 
 
 def import_template_xlsx(db: Session, principal: Principal) -> IO[bytes]:
