@@ -339,3 +339,17 @@ def test_a_semicolon_csv_with_both_sections_reads_row_numbers_as_a_spreadsheet(q
     assert shipments.rows == [(2, {"reference": "A", "customer": "B"})]
     assert milestones.header_row == 4 and milestones.rows[0][0] == 5
 
+
+
+def test_the_body_limit_stops_an_oversized_import_before_it_is_read(qworld: QuoteWorld):
+    from starlette.testclient import TestClient
+
+    from portal_app.edge.body_limit import RequestBodyLimit, body_limit_for
+
+    limit = body_limit_for("POST", "/api/v1/shipments/import")
+    assert limit == svc.MAX_IMPORT_BYTES + 64 * 1024
+    edge = TestClient(RequestBodyLimit(qworld.client("manager@harborsky.example").app))
+    big = b"reference,customer\n" + b"x" * limit
+    answer = edge.post("/api/v1/shipments/import", files={"file": ("big.csv", big, "text/csv")})
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "too_large"
+    assert answer.json()["error"]["saved"] is False

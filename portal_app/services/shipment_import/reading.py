@@ -28,6 +28,7 @@ from portal_app.services.shipment_import.shapes import (
 )
 
 XLSX_MAGIC = b"PK\x03\x04"
+MAX_SCANNED_ROWS = MAX_SHIPMENT_ROWS + MAX_MILESTONE_ROWS + 10_000
 
 
 @dataclass
@@ -62,6 +63,9 @@ def _sections(rows: Iterable[tuple[int, Sequence[object]]], *, split: bool) -> l
     current: Section | None = None
     limit = {SHIPMENTS: MAX_SHIPMENT_ROWS, MILESTONES: MAX_MILESTONE_ROWS}
     for row_no, cells in rows:
+        if row_no > MAX_SCANNED_ROWS:  # blank rows count too: a sheet of a million empty rows is not read to its end
+            raise ValidationFailed(f"The file goes on past row {MAX_SCANNED_ROWS}. Delete the empty rows below the "
+                                   f"data, or split the file into several. {NOTHING_IMPORTED}")
         if _blank_row(cells):
             continue
         if current is None or (split and current.name == SHIPMENTS and _is_milestone_header(cells)):
