@@ -353,3 +353,26 @@ def test_the_body_limit_stops_an_oversized_import_before_it_is_read(qworld: Quot
     answer = edge.post("/api/v1/shipments/import", files={"file": ("big.csv", big, "text/csv")})
     assert answer.status_code == 413 and answer.json()["error"]["code"] == "too_large"
     assert answer.json()["error"]["saved"] is False
+
+
+def test_an_import_does_not_move_a_shipment_to_another_customer_or_mode(qworld: QuoteWorld):
+    manager = qworld.client("manager@harborsky.example")
+    assert post(manager, "tms.csv", csv_file([ocean("TMS-K-0001")])).status_code == 201
+    with qworld.session() as db:
+        s = shipment(db, "TMS-K-0001")
+        db.add(ShipmentReference(shipment_id=s.id, company_id=s.company_id, kind="cmr", value="CMR778812",
+                                 display_value="CMR778812"))
+        db.commit()
+        version = s.version
+    moved = post(manager, "tms.csv", csv_file([ocean("TMS-K-0001", customer="NORD", mode="ocean_lcl",
+                                                     containers="")]))
+    assert moved.status_code == 422
+    assert {p["column"] for p in moved.json()["error"]["problems"]} == {"customer", "mode"}
+    # A new booking number: the search references follow, the CMR number the import does not manage stays.
+    assert post(manager, "tms.csv", csv_file([ocean("TMS-K-0001", booking="MAEU269999999")])).status_code == 201
+    with qworld.session() as db:
+        s = shipment(db, "TMS-K-0001")
+        assert s.version == version + 1 and s.booking_number == "MAEU269999999"
+        kinds = dict(db.exec(select(ShipmentReference.kind, ShipmentReference.display_value).where(
+            ShipmentReference.shipment_id == s.id, col(ShipmentReference.kind).in_(["booking", "cmr"]))).all())
+        assert kinds == {"booking": "MAEU269999999", "cmr": "CMR778812"}

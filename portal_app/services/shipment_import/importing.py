@@ -59,6 +59,7 @@ REFERENCE_COLUMNS = {ReferenceKind.BOOKING: "booking_number", ReferenceKind.MBL:
                      ReferenceKind.HBL: "hbl_number", ReferenceKind.AWB: "awb_number",
                      ReferenceKind.HAWB: "hawb_number", ReferenceKind.CUSTOMER_PO: "customer_po"}
 SEARCH_FIELDS = frozenset(REFERENCE_COLUMNS.values())
+MANAGED_KINDS = [k.value for k in REFERENCE_COLUMNS] + [ReferenceKind.CONTAINER.value]
 ETA_REASON = "TMS_IMPORT"
 
 
@@ -294,9 +295,9 @@ def _milestone(shipment: Shipment, step: Step, now: datetime) -> Milestone:
 
 def _references(db: Session, shipment: Shipment, containers: Sequence[str], *, fresh: bool) -> None:
     assert shipment.id is not None  # a stored row
-    if not fresh:
+    if not fresh:  # the kinds an import manages; others (a road shipment's CMR number) stay as they are
         db.exec(sa.delete(ShipmentReference).where(col(ShipmentReference.shipment_id) == shipment.id,
-                                                   col(ShipmentReference.kind) != ReferenceKind.SHIPMENT.value))
+                                                   col(ShipmentReference.kind).in_(MANAGED_KINDS)))
     pairs: list[tuple[str, str]] = [] if not fresh else [(ReferenceKind.SHIPMENT.value, shipment.reference)]
     for ref_kind, attribute in REFERENCE_COLUMNS.items():
         value = getattr(shipment, attribute)
@@ -387,6 +388,7 @@ def _update(db: Session, principal: Principal, shipment: Shipment, row: Shipment
     if done != 1:
         raise Conflict(f"Shipment {shipment.reference} was changed by someone else during the import. Import the file "
                        f"again. {NOTHING_IMPORTED}")
+    db.expire(shipment)  # the conditional update went around the session: read the row again when it is next used
     if steps and changed_steps:
         if all(s.stored is None for s in steps):
             for step in steps:
@@ -396,7 +398,7 @@ def _update(db: Session, principal: Principal, shipment: Shipment, row: Shipment
                 continue
             for key, value in step.changed.items():
                 setattr(step.stored, key, value)
-            if any(k in step.changed for k in TIME_FIELDS) and "actual_at" in step.changed:
+            if "actual_at" in step.changed:  # who reported the step happening, as a workspace edit records it
                 step.stored.source = MilestoneSource.IMPORT.value
             step.stored.updated_at = now
             step.stored.version += 1
@@ -420,7 +422,6 @@ def _update(db: Session, principal: Principal, shipment: Shipment, row: Shipment
                 db.add(Container(shipment_id=shipment.id, number=number, size_type=size))
     if containers_changed or SEARCH_FIELDS & set(values):
         db.flush()
-        db.refresh(shipment)
         numbers = [n for n, _s in new_containers] if new_containers is not None else [n for n, _s in containers_now]
         _references(db, shipment, numbers, fresh=False)
     audit.record(db, principal, "shipment_import_updated", "shipment", shipment.reference, shipment.company_id,
