@@ -54,7 +54,7 @@ def import_template(principal: Caller, db: Db,
 async def import_shipments(request: Request, principal: Caller, db: Db) -> svc.ImportReport:
     """Import shipments from CSV or Excel (multipart field `file`). Any bad row refuses the whole file (422 with
     every problem); nothing is imported. A shipment already in the portal (same reference) is updated."""
-    svc.importing._require(principal)
+    svc.require_import(principal)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > svc.MAX_IMPORT_BYTES + 64 * 1024:
         raise ValidationFailed(f"The file is larger than {svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into "

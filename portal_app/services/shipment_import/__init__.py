@@ -7,8 +7,7 @@ is applied in one transaction. Idempotent by shipment reference: importing a shi
 duplicates it. The layout and every rule are in docs/imports.md.
 """
 
-from portal_app.services.shipment_import import importing
-from portal_app.services.shipment_import.importing import import_shipments
+from portal_app.services.shipment_import.importing import import_shipments, require_import
 from portal_app.services.shipment_import.shapes import (
     MAX_IMPORT_BYTES,
     MAX_MILESTONE_ROWS,
@@ -35,5 +34,5 @@ __all__ = [
     "import_shipments",
     "import_template_csv",
     "import_template_xlsx",
-    "importing",
+    "require_import",
 ]

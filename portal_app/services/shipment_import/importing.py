@@ -63,7 +63,8 @@ MANAGED_KINDS = [k.value for k in REFERENCE_COLUMNS] + [ReferenceKind.CONTAINER.
 ETA_REASON = "TMS_IMPORT"
 
 
-def _require(principal: Principal) -> None:
+def require_import(principal: Principal) -> None:
+    """Staff with the import permission (ops managers and admins); anyone else: PermissionDenied (403)."""
     principal.require(Permission.USE_TOWER)
     principal.require(Permission.IMPORT_SHIPMENTS)
 
@@ -123,7 +124,7 @@ def _problem_key(p: ImportProblem) -> tuple:
 def import_shipments(db: Session, principal: Principal, filename: str, data: bytes) -> ImportReport:
     """Import shipments (with parties, containers and milestones) from a CSV or Excel file. All or nothing: any bad
     row refuses the whole file with :class:`ImportRefused`, whose ``report`` lists sheet, row, column and problem."""
-    _require(principal)
+    require_import(principal)
     name = (filename or "shipments.csv").replace("\\", "/").rsplit("/", 1)[-1][:120]
     if len(data) > MAX_IMPORT_BYTES:
         raise ValidationFailed(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into "

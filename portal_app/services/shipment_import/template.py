@@ -13,7 +13,7 @@ from models import Company
 from models.enums import CompanyKind
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
-from portal_app.services.shipment_import.importing import _require
+from portal_app.services.shipment_import.importing import require_import
 from portal_app.services.shipment_import.shapes import MILESTONE_COLUMNS, MILESTONES, SHIPMENT_COLUMNS, SHIPMENTS
 from portal_app.services.spreadsheets import Sheet, csv_bytes, xlsx_file
 
@@ -59,7 +59,7 @@ def _sheets(db: Session) -> tuple[Sheet, Sheet]:
 def import_template_csv(db: Session, principal: Principal) -> bytes:
     """The template as one CSV file: the shipments, a blank line, then the milestones under their own header.
     Every line has as many cells as the shipments' header, as a spreadsheet program saves it."""
-    _require(principal)
+    require_import(principal)
     shipments, milestones = _sheets(db)
     width = len(SHIPMENT_COLUMNS)
 
@@ -72,5 +72,5 @@ def import_template_csv(db: Session, principal: Principal) -> bytes:
 
 def import_template_xlsx(db: Session, principal: Principal) -> IO[bytes]:
     """The template as a workbook with the sheets Shipments and Milestones (the caller closes the file)."""
-    _require(principal)
+    require_import(principal)
     return xlsx_file(_sheets(db))
