@@ -270,6 +270,9 @@ def test_unknown_company_and_bad_container_are_reported_by_the_service(qworld: Q
                              csv_file([ocean(customer="Nobody Ltd", containers="MSKU9070324:45G1")]))
     problems = {p.column: p.problem for p in refused.value.report.problems}
     assert "Nobody Ltd" in problems["customer"]
+    with qworld.session() as db, pytest.raises(svc.ImportRefused) as decimal_comma:
+        svc.import_shipments(db, qworld.manager, "tms.csv", csv_file([ocean(gross_weight_kg="18450,5")]))
+    assert "dot for decimals" in decimal_comma.value.report.problems[0].problem
     assert "check digit is 4 but should be 3" in problems["containers"]
     assert not refused.value.report.imported
 

@@ -71,7 +71,11 @@ def text(value: object) -> str:
 
 
 def number(value: object) -> Decimal | None:
-    raw = text(value).replace(",", "")
+    """A number from a cell. A comma is refused, never guessed: 18,450 is a thousands separator in one locale and
+    a decimal comma in another."""
+    raw = text(value)
+    if "," in raw:
+        return None
     try:
         result = Decimal(raw)
     except InvalidOperation:
@@ -334,7 +338,7 @@ def check_shipment(look: Lookups, row_no: int, values: Mapping[str, object], exi
     if not blank(raw_packages):
         packages = number(raw_packages)
         if packages is None or packages < 0 or packages != packages.to_integral_value() or packages > 10**7:
-            p["packages"] = "The number of packages is a whole number, 0 or more."
+            p["packages"] = "The number of packages is a whole number, 0 or more, without separators (e.g. 1240)."
         else:
             out["packages"] = int(packages)
     for column in ("gross_weight_kg", "volume_cbm"):
@@ -343,7 +347,8 @@ def check_shipment(look: Lookups, row_no: int, values: Mapping[str, object], exi
             continue
         amount = number(raw)
         if amount is None or amount < 0 or amount >= Decimal("1e9"):
-            p[column] = f"{text(raw)!r} is not a quantity: give a number of 0 or more, e.g. 12500.5."
+            p[column] = (f"{text(raw)!r} is not a quantity: give a number of 0 or more with a dot for decimals and no "
+                         "thousands separator, e.g. 12500.5.")
         else:
             out[column] = amount.quantize(Decimal("0.001"))
     raw_ready = values.get("ready_date")
