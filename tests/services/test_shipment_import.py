@@ -104,6 +104,12 @@ def counts(db: Session) -> dict[str, int]:
             for model in (Shipment, Container, Milestone, ShipmentReference, AuditLog, Notification, EtaChange)}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both(request) -> QuoteWorld:
+    """The quote world on SQLite, then on PostgreSQL (skipped when PostgreSQL is not running)."""
+    return request.getfixturevalue("qworld" if request.param == "sqlite" else "pg_qworld")
+
+
 def post(client, name: str, data: bytes, kind: str = "text/csv"):
     return client.post("/api/v1/shipments/import", files={"file": (name, data, kind)})
 
@@ -112,22 +118,22 @@ def shipment(db: Session, ref: str) -> Shipment:
     return db.exec(select(Shipment).where(Shipment.reference == ref)).one()
 
 
-def test_a_csv_is_imported_over_the_api_with_containers_and_milestones(qworld: QuoteWorld):
-    manager = qworld.client("manager@harborsky.example")
-    with qworld.session() as db:
+def test_a_csv_is_imported_over_the_api_with_containers_and_milestones(both: QuoteWorld):
+    manager = both.client("manager@harborsky.example")
+    with both.session() as db:
         before = counts(db)
     answer = post(manager, "tms.csv", csv_file([ocean(), air()], ocean_milestones()))
     assert answer.status_code == 201, answer.text
     report = answer.json()
     assert report["imported"] is True and report["created"] == 2 and report["updated"] == 0
     assert report["created_references"] == ["TMS-T-0001", "TMS-A-0001"]
-    with qworld.session() as db:
+    with both.session() as db:
         after = counts(db)
         s = shipment(db, "TMS-T-0001")
         assert s.mode == "ocean_fcl" and s.status == "in_transit" and s.voyage_number == "612W"
         assert s.vessel_name == "Maersk Essen" and s.incoterm == "FOB" and s.packages == 1240
         assert s.atd is not None and s.eta_planned is not None and s.eta_estimated is not None
-        assert s.delay_minutes == 24 * 60 and s.created_by_id == qworld.manager.user_id
+        assert s.delay_minutes == 24 * 60 and s.created_by_id == both.manager.user_id
         steps = db.exec(select(Milestone).where(Milestone.shipment_id == s.id).order_by(col(Milestone.sequence))).all()
         assert len(steps) == 11  # the whole ocean FCL template, the file's times on its steps
         departure = next(m for m in steps if m.code == "vessel_departure")
@@ -147,7 +153,7 @@ def test_a_csv_is_imported_over_the_api_with_containers_and_milestones(qworld: Q
     assert after["Shipment"] == before["Shipment"] + 2
     assert after["Notification"] == before["Notification"]  # historical milestones notify nobody
     # The customer sees the imported shipment like any other of theirs.
-    alice = qworld.client("alice@acme.example")
+    alice = both.client("alice@acme.example")
     assert alice.get("/api/v1/shipments/TMS-T-0001").status_code == 200
     assert alice.get("/api/v1/shipments/TMS-A-0001").status_code == 404
 
@@ -163,8 +169,8 @@ def test_an_excel_workbook_is_imported_like_csv(qworld: QuoteWorld):
         assert shipment(db, "TMS-X-0001").status == "in_transit"
 
 
-def test_a_file_with_bad_rows_is_refused_whole_and_nothing_is_written(qworld: QuoteWorld):
-    manager = qworld.client("manager@harborsky.example")
+def test_a_file_with_bad_rows_is_refused_whole_and_nothing_is_written(both: QuoteWorld):
+    manager = both.client("manager@harborsky.example")
     future = iso(now() + 5 * DAY)
     rows = [ocean("TMS-OK-0001"),
             ocean("TMS-BAD-0002", containers="MSCU1234565:40HC"),
@@ -177,7 +183,7 @@ def test_a_file_with_bad_rows_is_refused_whole_and_nothing_is_written(qworld: Qu
         {"reference": "TMS-OK-0001", "milestone": "discharged_at_pod", "actual": future},
         {"reference": "NOWHERE-1", "milestone": "vessel_arrival", "actual": iso(now())},
     ]
-    with qworld.session() as db:
+    with both.session() as db:
         before = counts(db)
     answer = post(manager, "tms.csv", csv_file(rows, stones))
     assert answer.status_code == 422, answer.text
@@ -195,22 +201,22 @@ def test_a_file_with_bad_rows_is_refused_whole_and_nothing_is_written(qworld: Qu
     assert ("Milestones", 15, "reference") in found
     check_digit = next(p["problem"] for p in error["problems"] if p["column"] == "containers")
     assert "MSCU1234565" in check_digit and "should be 6" in check_digit
-    with qworld.session() as db:
+    with both.session() as db:
         assert counts(db) == before
         assert db.exec(select(Shipment).where(Shipment.reference == "TMS-OK-0001")).first() is None
 
 
-def test_a_reimport_updates_and_never_duplicates(qworld: QuoteWorld):
-    manager = qworld.client("manager@harborsky.example")
+def test_a_reimport_updates_and_never_duplicates(both: QuoteWorld):
+    manager = both.client("manager@harborsky.example")
     first = csv_file([ocean("TMS-R-0001")], ocean_milestones("TMS-R-0001"))
     assert post(manager, "tms.csv", first).status_code == 201
-    with qworld.session() as db:
+    with both.session() as db:
         version = shipment(db, "TMS-R-0001").version
         before = counts(db)
     # The same file again: nothing changes, not even the version.
     again = post(manager, "tms.csv", first)
     assert again.status_code == 201 and again.json()["unchanged"] == 1 and again.json()["updated"] == 0
-    with qworld.session() as db:
+    with both.session() as db:
         assert shipment(db, "TMS-R-0001").version == version
         assert counts(db)["AuditLog"] == before["AuditLog"] + 1  # only the import's own entry
     # A newer export: another vessel, one container replaced, arrival estimate moved, discharge happened.
@@ -223,7 +229,7 @@ def test_a_reimport_updates_and_never_duplicates(qworld: QuoteWorld):
     answer = post(manager, "tms.csv", newer)
     assert answer.status_code == 201, answer.text
     assert answer.json()["created"] == 0 and answer.json()["updated"] == 1
-    with qworld.session() as db:
+    with both.session() as db:
         after = counts(db)
         s = shipment(db, "TMS-R-0001")
         assert s.version == version + 1 and s.vessel_name == "MAERSK KINLOSS"
