@@ -74,6 +74,7 @@ class MilestoneSource(StrEnum):
     OPS = "ops"
     CUSTOMER = "customer"
     SYSTEM = "system"
+    IMPORT = "import"  # from the forwarder's TMS through a shipment import
 
 
 class DocumentStatus(StrEnum):

@@ -49,6 +49,7 @@ from portal_app.tower import exception_detail as _tower_exception_detail  # noqa
 from portal_app.tower import exceptions as _tower_exceptions  # noqa: F401
 from portal_app.tower import help as _tower_help  # noqa: F401
 from portal_app.tower import home as _tower_home  # noqa: F401
+from portal_app.tower import imports as _tower_imports  # noqa: F401
 from portal_app.tower import kpis as _tower_kpis  # noqa: F401
 from portal_app.tower import notifications as _tower_notifications  # noqa: F401
 from portal_app.tower import quotes as _tower_quotes  # noqa: F401

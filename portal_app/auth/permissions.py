@@ -36,6 +36,7 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"                      # the audit trail: staff admins all of it, customer admins theirs
     MANAGE_HELP = "manage_help"                    # write, publish and retire help-centre articles
     OVERRIDE_CLOSEOUT = "override_closeout"        # close a shipment with checklist items open, with a reason
+    IMPORT_SHIPMENTS = "import_shipments"          # create and update shipments from a TMS export (CSV or Excel)
 
 
 _CUSTOMER = {
@@ -70,6 +71,7 @@ _OPS_MANAGER = _OPS_AGENT | {
     Permission.ISSUE_INVOICES,
     Permission.MANAGE_HELP,
     Permission.OVERRIDE_CLOSEOUT,
+    Permission.IMPORT_SHIPMENTS,
 }
 
 MATRIX: dict[Role, frozenset[Permission]] = {

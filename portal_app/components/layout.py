@@ -44,6 +44,7 @@ TOWER_NAV = [
     ("Changes", routes.TOWER_CHANGES),
     ("Manual quotes", routes.TOWER_QUOTES),
     ("Rate cards", routes.TOWER_RATES),
+    ("Imports", routes.TOWER_IMPORTS),
     ("KPIs", routes.TOWER_KPIS),
     ("Help centre", routes.TOWER_HELP),
     ("Configuration", routes.TOWER_CONFIG),

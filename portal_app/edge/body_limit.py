@@ -33,6 +33,7 @@ from portal_app.services.config import branding
 from portal_app.services.errors import ErrorCode
 from portal_app.services.rate_cards import MAX_IMPORT_BYTES
 from portal_app.services.requests.opening import MAX_ATTACHMENTS
+from portal_app.services.shipment_import import MAX_IMPORT_BYTES as SHIPMENT_IMPORT_BYTES
 
 KB = 1024
 JSON_LIMIT = 1024 * KB  # the largest JSON the API takes (a help article, a bulk action on 500 shipments) is far less
@@ -50,6 +51,10 @@ def message_form() -> int:
 
 def rate_import_form() -> int:
     return MAX_IMPORT_BYTES + MULTIPART_OVERHEAD
+
+
+def shipment_import_form() -> int:
+    return SHIPMENT_IMPORT_BYTES + MULTIPART_OVERHEAD
 
 
 def logo_form() -> int:
@@ -86,11 +91,13 @@ class BodyLimit:
 
 
 ROUTE_LIMITS: tuple[BodyLimit, ...] = (
-    # The pages' uploads (documents, request messages with attachments, rate-card import, logo) all go here.
+    # The pages' uploads (documents, request messages with attachments, rate-card and shipment imports, logo) all
+    # go here.
     BodyLimit("POST", re.compile(rf"^{re.escape(str(Endpoint.UPLOAD))}/?$"), page_upload_form),
     BodyLimit("POST", re.compile(r"^/api/v1/shipments/[^/]+/documents$"), lambda _: one_file_form()),
     BodyLimit("POST", re.compile(r"^/api/v1/requests/[^/]+/messages$"), lambda _: message_form()),
     BodyLimit("POST", re.compile(r"^/api/v1/rate-cards/import$"), lambda _: rate_import_form()),
+    BodyLimit("POST", re.compile(r"^/api/v1/shipments/import$"), lambda _: shipment_import_form()),
     BodyLimit("POST", re.compile(r"^/api/auth/(login|logout)$"), lambda _: SIGN_IN_LIMIT),
 )
 

@@ -50,6 +50,7 @@ TOWER_CHANGES = "/tower/changes"
 TOWER_QUOTES = "/tower/quotes"
 TOWER_RATES = "/tower/rates"
 TOWER_RATE_CARD = "/tower/rates/[card_id]"
+TOWER_IMPORTS = "/tower/imports"
 TOWER_REQUESTS = "/tower/requests"
 TOWER_REQUEST = "/tower/requests/[reference]"
 TOWER_KPIS = "/tower/kpis"
@@ -72,6 +73,7 @@ TOWER_TWO_FACTOR = "/tower/account/two-factor"
 NAV_PERMISSION: dict[str, Permission] = {
     TOWER_KPIS: Permission.VIEW_KPIS,
     TOWER_CONFIG: Permission.MANAGE_CONFIG,
+    TOWER_IMPORTS: Permission.IMPORT_SHIPMENTS,
 }
 
 _PLACEHOLDER = re.compile(r"\[([a-z_]+)\]")

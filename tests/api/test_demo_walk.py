@@ -72,6 +72,7 @@ NEEDS: dict[str, Permission] = {
     "/api/v1/quote-options/{option_id}/booking-details": Permission.BOOK,
     "/api/v1/rate-cards": Permission.USE_TOWER,
     "/api/v1/rate-cards/import-template.csv": Permission.MANAGE_RATES,
+    "/api/v1/shipments/import": Permission.IMPORT_SHIPMENTS,
     "/api/v1/exceptions": Permission.MANAGE_EXCEPTIONS,
     "/api/v1/tasks": Permission.USE_TOWER,
     "/api/v1/workload": Permission.USE_TOWER,
@@ -182,6 +183,9 @@ EXPECTED_ROWS: dict[str, Expected] = {
     "/api/v1/statement.xlsx": _statement_rows,
     "/api/v1/kpis/{table}.csv": _kpi_rows,
     "/api/v1/rate-cards/import-template.csv": lambda *_: {"Rate cards": 7},  # two cards with seven charges
+    # Two shipments and eight milestones: in a CSV one table (a blank line, the milestones' header, its rows).
+    "/api/v1/shipments/import/template": lambda _c, fmt, _v: (
+        {"Shipments": 12} if fmt == "csv" else {"Shipments": 2, "Milestones": 8}),
     # The export records itself before it is written, so it holds what the list counts right after it.
     "/api/v1/audit.csv": lambda client, *_: {
         "Audit": client.get("/api/v1/audit", params={"page_size": 1}).json()["total"]},
@@ -344,6 +348,7 @@ def test_the_walk_reaches_every_download(demo: Demo):
         "/api/v1/statement.xlsx": ("xlsx",),
         "/api/v1/kpis/{table}.csv": ("csv",),
         "/api/v1/rate-cards/import-template.csv": ("csv",),
+        "/api/v1/shipments/import/template": ("csv", "xlsx"),
         "/api/v1/audit.csv": ("csv",),
     }
     assert len(demo.routes) > 50

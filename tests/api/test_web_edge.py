@@ -401,6 +401,7 @@ def test_a_page_upload_may_be_as_large_as_its_handler_declares(monkeypatch):
     assert limits["portal_request_state.send_reply"] == one_file
     assert limits["portal_shipment_detail_state.upload_document"] == one_file
     assert limits["tower_rates_state.import_file"] == 10 * MB + 64 * 1024
+    assert limits["tower_imports_state.import_file"] == 10 * MB + 64 * 1024
     assert limits["config_branding_state.upload_logo"] == 256 * 1024 + 64 * 1024
 
 

@@ -15,6 +15,6 @@ def _principal(role: Role) -> Principal:
 
 
 def test_each_role_sees_the_entries_it_may_open():
-    assert _hidden_nav(_principal(Role.OPS_AGENT)) == [routes.TOWER_KPIS, routes.TOWER_CONFIG]
+    assert _hidden_nav(_principal(Role.OPS_AGENT)) == [routes.TOWER_KPIS, routes.TOWER_CONFIG, routes.TOWER_IMPORTS]
     assert _hidden_nav(_principal(Role.OPS_MANAGER)) == [routes.TOWER_CONFIG]
     assert _hidden_nav(_principal(Role.ADMIN)) == []
