@@ -3,6 +3,8 @@ and where a refusal goes. Driven on the password change, whose handlers are writ
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import reflex as rx
 from sqlmodel import Session
@@ -23,7 +25,7 @@ def customer(engine, world, monkeypatch):
     """A customer of its own (the test changes its password), and page handlers on the test database."""
     use_db(monkeypatch, engine)
     with Session(engine, expire_on_commit=False) as db:
-        user = make_user(db, world.companies["ALFA"], Role.CUSTOMER_USER, f"pe-{id(monkeypatch)}@alfa.test")
+        user = make_user(db, world.companies["ALFA"], Role.CUSTOMER_USER, f"pe-{uuid.uuid4().hex[:12]}@alfa.test")
         db.commit()
         return _principal_for(db, user, None)
 
