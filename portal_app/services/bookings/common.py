@@ -84,7 +84,7 @@ def _check_booking(data: BookingInput) -> dict[str, str]:
     return p
 
 
-def _template_steps(db: Session, mode: str) -> list[MilestoneTemplateStep]:
+def template_steps(db: Session, mode: str) -> list[MilestoneTemplateStep]:
     """The steps of the mode's active milestone template, in order (none without a template)."""
     template = db.exec(
         select(MilestoneTemplate)
@@ -101,14 +101,14 @@ def _template_steps(db: Session, mode: str) -> list[MilestoneTemplateStep]:
 def planned_departure(db: Session, mode: str, ready: date) -> date:
     """The day a booking made now would plan its departure: the ready date plus the template's departure step
     (the last origin step), never before today, as :func:`_milestones` plans it."""
-    origin_steps = [s for s in _template_steps(db, mode) if s.anchor == "origin"]
+    origin_steps = [s for s in template_steps(db, mode) if s.anchor == "origin"]
     return max(ready + timedelta(days=origin_steps[-1].offset_days if origin_steps else 0), clock.today())
 
 
 def _milestones(db: Session, shipment: Shipment, transit_days: int, ready: date, now: datetime) -> None:
     """Planned milestones from the mode's active template: origin steps count from the ready date, destination
     steps from the planned arrival (ready date + departure offset + transit days). Sets ETD and ETA planned."""
-    steps = _template_steps(db, shipment.mode)
+    steps = template_steps(db, shipment.mode)
     if not steps:
         return
     assert shipment.id is not None  # a stored row

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import Carrier, Company, Location, Milestone, Shipment
 from models.enums import CompanyKind, Mode, ShipmentStatus
-from portal_app.services.bookings.common import _template_steps
+from portal_app.services.bookings.common import template_steps
 from portal_app.services.identifiers import (
     is_valid_awb,
     is_valid_container_number,
@@ -236,7 +236,7 @@ class Lookups:
 
     def template(self, mode: str) -> list:
         if mode not in self.templates:
-            self.templates[mode] = _template_steps(self.db, mode)
+            self.templates[mode] = template_steps(self.db, mode)
         return self.templates[mode]
 
     def shipments(self, references: list[str]) -> dict[str, Shipment]:

@@ -47,9 +47,9 @@ from portal_app.services.workspace.common import (
     ARRIVAL_STEP,
     DELIVERY_STEP,
     DEPARTURE_STEP,
-    _delay_minutes,
+    delay_minutes,
 )
-from portal_app.services.workspace.milestones import _status_after
+from portal_app.services.workspace.milestones import status_after
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,12 @@ def _stored_steps(db: Session, look: Lookups, shipment: Shipment) -> list[Step]:
     rows = list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
                         .order_by(col(Milestone.sequence))).all())
     if not rows:  # a shipment made without a template gets the template's steps now
-        return _template_steps(look, shipment.mode)
+        return _template_steps_of(look, shipment.mode)
     return [Step(m.sequence, m.code, m.name, m.event_code, "", m.customer_visible, m.planned_at, m.estimated_at,
                  m.actual_at, m.location_id, stored=m) for m in rows]
 
 
-def _template_steps(look: Lookups, mode: str) -> list[Step]:
+def _template_steps_of(look: Lookups, mode: str) -> list[Step]:
     return [Step(n, t.code, t.name, t.event_code, t.anchor, t.customer_visible)
             for n, t in enumerate(look.template(mode), start=1)]
 
@@ -178,7 +178,7 @@ def import_shipments(db: Session, principal: Principal, filename: str, data: byt
             row = checked[ref]
             if ref not in steps_by_ref:
                 steps_by_ref[ref] = (_stored_steps(db, look, row.existing) if row.existing is not None
-                                     else _template_steps(look, row.mode))
+                                     else _template_steps_of(look, row.mode))
             steps = steps_by_ref[ref]
         elif ref in first_row:
             pass  # its shipment row has problems of its own; the times are still checked
@@ -230,7 +230,7 @@ def import_shipments(db: Session, principal: Principal, filename: str, data: byt
             row = checked.get(ref)
             steps = steps_by_ref.get(ref)
             if row is not None and row.existing is None:
-                shipment = _create(db, principal, row, steps or _template_steps(look, row.mode), now)
+                shipment = _create(db, principal, row, steps or _template_steps_of(look, row.mode), now)
                 created.append(ref)
             else:
                 stored_one = row.existing if row is not None else stored[ref]
@@ -279,7 +279,7 @@ def _mirror(mode: str, steps: Sequence[Step], only_changed: bool) -> dict[str, o
 def _status(status: str, steps: Sequence[Step], only_changed: bool) -> str:
     for step in steps:
         if step.actual_at is not None and (not only_changed or "actual_at" in step.changed):
-            status = _status_after(status, step.code, step.actual_at)
+            status = status_after(status, step.code, step.actual_at)
     return status
 
 
@@ -322,7 +322,7 @@ def _create(db: Session, principal: Principal, row: ShipmentRow, steps: list[Ste
     dates = _mirror(row.mode, steps, only_changed=False)
     arrival_latest = dates.get("ata") or dates.get("eta_estimated")
     shipment = Shipment(reference=row.reference, status=status, created_by_id=principal.user_id, created_at=now,
-                        updated_at=now, delay_minutes=_delay_minutes(dates.get("eta_planned"), arrival_latest),  # type: ignore[arg-type]
+                        updated_at=now, delay_minutes=delay_minutes(dates.get("eta_planned"), arrival_latest),  # type: ignore[arg-type]
                         **row.values, **dates)  # type: ignore[arg-type]
     db.add(shipment)
     db.flush()
@@ -371,7 +371,7 @@ def _update(db: Session, principal: Principal, shipment: Shipment, row: Shipment
         if "eta_planned" in dates or "eta_estimated" in dates or "ata" in dates:
             planned = dates.get("eta_planned", shipment.eta_planned)
             latest = dates.get("ata", shipment.ata) or dates.get("eta_estimated", shipment.eta_estimated)
-            dates["delay_minutes"] = _delay_minutes(planned, latest)  # type: ignore[arg-type]
+            dates["delay_minutes"] = delay_minutes(planned, latest)  # type: ignore[arg-type]
         for key, value in dates.items():
             if key != "delay_minutes":
                 before.setdefault(key, getattr(shipment, key))

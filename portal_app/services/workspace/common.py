@@ -118,7 +118,7 @@ def _text(value: object, limit: int) -> str:
     return " ".join(str(value or "").split())[:limit]
 
 
-def _delay_minutes(planned: datetime | None, latest: datetime | None) -> int:
+def delay_minutes(planned: datetime | None, latest: datetime | None) -> int:
     if planned is None or latest is None:
         return 0
     return int((latest - planned).total_seconds() // 60)

@@ -25,9 +25,9 @@ from portal_app.services.workspace.common import (
     EditResult,
     Planned,
     _aware,
-    _delay_minutes,
     _edit,
     _text,
+    delay_minutes,
     load_shipment,
 )
 
@@ -107,7 +107,7 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
         db.flush()
         _notify_followers(db, shipment, change, shift, text)
 
-    values = {"eta_estimated": eta, "delay_minutes": _delay_minutes(shipment.eta_planned, eta)}
+    values = {"eta_estimated": eta, "delay_minutes": delay_minutes(shipment.eta_planned, eta)}
     before: dict[str, object] = {"eta_estimated": shipment.eta_estimated}
     after: dict[str, object] = {"eta_estimated": eta, "reason_code": code, "reason_text": note}
     for move in moves:  # the steps that follow arrival move with it (services/workspace/timeline.py)

@@ -26,8 +26,8 @@ from portal_app.services.workspace.common import (
     EditResult,
     Planned,
     _aware,
-    _delay_minutes,
     _edit,
+    delay_minutes,
     load_shipment,
 )
 
@@ -60,7 +60,7 @@ def _check_actual_order(steps: list[Milestone], step: Milestone, actual: datetim
                 f"Check the time, or correct {other.name} first. {NOTHING_SAVED}")
 
 
-def _status_after(status: str, code: str, actual: datetime | None) -> str:
+def status_after(status: str, code: str, actual: datetime | None) -> str:
     """The shipment's status once a departure, arrival or delivery step gets (or loses) its actual time."""
     if actual is not None:
         if code in DEPARTURE_STEPS and status in (ShipmentStatus.BOOKED, ShipmentStatus.CONFIRMED):
@@ -95,9 +95,9 @@ def _shipment_columns(shipment: Shipment, code: str, times: dict[str, datetime |
     if code in ARRIVAL_STEPS:
         planned = dates.get("eta_planned", shipment.eta_planned)
         latest = dates.get("ata", shipment.ata) or shipment.eta_estimated
-        values["delay_minutes"] = _delay_minutes(planned, latest)
+        values["delay_minutes"] = delay_minutes(planned, latest)
     if "actual_at" in times:
-        status = _status_after(shipment.status, code, times["actual_at"])
+        status = status_after(shipment.status, code, times["actual_at"])
         if status != shipment.status:
             values["status"] = status
     return values
