@@ -16,6 +16,7 @@ from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
     keep_sending_email,
+    keep_sending_webhooks,
     keep_within_retention,
 )
 from portal_app.not_found import not_found_page
@@ -100,6 +101,7 @@ app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
 app.register_lifespan_task(keep_sending_email)
+app.register_lifespan_task(keep_sending_webhooks)
 app.register_lifespan_task(keep_within_retention)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)
