@@ -35,6 +35,7 @@ from portal_app.portal import request_new as _portal_request_new  # noqa: F401
 from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
+from portal_app.portal import webhooks as _portal_webhooks  # noqa: F401
 from portal_app.tower import account as _tower_account  # noqa: F401
 from portal_app.tower import audit as _tower_audit  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
@@ -59,6 +60,7 @@ from portal_app.tower import request_detail as _tower_request_detail  # noqa: F4
 from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
+from portal_app.tower import webhooks as _tower_webhooks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401
 from portal_app.tower import workspace as _tower_workspace  # noqa: F401
 from portal_app.ui.login import LoginState, login_page

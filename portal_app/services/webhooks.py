@@ -470,7 +470,9 @@ def _write_pending(session: OrmSession) -> None:
         log.exception("Webhook deliveries for %s events could not be queued", len(pending))
 
 
-@sa_event.listens_for(OrmSession, "after_soft_rollback")
-def _forget_pending(session: OrmSession, previous_transaction: Any) -> None:
-    if not previous_transaction.nested:
+@sa_event.listens_for(OrmSession, "after_transaction_end")
+def _forget_pending(session: OrmSession, transaction: Any) -> None:
+    """A transaction that ended without its commit (rolled back, or the session closed) sends nothing. A savepoint
+    leaves the events to its enclosing transaction (one that did not happen after all finds no record to send)."""
+    if transaction.parent is None and not transaction.nested:
         session.info.pop(_PENDING, None)
