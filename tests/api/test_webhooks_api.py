@@ -5,6 +5,7 @@ subscription is 404."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,12 +13,18 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import schemathesis
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from sqlmodel import Session, select
 
 from models import WebhookDelivery, WebhookSubscription
+from portal_app.api.app import build_api
+from portal_app.api.deps import get_db
 from portal_app.services import webhook_outbox, webhooks
-from tests.factories import client_for
+from tests.factories import PASSWORD, client_for
 
 HOOKS = "/api/v1/account/webhooks"
 ALFA_ADMIN, BETA_ADMIN, ALFA_USER, STAFF_ADMIN = ("customer_admin@alfa.test", "customer_admin@beta.test",
@@ -131,3 +138,45 @@ def test_customer_users_cannot_manage_webhooks(engine):
     assert _count(engine) == 0
     assert client_for(ALFA_ADMIN).get(f"{HOOKS}/999999/deliveries").status_code == 404
     assert client_for(ALFA_ADMIN).get(f"{HOOKS}/0/deliveries").status_code == 422
+
+
+# --- fuzzing the routes -------------------------------------------------------------------------------------------
+
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "8"))
+FUZZ_APP = build_api()
+_fuzz_config = schemathesis.Config.from_dict({
+    "seed": 20261207,
+    "generation": {"max-examples": EXAMPLES, "database": "none"},
+    "phases": {"coverage": {"unexpected-methods": []}, "stateful": {"enabled": False}},
+    "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+})
+hook_routes = schemathesis.openapi.from_asgi("/api/openapi.json", FUZZ_APP, config=_fuzz_config).include(
+    path_regex=r"^/api/v1/account/webhooks")
+
+
+@pytest.fixture(scope="module")
+def fuzz_callers(engine: sa.Engine, world) -> Iterator[dict[str, dict]]:
+    """A customer admin's and an administrator's session on the shared test world."""
+    def _db() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as s:
+            try:
+                yield s
+            except BaseException:
+                s.rollback()
+                raise
+
+    FUZZ_APP.dependency_overrides[get_db] = _db
+    client = TestClient(FUZZ_APP)
+    callers: dict[str, dict] = {}
+    for email in (ALFA_ADMIN, STAFF_ADMIN):
+        resp = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert resp.status_code == 200
+        callers[email] = {"cookies": dict(resp.cookies)}
+    yield callers
+    FUZZ_APP.dependency_overrides.clear()
+
+
+@hook_routes.parametrize()
+@pytest.mark.parametrize("caller", [ALFA_ADMIN, STAFF_ADMIN])
+def test_webhook_routes_fuzz(case: schemathesis.Case, caller: str, fuzz_callers: dict[str, dict]) -> None:
+    case.call_and_validate(checks=[not_a_server_error, negative_data_rejection], **fuzz_callers[caller])
