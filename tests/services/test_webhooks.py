@@ -28,7 +28,7 @@ from portal_app.auth.principal import Principal
 from portal_app.services import documents, invoicing, outbound, secret_box, webhook_outbox, webhooks, workspace
 from portal_app.services import requests as requests_svc
 from portal_app.services.bookings import confirm_booking
-from portal_app.services.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from portal_app.services.errors import Conflict, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import World
 
 ALLOW = webhook_outbox.WebhookConfig(allow_private=True)
@@ -467,3 +467,26 @@ def test_two_workers_never_send_the_same_delivery(db, world, receiver, private_a
         t.join()
     ids = [json.loads(b)["id"] for _h, b, _p in receiver.requests]
     assert len(ids) == 6 and len(set(ids)) == 6
+
+
+def test_without_the_installation_key_nothing_is_subscribed(db, world, receiver, private_allowed, monkeypatch):
+    monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=()))
+    with pytest.raises(Conflict) as caught:
+        subscribe(db, principal_for(db, "customer_admin@alfa.test"), receiver.url, ["*"])
+    assert caught.value.code == ErrorCode.SECRET_KEY_MISSING and "PORTAL_SSO_KEY" in caught.value.message
+    assert db.exec(select(WebhookSubscription)).all() == []
+
+
+def test_the_identity_providers_checks_are_unchanged(monkeypatch):
+    """Single sign-on uses the same checks without ``allow_private``: a private address stays refused, loopback only
+    with ``allow_loopback``, and the refusal speaks of the provider."""
+    monkeypatch.setattr(outbound.socket, "getaddrinfo",
+                        lambda host, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))])
+    with pytest.raises(outbound.AddressRefused, match="the provider must be reachable"):
+        outbound.check_url("https://idp.example.com/")
+    monkeypatch.undo()
+    with pytest.raises(outbound.AddressRefused):
+        outbound.check_url("http://127.0.0.1:9/")
+    assert str(outbound.check_url("http://127.0.0.1:9/", allow_loopback=True).address) == "127.0.0.1"
+    with pytest.raises(outbound.AddressRefused, match="link-local"):
+        outbound.check_url("http://169.254.169.254/", allow_loopback=True, allow_private=True)
