@@ -15,6 +15,9 @@ One round (:func:`run_round`, every ``PORTAL_WEBHOOK_EVERY_SECONDS`` from the ap
    there are ``pause_after_failures`` (10) of them and the run has lasted ``pause_after_hours`` (24), the
    subscription is paused (nothing more is sent or queued until an administrator resumes it) and its
    administrators are told in-app and by email.
+
+Delivered and given-up deliveries are kept ``KEEP_DAYS`` (30) for the delivery log, then removed by the rounds
+(``PRUNE_BATCH`` at a time).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from models import User, WebhookDelivery, WebhookSubscription
@@ -41,6 +45,8 @@ CLAIM = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=4)
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "Portal-Webhooks/1"
+KEEP_DAYS = 30
+PRUNE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class RoundResult:
     failed_attempts: int = 0
     gave_up: int = 0
     paused: int = 0
+    pruned: int = 0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -206,8 +213,25 @@ def run_round(db: Session, config: WebhookConfig | None = None, now: datetime | 
         if sub is None or sub.paused_at is not None or not sub.is_active:
             continue  # removed or paused meanwhile; the claim lapses and a resumed subscription sends it
         code, error = deliver(sub, row, now, config)
-        _record(db, sub, row, code, error, now, config, result)
+        try:
+            _record(db, sub, row, code, error, now, config, result)
+        except StaleDataError:  # the subscription was removed (with its log) while this was being sent
+            db.rollback()
+    result.pruned = prune(db, now)
     return result
+
+
+def prune(db: Session, now: datetime) -> int:
+    """Remove up to ``PRUNE_BATCH`` delivered or given-up deliveries older than ``KEEP_DAYS``."""
+    old = db.exec(select(WebhookDelivery.id).where(col(WebhookDelivery.status).in_([SENT, FAILED]),
+                                                   col(WebhookDelivery.created_at) < now - timedelta(days=KEEP_DAYS))
+                  .limit(PRUNE_BATCH)).all()
+    if not old:
+        return 0
+    gone = db.exec(sa.delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(old))
+                   .execution_options(synchronize_session=False)).rowcount
+    db.commit()
+    return int(gone or 0)
 
 
 def outbox_counts(db: Session) -> dict[str, int]:

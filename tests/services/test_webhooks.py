@@ -490,3 +490,35 @@ def test_the_identity_providers_checks_are_unchanged(monkeypatch):
     assert str(outbound.check_url("http://127.0.0.1:9/", allow_loopback=True).address) == "127.0.0.1"
     with pytest.raises(outbound.AddressRefused, match="link-local"):
         outbound.check_url("http://169.254.169.254/", allow_loopback=True, allow_private=True)
+
+
+def test_old_deliveries_leave_the_log_after_the_keeping_time(db, world, receiver, private_allowed):
+    admin = principal_for(db, "customer_admin@alfa.test")
+    created = subscribe(db, admin, receiver.url, ["*"])
+    webhooks.send_test(db, admin, created.id)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    assert webhook_outbox.run_round(db, ALLOW, now).sent == 1
+    webhooks.send_test(db, admin, created.id)  # still queued when the first one is old
+    assert webhook_outbox.prune(db, now + timedelta(days=webhook_outbox.KEEP_DAYS - 1)) == 0
+    assert webhook_outbox.prune(db, now + timedelta(days=webhook_outbox.KEEP_DAYS, seconds=1)) == 1
+    assert [r.status for r in webhooks.list_deliveries(db, admin, created.id).rows] == ["queued"]
+
+
+def test_a_subscription_removed_while_sending_does_not_stop_the_round(db, world, receiver, private_allowed,
+                                                                      monkeypatch):
+    admin = principal_for(db, "customer_admin@alfa.test")
+    created = subscribe(db, admin, receiver.url, ["*"])
+    webhooks.send_test(db, admin, created.id)
+    real = webhook_outbox.deliver
+
+    def deliver_then_removed(sub, delivery, now, config):
+        answer = real(sub, delivery, now, config)
+        from portal_app.db import get_engine
+        with Session(get_engine()) as other:
+            webhooks.delete_subscription(other, admin, created.id)
+        return answer
+
+    monkeypatch.setattr(webhook_outbox, "deliver", deliver_then_removed)
+    result = webhook_outbox.run_round(db, ALLOW, datetime.now(UTC) + timedelta(seconds=1))
+    assert result.failed_attempts == 0 and len(receiver.requests) == 1  # the round ended normally
+    assert db.exec(select(WebhookDelivery)).all() == []
