@@ -65,17 +65,32 @@ class EmailAttempt(SQLModel, table=True):
 
 
 class WebhookSubscription(SQLModel, table=True):
+    """A URL of a customer's (or the forwarder's) system that hears about events (services/webhooks.py).
+
+    ``company_id`` is the subscribing company: a customer's subscription hears only of that company's records; a
+    staff administrator's (``all_companies``) hears of every company's. ``secret`` is the signing secret encrypted
+    with the installation's key (services/secret_box.py). A run of failed deliveries pauses it (``paused_at``).
+    """
+
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="company.id", index=True)
     url: str = Field(max_length=500)
-    secret: str = Field(max_length=100, description="HMAC-SHA256 signing secret")
+    secret: str = Field(max_length=300, description="HMAC-SHA256 signing secret, encrypted")
     event_kinds: str = Field(default="*", max_length=300)
     is_active: bool = True
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = dt_field(nullable=False, default_now=True)
+    all_companies: bool = Field(default=False, description="A staff subscription: every company's records")
+    consecutive_failures: int = 0
+    failing_since: datetime | None = dt_field()
+    last_success_at: datetime | None = dt_field()
+    paused_at: datetime | None = dt_field()
+    pause_reason: str | None = Field(default=None, max_length=300)
 
 
 class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription: queued in the transaction of the change, sent by the webhook worker."""
+
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: int = Field(foreign_key="webhooksubscription.id", index=True)
     event_kind: str = Field(max_length=30)
@@ -85,6 +100,13 @@ class WebhookDelivery(SQLModel, table=True):
     response_code: int | None = None
     next_attempt_at: datetime | None = dt_field()
     created_at: datetime = dt_field(nullable=False, default_now=True)
+    event_id: str = Field(default="", max_length=40, description="The payload's id (the same for every subscriber)")
+    company_id: int | None = Field(default=None, foreign_key="company.id", description="The record's company")
+    sent_at: datetime | None = dt_field()
+    last_attempt_at: datetime | None = dt_field()
+    last_error: str | None = Field(default=None, max_length=500)
+
+    __table_args__ = (sa.Index("ix_webhookdelivery_status_next", "status", "next_attempt_at"),)
 
 
 class AuditLog(SQLModel, table=True):

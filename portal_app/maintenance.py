@@ -12,7 +12,14 @@ from sqlmodel import Session
 
 from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
-from portal_app.services import clock, customer_view_audit, email_outbox, exception_rules, retention
+from portal_app.services import (
+    clock,
+    customer_view_audit,
+    email_outbox,
+    exception_rules,
+    retention,
+    webhook_outbox,
+)
 from portal_app.services.exception_rules import PassResult
 from portal_app.settings import settings
 
@@ -112,6 +119,29 @@ async def keep_sending_email() -> None:
                          result.gave_up)
         except Exception:
             log.warning("The email outbox round failed", exc_info=True)
+        await asyncio.sleep(seconds)
+
+
+def run_webhook_round(engine: sa.Engine | None = None, now: datetime | None = None) -> webhook_outbox.RoundResult:
+    """One round of the webhook worker (claim, send, record) with a database session of its own."""
+    with Session(engine or get_engine(), expire_on_commit=False) as db:
+        return webhook_outbox.run_round(db, webhook_outbox.config_from(settings), now)
+
+
+async def keep_sending_webhooks() -> None:
+    """Send queued webhook deliveries every ``PORTAL_WEBHOOK_EVERY_SECONDS``, off the event loop, so no page or
+    request ever waits for a customer's receiver (``0`` turns it off). Safe with several workers."""
+    seconds = settings.webhook_every_seconds
+    if seconds <= 0:
+        return
+    while True:
+        try:
+            result = await asyncio.to_thread(run_webhook_round)
+            if result.sent or result.failed_attempts:
+                log.info("Webhooks: %s sent, %s failed attempts, %s given up, %s subscriptions paused", result.sent,
+                         result.failed_attempts, result.gave_up, result.paused)
+        except Exception:
+            log.warning("The webhook round failed", exc_info=True)
         await asyncio.sleep(seconds)
 
 

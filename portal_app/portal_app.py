@@ -16,6 +16,7 @@ from portal_app.maintenance import (
     keep_evaluating_rules,
     keep_planner_statistics,
     keep_sending_email,
+    keep_sending_webhooks,
     keep_within_retention,
 )
 from portal_app.not_found import not_found_page
@@ -34,6 +35,7 @@ from portal_app.portal import request_new as _portal_request_new  # noqa: F401
 from portal_app.portal import requests as _portal_requests  # noqa: F401
 from portal_app.portal import shipment_detail as _portal_shipment_detail  # noqa: F401
 from portal_app.portal import shipments as _portal_shipments  # noqa: F401
+from portal_app.portal import webhooks as _portal_webhooks  # noqa: F401
 from portal_app.tower import account as _tower_account  # noqa: F401
 from portal_app.tower import audit as _tower_audit  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
@@ -59,6 +61,7 @@ from portal_app.tower import request_detail as _tower_request_detail  # noqa: F4
 from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
+from portal_app.tower import webhooks as _tower_webhooks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401
 from portal_app.tower import workspace as _tower_workspace  # noqa: F401
 from portal_app.ui.login import LoginState, login_page
@@ -101,6 +104,7 @@ app.add_middleware(PageSessionBinding())
 app.register_lifespan_task(keep_planner_statistics)
 app.register_lifespan_task(keep_evaluating_rules)
 app.register_lifespan_task(keep_sending_email)
+app.register_lifespan_task(keep_sending_webhooks)
 app.register_lifespan_task(keep_within_retention)
 app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.load)
 app.add_page(index, route="/", title="Freight portal", on_load=HomeRedirectState.go_home)

@@ -146,6 +146,13 @@ class Settings:
     sso_keys: tuple[str, ...] = ()
     # Development and tests only: identity providers on this machine's loopback addresses (plain http too).
     sso_allow_loopback: bool = False
+    # Signed webhooks (docs/webhooks.md): private and loopback receivers over plain http (development, or a receiver
+    # inside the forwarder's own network); link-local and cloud metadata addresses are refused whatever this says.
+    webhook_allow_private: bool = False
+    webhook_every_seconds: int = 10
+    webhook_pause_after_failures: int = 10
+    webhook_pause_after_hours: int = 24
+    webhook_give_up_hours: int = 72
 
     @property
     def public_origin(self) -> str:
@@ -208,6 +215,11 @@ def load_settings() -> Settings:
         mfa_key=(os.environ.get("PORTAL_MFA_KEY") or "").strip() or None,
         sso_keys=parse_sso_keys(os.environ.get("PORTAL_SSO_KEY", "")),
         sso_allow_loopback=_bool("PORTAL_SSO_ALLOW_LOOPBACK", False),
+        webhook_allow_private=_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False),
+        webhook_every_seconds=_int("PORTAL_WEBHOOK_EVERY_SECONDS", 10),
+        webhook_pause_after_failures=_int("PORTAL_WEBHOOK_PAUSE_AFTER_FAILURES", 10),
+        webhook_pause_after_hours=_int("PORTAL_WEBHOOK_PAUSE_AFTER_HOURS", 24),
+        webhook_give_up_hours=_int("PORTAL_WEBHOOK_GIVE_UP_HOURS", 72),
     )
 
 

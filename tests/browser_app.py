@@ -77,6 +77,11 @@ def sso_env() -> dict[str, str]:
     return {"PORTAL_SSO_KEY": os.environ["PORTAL_SSO_KEY"], "PORTAL_SSO_ALLOW_LOOPBACK": "1"}
 
 
+def webhook_env() -> dict[str, str]:
+    """Webhooks may go to a receiver a test runs on loopback, and the worker sends every two seconds."""
+    return {"PORTAL_WEBHOOK_ALLOW_PRIVATE": "1", "PORTAL_WEBHOOK_EVERY_SECONDS": "2"}
+
+
 class SharedApp:
     """One running app (and an engine on its SQLite database) for the browser tests of a test run."""
 
@@ -97,7 +102,7 @@ class SharedApp:
             self.checkout_build_before = checkout_build_fingerprint()
             try:
                 self.app = start_app(data, {"PORTAL_TRUSTED_PROXIES": TRUSTED_PROXY, **fault_injection_env(),
-                                            **sso_env()})
+                                            **sso_env(), **webhook_env()})
             except AppStartError as exc:
                 self.failure = str(exc)
                 pytest.fail(self.failure)

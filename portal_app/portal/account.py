@@ -193,6 +193,7 @@ def portal_account() -> rx.Component:
                     rx.fragment(
                         rx.link("Manage colleagues", href=routes.PORTAL_COLLEAGUES, color=ACCENT, weight="medium"),
                         rx.link("Audit trail", href=routes.PORTAL_AUDIT, color=ACCENT, weight="medium"),
+                        rx.link("Webhooks", href=routes.PORTAL_WEBHOOKS, color=ACCENT, weight="medium"),
                     ),
                     rx.fragment(),
                 ),

@@ -25,7 +25,7 @@ from models.enums import DocumentStatus, PortalEventKind, Visibility
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import audit, clock, exception_rules, notifications
+from portal_app.services import audit, clock, exception_rules, notifications, webhooks
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
     Conflict,
@@ -176,6 +176,11 @@ def _row(doc: Document, reference: str) -> DocumentRow:
         download_url=DOWNLOAD_URL.format(id=doc.id),
         row_version=doc.version,
     )
+
+
+def row_of(doc: Document, reference: str) -> DocumentRow:
+    """A document version as lists and the API show it (the webhooks send it: services/webhooks.py)."""
+    return _row(doc, reference)
 
 
 def _record(db: Session, principal: Principal, kind: PortalEventKind, detail: str) -> None:
@@ -343,6 +348,8 @@ def upload_document(
                                  f"{name} ({doc.filename}) was added by {principal.full_name}.",
                                  f"/portal/shipments/{shipment.reference}", f"document_added:{doc.id}",
                                  shipment_id=shipment.id, company_id=shipment.company_id, skip=principal.user_id)
+        webhooks.record(db, "document_added", company_id=shipment.company_id, record_id=doc.id,
+                        internal=doc.visibility != Visibility.CUSTOMER.value)
         db.commit()
     except Exception as exc:
         db.rollback()

@@ -228,6 +228,15 @@ def _to_row(r: sa.Row | tuple, today: date) -> InvoiceRow:
     )
 
 
+def invoice_row(db: Session, invoice_id: int, today: date | None = None) -> InvoiceRow | None:
+    """An invoice as the list shows it, by its id, with no principal: for a caller that has already decided who may
+    see it (the webhooks: services/webhooks.py)."""
+    found = db.exec(select(*_row_columns()).select_from(Invoice)
+                    .outerjoin(Shipment, col(Shipment.id) == col(Invoice.shipment_id))
+                    .where(col(Invoice.id) == invoice_id)).first()
+    return _to_row(tuple(found), today or clock.today()) if found is not None else None
+
+
 def _normal_number(number: str) -> str:
     return (number or "").strip().upper()[:20]
 

@@ -23,7 +23,7 @@ from models import Company, Invoice, InvoiceLine, Shipment, User
 from models.enums import InvoiceStatus, Role
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
-from portal_app.services import audit, clock, notifications
+from portal_app.services import audit, clock, notifications, webhooks
 from portal_app.services.errors import Conflict, ErrorCode, FormInvalid, NotFound
 from portal_app.services.inputs import Amount, Body
 from portal_app.services.rating import format_money, round_money
@@ -155,6 +155,7 @@ def issue_invoice(db: Session, principal: Principal, *, company_code: str | None
             f"{format_money(currency, invoice.total)}, due {due_date:%d %b %Y}.",
             f"/portal/invoices/{invoice.number}", f"invoice_issued:{invoice.id}", company_id=company.id,
             shipment_id=shipment.id if shipment else None)
+        webhooks.record(db, "invoice_issued", company_id=company.id, record_id=invoice.id)
         db.commit()
     except sa.exc.IntegrityError:
         db.rollback()

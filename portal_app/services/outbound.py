@@ -7,7 +7,10 @@ services), carrier-grade NAT, multicast or reserved. The connection then goes to
 (the host name travels in the Host header and TLS SNI, so the certificate is still verified against it): a DNS
 answer that changes between the check and the connection cannot point the request inside. Redirects are not
 followed and answers are read up to ``MAX_BYTES``. ``allow_loopback`` (development and tests only) admits this
-machine's loopback addresses, over plain ``http://`` too.
+machine's loopback addresses, over plain ``http://`` too. ``allow_private`` (webhooks to a receiver inside the
+forwarder's own network, ``PORTAL_WEBHOOK_ALLOW_PRIVATE``) admits loopback and private addresses (10/8, 172.16/12,
+192.168/16, carrier-grade NAT, fc00::/7), over plain ``http://`` too; link-local addresses (169.254/16, fe80::/10)
+and the cloud metadata services (169.254.169.254, fd00:ec2::254) are refused whatever is allowed.
 """
 
 from __future__ import annotations
@@ -48,15 +51,42 @@ class CheckedUrl:
         return self.parts.port or (443 if self.parts.scheme == "https" else 80)
 
 
-def _allowed(address: IPAddress, allow_loopback: bool) -> bool:
+# Never requested, whatever is allowed: the cloud providers' instance metadata services (AWS's IPv6 one sits inside
+# the private fc00::/7 range, so it is named here besides link-local).
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
+                                ipaddress.ip_address("100.100.100.200")})
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+        return address.ipv4_mapped
+    return address
+
+
+def _private(address: IPAddress) -> bool:
+    """A loopback or private-network address (what ``allow_private`` admits)."""
     if address.is_loopback:
-        return allow_loopback
+        return True
+    if isinstance(address, ipaddress.IPv4Address) and address in _SHARED_ADDRESS_SPACE:
+        return True
+    return address.is_private and not address.is_link_local and not address.is_multicast \
+        and not address.is_unspecified and not address.is_reserved
+
+
+def _allowed(address: IPAddress, allow_loopback: bool, allow_private: bool = False) -> bool:
+    address = _unmapped(address)
+    if address in METADATA_ADDRESSES or address.is_link_local or address.is_unspecified:
+        return False
+    if address.is_loopback:
+        return allow_loopback or allow_private
+    if allow_private and _private(address):
+        return True
     return address.is_global and not address.is_multicast
 
 
-def check_url(url: str, *, allow_loopback: bool = False) -> CheckedUrl:
+def check_url(url: str, *, allow_loopback: bool = False, allow_private: bool = False,
+              what: str = "the provider") -> CheckedUrl:
     """The URL's parts and the public address to connect to; raises AddressRefused with a reason otherwise."""
     try:
         parts = urlsplit((url or "").strip())
@@ -75,10 +105,14 @@ def check_url(url: str, *, allow_loopback: bool = False) -> CheckedUrl:
     except (OSError, UnicodeError) as exc:
         raise AddressRefused(f"the host name {parts.hostname} cannot be found") from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not addresses or not all(_allowed(a, allow_loopback) for a in addresses):
-        raise AddressRefused(f"{parts.hostname} is a private, local or reserved address; the provider must be "
+    if any(_unmapped(a) in METADATA_ADDRESSES or _unmapped(a).is_link_local for a in addresses):
+        raise AddressRefused(f"{parts.hostname} is a link-local or cloud metadata address, which is never "
+                             "requested")
+    if not addresses or not all(_allowed(a, allow_loopback, allow_private) for a in addresses):
+        raise AddressRefused(f"{parts.hostname} is a private, local or reserved address; {what} must be "
                              "reachable on the public internet")
-    if parts.scheme != "https" and not all(a.is_loopback for a in addresses):
+    if parts.scheme != "https" and not all(_unmapped(a).is_loopback or (allow_private and _private(_unmapped(a)))
+                                           for a in addresses):
         raise AddressRefused("it must start with https://")
     return CheckedUrl(parts=parts, address=addresses[0])
 
@@ -97,9 +131,11 @@ class Answer:
 
 
 def request(method: str, url: str, *, allow_loopback: bool = False, data: dict[str, str] | None = None,
-            auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
+            auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
+            allow_private: bool = False, content: bytes | None = None, what: str = "the provider",
+            timeout: float = TIMEOUT_SECONDS) -> Answer:
     """One request to a checked address, pinned to the address that was checked; the body read in full (capped)."""
-    checked = check_url(url, allow_loopback=allow_loopback)
+    checked = check_url(url, allow_loopback=allow_loopback, allow_private=allow_private, what=what)
     host = checked.parts.hostname or ""
     ip = str(checked.address)
     netloc = f"[{ip}]" if ":" in ip else ip
@@ -108,8 +144,9 @@ def request(method: str, url: str, *, allow_loopback: bool = False, data: dict[s
     headers = {"Accept": "application/json", **(headers or {}),
                "Host": checked.parts.netloc.rsplit("@", 1)[-1]}
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
-            req = client.build_request(method, pinned, data=data, headers=headers, extensions=extensions)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            req = client.build_request(method, pinned, data=data, content=content, headers=headers,
+                                       extensions=extensions)
             response = client.send(req, stream=True, auth=auth)
             try:
                 body = b""

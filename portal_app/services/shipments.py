@@ -451,6 +451,14 @@ def resolve_shipment_id(db: Session, principal: Principal, reference: str) -> in
     return int(found)
 
 
+def row_by_id(db: Session, shipment_id: int) -> ShipmentRow | None:
+    """A shipment as the list shows it, by its id, with no principal: for a caller that has already decided who may
+    see it (the webhooks: services/webhooks.py sends it only to its own company's subscriptions)."""
+    stmt = _joined(select(*_row_columns()).select_from(Shipment)).where(col(Shipment.id) == shipment_id)
+    found = db.exec(stmt).first()
+    return _to_row(tuple(found)) if found is not None else None
+
+
 def get_shipment(db: Session, principal: Principal, reference: str) -> ShipmentDetail:
     """One shipment by its reference. Another company's shipment raises NotFound, exactly like a missing one."""
     principal.require(Permission.VIEW_SHIPMENTS)

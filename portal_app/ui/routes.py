@@ -34,6 +34,7 @@ PORTAL_NOTIFICATIONS = "/portal/notifications"
 PORTAL_ACCOUNT = "/portal/account"
 PORTAL_COLLEAGUES = "/portal/account/users"
 PORTAL_AUDIT = "/portal/account/audit"
+PORTAL_WEBHOOKS = "/portal/account/webhooks"
 PORTAL_PASSWORD = "/portal/password"
 PORTAL_TWO_FACTOR = "/portal/account/two-factor"  # also where someone who must set it up first is sent
 
@@ -67,6 +68,7 @@ TOWER_ACCOUNT = "/tower/account"
 TOWER_AUDIT = "/tower/audit"
 TOWER_PASSWORD = "/tower/password"
 TOWER_TWO_FACTOR = "/tower/account/two-factor"
+TOWER_WEBHOOKS = "/tower/account/webhooks"
 
 # Menu entries some staff roles may not open, with the permission they need (the page refuses them anyway; the
 # menu shows only what the person may open). Every other entry is open to everyone of its area.

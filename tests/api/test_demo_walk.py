@@ -43,6 +43,7 @@ from models import (
     Task,
     Ticket,
     User,
+    WebhookSubscription,
 )
 from models.enums import Role
 from portal_app.api.app import build_api
@@ -63,6 +64,7 @@ ACCOUNTS = [
 NEEDS: dict[str, Permission] = {
     "/api/v1/account/users": Permission.MANAGE_COMPANY_USERS,
     "/api/v1/account/api-keys": Permission.MANAGE_API_KEYS,
+    "/api/v1/account/webhooks": Permission.MANAGE_API_KEYS,
     "/api/v1/audit": Permission.READ_AUDIT,
     "/api/v1/audit.csv": Permission.READ_AUDIT,
     "/api/v1/quote-requests/draft": Permission.REQUEST_QUOTES,
@@ -128,6 +130,18 @@ def _quote_option(db: Session, account: Account) -> list[Any]:
     return [] if found is None else [found]
 
 
+def _webhook(db: Session, account: Account) -> list[Any]:
+    """The demo has no webhooks: each company gets one (to a receiver that is never called during the walk)."""
+    found = db.exec(select(WebhookSubscription.id).where(WebhookSubscription.company_id == account.company_id)).first()
+    if found is None:
+        row = WebhookSubscription(company_id=account.company_id, url="https://hooks.example.com/portal",
+                                  secret="not-used", event_kinds="*", all_companies=account.is_staff)
+        db.add(row)
+        db.commit()
+        found = row.id
+    return [found]
+
+
 # A record for each path parameter, keyed by the path up to it. A route with a parameter not listed here fails
 # the walk until it is added.
 SAMPLES: dict[str, Sampler] = {
@@ -147,6 +161,7 @@ SAMPLES: dict[str, Sampler] = {
     "/api/v1/help/articles/{slug}": _first(HelpArticle.slug, None, HelpArticle.audience == "public",
                                            HelpArticle.is_published.is_(True)),
     "/api/v1/help/manage/articles/{article_id}": _first(HelpArticle.id),
+    "/api/v1/account/webhooks/{webhook_id}": _webhook,
 }
 
 # Values for query parameters a route requires.

@@ -26,7 +26,7 @@ from models.enums import (
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import clock, rating
+from portal_app.services import clock, rating, webhooks
 from portal_app.services.bookings.common import _audit, _notify, _text, _update
 from portal_app.services.bookings.shapes import MAX_PAGE_SIZE, REASON_MIN, BookingRow
 from portal_app.services.errors import Conflict, ValidationFailed
@@ -124,6 +124,7 @@ def confirm_booking(
     _update(db, shipment, principal.user_id, text)
     _notify(db, shipment.created_by_id, "booking_confirmed", f"Booking {shipment.reference} is confirmed", text,
             f"/portal/shipments/{shipment.reference}", f"booking_confirmed:{shipment.id}")
+    webhooks.record(db, "booking_confirmed", company_id=shipment.company_id, record_id=shipment.id, at=now)
     _audit(db, principal, "booking_confirmed", "shipment", shipment.reference, shipment.company_id,
            {"status": ShipmentStatus.BOOKED.value}, {"status": shipment.status, "booking_number": booking_no})
     db.commit()

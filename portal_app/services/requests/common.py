@@ -15,7 +15,7 @@ from models.enums import Priority, TicketCategory, TicketStatus
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
-from portal_app.services import audit
+from portal_app.services import audit, webhooks
 from portal_app.services.config.common import record, refuse_if, require_admin
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.inputs import Body, Id, WholeNumber
@@ -162,9 +162,15 @@ def snapshot(t: Ticket) -> dict:
             "version": t.version}
 
 
+INTERNAL_ACTIONS = frozenset({"request_note"})  # changes customers never see (their webhooks never hear of them)
+
+
 def record_change(db: Session, principal: Principal | None, action: str, ticket: Ticket, before: dict | None,
                   after: dict | None) -> None:
     audit.record(db, principal, action, "ticket", ticket.id, ticket.company_id, before, after)
+    # An internal note is for staff only: never to a customer's subscription.
+    webhooks.record(db, "request_updated", company_id=ticket.company_id, record_id=ticket.id,
+                    internal=action in INTERNAL_ACTIONS, change=action.removeprefix("request_"))
 
 
 def followers_of(db: Session, ticket_id: int) -> list[int]:

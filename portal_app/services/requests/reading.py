@@ -27,6 +27,7 @@ from models import (
     TicketMessage,
     User,
 )
+from models.enums import Role
 from portal_app.auth.permissions import STAFF_ROLES, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.scope import company_filter
@@ -183,6 +184,16 @@ def _row(found: Sequence[Any], principal: Principal, now: datetime, tz: str) -> 
             sla_timer(t.resolution_due_at, now, tz, t.resolved_at if t.status in DONE_STATUSES else None)),
         version=t.version,
     )
+
+
+def customer_row(db: Session, ticket_id: int, now: datetime, tz: str = "UTC") -> RequestRow | None:
+    """A request as its customer's list shows it (customer labels), by its id, with no principal: for a caller that
+    has already decided who may see it (the webhooks: services/webhooks.py)."""
+    found = db.exec(_joined(select(*_columns()).select_from(Ticket)).where(col(Ticket.id) == ticket_id)).first()
+    if found is None:
+        return None
+    reader = Principal(0, found[0].company_id, Role.CUSTOMER_USER, "", "", found[1])
+    return _row(tuple(found), reader, now, tz)
 
 
 def _clauses(principal: Principal, f: RequestFilters, now: datetime) -> list[sa.ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from models import (
 )
 from models.enums import Visibility
 from portal_app.auth.principal import Principal
-from portal_app.services import display, notifications
+from portal_app.services import display, notifications, webhooks
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.shipment_activity import REASON_LABELS
 from portal_app.services.workspace import timeline
@@ -47,6 +47,7 @@ def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_
                                 f"/portal/shipments/{shipment.reference}", f"eta_change:{change.id}",
                                 shipment_id=shipment.id, company_id=shipment.company_id,
                                 eta_shift_hours=shift_hours, at=change.created_at)
+    webhooks.record(db, "eta_changed", company_id=shipment.company_id, record_id=change.id, at=change.created_at)
     return len(done.recipients)
 
 

@@ -15,7 +15,7 @@ from models import (
 )
 from models.enums import MilestoneSource, ShipmentStatus
 from portal_app.auth.principal import Principal
-from portal_app.services import display, notifications
+from portal_app.services import display, notifications, webhooks
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.workspace import timeline
 from portal_app.services.workspace.common import (
@@ -194,3 +194,5 @@ def _notify_milestone(db: Session, shipment: Shipment, step: Milestone, now: dat
                          f"{step.name}{where} on {when}.",
                          f"/portal/shipments/{shipment.reference}", f"milestone:{step.id}:{step.actual_at:%Y%m%d%H%M}",
                          shipment_id=shipment.id, company_id=shipment.company_id, at=now)
+    webhooks.record(db, "milestone_reached", company_id=shipment.company_id, record_id=step.id,
+                    internal=not step.customer_visible, at=now)
