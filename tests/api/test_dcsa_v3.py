@@ -42,7 +42,8 @@ def test_the_integration_key_is_required_and_bound_to_its_connection(oworld):
     with oworld.session() as db:
         assert db.exec(select(CarrierEvent)).all() == []
     # And the integration key opens nothing else.
-    other = carrier_client(oworld).get("/api/v1/shipments", headers={"Authorization": f"Bearer {connection['api_key']}"})
+    key = {"Authorization": f"Bearer {connection['api_key']}"}
+    other = carrier_client(oworld).get("/api/v1/shipments", headers=key)
     assert other.status_code == 401
 
 
