@@ -16,7 +16,10 @@ from models import (
     CarrierEventRefusal,
     CarrierEventShipment,
     EtaChange,
+    Notification,
+    OpsException,
     Shipment,
+    ShipmentFollower,
     ShipmentUpdate,
 )
 from portal_app.services import secret_box
@@ -209,6 +212,9 @@ def test_an_actual_load_sets_the_milestone_through_the_workspace(oworld):
 def test_an_estimated_arrival_is_an_eta_change_with_reason_carrier_update(oworld):
     connection = connect(oworld)
     shipment = ocean_shipment(oworld)
+    with oworld.session() as db:  # the customer follows the shipment
+        db.add(ShipmentFollower(shipment_id=shipment.id, user_id=oworld.alice.user_id))
+        db.commit()
     new_eta = shipment.eta_planned + timedelta(days=2)
     event = transport_event("ARRI", "MAERSK EDMONTON", "412W", "NLRTM", new_eta, classifier="EST")
     assert post_signed(carrier_client(oworld), connection, [event]).status_code == 204
@@ -220,6 +226,15 @@ def test_an_estimated_arrival_is_an_eta_change_with_reason_carrier_update(oworld
         update = db.exec(select(ShipmentUpdate).where(ShipmentUpdate.shipment_id == shipment.id)).one()
         assert "Carrier update" in update.body and update.visibility == "customer"
     assert step(oworld, shipment, "vessel_arrival").estimated_at == new_eta
+    with oworld.session() as db:  # the exception rules, the followers' notifications and the audit trail follow
+        slip = db.exec(select(OpsException).where(OpsException.shipment_id == shipment.id,
+                                                  OpsException.kind == "eta_slip")).one()
+        assert slip.status == "open"
+        notice = db.exec(select(Notification).where(Notification.user_id == oworld.alice.user_id,
+                                                    Notification.event_kind == "eta_changed")).one()
+        assert shipment.reference in notice.title
+        assert db.exec(select(AuditLog).where(AuditLog.entity_id == shipment.reference,
+                                              AuditLog.action == "eta_changed")).one().actor_id is None
 
 
 def test_a_vessel_departure_moves_every_shipment_on_the_voyage(oworld):
