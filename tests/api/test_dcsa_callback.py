@@ -23,6 +23,7 @@ from models import (
     ShipmentUpdate,
 )
 from portal_app.services import secret_box
+from seed.carrier_demo import DEMO_SECRET, DEMO_SUBSCRIPTION_ID
 from tests.dcsa import (
     ADMIN,
     CALLBACK,
@@ -42,6 +43,7 @@ from tests.dcsa import (
     step,
     transport_event,
 )
+from tests.paths import PROJECT_ROOT
 
 
 def counts(world) -> tuple[int, int]:
@@ -59,7 +61,7 @@ def test_an_admin_connects_a_carrier_and_the_secret_is_never_shown_again(oworld)
     made = resp.json()
     assert made["callback_url"].endswith(CALLBACK) and len(made["subscription_id"]) == 36
     assert made["api_key"].startswith("ck_")
-    listed = admin.get(CONNECTIONS).json()
+    listed = [c for c in admin.get(CONNECTIONS).json() if c["id"] == made["id"]]
     assert [c["subscription_id"] for c in listed] == [made["subscription_id"]]
     assert listed[0]["carrier_code"] == "MAEU" and SECRET not in json.dumps(listed)
     assert "secret" not in listed[0] and "api_key" not in listed[0]
@@ -71,7 +73,7 @@ def test_an_admin_connects_a_carrier_and_the_secret_is_never_shown_again(oworld)
         assert SECRET not in str(db.exec(select(AuditLog.after).where(
             AuditLog.action == "carrier_connection_created")).first())
     assert admin.delete(f"{CONNECTIONS}/{made['id']}").status_code == 204
-    assert admin.get(CONNECTIONS).json() == []
+    assert made["id"] not in [c["id"] for c in admin.get(CONNECTIONS).json()]
     assert admin.delete(f"{CONNECTIONS}/{made['id']}").status_code == 404
     # A deleted connection's callbacks are refused.
     resp = post_signed(carrier_client(oworld), made, [])
@@ -90,8 +92,21 @@ def test_a_connection_with_bad_fields_is_refused_field_by_field(oworld):
     resp = oworld.client(ADMIN).post(CONNECTIONS, json={"name": "M", "carrier_code": "no scac!", "secret": "short"})
     assert resp.status_code == 422
     assert set(resp.json()["error"]["fields"]) == {"name", "carrier_code", "secret"}
+    with oworld.session() as db:  # only the demo seed's connection
+        assert [c.subscription_id for c in db.exec(select(CarrierConnection)).all()] == [DEMO_SUBSCRIPTION_ID]
+
+
+def test_the_demo_seed_has_a_carrier_connection_with_a_published_subscription_and_secret(oworld):
+    demo = {"subscription_id": DEMO_SUBSCRIPTION_ID}
+    event = equipment_event("GTIN", "TGHU1234567", at(-1), place="CNSHA")
+    client = carrier_client(oworld)
+    assert post_signed(client, demo, [event], secret=DEMO_SECRET).status_code == 204
+    assert post_signed(client, demo, [event], secret=SECRET).status_code == 401
+    sample = (PROJECT_ROOT / "docs" / "examples" / "dcsa-v2-sample-event.json").read_bytes()
+    assert post_signed(client, demo, None, raw=sample, secret=DEMO_SECRET).status_code == 204
     with oworld.session() as db:
-        assert db.exec(select(CarrierConnection)).first() is None
+        assert len(db.exec(select(CarrierEvent)).all()) == 2
+        assert db.exec(select(CarrierEventRefusal)).all() == []
 
 
 # ------------------------------------------------------------------------------------------------ signatures

@@ -91,16 +91,22 @@ def events_url() -> str:
     return settings.public_url.rstrip("/") + V3_PATH
 
 
-def create_connection(db: Session, principal: Principal, new: NewConnection, *,
-                      subscription_id: str | None = None, api_key: str | None = None) -> CreatedConnection:
-    """Administrators only (signed in, not with an API key). ``subscription_id`` and ``api_key`` are for the demo
-    seed's fixed connection; people always get fresh ones."""
+def create_connection(db: Session, principal: Principal, new: NewConnection) -> CreatedConnection:
+    """Administrators only (signed in, not with an API key); a fresh subscription id and key every time."""
     require_admin(principal)
-    return _create(db, principal, new, subscription_id=subscription_id, api_key=api_key)
+    return _create(db, principal, new, subscription_id=None, api_key=None)
+
+
+def seed_connection(db: Session, new: NewConnection, *, subscription_id: str, api_key: str, at: datetime
+                    ) -> CreatedConnection:
+    """The demo seed's connection with its fixed, published subscription id and key (seed/carrier_demo.py); made
+    at the seed's own time and without an audit row, so seeding twice gives the same rows (but for the secret's
+    encryption, which is random by design)."""
+    return _create(db, None, new, subscription_id=subscription_id, api_key=api_key, at=at)
 
 
 def _create(db: Session, principal: Principal | None, new: NewConnection, *, subscription_id: str | None,
-            api_key: str | None) -> CreatedConnection:
+            api_key: str | None, at: datetime | None = None) -> CreatedConnection:
     if not secret_box.available():
         raise KeyMissing("The carrier connection cannot be saved: the server has no PORTAL_SSO_KEY to encrypt its "
                          f"secret with. Ask whoever runs the installation to set it and restart. {NOTHING_SAVED}")
@@ -119,13 +125,14 @@ def _create(db: Session, principal: Principal | None, new: NewConnection, *, sub
     row = CarrierConnection(name=name, carrier_code=code, secret_encrypted=secret_box.encrypt(secret),
                             subscription_id=subscription_id or str(uuid.uuid4()), api_key_hash=hash_token(key),
                             api_key_prefix=key[:12], created_by_id=principal.user_id if principal else None,
-                            created_at=clock.now())
+                            created_at=at or clock.now())
     db.add(row)
     db.flush()
     assert row.id is not None
-    audit.record(db, principal, "carrier_connection_created", "carrier_connection", row.id, None, None,
-                 {"name": name, "carrier_code": code, "subscription_id": row.subscription_id,
-                  "api_key_prefix": row.api_key_prefix})
+    if at is None:
+        audit.record(db, principal, "carrier_connection_created", "carrier_connection", row.id, None, None,
+                     {"name": name, "carrier_code": code, "subscription_id": row.subscription_id,
+                      "api_key_prefix": row.api_key_prefix})
     db.commit()
     return CreatedConnection(id=row.id, name=name, carrier_code=code, subscription_id=row.subscription_id,
                              callback_url=callback_url(), events_url=events_url(), api_key=key)
