@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
@@ -144,9 +145,10 @@ def list_connections(db: Session, principal: Principal) -> list[ConnectionRow]:
                    .order_by(col(CarrierConnection.name), col(CarrierConnection.id))).all()
     out = []
     for row in rows:
-        events = len(db.exec(select(CarrierEvent.id).where(CarrierEvent.connection_id == row.id)).all())
-        refused = len(db.exec(select(CarrierEventRefusal.id)
-                              .where(CarrierEventRefusal.connection_id == row.id)).all())
+        events = db.exec(select(sa.func.count()).select_from(CarrierEvent)
+                         .where(col(CarrierEvent.connection_id) == row.id)).one()
+        refused = db.exec(select(sa.func.count()).select_from(CarrierEventRefusal)
+                          .where(col(CarrierEventRefusal.connection_id) == row.id)).one()
         out.append(ConnectionRow(id=row.id or 0, name=row.name, carrier_code=row.carrier_code,
                                  subscription_id=row.subscription_id, callback_url=callback_url(),
                                  events_url=events_url(), api_key_prefix=row.api_key_prefix, active=row.active,
