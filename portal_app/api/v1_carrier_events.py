@@ -31,7 +31,8 @@ from portal_app.services.inputs import Body, Id
 router = APIRouter(prefix="/api/v1/integrations/dcsa", tags=["integrations"])
 Errors: dict[int | str, dict] = {403: {}, 404: {}, 422: {}, 503: {"description": "`sso_key_missing`"}}
 CarrierErrors: dict[int | str, dict] = {401: {"description": "`subscription_unknown`, `signature_invalid`"},
-                                        400: {}, 413: {}}
+                                        413: {}, 422: {"description": "`invalid_events`"},
+                                        503: {"description": "`schema_unavailable`"}}
 
 
 @router.post("/connections", status_code=201, responses=Errors)

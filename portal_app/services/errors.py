@@ -77,6 +77,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     REOPEN_WINDOW = "reopen_window"
     SAME_PASSWORD = "same_password"
+    SCHEMA_UNAVAILABLE = "schema_unavailable"
     SIGNATURE_INVALID = "signature_invalid"
     SELF_CHANGE = "self_change"
     SIGN_IN_LIMITED = "sign_in_limited"

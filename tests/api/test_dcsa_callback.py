@@ -377,3 +377,17 @@ def test_an_event_the_workspace_refuses_is_kept_with_the_reason(oworld):
         link = db.exec(select(CarrierEventShipment)).one()
         assert link.outcome == "refused" and "two years" in link.note
         assert db.exec(select(Shipment.version).where(Shipment.id == shipment.id)).one() == shipment.version
+
+
+def test_without_the_schema_libraries_nothing_is_taken_and_the_carrier_hears_503(oworld, monkeypatch):
+    from portal_app.services.carrier_events import schema
+
+    def missing():
+        raise ModuleNotFoundError("No module named 'yaml'", name="yaml")
+
+    monkeypatch.setattr(schema, "v2_checkers", missing)
+    connection = connect(oworld)
+    resp = post_signed(carrier_client(oworld), connection, example("tnt-220-response.json"))
+    assert resp.status_code == 503 and resp.json()["error"]["code"] == "schema_unavailable"
+    assert "yaml" in resp.json()["error"]["message"] and resp.json()["error"]["saved"] is False
+    assert counts(oworld) == (0, 0)

@@ -295,6 +295,7 @@ def receive(db: Session, connection: CarrierConnection, events: Iterable[object]
             now: datetime | None = None) -> BatchResult:
     """Take a batch: refuse (and log) the invalid events, keep and apply the valid ones, each once."""
     now = now or clock.now()
+    schema.require_checkers(version)
     read = schema.read_v2 if version == "2.2" else schema.read_v3
     principal = carrier_principal(db, connection)
     result = BatchResult()

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from portal_app.services.errors import ErrorCode, ServiceError
 from portal_app.services.identifiers import is_valid_container_number
 
 DCSA_DIR = Path(__file__).resolve().parents[2] / "integrations" / "dcsa"
@@ -44,8 +45,23 @@ _ISO6346_SHAPE = re.compile(r"^[A-Z]{3}[UJZ]\d{7}$")
 _V2_EXTRA_DOCUMENTS = frozenset({"SRM", "CUS"})
 
 
-class SchemaUnavailable(Exception):
-    """Neither JSON Schema library is installed, so no event can be checked."""
+class SchemaUnavailable(ServiceError):
+    """The libraries that read the spec (PyYAML) or check events against it (jsonschema or jsonschema_rs) are not
+    installed: no event can be checked, so none is taken (503, nothing stored; the carrier sends it again)."""
+
+    status_code = 503
+    code = ErrorCode.SCHEMA_UNAVAILABLE
+
+
+def require_checkers(version: str) -> None:
+    """Load the version's schemas now (once), or refuse the whole request with :class:`SchemaUnavailable`."""
+    try:
+        v2_checkers() if version == "2.2" else v3_checker()
+    except ImportError as exc:
+        raise SchemaUnavailable(
+            f"The portal cannot check DCSA events: the library {exc.name or 'for JSON Schema'} is not installed. "
+            "Nothing was stored; ask whoever runs the installation to install the requirements, then send the "
+            "events again.") from None
 
 
 def _codes(name: str) -> frozenset[str]:
@@ -89,10 +105,7 @@ def _checker(schema: dict[str, Any]) -> Check:
             errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
             return [_where(list(e.absolute_path), e.message) for e in errors]
         return check
-    try:
-        import jsonschema_rs
-    except ImportError as exc:
-        raise SchemaUnavailable from exc
+    import jsonschema_rs  # an ImportError here is require_checkers' SchemaUnavailable
     rs = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
 
     def check_rs(instance: Any) -> list[str]:
