@@ -163,7 +163,7 @@ def unmatched_events(principal: Staff, db: Db) -> list[dict]:
     return [asdict(row) for row in queue.unmatched(db, principal)]
 
 
-@router.post("/unmatched/{event_id}/match", responses=Errors)
+@router.post("/unmatched/{event_id}/match", responses={**Errors, 409: {}})
 def match_event(event_id: Id, body: MatchIn, principal: Staff, db: Db) -> dict:
     """Staff say which shipment an unmatched event belongs to: it is applied to it, and (by default) later events
     of the same container go there too."""
