@@ -14,6 +14,13 @@ from models.activity import (
 )
 from models.auth import ApiKey, LoginAttempt, MfaRecoveryCode, UserSession
 from models.base import UTCDateTime, utcnow
+from models.carrier_events import (
+    CarrierConnection,
+    CarrierEvent,
+    CarrierEventRefusal,
+    CarrierEventShipment,
+    CarrierMatch,
+)
 from models.commercial import (
     IdempotencyKey,
     QuoteCargoLine,
@@ -62,7 +69,8 @@ from models.support import (
 )
 
 __all__ = [
-    "ApiKey", "AppSetting", "AuditLog", "Branch", "CannedReply", "CargoLine", "Carrier", "ChangeRequest",
+    "ApiKey", "AppSetting", "AuditLog", "Branch", "CannedReply", "CargoLine", "Carrier", "CarrierConnection",
+    "CarrierEvent", "CarrierEventRefusal", "CarrierEventShipment", "CarrierMatch", "ChangeRequest",
     "Company", "Container", "Document", "DocumentRequirement", "EmailAttempt", "EmailMessage", "EtaChange",
     "ExceptionRule", "HelpArticle", "HelpSearch", "IdempotencyKey", "Invoice", "InvoiceLine", "Location",
     "LoginAttempt", "MfaRecoveryCode", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",

@@ -156,8 +156,8 @@ def run_retention(engine: sa.Engine | None = None, now: datetime | None = None) 
 
 
 async def keep_within_retention() -> None:
-    """Remove audit entries, sign-in attempts, usage events and notifications past their retention, daily (the
-    first pass a few minutes after start, off the event loop)."""
+    """Remove audit entries, sign-in attempts, usage events, notifications and carrier events past their retention,
+    daily (the first pass a few minutes after start, off the event loop)."""
     await asyncio.sleep(RETENTION_FIRST_DELAY_SECONDS)
     while True:
         try:

@@ -39,8 +39,10 @@ from portal_app.portal import webhooks as _portal_webhooks  # noqa: F401
 from portal_app.tower import account as _tower_account  # noqa: F401
 from portal_app.tower import audit as _tower_audit  # noqa: F401
 from portal_app.tower import bookings as _tower_bookings  # noqa: F401
+from portal_app.tower import carrier_events as _tower_carrier_events  # noqa: F401
 from portal_app.tower import changes as _tower_changes  # noqa: F401
 from portal_app.tower import config as _tower_config  # noqa: F401
+from portal_app.tower import config_carriers as _tower_config_carriers  # noqa: F401
 from portal_app.tower import config_invoicing as _tower_config_invoicing  # noqa: F401
 from portal_app.tower import config_org as _tower_config_org  # noqa: F401
 from portal_app.tower import config_requests as _tower_config_requests  # noqa: F401

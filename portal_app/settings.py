@@ -139,6 +139,7 @@ class Settings:
     login_attempt_retention_days: int = 180
     usage_event_retention_days: int = 400
     notification_retention_days: int = 180
+    carrier_event_retention_days: int = 400
     # Two-factor sign-in (docs/identity.md): every staff member must use it; the key that encrypts TOTP secrets.
     staff_mfa: bool = False
     mfa_key: str | None = None
@@ -211,6 +212,7 @@ def load_settings() -> Settings:
         login_attempt_retention_days=_int("PORTAL_LOGIN_ATTEMPT_RETENTION_DAYS", 180),
         usage_event_retention_days=_int("PORTAL_USAGE_EVENT_RETENTION_DAYS", 400),
         notification_retention_days=_int("PORTAL_NOTIFICATION_RETENTION_DAYS", 180),
+        carrier_event_retention_days=_int("PORTAL_CARRIER_EVENT_RETENTION_DAYS", 400),
         staff_mfa=_bool("PORTAL_STAFF_MFA", False),
         mfa_key=(os.environ.get("PORTAL_MFA_KEY") or "").strip() or None,
         sso_keys=parse_sso_keys(os.environ.get("PORTAL_SSO_KEY", "")),

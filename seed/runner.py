@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal_app.db import refresh_planner_statistics
-from seed import activity, reference_data, static_rows
+from seed import activity, carrier_demo, reference_data, static_rows
 from seed.generate import ShipmentGenerator, _midnight
 from seed.org_data import DEMO_PASSWORD
 from seed.writer import Batch, IdAllocator, has_data, has_schema, reset_database, sync_sequences
@@ -105,6 +105,8 @@ def run(
         summary.skipped = True
         summary.elapsed_seconds = time.perf_counter() - started
         say("database already has data, not seeding")
+        if carrier_demo.ensure_demo_connection(engine, _midnight(today)):
+            say("the demo carrier connection was added (PORTAL_SSO_KEY is now set)")
         return summary
     if reset:
         reset_database(engine, say)
@@ -158,6 +160,8 @@ def run(
     with engine.begin() as conn:
         batch.flush(conn, check=check_rows)
     sync_sequences(engine)
+    if carrier_demo.ensure_demo_connection(engine, now):
+        say("the demo carrier connection written (seed/carrier_demo.py)")
     refresh_planner_statistics(engine)
 
     summary.shipments = shipments

@@ -42,6 +42,7 @@ TOWER_NAV = [
     ("Workload", routes.TOWER_WORKLOAD),
     ("Bookings", routes.TOWER_BOOKINGS),
     ("Changes", routes.TOWER_CHANGES),
+    ("Carrier events", routes.TOWER_CARRIER_EVENTS),
     ("Manual quotes", routes.TOWER_QUOTES),
     ("Rate cards", routes.TOWER_RATES),
     ("Imports", routes.TOWER_IMPORTS),

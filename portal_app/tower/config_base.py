@@ -23,6 +23,7 @@ SECTIONS = [
     ("Request desk", routes.TOWER_CONFIG_REQUESTS),
     ("Invoices", routes.TOWER_CONFIG_INVOICING),
     ("Single sign-on", routes.TOWER_CONFIG_SSO),
+    ("Carrier connections", routes.TOWER_CONFIG_CARRIERS),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
                "administrator if a template, rule, SLA, the branding or the invoice details need to change. "

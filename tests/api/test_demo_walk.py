@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 
 import seed
 from models import (
+    CarrierConnection,
     Company,
     Document,
     HelpArticle,
@@ -84,6 +85,8 @@ NEEDS: dict[str, Permission] = {
     "/api/v1/canned-replies": Permission.HANDLE_REQUESTS,
     "/api/v1/help/manage": Permission.USE_TOWER,
     "/api/v1/help/gaps": Permission.USE_TOWER,
+    "/api/v1/integrations/dcsa/connections": Permission.MANAGE_CONFIG,
+    "/api/v1/integrations/dcsa/unmatched": Permission.EDIT_SHIPMENTS,
 }
 
 CSV_TYPE = "text/csv"
@@ -162,6 +165,7 @@ SAMPLES: dict[str, Sampler] = {
                                            HelpArticle.is_published.is_(True)),
     "/api/v1/help/manage/articles/{article_id}": _first(HelpArticle.id),
     "/api/v1/account/webhooks/{webhook_id}": _webhook,
+    "/api/v1/integrations/dcsa/connections/{connection_id}": _first(CarrierConnection.id),
 }
 
 # Values for query parameters a route requires.

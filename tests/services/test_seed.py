@@ -489,7 +489,8 @@ def _dump(engine: sa.Engine) -> dict[str, list]:
     out = {}
     with engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
-            cols = [c for c in table.columns if c.name != "password_hash"]
+            # Password hashes are salted and stored secrets encrypted with a random IV: different every run.
+            cols = [c for c in table.columns if c.name not in ("password_hash", "secret_encrypted")]
             out[table.name] = [tuple(r) for r in conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))]
     return out
 

@@ -53,7 +53,7 @@ def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_
 
 
 def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
-              reason_code: str, reason_text: str | None) -> Planned:
+              reason_code: str, reason_text: str | None, *, source: str = "ops") -> Planned:
     eta = _aware("New ETA", new_eta)
     if eta is None:
         raise ValidationFailed(f"Give the new estimated arrival. {NOTHING_SAVED}")
@@ -88,7 +88,7 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
     def write_rows() -> None:
         assert shipment.id is not None  # a stored row
         change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
-                           reason_text=note, changed_by_id=principal.user_id, source="ops", created_at=now)
+                           reason_text=note, changed_by_id=principal.user_id, source=source, created_at=now)
         db.add(change)
         if step is not None:
             step.estimated_at = eta
