@@ -71,6 +71,10 @@ def _value(value: object, tz: str = "UTC") -> str:
         return "—"
     if isinstance(value, datetime):
         return fmt_local(value, tz)
+    if isinstance(value, dict):  # a group of changes (an import's milestones: step -> its times)
+        return "; ".join(f"{words.code_words(str(k))}: {_value(v, tz)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v, tz) for v in value) or "—"
     text = str(value)
     if len(text) >= 19 and text[4] == "-" and "T" in text[10:11]:  # an instant as the audit stores it (ISO)
         try:

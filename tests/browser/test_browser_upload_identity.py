@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from models import AppSetting, Document, RateCard, Ticket, TicketAttachment, TicketMessage
+from models import AppSetting, Document, RateCard, Shipment, Ticket, TicketAttachment, TicketMessage
 from portal_app.auth.sessions import SESSION_COOKIE
 from portal_app.edge.upload_gate import upload_handler_names
 from portal_app.portal.request_detail import PortalRequestState
@@ -26,6 +26,7 @@ from portal_app.portal.request_new import PortalNewRequestState
 from portal_app.portal.shipment_detail import PortalShipmentDetailState
 from portal_app.services import rate_cards
 from portal_app.tower.config import ConfigBrandingState
+from portal_app.tower.imports import TowerImportsState
 from portal_app.tower.rates import TowerRatesState
 from portal_app.tower.request_detail import TowerRequestState
 from portal_app.tower.workspace import TowerWorkspaceState
@@ -90,7 +91,7 @@ def _stored(engine: sa.Engine) -> dict[str, object]:
     """Everything an upload handler can store."""
     with engine.connect() as conn:
         counts = {model.__name__: conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
-                  for model in (Document, Ticket, TicketMessage, TicketAttachment, RateCard)}
+                  for model in (Document, Ticket, TicketMessage, TicketAttachment, RateCard, Shipment)}
         counts["branding"] = conn.execute(sa.select(AppSetting.value).where(AppSetting.key == "branding")
                                           ).scalar_one_or_none()
     return counts
@@ -131,6 +132,8 @@ def test_an_upload_acts_only_as_the_session_of_its_own_request(page, app_url, ap
         expect(staff.get_by_role("heading", level=1)).to_contain_text("Where is my BL?")
         staff.goto("/tower/rates")
         expect(staff.get_by_role("heading", level=1)).to_be_visible()
+        staff.goto("/tower/imports")
+        expect(staff.get_by_role("heading", level=1)).to_be_visible()
         staff.goto("/tower/config")
         expect(staff.get_by_text(re.compile(r"the current one has \d"))).to_be_visible()  # branding loaded
         staff.goto(f"/tower/shipments/{shipment}")
@@ -148,6 +151,11 @@ def test_an_upload_acts_only_as_the_session_of_its_own_request(page, app_url, ap
         first_document = conn.execute(sa.select(sa.func.coalesce(sa.func.max(Document.id), 0))).scalar_one()
     pdf = ("letter.pdf", pdf_bytes("upload identity"), "application/pdf")
     label = f"UPLOAD-ID-{uuid.uuid4().hex[:6].upper()}"
+    # The shipment import's own template, its example shipments under references of their own (new shipments).
+    template = httpx.get(f"{app_url}/api/v1/shipments/import/template?format=csv",
+                         cookies={SESSION_COOKIE: staff_cookie}, timeout=30)
+    assert template.status_code == 200, template.text
+    shipments_csv = template.content.replace(b"TMS-", f"U{uuid.uuid4().hex[:5].upper()}-".encode())
     cases: list[tuple[str, str, str, str, str, dict | None, list, Callable[[dict, dict], bool]]] = [
         ("portal document", customer_token, customer_cookie, colleague,
          _handler(PortalShipmentDetailState, "upload_document"), {"reference": shipment}, [pdf],
@@ -165,6 +173,8 @@ def test_an_upload_acts_only_as_the_session_of_its_own_request(page, app_url, ap
          lambda a, b: b["Document"] == a["Document"] + 1),
         ("rate-card import", staff_token, staff_cookie, other_staff, _handler(TowerRatesState, "import_file"), None,
          [("rates.csv", _future_rates_csv(label), "text/csv")], lambda a, b: b["RateCard"] == a["RateCard"] + 1),
+        ("shipment import", staff_token, staff_cookie, other_staff, _handler(TowerImportsState, "import_file"), None,
+         [("shipments.csv", shipments_csv, "text/csv")], lambda a, b: b["Shipment"] > a["Shipment"]),
         ("logo", staff_token, staff_cookie, other_staff, _handler(ConfigBrandingState, "upload_logo"), None,
          [("logo.png", _png(), "image/png")], lambda a, b: b["branding"] != a["branding"]),
     ]

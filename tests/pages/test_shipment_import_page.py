@@ -61,3 +61,14 @@ def test_an_agent_is_told_imports_are_for_managers_and_nothing_is_imported(qworl
     before = shipments(qworld)
     run(handlers["import_file"], state, [upload(csv_file([ocean("TMS-PG-0002")]))])
     assert "not allowed" in state.import_error and shipments(qworld) == before
+
+
+def test_an_imports_milestone_changes_read_as_words_in_the_shipments_history():
+    """The import's audit keeps milestones as step -> times; the tower's history shows them in words, not codes."""
+    from portal_app.tower.workspace import _value
+
+    shown = _value({"booking_confirmed": {"actual_at": "2026-11-20T09:00:00+00:00"}, "loaded_on_vessel": {}},
+                   "UTC")
+    assert shown.startswith("Booking confirmed: Actual at: ") and "2026" in shown
+    assert "_" not in shown and "{" not in shown
+    assert _value(["MSKU9070323:45G1", "MRKU4827310:40HC"]) == "MSKU9070323:45G1, MRKU4827310:40HC"
