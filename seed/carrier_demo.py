@@ -1,6 +1,7 @@
 """The demo's carrier connection (DCSA Track & Trace), with a fixed subscription id, secret and integration key so
 the README's example can post a signed event to a fresh installation. Its secret is stored encrypted like any
-other, so it is made only when ``PORTAL_SSO_KEY`` is set; it is added on a later start once the key is set.
+other, so it is made only when there is a key to encrypt it (``PORTAL_SSO_KEY``, or the installation's own key in
+its data directory); without one it is added on a later start once there is.
 Never use these values outside a demo: delete the connection and create a real one."""
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def run(
         summary.elapsed_seconds = time.perf_counter() - started
         say("database already has data, not seeding")
         if carrier_demo.ensure_demo_connection(engine, _midnight(today)):
-            say("the demo carrier connection was added (PORTAL_SSO_KEY is now set)")
+            say("the demo carrier connection was added (there is now a key to encrypt its secret)")
         return summary
     if reset:
         reset_database(engine, say)

@@ -14,12 +14,9 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
-import time
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
@@ -29,6 +26,7 @@ from sqlmodel import Session, col
 from models import MfaRecoveryCode, User
 from models.enums import Role
 from portal_app.auth.permissions import STAFF_ROLES
+from portal_app.key_files import installation_key
 from portal_app.settings import settings
 
 log = logging.getLogger(__name__)
@@ -46,34 +44,11 @@ VALID_WINDOW = 1  # one step either side: clocks of phones drift
 # --- the key --------------------------------------------------------------------------------------------------
 
 
-def _key_file() -> Path:
-    return settings.data_dir / "mfa.key"
-
-
-def _generated_key() -> bytes:
-    """The installation's own key when ``PORTAL_MFA_KEY`` is unset: made once, readable by the owner only."""
-    path = _key_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another worker may have created it a moment ago and be writing it now
-            key = path.read_bytes().strip()
-            if key:
-                return key
-            time.sleep(0.02)
-        raise RuntimeError(f"{path} is empty: delete it (no two-factor secret was saved with it) or set "
-                           "PORTAL_MFA_KEY.") from None
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return key
-
-
 @lru_cache(maxsize=1)
 def _box() -> MultiFernet:
     raw = settings.mfa_key
-    keys = [k.strip().encode() for k in raw.split(",") if k.strip()] if raw else [_generated_key()]
+    keys = ([k.strip().encode() for k in raw.split(",") if k.strip()] if raw
+            else [installation_key("mfa.key", "PORTAL_MFA_KEY")])
     try:
         return MultiFernet([Fernet(k) for k in keys])
     except ValueError as exc:

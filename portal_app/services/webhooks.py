@@ -189,7 +189,7 @@ def create_subscription(db: Session, principal: Principal, new: NewWebhook) -> C
         sealed = secret_box.encrypt(secret)
     except secret_box.SecretKeyMissing:
         raise Conflict("Webhooks cannot be set up yet: the installation has no key to keep signing secrets "
-                       "encrypted (PORTAL_SSO_KEY). Ask the forwarder's administrator to set it. " + NOTHING_SAVED,
+                       f"encrypted. {secret_box.NO_KEY_ADVICE} {NOTHING_SAVED}",
                        code=ErrorCode.SECRET_KEY_MISSING) from None
     now = clock.now()
     row = WebhookSubscription(company_id=principal.company_id, url=url, secret=sealed, event_kinds=",".join(kinds),

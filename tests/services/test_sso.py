@@ -158,8 +158,28 @@ def test_roles_fit_the_company(db, world, admin, provider):
     assert "default_role" in staff.value.fields
 
 
-def test_without_a_key_nothing_can_be_set_up(db, world, admin, provider, monkeypatch):
+def _no_key_anywhere(monkeypatch) -> None:
+    """No PORTAL_SSO_KEY and a data directory that cannot hold a key of the installation's own."""
+    def unwritable(name: str, variable: str) -> bytes:
+        raise PermissionError(13, "Permission denied", name)
     monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=()))
+    monkeypatch.setattr(secret_box, "installation_key", unwritable)
+
+
+def test_without_a_key_the_installation_makes_its_own_once(tmp_path, monkeypatch):
+    from portal_app import key_files
+
+    monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=()))
+    monkeypatch.setattr(key_files, "settings", replace(key_files.settings, data_dir=tmp_path / "data"))
+    stored = secret_box.encrypt("the-secret")
+    key = tmp_path / "data" / "secrets.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    made = key.read_bytes()
+    assert secret_box.decrypt(stored) == "the-secret" and key.read_bytes() == made  # read again, not remade
+
+
+def test_without_a_key_nothing_can_be_set_up(db, world, admin, provider, monkeypatch):
+    _no_key_anywhere(monkeypatch)
     with pytest.raises(sso_config.SsoKeyMissing) as caught:
         sso_config.save_company_sso(db, admin, world.companies["ALFA"], settings_in(provider.issuer, ["alfa.test"]))
     assert "PORTAL_SSO_KEY" in caught.value.message and caught.value.status_code == 503

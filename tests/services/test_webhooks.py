@@ -470,7 +470,10 @@ def test_two_workers_never_send_the_same_delivery(db, world, receiver, private_a
 
 
 def test_without_the_installation_key_nothing_is_subscribed(db, world, receiver, private_allowed, monkeypatch):
+    def unwritable(name: str, variable: str) -> bytes:  # no PORTAL_SSO_KEY, and no key file can be made
+        raise PermissionError(13, "Permission denied", name)
     monkeypatch.setattr(secret_box, "settings", replace(secret_box.settings, sso_keys=()))
+    monkeypatch.setattr(secret_box, "installation_key", unwritable)
     with pytest.raises(Conflict) as caught:
         subscribe(db, principal_for(db, "customer_admin@alfa.test"), receiver.url, ["*"])
     assert caught.value.code == ErrorCode.SECRET_KEY_MISSING and "PORTAL_SSO_KEY" in caught.value.message

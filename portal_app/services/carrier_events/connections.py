@@ -109,8 +109,8 @@ def seed_connection(db: Session, new: NewConnection, *, subscription_id: str, ap
 def _create(db: Session, principal: Principal | None, new: NewConnection, *, subscription_id: str | None,
             api_key: str | None, at: datetime | None = None) -> CreatedConnection:
     if not secret_box.available():
-        raise KeyMissing("The carrier connection cannot be saved: the server has no PORTAL_SSO_KEY to encrypt its "
-                         f"secret with. Ask whoever runs the installation to set it and restart. {NOTHING_SAVED}")
+        raise KeyMissing("The carrier connection cannot be saved: the server has no key to encrypt its secret with. "
+                         f"{secret_box.NO_KEY_ADVICE} {NOTHING_SAVED}")
     problems: dict[str, str] = {}
     name = " ".join(new.name.split())
     if not 2 <= len(name) <= 120:

@@ -172,8 +172,8 @@ def _save(db: Session, principal: Principal, company: Company, body: SsoSettings
           ) -> SsoSettings:
     if not secret_box.available():
         raise SsoKeyMissing(
-            "Single sign-on cannot be set up: the server has no PORTAL_SSO_KEY to encrypt the client secret with. "
-            f"Ask whoever runs the installation to set it and restart. {NOTHING_SAVED}")
+            "Single sign-on cannot be set up: the server has no key to encrypt the client secret with. "
+            f"{secret_box.NO_KEY_ADVICE} {NOTHING_SAVED}")
     connection = connection_for_company(db, company.id or 0)
     if connection is not None and body.expected_version is not None and body.expected_version != connection.version:
         raise Conflict(f"The sign-on settings of {company.name} were changed by someone else (you had version "
