@@ -301,6 +301,37 @@ def test_events_match_by_booking_bill_of_lading_and_forwarder_reference(oworld, 
         assert step(oworld, shipment, "gate_in_full_at_pol").actual_at == when
 
 
+def test_a_shipment_booked_with_another_carrier_is_never_touched(oworld):
+    """Its booking, bill, container and voyage all named by a Maersk connection's events: nothing moves, and the
+    same events from a connection of its own carrier move it."""
+    from models import Carrier, Container
+
+    maersk = connect(oworld, carrier_code="MAEU")
+    shipment = ocean_shipment(oworld)
+    with oworld.session() as db:
+        other = db.exec(select(Carrier).where(Carrier.code != "MAEU", Carrier.mode == "ocean")).first()
+        assert other is not None
+        row = db.get(Shipment, shipment.id)
+        row.carrier_id = other.id
+        db.add(row)
+        db.commit()
+        container = db.exec(select(Container.number).where(Container.shipment_id == shipment.id)).first()
+    when = at(-3)
+    events = [shipment_event("CONF", "BKG", shipment.booking_number, when),
+              shipment_event("ISSU", "TRD", shipment.mbl_number, when),
+              transport_event("DEPA", "MAERSK EDMONTON", "412W", "CNSHA", when)]
+    if container:
+        events.append(equipment_event("GTIN", container, when, place="CNSHA"))
+    assert post_signed(carrier_client(oworld), maersk, events).status_code == 204
+    with oworld.session() as db:
+        assert db.exec(select(CarrierEventShipment).where(CarrierEventShipment.shipment_id == shipment.id)).all() == []
+    assert step(oworld, shipment, "booking_confirmed").actual_at is None
+    own = connect(oworld, carrier_code=other.code)
+    again = [shipment_event("CONF", "BKG", shipment.booking_number, when)]
+    assert post_signed(carrier_client(oworld), own, again).status_code == 204
+    assert step(oworld, shipment, "booking_confirmed").actual_at == when
+
+
 def test_redelivery_of_the_same_event_is_a_no_op(oworld):
     connection = connect(oworld)
     shipment = ocean_shipment(oworld)

@@ -13,6 +13,10 @@
   voyage number) whose vessel name is the event's, or, when the event names no vessel, whose carrier is the
   connection's. One departure or arrival moves them all.
 
+Only shipments the connection's carrier may speak for: booked with that carrier (``carrier_code`` against the
+shipment's carrier) or with no carrier recorded. A shipment booked with another carrier is never touched by the
+references alone; a container staff matched by hand to it is (their choice stands).
+
 An event that matches nothing waits in the queue "Carrier events to match" (status ``unmatched``).
 
 **Applying** (the same code the tower's staff use: :mod:`portal_app.services.workspace`, so exception rules, the
@@ -127,32 +131,41 @@ def _open(query: Any) -> Any:
     return query.where(col(Shipment.status).not_in(CLOSED))
 
 
+def _carried(query: Any, connection: CarrierConnection) -> Any:
+    """Open shipments this connection's carrier may speak for: booked with that carrier, or with none recorded. A
+    shipment booked with another carrier is never touched, even if a container or a bill number coincides."""
+    return _open(query).outerjoin(Carrier, col(Carrier.id) == Shipment.carrier_id).where(sa.or_(
+        col(Shipment.carrier_id).is_(None), sa.func.upper(Carrier.code) == connection.carrier_code.upper()))
+
+
 def match_shipments(db: Session, connection: CarrierConnection, incoming: schema.Incoming) -> list[Shipment]:
     ids: set[int] = set()
     containers = {schema.norm(r) for r in incoming.equipment_references if r}
     if containers:
-        ids |= set(db.exec(_open(select(Shipment.id).join(Container, col(Container.shipment_id) == Shipment.id)
-                                 .where(sa.func.upper(Container.number).in_(containers)))).all())
+        ids |= set(db.exec(_carried(select(Shipment.id).join(Container, col(Container.shipment_id) == Shipment.id)
+                                    .where(sa.func.upper(Container.number).in_(containers)), connection)).all())
+        # staff matched this container by hand: their choice stands, whatever the shipment's carrier
         ids |= set(db.exec(_open(select(Shipment.id).join(CarrierMatch, col(CarrierMatch.shipment_id) == Shipment.id)
                                  .where(col(CarrierMatch.equipment_reference).in_(containers)))).all())
     if incoming.booking_references:
-        ids |= set(db.exec(_open(select(Shipment.id).where(
-            col(Shipment.booking_number).in_(incoming.booking_references)))).all())
+        ids |= set(db.exec(_carried(select(Shipment.id).where(
+            col(Shipment.booking_number).in_(incoming.booking_references)), connection)).all())
     if incoming.bl_references:
-        ids |= set(db.exec(_open(select(Shipment.id).where(sa.or_(
+        ids |= set(db.exec(_carried(select(Shipment.id).where(sa.or_(
             col(Shipment.mbl_number).in_(incoming.bl_references),
-            col(Shipment.hbl_number).in_(incoming.bl_references))))).all())
+            col(Shipment.hbl_number).in_(incoming.bl_references))), connection)).all())
     if incoming.forwarder_references:
-        ids |= set(db.exec(_open(select(Shipment.id).where(
-            col(Shipment.reference).in_({r.upper() for r in incoming.forwarder_references})))).all())
+        ids |= set(db.exec(_carried(select(Shipment.id).where(
+            col(Shipment.reference).in_({r.upper() for r in incoming.forwarder_references})), connection)).all())
     if incoming.event_type == "TRANSPORT" and incoming.voyages:
         voyages = {v.upper() for v in incoming.voyages}
-        query = _open(select(Shipment.id).where(sa.func.upper(Shipment.voyage_number).in_(voyages),
-                                                col(Shipment.mode).in_(OCEAN)))
+        query = select(Shipment.id).where(sa.func.upper(Shipment.voyage_number).in_(voyages),
+                                          col(Shipment.mode).in_(OCEAN))
         if incoming.vessel_name:
-            query = query.where(sa.func.upper(Shipment.vessel_name) == incoming.vessel_name.upper())
-        else:
-            query = query.join(Carrier, col(Carrier.id) == Shipment.carrier_id).where(
+            query = _carried(query.where(sa.func.upper(Shipment.vessel_name) == incoming.vessel_name.upper()),
+                             connection)
+        else:  # no vessel named: only the carrier's own shipments on that voyage number
+            query = _open(query).join(Carrier, col(Carrier.id) == Shipment.carrier_id).where(
                 sa.func.upper(Carrier.code) == connection.carrier_code.upper())
         ids |= set(db.exec(query.limit(MAX_MATCHES)).all())
     if not ids:
