@@ -15,6 +15,7 @@ DEMO_SUBSCRIPTION_ID = "d0c5a000-0000-4000-8000-00000000de01"
 DEMO_SECRET = "demo-carrier-secret-change-me"
 DEMO_API_KEY = "ck_demo-carrier-key-change-me"
 DEMO_NAME = "Maersk track & trace (demo)"
+DEMO_CARRIER = "MAEU"
 
 
 def ensure_demo_connection(engine: sa.Engine, now: datetime) -> bool:
@@ -30,7 +31,7 @@ def ensure_demo_connection(engine: sa.Engine, now: datetime) -> bool:
             CarrierConnection.subscription_id == DEMO_SUBSCRIPTION_ID)).first()
         if found is not None:
             return False
-        connections.seed_connection(db, connections.NewConnection(name=DEMO_NAME, carrier_code="MAEU",
+        connections.seed_connection(db, connections.NewConnection(name=DEMO_NAME, carrier_code=DEMO_CARRIER,
                                                                   secret=DEMO_SECRET),
                                     subscription_id=DEMO_SUBSCRIPTION_ID, api_key=DEMO_API_KEY, at=now)
     return True
