@@ -26,8 +26,8 @@ def _target(i: int) -> Target:
     for seq, code in enumerate(codes, 1):
         planned = departure + timedelta(days=(seq - 1 - dep) * 2)
         steps[code] = Step(seq, planned, None, planned if planned < NOW - timedelta(days=1) else None)
-    return Target(i, make_container_number("MSK", "U", i), f"BKG{i:06d}", f"MBL{i:06d}", "MAERSK EDMONTON", f"4{i % 20:02d}W",
-                  "CNSHA", "NLRTM", steps)
+    return Target(i, make_container_number("MSK", "U", i), f"BKG{i:06d}", f"MBL{i:06d}", "MAERSK EDMONTON",
+                  f"4{i % 20:02d}W", "CNSHA", "NLRTM", steps)
 
 
 def test_a_batch_is_valid_fresh_and_mixed():
