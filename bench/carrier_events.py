@@ -4,10 +4,10 @@ callbacks posted to ``POST /api/v1/integrations/dcsa/v2/callback`` by a carrier 
 - ``carrier_events_batch_1000``: a batch of 1,000 events naming shipments of the data set (container numbers,
   carrier bookings, master B/Ls, vessel and voyage taken from the database), so each event is matched, applied to
   its shipments' milestones (exception rules, the customer's timeline, notifications and the audit trail follow):
-  equipment events (ACT gate-in and load at the port of loading, EST discharge at the port of discharge),
-  shipment events (ACT booking confirmed, ACT B/L issued) and transport events (ACT departure, EST arrival; one
-  per voyage, so each moves every open shipment on its vessel and voyage). Fresh eventIDs in every batch; p50 and
-  p95 seconds per batch. Target: p95 <= 2 s on SQLite at 100,000 shipments.
+  equipment events (ACT gate-in and load at the port of loading, EST load, EST discharge at the port of
+  discharge), shipment events (ACT booking confirmed, ACT B/L issued) and transport events (ACT departure,
+  EST arrival; one per voyage, so each moves every open shipment on its vessel and voyage). Fresh eventIDs in
+  every batch; p50 and p95 seconds per batch. Target: p95 <= 2 s on SQLite at 100,000 shipments.
 - ``carrier_events_voyage_300``: one transport event (an EST arrival) for a vessel and voyage that 300 open ocean
   shipments share (the bench gives a fresh voyage to 300 of them), the time of the request and the number of
   shipments whose ETA it moved (must be 300).
@@ -45,8 +45,9 @@ OPEN = ("confirmed", "in_transit")  # booked, not yet arrived: every step ahead 
 OCEAN = ("ocean_fcl", "ocean_lcl")
 VOYAGE_VESSEL = "BENCH EXPRESS"
 
-# The make-up of one batch: shares of 1,000 (transport events: one per distinct voyage).
-EQUIPMENT_SHARE, SHIPMENT_SHARE, TRANSPORT_SHARE = 0.60, 0.35, 0.05
+# The make-up of one batch: shares of shipment and transport events (one per distinct voyage); equipment events
+# make up the rest (about 60 %).
+SHIPMENT_SHARE, TRANSPORT_SHARE = 0.35, 0.05
 
 
 @dataclass
@@ -180,7 +181,7 @@ def _note(target: Target, code: str, kind: str, when: datetime) -> None:
         step.estimated = when
 
 
-# (event kind, DCSA code, classifier, portal step, place: origin or destination, share of a batch)
+# Equipment events: (DCSA code, classifier, portal step, place: the shipment's origin or destination)
 EQUIPMENT_MIX = (("GTIN", "ACT", "gate_in_full_at_pol", "origin"), ("LOAD", "ACT", "loaded_on_vessel", "origin"),
                  ("LOAD", "EST", "loaded_on_vessel", "origin"), ("DISC", "EST", "discharged_at_pod", "destination"))
 
