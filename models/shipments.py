@@ -78,6 +78,8 @@ class Shipment(SQLModel, table=True):
         sa.Index("ix_shipment_status_mode", "status", "mode"),
         sa.Index("ix_shipment_status_updated", "status", "updated_at"),
         sa.Index("ix_shipment_mode_updated", "mode", "updated_at"),
+        # A carrier's transport event finds every shipment on its voyage (intake.match_shipments).
+        sa.Index("ix_shipment_voyage_upper", sa.text("upper(voyage_number)")),
         # Tower KPIs read these alone: on-time departure (departed in a range), on-time arrival and transit
         # time by lane (arrived in a range).
         # The board's owner, team and branch filters walk these in the list's default order (newest change first).
@@ -133,7 +135,11 @@ class Container(SQLModel, table=True):
     gross_weight_kg: Decimal | None = qty_field()
     packages: int | None = None
 
-    __table_args__ = (sa.UniqueConstraint("shipment_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("shipment_id", "number"),
+        # Carrier events find their shipments by container number, compared in capitals (intake.match_shipments).
+        sa.Index("ix_container_number_upper", sa.text("upper(number)")),
+    )
 
 
 class CargoLine(SQLModel, table=True):
