@@ -44,6 +44,7 @@ SECRET = "bench-carrier-secret-0123456789"
 OPEN = ("confirmed", "in_transit")  # booked, not yet arrived: every step ahead can still move
 OCEAN = ("ocean_fcl", "ocean_lcl")
 VOYAGE_VESSEL = "BENCH EXPRESS"
+BENCH_CARRIER = "MAEU"  # the bench connection's carrier; the shipments it names are booked with it
 
 # The make-up of one batch: shares of shipment and transport events (one per distinct voyage); equipment events
 # make up the rest (about 60 %).
@@ -151,7 +152,7 @@ def load_targets(limit: int = 12_000) -> list[Target]:
                                                                                        destination.code))
             .outerjoin(origin, origin.id == Shipment.origin_id)
             .outerjoin(destination, destination.id == Shipment.destination_id)
-            .where(Shipment.status.in_(OPEN), Shipment.mode.in_(OCEAN))
+            .where(Shipment.status.in_(OPEN), Shipment.mode.in_(OCEAN), _carried_by_bench_carrier())
             .order_by(sa.func.random()).limit(limit))
     with Session(get_engine()) as db:
         targets = {row[0]: Target(*row) for row in db.execute(stmt).all()}
@@ -261,6 +262,17 @@ def make_batch(targets: list[Target], size: int, rng: random.Random, now: dateti
     return events[:size]
 
 
+def _carried_by_bench_carrier():
+    """Shipments the bench's connection may speak for: booked with its carrier (or with none recorded); a carrier's
+    events never touch another carrier's shipments."""
+    import sqlalchemy as sa
+
+    from models import Carrier, Shipment
+
+    ours = sa.select(Carrier.id).where(Carrier.code == BENCH_CARRIER).scalar_subquery()
+    return sa.or_(Shipment.carrier_id.is_(None), Shipment.carrier_id == ours)
+
+
 def _admin_client():
     from fastapi.testclient import TestClient
 
@@ -274,8 +286,8 @@ def _admin_client():
 def connect(client) -> dict:
     """A carrier connection made for the bench through the API (its secret is encrypted with PORTAL_SSO_KEY or the
     installation's key in the data directory)."""
-    resp = client.post(CONNECTIONS, json={"name": f"Bench carrier {uuid.uuid4().hex[:6]}", "carrier_code": "MAEU",
-                                          "secret": SECRET})
+    resp = client.post(CONNECTIONS, json={"name": f"Bench carrier {uuid.uuid4().hex[:6]}",
+                                          "carrier_code": BENCH_CARRIER, "secret": SECRET})
     if resp.status_code != 201:
         raise RuntimeError(f"creating the bench's carrier connection failed: {resp.status_code} {resp.text}")
     return resp.json()
@@ -333,7 +345,8 @@ def voyage_of(size: int, rng: random.Random) -> tuple[str, str, str | None, list
     from portal_app.db import get_engine
 
     has_arrival = sa.exists().where(Milestone.shipment_id == Shipment.id, Milestone.code == "vessel_arrival")
-    candidates = sa.and_(Shipment.status.in_(OPEN), Shipment.mode.in_(OCEAN), Shipment.ata.is_(None), has_arrival)
+    candidates = sa.and_(Shipment.status.in_(OPEN), Shipment.mode.in_(OCEAN), Shipment.ata.is_(None), has_arrival,
+                         _carried_by_bench_carrier())
     voyage = f"B{rng.randrange(16 ** 6):06X}"
     with Session(get_engine()) as db:
         top = db.execute(sa.select(Shipment.destination_id, sa.func.count()).where(candidates)
