@@ -303,6 +303,17 @@ def emptiness_problems(url: str, files_dir: Path) -> list[str]:
     return problems
 
 
+def foreign_tables(url: str, manifest: Manifest) -> list[str]:
+    """Tables of a PostgreSQL target that the archive does not have (a database migrated by a newer release): the
+    dump would leave them behind, and the next migration would stumble over them."""
+    extra = sorted(set(database_rows(url)) - set(manifest.row_counts))
+    if not extra:
+        return []
+    more = " and more" if len(extra) > 5 else ""
+    tables = ", ".join(extra[:5]) + more
+    return [f"the database has tables the archive does not ({tables}): it was migrated by a newer release"]
+
+
 def _restore_sqlite(dump: Path, url: str) -> None:
     target = sqlite_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -375,6 +386,8 @@ def restore_backup(
         raise BackupError(f"The archive holds a {manifest.database_kind} database but REFLEX_DB_URL is {kind}. "
                           "Restore into the same kind of database. Nothing was changed.")
     problems = emptiness_problems(database_url, files_dir)
+    if kind == "postgresql":
+        problems += foreign_tables(database_url, manifest)
     if problems:
         raise BackupError("The target installation is not empty, so nothing was restored and nothing was changed: "
                           + "; ".join(problems) + ". Restore into a new, empty database and data directory.")
@@ -429,6 +442,10 @@ def _create_command(args: argparse.Namespace) -> int:
         print(f"  NOT included: {', '.join(str(settings.data_dir / n) for n in left_out)}. Keep a copy of these key "
               "files apart from the archive (or use --with-keys): without them two-factor secrets and stored client "
               "secrets cannot be decrypted after a restore.")
+    from_env = [name for name, value in (("PORTAL_MFA_KEY", settings.mfa_key), ("PORTAL_SSO_KEY", settings.sso_keys))
+                if value]
+    if from_env:
+        print(f"  {' and '.join(from_env)} come from the environment and are never in an archive: keep them too.")
     return 0
 
 

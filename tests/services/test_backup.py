@@ -252,7 +252,15 @@ def test_round_trip_on_postgresql(pg_databases: list[str], tmp_path: Path):
 
     target = Installation(tmp_path / "target", target_url)
     target.data_dir.mkdir()
-    seed.create_schema(make_engine(target_url))  # migrated but empty: its tables make way for the dump's
+    target_engine = make_engine(target_url)
+    with target_engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE later_feature (id integer PRIMARY KEY)"))
+    with pytest.raises(backup.BackupError, match="later_feature"):
+        target.restore(archive)
+    with target_engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE later_feature"))
+    seed.create_schema(target_engine)  # migrated but empty: its tables make way for the dump's
+    target_engine.dispose()
     assert target.restore(archive) == []
     assert target.rows() == manifest.row_counts
     assert target.file_hashes() == src.file_hashes()
