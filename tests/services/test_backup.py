@@ -192,6 +192,14 @@ def test_key_files_are_left_out_unless_asked_for(source: Installation, tmp_path:
     with tarfile.open(plain) as tar:
         assert not [n for n in tar.getnames() if n.startswith(backup.KEYS_PREFIX)]
 
+    # The command says which key files it left out, with their paths.
+    env = {**os.environ, "PORTAL_DATA_DIR": str(source.data_dir), "REFLEX_DB_URL": source.url}
+    result = subprocess.run([sys.executable, "-m", "portal_app.backup", "create", "--dir", str(tmp_path / "cli")],
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"NOT included: {source.data_dir / 'mfa.key'}" in result.stdout
+    assert len(list((tmp_path / "cli").glob("portal-backup-*.tar.gz"))) == 1
+
     with_keys = source.create(tmp_path / "keys", with_keys=True)
     assert "mfa.key" in backup.read_manifest(with_keys).keys_included
     target = sqlite_installation(tmp_path / "target")
