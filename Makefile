@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test bench browsers clean-web
+.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,16 @@ test: install-test check
 
 bench: install-test migrate
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Backups (docs/operations.md): `make backup [DIR=folder] [WITH_KEYS=1]` writes one .tar.gz (database, files,
+# manifest; default folder <PORTAL_DATA_DIR>/backups); `make restore FILE=archive.tar.gz` restores it into an empty
+# installation and checks every row count and file hash against the manifest.
+backup: install
+	$(PY) -m portal_app.backup create $(if $(DIR),--dir "$(DIR)") $(if $(filter 1 true yes,$(WITH_KEYS)),--with-keys)
+
+restore: install
+	@if [ -z "$(FILE)" ]; then echo "Usage: make restore FILE=path/to/portal-backup-....tar.gz" >&2; exit 2; fi
+	$(PY) -m portal_app.backup restore "$(FILE)"
 
 clean-web:
 	rm -rf .web

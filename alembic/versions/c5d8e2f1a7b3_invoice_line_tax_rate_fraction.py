@@ -21,8 +21,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Percent rates become fractions."""
-    op.execute(sa.text("UPDATE invoiceline SET tax_rate = tax_rate / 100 WHERE tax_rate > 1"))
+    """Percent rates become fractions. ``100.0``, not ``100``: SQLite keeps a whole-number rate in a NUMERIC column
+    as an integer, and integer division would turn 19 into 0."""
+    op.execute(sa.text("UPDATE invoiceline SET tax_rate = tax_rate / 100.0 WHERE tax_rate > 1"))
 
 
 def downgrade() -> None:
