@@ -134,10 +134,15 @@ def test_no_customer_data_in_the_output(world: World):
     assert "portal_sessions_open" in text
 
 
-def test_page_events_and_rule_passes_are_observed(world: World):
-    metrics.observe_event("SomeState.apply", 0.02, failed=True)
-    metrics.RULE_PASS_SECONDS.observe(0.5)
-    text = _scrape()
-    assert _value(text, "portal_page_event_duration_seconds_count", handler="SomeState.apply") >= 1
-    assert _value(text, "portal_page_event_errors_total", handler="SomeState.apply") >= 1
-    assert _value(text, "portal_rule_pass_duration_seconds_count") >= 1
+def test_a_scheduled_rule_pass_is_timed(world: World, tmp_path):
+    from sqlmodel import SQLModel
+
+    from portal_app.db import make_engine
+    from portal_app.maintenance import run_rule_pass
+
+    empty = make_engine(f"sqlite:///{tmp_path / 'rules.db'}")  # a database of its own: the pass changes nothing shared
+    SQLModel.metadata.create_all(empty)
+    before = _value(_scrape(), "portal_rule_pass_duration_seconds_count")
+    assert run_rule_pass(empty) is not None
+    empty.dispose()
+    assert _value(_scrape(), "portal_rule_pass_duration_seconds_count") == before + 1
