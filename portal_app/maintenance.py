@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from models import AppSetting
 from portal_app.db import get_engine, refresh_planner_statistics
+from portal_app.metrics import RULE_PASS_SECONDS
 from portal_app.services import (
     clock,
     customer_view_audit,
@@ -74,9 +76,11 @@ def run_rule_pass(engine: sa.Engine | None = None, now: datetime | None = None) 
         row.updated_at = now
         db.add(row)
         db.flush()
+        started = time.perf_counter()
         result = exception_rules.evaluate_all(db, now)
         customer_view_audit.run(db, now)
         db.commit()
+        RULE_PASS_SECONDS.observe(time.perf_counter() - started)
         return result
 
 

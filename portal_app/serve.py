@@ -41,6 +41,11 @@ def _reap_group(pgid: int, grace: float) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # Every worker writes its metrics to files in one directory (see portal_app/metrics.py); the files of an
+    # earlier run are removed before any worker starts.
+    from portal_app.metrics import ensure_multiproc_dir
+
+    ensure_multiproc_dir(clear=True)
     reflex = os.path.join(os.path.dirname(sys.executable), "reflex")
     child = subprocess.Popen([reflex, *argv], process_group=0)
     stopping: list[int] = []

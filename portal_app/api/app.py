@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from portal_app.api import (
     auth_routes,
+    observability_routes,
     sso_routes,
     v1_access,
     v1_account,
@@ -32,9 +33,13 @@ from portal_app.api import (
 from portal_app.api.errors import install_error_handlers
 from portal_app.client_address import ClientAddressMiddleware
 from portal_app.db import database_ok
+from portal_app.logs import configure_logging
+from portal_app.metrics import HttpMetricsMiddleware
+from portal_app.request_context import RequestIdMiddleware
 
 
 def build_api() -> FastAPI:
+    configure_logging()
     api = FastAPI(
         title="Freight portal API",
         version="1.0",
@@ -58,6 +63,7 @@ def build_api() -> FastAPI:
             status_code=200 if ok else 503,
         )
 
+    api.include_router(observability_routes.router)
     api.include_router(auth_routes.router)
     api.include_router(sso_routes.router)
     for module in (v1_shipment_import, v1_shipments, v1_documents, v1_finance, v1_account, v1_api_keys, v1_quotes,
@@ -65,6 +71,10 @@ def build_api() -> FastAPI:
                    v1_access, v1_sso_config, v1_webhooks, v1_carrier_events):
         api.include_router(module.router)
     api.include_router(v1_config.public)
+    # Inside the client address layer (which hands a copy of the scope on), so both see the route the router
+    # matched: request time per route template, and an X-Request-ID on every answer and log line.
+    api.add_middleware(HttpMetricsMiddleware)
+    api.add_middleware(RequestIdMiddleware)
     # Added last, so it runs first: every layer below, the API, the page websocket and uploads (Reflex mounts them
     # under this app) see the client address decided from the peer and PORTAL_TRUSTED_PROXIES.
     api.add_middleware(ClientAddressMiddleware)

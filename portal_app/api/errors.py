@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from portal_app import request_context
 from portal_app.services.errors import ErrorCode, RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(f"http_{exc.status_code}", message), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled API error", exc_info=exc)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Runs outside the app's middleware: the request id is the one the request-id layer set (the error id
+        # quoted to the caller, in the X-Request-ID header and on the log line).
+        error_id = (getattr(request.state, "request_id", None) or request_context.request_id.get()
+                    or request_context.new_id())
+        log.error("unhandled API error [error %s]", error_id, exc_info=exc,
+                  extra={"error_id": error_id, "request_id": error_id})
         return JSONResponse(
             error_body(
                 ErrorCode.INTERNAL_ERROR,
                 "Something went wrong on our side and nothing was saved. Try again in a minute; "
-                "if it keeps happening, contact your forwarder.",
+                f"if it keeps happening, contact your forwarder and quote error {error_id}.",
             ),
             status_code=500,
+            headers={request_context.HEADER: error_id},
         )

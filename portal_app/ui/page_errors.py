@@ -18,7 +18,7 @@ import time
 from reflex_base.event import EventSpec
 from reflex_base.event.context import EventContext
 
-from portal_app.components.problem_banner import ProblemState
+from portal_app.components.problem_banner import ERROR_ID, ProblemState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,13 @@ def new_error_id() -> str:
     return secrets.token_hex(4).upper()
 
 
+def error_id_for(exception: BaseException) -> str:
+    """The failed page event's own id (``ui.session.page_event`` puts it on the exception, and log lines written
+    while the event ran carry it as ``event_id``), else a new one."""
+    event = getattr(exception, "portal_event_id", None)
+    return event if isinstance(event, str) and ERROR_ID.match(event) else new_error_id()
+
+
 def _banner_due(token: str) -> bool:
     now = time.monotonic()
     if now - _last_banner.get(token, float("-inf")) < BANNER_EVERY_SECONDS:
@@ -47,9 +54,10 @@ def _banner_due(token: str) -> bool:
 
 def on_backend_exception(exception: Exception) -> EventSpec | None:
     """Reflex's ``backend_exception_handler``: runs in the failed event's context, after the handler raised."""
-    error_id = new_error_id()
+    error_id = error_id_for(exception)
     log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
-                                                                     exception.__traceback__))
+                                                                     exception.__traceback__),
+              extra={"error_id": error_id, "event_id": error_id})
     try:
         token = EventContext.get().token
     except LookupError:
@@ -61,4 +69,5 @@ def on_frontend_exception(exception: Exception) -> None:
     """Reflex's ``frontend_exception_handler``: the browser's report is text it wrote, so it is logged on one line,
     shortened, with control characters replaced."""
     report = _CONTROL.sub(" | ", str(exception))[:MAX_REPORT_CHARS]
-    log.warning("The browser reported an error [error %s]: %s", new_error_id(), report)
+    error_id = new_error_id()
+    log.warning("The browser reported an error [error %s]: %s", error_id, report, extra={"error_id": error_id})

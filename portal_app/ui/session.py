@@ -7,9 +7,11 @@ never taken from an event argument or the URL and never stored in a browser-visi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
@@ -17,6 +19,7 @@ from urllib.parse import quote
 import reflex as rx
 from reflex_base.event.context import EventContext
 
+from portal_app import metrics, request_context
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.redirects import enrolment_path
@@ -68,6 +71,27 @@ async def run_db(fn: Callable[..., Result], *args: Any, **kwargs: Any) -> Result
     return await asyncio.to_thread(call)
 
 
+@contextlib.contextmanager
+def _observed(name: str) -> Iterator[None]:
+    """Times a page event body under ``name`` and gives it an event id for log lines; an unexpected failure carries
+    that id to the app's error handler (``ui.page_errors``), which shows it as the error id."""
+    event = request_context.new_id()
+    token = request_context.event_id.set(event)
+    start = time.perf_counter()
+    failed = False
+    try:
+        yield
+    except Exception as exc:
+        failed = True
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.portal_event_id = event  # type: ignore[attr-defined]
+        raise
+    finally:
+        with contextlib.suppress(ValueError):  # a streamed handler may be resumed in another context
+            request_context.event_id.reset(token)
+        metrics.observe_event(name, time.perf_counter() - start, failed)
+
+
 def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Handler], Callable[..., Awaitable]]:
     """The one way to write a page event handler.
 
@@ -94,6 +118,7 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
         if len(params) < 2 or params[1].name != "principal":
             raise TypeError(f"{fn.__qualname__}: a page event takes (self, principal, ...)")
         visible = inspect.Signature([params[0], *params[2:]])
+        name = fn.__qualname__  # the metrics label: a class and method name, nothing the browser sent
 
         @functools.wraps(fn)
         async def handler(self: SessionState, *args: Any, **kwargs: Any) -> Any:
@@ -103,10 +128,11 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
             if principal is None:
                 return self._refused()
             display.read_for(display.Reader(principal.timezone, principal.locale))  # times, dates, money
-            try:
-                return await fn(self, principal, *bound.args[1:], **bound.kwargs)
-            except ServiceError as exc:
-                return self._service_refused(exc)
+            with _observed(name):
+                try:
+                    return await fn(self, principal, *bound.args[1:], **bound.kwargs)
+                except ServiceError as exc:
+                    return self._service_refused(exc)
 
         @functools.wraps(fn)
         async def stream(self: SessionState, *args: Any, **kwargs: Any) -> Any:
@@ -118,11 +144,12 @@ def page_event(area: str | None = None, *, upload: bool = False) -> Callable[[Ha
                 yield self._refused()
                 return
             display.read_for(display.Reader(principal.timezone, principal.locale))
-            try:
-                async for update in fn(self, principal, *bound.args[1:], **bound.kwargs):
-                    yield update
-            except ServiceError as exc:
-                yield self._service_refused(exc)
+            with _observed(name):
+                try:
+                    async for update in fn(self, principal, *bound.args[1:], **bound.kwargs):
+                        yield update
+                except ServiceError as exc:
+                    yield self._service_refused(exc)
 
         wrapped = stream if inspect.isasyncgenfunction(fn) else handler
         wrapped.__signature__ = visible  # type: ignore[attr-defined]

@@ -44,7 +44,7 @@ CUSTOMER = "alice@acme.example"  # customer admin: also manages colleagues
 ADMIN = "admin@harborsky.example"  # every staff permission
 STAFF_ONLY_TAGS = ["tower", "kpis", "configuration"]  # refused (403) for a customer before any input is read
 # Carriers' track & trace routes prove themselves with a signature or an integration key, not a sign-in.
-PUBLIC = re.compile(r"^/api/(health|auth/(login|logout|sso/(start|callback))|branding/logo|"
+PUBLIC = re.compile(r"^/api/(health|ready|metrics|auth/(login|logout|sso/(start|callback))|branding/logo|"
                     r"v1/help/(search|suggest|articles(/\{slug\})?)|v1/integrations/dcsa/(v2/callback|v3/events))$")
 
 APP = build_api()
