@@ -435,9 +435,9 @@ def apply_event(db: Session, principal: Principal, connection: CarrierConnection
     return changed
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
 
 
 def _refuse(db: Session, connection: CarrierConnection, refused: schema.Refused, now: datetime) -> None:

@@ -18,6 +18,7 @@ Rules beyond the schema (each refusal names the one that failed):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -128,10 +129,8 @@ def _checker(schema: dict[str, Any]) -> Check:
     has no cycle; a schema that refers to itself keeps its references."""
     import jsonschema  # an ImportError here is require_checkers' SchemaUnavailable
 
-    try:
+    with contextlib.suppress(_Cycle):  # a cycle: the validator follows those references itself
         schema = _inline(schema, schema)
-    except _Cycle:
-        pass
     validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 
     def check(instance: Any) -> list[str]:
