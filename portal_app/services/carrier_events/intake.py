@@ -237,7 +237,7 @@ def match_batch(db: Session, connection: CarrierConnection, batch: Sequence[sche
     wanted = sorted({i for found in ids for i in found})
     loaded: dict[int, Shipment] = {}
     for chunk in _chunks(wanted):
-        loaded.update((s.id, s) for s in db.exec(select(Shipment).where(col(Shipment.id).in_(chunk))).all())
+        loaded.update((s.id or 0, s) for s in db.exec(select(Shipment).where(col(Shipment.id).in_(chunk))).all())
     return [[loaded[i] for i in found if i in loaded] for found in ids]
 
 
@@ -281,12 +281,13 @@ class Known:
             known._load_codes(db, [by_id[i] for i in chunk])
             for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk))).all():
                 known.steps.setdefault((step.shipment_id, step.code), step)
-            for sid, code, kind, created, at in db.exec(
-                    select(CarrierEventShipment.shipment_id, CarrierEventShipment.milestone_code,
-                           CarrierEventShipment.kind, CarrierEvent.event_created_at, CarrierEvent.event_at)
+            for sid, code, kind, created, at in db.execute(
+                    sa.select(col(CarrierEventShipment.shipment_id), col(CarrierEventShipment.milestone_code),
+                              col(CarrierEventShipment.kind), col(CarrierEvent.event_created_at),
+                              col(CarrierEvent.event_at))
                     .join(CarrierEvent, col(CarrierEvent.id) == CarrierEventShipment.carrier_event_id)
                     .where(col(CarrierEventShipment.shipment_id).in_(chunk),
-                           CarrierEventShipment.outcome == APPLIED)).all():
+                           col(CarrierEventShipment.outcome) == APPLIED)).all():
                 if code is not None:
                     known.note(sid, code, kind, (created, at))
         return known
