@@ -262,6 +262,11 @@ def carrier_principal(db: Session, connection: CarrierConnection) -> Principal:
 Latest = tuple[datetime, datetime]  # (eventCreatedDateTime, eventDateTime) of the event applied last
 
 
+def _kind(incoming: schema.Incoming) -> str:
+    """What an event sets on a milestone: its actual time, or its estimate (PLN and EST alike)."""
+    return "actual" if incoming.classifier == "ACT" else "estimate"
+
+
 @dataclass
 class Known:
     """What applying events needs to know of the shipments they go to, read once for a batch (with one query each
@@ -280,12 +285,20 @@ class Known:
     statuses: list[tuple[CarrierEvent, str, str | None]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, db: Session, shipments: Iterable[Shipment]) -> Known:
+    def load(cls, db: Session, work: Iterable[tuple[schema.Incoming, Shipment]]) -> Known:
+        """What applying each event of ``work`` to its shipment needs: the shipments' place codes, then only the
+        milestones and applied events of the steps the events are about (not every step of every shipment)."""
         known = cls()
-        by_id = {s.id: s for s in shipments if s.id is not None}
+        pairs = list(work)
+        by_id = {s.id: s for _incoming, s in pairs if s.id is not None}
         for chunk in _chunks(sorted(by_id)):
             known._load_codes(db, [by_id[i] for i in chunk])
-            for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk))).all():
+        wanted = {(s.id or 0, code, _kind(incoming)) for incoming, s in pairs
+                  if (code := known.milestone(incoming, s)) is not None}
+        codes = sorted({code for _sid, code, _kind_ in wanted})
+        for chunk in _chunks(sorted({sid for sid, _code, _kind_ in wanted})):
+            for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk),
+                                                        col(Milestone.code).in_(codes))).all():
                 known.steps.setdefault((step.shipment_id, step.code), step)
             for sid, code, kind, created, at in db.execute(
                     sa.select(col(CarrierEventShipment.shipment_id), col(CarrierEventShipment.milestone_code),
@@ -293,10 +306,15 @@ class Known:
                               col(CarrierEvent.event_at))
                     .join(CarrierEvent, col(CarrierEvent.id) == CarrierEventShipment.carrier_event_id)
                     .where(col(CarrierEventShipment.shipment_id).in_(chunk),
+                           col(CarrierEventShipment.milestone_code).in_(codes),
                            col(CarrierEventShipment.outcome) == APPLIED)).all():
-                if code is not None:
+                if (sid, code, kind) in wanted:
                     known.note(sid, code, kind, (created, at))
         return known
+
+    def milestone(self, incoming: schema.Incoming, shipment: Shipment) -> str | None:
+        """The shipment's milestone the event is about (its place against the shipment's ports)."""
+        return milestone_for(incoming, *self.codes.get(shipment.id or 0, (None, None)))
 
     def _load_codes(self, db: Session, shipments: list[Shipment]) -> None:
         places = {i for s in shipments for i in (s.origin_id, s.destination_id) if i is not None}
@@ -327,9 +345,9 @@ def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConn
                       ) -> CarrierEventShipment:
     """What one event does to one shipment (written in a savepoint: a refusal leaves the shipment as it was)."""
     assert shipment.id is not None and event.id is not None
-    ours: Known = known if known is not None else Known.load(db, [shipment])
-    kind = "actual" if incoming.classifier == "ACT" else "estimate"
-    code = milestone_for(incoming, *ours.codes.get(shipment.id, (None, None)))
+    ours: Known = known if known is not None else Known.load(db, [(incoming, shipment)])
+    kind = _kind(incoming)
+    code = ours.milestone(incoming, shipment)
 
     def link(outcome: str, note: str | None = None) -> CarrierEventShipment:
         row = CarrierEventShipment(carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
@@ -447,7 +465,7 @@ def apply_event(db: Session, principal: Principal, connection: CarrierConnection
     """Apply a stored event to ``shipments``; the shipments it changed. ``known``: what the batch read of them,
     which then holds the event's outcome until the batch writes it (without it, read here and added at once)."""
     alone = known is None
-    known = Known.load(db, shipments) if known is None else known
+    known = Known.load(db, [(incoming, s) for s in shipments]) if known is None else known
     changed = []
     outcomes = []
     for shipment in shipments:
@@ -483,7 +501,8 @@ def _take(db: Session, principal: Principal, connection: CarrierConnection, batc
     result.duplicates += len(batch) - len(stored)
     result.accepted += len(stored)
     matched = match_batch(db, connection, [incoming for incoming, _event in stored])
-    known = Known.load(db, {s.id: s for found in matched for s in found}.values())
+    known = Known.load(db, [(incoming, s) for (incoming, _event), found in zip(stored, matched, strict=True)
+                            for s in found])
     changed: set[int] = set()
     for (incoming, event), shipments in zip(stored, matched, strict=True):
         moved = apply_event(db, principal, connection, event, incoming, shipments, now, known)
