@@ -6,6 +6,8 @@ the causes present now: ``(shipment, kind, cause_key)`` plus a title and detail.
 entry points:
 
 - ``evaluate_shipment(db, shipment_id, now)``: the rules for one changed shipment (a handful of indexed queries);
+- ``evaluate_shipments(db, shipment_ids, now)``: the same for many changed shipments at once (a batch of carrier
+  events): the set-based queries of the full pass, limited to those shipments, 500 at a time;
 - ``evaluate_all(db, now)``: a full pass over the active shipments, set-based (one query per rule, one per
   required document), then one batched insert and one batched update.
 
@@ -147,8 +149,13 @@ def _cause(row, kind: str, cause_key: str, title: str, detail: str) -> Cause:  #
     return Cause(row.id, row.company_id, row.owner_id, row.team_id, kind, cause_key[:120], title[:200], detail)
 
 
-def _scoped(shipment_id: int | None, column: Mapped[Any]) -> list[sa.ColumnElement[bool]]:
-    return [] if shipment_id is None else [column == shipment_id]
+Scope = int | tuple[int, ...] | None  # one shipment, a set of shipments, or all of them
+
+
+def _scoped(scope: Scope, column: Mapped[Any]) -> list[sa.ColumnElement[bool]]:
+    if scope is None:
+        return []
+    return [column.in_(scope)] if isinstance(scope, tuple) else [column == scope]
 
 
 def _fmt(at: datetime | None) -> str:
@@ -160,7 +167,7 @@ def _hours_text(minutes: int) -> str:
     return words.count(hours // 24, "day") if hours >= 48 else words.count(hours, "hour")
 
 
-def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """Not yet arrived and the latest estimate is more than ``threshold_hours`` after the planned arrival."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_ETA_SLIP_HOURS
     rows = db.execute(sa.select(*_SHIP, col(Shipment.delay_minutes), col(Shipment.eta_planned),
@@ -172,13 +179,13 @@ def eta_slip(db: Session, rule: Rule, now: datetime, shipment_id: int | None) ->
                    f"{words.count(hours, 'hour')}.") for r in rows]
 
 
-def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """A document the customer must provide (the checklist for the shipment's mode, Incoterm and dangerous goods)
     is not received ``due_days_before_departure`` days before departure, plus ``threshold_days`` of grace."""
     grace = rule.threshold_days if rule.threshold_days is not None else DEFAULT_DOCUMENT_GRACE_DAYS
     reqs = db.exec(select(DocumentRequirement).where(col(DocumentRequirement.is_active).is_(True),
                                                      DocumentRequirement.provided_by == "customer")).all()
-    if shipment_id is not None:
+    if isinstance(shipment_id, int):
         return _documents_of_one(db, rule, reqs, grace, now, shipment_id)
     etd = sa.func.coalesce(Shipment.etd_estimated, Shipment.etd_planned)
     out: list[Cause] = []
@@ -187,7 +194,8 @@ def document_missing(db: Session, rule: Rule, now: datetime, shipment_id: int | 
                                      col(Document.status).in_(PROVIDED))
         clauses = [col(Shipment.status).in_(BEFORE_ARRIVAL), col(Shipment.mode) == req.mode,
                    col(Shipment.atd).is_(None),
-                   etd <= now + timedelta(days=req.due_days_before_departure - grace), ~provided]
+                   etd <= now + timedelta(days=req.due_days_before_departure - grace), ~provided,
+                   *_scoped(shipment_id, col(Shipment.id))]
         if req.incoterm is not None:
             clauses.append(col(Shipment.incoterm) == req.incoterm)
         if req.dangerous_goods_only:
@@ -221,7 +229,7 @@ def _document_cause(row, rule: Rule, req: DocumentRequirement, etd: datetime) ->
                   f"{row.reference}", f"Due {_fmt(due)} ({ahead} before departure on {_fmt(etd)}); not received.")
 
 
-def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def no_tracking_update(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """In transit and nothing heard (tracking event, or departure when nothing came since) for ``threshold_hours``."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_STALE_HOURS
     last = sa.func.coalesce(Shipment.last_tracking_at, Shipment.atd)
@@ -237,7 +245,7 @@ def _customs_open() -> sa.ColumnElement[bool]:
                              col(Milestone.actual_at).is_(None))
 
 
-def customs_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def customs_hold(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """Arrived more than ``threshold_hours`` ago and the customs milestone has no actual time yet."""
     hours = rule.threshold_hours if rule.threshold_hours is not None else DEFAULT_CUSTOMS_HOURS
     rows = db.execute(sa.select(*_SHIP, col(Shipment.ata)).where(
@@ -248,7 +256,7 @@ def customs_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
             for r in rows]
 
 
-def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """Ocean cargo cleared by customs but not delivered ``threshold_hours`` after arrival: the carrier has not
     released it. Off until an admin sets the threshold (the shipped rule raises carrier holds by hand)."""
     if rule.threshold_hours is None:
@@ -262,7 +270,7 @@ def carrier_hold(db: Session, rule: Rule, now: datetime, shipment_id: int | None
                    f"{words.count(rule.threshold_hours or 0, 'hour')}.") for r in rows]
 
 
-def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """A customer's amend or cancel request waits for a decision."""
     rows = db.execute(sa.select(*_SHIP, col(ChangeRequest.id).label("cr_id"), col(ChangeRequest.kind).label("cr_kind"))
                       .join(ChangeRequest, col(ChangeRequest.shipment_id) == Shipment.id)
@@ -273,7 +281,7 @@ def change_requested(db: Session, rule: Rule, now: datetime, shipment_id: int | 
                    f"Change request #{r.cr_id} waits for a decision.") for r in rows]
 
 
-def invoice_overdue(db: Session, rule: Rule, now: datetime, shipment_id: int | None) -> list[Cause]:
+def invoice_overdue(db: Session, rule: Rule, now: datetime, shipment_id: Scope) -> list[Cause]:
     """An open invoice with a balance, more than ``threshold_days`` past its due date."""
     days = rule.threshold_days if rule.threshold_days is not None else DEFAULT_OVERDUE_DAYS
     rows = db.execute(sa.select(*_SHIP, col(Invoice.number), col(Invoice.due_date), col(Invoice.currency),
@@ -309,12 +317,28 @@ def evaluate_shipment(db: Session, shipment_id: int, now: datetime | None = None
     return _evaluate(db, int(shipment_id), now or clock.now(), commit)
 
 
+def evaluate_shipments(db: Session, shipment_ids: Iterable[int], now: datetime | None = None, *,
+                       commit: bool = True) -> PassResult:
+    """Run every active rule for a set of changed shipments, as :func:`evaluate_shipment` would for each one, but
+    with the full pass's set-based queries over 500 shipments at a time (a batch of carrier events can touch a
+    thousand shipments; one evaluation each cost seconds). Commits once at the end unless ``commit=False``."""
+    started = time.perf_counter()
+    when = now or clock.now()
+    opened = resolved = present = 0
+    for chunk in _chunks(sorted({int(i) for i in shipment_ids})):
+        done = _evaluate(db, tuple(chunk), when, False)
+        opened, resolved, present = opened + done.opened, resolved + done.resolved, present + done.present
+    if commit:
+        db.commit()
+    return PassResult(opened, resolved, present, time.perf_counter() - started)
+
+
 def evaluate_all(db: Session, now: datetime | None = None) -> PassResult:
     """A full pass: every rule over every shipment it concerns, set-based; commits once at the end."""
     return _evaluate(db, None, now or clock.now(), True)
 
 
-def _evaluate(db: Session, shipment_id: int | None, now: datetime, commit: bool) -> PassResult:
+def _evaluate(db: Session, shipment_id: Scope, now: datetime, commit: bool) -> PassResult:
     started = time.perf_counter()
     rules = active_rules(db)
     present: dict[tuple, Cause] = {}
@@ -333,12 +357,11 @@ def _evaluate(db: Session, shipment_id: int | None, now: datetime, commit: bool)
     return PassResult(opened, resolved, len(present), time.perf_counter() - started)
 
 
-def _open_exceptions(db: Session, shipment_id: int | None) -> list[tuple]:
+def _open_exceptions(db: Session, shipment_id: Scope) -> list[tuple]:
     q = sa.select(col(OpsException.id), col(OpsException.shipment_id), col(OpsException.kind),
                   col(OpsException.cause_key), col(OpsException.created_by_rule)).where(
         col(OpsException.status).in_(OPEN_STATUSES), col(OpsException.kind).in_([k.value for k in RULE_KINDS]))
-    if shipment_id is not None:
-        q = q.where(col(OpsException.shipment_id) == shipment_id)
+    q = q.where(*_scoped(shipment_id, col(OpsException.shipment_id)))
     return [tuple(r) for r in db.execute(q).all()]
 
 

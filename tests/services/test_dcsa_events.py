@@ -27,6 +27,17 @@ def test_the_schemas_come_from_the_spec_files_with_their_references_resolved():
     assert schema.v3_checker()({"eventID": 5}) != []
 
 
+def test_the_checkers_are_built_with_the_spec_references_written_out():
+    """Each ``$ref`` resolved once when the checker is built, not looked up again for every event; a schema that
+    refers to itself keeps its references and still checks."""
+    spec = schema._load_spec(schema.SPEC_V2)
+    root = {"$ref": "#/components/schemas/transportEvent", "components": spec["components"]}
+    assert "$ref" not in json.dumps(schema._inline(root, root))
+    looped = {"$ref": "#/definitions/leg", "definitions": {"leg": {
+        "type": "object", "properties": {"next": {"$ref": "#/definitions/leg"}, "name": {"type": "string"}}}}}
+    assert schema._checker(looped)({"next": {"next": {"name": 5}}}) == ["next.next.name: 5 is not of type 'string'"]
+
+
 @pytest.mark.parametrize("event", json.loads((EXAMPLES / "tnt-220-response.json").read_text()),
                          ids=lambda e: e["eventID"][-2:])
 def test_every_valid_dcsa_example_is_read(event):

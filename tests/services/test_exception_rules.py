@@ -240,6 +240,29 @@ def test_full_pass_matches_the_one_shipment_evaluation(oworld: QuoteWorld):
         assert _open(db, slipped.id, "eta_slip") == [] and _open(db, slipped.id, "no_tracking_update") == []
 
 
+def test_a_set_of_shipments_is_evaluated_as_each_one_would_be(oworld: QuoteWorld):
+    """evaluate_shipments (a batch of carrier events) finds what evaluate_shipment finds for each shipment of the
+    set, every rule included, and touches no shipment outside it."""
+    with oworld.session() as db:
+        slipped = make_shipment(db, delay_hours=48, last_tracking_at=T0 - 100 * H)
+        held = make_shipment(db, status="arrived", etd=T0 - 25 * D, ata=T0 - 50 * H)
+        papers = make_shipment(db, status="confirmed", etd=T0 + 4 * D)
+        fine = make_shipment(db, last_tracking_at=T0 - H)
+        outside = make_shipment(db, delay_hours=48)
+        result = rules.evaluate_shipments(db, [slipped.id, held.id, papers.id, fine.id, slipped.id], T0)
+        assert result.opened == 5
+        assert len(_open(db, slipped.id, "eta_slip")) == 1 and len(_open(db, slipped.id, "no_tracking_update")) == 1
+        assert len(_open(db, held.id, "customs_hold")) == 1
+        assert {e.cause_key for e in _open(db, papers.id, "document_missing")} == {"commercial_invoice",
+                                                                                    "packing_list"}
+        assert _open(db, fine.id, "eta_slip") == [] and _open(db, outside.id, "eta_slip") == []
+        for s in (slipped, held, papers, fine):
+            assert rules.evaluate_shipment(db, s.id, T0).opened == 0
+        _set(db, slipped, delay_minutes=0, last_tracking_at=T0)
+        assert rules.evaluate_shipments(db, [slipped.id, held.id], T0 + H).resolved == 2
+        assert _open(db, slipped.id, "eta_slip") == [] and len(_open(db, held.id, "customs_hold")) == 1
+
+
 def _race(world: QuoteWorld, shipment_id: int, n: int = 6) -> list[BaseException]:
     barrier = threading.Barrier(n)
     errors: list[BaseException] = []

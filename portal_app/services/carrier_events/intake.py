@@ -28,6 +28,13 @@ customer's timeline, notifications and the audit trail follow):
 - an event older than the one already applied to the same shipment, milestone and kind (actual or estimate) never
   overwrites it: compared by ``eventCreatedDateTime`` (3.0: ``eventUpdatedDateTime``), then ``eventDateTime``.
 
+**Batches.** A request's events are taken together: the refusals saved first, then the valid events in chunks of
+:data:`CHUNK`, one transaction each (the eventIDs kept before read in one query, the references matched with one
+query per kind for the chunk, the shipments' ports, milestones and latest applied events read once: :class:`Known`),
+each shipment change in its own savepoint (where the workspace can refuse it); then the exception rules once per
+changed shipment (:func:`portal_app.services.workspace._after_changes`). At 100,000 shipments, taking a 1,000-event
+callback event by event (a commit and a rule evaluation per change) took 14 s; see docs/benchmarks.md.
+
 Which milestone an event is follows ``integrations/dcsa/ocean_milestones_dcsa_mapping.csv``; where one code means
 two steps (a gate-in, a load, a discharge) the event's place against the shipment's origin and destination decides.
 What each event did to each shipment is kept (``carrier_event_shipment``), and the event with its payload as sent.
@@ -71,6 +78,7 @@ log = logging.getLogger(__name__)
 CLOSED = (ShipmentStatus.CLOSED.value, ShipmentStatus.CANCELLED.value)
 OCEAN = ("ocean_fcl", "ocean_lcl")
 MAX_MATCHES = 500  # one voyage carries many shipments, but not more than this
+CHUNK = 500  # events per transaction, and values per IN (well under any database's limit of parameters)
 
 APPLIED, OLDER, UNCHANGED, NO_STEP, REFUSED = "applied", "older", "unchanged", "no_step", "refused"
 
@@ -138,40 +146,104 @@ def _carried(query: Any, connection: CarrierConnection) -> Any:
         col(Shipment.carrier_id).is_(None), sa.func.upper(Carrier.code) == connection.carrier_code.upper()))
 
 
+def _by_key(rows: Iterable[Sequence[Any]]) -> dict[str, set[int]]:
+    """``(shipment id, key, key, ...)`` rows as key -> shipment ids (a shipment found by its house and its master
+    bill is under both)."""
+    found: dict[str, set[int]] = {}
+    for shipment_id, *keys in rows:
+        for key in keys:
+            if key is not None:
+                found.setdefault(key, set()).add(shipment_id)
+    return found
+
+
+@dataclass
+class References:
+    """Every reference a batch's events name, by kind, and the shipments each one finds: one query per kind for
+    the whole batch (with an IN over the batch's values, by the same indexes), not a handful per event."""
+
+    containers: dict[str, set[int]] = field(default_factory=dict)
+    hand_matched: dict[str, set[int]] = field(default_factory=dict)
+    bookings: dict[str, set[int]] = field(default_factory=dict)
+    bills: dict[str, set[int]] = field(default_factory=dict)
+    forwarders: dict[str, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    def look_up(cls, db: Session, connection: CarrierConnection, batch: Sequence[schema.Incoming]) -> References:
+        containers = {schema.norm(r) for i in batch for r in i.equipment_references if r}
+        bookings = {r for i in batch for r in i.booking_references}
+        bills = {r for i in batch for r in i.bl_references}
+        forwarders = {r.upper() for i in batch for r in i.forwarder_references}
+        found = cls()
+        if containers:
+            number = sa.func.upper(Container.number)
+            found.containers = _by_key(db.exec(_carried(
+                select(Shipment.id, number).join(Container, col(Container.shipment_id) == Shipment.id)
+                .where(number.in_(containers)), connection)).all())
+            # staff matched this container by hand: their choice stands, whatever the shipment's carrier
+            found.hand_matched = _by_key(db.exec(_open(
+                select(Shipment.id, CarrierMatch.equipment_reference)
+                .join(CarrierMatch, col(CarrierMatch.shipment_id) == Shipment.id)
+                .where(col(CarrierMatch.equipment_reference).in_(containers)))).all())
+        if bookings:
+            found.bookings = _by_key(db.exec(_carried(select(Shipment.id, Shipment.booking_number).where(
+                col(Shipment.booking_number).in_(bookings)), connection)).all())
+        if bills:
+            found.bills = _by_key(db.exec(_carried(select(Shipment.id, Shipment.mbl_number, Shipment.hbl_number)
+                                                   .where(sa.or_(col(Shipment.mbl_number).in_(bills),
+                                                                 col(Shipment.hbl_number).in_(bills))),
+                                                   connection)).all())
+        if forwarders:
+            found.forwarders = _by_key(db.exec(_carried(select(Shipment.id, Shipment.reference).where(
+                col(Shipment.reference).in_(forwarders)), connection)).all())
+        return found
+
+    def of(self, incoming: schema.Incoming) -> set[int]:
+        """The shipments one event's references find (its vessel and voyage aside: see :func:`_on_voyage`)."""
+        ids: set[int] = set()
+        for container in {schema.norm(r) for r in incoming.equipment_references if r}:
+            ids |= self.containers.get(container, set()) | self.hand_matched.get(container, set())
+        for booking in incoming.booking_references:
+            ids |= self.bookings.get(booking, set())
+        for bill in incoming.bl_references:
+            ids |= self.bills.get(bill, set())
+        for reference in incoming.forwarder_references:
+            ids |= self.forwarders.get(reference.upper(), set())
+        return ids
+
+
+def _on_voyage(db: Session, connection: CarrierConnection, incoming: schema.Incoming) -> set[int]:
+    """For a transport event, the open ocean shipments on its vessel and voyage (one query per transport event:
+    a batch has few, and each names its own vessel)."""
+    if incoming.event_type != "TRANSPORT" or not incoming.voyages:
+        return set()
+    voyages = {v.upper() for v in incoming.voyages}
+    query = select(Shipment.id).where(sa.func.upper(Shipment.voyage_number).in_(voyages),
+                                      col(Shipment.mode).in_(OCEAN))
+    if incoming.vessel_name:
+        query = _carried(query.where(sa.func.upper(Shipment.vessel_name) == incoming.vessel_name.upper()), connection)
+    else:  # no vessel named: only the carrier's own shipments on that voyage number
+        query = _open(query).join(Carrier, col(Carrier.id) == Shipment.carrier_id).where(
+            sa.func.upper(Carrier.code) == connection.carrier_code.upper())
+    return set(db.exec(query.limit(MAX_MATCHES)).all())
+
+
+def match_batch(db: Session, connection: CarrierConnection, batch: Sequence[schema.Incoming]
+                ) -> list[list[Shipment]]:
+    """The shipments each event of ``batch`` goes to (in the batch's order; each list by shipment id), loaded once
+    for the batch: an event of a container and one of its booking get the same ``Shipment`` object."""
+    references = References.look_up(db, connection, batch)
+    ids = [sorted(references.of(i) | _on_voyage(db, connection, i))[:MAX_MATCHES] for i in batch]
+    wanted = sorted({i for found in ids for i in found})
+    loaded: dict[int, Shipment] = {}
+    for chunk in _chunks(wanted):
+        loaded.update((s.id or 0, s) for s in db.exec(select(Shipment).where(col(Shipment.id).in_(chunk))).all())
+    return [[loaded[i] for i in found if i in loaded] for found in ids]
+
+
 def match_shipments(db: Session, connection: CarrierConnection, incoming: schema.Incoming) -> list[Shipment]:
-    ids: set[int] = set()
-    containers = {schema.norm(r) for r in incoming.equipment_references if r}
-    if containers:
-        ids |= set(db.exec(_carried(select(Shipment.id).join(Container, col(Container.shipment_id) == Shipment.id)
-                                    .where(sa.func.upper(Container.number).in_(containers)), connection)).all())
-        # staff matched this container by hand: their choice stands, whatever the shipment's carrier
-        ids |= set(db.exec(_open(select(Shipment.id).join(CarrierMatch, col(CarrierMatch.shipment_id) == Shipment.id)
-                                 .where(col(CarrierMatch.equipment_reference).in_(containers)))).all())
-    if incoming.booking_references:
-        ids |= set(db.exec(_carried(select(Shipment.id).where(
-            col(Shipment.booking_number).in_(incoming.booking_references)), connection)).all())
-    if incoming.bl_references:
-        ids |= set(db.exec(_carried(select(Shipment.id).where(sa.or_(
-            col(Shipment.mbl_number).in_(incoming.bl_references),
-            col(Shipment.hbl_number).in_(incoming.bl_references))), connection)).all())
-    if incoming.forwarder_references:
-        ids |= set(db.exec(_carried(select(Shipment.id).where(
-            col(Shipment.reference).in_({r.upper() for r in incoming.forwarder_references})), connection)).all())
-    if incoming.event_type == "TRANSPORT" and incoming.voyages:
-        voyages = {v.upper() for v in incoming.voyages}
-        query = select(Shipment.id).where(sa.func.upper(Shipment.voyage_number).in_(voyages),
-                                          col(Shipment.mode).in_(OCEAN))
-        if incoming.vessel_name:
-            query = _carried(query.where(sa.func.upper(Shipment.vessel_name) == incoming.vessel_name.upper()),
-                             connection)
-        else:  # no vessel named: only the carrier's own shipments on that voyage number
-            query = _open(query).join(Carrier, col(Carrier.id) == Shipment.carrier_id).where(
-                sa.func.upper(Carrier.code) == connection.carrier_code.upper())
-        ids |= set(db.exec(query.limit(MAX_MATCHES)).all())
-    if not ids:
-        return []
-    ordered = sorted(ids)[:MAX_MATCHES]
-    return list(db.exec(select(Shipment).where(col(Shipment.id).in_(ordered)).order_by(col(Shipment.id))).all())
+    """The shipments one event goes to."""
+    return match_batch(db, connection, [incoming])[0]
 
 
 # ------------------------------------------------------------------------------------------------ applying
@@ -187,45 +259,112 @@ def carrier_principal(db: Session, connection: CarrierConnection) -> Principal:
                      company_name=forwarder.name if forwarder else "")
 
 
-def _latest_applied(db: Session, shipment_id: int, code: str, kind: str) -> tuple[datetime, datetime] | None:
-    row = db.exec(
-        select(CarrierEvent.event_created_at, CarrierEvent.event_at)
-        .join(CarrierEventShipment, col(CarrierEventShipment.carrier_event_id) == CarrierEvent.id)
-        .where(CarrierEventShipment.shipment_id == shipment_id, CarrierEventShipment.milestone_code == code,
-               CarrierEventShipment.kind == kind, CarrierEventShipment.outcome == APPLIED)
-        .order_by(col(CarrierEvent.event_created_at).desc(), col(CarrierEvent.event_at).desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+Latest = tuple[datetime, datetime]  # (eventCreatedDateTime, eventDateTime) of the event applied last
 
 
-def _codes_of(db: Session, shipment: Shipment) -> tuple[str | None, str | None]:
-    origin = db.get(Location, shipment.origin_id)
-    destination = db.get(Location, shipment.destination_id)
-    return ((origin.unlocode or origin.code) if origin else None,
-            (destination.unlocode or destination.code) if destination else None)
+def _kind(incoming: schema.Incoming) -> str:
+    """What an event sets on a milestone: its actual time, or its estimate (PLN and EST alike)."""
+    return "actual" if incoming.classifier == "ACT" else "estimate"
+
+
+@dataclass
+class Known:
+    """What applying events needs to know of the shipments they go to, read once for a batch (with one query each
+    over all its shipments) instead of for every event and shipment: their origin and destination codes, their
+    milestones, and the latest event applied to each (shipment, milestone, kind). Kept current as events apply:
+    a later event of the same batch is compared with the ones applied before it.
+
+    It also holds what the events did (their outcome rows and statuses) until :meth:`write`: written together at the
+    end of the batch (one INSERT and one UPDATE for many rows) instead of a statement or two for every event and
+    shipment; nothing in between reads them."""
+
+    codes: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+    steps: dict[tuple[int, str], Milestone] = field(default_factory=dict)
+    latest: dict[tuple[int, str, str], Latest] = field(default_factory=dict)
+    outcomes: list[CarrierEventShipment] = field(default_factory=list)
+    statuses: list[tuple[CarrierEvent, str, str | None]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, db: Session, work: Iterable[tuple[schema.Incoming, Shipment]]) -> Known:
+        """What applying each event of ``work`` to its shipment needs: the shipments' place codes, then only the
+        milestones and applied events of the steps the events are about (not every step of every shipment)."""
+        known = cls()
+        pairs = list(work)
+        by_id = {s.id: s for _incoming, s in pairs if s.id is not None}
+        for chunk in _chunks(sorted(by_id)):
+            known._load_codes(db, [by_id[i] for i in chunk])
+        wanted = {(s.id or 0, code, _kind(incoming)) for incoming, s in pairs
+                  if (code := known.milestone(incoming, s)) is not None}
+        codes = sorted({code for _sid, code, _kind_ in wanted})
+        for chunk in _chunks(sorted({sid for sid, _code, _kind_ in wanted})):
+            for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk),
+                                                        col(Milestone.code).in_(codes))).all():
+                known.steps.setdefault((step.shipment_id, step.code), step)
+            for sid, code, kind, created, at in db.execute(
+                    sa.select(col(CarrierEventShipment.shipment_id), col(CarrierEventShipment.milestone_code),
+                              col(CarrierEventShipment.kind), col(CarrierEvent.event_created_at),
+                              col(CarrierEvent.event_at))
+                    .join(CarrierEvent, col(CarrierEvent.id) == CarrierEventShipment.carrier_event_id)
+                    .where(col(CarrierEventShipment.shipment_id).in_(chunk),
+                           col(CarrierEventShipment.milestone_code).in_(codes),
+                           col(CarrierEventShipment.outcome) == APPLIED)).all():
+                if (sid, code, kind) in wanted:
+                    known.note(sid, code, kind, (created, at))
+        return known
+
+    def milestone(self, incoming: schema.Incoming, shipment: Shipment) -> str | None:
+        """The shipment's milestone the event is about (its place against the shipment's ports)."""
+        return milestone_for(incoming, *self.codes.get(shipment.id or 0, (None, None)))
+
+    def _load_codes(self, db: Session, shipments: list[Shipment]) -> None:
+        places = {i for s in shipments for i in (s.origin_id, s.destination_id) if i is not None}
+        code = {i: unlocode or short for i, unlocode, short in db.exec(
+            select(Location.id, Location.unlocode, Location.code).where(col(Location.id).in_(places))).all()
+        } if places else {}
+        for s in shipments:
+            assert s.id is not None
+            self.codes[s.id] = (code.get(s.origin_id), code.get(s.destination_id))
+
+    def write(self, db: Session) -> None:
+        """Add what the events did so far to the session (the caller's flush or commit writes it)."""
+        for event, status, outcome in self.statuses:
+            event.status, event.outcome = status, outcome
+        db.add_all([event for event, _status, _outcome in self.statuses])
+        db.add_all(self.outcomes)
+        self.outcomes, self.statuses = [], []
+
+    def note(self, shipment_id: int, code: str, kind: str, applied: Latest) -> None:
+        """An event applied to this shipment's step and kind: the newest one is what a later event must beat."""
+        key = (shipment_id, code, kind)
+        if key not in self.latest or applied > self.latest[key]:
+            self.latest[key] = applied
 
 
 def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConnection, event: CarrierEvent,
-                      incoming: schema.Incoming, shipment: Shipment, now: datetime) -> CarrierEventShipment:
+                      incoming: schema.Incoming, shipment: Shipment, now: datetime, known: Known | None = None
+                      ) -> CarrierEventShipment:
     """What one event does to one shipment (written in a savepoint: a refusal leaves the shipment as it was)."""
     assert shipment.id is not None and event.id is not None
-    kind = "actual" if incoming.classifier == "ACT" else "estimate"
-    code = milestone_for(incoming, *_codes_of(db, shipment))
+    ours: Known = known if known is not None else Known.load(db, [(incoming, shipment)])
+    kind = _kind(incoming)
+    code = ours.milestone(incoming, shipment)
 
     def link(outcome: str, note: str | None = None) -> CarrierEventShipment:
         row = CarrierEventShipment(carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
                                    milestone_code=code, kind=kind, outcome=outcome, note=(note or "")[:600] or None,
                                    created_at=now)
-        db.add(row)
+        if known is None:  # one event alone: written with the caller's next flush
+            db.add(row)
+        else:  # a batch's: written at its end (Known.write)
+            ours.outcomes.append(row)
         return row
 
-    step = db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id, Milestone.code == code)).first() \
-        if code else None
+    step = ours.steps.get((shipment.id, code)) if code else None
     if code is None or step is None:
         what = f"{incoming.event_type} {incoming.event_code}"
         return link(NO_STEP, f"{shipment.reference} has no milestone that DCSA {what} updates"
                     + (f" ({code})" if code else "") + "; the event is kept.")
-    latest = _latest_applied(db, shipment.id, code, kind)
+    latest = ours.latest.get((shipment.id, code, kind))
     if latest is not None and (incoming.event_created_at, incoming.event_at) < latest:
         return link(OLDER, f"An event created later ({latest[0].isoformat()}) was already applied to {step.name}; "
                     "this older one changes nothing.")
@@ -258,27 +397,31 @@ def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConn
     except ServiceError as exc:
         db.refresh(shipment)
         return link(REFUSED, exc.message)
+    ours.note(shipment.id, code, kind, (incoming.event_created_at, incoming.event_at))
     return link(APPLIED, f"{step.name}: {kind} {target.isoformat()}")
+
+
+def _event_row(connection: CarrierConnection, incoming: schema.Incoming, now: datetime) -> CarrierEvent:
+    """The event as kept: what the portal read from it, and its payload as sent."""
+    equipment = incoming.equipment_reference or next(iter(sorted(incoming.equipment_references)), None)
+    return CarrierEvent(
+        connection_id=connection.id or 0, event_id=incoming.event_id, api_version=incoming.api_version,
+        event_type=incoming.event_type[:12], event_code=incoming.event_code[:8], classifier=incoming.classifier,
+        event_at=incoming.event_at, event_created_at=incoming.event_created_at,
+        equipment_reference=(equipment or "")[:15] or None,
+        location_code=(incoming.location_code or "")[:5] or None, vessel_name=(incoming.vessel_name or "")[:80] or None,
+        voyage_numbers=", ".join(sorted(incoming.voyages))[:100] or None, status="unmatched",
+        payload=json.dumps(incoming.payload, ensure_ascii=False, default=str), received_at=now)
 
 
 def _store(db: Session, connection: CarrierConnection, incoming: schema.Incoming, now: datetime
            ) -> CarrierEvent | None:
-    """Keep the event, or None when this connection sent this eventID before (a redelivery)."""
+    """Keep one event, or None when this connection sent this eventID before (a redelivery)."""
     seen = db.exec(select(CarrierEvent.id).where(CarrierEvent.connection_id == connection.id,
                                                  CarrierEvent.event_id == incoming.event_id)).first()
     if seen is not None:
         return None
-    row = CarrierEvent(
-        connection_id=connection.id or 0, event_id=incoming.event_id, api_version=incoming.api_version,
-        event_type=incoming.event_type[:12], event_code=incoming.event_code[:8], classifier=incoming.classifier,
-        event_at=incoming.event_at, event_created_at=incoming.event_created_at,
-        equipment_reference=(incoming.equipment_reference or next(iter(sorted(incoming.equipment_references)), None)
-                             or None),
-        location_code=(incoming.location_code or "")[:5] or None, vessel_name=(incoming.vessel_name or "")[:80] or None,
-        voyage_numbers=", ".join(sorted(incoming.voyages))[:100] or None, status="unmatched",
-        payload=json.dumps(incoming.payload, ensure_ascii=False, default=str), received_at=now)
-    if row.equipment_reference:
-        row.equipment_reference = row.equipment_reference[:15]
+    row = _event_row(connection, incoming, now)
     try:
         with db.begin_nested():
             db.add(row)
@@ -288,52 +431,117 @@ def _store(db: Session, connection: CarrierConnection, incoming: schema.Incoming
     return row
 
 
+def store_new(db: Session, connection: CarrierConnection, batch: Sequence[schema.Incoming], now: datetime
+              ) -> list[tuple[schema.Incoming, CarrierEvent]]:
+    """Keep the events of ``batch`` this connection never sent before, each once, with what was kept for each.
+
+    The eventIDs already kept are read in one query, an eventID sent twice in the batch is kept the first time,
+    and one flush writes the rest. Only if another request kept one of them in between (the unique key on
+    connection and eventID says so) is each event written on its own, so that one is skipped and the rest kept.
+    """
+    wanted = {i.event_id for i in batch}
+    seen: set[str] = set()
+    for chunk in _chunks(sorted(wanted)):
+        seen.update(db.exec(select(CarrierEvent.event_id).where(CarrierEvent.connection_id == connection.id,
+                                                                col(CarrierEvent.event_id).in_(chunk))).all())
+    fresh: list[schema.Incoming] = []
+    for incoming in batch:
+        if incoming.event_id not in seen:
+            seen.add(incoming.event_id)
+            fresh.append(incoming)
+    rows = [_event_row(connection, i, now) for i in fresh]
+    try:
+        with db.begin_nested():
+            db.add_all(rows)
+            db.flush()
+    except IntegrityError:  # a concurrent delivery of some of them: one at a time
+        return [(i, row) for i in fresh if (row := _store(db, connection, i, now)) is not None]
+    return list(zip(fresh, rows, strict=True))
+
+
 def apply_event(db: Session, principal: Principal, connection: CarrierConnection, event: CarrierEvent,
-                incoming: schema.Incoming, shipments: Sequence[Shipment], now: datetime) -> list[Shipment]:
-    """Apply a stored event to ``shipments``; the shipments it changed."""
+                incoming: schema.Incoming, shipments: Sequence[Shipment], now: datetime,
+                known: Known | None = None) -> list[Shipment]:
+    """Apply a stored event to ``shipments``; the shipments it changed. ``known``: what the batch read of them,
+    which then holds the event's outcome until the batch writes it (without it, read here and added at once)."""
+    alone = known is None
+    known = Known.load(db, [(incoming, s) for s in shipments]) if known is None else known
     changed = []
     outcomes = []
     for shipment in shipments:
-        result = apply_to_shipment(db, principal, connection, event, incoming, shipment, now)
+        result = apply_to_shipment(db, principal, connection, event, incoming, shipment, now, known)
         outcomes.append(f"{shipment.reference}: {result.note or result.outcome}")
         if result.outcome == APPLIED:
             changed.append(shipment)
-    event.status = "applied" if changed else ("matched" if shipments else "unmatched")
-    event.outcome = "; ".join(outcomes)[:600] or None
-    db.add(event)
+    known.statuses.append((event, "applied" if changed else ("matched" if shipments else "unmatched"),
+                           "; ".join(outcomes)[:600] or None))
+    if alone:
+        known.write(db)
+    return changed
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+def _refuse(db: Session, connection: CarrierConnection, refused: schema.Refused, now: datetime) -> None:
+    db.add(CarrierEventRefusal(connection_id=connection.id or 0, event_id=(refused.event_id or "")[:500] or None,
+                               reason=refused.reason[:2000], excerpt=refused.excerpt, received_at=now))
+
+
+def _take(db: Session, principal: Principal, connection: CarrierConnection, batch: Sequence[schema.Incoming],
+          now: datetime, result: BatchResult) -> set[int]:
+    """Keep, match and apply a chunk of valid events in one transaction; the ids of the shipments changed.
+
+    One commit for the chunk, not one per event and shipment: each shipment change still runs in its own
+    savepoint (the one place an event can be refused), so a refused change leaves the rest of the chunk as is.
+    """
+    stored = store_new(db, connection, batch, now)
+    result.duplicates += len(batch) - len(stored)
+    result.accepted += len(stored)
+    matched = match_batch(db, connection, [incoming for incoming, _event in stored])
+    known = Known.load(db, [(incoming, s) for (incoming, _event), found in zip(stored, matched, strict=True)
+                            for s in found])
+    changed: set[int] = set()
+    for (incoming, event), shipments in zip(stored, matched, strict=True):
+        moved = apply_event(db, principal, connection, event, incoming, shipments, now, known)
+        if not shipments:
+            result.unmatched += 1
+        result.applied += len(moved)
+        changed.update(s.id for s in moved if s.id is not None)
+    known.write(db)
+    db.commit()
     return changed
 
 
 def receive(db: Session, connection: CarrierConnection, events: Iterable[object], version: str,
             now: datetime | None = None) -> BatchResult:
-    """Take a batch: refuse (and log) the invalid events, keep and apply the valid ones, each once."""
+    """Take a batch: refuse (and log) the invalid events, keep and apply the valid ones, each once.
+
+    The refusals are saved first (they stand whatever happens next), then the valid events in order, in chunks
+    of :data:`CHUNK` (one transaction each), then the exception rules of the shipments they changed, once per
+    shipment (an arrival estimate and a load of the same shipment in one batch are one evaluation).
+    """
     now = now or clock.now()
     schema.require_checkers(version)
     read = schema.read_v2 if version == "2.2" else schema.read_v3
     principal = carrier_principal(db, connection)
     result = BatchResult()
+    valid: list[schema.Incoming] = []
     for raw in events:
         incoming = read(raw, now)
         if isinstance(incoming, schema.Refused):
             result.refused.append(incoming)
-            db.add(CarrierEventRefusal(connection_id=connection.id or 0, event_id=(incoming.event_id or "")[:500]
-                                       or None, reason=incoming.reason[:2000], excerpt=incoming.excerpt,
-                                       received_at=now))
-            db.commit()
-            continue
-        event = _store(db, connection, incoming, now)
-        if event is None:
-            result.duplicates += 1
-            continue
-        result.accepted += 1
-        shipments = match_shipments(db, connection, incoming)
-        changed = apply_event(db, principal, connection, event, incoming, shipments, now)
-        if not shipments:
-            result.unmatched += 1
-        result.applied += len(changed)
+            _refuse(db, connection, incoming, now)
+        else:
+            valid.append(incoming)
+    if result.refused:
         db.commit()
-        for shipment in changed:
-            ws._after_change(db, shipment, now)
+    changed: set[int] = set()
+    for chunk in _chunks(valid):
+        changed |= _take(db, principal, connection, chunk, now, result)
+    ws._after_changes(db, changed, now)
     return result
 
 

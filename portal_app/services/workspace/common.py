@@ -4,7 +4,7 @@ conflict that says what changed since, the exception-rule pass after a change, a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -210,3 +210,16 @@ def _after_change(db: Session, shipment: Shipment, now: datetime) -> None:
         db.rollback()
         log.exception("exception rules failed after a change to %s", shipment.reference)
 
+
+
+def _after_changes(db: Session, shipment_ids: Iterable[int], now: datetime) -> None:
+    """:func:`_after_change` for many shipments changed together (a carrier's batch of events): the rules run once
+    per shipment, set-based, however many of the batch's events changed it, instead of once per change."""
+    ids = sorted(set(shipment_ids))
+    if not ids:
+        return
+    try:
+        exception_rules.evaluate_shipments(db, ids, now)
+    except Exception:  # the changes are saved; the scheduled rule pass catches up
+        db.rollback()
+        log.exception("exception rules failed after a change to %d shipments", len(ids))
