@@ -10,14 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 from sqlmodel import Session
-from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import CSV_TYPE
+from portal_app.api.import_uploads import read_import_file
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
 from portal_app.services import rate_cards as svc
-from portal_app.services.errors import ValidationFailed
 from portal_app.services.inputs import Body, Id, PageNo, Version, rows_per_page
 from portal_app.services.paging import PageOut
 
@@ -78,20 +77,8 @@ async def import_rate_cards(request: Request, principal: Caller, db: Db) -> svc.
     """Import rate cards from CSV or Excel (multipart field `file`). Any bad row refuses the whole file (422 with
     every problem); nothing is imported."""
     principal.require(Permission.MANAGE_RATES)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > svc.MAX_IMPORT_BYTES + 64 * 1024:
-        raise ValidationFailed(f"The file is larger than {svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into "
-                               f"several files. {svc.NOTHING_IMPORTED}")
-    form = await request.form(max_files=1, max_fields=2)
-    try:
-        file = form.get("file")
-        if not isinstance(file, UploadFile):
-            raise ValidationFailed(f"Send a multipart form with the file in the field 'file'. {svc.NOTHING_IMPORTED}")
-        data = await file.read(svc.MAX_IMPORT_BYTES + 1)
-        report = await run_in_threadpool(svc.import_rate_cards, db, principal, file.filename or "rates.csv", data)
-    finally:
-        await form.close()
-    return report
+    name, data = await read_import_file(request, svc.MAX_IMPORT_BYTES, "rates.csv")
+    return await run_in_threadpool(svc.import_rate_cards, db, principal, name, data)
 
 
 @router.get("/rate-cards/{card_id}", response_model=svc.RateCardView, responses={404: {}})

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
-from starlette.datastructures import UploadFile
 
 from portal_app.api.deps import current_principal, get_db
 from portal_app.api.exports import CSV_TYPE, XLSX_TYPE, _read_and_close
+from portal_app.api.import_uploads import read_import_file
 from portal_app.auth.principal import Principal
 from portal_app.services import shipment_import as svc
-from portal_app.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["shipment import"])
 
@@ -55,17 +54,5 @@ async def import_shipments(request: Request, principal: Caller, db: Db) -> svc.I
     """Import shipments from CSV or Excel (multipart field `file`). Any bad row refuses the whole file (422 with
     every problem); nothing is imported. A shipment already in the portal (same reference) is updated."""
     svc.require_import(principal)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > svc.MAX_IMPORT_BYTES + 64 * 1024:
-        raise ValidationFailed(f"The file is larger than {svc.MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into "
-                               f"several files. {svc.NOTHING_IMPORTED}")
-    form = await request.form(max_files=1, max_fields=2)
-    try:
-        file = form.get("file")
-        if not isinstance(file, UploadFile):
-            raise ValidationFailed(f"Send a multipart form with the file in the field 'file'. {svc.NOTHING_IMPORTED}")
-        data = await file.read(svc.MAX_IMPORT_BYTES + 1)
-        report = await run_in_threadpool(svc.import_shipments, db, principal, file.filename or "shipments.csv", data)
-    finally:
-        await form.close()
-    return report
+    name, data = await read_import_file(request, svc.MAX_IMPORT_BYTES, "shipments.csv")
+    return await run_in_threadpool(svc.import_shipments, db, principal, name, data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -153,6 +154,25 @@ class NotFound(ServiceError):
 class ValidationFailed(ServiceError):
     status_code = 422
     code = ErrorCode.INVALID_INPUT
+
+
+class FileRefused(ValidationFailed):
+    """An import refused whole: ``report.problems`` lists every bad row (the error's ``problems``); nothing was
+    imported. Subclasses say where the first problem is (``first_place``)."""
+
+    code = ErrorCode.IMPORT_REFUSED
+
+    def __init__(self, report: Any, first_place: str) -> None:
+        shown = report.problems[0]
+        more = f" and {len(report.problems) - 1} more problems" if len(report.problems) > 1 else ""
+        super().__init__(f"The file was refused: {first_place}: {shown.problem}{more}. Fix the rows in the report "
+                         "and import the whole file again. Nothing was imported.")
+        self.report = report
+
+    def to_dict(self) -> dict:
+        body = super().to_dict()
+        body["error"]["problems"] = [p.__dict__ for p in self.report.problems]
+        return body
 
 
 class Conflict(ServiceError):

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import ConfigDict, Field
 
-from portal_app.services.errors import ErrorCode, ValidationFailed
+from portal_app.services.errors import FileRefused
 from portal_app.services.read_models import SERVED_WHOLE
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -69,21 +69,9 @@ class ImportReport:
     updated_references: tuple[str, ...] = ()
 
 
-class ImportRefused(ValidationFailed):
+class ImportRefused(FileRefused):
     """The file has bad rows; ``report`` lists each one. Nothing was imported."""
-
-    code = ErrorCode.IMPORT_REFUSED
 
     def __init__(self, report: ImportReport) -> None:
         shown = report.problems[0]
-        more = f" and {len(report.problems) - 1} more problems" if len(report.problems) > 1 else ""
-        super().__init__(
-            f"The file was refused: {shown.sheet} row {shown.row}, column {shown.column}: {shown.problem}{more}. "
-            f"Fix the rows in the report and import the whole file again. {NOTHING_IMPORTED}"
-        )
-        self.report = report
-
-    def to_dict(self) -> dict:
-        body = super().to_dict()
-        body["error"]["problems"] = [p.__dict__ for p in self.report.problems]
-        return body
+        super().__init__(report, f"{shown.sheet} row {shown.row}, column {shown.column}")
