@@ -21,7 +21,7 @@ from tests.ops_world import make_shipment
 from tests.paths import PROJECT_ROOT
 from tests.quote_world import QuoteWorld
 
-EXAMPLES = PROJECT_ROOT.parent / "shared" / "reference" / "dcsa" / "examples"
+EXAMPLES = PROJECT_ROOT / "tests" / "reference" / "dcsa"  # DCSA's own examples, copied (SOURCE.md there)
 CALLBACK = "/api/v1/integrations/dcsa/v2/callback"
 V3 = "/api/v1/integrations/dcsa/v3/events"
 CONNECTIONS = "/api/v1/integrations/dcsa/connections"
