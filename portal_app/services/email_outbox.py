@@ -16,11 +16,19 @@ One round (:func:`run_round`, every ``PORTAL_EMAIL_EVERY_SECONDS`` from the app'
 3. **Send**: up to ``BATCH_SIZE`` due queued emails over one SMTP connection. Each is claimed first (a conditional
    UPDATE that moves ``next_attempt_at`` ahead), so several workers never send the same email twice at once. Every
    attempt is an :class:`models.EmailAttempt`; a failure waits 1, 2, 4 ... minutes (at most an hour) before the
-   next try; after the last attempt the email is ``failed``. While the server is down nothing is lost: emails stay
-   queued and go out when it answers again. Without ``PORTAL_SMTP_HOST`` sending is off and emails stay queued.
+   next try. Only the server's permanent refusal of the email itself (a 5xx answer to its sender, recipient or
+   content) counts towards ``PORTAL_EMAIL_MAX_ATTEMPTS``, after which the email is ``failed``. An outage (no
+   connection, a refused or dropped session, a timeout, a 4xx "try later") never gives an email up: it stays queued,
+   retried at most an hour apart, and goes out once the server answers again, however long that takes. After a
+   lost connection the rest of the batch waits for the next round instead of each waiting out its own timeout.
+   Without ``PORTAL_SMTP_HOST`` sending is off and emails stay queued.
 
-Sending is at least once: a worker that dies between the server's acceptance and recording it sends again after
-the claim expires.
+Sending is at least once, not exactly once: a worker that dies between the server's acceptance and recording it
+(or a connection lost after the message's last byte but before the server's "250") sends the email again after the
+claim expires. Marking an email sent before handing it over would instead lose it in the same window, and a lost
+security notice is worse than a repeated one. Each email carries a ``Message-ID`` made from its outbox row
+(:func:`message_id`), the same on every try, so a repeat is recognisable and mail systems that drop a second copy
+of a Message-ID do so.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -224,13 +232,22 @@ def send_digests(db: Session, now: datetime, hour: int) -> int:
 # -------------------------------------------------------------------------------------------------- sending
 
 
+def message_id(row: EmailMessage, sender: str) -> str:
+    """The email's Message-ID: made from its outbox row (id and creation time, down to the microsecond), so every
+    try of one email carries the same one and two emails never share it."""
+    assert row.id is not None  # a stored row
+    domain = sender.rpartition("@")[2] or "localhost"
+    made = row.created_at.replace(tzinfo=None)
+    return f"<outbox.{row.id}.{made:%Y%m%d%H%M%S%f}@{domain}>"
+
+
 def mime(product: str, sender: str, row: EmailMessage) -> MimeMessage:
     msg = MimeMessage()
     msg["Subject"] = row.subject
     msg["From"] = formataddr((product, sender))
     msg["To"] = row.to_address
     msg["Date"] = format_datetime(clock.now())
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg["Message-ID"] = message_id(row, sender)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row.body_text)
     if row.body_html:
@@ -259,8 +276,33 @@ def _claim(db: Session, now: datetime, limit: int) -> list[EmailMessage]:
                         .execution_options(populate_existing=True)).all())
 
 
+def permanent(exc: BaseException) -> bool:
+    """True when the server refused this email for good (a 5xx answer to its sender, recipients or content, or it
+    lacks what the email needs, such as SMTPUTF8); False for an outage: no connection, a dropped session, a
+    timeout, a 4xx "try again later"."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPServerDisconnected):
+        return exc.smtp_code >= 500
+    return False
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The connection cannot carry another email (dropped, timed out, or the server said it is closing)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    # Any other SMTPException (an OSError too) is about this email; a bare OSError is the socket's (a timeout).
+    return not isinstance(exc, smtplib.SMTPException)
+
+
 def _record(db: Session, row: EmailMessage, error: str | None, now: datetime, max_attempts: int,
-            result: RoundResult) -> None:
+            result: RoundResult, *, gives_up: bool = False) -> None:
+    """Record one try. A failure counts towards giving up only when ``gives_up`` (a permanent refusal)."""
     assert row.id is not None  # a stored row
     row.attempts += 1
     db.add(EmailAttempt(email_id=row.id, attempted_at=now, succeeded=error is None,
@@ -271,7 +313,7 @@ def _record(db: Session, row: EmailMessage, error: str | None, now: datetime, ma
     else:
         row.last_error = error[:500]
         result.failed_attempts += 1
-        if row.attempts >= max_attempts:
+        if gives_up and row.attempts >= max_attempts:
             row.status, row.next_attempt_at = FAILED, None
             result.gave_up += 1
             log.warning("Email %s to %s failed %s times; giving up: %s", row.id, row.to_address, row.attempts, error)
@@ -281,9 +323,22 @@ def _record(db: Session, row: EmailMessage, error: str | None, now: datetime, ma
     db.commit()
 
 
+def _greet(client: smtplib.SMTP, smtp: SmtpConfig) -> None:
+    """Open the session: EHLO, STARTTLS when offered (required to send a password), sign-in when configured."""
+    client.ehlo()
+    if smtp.starttls and client.has_extn("starttls"):
+        client.starttls(context=ssl.create_default_context())
+        client.ehlo()
+    elif smtp.starttls and smtp.user:
+        raise smtplib.SMTPException("the server offers no STARTTLS; not sending the password in clear")
+    if smtp.user:
+        client.login(smtp.user, smtp.password or "")
+
+
 def send_due(db: Session, smtp: SmtpConfig, now: datetime, max_attempts: int, result: RoundResult,
              limit: int = BATCH_SIZE) -> None:
-    """Send up to ``limit`` due emails over one connection; every try is recorded."""
+    """Send up to ``limit`` due emails over one connection; every try is recorded. An outage fails every claimed
+    email for this round without giving any up; a lost connection ends the round (the rest wait for the next)."""
     rows = _claim(db, now, limit)
     if not rows:
         return
@@ -296,31 +351,40 @@ def send_due(db: Session, smtp: SmtpConfig, now: datetime, max_attempts: int, re
                     result)
         return
     try:
-        try:
-            client.ehlo()
-            if smtp.starttls and client.has_extn("starttls"):
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            elif smtp.starttls and smtp.user:
-                raise smtplib.SMTPException("the server offers no STARTTLS; not sending the password in clear")
-            if smtp.user:
-                client.login(smtp.user, smtp.password or "")
-        except (OSError, smtplib.SMTPException) as exc:
-            for row in rows:
-                _record(db, row, f"The mail server refused the session: {exc}", now, max_attempts, result)
-            return
+        _greet(client, smtp)
+    except (OSError, smtplib.SMTPException) as exc:
+        client.close()
         for row in rows:
+            _record(db, row, f"The mail server refused the session: {exc}", now, max_attempts, result)
+        return
+    lost = False
+    try:
+        for n, row in enumerate(rows):
             try:
                 client.send_message(mime(product, smtp.sender, row))
             except (OSError, smtplib.SMTPException) as exc:
-                _record(db, row, f"Not accepted: {exc}", now, max_attempts, result)
+                _record(db, row, f"Not accepted: {exc}", now, max_attempts, result, gives_up=permanent(exc))
+                if connection_lost(exc):
+                    lost = True
+                    for waiting in rows[n + 1:]:
+                        _record(db, waiting, f"Not sent: the connection to the mail server was lost ({exc})", now,
+                                max_attempts, result)
+                    return
             else:
                 _record(db, row, None, now, max_attempts, result)
     finally:
+        _hang_up(client, lost)
+
+
+def _hang_up(client: smtplib.SMTP, lost: bool) -> None:
+    """QUIT politely, or just close a connection that is already gone (a QUIT would wait out the timeout)."""
+    if not lost:
         try:
             client.quit()
+            return
         except (OSError, smtplib.SMTPException):
-            client.close()
+            pass
+    client.close()
 
 
 def run_round(db: Session, config: OutboxConfig | None = None, now: datetime | None = None,

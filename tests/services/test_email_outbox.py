@@ -1,6 +1,7 @@
 """The email outbox against a real SMTP server on loopback (aiosmtpd): delivered with the right recipient and both
 bodies; while the server is down every attempt is recorded and the email waits; it goes out once the server is
-back, nothing lost; the daily digest is one email with all of a user's digest items."""
+back, nothing lost; a permanent refusal gives up after the last attempt; the daily digest is one email with all of
+a user's digest items."""
 
 from __future__ import annotations
 
@@ -145,16 +146,30 @@ def test_while_the_server_is_down_attempts_are_recorded_and_the_email_waits(twor
             controller.stop()
 
 
-def test_after_the_last_attempt_the_email_is_marked_failed(tworld: QuoteWorld, smtp_port: int):
+class Refusing(Inbox):
+    """A server that refuses every recipient for good (550)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such mailbox"
+
+
+def test_after_the_last_permanent_refusal_the_email_is_marked_failed(tworld: QuoteWorld, smtp_port: int):
+    """Only the server's permanent refusal counts towards giving up; an outage never does (tests/faults)."""
     config = _config(smtp_port, max_attempts=2)
-    with tworld.session() as db:
-        p = _person(db)
-        _event(db, p, "Booking SH0000044 is confirmed")
-        t = NOW + timedelta(seconds=61)
-        _round(db, config, t)
-        _round(db, config, t + timedelta(hours=2))
-        [row] = _mail(db, p)
-        assert row.status == "failed" and row.attempts == 2 and row.next_attempt_at is None
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        with tworld.session() as db:
+            p = _person(db)
+            _event(db, p, "Booking SH0000044 is confirmed")
+            t = NOW + timedelta(seconds=61)
+            _round(db, config, t)
+            _round(db, config, t + timedelta(hours=2))
+            [row] = _mail(db, p)
+            assert row.status == "failed" and row.attempts == 2 and row.next_attempt_at is None
+            assert "550" in row.last_error
+    finally:
+        controller.stop()
 
 
 def test_no_smtp_host_keeps_everything_queued(tworld: QuoteWorld):
