@@ -96,7 +96,7 @@ _UPLOAD_BODY = {
     status_code=201,
     response_model=svc.DocumentRow,
     openapi_extra=_UPLOAD_BODY,
-    responses={404: {}, 413: {}, 422: {}},
+    responses={404: {}, 413: {}, 422: {}, 507: {}},
 )
 async def upload_document(reference: str, request: Request, principal: Caller, db: Db) -> svc.DocumentRow:
     """Upload a new version of a document (multipart: `doc_type`, `file`). The type is checked from the content;

@@ -173,7 +173,7 @@ _MESSAGE_BODY = {"requestBody": {"required": True, "content": {
 
 
 @router.post("/requests/{reference}/messages", status_code=201, response_model=svc.RequestDetail,
-             responses={**_ERRORS, 413: {}}, openapi_extra=_MESSAGE_BODY)
+             responses={**_ERRORS, 413: {}, 507: {}}, openapi_extra=_MESSAGE_BODY)
 async def post_message(reference: str, request: Request, principal: Caller, db: Db) -> svc.RequestDetail:
     """Reply (customers and staff) or add an internal note (staff, `internal: true`). JSON, or a multipart form
     with `body` and up to five `files` checked like documents. All or nothing."""

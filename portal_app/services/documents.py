@@ -29,8 +29,10 @@ from portal_app.services import audit, clock, exception_rules, notifications, we
 from portal_app.services import file_storage as storage
 from portal_app.services.errors import (
     Conflict,
+    ErrorCode,
     NotFound,
     ServiceError,
+    StorageUnavailable,
     ValidationFailed,
 )
 from portal_app.services.paging import Page, PageOut, check_paging
@@ -273,6 +275,20 @@ def _checked_file(filename: str, data: bytes | BinaryIO) -> Iterator[tuple[stora
         ) from None
     except storage.RefusedFile as exc:
         raise ValidationFailed(f"{exc} {NOTHING_STORED}") from None
+    except storage.StorageFailure as exc:
+        raise storage_refusal(name, exc) from None
+
+
+def storage_refusal(name: str, exc: storage.StorageFailure) -> StorageUnavailable:
+    """The refusal of a file the files directory could not take (full or not writable), logged for operators."""
+    log.error("An upload of %r was refused: %s", name, exc)
+    if exc.full:
+        return StorageUnavailable(
+            f"The document storage is full, so “{name}” was not saved. {NOTHING_STORED} Try again later; if it "
+            "keeps happening, tell your forwarder that the portal's document storage has no space left.")
+    return StorageUnavailable(
+        f"The document storage cannot be written to right now, so “{name}” was not saved. {NOTHING_STORED} Try "
+        "again later; if it keeps happening, tell your forwarder.", code=ErrorCode.STORAGE_UNWRITABLE)
 
 
 def _store(
@@ -310,9 +326,13 @@ def store_attachment(db: Session, principal: Principal, company_id: int, filenam
 
 
 def remove_files(keys: list[str]) -> None:
-    """Delete files stored by a change that was rolled back."""
+    """Delete files stored by a change that was rolled back. A file that cannot be removed is logged (the files
+    audit lists it as a file without a row) and never hides the error that caused the rollback."""
     for key in keys:
-        storage.delete(key)
+        try:
+            storage.delete(key)
+        except OSError:
+            log.exception("Could not remove the file %s of a rolled-back upload", key)
 
 
 def upload_document(

@@ -102,6 +102,8 @@ class ErrorCode(StrEnum):
     SSO_USERINFO_MISMATCH = "sso_userinfo_mismatch"
     SSO_WRONG_COMPANY = "sso_wrong_company"
     STAFF_ONLY = "staff_only"
+    STORAGE_FULL = "storage_full"
+    STORAGE_UNWRITABLE = "storage_unwritable"
     SUBSCRIPTION_UNKNOWN = "subscription_unknown"
     TOO_LARGE = "too_large"
     TOO_MANY_WEBHOOKS = "too_many_webhooks"
@@ -178,6 +180,14 @@ class FileRefused(ValidationFailed):
 class Conflict(ServiceError):
     status_code = 409
     code = ErrorCode.CONFLICT
+
+
+class StorageUnavailable(ServiceError):
+    """The private files directory cannot take the file (full, or not writable): 507 Insufficient Storage. Nothing
+    was stored; the same upload can be sent again once the directory has room."""
+
+    status_code = 507
+    code = ErrorCode.STORAGE_FULL
 
 
 class RateLimited(ServiceError):

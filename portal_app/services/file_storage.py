@@ -3,12 +3,17 @@
 A file is first streamed into a staging file (hashing and counting as it goes, stopping one byte past the size
 limit), checked by the caller, and only then moved into place with an atomic rename. Storage keys are made here
 (``<company_id>/<random hex>``) and never derived from a user's file name.
+
+A files directory that is full (no space or quota left) or not writable raises :class:`StorageFailure`, never a
+bare ``OSError``: callers turn it into a clear refusal. A partly written staging file is removed on the way out.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -25,8 +30,30 @@ import filetype
 
 from portal_app.settings import settings
 
+log = logging.getLogger(__name__)
 CHUNK_BYTES = 64 * 1024
 STAGING_DIR = ".incoming"
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+UNWRITABLE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+class StorageFailure(Exception):
+    """The files directory could not take a file: ``full`` (no space or quota left) or else not writable."""
+
+    def __init__(self, cause: OSError) -> None:
+        self.full = cause.errno in FULL_ERRNOS
+        super().__init__(f"the files directory {'is full' if self.full else 'is not writable'}: {cause}")
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Turn a full or unwritable files directory into :class:`StorageFailure`; other errors pass unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in FULL_ERRNOS or exc.errno in UNWRITABLE_ERRNOS:
+            raise StorageFailure(exc) from exc
+        raise
 
 
 class FileTooLarge(Exception):
@@ -96,12 +123,13 @@ def staged(source: bytes | BinaryIO, *, max_bytes: int) -> Iterator[StagedFile]:
     Reads at most ``max_bytes + 1`` bytes and raises :class:`FileTooLarge` if that extra byte exists.
     """
     staging = root() / STAGING_DIR
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=staging, prefix="up-", suffix=".part")
+    with _writing():
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=staging, prefix="up-", suffix=".part")
     path = Path(name)
     try:
         digest, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
+        with _writing(), _sink(fd) as out:
             for chunk in _chunks(source, max_bytes + 1):
                 size += len(chunk)
                 if size > max_bytes:
@@ -112,15 +140,34 @@ def staged(source: bytes | BinaryIO, *, max_bytes: int) -> Iterator[StagedFile]:
             os.fsync(out.fileno())
         yield StagedFile(path=path, size=size, sha256=digest.hexdigest())
     finally:
+        _discard(path)
+
+
+def _sink(fd: int) -> BinaryIO:
+    """The staging file opened for writing (its own function so tests can make the disk fill up)."""
+    return os.fdopen(fd, "wb")
+
+
+def _discard(path: Path) -> None:
+    """Remove a staging file; a failure is logged, not raised, so it never hides the error that got us here."""
+    try:
         path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("Could not remove the staging file %s", path)
+
+
+def _place(source: Path, target: Path) -> None:
+    """Move a staged file to its key (an atomic rename; its own function so tests can make it fail)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
 
 
 def commit(staged_file: StagedFile, company_id: int) -> str:
     """Move a staged file to a new storage key with an atomic rename; returns the key."""
     key = new_key(company_id)
     target = path_for(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged_file.path, target)
+    with _writing():
+        _place(staged_file.path, target)
     staged_file.key = key
     return key
 
