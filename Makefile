@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore
+.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore files-audit
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ backup: install
 restore: install
 	@if [ -z "$(FILE)" ]; then echo "Usage: make restore FILE=path/to/portal-backup-....tar.gz" >&2; exit 2; fi
 	$(PY) -m portal_app.backup restore "$(FILE)"
+
+# `make files-audit` lists document rows whose file is missing and stored files without a row (changes nothing;
+# exit status 1 when something is found). See docs/operations.md, "Files directory".
+files-audit: install
+	$(PY) -m portal_app.files_audit $(if $(filter 1 true yes,$(JSON)),--json)
 
 clean-web:
 	rm -rf .web

@@ -64,6 +64,7 @@ ACCOUNTS = [
 # is for everyone signed in, so a new route is expected to answer 200 to all until it is listed here.
 NEEDS: dict[str, Permission] = {
     "/api/v1/account/users": Permission.MANAGE_COMPANY_USERS,
+    "/api/v1/admin": Permission.MANAGE_USERS,
     "/api/v1/account/api-keys": Permission.MANAGE_API_KEYS,
     "/api/v1/account/webhooks": Permission.MANAGE_API_KEYS,
     "/api/v1/audit": Permission.READ_AUDIT,
