@@ -157,9 +157,15 @@ def _discard(path: Path) -> None:
 
 
 def _place(source: Path, target: Path) -> None:
-    """Move a staged file to its key (an atomic rename; its own function so tests can make it fail)."""
+    """Move a staged file to its key (an atomic rename; its own function so tests can make it fail). The folder is
+    synced too, so the rename is on disk before the caller commits the row that names the file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def commit(staged_file: StagedFile, company_id: int) -> str:
