@@ -6,11 +6,13 @@ sent by outbox rounds against real SMTP servers on loopback: none listening (ref
 timeout), one that closes the session mid-transaction (421), one that says "try later" for every message (451),
 then a working one (aiosmtpd). Sending is at least once (services/email_outbox.py): a worker that dies after the
 server accepted an email but before recording it sends it again after the claim expires, under the same
-Message-ID; the last test shows that case and the dedupe it allows.
+Message-ID, and so does a server whose "250" never arrives; the last two tests show those cases and the dedupe the
+Message-ID allows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -242,3 +244,36 @@ def test_a_worker_killed_after_the_server_accepted_resends_under_the_same_messag
     ids = inbox.ids_to(addresses)
     assert set(ids) == {email_outbox.message_id(r, SENDER) for r in rows}
     assert ids == Counter({email_outbox.message_id(r, SENDER): 2 if r.id == crashed.id else 1 for r in rows})
+
+
+class SlowToAnswer(Inbox):
+    """Keeps the message, then answers after the client has given up waiting (the "250" is lost on the way)."""
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        await asyncio.sleep(2.5)
+        return "250 Message accepted for delivery"
+
+
+def test_a_lost_answer_after_the_message_resends_it_under_the_same_message_id(tworld: QuoteWorld):
+    """The other at-least-once window: the server took the message but its answer never arrived (a timeout). The
+    email stays queued, goes again, and the receiver sees the same Message-ID twice."""
+    port, engine = free_port(), tworld.engine
+    config = _config(port)
+    people = _queue_emails(tworld, people=1)
+    t = NOW + timedelta(seconds=61)
+    _round(engine, email_outbox.OutboxConfig(None, batch_seconds=60), t)
+    rows = _emails(engine, people)
+    addresses = {r.to_address for r in rows}
+    with smtp_server(port, SlowToAnswer()) as slow:
+        _round(engine, config, t)
+    first = _emails(engine, people)
+    assert [(r.status, r.attempts) for r in first] == [("queued", 1)] * 2
+    assert "timed out" in (first[0].last_error or "") and "connection to the mail server was lost" in (
+        first[1].last_error or "")
+    with smtp_server(port, Inbox()) as inbox:
+        _round(engine, config, t + timedelta(hours=1))
+    assert [r.status for r in _emails(engine, people)] == ["sent", "sent"]
+    resent = email_outbox.message_id(rows[0], SENDER)
+    assert slow.ids_to(addresses) == Counter({resent: 1})
+    assert inbox.ids_to(addresses) == Counter({email_outbox.message_id(r, SENDER): 1 for r in rows})
