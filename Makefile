@@ -44,22 +44,25 @@ browsers:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Both look first and do nothing when there is nothing to do (portal_app/prestart.py): `reflex db migrate` runs only
+# when the database is not at the latest migration, `python -m seed --if-empty` only when the demo data is missing
+# (PORTAL_SEED_DEMO=0 turns demo seeding off). `make run` does both in one process.
 migrate: install
-	$(VENV)/bin/reflex db migrate
+	$(PY) -m portal_app.prestart migrate
 
 seed: migrate
-	@if [ "$${PORTAL_SEED_DEMO:-1}" != "0" ] && [ "$${PORTAL_SEED_DEMO:-1}" != "false" ]; then \
-	  $(PY) -m seed --if-empty; else echo "Demo seeding is off (PORTAL_SEED_DEMO)."; fi
+	$(PY) -m portal_app.prestart seed
 
 # `exec` hands the terminal's Ctrl-C and a SIGTERM to portal_app/serve.py, which passes them to every server process.
+# It runs `reflex run` through portal_app/reflex_run.py: an unchanged front end is served as last built, not rebuilt.
 # Several worker processes only with Redis (without it, page state lives in the one process's memory).
 # `--forwarded-allow-ips ''` (last, so it wins): uvicorn believes X-Forwarded-For from nobody and leaves the peer
 # address alone; the app decides the client address itself from PORTAL_TRUSTED_PROXIES (portal_app/client_address.py).
-run: seed
+run: install
+	$(PY) -m portal_app.prestart migrate seed
 	if [ -n "$${REFLEX_REDIS_URL:-}" ]; then workers="$${PORTAL_WORKERS:-$$(( $$(nproc) * 2 + 1 ))}"; else workers=1; fi; \
 	export GUNICORN_CMD_ARGS="--workers $$workers --graceful-timeout 10 $${GUNICORN_CMD_ARGS:-} --forwarded-allow-ips=''"; \
-	NPM_CONFIG_REGISTRY="$${NPM_CONFIG_REGISTRY:-$$($(VENV)/bin/npm config get registry 2>/dev/null)}" \
-	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
+	exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
 
 # The checkers (settings in pyproject.toml): ruff on the whole tree, mypy on models/ and the services.
