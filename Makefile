@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore
+.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore move-to-postgres
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,13 @@ backup: install
 restore: install
 	@if [ -z "$(FILE)" ]; then echo "Usage: make restore FILE=path/to/portal-backup-....tar.gz" >&2; exit 2; fi
 	$(PY) -m portal_app.backup restore "$(FILE)"
+
+# `make move-to-postgres TO=postgresql+psycopg://user:pass@host:5432/portal [FROM=sqlite:///...]` copies the database
+# (default: REFLEX_DB_URL) into an empty PostgreSQL database, migrated to the latest migration first, and checks every
+# table's row count (portal_app/db_move.py, docs/operations.md). Stop the app first.
+move-to-postgres: install
+	@if [ -z "$(TO)" ]; then echo "Usage: make move-to-postgres TO=postgresql+psycopg://user:pass@host:5432/portal" >&2; exit 2; fi
+	@$(PY) -m portal_app.db_move --to "$(TO)" $(if $(FROM),--from "$(FROM)")
 
 clean-web:
 	rm -rf .web
