@@ -10,7 +10,8 @@ whose fingerprint is the same serves that build without compiling or building. T
   Makefile, and any other file there, except the folders the app never reads (`tests/`, `bench/`, `docs/`,
   `alembic/`, `.ci/`) and local state (`.git`, `.venv`, `.web`, the data directory, caches, databases, logs);
 - the names and values of every ``REFLEX_*``, ``PORTAL_*`` and ``VITE_*`` environment variable and
-  ``PYTHONPATH`` (the configuration, the port and public address the pages are built for);
+  ``PYTHONPATH`` (the configuration, the port and public address the pages are built for), except keys and
+  passwords (``*_KEY``, ``*_PASSWORD``, ``*_SECRET``, ``*_TOKEN``, a password in a URL), which no page uses;
 - the arguments `reflex run` is given (port, host, environment), and the Python and Reflex versions.
 
 Anything else missing or different (no stored fingerprint, no built pages, a `.web` made by another Reflex
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -41,6 +43,8 @@ SKIPPED_ANYWHERE = frozenset({
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".db", ".db-journal", ".db-wal", ".db-shm", ".sqlite", ".sqlite3", ".log")
 ENV_PREFIXES = ("REFLEX_", "PORTAL_", "VITE_")
 ENV_NAMES = frozenset({"PYTHONPATH"})
+SECRET_SUFFIXES = ("_KEY", "_PASSWORD", "_SECRET", "_TOKEN")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
 
 
 def input_files(root: Path, data_dir: Path | None = None) -> Iterator[Path]:
@@ -61,7 +65,13 @@ def input_files(root: Path, data_dir: Path | None = None) -> Iterator[Path]:
 
 
 def relevant_environment(environ: Mapping[str, str]) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIXES) or k in ENV_NAMES)
+    """The variables that count, secrets left out: keys and passwords (``*_KEY``, ``*_PASSWORD``, ``*_SECRET``,
+    ``*_TOKEN``) and the password in a URL never feed a page, and the fingerprint is kept in a file beside the build,
+    where a guessable input must not be checkable against it."""
+    return sorted(
+        (k, _URL_PASSWORD.sub(r"\1:***@", v)) for k, v in environ.items()
+        if (k.startswith(ENV_PREFIXES) or k in ENV_NAMES) and not k.endswith(SECRET_SUFFIXES)
+    )
 
 
 def fingerprint(

@@ -109,8 +109,14 @@ def test_fingerprint_changes_with_configuration_port_arguments_and_versions(chec
     assert fp(checkout, env={**ENV, "PYTHONPATH": "/somewhere"}) != before
     assert fp(checkout, args=[*RUN_ARGS[:-1], "3001"]) != before
     assert fp(checkout, versions={**VERSIONS, "reflex": "0.10.2"}) != before
-    # Variables no build reads do not count.
+    # Variables no build reads do not count, nor do keys and passwords (never written down, even hashed).
     assert fp(checkout, env={**ENV, "HOME": "/home/other", "TERM": "xterm"}) == before
+    assert fp(checkout, env={**ENV, "PORTAL_SSO_KEY": "k1", "PORTAL_SMTP_PASSWORD": "p1"}) == before
+    with_db = {**ENV, "REFLEX_DB_URL": "postgresql+psycopg://portal:first@db:5432/portal"}
+    assert fp(checkout, env={**with_db, "REFLEX_DB_URL": "postgresql+psycopg://portal:second@db:5432/portal"}) == \
+        fp(checkout, env=with_db) != before
+    assert fp(checkout, env={**with_db, "REFLEX_DB_URL": "postgresql+psycopg://portal:first@db:5432/other"}) != \
+        fp(checkout, env=with_db)
 
 
 def _built(web: Path) -> Path:
