@@ -19,7 +19,8 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore files-audit
+.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore files-audit \
+	move-to-postgres
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,22 +45,25 @@ browsers:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Both look first and do nothing when there is nothing to do (portal_app/prestart.py): `reflex db migrate` runs only
+# when the database is not at the latest migration, `python -m seed --if-empty` only when the demo data is missing
+# (PORTAL_SEED_DEMO=0 turns demo seeding off). `make run` does both in one process.
 migrate: install
-	$(VENV)/bin/reflex db migrate
+	$(PY) -m portal_app.prestart migrate
 
 seed: migrate
-	@if [ "$${PORTAL_SEED_DEMO:-1}" != "0" ] && [ "$${PORTAL_SEED_DEMO:-1}" != "false" ]; then \
-	  $(PY) -m seed --if-empty; else echo "Demo seeding is off (PORTAL_SEED_DEMO)."; fi
+	$(PY) -m portal_app.prestart seed
 
 # `exec` hands the terminal's Ctrl-C and a SIGTERM to portal_app/serve.py, which passes them to every server process.
+# It runs `reflex run` through portal_app/reflex_run.py: an unchanged front end is served as last built, not rebuilt.
 # Several worker processes only with Redis (without it, page state lives in the one process's memory).
 # `--forwarded-allow-ips ''` (last, so it wins): uvicorn believes X-Forwarded-For from nobody and leaves the peer
 # address alone; the app decides the client address itself from PORTAL_TRUSTED_PROXIES (portal_app/client_address.py).
-run: seed
+run: install
+	$(PY) -m portal_app.prestart migrate seed
 	if [ -n "$${REFLEX_REDIS_URL:-}" ]; then workers="$${PORTAL_WORKERS:-$$(( $$(nproc) * 2 + 1 ))}"; else workers=1; fi; \
 	export GUNICORN_CMD_ARGS="--workers $$workers --graceful-timeout 10 $${GUNICORN_CMD_ARGS:-} --forwarded-allow-ips=''"; \
-	NPM_CONFIG_REGISTRY="$${NPM_CONFIG_REGISTRY:-$$($(VENV)/bin/npm config get registry 2>/dev/null)}" \
-	  exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
+	exec $(PY) -m portal_app.serve run --env prod --backend-host $(PORTAL_HOST) \
 	  --frontend-port $(PORTAL_PORT) --backend-port $(PORTAL_PORT)
 
 # The checkers (settings in pyproject.toml): ruff on the whole tree, mypy on models/ and the services.
@@ -90,6 +94,13 @@ restore: install
 # exit status 1 when something is found). See docs/operations.md, "Files directory".
 files-audit: install
 	$(PY) -m portal_app.files_audit $(if $(filter 1 true yes,$(JSON)),--json)
+
+# `make move-to-postgres TO=postgresql+psycopg://user:pass@host:5432/portal [FROM=sqlite:///...]` copies the database
+# (default: REFLEX_DB_URL) into an empty PostgreSQL database, migrated to the latest migration first, and checks every
+# table's row count (portal_app/db_move.py, docs/operations.md). Stop the app first.
+move-to-postgres: install
+	@if [ -z "$(TO)" ]; then echo "Usage: make move-to-postgres TO=postgresql+psycopg://user:pass@host:5432/portal" >&2; exit 2; fi
+	@$(PY) -m portal_app.db_move --to "$(TO)" $(if $(FROM),--from "$(FROM)")
 
 clean-web:
 	rm -rf .web

@@ -20,6 +20,8 @@ Figures (name, value, unit):
 - carrier events (bench/carrier_events.py): signed DCSA 2.2 callbacks of 1,000 events naming the data set's
   shipments through the ASGI app, p50/p95 seconds per batch, and one voyage's arrival estimate reaching 300
   shipments (its time and the shipments it moved). It writes to the scale database, so it runs last.
+- restart (bench/restart.py): `make run` twice from one build directory on a demo-seeded database of its own, the
+  seconds from the second `make run` to serving (target 10 s), the first start's and the stop's.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-exports", action="store_true", help="skip the 200,000-row export figures")
     parser.add_argument("--no-carrier-events", action="store_true",
                         help="skip the carrier event figures (DCSA callback batches, a voyage's arrival)")
+    parser.add_argument("--no-restart", action="store_true",
+                        help="skip the restart figures (two `make run` starts on a database of their own)")
     args = parser.parse_args(argv)
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -109,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         live = measure_live(url, DATA, LiveOptions(lighthouse=not args.no_lighthouse))
         timed.update(live.timings)
         values += live.values
+    if not args.no_restart:
+        from bench.restart import measure_restart
+
+        values += measure_restart().values()
     if not args.no_carrier_events:  # last: it adds events and moves milestones on the data it measures
         from bench.carrier_events import measure_carrier_events
 

@@ -55,14 +55,20 @@ class RunningApp:
     process: subprocess.Popen
     log_path: Path
     workdir: Path
+    data_dir: Path | None = None
+    env_overrides: dict[str, str] | None = None
     stopped_cleanly: bool = False
     _lock: int | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
-def _wait_ready(app: RunningApp, timeout: float) -> None:
+def _wait_ready(app: RunningApp, timeout: float, poll: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if app.process.poll() is not None:
@@ -75,7 +81,7 @@ def _wait_ready(app: RunningApp, timeout: float) -> None:
             pass
         if time.monotonic() > deadline:
             raise AppStartError(f"the app did not start in {timeout:.0f} s:\n{app.log_tail(4000)}")
-        time.sleep(2)
+        time.sleep(poll)
 
 
 def stop(app: RunningApp) -> bool:
@@ -156,12 +162,26 @@ def prepare_build_dir() -> tuple[Path, int]:
     return workdir, lock
 
 
-def start_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeout: float = 600) -> RunningApp:
+def start_app(
+    data_dir: Path,
+    env_overrides: dict[str, str] | None = None,
+    timeout: float = 600,
+    *,
+    port: int | None = None,
+    build_dir: Path | None = None,
+    poll: float = 2.0,
+) -> RunningApp:
     """`make run` with its own data directory and port, from a build directory outside the checkout, once
-    /api/health and /login answer."""
+    /api/health and /login answer.
+
+    ``build_dir`` is one the caller prepared and holds the lock of (:func:`prepare_build_dir`; two starts in a row
+    from the same build, as a restart measurement needs), ``port`` a port to reuse, ``poll`` how often to ask.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    workdir, lock = prepare_build_dir()
-    port = free_port()
+    lock: int | None = None
+    if build_dir is None:
+        build_dir, lock = prepare_build_dir()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REFLEX_DB_URL", "PORTAL_DATA_DIR")}
     url = f"http://127.0.0.1:{port}"
     # The address it is browsed at is its public URL: only that origin may use a session.
@@ -170,15 +190,33 @@ def start_app(data_dir: Path, env_overrides: dict[str, str] | None = None, timeo
     env.update(env_overrides or {})
     log_path = data_dir / "make-run.log"
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(["make", "run"], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(["make", "run"], cwd=build_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    app = RunningApp(url, proc, log_path, workdir, _lock=lock)
+    app = RunningApp(url, proc, log_path, build_dir, data_dir, env_overrides, _lock=lock)
     try:
-        _wait_ready(app, timeout)
+        _wait_ready(app, timeout, poll)
     except BaseException:
         stop(app)
         raise
     return app
+
+
+def restart(app: RunningApp, timeout: float = 600, poll: float = 0.5) -> tuple[RunningApp, float]:
+    """Stop ``app`` as a service manager would and start it again from the same build directory, port, data
+    directory and settings (nothing changed); returns the new app and the seconds from `make run` to serving."""
+    assert app.data_dir is not None, "only an app started by start_app can be restarted"
+    lock, app._lock = app._lock, None  # the build directory stays this caller's between the two starts
+    try:
+        if not stop(app):
+            raise AppStartError(f"`make run` did not stop cleanly on SIGTERM:\n{app.log_tail()}")
+        started = time.monotonic()
+        again = start_app(app.data_dir, app.env_overrides, timeout, port=app.port, build_dir=app.workdir, poll=poll)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+    again._lock = lock
+    return again, time.monotonic() - started
 
 
 @contextlib.contextmanager

@@ -1,5 +1,8 @@
 """`make run`'s process: runs `reflex run` and hands a stop signal to every process it started.
 
+`reflex run` goes through portal_app/reflex_run.py, which leaves out the front end's compile and build when
+nothing that feeds them changed since the last successful build.
+
 `reflex run --env prod` starts the backend (gunicorn and its uvicorn workers) as child processes and, when it gets
 SIGTERM itself, exits without stopping them. A service manager or container runtime signals only the process it
 started, so this wrapper puts Reflex and its children in a process group of their own, forwards SIGTERM, SIGINT
@@ -46,8 +49,8 @@ def main(argv: list[str]) -> int:
     from portal_app.metrics import ensure_multiproc_dir
 
     ensure_multiproc_dir(clear=True)
-    reflex = os.path.join(os.path.dirname(sys.executable), "reflex")
-    child = subprocess.Popen([reflex, *argv], process_group=0)
+    # `reflex run` itself, except that an unchanged front end is not built again (portal_app/reflex_run.py).
+    child = subprocess.Popen([sys.executable, "-m", "portal_app.reflex_run", *argv], process_group=0)
     stopping: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:

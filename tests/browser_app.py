@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bench.app_server import AppStartError, RunningApp, start_app, stop
+from bench.app_server import AppStartError, RunningApp, restart, start_app, stop
 from portal_app.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +108,17 @@ class SharedApp:
                 pytest.fail(self.failure)
             self.engine = make_engine(f"sqlite:///{data / 'portal.db'}")
         return self.app.url
+
+    def restart(self) -> float:
+        """Stop the app and start it again with nothing changed (same build directory, port, data and settings), as
+        a second `make run` does; the seconds from that `make run` to serving."""
+        assert self.app is not None, "the app is not running"
+        try:
+            self.app, seconds = restart(self.app)
+        except AppStartError as exc:
+            self.app, self.failure = None, str(exc)
+            raise
+        return seconds
 
     def stop(self) -> None:
         """SIGTERM to `make run` alone, as a service manager stops it; everything it started must go away."""

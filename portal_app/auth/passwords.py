@@ -7,8 +7,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-# Verified against when the email is unknown, so an unknown user costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+# Verified against when the email is unknown, so an unknown user costs the same time as a wrong password. Made
+# once ahead (hashing at import would cost every server start most of a second); it must carry the hasher's own
+# cost parameters, and if a new argon2-cffi ever changes them, one is made here with the new ones instead.
+_PREMADE_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$g244fwyZpVi8rE8LUbT1Bg"
+                       "$GInDXTO07zjLBvll60PmF5YER9ik1V9vaH7IxWwBXcA")
+_DUMMY_HASH = (_PREMADE_DUMMY_HASH if not _hasher.check_needs_rehash(_PREMADE_DUMMY_HASH)
+               else _hasher.hash("not-a-real-password-only-for-timing"))
 
 MIN_PASSWORD_LENGTH = 10
 

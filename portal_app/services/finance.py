@@ -13,12 +13,14 @@ import json
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
+
+if TYPE_CHECKING:  # pandas is imported where it is used: importing it costs every server start most of a second
+    import pandas as pd
 
 from models import (
     AuditLog,
@@ -342,6 +344,8 @@ _STATEMENT_COLUMNS = ["number", "shipment_reference", "issue_date", "due_date", 
 
 def _open_invoices_frame(db: Session, principal: Principal, as_of: date) -> pd.DataFrame:
     """Open invoices with money owed, issued by ``as_of``: one query of just the needed columns."""
+    import pandas as pd
+
     stmt = (
         select(*_row_columns())
         .select_from(Invoice)
@@ -361,6 +365,8 @@ def _open_invoices_frame(db: Session, principal: Principal, as_of: date) -> pd.D
 
 
 def _add_buckets(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    import pandas as pd
+
     due = pd.to_datetime(frame["due_date"])
     frame["days_past_due"] = (pd.Timestamp(as_of) - due).dt.days.astype("int64")
     frame["bucket"] = pd.cut(frame["days_past_due"], bins=_BUCKET_EDGES, labels=list(BUCKET_KEYS)).astype(object)

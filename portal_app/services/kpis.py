@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -223,6 +222,8 @@ def _lanes(db: Session, q: KpiQuery, scope: list) -> list[LaneRow]:
     ).all()
     if not durations:
         return []
+    import pandas as pd  # here, not at the top: importing it costs every server start most of a second
+
     # Plain tuples: building a frame from result rows directly is ten times slower.
     frame = pd.DataFrame([tuple(r) for r in durations], columns=["mode", "origin_id", "destination_id", "hours"])
     grouped = frame.groupby(["mode", "origin_id", "destination_id"], sort=False)["hours"]

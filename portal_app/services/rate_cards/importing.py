@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
@@ -38,8 +38,13 @@ from portal_app.services.rate_cards.shapes import (
 from portal_app.services.rate_cards.writing import _audit, _store
 from portal_app.services.spreadsheets import Sheet, csv_bytes
 
+if TYPE_CHECKING:  # pandas is imported where it is used: importing it costs every server start most of a second
+    import pandas as pd
+
 
 def _read_frame(filename: str, data: bytes) -> pd.DataFrame:
+    import pandas as pd
+
     name = (filename or "").lower()
     is_xlsx = data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm"))
     try:
