@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
@@ -24,13 +25,30 @@ ENROL_FIRST = (
 )
 
 
-def get_db() -> Iterator[Session]:
+COMMITTED = "portal_committed"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request's session. It stays on ``request.state`` so an error answer can tell whether the request had
+    already committed (``committed``) before the database stopped answering."""
     with Session(get_engine(), expire_on_commit=False) as session:
+        request.state.db_session = session
         try:
             yield session
         except BaseException:
             session.rollback()
             raise
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_commit(session: Session) -> None:
+    session.info[COMMITTED] = True
+
+
+def committed(request: Request) -> bool:
+    """Whether the request's session committed something (so it was saved, whatever failed after)."""
+    session = getattr(request.state, "db_session", None)
+    return bool(session is not None and session.info.get(COMMITTED))
 
 
 def bearer_token(request: Request) -> str | None:
