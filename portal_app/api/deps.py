@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from portal_app.auth.sessions import (
     principal_from_api_key,
     resolve_session,
 )
-from portal_app.db import get_engine
+from portal_app.db import database_unavailable, get_engine
 from portal_app.services import api_keys
 from portal_app.services.errors import ErrorCode, NotAuthenticated, PermissionDenied
 
@@ -31,12 +32,24 @@ COMMITTED = "portal_committed"
 def get_db(request: Request) -> Iterator[Session]:
     """The request's session. It stays on ``request.state`` so an error answer can tell whether the request had
     already committed (``committed``) before the database stopped answering."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        request.state.db_session = session
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
+    session = Session(get_engine(), expire_on_commit=False)
+    request.state.db_session = session
+    try:
+        yield session
+    except BaseException:
+        _unless_database_gone(session.rollback)
+        raise
+    finally:
+        # The answer may be on its way already: a connection the database cut (a restart) cannot roll back, and
+        # the pool discards it; that is no error of this request.
+        _unless_database_gone(session.close)
+
+
+def _unless_database_gone(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
             raise
 
 

@@ -71,7 +71,7 @@ def on_backend_exception(exception: Exception) -> EventSpec | None:
         return None
     if not (token and _banner_due(token)):
         return None
-    return ProblemState.show(error_id, DATABASE if database_down else "")
+    return ProblemState.show(error_id, DATABASE) if database_down else ProblemState.show(error_id)
 
 
 def on_frontend_exception(exception: Exception) -> None:

@@ -19,7 +19,7 @@ from portal_app.db import database_unavailable
 def _client_failing_with(exc: Exception, *, after_commit: bool = False) -> TestClient:
     api = build_api()
 
-    def _db(request: Request):  # noqa: ANN202
+    def _db(request: Request):
         if after_commit:  # the request's session had committed before the database went
             request.state.db_session = SimpleNamespace(info={COMMITTED: True})
         raise exc
