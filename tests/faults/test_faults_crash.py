@@ -1,14 +1,23 @@
 """Every server process killed at once (SIGKILL: no clean-up, requests in flight cut off) during a burst of API
 writes, on PostgreSQL and Redis with two workers: after `make run` starts again, every write that got a 2xx answer
-is there, whole, and a signed-in client is still signed in."""
+is there, whole, and a signed-in client is still signed in.
+
+The same on SQLite (one worker, the default installation) needs an app of its own, two more starts of `make run`:
+it runs with ``PORTAL_FAULTS_SQLITE=1`` only."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
 
-from bench.app_server import kill_hard, server_processes, start_again
-from tests.faults.fault_world import FaultWorld, WriteBurst, tickets_with_subjects
+from bench.app_server import kill_hard, running_app, server_processes, start_again
+from portal_app.db import make_engine
+from tests.faults.fault_world import FaultWorld, WriteBurst, signed_in_client, tickets_with_subjects
 
 pytestmark = pytest.mark.faults
 
@@ -53,3 +62,28 @@ def test_every_acknowledged_write_survives_kill_9_of_every_server_process(fault_
                                                  "body": "Still signed in."})
     assert resp.status_code == 201, resp.text
     client.close()
+
+
+@pytest.mark.skipif(os.environ.get("PORTAL_FAULTS_SQLITE") != "1",
+                    reason="two more starts of the app; set PORTAL_FAULTS_SQLITE=1 to run it")
+def test_every_acknowledged_write_survives_kill_9_on_sqlite():
+    data = Path(tempfile.mkdtemp(prefix="portal-faults-sqlite-"))
+    try:
+        with running_app(data) as app:
+            client = signed_in_client(app.url)
+            burst = WriteBurst(app.url, client.cookies).start()
+            burst.wait_for(acknowledged=40)
+            kill_hard(app)
+            burst.finish()
+            assert burst.failed, "the kill did not cut off any write in flight"
+            acknowledged = list(burst.acknowledged)
+            start_again(app)
+            engine = make_engine(f"sqlite:///{data / 'portal.db'}")
+            stored = tickets_with_subjects(engine, f"Fault burst {burst.tag} ")
+            engine.dispose()
+            assert not [subject for subject in acknowledged if subject not in stored]
+            assert all(messages == 1 for messages in stored.values()), stored
+            assert client.get("/api/v1/requests", params={"page_size": 1}).status_code == 200
+            client.close()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
