@@ -19,7 +19,7 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test bench browsers clean-web backup restore files-audit \
+.PHONY: run install install-test migrate seed check test faults bench browsers clean-web backup restore files-audit \
 	move-to-postgres
 
 $(VENV)/bin/python:
@@ -76,6 +76,11 @@ check: install-test
 # PYTEST_ARGS="-p no:randomly".
 test: install-test check
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault tests alone (also part of `make test`): server processes killed, the database and Redis restarted, on
+# private servers of their own (docs/operations.md, "Faults").
+faults: install-test
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 bench: install-test migrate
 	$(PY) -m bench $(BENCH_ARGS)

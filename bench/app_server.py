@@ -57,6 +57,7 @@ class RunningApp:
     workdir: Path
     data_dir: Path | None = None
     env_overrides: dict[str, str] | None = None
+    env: dict[str, str] | None = None  # the whole environment `make run` was given (start_again gives it again)
     stopped_cleanly: bool = False
     _lock: int | None = None
 
@@ -189,10 +190,75 @@ def start_app(
                PORTAL_LOGIN_IP_LIMIT="1000")
     env.update(env_overrides or {})
     log_path = data_dir / "make-run.log"
-    with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(["make", "run"], cwd=build_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+    app = RunningApp(url, _make_run(build_dir, env, log_path, "w"), log_path, build_dir, data_dir, env_overrides, env,
+                     _lock=lock)
+    try:
+        _wait_ready(app, timeout, poll)
+    except BaseException:
+        stop(app)
+        raise
+    return app
+
+
+def _make_run(workdir: Path, env: dict[str, str], log_path: Path, mode: str) -> subprocess.Popen:
+    with open(log_path, mode) as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(["make", "run"], cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    app = RunningApp(url, proc, log_path, build_dir, data_dir, env_overrides, _lock=lock)
+
+
+def server_processes(app: RunningApp) -> list[int]:
+    """`make run` and every process under it. portal_app/serve.py runs Reflex in a process group of its own, so
+    the tree, not one group, is what holds every server process."""
+    import psutil
+
+    try:
+        root = psutil.Process(app.process.pid)
+        return [root.pid, *(child.pid for child in root.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def kill_hard(app: RunningApp, timeout: float = 15) -> list[int]:
+    """SIGKILL to every server process at once (as a machine losing power or the OOM killer would end them): no
+    process gets to finish a request, flush or clean up. Returns the ids killed, once all are gone."""
+    pids = server_processes(app)
+    groups = {os.getpgid(pid) for pid in pids if _pgid_or_none(pid) is not None}
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        app.process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pids
+
+
+def _pgid_or_none(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def start_again(app: RunningApp, timeout: float = 600, poll: float = 2.0) -> RunningApp:
+    """`make run` once more in the same build directory, with the same settings, port and data directory (after a
+    crash or a stop); the log goes on in the same file."""
+    assert app.env is not None, "only an app started by start_app can be started again"
+    app.process = _make_run(app.workdir, app.env, app.log_path, "a")
+    app.stopped_cleanly = False
     try:
         _wait_ready(app, timeout, poll)
     except BaseException:

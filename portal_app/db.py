@@ -76,6 +76,21 @@ def refresh_planner_statistics(engine: sa.Engine | None = None) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or dropped the connection (a restart, a failover, a
+    full pool), rather than that a statement was wrong. The transaction did not commit, so nothing was saved, and
+    the same action can simply be tried again: the pool checks each connection before use (``pool_pre_ping``) and
+    replaces the ones a restart cut."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError)
+
+
+def database_error_text(exc: BaseException) -> str:
+    """The driver's own words for a database error, on one line, for the log."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:500]
+
+
 def database_ok() -> bool:
     try:
         with get_engine().connect() as conn:

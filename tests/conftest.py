@@ -72,6 +72,12 @@ from tests.browser_app import (  # noqa: E402,F401
 )
 from tests.config_world import cworld, cworld_seeded  # noqa: E402,F401
 from tests.demo_world import demo, demo_seeded  # noqa: E402,F401
+from tests.faults.fault_world import (  # noqa: E402,F401
+    fault_app,
+    fault_world,
+    stop_after_last_fault_test,
+    uses_fault_world,
+)
 from tests.ops_world import oworld, oworld_seeded, pg_oworld, pg_oworld_seeded  # noqa: E402,F401
 from tests.quote_world import pg_qworld, pg_qworld_seeded, qworld, qworld_seeded  # noqa: E402,F401
 from tests.tower_world import any_world, pg_tworld, pg_tworld_seeded, tworld, tworld_seeded  # noqa: E402,F401
@@ -84,14 +90,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     modules and of the tests in each module is still the seed's (``-p randomly --randomly-seed=N`` repeats it). The
     stable sort only moves the app's users after every other test: interleaved with the rest they would start and
     stop the app (most of a minute each time) once per module, since it stops when the next test does not need it.
+    The fault tests' app on its private servers (tests/faults/fault_world.py) is kept together the same way, just
+    before the browser tests, so the two apps never run at once.
     """
-    items.sort(key=uses_the_app)
+    items.sort(key=lambda item: (uses_the_app(item), uses_fault_world(item)))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    """After a test's own teardown, the browser tests' app stops once no later test needs it."""
+    """After a test's own teardown, the browser tests' app (and the fault tests' one) stops once no later test needs
+    it."""
     try:
         return (yield)
     finally:
-        stop_after_last_user(item, nextitem)
+        try:
+            stop_after_last_fault_test(item, nextitem)
+        finally:
+            stop_after_last_user(item, nextitem)

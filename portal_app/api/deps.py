@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlmodel import Session
 
 from portal_app.auth.principal import Principal
@@ -14,7 +16,7 @@ from portal_app.auth.sessions import (
     principal_from_api_key,
     resolve_session,
 )
-from portal_app.db import get_engine
+from portal_app.db import database_unavailable, get_engine
 from portal_app.services import api_keys
 from portal_app.services.errors import ErrorCode, NotAuthenticated, PermissionDenied
 
@@ -24,13 +26,42 @@ ENROL_FIRST = (
 )
 
 
-def get_db() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
+COMMITTED = "portal_committed"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request's session. It stays on ``request.state`` so an error answer can tell whether the request had
+    already committed (``committed``) before the database stopped answering."""
+    session = Session(get_engine(), expire_on_commit=False)
+    request.state.db_session = session
+    try:
+        yield session
+    except BaseException:
+        _unless_database_gone(session.rollback)
+        raise
+    finally:
+        # The answer may be on its way already: a connection the database cut (a restart) cannot roll back, and
+        # the pool discards it; that is no error of this request.
+        _unless_database_gone(session.close)
+
+
+def _unless_database_gone(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
             raise
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_commit(session: Session) -> None:
+    session.info[COMMITTED] = True
+
+
+def committed(request: Request) -> bool:
+    """Whether the request's session committed something (so it was saved, whatever failed after)."""
+    session = getattr(request.state, "db_session", None)
+    return bool(session is not None and session.info.get(COMMITTED))
 
 
 def bearer_token(request: Request) -> str | None:

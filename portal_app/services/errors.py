@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     CONTEXT_TOO_LARGE = "context_too_large"
     CURRENT_SESSION = "current_session"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     DUPLICATE_CODE = "duplicate_code"
     DUPLICATE_NAME = "duplicate_name"
     DUPLICATE_NUMBER = "duplicate_number"

@@ -18,7 +18,8 @@ import time
 from reflex_base.event import EventSpec
 from reflex_base.event.context import EventContext
 
-from portal_app.components.problem_banner import ERROR_ID, ProblemState
+from portal_app.components.problem_banner import DATABASE, ERROR_ID, ProblemState
+from portal_app.db import database_error_text, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,22 @@ def _banner_due(token: str) -> bool:
 def on_backend_exception(exception: Exception) -> EventSpec | None:
     """Reflex's ``backend_exception_handler``: runs in the failed event's context, after the handler raised."""
     error_id = error_id_for(exception)
-    log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
-                                                                     exception.__traceback__),
-              extra={"error_id": error_id, "event_id": error_id})
+    database_down = database_unavailable(exception)
+    if database_down:  # the cause is outside the code: one line with the driver's words, no traceback
+        log.warning("A page action failed: the database did not answer [error %s]: %s", error_id,
+                    database_error_text(exception),
+                    extra={"error_id": error_id, "event_id": error_id})
+    else:
+        log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
+                                                                         exception.__traceback__),
+                  extra={"error_id": error_id, "event_id": error_id})
     try:
         token = EventContext.get().token
     except LookupError:
         return None
-    return ProblemState.show(error_id) if token and _banner_due(token) else None
+    if not (token and _banner_due(token)):
+        return None
+    return ProblemState.show(error_id, DATABASE) if database_down else ProblemState.show(error_id)
 
 
 def on_frontend_exception(exception: Exception) -> None:

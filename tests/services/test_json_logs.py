@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from portal_app import logs, request_context
@@ -106,3 +107,19 @@ def test_a_page_failure_shows_the_logged_event_id(json_lines: io.StringIO, monke
     assert page_errors.ERROR_ID.match(shown) and shown in failure["message"]
     assert "RuntimeError: page handler broke" in failure["exception"]
     assert request_context.event_id.get() is None  # the id ends with its event
+
+
+def test_a_page_action_the_database_did_not_answer_names_the_database(json_lines: io.StringIO,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    """The banner says the database did not answer and nothing was saved; the log has one line, no traceback."""
+    monkeypatch.setattr(page_errors, "EventContext", SimpleNamespace(get=lambda: SimpleNamespace(token="tab-2")))
+    monkeypatch.setattr(page_errors, "ProblemState",
+                        SimpleNamespace(show=lambda error_id, cause="": (error_id, cause)))
+    page_errors._last_banner.clear()
+    refused = sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused\nIs the server running?"))
+    error_id, cause = page_errors.on_backend_exception(refused)
+    assert cause == "database"
+    failure = next(line for line in _parsed(json_lines) if line.get("error_id") == error_id)
+    assert failure["level"] == "WARNING" and "exception" not in failure
+    assert "the database did not answer" in failure["message"]
+    assert "connection refused Is the server running?" in failure["message"]  # the driver's words, one line
