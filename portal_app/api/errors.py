@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal_app import request_context
+from portal_app.metrics import METHODS, route_template
+from portal_app.services import error_log
 from portal_app.services.errors import ErrorCode, RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ def install_error_handlers(app: FastAPI) -> None:
                     or request_context.new_id())
         log.error("unhandled API error [error %s]", error_id, exc_info=exc,
                   extra={"error_id": error_id, "request_id": error_id})
+        where = f"{request.method if request.method in METHODS else 'OTHER'} {route_template(request.scope)}"
+        await asyncio.to_thread(error_log.keep, "api", where, error_id, type(exc).__name__)
         return JSONResponse(
             error_body(
                 ErrorCode.INTERNAL_ERROR,

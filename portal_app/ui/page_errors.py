@@ -4,12 +4,14 @@ Reflex's default answer to an exception in an event handler is a toast that fall
 ``window.alert`` (this app draws no toasts), with no way to find the failure in the log. Here the log gets the
 traceback under a short random error id, and the tab gets ``ProblemState.show(<id>)``: the product's own banner
 (``components/problem_banner.py``) says what happened, that it may not have been saved, what to do next, and the id
-to quote. Errors the browser reports (a script error, a failed render) are logged under an id too; they never
-alert either.
+to quote; the id, the handler's name and the exception's class are kept for the tower's System page
+(``services/error_log.py``). Errors the browser reports (a script error, a failed render) are logged under an id
+too; they never alert either.
 
 No ``from __future__ import annotations`` here: Reflex checks the handlers' annotations as real types.
 """
 
+import asyncio
 import logging
 import re
 import secrets
@@ -19,6 +21,7 @@ from reflex_base.event import EventSpec
 from reflex_base.event.context import EventContext
 
 from portal_app.components.problem_banner import ERROR_ID, ProblemState
+from portal_app.services import error_log
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ _MAX_TRACKED = 10_000
 _last_banner: dict[str, float] = {}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_REPORT_CHARS = 2000
+UNNAMED_HANDLER = "page event"  # a failure outside the handlers written with page_event (the framework's own)
 
 
 def new_error_id() -> str:
@@ -52,12 +56,24 @@ def _banner_due(token: str) -> bool:
     return True
 
 
+def _keep_quietly(handler: str, error_id: str, error_type: str) -> None:
+    """Add the failure to the recent errors off the event loop (a database write must not hold up every tab of this
+    worker); outside a loop (a test, a script) at once."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        error_log.keep("page", handler, error_id, error_type)
+        return
+    loop.run_in_executor(None, error_log.keep, "page", handler, error_id, error_type)
+
+
 def on_backend_exception(exception: Exception) -> EventSpec | None:
     """Reflex's ``backend_exception_handler``: runs in the failed event's context, after the handler raised."""
     error_id = error_id_for(exception)
     log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
                                                                      exception.__traceback__),
               extra={"error_id": error_id, "event_id": error_id})
+    _keep_quietly(getattr(exception, "portal_handler", None) or UNNAMED_HANDLER, error_id, type(exception).__name__)
     try:
         token = EventContext.get().token
     except LookupError:
