@@ -229,17 +229,20 @@ class SystemState(ConfigMixin, SessionState):
 S = SystemState
 
 
-def _section(key: str, title: str, verdict: rx.Var, *content: rx.Component) -> rx.Component:
+SECTION_STYLE = {"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "16px",
+                 "background": "var(--portal-surface)", "width": "100%"}
+
+
+def _section(key: str, title: str, verdict: rx.Var | None, *content: rx.Component) -> rx.Component:
+    """A labelled region: its heading names it, with the section's one-word state beside it."""
     heading_id = f"system-{key}"
+    badge = tone_badge(verdict.text, verdict.tone) if verdict is not None else rx.fragment()  # type: ignore[attr-defined]
     return rx.el.section(
-        rx.hstack(rx.heading(title, size="4", as_="h2", id=heading_id),
-                  tone_badge(verdict.text, verdict.tone),  # type: ignore[attr-defined]
-                  align="center", spacing="3"),
+        rx.hstack(rx.heading(title, size="4", as_="h2", id=heading_id), badge, align="center", spacing="3"),
         *content,
         aria_labelledby=heading_id,
         data_testid=heading_id,
-        style={"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "16px",
-               "background": "var(--portal-surface)", "width": "100%"},
+        style=SECTION_STYLE,
     )
 
 
@@ -258,13 +261,7 @@ def _body() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.text("Read ", f.checked, color=MUTED_TEXT),
                   secondary_button("Read again", on_click=S.refresh), align="center", spacing="3", wrap="wrap"),
-        rx.el.section(
-            rx.heading("Version", size="4", as_="h2", id="system-version"),
-            fact_list([("Installed version", f.version)], strong=True),
-            aria_labelledby="system-version", data_testid="system-version",
-            style={"border": "1px solid var(--portal-border)", "border_radius": "8px", "padding": "16px",
-                   "background": "var(--portal-surface)", "width": "100%"},
-        ),
+        _section("version", "Version", None, fact_list([("Installed version", f.version)], strong=True)),
         _section("database", "Database", v.database,
                  fact_list([("Kind", f.db_kind), ("Reachable", f.db_reachable), ("Revision", f.db_revision),
                             ("The code's head", f.db_head)])),
@@ -286,7 +283,7 @@ def _body() -> rx.Component:
                          f"{error_log.KEEP} are kept). The error id is the one the person was shown; "
                          "search the log for it to find the full error.", color=MUTED_TEXT, size="2"),
                  rx.cond(S.errors.length() > 0,
-                         data_table("Recent unexpected errors", ["Error id", "When", "Where", "Route or handler",
+                         data_table("Recent unexpected errors", ["Error id", "When", "From", "Route or handler",
                                                                  "Error"], S.errors, _error_row),
                          rx.text("None recorded.", color=MUTED_TEXT))),
         spacing="4",

@@ -13,9 +13,11 @@ No ``from __future__ import annotations`` here: Reflex checks the handlers' anno
 
 import asyncio
 import logging
+import os
 import re
 import secrets
 import time
+from pathlib import Path
 
 from reflex_base.event import EventSpec
 from reflex_base.event.context import EventContext
@@ -31,7 +33,8 @@ _MAX_TRACKED = 10_000
 _last_banner: dict[str, float] = {}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_REPORT_CHARS = 2000
-UNNAMED_HANDLER = "page event"  # a failure outside the handlers written with page_event (the framework's own)
+UNNAMED_HANDLER = "page event"  # a failure outside the app's own handlers (the framework's)
+APP_DIR = str(Path(__file__).parent.parent) + os.sep  # portal_app/, as the frames of its code name their files
 
 
 def new_error_id() -> str:
@@ -56,6 +59,22 @@ def _banner_due(token: str) -> bool:
     return True
 
 
+def handler_name(exception: BaseException) -> str:
+    """The failed handler as ``State.method``: the name ``page_event`` put on the exception, else the outermost
+    frame of the app's own code that belongs to an object (a public page's handler, which is not a ``page_event``).
+    Names only, never a value."""
+    named = getattr(exception, "portal_handler", None)
+    if isinstance(named, str) and named:
+        return named
+    tb = exception.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(APP_DIR) and "self" in frame.f_locals:
+            return f"{type(frame.f_locals['self']).__name__}.{frame.f_code.co_name}"
+        tb = tb.tb_next
+    return UNNAMED_HANDLER
+
+
 def _keep_quietly(handler: str, error_id: str, error_type: str) -> None:
     """Add the failure to the recent errors off the event loop (a database write must not hold up every tab of this
     worker); outside a loop (a test, a script) at once."""
@@ -73,7 +92,7 @@ def on_backend_exception(exception: Exception) -> EventSpec | None:
     log.error("A page action failed [error %s]", error_id, exc_info=(type(exception), exception,
                                                                      exception.__traceback__),
               extra={"error_id": error_id, "event_id": error_id})
-    _keep_quietly(getattr(exception, "portal_handler", None) or UNNAMED_HANDLER, error_id, type(exception).__name__)
+    _keep_quietly(handler_name(exception), error_id, type(exception).__name__)
     try:
         token = EventContext.get().token
     except LookupError:

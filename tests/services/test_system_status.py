@@ -217,6 +217,33 @@ def test_a_page_failure_is_kept_with_its_handler_and_error_id(db: Session, admin
     assert "typed" not in repr(errors)
 
 
+def test_a_public_page_handler_is_named_from_its_frame(db: Session, admin, no_errors,
+                                                       monkeypatch: pytest.MonkeyPatch):
+    from types import SimpleNamespace
+
+    from portal_app.portal import help as help_page
+    from tests.page_states import run
+
+    async def nobody(self):
+        return None
+
+    async def broken(*args, **kwargs):
+        raise LookupError("search index gone")
+
+    monkeypatch.setattr(help_page.HelpCentreState, "_identify", nobody)
+    monkeypatch.setattr(help_page, "run_db", broken)
+    monkeypatch.setattr(page_errors, "EventContext", SimpleNamespace(get=lambda: SimpleNamespace(token="tab-8")))
+    monkeypatch.setattr(page_errors, "ProblemState", SimpleNamespace(show=lambda error_id: error_id))
+    page_errors._last_banner.clear()
+    st = help_page.HelpCentreState(_reflex_internal_init=True)
+    with pytest.raises(LookupError) as caught:
+        run(help_page.HelpCentreState.search, st, {"q": "where is my container"})
+    shown = page_errors.on_backend_exception(caught.value)
+    errors = _snap(db, admin).errors or []
+    assert [(e.location, e.error_id, e.error_type) for e in errors] == [
+        ("HelpCentreState.search", shown, "LookupError")]
+
+
 def test_an_error_that_cannot_be_kept_does_not_raise(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from portal_app import db as database
 
