@@ -4,6 +4,7 @@ from models.activity import (
     AuditLog,
     EmailAttempt,
     EmailMessage,
+    ErrorRecord,
     Notification,
     NotificationPreference,
     PortalEvent,
@@ -71,7 +72,8 @@ from models.support import (
 __all__ = [
     "ApiKey", "AppSetting", "AuditLog", "Branch", "CannedReply", "CargoLine", "Carrier", "CarrierConnection",
     "CarrierEvent", "CarrierEventRefusal", "CarrierEventShipment", "CarrierMatch", "ChangeRequest",
-    "Company", "Container", "Document", "DocumentRequirement", "EmailAttempt", "EmailMessage", "EtaChange",
+    "Company", "Container", "Document", "DocumentRequirement", "EmailAttempt", "EmailMessage", "ErrorRecord",
+    "EtaChange",
     "ExceptionRule", "HelpArticle", "HelpSearch", "IdempotencyKey", "Invoice", "InvoiceLine", "Location",
     "LoginAttempt", "MfaRecoveryCode", "Milestone", "MilestoneTemplate", "MilestoneTemplateStep", "Notification",
     "NotificationPreference", "OpsException", "Payment", "PortalEvent", "QuoteCargoLine", "QuoteOption",

@@ -1,4 +1,5 @@
-"""Notifications, preferences, outgoing mail and webhooks, the audit log, usage events and per-user views."""
+"""Notifications, preferences, outgoing mail and webhooks, the audit log, usage events, per-user views and the
+record of recent unexpected errors."""
 
 from __future__ import annotations
 
@@ -158,3 +159,16 @@ class UserPreference(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id", primary_key=True)
     key: str = Field(max_length=40, primary_key=True)
     value: str = Field(sa_type=sa.Text)
+
+
+class ErrorRecord(SQLModel, table=True):
+    """One unexpected error of an API request or a page event, for the tower's System page: where it happened (a
+    route template or a handler name, never a raw path or anything a person typed), the exception's class and the
+    error id the person was shown (the same id is on the log line). Only the latest few are kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = dt_field(nullable=False, default_now=True)
+    source: str = Field(max_length=10, description="api or page")
+    location: str = Field(max_length=200, description="'GET /api/v1/shipments/{reference}' or 'State.handler'")
+    error_id: str = Field(max_length=64)
+    error_type: str = Field(default="", max_length=120, description="The exception's class name")

@@ -38,11 +38,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from portal_app.version import app_version
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -94,18 +95,6 @@ def sqlite_path(url: str) -> Path:
     if not database or database == ":memory:":
         raise BackupError(f"{url} is not a SQLite database file.")
     return Path(database)
-
-
-def app_version() -> str:
-    try:
-        return metadata.version("forwarder-portal")
-    except metadata.PackageNotFoundError:
-        import tomllib
-
-        from portal_app.settings import PROJECT_ROOT
-
-        with open(PROJECT_ROOT / "pyproject.toml", "rb") as fh:
-            return str(tomllib.load(fh)["project"]["version"])
 
 
 def sha256_of(path: Path) -> str:
@@ -253,7 +242,33 @@ def create_backup(
             _add_bytes(tar, MANIFEST, manifest.to_json())
         os.replace(partial, final)
     final.chmod(0o600)
+    remember(database_url, final, manifest)
     return final
+
+
+def remember(database_url: str, archive: Path, manifest: Manifest) -> None:
+    """Keep the archive's time, size and manifest summary in the backed-up database, for the tower's System page
+    (whichever worker or host serves it). The archive is written by then: failing to note it only warns."""
+    from sqlmodel import Session
+
+    from portal_app.db import make_engine
+    from portal_app.services import system_status
+
+    record = system_status.BackupRecord(
+        created_at=datetime.fromisoformat(manifest.created_at), path=str(archive), size_bytes=archive.stat().st_size,
+        database_kind=manifest.database_kind, alembic_revision=manifest.alembic_revision,
+        app_version=manifest.app_version, tables=len(manifest.row_counts), rows=sum(manifest.row_counts.values()),
+        files=len(manifest.files), keys_included=list(manifest.keys_included))
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as db:
+            system_status.record_backup(db, record)
+            db.commit()
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"warning: the backup was written, but the database did not take note of it ({exc}); the tower's "
+              "System page will not show it.", file=sys.stderr)
+    finally:
+        engine.dispose()
 
 
 def keys_left_out(data_dir: Path, archive_keys: list[str]) -> list[str]:

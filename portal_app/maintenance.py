@@ -20,6 +20,7 @@ from portal_app.services import (
     email_outbox,
     exception_rules,
     retention,
+    system_status,
     webhook_outbox,
 )
 from portal_app.services.exception_rules import PassResult
@@ -46,6 +47,7 @@ async def keep_planner_statistics() -> None:
 
 RULES_LOCK_KEY = 0x6F70_7372  # PostgreSQL advisory lock id of the scheduled rule pass ("opsr")
 RULES_LAST_PASS = "rules_last_pass"  # AppSetting key: when the last scheduled pass started (ISO time, JSON)
+# What it did (when, how long, opened/resolved/present or the failure) is system_status.RULE_PASS_SETTING.
 RULES_FIRST_DELAY_SECONDS = 30
 
 
@@ -77,11 +79,29 @@ def run_rule_pass(engine: sa.Engine | None = None, now: datetime | None = None) 
         db.add(row)
         db.flush()
         started = time.perf_counter()
-        result = exception_rules.evaluate_all(db, now)
-        customer_view_audit.run(db, now)
+        try:
+            result = exception_rules.evaluate_all(db, now)
+            customer_view_audit.run(db, now)
+        except Exception as exc:
+            db.rollback()
+            _record_failed_pass(engine, now, time.perf_counter() - started, exc)
+            raise
+        seconds = time.perf_counter() - started
+        system_status.record_rule_pass(db, now, seconds, opened=result.opened, resolved=result.resolved,
+                                       present=result.present)
         db.commit()
-        RULE_PASS_SECONDS.observe(time.perf_counter() - started)
+        RULE_PASS_SECONDS.observe(seconds)
         return result
+
+
+def _record_failed_pass(engine: sa.Engine, started_at: datetime, seconds: float, exc: Exception) -> None:
+    """A failed pass changed nothing (rolled back); the System page still learns that it failed, and how."""
+    try:
+        with Session(engine) as db:
+            system_status.record_rule_pass(db, started_at, seconds, error=type(exc).__name__)
+            db.commit()
+    except sa.exc.SQLAlchemyError:
+        log.warning("Could not record the failed rule pass", exc_info=True)
 
 
 async def keep_evaluating_rules() -> None:

@@ -14,7 +14,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from portal_app.settings import settings
 
@@ -108,28 +107,20 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            method = scope.get("method", "GET") if scope.get("method") in _METHODS else "OTHER"
+            method = scope.get("method", "GET") if scope.get("method") in METHODS else "OTHER"
             route = route_template(scope)
             HTTP_SECONDS.labels(method, route, f"{status[0] // 100}xx").observe(time.perf_counter() - start)
             if status[0] >= 500:
                 HTTP_ERRORS.labels(method, route, str(status[0])).inc()
 
 
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def observe_event(handler: str, seconds: float, failed: bool) -> None:
     EVENT_SECONDS.labels(handler).observe(seconds)
     if failed:
         EVENT_ERRORS.labels(handler).inc()
-
-
-def _age(oldest: datetime | None, now: datetime) -> float:
-    if oldest is None:
-        return 0.0
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return max((now - oldest).total_seconds(), 0.0)
 
 
 class ScrapeTimeCollector(Collector):
@@ -139,9 +130,10 @@ class ScrapeTimeCollector(Collector):
         import sqlalchemy as sa
         from sqlmodel import Session, col, select
 
-        from models import EmailMessage, UserSession, WebhookDelivery
+        from models import UserSession
         from portal_app.db import get_engine
         from portal_app.services import clock
+        from portal_app.services.system_status import queue_backlog
 
         engine = get_engine()
         now = clock.now()
@@ -152,11 +144,9 @@ class ScrapeTimeCollector(Collector):
         up = GaugeMetricFamily("portal_database_up", "1 when the database answered this scrape.")
         try:
             with Session(engine) as db:
-                for queue, model in (("email", EmailMessage), ("webhook", WebhookDelivery)):
-                    count, oldest = db.exec(select(sa.func.count(), sa.func.min(col(model.created_at)))
-                                            .where(col(model.status) == "queued")).one()
-                    depth.add_metric([queue], float(count or 0))
-                    age.add_metric([queue], _age(_as_datetime(oldest), now))
+                for queue in queue_backlog(db, now):
+                    depth.add_metric([queue.queue], float(queue.waiting))
+                    age.add_metric([queue.queue], queue.oldest_age_seconds)
                 open_sessions = db.exec(select(sa.func.count()).select_from(UserSession).where(
                     col(UserSession.revoked_at).is_(None), col(UserSession.expires_at) > now)).one()
                 sessions.add_metric([], float(open_sessions or 0))
@@ -173,15 +163,6 @@ class ScrapeTimeCollector(Collector):
             yield GaugeMetricFamily("portal_db_pool_checked_out",
                                     "Connections of the answering worker's pool in use now.",
                                     value=float(checked_out()))
-
-
-def _as_datetime(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def render() -> bytes:

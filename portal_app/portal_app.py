@@ -62,6 +62,7 @@ from portal_app.tower import rates as _tower_rates  # noqa: F401
 from portal_app.tower import request_detail as _tower_request_detail  # noqa: F401
 from portal_app.tower import requests as _tower_requests  # noqa: F401
 from portal_app.tower import shipments as _tower_shipments  # noqa: F401
+from portal_app.tower import system as _tower_system  # noqa: F401
 from portal_app.tower import tasks as _tower_tasks  # noqa: F401
 from portal_app.tower import webhooks as _tower_webhooks  # noqa: F401
 from portal_app.tower import workload as _tower_workload  # noqa: F401

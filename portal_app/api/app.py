@@ -11,6 +11,7 @@ from portal_app.api import (
     sso_routes,
     v1_access,
     v1_account,
+    v1_admin,
     v1_api_keys,
     v1_bookings,
     v1_carrier_events,
@@ -69,7 +70,7 @@ def build_api() -> FastAPI:
     api.include_router(sso_routes.router)
     for module in (v1_shipment_import, v1_shipments, v1_documents, v1_finance, v1_account, v1_api_keys, v1_quotes,
                    v1_bookings, v1_rates, v1_ops, v1_tower, v1_kpis, v1_config, v1_notifications, v1_requests, v1_help,
-                   v1_access, v1_sso_config, v1_webhooks, v1_carrier_events, v1_files_audit):
+                   v1_access, v1_sso_config, v1_webhooks, v1_carrier_events, v1_files_audit, v1_admin):
         api.include_router(module.router)
     api.include_router(v1_config.public)
     # Inside the client address layer (which hands a copy of the scope on), so both see the route the router

@@ -5,6 +5,7 @@ failing over) is a 503 ``database_unavailable`` with ``Retry-After``, since tryi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from portal_app import request_context
 from portal_app.api.deps import committed
 from portal_app.db import database_error_text, database_unavailable
+from portal_app.metrics import METHODS, route_template
+from portal_app.services import error_log
 from portal_app.services.errors import ErrorCode, RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
@@ -57,7 +60,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Runs outside the app's middleware: the request id is the one the request-id layer set (the error id
         # quoted to the caller, in the X-Request-ID header and on the log line).
-        return _unexpected_error(request, exc)
+        return await _unexpected_error(request, exc)
 
     @app.exception_handler(sa.exc.SQLAlchemyError)
     async def _database_error(request: Request, exc: sa.exc.SQLAlchemyError) -> JSONResponse:
@@ -65,7 +68,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # answer, else the same 500 as any unexpected error.
         if database_unavailable(exc):
             return _database_unavailable(_error_id(request), exc, saved=committed(request))
-        return _unexpected_error(request, exc)
+        return await _unexpected_error(request, exc)
 
 
 def _error_id(request: Request) -> str:
@@ -73,10 +76,12 @@ def _error_id(request: Request) -> str:
             or request_context.new_id())
 
 
-def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     error_id = _error_id(request)
     log.error("unhandled API error [error %s]", error_id, exc_info=exc,
               extra={"error_id": error_id, "request_id": error_id})
+    where = f"{request.method if request.method in METHODS else 'OTHER'} {route_template(request.scope)}"
+    await asyncio.to_thread(error_log.keep, "api", where, error_id, type(exc).__name__)  # for the System page
     return JSONResponse(
         error_body(
             ErrorCode.INTERNAL_ERROR,

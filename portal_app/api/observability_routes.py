@@ -12,11 +12,10 @@ import ipaddress
 import logging
 import os
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from portal_app import db as database
+from portal_app import probes
 from portal_app.api.errors import error_body
 from portal_app.client_address import parse_address
 from portal_app.settings import settings
@@ -26,33 +25,13 @@ router = APIRouter(tags=["health"])
 TOKEN_ENV = "PORTAL_METRICS_TOKEN"
 
 
-def _redis_ok(url: str) -> bool:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError):  # no answer, or an address that is not one: not ready
-        return False
-
-
-def _database_ok() -> bool:
-    try:
-        return database.database_ok()
-    except (sa.exc.SQLAlchemyError, OSError):
-        return False
-
-
 @router.get("/api/ready", responses={503: {"description": "The database or Redis does not answer."}})
 def ready() -> JSONResponse:
     """200 with `{"status": "ready", "database": "ok", "redis": "ok"|"not_used"}` when the database (and Redis, when
     `REFLEX_REDIS_URL` is set) answer; 503 in the error shape otherwise (take the worker out of rotation)."""
-    db_ok = _database_ok()
+    db_ok = probes.database_ok()
     redis_url = settings.redis_url
-    redis_state = "not_used" if not redis_url else ("ok" if _redis_ok(redis_url) else "unavailable")
+    redis_state = "not_used" if not redis_url else ("ok" if probes.redis_ok(redis_url) else "unavailable")
     if db_ok and redis_state != "unavailable":
         return JSONResponse({"status": "ready", "database": "ok", "redis": redis_state})
     down = [name for name, ok in (("the database", db_ok), ("Redis", redis_state != "unavailable")) if not ok]

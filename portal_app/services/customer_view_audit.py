@@ -79,7 +79,8 @@ def run(db: Session, now: datetime | None = None) -> Audit:
     return audit
 
 
-def _stored(db: Session) -> Audit | None:
+def stored(db: Session) -> Audit | None:
+    """The kept audit, however old (None when there is none or it cannot be read)."""
     value = db.exec(select(AppSetting.value).where(AppSetting.key == SETTING)).first()  # not a cached row
     if value is None:
         return None
@@ -95,7 +96,7 @@ def latest(db: Session, now: datetime | None = None) -> Audit:
     """The kept audit if it is fresh, else a new one, kept for the next reader (committed at once: the callers only
     read; a second worker keeping its own at the same moment is harmless, the later one stays)."""
     now = now or clock.now()
-    audit = _stored(db)
+    audit = stored(db)
     max_age = timedelta(minutes=2 * settings.rules_every_minutes)
     if audit is None or max_age <= timedelta(0) or now - audit.checked_at > max_age or audit.checked_at > now:
         audit = run(db, now)

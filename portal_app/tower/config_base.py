@@ -24,6 +24,7 @@ SECTIONS = [
     ("Invoices", routes.TOWER_CONFIG_INVOICING),
     ("Single sign-on", routes.TOWER_CONFIG_SSO),
     ("Carrier connections", routes.TOWER_CONFIG_CARRIERS),
+    ("System", routes.TOWER_SYSTEM),
 ]
 ADMINS_ONLY = ("Configuration is for administrators. Your account can use the rest of the tower; ask an "
                "administrator if a template, rule, SLA, the branding or the invoice details need to change. "

@@ -64,6 +64,7 @@ TOWER_CONFIG_REQUESTS = "/tower/config/requests"
 TOWER_CONFIG_INVOICING = "/tower/config/invoicing"
 TOWER_CONFIG_SSO = "/tower/config/sso"
 TOWER_CONFIG_CARRIERS = "/tower/config/carriers"
+TOWER_SYSTEM = "/tower/system"  # administrators: the installation's state, linked from the configuration sections
 TOWER_CARRIER_EVENTS = "/tower/carrier-events"
 TOWER_NOTIFICATIONS = "/tower/notifications"
 TOWER_ACCOUNT = "/tower/account"

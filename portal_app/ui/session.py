@@ -74,7 +74,8 @@ async def run_db(fn: Callable[..., Result], *args: Any, **kwargs: Any) -> Result
 @contextlib.contextmanager
 def _observed(name: str) -> Iterator[None]:
     """Times a page event body under ``name`` and gives it an event id for log lines; an unexpected failure carries
-    that id to the app's error handler (``ui.page_errors``), which shows it as the error id."""
+    that id and the handler's name to the app's error handler (``ui.page_errors``), which shows the id as the error
+    id and keeps both in the recent errors (``services/error_log.py``)."""
     event = request_context.new_id()
     token = request_context.event_id.set(event)
     start = time.perf_counter()
@@ -85,6 +86,7 @@ def _observed(name: str) -> Iterator[None]:
         failed = True
         with contextlib.suppress(AttributeError, TypeError):
             exc.portal_event_id = event  # type: ignore[attr-defined]
+            exc.portal_handler = name  # type: ignore[attr-defined]
         raise
     finally:
         with contextlib.suppress(ValueError):  # a streamed handler may be resumed in another context

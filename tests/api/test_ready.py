@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal_app import db as database
+from portal_app import probes
 from portal_app.api import observability_routes
 from portal_app.api.app import build_api
 from portal_app.db import make_engine
@@ -45,6 +46,6 @@ def test_not_ready_when_redis_is_set_and_does_not_answer(world, monkeypatch: pyt
 def test_ready_with_redis_answering(world, monkeypatch: pytest.MonkeyPatch):
     settings = replace(observability_routes.settings, redis_url="redis://redis.invalid:6379/0")
     monkeypatch.setattr(observability_routes, "settings", settings)
-    monkeypatch.setattr(observability_routes, "_redis_ok", lambda url: True)
+    monkeypatch.setattr(probes, "redis_ok", lambda url: True)
     resp = TestClient(build_api()).get("/api/ready")
     assert resp.status_code == 200 and resp.json()["redis"] == "ok"
