@@ -40,6 +40,15 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute(f"PRAGMA mmap_size={max(0, settings.sqlite_mmap_mb) * 1024 * 1024}")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_inside_a_transaction(conn: sa.Connection, _name: str) -> None:
+            """Python's sqlite3 opens a transaction only before a write. A SAVEPOINT sent first (a savepoint as the
+            transaction's first write) would open one of its own, which its RELEASE commits: a later rollback of
+            the session would leave that savepoint's rows written. Open the transaction first."""
+            raw = conn.connection.driver_connection
+            if raw is not None and not raw.in_transaction:
+                raw.execute("BEGIN")
+
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
