@@ -26,15 +26,18 @@ import html
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models import EmailMessage, Notification, Shipment, ShipmentFollower, User
+from models.base import row_values
 from models.enums import Channel
 from portal_app.auth.permissions import CUSTOMER_ROLES, STAFF_ROLES
 from portal_app.auth.principal import Principal
+from portal_app.db import insert_rows
 from portal_app.services import clock
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import NotFound
@@ -208,8 +211,8 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
                                   .where(col(EmailMessage.dedup_key).in_(chunk))).all())
 
     staff = {r.value for r in STAFF_ROLES}
-    in_app: list[Notification] = []
-    emails: list[EmailMessage] = []
+    in_app: list[dict[str, Any]] = []  # rows written together at the end (portal_app.db.insert_rows)
+    emails: list[dict[str, Any]] = []
     for event in events:
         at = event.at or clock.now()
         key = event.dedup_key[:200]
@@ -224,8 +227,9 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
             link = staff_link(event.link) if role in staff else event.link
             if prefs.wants(preference(mine, event.kind, IN_APP), event.eta_shift_hours) \
                     and (uid, key) not in seen_in_app:
-                in_app.append(Notification(user_id=uid, event_kind=event.kind[:30], title=event.title[:200],
-                                           body=event.body, link=link[:300], dedup_key=key, created_at=at))
+                in_app.append(row_values(Notification, user_id=uid, event_kind=event.kind[:30],
+                                         title=event.title[:200], body=event.body, link=link[:300], dedup_key=key,
+                                         created_at=at))
                 seen_in_app.add((uid, key))
                 done.in_app += 1
                 done.recipients.add(uid)
@@ -233,25 +237,18 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
             ekey = _email_key(uid, event.dedup_key)
             if prefs.wants(mail, event.eta_shift_hours) and email and ekey not in seen_email:
                 text, body_html = item_bodies(event.title, event.body, link)
-                emails.append(EmailMessage(to_address=email, user_id=uid, subject=event.title[:300],
-                                           body_text=text, body_html=body_html, dedup_key=ekey,
-                                           status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
+                emails.append(row_values(EmailMessage, to_address=email, user_id=uid, subject=event.title[:300],
+                                         body_text=text, body_html=body_html, dedup_key=ekey,
+                                         status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
                 seen_email.add(ekey)
                 if mail.digest:
                     done.digest += 1
                 else:
                     done.email += 1
                 done.recipients.add(uid)
-    _insert(db, in_app)
-    _insert(db, emails)
+    insert_rows(db, Notification, in_app)
+    insert_rows(db, EmailMessage, emails)
     return done
-
-
-def _insert(db: Session, rows: Sequence[Notification] | Sequence[EmailMessage]) -> None:
-    """One INSERT for many rows (added to the session, the ORM inserts each on its own to learn its id)."""
-    if rows:
-        db.execute(sa.insert(type(rows[0]).__table__),  # type: ignore[union-attr]
-                   [r.model_dump(exclude={"id"}) for r in rows])
 
 
 def staff_link(link: str) -> str:

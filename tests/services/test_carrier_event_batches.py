@@ -139,12 +139,13 @@ def test_a_batch_writes_its_shipment_changes_together(oworld, monkeypatch):
     shipments = [ocean_shipment(oworld, vessel=None, voyage=None) for _ in range(12)]
     versions = {s.id: reload(oworld, s).version for s in shipments}
     connection = connect(oworld)
+    gate_in, loaded, discharge = at(-5), at(-4), at(24 * 25.5)
     events = []
     for s in shipments:
         container = container_of(oworld, s)
-        events += [equipment_event("GTIN", container, at(-5), place="CNSHA"),
-                   equipment_event("LOAD", container, at(-4), place="CNSHA"),
-                   equipment_event("DISC", container, at(24 * 25.5), classifier="EST", place="NLRTM")]
+        events += [equipment_event("GTIN", container, gate_in, place="CNSHA"),
+                   equipment_event("LOAD", container, loaded, place="CNSHA"),
+                   equipment_event("DISC", container, discharge, classifier="EST", place="NLRTM")]
     statements: list[str] = []
     # the exception rules after the batch write their own rows (tested above): here, only the batch's writes
     monkeypatch.setattr(exception_rules, "evaluate_shipments", lambda db, ids, now: None)
@@ -161,9 +162,9 @@ def test_a_batch_writes_its_shipment_changes_together(oworld, monkeypatch):
 
         for s in shipments:
             assert reload(oworld, s).version == versions[s.id] + 3
-            assert step(oworld, s, "gate_in_full_at_pol").actual_at == at(-5)
-            assert step(oworld, s, "loaded_on_vessel").actual_at == at(-4)
-            assert step(oworld, s, "discharged_at_pod").estimated_at == at(24 * 25.5)
+            assert step(oworld, s, "gate_in_full_at_pol").actual_at == gate_in
+            assert step(oworld, s, "loaded_on_vessel").actual_at == loaded
+            assert step(oworld, s, "discharged_at_pod").estimated_at == discharge
             audits = db.exec(select(AuditLog).where(AuditLog.entity_id == s.reference,
                                                     AuditLog.action == "milestone_updated")).all()
             assert sorted(a.after.count('"version"') for a in audits) == [1, 1, 1]
@@ -179,7 +180,8 @@ def test_a_shipment_changed_while_the_batch_was_taken_sends_the_batch_one_change
 
     shipments = [ocean_shipment(oworld, vessel=None, voyage=None) for _ in range(3)]
     connection = connect(oworld)
-    events = [equipment_event("GTIN", container_of(oworld, s), at(-5), place="CNSHA") for s in shipments]
+    gate_in = at(-5)
+    events = [equipment_event("GTIN", container_of(oworld, s), gate_in, place="CNSHA") for s in shipments]
     real = ws.write_together
     calls: list[int] = []
 
@@ -198,4 +200,4 @@ def test_a_shipment_changed_while_the_batch_was_taken_sends_the_batch_one_change
         assert len(db.exec(select(CarrierEvent)).all()) == 3
         assert len(db.exec(select(CarrierEventShipment)).all()) == 3
     for s in shipments:
-        assert step(oworld, s, "gate_in_full_at_pol").actual_at == at(-5)
+        assert step(oworld, s, "gate_in_full_at_pol").actual_at == gate_in

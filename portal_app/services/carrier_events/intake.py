@@ -47,7 +47,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -66,8 +66,10 @@ from models import (
     Milestone,
     Shipment,
 )
+from models.base import row_values
 from models.enums import CompanyKind, MilestoneSource, Role, ShipmentStatus
 from portal_app.auth.principal import Principal
+from portal_app.db import insert_rows
 from portal_app.services import clock, notifications
 from portal_app.services import workspace as ws
 from portal_app.services.carrier_events import schema
@@ -81,6 +83,13 @@ MAX_MATCHES = 500  # one voyage carries many shipments, but not more than this
 CHUNK = 500  # events per transaction, and values per IN (well under any database's limit of parameters)
 
 APPLIED, OLDER, UNCHANGED, NO_STEP, REFUSED = "applied", "older", "unchanged", "no_step", "refused"
+
+
+class Outcome(NamedTuple):
+    """What one event did to one shipment (kept as a CarrierEventShipment row)."""
+
+    outcome: str
+    note: str | None
 
 
 @dataclass
@@ -281,7 +290,7 @@ class Known:
     codes: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
     steps: dict[int, list[Milestone]] = field(default_factory=dict)  # each shipment's, in order
     latest: dict[tuple[int, str, str], Latest] = field(default_factory=dict)
-    outcomes: list[CarrierEventShipment] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # CarrierEventShipment rows
     statuses: list[tuple[CarrierEvent, str, str | None]] = field(default_factory=list)
     # the shipment changes, applied in memory and written together at the end (None: one by one, each in a savepoint)
     together: ws.Together | None = None
@@ -344,9 +353,7 @@ class Known:
         for event, status, outcome in self.statuses:
             event.status, event.outcome = status, outcome
         db.add_all([event for event, _status, _outcome in self.statuses])
-        if self.outcomes:  # one INSERT for many rows (added one by one, the ORM inserts each alone)
-            db.execute(sa.insert(CarrierEventShipment.__table__),  # type: ignore[attr-defined]
-                       [o.model_dump(exclude={"id"}) for o in self.outcomes])
+        insert_rows(db, CarrierEventShipment, self.outcomes)
         self.outcomes, self.statuses = [], []
 
     def note(self, shipment_id: int, code: str, kind: str, applied: Latest) -> None:
@@ -358,22 +365,22 @@ class Known:
 
 def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConnection, event: CarrierEvent,
                       incoming: schema.Incoming, shipment: Shipment, now: datetime, known: Known | None = None
-                      ) -> CarrierEventShipment:
+                      ) -> Outcome:
     """What one event does to one shipment (written in a savepoint: a refusal leaves the shipment as it was)."""
     assert shipment.id is not None and event.id is not None
     ours: Known = known if known is not None else Known.load(db, [(incoming, shipment)])
     kind = _kind(incoming)
     code = ours.milestone(incoming, shipment)
 
-    def link(outcome: str, note: str | None = None) -> CarrierEventShipment:
-        row = CarrierEventShipment(carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
-                                   milestone_code=code, kind=kind, outcome=outcome, note=(note or "")[:600] or None,
-                                   created_at=now)
+    def link(outcome: str, note: str | None = None) -> Outcome:
+        row = row_values(CarrierEventShipment, carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
+                         milestone_code=code, kind=kind, outcome=outcome, note=(note or "")[:600] or None,
+                         created_at=now)
         if known is None:  # one event alone: written with the caller's next flush
-            db.add(row)
+            db.add(CarrierEventShipment(**row))
         else:  # a batch's: written at its end (Known.write)
             ours.outcomes.append(row)
-        return row
+        return Outcome(outcome, row["note"])
 
     step = ours.step(shipment.id, code) if code else None
     if code is None or step is None:
@@ -431,10 +438,11 @@ def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConn
     return link(APPLIED, f"{step.name}: {kind} {target.isoformat()}")
 
 
-def _event_row(connection: CarrierConnection, incoming: schema.Incoming, now: datetime) -> CarrierEvent:
-    """The event as kept: what the portal read from it, and its payload as sent."""
+def _event_row(connection: CarrierConnection, incoming: schema.Incoming, now: datetime) -> dict[str, Any]:
+    """The event as kept (a CarrierEvent row's values): what the portal read from it, and its payload as sent."""
     equipment = incoming.equipment_reference or next(iter(sorted(incoming.equipment_references)), None)
-    return CarrierEvent(
+    return row_values(
+        CarrierEvent,
         connection_id=connection.id or 0, event_id=incoming.event_id, api_version=incoming.api_version,
         event_type=incoming.event_type[:12], event_code=incoming.event_code[:8], classifier=incoming.classifier,
         event_at=incoming.event_at, event_created_at=incoming.event_created_at,
@@ -451,7 +459,7 @@ def _store(db: Session, connection: CarrierConnection, incoming: schema.Incoming
                                                  CarrierEvent.event_id == incoming.event_id)).first()
     if seen is not None:
         return None
-    row = _event_row(connection, incoming, now)
+    row = CarrierEvent(**_event_row(connection, incoming, now))
     try:
         with db.begin_nested():
             db.add(row)
@@ -482,8 +490,7 @@ def store_new(db: Session, connection: CarrierConnection, batch: Sequence[schema
     if not fresh:
         return []
     try:  # one INSERT for all (the ORM would insert each alone), then read back with their ids
-        db.execute(sa.insert(CarrierEvent.__table__),  # type: ignore[attr-defined]
-                   [_event_row(connection, i, now).model_dump(exclude={"id"}) for i in fresh])
+        insert_rows(db, CarrierEvent, [_event_row(connection, i, now) for i in fresh])
     except IntegrityError:  # a concurrent delivery of some of them: the chunk's first write, so undo it; one at a time
         db.rollback()
         return [(i, row) for i in fresh if (row := _store(db, connection, i, now)) is not None]

@@ -20,6 +20,7 @@ from models import (
 )
 from portal_app.auth.permissions import Permission
 from portal_app.auth.principal import Principal
+from portal_app.db import insert_rows
 from portal_app.services import audit, clock, exception_rules
 from portal_app.services.errors import Conflict, ErrorCode, ValidationFailed
 from portal_app.services.shipments import shipment_record
@@ -164,7 +165,7 @@ class Together:
 
     first_version: dict[int, int] = field(default_factory=dict)
     values: dict[int, dict[str, object]] = field(default_factory=dict)
-    audits: list[AuditLog] = field(default_factory=list)
+    audits: list[dict[str, object]] = field(default_factory=list)
 
 
 def apply_plan_together(db: Session, principal: Principal, shipment: Shipment, plan: Planned, now: datetime,
@@ -201,9 +202,7 @@ def write_together(db: Session, together: Together, versions: Mapping[int, int])
                  **{f"v_{c}": together.values[i][c] for c in columns}} for i in ids]
         if db.connection().execute(statement, rows).rowcount != len(rows):
             raise StaleVersion
-    if together.audits:
-        db.execute(sa.insert(AuditLog.__table__),  # type: ignore[attr-defined]
-                   [a.model_dump(exclude={"id"}) for a in together.audits])
+    insert_rows(db, AuditLog, together.audits)
     together.first_version, together.values, together.audits = {}, {}, []
 
 
@@ -214,7 +213,7 @@ def _write_steps(db: Session) -> None:
     steps = [m for m in db.dirty if isinstance(m, Milestone)]
     by_columns: dict[tuple[str, ...], list[tuple[int, dict[str, object]]]] = {}
     for step in steps:
-        changed = {a.key: a.value for a in sa.inspect(step).attrs if a.history.has_changes()}
+        changed = {key: getattr(step, key) for key in sa.inspect(step).committed_state}  # what changed since read
         if changed and step.id is not None:
             by_columns.setdefault(tuple(sorted(changed)), []).append((step.id, changed))
     for columns, rows in by_columns.items():

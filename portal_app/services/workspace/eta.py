@@ -14,6 +14,7 @@ from models import (
     Shipment,
     ShipmentUpdate,
 )
+from models.base import row_values
 from models.enums import Visibility
 from portal_app.auth.principal import Principal
 from portal_app.services import display, notifications, webhooks
@@ -42,14 +43,14 @@ def eta_reasons() -> list[tuple[str, str]]:
     return list(ETA_REASONS.items())
 
 
-def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_hours: float | None,
+def _notify_followers(db: Session, shipment: Shipment, change_id: int, at: datetime, shift_hours: float | None,
                       text: str) -> int:
     """Tell the shipment's followers who want ETA changes of this size (their preferences decide, per channel)."""
     done = notifications.notify(db, "eta_changed", [], f"New ETA for {shipment.reference}", text,
-                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change.id}",
+                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change_id}",
                                 shipment_id=shipment.id, company_id=shipment.company_id,
-                                eta_shift_hours=shift_hours, at=change.created_at)
-    webhooks.record(db, "eta_changed", company_id=shipment.company_id, record_id=change.id, at=change.created_at)
+                                eta_shift_hours=shift_hours, at=at)
+    webhooks.record(db, "eta_changed", company_id=shipment.company_id, record_id=change_id, at=at)
     return len(done.recipients)
 
 
@@ -90,12 +91,12 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
 
     def write_rows() -> None:
         assert shipment.id is not None  # a stored row
-        change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
-                           reason_text=note, changed_by_id=principal.user_id, source=source, created_at=now)
         # written at once for its id (the notices name it), alone: a flush would write everything else pending
         table = EtaChange.__table__  # type: ignore[attr-defined]
-        change.id = db.execute(sa.insert(table).values(change.model_dump(exclude={"id"}))
-                               .returning(table.c.id)).scalar_one()
+        change_id = db.connection().execute(sa.insert(table).values(row_values(
+            EtaChange, shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
+            reason_text=note, changed_by_id=principal.user_id, source=source, created_at=now))
+            .returning(table.c.id)).scalar_one()
         if step is not None:
             step.estimated_at = eta
             step.updated_at = now
@@ -112,7 +113,7 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=text, author_id=principal.user_id,
                               created_at=now))
-        _notify_followers(db, shipment, change, shift, text)
+        _notify_followers(db, shipment, change_id, now, shift, text)
 
     values = {"eta_estimated": eta, "delay_minutes": delay_minutes(shipment.eta_planned, eta)}
     before: dict[str, object] = {"eta_estimated": shipment.eta_estimated}
