@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic_core import PydanticUndefined
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -63,3 +64,22 @@ def money_field(default: Decimal | None = Decimal("0.00"), *, nullable: bool = F
 
 def qty_field(default: Decimal | None = None, *, nullable: bool = True) -> Any:
     return Field(default=default, sa_type=QUANTITY, nullable=nullable)
+
+
+def row_values(model: type[SQLModel], **given: Any) -> dict[str, Any]:
+    """A new row of ``model`` as the values of an INSERT: ``given``, and every other column's default (the id
+    aside). For rows written many at a time (:func:`portal_app.db.insert_rows`) without building each object, which
+    costs more than writing it."""
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in given:
+            values[name] = given.pop(name)
+        elif name == "id":
+            continue
+        elif info.default_factory is not None:
+            values[name] = info.default_factory()  # type: ignore[call-arg]
+        elif info.default is not PydanticUndefined:
+            values[name] = info.default
+    if given:
+        raise TypeError(f"{model.__name__} has no column {', '.join(sorted(given))}")
+    return values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from portal_app.settings import settings
 
@@ -40,8 +40,25 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute(f"PRAGMA mmap_size={max(0, settings.sqlite_mmap_mb) * 1024 * 1024}")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_inside_a_transaction(conn: sa.Connection, _name: str) -> None:
+            """Python's sqlite3 opens a transaction only before a write. A SAVEPOINT sent first (a savepoint as the
+            transaction's first write) would open one of its own, which its RELEASE commits: a later rollback of
+            the session would leave that savepoint's rows written. Open the transaction first."""
+            raw = conn.connection.driver_connection
+            if raw is not None and not raw.in_transaction:
+                raw.execute("BEGIN")
+
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def insert_rows(db: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` (each with the same keys: :func:`models.base.row_values`) of ``model``'s table with one INSERT,
+    in the session's transaction, without flushing what else the session holds. Added to the session one by one,
+    the ORM writes each row in a statement of its own (to learn its id), which is most of the time of a batch."""
+    if rows:
+        db.connection().execute(sa.insert(model.__table__), list(rows))  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=4)

@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from models import AuditLog
+from models.base import row_values
 from portal_app.auth.principal import Principal
 from portal_app.services import clock
 
@@ -25,15 +27,25 @@ def record(db: Session, principal: Principal | None, action: str, entity_type: s
     """Add one audit row to the session (the caller commits it with the change it describes); ``principal`` None
     is the system (rules, schedules). The row keeps where the action came from: ``address``, else the principal's
     (the verified request's client address)."""
-    row = AuditLog(
+    row = AuditLog(**entry(principal, action, entity_type, entity_id, company_id, before, after, at=at,
+                           address=address))
+    db.add(row)
+    return row
+
+
+def entry(principal: Principal | None, action: str, entity_type: str, entity_id: object, company_id: int | None,
+          before: dict | None, after: dict | None, *, at: datetime | None = None,
+          address: str | None = None) -> dict[str, Any]:
+    """The values of the audit row :func:`record` adds (a batch inserts many together:
+    :func:`portal_app.db.insert_rows`)."""
+    return row_values(
+        AuditLog,
         actor_id=principal.user_id if principal else None, company_id=company_id, action=action,
         entity_type=entity_type, entity_id=str(entity_id)[:40],
         before=dumps(before) if before is not None else None,
         after=dumps(after) if after is not None else None, created_at=at or clock.now(),
         ip_address=address or (principal.address if principal else None),
     )
-    db.add(row)
-    return row
 
 
 def exported(db: Session, principal: Principal, what: str, file_format: str, filters: dict | None = None) -> None:

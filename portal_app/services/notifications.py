@@ -21,19 +21,23 @@ Nothing here commits: the notification is written with the change it reports, in
 
 from __future__ import annotations
 
+import contextlib
 import html
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models import EmailMessage, Notification, Shipment, ShipmentFollower, User
+from models.base import row_values
 from models.enums import Channel
 from portal_app.auth.permissions import CUSTOMER_ROLES, STAFF_ROLES
 from portal_app.auth.principal import Principal
+from portal_app.db import insert_rows
 from portal_app.services import clock
 from portal_app.services import notification_prefs as prefs
 from portal_app.services.errors import NotFound
@@ -49,6 +53,7 @@ EMAIL_KINDS_WITHOUT_PREFERENCE = frozenset({
 })
 MAX_PAGE_SIZE = 100
 _CHUNK = 500
+_HELD = "notifications.held"  # Session.info key: the notices held by held_together
 
 
 @dataclass(frozen=True)
@@ -115,11 +120,59 @@ def notify(db: Session, event_kind: str, recipients: Iterable[int | None], title
 
     ``skip`` is the person acting (they need no notice of their own change).
     """
-    users = [u for u in recipients if u is not None]
-    if shipment_id is not None:
-        users += audience(db, [shipment_id])[shipment_id]
-    ids = tuple(dict.fromkeys(u for u in users if u != skip))
-    return notify_many(db, [Event(event_kind, ids, title, body, link, dedup_key, company_id, eta_shift_hours, at)])
+    users = tuple(u for u in recipients if u is not None)
+    event = Event(event_kind, users, title, body, link, dedup_key, company_id, eta_shift_hours, at)
+    held: list[_Held] | None = db.info.get(_HELD)
+    if held is not None:  # inside held_together: written with the others at its end
+        held.append(_Held(event, shipment_id, skip))
+        return Delivered()
+    return notify_many(db, [_addressed(event, audience(db, [shipment_id]) if shipment_id is not None else {},
+                                       shipment_id, skip)])
+
+
+@dataclass(frozen=True)
+class _Held:
+    event: Event  # with the recipients named by the caller; the shipment's audience is added when written
+    shipment_id: int | None
+    skip: int | None
+
+
+def _addressed(event: Event, audiences: dict[int, tuple[int, ...]], shipment_id: int | None,
+               skip: int | None) -> Event:
+    users = event.recipients + (audiences.get(shipment_id, ()) if shipment_id is not None else ())
+    return replace(event, recipients=tuple(dict.fromkeys(u for u in users if u != skip)))
+
+
+@contextlib.contextmanager
+def held_together(db: Session) -> Iterator[None]:
+    """Inside, :func:`notify` writes nothing: each notice is held and all are written together when the block ends
+    without an error (the audiences of all their shipments read once, then one :func:`notify_many`), before the
+    caller commits. A carrier's batch of events changes hundreds of shipments; a notice each, written one by one,
+    was five queries per change. An error inside drops what was held (the caller rolls back its changes).
+    :func:`held_mark` and :func:`drop_held` let a caller drop the notices of one change it undoes (a savepoint)."""
+    if _HELD in db.info:  # already holding: the outer block writes them
+        yield
+        return
+    db.info[_HELD] = []
+    try:
+        yield
+        held: list[_Held] = db.info.pop(_HELD)
+    except BaseException:
+        db.info.pop(_HELD, None)
+        raise
+    audiences = audience(db, {h.shipment_id for h in held if h.shipment_id is not None})
+    notify_many(db, [_addressed(h.event, audiences, h.shipment_id, h.skip) for h in held])
+
+
+def held_mark(db: Session) -> int:
+    """How many notices are held now (0 when not holding)."""
+    return len(db.info.get(_HELD, ()))
+
+
+def drop_held(db: Session, mark: int) -> None:
+    """Forget the notices held after ``mark`` (their change was undone)."""
+    if _HELD in db.info:
+        del db.info[_HELD][mark:]
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -158,6 +211,8 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
                                   .where(col(EmailMessage.dedup_key).in_(chunk))).all())
 
     staff = {r.value for r in STAFF_ROLES}
+    in_app: list[dict[str, Any]] = []  # rows written together at the end (portal_app.db.insert_rows)
+    emails: list[dict[str, Any]] = []
     for event in events:
         at = event.at or clock.now()
         key = event.dedup_key[:200]
@@ -172,8 +227,9 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
             link = staff_link(event.link) if role in staff else event.link
             if prefs.wants(preference(mine, event.kind, IN_APP), event.eta_shift_hours) \
                     and (uid, key) not in seen_in_app:
-                db.add(Notification(user_id=uid, event_kind=event.kind[:30], title=event.title[:200],
-                                    body=event.body, link=link[:300], dedup_key=key, created_at=at))
+                in_app.append(row_values(Notification, user_id=uid, event_kind=event.kind[:30],
+                                         title=event.title[:200], body=event.body, link=link[:300], dedup_key=key,
+                                         created_at=at))
                 seen_in_app.add((uid, key))
                 done.in_app += 1
                 done.recipients.add(uid)
@@ -181,15 +237,17 @@ def notify_many(db: Session, events: Sequence[Event]) -> Delivered:
             ekey = _email_key(uid, event.dedup_key)
             if prefs.wants(mail, event.eta_shift_hours) and email and ekey not in seen_email:
                 text, body_html = item_bodies(event.title, event.body, link)
-                db.add(EmailMessage(to_address=email, user_id=uid, subject=event.title[:300], body_text=text,
-                                    body_html=body_html, dedup_key=ekey,
-                                    status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
+                emails.append(row_values(EmailMessage, to_address=email, user_id=uid, subject=event.title[:300],
+                                         body_text=text, body_html=body_html, dedup_key=ekey,
+                                         status=ITEM_DIGEST if mail.digest else ITEM_PENDING, created_at=at))
                 seen_email.add(ekey)
                 if mail.digest:
                     done.digest += 1
                 else:
                     done.email += 1
                 done.recipients.add(uid)
+    insert_rows(db, Notification, in_app)
+    insert_rows(db, EmailMessage, emails)
     return done
 
 

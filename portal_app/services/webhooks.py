@@ -460,6 +460,11 @@ def enqueue(db: Session, events: list[PendingEvent]) -> int:
 
 @sa_event.listens_for(OrmSession, "before_commit")
 def _write_pending(session: OrmSession) -> None:
+    """Queue the deliveries of the events noted in the transaction as it commits. A savepoint's release fires this
+    hook too: its events wait for the enclosing transaction's commit (one query for the subscriptions per commit,
+    not per savepoint: a carrier batch has hundreds)."""
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return

@@ -57,7 +57,8 @@ def test_a_batch_looks_each_kind_of_reference_up_once(oworld):
         assert step(oworld, s, "booking_confirmed").actual_at is not None
     by_container = [q for q in statements if "upper(container.number) IN" in q]
     by_booking = [q for q in statements if "shipment.booking_number IN" in q]
-    kept_before = [q for q in statements if "FROM carrier_event" in q and "carrier_event.event_id IN" in q]
+    kept_before = [q for q in statements if q.lstrip().startswith("SELECT carrier_event.event_id")
+                   and "carrier_event.event_id IN" in q]
     assert len(by_container) == 1 and len(by_booking) == 1 and len(kept_before) == 1, statements
     # the places, milestones and latest applied events of the shipments: read once for the batch
     assert len([q for q in statements if q.lstrip().startswith("SELECT location.id")]) == 1
@@ -128,3 +129,75 @@ def test_the_exception_rules_run_once_per_changed_shipment_after_the_batch(oworl
         for s in on_board:
             assert db.exec(select(OpsException).where(OpsException.shipment_id == s.id,
                                                       OpsException.kind == "eta_slip")).one().status == "open"
+
+
+def test_a_batch_writes_its_shipment_changes_together(oworld, monkeypatch):
+    """Twelve shipments, each with a gate-in, a load and an estimated discharge: the shipments' UPDATEs, their
+    milestones', the audit rows and the notices are a few statements for the whole batch, not a few per change,
+    and no change runs in a savepoint of its own; each shipment still ends three versions on, with three audit
+    rows, its milestones set and its customers told."""
+    shipments = [ocean_shipment(oworld, vessel=None, voyage=None) for _ in range(12)]
+    versions = {s.id: reload(oworld, s).version for s in shipments}
+    connection = connect(oworld)
+    gate_in, loaded, discharge = at(-5), at(-4), at(24 * 25.5)
+    events = []
+    for s in shipments:
+        container = container_of(oworld, s)
+        events += [equipment_event("GTIN", container, gate_in, place="CNSHA"),
+                   equipment_event("LOAD", container, loaded, place="CNSHA"),
+                   equipment_event("DISC", container, discharge, classifier="EST", place="NLRTM")]
+    statements: list[str] = []
+    # the exception rules after the batch write their own rows (tested above): here, only the batch's writes
+    monkeypatch.setattr(exception_rules, "evaluate_shipments", lambda db, ids, now: None)
+    result = _receive(oworld, connection, events, statements)
+    assert result.applied == 36
+    writes = [q.lstrip().split("\n")[0][:40] for q in statements]
+    assert len([q for q in writes if q.startswith("UPDATE shipment")]) <= 3, writes
+    assert len([q for q in writes if q.startswith("UPDATE milestone")]) <= 4, writes
+    assert len([q for q in writes if q.startswith("INSERT INTO auditlog")]) <= 1, writes
+    assert len([q for q in writes if q.startswith("INSERT INTO notification")]) <= 1, writes
+    assert len([q for q in writes if q.startswith("SAVEPOINT")]) <= 2, writes  # keeping the events, not per change
+    with oworld.session() as db:
+        from models import AuditLog, Notification
+
+        for s in shipments:
+            assert reload(oworld, s).version == versions[s.id] + 3
+            assert step(oworld, s, "gate_in_full_at_pol").actual_at == gate_in
+            assert step(oworld, s, "loaded_on_vessel").actual_at == loaded
+            assert step(oworld, s, "discharged_at_pod").estimated_at == discharge
+            audits = db.exec(select(AuditLog).where(AuditLog.entity_id == s.reference,
+                                                    AuditLog.action == "milestone_updated")).all()
+            assert sorted(a.after.count('"version"') for a in audits) == [1, 1, 1]
+        assert db.exec(select(sa.func.count()).select_from(Notification)
+                       .where(col(Notification.link).contains(shipments[0].reference))).one() >= 1
+
+
+def test_a_shipment_changed_while_the_batch_was_taken_sends_the_batch_one_change_at_a_time(oworld, monkeypatch):
+    """Written together, each shipment's UPDATE still checks the version it was read at. When one changed
+    meanwhile, nothing of the chunk stands and it is taken again one change at a time (each in a savepoint), so
+    every event still applies, on top of the other change."""
+    from portal_app.services import workspace as ws
+
+    shipments = [ocean_shipment(oworld, vessel=None, voyage=None) for _ in range(3)]
+    connection = connect(oworld)
+    gate_in = at(-5)
+    events = [equipment_event("GTIN", container_of(oworld, s), gate_in, place="CNSHA") for s in shipments]
+    real = ws.write_together
+    calls: list[int] = []
+
+    def meanwhile(db, together, versions):
+        calls.append(1)
+        if len(calls) == 1:  # someone else saves the first shipment just before the batch writes
+            db.connection().execute(sa.text("UPDATE shipment SET version = version + 1 WHERE id = :id"),
+                                    {"id": shipments[0].id})
+        return real(db, together, versions)
+
+    monkeypatch.setattr(ws, "write_together", meanwhile)
+    result = _receive(oworld, connection, events)
+    assert calls == [1]  # the second time, one change at a time: nothing is written together
+    assert result.accepted == 3 and result.applied == 3 and result.duplicates == 0
+    with oworld.session() as db:
+        assert len(db.exec(select(CarrierEvent)).all()) == 3
+        assert len(db.exec(select(CarrierEventShipment)).all()) == 3
+    for s in shipments:
+        assert step(oworld, s, "gate_in_full_at_pol").actual_at == gate_in

@@ -35,7 +35,7 @@ def test_the_checkers_are_built_with_the_spec_references_written_out():
     assert "$ref" not in json.dumps(schema._inline(root, root))
     looped = {"$ref": "#/definitions/leg", "definitions": {"leg": {
         "type": "object", "properties": {"next": {"$ref": "#/definitions/leg"}, "name": {"type": "string"}}}}}
-    assert schema._checker(looped)({"next": {"next": {"name": 5}}}) == ["next.next.name: 5 is not of type 'string'"]
+    assert schema._checker(looped)({"next": {"next": {"name": 5}}}) == ['next.next.name: 5 is not of type "string"']
 
 
 @pytest.mark.parametrize("event", json.loads((EXAMPLES / "tnt-220-response.json").read_text()),

@@ -31,9 +31,11 @@ customer's timeline, notifications and the audit trail follow):
 **Batches.** A request's events are taken together: the refusals saved first, then the valid events in chunks of
 :data:`CHUNK`, one transaction each (the eventIDs kept before read in one query, the references matched with one
 query per kind for the chunk, the shipments' ports, milestones and latest applied events read once: :class:`Known`),
-each shipment change in its own savepoint (where the workspace can refuse it); then the exception rules once per
-changed shipment (:func:`portal_app.services.workspace._after_changes`). At 100,000 shipments, taking a 1,000-event
-callback event by event (a commit and a rule evaluation per change) took 14 s; see docs/benchmarks.md.
+the shipment changes applied in memory and written together at the end of the chunk
+(:class:`portal_app.services.workspace.Together`; one change at a time in savepoints if a shipment changed
+meanwhile); then the exception rules once per changed shipment (:func:`portal_app.services.workspace._after_changes`).
+At 100,000 shipments, taking a 1,000-event callback event by event (a commit and a rule evaluation per change) took
+16 s, in savepoints 6 s, written together 3 s; see docs/benchmarks.md.
 
 Which milestone an event is follows ``integrations/dcsa/ocean_milestones_dcsa_mapping.csv``; where one code means
 two steps (a gate-in, a load, a discharge) the event's place against the shipment's origin and destination decides.
@@ -47,7 +49,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -66,9 +68,11 @@ from models import (
     Milestone,
     Shipment,
 )
+from models.base import row_values
 from models.enums import CompanyKind, MilestoneSource, Role, ShipmentStatus
 from portal_app.auth.principal import Principal
-from portal_app.services import clock
+from portal_app.db import insert_rows
+from portal_app.services import clock, notifications
 from portal_app.services import workspace as ws
 from portal_app.services.carrier_events import schema
 from portal_app.services.errors import ServiceError
@@ -81,6 +85,13 @@ MAX_MATCHES = 500  # one voyage carries many shipments, but not more than this
 CHUNK = 500  # events per transaction, and values per IN (well under any database's limit of parameters)
 
 APPLIED, OLDER, UNCHANGED, NO_STEP, REFUSED = "applied", "older", "unchanged", "no_step", "refused"
+
+
+class Outcome(NamedTuple):
+    """What one event did to one shipment (kept as a CarrierEventShipment row)."""
+
+    outcome: str
+    note: str | None
 
 
 @dataclass
@@ -279,15 +290,21 @@ class Known:
     shipment; nothing in between reads them."""
 
     codes: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
-    steps: dict[tuple[int, str], Milestone] = field(default_factory=dict)
+    steps: dict[int, list[Milestone]] = field(default_factory=dict)  # each shipment's, in order
     latest: dict[tuple[int, str, str], Latest] = field(default_factory=dict)
-    outcomes: list[CarrierEventShipment] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # CarrierEventShipment rows
     statuses: list[tuple[CarrierEvent, str, str | None]] = field(default_factory=list)
+    # the shipment changes, applied in memory and written together at the end (None: one by one, each in a savepoint)
+    together: ws.Together | None = None
+    # the places of the shipments and their milestones, held here so the session keeps them (it holds what it
+    # loaded only while something else does): an ETA change or a milestone reached reads them from the session
+    places: dict[int, Location] = field(default_factory=dict)
 
     @classmethod
     def load(cls, db: Session, work: Iterable[tuple[schema.Incoming, Shipment]]) -> Known:
-        """What applying each event of ``work`` to its shipment needs: the shipments' place codes, then only the
-        milestones and applied events of the steps the events are about (not every step of every shipment)."""
+        """What applying each event of ``work`` to its shipment needs: the shipments' places, then the milestones
+        of the shipments with a step the events are about (all of them: a change checks and moves the steps around
+        it) and the events applied before to those steps."""
         known = cls()
         pairs = list(work)
         by_id = {s.id: s for _incoming, s in pairs if s.id is not None}
@@ -297,9 +314,9 @@ class Known:
                   if (code := known.milestone(incoming, s)) is not None}
         codes = sorted({code for _sid, code, _kind_ in wanted})
         for chunk in _chunks(sorted({sid for sid, _code, _kind_ in wanted})):
-            for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk),
-                                                        col(Milestone.code).in_(codes))).all():
-                known.steps.setdefault((step.shipment_id, step.code), step)
+            for step in db.exec(select(Milestone).where(col(Milestone.shipment_id).in_(chunk))
+                                .order_by(col(Milestone.shipment_id), col(Milestone.sequence))).all():
+                known.steps.setdefault(step.shipment_id, []).append(step)
             for sid, code, kind, created, at in db.execute(
                     sa.select(col(CarrierEventShipment.shipment_id), col(CarrierEventShipment.milestone_code),
                               col(CarrierEventShipment.kind), col(CarrierEvent.event_created_at),
@@ -310,17 +327,25 @@ class Known:
                            col(CarrierEventShipment.outcome) == APPLIED)).all():
                 if (sid, code, kind) in wanted:
                     known.note(sid, code, kind, (created, at))
+        places = {m.location_id for steps in known.steps.values() for m in steps if m.location_id is not None}
+        for chunk in _chunks(sorted(places - set(known.places))):  # a milestone reached names its place
+            known.places.update((p.id or 0, p) for p in db.exec(select(Location).where(col(Location.id).in_(chunk))))
         return known
 
     def milestone(self, incoming: schema.Incoming, shipment: Shipment) -> str | None:
         """The shipment's milestone the event is about (its place against the shipment's ports)."""
         return milestone_for(incoming, *self.codes.get(shipment.id or 0, (None, None)))
 
+    def step(self, shipment_id: int, code: str) -> Milestone | None:
+        return next((m for m in self.steps.get(shipment_id, ()) if m.code == code), None)
+
     def _load_codes(self, db: Session, shipments: list[Shipment]) -> None:
+        """The shipments' origin and destination codes (the places loaded whole: an ETA change reads its
+        destination's time zone, then from the session)."""
         places = {i for s in shipments for i in (s.origin_id, s.destination_id) if i is not None}
-        code = {i: unlocode or short for i, unlocode, short in db.exec(
-            select(Location.id, Location.unlocode, Location.code).where(col(Location.id).in_(places))).all()
-        } if places else {}
+        if places:
+            self.places.update((p.id or 0, p) for p in db.exec(select(Location).where(col(Location.id).in_(places))))
+        code = {i: p.unlocode or p.code for i, p in self.places.items()}
         for s in shipments:
             assert s.id is not None
             self.codes[s.id] = (code.get(s.origin_id), code.get(s.destination_id))
@@ -330,7 +355,7 @@ class Known:
         for event, status, outcome in self.statuses:
             event.status, event.outcome = status, outcome
         db.add_all([event for event, _status, _outcome in self.statuses])
-        db.add_all(self.outcomes)
+        insert_rows(db, CarrierEventShipment, self.outcomes)
         self.outcomes, self.statuses = [], []
 
     def note(self, shipment_id: int, code: str, kind: str, applied: Latest) -> None:
@@ -342,24 +367,24 @@ class Known:
 
 def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConnection, event: CarrierEvent,
                       incoming: schema.Incoming, shipment: Shipment, now: datetime, known: Known | None = None
-                      ) -> CarrierEventShipment:
+                      ) -> Outcome:
     """What one event does to one shipment (written in a savepoint: a refusal leaves the shipment as it was)."""
     assert shipment.id is not None and event.id is not None
     ours: Known = known if known is not None else Known.load(db, [(incoming, shipment)])
     kind = _kind(incoming)
     code = ours.milestone(incoming, shipment)
 
-    def link(outcome: str, note: str | None = None) -> CarrierEventShipment:
-        row = CarrierEventShipment(carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
-                                   milestone_code=code, kind=kind, outcome=outcome, note=(note or "")[:600] or None,
-                                   created_at=now)
+    def link(outcome: str, note: str | None = None) -> Outcome:
+        row = row_values(CarrierEventShipment, carrier_event_id=event.id or 0, shipment_id=shipment.id or 0,
+                         milestone_code=code, kind=kind, outcome=outcome, note=(note or "")[:600] or None,
+                         created_at=now)
         if known is None:  # one event alone: written with the caller's next flush
-            db.add(row)
+            db.add(CarrierEventShipment(**row))
         else:  # a batch's: written at its end (Known.write)
             ours.outcomes.append(row)
-        return row
+        return Outcome(outcome, row["note"])
 
-    step = ours.steps.get((shipment.id, code)) if code else None
+    step = ours.step(shipment.id, code) if code else None
     if code is None or step is None:
         what = f"{incoming.event_type} {incoming.event_code}"
         return link(NO_STEP, f"{shipment.reference} has no milestone that DCSA {what} updates"
@@ -376,35 +401,50 @@ def apply_to_shipment(db: Session, principal: Principal, connection: CarrierConn
         current = (shipment.eta_estimated or shipment.eta_planned) if arrival else step.estimated_at
         if current == target:
             return link(UNCHANGED, f"{step.name} is already estimated at this time.")
-    label = f"{connection.name}: DCSA {incoming.event_code} {incoming.classifier}"
+    steps = ours.steps.get(shipment.id)
+
+    def plan() -> ws.Planned:
+        label = f"{connection.name}: DCSA {incoming.event_code} {incoming.classifier}"
+        source = MilestoneSource.CARRIER.value
+        if kind == "actual":
+            planned = ws.plan_milestone(db, shipment, now, code, {"actual_at": target}, source=source, steps=steps)
+        elif arrival:
+            planned = ws.plan_eta(db, principal, shipment, now, target, "CARRIER_UPDATE", label, source=source,
+                                  steps=steps)
+        else:
+            planned = ws.plan_milestone(db, shipment, now, code, {"estimated_at": target}, source=source,
+                                        steps=steps)
+        planned.values["last_tracking_at"] = now
+        planned.after.update(source="carrier", carrier=connection.name, carrier_event=incoming.event_id)
+        return planned
+
+    if ours.together is not None:  # a plan refuses before it changes anything: no savepoint needed
+        try:
+            ws.apply_plan_together(db, principal, shipment, plan(), now, ours.together)
+        except ServiceError as exc:
+            return link(REFUSED, exc.message)
+        ours.note(shipment.id, code, kind, (incoming.event_created_at, incoming.event_at))
+        return link(APPLIED, f"{step.name}: {kind} {target.isoformat()}")
+    held = notifications.held_mark(db)
     try:
         with db.begin_nested():
-            if kind == "actual":
-                plan = ws.plan_milestone(db, shipment, now, code, {"actual_at": target},
-                                         source=MilestoneSource.CARRIER.value)
-            elif arrival:
-                plan = ws.plan_eta(db, principal, shipment, now, target, "CARRIER_UPDATE", label,
-                                   source=MilestoneSource.CARRIER.value)
-            else:
-                plan = ws.plan_milestone(db, shipment, now, code, {"estimated_at": target},
-                                         source=MilestoneSource.CARRIER.value)
-            plan.values["last_tracking_at"] = now
-            plan.after.update(source="carrier", carrier=connection.name, carrier_event=incoming.event_id)
-            ws.apply_plan(db, principal, shipment, shipment.version, plan, now)
-    except ws.StaleVersion:
+            ws.apply_plan(db, principal, shipment, shipment.version, plan(), now)
+    except (ws.StaleVersion, ServiceError) as exc:
+        notifications.drop_held(db, held)
         db.refresh(shipment)
-        return link(REFUSED, "The shipment changed at the same moment; send the event again to apply it.")
-    except ServiceError as exc:
-        db.refresh(shipment)
-        return link(REFUSED, exc.message)
+        for other in steps or ():  # the savepoint's rollback left them expired; read again with the shipment
+            db.refresh(other)
+        return link(REFUSED, exc.message if isinstance(exc, ServiceError)
+                    else "The shipment changed at the same moment; send the event again to apply it.")
     ours.note(shipment.id, code, kind, (incoming.event_created_at, incoming.event_at))
     return link(APPLIED, f"{step.name}: {kind} {target.isoformat()}")
 
 
-def _event_row(connection: CarrierConnection, incoming: schema.Incoming, now: datetime) -> CarrierEvent:
-    """The event as kept: what the portal read from it, and its payload as sent."""
+def _event_row(connection: CarrierConnection, incoming: schema.Incoming, now: datetime) -> dict[str, Any]:
+    """The event as kept (a CarrierEvent row's values): what the portal read from it, and its payload as sent."""
     equipment = incoming.equipment_reference or next(iter(sorted(incoming.equipment_references)), None)
-    return CarrierEvent(
+    return row_values(
+        CarrierEvent,
         connection_id=connection.id or 0, event_id=incoming.event_id, api_version=incoming.api_version,
         event_type=incoming.event_type[:12], event_code=incoming.event_code[:8], classifier=incoming.classifier,
         event_at=incoming.event_at, event_created_at=incoming.event_created_at,
@@ -421,7 +461,7 @@ def _store(db: Session, connection: CarrierConnection, incoming: schema.Incoming
                                                  CarrierEvent.event_id == incoming.event_id)).first()
     if seen is not None:
         return None
-    row = _event_row(connection, incoming, now)
+    row = CarrierEvent(**_event_row(connection, incoming, now))
     try:
         with db.begin_nested():
             db.add(row)
@@ -436,7 +476,7 @@ def store_new(db: Session, connection: CarrierConnection, batch: Sequence[schema
     """Keep the events of ``batch`` this connection never sent before, each once, with what was kept for each.
 
     The eventIDs already kept are read in one query, an eventID sent twice in the batch is kept the first time,
-    and one flush writes the rest. Only if another request kept one of them in between (the unique key on
+    and one INSERT writes the rest. Only if another request kept one of them in between (the unique key on
     connection and eventID says so) is each event written on its own, so that one is skipped and the rest kept.
     """
     wanted = {i.event_id for i in batch}
@@ -449,14 +489,18 @@ def store_new(db: Session, connection: CarrierConnection, batch: Sequence[schema
         if incoming.event_id not in seen:
             seen.add(incoming.event_id)
             fresh.append(incoming)
-    rows = [_event_row(connection, i, now) for i in fresh]
-    try:
-        with db.begin_nested():
-            db.add_all(rows)
-            db.flush()
-    except IntegrityError:  # a concurrent delivery of some of them: one at a time
+    if not fresh:
+        return []
+    try:  # one INSERT for all (the ORM would insert each alone), then read back with their ids
+        insert_rows(db, CarrierEvent, [_event_row(connection, i, now) for i in fresh])
+    except IntegrityError:  # a concurrent delivery of some of them: the chunk's first write, so undo it; one at a time
+        db.rollback()
         return [(i, row) for i in fresh if (row := _store(db, connection, i, now)) is not None]
-    return list(zip(fresh, rows, strict=True))
+    kept: dict[str, CarrierEvent] = {}
+    for chunk in _chunks([i.event_id for i in fresh]):
+        kept.update((e.event_id, e) for e in db.exec(select(CarrierEvent).where(
+            CarrierEvent.connection_id == connection.id, col(CarrierEvent.event_id).in_(chunk))).all())
+    return [(i, kept[i.event_id]) for i in fresh]
 
 
 def apply_event(db: Session, principal: Principal, connection: CarrierConnection, event: CarrierEvent,
@@ -491,11 +535,13 @@ def _refuse(db: Session, connection: CarrierConnection, refused: schema.Refused,
 
 
 def _take(db: Session, principal: Principal, connection: CarrierConnection, batch: Sequence[schema.Incoming],
-          now: datetime, result: BatchResult) -> set[int]:
+          now: datetime, result: BatchResult, *, together: bool = True) -> set[int]:
     """Keep, match and apply a chunk of valid events in one transaction; the ids of the shipments changed.
 
-    One commit for the chunk, not one per event and shipment: each shipment change still runs in its own
-    savepoint (the one place an event can be refused), so a refused change leaves the rest of the chunk as is.
+    One commit for the chunk, not one per event and shipment. ``together``: the shipment changes are applied in
+    memory and written together at the end (:class:`portal_app.services.workspace.Together`), which raises
+    :class:`~portal_app.services.workspace.StaleVersion` when a shipment changed meanwhile; else each change runs
+    in its own savepoint (a change that meets another refuses alone and the rest of the chunk stands).
     """
     stored = store_new(db, connection, batch, now)
     result.duplicates += len(batch) - len(stored)
@@ -503,13 +549,18 @@ def _take(db: Session, principal: Principal, connection: CarrierConnection, batc
     matched = match_batch(db, connection, [incoming for incoming, _event in stored])
     known = Known.load(db, [(incoming, s) for (incoming, _event), found in zip(stored, matched, strict=True)
                             for s in found])
+    known.together = ws.Together() if together else None
     changed: set[int] = set()
-    for (incoming, event), shipments in zip(stored, matched, strict=True):
-        moved = apply_event(db, principal, connection, event, incoming, shipments, now, known)
-        if not shipments:
-            result.unmatched += 1
-        result.applied += len(moved)
-        changed.update(s.id for s in moved if s.id is not None)
+    with notifications.held_together(db):  # the chunk's notices written together, with its changes
+        for (incoming, event), shipments in zip(stored, matched, strict=True):
+            moved = apply_event(db, principal, connection, event, incoming, shipments, now, known)
+            if not shipments:
+                result.unmatched += 1
+            result.applied += len(moved)
+            changed.update(s.id for s in moved if s.id is not None)
+        if known.together is not None:  # before the notices' queries would write the steps one by one
+            ws.write_together(db, known.together, {s.id: s.version for found in matched for s in found
+                                                   if s.id is not None})
     known.write(db)
     db.commit()
     return changed
@@ -540,7 +591,17 @@ def receive(db: Session, connection: CarrierConnection, events: Iterable[object]
         db.commit()
     changed: set[int] = set()
     for chunk in _chunks(valid):
-        changed |= _take(db, principal, connection, chunk, now, result)
+        taken = BatchResult()
+        try:
+            changed |= _take(db, principal, connection, chunk, now, taken)
+        except ws.StaleVersion:  # a shipment changed meanwhile: nothing of the chunk stands; again, one by one
+            db.rollback()
+            taken = BatchResult()
+            changed |= _take(db, principal, connection, chunk, now, taken, together=False)
+        result.accepted += taken.accepted
+        result.duplicates += taken.duplicates
+        result.unmatched += taken.unmatched
+        result.applied += taken.applied
     ws._after_changes(db, changed, now)
     return result
 

@@ -47,7 +47,7 @@ _V2_EXTRA_DOCUMENTS = frozenset({"SRM", "CUS"})
 
 
 class SchemaUnavailable(ServiceError):
-    """The libraries that read the spec (PyYAML) or check events against it (jsonschema) are not
+    """The libraries that read the spec (PyYAML) or check events against it (jsonschema-rs) are not
     installed: no event can be checked, so none is taken (503, nothing stored; the carrier sends it again)."""
 
     status_code = 503
@@ -127,15 +127,17 @@ def _checker(schema: dict[str, Any]) -> Check:
 
     Built once per kind of event (the callers cache it), from the schema with its references written out when it
     has no cycle; a schema that refers to itself keeps its references."""
-    import jsonschema  # an ImportError here is require_checkers' SchemaUnavailable
+    import jsonschema_rs  # an ImportError here is require_checkers' SchemaUnavailable
 
     with contextlib.suppress(_Cycle):  # a cycle: the validator follows those references itself
         schema = _inline(schema, schema)
-    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
 
     def check(instance: Any) -> list[str]:
-        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-        return [_where(list(e.absolute_path), e.message) for e in errors]
+        if validator.is_valid(instance):  # the usual case, without building the errors
+            return []
+        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.instance_path])
+        return [_where(list(e.instance_path), e.message) for e in errors]
     return check
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from models import (
     EtaChange,
@@ -13,6 +14,7 @@ from models import (
     Shipment,
     ShipmentUpdate,
 )
+from models.base import row_values
 from models.enums import Visibility
 from portal_app.auth.principal import Principal
 from portal_app.services import display, notifications, webhooks
@@ -30,6 +32,7 @@ from portal_app.services.workspace.common import (
     delay_minutes,
     load_shipment,
 )
+from portal_app.services.workspace.milestones import shipment_steps
 
 # The fixed list of reasons for an ETA change (code -> label the customer reads).
 ETA_REASONS: dict[str, str] = REASON_LABELS
@@ -40,20 +43,22 @@ def eta_reasons() -> list[tuple[str, str]]:
     return list(ETA_REASONS.items())
 
 
-def _notify_followers(db: Session, shipment: Shipment, change: EtaChange, shift_hours: float | None,
+def _notify_followers(db: Session, shipment: Shipment, change_id: int, at: datetime, shift_hours: float | None,
                       text: str) -> int:
     """Tell the shipment's followers who want ETA changes of this size (their preferences decide, per channel)."""
     done = notifications.notify(db, "eta_changed", [], f"New ETA for {shipment.reference}", text,
-                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change.id}",
+                                f"/portal/shipments/{shipment.reference}", f"eta_change:{change_id}",
                                 shipment_id=shipment.id, company_id=shipment.company_id,
-                                eta_shift_hours=shift_hours, at=change.created_at)
-    webhooks.record(db, "eta_changed", company_id=shipment.company_id, record_id=change.id, at=change.created_at)
+                                eta_shift_hours=shift_hours, at=at)
+    webhooks.record(db, "eta_changed", company_id=shipment.company_id, record_id=change_id, at=at)
     return len(done.recipients)
 
 
 
 def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetime, new_eta: object,
-              reason_code: str, reason_text: str | None, *, source: str = "ops") -> Planned:
+              reason_code: str, reason_text: str | None, *, source: str = "ops",
+              steps: list[Milestone] | None = None) -> Planned:
+    """``steps``: as for :func:`~portal_app.services.workspace.milestones.plan_milestone`."""
     eta = _aware("New ETA", new_eta)
     if eta is None:
         raise ValidationFailed(f"Give the new estimated arrival. {NOTHING_SAVED}")
@@ -77,8 +82,7 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
     note = _text(reason_text, 400) or None
     label = ETA_REASONS[code]
     shift = round((eta - previous).total_seconds() / 3600, 1) if previous else None
-    steps = list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
-                         .order_by(col(Milestone.sequence))).all())
+    steps = steps if steps is not None else shipment_steps(db, shipment)
     step = next((m for m in steps if m.code in ARRIVAL_STEPS), None)
     moves: list[timeline.Moved] = []
     if step is not None:
@@ -87,9 +91,12 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
 
     def write_rows() -> None:
         assert shipment.id is not None  # a stored row
-        change = EtaChange(shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
-                           reason_text=note, changed_by_id=principal.user_id, source=source, created_at=now)
-        db.add(change)
+        # written at once for its id (the notices name it), alone: a flush would write everything else pending
+        table = EtaChange.__table__  # type: ignore[attr-defined]
+        change_id = db.connection().execute(sa.insert(table).values(row_values(
+            EtaChange, shipment_id=shipment.id, previous_eta=previous, new_eta=eta, reason_code=code,
+            reason_text=note, changed_by_id=principal.user_id, source=source, created_at=now))
+            .returning(table.c.id)).scalar_one()
         if step is not None:
             step.estimated_at = eta
             step.updated_at = now
@@ -98,15 +105,15 @@ def plan_eta(db: Session, principal: Principal, shipment: Shipment, now: datetim
             db.add_all(timeline.apply_moves(steps, moves, now))
         # An arrival happens at the destination: written in its zone with the zone's name, as the ETA table and the
         # timeline show it (services/display.py), so the update and the table read the same.
-        place = db.exec(select(Location.timezone).where(Location.id == shipment.destination_id)).first()
+        destination = db.get(Location, shipment.destination_id) if shipment.destination_id else None
+        place = destination.timezone if destination else None  # read once per place in a transaction
         was = f" (was {display.at_place(previous, place, ENGLISH)})" if previous else ""
         text = (f"New estimated arrival: {display.at_place(eta, place, ENGLISH)}{was}. Reason: {label}."
                 + (f" {note}" if note else ""))
         db.add(ShipmentUpdate(shipment_id=shipment.id, company_id=shipment.company_id,
                               visibility=Visibility.CUSTOMER.value, body=text, author_id=principal.user_id,
                               created_at=now))
-        db.flush()
-        _notify_followers(db, shipment, change, shift, text)
+        _notify_followers(db, shipment, change_id, now, shift, text)
 
     values = {"eta_estimated": eta, "delay_minutes": delay_minutes(shipment.eta_planned, eta)}
     before: dict[str, object] = {"eta_estimated": shipment.eta_estimated}

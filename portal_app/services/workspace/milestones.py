@@ -114,13 +114,20 @@ def _plan_estimate(steps: list[Milestone], step: Milestone, new: datetime | None
     return timeline.plan_following(steps, step, new, stop_at=ARRIVAL_STEPS)
 
 
+def shipment_steps(db: Session, shipment: Shipment) -> list[Milestone]:
+    """The shipment's milestones in their order."""
+    return list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
+                        .order_by(col(Milestone.sequence))).all())
+
+
 def plan_milestone(db: Session, shipment: Shipment, now: datetime, code: str, changes: Mapping[str, object],
-                    *, source: str = MilestoneSource.OPS.value) -> Planned:
+                    *, source: str = MilestoneSource.OPS.value, steps: list[Milestone] | None = None) -> Planned:
+    """``steps``: the shipment's milestones in order when the caller read them already (a batch reads them once for
+    all its shipments), else read here."""
     unknown = [k for k in changes if k not in MILESTONE_FIELDS]
     if unknown or not changes:
         raise ValidationFailed(f"Change one or more of: {', '.join(MILESTONE_FIELDS)}. {NOTHING_SAVED}")
-    steps = list(db.exec(select(Milestone).where(Milestone.shipment_id == shipment.id)
-                         .order_by(col(Milestone.sequence))).all())
+    steps = steps if steps is not None else shipment_steps(db, shipment)
     step = next((m for m in steps if m.code == code), None)
     if step is None:
         names = ", ".join(m.code for m in steps) or "none"
