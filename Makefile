@@ -19,8 +19,8 @@ export PYTHONUNBUFFERED := 1
 # Granian reserves a fixed 128 KiB read buffer per websocket; see docs/decisions.md.
 export REFLEX_USE_GRANIAN ?= false
 
-.PHONY: run install install-test migrate seed check test faults bench browsers clean-web backup restore files-audit \
-	move-to-postgres
+.PHONY: run install install-test migrate seed check test faults bench browsers proxy clean-web backup restore \
+	files-audit move-to-postgres
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browsers
+install-test: $(VENV)/.installed-test browsers proxy
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own browsers here).
 browsers:
@@ -44,6 +44,14 @@ browsers:
 	  echo "Installing Chromium from Debian's packages..."; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's nginx: the tests in tests/scaled/ put README's nginx block in front of the app (they start their own
+# nginx on a free loopback port; RUNLEVEL=1 keeps the package from starting its own service on port 80).
+proxy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing nginx from Debian's packages..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $$SUDO apt-get install -y -qq nginx >/dev/null; }
 
 # Both look first and do nothing when there is nothing to do (portal_app/prestart.py): `reflex db migrate` runs only
 # when the database is not at the latest migration, `python -m seed --if-empty` only when the demo data is missing

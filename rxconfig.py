@@ -15,6 +15,11 @@ settings.data_dir.mkdir(parents=True, exist_ok=True)
 # before the app sees it. The app decides the client address itself (PORTAL_TRUSTED_PROXIES), so the server it is
 # started under by `reflex run`, however that is launched, trusts nobody (`make run` also passes the flag).
 os.environ["FORWARDED_ALLOW_IPS"] = ""
+# The pages open their websocket and send uploads to the address customers use (PORTAL_PUBLIC_URL): behind a reverse
+# proxy that is the proxy, on whatever port and scheme it listens. Reflex's default (`http://localhost:<port>`, kept
+# for a local `make run` without PORTAL_PUBLIC_URL) makes a page use its own host name but the backend's port, which
+# bypasses a proxy on another port, and over https always uses port 443.
+public_backend = {"api_url": settings.public_origin} if (os.environ.get("PORTAL_PUBLIC_URL") or "").strip() else {}
 
 config = rx.Config(
     app_name="portal_app",
@@ -32,6 +37,7 @@ config = rx.Config(
     plugins=[theme_plugin(), BundleChunksPlugin()],
     # Page events get the client address the app decided (portal_app/client_address.py), not X-Forwarded-For.
     trusted_proxy_hops=0,
+    **public_backend,
 )
 if config.trusted_proxy_hops:  # REFLEX_TRUSTED_PROXY_HOPS would let Reflex pick another address for page events
     raise SystemExit(

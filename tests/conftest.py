@@ -80,30 +80,42 @@ from tests.faults.fault_world import (  # noqa: E402,F401
 )
 from tests.ops_world import oworld, oworld_seeded, pg_oworld, pg_oworld_seeded  # noqa: E402,F401
 from tests.quote_world import pg_qworld, pg_qworld_seeded, qworld, qworld_seeded  # noqa: E402,F401
+from tests.scaled_app import (  # noqa: E402,F401
+    scaled_app,
+    scaled_browser,
+    scaled_url,
+    stop_scaled_after_last_user,
+    uses_the_scaled_app,
+)
 from tests.tower_world import any_world, pg_tworld, pg_tworld_seeded, tworld, tworld_seeded  # noqa: E402,F401
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that use the browser tests' app run last, together, in the order they were collected.
+    """The tests that use the browser tests' app run last, together, in the order they were collected; before them
+    the tests of the scaled app (tests/scaled_app.py: PostgreSQL, Redis, two workers, nginx), together too.
 
     pytest-randomly (requirements-test.txt) shuffles the suite first: its hook wraps this one, so the order of the
     modules and of the tests in each module is still the seed's (``-p randomly --randomly-seed=N`` repeats it). The
     stable sort only moves the app's users after every other test: interleaved with the rest they would start and
     stop the app (most of a minute each time) once per module, since it stops when the next test does not need it.
-    The fault tests' app on its private servers (tests/faults/fault_world.py) is kept together the same way, just
-    before the browser tests, so the two apps never run at once.
+    The fault tests' app on its private servers (tests/faults/fault_world.py) and the scaled app behind nginx
+    (tests/scaled_app.py) are kept together the same way, each group before the browser tests, so no two apps run
+    at once.
     """
-    items.sort(key=lambda item: (uses_the_app(item), uses_fault_world(item)))
+    items.sort(key=lambda item: (uses_the_app(item), uses_the_scaled_app(item), uses_fault_world(item)))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    """After a test's own teardown, the browser tests' app (and the fault tests' one) stops once no later test needs
-    it."""
+    """After a test's own teardown, the browser tests' app (and the fault tests' and the scaled one) stops once no
+    later test needs it."""
     try:
         return (yield)
     finally:
         try:
             stop_after_last_fault_test(item, nextitem)
         finally:
-            stop_after_last_user(item, nextitem)
+            try:
+                stop_scaled_after_last_user(item, nextitem)
+            finally:
+                stop_after_last_user(item, nextitem)

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from models import Company, LoginAttempt, PortalEvent, User, UserSession
 from models.enums import PortalEventKind, Role
-from portal_app.auth import mfa, sign_in_limits, sso_policy
+from portal_app.auth import mfa, principal_epoch, sign_in_limits, sso_policy
 from portal_app.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -268,30 +268,38 @@ def _principal_for(db: Session, user: User, session_id: int | None, api_key_id: 
 
 # A page sends an event for every click and filter, and each one checks the session. The principal of a live session
 # is kept in this process for a moment, so a burst of events makes one lookup, not one each. Ending sessions
-# (sign-out, password change, deactivation) and changing a role clear it in this process at once; another worker
-# process sees the change within PRINCIPAL_CACHE_SECONDS. The HTTP API does not use it: it looks up every request.
+# (sign-out, password change, deactivation) and changing a role clear it in this process at once; with Redis
+# (several workers) they also move a shared counter (``auth/principal_epoch.py``), and a remembered principal is used
+# only under the counter value it was looked up under, so every other worker sees the change at its next event.
+# The HTTP API does not use it: it looks up every request.
 PRINCIPAL_CACHE_SECONDS = 2.0
 _MAX_CACHED = 20_000
-_recent: dict[str, tuple[float, Principal]] = {}
+_recent: dict[str, tuple[float, int | None, Principal]] = {}
 
 
-def recent_principal(token: str | None) -> Principal | None:
-    """The principal looked up for ``token`` less than PRINCIPAL_CACHE_SECONDS ago, if any."""
+def recent_principal(token: str | None, epoch: int | None = None) -> Principal | None:
+    """The principal looked up for ``token`` less than PRINCIPAL_CACHE_SECONDS ago under the shared counter value
+    ``epoch`` (None without Redis), if any."""
     hit = _recent.get(token or "")
-    if hit is None or hit[0] < time.monotonic():
+    if hit is None or hit[0] < time.monotonic() or hit[1] != epoch:
         return None
-    return hit[1]
+    return hit[2]
 
 
-def remember_principal(token: str, principal: Principal) -> None:
+def remember_principal(token: str, principal: Principal, epoch: int | None = None) -> None:
     if len(_recent) >= _MAX_CACHED:
         _recent.clear()
-    _recent[token] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
+    _recent[token] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, epoch, principal)
 
 
-def forget_principals() -> None:
-    """Drop every remembered principal (sessions ended or roles changed: the next event looks up again)."""
+def forget_principals(db: Session | None = None) -> None:
+    """Drop every remembered principal (sessions ended or roles changed: the next event looks up again), here and,
+    through the shared counter, in every other worker; with ``db``, once more when its transaction commits (an
+    event between now and then may have looked up the change's old state)."""
     _recent.clear()
+    principal_epoch.bump()
+    if db is not None:
+        sa.event.listen(db, "after_commit", lambda _session: forget_principals(), once=True)
 
 
 def resolve_session(db: Session, token: str | None) -> Principal | None:
@@ -347,7 +355,7 @@ def logout(db: Session, token: str | None, *, ip: str | None = None) -> bool:
         return False
     sess.revoked_at = clock.now()
     sess.revoked_reason = "logout"
-    forget_principals()
+    forget_principals(db)
     db.add(sess)
     db.add(PortalEvent(kind=PortalEventKind.LOGOUT, user_id=sess.user_id))
     user = db.get(User, sess.user_id)
@@ -358,7 +366,7 @@ def logout(db: Session, token: str | None, *, ip: str | None = None) -> bool:
 
 
 def revoke_user_sessions(db: Session, user_id: int, *, reason: str, keep_session_id: int | None = None) -> int:
-    forget_principals()
+    forget_principals(db)
     stmt = (
         sa.update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))

@@ -20,6 +20,7 @@ import reflex as rx
 from reflex_base.event.context import EventContext
 
 from portal_app import metrics, request_context
+from portal_app.auth import principal_epoch
 from portal_app.auth.permissions import ROLE_LABELS, Permission
 from portal_app.auth.principal import Principal
 from portal_app.auth.redirects import enrolment_path
@@ -185,11 +186,12 @@ class SessionState(rx.State):
 
     async def _principal(self) -> Principal | None:
         token = token_from_cookie_header(self.router.headers.cookie)
-        principal = recent_principal(token)
+        epoch = await principal_epoch.current()  # read first: a change after it makes what is looked up stale
+        principal = recent_principal(token, epoch)
         if principal is None:
             principal = await asyncio.to_thread(_resolve, token)
             if principal is not None and token:
-                remember_principal(token, principal)
+                remember_principal(token, principal, epoch)
         return replace(principal, address=self.router.session.client_ip) if principal is not None else None
 
     async def _load_branding(self) -> None:

@@ -208,3 +208,39 @@ def test_page_events_reuse_a_live_session_briefly_and_forget_it_when_sessions_en
     sessions.remember_principal(token, sessions.resolve_session(db, token))
     assert client.post("/api/auth/logout").status_code in (200, 204)
     assert sessions.recent_principal(token) is None
+
+
+def test_with_redis_a_session_change_reaches_the_principals_every_worker_remembers(client, world, db, monkeypatch):
+    """Several workers: each remembers principals in its own memory, so ending a session also moves a counter in
+    Redis, and a principal remembered under an older value is looked up again (on every worker, at its next event).
+    The change moves it once more when its transaction commits: an event in between may have read the old state."""
+    import asyncio
+    import dataclasses
+
+    import redis
+
+    from portal_app.auth import principal_epoch, sessions
+    from tests.pages.test_page_binding import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    monkeypatch.setattr(principal_epoch, "settings", dataclasses.replace(settings, redis_url=REDIS_URL))
+    monkeypatch.setattr(principal_epoch, "_sync_client", None)
+    login(client, world.users["ALFA:customer_user"].email)
+    token = client.cookies.get(SESSION_COOKIE)
+    principal = sessions.resolve_session(db, token)
+    before = asyncio.run(principal_epoch.current())
+    assert isinstance(before, int) and before >= 0
+    sessions.remember_principal(token, principal, before)
+    assert sessions.recent_principal(token, before) == principal
+
+    redis.Redis.from_url(REDIS_URL).incr(principal_epoch.KEY)  # another worker ended a session
+    now = asyncio.run(principal_epoch.current())
+    assert now == before + 1
+    assert sessions.recent_principal(token, now) is None  # this worker looks it up again
+
+    sessions.remember_principal(token, principal, now)
+    sessions.revoke_user_sessions(db, principal.user_id, reason="test")
+    assert asyncio.run(principal_epoch.current()) == now + 1
+    db.commit()
+    assert asyncio.run(principal_epoch.current()) == now + 2  # and once more at the commit
+    assert sessions.resolve_session(db, token) is None
