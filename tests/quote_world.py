@@ -139,6 +139,25 @@ def postgres_available() -> bool:
         return False
 
 
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A fixture body: the URL of a new, empty PostgreSQL database, dropped afterwards (skipped without PostgreSQL,
+    failed when PORTAL_REQUIRE_POSTGRES says it must be there)."""
+    if not postgres_available():
+        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def fresh_pg_world(prefix: str) -> Iterator[QuoteWorld]:
     """A seeded world on a new PostgreSQL database named ``<prefix>_<random>``, dropped afterwards; skips (or
     fails, with PORTAL_REQUIRE_POSTGRES) when the server does not answer."""

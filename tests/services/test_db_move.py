@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from portal_app.db import make_engine
 from portal_app.services import finance, shipments
 from portal_app.services.requests import open_request
 from tests.paths import PROJECT_ROOT
-from tests.quote_world import PG_ADMIN_URL, postgres_available, principal_for
+from tests.quote_world import fresh_postgres_database, principal_for
 
 pytestmark = pytest.mark.postgres
 CUSTOMER = "alice@acme.example"
@@ -55,20 +54,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture()
 def pg_target() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
-    if not postgres_available():
-        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_move_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_postgres_database("portal_move")
 
 
 def counts(url: str) -> dict[str, int]:

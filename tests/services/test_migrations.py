@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,9 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from tests.paths import PROJECT_ROOT
+from tests.quote_world import fresh_postgres_database
 
 ROOT = PROJECT_ROOT
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _migrate(url: str, data_dir: Path) -> None:
@@ -51,33 +50,10 @@ def test_migrations_from_empty_on_sqlite(tmp_path):
     _migrate(url, tmp_path)  # a second run is a no-op
 
 
-def _postgres_available() -> bool:
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except sa.exc.OperationalError:
-        return False
-
-
 @pytest.fixture()
 def pg_database():
-    if not _postgres_available():
-        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    yield from fresh_postgres_database("portal_mig")
 
 
 @pytest.mark.postgres

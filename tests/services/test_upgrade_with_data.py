@@ -23,7 +23,7 @@ from sqlmodel import Session
 from portal_app.db import make_engine
 from portal_app.services import documents, finance, shipments
 from tests.paths import PROJECT_ROOT
-from tests.quote_world import PG_ADMIN_URL, postgres_available, principal_for
+from tests.quote_world import fresh_postgres_database, principal_for
 
 FIRST_REVISION = "e475cbc4a1a4"
 REFERENCE = "SHUPG0001"
@@ -133,20 +133,8 @@ def test_upgrade_from_the_first_schema_keeps_the_data_on_sqlite(tmp_path: Path):
 
 @pytest.fixture()
 def pg_url() -> Iterator[str]:
-    if not postgres_available():
-        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PORTAL_REQUIRE_POSTGRES) but 127.0.0.1:5432 does not answer")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"portal_upgrade_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    yield from fresh_postgres_database("portal_upgrade")
 
 
 @pytest.mark.postgres
